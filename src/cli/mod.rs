@@ -1,0 +1,72 @@
+//! The command line: one module per command, each with its own `Args` and `run`. Commands call
+//! the library (src/pipeline, src/sim, src/ui) and decide only how results are shown and which
+//! exit code they earn.
+
+use clap::{Parser, Subcommand};
+
+pub mod audit;
+pub mod console;
+pub mod demo;
+pub mod harvest;
+pub mod merge;
+pub mod output;
+pub mod rollback;
+pub mod score;
+pub mod sim;
+
+/// Exit codes shared by every headless command, so cron and CI can branch on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Everything worked and every gate passed.
+    Ok = 0,
+    /// The work ran, but a gate failed or some items failed (zero scores, placeholders, failed handles).
+    GateFailed = 1,
+    /// The work could not proceed: unreadable input, bad token, usage cap, a refused merge.
+    Unusable = 2,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "influx",
+    version,
+    about = "Operations console and headless pipeline for an index of influential X authors"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulator + console on the bundled demo data: no token, no network.
+    Demo(demo::Args),
+    /// The live console on a real dataset directory.
+    Console(console::Args),
+    /// Look handles up through the X API v2 (or the simulator) and write scored records.
+    Harvest(harvest::Args),
+    /// Score a JSONL file with the M2 model.
+    Score(score::Args),
+    /// Report what a dataset or batch file really holds; exit 1 when a gate fails.
+    Audit(audit::Args),
+    /// Merge batch files into DIR/latest/latest.jsonl, atomically.
+    Merge(merge::Args),
+    /// Restore the dataset version before the last merge.
+    Rollback(rollback::Args),
+    /// Run the X API v2 users-lookup simulator on loopback.
+    Sim(sim::Args),
+}
+
+/// Runs one command and returns its exit code.
+pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
+    match cli.command {
+        Command::Demo(a) => demo::run(a),
+        Command::Console(a) => console::run(a),
+        Command::Harvest(a) => harvest::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Merge(a) => merge::run(a),
+        Command::Rollback(a) => rollback::run(a),
+        Command::Sim(a) => sim::run(a),
+    }
+}

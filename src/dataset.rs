@@ -1,0 +1,827 @@
+//! The author record (bigv v1.0.0 and its real-world variants) and JSONL reading and writing.
+//!
+//! A record keeps every field it was read with, known or not, so that writing it back loses
+//! nothing; the typed accessors below are views onto that map. All the variant spellings of
+//! metrics (`meta.activity_metrics`, `ext.activity_metrics`, top-level `public_metrics`,
+//! `post_count` for `tweet_count`) are mapped in ONE place: [`Record::metrics`].
+//! Not here: scoring, auditing or merging; those read records through this module.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use serde_json::{Map, Value};
+
+/// Top-level fields in the order a record is written; fields not listed follow in the order read.
+pub const CANONICAL_ORDER: &[&str] = &[
+    "id",
+    "handle",
+    "name",
+    "verified",
+    "followers_count",
+    "is_org",
+    "is_official",
+    "lang_primary",
+    "topic_tags",
+    "created_at",
+    "description",
+    "url",
+    "location",
+    "protected",
+    "public_metrics",
+    "meta",
+    "ext",
+];
+
+/// `meta` fields in the order they are written; others follow in the order read.
+pub const CANONICAL_META_ORDER: &[&str] = &[
+    "score",
+    "score_state",
+    "score_version",
+    "score_components",
+    "as_of",
+    "last_refresh_at",
+    "sources",
+    "provenance_hash",
+    "entry_threshold_passed",
+    "quality_score",
+    "rank_global",
+    "last_active_at",
+    "activity_metrics",
+];
+
+/// Why a line of a JSONL file could not become a record.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LineError {
+    #[error("line {line}: not valid JSON: {reason}")]
+    InvalidJson { line: usize, reason: String },
+    #[error("line {line}: a JSON {found}, not an object")]
+    NotAnObject { line: usize, found: &'static str },
+    #[error("line {line}: not valid UTF-8 text")]
+    NotUtf8 { line: usize },
+}
+
+impl LineError {
+    pub fn line(&self) -> usize {
+        match self {
+            LineError::InvalidJson { line, .. }
+            | LineError::NotAnObject { line, .. }
+            | LineError::NotUtf8 { line } => *line,
+        }
+    }
+}
+
+/// Errors that stop a whole file from being read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("cannot open {path}: {source}")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("{path}: {count} line(s) could not be read, first: {first}")]
+    BadLines {
+        path: PathBuf,
+        count: usize,
+        first: LineError,
+    },
+}
+
+/// One author record: the JSON object as read, with typed views.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    fields: Map<String, Value>,
+}
+
+/// How `meta.score` is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoredScore {
+    Absent,
+    Number(f64),
+    /// Stored as a string, as the old pipeline sometimes did (`"100.0"`); `parsed` if it reads as a number.
+    Text {
+        raw: String,
+        parsed: Option<f64>,
+    },
+    /// `null`, a bool, an array or an object.
+    Other,
+}
+
+impl StoredScore {
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            StoredScore::Number(v) => Some(*v),
+            StoredScore::Text { parsed, .. } => *parsed,
+            _ => None,
+        }
+    }
+}
+
+/// Where a record's metrics came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricsOrigin {
+    /// Top-level `public_metrics`, as the X API answers.
+    PublicMetrics,
+    /// `meta.activity_metrics` (the old pipeline's layout).
+    MetaActivity,
+    /// `ext.activity_metrics` (a later variant of the dataset).
+    ExtActivity,
+    /// Only the top-level `followers_count`, no activity metrics at all.
+    FollowersOnly,
+    None,
+}
+
+/// Account metrics in one vocabulary, whatever layout the record used. `None` = absent, never 0.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct Metrics {
+    pub followers: Option<u64>,
+    pub following: Option<u64>,
+    pub tweets: Option<u64>,
+    pub listed: Option<u64>,
+    /// Likes given by the account (`like_count`, `total_like_count`).
+    pub likes: Option<u64>,
+    pub media: Option<u64>,
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the metrics were fetched: the moment the record describes.
+    pub as_of: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub origin: Option<MetricsOrigin>,
+}
+
+impl Metrics {
+    /// True when the record carries activity metrics (more than a follower count).
+    pub fn has_activity(&self) -> bool {
+        matches!(
+            self.origin,
+            Some(
+                MetricsOrigin::PublicMetrics
+                    | MetricsOrigin::MetaActivity
+                    | MetricsOrigin::ExtActivity
+            )
+        )
+    }
+
+    /// The metric names that are absent, in the API's words (for "unscored because ..." reasons).
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let pairs = [
+            (self.followers.is_none(), "followers_count"),
+            (self.following.is_none(), "following_count"),
+            (self.tweets.is_none(), "tweet_count"),
+            (self.listed.is_none(), "listed_count"),
+            (self.likes.is_none(), "like_count"),
+            (self.media.is_none(), "media_count"),
+            (self.created_at.is_none(), "created_at"),
+        ];
+        for (absent, name) in pairs {
+            if absent {
+                out.push(name);
+            }
+        }
+        out
+    }
+}
+
+/// One entry of `meta.sources`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub method: String,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub evidence: Option<String>,
+}
+
+/// Parses the timestamps the datasets and the API use: RFC 3339 with or without fraction,
+/// with `Z` or an offset, and the naive `YYYY-MM-DDTHH:MM:SS` the old scripts sometimes wrote (taken as UTC).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(t.and_utc());
+        }
+        if let Ok(d) = chrono::NaiveDate::parse_from_str(s, fmt) {
+            return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        }
+    }
+    None
+}
+
+/// Formats a time the way the API does: `2013-12-14T04:35:55.000Z`.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn as_count(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn as_time(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    v?.as_str().and_then(parse_time)
+}
+
+impl Record {
+    /// Wraps a JSON object; anything else is not a record.
+    pub fn from_value(v: Value) -> Result<Self, &'static str> {
+        match v {
+            Value::Object(fields) => Ok(Record { fields }),
+            other => Err(json_kind(&other)),
+        }
+    }
+
+    pub fn from_map(fields: Map<String, Value>) -> Self {
+        Record { fields }
+    }
+
+    pub fn fields(&self) -> &Map<String, Value> {
+        &self.fields
+    }
+
+    pub fn fields_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.fields
+    }
+
+    pub fn into_value(self) -> Value {
+        Value::Object(self.fields)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.fields.get(key)
+    }
+
+    pub fn set(&mut self, key: &str, value: Value) {
+        self.fields.insert(key.to_string(), value);
+    }
+
+    fn str_field(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).and_then(Value::as_str)
+    }
+
+    pub fn id(&self) -> Option<&str> {
+        self.str_field("id")
+    }
+
+    /// The handle as stored; API-shaped objects say `username`.
+    pub fn handle(&self) -> Option<&str> {
+        self.str_field("handle")
+            .or_else(|| self.str_field("username"))
+    }
+
+    /// The handle folded for matching: X matches usernames case-insensitively.
+    pub fn handle_key(&self) -> Option<String> {
+        self.handle()
+            .map(|h| h.trim_start_matches('@').to_ascii_lowercase())
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.str_field("name")
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.str_field("description")
+    }
+
+    /// `verified` (bigv's enum) or, on API-shaped objects, `verified_type`.
+    pub fn verified(&self) -> Option<&str> {
+        self.str_field("verified_type")
+            .or_else(|| self.str_field("verified"))
+    }
+
+    pub fn topic_tags(&self) -> Vec<&str> {
+        self.fields
+            .get("topic_tags")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn meta(&self) -> Option<&Map<String, Value>> {
+        self.fields.get("meta").and_then(Value::as_object)
+    }
+
+    /// `meta`, created as an empty object when absent or not an object.
+    pub fn meta_mut(&mut self) -> &mut Map<String, Value> {
+        let entry = self
+            .fields
+            .entry("meta")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        entry.as_object_mut().expect("meta was just made an object")
+    }
+
+    pub fn stored_score(&self) -> StoredScore {
+        match self.meta().and_then(|m| m.get("score")) {
+            None => StoredScore::Absent,
+            Some(Value::Number(n)) => n.as_f64().map_or(StoredScore::Other, StoredScore::Number),
+            Some(Value::String(s)) => StoredScore::Text {
+                raw: s.clone(),
+                parsed: s.trim().parse().ok(),
+            },
+            Some(_) => StoredScore::Other,
+        }
+    }
+
+    pub fn sources(&self) -> Vec<Source> {
+        self.meta()
+            .and_then(|m| m.get("sources"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_object)
+                    .map(|s| Source {
+                        method: s
+                            .get("method")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                        fetched_at: as_time(s.get("fetched_at")),
+                        evidence: s
+                            .get("evidence")
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The newest evidence for this record: latest `sources[].fetched_at`, else `meta.last_refresh_at`.
+    pub fn fetched_at(&self) -> Option<DateTime<Utc>> {
+        self.sources()
+            .iter()
+            .filter_map(|s| s.fetched_at)
+            .max()
+            .or_else(|| as_time(self.meta().and_then(|m| m.get("last_refresh_at"))))
+    }
+
+    /// The record's metrics in one vocabulary. Precedence: `public_metrics` (API-shaped), then
+    /// `meta.activity_metrics`, then `ext.activity_metrics`; the top-level `followers_count` fills
+    /// followers when the chosen block lacks it.
+    pub fn metrics(&self) -> Metrics {
+        let top_followers = as_count(self.fields.get("followers_count"));
+        let top_created = as_time(self.fields.get("created_at"));
+        let fetched = self.fetched_at();
+
+        if let Some(pm) = self.fields.get("public_metrics").and_then(Value::as_object) {
+            return Metrics {
+                followers: as_count(pm.get("followers_count")).or(top_followers),
+                following: as_count(pm.get("following_count")),
+                tweets: as_count(pm.get("tweet_count")).or_else(|| as_count(pm.get("post_count"))),
+                listed: as_count(pm.get("listed_count")),
+                likes: as_count(pm.get("like_count")),
+                media: as_count(pm.get("media_count")),
+                created_at: top_created,
+                as_of: as_time(self.meta().and_then(|m| m.get("as_of"))).or(fetched),
+                origin: Some(MetricsOrigin::PublicMetrics),
+            };
+        }
+        let activity = [
+            (self.meta(), MetricsOrigin::MetaActivity),
+            (
+                self.fields.get("ext").and_then(Value::as_object),
+                MetricsOrigin::ExtActivity,
+            ),
+        ]
+        .into_iter()
+        .find_map(|(parent, origin)| {
+            parent
+                .and_then(|p| p.get("activity_metrics"))
+                .and_then(Value::as_object)
+                .map(|am| (am, origin))
+        });
+        if let Some((am, origin)) = activity {
+            return Metrics {
+                followers: as_count(am.get("followers_count")).or(top_followers),
+                following: as_count(am.get("following_count")),
+                tweets: as_count(am.get("tweet_count")).or_else(|| as_count(am.get("post_count"))),
+                listed: as_count(am.get("listed_count")),
+                likes: as_count(am.get("total_like_count"))
+                    .or_else(|| as_count(am.get("like_count"))),
+                media: as_count(am.get("media_count")),
+                created_at: as_time(am.get("account_created_at"))
+                    .or_else(|| as_time(am.get("created_at")))
+                    .or(top_created),
+                as_of: as_time(am.get("last_captured_at")).or(fetched),
+                origin: Some(origin),
+            };
+        }
+        Metrics {
+            followers: top_followers,
+            created_at: top_created,
+            as_of: fetched,
+            origin: Some(if top_followers.is_some() {
+                MetricsOrigin::FollowersOnly
+            } else {
+                MetricsOrigin::None
+            }),
+            ..Metrics::default()
+        }
+    }
+
+    /// The record as JSON with top-level and `meta` fields in canonical order; unknown fields
+    /// follow in the order they were read, unchanged.
+    pub fn to_canonical(&self) -> Value {
+        Value::Object(reorder(&self.fields, CANONICAL_ORDER, |key, v| {
+            if key == "meta"
+                && let Value::Object(m) = v
+            {
+                return Value::Object(reorder(m, CANONICAL_META_ORDER, |_, v| v.clone()));
+            }
+            v.clone()
+        }))
+    }
+
+    /// One JSONL line (no newline), canonical order.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(&self.to_canonical()).expect("a JSON object always serialises")
+    }
+}
+
+fn reorder(
+    map: &Map<String, Value>,
+    order: &[&str],
+    mut each: impl FnMut(&str, &Value) -> Value,
+) -> Map<String, Value> {
+    let mut out = Map::with_capacity(map.len());
+    for key in order {
+        if let Some(v) = map.get(*key) {
+            out.insert((*key).to_string(), each(key, v));
+        }
+    }
+    for (k, v) in map {
+        if !order.contains(&k.as_str()) {
+            out.insert(k.clone(), each(k, v));
+        }
+    }
+    out
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Parses one line of a JSONL file into a record (`line` is 1-based, for the error).
+pub fn parse_line(line: usize, text: &str) -> Result<Record, LineError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| LineError::InvalidJson {
+        line,
+        reason: e.to_string(),
+    })?;
+    Record::from_value(value).map_err(|found| LineError::NotAnObject { line, found })
+}
+
+fn is_gz(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "gz")
+}
+
+/// Opens a file for reading, un-gzipping `*.gz` transparently.
+pub fn open_reader(path: &Path) -> Result<Box<dyn BufRead + Send>, DatasetError> {
+    let file = File::open(path).map_err(|source| DatasetError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let inner: Box<dyn Read + Send> = if is_gz(path) {
+        Box::new(MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    Ok(Box::new(BufReader::with_capacity(1 << 20, inner)))
+}
+
+/// The lines of a JSONL file, numbered from 1, blank lines skipped (they are not records).
+/// Bytes that are not UTF-8 give a per-line error instead of stopping the read.
+pub struct Lines {
+    reader: Box<dyn BufRead + Send>,
+    path: PathBuf,
+    line: usize,
+    buf: Vec<u8>,
+}
+
+impl Lines {
+    pub fn open(path: &Path) -> Result<Self, DatasetError> {
+        Ok(Lines {
+            reader: open_reader(path)?,
+            path: path.to_path_buf(),
+            line: 0,
+            buf: Vec::with_capacity(4096),
+        })
+    }
+}
+
+/// One non-blank line: its 1-based number and text (or the reason it is not text).
+pub type NumberedLine = (usize, Result<String, LineError>);
+
+impl Iterator for Lines {
+    type Item = Result<NumberedLine, DatasetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {
+                    self.line += 1;
+                    let line = self.line;
+                    let bytes = trim_ascii(&self.buf);
+                    if bytes.is_empty() {
+                        continue;
+                    }
+                    let text = std::str::from_utf8(bytes)
+                        .map(str::to_string)
+                        .map_err(|_| LineError::NotUtf8 { line });
+                    return Some(Ok((line, text)));
+                }
+                Err(source) => {
+                    return Some(Err(DatasetError::Read {
+                        path: self.path.clone(),
+                        source,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// A whole file read: the records with their line numbers, and every line that failed.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    pub records: Vec<Record>,
+    /// 1-based line number of each record, parallel to `records`.
+    pub lines: Vec<usize>,
+    pub errors: Vec<LineError>,
+}
+
+impl Dataset {
+    /// Fails with [`DatasetError::BadLines`] when any line could not be read: for commands
+    /// that would otherwise write back, or merge, an incomplete dataset.
+    pub fn require_complete(self, path: &Path) -> Result<Self, DatasetError> {
+        match self.errors.first() {
+            None => Ok(self),
+            Some(first) => Err(DatasetError::BadLines {
+                path: path.to_path_buf(),
+                count: self.errors.len(),
+                first: first.clone(),
+            }),
+        }
+    }
+}
+
+/// Reads every line of a JSONL (or `.jsonl.gz`) file. Bad lines are collected, never dropped silently.
+pub fn read_dataset(path: &Path) -> Result<Dataset, DatasetError> {
+    let mut out = Dataset::default();
+    for item in Lines::open(path)? {
+        let (line, text) = item?;
+        match text.and_then(|t| parse_line(line, &t)) {
+            Ok(r) => {
+                out.records.push(r);
+                out.lines.push(line);
+            }
+            Err(e) => out.errors.push(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Writes a file atomically: to a temporary name beside it, fsynced, renamed over the target,
+/// then the directory fsynced. A reader sees the old file or the new one, never half of one.
+pub struct AtomicFile {
+    target: PathBuf,
+    tmp: PathBuf,
+    out: Option<Box<dyn FinishWrite>>,
+}
+
+/// A writer that can be flushed all the way to disk (gzip trailer included).
+pub trait FinishWrite: Write + Send {
+    fn finish_to_disk(self: Box<Self>) -> io::Result<()>;
+}
+
+impl FinishWrite for BufWriter<File> {
+    fn finish_to_disk(self: Box<Self>) -> io::Result<()> {
+        let file = self.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    }
+}
+
+impl FinishWrite for GzEncoder<BufWriter<File>> {
+    fn finish_to_disk(self: Box<Self>) -> io::Result<()> {
+        let buffered = (*self).finish()?;
+        let file = buffered.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    }
+}
+
+impl AtomicFile {
+    /// Starts writing `target` (gzip when it ends in `.gz`).
+    pub fn create(target: &Path) -> Result<Self, DatasetError> {
+        let err = |source| DatasetError::Write {
+            path: target.to_path_buf(),
+            source,
+        };
+        let dir = parent_dir(target);
+        std::fs::create_dir_all(&dir).map_err(err)?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let file = File::create(&tmp).map_err(err)?;
+        let buffered = BufWriter::with_capacity(1 << 20, file);
+        let out: Box<dyn FinishWrite> = if is_gz(target) {
+            Box::new(GzEncoder::new(buffered, Compression::default()))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            tmp,
+            out: Some(out),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut dyn Write {
+        self.out.as_mut().expect("writer used after commit")
+    }
+
+    /// Writes one record as a canonical JSONL line.
+    pub fn write_record(&mut self, record: &Record) -> Result<(), DatasetError> {
+        let line = record.to_line();
+        self.write_line(&line)
+    }
+
+    pub fn write_line(&mut self, line: &str) -> Result<(), DatasetError> {
+        let target = self.target.clone();
+        let w = self.writer();
+        w.write_all(line.as_bytes())
+            .and_then(|_| w.write_all(b"\n"))
+            .map_err(|source| DatasetError::Write {
+                path: target,
+                source,
+            })
+    }
+
+    /// Flushes, fsyncs, renames into place and fsyncs the directory.
+    pub fn commit(mut self) -> Result<(), DatasetError> {
+        let err = |source| DatasetError::Write {
+            path: self.target.clone(),
+            source,
+        };
+        let out = self.out.take().expect("commit called once");
+        out.finish_to_disk().map_err(err)?;
+        std::fs::rename(&self.tmp, &self.target).map_err(err)?;
+        sync_dir(&parent_dir(&self.target)).map_err(err)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // Not committed: the temporary file must not linger beside the real one.
+        if self.out.is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// fsyncs a directory so that a rename inside it survives a crash.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes records to `path` atomically, one canonical line each.
+pub fn write_dataset<'a>(
+    path: &Path,
+    records: impl IntoIterator<Item = &'a Record>,
+) -> Result<(), DatasetError> {
+    let mut out = AtomicFile::create(path)?;
+    for r in records {
+        out.write_record(r)?;
+    }
+    out.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rec(v: Value) -> Record {
+        Record::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn metrics_from_meta_activity_use_the_old_pipeline_names() {
+        let r = rec(json!({"handle":"a","followers_count":657137,
+            "meta":{"activity_metrics":{"tweet_count":19912,"total_like_count":50294,"media_count":617,
+            "listed_count":13433,"following_count":1352,"last_captured_at":"2025-11-14T06:42:01.143076+00:00",
+            "account_created_at":"2009-01-01T00:00:00Z"}}}));
+        let m = r.metrics();
+        assert_eq!(m.origin, Some(MetricsOrigin::MetaActivity));
+        assert_eq!(m.followers, Some(657137));
+        assert_eq!(m.likes, Some(50294));
+        assert_eq!(m.tweets, Some(19912));
+        assert!(m.created_at.is_some() && m.as_of.is_some());
+        assert!(m.has_activity());
+    }
+
+    #[test]
+    fn metrics_from_public_metrics_accept_post_count_and_keep_absent_as_none() {
+        let r = rec(
+            json!({"username":"b","created_at":"2013-12-14T04:35:55.000Z",
+            "public_metrics":{"followers_count":10,"following_count":2,"post_count":5,"listed_count":1,"like_count":null}}),
+        );
+        let m = r.metrics();
+        assert_eq!(m.tweets, Some(5));
+        assert_eq!(m.likes, None, "null is absent, not zero");
+        assert_eq!(m.media, None);
+        assert_eq!(m.missing(), vec!["like_count", "media_count"]);
+        assert_eq!(r.handle(), Some("b"));
+    }
+
+    #[test]
+    fn a_record_with_only_followers_has_no_activity() {
+        let m = rec(json!({"followers_count": 5})).metrics();
+        assert_eq!(m.origin, Some(MetricsOrigin::FollowersOnly));
+        assert!(!m.has_activity());
+    }
+
+    #[test]
+    fn string_scores_are_seen_as_strings() {
+        let r = rec(json!({"meta":{"score":"100.0"}}));
+        assert_eq!(
+            r.stored_score(),
+            StoredScore::Text {
+                raw: "100.0".into(),
+                parsed: Some(100.0)
+            }
+        );
+    }
+
+    #[test]
+    fn canonical_order_puts_known_fields_first_and_keeps_unknown_ones() {
+        let r = rec(json!({"zeta":1,"meta":{"x":1,"score":2.5},"handle":"h","id":"1"}));
+        assert_eq!(
+            r.to_line(),
+            r#"{"id":"1","handle":"h","meta":{"score":2.5,"x":1},"zeta":1}"#
+        );
+    }
+
+    #[test]
+    fn bad_lines_name_their_line_and_reason() {
+        assert!(matches!(
+            parse_line(3, "{\"a\":"),
+            Err(LineError::InvalidJson { line: 3, .. })
+        ));
+        assert_eq!(
+            parse_line(4, "[1,2]"),
+            Err(LineError::NotAnObject {
+                line: 4,
+                found: "array"
+            })
+        );
+    }
+
+    #[test]
+    fn timestamps_in_every_observed_shape_parse() {
+        for s in [
+            "2013-12-14T04:35:55.000Z",
+            "2013-12-14T04:35:55Z",
+            "2025-11-14T06:42:01.143076+00:00",
+            "2025-11-14T06:42:01",
+        ] {
+            assert!(parse_time(s).is_some(), "{s}");
+        }
+        assert_eq!(parse_time("yesterday"), None);
+    }
+}

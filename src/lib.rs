@@ -1,0 +1,8 @@
+//! influx: harvest, score, audit and merge an index of influential X authors, headless or from a
+//! live console. Every step is a library function here; `main.rs` only parses the command line.
+
+pub mod cli;
+pub mod dataset;
+pub mod pipeline;
+pub mod sim;
+pub mod ui;

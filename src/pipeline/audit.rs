@@ -1,0 +1,1 @@
+//! audit (under construction in its own branch).

@@ -1,0 +1,1 @@
+//! budget (under construction in its own branch).

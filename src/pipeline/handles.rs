@@ -1,0 +1,1 @@
+//! handles (under construction in its own branch).

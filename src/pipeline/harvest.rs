@@ -1,0 +1,1 @@
+//! harvest (under construction in its own branch).

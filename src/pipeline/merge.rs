@@ -1,0 +1,1 @@
+//! merge (under construction in its own branch).

@@ -1,0 +1,1 @@
+//! xapi (under construction in its own branch).
