@@ -28,8 +28,7 @@
 //!
 //! # The reference population and its weakness
 //! The tables are built from the 71 records of tests/fixtures/latest-2025-11-14.jsonl that carry
-//! activity metrics (`cargo run --example m2_reference -- tests/fixtures/latest-2025-11-14.jsonl
-//! > assets/m2/reference.json`). That is small and skewed: mostly well-known English-language tech
+//! activity metrics, with the command in `reference`'s documentation. That is small and skewed: mostly well-known English-language tech
 //! and venture accounts with blue badges, three of them twice, none with a description, 16 without
 //! a creation date. With 71 accounts, p1 and p99 are close to the minimum and maximum, so a single
 //! extreme account moves the outer knots; only seven knots are kept for that reason. Accounts far

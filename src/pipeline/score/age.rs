@@ -111,11 +111,11 @@ mod tests {
 
     #[test]
     fn a_snowflake_id_gives_the_exact_creation_day() {
-        // DarioAmodei's id; the account was created on 2017-06-17.
-        let as_of = t("2017-06-27T00:00:00Z");
-        let age = account_age(None, Some("874126509245476864"), as_of, &[]).unwrap();
+        // DarknetDiaries in the fixture: id 1006398890260729856, created_at 2018-06-12T04:52:48Z.
+        let as_of = t("2018-06-22T04:52:48Z");
+        let age = account_age(None, Some("1006398890260729856"), as_of, &[]).unwrap();
         assert_eq!(age.from, AgeFrom::IdSnowflake);
-        assert!((age.days - 9.6).abs() < 1.0, "{age:?}");
+        assert!((age.days - 10.0).abs() < 1.0 / 86_400.0, "{age:?}");
     }
 
     #[test]
@@ -127,7 +127,7 @@ mod tests {
         let as_of = t("2010-01-01T00:00:00Z");
         let mid = account_age(None, Some("200"), as_of, &knots).unwrap();
         assert_eq!(mid.from, AgeFrom::IdSequence);
-        assert!((mid.days - 1096.0).abs() < 2.0, "{mid:?}");
+        assert!((mid.days - 731.0).abs() < 1.0, "{mid:?}");
         let beyond = account_age(None, Some("900"), as_of, &knots).unwrap();
         assert!((beyond.days - 365.0).abs() < 1.0, "{beyond:?}");
     }

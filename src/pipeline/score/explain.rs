@@ -169,7 +169,7 @@ fn place(percentile: f64) -> String {
 
 /// A count with thousands separators: 13,433.
 pub fn count(n: f64) -> String {
-    let digits = format!("{:.0}", n.max(0.0));
+    let digits = format!("{:.0}", n.max(0.0).round());
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {

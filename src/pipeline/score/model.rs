@@ -336,3 +336,56 @@ impl Model {
         100.0 * sum / weight
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisation_badges_earn_more_than_bought_ones_and_none_earns_nothing() {
+        let org = verified_bonus(Some("business"));
+        assert_eq!(org, verified_bonus(Some("government")));
+        assert_eq!(org, verified_bonus(Some("org")));
+        assert!(org > verified_bonus(Some("legacy")));
+        assert!(verified_bonus(Some("legacy")) > verified_bonus(Some("blue")));
+        assert!(verified_bonus(Some("blue")) > 0.0);
+        assert_eq!(verified_bonus(Some("none")), 0.0);
+        assert_eq!(verified_bonus(None), 0.0);
+    }
+
+    #[test]
+    fn the_version_names_the_model_and_changes_with_the_tables() {
+        let v = score_version(b"ref", b"lex");
+        assert_eq!(v.len(), "m2-".len() + 12);
+        assert!(v.starts_with("m2-"));
+        assert_ne!(v, score_version(b"ref", b"lex2"));
+        assert_eq!(
+            model().version(),
+            score_version(REFERENCE_JSON.as_bytes(), LEXICON_JSON.as_bytes())
+        );
+    }
+
+    #[test]
+    fn quality_holds_when_followers_grow_past_the_top_knot_and_dilute_listed_per_follower() {
+        let m = model();
+        let inputs = |followers: f64| FeatureInputs {
+            followers,
+            following: Some(1.0),
+            tweets: Some(10_000.0),
+            listed: Some(600_000.0),
+            likes: Some(10.0),
+            media: Some(10.0),
+            age: Some(AccountAge {
+                days: 1000.0,
+                from: super::super::age::AgeFrom::CreatedAt,
+            }),
+        };
+        let (small, large) = (inputs(30e6), inputs(60e6));
+        // The plain weighted sum falls here; Quality must not.
+        assert!(
+            m.quality_at(&large, large.log_followers())
+                < m.quality_at(&small, small.log_followers())
+        );
+        assert!(m.quality(&large) >= m.quality(&small));
+    }
+}

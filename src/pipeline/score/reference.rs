@@ -1,6 +1,10 @@
 //! The frozen reference (assets/m2/reference.json): per-feature percentile knots, the calibration
 //! of the composite, and the id-to-creation-date knots, and how to rebuild all of it from a
-//! dataset (`cargo run --example m2_reference`). Not here: using the tables (see `model`).
+//! dataset. Not here: using the tables (see `model`).
+//!
+//! ```text
+//! cargo run --example m2_reference -- tests/fixtures/latest-2025-11-14.jsonl > assets/m2/reference.json
+//! ```
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
