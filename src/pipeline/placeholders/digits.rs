@@ -62,7 +62,7 @@ pub(super) fn round_number_heaping(view: &BatchView, out: &mut Vec<BatchFlag>) {
                     detector: "round_number_heaping",
                     severity: Severity::Review,
                     reason: format!(
-                        "{} of {} {} counts ({:.1}%) end in {} where chance gives {:.1}%: \
+                        "{} of {} counts of {} ({:.1}%) end in {} where chance gives {:.1}%: \
                          typed from rounded figures or invented ({})",
                         round.len(),
                         eligible.len(),

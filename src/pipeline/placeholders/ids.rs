@@ -31,9 +31,10 @@ pub fn snowflake_time(id: u64) -> Option<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms).single()
 }
 
-/// A run of 7+ digits that counts up, counts down, or repeats one digit: typed, not generated.
-pub(super) fn digit_pattern(id: &str) -> Option<&str> {
-    let b = id.as_bytes();
+/// A run of 7+ digits (or letters) that counts up, counts down, or repeats one character: typed,
+/// not generated.
+pub(super) fn digit_pattern(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
     const RUN: usize = 7;
     if b.len() < RUN {
         return None;
@@ -41,7 +42,9 @@ pub(super) fn digit_pattern(id: &str) -> Option<&str> {
     (0..=b.len() - RUN).find_map(|start| {
         let w = &b[start..start + RUN];
         let step_all = |d: i16| w.windows(2).all(|p| p[1] as i16 - p[0] as i16 == d);
-        (step_all(1) || step_all(-1) || step_all(0)).then(|| &id[start..start + RUN])
+        // ASCII only, so the slice below falls on character boundaries.
+        let plain = w.iter().all(u8::is_ascii_alphanumeric);
+        (plain && (step_all(1) || step_all(-1) || step_all(0))).then(|| &text[start..start + RUN])
     })
 }
 

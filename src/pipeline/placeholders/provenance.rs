@@ -74,6 +74,7 @@ pub fn record_kind(record: &Record) -> SourceKind {
 }
 
 pub(super) fn flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
+    hash_flags(record, out);
     let sources = record.sources();
     let sample: Vec<&str> = sources
         .iter()
@@ -104,6 +105,32 @@ pub(super) fn flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
                 "it claims an X API source ({}) but carries none of the API's metrics \
                  (no public_metrics or activity_metrics): the raw answer is missing",
                 quoted(&api)
+            ),
+        });
+    }
+}
+
+/// A `provenance_hash` that is no SHA-256 digest and carries a typed run (`1234567`, `7777777`):
+/// someone filled the field in by hand, so the record's provenance was never computed.
+fn hash_flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
+    let Some(hash) = record
+        .meta()
+        .and_then(|m| m.get("provenance_hash"))
+        .and_then(serde_json::Value::as_str)
+    else {
+        return;
+    };
+    let is_digest = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_digest {
+        return;
+    }
+    if let Some(run) = super::ids::digit_pattern(hash) {
+        out.push(PlaceholderFlag {
+            detector: "placeholder_hash",
+            reason: format!(
+                "its meta.provenance_hash \"{hash}\" is not a SHA-256 digest ({} characters) and \
+                 contains the typed run \"{run}\": the provenance was filled in by hand",
+                hash.len()
             ),
         });
     }

@@ -93,6 +93,8 @@ fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
 }
 
 pub(super) fn correlated_columns(view: &BatchView, out: &mut Vec<BatchFlag>) {
+    let mut pairs: Vec<String> = Vec::new();
+    let mut involved = vec![false; view.len()];
     for a in 0..COLUMNS.len() {
         for b in a + 1..COLUMNS.len() {
             let (mut xs, mut ys, mut idx) = (Vec::new(), Vec::new(), Vec::new());
@@ -107,21 +109,27 @@ pub(super) fn correlated_columns(view: &BatchView, out: &mut Vec<BatchFlag>) {
                 continue;
             }
             if let Some(r) = pearson(&xs, &ys).filter(|r| *r >= LOCKSTEP) {
-                out.push(BatchFlag {
-                    detector: "lockstep_columns",
-                    severity: Severity::Strong,
-                    reason: format!(
-                        "{} and {} move in lockstep over {} records (correlation {r:.4}, \
-                         real accounts stay far below {LOCKSTEP})",
-                        COLUMNS[a],
-                        COLUMNS[b],
-                        idx.len()
-                    ),
-                    records: idx,
-                });
+                pairs.push(format!("{}~{} r={r:.4} n={}", COLUMNS[a], COLUMNS[b], idx.len()));
+                for i in idx {
+                    involved[i] = true;
+                }
             }
         }
     }
+    if pairs.is_empty() {
+        return;
+    }
+    // One flag for the batch: six lockstep columns give fifteen pairs, one finding.
+    out.push(BatchFlag {
+        detector: "lockstep_columns",
+        severity: Severity::Strong,
+        reason: format!(
+            "metric columns move in lockstep (correlation {LOCKSTEP}+, which real accounts never \
+             reach): {}",
+            pairs.join("; ")
+        ),
+        records: (0..view.len()).filter(|&i| involved[i]).collect(),
+    });
 }
 
 pub(super) fn low_variance(view: &BatchView, out: &mut Vec<BatchFlag>) {
