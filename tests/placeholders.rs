@@ -10,7 +10,9 @@ use influx::pipeline::placeholders::{BatchFlag, Severity, batch_flags, record_fl
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Dataset {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let d = read_dataset(&path).expect("fixture readable");
     assert!(d.errors.is_empty(), "{name}: {:?}", d.errors);
     d
@@ -74,7 +76,10 @@ fn the_sample_batch_also_shows_every_batch_level_pattern() {
     ] {
         assert!(found.contains(d), "{d} missing from {found:?}");
     }
-    let seq = flags.iter().find(|f| f.detector == "sequential_ids").unwrap();
+    let seq = flags
+        .iter()
+        .find(|f| f.detector == "sequential_ids")
+        .unwrap();
     assert_eq!(seq.records.len(), 74);
     assert_eq!(seq.severity, Severity::Strong);
     let low = flags.iter().find(|f| f.detector == "low_variance").unwrap();
@@ -101,11 +106,19 @@ fn on_the_real_dataset_only_the_hand_typed_provenance_hashes_are_record_flags() 
 fn on_the_real_dataset_the_only_batch_flag_is_the_heaping_of_round_follower_counts() {
     let real = fixture("latest-2025-11-14.jsonl");
     let flags = batch_flags(&real.records);
-    assert_eq!(detectors(&flags), BTreeSet::from(["round_number_heaping"]), "{flags:#?}");
+    assert_eq!(
+        detectors(&flags),
+        BTreeSet::from(["round_number_heaping"]),
+        "{flags:#?}"
+    );
     assert_eq!(flags.len(), 1);
     assert_eq!(flags[0].severity, Severity::Review);
     assert_eq!(flags[0].records.len(), 91);
-    assert!(flags[0].reason.starts_with("91 of 531 counts of followers"), "{}", flags[0].reason);
+    assert!(
+        flags[0].reason.starts_with("91 of 531 counts of followers"),
+        "{}",
+        flags[0].reason
+    );
 }
 
 #[test]
@@ -130,18 +143,26 @@ fn an_old_sequential_id_is_not_read_as_a_snowflake() {
 
 #[test]
 fn a_record_claiming_an_api_source_without_api_metrics_has_lost_its_raw_answer() {
-    let r = rec(json!({"id":"44196397","handle":"elonmusk","followers_count":1,
-        "meta":{"sources":[{"method":"twitter-api-v2","fetched_at":"2025-11-13T04:49:57Z","evidence":"x"}]}}));
+    let r = rec(
+        json!({"id":"44196397","handle":"elonmusk","followers_count":1,
+        "meta":{"sources":[{"method":"twitter-api-v2","fetched_at":"2025-11-13T04:49:57Z","evidence":"x"}]}}),
+    );
     let flags = record_flags(&r);
     assert_eq!(flags.len(), 1);
     assert_eq!(flags[0].detector, "provenance");
-    assert!(flags[0].reason.contains("raw answer is missing"), "{}", flags[0].reason);
+    assert!(
+        flags[0].reason.contains("raw answer is missing"),
+        "{}",
+        flags[0].reason
+    );
 }
 
 #[test]
 fn manual_sources_are_a_fact_not_a_flag() {
-    let r = rec(json!({"id":"44196397","handle":"elonmusk","followers_count":229026322,
-        "meta":{"sources":[{"method":"manual_curation","fetched_at":"2025-11-13T04:49:57Z","evidence":"x"}]}}));
+    let r = rec(
+        json!({"id":"44196397","handle":"elonmusk","followers_count":229026322,
+        "meta":{"sources":[{"method":"manual_curation","fetched_at":"2025-11-13T04:49:57Z","evidence":"x"}]}}),
+    );
     assert_eq!(record_flags(&r), vec![]);
 }
 
@@ -167,8 +188,10 @@ fn identical_metric_vectors_on_different_ids_are_flagged_but_copies_of_one_id_ar
 #[test]
 fn brand_new_all_zero_accounts_may_share_their_metrics() {
     let zeros = |id: u64| {
-        rec(json!({"id": id.to_string(), "public_metrics": {"followers_count":0,"following_count":0,
-            "tweet_count":0,"listed_count":0,"like_count":0,"media_count":0}}))
+        rec(
+            json!({"id": id.to_string(), "public_metrics": {"followers_count":0,"following_count":0,
+            "tweet_count":0,"listed_count":0,"like_count":0,"media_count":0}}),
+        )
     };
     assert!(!detectors(&batch_flags(&[zeros(1), zeros(2)])).contains("duplicate_metric_vector"));
 }
@@ -199,7 +222,10 @@ fn benford_only_speaks_on_batches_of_300_and_only_as_a_hint() {
         .map(|i| account(i + 1, (i % 9 + 1) * 1_000_003 + i, 17 + i * i % 97))
         .collect();
     let flags = batch_flags(&even);
-    let b = flags.iter().find(|f| f.detector == "benford").expect("hinted");
+    let b = flags
+        .iter()
+        .find(|f| f.detector == "benford")
+        .expect("hinted");
     assert_eq!(b.severity, Severity::Hint);
     assert!(!detectors(&batch_flags(&even[..299])).contains("benford"));
 }

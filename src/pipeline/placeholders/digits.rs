@@ -41,7 +41,7 @@ pub(super) fn round_number_heaping(view: &BatchView, out: &mut Vec<BatchFlag>) {
     if view.len() < MIN_HEAPING_BATCH {
         return;
     }
-    for c in 0..COLUMNS.len() {
+    for (c, column) in COLUMNS.iter().enumerate() {
         for e in &ENDINGS {
             // Only counts with room for the ending: 500 cannot end in 000 by chance or otherwise.
             let eligible: Vec<(usize, u64)> = (0..view.len())
@@ -66,7 +66,7 @@ pub(super) fn round_number_heaping(view: &BatchView, out: &mut Vec<BatchFlag>) {
                          typed from rounded figures or invented ({})",
                         round.len(),
                         eligible.len(),
-                        COLUMNS[c],
+                        column,
                         share * 100.0,
                         e.label,
                         e.chance * 100.0,

@@ -95,8 +95,8 @@ fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
 pub(super) fn correlated_columns(view: &BatchView, out: &mut Vec<BatchFlag>) {
     let mut pairs: Vec<String> = Vec::new();
     let mut involved = vec![false; view.len()];
-    for a in 0..COLUMNS.len() {
-        for b in a + 1..COLUMNS.len() {
+    for (a, name_a) in COLUMNS.iter().enumerate() {
+        for (b, name_b) in COLUMNS.iter().enumerate().skip(a + 1) {
             let (mut xs, mut ys, mut idx) = (Vec::new(), Vec::new(), Vec::new());
             for i in 0..view.len() {
                 if let (Some(x), Some(y)) = (view.value(i, a), view.value(i, b)) {
@@ -109,7 +109,7 @@ pub(super) fn correlated_columns(view: &BatchView, out: &mut Vec<BatchFlag>) {
                 continue;
             }
             if let Some(r) = pearson(&xs, &ys).filter(|r| *r >= LOCKSTEP) {
-                pairs.push(format!("{}~{} r={r:.4} n={}", COLUMNS[a], COLUMNS[b], idx.len()));
+                pairs.push(format!("{}~{} r={r:.4} n={}", name_a, name_b, idx.len()));
                 for i in idx {
                     involved[i] = true;
                 }
