@@ -74,8 +74,18 @@ fn snapshot(data: &Path) -> (Option<PathBuf>, Vec<String>, Option<String>) {
     (link, versions, sha)
 }
 
-fn merge_lib(data: &Path, batches: &[PathBuf], allow_flagged: bool) -> merge::MergePlan {
-    let plan = merge::plan(data, batches, &MergeOptions { allow_flagged }).unwrap();
+/// Merges through the library. Flagged records are allowed here: these tests pin matching and
+/// field resolution, and must not start failing when the placeholder detectors (which may flag
+/// hand-made test records) land; blocking has its own tests.
+fn merge_lib(data: &Path, batches: &[PathBuf]) -> merge::MergePlan {
+    let plan = merge::plan(
+        data,
+        batches,
+        &MergeOptions {
+            allow_flagged: true,
+        },
+    )
+    .unwrap();
     merge::apply(data, &plan).unwrap();
     plan
 }
@@ -128,7 +138,9 @@ fn merging_the_real_fixture_into_an_empty_dir_yields_319_authors_and_reports_con
         m.sha256
     );
     assert!(
-        std::fs::read_link(data.join("latest")).unwrap().is_relative(),
+        std::fs::read_link(data.join("latest"))
+            .unwrap()
+            .is_relative(),
         "latest is a relative link, so the directory can be moved"
     );
 }
@@ -139,12 +151,16 @@ fn merging_the_real_fixture_is_blocked_exactly_when_its_records_are_flagged() {
     let data = tmp.path().join("data");
     let fixture = read_dataset(Path::new(FIXTURE)).unwrap();
     let flagged = fixture.records.iter().any(|r| {
-        !placeholders::record_flags(r).is_empty() || !schema::violations(&r.to_canonical()).is_empty()
+        !placeholders::record_flags(r).is_empty()
+            || !schema::violations(&r.to_canonical()).is_empty()
     });
     let out = influx(&["merge", FIXTURE, "--data", data.to_str().unwrap()]);
     if flagged {
         assert_eq!(out.status.code(), Some(1), "{out:?}");
-        assert!(!data.join("latest").exists(), "a blocked merge writes nothing");
+        assert!(
+            !data.join("latest").exists(),
+            "a blocked merge writes nothing"
+        );
     } else {
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         assert_eq!(manifest(&data).count, 319);
@@ -156,16 +172,31 @@ fn re_merging_the_same_batch_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let batch = PathBuf::from(FIXTURE);
-    merge_lib(&data, std::slice::from_ref(&batch), true);
+    merge_lib(&data, std::slice::from_ref(&batch));
     let before = snapshot(&data);
-    let again = merge::plan(&data, &[batch], &MergeOptions { allow_flagged: true }).unwrap();
+    let again = merge::plan(
+        &data,
+        &[batch],
+        &MergeOptions {
+            allow_flagged: true,
+        },
+    )
+    .unwrap();
     assert!(again.added.is_empty());
-    assert!(again.updated.is_empty(), "{:?}", &again.updated[..3.min(again.updated.len())]);
+    assert!(
+        again.updated.is_empty(),
+        "{:?}",
+        &again.updated[..3.min(again.updated.len())]
+    );
     assert_eq!(again.unchanged, 319);
     assert!(again.changes_nothing());
     let outcome = merge::apply(&data, &again).unwrap();
     assert!(!outcome.written);
-    assert_eq!(snapshot(&data), before, "no new version, same link, same bytes");
+    assert_eq!(
+        snapshot(&data),
+        before,
+        "no new version, same link, same bytes"
+    );
 }
 
 #[test]
@@ -182,7 +213,7 @@ fn the_newest_fetched_at_wins_field_by_field_and_every_conflict_is_reported() {
             json!({"followers_count": 100, "name": "Alice Stored"}),
         )],
     );
-    merge_lib(&data, &[stored_batch], false);
+    merge_lib(&data, &[stored_batch]);
 
     let newer = write_jsonl(
         tmp.path(),
@@ -204,7 +235,7 @@ fn the_newest_fetched_at_wins_field_by_field_and_every_conflict_is_reported() {
             json!({"followers_count": 50, "name": "Alice Old", "lang_primary": "de"}),
         )],
     );
-    let plan = merge_lib(&data, &[newer, older], false);
+    let plan = merge_lib(&data, &[newer, older]);
     assert_eq!(plan.updated.len(), 1);
     assert!(plan.added.is_empty(), "same author in any letter case");
 
@@ -222,7 +253,11 @@ fn the_newest_fetched_at_wins_field_by_field_and_every_conflict_is_reported() {
     assert_eq!(followers.old, Some(json!(100)));
     assert_eq!(followers.new, json!(200));
     assert!(followers.won.path.ends_with("newer.jsonl"));
-    assert!(followers.why.contains("newest evidence"), "{}", followers.why);
+    assert!(
+        followers.why.contains("newest evidence"),
+        "{}",
+        followers.why
+    );
     assert_eq!(followers.values.len(), 3);
     assert_eq!(field("name").new, json!("Alice Stored"));
     assert_eq!(field("lang_primary").new, json!("en"));
@@ -243,7 +278,7 @@ fn no_stored_record_is_lost_and_unknown_fields_survive_a_merge() {
         })
         .collect();
     let first_path = write_jsonl(tmp.path(), "first.jsonl", &first);
-    merge_lib(&data, &[first_path], false);
+    merge_lib(&data, &[first_path]);
 
     // A batch that knows only some of them, plus new authors, and lacks the custom field.
     let second: Vec<Value> = (40..70)
@@ -257,7 +292,7 @@ fn no_stored_record_is_lost_and_unknown_fields_survive_a_merge() {
         })
         .collect();
     let second_path = write_jsonl(tmp.path(), "second.jsonl", &second);
-    let plan = merge_lib(&data, &[second_path], false);
+    let plan = merge_lib(&data, &[second_path]);
     assert_eq!((plan.added.len(), plan.updated.len()), (20, 10));
 
     let records = stored(&data);
@@ -282,7 +317,7 @@ fn a_blocked_merge_writes_nothing_and_an_allowed_one_is_recorded_in_the_history(
         "good.jsonl",
         &[author("7", "good", "2025-05-01T00:00:00Z", json!({}))],
     );
-    merge_lib(&data, &[good], false);
+    merge_lib(&data, &[good]);
     let before = snapshot(&data);
 
     // A record that names no author at all can never be matched: it blocks today, and stays
@@ -291,13 +326,28 @@ fn a_blocked_merge_writes_nothing_and_an_allowed_one_is_recorded_in_the_history(
     let bad = write_jsonl(
         tmp.path(),
         "bad.jsonl",
-        &[author("8", "fine", "2025-05-01T00:00:00Z", json!({})), unmatched],
+        &[
+            author("8", "fine", "2025-05-01T00:00:00Z", json!({})),
+            unmatched,
+        ],
     );
-    let out = influx(&["merge", bad.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    let out = influx(&[
+        "merge",
+        bad.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("\"event\":\"blocked\""), "{stdout}");
-    assert!(stdout.contains("bad.jsonl") && stdout.contains("\"line\":2"), "{stdout}");
+    let blocked = stdout
+        .lines()
+        .filter(|l| l.contains("\"event\":\"blocked\""))
+        .count();
+    assert!(blocked >= 1, "{stdout}");
+    assert!(
+        stdout.contains("bad.jsonl") && stdout.contains("\"line\":2"),
+        "{stdout}"
+    );
     assert_eq!(snapshot(&data), before, "nothing written");
 
     let out = influx(&[
@@ -312,7 +362,7 @@ fn a_blocked_merge_writes_nothing_and_an_allowed_one_is_recorded_in_the_history(
     assert_eq!(m.count, 3);
     let last = serde_json::to_value(m.history.last().unwrap()).unwrap();
     assert_eq!(last["action"], "merge");
-    assert_eq!(last["flagged_override"]["records"], 1);
+    assert_eq!(last["flagged_override"]["records"], blocked);
     assert!(last["flagged_override"]["by"].is_string());
     assert!(last["flagged_override"]["timestamp"].is_string());
 }
@@ -321,7 +371,14 @@ fn a_blocked_merge_writes_nothing_and_an_allowed_one_is_recorded_in_the_history(
 fn a_dry_run_shows_the_plan_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let out = influx(&["merge", FIXTURE, "--data", data.to_str().unwrap(), "--allow-flagged", "--dry-run"]);
+    let out = influx(&[
+        "merge",
+        FIXTURE,
+        "--data",
+        data.to_str().unwrap(),
+        "--allow-flagged",
+        "--dry-run",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"count_after\":319"));
     assert!(!data.join("latest").exists());
@@ -331,14 +388,14 @@ fn a_dry_run_shows_the_plan_and_writes_nothing() {
 fn rollback_restores_the_previous_sha_and_is_recorded_in_the_history() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    merge_lib(&data, &[PathBuf::from(FIXTURE)], true);
+    merge_lib(&data, &[PathBuf::from(FIXTURE)]);
     let first = manifest(&data);
     let batch = write_jsonl(
         tmp.path(),
         "more.jsonl",
         &[author("99", "newcomer", "2025-12-01T00:00:00Z", json!({}))],
     );
-    merge_lib(&data, &[batch], false);
+    merge_lib(&data, &[batch]);
     let second = manifest(&data);
     assert_ne!(second.sha256, first.sha256);
     assert_eq!(second.count, 320);
@@ -359,15 +416,26 @@ fn rollback_restores_the_previous_sha_and_is_recorded_in_the_history() {
 
     let status = merge::status(&data).unwrap();
     assert_eq!(status.current.unwrap().version, restored.version);
-    assert_eq!(status.rollback_available, None, "the first merge has nothing before it");
+    assert_eq!(
+        status.rollback_available, None,
+        "the first merge has nothing before it"
+    );
     let out = influx(&["rollback", "--data", data.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "nothing left to roll back: {out:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "nothing left to roll back: {out:?}"
+    );
 }
 
 #[test]
 fn rollback_of_an_empty_dir_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = influx(&["rollback", "--data", tmp.path().join("data").to_str().unwrap()]);
+    let out = influx(&[
+        "rollback",
+        "--data",
+        tmp.path().join("data").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
 
@@ -375,14 +443,18 @@ fn rollback_of_an_empty_dir_exits_2() {
 fn broken_input_exits_2_names_the_file_and_line_and_leaves_the_dataset_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    merge_lib(&data, &[PathBuf::from(FIXTURE)], true);
+    merge_lib(&data, &[PathBuf::from(FIXTURE)]);
     let before = snapshot(&data);
 
     let good_line = author("5", "someone", "2025-12-01T00:00:00Z", json!({})).to_string();
     let truncated = tmp.path().join("truncated.jsonl");
     std::fs::write(&truncated, format!("{good_line}\n{}\n", &good_line[..40])).unwrap();
     let binary = tmp.path().join("binary.jsonl");
-    std::fs::write(&binary, [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x9c, b'\n', 0x80]).unwrap();
+    std::fs::write(
+        &binary,
+        [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x9c, b'\n', 0x80],
+    )
+    .unwrap();
     let empty = tmp.path().join("empty.jsonl");
     std::fs::write(&empty, "").unwrap();
     let missing = tmp.path().join("missing.jsonl");
@@ -394,7 +466,12 @@ fn broken_input_exits_2_names_the_file_and_line_and_leaves_the_dataset_untouched
         (&missing, "missing.jsonl"),
     ];
     for (input, named) in cases {
-        let out = influx(&["merge", input.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+        let out = influx(&[
+            "merge",
+            input.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ]);
         assert_eq!(out.status.code(), Some(2), "{named}: {out:?}");
         let said: Vec<Value> = String::from_utf8_lossy(&out.stdout)
             .lines()
