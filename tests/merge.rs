@@ -488,3 +488,159 @@ fn broken_input_exits_2_names_the_file_and_line_and_leaves_the_dataset_untouched
         assert_eq!(snapshot(&data), before, "{named}: the dataset is untouched");
     }
 }
+
+/// Lays out a stored version by hand, as an older tool might have left it (duplicates included).
+fn store_by_hand(data: &Path, records: &[Value]) {
+    let version = data.join("versions/00000001-by-hand");
+    std::fs::create_dir_all(&version).unwrap();
+    let file = write_jsonl(&version, "latest.jsonl", records);
+    let manifest = json!({"version": 1, "sha256": merge::sha256_of(&file).unwrap(),
+        "count": records.len(), "score_version": null, "timestamp": "2025-11-14T00:00:00.000Z",
+        "rollback_to": null, "history": []});
+    std::fs::write(version.join("manifest.json"), manifest.to_string()).unwrap();
+    std::os::unix::fs::symlink("versions/00000001-by-hand", data.join("latest")).unwrap();
+}
+
+#[test]
+fn duplicate_rows_already_stored_collapse_into_one_record_with_their_conflicts_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    store_by_hand(
+        &data,
+        &[
+            author(
+                "1",
+                "dup",
+                "2025-01-01T00:00:00Z",
+                json!({"followers_count": 1}),
+            ),
+            author("2", "other", "2025-01-01T00:00:00Z", json!({})),
+            author(
+                "1",
+                "DUP",
+                "2025-03-01T00:00:00Z",
+                json!({"followers_count": 3}),
+            ),
+        ],
+    );
+    let batch = write_jsonl(
+        tmp.path(),
+        "b.jsonl",
+        &[author("3", "third", "2025-03-01T00:00:00Z", json!({}))],
+    );
+    let plan = merge_lib(&data, &[batch]);
+    assert_eq!(plan.collapsed.len(), 1);
+    assert_eq!(plan.collapsed[0].stored_rows, 2);
+    assert!(
+        plan.conflicts
+            .iter()
+            .any(|c| c.field == "followers_count" && c.new == json!(3) && c.old == Some(json!(1)))
+    );
+    let records = stored(&data);
+    let handles: Vec<&str> = records.iter().filter_map(Record::handle).collect();
+    assert_eq!(
+        handles,
+        ["DUP", "other", "third"],
+        "the author keeps its first place"
+    );
+    assert_eq!(manifest(&data).count, 3);
+}
+
+#[test]
+fn an_id_claimed_by_two_handles_keeps_both_authors_and_reports_the_collision() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let batch = write_jsonl(
+        tmp.path(),
+        "b.jsonl",
+        &[
+            author("5943622", "pmarca", "2025-01-01T00:00:00Z", json!({})),
+            author("5943622", "sivers", "2025-02-01T00:00:00Z", json!({})),
+        ],
+    );
+    let plan = merge_lib(&data, &[batch]);
+    assert_eq!(plan.added, ["pmarca", "sivers"]);
+    assert_eq!(plan.id_collisions.len(), 1);
+    assert_eq!(plan.id_collisions[0].id, "5943622");
+    assert_eq!(plan.id_collisions[0].handles, ["pmarca", "sivers"]);
+    assert_eq!(manifest(&data).count, 2);
+}
+
+#[test]
+fn a_plan_made_before_another_merge_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let a = write_jsonl(
+        tmp.path(),
+        "a.jsonl",
+        &[author("1", "a", "2025-01-01T00:00:00Z", json!({}))],
+    );
+    let b = write_jsonl(
+        tmp.path(),
+        "b.jsonl",
+        &[author("2", "b", "2025-01-01T00:00:00Z", json!({}))],
+    );
+    let options = MergeOptions {
+        allow_flagged: true,
+    };
+    let early = merge::plan(&data, &[a], &options).unwrap();
+    let late = merge::plan(&data, &[b], &options).unwrap();
+    merge::apply(&data, &late).unwrap();
+    let before = snapshot(&data);
+    let err = merge::apply(&data, &early).unwrap_err();
+    assert!(matches!(err, merge::MergeError::Stale { .. }), "{err}");
+    assert_eq!(snapshot(&data), before);
+}
+
+#[test]
+fn the_manifest_names_the_score_version_when_every_record_shares_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let scored = |id: &str, h: &str| {
+        let mut r = author(id, h, "2025-01-01T00:00:00Z", json!({}));
+        r["meta"]["score_version"] = json!("m2-1");
+        r
+    };
+    let first = write_jsonl(tmp.path(), "a.jsonl", &[scored("1", "a"), scored("2", "b")]);
+    merge_lib(&data, &[first]);
+    assert_eq!(manifest(&data).score_version.as_deref(), Some("m2-1"));
+    let unscored = write_jsonl(
+        tmp.path(),
+        "c.jsonl",
+        &[author("3", "c", "2025-01-01T00:00:00Z", json!({}))],
+    );
+    merge_lib(&data, &[unscored]);
+    assert_eq!(manifest(&data).score_version.as_deref(), Some("mixed"));
+}
+
+#[test]
+fn a_stored_dataset_with_a_broken_line_is_never_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    store_by_hand(
+        &data,
+        &[author("1", "a", "2025-01-01T00:00:00Z", json!({}))],
+    );
+    let file = data.join("latest/latest.jsonl");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("{\"id\": \"2\", \"handle\"\n");
+    std::fs::write(&file, text).unwrap();
+    let before = snapshot(&data);
+    let batch = write_jsonl(
+        tmp.path(),
+        "b.jsonl",
+        &[author("3", "c", "2025-01-01T00:00:00Z", json!({}))],
+    );
+    let out = influx(&[
+        "merge",
+        batch.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 2"),
+        "{out:?}"
+    );
+    assert_eq!(snapshot(&data), before);
+}

@@ -13,7 +13,9 @@ use super::MergeError;
 use super::keys::{LineKey, line_key};
 use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
 use super::store::{CurrentVersion, Store};
-use crate::dataset::{DatasetError, Lines, Record, parse_line};
+use rayon::prelude::*;
+
+use crate::dataset::{DatasetError, LineError, Lines, NumberedLine, Record, parse_line};
 use crate::pipeline::{placeholders, schema};
 
 /// Choices the operator makes for a merge.
@@ -399,7 +401,7 @@ fn read_batch(path: &Path, out: &mut Vec<BatchRecord>, unreadable: &mut Vec<Unre
 
 fn blocked_records(incoming: &[BatchRecord]) -> Vec<BlockedRecord> {
     incoming
-        .iter()
+        .par_iter()
         .filter_map(|b| {
             let mut reasons: Vec<String> = placeholders::record_flags(&b.record)
                 .into_iter()
@@ -430,34 +432,86 @@ fn stored_error(cur: &CurrentVersion, e: impl std::fmt::Display) -> MergeError {
     }
 }
 
-/// Reads the key of every stored row; returns the number of rows.
+/// Lines read per chunk of the key scan: large enough to keep both cores busy parsing.
+const SCAN_CHUNK: usize = 8192;
+
+/// Reads the key of every stored row; returns the number of rows. One thread reads lines while
+/// the others parse keys (rayon); rows are then placed in file order, which matching depends on.
 fn scan_keys(
     cur: &CurrentVersion,
     authors: &mut Authors,
     versions: &mut Vec<Option<String>>,
     version_of_row: &mut Vec<u16>,
 ) -> Result<u32, MergeError> {
-    let mut row = 0u32;
-    for item in Lines::open(&cur.data_file()).map_err(|e| stored_error(cur, e))? {
-        let (line, text) = item.map_err(|e| stored_error(cur, e))?;
-        let text = text.map_err(|e| stored_error(cur, e))?;
-        let LineKey {
-            id,
-            handle_key,
-            score_version,
-        } = line_key(line, &text).map_err(|e| stored_error(cur, e))?;
-        authors.place(row, id.as_deref(), handle_key.as_deref());
-        let v = match versions.iter().position(|v| *v == score_version) {
-            Some(i) => i,
-            None => {
-                versions.push(score_version);
-                versions.len() - 1
+    let lines = Lines::open(&cur.data_file()).map_err(|e| stored_error(cur, e))?;
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<NumberedLine>>(2);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> Result<(), DatasetError> {
+            let mut chunk = Vec::with_capacity(SCAN_CHUNK);
+            for item in lines {
+                chunk.push(item?);
+                if chunk.len() == SCAN_CHUNK
+                    && send
+                        .send(std::mem::replace(
+                            &mut chunk,
+                            Vec::with_capacity(SCAN_CHUNK),
+                        ))
+                        .is_err()
+                {
+                    return Ok(());
+                }
             }
-        };
-        version_of_row.push(u16::try_from(v).unwrap_or(u16::MAX));
-        row += 1;
-    }
-    Ok(row)
+            if !chunk.is_empty() {
+                let _ = send.send(chunk);
+            }
+            Ok(())
+        });
+        let mut row = 0u32;
+        let mut failed = None;
+        for chunk in receive {
+            let keys: Vec<Result<LineKey, LineError>> = chunk
+                .par_iter()
+                .map(|(line, text)| {
+                    text.as_ref()
+                        .map_err(Clone::clone)
+                        .and_then(|t| line_key(*line, t))
+                })
+                .collect();
+            for key in keys {
+                let LineKey {
+                    id,
+                    handle_key,
+                    score_version,
+                } = match key {
+                    Ok(k) => k,
+                    Err(e) => {
+                        failed = Some(stored_error(cur, e));
+                        break;
+                    }
+                };
+                authors.place(row, id.as_deref(), handle_key.as_deref());
+                let v = match versions.iter().position(|v| *v == score_version) {
+                    Some(i) => i,
+                    None => {
+                        versions.push(score_version);
+                        versions.len() - 1
+                    }
+                };
+                version_of_row.push(u16::try_from(v).unwrap_or(u16::MAX));
+                row += 1;
+            }
+            if failed.is_some() {
+                // Dropping the receiver stops the reader.
+                break;
+            }
+        }
+        let read = reader.join().expect("the line reader does not panic");
+        match (failed, read) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) => Err(stored_error(cur, e)),
+            (None, Ok(())) => Ok(row),
+        }
+    })
 }
 
 /// Full records of the wanted stored rows, with their line numbers.
