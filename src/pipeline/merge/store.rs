@@ -67,10 +67,20 @@ pub struct Store {
     dir: PathBuf,
 }
 
-/// A version being written, invisible until [`Store::publish`] names it.
+/// A version being written, invisible until [`Store::publish`] names it; removed when dropped
+/// unpublished (a failed write leaves nothing behind; a killed one is cleaned by the next writer).
 #[derive(Debug)]
 pub struct Staging {
     pub dir: PathBuf,
+    published: bool,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 /// Holds the dataset directory's lock: one writer at a time. Released when dropped (or when the
@@ -168,7 +178,10 @@ impl Store {
             .versions()
             .join(format!("{STAGING_PREFIX}{}-{stamp}", std::process::id()));
         fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
-        Ok(Staging { dir })
+        Ok(Staging {
+            dir,
+            published: false,
+        })
     }
 
     /// The sequence number for the next version: above every version ever stored here.
@@ -215,7 +228,7 @@ impl Store {
     pub fn publish(
         &self,
         _lock: &WriterLock,
-        staging: Staging,
+        mut staging: Staging,
         version: u64,
     ) -> Result<PathBuf, StoreError> {
         sync_dir(&staging.dir).map_err(io_err("cannot sync", &staging.dir))?;
@@ -223,6 +236,7 @@ impl Store {
         let versions = self.versions();
         let final_dir = versions.join(&name);
         fs::rename(&staging.dir, &final_dir).map_err(io_err("cannot name", &final_dir))?;
+        staging.published = true;
         sync_dir(&versions).map_err(io_err("cannot sync", &versions))?;
 
         let tmp_link = self
