@@ -447,9 +447,60 @@ impl Record {
         }))
     }
 
-    /// One JSONL line (no newline), canonical order.
+    /// One JSONL line (no newline), canonical order. Serialised straight from the record, in
+    /// the same order as [`Record::to_canonical`], without copying it first.
     pub fn to_line(&self) -> String {
-        serde_json::to_string(&self.to_canonical()).expect("a JSON object always serialises")
+        let mut out = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut out, &Canonical::top(&self.fields))
+            .expect("a JSON object always serialises");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
+}
+
+/// A borrowed view of a map that serialises in canonical order (see [`Record::to_canonical`]).
+struct Canonical<'a> {
+    map: &'a Map<String, Value>,
+    order: &'static [&'static str],
+    /// True at the top level, where `meta` is itself put in canonical order.
+    top: bool,
+}
+
+impl<'a> Canonical<'a> {
+    fn top(map: &'a Map<String, Value>) -> Self {
+        Canonical {
+            map,
+            order: CANONICAL_ORDER,
+            top: true,
+        }
+    }
+}
+
+impl serde::Serialize for Canonical<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut out = serializer.serialize_map(Some(self.map.len()))?;
+        let mut entry = |key: &str, value: &Value| match value {
+            Value::Object(meta) if self.top && key == "meta" => out.serialize_entry(
+                key,
+                &Canonical {
+                    map: meta,
+                    order: CANONICAL_META_ORDER,
+                    top: false,
+                },
+            ),
+            other => out.serialize_entry(key, other),
+        };
+        for key in self.order {
+            if let Some(v) = self.map.get(*key) {
+                entry(key, v)?;
+            }
+        }
+        for (k, v) in self.map {
+            if !self.order.contains(&k.as_str()) {
+                entry(k, v)?;
+            }
+        }
+        out.end()
     }
 }
 
@@ -794,6 +845,18 @@ mod tests {
         assert_eq!(
             r.to_line(),
             r#"{"id":"1","handle":"h","meta":{"score":2.5,"x":1},"zeta":1}"#
+        );
+    }
+
+    #[test]
+    fn a_line_is_the_canonical_record_serialised() {
+        let r = rec(
+            json!({"zeta":1,"meta":{"x":[1,{"b":2,"a":1}],"score":2.5,"as_of":"t"},
+            "ext":{"meta":{"score":1,"a":2}},"handle":"h","id":"1"}),
+        );
+        assert_eq!(
+            r.to_line(),
+            serde_json::to_string(&r.to_canonical()).unwrap()
         );
     }
 

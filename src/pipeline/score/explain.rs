@@ -4,22 +4,22 @@
 use super::age::AgeFrom;
 use super::features::Feature;
 use super::lexicon::{Field, Lexicon, RelevanceMatch};
-use super::model::Breakdown;
+use super::model::{Breakdown, FeatureScore};
 
 /// How many reasons a score carries.
 const REASONS: usize = 3;
 
-/// A candidate reason and how many composite points it moved the record away from a reference
-/// account at the median of everything.
-struct Mover {
+/// A feature as a candidate reason, with how many composite points it moved the record away
+/// from a reference account at the median of everything.
+struct Mover<'a> {
     points: f64,
-    text: String,
+    feature: &'a FeatureScore,
 }
 
 /// The 2-3 things that moved the score most, biggest first. When relevance is low and there is
 /// no description, that is always said: it is the usual reason, and easy to fix.
 pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
-    let mut movers: Vec<Mover> = b
+    let mut movers: Vec<Mover<'_>> = b
         .features
         .iter()
         .map(|f| {
@@ -28,13 +28,12 @@ pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
             let unit = ((f.percentile - 1.0) / 98.0).clamp(0.0, 1.0);
             Mover {
                 points: b.component_share(Some(component)) * within * (unit - 0.5) * 100.0,
-                text: feature_text(f.feature, f.plain, f.percentile),
+                feature: f,
             }
         })
         .collect();
     let relevance_points = b.component_share(None) * (b.relevance.value - 50.0);
-    let relevance_text = relevance_text(&b.relevance, lexicon);
-    // Stable order for equal movers: the feature order, then relevance.
+    // Stable sort: equal movers keep the feature order.
     movers.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
 
     let no_description_is_the_reason = !b.relevance.has_description && b.relevance.value < 50.0;
@@ -48,10 +47,14 @@ pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
                 .is_none_or(|m| relevance_points.abs() > m.points.abs())
                 || (no_description_is_the_reason && out.len() == REASONS - 1));
         if relevance_next {
-            out.push(relevance_text.clone());
+            out.push(relevance_text(&b.relevance, lexicon));
             relevance_said = true;
         } else if let Some(m) = movers.next() {
-            out.push(m.text);
+            out.push(feature_text(
+                m.feature.feature,
+                m.feature.plain,
+                m.feature.percentile,
+            ));
         } else {
             break;
         }
