@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::dataset::{Dataset, LineError, Record, StoredScore};
@@ -238,6 +239,14 @@ fn audit_with_errors(
     let mut provenance = Provenance::default();
     let mut schema_violations = SchemaViolations::default();
     let mut placeholders = Placeholders::default();
+    // Schema validation and the record detectors are the costly part, and independent per record.
+    let checks: Vec<(Vec<String>, Vec<PlaceholderFlag>)> = records
+        .par_iter()
+        .map(|r| {
+            let value = serde_json::Value::Object(r.fields().clone());
+            (schema::violations(&value), placeholders::record_flags(r))
+        })
+        .collect();
 
     for (i, r) in records.iter().enumerate() {
         match r.handle_key() {
@@ -271,23 +280,22 @@ fn audit_with_errors(
 
         count_provenance(r, &mut provenance);
 
-        let errs = schema::violations(&serde_json::Value::Object(r.fields().clone()));
+        let (errs, flags) = &checks[i];
         if !errs.is_empty() {
             idx.schema_violations.push(i);
-            for e in &errs {
+            for e in errs {
                 *schema_violations.by_error.entry(e.clone()).or_default() += 1;
             }
             schema_violations.records.push(SchemaRecord {
                 line: line(i),
                 handle: r.handle().map(str::to_string),
-                errors: errs,
+                errors: errs.clone(),
             });
         }
-
-        let flags = placeholders::record_flags(r);
         if !flags.is_empty() {
             idx.placeholders.push(i);
             let mut seen: Vec<&str> = flags.iter().map(|f| f.detector).collect();
+            seen.sort_unstable();
             seen.dedup();
             for d in seen {
                 *placeholders.by_detector.entry(d).or_default() += 1;
@@ -296,7 +304,7 @@ fn audit_with_errors(
                 handle: r.handle().map(str::to_string),
                 id: r.id().map(str::to_string),
                 line: line(i),
-                reasons: flags,
+                reasons: flags.clone(),
             });
         }
     }
