@@ -125,7 +125,7 @@ fn show_plan(plan: &MergePlan, mode: Mode) {
             c.field,
             c.old
                 .as_ref()
-                .map_or_else(|| "(new)".to_string(), |v| v.to_string()),
+                .map_or_else(|| "(not stored)".to_string(), |v| v.to_string()),
             c.new,
             c.why,
             c.won.path.display(),
