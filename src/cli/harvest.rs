@@ -94,7 +94,10 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
     let handles_file = match (&args.handles, &header) {
         (Some(f), _) => f.clone(),
         (None, Some(h)) => h.handles_file.clone().ok_or_else(|| {
-            eyre!("the run in {} has no handles file: pass --handles FILE", dir.display())
+            eyre!(
+                "the run in {} has no handles file: pass --handles FILE",
+                dir.display()
+            )
         })?,
         (None, None) => return Err(eyre!("--handles FILE is required")),
     };
@@ -124,7 +127,10 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
     Ok((config, handles))
 }
 
-async fn harvest((config, handles): (HarvestConfig, HandleList), mode: Mode) -> color_eyre::Result<Exit> {
+async fn harvest(
+    (config, handles): (HarvestConfig, HandleList),
+    mode: Mode,
+) -> color_eyre::Result<Exit> {
     let invalid = handles.invalid.clone();
     let mut run = match start(config, handles) {
         Ok(run) => run,
@@ -156,7 +162,10 @@ async fn harvest((config, handles): (HarvestConfig, HandleList), mode: Mode) -> 
             _ = ticker.tick() => view.tick(),
         }
     }
-    let report = run.finished.await.wrap_err("the harvest engine ended abnormally")?;
+    let report = run
+        .finished
+        .await
+        .wrap_err("the harvest engine ended abnormally")?;
     view.finish(&report.summary);
     Ok(match report.outcome {
         RunOutcome::Complete => Exit::Ok,
@@ -275,11 +284,13 @@ impl Bar {
                 batch,
                 attempt,
                 reason,
-            } => self
-                .bar
-                .println(format!("batch {batch}: try {attempt} failed ({reason}); retrying")),
+            } => self.bar.println(format!(
+                "batch {batch}: try {attempt} failed ({reason}); retrying"
+            )),
             HarvestEvent::Log { message, .. } => self.bar.println(message),
-            HarvestEvent::RunFailed { reason } => self.bar.println(format!("run stopped: {reason}")),
+            HarvestEvent::RunFailed { reason } => {
+                self.bar.println(format!("run stopped: {reason}"))
+            }
             HarvestEvent::Paused => self.bar.println("paused"),
             HarvestEvent::Resumed => self.bar.println("resumed"),
             _ => {}
@@ -334,7 +345,9 @@ pub fn event_json(event: &HarvestEvent) -> Value {
             handle,
             outcome,
             reason,
-        } => json!({"event": "handle_failed", "handle": handle, "outcome": outcome, "reason": reason}),
+        } => {
+            json!({"event": "handle_failed", "handle": handle, "outcome": outcome, "reason": reason})
+        }
         HarvestEvent::Budget(b) => json!({"event": "budget", "limit": b.limit,
             "remaining": (b.remaining != u32::MAX).then_some(b.remaining),
             "reset_at": b.reset_at.map(format_time), "scheduled": b.scheduled, "sent": b.sent,
