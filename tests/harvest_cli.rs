@@ -327,7 +327,6 @@ fn the_token_appears_in_no_output_file_nor_on_stdout_or_stderr() {
         Fault::ServerError(503),
         Fault::Reset,
         Fault::Malformed,
-        Fault::TooManyRequests,
     ] {
         sim.faults().push(fault);
     }
