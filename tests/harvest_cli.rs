@@ -323,11 +323,7 @@ fn check_run(label: &str, output: &Output, dir: &Path) {
 #[test]
 fn the_token_appears_in_no_output_file_nor_on_stdout_or_stderr() {
     let sim = sim(SimConfig::default());
-    for fault in [
-        Fault::ServerError(503),
-        Fault::Reset,
-        Fault::Malformed,
-    ] {
+    for fault in [Fault::ServerError(503), Fault::Reset, Fault::Malformed] {
         sim.faults().push(fault);
     }
     let tmp = tempfile::tempdir().unwrap();

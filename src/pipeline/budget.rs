@@ -271,12 +271,11 @@ impl Budget {
     ) {
         if let (Some(remaining), Some(day_reset)) =
             (rate.day_remaining, rate.day_reset.and_then(at_secs))
+            && day_reset > now
         {
-            if day_reset > now {
-                let counted = remaining.saturating_sub(later);
-                s.day_left = Some(s.day_left.map_or(counted, |d| d.min(counted)));
-                s.day_reset = Some(day_reset);
-            }
+            let counted = remaining.saturating_sub(later);
+            s.day_left = Some(s.day_left.map_or(counted, |d| d.min(counted)));
+            s.day_reset = Some(day_reset);
         }
         let Some(reset) = rate.reset.and_then(at_secs) else {
             if let Some(limit) = rate.limit {
