@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 pub mod audit;
 pub mod console;
 pub mod demo;
+pub mod generate;
 pub mod harvest;
 pub mod merge;
 pub mod output;
@@ -55,6 +56,9 @@ pub enum Command {
     Rollback(rollback::Args),
     /// Run the X API v2 users-lookup simulator on loopback.
     Sim(sim::Args),
+    /// Write N deterministic, realistic author records (benchmarks, load tests).
+    #[command(name = "gen")]
+    Generate(generate::Args),
 }
 
 /// Runs one command and returns its exit code.
@@ -68,5 +72,6 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Merge(a) => merge::run(a),
         Command::Rollback(a) => rollback::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Generate(a) => generate::run(a),
     }
 }

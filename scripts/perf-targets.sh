@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Measures the performance targets of the README's "Performance" section on this machine:
+# influx score / audit on 1M records against a bare Python json.loads + json.dumps pass over the
+# same file (same run, same disk), merge of a 10k batch into a 1M dataset, peak memory of each,
+# and harvest throughput against the local simulator with the rate limit off.
+# Usage: scripts/perf-targets.sh [N]   (N records, default 1000000; needs python3 and /usr/bin/time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cargo build --release --quiet
+bin=${CARGO_TARGET_DIR:-target}/release/influx
+
+# Runs a command, prints "<label> <seconds> s, peak <MiB> MiB".
+measure() {
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
+  read -r secs kib <"$work/time"
+  printf '%-40s %8.2f s   peak %6d MiB\n' "$label" "$secs" "$((kib / 1024))"
+  echo "$secs" >"$work/last"
+}
+
+echo "records: $N  ($(nproc) cores)"
+"$bin" gen --count "$N" --seed 1 --out "$work/big.jsonl"
+printf 'file size: %s\n' "$(du -h "$work/big.jsonl" | cut -f1)"
+
+cat >"$work/baseline.py" <<'PY'
+import json, sys
+with open(sys.argv[1]) as src, open(sys.argv[2], "w") as dst:
+    for line in src:
+        dst.write(json.dumps(json.loads(line)) + "\n")
+PY
+measure "python json.loads+dumps (baseline)" python3 "$work/baseline.py" "$work/big.jsonl" "$work/py.jsonl"
+py=$(cat "$work/last")
+measure "influx score" "$bin" score "$work/big.jsonl" --out "$work/scored.jsonl"
+sc=$(cat "$work/last")
+measure "influx audit --json" "$bin" audit --json "$work/scored.jsonl"
+au=$(cat "$work/last")
+python3 -c "print(f'score speed-up vs python: {$py/max($sc,0.001):.1f}x   audit speed-up: {$py/max($au,0.001):.1f}x')"
+
+mkdir -p "$work/data"
+measure "influx merge $N into an empty dataset" "$bin" merge "$work/scored.jsonl" --data "$work/data" --allow-flagged
+"$bin" gen --count 10000 --seed 1 --first $((N - 5000)) --out "$work/batch.jsonl"
+"$bin" score "$work/batch.jsonl" --out "$work/batch-scored.jsonl" >/dev/null
+measure "influx merge 10k batch into $N" "$bin" merge "$work/batch-scored.jsonl" --data "$work/data" --allow-flagged

@@ -1,0 +1,43 @@
+//! `influx gen`: writes N deterministic, realistic author records (for benchmarks and load tests).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use color_eyre::eyre::{Result, WrapErr};
+
+use super::Exit;
+use crate::dataset::AtomicFile;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How many records.
+    #[arg(long, default_value_t = 1000)]
+    pub count: u64,
+    /// The stream's seed: the same seed writes the same file.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of the first record, to make a batch that overlaps (or extends) another file.
+    #[arg(long, default_value_t = 0)]
+    pub first: u64,
+    /// Output file (`.gz` compresses); stdout when absent.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<Exit> {
+    match &args.out {
+        Some(path) => {
+            let mut file = AtomicFile::create(path)?;
+            crate::generate::write_records(file.writer(), args.seed, args.first, args.count)
+                .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+            file.commit()?;
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            crate::generate::write_records(&mut out, args.seed, args.first, args.count)
+                .and_then(|_| out.flush())
+                .wrap_err("cannot write to stdout")?;
+        }
+    }
+    Ok(Exit::Ok)
+}
