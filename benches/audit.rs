@@ -41,14 +41,24 @@ fn bench(c: &mut Criterion) {
         b.iter(|| audit(black_box(&records), &lines, &gates))
     });
     c.bench_function("record flags, 531 records", |b| {
-        b.iter(|| records.iter().map(|r| record_flags(black_box(r)).len()).sum::<usize>())
+        b.iter(|| {
+            records
+                .iter()
+                .map(|r| record_flags(black_box(r)).len())
+                .sum::<usize>()
+        })
     });
     c.bench_function("batch flags, 531 records", |b| {
         b.iter(|| batch_flags(black_box(&records)))
     });
     let values: Vec<Value> = records.iter().map(|r| r.clone().into_value()).collect();
     c.bench_function("schema, 531 records", |b| {
-        b.iter(|| values.iter().map(|v| schema::violations(black_box(v)).len()).sum::<usize>())
+        b.iter(|| {
+            values
+                .iter()
+                .map(|v| schema::violations(black_box(v)).len())
+                .sum::<usize>()
+        })
     });
     let big = scaled(&records, 100);
     let big_lines: Vec<usize> = (1..=big.len()).collect();

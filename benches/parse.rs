@@ -11,7 +11,10 @@ fn sizes() -> Vec<u64> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    [1_000, 100_000, 1_000_000].into_iter().filter(|n| *n <= max).collect()
+    [1_000, 100_000, 1_000_000]
+        .into_iter()
+        .filter(|n| *n <= max)
+        .collect()
 }
 
 fn dataset(dir: &tempfile::TempDir, n: u64) -> PathBuf {

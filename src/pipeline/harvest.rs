@@ -28,7 +28,7 @@ use super::budget::{Budget, BudgetConfig};
 use super::events::{BatchFigures, HandleOutcome, HarvestCommand, HarvestEvent};
 use super::handles::{HandleList, normalize};
 use super::journal::{BatchEntry, Journal, JournalError, RunHeader, RunTotals};
-use super::xapi::{ClientConfig, ClientError, MAX_BATCH, Reconciled, XClient, author_record};
+use super::xapi::{ClientConfig, ClientError, MAX_BATCH, Reconciled, XClient};
 use crate::dataset::Record;
 
 /// Everything a run needs besides its handles.
@@ -48,6 +48,9 @@ pub struct HarvestConfig {
     pub resume: bool,
     /// Capacity of the event channel: a slow watcher slows the run rather than losing events.
     pub event_capacity: usize,
+    /// Score records with M2 as they are written (the default). Off leaves them unscored for a
+    /// later `influx score`, where only lookup speed matters (pacing tests, benches).
+    pub score: bool,
 }
 
 impl HarvestConfig {
@@ -62,6 +65,7 @@ impl HarvestConfig {
             handles_file: None,
             resume: false,
             event_capacity: 1024,
+            score: true,
         }
     }
 }
@@ -193,6 +197,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         cancel: cancel_rx,
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
+        score: config.score,
     });
     let known = input
         .handles
@@ -378,9 +383,9 @@ impl Engine {
         match end {
             BatchEnd::Answered {
                 reconciled,
-                fetched_at,
+                records,
                 latency,
-            } => self.answered(batch, reconciled, fetched_at, latency).await,
+            } => self.answered(batch, reconciled, records, latency).await,
             BatchEnd::Failed { reason } => {
                 for handle in batch.handles {
                     self.fail(handle, reason.clone()).await;
@@ -421,24 +426,19 @@ impl Engine {
         &mut self,
         batch: Batch,
         reconciled: Vec<(String, Reconciled)>,
-        fetched_at: chrono::DateTime<Utc>,
+        records: Vec<Record>,
         latency: Duration,
     ) {
-        let evidence = format!("GET /2/users/by batch {}", batch.number);
         let mut entry = BatchEntry {
             kind: "batch".into(),
             batch: batch.number,
             ..BatchEntry::default()
         };
         let mut figures = BatchFigures::default();
-        let mut records: Vec<Record> = Vec::new();
         let mut notes = Vec::new();
         for (handle, outcome) in reconciled {
             match outcome {
-                Reconciled::Found { user, protected } => {
-                    let mut record = author_record(&user, fetched_at, &evidence);
-                    crate::pipeline::score::score_record(&mut record);
-                    records.push(record);
+                Reconciled::Found { protected, .. } => {
                     if protected {
                         figures.protected += 1;
                         entry.protected.push(handle);

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 use super::outputs::ResponseLog;
-use crate::dataset::format_time;
+use crate::dataset::{Record, format_time};
 use crate::pipeline::budget::{Budget, Permit};
 use crate::pipeline::events::HarvestEvent;
-use crate::pipeline::xapi::{Answer, Reconciled, XClient, classify, reconcile};
+use crate::pipeline::xapi::{Answer, Reconciled, XClient, author_record, classify, reconcile};
 
 /// How often and how patiently a batch is tried again.
 #[derive(Debug, Clone)]
@@ -62,7 +62,8 @@ pub struct Batch {
 pub enum BatchEnd {
     Answered {
         reconciled: Vec<(String, Reconciled)>,
-        fetched_at: DateTime<Utc>,
+        /// The records of the found handles, in request order, scored when the run scores.
+        records: Vec<Record>,
         latency: Duration,
     },
     /// Retries exhausted or the request refused: every handle of the batch failed.
@@ -84,6 +85,8 @@ pub struct BatchContext {
     pub cancel: watch::Receiver<bool>,
     pub requests: AtomicU64,
     pub retries: AtomicU64,
+    /// Score records with M2 as they are built.
+    pub score: bool,
 }
 
 impl BatchContext {
@@ -125,6 +128,28 @@ impl BatchContext {
             _ = cancel.wait_for(|c| *c) => {}
         }
     }
+}
+
+/// The dataset records of the found handles of one answer.
+fn build_records(
+    reconciled: &[(String, Reconciled)],
+    fetched_at: DateTime<Utc>,
+    evidence: &str,
+    score: bool,
+) -> Vec<Record> {
+    reconciled
+        .iter()
+        .filter_map(|(_, outcome)| match outcome {
+            Reconciled::Found { user, .. } => {
+                let mut record = author_record(user, fetched_at, evidence);
+                if score {
+                    crate::pipeline::score::score_record(&mut record);
+                }
+                Some(record)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Runs one batch to its end.
@@ -204,10 +229,25 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         match answer {
             Answer::Users(body) => {
                 ctx.budget.observe(ticket, &raw.rate, now);
-                return BatchEnd::Answered {
-                    reconciled: reconcile(&batch.handles, &body),
-                    fetched_at: raw.sent_at,
-                    latency: raw.latency,
+                let handles = batch.handles.clone();
+                let evidence = format!("GET /2/users/by batch {}", batch.number);
+                let (fetched_at, score) = (raw.sent_at, ctx.score);
+                // Records are built and scored off the async workers: it is the CPU-heavy part.
+                let built = tokio::task::spawn_blocking(move || {
+                    let reconciled = reconcile(&handles, &body);
+                    let records = build_records(&reconciled, fetched_at, &evidence, score);
+                    (reconciled, records)
+                })
+                .await;
+                return match built {
+                    Ok((reconciled, records)) => BatchEnd::Answered {
+                        reconciled,
+                        records,
+                        latency: raw.latency,
+                    },
+                    Err(e) => BatchEnd::Failed {
+                        reason: format!("building the records of the answer failed: {e}"),
+                    },
                 };
             }
             Answer::RateLimited { detail } => {
