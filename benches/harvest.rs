@@ -1,0 +1,48 @@
+//! Harvest throughput: 20,000 handles looked up through the in-process simulator with the rate
+//! limit off, written, journaled and scored, end to end (issue 5's target: 20,000 handles/s).
+
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use influx::pipeline::budget::BudgetConfig;
+use influx::pipeline::handles::parse_handles;
+use influx::pipeline::harvest::{HarvestConfig, RunOutcome, start};
+use influx::pipeline::xapi::{ClientConfig, Token};
+use influx::sim::{SimConfig, SimServer};
+
+const HANDLES: usize = 20_000;
+
+fn harvest(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let sim = SimServer::start_background(SimConfig {
+        rate_limit: false,
+        ..SimConfig::default()
+    })
+    .expect("simulator");
+    let text: String = (0..HANDLES).map(|i| format!("bench_{i}\n")).collect();
+    let input = parse_handles(&text);
+
+    let mut group = c.benchmark_group("harvest");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(HANDLES as u64));
+    group.bench_function("20k handles, no limit, 8 in flight", |b| {
+        b.iter(|| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let client = ClientConfig::new(&sim.base_url(), Token::new("bench").expect("token"));
+            let mut config = HarvestConfig::new(dir.path(), client);
+            config.budget = BudgetConfig::new(None, Duration::from_secs(900));
+            config.concurrency = 8;
+            let report = runtime.block_on(async {
+                let mut run = start(config, input.clone()).expect("run starts");
+                while run.events.recv().await.is_some() {}
+                run.finished.await.expect("run ends")
+            });
+            assert_eq!(report.outcome, RunOutcome::Complete);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, harvest);
+criterion_main!(benches);

@@ -1,0 +1,305 @@
+//! The files of a run directory: records.jsonl and responses.jsonl (appended), summary.json
+//! (written atomically at the end), and their repair when a crashed run is resumed.
+//! Not here: the journal format (see `pipeline::journal`).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::dataset::{AtomicFile, Record};
+use crate::pipeline::handles::InvalidLine;
+use crate::pipeline::journal::{self, BatchEntry, Journal};
+
+pub const RECORDS_FILE: &str = "records.jsonl";
+pub const RESPONSES_FILE: &str = "responses.jsonl";
+pub const SUMMARY_FILE: &str = "summary.json";
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct OutputError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+fn open_append(path: &Path) -> Result<File, OutputError> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| OutputError {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Every raw answer of a run, one JSON line each, shared by concurrent batches.
+#[derive(Debug)]
+pub struct ResponseLog {
+    path: PathBuf,
+    out: Mutex<BufWriter<File>>,
+    /// The first write error, reported once at the end rather than failing a batch.
+    error: Mutex<Option<String>>,
+}
+
+impl ResponseLog {
+    pub fn open(dir: &Path) -> Result<ResponseLog, OutputError> {
+        let path = dir.join(RESPONSES_FILE);
+        journal::drop_torn_tail(&path).map_err(|source| OutputError {
+            path: path.clone(),
+            source,
+        })?;
+        let file = open_append(&path)?;
+        Ok(ResponseLog {
+            path,
+            out: Mutex::new(BufWriter::with_capacity(256 * 1024, file)),
+            error: Mutex::new(None),
+        })
+    }
+
+    /// Appends one line and hands it to the OS (a crash of the process loses nothing written).
+    pub fn write(&self, value: &serde_json::Value) {
+        let mut line = serde_json::to_vec(value).expect("JSON values always serialize");
+        line.push(b'\n');
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
+            let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
+            error.get_or_insert_with(|| format!("cannot write {}: {e}", self.path.display()));
+        }
+    }
+
+    /// Appends one answer: the request metadata plus `"body"`, spliced in verbatim when it is
+    /// JSON (re-encoding a large body would cost more than the request), else as a string.
+    pub fn write_answer(&self, meta: &serde_json::Value, body: &[u8], body_is_json: bool) {
+        let mut line = serde_json::to_vec(meta).expect("JSON values always serialize");
+        line.pop(); // the closing brace
+        line.extend_from_slice(b",\"body\":");
+        // JSON text holds raw newlines only as whitespace: fold them so the answer stays one line.
+        if body_is_json {
+            line.extend(
+                body.iter()
+                    .map(|b| if matches!(b, b'\n' | b'\r') { b' ' } else { *b }),
+            );
+        } else {
+            let text = String::from_utf8_lossy(body);
+            serde_json::to_writer(&mut line, &text).expect("a string always serializes");
+        }
+        line.extend_from_slice(b"}\n");
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
+            let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
+            error.get_or_insert_with(|| format!("cannot write {}: {e}", self.path.display()));
+        }
+    }
+
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// records.jsonl, appended batch by batch and synced before the journal names its length.
+#[derive(Debug)]
+pub struct RecordLog {
+    path: PathBuf,
+    file: File,
+    len: u64,
+}
+
+impl RecordLog {
+    /// Opens records.jsonl, cut back to `keep_len` bytes: what the journal vouches for.
+    pub fn open(dir: &Path, keep_len: u64) -> Result<RecordLog, OutputError> {
+        let path = dir.join(RECORDS_FILE);
+        let err = |source| OutputError {
+            path: path.clone(),
+            source,
+        };
+        journal::truncate_to(&path, keep_len).map_err(err)?;
+        journal::drop_torn_tail(&path).map_err(err)?;
+        let file = open_append(&path)?;
+        let len = file.metadata().map_err(err)?.len();
+        Ok(RecordLog { path, file, len })
+    }
+
+    fn error(&self, source: std::io::Error) -> OutputError {
+        OutputError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Appends records (not yet synced); returns the file's new length.
+    fn write(&mut self, records: &[Record]) -> Result<u64, OutputError> {
+        if records.is_empty() {
+            return Ok(self.len);
+        }
+        let mut buf = Vec::with_capacity(records.len() * 512);
+        for r in records {
+            buf.extend_from_slice(r.to_line().as_bytes());
+            buf.push(b'\n');
+        }
+        self.file.write_all(&buf).map_err(|e| self.error(e))?;
+        self.len += buf.len() as u64;
+        Ok(self.len)
+    }
+
+    fn sync(&mut self) -> Result<(), OutputError> {
+        self.file.sync_data().map_err(|e| self.error(e))
+    }
+}
+
+/// One answered batch to make durable: its records, then its journal line.
+struct WriteJob {
+    records: Vec<Record>,
+    entry: BatchEntry,
+}
+
+/// Writes answered batches on a thread of its own, so fsyncs never hold up requests. Batches
+/// that finish together share one fsync of records.jsonl and one of the journal; the journal
+/// line of a batch is written only after its records are on disk.
+#[derive(Debug)]
+pub struct BatchWriter {
+    jobs: Option<std::sync::mpsc::Sender<WriteJob>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    failure: std::sync::Arc<Mutex<Option<String>>>,
+}
+
+impl std::fmt::Debug for WriteJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WriteJob(batch {})", self.entry.batch)
+    }
+}
+
+impl BatchWriter {
+    pub fn spawn(mut records: RecordLog, mut journal: Journal) -> std::io::Result<BatchWriter> {
+        let (tx, rx) = std::sync::mpsc::channel::<WriteJob>();
+        let failure = std::sync::Arc::new(Mutex::new(None));
+        let failed = failure.clone();
+        let thread = std::thread::Builder::new()
+            .name("influx-harvest-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut group = vec![first];
+                    group.extend(rx.try_iter().take(255));
+                    if let Err(e) = write_group(&mut records, &mut journal, group) {
+                        *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                        return;
+                    }
+                }
+            })?;
+        Ok(BatchWriter {
+            jobs: Some(tx),
+            thread: Some(thread),
+            failure,
+        })
+    }
+
+    /// Queues one answered batch; `Err` once writing has failed (the run must stop).
+    pub fn submit(&self, records: Vec<Record>, entry: BatchEntry) -> Result<(), String> {
+        if let Some(e) = self.failure() {
+            return Err(e);
+        }
+        let sent = self
+            .jobs
+            .as_ref()
+            .is_some_and(|jobs| jobs.send(WriteJob { records, entry }).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            Err(self
+                .failure()
+                .unwrap_or_else(|| "the record writer has stopped".into()))
+        }
+    }
+
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Writes everything queued and waits for it; returns the first write error.
+    pub fn finish(mut self) -> Result<(), String> {
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        match self.failure() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+fn write_group(
+    records: &mut RecordLog,
+    journal: &mut Journal,
+    group: Vec<WriteJob>,
+) -> Result<(), String> {
+    let mut entries = Vec::with_capacity(group.len());
+    for job in group {
+        let mut entry = job.entry;
+        entry.records_len = records.write(&job.records).map_err(|e| e.to_string())?;
+        entries.push(entry);
+    }
+    records.sync().map_err(|e| e.to_string())?;
+    journal.append_many(&entries).map_err(|e| e.to_string())
+}
+
+/// A handle that got no answer, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedHandle {
+    pub handle: String,
+    pub reason: String,
+}
+
+/// `summary.json`: what a run (all its attempts together) achieved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Distinct valid handles of the input (plus any asked for one by one).
+    pub requested: usize,
+    /// Records written: found handles, protected ones included.
+    pub harvested: usize,
+    pub not_found: usize,
+    pub suspended: usize,
+    /// Found but protected (counted in `harvested` too).
+    pub protected: usize,
+    pub invalid: Vec<InvalidLine>,
+    /// Input lines naming a handle already listed.
+    pub duplicates: usize,
+    pub failed: Vec<FailedHandle>,
+    /// Handles never asked because the run was cancelled or stopped.
+    pub pending: usize,
+    pub requests: u64,
+    pub retries: u64,
+    pub waited_s: f64,
+    /// 429 answers received.
+    pub throttled: u64,
+    /// Why the run stopped early, when it did.
+    pub stopped: Option<String>,
+    pub cancelled: bool,
+}
+
+impl Summary {
+    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
+        let path = dir.join(SUMMARY_FILE);
+        let err = |e: crate::dataset::DatasetError| OutputError {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let mut file = AtomicFile::create(&path).map_err(err)?;
+        let text = serde_json::to_string_pretty(self).expect("summary is plain data");
+        file.write_line(&text).map_err(err)?;
+        file.commit().map_err(err)
+    }
+}
+
+/// Counts the lines of a file (0 when it does not exist).
+pub fn count_lines(path: &Path) -> u64 {
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|c| **c == b'\n').count() as u64)
+        .unwrap_or(0)
+}
