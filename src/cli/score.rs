@@ -30,8 +30,13 @@ pub struct Args {
     pub json: bool,
 }
 
-/// One line after scoring: its output text, or why it is not a record.
-type Scored = Result<(String, Option<f64>, bool), LineError>;
+/// One line after scoring.
+struct ScoredLine {
+    text: String,
+    /// `None` = unscored.
+    score: Option<f64>,
+    flagged: bool,
+}
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
@@ -56,14 +61,15 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
                 Err(e) => return Ok(unusable(mode, &args.input, &e.to_string())),
             }
         }
-        let scored: Vec<Scored> = chunk.par_drain(..).map(score_line).collect();
+        let scored: Vec<Result<ScoredLine, LineError>> =
+            chunk.par_drain(..).map(score_line).collect();
         for result in scored {
             match result {
-                Ok((text, score, flagged)) => {
-                    tally.add(score, flagged);
+                Ok(line) => {
+                    tally.add(line.score, line.flagged);
                     // After a bad line nothing will be committed; keep reading only to name them all.
                     if bad.is_empty() {
-                        out.write_line(&text)?;
+                        out.write_line(&line.text)?;
                     }
                 }
                 Err(e) => bad.push(e),
@@ -82,14 +88,18 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-fn score_line((line, text): NumberedLine) -> Scored {
+fn score_line((line, text): NumberedLine) -> Result<ScoredLine, LineError> {
     let mut record = parse_line(line, &text?)?;
     let score = score_record(&mut record);
     let flagged = record
         .meta()
         .and_then(|m| m.get("score_state"))
         .is_some_and(|s| s == STATE_SUSPECT);
-    Ok((record.to_line(), score, flagged))
+    Ok(ScoredLine {
+        text: record.to_line(),
+        score,
+        flagged,
+    })
 }
 
 fn unusable(mode: Mode, input: &Path, error: &str) -> Exit {

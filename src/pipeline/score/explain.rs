@@ -2,7 +2,7 @@
 //! for a person reading the detail pane. Not here: computing anything that feeds the score.
 
 use super::age::AgeFrom;
-use super::features::Feature;
+use super::features::{Component, Feature};
 use super::lexicon::{Field, Lexicon, RelevanceMatch};
 use super::model::{Breakdown, FeatureScore};
 
@@ -27,12 +27,12 @@ pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
             let within = f.feature.weight() / b.present_weight(component);
             let unit = ((f.percentile - 1.0) / 98.0).clamp(0.0, 1.0);
             Mover {
-                points: b.component_share(Some(component)) * within * (unit - 0.5) * 100.0,
+                points: b.component_share(component) * within * (unit - 0.5) * 100.0,
                 feature: f,
             }
         })
         .collect();
-    let relevance_points = b.component_share(None) * (b.relevance.value - 50.0);
+    let relevance_points = b.component_share(Component::Relevance) * (b.relevance.value - 50.0);
     // Stable sort: equal movers keep the feature order.
     movers.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
 

@@ -9,10 +9,12 @@ use super::age::AccountAge;
 /// Added to per-day rates before the log: one event per hundred days, so a count of 0 stays finite.
 const RATE_FLOOR: f64 = 0.01;
 
+/// The three parts of M2. Relevance has no reference-normalized features (see `lexicon`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Component {
     Activity,
     Quality,
+    Relevance,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

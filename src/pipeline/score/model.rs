@@ -84,7 +84,7 @@ pub struct Breakdown {
 
 impl Breakdown {
     /// Share of the composite each component had (absent components' weight is spread over the rest).
-    pub fn component_share(&self, component: Option<Component>) -> f64 {
+    pub fn component_share(&self, component: Component) -> f64 {
         let total = QUALITY_WEIGHT
             + RELEVANCE_WEIGHT
             + if self.activity.is_some() {
@@ -93,9 +93,9 @@ impl Breakdown {
                 0.0
             };
         let w = match component {
-            Some(Component::Activity) => ACTIVITY_WEIGHT,
-            Some(Component::Quality) => QUALITY_WEIGHT,
-            None => RELEVANCE_WEIGHT,
+            Component::Activity => ACTIVITY_WEIGHT,
+            Component::Quality => QUALITY_WEIGHT,
+            Component::Relevance => RELEVANCE_WEIGHT,
         };
         w / total
     }
