@@ -271,7 +271,6 @@ fn write_merged(target: &Path, plan: &MergePlan) -> Result<(String, u64), MergeE
         for record in &plan.edits.append {
             emit(&record.to_line(), &mut out)?;
         }
-        drop(emit);
         flush(&mut pending, &mut out)?;
         drop(send);
         let sha = hashing.join().expect("hashing does not panic");
