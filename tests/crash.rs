@@ -167,7 +167,7 @@ fn a_merge_killed_at_any_instant_leaves_the_old_or_the_new_dataset_matching_its_
     let mut rng = Xorshift(seed);
     let window = full.as_micros() as u64 * 11 / 10;
     let (mut saw_old, mut saw_new) = (0, 0);
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(300);
     for round in 0..KILLS {
         let delay = Duration::from_micros(rng.next() % window.max(1));
         let mut child = Command::new(env!("CARGO_BIN_EXE_influx"))
@@ -190,7 +190,10 @@ fn a_merge_killed_at_any_instant_leaves_the_old_or_the_new_dataset_matching_its_
         } else {
             saw_old += 1;
         }
-        assert!(Instant::now() < deadline, "the kill rounds take too long");
+        assert!(
+            Instant::now() < deadline,
+            "the kill rounds hang (a guard against a stuck merge, not a speed test)"
+        );
     }
     eprintln!(
         "{KILLS} kills survived (seed {seed}, merge takes {full:?}): {saw_old} left the old dataset, {saw_new} the new one"
