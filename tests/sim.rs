@@ -832,3 +832,163 @@ fn a_background_simulator_serves_callers_without_a_runtime_and_stops_on_drop() {
         "the port is closed after drop"
     );
 }
+
+/// Throughput of the simulator itself: 16 concurrent reqwest loops asking 100 fresh handles a
+/// request with the full field list, limit off. A measurement, not a gate (speed targets live in
+/// benches): run with `cargo test --release --test sim -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run explicitly in release"]
+async fn measure_requests_and_handles_per_second_without_a_limit() {
+    let server = start(SimConfig {
+        rate_limit: false,
+        not_found_rate: 0.03,
+        suspended_rate: 0.01,
+        ..config()
+    })
+    .await;
+    let client = client();
+    let base = server.base_url();
+    let run_for = Duration::from_secs(5);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..16u64 {
+        let (client, base) = (client.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut requests, mut bytes) = (0u64, 0u64);
+            let mut n = task * 1_000_000_000;
+            while started.elapsed() < run_for {
+                let handles: Vec<String> = (0..100)
+                    .map(|_| {
+                        n += 1;
+                        format!("u{n:x}")
+                    })
+                    .collect();
+                let r = client
+                    .get(format!(
+                        "{base}/2/users/by?usernames={}&user.fields={FIELDS}",
+                        handles.join(",")
+                    ))
+                    .bearer_auth(TOKEN)
+                    .send()
+                    .await
+                    .expect("an answer");
+                assert_eq!(r.status(), 200);
+                bytes += r.bytes().await.expect("a body").len() as u64;
+                requests += 1;
+            }
+            (requests, bytes)
+        }));
+    }
+    let (mut requests, mut bytes) = (0, 0);
+    for t in tasks {
+        let (r, b) = t.await.unwrap();
+        requests += r;
+        bytes += b;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let stats = server.stats();
+    assert_eq!(
+        stats.handles_answered,
+        requests * 100,
+        "every handle answered"
+    );
+    println!(
+        "simulator throughput: {requests} requests in {secs:.2} s = {:.0} requests/s, {:.0} handles/s, {:.1} MB/s of JSON",
+        requests as f64 / secs,
+        stats.handles_answered as f64 / secs,
+        bytes as f64 / secs / 1e6
+    );
+}
+
+#[test]
+fn influx_sim_prints_where_it_listens_serves_queued_faults_and_stops_on_ctrl_c() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_influx"))
+        .args([
+            "sim",
+            "--limit",
+            "5",
+            "--window-secs",
+            "30",
+            "--seed",
+            "7",
+            "--fault",
+            "503*2",
+        ])
+        .arg("--token-file")
+        .arg(&token_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("influx sim starts");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let listening: Value =
+        serde_json::from_str(&first).expect("one JSON line when stdout is a pipe");
+    assert_eq!(listening["event"], "listening");
+    let base = listening["base_url"].as_str().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"));
+
+    let status = |auth: &str| {
+        let addr = base.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET /2/users/by?usernames=jack HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {auth}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer[9..12].to_string()
+    };
+    assert_eq!(status("wrong"), "401");
+    assert_eq!(status(TOKEN), "503");
+    assert_eq!(status(TOKEN), "503");
+    assert_eq!(status(TOKEN), "200");
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0));
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let stopped: Value = serde_json::from_str(rest.trim()).expect("a final JSON line");
+    assert_eq!(stopped["event"], "stopped");
+    assert_eq!(stopped["stats"]["requests"], 4);
+    assert_eq!(stopped["stats"]["by_status"]["503"], 2);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        !first.contains(TOKEN) && !rest.contains(TOKEN) && !err.contains(TOKEN),
+        "the token is never printed"
+    );
+}
+
+#[tokio::test]
+async fn single_user_lookups_can_answer_404_for_a_missing_user_as_documented() {
+    let server = start(SimConfig {
+        not_found: vec!["gone_user".into()],
+        single_missing_as_404: true,
+        ..config()
+    })
+    .await;
+    let (status, _, body) = get_json(&server, "/2/users/by/username/gone_user").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["errors"][0]["title"], "Not Found Error");
+    let (status, _, _) = get_json(&server, "/2/users/by?usernames=gone_user").await;
+    assert_eq!(status, 200, "batch lookups still answer 200 with errors");
+}
