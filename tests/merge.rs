@@ -644,3 +644,54 @@ fn a_stored_dataset_with_a_broken_line_is_never_overwritten() {
     );
     assert_eq!(snapshot(&data), before);
 }
+
+#[test]
+fn the_schema_is_checked_on_the_merged_record_so_an_update_keeps_the_fields_the_api_never_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let seed = write_jsonl(
+        dir.path(),
+        "seed.jsonl",
+        &[author("1001", "alice", "2025-01-01T00:00:00Z", json!({}))],
+    );
+    merge_lib(&data, &[seed]);
+
+    // A harvested record: the users lookup says nothing of the author's language.
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("lang_primary");
+        v
+    };
+    let update = strip(author(
+        "1001",
+        "alice",
+        "2026-01-01T00:00:00Z",
+        json!({"followers_count": 2000}),
+    ));
+    let newcomer = strip(author("1002", "bob", "2026-01-01T00:00:00Z", json!({})));
+    let batch = write_jsonl(dir.path(), "harvest.jsonl", &[update, newcomer]);
+
+    let plan = merge::plan(&data, &[batch], &MergeOptions::default()).unwrap();
+    // Hand-made records may carry placeholder flags; what is pinned here is the schema rule.
+    let schema_reasons = |handle: &str| -> Vec<String> {
+        plan.blocked
+            .iter()
+            .filter(|b| b.handle == handle)
+            .flat_map(|b| {
+                b.reasons
+                    .iter()
+                    .filter(|r| r.starts_with("schema:"))
+                    .cloned()
+            })
+            .collect()
+    };
+    assert_eq!(
+        schema_reasons("alice"),
+        Vec::<String>::new(),
+        "the update keeps the stored lang_primary"
+    );
+    let bob = schema_reasons("bob");
+    assert!(
+        bob.iter().any(|r| r.contains("lang_primary")),
+        "a new author must be complete: {bob:?}"
+    );
+}

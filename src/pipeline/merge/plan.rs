@@ -4,7 +4,7 @@
 //! its keys are held, and full records only for the authors the merge touches.
 //! Not here: writing the result (see `merge::apply`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -205,7 +205,7 @@ pub fn plan(
         });
     }
 
-    let blocked = blocked_records(&incoming);
+    let mut blocked = blocked_records(&incoming);
 
     // Pass 1 over the stored file: keys only.
     let mut authors = Authors::default();
@@ -298,8 +298,15 @@ pub fn plan(
         let (merged, found) = resolve(&candidates);
         conflicts.extend(found);
         let handle = display_key(&merged);
+        let first_incoming = rows
+            .iter()
+            .find(|r| **r >= stored_rows)
+            .map(|r| (r - stored_rows) as usize);
         match stored_here.first() {
             None => {
+                if let Some(i) = first_incoming {
+                    block_invalid_result(&mut blocked, i, &incoming[i], &merged);
+                }
                 adjust(Some(&merged), 1);
                 added.push(handle);
                 edits.append.push(merged);
@@ -316,6 +323,9 @@ pub fn plan(
                 if stored_here.len() == 1 && before == Some(&merged) {
                     unchanged += 1;
                     continue;
+                }
+                if let Some(i) = first_incoming {
+                    block_invalid_result(&mut blocked, i, &incoming[i], &merged);
                 }
                 if from_batch {
                     updated.push(UpdatedAuthor {
@@ -349,7 +359,7 @@ pub fn plan(
         unchanged,
         collapsed,
         conflicts,
-        blocked,
+        blocked: blocked.into_values().collect(),
         unreadable,
         id_collisions,
         allow_flagged: options.allow_flagged,
@@ -399,30 +409,55 @@ fn read_batch(path: &Path, out: &mut Vec<BatchRecord>, unreadable: &mut Vec<Unre
     }
 }
 
-fn blocked_records(incoming: &[BatchRecord]) -> Vec<BlockedRecord> {
+/// Incoming records blocked on their own: placeholder flags, or nothing to match them by.
+/// Keyed by their index among the incoming records, so schema findings can join them.
+fn blocked_records(incoming: &[BatchRecord]) -> BTreeMap<usize, BlockedRecord> {
     incoming
         .par_iter()
-        .filter_map(|b| {
+        .enumerate()
+        .filter_map(|(i, b)| {
             let mut reasons: Vec<String> = placeholders::record_flags(&b.record)
                 .into_iter()
                 .map(|f| format!("placeholder ({}): {}", f.detector, f.reason))
                 .collect();
-            reasons.extend(
-                schema::violations(&b.record.to_canonical())
-                    .into_iter()
-                    .map(|v| format!("schema: {v}")),
-            );
             if b.record.id().is_none() && b.record.handle_key().is_none() {
                 reasons.push("neither an id nor a handle: it cannot be matched".to_string());
             }
-            (!reasons.is_empty()).then(|| BlockedRecord {
-                path: b.origin.path.clone(),
-                line: b.origin.line,
-                handle: display_key(&b.record),
-                reasons,
-            })
+            (!reasons.is_empty()).then(|| (i, blocked_record(b, reasons)))
         })
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect()
+}
+
+/// The schema is checked on what would be WRITTEN: the merged record. A harvested update that
+/// lacks a field the API never gives (`lang_primary`) keeps the stored value and is valid; a new
+/// author must be complete on its own.
+fn block_invalid_result(
+    blocked: &mut BTreeMap<usize, BlockedRecord>,
+    index: usize,
+    from: &BatchRecord,
+    merged: &Record,
+) {
+    let violations = schema::violations(&merged.to_canonical());
+    if violations.is_empty() {
+        return;
+    }
+    let reasons = violations.into_iter().map(|v| format!("schema: {v}"));
+    blocked
+        .entry(index)
+        .or_insert_with(|| blocked_record(from, Vec::new()))
+        .reasons
+        .extend(reasons);
+}
+
+fn blocked_record(b: &BatchRecord, reasons: Vec<String>) -> BlockedRecord {
+    BlockedRecord {
+        path: b.origin.path.clone(),
+        line: b.origin.line,
+        handle: display_key(&b.record),
+        reasons,
+    }
 }
 
 fn stored_error(cur: &CurrentVersion, e: impl std::fmt::Display) -> MergeError {
