@@ -119,7 +119,10 @@ async fn every_requested_handle_ends_found_protected_not_found_or_suspended() {
         let evidence = r["meta"]["sources"][0]["evidence"].as_str().unwrap();
         assert!(evidence.starts_with("GET /2/users/by batch "), "{evidence}");
         assert!(r["public_metrics"]["followers_count"].is_u64());
-        assert!(r["meta"]["score"].is_number(), "every record is scored with M2");
+        assert!(
+            r["meta"]["score"].is_number(),
+            "every record is scored with M2"
+        );
         assert_eq!(r["followers_count"], r["public_metrics"]["followers_count"]);
         let pm = r["public_metrics"].as_object().unwrap();
         assert!(pm.contains_key("tweet_count") || pm.contains_key("post_count"));
