@@ -84,6 +84,8 @@ struct State {
     throttled: u64,
     scheduled: u64,
     waited: Duration,
+    /// End of the latest wait counted, so that requests waiting side by side count once.
+    waited_until: Option<std::time::Instant>,
 }
 
 /// The budget of one run, shared by its concurrent requests.
@@ -130,6 +132,7 @@ impl Budget {
                 throttled: 0,
                 scheduled: 0,
                 waited: Duration::ZERO,
+                waited_until: None,
             }),
             pacer: Mutex::new(pacer),
             config,
@@ -364,8 +367,14 @@ impl Budget {
         s.finished += 1;
     }
 
-    pub fn add_waited(&self, waited: Duration) {
-        self.lock().waited += waited;
+    /// Counts a wait from `started` until now, in wall-clock time: the part that overlaps a
+    /// wait already counted (another request waiting for the same reset) is not counted again.
+    pub fn add_waited(&self, started: std::time::Instant) {
+        let now = std::time::Instant::now();
+        let mut s = self.lock();
+        let from = s.waited_until.map_or(started, |u| u.max(started));
+        s.waited += now.saturating_duration_since(from);
+        s.waited_until = Some(s.waited_until.map_or(now, |u| u.max(now)));
     }
 
     pub fn set_scheduled(&self, scheduled: u64) {
@@ -521,6 +530,20 @@ mod tests {
         for _ in 0..10_000 {
             sent(b.take(t(0)));
         }
+    }
+
+    #[test]
+    fn waits_side_by_side_are_counted_once() {
+        let b = budget(300, 900);
+        let started = std::time::Instant::now();
+        std::thread::sleep(Duration::from_millis(30));
+        b.add_waited(started);
+        b.add_waited(started);
+        let waited = b.snapshot().waited;
+        assert!(
+            waited >= Duration::from_millis(30) && waited < Duration::from_millis(60),
+            "{waited:?}"
+        );
     }
 
     #[tokio::test]

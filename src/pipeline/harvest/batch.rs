@@ -110,7 +110,7 @@ impl BatchContext {
             () = tokio::time::sleep(span) => {}
             _ = cancel.wait_for(|c| *c) => {}
         }
-        self.budget.add_waited(started.elapsed());
+        self.budget.add_waited(started);
     }
 
     async fn backoff(&self, batch: usize, attempt: u32, reason: String) {
@@ -184,7 +184,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         };
         let paced = Instant::now();
         ctx.budget.pace().await;
-        ctx.budget.add_waited(paced.elapsed());
+        ctx.budget.add_waited(paced);
         let attempt = failures + throttles + 1;
         ctx.requests.fetch_add(1, Ordering::Relaxed);
         let raw = match ctx.client.lookup(&batch.handles).await {
