@@ -253,7 +253,9 @@ impl App {
         self.records = records;
         self.batches.retain(|b| b.run_batch.is_some());
         self.batches.extend(pending);
-        self.batch_selected = self.batch_selected.min(self.batches.len().saturating_sub(1));
+        self.batch_selected = self
+            .batch_selected
+            .min(self.batches.len().saturating_sub(1));
         self.rows_changed();
     }
 
@@ -335,8 +337,11 @@ impl App {
 
     /// Time the run has been going (or went), whole seconds.
     pub fn elapsed_secs(&self) -> Option<i64> {
-        self.run_started
-            .map(|s| (self.run_ended.unwrap_or(self.now) - s).num_seconds().max(0))
+        self.run_started.map(|s| {
+            (self.run_ended.unwrap_or(self.now) - s)
+                .num_seconds()
+                .max(0)
+        })
     }
 
     /// Seconds left at the current pace, once some handles are done.

@@ -77,7 +77,7 @@ impl AuthorRow {
         let mut flags = RowFlags::default();
         match score {
             None => flags.insert(RowFlags::UNSCORED),
-            Some(s) if s == 0.0 => flags.insert(RowFlags::ZERO),
+            Some(0.0) => flags.insert(RowFlags::ZERO),
             Some(_) => {}
         }
         if !placeholders::record_flags(record).is_empty() {

@@ -46,7 +46,14 @@ mod tests {
     #[test]
     fn zero_and_unscored_are_counted_apart_from_the_bins() {
         let mut h = ScoreHistogram::default();
-        for s in [None, Some(0.0), Some(0.5), Some(10.0), Some(10.1), Some(100.0)] {
+        for s in [
+            None,
+            Some(0.0),
+            Some(0.5),
+            Some(10.0),
+            Some(10.1),
+            Some(100.0),
+        ] {
             h.add(s);
         }
         assert_eq!(h.unscored, 1);

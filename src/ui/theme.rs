@@ -14,7 +14,11 @@ impl Theme {
     }
 
     fn fg(self, c: Color) -> Style {
-        if self.color { Style::new().fg(c) } else { Style::new() }
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
     }
 
     pub fn title(self) -> Style {
@@ -22,7 +26,11 @@ impl Theme {
     }
 
     pub fn dim(self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new() }
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new()
+        }
     }
 
     pub fn good(self) -> Style {

@@ -28,7 +28,10 @@ pub fn update(app: &mut App, action: Action) {
             if app.run.in_flight() {
                 app.run = RunState::Failed("the engine stopped without a final report".into());
                 app.run_ended = Some(app.now);
-                app.log(LogLevel::Error, "harvest engine stopped without a final report");
+                app.log(
+                    LogLevel::Error,
+                    "harvest engine stopped without a final report",
+                );
             }
         }
         Action::OperationFailed(reason) => app.log(LogLevel::Error, reason),
@@ -42,8 +45,16 @@ pub fn update(app: &mut App, action: Action) {
         Action::MergeApplied(result) => match result {
             Ok(text) => {
                 app.merges += 1;
-                for b in app.batches.iter_mut().filter(|b| b.state == BatchState::Pending) {
-                    b.state = if b.is_flagged() { BatchState::Blocked } else { BatchState::Merged };
+                for b in app
+                    .batches
+                    .iter_mut()
+                    .filter(|b| b.state == BatchState::Pending)
+                {
+                    b.state = if b.is_flagged() {
+                        BatchState::Blocked
+                    } else {
+                        BatchState::Merged
+                    };
                 }
                 app.log(LogLevel::Info, format!("merged: {text}"));
             }
@@ -62,7 +73,10 @@ fn on_key(app: &mut App, action: Action) {
     match app.mode.clone() {
         Mode::Filter => on_filter_key(app, action),
         Mode::Command => on_command_key(app, action),
-        Mode::Confirm { what, accept_focused } => on_confirm_key(app, what, accept_focused, action),
+        Mode::Confirm {
+            what,
+            accept_focused,
+        } => on_confirm_key(app, what, accept_focused, action),
         Mode::Help => {
             if matches!(action, Action::Back | Action::ToggleHelp) {
                 app.mode = Mode::Normal;
@@ -105,12 +119,10 @@ fn on_main_key(app: &mut App, action: Action) {
                 app.mode = Mode::Normal;
             }
         }
-        Action::OpenDetail => {
-            if app.selected_row().is_some() {
-                app.focus = Focus::Authors;
-                app.detail_scroll = 0;
-                app.mode = Mode::Detail;
-            }
+        Action::OpenDetail if app.selected_row().is_some() => {
+            app.focus = Focus::Authors;
+            app.detail_scroll = 0;
+            app.mode = Mode::Detail;
         }
         Action::Back => {
             if detail {
@@ -134,7 +146,10 @@ fn on_main_key(app: &mut App, action: Action) {
             app.selected = 0;
             app.table_offset = 0;
             app.reindex();
-            app.log(LogLevel::Info, format!("showing {} ({})", c.word(), app.index.len()));
+            app.log(
+                LogLevel::Info,
+                format!("showing {} ({})", c.word(), app.index.len()),
+            );
         }
         Action::ClearFilters => {
             app.filter = Default::default();
@@ -156,11 +171,7 @@ fn on_main_key(app: &mut App, action: Action) {
                 ask(app, Confirm::Reharvest(handle));
             }
         }
-        Action::Merge => {
-            if !app.settings.readonly {
-                app.outbox.push(Effect::PlanMerge);
-            }
-        }
+        Action::Merge if !app.settings.readonly => app.outbox.push(Effect::PlanMerge),
         Action::Rollback => ask(app, Confirm::Rollback),
         _ => {}
     }
@@ -218,7 +229,10 @@ fn start_harvest(app: &mut App) {
     }
     app.log(
         LogLevel::Info,
-        format!("starting harvest of {} authors (unscored, zero or flagged)", handles.len()),
+        format!(
+            "starting harvest of {} authors (unscored, zero or flagged)",
+            handles.len()
+        ),
     );
     app.outbox.push(Effect::StartHarvest(handles));
 }
@@ -277,22 +291,34 @@ fn run_command(app: &mut App, line: &str) {
         ("harvest", Some(handle)) if !readonly => {
             let handle = handle.trim_start_matches('@').to_string();
             if handle.is_empty() {
-                app.log(LogLevel::Warn, ":harvest needs a handle, e.g. :harvest @jack");
+                app.log(
+                    LogLevel::Warn,
+                    ":harvest needs a handle, e.g. :harvest @jack",
+                );
             } else {
                 ask(app, Confirm::Reharvest(handle));
             }
         }
-        ("harvest", None) if !readonly => app.log(LogLevel::Warn, ":harvest needs a handle, e.g. :harvest @jack"),
+        ("harvest", None) if !readonly => app.log(
+            LogLevel::Warn,
+            ":harvest needs a handle, e.g. :harvest @jack",
+        ),
         ("merge", None) if !readonly => app.outbox.push(Effect::PlanMerge),
         ("rollback", None) if !readonly => ask(app, Confirm::Rollback),
-        ("harvest" | "merge" | "rollback", _) if readonly => {
-            app.log(LogLevel::Warn, format!(":{verb} is not available in --readonly mode"))
-        }
+        ("harvest" | "merge" | "rollback", _) if readonly => app.log(
+            LogLevel::Warn,
+            format!(":{verb} is not available in --readonly mode"),
+        ),
         ("pause" | "resume", None) => toggle_pause(app),
         ("q" | "quit", None) => quit(app),
         ("help", None) => app.mode = Mode::Help,
         ("", None) => {}
-        _ => app.log(LogLevel::Warn, format!("unknown command :{line} (try :harvest @handle, :merge, :pause, :rollback, :quit)")),
+        _ => app.log(
+            LogLevel::Warn,
+            format!(
+                "unknown command :{line} (try :harvest @handle, :merge, :pause, :rollback, :quit)"
+            ),
+        ),
     }
 }
 
@@ -326,8 +352,12 @@ fn on_confirm_key(app: &mut App, what: Confirm, accept_focused: bool, action: Ac
 
 fn reharvest(app: &mut App, handle: String) {
     if app.run.in_flight() {
-        app.log(LogLevel::Info, format!("queued @{handle} in the running harvest"));
-        app.outbox.push(Effect::Engine(HarvestCommand::HarvestOne(handle)));
+        app.log(
+            LogLevel::Info,
+            format!("queued @{handle} in the running harvest"),
+        );
+        app.outbox
+            .push(Effect::Engine(HarvestCommand::HarvestOne(handle)));
     } else {
         app.log(LogLevel::Info, format!("re-harvesting @{handle}"));
         app.outbox.push(Effect::StartHarvest(vec![handle]));
@@ -378,18 +408,30 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             let b = &mut app.batches[row];
             b.describe(&records);
             b.state = BatchState::Done;
-            let answered = figures.found + figures.protected + figures.not_found + figures.suspended + figures.failed;
+            let answered = figures.found
+                + figures.protected
+                + figures.not_found
+                + figures.suspended
+                + figures.failed;
             b.figures = figures;
             app.progress.batches_done += 1;
             app.progress.handles_done += answered;
             app.harvested += records.len();
             app.log(
                 LogLevel::Info,
-                format!("batch {batch} answered in {} ms: {} records", latency.as_millis(), records.len()),
+                format!(
+                    "batch {batch} answered in {} ms: {} records",
+                    latency.as_millis(),
+                    records.len()
+                ),
             );
             absorb_records(app, records);
         }
-        HarvestEvent::HandleFailed { handle, outcome, reason } => {
+        HarvestEvent::HandleFailed {
+            handle,
+            outcome,
+            reason,
+        } => {
             app.failed_handles += 1;
             app.log(LogLevel::Warn, format!("@{handle}: {outcome:?}: {reason}"));
         }
@@ -401,11 +443,19 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
         }
         HarvestEvent::Waiting { until, reason } => {
             app.run = RunState::WaitingForBudget { until };
-            app.log(LogLevel::Info, format!("waiting until {}: {reason}", until.format("%H:%M:%S")));
+            app.log(
+                LogLevel::Info,
+                format!("waiting until {}: {reason}", until.format("%H:%M:%S")),
+            );
         }
-        HarvestEvent::Retrying { batch, attempt, reason } => {
-            app.log(LogLevel::Warn, format!("batch {batch} retry {attempt}: {reason}"))
-        }
+        HarvestEvent::Retrying {
+            batch,
+            attempt,
+            reason,
+        } => app.log(
+            LogLevel::Warn,
+            format!("batch {batch} retry {attempt}: {reason}"),
+        ),
         HarvestEvent::Paused => {
             app.run = RunState::Paused;
             app.log(LogLevel::Info, "paused: no new requests are sent");

@@ -3,7 +3,9 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Margin, Rect};
-use ratatui::widgets::{Cell, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table, TableState};
+use ratatui::widgets::{
+    Cell, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table, TableState,
+};
 
 use super::{block, compact};
 use crate::ui::app::{App, Focus};
@@ -26,11 +28,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             Some(s) => format!("{s:>6.1}"),
             None => "     –".to_string(),
         };
-        let flag_style = if r.flags.contains(RowFlags::PLACEHOLDER) || r.flags.contains(RowFlags::ZERO) {
-            theme.warn()
-        } else {
-            theme.dim()
-        };
+        let flag_style =
+            if r.flags.contains(RowFlags::PLACEHOLDER) || r.flags.contains(RowFlags::ZERO) {
+                theme.warn()
+            } else {
+                theme.dim()
+            };
         Row::new(vec![
             Cell::from(format!("@{}", r.handle)),
             Cell::from(r.name.clone()),

@@ -14,8 +14,8 @@ use crate::ui::theme::Theme;
 pub fn hint_spans(readonly: bool, width: u16, theme: Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     let mut used = 0usize;
-    for b in registry(readonly).into_iter().filter(|b| b.hint) {
-        let short = b.help.split([':', '(']).next().unwrap_or(b.help).trim();
+    for b in registry(readonly) {
+        let Some(short) = b.hint else { continue };
         let text = format!("{} {short}  ", b.label);
         let len = text.chars().count();
         if used + len > width as usize {
@@ -38,7 +38,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         Mode::Command => Line::from(vec![
             Span::styled(":", theme.key()),
             Span::raw(format!("{}▏", app.input)),
-            Span::styled("  harvest @handle · merge · pause · rollback · quit", theme.dim()),
+            Span::styled(
+                "  harvest @handle · merge · pause · rollback · quit",
+                theme.dim(),
+            ),
         ]),
         _ => Line::from(hint_spans(app.settings.readonly, area.width, theme)),
     };

@@ -14,7 +14,14 @@ pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
     match what {
         Confirm::Merge(plan) => {
             let mut lines = vec![
-                format!("batches: {}", if plan.batches.is_empty() { "none".into() } else { plan.batches.join(", ") }),
+                format!(
+                    "batches: {}",
+                    if plan.batches.is_empty() {
+                        "none".into()
+                    } else {
+                        plan.batches.join(", ")
+                    }
+                ),
                 format!(
                     "added {} · updated {} · unchanged {} · conflicts {}",
                     plan.added, plan.updated, plan.unchanged, plan.conflicts
@@ -66,7 +73,10 @@ pub fn render(what: &Confirm, accept_focused: bool, theme: Theme, frame: &mut Fr
         Span::raw("   "),
         button(accept, accept_focused),
     ]));
-    lines.push(Line::styled("Tab switches · Enter chooses · Esc cancels", theme.dim()));
+    lines.push(Line::styled(
+        "Tab switches · Enter chooses · Esc cancels",
+        theme.dim(),
+    ));
     let h = lines.len() as u16 + 2;
     let r = centered_fixed(area, 70, h);
     frame.render_widget(Clear, r);

@@ -58,7 +58,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
             first = false;
             lines.push(Line::from(vec![
                 lead,
-                Span::styled(part.to_string(), if n > 0 { theme.warn() } else { theme.good() }),
+                Span::styled(
+                    part.to_string(),
+                    if n > 0 { theme.warn() } else { theme.good() },
+                ),
             ]));
         }
     }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use serde_json::Value;
 
 use super::block;
-use crate::dataset::Record;
+use crate::dataset::{MetricsOrigin, Record};
 use crate::pipeline::placeholders;
 use crate::ui::app::{App, Mode};
 use crate::ui::theme::Theme;
@@ -26,8 +26,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         Line::styled(format!("@{} — {}", row.handle, row.name), theme.title()),
         Line::from(format!(
             "score {} · flags {}",
-            row.score.map_or("unscored".to_string(), |s| format!("{s:.1}")),
-            if row.flags.words().is_empty() { "none".to_string() } else { row.flags.words() }
+            row.score
+                .map_or("unscored".to_string(), |s| format!("{s:.1}")),
+            if row.flags.words().is_empty() {
+                "none".to_string()
+            } else {
+                row.flags.words()
+            }
         )),
     ];
     match app.selected_record() {
@@ -37,7 +42,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     if focused {
         frame.render_widget(Clear, area);
     }
-    let title = if focused { "Detail (j/k scroll, Esc back)" } else { "Detail (Enter)" };
+    let title = if focused {
+        "Detail (j/k scroll, Esc back)"
+    } else {
+        "Detail (Enter)"
+    };
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -55,7 +64,10 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
         out.push(Line::from("  none"));
     }
     for f in flags {
-        out.push(Line::styled(format!("  ⚠ {}: {}", f.detector, f.reason), theme.warn()));
+        out.push(Line::styled(
+            format!("  ⚠ {}: {}", f.detector, f.reason),
+            theme.warn(),
+        ));
     }
 
     out.push(Line::styled("M2 score", theme.title()));
@@ -69,13 +81,22 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
     )));
     match meta.and_then(|m| m.get("score_components")) {
         Some(components) => flatten("  ", components, &mut out),
-        None => out.push(Line::from("  no breakdown stored (meta.score_components absent)")),
+        None => out.push(Line::from(
+            "  no breakdown stored (meta.score_components absent)",
+        )),
     }
 
     out.push(Line::styled("Metrics", theme.title()));
     let m = record.metrics();
     let show = |v: Option<u64>| v.map_or("absent".to_string(), |n| n.to_string());
-    out.push(Line::from(format!("  from {:?}", m.origin.unwrap_or(crate::dataset::MetricsOrigin::None))));
+    let origin = match m.origin {
+        Some(MetricsOrigin::PublicMetrics) => "public_metrics (API shape)",
+        Some(MetricsOrigin::MetaActivity) => "meta.activity_metrics",
+        Some(MetricsOrigin::ExtActivity) => "ext.activity_metrics",
+        Some(MetricsOrigin::FollowersOnly) => "followers_count only",
+        Some(MetricsOrigin::None) | None => "nowhere: no metrics",
+    };
+    out.push(Line::from(format!("  from {origin}")));
     out.push(Line::from(format!(
         "  followers {} · following {} · tweets {}",
         show(m.followers),
@@ -90,7 +111,10 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
     )));
     let missing = m.missing();
     if !missing.is_empty() {
-        out.push(Line::styled(format!("  missing: {}", missing.join(", ")), theme.warn()));
+        out.push(Line::styled(
+            format!("  missing: {}", missing.join(", ")),
+            theme.warn(),
+        ));
     }
 
     out.push(Line::styled("Sources", theme.title()));
@@ -98,7 +122,8 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
         out.push(Line::from(format!(
             "  {} at {} ({})",
             s.method,
-            s.fetched_at.map_or("unknown time".into(), crate::dataset::format_time),
+            s.fetched_at
+                .map_or("unknown time".into(), crate::dataset::format_time),
             s.evidence.unwrap_or_default()
         )));
     }
@@ -106,7 +131,9 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
     out.push(Line::styled("Raw API answer", theme.title()));
     match raw_answer(record) {
         Some(raw) => flatten("  ", raw, &mut out),
-        None => out.push(Line::from("  none stored: this record did not come from an API answer")),
+        None => out.push(Line::from(
+            "  none stored: this record did not come from an API answer",
+        )),
     }
 
     out.push(Line::styled("All fields", theme.title()));
@@ -116,9 +143,12 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
 
 /// Where harvested records keep the answer they came from.
 fn raw_answer(record: &Record) -> Option<&Value> {
-    let in_obj = |v: Option<&serde_json::Map<String, Value>>| {
-        v.and_then(|m| m.get("raw_response").or_else(|| m.get("raw")).or_else(|| m.get("api_response")))
-    };
+    fn in_obj(v: Option<&serde_json::Map<String, Value>>) -> Option<&Value> {
+        let m = v?;
+        m.get("raw_response")
+            .or_else(|| m.get("raw"))
+            .or_else(|| m.get("api_response"))
+    }
     in_obj(record.meta())
         .or_else(|| in_obj(record.get("ext").and_then(Value::as_object)))
         .or_else(|| record.get("raw_response"))
@@ -137,7 +167,11 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<Line<'static>>) {
         match v {
             Value::Object(m) if !m.is_empty() => {
                 for (k, v) in m {
-                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     walk(&p, v, indent, out);
                 }
             }

@@ -28,7 +28,10 @@ pub fn help_lines(readonly: bool, theme: Theme) -> Vec<Line<'static>> {
         }
     }
     if readonly {
-        lines.push(Line::styled("--readonly: harvest, merge and rollback are not bound", theme.warn()));
+        lines.push(Line::styled(
+            "--readonly: harvest, merge and rollback are not bound",
+            theme.warn(),
+        ));
     }
     lines
 }

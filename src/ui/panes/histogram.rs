@@ -16,9 +16,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let outer = block("Scores (bins of 10)".into(), false, theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
-    let [apart, chart] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
-    let zero_style = if h.zero > 0 { theme.warn() } else { theme.dim() };
+    let [apart, chart] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let zero_style = if h.zero > 0 {
+        theme.warn()
+    } else {
+        theme.dim()
+    };
     frame.render_widget(
         Paragraph::new(Line::styled(
             format!(

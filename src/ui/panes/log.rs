@@ -21,7 +21,15 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
                 LogLevel::Warn => theme.warn(),
                 LogLevel::Error => theme.bad(),
             };
-            Line::styled(format!("{:>6} {:<5} {}", clock(l.at_secs as i64), l.level.word(), l.text), style)
+            Line::styled(
+                format!(
+                    "{:>6} {:<5} {}",
+                    clock(l.at_secs as i64),
+                    l.level.word(),
+                    l.text
+                ),
+                style,
+            )
         })
         .collect();
     let mut title = format!("Log {}", app.log.len());

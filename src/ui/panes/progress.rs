@@ -53,8 +53,16 @@ pub fn render_gauge(app: &App, theme: Theme, frame: &mut Frame, area: Rect, comp
 }
 
 pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let header = Row::new(["batch", "state", "ok", "not found", "failed", "score", "flags"])
-        .style(theme.title());
+    let header = Row::new([
+        "batch",
+        "state",
+        "ok",
+        "not found",
+        "failed",
+        "score",
+        "flags",
+    ])
+    .style(theme.title());
     let rows = app.batches.iter().map(|b| {
         let f = &b.figures;
         let score = match (b.score_mean, b.score_spread) {
@@ -84,7 +92,7 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(22),
+            Constraint::Length(16),
             Constraint::Length(8),
             Constraint::Length(4),
             Constraint::Length(9),
