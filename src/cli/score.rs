@@ -1,8 +1,168 @@
-//! `influx score`.
+//! `influx score IN --out OUT`: streams a JSONL file through M2 in parallel chunks (order kept)
+//! and writes the scored records atomically. Any unreadable line and nothing is written: the
+//! command names the file and the lines and exits 2. Not here: the model (`pipeline::score`).
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::dataset::{AtomicFile, LineError, Lines, NumberedLine, parse_line};
+use crate::pipeline::score::{STATE_SUSPECT, ScoreSummary, ScoreTally, score_record};
+
+use super::Exit;
+use super::output::{Mode, json_line};
+
+/// Lines scored together: large enough to keep both cores busy, small enough to stream.
+const CHUNK_LINES: usize = 4096;
+/// Bad lines named one by one; beyond this they are only counted.
+const BAD_LINES_SHOWN: usize = 20;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The JSONL file to score (.jsonl or .jsonl.gz).
+    pub input: PathBuf,
+    /// Where to write the scored records (.gz to compress); replaced atomically.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// One JSON object per line on stdout, even on a terminal.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: Args) -> color_eyre::Result<super::Exit> {
-    color_eyre::eyre::bail!("`influx score` is not built yet")
+/// One line after scoring: its output text, or why it is not a record.
+type Scored = Result<(String, Option<f64>, bool), LineError>;
+
+pub fn run(args: Args) -> color_eyre::Result<Exit> {
+    let mode = Mode::detect(args.json);
+    let lines = match Lines::open(&args.input) {
+        Ok(l) => l,
+        Err(e) => return Ok(unusable(mode, &args.input, &e.to_string())),
+    };
+    let mut out = match AtomicFile::create(&args.out) {
+        Ok(o) => o,
+        Err(e) => return Ok(unusable(mode, &args.input, &e.to_string())),
+    };
+
+    let mut tally = ScoreTally::default();
+    let mut bad: Vec<LineError> = Vec::new();
+    let mut chunk: Vec<NumberedLine> = Vec::with_capacity(CHUNK_LINES);
+    let mut lines = lines.peekable();
+    while lines.peek().is_some() {
+        chunk.clear();
+        for item in lines.by_ref().take(CHUNK_LINES) {
+            match item {
+                Ok(line) => chunk.push(line),
+                Err(e) => return Ok(unusable(mode, &args.input, &e.to_string())),
+            }
+        }
+        let scored: Vec<Scored> = chunk.par_drain(..).map(score_line).collect();
+        for result in scored {
+            match result {
+                Ok((text, score, flagged)) => {
+                    tally.add(score, flagged);
+                    // After a bad line nothing will be committed; keep reading only to name them all.
+                    if bad.is_empty() {
+                        out.write_line(&text)?;
+                    }
+                }
+                Err(e) => bad.push(e),
+            }
+        }
+    }
+
+    if !bad.is_empty() {
+        // Dropping the uncommitted file removes it: OUT is left as it was.
+        drop(out);
+        report_bad_lines(mode, &args.input, &args.out, &bad);
+        return Ok(Exit::Unusable);
+    }
+    out.commit()?;
+    report_summary(mode, &args.input, &args.out, &tally.summary());
+    Ok(Exit::Ok)
+}
+
+fn score_line((line, text): NumberedLine) -> Scored {
+    let mut record = parse_line(line, &text?)?;
+    let score = score_record(&mut record);
+    let flagged = record
+        .meta()
+        .and_then(|m| m.get("score_state"))
+        .is_some_and(|s| s == STATE_SUSPECT);
+    Ok((record.to_line(), score, flagged))
+}
+
+fn unusable(mode: Mode, input: &Path, error: &str) -> Exit {
+    match mode {
+        Mode::Human => eprintln!("influx score: {error}"),
+        Mode::JsonLines => json_line(&json!({
+            "event": "score_failed", "file": input, "error": error,
+        })),
+    }
+    Exit::Unusable
+}
+
+fn report_bad_lines(mode: Mode, input: &Path, out: &Path, bad: &[LineError]) {
+    match mode {
+        Mode::Human => {
+            eprintln!(
+                "influx score: {}: {} line(s) could not be read; nothing written to {}",
+                input.display(),
+                bad.len(),
+                out.display()
+            );
+            for e in bad.iter().take(BAD_LINES_SHOWN) {
+                eprintln!("  {}: {e}", input.display());
+            }
+            if bad.len() > BAD_LINES_SHOWN {
+                eprintln!("  ... and {} more", bad.len() - BAD_LINES_SHOWN);
+            }
+        }
+        Mode::JsonLines => {
+            for e in bad.iter().take(BAD_LINES_SHOWN) {
+                json_line(&json!({
+                    "event": "bad_line", "file": input, "line": e.line(), "reason": e.to_string(),
+                }));
+            }
+            json_line(&json!({
+                "event": "score_refused", "file": input, "out": out,
+                "bad_lines": bad.len(), "written": false,
+            }));
+        }
+    }
+}
+
+fn report_summary(mode: Mode, input: &Path, out: &Path, s: &ScoreSummary) {
+    match mode {
+        Mode::Human => {
+            let fmt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
+            println!(
+                "{}: {} records, {} scored, {} unscored (no metrics), {} flagged as placeholders",
+                input.display(),
+                s.records,
+                s.scored,
+                s.unscored,
+                s.flagged
+            );
+            println!(
+                "M2: min {}  p5 {}  p50 {}  p95 {}  max {}",
+                fmt(s.min),
+                fmt(s.p5),
+                fmt(s.p50),
+                fmt(s.p95),
+                fmt(s.max)
+            );
+            println!("written to {}", out.display());
+        }
+        Mode::JsonLines => {
+            let mut line = serde_json::Map::new();
+            line.insert("event".into(), "score_summary".into());
+            line.insert("file".into(), json!(input));
+            line.insert("out".into(), json!(out));
+            if let serde_json::Value::Object(figures) = json!(s) {
+                line.extend(figures);
+            }
+            json_line(&line);
+        }
+    }
 }

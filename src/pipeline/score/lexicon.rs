@@ -1,0 +1,270 @@
+//! The topic lexicon (assets/m2/lexicon.json) and the Relevance it gives a record: which topics
+//! its handle, name, description and topic tags mention, and a saturating 0-100 value.
+//! Not here: the other components, or where the lexicon file comes from (see `model`).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// The lexicon file as stored.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LexiconFile {
+    pub version: String,
+    pub field_weights: FieldWeights,
+    /// Weighted hits at which Relevance reaches 1 - 1/e (63%) of its maximum.
+    pub saturation_hits: f64,
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct FieldWeights {
+    pub topic_tags: f64,
+    pub description: f64,
+    pub name: f64,
+    pub handle: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Topic {
+    pub id: String,
+    pub label: String,
+    pub terms: Vec<String>,
+}
+
+/// Which part of a record a topic was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Field {
+    TopicTags,
+    Description,
+    Name,
+    Handle,
+}
+
+impl Field {
+    pub fn words(self) -> &'static str {
+        match self {
+            Field::TopicTags => "tags",
+            Field::Description => "description",
+            Field::Name => "name",
+            Field::Handle => "handle",
+        }
+    }
+}
+
+/// A term split into words; the first word is the lookup key.
+#[derive(Debug, Clone)]
+struct Term {
+    rest: Vec<String>,
+    topic: usize,
+}
+
+/// The lexicon ready for matching: words to the terms that start with them.
+#[derive(Debug, Clone)]
+pub struct Lexicon {
+    file: LexiconFile,
+    by_first_word: HashMap<String, Vec<Term>>,
+}
+
+/// The text fields of a record that Relevance reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RelevanceInput<'a> {
+    pub handle: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub topic_tags: &'a [&'a str],
+}
+
+/// Relevance of one record: the value and what earned it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelevanceMatch {
+    /// 0-100, saturating in weighted hits.
+    pub value: f64,
+    /// Weighted hits: each field's weight times the distinct topics found in it.
+    pub hits: f64,
+    /// (topic index, field) pairs found, sorted, without repeats.
+    pub found: Vec<(usize, Field)>,
+    pub has_description: bool,
+}
+
+impl Lexicon {
+    pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
+        let file: LexiconFile = serde_json::from_str(text)?;
+        let mut by_first_word: HashMap<String, Vec<Term>> = HashMap::new();
+        for (topic, t) in file.topics.iter().enumerate() {
+            for term in &t.terms {
+                let mut words = Vec::new();
+                for_each_word(term, false, |w| words.push(w.to_string()));
+                let Some((first, rest)) = words.split_first() else {
+                    continue;
+                };
+                by_first_word.entry(first.clone()).or_default().push(Term {
+                    rest: rest.to_vec(),
+                    topic,
+                });
+            }
+        }
+        Ok(Lexicon {
+            file,
+            by_first_word,
+        })
+    }
+
+    pub fn version(&self) -> &str {
+        &self.file.version
+    }
+
+    pub fn topic(&self, index: usize) -> &Topic {
+        &self.file.topics[index]
+    }
+
+    /// Finds the topics a record mentions and turns the weighted hits into 0-100.
+    pub fn relevance(&self, input: &RelevanceInput<'_>) -> RelevanceMatch {
+        let w = self.file.field_weights;
+        let mut found = Vec::new();
+        let mut words = Vec::new();
+        let mut scan = |field: Field, text: &str, split_camel: bool| {
+            words.clear();
+            for_each_word(text, split_camel, |word| words.push(word.to_string()));
+            self.topics_in(&words, |topic| found.push((topic, field)));
+        };
+        for tag in input.topic_tags {
+            scan(Field::TopicTags, tag, true);
+        }
+        if let Some(d) = input.description {
+            scan(Field::Description, d, false);
+        }
+        if let Some(n) = input.name {
+            scan(Field::Name, n, true);
+        }
+        if let Some(h) = input.handle {
+            scan(Field::Handle, h, true);
+        }
+        found.sort_unstable();
+        found.dedup();
+        let hits: f64 = found
+            .iter()
+            .map(|(_, field)| match field {
+                Field::TopicTags => w.topic_tags,
+                Field::Description => w.description,
+                Field::Name => w.name,
+                Field::Handle => w.handle,
+            })
+            .sum();
+        let value = 100.0 * (1.0 - (-hits / self.file.saturation_hits).exp());
+        RelevanceMatch {
+            value,
+            hits,
+            found,
+            has_description: input.description.is_some_and(|d| !d.trim().is_empty()),
+        }
+    }
+
+    fn topics_in(&self, words: &[String], mut on_topic: impl FnMut(usize)) {
+        for (i, word) in words.iter().enumerate() {
+            let Some(terms) = self.by_first_word.get(word.as_str()) else {
+                continue;
+            };
+            for term in terms {
+                let follows = &words[i + 1..];
+                if follows.len() >= term.rest.len()
+                    && term.rest.iter().zip(follows).all(|(a, b)| a == b)
+                {
+                    on_topic(term.topic);
+                }
+            }
+        }
+    }
+}
+
+/// Calls `each` with every lower-cased word of `text`. Words are runs of letters and digits;
+/// with `split_camel`, `VitalikButerin` and `aidotEngineer` split where a capital follows a
+/// lower-case letter, as handles and tags run words together.
+fn for_each_word(text: &str, split_camel: bool, mut each: impl FnMut(&str)) {
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if split_camel && prev_lower && c.is_uppercase() && !word.is_empty() {
+                each(&word);
+                word.clear();
+            }
+            prev_lower = c.is_lowercase();
+            word.extend(c.to_lowercase());
+        } else {
+            if !word.is_empty() {
+                each(&word);
+                word.clear();
+            }
+            prev_lower = false;
+        }
+    }
+    if !word.is_empty() {
+        each(&word);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexicon() -> Lexicon {
+        Lexicon::parse(include_str!("../../../assets/m2/lexicon.json")).unwrap()
+    }
+
+    fn words(text: &str, camel: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_word(text, camel, |w| out.push(w.to_string()));
+        out
+    }
+
+    #[test]
+    fn handles_split_at_camel_case_and_underscores() {
+        assert_eq!(words("VitalikButerin", true), ["vitalik", "buterin"]);
+        assert_eq!(words("vc_investing", true), ["vc", "investing"]);
+        assert_eq!(words("DevOps/Security", true), ["dev", "ops", "security"]);
+        assert_eq!(words("DevOps", false), ["devops"]);
+    }
+
+    #[test]
+    fn phrases_match_only_as_whole_words_in_order() {
+        let lex = lexicon();
+        let m = lex.relevance(&RelevanceInput {
+            description: Some("Working on machine learning; open source maintainer"),
+            ..Default::default()
+        });
+        let ids: Vec<&str> = m
+            .found
+            .iter()
+            .map(|(t, _)| lex.topic(*t).id.as_str())
+            .collect();
+        assert!(ids.contains(&"ai_ml"), "{ids:?}");
+        assert!(ids.contains(&"open_source"), "{ids:?}");
+        let none = lex.relevance(&RelevanceInput {
+            description: Some("learning machines said"),
+            ..Default::default()
+        });
+        assert!(none.found.is_empty(), "{:?}", none.found);
+    }
+
+    #[test]
+    fn relevance_saturates_and_no_match_is_zero() {
+        let lex = lexicon();
+        let nothing = lex.relevance(&RelevanceInput {
+            name: Some("Chris Sacca"),
+            ..Default::default()
+        });
+        assert_eq!(nothing.value, 0.0);
+        assert!(!nothing.has_description);
+        let tags = ["vc_investing"];
+        let one = lex.relevance(&RelevanceInput {
+            topic_tags: &tags,
+            ..Default::default()
+        });
+        let many = lex.relevance(&RelevanceInput {
+            topic_tags: &tags,
+            description: Some("AI researcher, security, devops, crypto, open source, policy"),
+            ..Default::default()
+        });
+        assert!(one.value > 50.0 && one.value < many.value && many.value < 100.0);
+    }
+}

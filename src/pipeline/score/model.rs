@@ -1,0 +1,391 @@
+//! The M2 model assembled from the frozen tables: a record in, its Activity, Quality, Relevance,
+//! composite and calibrated score out (or the reason it cannot be scored). Pure: it reads the
+//! record and writes nothing. Not here: what goes into `meta` (see `score.rs`) or the words of
+//! the reasons (see `explain`).
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::dataset::{Metrics, Record};
+
+use super::age::{AccountAge, account_age};
+use super::features::{Component, Feature, FeatureInputs};
+use super::knots::{interpolate, percentile, unit};
+use super::lexicon::{Lexicon, RelevanceInput, RelevanceMatch};
+use super::reference::{Calibration, Reference, ReferenceError};
+
+pub const ACTIVITY_WEIGHT: f64 = 0.30;
+pub const QUALITY_WEIGHT: f64 = 0.50;
+pub const RELEVANCE_WEIGHT: f64 = 0.20;
+
+const REFERENCE_JSON: &str = include_str!("../../../assets/m2/reference.json");
+const LEXICON_JSON: &str = include_str!("../../../assets/m2/lexicon.json");
+
+/// Where `as_of` came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOfFrom {
+    /// The record's own metrics fetch time.
+    Metrics,
+    /// The record has none: the reference snapshot time stands in (fixed, never the clock).
+    ReferenceSnapshot,
+}
+
+impl AsOfFrom {
+    pub fn key(self) -> &'static str {
+        match self {
+            AsOfFrom::Metrics => "metrics",
+            AsOfFrom::ReferenceSnapshot => "reference_snapshot",
+        }
+    }
+}
+
+/// Why a record gets no score.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unscored {
+    pub reason: String,
+}
+
+/// What a record offers the model, before any reference is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordInputs {
+    pub inputs: FeatureInputs,
+    pub as_of: DateTime<Utc>,
+    pub as_of_from: AsOfFrom,
+    pub metrics: Metrics,
+}
+
+/// One present feature, placed in the reference.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeatureScore {
+    pub feature: Feature,
+    /// In plain units (see `FeatureInputs::plain`).
+    pub plain: f64,
+    /// Reference percentile, 1 to 99.
+    pub percentile: f64,
+}
+
+/// A scored record, everything it was scored from and on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breakdown {
+    /// Calibrated, 0-100, unrounded.
+    pub score: f64,
+    pub composite: f64,
+    /// `None` when no activity feature could be computed (no counts, or no account age).
+    pub activity: Option<f64>,
+    /// With the verified bonus.
+    pub quality: f64,
+    pub relevance: RelevanceMatch,
+    pub verified_bonus: f64,
+    pub features: Vec<FeatureScore>,
+    pub inputs: RecordInputs,
+}
+
+impl Breakdown {
+    /// Share of the composite each component had (absent components' weight is spread over the rest).
+    pub fn component_share(&self, component: Option<Component>) -> f64 {
+        let total = QUALITY_WEIGHT
+            + RELEVANCE_WEIGHT
+            + if self.activity.is_some() {
+                ACTIVITY_WEIGHT
+            } else {
+                0.0
+            };
+        let w = match component {
+            Some(Component::Activity) => ACTIVITY_WEIGHT,
+            Some(Component::Quality) => QUALITY_WEIGHT,
+            None => RELEVANCE_WEIGHT,
+        };
+        w / total
+    }
+
+    /// Sum of the weights of the present features of `component`.
+    pub fn present_weight(&self, component: Component) -> f64 {
+        self.features
+            .iter()
+            .filter(|f| f.feature.component() == component)
+            .map(|f| f.feature.weight())
+            .sum()
+    }
+}
+
+/// Reads the metrics a record carries, or says which are missing. `id_knots` and `snapshot` come
+/// from the reference: for account ages without `created_at`, and for records without `as_of`.
+pub fn record_inputs(
+    record: &Record,
+    id_knots: &[(u64, i64)],
+    snapshot: DateTime<Utc>,
+) -> Result<RecordInputs, Unscored> {
+    let metrics = record.metrics();
+    if !metrics.has_activity() {
+        let has = if metrics.followers.is_some() {
+            "only a follower count is present"
+        } else {
+            "not even a follower count is present"
+        };
+        return Err(Unscored {
+            reason: format!(
+                "no activity metrics: {has}; posts, likes given, media, list memberships and \
+                 following are missing"
+            ),
+        });
+    }
+    let (as_of, as_of_from) = match metrics.as_of {
+        Some(t) => (t, AsOfFrom::Metrics),
+        None => (snapshot, AsOfFrom::ReferenceSnapshot),
+    };
+    let age: Option<AccountAge> = account_age(metrics.created_at, record.id(), as_of, id_knots);
+    let Some(inputs) = FeatureInputs::from_metrics(&metrics, age) else {
+        return Err(Unscored {
+            reason: "the follower count is missing (activity metrics without followers_count)"
+                .into(),
+        });
+    };
+    Ok(RecordInputs {
+        inputs,
+        as_of,
+        as_of_from,
+        metrics,
+    })
+}
+
+/// Quality points for a verification badge: bought badges (blue) count least.
+pub fn verified_bonus(verified: Option<&str>) -> f64 {
+    match verified.map(str::trim) {
+        Some(v)
+            if ["business", "government", "org"]
+                .iter()
+                .any(|k| v.eq_ignore_ascii_case(k)) =>
+        {
+            6.0
+        }
+        Some(v) if v.eq_ignore_ascii_case("legacy") => 4.0,
+        Some(v) if v.eq_ignore_ascii_case("blue") => 2.0,
+        _ => 0.0,
+    }
+}
+
+/// The model: reference tables and lexicon, ready to score.
+#[derive(Debug, Clone)]
+pub struct Model {
+    knots: [[f64; 7]; 8],
+    calibration: Calibration,
+    id_knots: Vec<(u64, i64)>,
+    snapshot: DateTime<Utc>,
+    lexicon: Lexicon,
+    version: String,
+}
+
+/// The model built from the tables in assets/m2/, once per process.
+pub fn model() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let reference: Reference =
+            serde_json::from_str(REFERENCE_JSON).expect("assets/m2/reference.json is valid");
+        let lexicon = Lexicon::parse(LEXICON_JSON).expect("assets/m2/lexicon.json is valid");
+        let version = score_version(REFERENCE_JSON.as_bytes(), LEXICON_JSON.as_bytes());
+        Model::new(reference, lexicon, version).expect("assets/m2/reference.json is complete")
+    })
+}
+
+/// `m2-` and the first 12 hex digits of the SHA-256 of the reference and lexicon files.
+pub fn score_version(reference: &[u8], lexicon: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(reference);
+    hasher.update(lexicon);
+    let digest = hasher.finalize();
+    let mut out = String::from("m2-");
+    for byte in digest.iter().take(6) {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+impl Model {
+    pub fn new(
+        reference: Reference,
+        lexicon: Lexicon,
+        version: String,
+    ) -> Result<Self, ReferenceError> {
+        let mut knots = [[0.0; 7]; 8];
+        for f in Feature::ALL {
+            knots[f.index()] = reference.knots_of(f)?;
+        }
+        Ok(Model {
+            knots,
+            snapshot: reference.snapshot()?,
+            calibration: reference.calibration,
+            id_knots: reference.id_age_knots,
+            lexicon,
+            version,
+        })
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
+    }
+
+    /// Scores a record, or says why it cannot be scored.
+    pub fn breakdown(&self, record: &Record) -> Result<Breakdown, Unscored> {
+        let found = record_inputs(record, &self.id_knots, self.snapshot)?;
+        let inputs = &found.inputs;
+
+        let mut features = Vec::with_capacity(Feature::ALL.len());
+        let (mut activity_sum, mut activity_weight) = (0.0, 0.0);
+        for feature in Feature::ALL {
+            let (Some(x), Some(plain)) = (inputs.scaled(feature), inputs.plain(feature)) else {
+                continue;
+            };
+            let pct = percentile(&self.knots[feature.index()], x);
+            if feature.component() == Component::Activity {
+                activity_sum += feature.weight() * unit(pct);
+                activity_weight += feature.weight();
+            }
+            features.push(FeatureScore {
+                feature,
+                plain,
+                percentile: pct,
+            });
+        }
+        let activity = (activity_weight > 0.0).then(|| 100.0 * activity_sum / activity_weight);
+        let verified_bonus = verified_bonus(record.verified());
+        let quality = (self.quality(inputs) + verified_bonus).min(100.0);
+
+        let tags = record.topic_tags();
+        let relevance = self.lexicon.relevance(&RelevanceInput {
+            handle: record.handle(),
+            name: record.name(),
+            description: record.description(),
+            topic_tags: &tags,
+        });
+
+        let (mut sum, mut weight) = (
+            QUALITY_WEIGHT * quality + RELEVANCE_WEIGHT * relevance.value,
+            QUALITY_WEIGHT + RELEVANCE_WEIGHT,
+        );
+        if let Some(a) = activity {
+            sum += ACTIVITY_WEIGHT * a;
+            weight += ACTIVITY_WEIGHT;
+        }
+        let composite = sum / weight;
+        let score = interpolate(
+            &self.calibration.composite,
+            &self.calibration.score,
+            composite,
+        )
+        .clamp(0.0, 100.0);
+        Ok(Breakdown {
+            score,
+            composite,
+            activity,
+            quality,
+            relevance,
+            verified_bonus,
+            features,
+            inputs: found,
+        })
+    }
+
+    /// Quality (without the badge bonus): the weighted reference position of the quality features.
+    ///
+    /// Listed per 1,000 followers falls as followers rise, so the plain weighted sum could drop
+    /// when only followers grow. Quality is therefore the highest weighted sum over every follower
+    /// count up to the record's own. All features are linear in log10(followers) between knots, so
+    /// that maximum is reached at the record's own count, at 1 follower, or at a point where some
+    /// feature crosses a knot: checking those points is exact, and "more followers never lowers
+    /// Quality" holds by construction.
+    fn quality(&self, inputs: &FeatureInputs) -> f64 {
+        let own = inputs.log_followers();
+        let mut best = self.quality_at(inputs, own);
+        let mut consider = |at: f64| {
+            if (0.0..own).contains(&at) {
+                best = best.max(self.quality_at(inputs, at));
+            }
+        };
+        consider(0.0);
+        for feature in Feature::ALL {
+            if feature.component() != Component::Quality {
+                continue;
+            }
+            for knot in self.knots[feature.index()] {
+                if let Some(at) = inputs.follower_breakpoint(feature, knot) {
+                    consider(at);
+                }
+            }
+        }
+        best
+    }
+
+    fn quality_at(&self, inputs: &FeatureInputs, log_followers: f64) -> f64 {
+        let (mut sum, mut weight) = (0.0, 0.0);
+        for feature in Feature::ALL {
+            if feature.component() != Component::Quality {
+                continue;
+            }
+            if let Some(x) = inputs.scaled_at(feature, log_followers) {
+                sum += feature.weight() * unit(percentile(&self.knots[feature.index()], x));
+                weight += feature.weight();
+            }
+        }
+        // Followers are always present here, so weight > 0.
+        100.0 * sum / weight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisation_badges_earn_more_than_bought_ones_and_none_earns_nothing() {
+        let org = verified_bonus(Some("business"));
+        assert_eq!(org, verified_bonus(Some("government")));
+        assert_eq!(org, verified_bonus(Some("org")));
+        assert!(org > verified_bonus(Some("legacy")));
+        assert!(verified_bonus(Some("legacy")) > verified_bonus(Some("blue")));
+        assert!(verified_bonus(Some("blue")) > 0.0);
+        assert_eq!(verified_bonus(Some("none")), 0.0);
+        assert_eq!(verified_bonus(None), 0.0);
+    }
+
+    #[test]
+    fn the_version_names_the_model_and_changes_with_the_tables() {
+        let v = score_version(b"ref", b"lex");
+        assert_eq!(v.len(), "m2-".len() + 12);
+        assert!(v.starts_with("m2-"));
+        assert_ne!(v, score_version(b"ref", b"lex2"));
+        assert_eq!(
+            model().version(),
+            score_version(REFERENCE_JSON.as_bytes(), LEXICON_JSON.as_bytes())
+        );
+    }
+
+    #[test]
+    fn quality_holds_when_followers_grow_past_the_top_knot_and_dilute_listed_per_follower() {
+        let m = model();
+        let inputs = |followers: f64| FeatureInputs {
+            followers,
+            following: Some(1.0),
+            tweets: Some(10_000.0),
+            listed: Some(600_000.0),
+            likes: Some(10.0),
+            media: Some(10.0),
+            age: Some(AccountAge {
+                days: 1000.0,
+                from: super::super::age::AgeFrom::CreatedAt,
+            }),
+        };
+        let (small, large) = (inputs(30e6), inputs(60e6));
+        // The plain weighted sum falls here; Quality must not.
+        assert!(
+            m.quality_at(&large, large.log_followers())
+                < m.quality_at(&small, small.log_followers())
+        );
+        assert!(m.quality(&large) >= m.quality(&small));
+    }
+}
