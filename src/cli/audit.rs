@@ -1,8 +1,254 @@
-//! `influx audit`.
+//! `influx audit FILE`: prints what a dataset or batch file really holds and exits 0 when the
+//! gates pass, 1 when one fails, 2 when the file cannot be read whole (missing, empty of records,
+//! or with unreadable lines; what could be read is still reported).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use color_eyre::eyre::eyre;
+
+use super::Exit;
+use super::output::{Mode, color_enabled, json_line};
+use crate::dataset::{DatasetError, read_dataset};
+use crate::pipeline::audit::{AuditReport, Gate, Gates, Histogram, audit_dataset};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "\
+Gates (default: zero_scores, placeholders, duplicates, unreadable_lines must all be 0):
+  --gate NAME=MAX   a counter may be at most MAX (adds the gate if it was not on)
+  --allow NAME      the counter is reported but never fails the audit (wins over --gate)
+Gate names: zero_scores, placeholders, duplicates, unreadable_lines, schema_violations,
+            unscored, string_scores, batch_flags, precision
 
-pub fn run(_args: Args) -> color_eyre::Result<super::Exit> {
-    color_eyre::eyre::bail!("`influx audit` is not built yet")
+Exit: 0 gates pass · 1 a gate failed · 2 the file is missing, unreadable, has no records or
+has lines that are not JSON objects (each one is named with its line number).")]
+pub struct Args {
+    /// The JSONL (or .jsonl.gz) dataset or batch file to audit.
+    pub file: PathBuf,
+    /// Print one JSON object on stdout, even on a terminal.
+    #[arg(long)]
+    pub json: bool,
+    /// NAME=MAX: a gate's limit, e.g. `--gate zero_scores=10` or `--gate schema_violations=0`.
+    #[arg(long = "gate", value_name = "NAME=MAX", value_parser = parse_gate_limit)]
+    pub gates: Vec<(Gate, usize)>,
+    /// NAME: report this counter but never fail on it, e.g. `--allow duplicates`.
+    #[arg(long, value_name = "NAME")]
+    pub allow: Vec<Gate>,
+    /// Shorthand for `--gate zero_scores=N`.
+    #[arg(long, value_name = "N")]
+    pub max_zero_scores: Option<usize>,
+    /// List every flagged record, duplicate and violation instead of the first 10 of each.
+    #[arg(long)]
+    pub full: bool,
+    /// No colour on the terminal (also NO_COLOR).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
+    let (name, max) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=MAX, got \"{s}\""))?;
+    let gate: Gate = name.parse().map_err(|e: crate::pipeline::audit::UnknownGate| e.to_string())?;
+    let max = max
+        .trim()
+        .parse()
+        .map_err(|_| format!("the limit of {gate} must be a whole number, got \"{max}\""))?;
+    Ok((gate, max))
+}
+
+impl Args {
+    fn gates(&self) -> Gates {
+        let mut g = Gates::default();
+        if let Some(n) = self.max_zero_scores {
+            g.set(Gate::ZeroScores, n);
+        }
+        for &(gate, max) in &self.gates {
+            g.set(gate, max);
+        }
+        for &gate in &self.allow {
+            g.allow(gate);
+        }
+        g
+    }
+}
+
+pub fn run(args: Args) -> color_eyre::Result<Exit> {
+    let mode = Mode::detect(args.json);
+    let file = args.file.display().to_string();
+    let dataset = match read_dataset(&args.file) {
+        Ok(d) => d,
+        Err(e @ (DatasetError::Open { .. } | DatasetError::Read { .. })) => {
+            if mode == Mode::JsonLines {
+                json_line(&serde_json::json!({"file": file, "error": e.to_string()}));
+            }
+            return Err(eyre!(e).wrap_err(format!("cannot audit {file}")));
+        }
+        Err(e) => return Err(eyre!(e)),
+    };
+    let mut report = audit_dataset(&dataset, &args.gates());
+    report.file = Some(file.clone());
+    match mode {
+        Mode::JsonLines => json_line(&report),
+        Mode::Human => print!("{}", render(&report, args.full, color_enabled(args.no_color))),
+    }
+    if report.records == 0 || !report.errors.is_empty() {
+        for e in &report.errors {
+            eprintln!("influx: {file}: {}", e.reason);
+        }
+        if report.records == 0 {
+            eprintln!("influx: {file}: no records to audit");
+        }
+        return Ok(Exit::Unusable);
+    }
+    Ok(if report.passed { Exit::Ok } else { Exit::GateFailed })
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn code(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn red(&self, s: &str) -> String {
+        self.code("31", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.code("32", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.code("33", s)
+    }
+    fn bold(&self, s: &str) -> String {
+        self.code("1", s)
+    }
+}
+
+/// The report as text for a person: counters first, then the evidence, then the verdict.
+pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
+    let p = Paint(color);
+    let cap = if full { usize::MAX } else { 10 };
+    let mut o = String::new();
+    let file = r.file.as_deref().unwrap_or("(records)");
+    let _ = writeln!(o, "{}", p.bold(&format!("influx audit {file}")));
+    let row = |o: &mut String, label: &str, n: usize, note: String| {
+        let _ = writeln!(o, "  {label:<18}{n:>7}  {note}");
+    };
+    row(&mut o, "records", r.records, format!("{} unique handles, {} unique ids", r.unique_handles, r.unique_ids));
+    row(&mut o, "duplicate rows", r.duplicate_rows, format!("{} handles appear more than once", r.duplicates.len()));
+    row(&mut o, "zero scores", r.zero_scores, "meta.score is 0".into());
+    row(&mut o, "string scores", r.string_scores, "meta.score stored as a string".into());
+    row(&mut o, "unscored", r.unscored, "no activity metrics: their scores measure nothing".into());
+    row(&mut o, "with metrics", r.with_metrics, "activity or public metrics present".into());
+    row(&mut o, "schema violations", r.schema_violations.count, "records breaking bigv v1.0.0".into());
+    row(&mut o, "placeholders", r.placeholders.count, format!("records flagged; {} batch flag(s)", r.placeholders.batches.len()));
+    row(&mut o, "round thousands", r.precision.count, format!("of {} follower counts look typed by hand", r.precision.of));
+    if r.without_handle > 0 {
+        row(&mut o, "without handle", r.without_handle, String::new());
+    }
+    let pv = &r.provenance;
+    let methods: Vec<String> = pv.methods.iter().map(|(m, n)| format!("{m} {n}")).collect();
+    let _ = writeln!(
+        o,
+        "  {:<18}api {} · manual {} · other {} · sample {} · none {}   ({})",
+        "provenance",
+        pv.api,
+        pv.manual,
+        pv.other,
+        pv.sample,
+        pv.unknown,
+        methods.join(", ")
+    );
+
+    let _ = writeln!(o, "\n{}", p.bold("score histogram (records with metrics)"));
+    let h = &r.histogram;
+    let peak = h.bins.iter().copied().max().unwrap_or(0).max(1);
+    for (b, &n) in h.bins.iter().enumerate() {
+        let bar = "█".repeat(((n * 40).div_ceil(peak)) as usize);
+        let _ = writeln!(o, "  {:>7} {:>6} {bar}", Histogram::label(b), n);
+    }
+    let _ = writeln!(o, "  zero {} · unscored {} · out of range {}", h.zero, h.unscored, h.out_of_range);
+
+    if !r.placeholders.records.is_empty() {
+        let _ = writeln!(o, "\n{}", p.bold(&format!("placeholder records ({})", r.placeholders.count)));
+        for f in r.placeholders.records.iter().take(cap) {
+            let _ = writeln!(o, "  line {:<6} @{} (id {})", f.line, f.handle.as_deref().unwrap_or("?"), f.id.as_deref().unwrap_or("?"));
+            for reason in &f.reasons {
+                let _ = writeln!(o, "      {}: {}", p.yellow(reason.detector), reason.reason);
+            }
+        }
+        more(&mut o, r.placeholders.records.len(), cap);
+    }
+    if !r.placeholders.batches.is_empty() {
+        let _ = writeln!(o, "\n{}", p.bold("batch flags"));
+        for b in &r.placeholders.batches {
+            let sev = serde_json::to_value(b.severity).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let _ = writeln!(o, "  [{sev}] {}: {}", p.yellow(b.detector), b.reason);
+        }
+    }
+    if !r.duplicates.is_empty() {
+        let _ = writeln!(o, "\n{}", p.bold(&format!("duplicated handles ({})", r.duplicates.len())));
+        for g in r.duplicates.iter().take(cap) {
+            let lines: Vec<String> = g.lines.iter().map(usize::to_string).collect();
+            let _ = writeln!(o, "  @{} lines {}", g.handle, lines.join(", "));
+            for c in g.conflicts.iter().filter(|c| !c.field.starts_with("meta.provenance_hash")) {
+                let vals: Vec<String> = c
+                    .values
+                    .iter()
+                    .map(|v| v.value.as_ref().map_or("(absent)".into(), |x| short(x)))
+                    .collect();
+                let _ = writeln!(o, "      {}: {}", c.field, vals.join(" / "));
+            }
+        }
+        more(&mut o, r.duplicates.len(), cap);
+    }
+    if !r.schema_violations.by_error.is_empty() {
+        let _ = writeln!(o, "\n{}", p.bold("schema violations by rule"));
+        let mut by: Vec<(&String, &usize)> = r.schema_violations.by_error.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(a.1));
+        for (msg, n) in by.iter().take(cap) {
+            let _ = writeln!(o, "  {n:>6} × {msg}");
+        }
+        more(&mut o, by.len(), cap);
+    }
+    if !r.errors.is_empty() {
+        let _ = writeln!(o, "\n{}", p.red(&format!("unreadable lines ({})", r.errors.len())));
+        for e in &r.errors {
+            let _ = writeln!(o, "  {}", e.reason);
+        }
+    }
+    let _ = writeln!(o, "\n{}", p.bold("gates"));
+    for g in &r.gates {
+        let mark = if g.pass { p.green("pass") } else { p.red("FAIL") };
+        let _ = writeln!(o, "  {mark} {:<18} {} (max {}): {}", g.name.name(), g.value, g.threshold, g.name.meaning());
+    }
+    let verdict = if r.records == 0 || !r.errors.is_empty() {
+        p.red("unusable: the file could not be read whole")
+    } else if r.passed {
+        p.green("all gates pass")
+    } else {
+        p.red(&format!("{} gate(s) failed", r.failed_gates().count()))
+    };
+    let _ = writeln!(o, "  => {verdict}");
+    o
+}
+
+fn more(o: &mut String, total: usize, cap: usize) {
+    if total > cap {
+        let _ = writeln!(o, "  ... and {} more (--full, or --json for all)", total - cap);
+    }
+}
+
+/// A JSON value on one short line.
+fn short(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(59).collect::<String>())
+    } else {
+        s
+    }
 }

@@ -1,1 +1,389 @@
-//! audit (under construction in its own branch).
+//! The audit: a truthful account of what a dataset or batch file holds (records, distinct
+//! handles, duplicates and their conflicts, zero and string scores, unscored records, schema
+//! violations, placeholder flags, provenance, hand-typed counts, the score histogram) and whether
+//! the configured gates pass. Pure: it reads records and returns an [`AuditReport`]; printing and
+//! exit codes belong to `influx audit`.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use crate::dataset::{Dataset, LineError, Record, StoredScore};
+use crate::pipeline::placeholders::{self, BatchFlag, PlaceholderFlag, Severity, SourceKind};
+use crate::pipeline::schema;
+
+pub mod duplicates;
+pub mod gates;
+pub mod histogram;
+pub mod precision;
+
+pub use duplicates::DuplicateGroup;
+pub use gates::{Gate, GateResult, Gates, UnknownGate};
+pub use histogram::Histogram;
+pub use precision::Precision;
+
+/// Everything the audit found. Serialises to the JSON `influx audit --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// The file audited, when the caller knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Records read (lines that were JSON objects).
+    pub records: usize,
+    /// Distinct handles, case-insensitively.
+    pub unique_handles: usize,
+    /// Distinct ids.
+    pub unique_ids: usize,
+    /// Records with a handle, minus distinct handles: the rows a merge would fold away.
+    pub duplicate_rows: usize,
+    /// Records with neither `handle` nor `username`.
+    pub without_handle: usize,
+    pub duplicates: Vec<DuplicateGroup>,
+    /// Records whose meta.score is 0 (a string "0.0" counts).
+    pub zero_scores: usize,
+    /// Records without usable activity metrics: any score they carry is not a measurement.
+    pub unscored: usize,
+    /// Records whose meta.score is stored as a string.
+    pub string_scores: usize,
+    /// Records carrying activity or public metrics.
+    pub with_metrics: usize,
+    pub schema_violations: SchemaViolations,
+    pub placeholders: Placeholders,
+    pub provenance: Provenance,
+    pub precision: Precision,
+    pub histogram: Histogram,
+    pub gates: Vec<GateResult>,
+    /// True when every gate in force passes.
+    pub passed: bool,
+    /// Lines that could not be read, each with its number and reason.
+    pub errors: Vec<UnreadableLine>,
+    /// Line numbers behind each counter, for a reader who wants to look at them.
+    pub lines: CounterLines,
+    #[serde(skip)]
+    indices: CounterIndices,
+}
+
+/// Records that break the bundled bigv v1.0.0 schema.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SchemaViolations {
+    /// Records with at least one violation.
+    pub count: usize,
+    /// How many records each distinct message (path and rule) hit, for a summary.
+    pub by_error: BTreeMap<String, usize>,
+    pub records: Vec<SchemaRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SchemaRecord {
+    pub line: usize,
+    pub handle: Option<String>,
+    pub errors: Vec<String>,
+}
+
+/// Placeholder flags: per record, and per batch (patterns no single record shows).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Placeholders {
+    /// Records with at least one record-level flag.
+    pub count: usize,
+    /// How many records each record-level detector flagged.
+    pub by_detector: BTreeMap<&'static str, usize>,
+    pub records: Vec<FlaggedRecord>,
+    pub batches: Vec<BatchFinding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlaggedRecord {
+    pub handle: Option<String>,
+    pub id: Option<String>,
+    pub line: usize,
+    pub reasons: Vec<PlaceholderFlag>,
+}
+
+/// A batch-level flag with its records named by line and handle.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchFinding {
+    pub detector: &'static str,
+    pub severity: Severity,
+    pub reason: String,
+    pub lines: Vec<usize>,
+    pub handles: Vec<String>,
+}
+
+/// Where records say they came from. A fact, not a flag: manual sources are common and honest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Provenance {
+    /// Records with at least one source that is an X API answer.
+    pub api: usize,
+    /// Records whose sources are all manual (`manual_csv`, `manual_seed`, `manual_curation`).
+    pub manual: usize,
+    /// Records with a source marked sample/mock/fixture/test (also a placeholder flag).
+    pub sample: usize,
+    /// Records from other tools (`rube_mcp_fetch`, scrapers).
+    pub other: usize,
+    /// Records that name no source.
+    pub unknown: usize,
+    /// Source entries per `method`, as written.
+    pub methods: BTreeMap<String, usize>,
+}
+
+/// One line that could not become a record.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnreadableLine {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// The counters whose records a reader may want to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    ZeroScores,
+    Unscored,
+    StringScores,
+    Placeholders,
+    /// Rows beyond the first copy of a handle.
+    Duplicates,
+    SchemaViolations,
+    Precision,
+}
+
+/// Line numbers per counter (1-based, as in the file).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CounterLines {
+    pub zero_scores: Vec<usize>,
+    pub unscored: Vec<usize>,
+    pub string_scores: Vec<usize>,
+    pub placeholders: Vec<usize>,
+    pub duplicates: Vec<usize>,
+    pub schema_violations: Vec<usize>,
+    pub precision: Vec<usize>,
+}
+
+/// Positions in the audited slice per counter (what the console indexes its records with).
+#[derive(Debug, Clone, Default)]
+struct CounterIndices {
+    zero_scores: Vec<usize>,
+    unscored: Vec<usize>,
+    string_scores: Vec<usize>,
+    placeholders: Vec<usize>,
+    duplicates: Vec<usize>,
+    schema_violations: Vec<usize>,
+    precision: Vec<usize>,
+}
+
+impl AuditReport {
+    /// Positions (in the slice given to [`audit`]) of the records behind a counter.
+    pub fn indices(&self, counter: Counter) -> &[usize] {
+        let i = &self.indices;
+        match counter {
+            Counter::ZeroScores => &i.zero_scores,
+            Counter::Unscored => &i.unscored,
+            Counter::StringScores => &i.string_scores,
+            Counter::Placeholders => &i.placeholders,
+            Counter::Duplicates => &i.duplicates,
+            Counter::SchemaViolations => &i.schema_violations,
+            Counter::Precision => &i.precision,
+        }
+    }
+
+    /// The value a gate judges.
+    pub fn gate_value(&self, gate: Gate) -> usize {
+        match gate {
+            Gate::ZeroScores => self.zero_scores,
+            Gate::Placeholders => self.placeholders.count,
+            Gate::Duplicates => self.duplicate_rows,
+            Gate::UnreadableLines => self.errors.len(),
+            Gate::SchemaViolations => self.schema_violations.count,
+            Gate::Unscored => self.unscored,
+            Gate::StringScores => self.string_scores,
+            Gate::BatchFlags => self.placeholders.batches.len(),
+            Gate::Precision => self.precision.count,
+        }
+    }
+
+    /// The gates that failed.
+    pub fn failed_gates(&self) -> impl Iterator<Item = &GateResult> {
+        self.gates.iter().filter(|g| !g.pass)
+    }
+
+    fn judge(&mut self, gates: &Gates) {
+        self.gates = gates.evaluate(|g| self.gate_value(g));
+        self.passed = self.gates.iter().all(|g| g.pass);
+    }
+}
+
+/// Audits records read together; `lines[i]` is the file line of `records[i]` (position + 1
+/// when missing). Lines that could not be read are not known here: see [`audit_dataset`].
+pub fn audit(records: &[Record], lines: &[usize], gates: &Gates) -> AuditReport {
+    audit_with_errors(records, lines, &[], gates)
+}
+
+/// Audits a file as read by [`crate::dataset::read_dataset`], its unreadable lines included.
+pub fn audit_dataset(dataset: &Dataset, gates: &Gates) -> AuditReport {
+    audit_with_errors(&dataset.records, &dataset.lines, &dataset.errors, gates)
+}
+
+fn audit_with_errors(
+    records: &[Record],
+    lines: &[usize],
+    errors: &[LineError],
+    gates: &Gates,
+) -> AuditReport {
+    let line = |i: usize| lines.get(i).copied().unwrap_or(i + 1);
+    let mut idx = CounterIndices::default();
+    let mut handles = HashSet::new();
+    let mut ids = HashSet::new();
+    let mut without_handle = 0;
+    let mut with_metrics = 0;
+    let mut histogram = Histogram::new();
+    let mut provenance = Provenance::default();
+    let mut schema_violations = SchemaViolations::default();
+    let mut placeholders = Placeholders::default();
+
+    for (i, r) in records.iter().enumerate() {
+        match r.handle_key() {
+            Some(k) => {
+                handles.insert(k);
+            }
+            None => without_handle += 1,
+        }
+        if let Some(id) = r.id() {
+            ids.insert(id.to_string());
+        }
+        let score = r.stored_score();
+        if score.value() == Some(0.0) {
+            idx.zero_scores.push(i);
+        }
+        if matches!(score, StoredScore::Text { .. }) {
+            idx.string_scores.push(i);
+        }
+        let has_activity = r.metrics().has_activity();
+        if has_activity {
+            with_metrics += 1;
+        } else {
+            idx.unscored.push(i);
+        }
+        let scored_state = r
+            .meta()
+            .and_then(|m| m.get("score_state"))
+            .and_then(|s| s.as_str())
+            != Some("unscored");
+        histogram.add(score.value().filter(|_| has_activity && scored_state));
+
+        count_provenance(r, &mut provenance);
+
+        let errs = schema::violations(&serde_json::Value::Object(r.fields().clone()));
+        if !errs.is_empty() {
+            idx.schema_violations.push(i);
+            for e in &errs {
+                *schema_violations.by_error.entry(e.clone()).or_default() += 1;
+            }
+            schema_violations.records.push(SchemaRecord {
+                line: line(i),
+                handle: r.handle().map(str::to_string),
+                errors: errs,
+            });
+        }
+
+        let flags = placeholders::record_flags(r);
+        if !flags.is_empty() {
+            idx.placeholders.push(i);
+            let mut seen: Vec<&str> = flags.iter().map(|f| f.detector).collect();
+            seen.dedup();
+            for d in seen {
+                *placeholders.by_detector.entry(d).or_default() += 1;
+            }
+            placeholders.records.push(FlaggedRecord {
+                handle: r.handle().map(str::to_string),
+                id: r.id().map(str::to_string),
+                line: line(i),
+                reasons: flags,
+            });
+        }
+    }
+    schema_violations.count = schema_violations.records.len();
+    placeholders.count = placeholders.records.len();
+    placeholders.batches = placeholders::batch_flags(records)
+        .into_iter()
+        .map(|f| batch_finding(f, records, &line))
+        .collect();
+
+    let duplicates = duplicates::find(records, lines);
+    idx.duplicates = duplicates
+        .iter()
+        .flat_map(|g| g.indices.iter().skip(1).copied())
+        .collect();
+    idx.duplicates.sort_unstable();
+    let precision = precision::find(records, lines);
+    idx.precision = precision.records.iter().map(|r| r.index).collect();
+
+    let to_lines = |v: &[usize]| v.iter().map(|&i| line(i)).collect::<Vec<_>>();
+    let counter_lines = CounterLines {
+        zero_scores: to_lines(&idx.zero_scores),
+        unscored: to_lines(&idx.unscored),
+        string_scores: to_lines(&idx.string_scores),
+        placeholders: to_lines(&idx.placeholders),
+        duplicates: to_lines(&idx.duplicates),
+        schema_violations: to_lines(&idx.schema_violations),
+        precision: to_lines(&idx.precision),
+    };
+
+    let with_handle = records.len() - without_handle;
+    let mut report = AuditReport {
+        file: None,
+        records: records.len(),
+        unique_handles: handles.len(),
+        unique_ids: ids.len(),
+        duplicate_rows: with_handle - handles.len(),
+        without_handle,
+        duplicates,
+        zero_scores: idx.zero_scores.len(),
+        unscored: idx.unscored.len(),
+        string_scores: idx.string_scores.len(),
+        with_metrics,
+        schema_violations,
+        placeholders,
+        provenance,
+        precision,
+        histogram,
+        gates: Vec::new(),
+        passed: true,
+        errors: errors
+            .iter()
+            .map(|e| UnreadableLine {
+                line: e.line(),
+                reason: e.to_string(),
+            })
+            .collect(),
+        lines: counter_lines,
+        indices: idx,
+    };
+    report.judge(gates);
+    report
+}
+
+fn count_provenance(r: &Record, p: &mut Provenance) {
+    for s in r.sources() {
+        *p.methods.entry(s.method).or_default() += 1;
+    }
+    match placeholders::provenance::record_kind(r) {
+        SourceKind::Api => p.api += 1,
+        SourceKind::Manual => p.manual += 1,
+        SourceKind::Sample => p.sample += 1,
+        SourceKind::Other => p.other += 1,
+        SourceKind::Unknown => p.unknown += 1,
+    }
+}
+
+fn batch_finding(f: BatchFlag, records: &[Record], line: &dyn Fn(usize) -> usize) -> BatchFinding {
+    BatchFinding {
+        detector: f.detector,
+        severity: f.severity,
+        reason: f.reason,
+        lines: f.records.iter().map(|&i| line(i)).collect(),
+        handles: f
+            .records
+            .iter()
+            .filter_map(|&i| records[i].handle().map(str::to_string))
+            .collect(),
+    }
+}

@@ -1,8 +1,22 @@
-//! Sample-data placeholder detectors (contract only; detectors land from the `audit` branch).
+//! Sample-data placeholder detectors (../shared/reference/placeholders.md): record-level flags that
+//! need only the record, and batch-level flags that need the records around it. Every flag carries
+//! its rule and evidence in words. Flags never delete or change anything; the audit reports them
+//! and the merge decides whether they block.
 
 use serde::Serialize;
 
 use crate::dataset::Record;
+
+mod bounds;
+mod collisions;
+mod digits;
+mod ids;
+mod names;
+pub mod provenance;
+mod series;
+
+pub use ids::{SNOWFLAKE_EPOCH_MS, SNOWFLAKE_MIN, snowflake_time};
+pub use provenance::{SourceKind, source_kind};
 
 /// One reason to suspect a record is sample data, in words, with the rule that fired.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -13,7 +27,114 @@ pub struct PlaceholderFlag {
     pub reason: String,
 }
 
+/// One reason to suspect a whole batch (or a group of records in it): a pattern that no single
+/// record shows. `records` are positions in the slice given to [`batch_flags`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchFlag {
+    /// Short stable id of the detector (`arithmetic_progression`, `round_number_heaping`, ...).
+    pub detector: &'static str,
+    /// How much weight the flag deserves.
+    pub severity: Severity,
+    /// The reason in plain words, with the numbers.
+    pub reason: String,
+    /// The records the evidence is about (positions in the batch); empty when it is the whole batch.
+    pub records: Vec<usize>,
+}
+
+/// Batch flags differ in how far they can be trusted (placeholders.md, "false-positive risk").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Very low false-positive risk: almost never happens in real data.
+    Strong,
+    /// Moderate risk: flag the batch for a person to look at, never drop on it.
+    Review,
+    /// Only meaningful on large batches; a hint, not a verdict.
+    Hint,
+}
+
 /// Record-level flags: detectors that need only the record itself.
-pub fn record_flags(_record: &Record) -> Vec<PlaceholderFlag> {
-    Vec::new()
+pub fn record_flags(record: &Record) -> Vec<PlaceholderFlag> {
+    let mut flags = Vec::new();
+    provenance::flags(record, &mut flags);
+    names::flags(record, &mut flags);
+    ids::flags(record, &mut flags);
+    bounds::flags(record, &mut flags);
+    flags
+}
+
+/// Batch-level flags over records read together (a batch file, or a whole dataset).
+pub fn batch_flags(records: &[Record]) -> Vec<BatchFlag> {
+    let view = BatchView::new(records);
+    let mut flags = Vec::new();
+    collisions::sequential_ids(&view, &mut flags);
+    collisions::duplicate_metric_vectors(&view, &mut flags);
+    collisions::shared_created_at(&view, &mut flags);
+    series::arithmetic_progressions(&view, &mut flags);
+    series::correlated_columns(&view, &mut flags);
+    series::low_variance(&view, &mut flags);
+    digits::round_number_heaping(&view, &mut flags);
+    digits::benford(&view, &mut flags);
+    flags
+}
+
+/// The metric columns batch detectors look at, in the API's names.
+pub(crate) const COLUMNS: [&str; 6] = [
+    "followers",
+    "following",
+    "tweets",
+    "listed",
+    "likes",
+    "media",
+];
+
+/// What the batch detectors need of each record, extracted once.
+pub(crate) struct BatchView<'a> {
+    pub records: &'a [Record],
+    pub metrics: Vec<crate::dataset::Metrics>,
+}
+
+impl<'a> BatchView<'a> {
+    fn new(records: &'a [Record]) -> Self {
+        BatchView {
+            records,
+            metrics: records.iter().map(Record::metrics).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Column `c` (an index into [`COLUMNS`]) of record `i`.
+    pub fn value(&self, i: usize, c: usize) -> Option<u64> {
+        let m = &self.metrics[i];
+        match c {
+            0 => m.followers,
+            1 => m.following,
+            2 => m.tweets,
+            3 => m.listed,
+            4 => m.likes,
+            _ => m.media,
+        }
+    }
+
+    /// A short way to name record `i` in a reason: its handle, else its id, else its position.
+    pub fn label(&self, i: usize) -> String {
+        let r = &self.records[i];
+        match (r.handle(), r.id()) {
+            (Some(h), _) => format!("@{h}"),
+            (None, Some(id)) => format!("id {id}"),
+            _ => format!("record #{}", i + 1),
+        }
+    }
+
+    /// Up to five labels, then "and N more".
+    pub fn labels(&self, idx: &[usize]) -> String {
+        let mut out: Vec<String> = idx.iter().take(5).map(|&i| self.label(i)).collect();
+        if idx.len() > 5 {
+            out.push(format!("and {} more", idx.len() - 5));
+        }
+        out.join(", ")
+    }
 }

@@ -1,0 +1,132 @@
+//! What a user id says by itself: snowflake ids (2016-02 on) encode their creation time, which
+//! must agree with `created_at` and precede `as_of`; ids in the snowflake range that decode to
+//! before snowflake user ids existed are impossible; typed digit patterns (`123456789...`) are not ids.
+//! Short ids (below 2^44) are the old sequential ids and encode no time: they are left alone.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::PlaceholderFlag;
+use crate::dataset::{Record, format_time};
+
+/// Twitter's snowflake epoch (2010-11-04T01:42:54.657Z) in Unix milliseconds.
+pub const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
+
+/// Smallest id read as a snowflake (2^22 << 22): below it ids are the old sequential numbers.
+pub const SNOWFLAKE_MIN: u64 = 1 << 44;
+
+/// User ids became snowflakes on this day; a user snowflake cannot decode to before it.
+fn snowflake_users_since() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2016, 2, 16, 0, 0, 0).unwrap()
+}
+
+/// How far the decoded time may drift from `created_at` (placeholders.md: "allow days").
+const AGREEMENT: i64 = 3;
+
+/// The creation time encoded in a snowflake id, or None for an old sequential id.
+pub fn snowflake_time(id: u64) -> Option<DateTime<Utc>> {
+    if id < SNOWFLAKE_MIN {
+        return None;
+    }
+    let ms = (id >> 22) as i64 + SNOWFLAKE_EPOCH_MS;
+    Utc.timestamp_millis_opt(ms).single()
+}
+
+/// A run of 7+ digits (or letters) that counts up, counts down, or repeats one character: typed,
+/// not generated.
+pub(super) fn digit_pattern(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    const RUN: usize = 7;
+    if b.len() < RUN {
+        return None;
+    }
+    (0..=b.len() - RUN).find_map(|start| {
+        let w = &b[start..start + RUN];
+        let step_all = |d: i16| w.windows(2).all(|p| p[1] as i16 - p[0] as i16 == d);
+        // ASCII only, so the slice below falls on character boundaries.
+        let plain = w.iter().all(u8::is_ascii_alphanumeric);
+        (plain && (step_all(1) || step_all(-1) || step_all(0))).then(|| &text[start..start + RUN])
+    })
+}
+
+pub(super) fn flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
+    let Some(id_text) = record.id() else { return };
+    if let Some(run) = digit_pattern(id_text) {
+        out.push(PlaceholderFlag {
+            detector: "id_pattern",
+            reason: format!("its id {id_text} contains the typed digit run \"{run}\""),
+        });
+    }
+    let Ok(id) = id_text.parse::<u64>() else {
+        return;
+    };
+    let Some(decoded) = snowflake_time(id) else {
+        return;
+    };
+    if decoded < snowflake_users_since() {
+        out.push(PlaceholderFlag {
+            detector: "snowflake_impossible",
+            reason: format!(
+                "its id {id} is in the snowflake range but decodes to {}, before user ids became \
+                 snowflakes (2016-02-16): no real account has such an id",
+                format_time(decoded)
+            ),
+        });
+        return;
+    }
+    let m = record.metrics();
+    if let Some(as_of) = m.as_of
+        && decoded > as_of + Duration::days(1)
+    {
+        out.push(PlaceholderFlag {
+            detector: "snowflake_mismatch",
+            reason: format!(
+                "its id {id} decodes to {}, after the record was fetched ({})",
+                format_time(decoded),
+                format_time(as_of)
+            ),
+        });
+    }
+    if let Some(created) = m.created_at {
+        let gap = (decoded - created).num_seconds().abs();
+        if gap > AGREEMENT * 86_400 {
+            out.push(PlaceholderFlag {
+                detector: "snowflake_mismatch",
+                reason: format!(
+                    "its id {id} decodes to {} but created_at says {}: {} days apart (allowed {AGREEMENT})",
+                    format_time(decoded),
+                    format_time(created),
+                    gap / 86_400
+                ),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_real_snowflake_decodes_to_its_account_creation_time() {
+        // @DarknetDiaries, account_created_at 2018-06-12T04:52:48.000Z in the real fixture.
+        let t = snowflake_time(1006398890260729856).unwrap();
+        assert_eq!(format_time(t), "2018-06-12T04:52:48.353Z");
+    }
+
+    #[test]
+    fn short_sequential_ids_encode_no_time() {
+        assert_eq!(snowflake_time(12), None);
+        assert_eq!(snowflake_time(2436389418), None);
+        assert_eq!(snowflake_time(SNOWFLAKE_MIN - 1), None);
+    }
+
+    #[test]
+    fn typed_digit_runs_are_found_and_random_ids_are_not() {
+        assert_eq!(digit_pattern("123456789000000001"), Some("1234567"));
+        assert_eq!(digit_pattern("1000000000000"), Some("0000000"));
+        assert_eq!(digit_pattern("9876543"), Some("9876543"));
+        assert_eq!(digit_pattern("1006398890260729856"), None);
+        assert_eq!(digit_pattern("44196397"), None);
+        assert_eq!(digit_pattern("12"), None);
+    }
+}

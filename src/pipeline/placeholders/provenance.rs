@@ -1,0 +1,169 @@
+//! Where a record says it came from (`meta.sources[].method`): an API answer, a person, sample
+//! data, or something else. Sample-like sources are a placeholder flag; manual sources are a fact
+//! the audit counts apart, never a flag (the real dataset is almost all manual).
+
+use serde::Serialize;
+
+use super::PlaceholderFlag;
+use crate::dataset::Record;
+
+/// The kind of a source method, from its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// Marked as sample, mock, fixture, test, fake, dummy, synthetic, demo or placeholder data.
+    Sample,
+    /// An answer of the X API (`twitter-api-v2`, `x_api_v2`, `influx-harvest`, ...).
+    Api,
+    /// Typed or curated by a person (`manual_csv`, `manual_seed`, `manual_curation`).
+    Manual,
+    /// Anything else (`rube_mcp_fetch`, a scraper, ...): neither an API answer this tool saw nor manual.
+    Other,
+    /// The record names no source at all.
+    Unknown,
+}
+
+const SAMPLE_WORDS: &[&str] = &[
+    "sample",
+    "mock",
+    "fixture",
+    "test",
+    "fake",
+    "dummy",
+    "synthetic",
+    "demo",
+    "placeholder",
+    "simulated",
+];
+
+fn words(method: &str) -> impl Iterator<Item = String> + '_ {
+    method
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
+/// Classifies one `sources[].method`.
+pub fn source_kind(method: &str) -> SourceKind {
+    let ws: Vec<String> = words(method).collect();
+    let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
+    if ws.is_empty() {
+        SourceKind::Unknown
+    } else if has(SAMPLE_WORDS) {
+        SourceKind::Sample
+    } else if has(&["manual", "hand", "curation", "curated", "csv", "seed"]) {
+        SourceKind::Manual
+    } else if has(&["api", "apiv2", "v2", "harvest", "xapi"])
+        || ws.iter().any(|w| w.starts_with("twitterapi"))
+    {
+        SourceKind::Api
+    } else {
+        SourceKind::Other
+    }
+}
+
+/// The record's provenance: sample if any source is sample-like, else API if any source is an
+/// API answer, else manual if any is manual, else other, or unknown without sources.
+pub fn record_kind(record: &Record) -> SourceKind {
+    record
+        .sources()
+        .iter()
+        .map(|s| source_kind(&s.method))
+        .min()
+        .unwrap_or(SourceKind::Unknown)
+}
+
+pub(super) fn flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
+    hash_flags(record, out);
+    let sources = record.sources();
+    let sample: Vec<&str> = sources
+        .iter()
+        .filter(|s| source_kind(&s.method) == SourceKind::Sample)
+        .map(|s| s.method.as_str())
+        .collect();
+    if !sample.is_empty() {
+        out.push(PlaceholderFlag {
+            detector: "provenance",
+            reason: format!(
+                "its source is marked as sample data (meta.sources method {})",
+                quoted(&sample)
+            ),
+        });
+        return;
+    }
+    // An API answer always carries the account's public metrics; a record that claims an API
+    // source but holds nothing beyond a follower count did not come from the answer it names.
+    let api: Vec<&str> = sources
+        .iter()
+        .filter(|s| source_kind(&s.method) == SourceKind::Api)
+        .map(|s| s.method.as_str())
+        .collect();
+    if !api.is_empty() && !record.metrics().has_activity() {
+        out.push(PlaceholderFlag {
+            detector: "provenance",
+            reason: format!(
+                "it claims an X API source ({}) but carries none of the API's metrics \
+                 (no public_metrics or activity_metrics): the raw answer is missing",
+                quoted(&api)
+            ),
+        });
+    }
+}
+
+/// A `provenance_hash` that is no SHA-256 digest and carries a typed run (`1234567`, `7777777`):
+/// someone filled the field in by hand, so the record's provenance was never computed.
+fn hash_flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
+    let Some(hash) = record
+        .meta()
+        .and_then(|m| m.get("provenance_hash"))
+        .and_then(serde_json::Value::as_str)
+    else {
+        return;
+    };
+    let is_digest = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_digest {
+        return;
+    }
+    if let Some(run) = super::ids::digit_pattern(hash) {
+        out.push(PlaceholderFlag {
+            detector: "placeholder_hash",
+            reason: format!(
+                "its meta.provenance_hash \"{hash}\" is not a SHA-256 digest ({} characters) and \
+                 contains the typed run \"{run}\": the provenance was filled in by hand",
+                hash.len()
+            ),
+        });
+    }
+}
+
+fn quoted(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|m| format!("\"{m}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_methods_are_classified_by_their_words() {
+        assert_eq!(source_kind("sample"), SourceKind::Sample);
+        assert_eq!(source_kind("mock_api"), SourceKind::Sample);
+        assert_eq!(source_kind("test-fixture"), SourceKind::Sample);
+        assert_eq!(source_kind("manual_csv"), SourceKind::Manual);
+        assert_eq!(source_kind("manual_curation"), SourceKind::Manual);
+        assert_eq!(source_kind("twitter-api-v2"), SourceKind::Api);
+        assert_eq!(source_kind("x_api_v2"), SourceKind::Api);
+        assert_eq!(source_kind("rube_mcp_fetch"), SourceKind::Other);
+        assert_eq!(source_kind(""), SourceKind::Unknown);
+    }
+
+    #[test]
+    fn words_inside_other_words_do_not_count() {
+        assert_eq!(source_kind("contest_entries"), SourceKind::Other);
+        assert_eq!(source_kind("latest_scrape"), SourceKind::Other);
+    }
+}
