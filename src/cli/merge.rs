@@ -1,8 +1,160 @@
-//! `influx merge`.
+//! `influx merge BATCH... [--data DIR] [--allow-flagged] [--dry-run] [--json]`: plans the merge,
+//! shows it, and applies it unless it is blocked, unreadable or a dry run.
+//! Exit 0 merged (or would merge), 1 blocked by flagged records, 2 unreadable input.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::Exit;
+use super::output::{Mode, json_line};
+use crate::pipeline::merge::{self, MergeOptions, MergePlan};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Batch files (JSONL or .jsonl.gz) to merge, in order: on equal evidence, later input wins.
+    #[arg(required = true, value_name = "BATCH")]
+    pub batches: Vec<PathBuf>,
+    /// Dataset directory (holds latest/ and versions/).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data: PathBuf,
+    /// Merge placeholder-flagged or schema-invalid records anyway (recorded in the history).
+    #[arg(long)]
+    pub allow_flagged: bool,
+    /// Show the plan, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// JSON lines even on a terminal.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: Args) -> color_eyre::Result<super::Exit> {
-    color_eyre::eyre::bail!("`influx merge` is not built yet")
+/// Conflicts printed on a terminal; the JSON output carries all of them.
+const SHOWN: usize = 12;
+
+pub fn run(args: Args) -> color_eyre::Result<Exit> {
+    let mode = Mode::detect(args.json);
+    let options = MergeOptions {
+        allow_flagged: args.allow_flagged,
+    };
+    let plan = merge::plan(&args.data, &args.batches, &options)?;
+    show_plan(&plan, mode);
+    if !plan.unreadable.is_empty() {
+        return Ok(Exit::Unusable);
+    }
+    if !plan.can_apply() {
+        if mode == Mode::Human {
+            eprintln!(
+                "merge refused: {} flagged record(s); nothing written (use --allow-flagged to merge them anyway)",
+                plan.blocked.len()
+            );
+        }
+        return Ok(Exit::GateFailed);
+    }
+    if args.dry_run {
+        if mode == Mode::Human {
+            println!("dry run: nothing written");
+        }
+        return Ok(Exit::Ok);
+    }
+    let outcome = merge::apply(&args.data, &plan)?;
+    match mode {
+        Mode::JsonLines => json_line(&json!({"event": "merged", "outcome": outcome})),
+        Mode::Human if outcome.written => println!(
+            "merged: version {} with {} records (sha256 {})",
+            outcome.version, outcome.count, outcome.sha256
+        ),
+        Mode::Human => println!(
+            "nothing changed: version {} stays ({} records)",
+            outcome.version, outcome.count
+        ),
+    }
+    Ok(Exit::Ok)
+}
+
+fn show_plan(plan: &MergePlan, mode: Mode) {
+    let summary = json!({
+        "event": "plan",
+        "data_dir": plan.data_dir,
+        "base_version": plan.base_version,
+        "count_before": plan.count_before,
+        "count_after": plan.count_after,
+        "batches": plan.batches,
+        "added": plan.added.len(),
+        "updated": plan.updated.len(),
+        "unchanged": plan.unchanged,
+        "collapsed": plan.collapsed.len(),
+        "conflicts": plan.conflicts.len(),
+        "blocked": plan.blocked.len(),
+        "unreadable": plan.unreadable.len(),
+        "id_collisions": plan.id_collisions,
+        "allow_flagged": plan.allow_flagged,
+    });
+    if mode == Mode::JsonLines {
+        json_line(&summary);
+        for u in &plan.unreadable {
+            json_line(&json!({"event": "unreadable", "input": u}));
+        }
+        for b in &plan.blocked {
+            json_line(&json!({"event": "blocked", "record": b}));
+        }
+        for c in &plan.conflicts {
+            json_line(&json!({"event": "conflict", "conflict": c}));
+        }
+        return;
+    }
+    for u in &plan.unreadable {
+        let at = u.line.map(|l| format!(":{l}")).unwrap_or_default();
+        eprintln!("unreadable: {}{at}: {}", u.path.display(), u.reason);
+    }
+    println!(
+        "{} -> {} records: {} added, {} updated, {} unchanged, {} stored duplicates collapsed, {} field conflicts, {} blocked",
+        plan.count_before,
+        plan.count_after,
+        plan.added.len(),
+        plan.updated.len(),
+        plan.unchanged,
+        plan.collapsed.len(),
+        plan.conflicts.len(),
+        plan.blocked.len()
+    );
+    for c in plan.conflicts.iter().take(SHOWN) {
+        println!(
+            "  conflict {} {}: {} -> {} ({}; kept {}:{})",
+            c.handle,
+            c.field,
+            c.old
+                .as_ref()
+                .map_or_else(|| "(new)".to_string(), |v| v.to_string()),
+            c.new,
+            c.why,
+            c.won.path.display(),
+            c.won.line
+        );
+    }
+    if plan.conflicts.len() > SHOWN {
+        println!(
+            "  ... and {} more conflicts (--json lists them all)",
+            plan.conflicts.len() - SHOWN
+        );
+    }
+    for c in &plan.id_collisions {
+        println!(
+            "  id {} is claimed by {}: kept apart (a rename or a wrong id?)",
+            c.id,
+            c.handles.join(", ")
+        );
+    }
+    for b in plan.blocked.iter().take(SHOWN) {
+        println!(
+            "  blocked {} ({}:{}): {}",
+            b.handle,
+            b.path.display(),
+            b.line,
+            b.reasons.join("; ")
+        );
+    }
+    if plan.blocked.len() > SHOWN {
+        println!("  ... and {} more blocked records", plan.blocked.len() - SHOWN);
+    }
 }

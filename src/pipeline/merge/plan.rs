@@ -1,0 +1,517 @@
+//! The merge plan: what merging some batch files into the current dataset would do (authors
+//! added, updated, unchanged, stored duplicates collapsed, field conflicts, blocked records,
+//! unreadable input), computed without writing anything. The stored dataset is streamed: only
+//! its keys are held, and full records only for the authors the merge touches.
+//! Not here: writing the result (see `merge::apply`).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::MergeError;
+use super::keys::{LineKey, line_key};
+use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
+use super::store::{CurrentVersion, Store};
+use crate::dataset::{DatasetError, Lines, Record, parse_line};
+use crate::pipeline::{placeholders, schema};
+
+/// Choices the operator makes for a merge.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOptions {
+    /// Merge records that are placeholder-flagged or schema-invalid; recorded in the history.
+    pub allow_flagged: bool,
+}
+
+/// A line of an input that could not be read, or an input that could not be read at all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnreadableInput {
+    pub path: PathBuf,
+    /// 1-based; None when the whole file is the problem (missing, empty).
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+/// A batch record that blocks the merge unless `--allow-flagged`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockedRecord {
+    pub path: PathBuf,
+    pub line: usize,
+    pub handle: String,
+    pub reasons: Vec<String>,
+}
+
+/// An author whose stored record the merge changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpdatedAuthor {
+    pub handle: String,
+    /// Stored rows folded into this one record (1 when the dataset had no duplicate).
+    pub stored_rows: usize,
+}
+
+/// Two different handles that carry the same id: kept apart (a merge never makes an author
+/// disappear on an id alone), reported so that a person can tell a rename from a wrong id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdCollision {
+    pub id: String,
+    pub handles: Vec<String>,
+}
+
+/// One input file as read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchSummary {
+    pub path: PathBuf,
+    pub records: usize,
+}
+
+/// What a merge would do. Built by [`plan`], carried out by `merge::apply`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergePlan {
+    pub data_dir: PathBuf,
+    /// The version the plan was made against (None: no dataset yet).
+    pub base_version: Option<u64>,
+    pub count_before: u64,
+    pub count_after: u64,
+    pub batches: Vec<BatchSummary>,
+    /// Handles of new authors, in input order.
+    pub added: Vec<String>,
+    pub updated: Vec<UpdatedAuthor>,
+    /// Authors in the batches whose stored record stays as it is.
+    pub unchanged: usize,
+    /// Stored authors that had several rows, folded into one.
+    pub collapsed: Vec<UpdatedAuthor>,
+    pub conflicts: Vec<FieldConflict>,
+    pub blocked: Vec<BlockedRecord>,
+    pub unreadable: Vec<UnreadableInput>,
+    pub id_collisions: Vec<IdCollision>,
+    pub allow_flagged: bool,
+    /// `meta.score_version` of the result, as counts (None = records without one).
+    #[serde(skip)]
+    pub(super) score_versions: HashMap<Option<String>, u64>,
+    #[serde(skip)]
+    pub(super) edits: Edits,
+}
+
+/// How the stored file becomes the new one, by record ordinal in the stored file.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Edits {
+    pub base_file: Option<PathBuf>,
+    pub base_name: Option<String>,
+    /// The record to write instead of the stored row at this ordinal.
+    pub replace: HashMap<u32, Record>,
+    /// Stored rows folded into another one.
+    pub drop: HashSet<u32>,
+    /// New authors, written after the stored ones.
+    pub append: Vec<Record>,
+}
+
+impl MergePlan {
+    /// True when applying would not change the stored dataset.
+    pub fn changes_nothing(&self) -> bool {
+        self.base_version.is_some()
+            && self.edits.replace.is_empty()
+            && self.edits.drop.is_empty()
+            && self.edits.append.is_empty()
+    }
+
+    /// True when `apply` may run: every input read, nothing blocked (or the operator allowed it).
+    pub fn can_apply(&self) -> bool {
+        self.unreadable.is_empty() && (self.blocked.is_empty() || self.allow_flagged)
+    }
+}
+
+/// Groups rows that are one author: same folded handle; rows without a handle by id; a row whose
+/// id belongs to a different handle stays apart (and is reported).
+#[derive(Default)]
+struct Authors {
+    by_handle: HashMap<String, u32>,
+    by_id: HashMap<String, u32>,
+    /// Whether the author group (named by its first row) has a handle.
+    named: HashSet<u32>,
+    /// Rows beyond the first, for groups with more than one.
+    more: HashMap<u32, Vec<u32>>,
+    /// (id, group that owns it, row that also claimed it).
+    collisions: Vec<(String, u32, u32)>,
+}
+
+impl Authors {
+    /// Places row `row`; returns the group (its first row).
+    fn place(&mut self, row: u32, id: Option<&str>, handle_key: Option<&str>) -> u32 {
+        let by_id = id.and_then(|id| self.by_id.get(id).copied());
+        let group = match handle_key {
+            Some(h) => match self.by_handle.get(h) {
+                Some(&g) => g,
+                None => {
+                    let g = match by_id {
+                        Some(g) if !self.named.contains(&g) => g,
+                        _ => row,
+                    };
+                    self.by_handle.insert(h.to_string(), g);
+                    self.named.insert(g);
+                    g
+                }
+            },
+            None => by_id.unwrap_or(row),
+        };
+        if let Some(id) = id {
+            match by_id {
+                None => {
+                    self.by_id.insert(id.to_string(), group);
+                }
+                Some(owner) if owner != group => {
+                    self.collisions.push((id.to_string(), owner, row));
+                }
+                Some(_) => {}
+            }
+        }
+        if group != row {
+            self.more.entry(group).or_default().push(row);
+        }
+        group
+    }
+
+    fn rows(&self, group: u32) -> impl Iterator<Item = u32> + '_ {
+        std::iter::once(group).chain(self.more.get(&group).into_iter().flatten().copied())
+    }
+}
+
+/// A batch record with where it came from.
+struct BatchRecord {
+    record: Record,
+    origin: Origin,
+}
+
+/// Plans merging `batches` into the dataset in `data_dir`. Unreadable or blocked input does not
+/// fail the plan: it is reported in it, and `apply` refuses such a plan.
+pub fn plan(
+    data_dir: &Path,
+    batches: &[PathBuf],
+    options: &MergeOptions,
+) -> Result<MergePlan, MergeError> {
+    let store = Store::new(data_dir);
+    let current = store.current()?;
+
+    let mut unreadable = Vec::new();
+    let mut summaries = Vec::new();
+    let mut incoming = Vec::new();
+    for path in batches {
+        let before = incoming.len();
+        read_batch(path, &mut incoming, &mut unreadable);
+        summaries.push(BatchSummary {
+            path: path.clone(),
+            records: incoming.len() - before,
+        });
+    }
+
+    let blocked = blocked_records(&incoming);
+
+    // Pass 1 over the stored file: keys only.
+    let mut authors = Authors::default();
+    let mut versions: Vec<Option<String>> = Vec::new();
+    let mut version_of_row: Vec<u16> = Vec::new();
+    let stored_rows = match &current {
+        Some(cur) => scan_keys(cur, &mut authors, &mut versions, &mut version_of_row)?,
+        None => 0,
+    };
+
+    let mut touched: Vec<u32> = Vec::new();
+    let mut seen_groups = HashSet::new();
+    for (i, b) in incoming.iter().enumerate() {
+        let row = stored_rows + i as u32;
+        let group = authors.place(row, b.record.id(), b.record.handle_key().as_deref());
+        if seen_groups.insert(group) {
+            touched.push(group);
+        }
+    }
+    let mut groups: Vec<u32> = authors
+        .more
+        .keys()
+        .copied()
+        .filter(|g| *g < stored_rows && !seen_groups.contains(g))
+        .collect();
+    groups.extend(touched);
+    groups.sort_unstable();
+
+    // Pass 2 over the stored file: full records of the rows the merge touches or reports.
+    let mut wanted: HashSet<u32> = groups
+        .iter()
+        .flat_map(|g| authors.rows(*g))
+        .filter(|r| *r < stored_rows)
+        .collect();
+    for (_, owner, row) in &authors.collisions {
+        wanted.extend([*owner, *row].into_iter().filter(|r| *r < stored_rows));
+    }
+    let stored = match &current {
+        Some(cur) => read_rows(cur, &wanted)?,
+        None => HashMap::new(),
+    };
+    let record_at = |row: u32| -> Option<(&Record, Origin)> {
+        if row < stored_rows {
+            stored.get(&row).map(|(line, r)| {
+                let origin = Origin {
+                    source: OriginKind::Dataset,
+                    path: current
+                        .as_ref()
+                        .map(|c| c.data_file())
+                        .unwrap_or_default(),
+                    line: *line,
+                };
+                (r, origin)
+            })
+        } else {
+            let b = &incoming[(row - stored_rows) as usize];
+            Some((&b.record, b.origin.clone()))
+        }
+    };
+
+    let mut edits = Edits {
+        base_file: current.as_ref().map(CurrentVersion::data_file),
+        base_name: current.as_ref().map(|c| c.name.clone()),
+        ..Edits::default()
+    };
+    let mut counts: HashMap<Option<String>, u64> = HashMap::new();
+    for v in &version_of_row {
+        *counts.entry(versions[*v as usize].clone()).or_default() += 1;
+    }
+    let mut adjust = |record: Option<&Record>, by: i64| {
+        let v = record
+            .and_then(Record::meta)
+            .and_then(|m| m.get("score_version"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        let n = counts.entry(v).or_default();
+        *n = n.saturating_add_signed(by);
+    };
+
+    let mut added = Vec::new();
+    let mut updated = Vec::new();
+    let mut collapsed = Vec::new();
+    let mut unchanged = 0;
+    let mut conflicts = Vec::new();
+    for group in groups {
+        let rows: Vec<u32> = authors.rows(group).collect();
+        let candidates: Vec<Candidate> = rows
+            .iter()
+            .filter_map(|r| record_at(*r))
+            .map(|(record, origin)| Candidate { record, origin })
+            .collect();
+        let stored_here: Vec<u32> = rows.iter().copied().filter(|r| *r < stored_rows).collect();
+        let (merged, found) = resolve(&candidates);
+        conflicts.extend(found);
+        let handle = display_key(&merged);
+        match stored_here.first() {
+            None => {
+                adjust(Some(&merged), 1);
+                added.push(handle);
+                edits.append.push(merged);
+            }
+            Some(&first) => {
+                let before = stored.get(&first).map(|(_, r)| r);
+                if stored_here.len() > 1 {
+                    collapsed.push(UpdatedAuthor {
+                        handle: handle.clone(),
+                        stored_rows: stored_here.len(),
+                    });
+                }
+                let from_batch = rows.iter().any(|r| *r >= stored_rows);
+                if stored_here.len() == 1 && before == Some(&merged) {
+                    unchanged += 1;
+                    continue;
+                }
+                if from_batch {
+                    updated.push(UpdatedAuthor {
+                        handle,
+                        stored_rows: stored_here.len(),
+                    });
+                }
+                for row in &stored_here {
+                    adjust(stored.get(row).map(|(_, r)| r), -1);
+                }
+                for row in &stored_here[1..] {
+                    edits.drop.insert(*row);
+                }
+                adjust(Some(&merged), 1);
+                edits.replace.insert(first, merged);
+            }
+        }
+    }
+
+    let id_collisions = collisions(&authors, &record_at);
+    let count_before = u64::from(stored_rows);
+    let count_after = count_before + edits.append.len() as u64 - edits.drop.len() as u64;
+    Ok(MergePlan {
+        data_dir: data_dir.to_path_buf(),
+        base_version: current.as_ref().map(|c| c.manifest.version),
+        count_before,
+        count_after,
+        batches: summaries,
+        added,
+        updated,
+        unchanged,
+        collapsed,
+        conflicts,
+        blocked,
+        unreadable,
+        id_collisions,
+        allow_flagged: options.allow_flagged,
+        score_versions: counts,
+        edits,
+    })
+}
+
+fn read_batch(path: &Path, out: &mut Vec<BatchRecord>, unreadable: &mut Vec<UnreadableInput>) {
+    let whole = |reason: String| UnreadableInput {
+        path: path.to_path_buf(),
+        line: None,
+        reason,
+    };
+    let lines = match Lines::open(path) {
+        Ok(l) => l,
+        Err(e) => return unreadable.push(whole(e.to_string())),
+    };
+    let before = out.len();
+    let mut bad = false;
+    for item in lines {
+        let (line, text) = match item {
+            Ok(x) => x,
+            Err(e) => return unreadable.push(whole(e.to_string())),
+        };
+        match text.and_then(|t| parse_line(line, &t)) {
+            Ok(record) => out.push(BatchRecord {
+                record,
+                origin: Origin {
+                    source: OriginKind::Batch,
+                    path: path.to_path_buf(),
+                    line,
+                },
+            }),
+            Err(e) => {
+                bad = true;
+                unreadable.push(UnreadableInput {
+                    path: path.to_path_buf(),
+                    line: Some(e.line()),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    if out.len() == before && !bad {
+        unreadable.push(whole("holds no records (empty file)".to_string()));
+    }
+}
+
+fn blocked_records(incoming: &[BatchRecord]) -> Vec<BlockedRecord> {
+    incoming
+        .iter()
+        .filter_map(|b| {
+            let mut reasons: Vec<String> = placeholders::record_flags(&b.record)
+                .into_iter()
+                .map(|f| format!("placeholder ({}): {}", f.detector, f.reason))
+                .collect();
+            reasons.extend(
+                schema::violations(&b.record.to_canonical())
+                    .into_iter()
+                    .map(|v| format!("schema: {v}")),
+            );
+            if b.record.id().is_none() && b.record.handle_key().is_none() {
+                reasons.push("neither an id nor a handle: it cannot be matched".to_string());
+            }
+            (!reasons.is_empty()).then(|| BlockedRecord {
+                path: b.origin.path.clone(),
+                line: b.origin.line,
+                handle: display_key(&b.record),
+                reasons,
+            })
+        })
+        .collect()
+}
+
+fn stored_error(cur: &CurrentVersion, e: impl std::fmt::Display) -> MergeError {
+    MergeError::StoredUnreadable {
+        path: cur.data_file(),
+        reason: e.to_string(),
+    }
+}
+
+/// Reads the key of every stored row; returns the number of rows.
+fn scan_keys(
+    cur: &CurrentVersion,
+    authors: &mut Authors,
+    versions: &mut Vec<Option<String>>,
+    version_of_row: &mut Vec<u16>,
+) -> Result<u32, MergeError> {
+    let mut row = 0u32;
+    for item in Lines::open(&cur.data_file()).map_err(|e| stored_error(cur, e))? {
+        let (line, text) = item.map_err(|e| stored_error(cur, e))?;
+        let text = text.map_err(|e| stored_error(cur, e))?;
+        let LineKey {
+            id,
+            handle_key,
+            score_version,
+        } = line_key(line, &text).map_err(|e| stored_error(cur, e))?;
+        authors.place(row, id.as_deref(), handle_key.as_deref());
+        let v = match versions.iter().position(|v| *v == score_version) {
+            Some(i) => i,
+            None => {
+                versions.push(score_version);
+                versions.len() - 1
+            }
+        };
+        version_of_row.push(u16::try_from(v).unwrap_or(u16::MAX));
+        row += 1;
+    }
+    Ok(row)
+}
+
+/// Full records of the wanted stored rows, with their line numbers.
+fn read_rows(
+    cur: &CurrentVersion,
+    wanted: &HashSet<u32>,
+) -> Result<HashMap<u32, (usize, Record)>, MergeError> {
+    let mut out = HashMap::with_capacity(wanted.len());
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    for (row, item) in Lines::open(&cur.data_file())
+        .map_err(|e: DatasetError| stored_error(cur, e))?
+        .enumerate()
+    {
+        let row = row as u32;
+        let (line, text) = item.map_err(|e| stored_error(cur, e))?;
+        if !wanted.contains(&row) {
+            continue;
+        }
+        let record = text
+            .and_then(|t| parse_line(line, &t))
+            .map_err(|e| stored_error(cur, e))?;
+        out.insert(row, (line, record));
+    }
+    Ok(out)
+}
+
+fn collisions<'a>(
+    authors: &Authors,
+    record_at: &impl Fn(u32) -> Option<(&'a Record, Origin)>,
+) -> Vec<IdCollision> {
+    let mut out: Vec<IdCollision> = Vec::new();
+    for (id, owner, row) in &authors.collisions {
+        let handles: Vec<String> = [*owner, *row]
+            .iter()
+            .filter_map(|r| record_at(*r).map(|(rec, _)| display_key(rec)))
+            .collect();
+        match out.iter_mut().find(|c| &c.id == id) {
+            Some(c) => {
+                for h in handles {
+                    if !c.handles.contains(&h) {
+                        c.handles.push(h);
+                    }
+                }
+            }
+            None => out.push(IdCollision {
+                id: id.clone(),
+                handles,
+            }),
+        }
+    }
+    out
+}
