@@ -1,1 +1,331 @@
-//! journal (under construction in its own branch).
+//! The checkpoint of a harvest run (`DIR/journal.jsonl`): one line saying what the run is, then one
+//! line per answered batch, appended and fsynced before the batch counts as done, so that
+//! `--resume` asks again only for what was never answered.
+//!
+//! Also repairs the append-only files of a run dir after a crash (a torn last line, records
+//! written for a batch whose journal line never made it). Not here: deciding what to ask (see
+//! `harvest`).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+
+/// What a run is: enough to resume it with `--resume DIR` alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHeader {
+    /// Always "run".
+    pub kind: String,
+    pub started_at: DateTime<Utc>,
+    /// Absolute path of the handles file, when the run came from one.
+    pub handles_file: Option<PathBuf>,
+    pub api_base: String,
+    pub batch_size: usize,
+}
+
+/// Running totals of a run, carried in every batch line so a resumed run continues them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunTotals {
+    pub requests: u64,
+    pub retries: u64,
+    pub waited_ms: u64,
+    pub throttled: u64,
+}
+
+/// One answered batch: what became of each of its handles.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchEntry {
+    /// Always "batch".
+    pub kind: String,
+    pub batch: usize,
+    pub found: Vec<String>,
+    pub protected: Vec<String>,
+    pub not_found: Vec<String>,
+    pub suspended: Vec<String>,
+    /// `[handle, reason]`: in the answer's batch but not reconcilable (missing from the response).
+    pub failed: Vec<(String, String)>,
+    /// Length of records.jsonl once this batch's records were written and synced.
+    pub records_len: u64,
+    pub totals: RunTotals,
+}
+
+impl BatchEntry {
+    /// Handles this batch answered for good (failed ones are asked again on resume).
+    pub fn answered(&self) -> impl Iterator<Item = &String> {
+        self.found
+            .iter()
+            .chain(&self.protected)
+            .chain(&self.not_found)
+            .chain(&self.suspended)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot write journal {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot read journal {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{path} has no journal: nothing to resume (start the run without --resume)")]
+    Missing { path: PathBuf },
+    #[error("journal {path} line {line} cannot be read: {reason}")]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("{path} already holds a run journal: use --resume to finish it, or another --out")]
+    Exists { path: PathBuf },
+}
+
+/// An open journal, appended to as batches are answered.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+/// What an earlier attempt of the run left.
+#[derive(Debug, Clone)]
+pub struct Resumed {
+    pub header: RunHeader,
+    pub batches: Vec<BatchEntry>,
+}
+
+impl Resumed {
+    pub fn last_totals(&self) -> RunTotals {
+        self.batches.last().map(|b| b.totals).unwrap_or_default()
+    }
+
+    pub fn records_len(&self) -> u64 {
+        self.batches.last().map_or(0, |b| b.records_len)
+    }
+
+    pub fn next_batch(&self) -> usize {
+        self.batches.iter().map(|b| b.batch + 1).max().unwrap_or(1)
+    }
+}
+
+impl Journal {
+    /// Starts the journal of a new run in `dir`; refuses to overwrite one.
+    pub fn create(dir: &Path, header: &RunHeader) -> Result<Journal, JournalError> {
+        let path = dir.join(JOURNAL_FILE);
+        let write_err = |source| JournalError::Write {
+            path: path.clone(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|source| {
+                if source.kind() == io::ErrorKind::AlreadyExists {
+                    JournalError::Exists { path: path.clone() }
+                } else {
+                    write_err(source)
+                }
+            })?;
+        crate::dataset::sync_dir(dir).map_err(write_err)?;
+        let mut journal = Journal { path, file };
+        journal.append_line(header)?;
+        Ok(journal)
+    }
+
+    /// Opens the journal of an interrupted run, dropping a torn last line.
+    pub fn resume(dir: &Path) -> Result<(Journal, Resumed), JournalError> {
+        let path = dir.join(JOURNAL_FILE);
+        if !path.exists() {
+            return Err(JournalError::Missing {
+                path: dir.to_path_buf(),
+            });
+        }
+        let read_err = |source| JournalError::Read {
+            path: path.clone(),
+            source,
+        };
+        drop_torn_tail(&path).map_err(read_err)?;
+        let text = std::fs::read_to_string(&path).map_err(read_err)?;
+        let corrupt = |line: usize, reason: String| JournalError::Corrupt {
+            path: path.clone(),
+            line,
+            reason,
+        };
+        let mut lines = text.lines().enumerate();
+        let header: RunHeader = match lines.next() {
+            Some((_, l)) => serde_json::from_str(l).map_err(|e| corrupt(1, e.to_string()))?,
+            None => return Err(corrupt(1, "empty journal".into())),
+        };
+        let mut batches = Vec::new();
+        for (i, l) in lines {
+            if l.trim().is_empty() {
+                continue;
+            }
+            let entry: BatchEntry =
+                serde_json::from_str(l).map_err(|e| corrupt(i + 1, e.to_string()))?;
+            batches.push(entry);
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|source| JournalError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        Ok((Journal { path, file }, Resumed { header, batches }))
+    }
+
+    /// Appends one batch line and makes it durable before returning.
+    pub fn append(&mut self, entry: &BatchEntry) -> Result<(), JournalError> {
+        self.append_line(entry)
+    }
+
+    fn append_line<T: Serialize>(&mut self, value: &T) -> Result<(), JournalError> {
+        let mut line = serde_json::to_vec(value).expect("journal lines are plain data");
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|source| JournalError::Write {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+/// Cuts a file after its last complete line (a crash can leave half a line).
+pub fn drop_torn_tail(path: &Path) -> io::Result<()> {
+    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    // Read backwards in chunks until a newline is found.
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut keep = 0;
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
+        if let Some(pos) = chunk.iter().rposition(|b| *b == b'\n') {
+            keep = start + pos as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if keep < len {
+        file.set_len(keep)?;
+        file.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Cuts a file to `len` bytes when it is longer (records written after the last journal line).
+pub fn truncate_to(path: &Path, len: u64) -> io::Result<()> {
+    let file = match OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && len == 0 => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if file.metadata()?.len() > len {
+        file.set_len(len)?;
+        file.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> RunHeader {
+        RunHeader {
+            kind: "run".into(),
+            started_at: Utc::now(),
+            handles_file: Some("/tmp/h.txt".into()),
+            api_base: "http://127.0.0.1:9".into(),
+            batch_size: 100,
+        }
+    }
+
+    fn entry(batch: usize, found: &[&str], records_len: u64) -> BatchEntry {
+        BatchEntry {
+            kind: "batch".into(),
+            batch,
+            found: found.iter().map(|s| s.to_string()).collect(),
+            records_len,
+            ..BatchEntry::default()
+        }
+    }
+
+    #[test]
+    fn a_resumed_journal_returns_every_batch_appended_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::create(dir.path(), &header()).unwrap();
+        j.append(&entry(1, &["a", "b"], 10)).unwrap();
+        j.append(&entry(2, &["c"], 20)).unwrap();
+        drop(j);
+        let (_, resumed) = Journal::resume(dir.path()).unwrap();
+        assert_eq!(resumed.header.batch_size, 100);
+        assert_eq!(resumed.batches.len(), 2);
+        assert_eq!(resumed.records_len(), 20);
+        assert_eq!(resumed.next_batch(), 3);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_and_the_journal_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::create(dir.path(), &header()).unwrap();
+        j.append(&entry(1, &["a"], 5)).unwrap();
+        drop(j);
+        let path = dir.path().join(JOURNAL_FILE);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"kind":"batch","batch":2,"fou"#).unwrap();
+        drop(f);
+        let (mut j, resumed) = Journal::resume(dir.path()).unwrap();
+        assert_eq!(resumed.batches.len(), 1);
+        j.append(&entry(2, &["b"], 9)).unwrap();
+        let (_, again) = Journal::resume(dir.path()).unwrap();
+        assert_eq!(again.batches.len(), 2);
+    }
+
+    #[test]
+    fn a_new_run_refuses_to_overwrite_an_existing_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        Journal::create(dir.path(), &header()).unwrap();
+        let err = Journal::create(dir.path(), &header()).unwrap_err();
+        assert!(err.to_string().contains("--resume"), "{err}");
+    }
+
+    #[test]
+    fn resuming_a_dir_without_a_journal_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            Journal::resume(dir.path()),
+            Err(JournalError::Missing { .. })
+        ));
+    }
+
+    #[test]
+    fn drop_torn_tail_keeps_complete_lines_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.jsonl");
+        std::fs::write(&path, "{\"a\":1}\n{\"b\":2}\n{\"c\":").unwrap();
+        drop_torn_tail(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"a\":1}\n{\"b\":2}\n"
+        );
+        truncate_to(&path, 8).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\":1}\n");
+    }
+}

@@ -1,0 +1,315 @@
+//! One batch of a run, from budget to answer: waits for the budget, sends, retries 5xx and
+//! transport errors with capped exponential backoff and jitter, waits out 429s, and stops at
+//! answers that end the run (401, 403, usage cap). Not here: writing records or the journal.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+
+use super::outputs::ResponseLog;
+use crate::dataset::format_time;
+use crate::pipeline::budget::{Budget, Permit};
+use crate::pipeline::events::HarvestEvent;
+use crate::pipeline::xapi::{Answer, Reconciled, XClient, classify, reconcile};
+
+/// How often and how patiently a batch is tried again.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Tries per batch for 5xx, malformed answers and transport errors (the first included).
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// 429 answers a batch may meet before it is given up.
+    pub max_throttled: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_throttled: 5,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Capped exponential backoff with jitter: between half and all of `base * 2^(n-1)`.
+    pub fn delay(&self, failed_attempts: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << failed_attempts.saturating_sub(1).min(20));
+        let cap = exp.min(self.max_delay);
+        let half = cap / 2;
+        half + half.mul_f64(rand::random::<f64>())
+    }
+}
+
+/// Handles asked together in one request.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub number: usize,
+    pub handles: Vec<String>,
+}
+
+/// How a batch ended.
+#[derive(Debug)]
+pub enum BatchEnd {
+    Answered {
+        reconciled: Vec<(String, Reconciled)>,
+        fetched_at: DateTime<Utc>,
+        latency: Duration,
+    },
+    /// Retries exhausted or the request refused: every handle of the batch failed.
+    Failed { reason: String },
+    /// The run cannot go on (bad token, usage cap, 24-hour budget spent).
+    Fatal { reason: String },
+    /// The run was cancelled before the batch was sent.
+    Cancelled,
+}
+
+/// What every batch of a run shares.
+#[derive(Debug)]
+pub struct BatchContext {
+    pub client: XClient,
+    pub budget: Arc<Budget>,
+    pub retry: RetryPolicy,
+    pub responses: ResponseLog,
+    pub events: mpsc::Sender<HarvestEvent>,
+    pub cancel: watch::Receiver<bool>,
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+impl BatchContext {
+    async fn emit(&self, event: HarvestEvent) {
+        // A watcher that has gone away does not stop the run.
+        let _ = self.events.send(event).await;
+    }
+
+    fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    /// Sleeps until `until`, or less when the run is cancelled; counts the time as waited.
+    async fn wait_until(&self, until: DateTime<Utc>) {
+        let Ok(span) = (until - Utc::now()).to_std() else {
+            return;
+        };
+        let started = Instant::now();
+        let mut cancel = self.cancel.clone();
+        tokio::select! {
+            () = tokio::time::sleep(span) => {}
+            _ = cancel.wait_for(|c| *c) => {}
+        }
+        self.budget.add_waited(started.elapsed());
+    }
+
+    async fn backoff(&self, batch: usize, attempt: u32, reason: String) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+        self.emit(HarvestEvent::Retrying {
+            batch,
+            attempt,
+            reason,
+        })
+        .await;
+        let delay = self.retry.delay(attempt);
+        let mut cancel = self.cancel.clone();
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = cancel.wait_for(|c| *c) => {}
+        }
+    }
+}
+
+/// Runs one batch to its end.
+pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
+    let mut failures = 0u32;
+    let mut throttles = 0u32;
+    loop {
+        let ticket = loop {
+            if ctx.cancelled() {
+                return BatchEnd::Cancelled;
+            }
+            match ctx.budget.take(Utc::now()) {
+                Permit::Send(ticket) => break ticket,
+                Permit::Exhausted { reason } => return BatchEnd::Fatal { reason },
+                Permit::WaitUntil {
+                    until,
+                    reason,
+                    skew_warning,
+                } => {
+                    if let Some(message) = skew_warning {
+                        ctx.emit(HarvestEvent::Log {
+                            level: tracing::Level::WARN,
+                            message,
+                        })
+                        .await;
+                    }
+                    ctx.emit(HarvestEvent::Waiting { until, reason }).await;
+                    ctx.emit(HarvestEvent::Budget(ctx.budget.snapshot())).await;
+                    ctx.wait_until(until).await;
+                }
+            }
+        };
+        let paced = Instant::now();
+        ctx.budget.pace().await;
+        ctx.budget.add_waited(paced.elapsed());
+        let attempt = failures + throttles + 1;
+        ctx.requests.fetch_add(1, Ordering::Relaxed);
+        let raw = match ctx.client.lookup(&batch.handles).await {
+            Ok(raw) => raw,
+            Err(e) => {
+                ctx.budget.abandon(ticket);
+                ctx.responses.write(&json!({
+                    "batch": batch.number,
+                    "attempt": attempt,
+                    "path": e.path,
+                    "status": Value::Null,
+                    "sent_at": format_time(e.sent_at),
+                    "latency_ms": e.latency.as_millis() as u64,
+                    "error": e.to_string(),
+                }));
+                failures += 1;
+                if failures >= ctx.retry.max_attempts {
+                    return BatchEnd::Failed {
+                        reason: format!("{e} (after {failures} attempts)"),
+                    };
+                }
+                ctx.backoff(batch.number, failures, e.to_string()).await;
+                continue;
+            }
+        };
+        let answer = classify(raw.status, &raw.body);
+        let body = match &answer {
+            Answer::Users(v) => v.clone(),
+            _ => serde_json::from_slice(&raw.body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw.body).into_owned())),
+        };
+        ctx.responses.write(&json!({
+            "batch": batch.number,
+            "attempt": attempt,
+            "path": raw.path,
+            "status": raw.status,
+            "sent_at": format_time(raw.sent_at),
+            "latency_ms": raw.latency.as_millis() as u64,
+            "rate_limit": raw.rate,
+            "body": body,
+        }));
+        let now = Utc::now();
+        match answer {
+            Answer::Users(body) => {
+                ctx.budget.observe(ticket, &raw.rate, now);
+                return BatchEnd::Answered {
+                    reconciled: reconcile(&batch.handles, &body),
+                    fetched_at: raw.sent_at,
+                    latency: raw.latency,
+                };
+            }
+            Answer::RateLimited { detail } => {
+                let (until, skew_warning) = ctx.budget.throttled(ticket, &raw.rate, now);
+                throttles += 1;
+                if throttles > ctx.retry.max_throttled {
+                    return BatchEnd::Failed {
+                        reason: format!("429 {detail} ({throttles} times)"),
+                    };
+                }
+                if let Some(message) = skew_warning {
+                    ctx.emit(HarvestEvent::Log {
+                        level: tracing::Level::WARN,
+                        message,
+                    })
+                    .await;
+                }
+                ctx.retries.fetch_add(1, Ordering::Relaxed);
+                ctx.emit(HarvestEvent::Waiting {
+                    until,
+                    reason: format!("429 {detail}: waiting for rate-limit reset"),
+                })
+                .await;
+                ctx.wait_until(until).await;
+            }
+            Answer::UsageCapped { detail } => {
+                ctx.budget.observe(ticket, &raw.rate, now);
+                return BatchEnd::Fatal {
+                    reason: format!(
+                        "usage cap exceeded ({detail}): waiting does not help; the run stops. \
+                         Finish it with --resume once the cap has reset"
+                    ),
+                };
+            }
+            Answer::Unauthorized { detail } => {
+                ctx.budget.abandon(ticket);
+                return BatchEnd::Fatal {
+                    reason: format!(
+                        "401 {detail}: the bearer token was refused; check X_BEARER_TOKEN or --token-file"
+                    ),
+                };
+            }
+            Answer::Forbidden { detail } => {
+                ctx.budget.observe(ticket, &raw.rate, now);
+                return BatchEnd::Fatal {
+                    reason: format!(
+                        "403 {detail}: this app may not use the users lookup (is it attached to a \
+                         project with the right access level?)"
+                    ),
+                };
+            }
+            Answer::InvalidRequest { detail } => {
+                ctx.budget.observe(ticket, &raw.rate, now);
+                return BatchEnd::Failed {
+                    reason: format!("400 invalid request: {detail}"),
+                };
+            }
+            Answer::ServerError { status, detail } => {
+                ctx.budget.observe(ticket, &raw.rate, now);
+                failures += 1;
+                let reason = format!("{status} {detail}");
+                if failures >= ctx.retry.max_attempts {
+                    return BatchEnd::Failed {
+                        reason: format!("{reason} (after {failures} attempts)"),
+                    };
+                }
+                ctx.backoff(batch.number, failures, reason).await;
+            }
+            Answer::Malformed { detail } => {
+                ctx.budget.observe(ticket, &raw.rate, now);
+                failures += 1;
+                let reason = format!("malformed answer: {detail}");
+                if failures >= ctx.retry.max_attempts {
+                    return BatchEnd::Failed {
+                        reason: format!("{reason} (after {failures} attempts)"),
+                    };
+                }
+                ctx.backoff(batch.number, failures, reason).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_exponentially_with_jitter_and_stays_under_the_cap() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(700),
+            max_throttled: 1,
+        };
+        for _ in 0..50 {
+            let first = policy.delay(1);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            let third = policy.delay(3);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
+            assert!(policy.delay(30) <= Duration::from_millis(700));
+        }
+    }
+}
