@@ -1,0 +1,493 @@
+//! The HTTP side: routes for the four users-lookup endpoints and the order every request goes
+//! through (token, latency, rate window, injected fault, validation, answer). Handlers hold no
+//! lock across an await; the only shared state is atomics and short critical sections.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::bodies;
+use super::config::SimConfig;
+use super::conn::ConnHandle;
+use super::directory::{Directory, Lookup};
+use super::draw::hash_key;
+use super::faults::{Fault, FaultControl};
+use super::stats::{Counters, LimitCause};
+use super::user_view::{UserFields, UserView};
+use super::window::{RateWindow, WindowReading};
+
+/// Handles and ids a request may carry.
+const MAX_ITEMS: usize = 100;
+
+/// Everything the handlers share.
+pub(crate) struct Shared {
+    directory: Directory,
+    window: RateWindow,
+    daily: Option<RateWindow>,
+    faults: Arc<FaultControl>,
+    counters: Arc<Counters>,
+    token: Option<String>,
+    latency: Duration,
+    seed: u64,
+    single_missing_as_404: bool,
+}
+
+impl Shared {
+    pub fn new(config: &SimConfig, faults: Arc<FaultControl>, counters: Arc<Counters>) -> Shared {
+        // With the limit off, the window still answers honestly: a limit no client can reach.
+        let limit = if config.rate_limit {
+            config.limit
+        } else {
+            u32::MAX
+        };
+        Shared {
+            directory: Directory::new(config),
+            window: RateWindow::new(limit, config.window),
+            daily: config
+                .daily_limit
+                .map(|l| RateWindow::new(l, config.daily_window)),
+            faults,
+            counters,
+            token: config.token.clone(),
+            latency: config.latency,
+            seed: config.seed,
+            single_missing_as_404: config.single_missing_as_404,
+        }
+    }
+
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return false;
+        };
+        let Some(given) = value.strip_prefix("Bearer ") else {
+            return false;
+        };
+        match &self.token {
+            Some(expected) => given == expected,
+            None => !given.trim().is_empty(),
+        }
+    }
+
+    /// Which host problem `type` URIs name, varying per value as the real API does.
+    fn x_host(&self, value: &str) -> bool {
+        hash_key(self.seed, "problem-host", value.as_bytes()) & 1 == 1
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/2/users/by", get(users_by_usernames))
+        .route("/2/users", get(users_by_ids))
+        .route("/2/users/by/username/{username}", get(user_by_username))
+        .route("/2/users/{id}", get(user_by_id))
+        .with_state(shared)
+}
+
+#[derive(Debug, Deserialize)]
+struct LookupQuery {
+    usernames: Option<String>,
+    ids: Option<String>,
+    #[serde(rename = "user.fields")]
+    user_fields: Option<String>,
+}
+
+/// What was asked.
+enum Asked {
+    Usernames(Option<String>),
+    Ids(Option<String>),
+    OneUsername(String),
+    OneId(String),
+}
+
+impl Asked {
+    fn parameter(&self) -> &'static str {
+        match self {
+            Asked::Usernames(_) => "usernames",
+            Asked::Ids(_) => "ids",
+            Asked::OneUsername(_) => "username",
+            Asked::OneId(_) => "id",
+        }
+    }
+}
+
+async fn users_by_usernames(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+    Query(q): Query<LookupQuery>,
+) -> Response {
+    answer(
+        &s,
+        &conn,
+        &headers,
+        Asked::Usernames(q.usernames),
+        q.user_fields,
+    )
+    .await
+}
+
+async fn users_by_ids(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+    Query(q): Query<LookupQuery>,
+) -> Response {
+    answer(&s, &conn, &headers, Asked::Ids(q.ids), q.user_fields).await
+}
+
+async fn user_by_username(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+    Query(q): Query<LookupQuery>,
+) -> Response {
+    answer(
+        &s,
+        &conn,
+        &headers,
+        Asked::OneUsername(username),
+        q.user_fields,
+    )
+    .await
+}
+
+async fn user_by_id(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<LookupQuery>,
+) -> Response {
+    answer(&s, &conn, &headers, Asked::OneId(id), q.user_fields).await
+}
+
+const JSON: &str = "application/json; charset=utf-8";
+const PROBLEM: &str = "application/problem+json";
+
+/// The rate-limit headers of one answer.
+#[derive(Clone, Copy)]
+struct RateHeaders {
+    window: WindowReading,
+    daily: Option<WindowReading>,
+}
+
+fn respond(
+    s: &Shared,
+    status: u16,
+    content_type: &str,
+    body: Vec<u8>,
+    rate: Option<RateHeaders>,
+) -> Response {
+    s.counters.status(status);
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static(JSON)),
+    );
+    if let Some(rate) = rate {
+        let w = rate.window;
+        h.insert("x-rate-limit-limit", HeaderValue::from(w.limit));
+        h.insert("x-rate-limit-remaining", HeaderValue::from(w.remaining));
+        h.insert("x-rate-limit-reset", HeaderValue::from(w.reset));
+        if let Some(d) = rate.daily {
+            h.insert("x-app-limit-24hour-limit", HeaderValue::from(d.limit));
+            h.insert(
+                "x-app-limit-24hour-remaining",
+                HeaderValue::from(d.remaining),
+            );
+            h.insert("x-app-limit-24hour-reset", HeaderValue::from(d.reset));
+        }
+    }
+    r
+}
+
+fn respond_json(
+    s: &Shared,
+    status: u16,
+    content_type: &str,
+    v: &Value,
+    rate: Option<RateHeaders>,
+) -> Response {
+    respond(
+        s,
+        status,
+        content_type,
+        serde_json::to_vec(v).unwrap_or_default(),
+        rate,
+    )
+}
+
+/// One request, start to finish.
+async fn answer(
+    s: &Shared,
+    conn: &ConnHandle,
+    headers: &HeaderMap,
+    asked: Asked,
+    user_fields: Option<String>,
+) -> Response {
+    s.counters.request();
+    if !s.authorized(headers) {
+        return respond_json(s, 401, PROBLEM, &bodies::unauthorized(), None);
+    }
+    if !s.latency.is_zero() {
+        tokio::time::sleep(s.latency).await;
+    }
+    let window = s.window.admit();
+    if !window.admitted {
+        s.counters.limited(LimitCause::Window);
+        let rate = RateHeaders {
+            window,
+            daily: s.daily.as_ref().map(RateWindow::peek),
+        };
+        return respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate));
+    }
+    let daily = s.daily.as_ref().map(RateWindow::admit);
+    let mut rate = RateHeaders { window, daily };
+    if daily.is_some_and(|d| !d.admitted) {
+        s.counters.limited(LimitCause::Daily);
+        return respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate));
+    }
+
+    let mut damage = None;
+    match s.faults.draw() {
+        None => {}
+        Some(Fault::TooManyRequests) => {
+            s.counters.limited(LimitCause::InjectedTooMany);
+            rate.window.remaining = 0;
+            return respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate));
+        }
+        Some(Fault::RateLimitCode88) => {
+            s.counters.limited(LimitCause::InjectedCode88);
+            rate.window.remaining = 0;
+            return respond_json(s, 429, JSON, &bodies::rate_limit_code88(), Some(rate));
+        }
+        Some(Fault::UsageCap) => {
+            s.counters.limited(LimitCause::UsageCap);
+            let body = bodies::usage_capped(s.x_host("usage-capped"));
+            return respond_json(s, 429, JSON, &body, Some(rate));
+        }
+        Some(Fault::ServerError(code)) => {
+            s.counters.server_error();
+            return server_error(s, code, rate);
+        }
+        Some(Fault::Slow(d)) => {
+            s.counters.slow();
+            tokio::time::sleep(d).await;
+        }
+        Some(Fault::Reset) => {
+            s.counters.reset();
+            conn.reset();
+            // Never written: the connection is reset when hyper tries.
+            return Response::new(Body::empty());
+        }
+        Some(f @ (Fault::Truncated | Fault::Malformed)) => damage = Some(f),
+    }
+
+    let fields = match UserFields::parse(user_fields.as_deref()) {
+        Ok(f) => f,
+        Err(bad) => {
+            let msg = format!(
+                "The `user.fields` query parameter value [{bad}] is not one of [{}]",
+                UserFields::names().join(",")
+            );
+            let body =
+                bodies::invalid_request("user.fields", &[bad], &msg, s.x_host("user.fields"));
+            return respond_json(s, 400, JSON, &body, Some(rate));
+        }
+    };
+    let (mut body, tally) = match lookup(s, &asked, fields) {
+        Ok(found) => found,
+        Err(invalid) => return respond_json(s, 400, JSON, &invalid, Some(rate)),
+    };
+    let status = if tally.found == 0
+        && s.single_missing_as_404
+        && matches!(asked, Asked::OneUsername(_) | Asked::OneId(_))
+    {
+        404
+    } else {
+        200
+    };
+    match damage {
+        Some(Fault::Truncated) => {
+            s.counters.truncated();
+            conn.truncate_body(body.len() / 2);
+        }
+        Some(_) => {
+            s.counters.malformed();
+            // A trailing comma: complete, well-framed, and not JSON.
+            body.pop();
+            body.extend_from_slice(b",}");
+        }
+        None => s
+            .counters
+            .answered(tally.found, tally.not_found, tally.suspended),
+    }
+    respond(s, status, JSON, body, Some(rate))
+}
+
+fn server_error(s: &Shared, code: u16, rate: RateHeaders) -> Response {
+    match code {
+        // Gateways in front of the API answer with HTML, not JSON.
+        502 | 504 => {
+            let title = if code == 502 {
+                "Bad Gateway"
+            } else {
+                "Gateway Timeout"
+            };
+            let html = format!(
+                "<html><head><title>{code} {title}</title></head><body><h1>{code} {title}</h1></body></html>"
+            );
+            respond(
+                s,
+                code,
+                "text/html; charset=utf-8",
+                html.into_bytes(),
+                Some(rate),
+            )
+        }
+        _ => respond_json(s, code, PROBLEM, &bodies::server_error(code), Some(rate)),
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    found: u64,
+    not_found: u64,
+    suspended: u64,
+}
+
+#[derive(Serialize)]
+struct ManyBody<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    data: Vec<UserView<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<Value>,
+}
+
+#[derive(Serialize)]
+struct OneBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<UserView<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<Value>,
+}
+
+fn valid_handle(h: &str) -> bool {
+    (1..=15).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn valid_id(id: &str) -> bool {
+    (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Splits and validates the asked values; the error is the 400 body.
+fn values(s: &Shared, asked: &Asked) -> Result<Vec<String>, Value> {
+    let parameter = asked.parameter();
+    let (raw, many) = match asked {
+        Asked::Usernames(v) | Asked::Ids(v) => (v.as_deref().unwrap_or(""), true),
+        Asked::OneUsername(v) | Asked::OneId(v) => (v.as_str(), false),
+    };
+    let x_host = s.x_host(raw);
+    let items: Vec<String> = if many {
+        raw.split(',').map(str::to_string).collect()
+    } else {
+        vec![raw.to_string()]
+    };
+    if raw.is_empty() {
+        let msg = format!("The `{parameter}` query parameter can not be empty");
+        return Err(bodies::invalid_request(parameter, &[], &msg, x_host));
+    }
+    if items.len() > MAX_ITEMS {
+        let msg = format!(
+            "The number of values in the `{parameter}` query parameter list [{}] is not between 1 and {MAX_ITEMS}",
+            items.len()
+        );
+        return Err(bodies::invalid_request(parameter, &items, &msg, x_host));
+    }
+    let by_id = matches!(asked, Asked::Ids(_) | Asked::OneId(_));
+    let (check, pattern): (fn(&str) -> bool, &str) = if by_id {
+        (valid_id, "^[0-9]{1,19}$")
+    } else {
+        (valid_handle, "^[A-Za-z0-9_]{1,15}$")
+    };
+    let bad: Vec<String> = items.iter().filter(|v| !check(v)).cloned().collect();
+    if let Some(first) = bad.first() {
+        let msg =
+            format!("The `{parameter}` query parameter value [{first}] does not match {pattern}");
+        return Err(bodies::invalid_request(parameter, &bad, &msg, x_host));
+    }
+    Ok(items)
+}
+
+/// Looks every asked value up and writes the 200 body.
+fn lookup(s: &Shared, asked: &Asked, fields: UserFields) -> Result<(Vec<u8>, Tally), Value> {
+    let parameter = asked.parameter();
+    let items = values(s, asked)?;
+    let by_id = matches!(asked, Asked::Ids(_) | Asked::OneId(_));
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        // The API answers each distinct account once, however often or in whatever case it was asked.
+        if !seen.insert(item.to_ascii_lowercase()) {
+            continue;
+        }
+        let found = if by_id {
+            item.parse::<u64>()
+                .map_or(Lookup::NotFound, |id| s.directory.by_id(id))
+        } else {
+            s.directory.by_handle(&item)
+        };
+        results.push((item, found));
+    }
+    let mut tally = Tally::default();
+    let mut data = Vec::new();
+    let mut errors = Vec::new();
+    for (item, found) in &results {
+        match found {
+            Lookup::Found(p) => {
+                tally.found += 1;
+                data.push(UserView { profile: p, fields });
+                if p.pinned_tweet_deleted
+                    && let Some(t) = p.pinned_tweet_id
+                {
+                    errors.push(bodies::deleted_pinned_tweet_entry(t, s.x_host(item)));
+                }
+            }
+            Lookup::NotFound => {
+                tally.not_found += 1;
+                errors.push(bodies::not_found_entry(item, parameter, s.x_host(item)));
+            }
+            Lookup::Suspended(canonical) => {
+                tally.suspended += 1;
+                errors.push(bodies::suspended_entry(
+                    item,
+                    canonical,
+                    parameter,
+                    s.x_host(item),
+                ));
+            }
+        }
+    }
+    let body = match asked {
+        Asked::Usernames(_) | Asked::Ids(_) => serde_json::to_vec(&ManyBody { data, errors }),
+        Asked::OneUsername(_) | Asked::OneId(_) => serde_json::to_vec(&OneBody {
+            data: data.into_iter().next(),
+            errors,
+        }),
+    };
+    Ok((body.unwrap_or_default(), tally))
+}

@@ -1,0 +1,160 @@
+//! What the simulator has served, counted with atomics so that counting never blocks an answer:
+//! requests, answers by status, 429s by cause, handles answered, faults applied.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+/// Statuses the simulator can answer with; anything else is counted under 0.
+const STATUSES: [u16; 10] = [200, 400, 401, 404, 429, 500, 502, 503, 504, 0];
+
+/// Why a request got a 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitCause {
+    /// The 15-minute (or compressed) window was spent.
+    Window,
+    /// The 24-hour budget was spent.
+    Daily,
+    /// An injected 429 with the about:blank problem body.
+    InjectedTooMany,
+    /// An injected 429 with the `code 88` body.
+    InjectedCode88,
+    /// An injected monthly usage cap.
+    UsageCap,
+}
+
+/// A snapshot of the counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SimStats {
+    /// Every request that reached a handler, answered or not.
+    pub requests: u64,
+    /// Answers by HTTP status (reset connections have none).
+    pub by_status: BTreeMap<u16, u64>,
+    pub rate_limited: RateLimited,
+    /// Handles or ids reported in intact 200 answers (found or in `errors`).
+    pub handles_answered: u64,
+    pub found: u64,
+    pub not_found: u64,
+    pub suspended: u64,
+    pub faults: FaultsApplied,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RateLimited {
+    pub window: u64,
+    pub daily: u64,
+    pub injected_too_many: u64,
+    pub injected_code88: u64,
+    pub usage_cap: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FaultsApplied {
+    pub server_errors: u64,
+    pub slow: u64,
+    pub resets: u64,
+    pub truncated: u64,
+    pub malformed: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    requests: AtomicU64,
+    statuses: [AtomicU64; STATUSES.len()],
+    limited: [AtomicU64; 5],
+    handles: AtomicU64,
+    found: AtomicU64,
+    not_found: AtomicU64,
+    suspended: AtomicU64,
+    server_errors: AtomicU64,
+    slow: AtomicU64,
+    resets: AtomicU64,
+    truncated: AtomicU64,
+    malformed: AtomicU64,
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Counters {
+    pub fn request(&self) {
+        bump(&self.requests);
+    }
+
+    pub fn status(&self, status: u16) {
+        let i = STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or(STATUSES.len() - 1);
+        bump(&self.statuses[i]);
+    }
+
+    pub fn limited(&self, cause: LimitCause) {
+        bump(&self.limited[cause as usize]);
+    }
+
+    pub fn answered(&self, found: u64, not_found: u64, suspended: u64) {
+        self.found.fetch_add(found, Ordering::Relaxed);
+        self.not_found.fetch_add(not_found, Ordering::Relaxed);
+        self.suspended.fetch_add(suspended, Ordering::Relaxed);
+        self.handles
+            .fetch_add(found + not_found + suspended, Ordering::Relaxed);
+    }
+
+    pub fn server_error(&self) {
+        bump(&self.server_errors);
+    }
+    pub fn slow(&self) {
+        bump(&self.slow);
+    }
+    pub fn reset(&self) {
+        bump(&self.resets);
+    }
+    pub fn truncated(&self) {
+        bump(&self.truncated);
+    }
+    pub fn malformed(&self) {
+        bump(&self.malformed);
+    }
+
+    pub fn snapshot(&self) -> SimStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let by_status = STATUSES
+            .iter()
+            .zip(&self.statuses)
+            .map(|(s, c)| (*s, get(c)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        SimStats {
+            requests: get(&self.requests),
+            by_status,
+            rate_limited: RateLimited {
+                window: get(&self.limited[LimitCause::Window as usize]),
+                daily: get(&self.limited[LimitCause::Daily as usize]),
+                injected_too_many: get(&self.limited[LimitCause::InjectedTooMany as usize]),
+                injected_code88: get(&self.limited[LimitCause::InjectedCode88 as usize]),
+                usage_cap: get(&self.limited[LimitCause::UsageCap as usize]),
+            },
+            handles_answered: get(&self.handles),
+            found: get(&self.found),
+            not_found: get(&self.not_found),
+            suspended: get(&self.suspended),
+            faults: FaultsApplied {
+                server_errors: get(&self.server_errors),
+                slow: get(&self.slow),
+                resets: get(&self.resets),
+                truncated: get(&self.truncated),
+                malformed: get(&self.malformed),
+            },
+        }
+    }
+}
+
+impl SimStats {
+    /// Answers with this status so far.
+    pub fn status(&self, status: u16) -> u64 {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+}
