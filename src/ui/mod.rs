@@ -6,6 +6,7 @@ pub mod action;
 pub mod app;
 pub mod author;
 pub mod batches;
+pub mod data_dir;
 pub mod event_loop;
 pub mod histogram;
 pub mod keys;

@@ -22,9 +22,15 @@ pub struct MergePlanView {
     pub added: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Duplicate rows of the stored dataset folded away.
+    pub collapsed: usize,
     pub conflicts: usize,
     /// Records the merge refuses, with the reason in words.
     pub blocked: Vec<(String, String)>,
+    /// Batch files left out of this merge because they hold blocked records.
+    pub left_out: Vec<String>,
+    /// Lines of the batches that could not be read (the merge is refused while any remain).
+    pub unreadable: usize,
 }
 
 /// The pipeline operations the console drives. Errors come back as words for the log pane.

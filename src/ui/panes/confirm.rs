@@ -26,8 +26,20 @@ pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
                     "added {} · updated {} · unchanged {} · conflicts {}",
                     plan.added, plan.updated, plan.unchanged, plan.conflicts
                 ),
-                format!("blocked by flags: {}", plan.blocked.len()),
+                format!("duplicate rows collapsed {}", plan.collapsed),
+                format!(
+                    "blocked by flags: {} records{}",
+                    plan.blocked.len(),
+                    if plan.left_out.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" → left out: {}", plan.left_out.join(", "))
+                    }
+                ),
             ];
+            if plan.unreadable > 0 {
+                lines.push(format!("⚠ {} unreadable lines: the merge will be refused", plan.unreadable));
+            }
             for (handle, reason) in plan.blocked.iter().take(5) {
                 lines.push(format!("  ⚠ @{handle}: {reason}"));
             }
