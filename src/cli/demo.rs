@@ -42,7 +42,7 @@ pub struct Args {
 /// The bundled demo files: (path inside the working directory, contents).
 const DEMO_FILES: &[(&str, &str)] = &[
     (
-        "latest/latest.jsonl",
+        "import/latest-2025-11-14.jsonl",
         include_str!("../../assets/demo/latest.jsonl"),
     ),
     (

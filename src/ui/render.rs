@@ -36,17 +36,17 @@ pub fn layout(area: Rect) -> Panes {
     if roomy {
         let [header, top, mid, main, log, bottom] = Layout::vertical([
             Constraint::Length(1),
-            Constraint::Length(9),
+            Constraint::Length(10),
             Constraint::Length(9),
             Constraint::Min(6),
             Constraint::Length(6),
             Constraint::Length(1),
         ])
         .areas(area);
-        let [left, budget] =
+        let [batches, right] =
             Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(top);
-        let [progress, batches] =
-            Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(left);
+        let [progress, budget] =
+            Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(right);
         let [counters, histogram] =
             Layout::horizontal([Constraint::Length(34), Constraint::Min(20)]).areas(mid);
         let (authors, detail) = if area.width >= 110 {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::block;
 use crate::dataset::{MetricsOrigin, Record};
-use crate::pipeline::placeholders;
+use crate::pipeline::{placeholders, schema};
 use crate::ui::app::{App, Mode};
 use crate::ui::theme::Theme;
 
@@ -68,6 +68,12 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
             format!("  ⚠ {}: {}", f.detector, f.reason),
             theme.warn(),
         ));
+    }
+
+    let violations = schema::violations(&Value::Object(record.fields().clone()));
+    out.push(Line::styled(format!("Schema violations {}", violations.len()), theme.title()));
+    for v in violations {
+        out.push(Line::styled(format!("  ✗ {v}"), theme.warn()));
     }
 
     out.push(Line::styled("M2 score", theme.title()));

@@ -63,7 +63,11 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         "flags",
     ])
     .style(theme.title());
-    let rows = app.batches.iter().map(|b| {
+    let fit = area.height.saturating_sub(3) as usize;
+    let focused = app.focus == Focus::Batches;
+    let shown = shown_batches(app, fit, focused);
+    let hidden = app.batches.len() - shown.len();
+    let rows = shown.iter().map(|&i| &app.batches[i]).map(|b| {
         let f = &b.figures;
         let score = match (b.score_mean, b.score_spread) {
             (Some(m), Some(s)) => format!("{m:.1} ±{s:.1}"),
@@ -104,13 +108,33 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     .header(header)
     .row_highlight_style(theme.selected())
     .block(block(
-        format!("Batches {}", app.batches.len()),
-        app.focus == Focus::Batches,
+        if hidden > 0 {
+            format!("Batches {} ({hidden} older run batches hidden; Tab, j/k scroll)", app.batches.len())
+        } else {
+            format!("Batches {}", app.batches.len())
+        },
+        focused,
         theme,
     ));
     let mut state = TableState::default();
-    if app.focus == Focus::Batches && !app.batches.is_empty() {
+    if focused && !app.batches.is_empty() {
         state.select(Some(app.batch_selected));
     }
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// Which batch rows to draw. Focused: all (the table scrolls to the selection). Otherwise the
+/// pending files first, then the newest batches of the run, as many as fit.
+fn shown_batches(app: &App, fit: usize, focused: bool) -> Vec<usize> {
+    let all: Vec<usize> = (0..app.batches.len()).collect();
+    if focused || all.len() <= fit {
+        return all;
+    }
+    let (files, runs): (Vec<usize>, Vec<usize>) =
+        all.into_iter().partition(|&i| app.batches[i].run_batch.is_none());
+    let files: Vec<usize> = files.into_iter().take(fit.div_ceil(2)).collect();
+    let room = fit - files.len();
+    let mut out = files;
+    out.extend(runs.iter().skip(runs.len().saturating_sub(room)));
+    out
 }
