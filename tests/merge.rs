@@ -128,7 +128,9 @@ fn merging_the_real_fixture_into_an_empty_dir_yields_319_authors_and_reports_con
         m.sha256
     );
     assert!(
-        std::fs::read_link(data.join("latest")).unwrap().is_relative(),
+        std::fs::read_link(data.join("latest"))
+            .unwrap()
+            .is_relative(),
         "latest is a relative link, so the directory can be moved"
     );
 }
@@ -139,12 +141,16 @@ fn merging_the_real_fixture_is_blocked_exactly_when_its_records_are_flagged() {
     let data = tmp.path().join("data");
     let fixture = read_dataset(Path::new(FIXTURE)).unwrap();
     let flagged = fixture.records.iter().any(|r| {
-        !placeholders::record_flags(r).is_empty() || !schema::violations(&r.to_canonical()).is_empty()
+        !placeholders::record_flags(r).is_empty()
+            || !schema::violations(&r.to_canonical()).is_empty()
     });
     let out = influx(&["merge", FIXTURE, "--data", data.to_str().unwrap()]);
     if flagged {
         assert_eq!(out.status.code(), Some(1), "{out:?}");
-        assert!(!data.join("latest").exists(), "a blocked merge writes nothing");
+        assert!(
+            !data.join("latest").exists(),
+            "a blocked merge writes nothing"
+        );
     } else {
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         assert_eq!(manifest(&data).count, 319);
@@ -158,14 +164,29 @@ fn re_merging_the_same_batch_changes_nothing() {
     let batch = PathBuf::from(FIXTURE);
     merge_lib(&data, std::slice::from_ref(&batch), true);
     let before = snapshot(&data);
-    let again = merge::plan(&data, &[batch], &MergeOptions { allow_flagged: true }).unwrap();
+    let again = merge::plan(
+        &data,
+        &[batch],
+        &MergeOptions {
+            allow_flagged: true,
+        },
+    )
+    .unwrap();
     assert!(again.added.is_empty());
-    assert!(again.updated.is_empty(), "{:?}", &again.updated[..3.min(again.updated.len())]);
+    assert!(
+        again.updated.is_empty(),
+        "{:?}",
+        &again.updated[..3.min(again.updated.len())]
+    );
     assert_eq!(again.unchanged, 319);
     assert!(again.changes_nothing());
     let outcome = merge::apply(&data, &again).unwrap();
     assert!(!outcome.written);
-    assert_eq!(snapshot(&data), before, "no new version, same link, same bytes");
+    assert_eq!(
+        snapshot(&data),
+        before,
+        "no new version, same link, same bytes"
+    );
 }
 
 #[test]
@@ -222,7 +243,11 @@ fn the_newest_fetched_at_wins_field_by_field_and_every_conflict_is_reported() {
     assert_eq!(followers.old, Some(json!(100)));
     assert_eq!(followers.new, json!(200));
     assert!(followers.won.path.ends_with("newer.jsonl"));
-    assert!(followers.why.contains("newest evidence"), "{}", followers.why);
+    assert!(
+        followers.why.contains("newest evidence"),
+        "{}",
+        followers.why
+    );
     assert_eq!(followers.values.len(), 3);
     assert_eq!(field("name").new, json!("Alice Stored"));
     assert_eq!(field("lang_primary").new, json!("en"));
@@ -291,13 +316,24 @@ fn a_blocked_merge_writes_nothing_and_an_allowed_one_is_recorded_in_the_history(
     let bad = write_jsonl(
         tmp.path(),
         "bad.jsonl",
-        &[author("8", "fine", "2025-05-01T00:00:00Z", json!({})), unmatched],
+        &[
+            author("8", "fine", "2025-05-01T00:00:00Z", json!({})),
+            unmatched,
+        ],
     );
-    let out = influx(&["merge", bad.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    let out = influx(&[
+        "merge",
+        bad.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("\"event\":\"blocked\""), "{stdout}");
-    assert!(stdout.contains("bad.jsonl") && stdout.contains("\"line\":2"), "{stdout}");
+    assert!(
+        stdout.contains("bad.jsonl") && stdout.contains("\"line\":2"),
+        "{stdout}"
+    );
     assert_eq!(snapshot(&data), before, "nothing written");
 
     let out = influx(&[
@@ -321,7 +357,14 @@ fn a_blocked_merge_writes_nothing_and_an_allowed_one_is_recorded_in_the_history(
 fn a_dry_run_shows_the_plan_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let out = influx(&["merge", FIXTURE, "--data", data.to_str().unwrap(), "--allow-flagged", "--dry-run"]);
+    let out = influx(&[
+        "merge",
+        FIXTURE,
+        "--data",
+        data.to_str().unwrap(),
+        "--allow-flagged",
+        "--dry-run",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"count_after\":319"));
     assert!(!data.join("latest").exists());
@@ -359,15 +402,26 @@ fn rollback_restores_the_previous_sha_and_is_recorded_in_the_history() {
 
     let status = merge::status(&data).unwrap();
     assert_eq!(status.current.unwrap().version, restored.version);
-    assert_eq!(status.rollback_available, None, "the first merge has nothing before it");
+    assert_eq!(
+        status.rollback_available, None,
+        "the first merge has nothing before it"
+    );
     let out = influx(&["rollback", "--data", data.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "nothing left to roll back: {out:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "nothing left to roll back: {out:?}"
+    );
 }
 
 #[test]
 fn rollback_of_an_empty_dir_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = influx(&["rollback", "--data", tmp.path().join("data").to_str().unwrap()]);
+    let out = influx(&[
+        "rollback",
+        "--data",
+        tmp.path().join("data").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
 
@@ -382,7 +436,11 @@ fn broken_input_exits_2_names_the_file_and_line_and_leaves_the_dataset_untouched
     let truncated = tmp.path().join("truncated.jsonl");
     std::fs::write(&truncated, format!("{good_line}\n{}\n", &good_line[..40])).unwrap();
     let binary = tmp.path().join("binary.jsonl");
-    std::fs::write(&binary, [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x9c, b'\n', 0x80]).unwrap();
+    std::fs::write(
+        &binary,
+        [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x9c, b'\n', 0x80],
+    )
+    .unwrap();
     let empty = tmp.path().join("empty.jsonl");
     std::fs::write(&empty, "").unwrap();
     let missing = tmp.path().join("missing.jsonl");
@@ -394,7 +452,12 @@ fn broken_input_exits_2_names_the_file_and_line_and_leaves_the_dataset_untouched
         (&missing, "missing.jsonl"),
     ];
     for (input, named) in cases {
-        let out = influx(&["merge", input.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+        let out = influx(&[
+            "merge",
+            input.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ]);
         assert_eq!(out.status.code(), Some(2), "{named}: {out:?}");
         let said: Vec<Value> = String::from_utf8_lossy(&out.stdout)
             .lines()

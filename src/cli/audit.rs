@@ -49,7 +49,9 @@ fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
     let (name, max) = s
         .split_once('=')
         .ok_or_else(|| format!("expected NAME=MAX, got \"{s}\""))?;
-    let gate: Gate = name.parse().map_err(|e: crate::pipeline::audit::UnknownGate| e.to_string())?;
+    let gate: Gate = name
+        .parse()
+        .map_err(|e: crate::pipeline::audit::UnknownGate| e.to_string())?;
     let max = max
         .trim()
         .parse()
@@ -90,7 +92,10 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     report.file = Some(file.clone());
     match mode {
         Mode::JsonLines => json_line(&report),
-        Mode::Human => print!("{}", render(&report, args.full, color_enabled(args.no_color))),
+        Mode::Human => print!(
+            "{}",
+            render(&report, args.full, color_enabled(args.no_color))
+        ),
     }
     if report.records == 0 || !report.errors.is_empty() {
         for e in &report.errors {
@@ -101,7 +106,11 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         }
         return Ok(Exit::Unusable);
     }
-    Ok(if report.passed { Exit::Ok } else { Exit::GateFailed })
+    Ok(if report.passed {
+        Exit::Ok
+    } else {
+        Exit::GateFailed
+    })
 }
 
 struct Paint(bool);
@@ -138,15 +147,66 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
     let row = |o: &mut String, label: &str, n: usize, note: String| {
         let _ = writeln!(o, "  {label:<18}{n:>7}  {note}");
     };
-    row(&mut o, "records", r.records, format!("{} unique handles, {} unique ids", r.unique_handles, r.unique_ids));
-    row(&mut o, "duplicate rows", r.duplicate_rows, format!("{} handles appear more than once", r.duplicates.len()));
-    row(&mut o, "zero scores", r.zero_scores, "meta.score is 0".into());
-    row(&mut o, "string scores", r.string_scores, "meta.score stored as a string".into());
-    row(&mut o, "unscored", r.unscored, "no activity metrics: their scores measure nothing".into());
-    row(&mut o, "with metrics", r.with_metrics, "activity or public metrics present".into());
-    row(&mut o, "schema violations", r.schema_violations.count, "records breaking bigv v1.0.0".into());
-    row(&mut o, "placeholders", r.placeholders.count, format!("records flagged; {} batch flag(s)", r.placeholders.batches.len()));
-    row(&mut o, "round thousands", r.precision.count, format!("of {} follower counts look typed by hand", r.precision.of));
+    row(
+        &mut o,
+        "records",
+        r.records,
+        format!(
+            "{} unique handles, {} unique ids",
+            r.unique_handles, r.unique_ids
+        ),
+    );
+    row(
+        &mut o,
+        "duplicate rows",
+        r.duplicate_rows,
+        format!("{} handles appear more than once", r.duplicates.len()),
+    );
+    row(
+        &mut o,
+        "zero scores",
+        r.zero_scores,
+        "meta.score is 0".into(),
+    );
+    row(
+        &mut o,
+        "string scores",
+        r.string_scores,
+        "meta.score stored as a string".into(),
+    );
+    row(
+        &mut o,
+        "unscored",
+        r.unscored,
+        "no activity metrics: their scores measure nothing".into(),
+    );
+    row(
+        &mut o,
+        "with metrics",
+        r.with_metrics,
+        "activity or public metrics present".into(),
+    );
+    row(
+        &mut o,
+        "schema violations",
+        r.schema_violations.count,
+        "records breaking bigv v1.0.0".into(),
+    );
+    row(
+        &mut o,
+        "placeholders",
+        r.placeholders.count,
+        format!(
+            "records flagged; {} batch flag(s)",
+            r.placeholders.batches.len()
+        ),
+    );
+    row(
+        &mut o,
+        "round thousands",
+        r.precision.count,
+        format!("of {} follower counts look typed by hand", r.precision.of),
+    );
     if r.without_handle > 0 {
         row(&mut o, "without handle", r.without_handle, String::new());
     }
@@ -171,12 +231,26 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
         let bar = "█".repeat(((n * 40).div_ceil(peak)) as usize);
         let _ = writeln!(o, "  {:>7} {:>6} {bar}", Histogram::label(b), n);
     }
-    let _ = writeln!(o, "  zero {} · unscored {} · out of range {}", h.zero, h.unscored, h.out_of_range);
+    let _ = writeln!(
+        o,
+        "  zero {} · unscored {} · out of range {}",
+        h.zero, h.unscored, h.out_of_range
+    );
 
     if !r.placeholders.records.is_empty() {
-        let _ = writeln!(o, "\n{}", p.bold(&format!("placeholder records ({})", r.placeholders.count)));
+        let _ = writeln!(
+            o,
+            "\n{}",
+            p.bold(&format!("placeholder records ({})", r.placeholders.count))
+        );
         for f in r.placeholders.records.iter().take(cap) {
-            let _ = writeln!(o, "  line {:<6} @{} (id {})", f.line, f.handle.as_deref().unwrap_or("?"), f.id.as_deref().unwrap_or("?"));
+            let _ = writeln!(
+                o,
+                "  line {:<6} @{} (id {})",
+                f.line,
+                f.handle.as_deref().unwrap_or("?"),
+                f.id.as_deref().unwrap_or("?")
+            );
             for reason in &f.reasons {
                 let _ = writeln!(o, "      {}: {}", p.yellow(reason.detector), reason.reason);
             }
@@ -186,16 +260,27 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
     if !r.placeholders.batches.is_empty() {
         let _ = writeln!(o, "\n{}", p.bold("batch flags"));
         for b in &r.placeholders.batches {
-            let sev = serde_json::to_value(b.severity).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let sev = serde_json::to_value(b.severity)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
             let _ = writeln!(o, "  [{sev}] {}: {}", p.yellow(b.detector), b.reason);
         }
     }
     if !r.duplicates.is_empty() {
-        let _ = writeln!(o, "\n{}", p.bold(&format!("duplicated handles ({})", r.duplicates.len())));
+        let _ = writeln!(
+            o,
+            "\n{}",
+            p.bold(&format!("duplicated handles ({})", r.duplicates.len()))
+        );
         for g in r.duplicates.iter().take(cap) {
             let lines: Vec<String> = g.lines.iter().map(usize::to_string).collect();
             let _ = writeln!(o, "  @{} lines {}", g.handle, lines.join(", "));
-            for c in g.conflicts.iter().filter(|c| !c.field.starts_with("meta.provenance_hash")) {
+            for c in g
+                .conflicts
+                .iter()
+                .filter(|c| !c.field.starts_with("meta.provenance_hash"))
+            {
                 let vals: Vec<String> = c
                     .values
                     .iter()
@@ -216,15 +301,30 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
         more(&mut o, by.len(), cap);
     }
     if !r.errors.is_empty() {
-        let _ = writeln!(o, "\n{}", p.red(&format!("unreadable lines ({})", r.errors.len())));
+        let _ = writeln!(
+            o,
+            "\n{}",
+            p.red(&format!("unreadable lines ({})", r.errors.len()))
+        );
         for e in &r.errors {
             let _ = writeln!(o, "  {}", e.reason);
         }
     }
     let _ = writeln!(o, "\n{}", p.bold("gates"));
     for g in &r.gates {
-        let mark = if g.pass { p.green("pass") } else { p.red("FAIL") };
-        let _ = writeln!(o, "  {mark} {:<18} {} (max {}): {}", g.name.name(), g.value, g.threshold, g.name.meaning());
+        let mark = if g.pass {
+            p.green("pass")
+        } else {
+            p.red("FAIL")
+        };
+        let _ = writeln!(
+            o,
+            "  {mark} {:<18} {} (max {}): {}",
+            g.name.name(),
+            g.value,
+            g.threshold,
+            g.name.meaning()
+        );
     }
     let verdict = if r.records == 0 || !r.errors.is_empty() {
         p.red("unusable: the file could not be read whole")
@@ -239,7 +339,11 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
 
 fn more(o: &mut String, total: usize, cap: usize) {
     if total > cap {
-        let _ = writeln!(o, "  ... and {} more (--full, or --json for all)", total - cap);
+        let _ = writeln!(
+            o,
+            "  ... and {} more (--full, or --json for all)",
+            total - cap
+        );
     }
 }
 

@@ -97,7 +97,11 @@ fn import_as_first_version(root: &Path, file: &Path) -> color_eyre::Result<()> {
         rollback_to: None,
         history: Vec::new(),
     };
-    write_file(&staging.dir, MANIFEST_FILE, manifest.to_pretty_json().as_bytes())?;
+    write_file(
+        &staging.dir,
+        MANIFEST_FILE,
+        manifest.to_pretty_json().as_bytes(),
+    )?;
     store.publish(&lock, staging, 1)?;
     Ok(())
 }

@@ -155,6 +155,9 @@ fn show_plan(plan: &MergePlan, mode: Mode) {
         );
     }
     if plan.blocked.len() > SHOWN {
-        println!("  ... and {} more blocked records", plan.blocked.len() - SHOWN);
+        println!(
+            "  ... and {} more blocked records",
+            plan.blocked.len() - SHOWN
+        );
     }
 }

@@ -188,9 +188,7 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
         sha256: sha256.clone(),
         count,
         score_version: uniform_score_version(
-            plan.score_versions
-                .iter()
-                .map(|(v, n)| (v.as_deref(), *n)),
+            plan.score_versions.iter().map(|(v, n)| (v.as_deref(), *n)),
         ),
         timestamp: now,
         rollback_to: plan.base_version,
@@ -257,7 +255,9 @@ pub fn rollback(data_dir: &Path) -> Result<RollbackOutcome, MergeError> {
         dir: data_dir.to_path_buf(),
         why: why.to_string(),
     };
-    let current = store.current()?.ok_or_else(|| nothing("no dataset stored yet"))?;
+    let current = store
+        .current()?
+        .ok_or_else(|| nothing("no dataset stored yet"))?;
     let target = current
         .manifest
         .rollback_to
@@ -283,11 +283,9 @@ pub fn rollback(data_dir: &Path) -> Result<RollbackOutcome, MergeError> {
     // Versions are never modified once named, so the restored one can share the file.
     if std::fs::hard_link(&target_file, &staged_file).is_err() {
         let mut out = AtomicFile::create(&staged_file)?;
-        let mut input = std::fs::File::open(&target_file).map_err(|source| {
-            DatasetError::Read {
-                path: target_file.clone(),
-                source,
-            }
+        let mut input = std::fs::File::open(&target_file).map_err(|source| DatasetError::Read {
+            path: target_file.clone(),
+            source,
         })?;
         std::io::copy(&mut input, out.writer()).map_err(|source| DatasetError::Write {
             path: staged_file.clone(),

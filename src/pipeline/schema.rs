@@ -82,6 +82,9 @@ mod tests {
         let mut r = valid_record();
         r["meta"]["last_refresh_at"] = json!("2025-11-13 05:05");
         let v = violations(&r);
-        assert!(v.iter().any(|e| e.starts_with("/meta/last_refresh_at")), "{v:?}");
+        assert!(
+            v.iter().any(|e| e.starts_with("/meta/last_refresh_at")),
+            "{v:?}"
+        );
     }
 }

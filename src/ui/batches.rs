@@ -82,14 +82,14 @@ impl BatchRow {
         self.flags.clear();
         if self.placeholder_records > 0 {
             self.flags
-                .push(format!("{} placeholder records", self.placeholder_records));
+                .push(format!("{} placeholders", self.placeholder_records));
         }
         if let Some(s) = spread
             && scores.len() >= LOW_SPREAD_MIN_RECORDS
             && s < LOW_SPREAD
         {
             self.flags.push(format!(
-                "low variance: {} scores within ±{s:.2}",
+                "low spread: sd {s:.2} over {} scores",
                 scores.len()
             ));
         }

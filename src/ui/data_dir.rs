@@ -102,26 +102,33 @@ impl DataDir {
     /// the clean ones, so one sample-data batch does not hold every other batch back.
     fn plan_clean(&self) -> Result<(MergePlan, MergePlanView), String> {
         let files = self.pending_files()?;
-        let full = merge::plan(&self.root, &files, &MergeOptions::default())
-            .map_err(|e| e.to_string())?;
+        let full =
+            merge::plan(&self.root, &files, &MergeOptions::default()).map_err(|e| e.to_string())?;
         let dirty: Vec<PathBuf> = files
             .iter()
             .filter(|f| full.blocked.iter().any(|b| &b.path == *f))
             .cloned()
             .collect();
-        let clean: Vec<PathBuf> = files.iter().filter(|f| !dirty.contains(f)).cloned().collect();
+        let clean: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| !dirty.contains(f))
+            .cloned()
+            .collect();
         let plan = if dirty.is_empty() {
             full.clone()
         } else {
-            merge::plan(&self.root, &clean, &MergeOptions::default())
-                .map_err(|e| e.to_string())?
+            merge::plan(&self.root, &clean, &MergeOptions::default()).map_err(|e| e.to_string())?
         };
         let view = MergePlanView {
             batches: clean.iter().map(|p| batch_name(p)).collect(),
             added: plan.added.len(),
             updated: plan.updated.len(),
             unchanged: plan.unchanged,
-            collapsed: plan.collapsed.iter().map(|c| c.stored_rows.saturating_sub(1)).sum(),
+            collapsed: plan
+                .collapsed
+                .iter()
+                .map(|c| c.stored_rows.saturating_sub(1))
+                .sum(),
             conflicts: plan.conflicts.len(),
             blocked: full
                 .blocked
@@ -152,7 +159,10 @@ fn merged_paths(history: &[HistoryEntry]) -> Vec<PathBuf> {
             }
             HistoryEntry::Rollback(r) => (
                 r.version,
-                by_version.get(&r.restored_version).cloned().unwrap_or_default(),
+                by_version
+                    .get(&r.restored_version)
+                    .cloned()
+                    .unwrap_or_default(),
             ),
         };
         current = set.clone();

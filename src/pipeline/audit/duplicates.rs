@@ -143,9 +143,15 @@ mod tests {
         let groups = find(&records, &[1, 2, 3]);
         assert_eq!(groups.len(), 1);
         let g = &groups[0];
-        assert_eq!((g.handle.as_str(), g.lines.clone(), g.ids.clone()), ("Swyx", vec![1, 3], vec!["1".to_string()]));
+        assert_eq!(
+            (g.handle.as_str(), g.lines.clone(), g.ids.clone()),
+            ("Swyx", vec![1, 3], vec!["1".to_string()])
+        );
         let fields: Vec<&str> = g.conflicts.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, vec!["handle", "followers_count", "meta.x"]);
-        assert_eq!(g.conflicts[2].values[1].value, None, "a missing field is shown as absent");
+        assert_eq!(
+            g.conflicts[2].values[1].value, None,
+            "a missing field is shown as absent"
+        );
     }
 }

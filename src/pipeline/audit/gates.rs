@@ -180,7 +180,12 @@ mod tests {
     #[test]
     fn the_default_gates_are_the_failures_the_old_pipeline_hid() {
         let g = Gates::default();
-        for gate in [Gate::ZeroScores, Gate::Placeholders, Gate::Duplicates, Gate::UnreadableLines] {
+        for gate in [
+            Gate::ZeroScores,
+            Gate::Placeholders,
+            Gate::Duplicates,
+            Gate::UnreadableLines,
+        ] {
             assert_eq!(g.limit(gate), Some(0), "{gate}");
         }
         assert_eq!(g.limit(Gate::SchemaViolations), None);
@@ -192,7 +197,10 @@ mod tests {
         assert_eq!("duplicate_rows".parse::<Gate>(), Ok(Gate::Duplicates));
         assert_eq!("schema".parse::<Gate>(), Ok(Gate::SchemaViolations));
         let err = "zeros".parse::<Gate>().unwrap_err().to_string();
-        assert!(err.contains("zero_scores") && err.contains("\"zeros\""), "{err}");
+        assert!(
+            err.contains("zero_scores") && err.contains("\"zeros\""),
+            "{err}"
+        );
     }
 
     #[test]

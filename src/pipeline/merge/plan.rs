@@ -250,10 +250,7 @@ pub fn plan(
             stored.get(&row).map(|(line, r)| {
                 let origin = Origin {
                     source: OriginKind::Dataset,
-                    path: current
-                        .as_ref()
-                        .map(|c| c.data_file())
-                        .unwrap_or_default(),
+                    path: current.as_ref().map(|c| c.data_file()).unwrap_or_default(),
                     line: *line,
                 };
                 (r, origin)

@@ -72,9 +72,7 @@ struct Ranked<'a> {
 
 /// Newest evidence first; an undated copy loses to a dated one; a tie goes to the later input.
 fn precedence(a: &Ranked, b: &Ranked) -> Ordering {
-    a.fetched_at
-        .cmp(&b.fetched_at)
-        .then(a.index.cmp(&b.index))
+    a.fetched_at.cmp(&b.fetched_at).then(a.index.cmp(&b.index))
 }
 
 /// The one record for an author and the conflicts found on the way. `candidates` is non-empty.
@@ -111,7 +109,9 @@ pub fn resolve(candidates: &[Candidate]) -> (Record, Vec<FieldConflict>) {
                 .iter()
                 .map(|r| r.cand.record.get(&key).and_then(Value::as_object))
                 .collect();
-            let old_obj = first_stored.and_then(|r| r.get(&key)).and_then(Value::as_object);
+            let old_obj = first_stored
+                .and_then(|r| r.get(&key))
+                .and_then(Value::as_object);
             let mut merged = Map::new();
             for sub in field_names(objects.iter().flatten().copied()) {
                 let path = format!("{key}.{sub}");
@@ -119,8 +119,10 @@ pub fn resolve(candidates: &[Candidate]) -> (Record, Vec<FieldConflict>) {
                     merged.insert(sub, united_sources(&objects));
                     continue;
                 }
-                let values: Vec<Option<&Value>> =
-                    objects.iter().map(|o| o.and_then(|o| o.get(&sub))).collect();
+                let values: Vec<Option<&Value>> = objects
+                    .iter()
+                    .map(|o| o.and_then(|o| o.get(&sub)))
+                    .collect();
                 let old = old_obj.and_then(|o| o.get(&sub));
                 let (value, conflict) = pick(&ranked, &values, &label, &path, old);
                 merged.insert(sub, value);
@@ -273,8 +275,10 @@ mod tests {
 
     #[test]
     fn the_newest_copy_wins_each_field_and_older_copies_fill_what_it_lacks() {
-        let old = rec(json!({"handle":"a","followers_count":10,"lang_primary":"en",
-            "meta":{"score":1.0,"sources":[{"method":"m","fetched_at":"2025-01-01T00:00:00Z"}]}}));
+        let old = rec(
+            json!({"handle":"a","followers_count":10,"lang_primary":"en",
+            "meta":{"score":1.0,"sources":[{"method":"m","fetched_at":"2025-01-01T00:00:00Z"}]}}),
+        );
         let new = rec(json!({"handle":"a","followers_count":20,
             "meta":{"score":2.0,"sources":[{"method":"m","fetched_at":"2025-02-01T00:00:00Z"}]}}));
         let (merged, conflicts) = resolve(&[
@@ -304,8 +308,12 @@ mod tests {
 
     #[test]
     fn equal_copies_are_not_conflicts_and_resolving_twice_changes_nothing() {
-        let a = rec(json!({"handle":"a","x":1,"meta":{"sources":[{"fetched_at":"2025-01-01T00:00:00Z"}]}}));
-        let b = rec(json!({"handle":"a","x":2,"meta":{"sources":[{"fetched_at":"2025-01-01T00:00:00Z"}]}}));
+        let a = rec(
+            json!({"handle":"a","x":1,"meta":{"sources":[{"fetched_at":"2025-01-01T00:00:00Z"}]}}),
+        );
+        let b = rec(
+            json!({"handle":"a","x":2,"meta":{"sources":[{"fetched_at":"2025-01-01T00:00:00Z"}]}}),
+        );
         let (once, conflicts) = resolve(&[
             Candidate {
                 record: &a,
@@ -318,7 +326,11 @@ mod tests {
         ]);
         assert_eq!(conflicts.len(), 1);
         assert!(conflicts[0].why.contains("same time"));
-        assert_eq!(once.get("x"), Some(&json!(2)), "a tie goes to the later input");
+        assert_eq!(
+            once.get("x"),
+            Some(&json!(2)),
+            "a tie goes to the later input"
+        );
         let (twice, _) = resolve(&[
             Candidate {
                 record: &once,

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{BatchFlag, BatchView, Severity};
 use super::ids::SNOWFLAKE_MIN;
+use super::{BatchFlag, BatchView, Severity};
 use crate::dataset::format_time;
 
 /// Two snowflakes closer than this were minted in the same millisecond by the same worker.
@@ -39,7 +39,10 @@ pub(super) fn sequential_ids(view: &BatchView, out: &mut Vec<BatchFlag>) {
         cluster.clear();
     };
     for &(id, i) in &ids {
-        if cluster.last().is_some_and(|(prev, _)| id - prev >= SAME_MILLISECOND) {
+        if cluster
+            .last()
+            .is_some_and(|(prev, _)| id - prev >= SAME_MILLISECOND)
+        {
             flush(&mut cluster);
         }
         cluster.push((id, i));

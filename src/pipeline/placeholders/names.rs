@@ -23,7 +23,10 @@ const GLUED_TAILS: &[&str] = &["user", "account", "acct", "handle", "name", "aut
 /// (so `Test User x`, `test_1` and `mock-author` split), digits trimmed from each word's end.
 pub(super) fn placeholder_word(text: &str) -> Option<&'static str> {
     text.split(|c: char| !c.is_alphanumeric())
-        .map(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()).to_lowercase())
+        .map(|w| {
+            w.trim_end_matches(|c: char| c.is_ascii_digit())
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .find_map(|w| {
             PLACEHOLDER_WORDS.iter().copied().find(|p| {
@@ -40,7 +43,9 @@ pub(super) fn flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
         if let Some(word) = placeholder_word(value) {
             out.push(PlaceholderFlag {
                 detector: "placeholder_name",
-                reason: format!("its {field} \"{value}\" is built on the placeholder word \"{word}\""),
+                reason: format!(
+                    "its {field} \"{value}\" is built on the placeholder word \"{word}\""
+                ),
             });
         }
     }
@@ -62,7 +67,15 @@ mod tests {
 
     #[test]
     fn real_names_that_contain_the_letters_are_not() {
-        for clean in ["contest", "Testa Rossa", "fakhri", "latest_news", "Demos Kratos", "samplerate", "Elon Musk"] {
+        for clean in [
+            "contest",
+            "Testa Rossa",
+            "fakhri",
+            "latest_news",
+            "Demos Kratos",
+            "samplerate",
+            "Elon Musk",
+        ] {
             assert_eq!(placeholder_word(clean), None, "{clean}");
         }
     }

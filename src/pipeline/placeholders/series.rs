@@ -109,7 +109,12 @@ pub(super) fn correlated_columns(view: &BatchView, out: &mut Vec<BatchFlag>) {
                 continue;
             }
             if let Some(r) = pearson(&xs, &ys).filter(|r| *r >= LOCKSTEP) {
-                pairs.push(format!("{}~{} r={r:.4} n={}", COLUMNS[a], COLUMNS[b], idx.len()));
+                pairs.push(format!(
+                    "{}~{} r={r:.4} n={}",
+                    COLUMNS[a],
+                    COLUMNS[b],
+                    idx.len()
+                ));
                 for i in idx {
                     involved[i] = true;
                 }

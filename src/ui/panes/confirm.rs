@@ -4,11 +4,24 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 
 use super::{block, centered_fixed};
 use crate::ui::app::Confirm;
 use crate::ui::theme::Theme;
+
+const DIALOG_WIDTH: u16 = 76;
+const BLOCKED_SHOWN: usize = 4;
+
+/// Cuts a line to `width` characters with an ellipsis, so the buttons never scroll out of view.
+fn one_line(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
 
 pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
     match what {
@@ -38,13 +51,19 @@ pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
                 ),
             ];
             if plan.unreadable > 0 {
-                lines.push(format!("⚠ {} unreadable lines: the merge will be refused", plan.unreadable));
+                lines.push(format!(
+                    "⚠ {} unreadable lines: the merge will be refused",
+                    plan.unreadable
+                ));
             }
-            for (handle, reason) in plan.blocked.iter().take(5) {
+            for (handle, reason) in plan.blocked.iter().take(BLOCKED_SHOWN) {
                 lines.push(format!("  ⚠ @{handle}: {reason}"));
             }
-            if plan.blocked.len() > 5 {
-                lines.push(format!("  … and {} more", plan.blocked.len() - 5));
+            if plan.blocked.len() > BLOCKED_SHOWN {
+                lines.push(format!(
+                    "  … and {} more (reasons per record: Esc, then Enter on the author)",
+                    plan.blocked.len() - BLOCKED_SHOWN
+                ));
             }
             ("Merge pending batches into latest?".into(), lines)
         }
@@ -71,7 +90,11 @@ pub fn render(what: &Confirm, accept_focused: bool, theme: Theme, frame: &mut Fr
         Confirm::Reharvest(_) => "Harvest",
         Confirm::Quit => "Quit",
     };
-    let mut lines: Vec<Line> = body.into_iter().map(Line::from).collect();
+    let width = DIALOG_WIDTH.min(area.width).saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = body
+        .into_iter()
+        .map(|l| Line::from(one_line(&l, width)))
+        .collect();
     lines.push(Line::from(""));
     let button = |label: &str, focused: bool| {
         if focused {
@@ -90,12 +113,7 @@ pub fn render(what: &Confirm, accept_focused: bool, theme: Theme, frame: &mut Fr
         theme.dim(),
     ));
     let h = lines.len() as u16 + 2;
-    let r = centered_fixed(area, 70, h);
+    let r = centered_fixed(area, DIALOG_WIDTH, h);
     frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block(question, true, theme)),
-        r,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block(question, true, theme)), r);
 }

@@ -71,7 +71,10 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
     }
 
     let violations = schema::violations(&Value::Object(record.fields().clone()));
-    out.push(Line::styled(format!("Schema violations {}", violations.len()), theme.title()));
+    out.push(Line::styled(
+        format!("Schema violations {}", violations.len()),
+        theme.title(),
+    ));
     for v in violations {
         out.push(Line::styled(format!("  ✗ {v}"), theme.warn()));
     }

@@ -56,10 +56,11 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let header = Row::new([
         "batch",
         "state",
+        "recs",
         "ok",
-        "not found",
-        "failed",
-        "score",
+        "n/f",
+        "fail",
+        "score ±sd",
         "flags",
     ])
     .style(theme.title());
@@ -83,12 +84,21 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         } else {
             theme.warn()
         };
+        // A batch file was never looked up: outcome counts exist only for batches of a run.
+        let outcome = |n: usize| {
+            if b.run_batch.is_some() {
+                n.to_string()
+            } else {
+                "–".to_string()
+            }
+        };
         Row::new(vec![
             Cell::from(b.name.clone()),
             Cell::from(b.state.word()),
-            Cell::from((f.found + f.protected).to_string()),
-            Cell::from((f.not_found + f.suspended).to_string()),
-            Cell::from(f.failed.to_string()),
+            Cell::from(b.records.to_string()),
+            Cell::from(outcome(f.found + f.protected)),
+            Cell::from(outcome(f.not_found + f.suspended)),
+            Cell::from(outcome(f.failed)),
             Cell::from(score),
             Cell::from(flags).style(flag_style),
         ])
@@ -96,11 +106,12 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(16),
-            Constraint::Length(8),
+            Constraint::Length(15),
+            Constraint::Length(7),
             Constraint::Length(4),
-            Constraint::Length(9),
-            Constraint::Length(6),
+            Constraint::Length(3),
+            Constraint::Length(3),
+            Constraint::Length(4),
             Constraint::Length(10),
             Constraint::Min(10),
         ],
@@ -109,7 +120,10 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     .row_highlight_style(theme.selected())
     .block(block(
         if hidden > 0 {
-            format!("Batches {} ({hidden} older run batches hidden; Tab, j/k scroll)", app.batches.len())
+            format!(
+                "Batches {} ({hidden} older run batches hidden; Tab, j/k scroll)",
+                app.batches.len()
+            )
         } else {
             format!("Batches {}", app.batches.len())
         },
@@ -130,8 +144,9 @@ fn shown_batches(app: &App, fit: usize, focused: bool) -> Vec<usize> {
     if focused || all.len() <= fit {
         return all;
     }
-    let (files, runs): (Vec<usize>, Vec<usize>) =
-        all.into_iter().partition(|&i| app.batches[i].run_batch.is_none());
+    let (files, runs): (Vec<usize>, Vec<usize>) = all
+        .into_iter()
+        .partition(|&i| app.batches[i].run_batch.is_none());
     let files: Vec<usize> = files.into_iter().take(fit.div_ceil(2)).collect();
     let room = fit - files.len();
     let mut out = files;
