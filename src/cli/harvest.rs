@@ -1,8 +1,376 @@
-//! `influx harvest`.
+//! `influx harvest`: reads a handles file, runs the harvest engine, and shows its events as a
+//! progress bar on a terminal or as JSON lines otherwise. Decides the exit code; does no lookups.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use color_eyre::eyre::{WrapErr, eyre};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use super::Exit;
+use super::output::{Mode, json_line};
+use crate::dataset::format_time;
+use crate::pipeline::budget::BudgetConfig;
+use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent};
+use crate::pipeline::handles::{HandleList, read_handles};
+use crate::pipeline::harvest::{HarvestConfig, RunOutcome, Summary, start};
+use crate::pipeline::journal::read_header;
+use crate::pipeline::xapi::{ClientConfig, DEFAULT_API_BASE, MAX_BATCH, Token};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Handles to look up, one per line (`name`, `@name` and profile URLs are accepted).
+    #[arg(long, value_name = "FILE")]
+    pub handles: Option<PathBuf>,
+    /// Run directory: records.jsonl, responses.jsonl, summary.json, journal.jsonl.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Finish the interrupted run in DIR (or in --out) without asking again for answered batches.
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub resume: Option<Option<PathBuf>>,
+    /// X API base URL [default: https://api.x.com, or the run's own when resuming].
+    #[arg(long, env = "INFLUX_API_BASE", value_name = "URL")]
+    pub api_base: Option<String>,
+    /// File holding the bearer token (otherwise X_BEARER_TOKEN). Never a flag: flags show in `ps`.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Handles per request, 1 to 100 [default: 100, or the run's own when resuming].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Requests allowed per window, paced ahead of time; 0 turns pacing off (headers still rule).
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub rate_limit: u32,
+    /// Length of the rate-limit window in seconds.
+    #[arg(long, value_name = "S", default_value_t = 900)]
+    pub window_secs: u64,
+    /// Requests in flight at once, when the budget allows.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// JSON lines on stdout even on a terminal.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: Args) -> color_eyre::Result<super::Exit> {
-    color_eyre::eyre::bail!("`influx harvest` is not built yet")
+pub fn run(args: Args) -> color_eyre::Result<Exit> {
+    let mode = Mode::detect(args.json);
+    match prepare(&args) {
+        Ok(config_and_handles) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .wrap_err("cannot start the async runtime")?;
+            runtime.block_on(harvest(config_and_handles, mode))
+        }
+        Err(e) => {
+            report_unusable(mode, &format!("{e:#}"));
+            Ok(Exit::Unusable)
+        }
+    }
+}
+
+fn report_unusable(mode: Mode, reason: &str) {
+    match mode {
+        Mode::JsonLines => json_line(&json!({"event": "run_failed", "reason": reason})),
+        Mode::Human => eprintln!("influx harvest: {reason}"),
+    }
+}
+
+/// Everything that can go wrong before a request is sent: reported with exit 2.
+fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
+    let (dir, resume) = match (&args.resume, &args.out) {
+        (Some(Some(dir)), _) => (dir.clone(), true),
+        (Some(None), Some(dir)) => (dir.clone(), true),
+        (Some(None), None) => return Err(eyre!("--resume needs a run directory: --resume DIR")),
+        (None, Some(dir)) => (dir.clone(), false),
+        (None, None) => return Err(eyre!("--out DIR is required")),
+    };
+    let header = if resume {
+        Some(read_header(&dir)?)
+    } else {
+        None
+    };
+    let handles_file = match (&args.handles, &header) {
+        (Some(f), _) => f.clone(),
+        (None, Some(h)) => h.handles_file.clone().ok_or_else(|| {
+            eyre!(
+                "the run in {} has no handles file: pass --handles FILE",
+                dir.display()
+            )
+        })?,
+        (None, None) => return Err(eyre!("--handles FILE is required")),
+    };
+    let token = Token::from_file_or_env(args.token_file.as_deref())?;
+    let api_base = args
+        .api_base
+        .clone()
+        .or_else(|| header.as_ref().map(|h| h.api_base.clone()))
+        .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
+    let batch_size = args
+        .batch_size
+        .or(header.as_ref().map(|h| h.batch_size))
+        .unwrap_or(MAX_BATCH);
+    let handles = read_handles(&handles_file)?;
+    if args.window_secs == 0 {
+        return Err(eyre!("--window-secs must be at least 1"));
+    }
+    let mut config = HarvestConfig::new(&dir, ClientConfig::new(&api_base, token));
+    config.batch_size = batch_size;
+    config.budget = BudgetConfig::new(
+        std::num::NonZeroU32::new(args.rate_limit),
+        Duration::from_secs(args.window_secs),
+    );
+    config.concurrency = args.concurrency.max(1);
+    config.handles_file = Some(handles_file);
+    config.resume = resume;
+    Ok((config, handles))
+}
+
+async fn harvest(
+    (config, handles): (HarvestConfig, HandleList),
+    mode: Mode,
+) -> color_eyre::Result<Exit> {
+    let invalid = handles.invalid.clone();
+    let mut run = match start(config, handles) {
+        Ok(run) => run,
+        Err(e) => {
+            report_unusable(mode, &e.to_string());
+            return Ok(Exit::Unusable);
+        }
+    };
+    let mut view = match mode {
+        Mode::Human => View::Bar(Bar::new()),
+        Mode::JsonLines => View::Lines,
+    };
+    for line in &invalid {
+        view.note_invalid(line.line, &line.input, &line.reason);
+    }
+    let commands = run.commands.clone();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            event = run.events.recv() => match event {
+                Some(event) => view.show(&event),
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                let _ = commands.send(HarvestCommand::Cancel).await;
+            }
+            _ = ticker.tick() => view.tick(),
+        }
+    }
+    let report = run
+        .finished
+        .await
+        .wrap_err("the harvest engine ended abnormally")?;
+    view.finish(&report.summary);
+    Ok(match report.outcome {
+        RunOutcome::Complete => Exit::Ok,
+        RunOutcome::Incomplete => Exit::GateFailed,
+        RunOutcome::Stopped => Exit::Unusable,
+    })
+}
+
+enum View {
+    Bar(Bar),
+    Lines,
+}
+
+impl View {
+    fn note_invalid(&mut self, line: usize, input: &str, reason: &str) {
+        match self {
+            View::Lines => json_line(&json!({
+                "event": "invalid_line", "line": line, "input": input, "reason": reason,
+            })),
+            View::Bar(bar) => bar
+                .bar
+                .println(format!("skipped line {line} ({input:?}): {reason}")),
+        }
+    }
+
+    fn show(&mut self, event: &HarvestEvent) {
+        match self {
+            View::Lines => json_line(&event_json(event)),
+            View::Bar(bar) => bar.show(event),
+        }
+    }
+
+    fn tick(&mut self) {
+        if let View::Bar(bar) = self {
+            bar.redraw();
+        }
+    }
+
+    fn finish(&mut self, summary: &Summary) {
+        if let View::Bar(bar) = self {
+            bar.bar.finish_and_clear();
+            eprintln!(
+                "{} requested · {} harvested ({} protected) · {} not found · {} suspended · {} failed · {} invalid · {} pending",
+                summary.requested,
+                summary.harvested,
+                summary.protected,
+                summary.not_found,
+                summary.suspended,
+                summary.failed.len(),
+                summary.invalid.len(),
+                summary.pending,
+            );
+            eprintln!(
+                "{} requests · {} retries · {} throttled · waited {:.1} s",
+                summary.requests, summary.retries, summary.throttled, summary.waited_s
+            );
+            if let Some(reason) = &summary.stopped {
+                eprintln!("stopped: {reason}");
+            }
+        }
+    }
+}
+
+/// The progress bar of a person watching: handles done/total, requests, budget left, and the
+/// rate-limit wait counting down.
+struct Bar {
+    bar: ProgressBar,
+    budget: BudgetSnapshot,
+    waiting_until: Option<DateTime<Utc>>,
+}
+
+impl Bar {
+    fn new() -> Bar {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} handles · {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Bar {
+            bar,
+            budget: BudgetSnapshot::default(),
+            waiting_until: None,
+        }
+    }
+
+    fn show(&mut self, event: &HarvestEvent) {
+        match event {
+            HarvestEvent::RunStarted {
+                handles,
+                already_done,
+                ..
+            } => {
+                self.bar.set_length(*handles as u64);
+                self.bar.set_position(*already_done as u64);
+            }
+            HarvestEvent::BatchDone { figures, .. } => {
+                self.waiting_until = None;
+                let answered = figures.found
+                    + figures.protected
+                    + figures.not_found
+                    + figures.suspended
+                    + figures.failed;
+                self.bar.inc(answered as u64);
+            }
+            HarvestEvent::HandleFailed {
+                handle,
+                outcome: crate::pipeline::events::HandleOutcome::Failed,
+                reason,
+            } => {
+                self.bar.println(format!("failed: {handle}: {reason}"));
+            }
+            HarvestEvent::Budget(snapshot) => self.budget = snapshot.clone(),
+            HarvestEvent::Waiting { until, .. } => self.waiting_until = Some(*until),
+            HarvestEvent::Retrying {
+                batch,
+                attempt,
+                reason,
+            } => self.bar.println(format!(
+                "batch {batch}: try {attempt} failed ({reason}); retrying"
+            )),
+            HarvestEvent::Log { message, .. } => self.bar.println(message),
+            HarvestEvent::RunFailed { reason } => {
+                self.bar.println(format!("run stopped: {reason}"))
+            }
+            HarvestEvent::Paused => self.bar.println("paused"),
+            HarvestEvent::Resumed => self.bar.println("resumed"),
+            _ => {}
+        }
+        self.redraw();
+    }
+
+    fn redraw(&mut self) {
+        let b = &self.budget;
+        let budget = if b.remaining == u32::MAX {
+            "no limit".to_string()
+        } else {
+            format!("budget {}/{}", b.remaining, b.limit)
+        };
+        let mut msg = format!("{} requests · {budget}", b.sent);
+        if let Some(until) = self.waiting_until {
+            let left = (until - Utc::now()).num_seconds().max(0);
+            if left > 0 {
+                msg.push_str(&format!(
+                    " · waiting for rate-limit reset ({}:{:02})",
+                    left / 60,
+                    left % 60
+                ));
+            }
+        }
+        self.bar.set_message(msg);
+    }
+}
+
+/// One event as one JSON object, for programs reading stdout.
+pub fn event_json(event: &HarvestEvent) -> Value {
+    match event {
+        HarvestEvent::RunStarted {
+            run_dir,
+            handles,
+            batches,
+            already_done,
+            invalid,
+        } => json!({"event": "run_started", "run_dir": path_text(run_dir), "handles": handles,
+            "batches": batches, "already_done": already_done, "invalid": invalid}),
+        HarvestEvent::BatchStarted { batch, handles } => {
+            json!({"event": "batch_started", "batch": batch, "handles": handles})
+        }
+        HarvestEvent::BatchDone {
+            batch,
+            figures,
+            records,
+            latency,
+        } => json!({"event": "batch_done", "batch": batch, "figures": figures,
+            "records": records.len(), "latency_ms": latency.as_millis() as u64}),
+        HarvestEvent::HandleFailed {
+            handle,
+            outcome,
+            reason,
+        } => {
+            json!({"event": "handle_failed", "handle": handle, "outcome": outcome, "reason": reason})
+        }
+        HarvestEvent::Budget(b) => json!({"event": "budget", "limit": b.limit,
+            "remaining": (b.remaining != u32::MAX).then_some(b.remaining),
+            "reset_at": b.reset_at.map(format_time), "scheduled": b.scheduled, "sent": b.sent,
+            "finished": b.finished, "throttled": b.throttled, "waited_s": b.waited.as_secs_f64()}),
+        HarvestEvent::Waiting { until, reason } => json!({"event": "waiting",
+            "until": format_time(*until),
+            "seconds": (*until - Utc::now()).num_milliseconds().max(0) as f64 / 1000.0,
+            "reason": reason}),
+        HarvestEvent::Retrying {
+            batch,
+            attempt,
+            reason,
+        } => json!({"event": "retrying", "batch": batch, "attempt": attempt, "reason": reason}),
+        HarvestEvent::Paused => json!({"event": "paused"}),
+        HarvestEvent::Resumed => json!({"event": "resumed"}),
+        HarvestEvent::Log { level, message } => {
+            json!({"event": "log", "level": level.as_str(), "message": message})
+        }
+        HarvestEvent::RunDone { summary } => json!({"event": "run_done", "summary": summary}),
+        HarvestEvent::RunFailed { reason } => json!({"event": "run_failed", "reason": reason}),
+    }
+}
+
+fn path_text(p: &Path) -> String {
+    p.display().to_string()
 }

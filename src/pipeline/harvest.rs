@@ -23,7 +23,7 @@ pub use batch::{Batch, RetryPolicy};
 pub use outputs::{FailedHandle, OutputError, RECORDS_FILE, RESPONSES_FILE, SUMMARY_FILE, Summary};
 
 use self::batch::{BatchContext, BatchEnd, run_batch};
-use self::outputs::{RecordLog, ResponseLog, count_lines};
+use self::outputs::{BatchWriter, RecordLog, ResponseLog, count_lines};
 use super::budget::{Budget, BudgetConfig};
 use super::events::{BatchFigures, HandleOutcome, HarvestCommand, HarvestEvent};
 use super::handles::{HandleList, normalize};
@@ -154,6 +154,10 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
     };
     let records = RecordLog::open(&dir, records_len)?;
     let responses = ResponseLog::open(&dir)?;
+    let writer = BatchWriter::spawn(records, journal).map_err(|source| HarvestError::RunDir {
+        path: dir.clone(),
+        source,
+    })?;
 
     let already_done = input
         .handles
@@ -205,8 +209,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         next_batch: first_batch + queue.len(),
         queue,
         ctx,
-        records,
-        journal,
+        writer: Some(writer),
         summary,
         events: event_tx,
         cancel: cancel_tx,
@@ -237,8 +240,8 @@ struct Engine {
     queue: VecDeque<Batch>,
     next_batch: usize,
     ctx: Arc<BatchContext>,
-    records: RecordLog,
-    journal: Journal,
+    /// Taken when the run closes, to wait for the last writes.
+    writer: Option<BatchWriter>,
     summary: Summary,
     events: mpsc::Sender<HarvestEvent>,
     cancel: watch::Sender<bool>,
@@ -460,21 +463,16 @@ impl Engine {
                 }
             }
         }
-        // Records first, synced; then the journal line that vouches for them.
-        entry.records_len = match self.records.append(&records) {
-            Ok(len) => len,
-            Err(e) => {
-                self.summary.pending += batch.handles.len();
-                return self
-                    .stop(format!(
-                        "{e}: the run stops; nothing already written is lost"
-                    ))
-                    .await;
-            }
-        };
         entry.totals = self.totals();
-        if let Err(e) = self.journal.append(&entry) {
-            return self.stop(format!("{e}: the run stops")).await;
+        let failed = entry.failed.clone();
+        let writer = self.writer.as_ref().expect("writer lives until close");
+        if let Err(e) = writer.submit(records.clone(), entry) {
+            self.summary.pending += batch.handles.len();
+            return self
+                .stop(format!(
+                    "{e}: the run stops; nothing already written is lost"
+                ))
+                .await;
         }
         self.summary.harvested += figures.found + figures.protected;
         self.summary.protected += figures.protected;
@@ -488,7 +486,7 @@ impl Engine {
             })
             .await;
         }
-        for (handle, reason) in entry.failed {
+        for (handle, reason) in failed {
             self.fail(handle, reason).await;
         }
         self.emit(HarvestEvent::BatchDone {
@@ -501,6 +499,16 @@ impl Engine {
     }
 
     async fn close(mut self) -> RunReport {
+        if let Some(writer) = self.writer.take() {
+            let finished = tokio::task::spawn_blocking(move || writer.finish()).await;
+            let result = finished.unwrap_or_else(|e| Err(format!("the record writer failed: {e}")));
+            if let Err(e) = result {
+                self.stop(format!(
+                    "{e}: the run stops; nothing already written is lost"
+                ))
+                .await;
+            }
+        }
         self.summary.pending += self.queue.iter().map(|b| b.handles.len()).sum::<usize>();
         let totals = self.totals();
         self.summary.requests = count_lines(&self.config.out_dir.join(RESPONSES_FILE));

@@ -186,12 +186,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             }
         };
         let answer = classify(raw.status, &raw.body);
-        let body = match &answer {
-            Answer::Users(v) => v.clone(),
-            _ => serde_json::from_slice(&raw.body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw.body).into_owned())),
-        };
-        ctx.responses.write(&json!({
+        let meta = json!({
             "batch": batch.number,
             "attempt": attempt,
             "path": raw.path,
@@ -199,8 +194,12 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             "sent_at": format_time(raw.sent_at),
             "latency_ms": raw.latency.as_millis() as u64,
             "rate_limit": raw.rate,
-            "body": body,
-        }));
+        });
+        // A JSON body goes in byte for byte; anything else as text.
+        let body_is_json = matches!(answer, Answer::Users(_))
+            || !matches!(answer, Answer::Malformed { .. })
+                && serde_json::from_slice::<serde::de::IgnoredAny>(&raw.body).is_ok();
+        ctx.responses.write_answer(&meta, &raw.body, body_is_json);
         let now = Utc::now();
         match answer {
             Answer::Users(body) => {

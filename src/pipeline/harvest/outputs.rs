@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::dataset::{AtomicFile, Record};
 use crate::pipeline::handles::InvalidLine;
-use crate::pipeline::journal;
+use crate::pipeline::journal::{self, BatchEntry, Journal};
 
 pub const RECORDS_FILE: &str = "records.jsonl";
 pub const RESPONSES_FILE: &str = "responses.jsonl";
@@ -71,6 +71,30 @@ impl ResponseLog {
         }
     }
 
+    /// Appends one answer: the request metadata plus `"body"`, spliced in verbatim when it is
+    /// JSON (re-encoding a large body would cost more than the request), else as a string.
+    pub fn write_answer(&self, meta: &serde_json::Value, body: &[u8], body_is_json: bool) {
+        let mut line = serde_json::to_vec(meta).expect("JSON values always serialize");
+        line.pop(); // the closing brace
+        line.extend_from_slice(b",\"body\":");
+        // JSON text holds raw newlines only as whitespace: fold them so the answer stays one line.
+        if body_is_json {
+            line.extend(
+                body.iter()
+                    .map(|b| if matches!(b, b'\n' | b'\r') { b' ' } else { *b }),
+            );
+        } else {
+            let text = String::from_utf8_lossy(body);
+            serde_json::to_writer(&mut line, &text).expect("a string always serializes");
+        }
+        line.extend_from_slice(b"}\n");
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
+            let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
+            error.get_or_insert_with(|| format!("cannot write {}: {e}", self.path.display()));
+        }
+    }
+
     pub fn error(&self) -> Option<String> {
         self.error.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -99,8 +123,15 @@ impl RecordLog {
         Ok(RecordLog { path, file, len })
     }
 
-    /// Appends the records of one batch and syncs them; returns the file's new length.
-    pub fn append(&mut self, records: &[Record]) -> Result<u64, OutputError> {
+    fn error(&self, source: std::io::Error) -> OutputError {
+        OutputError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Appends records (not yet synced); returns the file's new length.
+    fn write(&mut self, records: &[Record]) -> Result<u64, OutputError> {
         if records.is_empty() {
             return Ok(self.len);
         }
@@ -109,16 +140,113 @@ impl RecordLog {
             buf.extend_from_slice(r.to_line().as_bytes());
             buf.push(b'\n');
         }
-        self.file
-            .write_all(&buf)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|source| OutputError {
-                path: self.path.clone(),
-                source,
-            })?;
+        self.file.write_all(&buf).map_err(|e| self.error(e))?;
         self.len += buf.len() as u64;
         Ok(self.len)
     }
+
+    fn sync(&mut self) -> Result<(), OutputError> {
+        self.file.sync_data().map_err(|e| self.error(e))
+    }
+}
+
+/// One answered batch to make durable: its records, then its journal line.
+struct WriteJob {
+    records: Vec<Record>,
+    entry: BatchEntry,
+}
+
+/// Writes answered batches on a thread of its own, so fsyncs never hold up requests. Batches
+/// that finish together share one fsync of records.jsonl and one of the journal; the journal
+/// line of a batch is written only after its records are on disk.
+#[derive(Debug)]
+pub struct BatchWriter {
+    jobs: Option<std::sync::mpsc::Sender<WriteJob>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    failure: std::sync::Arc<Mutex<Option<String>>>,
+}
+
+impl std::fmt::Debug for WriteJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WriteJob(batch {})", self.entry.batch)
+    }
+}
+
+impl BatchWriter {
+    pub fn spawn(mut records: RecordLog, mut journal: Journal) -> std::io::Result<BatchWriter> {
+        let (tx, rx) = std::sync::mpsc::channel::<WriteJob>();
+        let failure = std::sync::Arc::new(Mutex::new(None));
+        let failed = failure.clone();
+        let thread = std::thread::Builder::new()
+            .name("influx-harvest-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut group = vec![first];
+                    group.extend(rx.try_iter().take(255));
+                    if let Err(e) = write_group(&mut records, &mut journal, group) {
+                        *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                        return;
+                    }
+                }
+            })?;
+        Ok(BatchWriter {
+            jobs: Some(tx),
+            thread: Some(thread),
+            failure,
+        })
+    }
+
+    /// Queues one answered batch; `Err` once writing has failed (the run must stop).
+    pub fn submit(&self, records: Vec<Record>, entry: BatchEntry) -> Result<(), String> {
+        if let Some(e) = self.failure() {
+            return Err(e);
+        }
+        let sent = self
+            .jobs
+            .as_ref()
+            .is_some_and(|jobs| jobs.send(WriteJob { records, entry }).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            Err(self
+                .failure()
+                .unwrap_or_else(|| "the record writer has stopped".into()))
+        }
+    }
+
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Writes everything queued and waits for it; returns the first write error.
+    pub fn finish(mut self) -> Result<(), String> {
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        match self.failure() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+fn write_group(
+    records: &mut RecordLog,
+    journal: &mut Journal,
+    group: Vec<WriteJob>,
+) -> Result<(), String> {
+    let mut entries = Vec::with_capacity(group.len());
+    for job in group {
+        let mut entry = job.entry;
+        entry.records_len = records.write(&job.records).map_err(|e| e.to_string())?;
+        entries.push(entry);
+    }
+    records.sync().map_err(|e| e.to_string())?;
+    journal.append_many(&entries).map_err(|e| e.to_string())
 }
 
 /// A handle that got no answer, and why.

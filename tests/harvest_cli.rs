@@ -1,0 +1,380 @@
+//! `influx harvest`, the real binary, against the simulator: exit codes, JSON lines, resume after
+//! SIGKILL, and a token that never appears in any output.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use influx::sim::{Fault, SimConfig, SimServer};
+use serde_json::Value;
+
+const TOKEN: &str = "tok-Zq8x7-DISTINCTIVE-4242";
+
+fn sim(config: SimConfig) -> SimServer {
+    SimServer::start_background(SimConfig {
+        token: Some(TOKEN.into()),
+        not_found_rate: 0.02,
+        suspended_rate: 0.01,
+        ..config
+    })
+    .expect("simulator starts")
+}
+
+fn handles_file(dir: &Path, names: &[String]) -> PathBuf {
+    let path = dir.join("handles.txt");
+    std::fs::write(&path, names.join("\n")).unwrap();
+    path
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+fn influx(sim: &SimServer, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_influx"));
+    cmd.arg("harvest")
+        .args(["--api-base", &sim.base_url()])
+        .args(args)
+        .env("X_BEARER_TOKEN", TOKEN)
+        .env_remove("INFLUX_API_BASE")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn json_lines(text: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn file_lines(path: &Path) -> Vec<Value> {
+    json_lines(&std::fs::read(path).unwrap_or_default())
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+fn path_arg(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn exit_code_0_when_every_handle_is_answered_and_invalid_lines_are_reported_as_json() {
+    let sim = sim(SimConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut list = names("ok", 150);
+    list.push("bad-handle".into());
+    let input = handles_file(tmp.path(), &list);
+    let out = tmp.path().join("run");
+    let output = influx(
+        &sim,
+        &["--handles", path_arg(&input), "--out", path_arg(&out)],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = json_lines(&output.stdout);
+    let invalid = events
+        .iter()
+        .find(|e| e["event"] == "invalid_line")
+        .unwrap();
+    assert_eq!(
+        (invalid["line"].as_u64(), invalid["input"].as_str()),
+        (Some(151), Some("bad-handle"))
+    );
+    let done = events.last().unwrap();
+    assert_eq!(done["event"], "run_done");
+    let s = summary(&out);
+    assert_eq!(s["requested"], 150);
+    let answered = ["harvested", "not_found", "suspended"]
+        .iter()
+        .map(|k| s[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(answered, 150);
+    assert_eq!(s["requests"], 2);
+    assert_eq!(
+        file_lines(&out.join("records.jsonl")).len() as u64,
+        s["harvested"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn exit_code_1_when_a_batch_fails_after_its_retries_and_the_others_are_harvested() {
+    let sim = sim(SimConfig::default());
+    for _ in 0..4 {
+        sim.faults().push(Fault::Reset);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("f", 200));
+    let out = tmp.path().join("run");
+    let output = influx(
+        &sim,
+        &[
+            "--handles",
+            path_arg(&input),
+            "--out",
+            path_arg(&out),
+            "--concurrency",
+            "1",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let s = summary(&out);
+    assert_eq!(s["failed"].as_array().unwrap().len(), 100);
+    assert!(s["harvested"].as_u64().unwrap() > 90);
+}
+
+#[test]
+fn exit_code_2_when_the_usage_cap_is_hit_or_no_token_is_given() {
+    let sim = sim(SimConfig::default());
+    sim.faults().push(Fault::UsageCap);
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("c", 50));
+    let out = tmp.path().join("run");
+    let output = influx(
+        &sim,
+        &["--handles", path_arg(&input), "--out", path_arg(&out)],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let events = json_lines(&output.stdout);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "run_failed"
+                && e["reason"].as_str().unwrap().contains("usage cap"))
+    );
+    assert!(
+        summary(&out)["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("usage cap")
+    );
+
+    let output = influx(
+        &sim,
+        &[
+            "--handles",
+            path_arg(&input),
+            "--out",
+            path_arg(&tmp.path().join("r2")),
+        ],
+    )
+    .env_remove("X_BEARER_TOKEN")
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("X_BEARER_TOKEN"));
+}
+
+#[test]
+fn a_run_killed_mid_way_resumes_without_losing_a_handle_or_asking_an_answered_batch_again() {
+    let sim = sim(SimConfig {
+        latency: Duration::from_millis(15),
+        ..SimConfig::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let all = names("k", 3000);
+    let input = handles_file(tmp.path(), &all);
+    let out = tmp.path().join("run");
+    let mut child = influx(
+        &sim,
+        &[
+            "--handles",
+            path_arg(&input),
+            "--out",
+            path_arg(&out),
+            "--batch-size",
+            "20",
+            "--rate-limit",
+            "0",
+            "--concurrency",
+            "2",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let journal = out.join("journal.jsonl");
+    let started = Instant::now();
+    while file_lines_lenient(&journal) < 20 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the run never got going"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let first_answered = journaled_handles(&journal);
+    assert!(first_answered.len() < all.len(), "killed before the end");
+    let first_requests = file_lines_lenient(&out.join("responses.jsonl"));
+
+    let output = influx(&sim, &["--resume", path_arg(&out)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // Every handle answered exactly once across both attempts.
+    let answered = journaled_handles(&journal);
+    assert_eq!(answered.len(), all.len(), "no handle lost");
+    let mut count = 0;
+    for line in file_lines(&journal).iter().skip(1) {
+        for key in ["found", "protected", "not_found", "suspended"] {
+            count += line[key].as_array().unwrap().len();
+        }
+    }
+    assert_eq!(count, all.len(), "no handle journaled twice");
+    // No request of the resumed attempt asked for a handle answered before the kill.
+    let responses = file_lines(&out.join("responses.jsonl"));
+    for r in &responses[first_requests..] {
+        let path = r["path"].as_str().unwrap();
+        let asked = path
+            .split("usernames=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
+        for h in asked.split(',') {
+            assert!(
+                !first_answered.contains(h),
+                "{h} was asked again after its batch was answered"
+            );
+        }
+    }
+    // records.jsonl holds each harvested handle once, with no torn line.
+    let records = file_lines(&out.join("records.jsonl"));
+    let distinct: HashSet<String> = records
+        .iter()
+        .map(|r| r["handle"].as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    assert_eq!(records.len(), distinct.len());
+    assert_eq!(
+        records.len() as u64,
+        summary(&out)["harvested"].as_u64().unwrap()
+    );
+}
+
+/// Lines of a file being written by another process (a torn last line is not counted).
+fn file_lines_lenient(path: &Path) -> usize {
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|c| **c == b'\n').count())
+        .unwrap_or(0)
+}
+
+fn journaled_handles(journal: &Path) -> HashSet<String> {
+    let text = String::from_utf8_lossy(&std::fs::read(journal).unwrap()).into_owned();
+    let mut out = HashSet::new();
+    for line in text.lines().skip(1) {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        for key in ["found", "protected", "not_found", "suspended"] {
+            for h in v[key].as_array().unwrap() {
+                out.insert(h.as_str().unwrap().to_string());
+            }
+        }
+    }
+    out
+}
+
+fn assert_token_absent(label: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    assert!(!text.contains(TOKEN), "the token appears in {label}");
+    assert!(
+        !text.contains("DISTINCTIVE"),
+        "part of the token appears in {label}"
+    );
+}
+
+fn assert_no_token_in_dir(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            assert_token_absent(&path.display().to_string(), &std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+fn check_run(label: &str, output: &Output, dir: &Path) {
+    assert_token_absent(&format!("{label} stdout"), &output.stdout);
+    assert_token_absent(&format!("{label} stderr"), &output.stderr);
+    assert_no_token_in_dir(dir);
+}
+
+#[test]
+fn the_token_appears_in_no_output_file_nor_on_stdout_or_stderr() {
+    let sim = sim(SimConfig::default());
+    for fault in [
+        Fault::ServerError(503),
+        Fault::Reset,
+        Fault::Malformed,
+        Fault::TooManyRequests,
+    ] {
+        sim.faults().push(fault);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("t", 300));
+
+    let out = tmp.path().join("env");
+    let output = influx(
+        &sim,
+        &["--handles", path_arg(&input), "--out", path_arg(&out)],
+    )
+    .env("RUST_LOG", "trace")
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    check_run("env-token run", &output, &out);
+
+    let token_file = tmp.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let out = tmp.path().join("file");
+    let output = influx(
+        &sim,
+        &[
+            "--handles",
+            path_arg(&input),
+            "--out",
+            path_arg(&out),
+            "--token-file",
+            path_arg(&token_file),
+        ],
+    )
+    .env_remove("X_BEARER_TOKEN")
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    check_run("token-file run", &output, &out);
+
+    // A refused token is reported without being shown.
+    let out = tmp.path().join("refused");
+    let output = influx(
+        &sim,
+        &["--handles", path_arg(&input), "--out", path_arg(&out)],
+    )
+    .env("X_BEARER_TOKEN", format!("{TOKEN}-wrong"))
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("401"));
+    check_run("refused run", &output, &out);
+}
