@@ -78,7 +78,7 @@ fn a_counter_key_lists_exactly_the_records_behind_the_counter_and_zero_clears_it
 }
 
 #[test]
-fn slash_filters_by_handle_as_you_type_and_esc_in_the_filter_leaves_it_unchanged() {
+fn slash_filters_by_handle_as_you_type_enter_keeps_it_and_esc_clears_it() {
     let mut app = app(false);
     press(&mut app, KeyCode::Char('/'));
     assert_eq!(app.mode, Mode::Filter);
@@ -97,6 +97,18 @@ fn slash_filters_by_handle_as_you_type_and_esc_in_the_filter_leaves_it_unchanged
         531,
         "Esc on the main screen clears the filter"
     );
+}
+
+#[test]
+fn esc_while_typing_a_filter_abandons_it_but_keeps_the_counter_filter() {
+    let mut app = app(false);
+    press(&mut app, KeyCode::Char('1'));
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "zzzz-no-such-author");
+    assert!(app.index.is_empty());
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.index.len(), 271, "back to the zero-score list");
 }
 
 #[test]

@@ -105,12 +105,26 @@ pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme::new(app.settings.color);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let text = vec![
+        let mut text = vec![
             Line::from(format!(
                 "enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}"
             )),
             Line::from(format!("(now {}x{}; q quits)", area.width, area.height)),
         ];
+        // A question must stay answerable at any size.
+        if let Mode::Confirm {
+            what,
+            accept_focused,
+        } = &app.mode
+        {
+            let (question, _) = panes::confirm::question_lines(what);
+            text.push(Line::from(question));
+            text.push(Line::from(if *accept_focused {
+                "focused: YES (Enter) · Tab: Cancel"
+            } else {
+                "focused: Cancel (Enter) · Tab: yes"
+            }));
+        }
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }

@@ -243,10 +243,10 @@ fn on_filter_key(app: &mut App, action: Action) {
         Action::Erase => {
             app.input.pop();
         }
+        // Esc abandons the text filter (the counter filter stays).
         Action::Back => {
             app.input.clear();
             app.mode = Mode::Normal;
-            return;
         }
         Action::Submit => {
             app.mode = Mode::Normal;

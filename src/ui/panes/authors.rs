@@ -58,10 +58,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         rows,
         [
             Constraint::Length(20),
-            Constraint::Min(10),
+            Constraint::Min(8),
             Constraint::Length(6),
             Constraint::Length(9),
-            Constraint::Length(18),
+            Constraint::Length(26),
         ],
     )
     .header(Row::new(["handle", "name", " score", "followers", "flags"]).style(theme.title()))
