@@ -69,6 +69,8 @@ pub async fn run(
                     _ => None,
                 };
                 if let Some(a) = action {
+                    // The clock does not tick while idle; bring it up to date for log times.
+                    update(&mut app, Action::Tick(Utc::now()));
                     update(&mut app, a);
                     dirty = true;
                 }
@@ -95,6 +97,7 @@ pub async fn run(
                 dirty = true;
             }
             Some(action) = op_rx.recv() => {
+                update(&mut app, Action::Tick(Utc::now()));
                 update(&mut app, action);
                 dirty = true;
             }
