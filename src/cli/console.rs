@@ -1,8 +1,85 @@
-//! `influx console`.
+//! `influx console`: the live console on a dataset directory (DIR/latest/latest.jsonl and pending
+//! batch files in DIR/batches/, harvest runs in DIR/runs/). `influx demo` reuses [`open`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use color_eyre::eyre::{WrapErr, eyre};
+
+use super::Exit;
+use super::output::color_enabled;
+use crate::ui::data_dir::DataDir;
+use crate::ui::log_ring::LogLevel;
+use crate::ui::ops::Operations;
+use crate::ui::terminal::{TerminalGuard, log_to_file};
+use crate::ui::{App, Settings};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The dataset directory: DIR/latest/latest.jsonl, pending batches in DIR/batches/.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// X API base URL (or a simulator's).
+    #[arg(long, env = "INFLUX_API_BASE", default_value = "https://api.x.com")]
+    pub api_base: String,
+    /// Watch only: harvest, merge and rollback are not bound.
+    #[arg(long)]
+    pub readonly: bool,
+    /// No colours (NO_COLOR is honoured too).
+    #[arg(long)]
+    pub no_color: bool,
+}
 
-pub fn run(_args: Args) -> color_eyre::Result<super::Exit> {
-    color_eyre::eyre::bail!("`influx console` is not built yet")
+/// Opens the console on `dir` and runs it to the end; prints the run summary on stdout.
+pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre::Result<Exit> {
+    let _log_guard = log_to_file(&dir.root)
+        .wrap_err_with(|| format!("cannot open the log file in {}", dir.root.display()))?;
+    let (records, bad_lines) = dir.read_latest().map_err(|e| eyre!(e))?;
+    let pending = dir.pending().map_err(|e| eyre!(e))?;
+    let mut app = App::new(settings, chrono::Utc::now())
+        .with_records(records)
+        .with_batches(pending);
+    app.log(
+        LogLevel::Info,
+        format!(
+            "loaded {} records from {} ({} bad lines); logs in {}",
+            app.rows.len(),
+            dir.latest().display(),
+            bad_lines.len(),
+            dir.root.join("influx.log").display()
+        ),
+    );
+    for line in bad_lines.iter().chain(notes.iter()) {
+        app.log(LogLevel::Warn, line.clone());
+    }
+    let ops: Arc<dyn Operations> = Arc::new(dir);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    let app = {
+        let mut guard =
+            TerminalGuard::enter().wrap_err("cannot put the terminal in console mode")?;
+        runtime
+            .block_on(crate::ui::event_loop::run(&mut guard.terminal, app, ops))
+            .wrap_err("the console stopped on a terminal error")?
+    };
+    println!("{}", app.summary());
+    Ok(Exit::Ok)
+}
+
+pub fn run(args: Args) -> color_eyre::Result<Exit> {
+    if !args.data.is_dir() {
+        return Err(eyre!(
+            "{} is not a directory (expected DIR/latest/latest.jsonl)",
+            args.data.display()
+        ));
+    }
+    let settings = Settings {
+        dataset: args.data.display().to_string(),
+        readonly: args.readonly,
+        color: color_enabled(args.no_color),
+    };
+    open(DataDir::new(args.data, args.api_base), settings, Vec::new())
 }

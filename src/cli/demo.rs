@@ -1,8 +1,152 @@
-//! `influx demo`.
+//! `influx demo`: a fresh working directory with the bundled crisis dataset (stored as version 1
+//! of the merge store) and pending batch files as the old pipeline left them, the simulator on
+//! a free loopback port with a compressed rate-limit window, and the console on both.
+//! No token, no network.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use color_eyre::eyre::WrapErr;
+
+use super::Exit;
+use super::console::open;
+use super::output::color_enabled;
+use crate::dataset::{format_time, read_dataset};
+use crate::pipeline::budget::BudgetConfig;
+use crate::pipeline::merge::manifest::Manifest;
+use crate::pipeline::merge::sha256_of;
+use crate::pipeline::merge::store::{DATA_FILE, MANIFEST_FILE, Store, write_file};
+use crate::pipeline::xapi::Token;
+use crate::sim::{SimConfig, SimServer};
+use crate::ui::Settings;
+use crate::ui::data_dir::DataDir;
+
+/// The simulator's token: it only ever guards a loopback server of this process.
+const DEMO_TOKEN: &str = "influx-demo-token";
+/// A compressed window: small enough that the demo shows the run waiting for budget.
+const DEMO_LIMIT: u32 = 6;
+const DEMO_WINDOW: Duration = Duration::from_secs(15);
+/// Handles per request in the demo, so progress moves in visible steps.
+const DEMO_BATCH: usize = 25;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Where to put the demo working directory (default: a new directory under the system temp dir).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// No colours (NO_COLOR is honoured too).
+    #[arg(long)]
+    pub no_color: bool,
+}
 
-pub fn run(_args: Args) -> color_eyre::Result<super::Exit> {
-    color_eyre::eyre::bail!("`influx demo` is not built yet")
+/// The bundled demo files: (path inside the working directory, contents).
+const DEMO_FILES: &[(&str, &str)] = &[
+    (
+        "import/latest-2025-11-14.jsonl",
+        include_str!("../../assets/demo/latest.jsonl"),
+    ),
+    (
+        "batches/batch-07-api.jsonl",
+        include_str!("../../assets/demo/batches/batch-07-api.jsonl"),
+    ),
+    (
+        "batches/batch-11-sample.jsonl",
+        include_str!("../../assets/demo/batches/batch-11-sample.jsonl"),
+    ),
+    (
+        "batches/batch-12-sample.jsonl",
+        include_str!("../../assets/demo/batches/batch-12-sample.jsonl"),
+    ),
+    ("README.md", include_str!("../../assets/demo/README.md")),
+];
+
+/// Writes the demo files into `root`, which must not already hold a dataset.
+pub fn prepare(root: &Path) -> color_eyre::Result<()> {
+    if root.join("latest").exists() {
+        color_eyre::eyre::bail!(
+            "{} already holds a dataset; give --dir a new directory",
+            root.display()
+        );
+    }
+    for (rel, text) in DEMO_FILES {
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .wrap_err_with(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, text).wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    }
+    import_as_first_version(root, &root.join("import/latest-2025-11-14.jsonl"))
+}
+
+/// Stores the old dataset as it was, duplicates and all, as version 1 of the merge store, so
+/// that the first merge (which collapses duplicates) can be rolled back to it.
+fn import_as_first_version(root: &Path, file: &Path) -> color_eyre::Result<()> {
+    let store = Store::new(root);
+    let lock = store.lock()?;
+    let staging = store.stage(&lock)?;
+    let text = std::fs::read(file).wrap_err_with(|| format!("cannot read {}", file.display()))?;
+    write_file(&staging.dir, DATA_FILE, &text)?;
+    let count = read_dataset(file)?.records.len() as u64;
+    let manifest = Manifest {
+        version: 1,
+        sha256: sha256_of(file)?,
+        count,
+        score_version: None,
+        timestamp: format_time(chrono::Utc::now()),
+        rollback_to: None,
+        history: Vec::new(),
+    };
+    write_file(
+        &staging.dir,
+        MANIFEST_FILE,
+        manifest.to_pretty_json().as_bytes(),
+    )?;
+    store.publish(&lock, staging, 1)?;
+    Ok(())
+}
+
+/// The simulator, answering for the demo dataset's authors.
+fn start_simulator(root: &Path) -> color_eyre::Result<SimServer> {
+    let known = read_dataset(&root.join("import/latest-2025-11-14.jsonl"))?.records;
+    let config = SimConfig {
+        limit: DEMO_LIMIT,
+        window: DEMO_WINDOW,
+        token: Some(DEMO_TOKEN.into()),
+        known,
+        latency: Duration::from_millis(300),
+        seed: 7,
+        ..SimConfig::default()
+    };
+    SimServer::start_background(config).wrap_err("cannot start the simulator")
+}
+
+fn fresh_dir() -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    std::env::temp_dir().join(format!("influx-demo-{stamp}-{}", std::process::id()))
+}
+
+pub fn run(args: Args) -> color_eyre::Result<Exit> {
+    let root = args.dir.unwrap_or_else(fresh_dir);
+    prepare(&root)?;
+    let settings = Settings {
+        dataset: format!("demo {}", root.display()),
+        readonly: false,
+        color: color_enabled(args.no_color),
+    };
+    let sim = start_simulator(&root)?;
+    let mut dir = DataDir::new(root.clone(), sim.base_url());
+    dir.token = Some(Token::new(DEMO_TOKEN)?);
+    dir.budget = BudgetConfig::new(std::num::NonZeroU32::new(DEMO_LIMIT), DEMO_WINDOW);
+    dir.batch_size = DEMO_BATCH;
+    let notes = vec![format!(
+        "demo: simulator at {} ({DEMO_LIMIT} requests per {}s); working directory {}; press s to harvest",
+        sim.base_url(),
+        DEMO_WINDOW.as_secs(),
+        root.display()
+    )];
+    let code = open(dir, settings, notes)?;
+    drop(sim);
+    println!("demo files kept in {}", root.display());
+    Ok(code)
 }

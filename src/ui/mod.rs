@@ -1,1 +1,25 @@
-//! The operations console.
+//! The operations console: terminal lifecycle, event loop, state + reducer, the key registry and
+//! one module per pane. It drives the pipeline through [`ops::Operations`] and the engine's
+//! channels, and does no pipeline work itself.
+
+pub mod action;
+pub mod app;
+pub mod author;
+pub mod batches;
+pub mod data_dir;
+pub mod event_loop;
+pub mod histogram;
+pub mod keys;
+pub mod log_ring;
+pub mod ops;
+pub mod panes;
+pub mod render;
+pub mod row_index;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+
+pub use app::{App, Settings};
+pub use ops::{EngineLink, MergePlanView, Operations};
+pub use render::render;
+pub use update::update;

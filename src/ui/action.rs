@@ -1,0 +1,88 @@
+//! Everything that can change the console's state: keys (after the registry has named them),
+//! engine events, answers from pipeline operations, time and resizes. The reducer consumes these.
+
+use chrono::{DateTime, Utc};
+
+use super::batches::BatchRow;
+use super::ops::MergePlanView;
+use crate::dataset::Record;
+use crate::pipeline::events::HarvestEvent;
+
+/// A counter on screen, each a key away from the records behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    Zero,
+    Unscored,
+    Placeholders,
+    Duplicates,
+    Schema,
+}
+
+impl Counter {
+    pub const ALL: [Counter; 5] = [
+        Counter::Zero,
+        Counter::Unscored,
+        Counter::Placeholders,
+        Counter::Duplicates,
+        Counter::Schema,
+    ];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Counter::Zero => "zero scores",
+            Counter::Unscored => "unscored",
+            Counter::Placeholders => "placeholders",
+            Counter::Duplicates => "duplicates",
+            Counter::Schema => "schema violations",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    StartFilter,
+    StartCommand,
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    FocusNext,
+    OpenDetail,
+    Back,
+    CycleSort,
+    ReverseSort,
+    ShowCounter(Counter),
+    ClearFilters,
+    StartHarvest,
+    TogglePause,
+    ToggleFreeze,
+    Reharvest,
+    Merge,
+    Rollback,
+    /// A character typed into the filter or the command line.
+    Type(char),
+    Erase,
+    /// Enter in the filter, the command line or a dialog.
+    Submit,
+    /// Moves focus between a dialog's buttons.
+    ToggleChoice,
+    Resize(u16, u16),
+    Tick(DateTime<Utc>),
+    Engine(HarvestEvent),
+    /// The engine's event channel closed.
+    EngineGone,
+    /// A pipeline operation failed; the words go to the log pane.
+    OperationFailed(String),
+    MergePlanned(Result<MergePlanView, String>),
+    MergeApplied(Result<String, String>),
+    RolledBack(Result<String, String>),
+    /// The dataset and pending batches as stored now (after a merge or rollback).
+    Reloaded {
+        records: Vec<Record>,
+        pending: Vec<BatchRow>,
+    },
+}

@@ -1,0 +1,377 @@
+//! The console's whole state, owned by the event loop, changed only by [`super::update::update`]
+//! and read by [`super::render::render`]. Nothing here does I/O.
+
+use chrono::{DateTime, Utc};
+
+use super::action::Counter;
+use super::author::{AuthorRow, RowFlags, mark_duplicates};
+use super::batches::BatchRow;
+use super::histogram::ScoreHistogram;
+use super::log_ring::{LogLevel, LogLine, LogRing};
+use super::ops::MergePlanView;
+use super::row_index::{self, RowFilter, SortKey};
+use crate::dataset::Record;
+use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent};
+
+/// Lines the log pane keeps; older ones are dropped and counted.
+pub const LOG_CAPACITY: usize = 500;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    Idle,
+    Running,
+    Paused,
+    WaitingForBudget { until: DateTime<Utc> },
+    Done,
+    Failed(String),
+}
+
+impl RunState {
+    /// True while requests may still be sent: quitting then asks first.
+    pub fn in_flight(&self) -> bool {
+        matches!(
+            self,
+            RunState::Running | RunState::Paused | RunState::WaitingForBudget { .. }
+        )
+    }
+
+    pub fn word(&self) -> &'static str {
+        match self {
+            RunState::Idle => "idle",
+            RunState::Running => "running",
+            RunState::Paused => "paused",
+            RunState::WaitingForBudget { .. } => "waiting for budget",
+            RunState::Done => "done",
+            RunState::Failed(_) => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Authors,
+    Batches,
+    Log,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    Merge(MergePlanView),
+    Rollback,
+    Reharvest(String),
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    Help,
+    Filter,
+    Command,
+    /// The detail pane of the selected author has the keys.
+    Detail,
+    /// A question with Cancel focused unless `accept_focused`.
+    Confirm {
+        what: Confirm,
+        accept_focused: bool,
+    },
+}
+
+/// Something the event loop must do outside the reducer (talk to the engine or the pipeline).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    StartHarvest(Vec<String>),
+    Engine(HarvestCommand),
+    PlanMerge,
+    ApplyMerge,
+    Rollback,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    pub handles_total: usize,
+    pub handles_done: usize,
+    pub batches_total: usize,
+    pub batches_done: usize,
+    pub already_done: usize,
+    pub invalid: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub zero: usize,
+    pub unscored: usize,
+    pub placeholders: usize,
+    /// Extra copies beyond the first of each handle.
+    pub duplicates: usize,
+    pub duplicate_handles: usize,
+    pub schema: usize,
+}
+
+impl Counts {
+    pub fn get(&self, c: Counter) -> usize {
+        match c {
+            Counter::Zero => self.zero,
+            Counter::Unscored => self.unscored,
+            Counter::Placeholders => self.placeholders,
+            Counter::Duplicates => self.duplicates,
+            Counter::Schema => self.schema,
+        }
+    }
+}
+
+pub fn counter_flag(c: Counter) -> RowFlags {
+    match c {
+        Counter::Zero => RowFlags::ZERO,
+        Counter::Unscored => RowFlags::UNSCORED,
+        Counter::Placeholders => RowFlags::PLACEHOLDER,
+        Counter::Duplicates => RowFlags::DUPLICATE,
+        Counter::Schema => RowFlags::SCHEMA,
+    }
+}
+
+/// How the console was opened.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settings {
+    /// What the header calls the dataset (a path, or "demo").
+    pub dataset: String,
+    pub readonly: bool,
+    pub color: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub settings: Settings,
+    pub run: RunState,
+    pub run_started: Option<DateTime<Utc>>,
+    pub run_ended: Option<DateTime<Utc>>,
+    pub opened_at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+    pub progress: Progress,
+    pub budget: Option<BudgetSnapshot>,
+    pub batches: Vec<BatchRow>,
+    pub batch_selected: usize,
+    pub rows: Vec<AuthorRow>,
+    /// The records behind `rows`, same order; may be shorter (a benchmark builds rows only).
+    pub records: Vec<Record>,
+    pub counts: Counts,
+    pub histogram: ScoreHistogram,
+    pub filter: RowFilter,
+    pub sort: SortKey,
+    pub reverse: bool,
+    /// Row numbers shown, in order: recomputed only when rows, filter or sort change.
+    pub index: Vec<u32>,
+    /// Position of the selection in `index`.
+    pub selected: usize,
+    /// First position of `index` on screen.
+    pub table_offset: usize,
+    /// Table rows that fit on screen, from the last resize.
+    pub table_height: usize,
+    pub detail_scroll: u16,
+    pub focus: Focus,
+    pub mode: Mode,
+    /// What is typed in the filter or command line.
+    pub input: String,
+    pub log: LogRing,
+    pub frozen: bool,
+    /// Engine events that arrived while the view was frozen, applied on unfreeze.
+    pub held: Vec<HarvestEvent>,
+    pub size: (u16, u16),
+    /// Records harvested in this session.
+    pub harvested: usize,
+    pub failed_handles: usize,
+    pub merges: usize,
+    pub outbox: Vec<Effect>,
+    pub should_quit: bool,
+}
+
+impl App {
+    pub fn new(settings: Settings, now: DateTime<Utc>) -> App {
+        App {
+            settings,
+            run: RunState::Idle,
+            run_started: None,
+            run_ended: None,
+            opened_at: now,
+            now,
+            progress: Progress::default(),
+            budget: None,
+            batches: Vec::new(),
+            batch_selected: 0,
+            rows: Vec::new(),
+            records: Vec::new(),
+            counts: Counts::default(),
+            histogram: ScoreHistogram::default(),
+            filter: RowFilter::default(),
+            sort: SortKey::default(),
+            reverse: false,
+            index: Vec::new(),
+            selected: 0,
+            table_offset: 0,
+            table_height: 10,
+            detail_scroll: 0,
+            focus: Focus::Authors,
+            mode: Mode::Normal,
+            input: String::new(),
+            log: LogRing::new(LOG_CAPACITY),
+            frozen: false,
+            held: Vec::new(),
+            size: (0, 0),
+            harvested: 0,
+            failed_handles: 0,
+            merges: 0,
+            outbox: Vec::new(),
+            should_quit: false,
+        }
+    }
+
+    /// Loads the dataset's records (replacing any shown).
+    pub fn with_records(mut self, records: Vec<Record>) -> App {
+        self.rows = records.iter().map(AuthorRow::from_record).collect();
+        self.records = records;
+        self.rows_changed();
+        self
+    }
+
+    /// Loads rows without records (large synthetic datasets).
+    pub fn with_rows(mut self, rows: Vec<AuthorRow>) -> App {
+        self.rows = rows;
+        self.records.clear();
+        self.rows_changed();
+        self
+    }
+
+    pub fn with_batches(mut self, batches: Vec<BatchRow>) -> App {
+        self.batches = batches;
+        self
+    }
+
+    /// Replaces the dataset and the pending batch files after a merge or rollback; the batches
+    /// of this session's runs stay listed.
+    pub fn reload(&mut self, records: Vec<Record>, pending: Vec<BatchRow>) {
+        self.rows = records.iter().map(AuthorRow::from_record).collect();
+        self.records = records;
+        self.batches.retain(|b| b.run_batch.is_some());
+        self.batches.extend(pending);
+        self.batch_selected = self
+            .batch_selected
+            .min(self.batches.len().saturating_sub(1));
+        self.rows_changed();
+    }
+
+    /// Recomputes everything derived from the rows: duplicates, counters, histogram, index.
+    pub fn rows_changed(&mut self) {
+        let (extra, handles) = mark_duplicates(&mut self.rows);
+        let mut counts = Counts {
+            duplicates: extra,
+            duplicate_handles: handles,
+            ..Counts::default()
+        };
+        for row in &self.rows {
+            counts.zero += row.flags.contains(RowFlags::ZERO) as usize;
+            counts.unscored += row.flags.contains(RowFlags::UNSCORED) as usize;
+            counts.placeholders += row.flags.contains(RowFlags::PLACEHOLDER) as usize;
+            counts.schema += row.flags.contains(RowFlags::SCHEMA) as usize;
+        }
+        self.counts = counts;
+        self.histogram = ScoreHistogram::from_rows(&self.rows);
+        self.reindex();
+    }
+
+    /// Recomputes the shown order after a filter or sort change, keeping the selection in range.
+    pub fn reindex(&mut self) {
+        let selected_row = self.selected_row();
+        self.index = row_index::compute(&self.rows, &self.filter, self.sort, self.reverse);
+        self.selected = selected_row
+            .and_then(|r| self.index.iter().position(|&i| i as usize == r))
+            .unwrap_or(0)
+            .min(self.index.len().saturating_sub(1));
+        self.keep_selection_visible();
+    }
+
+    pub fn keep_selection_visible(&mut self) {
+        let h = self.table_height.max(1);
+        if self.selected < self.table_offset {
+            self.table_offset = self.selected;
+        } else if self.selected >= self.table_offset + h {
+            self.table_offset = self.selected + 1 - h;
+        }
+        let max_offset = self.index.len().saturating_sub(h);
+        self.table_offset = self.table_offset.min(max_offset);
+    }
+
+    /// Row number (into `rows`) of the selected author.
+    pub fn selected_row(&self) -> Option<usize> {
+        self.index.get(self.selected).map(|&i| i as usize)
+    }
+
+    pub fn selected_record(&self) -> Option<&Record> {
+        self.selected_row().and_then(|i| self.records.get(i))
+    }
+
+    /// Distinct handles that need harvesting (unscored, zero, placeholder), in file order.
+    pub fn handles_needing_harvest(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        self.rows
+            .iter()
+            .filter(|r| r.flags.needs_harvest() && !r.handle.is_empty())
+            .filter(|r| seen.insert(r.key()))
+            .map(|r| r.handle.clone())
+            .collect()
+    }
+
+    pub fn log(&mut self, level: LogLevel, text: impl Into<String>) {
+        let at_secs = (self.now - self.opened_at).num_seconds().max(0) as u64;
+        let text = text.into();
+        match level {
+            LogLevel::Info => tracing::info!("{text}"),
+            LogLevel::Warn => tracing::warn!("{text}"),
+            LogLevel::Error => tracing::error!("{text}"),
+        }
+        self.log.push(LogLine {
+            at_secs,
+            level,
+            text,
+        });
+    }
+
+    /// Time the run has been going (or went), whole seconds.
+    pub fn elapsed_secs(&self) -> Option<i64> {
+        self.run_started.map(|s| {
+            (self.run_ended.unwrap_or(self.now) - s)
+                .num_seconds()
+                .max(0)
+        })
+    }
+
+    /// Seconds left at the current pace, once some handles are done.
+    pub fn eta_secs(&self) -> Option<i64> {
+        let elapsed = self.elapsed_secs()? as f64;
+        let done = self.progress.handles_done as f64;
+        let left = self
+            .progress
+            .handles_total
+            .saturating_sub(self.progress.handles_done) as f64;
+        if done == 0.0 || !self.run.in_flight() {
+            return None;
+        }
+        Some((elapsed / done * left).round() as i64)
+    }
+
+    /// One short paragraph for stdout when the console closes.
+    pub fn summary(&self) -> String {
+        format!(
+            "influx console: {} authors shown; run {}; {} harvested, {} handles failed; \
+             zero scores {}, unscored {}, placeholders {}, duplicates {}; merges applied {}",
+            self.rows.len(),
+            self.run.word(),
+            self.harvested,
+            self.failed_handles,
+            self.counts.zero,
+            self.counts.unscored,
+            self.counts.placeholders,
+            self.counts.duplicates,
+            self.merges
+        )
+    }
+}

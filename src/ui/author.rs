@@ -1,0 +1,147 @@
+//! One author as the console lists it: the few figures a table row and the counters need,
+//! taken once from a [`Record`]. Not the record itself (the detail pane reads that).
+
+use crate::dataset::Record;
+use crate::pipeline::{placeholders, schema};
+
+/// Why a row deserves attention; a row may carry several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RowFlags(u8);
+
+impl RowFlags {
+    pub const ZERO: RowFlags = RowFlags(1);
+    pub const UNSCORED: RowFlags = RowFlags(1 << 1);
+    pub const PLACEHOLDER: RowFlags = RowFlags(1 << 2);
+    pub const DUPLICATE: RowFlags = RowFlags(1 << 3);
+    pub const SCHEMA: RowFlags = RowFlags(1 << 4);
+    /// Harvested by this console run: the figures are fresh.
+    pub const FRESH: RowFlags = RowFlags(1 << 5);
+
+    pub fn contains(self, other: RowFlags) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+
+    pub fn insert(&mut self, other: RowFlags) {
+        self.0 |= other.0;
+    }
+
+    pub fn remove(&mut self, other: RowFlags) {
+        self.0 &= !other.0;
+    }
+
+    /// True when the author should be harvested again: no usable score, or suspected sample data.
+    pub fn needs_harvest(self) -> bool {
+        !self.contains(RowFlags::FRESH)
+            && (self.contains(RowFlags::ZERO)
+                || self.contains(RowFlags::UNSCORED)
+                || self.contains(RowFlags::PLACEHOLDER))
+    }
+
+    /// Short words for the table's flag column; never colour alone.
+    pub fn words(self) -> String {
+        let mut out = Vec::new();
+        for (flag, word) in [
+            (RowFlags::ZERO, "zero"),
+            (RowFlags::UNSCORED, "unscored"),
+            (RowFlags::PLACEHOLDER, "placeholder"),
+            (RowFlags::DUPLICATE, "dup"),
+            (RowFlags::SCHEMA, "schema"),
+            (RowFlags::FRESH, "fresh"),
+        ] {
+            if self.contains(flag) {
+                out.push(word);
+            }
+        }
+        out.join(" ")
+    }
+}
+
+/// The table's view of one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorRow {
+    pub handle: String,
+    pub name: String,
+    /// `None` = unscored (absent or unreadable score), never folded into 0.
+    pub score: Option<f64>,
+    pub followers: Option<u64>,
+    pub flags: RowFlags,
+    /// Lower-case `handle name`, what `/` matches against.
+    pub search: String,
+}
+
+impl AuthorRow {
+    /// Builds the row and its record-level flags. Duplicates are a property of the whole
+    /// dataset, so the caller marks them (see [`mark_duplicates`]).
+    pub fn from_record(record: &Record) -> AuthorRow {
+        let score = record.stored_score().value();
+        let mut flags = RowFlags::default();
+        match score {
+            None => flags.insert(RowFlags::UNSCORED),
+            Some(0.0) => flags.insert(RowFlags::ZERO),
+            Some(_) => {}
+        }
+        if !placeholders::record_flags(record).is_empty() {
+            flags.insert(RowFlags::PLACEHOLDER);
+        }
+        if !schema::violations(&serde_json::Value::Object(record.fields().clone())).is_empty() {
+            flags.insert(RowFlags::SCHEMA);
+        }
+        AuthorRow::new(
+            record.handle().unwrap_or(""),
+            record.name().unwrap_or(""),
+            score,
+            record.metrics().followers,
+            flags,
+        )
+    }
+
+    pub fn new(
+        handle: &str,
+        name: &str,
+        score: Option<f64>,
+        followers: Option<u64>,
+        flags: RowFlags,
+    ) -> AuthorRow {
+        AuthorRow {
+            handle: handle.to_string(),
+            name: name.to_string(),
+            score,
+            followers,
+            flags,
+            search: format!("{} {}", handle, name).to_lowercase(),
+        }
+    }
+
+    /// The handle as a lookup key: case-insensitive, without a leading `@`.
+    pub fn key(&self) -> String {
+        handle_key(&self.handle)
+    }
+}
+
+pub fn handle_key(handle: &str) -> String {
+    handle.trim().trim_start_matches('@').to_lowercase()
+}
+
+/// Marks every row whose handle appears more than once. Returns (extra copies, handles affected).
+pub fn mark_duplicates(rows: &mut [AuthorRow]) -> (usize, usize) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for row in rows.iter() {
+        *seen.entry(row.key()).or_default() += 1;
+    }
+    let mut extra = 0;
+    let mut handles = 0;
+    for count in seen.values() {
+        if *count > 1 {
+            extra += count - 1;
+            handles += 1;
+        }
+    }
+    for row in rows.iter_mut() {
+        if seen.get(&row.key()).copied().unwrap_or(0) > 1 {
+            row.flags.insert(RowFlags::DUPLICATE);
+        } else {
+            row.flags.remove(RowFlags::DUPLICATE);
+        }
+    }
+    (extra, handles)
+}

@@ -1,0 +1,270 @@
+//! A dataset directory driven from the console: [`Operations`] implemented with the real
+//! library calls (harvest engine, merge planner and store, rollback). Layout: DIR/latest (the
+//! merge store), pending batch files in DIR/batches/*.jsonl, harvest runs in DIR/runs/<run>/.
+//! Glue only: the work itself happens in `pipeline`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::batches::{BatchRow, BatchState};
+use super::ops::{EngineLink, MergePlanView, Operations};
+use crate::dataset::{Record, read_dataset};
+use crate::pipeline::budget::BudgetConfig;
+use crate::pipeline::handles::parse_handles;
+use crate::pipeline::harvest::{self, HarvestConfig, RECORDS_FILE};
+use crate::pipeline::merge::manifest::HistoryEntry;
+use crate::pipeline::merge::{self, MergeOptions, MergePlan};
+use crate::pipeline::xapi::{ClientConfig, Token};
+
+pub struct DataDir {
+    pub root: PathBuf,
+    pub api_base: String,
+    /// The token, when already known (the demo's simulator token); else read from
+    /// X_BEARER_TOKEN when a harvest starts, and never shown.
+    pub token: Option<Token>,
+    pub budget: BudgetConfig,
+    /// Handles per request (the demo uses small batches so progress is visible).
+    pub batch_size: usize,
+    /// The last plan shown, applied only if it is still what a fresh plan says.
+    last_plan: Mutex<Option<MergePlan>>,
+}
+
+impl DataDir {
+    pub fn new(root: PathBuf, api_base: String) -> DataDir {
+        DataDir {
+            root,
+            api_base,
+            token: None,
+            budget: BudgetConfig::default(),
+            batch_size: crate::pipeline::xapi::MAX_BATCH,
+            last_plan: Mutex::new(None),
+        }
+    }
+
+    pub fn latest(&self) -> PathBuf {
+        self.root.join("latest").join("latest.jsonl")
+    }
+
+    /// Records of the current dataset, with a line of words for each line that could not be read.
+    pub fn read_latest(&self) -> Result<(Vec<Record>, Vec<String>), String> {
+        let path = self.latest();
+        if !path.exists() {
+            return Ok((
+                Vec::new(),
+                vec![format!("{} does not exist yet", path.display())],
+            ));
+        }
+        let ds = read_dataset(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bad = ds
+            .errors
+            .iter()
+            .map(|e| format!("{}: {e}", path.display()))
+            .collect();
+        Ok((ds.records, bad))
+    }
+
+    /// Batch files not merged yet: DIR/batches/*.jsonl and the records of each harvest run,
+    /// minus those the dataset's history lists as merged.
+    pub fn pending_files(&self) -> Result<Vec<PathBuf>, String> {
+        let merged: Vec<PathBuf> = match merge::status(&self.root) {
+            Ok(s) => s
+                .current
+                .map(|m| merged_paths(&m.history))
+                .unwrap_or_default(),
+            Err(e) => return Err(e.to_string()),
+        };
+        let mut files = list(&self.root.join("batches"), |p| {
+            p.extension().is_some_and(|x| x == "jsonl")
+        });
+        for run in list(&self.root.join("runs"), |p| p.is_dir()) {
+            let records = run.join(RECORDS_FILE);
+            if records.metadata().is_ok_and(|m| m.len() > 0) {
+                files.push(records);
+            }
+        }
+        files.retain(|f| !merged.iter().any(|m| same_file(m, f)));
+        Ok(files)
+    }
+
+    pub fn pending(&self) -> Result<Vec<BatchRow>, String> {
+        self.pending_files()?
+            .iter()
+            .map(|p| {
+                let ds = read_dataset(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                let mut row = BatchRow::new(batch_name(p), BatchState::Pending);
+                row.describe(&ds.records);
+                Ok(row)
+            })
+            .collect()
+    }
+
+    /// Plans the pending files; files holding blocked records are left out of a second plan of
+    /// the clean ones, so one sample-data batch does not hold every other batch back.
+    fn plan_clean(&self) -> Result<(MergePlan, MergePlanView), String> {
+        let files = self.pending_files()?;
+        let full =
+            merge::plan(&self.root, &files, &MergeOptions::default()).map_err(|e| e.to_string())?;
+        let dirty: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| full.blocked.iter().any(|b| &b.path == *f))
+            .cloned()
+            .collect();
+        let clean: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| !dirty.contains(f))
+            .cloned()
+            .collect();
+        let plan = if dirty.is_empty() {
+            full.clone()
+        } else {
+            merge::plan(&self.root, &clean, &MergeOptions::default()).map_err(|e| e.to_string())?
+        };
+        let view = MergePlanView {
+            batches: clean.iter().map(|p| batch_name(p)).collect(),
+            added: plan.added.len(),
+            updated: plan.updated.len(),
+            unchanged: plan.unchanged,
+            collapsed: plan
+                .collapsed
+                .iter()
+                .map(|c| c.stored_rows.saturating_sub(1))
+                .sum(),
+            conflicts: plan.conflicts.len(),
+            blocked: full
+                .blocked
+                .iter()
+                .map(|b| (b.handle.clone(), b.reasons.join("; ")))
+                .collect(),
+            left_out: dirty.iter().map(|p| batch_name(p)).collect(),
+            unreadable: plan.unreadable.len(),
+        };
+        Ok((plan, view))
+    }
+}
+
+/// The batch files whose records the current version holds: a merge adds its batches to those
+/// of its base version, a rollback returns to the set of the version it restored.
+fn merged_paths(history: &[HistoryEntry]) -> Vec<PathBuf> {
+    let mut by_version: std::collections::HashMap<u64, Vec<PathBuf>> = Default::default();
+    let mut current = Vec::new();
+    for entry in history {
+        let (version, set) = match entry {
+            HistoryEntry::Merge(m) => {
+                let mut set = m
+                    .base_version
+                    .and_then(|b| by_version.get(&b).cloned())
+                    .unwrap_or_default();
+                set.extend(m.batches.iter().map(|b| b.path.clone()));
+                (m.version, set)
+            }
+            HistoryEntry::Rollback(r) => (
+                r.version,
+                by_version
+                    .get(&r.restored_version)
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+        };
+        current = set.clone();
+        by_version.insert(version, set);
+    }
+    current
+}
+
+fn list(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| keep(p))
+        .collect();
+    out.sort();
+    out
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// `batch-11-sample` for a batch file, `run 20251114-…` for a run's records.
+fn batch_name(p: &Path) -> String {
+    if p.file_name().is_some_and(|n| n == RECORDS_FILE) {
+        let run = p
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        return format!("run {run}");
+    }
+    p.file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string()
+}
+
+impl Operations for DataDir {
+    fn load(&self) -> Result<(Vec<Record>, Vec<BatchRow>), String> {
+        Ok((self.read_latest()?.0, self.pending()?))
+    }
+
+    fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, String> {
+        let token = match &self.token {
+            Some(t) => t.clone(),
+            None => Token::from_file_or_env(None).map_err(|e| e.to_string())?,
+        };
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let out_dir = self.root.join("runs").join(stamp.to_string());
+        let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&self.api_base, token));
+        config.budget = self.budget.clone();
+        config.batch_size = self.batch_size;
+        let list = parse_handles(&handles.join("\n"));
+        let run = harvest::start(config, list).map_err(|e| e.to_string())?;
+        // The run reports its end as RunDone / RunFailed on the event channel; its join
+        // handle is not needed to watch it.
+        drop(run.finished);
+        Ok(EngineLink {
+            events: run.events,
+            commands: run.commands,
+        })
+    }
+
+    fn plan_merge(&self) -> Result<MergePlanView, String> {
+        let (plan, view) = self.plan_clean()?;
+        *self.last_plan.lock().map_err(|_| "merge state poisoned")? = Some(plan);
+        Ok(view)
+    }
+
+    fn apply_merge(&self) -> Result<String, String> {
+        let (plan, view) = self.plan_clean()?;
+        if view.batches.is_empty() {
+            return Err(format!(
+                "nothing to merge: {} batch file(s) left out for flagged records",
+                view.left_out.len()
+            ));
+        }
+        let out = merge::apply(&self.root, &plan).map_err(|e| e.to_string())?;
+        let mut text = format!(
+            "version {} with {} records (added {}, updated {}, duplicates collapsed {})",
+            out.version, out.count, view.added, view.updated, view.collapsed
+        );
+        if !view.left_out.is_empty() {
+            text.push_str(&format!(
+                "; left out for flags: {}",
+                view.left_out.join(", ")
+            ));
+        }
+        Ok(text)
+    }
+
+    fn rollback(&self) -> Result<String, String> {
+        let out = merge::rollback(&self.root).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "version {} restored as version {} ({} records)",
+            out.restored_version, out.version, out.count
+        ))
+    }
+}

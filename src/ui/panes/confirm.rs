@@ -1,0 +1,119 @@
+//! The confirmation dialog for actions that spend budget or change stored data. Cancel is
+//! focused when it opens; the merge dialog shows the plan before anything is written.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::{block, centered_fixed};
+use crate::ui::app::Confirm;
+use crate::ui::theme::Theme;
+
+const DIALOG_WIDTH: u16 = 76;
+const BLOCKED_SHOWN: usize = 4;
+
+/// Cuts a line to `width` characters with an ellipsis, so the buttons never scroll out of view.
+fn one_line(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
+    match what {
+        Confirm::Merge(plan) => {
+            let mut lines = vec![
+                format!(
+                    "batches: {}",
+                    if plan.batches.is_empty() {
+                        "none".into()
+                    } else {
+                        plan.batches.join(", ")
+                    }
+                ),
+                format!(
+                    "added {} · updated {} · unchanged {} · conflicts {}",
+                    plan.added, plan.updated, plan.unchanged, plan.conflicts
+                ),
+                format!("duplicate rows collapsed {}", plan.collapsed),
+                format!(
+                    "blocked by flags: {} records{}",
+                    plan.blocked.len(),
+                    if plan.left_out.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" → left out: {}", plan.left_out.join(", "))
+                    }
+                ),
+            ];
+            if plan.unreadable > 0 {
+                lines.push(format!(
+                    "⚠ {} unreadable lines: the merge will be refused",
+                    plan.unreadable
+                ));
+            }
+            for (handle, reason) in plan.blocked.iter().take(BLOCKED_SHOWN) {
+                lines.push(format!("  ⚠ @{handle}: {reason}"));
+            }
+            if plan.blocked.len() > BLOCKED_SHOWN {
+                lines.push(format!(
+                    "  … and {} more (reasons per record: Esc, then Enter on the author)",
+                    plan.blocked.len() - BLOCKED_SHOWN
+                ));
+            }
+            ("Merge pending batches into latest?".into(), lines)
+        }
+        Confirm::Rollback => (
+            "Roll back the last merge?".into(),
+            vec!["the dataset before the last merge becomes latest again".into()],
+        ),
+        Confirm::Reharvest(handle) => (
+            format!("Harvest @{handle} again?"),
+            vec!["this spends rate-limit budget".into()],
+        ),
+        Confirm::Quit => (
+            "Quit while a harvest is running?".into(),
+            vec!["the engine finishes the request in flight and writes its journal".into()],
+        ),
+    }
+}
+
+pub fn render(what: &Confirm, accept_focused: bool, theme: Theme, frame: &mut Frame, area: Rect) {
+    let (question, body) = question_lines(what);
+    let accept = match what {
+        Confirm::Merge(_) => "Merge",
+        Confirm::Rollback => "Roll back",
+        Confirm::Reharvest(_) => "Harvest",
+        Confirm::Quit => "Quit",
+    };
+    let width = DIALOG_WIDTH.min(area.width).saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = body
+        .into_iter()
+        .map(|l| Line::from(one_line(&l, width)))
+        .collect();
+    lines.push(Line::from(""));
+    let button = |label: &str, focused: bool| {
+        if focused {
+            Span::styled(format!("[▶ {label} ◀]"), theme.selected())
+        } else {
+            Span::raw(format!("[  {label}  ]"))
+        }
+    };
+    lines.push(Line::from(vec![
+        button("Cancel", !accept_focused),
+        Span::raw("   "),
+        button(accept, accept_focused),
+    ]));
+    lines.push(Line::styled(
+        "Tab switches · Enter chooses · Esc cancels",
+        theme.dim(),
+    ));
+    let h = lines.len() as u16 + 2;
+    let r = centered_fixed(area, DIALOG_WIDTH, h);
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(lines).block(block(question, true, theme)), r);
+}

@@ -1,0 +1,76 @@
+//! Counters of what needs attention, each with the key that lists the records behind it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::block;
+use crate::ui::action::Counter;
+use crate::ui::app::{App, counter_flag};
+use crate::ui::theme::Theme;
+
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
+    let entries = Counter::ALL.iter().enumerate().map(|(i, c)| {
+        let n = app.counts.get(*c);
+        let active = app.filter.flag == Some(counter_flag(*c));
+        (i + 1, *c, n, active)
+    });
+    if compact {
+        let mut spans = Vec::new();
+        for (key, c, n, active) in entries {
+            let short = match c {
+                Counter::Zero => "zero",
+                Counter::Unscored => "unscored",
+                Counter::Placeholders => "placeh.",
+                Counter::Duplicates => "dups",
+                Counter::Schema => "schema",
+            };
+            let marker = if active { "▶" } else { "" };
+            spans.push(Span::styled(format!("{key}"), theme.key()));
+            spans.push(Span::styled(
+                format!(" {marker}{short} {n}  "),
+                if n > 0 { theme.warn() } else { theme.dim() },
+            ));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+    let mut lines = Vec::new();
+    for (key, c, n, active) in entries {
+        let marker = if active { "▶" } else { " " };
+        let status = if n > 0 { "⚠" } else { "✓" };
+        let mut text = format!("{marker}{status} {:<18}{n:>7}", c.word());
+        if c == Counter::Duplicates && app.counts.duplicate_handles > 0 {
+            text = format!(
+                "{marker}{status} {:<18}{n:>7}\n     ({} handles)",
+                c.word(),
+                app.counts.duplicate_handles
+            );
+        }
+        let mut first = true;
+        for part in text.split('\n') {
+            let lead = if first {
+                Span::styled(format!("[{key}]"), theme.key())
+            } else {
+                Span::raw("   ")
+            };
+            first = false;
+            lines.push(Line::from(vec![
+                lead,
+                Span::styled(
+                    part.to_string(),
+                    if n > 0 { theme.warn() } else { theme.good() },
+                ),
+            ]));
+        }
+    }
+    lines.push(Line::styled(
+        format!("[0] all {} authors", app.rows.len()),
+        theme.dim(),
+    ));
+    frame.render_widget(
+        Paragraph::new(lines).block(block("Counters".into(), false, theme)),
+        area,
+    );
+}

@@ -1,0 +1,56 @@
+//! The score histogram: a BarChart over ten bins computed by `ui::histogram`, with zero scores
+//! and unscored authors printed as their own figures so they are always visible.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph};
+
+use super::block;
+use crate::ui::app::App;
+use crate::ui::histogram::{BINS, ScoreHistogram};
+use crate::ui::theme::Theme;
+
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    let h = &app.histogram;
+    let outer = block("Scores (bins of 10)".into(), false, theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let [apart, chart] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let zero_style = if h.zero > 0 {
+        theme.warn()
+    } else {
+        theme.dim()
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!(
+                "zero {} · unscored {} · scored above 0 {}",
+                h.zero,
+                h.unscored,
+                h.bins.iter().sum::<u64>()
+            ),
+            zero_style,
+        )),
+        apart,
+    );
+    let bar_width = (chart.width.saturating_sub(BINS as u16 - 1) / BINS as u16).max(1);
+    let bars: Vec<Bar> = h
+        .bins
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let label = if bar_width >= 5 {
+                ScoreHistogram::label(i)
+            } else {
+                format!("{}", i * 10)
+            };
+            Bar::with_label(label, n).style(theme.bar())
+        })
+        .collect();
+    let chart_widget = BarChart::default()
+        .data(BarGroup::default().bars(&bars))
+        .bar_width(bar_width)
+        .bar_gap(1);
+    frame.render_widget(chart_widget, chart);
+}

@@ -1,0 +1,163 @@
+//! The pure `render(&App, &mut Frame)`: lays the screen out for the terminal's size, collapsing
+//! secondary panes first on small terminals, and hands each area to its pane. No state changes.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::app::{App, Mode};
+use super::panes;
+use super::theme::Theme;
+
+/// Below this the console only asks for a larger terminal.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+/// Where each pane goes; `None` = collapsed at this size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Panes {
+    pub header: Rect,
+    pub progress: Rect,
+    pub batches: Option<Rect>,
+    pub budget: Rect,
+    pub counters: Rect,
+    pub histogram: Option<Rect>,
+    pub authors: Rect,
+    pub detail: Option<Rect>,
+    pub log: Option<Rect>,
+    pub bottom: Rect,
+}
+
+/// The full layout needs 100x32; below that the batch table, histogram, side detail and log go,
+/// in that order, and the gauges shrink to one line each.
+pub fn layout(area: Rect) -> Panes {
+    let roomy = area.width >= 100 && area.height >= 32;
+    if roomy {
+        let [header, top, mid, main, log, bottom] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Min(6),
+            Constraint::Length(6),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let [batches, right] =
+            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(top);
+        let [progress, budget] =
+            Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(right);
+        let [counters, histogram] =
+            Layout::horizontal([Constraint::Length(34), Constraint::Min(20)]).areas(mid);
+        let (authors, detail) = if area.width >= 110 {
+            let [a, d] =
+                Layout::horizontal([Constraint::Min(60), Constraint::Length(46)]).areas(main);
+            (a, Some(d))
+        } else {
+            (main, None)
+        };
+        return Panes {
+            header,
+            progress,
+            batches: Some(batches),
+            budget,
+            counters,
+            histogram: Some(histogram),
+            authors,
+            detail,
+            log: Some(log),
+            bottom,
+        };
+    }
+    let show_log = area.height >= 22;
+    let [header, gauges, counters, main, log, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(4),
+        Constraint::Length(if show_log { 4 } else { 0 }),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [progress, budget] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(gauges);
+    Panes {
+        header,
+        progress,
+        batches: None,
+        budget,
+        counters,
+        histogram: None,
+        authors: main,
+        detail: None,
+        log: show_log.then_some(log),
+        bottom,
+    }
+}
+
+/// Table rows visible in the authors pane at this terminal size (border and header excluded).
+pub fn authors_table_rows(_app: &App, width: u16, height: u16) -> usize {
+    let panes = layout(Rect::new(0, 0, width, height));
+    panes.authors.height.saturating_sub(3) as usize
+}
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let theme = Theme::new(app.settings.color);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let mut text = vec![
+            Line::from(format!(
+                "enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}"
+            )),
+            Line::from(format!("(now {}x{}; q quits)", area.width, area.height)),
+        ];
+        // A question must stay answerable at any size.
+        if let Mode::Confirm {
+            what,
+            accept_focused,
+        } = &app.mode
+        {
+            let (question, _) = panes::confirm::question_lines(what);
+            text.push(Line::from(question));
+            text.push(Line::from(if *accept_focused {
+                "focused: YES (Enter) · Tab: Cancel"
+            } else {
+                "focused: Cancel (Enter) · Tab: yes"
+            }));
+        }
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let p = layout(area);
+    let compact = p.batches.is_none();
+    panes::header::render(app, theme, frame, p.header);
+    panes::progress::render_gauge(app, theme, frame, p.progress, compact);
+    if let Some(r) = p.batches {
+        panes::progress::render_table(app, theme, frame, r);
+    }
+    panes::budget::render(app, theme, frame, p.budget, compact);
+    panes::counters::render(app, theme, frame, p.counters, compact);
+    if let Some(r) = p.histogram {
+        panes::histogram::render(app, theme, frame, r);
+    }
+    panes::authors::render(app, theme, frame, p.authors);
+    match p.detail {
+        Some(r) => panes::detail::render(app, theme, frame, r),
+        None if app.mode == Mode::Detail => {
+            panes::detail::render(app, theme, frame, panes::centered(area, 90, 90))
+        }
+        None => {}
+    }
+    if let Some(r) = p.log {
+        panes::log::render(app, theme, frame, r);
+    }
+    panes::command_line::render(app, theme, frame, p.bottom);
+    match &app.mode {
+        Mode::Help => panes::help::render(app, theme, frame, area),
+        Mode::Confirm {
+            what,
+            accept_focused,
+        } => panes::confirm::render(what, *accept_focused, theme, frame, area),
+        _ => {}
+    }
+}

@@ -1,0 +1,139 @@
+//! Which authors the table shows, in which order: a filtered, sorted list of row numbers,
+//! recomputed only when the rows, the filter or the sort change (never per frame).
+
+use std::cmp::Ordering;
+
+use super::author::{AuthorRow, RowFlags};
+
+/// The column the authors table is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Best score first; unscored last.
+    #[default]
+    Score,
+    Handle,
+    Followers,
+    /// Rows needing attention first.
+    Flags,
+    /// The order of the file.
+    Line,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Score => SortKey::Handle,
+            SortKey::Handle => SortKey::Followers,
+            SortKey::Followers => SortKey::Flags,
+            SortKey::Flags => SortKey::Line,
+            SortKey::Line => SortKey::Score,
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            SortKey::Score => "score",
+            SortKey::Handle => "handle",
+            SortKey::Followers => "followers",
+            SortKey::Flags => "flags",
+            SortKey::Line => "file order",
+        }
+    }
+}
+
+/// What narrows the table: free text (`/`) and at most one counter's flag.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RowFilter {
+    pub text: String,
+    pub flag: Option<RowFlags>,
+}
+
+impl RowFilter {
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.flag.is_none()
+    }
+
+    fn keeps(&self, row: &AuthorRow, needle: &str) -> bool {
+        self.flag.is_none_or(|f| row.flags.contains(f))
+            && (needle.is_empty() || row.search.contains(needle))
+    }
+}
+
+/// Row numbers into the author list, filtered and sorted.
+pub fn compute(rows: &[AuthorRow], filter: &RowFilter, sort: SortKey, reverse: bool) -> Vec<u32> {
+    let needle = filter.text.trim().trim_start_matches('@').to_lowercase();
+    let mut index: Vec<u32> = (0..rows.len() as u32)
+        .filter(|&i| filter.keeps(&rows[i as usize], &needle))
+        .collect();
+    let by = |a: &u32, b: &u32| -> Ordering {
+        let (ra, rb) = (&rows[*a as usize], &rows[*b as usize]);
+        let primary = match sort {
+            SortKey::Score => cmp_desc_none_last(ra.score, rb.score),
+            SortKey::Handle => ra.search.cmp(&rb.search),
+            SortKey::Followers => cmp_desc_none_last(
+                ra.followers.map(|f| f as f64),
+                rb.followers.map(|f| f as f64),
+            ),
+            SortKey::Flags => attention(rb.flags).cmp(&attention(ra.flags)),
+            SortKey::Line => Ordering::Equal,
+        };
+        primary.then(a.cmp(b))
+    };
+    if sort != SortKey::Line {
+        index.sort_unstable_by(by);
+    }
+    if reverse {
+        index.reverse();
+    }
+    index
+}
+
+fn cmp_desc_none_last(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+fn attention(flags: RowFlags) -> u8 {
+    [
+        RowFlags::PLACEHOLDER,
+        RowFlags::SCHEMA,
+        RowFlags::ZERO,
+        RowFlags::UNSCORED,
+        RowFlags::DUPLICATE,
+    ]
+    .iter()
+    .filter(|f| flags.contains(**f))
+    .count() as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(handle: &str, score: Option<f64>) -> AuthorRow {
+        AuthorRow::new(handle, "", score, None, RowFlags::default())
+    }
+
+    #[test]
+    fn score_sort_puts_best_first_and_unscored_last() {
+        let rows = vec![row("a", Some(1.0)), row("b", None), row("c", Some(9.0))];
+        assert_eq!(
+            compute(&rows, &RowFilter::default(), SortKey::Score, false),
+            vec![2, 0, 1]
+        );
+    }
+
+    #[test]
+    fn text_filter_matches_handle_case_insensitively_and_ignores_the_at_sign() {
+        let rows = vec![row("ElonMusk", None), row("BillGates", None)];
+        let filter = RowFilter {
+            text: "@elon".into(),
+            flag: None,
+        };
+        assert_eq!(compute(&rows, &filter, SortKey::Line, false), vec![0]);
+    }
+}

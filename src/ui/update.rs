@@ -1,0 +1,533 @@
+//! The reducer: `update(&mut App, Action)` is the only place the console's state changes.
+//! Side effects (engine commands, merges) are queued in `app.outbox` for the event loop to run,
+//! so every behaviour here is testable without a terminal or an engine.
+
+use super::action::Action;
+use super::app::{App, Confirm, Effect, Focus, Mode, RunState, counter_flag};
+use super::author::{AuthorRow, RowFlags, handle_key};
+use super::batches::{BatchRow, BatchState};
+use super::log_ring::LogLevel;
+use crate::pipeline::events::{HarvestCommand, HarvestEvent};
+
+pub fn update(app: &mut App, action: Action) {
+    match action {
+        Action::Tick(now) => app.now = now,
+        Action::Resize(w, h) => {
+            app.size = (w, h);
+            app.table_height = super::render::authors_table_rows(app, w, h);
+            app.keep_selection_visible();
+        }
+        Action::Engine(event) => {
+            if app.frozen {
+                app.held.push(event);
+            } else {
+                apply_event(app, event);
+            }
+        }
+        Action::EngineGone => {
+            if app.run.in_flight() {
+                app.run = RunState::Failed("the engine stopped without a final report".into());
+                app.run_ended = Some(app.now);
+                app.log(
+                    LogLevel::Error,
+                    "harvest engine stopped without a final report",
+                );
+            }
+        }
+        Action::OperationFailed(reason) => app.log(LogLevel::Error, reason),
+        Action::MergePlanned(Ok(plan)) => {
+            app.mode = Mode::Confirm {
+                what: Confirm::Merge(plan),
+                accept_focused: false,
+            }
+        }
+        Action::MergePlanned(Err(e)) => app.log(LogLevel::Error, format!("merge plan failed: {e}")),
+        Action::MergeApplied(result) => match result {
+            Ok(text) => {
+                app.merges += 1;
+                for b in app
+                    .batches
+                    .iter_mut()
+                    .filter(|b| b.state == BatchState::Pending)
+                {
+                    b.state = if b.is_flagged() {
+                        BatchState::Blocked
+                    } else {
+                        BatchState::Merged
+                    };
+                }
+                app.log(LogLevel::Info, format!("merged: {text}"));
+            }
+            Err(e) => app.log(LogLevel::Error, format!("merge refused: {e}")),
+        },
+        Action::Reloaded { records, pending } => app.reload(records, pending),
+        Action::RolledBack(result) => match result {
+            Ok(text) => app.log(LogLevel::Info, format!("rolled back: {text}")),
+            Err(e) => app.log(LogLevel::Error, format!("rollback failed: {e}")),
+        },
+        key => on_key(app, key),
+    }
+}
+
+fn on_key(app: &mut App, action: Action) {
+    match app.mode.clone() {
+        Mode::Filter => on_filter_key(app, action),
+        Mode::Command => on_command_key(app, action),
+        Mode::Confirm {
+            what,
+            accept_focused,
+        } => on_confirm_key(app, what, accept_focused, action),
+        Mode::Help => {
+            if matches!(action, Action::Back | Action::ToggleHelp) {
+                app.mode = Mode::Normal;
+            } else if matches!(action, Action::Quit) {
+                quit(app);
+            }
+        }
+        Mode::Normal | Mode::Detail => on_main_key(app, action),
+    }
+}
+
+fn on_main_key(app: &mut App, action: Action) {
+    let detail = app.mode == Mode::Detail;
+    match action {
+        Action::Quit => quit(app),
+        Action::ToggleHelp => app.mode = Mode::Help,
+        Action::StartFilter => {
+            app.input = app.filter.text.clone();
+            app.mode = Mode::Filter;
+        }
+        Action::StartCommand => {
+            app.input.clear();
+            app.mode = Mode::Command;
+        }
+        Action::Down if detail => app.detail_scroll = app.detail_scroll.saturating_add(1),
+        Action::Up if detail => app.detail_scroll = app.detail_scroll.saturating_sub(1),
+        Action::Down => move_selection(app, 1),
+        Action::Up => move_selection(app, -1),
+        Action::PageDown => move_selection(app, app.table_height.max(1) as i64),
+        Action::PageUp => move_selection(app, -(app.table_height.max(1) as i64)),
+        Action::Top => move_selection(app, i64::MIN / 2),
+        Action::Bottom => move_selection(app, i64::MAX / 2),
+        Action::FocusNext => {
+            app.focus = match app.focus {
+                Focus::Authors => Focus::Batches,
+                Focus::Batches => Focus::Log,
+                Focus::Log => Focus::Authors,
+            };
+            if app.mode == Mode::Detail {
+                app.mode = Mode::Normal;
+            }
+        }
+        Action::OpenDetail if app.selected_row().is_some() => {
+            app.focus = Focus::Authors;
+            app.detail_scroll = 0;
+            app.mode = Mode::Detail;
+        }
+        Action::Back => {
+            if detail {
+                app.mode = Mode::Normal;
+            } else if !app.filter.is_empty() {
+                app.filter = Default::default();
+                app.reindex();
+            }
+        }
+        Action::CycleSort => {
+            app.sort = app.sort.next();
+            app.reindex();
+        }
+        Action::ReverseSort => {
+            app.reverse = !app.reverse;
+            app.reindex();
+        }
+        Action::ShowCounter(c) => {
+            app.filter.flag = Some(counter_flag(c));
+            app.focus = Focus::Authors;
+            app.selected = 0;
+            app.table_offset = 0;
+            app.reindex();
+            app.log(
+                LogLevel::Info,
+                format!("showing {} ({})", c.word(), app.index.len()),
+            );
+        }
+        Action::ClearFilters => {
+            app.filter = Default::default();
+            app.reindex();
+        }
+        Action::ToggleFreeze => {
+            app.frozen = !app.frozen;
+            if !app.frozen {
+                for event in std::mem::take(&mut app.held) {
+                    apply_event(app, event);
+                }
+            }
+        }
+        Action::TogglePause => toggle_pause(app),
+        Action::StartHarvest => start_harvest(app),
+        Action::Reharvest => {
+            if let Some(row) = app.selected_row() {
+                let handle = app.rows[row].handle.clone();
+                ask(app, Confirm::Reharvest(handle));
+            }
+        }
+        Action::Merge if !app.settings.readonly => app.outbox.push(Effect::PlanMerge),
+        Action::Rollback => ask(app, Confirm::Rollback),
+        _ => {}
+    }
+}
+
+fn move_selection(app: &mut App, by: i64) {
+    if app.focus == Focus::Batches {
+        let last = app.batches.len().saturating_sub(1) as i64;
+        app.batch_selected = (app.batch_selected as i64 + by).clamp(0, last) as usize;
+        return;
+    }
+    let last = app.index.len().saturating_sub(1) as i64;
+    app.selected = (app.selected as i64).saturating_add(by).clamp(0, last) as usize;
+    app.keep_selection_visible();
+}
+
+fn ask(app: &mut App, what: Confirm) {
+    if app.settings.readonly && what != Confirm::Quit {
+        return;
+    }
+    app.mode = Mode::Confirm {
+        what,
+        accept_focused: false,
+    };
+}
+
+fn quit(app: &mut App) {
+    if app.run.in_flight() {
+        ask(app, Confirm::Quit);
+    } else {
+        app.should_quit = true;
+    }
+}
+
+fn toggle_pause(app: &mut App) {
+    match app.run {
+        RunState::Paused => app.outbox.push(Effect::Engine(HarvestCommand::Resume)),
+        ref r if r.in_flight() => app.outbox.push(Effect::Engine(HarvestCommand::Pause)),
+        _ => app.log(LogLevel::Info, "nothing to pause: no harvest is running"),
+    }
+}
+
+fn start_harvest(app: &mut App) {
+    if app.settings.readonly {
+        return;
+    }
+    if app.run.in_flight() {
+        app.log(LogLevel::Warn, "a harvest is already running");
+        return;
+    }
+    let handles = app.handles_needing_harvest();
+    if handles.is_empty() {
+        app.log(LogLevel::Info, "no author needs harvesting");
+        return;
+    }
+    app.log(
+        LogLevel::Info,
+        format!(
+            "starting harvest of {} authors (unscored, zero or flagged)",
+            handles.len()
+        ),
+    );
+    app.outbox.push(Effect::StartHarvest(handles));
+}
+
+fn on_filter_key(app: &mut App, action: Action) {
+    match action {
+        Action::Type(c) => app.input.push(c),
+        Action::Erase => {
+            app.input.pop();
+        }
+        // Esc abandons the text filter (the counter filter stays).
+        Action::Back => {
+            app.input.clear();
+            app.mode = Mode::Normal;
+        }
+        Action::Submit => {
+            app.mode = Mode::Normal;
+            return;
+        }
+        Action::Quit => return quit(app),
+        _ => return,
+    }
+    // Live filtering: the index is recomputed per keystroke, not per frame.
+    app.filter.text = app.input.clone();
+    app.selected = 0;
+    app.table_offset = 0;
+    app.reindex();
+}
+
+fn on_command_key(app: &mut App, action: Action) {
+    match action {
+        Action::Type(c) => app.input.push(c),
+        Action::Erase => {
+            app.input.pop();
+        }
+        Action::Back => {
+            app.input.clear();
+            app.mode = Mode::Normal;
+        }
+        Action::Quit => quit(app),
+        Action::Submit => {
+            let line = std::mem::take(&mut app.input);
+            app.mode = Mode::Normal;
+            run_command(app, line.trim());
+        }
+        _ => {}
+    }
+}
+
+fn run_command(app: &mut App, line: &str) {
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or("");
+    let arg = words.next();
+    let readonly = app.settings.readonly;
+    match (verb, arg) {
+        ("harvest", Some(handle)) if !readonly => {
+            let handle = handle.trim_start_matches('@').to_string();
+            if handle.is_empty() {
+                app.log(
+                    LogLevel::Warn,
+                    ":harvest needs a handle, e.g. :harvest @jack",
+                );
+            } else {
+                ask(app, Confirm::Reharvest(handle));
+            }
+        }
+        ("harvest", None) if !readonly => app.log(
+            LogLevel::Warn,
+            ":harvest needs a handle, e.g. :harvest @jack",
+        ),
+        ("merge", None) if !readonly => app.outbox.push(Effect::PlanMerge),
+        ("rollback", None) if !readonly => ask(app, Confirm::Rollback),
+        ("harvest" | "merge" | "rollback", _) if readonly => app.log(
+            LogLevel::Warn,
+            format!(":{verb} is not available in --readonly mode"),
+        ),
+        ("pause" | "resume", None) => toggle_pause(app),
+        ("q" | "quit", None) => quit(app),
+        ("help", None) => app.mode = Mode::Help,
+        ("", None) => {}
+        _ => app.log(
+            LogLevel::Warn,
+            format!(
+                "unknown command :{line} (try :harvest @handle, :merge, :pause, :rollback, :quit)"
+            ),
+        ),
+    }
+}
+
+fn on_confirm_key(app: &mut App, what: Confirm, accept_focused: bool, action: Action) {
+    match action {
+        Action::ToggleChoice => {
+            app.mode = Mode::Confirm {
+                what,
+                accept_focused: !accept_focused,
+            }
+        }
+        Action::Back => app.mode = Mode::Normal,
+        Action::Submit => {
+            app.mode = Mode::Normal;
+            if !accept_focused {
+                return;
+            }
+            match what {
+                Confirm::Merge(_) => app.outbox.push(Effect::ApplyMerge),
+                Confirm::Rollback => app.outbox.push(Effect::Rollback),
+                Confirm::Reharvest(handle) => reharvest(app, handle),
+                Confirm::Quit => {
+                    app.outbox.push(Effect::Engine(HarvestCommand::Cancel));
+                    app.should_quit = true;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn reharvest(app: &mut App, handle: String) {
+    if app.run.in_flight() {
+        app.log(
+            LogLevel::Info,
+            format!("queued @{handle} in the running harvest"),
+        );
+        app.outbox
+            .push(Effect::Engine(HarvestCommand::HarvestOne(handle)));
+    } else {
+        app.log(LogLevel::Info, format!("re-harvesting @{handle}"));
+        app.outbox.push(Effect::StartHarvest(vec![handle]));
+    }
+}
+
+/// Applies one engine event to the state.
+pub fn apply_event(app: &mut App, event: HarvestEvent) {
+    match event {
+        HarvestEvent::RunStarted {
+            run_dir,
+            handles,
+            batches,
+            already_done,
+            invalid,
+        } => {
+            app.run = RunState::Running;
+            app.run_started = Some(app.now);
+            app.run_ended = None;
+            app.progress = super::app::Progress {
+                handles_total: handles,
+                handles_done: already_done,
+                batches_total: batches,
+                batches_done: 0,
+                already_done,
+                invalid,
+            };
+            app.log(
+                LogLevel::Info,
+                format!(
+                    "run started: {handles} handles in {batches} batches ({already_done} already done, {invalid} invalid); journal in {}",
+                    run_dir.display()
+                ),
+            );
+        }
+        HarvestEvent::BatchStarted { batch, handles } => {
+            let row = batch_row(app, batch);
+            app.batches[row].state = BatchState::Running;
+            app.batches[row].records = handles;
+        }
+        HarvestEvent::BatchDone {
+            batch,
+            figures,
+            records,
+            latency,
+        } => {
+            let row = batch_row(app, batch);
+            let b = &mut app.batches[row];
+            b.describe(&records);
+            b.state = BatchState::Done;
+            let answered = figures.found
+                + figures.protected
+                + figures.not_found
+                + figures.suspended
+                + figures.failed;
+            b.figures = figures;
+            app.progress.batches_done += 1;
+            app.progress.handles_done += answered;
+            app.harvested += records.len();
+            app.log(
+                LogLevel::Info,
+                format!(
+                    "batch {batch} answered in {} ms: {} records",
+                    latency.as_millis(),
+                    records.len()
+                ),
+            );
+            absorb_records(app, records);
+        }
+        HarvestEvent::HandleFailed {
+            handle,
+            outcome,
+            reason,
+        } => {
+            app.failed_handles += 1;
+            app.log(LogLevel::Warn, format!("@{handle}: {outcome:?}: {reason}"));
+        }
+        HarvestEvent::Budget(snapshot) => {
+            if matches!(app.run, RunState::WaitingForBudget { .. }) {
+                app.run = RunState::Running;
+            }
+            app.budget = Some(snapshot);
+        }
+        HarvestEvent::Waiting { until, reason } => {
+            app.run = RunState::WaitingForBudget { until };
+            app.log(
+                LogLevel::Info,
+                format!("waiting until {}: {reason}", until.format("%H:%M:%S")),
+            );
+        }
+        HarvestEvent::Retrying {
+            batch,
+            attempt,
+            reason,
+        } => app.log(
+            LogLevel::Warn,
+            format!("batch {batch} retry {attempt}: {reason}"),
+        ),
+        HarvestEvent::Paused => {
+            app.run = RunState::Paused;
+            app.log(LogLevel::Info, "paused: no new requests are sent");
+        }
+        HarvestEvent::Resumed => {
+            app.run = RunState::Running;
+            app.log(LogLevel::Info, "resumed");
+        }
+        HarvestEvent::Log { level, message } => {
+            let level = if level == tracing::Level::ERROR {
+                LogLevel::Error
+            } else if level == tracing::Level::WARN {
+                LogLevel::Warn
+            } else {
+                LogLevel::Info
+            };
+            app.log(level, message);
+        }
+        HarvestEvent::RunDone { summary } => {
+            app.run = RunState::Done;
+            app.run_ended = Some(app.now);
+            app.log(LogLevel::Info, format!("run done: {summary}"));
+        }
+        HarvestEvent::RunFailed { reason } => {
+            app.run = RunState::Failed(reason.clone());
+            app.run_ended = Some(app.now);
+            app.log(LogLevel::Error, format!("run failed: {reason}"));
+        }
+    }
+}
+
+fn batch_row(app: &mut App, batch: usize) -> usize {
+    if let Some(row) = app.batches.iter().position(|b| b.run_batch == Some(batch)) {
+        return row;
+    }
+    let mut row = BatchRow::new(format!("run batch {batch}"), BatchState::Running);
+    row.run_batch = Some(batch);
+    app.batches.push(row);
+    app.batches.len() - 1
+}
+
+/// Harvested records take the place of every stored copy of their handle (the view shows what
+/// the index would hold after a merge); new handles are appended.
+fn absorb_records(app: &mut App, records: Vec<crate::dataset::Record>) {
+    if records.is_empty() {
+        return;
+    }
+    let mut by_key: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    for (i, row) in app.rows.iter().enumerate() {
+        by_key.entry(row.key()).or_default().push(i);
+    }
+    for record in records {
+        let mut row = AuthorRow::from_record(&record);
+        row.flags.insert(RowFlags::FRESH);
+        let key = handle_key(&row.handle);
+        match by_key.get(&key) {
+            Some(places) => {
+                for &i in places {
+                    app.rows[i] = row.clone();
+                    if let Some(slot) = app.records.get_mut(i) {
+                        *slot = record.clone();
+                    }
+                }
+            }
+            None => {
+                by_key.insert(key, vec![app.rows.len()]);
+                app.rows.push(row);
+                if app.records.len() + 1 == app.rows.len() {
+                    app.records.push(record);
+                }
+            }
+        }
+    }
+    app.rows_changed();
+}

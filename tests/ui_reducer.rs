@@ -1,0 +1,342 @@
+//! The console's behaviour without a terminal: key -> action -> state, and engine events -> state.
+
+use chrono::{TimeZone, Utc};
+use influx::dataset::{Record, read_dataset};
+use influx::pipeline::events::{BatchFigures, BudgetSnapshot, HarvestCommand, HarvestEvent};
+use influx::ui::action::{Action, Counter};
+use influx::ui::app::{Confirm, Effect, Mode, RunState};
+use influx::ui::keys::{action_for, registry};
+use influx::ui::{App, Settings, update};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn crisis() -> Vec<Record> {
+    read_dataset(std::path::Path::new(
+        "tests/fixtures/latest-2025-11-14.jsonl",
+    ))
+    .expect("fixture readable")
+    .records
+}
+
+fn app(readonly: bool) -> App {
+    let settings = Settings {
+        dataset: "test".into(),
+        readonly,
+        color: false,
+    };
+    let mut app = App::new(
+        settings,
+        Utc.with_ymd_and_hms(2025, 11, 14, 12, 0, 0).unwrap(),
+    )
+    .with_records(crisis());
+    update(&mut app, Action::Resize(120, 40));
+    app
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    press_mod(app, code, KeyModifiers::NONE)
+}
+
+fn press_mod(app: &mut App, code: KeyCode, mods: KeyModifiers) {
+    if let Some(a) = action_for(app, KeyEvent::new(code, mods)) {
+        update(app, a);
+    }
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn the_crisis_dataset_loads_with_its_zero_scores_and_duplicates_counted() {
+    let app = app(false);
+    assert_eq!(app.rows.len(), 531);
+    assert_eq!(app.counts.zero, 271);
+    assert_eq!(
+        app.counts.duplicates,
+        531 - 319,
+        "extra copies beyond one per handle"
+    );
+    assert_eq!(app.counts.duplicate_handles, 131);
+    assert_eq!(app.histogram.zero, 271);
+}
+
+#[test]
+fn a_counter_key_lists_exactly_the_records_behind_the_counter_and_zero_clears_it() {
+    let mut app = app(false);
+    press(&mut app, KeyCode::Char('1'));
+    assert_eq!(app.index.len(), 271);
+    assert!(
+        app.index
+            .iter()
+            .all(|&i| app.rows[i as usize].score == Some(0.0))
+    );
+    press(&mut app, KeyCode::Char('0'));
+    assert_eq!(app.index.len(), 531);
+    let _ = Counter::ALL;
+}
+
+#[test]
+fn slash_filters_by_handle_as_you_type_enter_keeps_it_and_esc_clears_it() {
+    let mut app = app(false);
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.mode, Mode::Filter);
+    typed(&mut app, "elonmusk");
+    assert!(!app.index.is_empty());
+    assert!(
+        app.index
+            .iter()
+            .all(|&i| app.rows[i as usize].handle.eq_ignore_ascii_case("elonmusk"))
+    );
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Normal);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(
+        app.index.len(),
+        531,
+        "Esc on the main screen clears the filter"
+    );
+}
+
+#[test]
+fn esc_while_typing_a_filter_abandons_it_but_keeps_the_counter_filter() {
+    let mut app = app(false);
+    press(&mut app, KeyCode::Char('1'));
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "zzzz-no-such-author");
+    assert!(app.index.is_empty());
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.index.len(), 271, "back to the zero-score list");
+}
+
+#[test]
+fn j_k_g_and_capital_g_move_the_selection_within_bounds_and_keep_it_on_screen() {
+    let mut app = app(false);
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.selected, 0);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.selected, 2);
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.selected, 530);
+    assert!(app.table_offset <= app.selected && app.selected < app.table_offset + app.table_height);
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!((app.selected, app.table_offset), (0, 0));
+}
+
+#[test]
+fn enter_opens_the_detail_of_the_selected_author_and_esc_goes_back() {
+    let mut app = app(false);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Detail);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn s_asks_the_engine_to_harvest_each_handle_that_needs_it_once() {
+    let mut app = app(false);
+    press(&mut app, KeyCode::Char('s'));
+    let Some(Effect::StartHarvest(handles)) = app.outbox.first() else {
+        panic!("expected a harvest, got {:?}", app.outbox);
+    };
+    let mut keys: Vec<String> = handles.iter().map(|h| h.to_lowercase()).collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "each handle once");
+    assert!(
+        keys.contains(&"fredwilson".to_string()),
+        "a zero-score author is included"
+    );
+    assert!(
+        !keys.contains(&"billgates".to_string()),
+        "a scored, unflagged author is not"
+    );
+}
+
+#[test]
+fn merge_asks_for_the_plan_and_the_dialog_opens_with_cancel_focused() {
+    let mut app = app(false);
+    press(&mut app, KeyCode::Char('m'));
+    assert_eq!(app.outbox, vec![Effect::PlanMerge]);
+    app.outbox.clear();
+    update(&mut app, Action::MergePlanned(Ok(Default::default())));
+    assert!(matches!(
+        app.mode,
+        Mode::Confirm {
+            what: Confirm::Merge(_),
+            accept_focused: false
+        }
+    ));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.outbox.is_empty(), "Enter on Cancel does nothing");
+    update(&mut app, Action::MergePlanned(Ok(Default::default())));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.outbox, vec![Effect::ApplyMerge]);
+}
+
+#[test]
+fn readonly_binds_no_harvest_merge_or_rollback() {
+    let mut app = app(true);
+    for c in ['s', 'r', 'm', 'u'] {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "harvest @jack");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.outbox.is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(registry(true).iter().all(|b| !matches!(
+        b.action,
+        Action::StartHarvest | Action::Reharvest | Action::Merge | Action::Rollback
+    )));
+}
+
+#[test]
+fn the_command_line_harvests_a_typed_handle_after_confirmation() {
+    let mut app = app(false);
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "harvest @jack");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.mode,
+        Mode::Confirm {
+            what: Confirm::Reharvest("jack".into()),
+            accept_focused: false
+        }
+    );
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.outbox, vec![Effect::StartHarvest(vec!["jack".into()])]);
+}
+
+#[test]
+fn quitting_asks_while_a_run_is_in_flight_and_not_otherwise() {
+    let mut idle = app(false);
+    press(&mut idle, KeyCode::Char('q'));
+    assert!(idle.should_quit);
+
+    let mut busy = app(false);
+    busy.run = RunState::Running;
+    press_mod(&mut busy, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(!busy.should_quit);
+    assert!(matches!(
+        busy.mode,
+        Mode::Confirm {
+            what: Confirm::Quit,
+            ..
+        }
+    ));
+    press(&mut busy, KeyCode::Tab);
+    press(&mut busy, KeyCode::Enter);
+    assert!(busy.should_quit);
+    assert_eq!(busy.outbox, vec![Effect::Engine(HarvestCommand::Cancel)]);
+}
+
+#[test]
+fn p_pauses_a_running_harvest_and_resumes_a_paused_one() {
+    let mut app = app(false);
+    app.run = RunState::Running;
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.outbox, vec![Effect::Engine(HarvestCommand::Pause)]);
+    app.outbox.clear();
+    update(&mut app, Action::Engine(HarvestEvent::Paused));
+    assert_eq!(app.run, RunState::Paused);
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.outbox, vec![Effect::Engine(HarvestCommand::Resume)]);
+}
+
+#[test]
+fn a_harvested_batch_replaces_the_zero_scored_copies_and_the_counters_follow() {
+    let mut app = app(false);
+    let mut fresh = crisis()
+        .into_iter()
+        .find(|r| r.handle() == Some("fredwilson"))
+        .unwrap();
+    fresh
+        .meta_mut()
+        .insert("score".into(), serde_json::json!(74.8));
+    let before = app.counts.zero;
+    let copies = app
+        .rows
+        .iter()
+        .filter(|r| r.handle == "fredwilson" && r.score == Some(0.0))
+        .count();
+    assert!(copies > 0);
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::RunStarted {
+            run_dir: "runs/x".into(),
+            handles: 1,
+            batches: 1,
+            already_done: 0,
+            invalid: 0,
+        }),
+    );
+    assert_eq!(app.run, RunState::Running);
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::BatchDone {
+            batch: 0,
+            figures: BatchFigures {
+                found: 1,
+                ..Default::default()
+            },
+            records: vec![fresh],
+            latency: std::time::Duration::from_millis(5),
+        }),
+    );
+    assert_eq!(app.counts.zero, before - copies);
+    assert_eq!(app.progress.handles_done, 1);
+    assert_eq!(app.batches.last().unwrap().figures.found, 1);
+}
+
+#[test]
+fn waiting_for_budget_shows_as_its_own_run_state_until_budget_returns() {
+    let mut app = app(false);
+    let until = app.now + chrono::Duration::seconds(12);
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::Waiting {
+            until,
+            reason: "window spent".into(),
+        }),
+    );
+    assert_eq!(app.run, RunState::WaitingForBudget { until });
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::Budget(BudgetSnapshot::default())),
+    );
+    assert_eq!(app.run, RunState::Running);
+}
+
+#[test]
+fn a_frozen_view_holds_engine_events_and_applies_them_on_unfreeze() {
+    let mut app = app(false);
+    press_mod(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    update(&mut app, Action::Engine(HarvestEvent::Paused));
+    assert_eq!(app.run, RunState::Idle);
+    assert_eq!(app.held.len(), 1);
+    press_mod(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert_eq!(app.run, RunState::Paused);
+}
+
+#[test]
+fn the_log_pane_keeps_a_bounded_number_of_lines_and_counts_the_rest() {
+    let mut app = app(false);
+    for i in 0..(influx::ui::app::LOG_CAPACITY + 25) {
+        update(
+            &mut app,
+            Action::Engine(HarvestEvent::Log {
+                level: tracing::Level::INFO,
+                message: format!("line {i}"),
+            }),
+        );
+    }
+    assert_eq!(app.log.len(), influx::ui::app::LOG_CAPACITY);
+    assert_eq!(app.log.dropped(), 25);
+}

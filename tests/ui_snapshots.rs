@@ -1,0 +1,194 @@
+//! Whole-screen snapshots of the console (TestBackend + insta) at 120x40, 80x24 and a size too
+//! small to use, with a fixed clock so nothing depends on when the test runs. The help screen is
+//! pinned to the key registry.
+
+use chrono::{TimeZone, Utc};
+use influx::dataset::{Record, read_dataset};
+use influx::pipeline::events::{BatchFigures, BudgetSnapshot, HarvestEvent};
+use influx::ui::action::Action;
+use influx::ui::batches::{BatchRow, BatchState};
+use influx::ui::keys::registry;
+use influx::ui::ops::MergePlanView;
+use influx::ui::{App, Settings, render, update};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn read(path: &str) -> Vec<Record> {
+    read_dataset(std::path::Path::new(path))
+        .expect("fixture readable")
+        .records
+}
+
+fn pending(name: &str) -> BatchRow {
+    let mut row = BatchRow::new(name, BatchState::Pending);
+    row.describe(&read(&format!("assets/demo/batches/{name}.jsonl")));
+    row
+}
+
+/// The demo's starting state, then a run part-way through.
+fn demo_app() -> App {
+    let now = Utc.with_ymd_and_hms(2025, 11, 14, 12, 0, 0).unwrap();
+    let settings = Settings {
+        dataset: "demo".into(),
+        readonly: false,
+        color: false,
+    };
+    let mut app = App::new(settings, now)
+        .with_records(read("tests/fixtures/latest-2025-11-14.jsonl"))
+        .with_batches(vec![
+            pending("batch-07-api"),
+            pending("batch-11-sample"),
+            pending("batch-12-sample"),
+        ]);
+    app.log(influx::ui::log_ring::LogLevel::Info, "loaded 531 records");
+    app
+}
+
+fn mid_run(mut app: App) -> App {
+    let start = app.now;
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::RunStarted {
+            run_dir: "runs/demo".into(),
+            handles: 197,
+            batches: 8,
+            already_done: 0,
+            invalid: 0,
+        }),
+    );
+    update(&mut app, Action::Tick(start + chrono::Duration::seconds(6)));
+    let batch = read("assets/demo/batches/batch-07-api.jsonl");
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::BatchStarted {
+            batch: 0,
+            handles: 24,
+        }),
+    );
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::BatchDone {
+            batch: 0,
+            figures: BatchFigures {
+                found: 23,
+                not_found: 1,
+                ..Default::default()
+            },
+            records: batch,
+            latency: std::time::Duration::from_millis(300),
+        }),
+    );
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::Budget(BudgetSnapshot {
+            limit: 6,
+            remaining: 2,
+            reset_at: Some(start + chrono::Duration::seconds(15)),
+            scheduled: 3,
+            sent: 4,
+            finished: 4,
+            throttled: 1,
+            waited: std::time::Duration::from_millis(2500),
+        })),
+    );
+    app
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    update(app, Action::Resize(w, h));
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| render(app, f)).unwrap();
+    format!("{}", terminal.backend())
+}
+
+#[test]
+fn main_screen_at_120x40_shows_every_pane() {
+    let mut app = demo_app();
+    insta::assert_snapshot!(screen(&mut app, 120, 40));
+}
+
+#[test]
+fn main_screen_mid_run_at_120x40() {
+    let mut app = mid_run(demo_app());
+    insta::assert_snapshot!(screen(&mut app, 120, 40));
+}
+
+#[test]
+fn main_screen_at_80x24_collapses_secondary_panes() {
+    let mut app = mid_run(demo_app());
+    insta::assert_snapshot!(screen(&mut app, 80, 24));
+}
+
+#[test]
+fn a_too_small_terminal_asks_to_be_enlarged() {
+    let mut app = demo_app();
+    let text = screen(&mut app, 40, 10);
+    assert!(text.contains("enlarge the terminal to at least 60x16"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn no_size_from_1x1_to_130x45_panics_or_draws_outside_the_area() {
+    let mut app = mid_run(demo_app());
+    for w in (1..130).step_by(7) {
+        for h in (1..45).step_by(4) {
+            screen(&mut app, w, h);
+        }
+    }
+}
+
+#[test]
+fn help_screen_lists_the_registry() {
+    let mut app = demo_app();
+    update(&mut app, Action::ToggleHelp);
+    let text = screen(&mut app, 120, 40);
+    for b in registry(false) {
+        assert!(text.contains(b.help), "help lacks {:?}", b.help);
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn merge_dialog_shows_the_plan_with_cancel_focused() {
+    let mut app = demo_app();
+    update(
+        &mut app,
+        Action::MergePlanned(Ok(MergePlanView {
+            batches: vec!["batch-07-api".into()],
+            added: 0,
+            updated: 24,
+            unchanged: 0,
+            collapsed: 212,
+            conflicts: 40,
+            blocked: vec![(
+                "someone".into(),
+                "placeholder_name: name is \"Test User someone\"".into(),
+            )],
+            left_out: vec!["batch-11-sample".into(), "batch-12-sample".into()],
+            unreadable: 0,
+        })),
+    );
+    let text = screen(&mut app, 120, 40);
+    assert!(text.contains("[▶ Cancel ◀]"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn detail_of_a_harvested_author_at_80x24_opens_as_an_overlay() {
+    let mut app = mid_run(demo_app());
+    update(&mut app, Action::StartFilter);
+    for c in "fredwilson".chars() {
+        update(&mut app, Action::Type(c));
+    }
+    update(&mut app, Action::Submit);
+    update(&mut app, Action::OpenDetail);
+    let text = screen(&mut app, 80, 24);
+    assert!(text.contains("M2 score"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_key_registry_is_pinned() {
+    let listed: Vec<(&str, &str)> = registry(false).iter().map(|b| (b.label, b.help)).collect();
+    insta::assert_debug_snapshot!(listed);
+}
