@@ -305,6 +305,8 @@ fn influx_score_keeps_every_record_in_order_with_all_its_other_fields() {
         "as_of",
         "previous_score",
         "unscored_reason",
+        "quality_score",
+        "entry_threshold_passed",
     ];
     for (old, new) in before.iter().zip(&written.records) {
         let strip = |r: &Record| {
@@ -377,4 +379,23 @@ fn influx_score_writes_gzip_when_out_ends_in_gz() {
         .unwrap();
     assert_eq!(run.status.code(), Some(0));
     assert_eq!(read_dataset(&out).unwrap().records.len(), 531);
+}
+
+#[test]
+fn a_scored_record_carries_the_bigv_fields_scoring_owns_and_an_unscored_one_is_not_admitted() {
+    let r = scored(api_record(50_000, 900, 400, 12_000, 3_000));
+    assert_eq!(
+        meta(&r)["quality_score"].as_f64(),
+        Some(component(&r, "quality"))
+    );
+    let admitted = meta(&r)["score_state"] == "scored";
+    assert_eq!(meta(&r)["entry_threshold_passed"], Value::Bool(admitted));
+
+    let bare =
+        scored(Record::from_value(json!({"handle": "nobody", "followers_count": 10})).unwrap());
+    assert_eq!(meta(&bare)["entry_threshold_passed"], Value::Bool(false));
+    assert!(
+        meta(&bare).get("quality_score").is_none(),
+        "no quality score is invented without metrics"
+    );
 }

@@ -59,7 +59,13 @@ fn the_crisis_dataset_loads_with_its_zero_scores_and_duplicates_counted() {
         "extra copies beyond one per handle"
     );
     assert_eq!(app.counts.duplicate_handles, 131);
-    assert_eq!(app.histogram.zero, 271);
+    assert_eq!(
+        app.counts.unscored, 460,
+        "as influx audit: no metrics, no measurement"
+    );
+    // The histogram holds measurements only: the 71 authors with metrics, all stored as 0.0.
+    assert_eq!(app.histogram.zero, 71);
+    assert_eq!(app.histogram.unscored, 460);
 }
 
 #[test]
@@ -152,8 +158,8 @@ fn s_asks_the_engine_to_harvest_each_handle_that_needs_it_once() {
         "a zero-score author is included"
     );
     assert!(
-        !keys.contains(&"billgates".to_string()),
-        "a scored, unflagged author is not"
+        keys.contains(&"billgates".to_string()),
+        "a stored 100.0 with no metrics behind it measures nothing: harvested too"
     );
 }
 

@@ -69,7 +69,9 @@ pub fn bundled_lexicon() -> Lexicon {
         .expect("assets/m2/lexicon.json is valid")
 }
 
-/// Scores one record in place (meta.score, meta.score_state, breakdown, version, as_of).
+/// Scores one record in place (meta.score, meta.score_state, breakdown, version, as_of, and
+/// bigv's meta.quality_score = the Quality component and meta.entry_threshold_passed = scored
+/// from real, unflagged metrics).
 /// Returns the score, or None when the record is unscored (metrics missing): never 0 for that.
 pub fn score_record(record: &mut Record) -> Option<f64> {
     let model = model();
@@ -96,6 +98,16 @@ pub fn score_record(record: &mut Record) -> Option<f64> {
             meta.insert("score_components".into(), Value::Object(components));
             meta.insert("as_of".into(), as_of.into());
             meta.remove("unscored_reason");
+            // The two bigv v1.0.0 fields that belong to scoring: without them no harvested
+            // record would pass the schema, and every merge of one would be blocked.
+            meta.insert(
+                "quality_score".into(),
+                Value::from(round2(breakdown.quality)),
+            );
+            meta.insert(
+                "entry_threshold_passed".into(),
+                (state == STATE_SCORED).into(),
+            );
             Some(score)
         }
         Err(Unscored { reason }) => {
@@ -106,6 +118,8 @@ pub fn score_record(record: &mut Record) -> Option<f64> {
             meta.insert("score_state".into(), STATE_UNSCORED.into());
             meta.insert("unscored_reason".into(), reason.into());
             meta.insert("score_version".into(), model.version().into());
+            // Not scored, so not admitted; a quality score is not invented for it.
+            meta.insert("entry_threshold_passed".into(), false.into());
             None
         }
     }

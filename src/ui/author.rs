@@ -75,10 +75,13 @@ impl AuthorRow {
     pub fn from_record(record: &Record) -> AuthorRow {
         let score = record.stored_score().value();
         let mut flags = RowFlags::default();
-        match score {
-            None => flags.insert(RowFlags::UNSCORED),
-            Some(0.0) => flags.insert(RowFlags::ZERO),
-            Some(_) => {}
+        // As `influx audit` counts them: a stored score without activity metrics behind it
+        // measures nothing, so the author is unscored whatever number it carries.
+        if score.is_none() || !record.metrics().has_activity() {
+            flags.insert(RowFlags::UNSCORED);
+        }
+        if score == Some(0.0) {
+            flags.insert(RowFlags::ZERO);
         }
         if !placeholders::record_flags(record).is_empty() {
             flags.insert(RowFlags::PLACEHOLDER);

@@ -1,7 +1,7 @@
 //! Score histogram for the console: ten bins over 0-100, with zero scores and unscored authors
 //! counted apart so a pile of zeros never dwarfs the real distribution. Not a statistics library.
 
-use super::author::AuthorRow;
+use super::author::{AuthorRow, RowFlags};
 
 pub const BINS: usize = 10;
 
@@ -17,7 +17,9 @@ impl ScoreHistogram {
     pub fn from_rows(rows: &[AuthorRow]) -> ScoreHistogram {
         let mut h = ScoreHistogram::default();
         for row in rows {
-            h.add(row.score);
+            // Unscored wins: its stored number (often a 0.0) is not a measurement.
+            let measured = !row.flags.contains(RowFlags::UNSCORED);
+            h.add(row.score.filter(|_| measured));
         }
         h
     }
