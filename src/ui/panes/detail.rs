@@ -140,9 +140,16 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
     out.push(Line::styled("Raw API answer", theme.title()));
     match raw_answer(record) {
         Some(raw) => flatten("  ", raw, &mut out),
-        None => out.push(Line::from(
-            "  none stored: this record did not come from an API answer",
-        )),
+        None => match record.sources().iter().find(|s| s.method == "x-api-v2") {
+            // Harvests keep raw answers beside the run, not inside every record.
+            Some(api) => out.push(Line::from(format!(
+                "  in the run's responses.jsonl ({}); meta.provenance_hash is the SHA-256 of the user object",
+                api.evidence.as_deref().unwrap_or("batch unknown")
+            ))),
+            None => out.push(Line::from(
+                "  none: this record did not come from an API answer",
+            )),
+        },
     }
 
     out.push(Line::styled("All fields", theme.title()));
