@@ -3,7 +3,8 @@
 //! A record keeps every field it was read with, known or not, so that writing it back loses
 //! nothing; the typed accessors below are views onto that map. All the variant spellings of
 //! metrics (`meta.activity_metrics`, `ext.activity_metrics`, top-level `public_metrics`,
-//! `post_count` for `tweet_count`) are mapped in ONE place: [`Record::metrics`].
+//! `post_count` for `tweet_count`) are mapped in ONE place: [`AuthorView::metrics`], which reads
+//! a record in memory and a line read raw alike.
 //! Not here: scoring, auditing or merging; those read records through this module.
 
 use std::fs::File;
@@ -15,6 +16,11 @@ use flate2::Compression;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use serde_json::{Map, Value};
+
+pub mod raw;
+pub mod view;
+
+pub use view::AuthorView;
 
 /// Top-level fields in the order a record is written; fields not listed follow in the order read.
 pub const CANONICAL_ORDER: &[&str] = &[
@@ -218,22 +224,6 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn as_count(v: Option<&Value>) -> Option<u64> {
-    match v? {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
-                .map(|f| f as u64)
-        }),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn as_time(v: Option<&Value>) -> Option<DateTime<Utc>> {
-    v?.as_str().and_then(parse_time)
-}
-
 impl Record {
     /// Wraps a JSON object; anything else is not a record.
     pub fn from_value(v: Value) -> Result<Self, &'static str> {
@@ -325,113 +315,33 @@ impl Record {
         entry.as_object_mut().expect("meta was just made an object")
     }
 
+    /// The typed view scoring and the placeholder detectors read (borrowing this record).
+    pub fn view(&self) -> AuthorView<'_> {
+        AuthorView::from_map(&self.fields)
+    }
+
     pub fn stored_score(&self) -> StoredScore {
-        match self.meta().and_then(|m| m.get("score")) {
-            None => StoredScore::Absent,
-            Some(Value::Number(n)) => n.as_f64().map_or(StoredScore::Other, StoredScore::Number),
-            Some(Value::String(s)) => StoredScore::Text {
-                raw: s.clone(),
-                parsed: s.trim().parse().ok(),
-            },
-            Some(_) => StoredScore::Other,
-        }
+        StoredScore::from_scalar(&view::Scalar::from_value(
+            self.meta().and_then(|m| m.get("score")),
+        ))
     }
 
     pub fn sources(&self) -> Vec<Source> {
-        self.meta()
-            .and_then(|m| m.get("sources"))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_object)
-                    .map(|s| Source {
-                        method: s
-                            .get("method")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                        fetched_at: as_time(s.get("fetched_at")),
-                        evidence: s
-                            .get("evidence")
-                            .and_then(Value::as_str)
-                            .map(str::to_string),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        view::sources_from_value(self.meta().and_then(|m| m.get("sources")))
     }
 
     /// The newest evidence for this record: latest `sources[].fetched_at`, else `meta.last_refresh_at`.
     pub fn fetched_at(&self) -> Option<DateTime<Utc>> {
-        self.sources()
-            .iter()
-            .filter_map(|s| s.fetched_at)
-            .max()
-            .or_else(|| as_time(self.meta().and_then(|m| m.get("last_refresh_at"))))
+        view::newest_evidence(
+            &self.sources(),
+            &view::Scalar::from_value(self.meta().and_then(|m| m.get("last_refresh_at"))),
+        )
     }
 
-    /// The record's metrics in one vocabulary. Precedence: `public_metrics` (API-shaped), then
-    /// `meta.activity_metrics`, then `ext.activity_metrics`; the top-level `followers_count` fills
-    /// followers when the chosen block lacks it.
+    /// The record's metrics in one vocabulary: see [`AuthorView::metrics`], where the layouts
+    /// are mapped.
     pub fn metrics(&self) -> Metrics {
-        let top_followers = as_count(self.fields.get("followers_count"));
-        let top_created = as_time(self.fields.get("created_at"));
-        let fetched = self.fetched_at();
-
-        if let Some(pm) = self.fields.get("public_metrics").and_then(Value::as_object) {
-            return Metrics {
-                followers: as_count(pm.get("followers_count")).or(top_followers),
-                following: as_count(pm.get("following_count")),
-                tweets: as_count(pm.get("tweet_count")).or_else(|| as_count(pm.get("post_count"))),
-                listed: as_count(pm.get("listed_count")),
-                likes: as_count(pm.get("like_count")),
-                media: as_count(pm.get("media_count")),
-                created_at: top_created,
-                as_of: as_time(self.meta().and_then(|m| m.get("as_of"))).or(fetched),
-                origin: Some(MetricsOrigin::PublicMetrics),
-            };
-        }
-        let activity = [
-            (self.meta(), MetricsOrigin::MetaActivity),
-            (
-                self.fields.get("ext").and_then(Value::as_object),
-                MetricsOrigin::ExtActivity,
-            ),
-        ]
-        .into_iter()
-        .find_map(|(parent, origin)| {
-            parent
-                .and_then(|p| p.get("activity_metrics"))
-                .and_then(Value::as_object)
-                .map(|am| (am, origin))
-        });
-        if let Some((am, origin)) = activity {
-            return Metrics {
-                followers: as_count(am.get("followers_count")).or(top_followers),
-                following: as_count(am.get("following_count")),
-                tweets: as_count(am.get("tweet_count")).or_else(|| as_count(am.get("post_count"))),
-                listed: as_count(am.get("listed_count")),
-                likes: as_count(am.get("total_like_count"))
-                    .or_else(|| as_count(am.get("like_count"))),
-                media: as_count(am.get("media_count")),
-                created_at: as_time(am.get("account_created_at"))
-                    .or_else(|| as_time(am.get("created_at")))
-                    .or(top_created),
-                as_of: as_time(am.get("last_captured_at")).or(fetched),
-                origin: Some(origin),
-            };
-        }
-        Metrics {
-            followers: top_followers,
-            created_at: top_created,
-            as_of: fetched,
-            origin: Some(if top_followers.is_some() {
-                MetricsOrigin::FollowersOnly
-            } else {
-                MetricsOrigin::None
-            }),
-            ..Metrics::default()
-        }
+        self.view().metrics()
     }
 
     /// The record as JSON with top-level and `meta` fields in canonical order; unknown fields

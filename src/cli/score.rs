@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::dataset::{AtomicFile, LineError, Lines, NumberedLine, parse_line};
-use crate::pipeline::score::{STATE_SUSPECT, ScoreSummary, ScoreTally, score_record};
+use crate::pipeline::score::{ScoreSummary, ScoreTally, score_line};
 
 use super::Exit;
 use super::output::{Mode, json_line};
@@ -62,7 +62,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             }
         }
         let scored: Vec<Result<ScoredLine, LineError>> =
-            chunk.par_drain(..).map(score_line).collect();
+            chunk.par_drain(..).map(score_numbered).collect();
         for result in scored {
             match result {
                 Ok(line) => {
@@ -88,18 +88,22 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-fn score_line((line, text): NumberedLine) -> Result<ScoredLine, LineError> {
-    let mut record = parse_line(line, &text?)?;
-    let score = score_record(&mut record);
-    let flagged = record
-        .meta()
-        .and_then(|m| m.get("score_state"))
-        .is_some_and(|s| s == STATE_SUSPECT);
-    Ok(ScoredLine {
-        text: record.to_line(),
-        score,
-        flagged,
-    })
+fn score_numbered((line, text): NumberedLine) -> Result<ScoredLine, LineError> {
+    let text = text?;
+    match score_line(&text) {
+        Some(scored) => Ok(ScoredLine {
+            text: scored.line,
+            score: scored.score,
+            flagged: scored.flagged,
+        }),
+        // Not one JSON object: the ordinary parse names what is wrong with it.
+        None => Err(parse_line(line, &text)
+            .err()
+            .unwrap_or_else(|| LineError::InvalidJson {
+                line,
+                reason: "the line could not be read as a JSON object".into(),
+            })),
+    }
 }
 
 fn unusable(mode: Mode, input: &Path, error: &str) -> Exit {

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::dataset::Record;
+use crate::dataset::{AuthorView, Record};
 
 mod bounds;
 mod collisions;
@@ -55,6 +55,11 @@ pub enum Severity {
 
 /// Record-level flags: detectors that need only the record itself.
 pub fn record_flags(record: &Record) -> Vec<PlaceholderFlag> {
+    view_flags(&record.view())
+}
+
+/// [`record_flags`] of a record read as a view (straight from its line, without a `Record`).
+pub fn view_flags(record: &AuthorView<'_>) -> Vec<PlaceholderFlag> {
     let mut flags = Vec::new();
     provenance::flags(record, &mut flags);
     names::flags(record, &mut flags);

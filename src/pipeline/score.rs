@@ -37,21 +37,23 @@
 //! Rebuild the reference from a larger harvest once there is one: the score version changes with it.
 
 mod age;
+mod changes;
 mod explain;
 mod features;
 mod knots;
 mod lexicon;
+mod line;
 mod model;
 mod reference;
 mod summary;
 
-use serde_json::{Map, Value, json};
-
-use crate::dataset::{Record, format_time};
+use crate::dataset::{AuthorView, Record};
 use crate::pipeline::placeholders;
 
+pub use changes::{Components, MetaChange, MetaValue, Scoring};
 pub use features::Feature;
 pub use lexicon::Lexicon;
+pub use line::{LineScore, score_line};
 pub use model::{Breakdown, Model, Unscored, model, score_version};
 pub use reference::{Reference, ReferenceError, build_reference};
 pub use summary::{ScoreSummary, ScoreTally};
@@ -74,110 +76,83 @@ pub fn bundled_lexicon() -> Lexicon {
 /// from real, unflagged metrics).
 /// Returns the score, or None when the record is unscored (metrics missing): never 0 for that.
 pub fn score_record(record: &mut Record) -> Option<f64> {
+    let scoring = score_view(&record.view());
+    scoring.apply(record.meta_mut());
+    scoring.score
+}
+
+/// What scoring a record means for its `meta`, decided from its view: [`score_record`] applies
+/// it to a record in memory, [`score_line`] splices it into a line without parsing the rest.
+pub fn score_view(view: &AuthorView<'_>) -> Scoring {
     let model = model();
-    match model.breakdown(record) {
+    let mut changes = Vec::with_capacity(10);
+    match model.breakdown(view) {
         Ok(breakdown) => {
-            let flags = placeholders::record_flags(record);
+            let flags = placeholders::view_flags(view);
             let score = round2(breakdown.score);
-            let mut components = components(&breakdown, model);
-            if !flags.is_empty() {
-                let reasons = flags.into_iter().map(|f| Value::String(f.reason)).collect();
-                components.insert("placeholder_flags".into(), Value::Array(reasons));
+            let mut components = Components::new(&breakdown, model);
+            let flagged = !flags.is_empty();
+            if flagged {
+                components.placeholder_flags = Some(flags.into_iter().map(|f| f.reason).collect());
             }
-            let state = if components.contains_key("placeholder_flags") {
-                STATE_SUSPECT
-            } else {
-                STATE_SCORED
-            };
-            let as_of = format_time(breakdown.inputs.as_of);
-            let meta = record.meta_mut();
-            keep_previous_score(meta, Some(score));
-            meta.insert("score".into(), Value::from(score));
-            meta.insert("score_state".into(), state.into());
-            meta.insert("score_version".into(), model.version().into());
-            meta.insert("score_components".into(), Value::Object(components));
-            meta.insert("as_of".into(), as_of.into());
-            meta.remove("unscored_reason");
-            // The two bigv v1.0.0 fields that belong to scoring: without them no harvested
-            // record would pass the schema, and every merge of one would be blocked.
-            meta.insert(
-                "quality_score".into(),
-                Value::from(round2(breakdown.quality)),
-            );
-            meta.insert(
-                "entry_threshold_passed".into(),
-                (state == STATE_SCORED).into(),
-            );
-            Some(score)
+            let state = if flagged { STATE_SUSPECT } else { STATE_SCORED };
+            if !view.meta_score.number().is_some_and(|old| old == score) {
+                // A numeric score equal to the new one stays put: re-scoring changes nothing.
+                changes.push(MetaChange::ScoreToPrevious);
+            }
+            changes.extend([
+                MetaChange::Set("score", MetaValue::Number(score)),
+                MetaChange::Set("score_state", MetaValue::Static(state)),
+                MetaChange::Set("score_version", MetaValue::Static(model.version())),
+                MetaChange::Set(
+                    "score_components",
+                    MetaValue::Components(Box::new(components)),
+                ),
+                MetaChange::Set(
+                    "as_of",
+                    MetaValue::Text(crate::dataset::format_time(breakdown.inputs.as_of)),
+                ),
+                MetaChange::Remove("unscored_reason"),
+                // The two bigv v1.0.0 fields that belong to scoring: without them no harvested
+                // record would pass the schema, and every merge of one would be blocked.
+                MetaChange::Set(
+                    "quality_score",
+                    MetaValue::Number(round2(breakdown.quality)),
+                ),
+                MetaChange::Set(
+                    "entry_threshold_passed",
+                    MetaValue::Bool(state == STATE_SCORED),
+                ),
+            ]);
+            Scoring {
+                score: Some(score),
+                flagged,
+                changes,
+            }
         }
         Err(Unscored { reason }) => {
-            let meta = record.meta_mut();
-            keep_previous_score(meta, None);
-            meta.remove("score");
-            meta.remove("score_components");
-            meta.insert("score_state".into(), STATE_UNSCORED.into());
-            meta.insert("unscored_reason".into(), reason.into());
-            meta.insert("score_version".into(), model.version().into());
-            // Not scored, so not admitted; a quality score is not invented for it.
-            meta.insert("entry_threshold_passed".into(), false.into());
-            None
+            changes.extend([
+                MetaChange::ScoreToPrevious,
+                MetaChange::Remove("score_components"),
+                MetaChange::Set("score_state", MetaValue::Static(STATE_UNSCORED)),
+                MetaChange::Set("unscored_reason", MetaValue::Text(reason)),
+                MetaChange::Set("score_version", MetaValue::Static(model.version())),
+                // Not scored, so not admitted; a quality score is not invented for it.
+                MetaChange::Set("entry_threshold_passed", MetaValue::Bool(false)),
+            ]);
+            Scoring {
+                score: None,
+                flagged: false,
+                changes,
+            }
         }
     }
 }
 
-/// Moves a stored score that is about to be replaced or removed to `meta.previous_score`, so
-/// nothing is lost. A numeric score equal to the new one stays put: re-scoring changes nothing.
-fn keep_previous_score(meta: &mut Map<String, Value>, new: Option<f64>) {
-    let unchanged = matches!((meta.get("score"), new),
-        (Some(Value::Number(old)), Some(new)) if old.as_f64() == Some(new));
-    if unchanged {
-        return;
-    }
-    if let Some(old) = meta.remove("score") {
-        meta.insert("previous_score".into(), old);
-    }
-}
-
-fn components(b: &Breakdown, model: &Model) -> Map<String, Value> {
-    let mut c = Map::with_capacity(12);
-    if let Some(a) = b.activity {
-        c.insert("activity".into(), Value::from(round2(a)));
-    }
-    c.insert("quality".into(), Value::from(round2(b.quality)));
-    c.insert("relevance".into(), Value::from(round2(b.relevance.value)));
-    c.insert("composite".into(), Value::from(round2(b.composite)));
-    let reasons = explain::reasons(b, model.lexicon());
-    c.insert("reasons".into(), json!(reasons));
-    let mut features = Map::with_capacity(b.features.len());
-    for f in &b.features {
-        features.insert(
-            f.feature.key().into(),
-            json!({"value": round4(f.plain), "reference_percentile": round2(f.percentile)}),
-        );
-    }
-    c.insert("features".into(), Value::Object(features));
-    let topics: Vec<&str> = {
-        let mut ids: Vec<usize> = b.relevance.found.iter().map(|(t, _)| *t).collect();
-        ids.dedup();
-        ids.into_iter()
-            .map(|t| model.lexicon().topic(t).id.as_str())
-            .collect()
-    };
-    c.insert("topics".into(), json!(topics));
-    c.insert("verified_bonus".into(), Value::from(b.verified_bonus));
-    if let Some(age) = b.inputs.inputs.age {
-        c.insert("account_age_days".into(), Value::from(round2(age.days)));
-        c.insert("age_from".into(), age.from.key().into());
-    }
-    c.insert("as_of_from".into(), b.inputs.as_of_from.key().into());
-    c.insert("missing".into(), json!(explain::missing(b)));
-    c
-}
-
-fn round2(x: f64) -> f64 {
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn round4(x: f64) -> f64 {
+pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }

@@ -3,56 +3,22 @@
 //! which a real sign-up hits once in 86,400.
 
 use chrono::{DateTime, TimeZone, Timelike, Utc};
-use serde_json::Value;
 
 use super::PlaceholderFlag;
-use crate::dataset::{Record, format_time};
+use crate::dataset::{AuthorView, format_time};
 
 fn x_launch() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2006, 3, 21, 0, 0, 0).unwrap()
 }
 
-/// Every place a count can live in the known layouts, read raw: `Metrics` drops negative numbers.
-fn raw_counts(record: &Record) -> Vec<(String, f64)> {
-    let mut out = Vec::new();
-    if let Some(v) = record.get("followers_count").and_then(Value::as_f64) {
-        out.push(("followers_count".to_string(), v));
-    }
-    let blocks = [
-        ("public_metrics", record.get("public_metrics")),
-        (
-            "meta.activity_metrics",
-            record.meta().and_then(|m| m.get("activity_metrics")),
-        ),
-        (
-            "ext.activity_metrics",
-            record
-                .get("ext")
-                .and_then(Value::as_object)
-                .and_then(|e| e.get("activity_metrics")),
-        ),
-    ];
-    for (prefix, block) in blocks {
-        let Some(map) = block.and_then(Value::as_object) else {
-            continue;
-        };
-        for (k, v) in map {
-            if let Some(n) = v.as_f64() {
-                out.push((format!("{prefix}.{k}"), n));
-            }
-        }
-    }
-    out
-}
-
-pub(super) fn flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
+pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
     let mut bound = |reason: String| {
         out.push(PlaceholderFlag {
             detector: "hard_bounds",
             reason,
         })
     };
-    for (field, v) in raw_counts(record) {
+    for (field, v) in record.raw_counts() {
         if v < 0.0 {
             bound(format!("{field} is negative ({v})"));
         }
@@ -99,7 +65,7 @@ mod tests {
 
     fn detectors(v: Value) -> Vec<&'static str> {
         let mut out = Vec::new();
-        flags(&Record::from_value(v).unwrap(), &mut out);
+        flags(&Record::from_value(v).unwrap().view(), &mut out);
         out.iter().map(|f| f.detector).collect()
     }
 

@@ -2,7 +2,7 @@
 //! `test_`, `mock_`, `sample_`). Words are matched whole, so `contest` or `Testa` stay clean.
 
 use super::PlaceholderFlag;
-use crate::dataset::Record;
+use crate::dataset::AuthorView;
 
 const PLACEHOLDER_WORDS: &[&str] = &[
     "test",
@@ -37,7 +37,7 @@ pub(super) fn placeholder_word(text: &str) -> Option<&'static str> {
         })
 }
 
-pub(super) fn flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
+pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
     for (field, value) in [("handle", record.handle()), ("name", record.name())] {
         let Some(value) = value else { continue };
         if let Some(word) = placeholder_word(value) {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::PlaceholderFlag;
-use crate::dataset::Record;
+use crate::dataset::{AuthorView, Record};
 
 /// The kind of a source method, from its words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -65,15 +65,19 @@ pub fn source_kind(method: &str) -> SourceKind {
 /// The record's provenance: sample if any source is sample-like, else API if any source is an
 /// API answer, else manual if any is manual, else other, or unknown without sources.
 pub fn record_kind(record: &Record) -> SourceKind {
-    record
-        .sources()
+    sources_kind(&record.sources())
+}
+
+/// The provenance of a record with these sources (see [`record_kind`]).
+pub fn sources_kind(sources: &[crate::dataset::Source]) -> SourceKind {
+    sources
         .iter()
         .map(|s| source_kind(&s.method))
         .min()
         .unwrap_or(SourceKind::Unknown)
 }
 
-pub(super) fn flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
+pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
     hash_flags(record, out);
     let sources = record.sources();
     let sample: Vec<&str> = sources
@@ -112,12 +116,8 @@ pub(super) fn flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
 
 /// A `provenance_hash` that is no SHA-256 digest and carries a typed run (`1234567`, `7777777`):
 /// someone filled the field in by hand, so the record's provenance was never computed.
-fn hash_flags(record: &Record, out: &mut Vec<PlaceholderFlag>) {
-    let Some(hash) = record
-        .meta()
-        .and_then(|m| m.get("provenance_hash"))
-        .and_then(serde_json::Value::as_str)
-    else {
+fn hash_flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
+    let Some(hash) = record.provenance_hash() else {
         return;
     };
     let is_digest = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::dataset::{Metrics, Record};
+use crate::dataset::{AuthorView, Metrics};
 
 use super::age::{AccountAge, account_age};
 use super::features::{Component, Feature, FeatureInputs};
@@ -113,7 +113,7 @@ impl Breakdown {
 /// Reads the metrics a record carries, or says which are missing. `id_knots` and `snapshot` come
 /// from the reference: for account ages without `created_at`, and for records without `as_of`.
 pub fn record_inputs(
-    record: &Record,
+    record: &AuthorView<'_>,
     id_knots: &[(u64, i64)],
     snapshot: DateTime<Utc>,
 ) -> Result<RecordInputs, Unscored> {
@@ -231,7 +231,7 @@ impl Model {
     }
 
     /// Scores a record, or says why it cannot be scored.
-    pub fn breakdown(&self, record: &Record) -> Result<Breakdown, Unscored> {
+    pub fn breakdown(&self, record: &AuthorView<'_>) -> Result<Breakdown, Unscored> {
         let found = record_inputs(record, &self.id_knots, self.snapshot)?;
         let inputs = &found.inputs;
 

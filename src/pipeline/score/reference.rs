@@ -134,7 +134,7 @@ pub fn build_reference(
     // Features need the id knots for ages; the calibration needs the feature knots.
     let inputs: Vec<_> = population
         .iter()
-        .filter_map(|r| record_inputs(r, &reference.id_age_knots, snapshot).ok())
+        .filter_map(|r| record_inputs(&r.view(), &reference.id_age_knots, snapshot).ok())
         .map(|found| found.inputs)
         .collect();
     for feature in Feature::ALL {
@@ -153,7 +153,7 @@ pub fn build_reference(
     let uncalibrated = Model::new(reference.clone(), lexicon.clone(), String::new())?;
     let mut composites: Vec<f64> = population
         .iter()
-        .filter_map(|r| uncalibrated.breakdown(r).ok())
+        .filter_map(|r| uncalibrated.breakdown(&r.view()).ok())
         .map(|b| b.composite)
         .collect();
     composites.sort_by(f64::total_cmp);

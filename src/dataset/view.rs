@@ -1,0 +1,539 @@
+//! A borrowed, typed view of the fields of an author record that scoring and the placeholder
+//! detectors read, built either straight from a JSONL line (no `serde_json::Value`, no copy of
+//! anything the view does not need) or from a [`Record`](super::Record) already in memory.
+//! Both ways end in the same [`AuthorView`], so the metric-layout rules in [`AuthorView::metrics`]
+//! exist once. Not here: writing records (see `raw` for the splice that keeps unread fields as
+//! they were written).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::raw::RawObject;
+use super::{Metrics, MetricsOrigin, Source, StoredScore, parse_time};
+
+/// A JSON value reduced to what the typed readers need; containers are only known as "other".
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Scalar<'a> {
+    #[default]
+    Absent,
+    Number {
+        value: f64,
+        /// The value as an unsigned integer when it was written as one.
+        unsigned: Option<u64>,
+    },
+    Text(Cow<'a, str>),
+    /// `null`, a boolean, an array or an object.
+    Other,
+}
+
+impl<'a> Scalar<'a> {
+    pub fn from_value(v: Option<&'a Value>) -> Self {
+        match v {
+            None => Scalar::Absent,
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(value) => Scalar::Number {
+                    value,
+                    unsigned: n.as_u64(),
+                },
+                None => Scalar::Other,
+            },
+            Some(Value::String(s)) => Scalar::Text(Cow::Borrowed(s)),
+            Some(_) => Scalar::Other,
+        }
+    }
+
+    /// Parses one raw JSON value; invalid text is not possible here (the line was validated).
+    pub fn from_raw(raw: Option<&'a RawValue>) -> Self {
+        match raw {
+            None => Scalar::Absent,
+            Some(r) => serde_json::from_str(r.get()).unwrap_or(Scalar::Other),
+        }
+    }
+
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Scalar::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Scalar::Number { value, .. } => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// A count: a non-negative integer, written as a number (`5`, `5.0`) or as text (`"5"`).
+    pub fn count(&self) -> Option<u64> {
+        match self {
+            Scalar::Number { value, unsigned } => unsigned
+                .or_else(|| (*value >= 0.0 && value.fract() == 0.0).then_some(*value as u64)),
+            Scalar::Text(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        self.text().and_then(parse_time)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Scalar::Number {
+                    value: v as f64,
+                    unsigned: Some(v),
+                })
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Number {
+                    value: v as f64,
+                    unsigned: u64::try_from(v).ok(),
+                })
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Scalar::Number {
+                    value: v,
+                    unsigned: None,
+                })
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A string borrowed from the input when it has no escapes, owned otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A flat JSON object of scalars (a metrics block), in the order written, later duplicates
+/// replacing earlier ones as `serde_json::Map` does.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Block<'a> {
+    entries: Vec<(Cow<'a, str>, Scalar<'a>)>,
+}
+
+impl<'a> Block<'a> {
+    pub fn get(&self, key: &str) -> &Scalar<'a> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(&Scalar::Absent, |(_, v)| v)
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Scalar<'a>)> {
+        self.entries.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    fn insert(&mut self, key: Cow<'a, str>, value: Scalar<'a>) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    fn from_value(v: Option<&'a Value>) -> Option<Self> {
+        let map = v?.as_object()?;
+        let mut block = Block {
+            entries: Vec::with_capacity(map.len()),
+        };
+        for (k, v) in map {
+            block.insert(Cow::Borrowed(k), Scalar::from_value(Some(v)));
+        }
+        Some(block)
+    }
+
+    fn from_raw(raw: Option<&'a RawValue>) -> Option<Self> {
+        serde_json::from_str(raw?.get()).ok()
+    }
+}
+
+impl<'de> Deserialize<'de> for Block<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Block<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut block = Block {
+                    entries: Vec::with_capacity(map.size_hint().unwrap_or(8)),
+                };
+                while let Some((Text(k), v)) = map.next_entry::<Text<'de>, Scalar<'de>>()? {
+                    block.insert(k, v);
+                }
+                Ok(block)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `meta.sources` entries that are objects, others skipped (as [`Record::sources`](super::Record::sources) always did).
+fn sources_from_raw(raw: Option<&RawValue>) -> Vec<Source> {
+    let Some(raw) = raw else { return Vec::new() };
+    let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .filter_map(|item| serde_json::from_str::<Block<'_>>(item.get()).ok())
+        .map(|fields| Source {
+            method: fields.get("method").text().unwrap_or("").to_string(),
+            fetched_at: fields.get("fetched_at").time(),
+            evidence: fields.get("evidence").text().map(str::to_string),
+        })
+        .collect()
+}
+
+pub(crate) fn sources_from_value(v: Option<&Value>) -> Vec<Source> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_object)
+                .map(|s| Source {
+                    method: s
+                        .get("method")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    fetched_at: s
+                        .get("fetched_at")
+                        .and_then(Value::as_str)
+                        .and_then(parse_time),
+                    evidence: s
+                        .get("evidence")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl StoredScore {
+    pub fn from_scalar(score: &Scalar<'_>) -> Self {
+        match score {
+            Scalar::Absent => StoredScore::Absent,
+            Scalar::Number { value, .. } => StoredScore::Number(*value),
+            Scalar::Text(s) => StoredScore::Text {
+                raw: s.to_string(),
+                parsed: s.trim().parse().ok(),
+            },
+            Scalar::Other => StoredScore::Other,
+        }
+    }
+}
+
+/// The latest `fetched_at` of the sources, else `meta.last_refresh_at`.
+pub(crate) fn newest_evidence(
+    sources: &[Source],
+    last_refresh_at: &Scalar<'_>,
+) -> Option<DateTime<Utc>> {
+    sources
+        .iter()
+        .filter_map(|s| s.fetched_at)
+        .max()
+        .or_else(|| last_refresh_at.time())
+}
+
+/// What scoring and the record-level placeholder detectors read of an author record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorView<'a> {
+    pub id: Scalar<'a>,
+    pub handle: Scalar<'a>,
+    pub username: Scalar<'a>,
+    pub name: Scalar<'a>,
+    pub description: Scalar<'a>,
+    pub verified: Scalar<'a>,
+    pub verified_type: Scalar<'a>,
+    pub followers_count: Scalar<'a>,
+    pub created_at: Scalar<'a>,
+    /// The string entries of `topic_tags`.
+    pub topic_tags: Vec<Cow<'a, str>>,
+    pub public_metrics: Option<Block<'a>>,
+    /// `meta.score`, `meta.as_of`, `meta.last_refresh_at`, `meta.provenance_hash`.
+    pub meta_score: Scalar<'a>,
+    pub meta_as_of: Scalar<'a>,
+    pub meta_last_refresh_at: Scalar<'a>,
+    pub provenance_hash: Scalar<'a>,
+    pub sources: Vec<Source>,
+    pub meta_activity: Option<Block<'a>>,
+    pub ext_activity: Option<Block<'a>>,
+}
+
+impl<'a> AuthorView<'a> {
+    /// The view of a record in memory, borrowing its strings.
+    pub fn from_map(fields: &'a Map<String, Value>) -> Self {
+        let top = |k: &str| Scalar::from_value(fields.get(k));
+        let meta = fields.get("meta").and_then(Value::as_object);
+        let meta_field = |k: &str| Scalar::from_value(meta.and_then(|m| m.get(k)));
+        AuthorView {
+            id: top("id"),
+            handle: top("handle"),
+            username: top("username"),
+            name: top("name"),
+            description: top("description"),
+            verified: top("verified"),
+            verified_type: top("verified_type"),
+            followers_count: top("followers_count"),
+            created_at: top("created_at"),
+            topic_tags: fields
+                .get("topic_tags")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(Cow::Borrowed)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            public_metrics: Block::from_value(fields.get("public_metrics")),
+            meta_score: meta_field("score"),
+            meta_as_of: meta_field("as_of"),
+            meta_last_refresh_at: meta_field("last_refresh_at"),
+            provenance_hash: meta_field("provenance_hash"),
+            sources: sources_from_value(meta.and_then(|m| m.get("sources"))),
+            meta_activity: Block::from_value(meta.and_then(|m| m.get("activity_metrics"))),
+            ext_activity: Block::from_value(
+                fields
+                    .get("ext")
+                    .and_then(Value::as_object)
+                    .and_then(|e| e.get("activity_metrics")),
+            ),
+        }
+    }
+
+    /// The view of a record read as raw top-level fields (see [`RawObject`]); `meta` is the
+    /// parsed `meta` object when the record has one that is an object.
+    pub fn from_raw(top: &RawObject<'a>, meta: Option<&RawObject<'a>>) -> Self {
+        let field = |k: &str| Scalar::from_raw(top.get(k));
+        let meta_field = |k: &str| Scalar::from_raw(meta.and_then(|m| m.get(k)));
+        let ext_activity = top
+            .get("ext")
+            .and_then(|raw| RawObject::parse(raw.get()).ok())
+            .and_then(|ext| Block::from_raw(ext.get("activity_metrics")));
+        AuthorView {
+            id: field("id"),
+            handle: field("handle"),
+            username: field("username"),
+            name: field("name"),
+            description: field("description"),
+            verified: field("verified"),
+            verified_type: field("verified_type"),
+            followers_count: field("followers_count"),
+            created_at: field("created_at"),
+            topic_tags: top
+                .get("topic_tags")
+                .and_then(|raw| serde_json::from_str::<Vec<Scalar<'a>>>(raw.get()).ok())
+                .map(|tags| {
+                    tags.into_iter()
+                        .filter_map(|t| match t {
+                            Scalar::Text(s) => Some(s),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            public_metrics: Block::from_raw(top.get("public_metrics")),
+            meta_score: meta_field("score"),
+            meta_as_of: meta_field("as_of"),
+            meta_last_refresh_at: meta_field("last_refresh_at"),
+            provenance_hash: meta_field("provenance_hash"),
+            sources: sources_from_raw(meta.and_then(|m| m.get("sources"))),
+            meta_activity: Block::from_raw(meta.and_then(|m| m.get("activity_metrics"))),
+            ext_activity,
+        }
+    }
+
+    pub fn id(&self) -> Option<&str> {
+        self.id.text()
+    }
+
+    /// The handle as stored; API-shaped objects say `username`.
+    pub fn handle(&self) -> Option<&str> {
+        self.handle.text().or_else(|| self.username.text())
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.text()
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.description.text()
+    }
+
+    /// `verified` (bigv's enum) or, on API-shaped objects, `verified_type`.
+    pub fn verified(&self) -> Option<&str> {
+        self.verified_type.text().or_else(|| self.verified.text())
+    }
+
+    pub fn topic_tags(&self) -> Vec<&str> {
+        self.topic_tags.iter().map(Cow::as_ref).collect()
+    }
+
+    pub fn provenance_hash(&self) -> Option<&str> {
+        self.provenance_hash.text()
+    }
+
+    pub fn stored_score(&self) -> StoredScore {
+        StoredScore::from_scalar(&self.meta_score)
+    }
+
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    /// The newest evidence for this record: latest `sources[].fetched_at`, else `meta.last_refresh_at`.
+    pub fn fetched_at(&self) -> Option<DateTime<Utc>> {
+        newest_evidence(&self.sources, &self.meta_last_refresh_at)
+    }
+
+    /// Every count in the known layouts read raw, negative ones included (for bound checks:
+    /// [`Metrics`] drops what is not a count).
+    pub fn raw_counts(&self) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        if let Some(v) = self.followers_count.number() {
+            out.push(("followers_count".to_string(), v));
+        }
+        let blocks = [
+            ("public_metrics", &self.public_metrics),
+            ("meta.activity_metrics", &self.meta_activity),
+            ("ext.activity_metrics", &self.ext_activity),
+        ];
+        for (prefix, block) in blocks {
+            for (k, v) in block.iter().flat_map(Block::entries) {
+                if let Some(n) = v.number() {
+                    out.push((format!("{prefix}.{k}"), n));
+                }
+            }
+        }
+        out
+    }
+
+    /// The record's metrics in one vocabulary. Precedence: `public_metrics` (API-shaped), then
+    /// `meta.activity_metrics`, then `ext.activity_metrics`; the top-level `followers_count` fills
+    /// followers when the chosen block lacks it.
+    pub fn metrics(&self) -> Metrics {
+        let top_followers = self.followers_count.count();
+        let top_created = self.created_at.time();
+        let fetched = self.fetched_at();
+
+        if let Some(pm) = &self.public_metrics {
+            return Metrics {
+                followers: pm.get("followers_count").count().or(top_followers),
+                following: pm.get("following_count").count(),
+                tweets: pm
+                    .get("tweet_count")
+                    .count()
+                    .or_else(|| pm.get("post_count").count()),
+                listed: pm.get("listed_count").count(),
+                likes: pm.get("like_count").count(),
+                media: pm.get("media_count").count(),
+                created_at: top_created,
+                as_of: self.meta_as_of.time().or(fetched),
+                origin: Some(MetricsOrigin::PublicMetrics),
+            };
+        }
+        let activity = [
+            (&self.meta_activity, MetricsOrigin::MetaActivity),
+            (&self.ext_activity, MetricsOrigin::ExtActivity),
+        ]
+        .into_iter()
+        .find_map(|(block, origin)| block.as_ref().map(|b| (b, origin)));
+        if let Some((am, origin)) = activity {
+            return Metrics {
+                followers: am.get("followers_count").count().or(top_followers),
+                following: am.get("following_count").count(),
+                tweets: am
+                    .get("tweet_count")
+                    .count()
+                    .or_else(|| am.get("post_count").count()),
+                listed: am.get("listed_count").count(),
+                likes: am
+                    .get("total_like_count")
+                    .count()
+                    .or_else(|| am.get("like_count").count()),
+                media: am.get("media_count").count(),
+                created_at: am
+                    .get("account_created_at")
+                    .time()
+                    .or_else(|| am.get("created_at").time())
+                    .or(top_created),
+                as_of: am.get("last_captured_at").time().or(fetched),
+                origin: Some(origin),
+            };
+        }
+        Metrics {
+            followers: top_followers,
+            created_at: top_created,
+            as_of: fetched,
+            origin: Some(if top_followers.is_some() {
+                MetricsOrigin::FollowersOnly
+            } else {
+                MetricsOrigin::None
+            }),
+            ..Metrics::default()
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! What scoring writes into a record's `meta`, as an ordered list of changes, so that a record in
+//! memory and a line spliced raw receive exactly the same fields in the same places. Not here:
+//! deciding the values (see `score_view`) or reading and writing files.
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+use super::explain;
+use super::model::{Breakdown, Model};
+use super::{round2, round4};
+
+/// One change to `meta`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetaChange {
+    /// Sets a field: replaced in its place when present, appended when not.
+    Set(&'static str, MetaValue),
+    /// Removes a field, the others keeping their order.
+    Remove(&'static str),
+    /// Moves the stored `score` (if any) to `previous_score`, so nothing is lost.
+    ScoreToPrevious,
+}
+
+/// A value scoring writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetaValue {
+    Number(f64),
+    Static(&'static str),
+    Text(String),
+    Bool(bool),
+    Components(Box<Components>),
+}
+
+impl Serialize for MetaValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MetaValue::Number(v) => s.serialize_f64(*v),
+            MetaValue::Static(v) => s.serialize_str(v),
+            MetaValue::Text(v) => s.serialize_str(v),
+            MetaValue::Bool(v) => s.serialize_bool(*v),
+            MetaValue::Components(c) => c.serialize(s),
+        }
+    }
+}
+
+impl MetaValue {
+    pub fn to_value(&self) -> Value {
+        match self {
+            MetaValue::Number(v) => Value::from(*v),
+            MetaValue::Static(v) => Value::from(*v),
+            MetaValue::Text(v) => Value::from(v.as_str()),
+            MetaValue::Bool(v) => Value::from(*v),
+            MetaValue::Components(c) => {
+                serde_json::to_value(c).expect("the breakdown serialises to JSON")
+            }
+        }
+    }
+}
+
+/// The outcome of scoring one record: its score (None = unscored), whether it was flagged as a
+/// placeholder, and the changes to its `meta`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scoring {
+    pub score: Option<f64>,
+    pub flagged: bool,
+    pub changes: Vec<MetaChange>,
+}
+
+impl Scoring {
+    /// Applies the changes to a record's `meta` in memory.
+    pub fn apply(&self, meta: &mut Map<String, Value>) {
+        for change in &self.changes {
+            match change {
+                MetaChange::Set(key, value) => {
+                    meta.insert((*key).to_string(), value.to_value());
+                }
+                MetaChange::Remove(key) => {
+                    meta.shift_remove(*key);
+                }
+                MetaChange::ScoreToPrevious => {
+                    if let Some(old) = meta.shift_remove("score") {
+                        meta.insert("previous_score".into(), old);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `meta.score_components`: the breakdown a person reads in the detail pane.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Components {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<f64>,
+    pub quality: f64,
+    pub relevance: f64,
+    pub composite: f64,
+    pub reasons: Vec<String>,
+    pub features: FeaturePlaces,
+    pub topics: Vec<&'static str>,
+    pub verified_bonus: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_age_days: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_from: Option<&'static str>,
+    pub as_of_from: &'static str,
+    pub missing: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placeholder_flags: Option<Vec<String>>,
+}
+
+/// Each present feature's plain value and place in the reference, by feature name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeaturePlaces(pub Vec<(&'static str, f64, f64)>);
+
+impl Serialize for FeaturePlaces {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Place {
+            value: f64,
+            reference_percentile: f64,
+        }
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (key, value, reference_percentile) in &self.0 {
+            map.serialize_entry(
+                key,
+                &Place {
+                    value: *value,
+                    reference_percentile: *reference_percentile,
+                },
+            )?;
+        }
+        map.end()
+    }
+}
+
+impl Components {
+    pub fn new(b: &Breakdown, model: &'static Model) -> Self {
+        let mut ids: Vec<usize> = b.relevance.found.iter().map(|(t, _)| *t).collect();
+        ids.dedup();
+        let age = b.inputs.inputs.age;
+        Components {
+            activity: b.activity.map(round2),
+            quality: round2(b.quality),
+            relevance: round2(b.relevance.value),
+            composite: round2(b.composite),
+            reasons: explain::reasons(b, model.lexicon()),
+            features: FeaturePlaces(
+                b.features
+                    .iter()
+                    .map(|f| (f.feature.key(), round4(f.plain), round2(f.percentile)))
+                    .collect(),
+            ),
+            topics: ids
+                .into_iter()
+                .map(|t| model.lexicon().topic(t).id.as_str())
+                .collect(),
+            verified_bonus: b.verified_bonus,
+            account_age_days: age.map(|a| round2(a.days)),
+            age_from: age.map(|a| a.from.key()),
+            as_of_from: b.inputs.as_of_from.key(),
+            missing: explain::missing(b),
+            placeholder_flags: None,
+        }
+    }
+}

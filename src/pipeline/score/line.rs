@@ -1,0 +1,142 @@
+//! Scoring a JSONL line without building a `serde_json::Value`: the line is read as raw
+//! top-level fields, the typed view takes what the model needs, and the scored line is written
+//! with every field scoring does not touch copied as it was written (see `dataset::raw`). The
+//! bytes are those of `score_record` + `Record::to_line`; tests/score.rs pins it.
+//! Not here: the model, or what is written into `meta` (see `changes`).
+
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+
+use crate::dataset::raw::{RawObject, write_canonical, write_key};
+use crate::dataset::{AuthorView, CANONICAL_META_ORDER, CANONICAL_ORDER};
+
+use super::changes::{MetaChange, MetaValue};
+use super::score_view;
+
+/// A scored line and what the summary needs of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineScore {
+    /// The scored record, one line in canonical field order, no newline.
+    pub line: String,
+    /// `None` = unscored.
+    pub score: Option<f64>,
+    pub flagged: bool,
+}
+
+/// Scores one JSONL line. `None` when the line is not one JSON object: the caller parses it the
+/// ordinary way to say precisely what is wrong with it.
+pub fn score_line(text: &str) -> Option<LineScore> {
+    let top = RawObject::parse(text).ok()?;
+    // A `meta` that is not an object is replaced by one, as `Record::meta_mut` does.
+    let meta = top
+        .get("meta")
+        .map(|raw| RawObject::parse(raw.get()).unwrap_or_default());
+    let view = AuthorView::from_raw(&top, meta.as_ref());
+    let scoring = score_view(&view);
+
+    let mut entries: Vec<(Cow<'_, str>, Entry<'_>)> = meta
+        .iter()
+        .flat_map(RawObject::entries)
+        .map(|(k, v)| (Cow::Borrowed(k), Entry::Raw(v)))
+        .collect();
+    for change in &scoring.changes {
+        apply(&mut entries, change);
+    }
+
+    let mut out = Vec::with_capacity(text.len() + 1536);
+    out.push(b'{');
+    let mut first = true;
+    let mut field = |out: &mut Vec<u8>, key: &str| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_key(out, key);
+    };
+    let mut meta_written = false;
+    for key in CANONICAL_ORDER {
+        if *key == "meta" {
+            field(&mut out, key);
+            write_meta(&mut out, &entries);
+            meta_written = true;
+        } else if let Some(raw) = top.get(key) {
+            field(&mut out, key);
+            write_canonical(&mut out, raw);
+        }
+    }
+    debug_assert!(meta_written, "meta is always part of a scored record");
+    for (key, raw) in top.entries() {
+        if !CANONICAL_ORDER.contains(&key) {
+            field(&mut out, key);
+            write_canonical(&mut out, raw);
+        }
+    }
+    out.push(b'}');
+    Some(LineScore {
+        line: String::from_utf8(out).expect("JSON text is UTF-8"),
+        score: scoring.score,
+        flagged: scoring.flagged,
+    })
+}
+
+/// A `meta` field: as written, or as scoring sets it.
+enum Entry<'a> {
+    Raw(&'a RawValue),
+    New(&'a MetaValue),
+}
+
+fn apply<'a>(entries: &mut Vec<(Cow<'a, str>, Entry<'a>)>, change: &'a MetaChange) {
+    let position = |entries: &Vec<(Cow<'a, str>, Entry<'a>)>, key: &str| {
+        entries.iter().position(|(k, _)| k == key)
+    };
+    match change {
+        MetaChange::Set(key, value) => match position(entries, key) {
+            Some(i) => entries[i].1 = Entry::New(value),
+            None => entries.push((Cow::Borrowed(key), Entry::New(value))),
+        },
+        MetaChange::Remove(key) => {
+            if let Some(i) = position(entries, key) {
+                entries.remove(i);
+            }
+        }
+        MetaChange::ScoreToPrevious => {
+            if let Some(i) = position(entries, "score") {
+                let (_, old) = entries.remove(i);
+                match position(entries, "previous_score") {
+                    Some(j) => entries[j].1 = old,
+                    None => entries.push((Cow::Borrowed("previous_score"), old)),
+                }
+            }
+        }
+    }
+}
+
+fn write_meta(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Entry<'_>)]) {
+    out.push(b'{');
+    let mut first = true;
+    let mut write = |out: &mut Vec<u8>, key: &str, entry: &Entry<'_>| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_key(out, key);
+        match entry {
+            Entry::Raw(raw) => write_canonical(out, raw),
+            Entry::New(value) => {
+                serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail")
+            }
+        }
+    };
+    for key in CANONICAL_META_ORDER {
+        if let Some((k, e)) = entries.iter().find(|(k, _)| k == key) {
+            write(out, k, e);
+        }
+    }
+    for (k, e) in entries {
+        if !CANONICAL_META_ORDER.contains(&k.as_ref()) {
+            write(out, k, e);
+        }
+    }
+    out.push(b'}');
+}
