@@ -61,7 +61,8 @@ pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::dataset::Record;
+    use serde_json::{Value, json};
 
     fn detectors(v: Value) -> Vec<&'static str> {
         let mut out = Vec::new();
