@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::dataset::{AtomicFile, Record};
+use crate::dataset::AtomicFile;
 use crate::pipeline::handles::InvalidLine;
 use crate::pipeline::journal::{self, BatchEntry, Journal};
 
@@ -130,18 +130,13 @@ impl RecordLog {
         }
     }
 
-    /// Appends records (not yet synced); returns the file's new length.
-    fn write(&mut self, records: &[Record]) -> Result<u64, OutputError> {
-        if records.is_empty() {
+    /// Appends whole records.jsonl lines (not yet synced); returns the file's new length.
+    fn write(&mut self, lines: &[u8]) -> Result<u64, OutputError> {
+        if lines.is_empty() {
             return Ok(self.len);
         }
-        let mut buf = Vec::with_capacity(records.len() * 512);
-        for r in records {
-            buf.extend_from_slice(r.to_line().as_bytes());
-            buf.push(b'\n');
-        }
-        self.file.write_all(&buf).map_err(|e| self.error(e))?;
-        self.len += buf.len() as u64;
+        self.file.write_all(lines).map_err(|e| self.error(e))?;
+        self.len += lines.len() as u64;
         Ok(self.len)
     }
 
@@ -150,9 +145,9 @@ impl RecordLog {
     }
 }
 
-/// One answered batch to make durable: its records, then its journal line.
+/// One answered batch to make durable: its records (as lines), then its journal line.
 struct WriteJob {
-    records: Vec<Record>,
+    lines: Vec<u8>,
     entry: BatchEntry,
 }
 
@@ -196,15 +191,16 @@ impl BatchWriter {
         })
     }
 
-    /// Queues one answered batch; `Err` once writing has failed (the run must stop).
-    pub fn submit(&self, records: Vec<Record>, entry: BatchEntry) -> Result<(), String> {
+    /// Queues one answered batch, its records already as records.jsonl lines; `Err` once
+    /// writing has failed (the run must stop).
+    pub fn submit(&self, lines: Vec<u8>, entry: BatchEntry) -> Result<(), String> {
         if let Some(e) = self.failure() {
             return Err(e);
         }
         let sent = self
             .jobs
             .as_ref()
-            .is_some_and(|jobs| jobs.send(WriteJob { records, entry }).is_ok());
+            .is_some_and(|jobs| jobs.send(WriteJob { lines, entry }).is_ok());
         if sent {
             Ok(())
         } else {
@@ -242,7 +238,7 @@ fn write_group(
     let mut entries = Vec::with_capacity(group.len());
     for job in group {
         let mut entry = job.entry;
-        entry.records_len = records.write(&job.records).map_err(|e| e.to_string())?;
+        entry.records_len = records.write(&job.lines).map_err(|e| e.to_string())?;
         entries.push(entry);
     }
     records.sync().map_err(|e| e.to_string())?;
