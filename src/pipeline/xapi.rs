@@ -238,7 +238,7 @@ impl XClient {
             path,
             status,
             rate,
-            body: body.to_vec(),
+            body: Vec::from(body),
             sent_at,
             latency: started.elapsed(),
         })

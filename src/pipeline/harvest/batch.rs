@@ -75,8 +75,10 @@ pub struct AnsweredBatch {
     pub answers: Vec<(String, HandleAnswer)>,
     /// The records of the found handles, in request order, scored when the run scores.
     pub records: Vec<Record>,
-    /// `records` as records.jsonl lines, so the writer only appends bytes.
-    pub lines: Vec<u8>,
+    /// `records` as records.jsonl lines (without their newline), so the writer only appends
+    /// text. One string per record: small allocations are recycled, a growing batch-sized
+    /// buffer was fresh pages (and page faults) every time.
+    pub lines: Vec<String>,
 }
 
 /// How a batch ended.
@@ -170,8 +172,7 @@ pub fn build_answered(
                 if score {
                     crate::pipeline::score::score_record(&mut record);
                 }
-                built.lines.extend_from_slice(record.to_line().as_bytes());
-                built.lines.push(b'\n');
+                built.lines.push(record.to_line());
                 built.records.push(record);
                 HandleAnswer::Found { protected }
             }

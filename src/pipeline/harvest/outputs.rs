@@ -130,13 +130,19 @@ impl RecordLog {
         }
     }
 
-    /// Appends whole records.jsonl lines (not yet synced); returns the file's new length.
-    fn write(&mut self, lines: &[u8]) -> Result<u64, OutputError> {
+    /// Appends records.jsonl lines (not yet synced) through `buf`, which is reused from call
+    /// to call; returns the file's new length.
+    fn write(&mut self, lines: &[String], buf: &mut Vec<u8>) -> Result<u64, OutputError> {
         if lines.is_empty() {
             return Ok(self.len);
         }
-        self.file.write_all(lines).map_err(|e| self.error(e))?;
-        self.len += lines.len() as u64;
+        buf.clear();
+        for line in lines {
+            buf.extend_from_slice(line.as_bytes());
+            buf.push(b'\n');
+        }
+        self.file.write_all(buf).map_err(|e| self.error(e))?;
+        self.len += buf.len() as u64;
         Ok(self.len)
     }
 
@@ -147,7 +153,7 @@ impl RecordLog {
 
 /// One answered batch to make durable: its records (as lines), then its journal line.
 struct WriteJob {
-    lines: Vec<u8>,
+    lines: Vec<String>,
     entry: BatchEntry,
 }
 
@@ -175,10 +181,11 @@ impl BatchWriter {
         let thread = std::thread::Builder::new()
             .name("influx-harvest-writer".into())
             .spawn(move || {
+                let mut buf = Vec::new();
                 while let Ok(first) = rx.recv() {
                     let mut group = vec![first];
                     group.extend(rx.try_iter().take(255));
-                    if let Err(e) = write_group(&mut records, &mut journal, group) {
+                    if let Err(e) = write_group(&mut records, &mut journal, group, &mut buf) {
                         *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
                         return;
                     }
@@ -193,7 +200,7 @@ impl BatchWriter {
 
     /// Queues one answered batch, its records already as records.jsonl lines; `Err` once
     /// writing has failed (the run must stop).
-    pub fn submit(&self, lines: Vec<u8>, entry: BatchEntry) -> Result<(), String> {
+    pub fn submit(&self, lines: Vec<String>, entry: BatchEntry) -> Result<(), String> {
         if let Some(e) = self.failure() {
             return Err(e);
         }
@@ -234,11 +241,12 @@ fn write_group(
     records: &mut RecordLog,
     journal: &mut Journal,
     group: Vec<WriteJob>,
+    buf: &mut Vec<u8>,
 ) -> Result<(), String> {
     let mut entries = Vec::with_capacity(group.len());
     for job in group {
         let mut entry = job.entry;
-        entry.records_len = records.write(&job.lines).map_err(|e| e.to_string())?;
+        entry.records_len = records.write(&job.lines, buf).map_err(|e| e.to_string())?;
         entries.push(entry);
     }
     records.sync().map_err(|e| e.to_string())?;
