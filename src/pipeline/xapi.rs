@@ -632,6 +632,26 @@ mod tests {
     }
 
     #[test]
+    fn a_handle_asked_in_two_casings_gets_its_user_both_times_and_an_error_only_once() {
+        let Answer::Users(body) = classify(200, PARTIAL.as_bytes()) else {
+            panic!()
+        };
+        let r = reconcile_owned(
+            &handles(&["TwitterDev", "twitterdev", "xn47mzh437", "XN47MZH437"]),
+            body,
+        );
+        assert!(matches!(&r[0].1, Reconciled::Found { user, .. } if user["id"] == "2244994945"));
+        assert_eq!(r[0].1, r[1].1);
+        assert!(matches!(r[2].1, Reconciled::NotFound { .. }));
+        assert_eq!(
+            r[3].1,
+            Reconciled::Failed {
+                reason: "missing from response".into()
+            }
+        );
+    }
+
+    #[test]
     fn suspended_users_are_told_apart_from_missing_ones_on_either_host() {
         let body: Value = serde_json::from_str(
             r#"{"errors":[{"value":"gone","detail":"User has been suspended: [gone].","title":"Forbidden",
