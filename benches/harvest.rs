@@ -25,7 +25,7 @@ fn harvest(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("harvest");
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(60));
+    group.measurement_time(Duration::from_secs(120));
     group.throughput(Throughput::Elements(HANDLES as u64));
     group.bench_function("100k handles, no limit, 16 in flight", |b| {
         b.iter(|| {
