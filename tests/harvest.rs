@@ -453,3 +453,131 @@ async fn pacing_a_long_run_fills_every_window_without_a_window_429() {
         report.summary.throttled
     );
 }
+
+/// The record builder as it was before user objects moved into records uncopied: the
+/// reference the fast path must match byte for byte.
+fn reference_record(
+    user: &Value,
+    fetched_at: chrono::DateTime<chrono::Utc>,
+    evidence: &str,
+) -> influx::dataset::Record {
+    use serde_json::{Map, json};
+    use sha2::{Digest, Sha256};
+    let mut fields = Map::new();
+    let copy = |fields: &mut Map<String, Value>, key: &str| {
+        if let Some(v) = user.get(key) {
+            fields.insert(key.to_string(), v.clone());
+        }
+    };
+    copy(&mut fields, "id");
+    if let Some(u) = user.get("username") {
+        fields.insert("handle".into(), u.clone());
+    }
+    copy(&mut fields, "name");
+    fields.insert(
+        "verified".into(),
+        json!(influx::pipeline::xapi::verified_label(user)),
+    );
+    if let Some(f) = user
+        .get("public_metrics")
+        .and_then(|m| m.get("followers_count"))
+        .filter(|v| v.is_u64())
+    {
+        fields.insert("followers_count".into(), f.clone());
+    }
+    let verified_type = user.get("verified_type").and_then(Value::as_str);
+    fields.insert(
+        "is_org".into(),
+        json!(matches!(verified_type, Some("business" | "government"))),
+    );
+    fields.insert(
+        "is_official".into(),
+        json!(verified_type == Some("government")),
+    );
+    fields.insert("topic_tags".into(), json!([]));
+    for key in [
+        "created_at",
+        "description",
+        "url",
+        "location",
+        "protected",
+        "public_metrics",
+    ] {
+        copy(&mut fields, key);
+    }
+    let when = influx::dataset::format_time(fetched_at);
+    let digest = Sha256::digest(user.to_string().as_bytes());
+    let hash: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    fields.insert(
+        "meta".into(),
+        json!({
+            "last_refresh_at": when,
+            "sources": [{"method": "x-api-v2", "fetched_at": when, "evidence": evidence}],
+            "provenance_hash": hash,
+        }),
+    );
+    influx::dataset::Record::from_map(fields)
+}
+
+#[tokio::test]
+async fn records_jsonl_holds_exactly_the_reference_records_of_the_answers_in_responses_jsonl() {
+    let sim = SimServer::start(SimConfig {
+        not_found: vec!["ghost1".into()],
+        suspended: vec!["banned1".into()],
+        not_found_rate: 0.05,
+        suspended_rate: 0.05,
+        tweet_error_rate: 0.3,
+        post_count_rate: 0.5,
+        ..sim_config()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut handles = names("Pinned_", 150);
+    handles.extend(["ghost1", "banned1"].map(String::from));
+    let mut c = config(&sim, dir.path());
+    c.concurrency = 4;
+    let (report, _) = run(c, list(&handles)).await;
+    assert_eq!(report.outcome, RunOutcome::Complete);
+
+    let mut expected = Vec::new();
+    for answer in lines(&dir.path().join("responses.jsonl")) {
+        assert_eq!(answer["status"], 200);
+        let path = answer["path"].as_str().unwrap();
+        let asked: Vec<&str> = path
+            .split("usernames=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .split(',')
+            .collect();
+        let at = influx::dataset::parse_time(answer["sent_at"].as_str().unwrap()).unwrap();
+        let evidence = format!("GET /2/users/by batch {}", answer["batch"]);
+        let users = answer["body"]["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for handle in asked {
+            let user = users.iter().find(|u| {
+                u["username"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(handle))
+            });
+            if let Some(user) = user {
+                let mut record = reference_record(user, at, &evidence);
+                influx::pipeline::score::score_record(&mut record);
+                expected.push(record.to_line());
+            }
+        }
+    }
+    let text = std::fs::read_to_string(dir.path().join("records.jsonl")).unwrap();
+    let mut written: Vec<String> = text.lines().map(str::to_string).collect();
+    assert_eq!(written.len(), report.summary.harvested);
+    assert!(report.summary.not_found >= 1 && report.summary.suspended >= 1);
+    assert!(report.summary.protected >= 1, "some profiles are protected");
+    written.sort();
+    expected.sort();
+    assert_eq!(written, expected);
+}

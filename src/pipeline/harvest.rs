@@ -19,7 +19,7 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-pub use batch::{Batch, RetryPolicy};
+pub use batch::{AnsweredBatch, Batch, HandleAnswer, RetryPolicy, build_answered};
 pub use outputs::{FailedHandle, OutputError, RECORDS_FILE, RESPONSES_FILE, SUMMARY_FILE, Summary};
 
 use self::batch::{BatchContext, BatchEnd, run_batch};
@@ -28,8 +28,7 @@ use super::budget::{Budget, BudgetConfig};
 use super::events::{BatchFigures, HandleOutcome, HarvestCommand, HarvestEvent};
 use super::handles::{HandleList, normalize};
 use super::journal::{BatchEntry, Journal, JournalError, RunHeader, RunTotals};
-use super::xapi::{ClientConfig, ClientError, MAX_BATCH, Reconciled, XClient};
-use crate::dataset::Record;
+use super::xapi::{ClientConfig, ClientError, MAX_BATCH, XClient};
 
 /// Everything a run needs besides its handles.
 #[derive(Debug, Clone)]
@@ -382,10 +381,9 @@ impl Engine {
     async fn finish(&mut self, batch: Batch, end: BatchEnd) {
         match end {
             BatchEnd::Answered {
-                reconciled,
-                records,
+                batch: answered,
                 latency,
-            } => self.answered(batch, reconciled, records, latency).await,
+            } => self.answered(batch, answered, latency).await,
             BatchEnd::Failed { reason } => {
                 for handle in batch.handles {
                     self.fail(handle, reason.clone()).await;
@@ -422,13 +420,12 @@ impl Engine {
         .await;
     }
 
-    async fn answered(
-        &mut self,
-        batch: Batch,
-        reconciled: Vec<(String, Reconciled)>,
-        records: Vec<Record>,
-        latency: Duration,
-    ) {
+    async fn answered(&mut self, batch: Batch, answered: AnsweredBatch, latency: Duration) {
+        let AnsweredBatch {
+            answers,
+            records,
+            lines,
+        } = answered;
         let mut entry = BatchEntry {
             kind: "batch".into(),
             batch: batch.number,
@@ -436,9 +433,9 @@ impl Engine {
         };
         let mut figures = BatchFigures::default();
         let mut notes = Vec::new();
-        for (handle, outcome) in reconciled {
+        for (handle, outcome) in answers {
             match outcome {
-                Reconciled::Found { protected, .. } => {
+                HandleAnswer::Found { protected } => {
                     if protected {
                         figures.protected += 1;
                         entry.protected.push(handle);
@@ -447,17 +444,17 @@ impl Engine {
                         entry.found.push(handle);
                     }
                 }
-                Reconciled::NotFound { detail } => {
+                HandleAnswer::NotFound { detail } => {
                     figures.not_found += 1;
                     notes.push((handle.clone(), HandleOutcome::NotFound, detail));
                     entry.not_found.push(handle);
                 }
-                Reconciled::Suspended { detail } => {
+                HandleAnswer::Suspended { detail } => {
                     figures.suspended += 1;
                     notes.push((handle.clone(), HandleOutcome::Suspended, detail));
                     entry.suspended.push(handle);
                 }
-                Reconciled::Failed { reason } => {
+                HandleAnswer::Failed { reason } => {
                     figures.failed += 1;
                     entry.failed.push((handle, reason));
                 }
@@ -466,7 +463,7 @@ impl Engine {
         entry.totals = self.totals();
         let failed = entry.failed.clone();
         let writer = self.writer.as_ref().expect("writer lives until close");
-        if let Err(e) = writer.submit(records.clone(), entry) {
+        if let Err(e) = writer.submit(lines, entry) {
             self.summary.pending += batch.handles.len();
             return self
                 .stop(format!(

@@ -238,7 +238,7 @@ impl XClient {
             path,
             status,
             rate,
-            body: body.to_vec(),
+            body: Vec::from(body),
             sent_at,
             latency: started.elapsed(),
         })
@@ -416,8 +416,14 @@ pub enum Reconciled {
 /// Matches every requested handle to `data` and `errors` (case-insensitively), in request order.
 /// Error entries about anything but users (a deleted pinned post) are ignored.
 pub fn reconcile(requested: &[String], body: &Value) -> Vec<(String, Reconciled)> {
-    let mut found: std::collections::HashMap<String, &Value> = std::collections::HashMap::new();
-    if let Some(data) = body.get("data").and_then(Value::as_array) {
+    reconcile_owned(requested, body.clone())
+}
+
+/// [`reconcile`] taking the body, so each user object moves into its outcome instead of being
+/// copied (a 100-user answer is the bulk of a batch's allocations).
+pub fn reconcile_owned(requested: &[String], mut body: Value) -> Vec<(String, Reconciled)> {
+    let mut found: std::collections::HashMap<String, Value> = std::collections::HashMap::new();
+    if let Some(Value::Array(data)) = body.get_mut("data").map(Value::take) {
         for user in data {
             if let Some(name) = user.get("username").and_then(Value::as_str) {
                 found.insert(name.to_ascii_lowercase(), user);
@@ -457,25 +463,29 @@ pub fn reconcile(requested: &[String], body: &Value) -> Vec<(String, Reconciled)
             errored.insert(value.to_ascii_lowercase(), outcome);
         }
     }
-    requested
-        .iter()
-        .map(|h| {
-            let key = h.to_ascii_lowercase();
-            let outcome = if let Some(user) = found.get(&key) {
-                Reconciled::Found {
-                    protected: user.get("protected").and_then(Value::as_bool) == Some(true),
-                    user: (*user).clone(),
-                }
-            } else if let Some(e) = errored.remove(&key) {
-                e
-            } else {
-                Reconciled::Failed {
-                    reason: "missing from response".into(),
-                }
-            };
-            (h.clone(), outcome)
-        })
-        .collect()
+    // Where each found user went, so a handle asked twice (in two casings) gets it twice.
+    let mut given: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out: Vec<(String, Reconciled)> = Vec::with_capacity(requested.len());
+    for h in requested {
+        let key = h.to_ascii_lowercase();
+        let outcome = if let Some(user) = found.remove(&key) {
+            given.insert(key, out.len());
+            Reconciled::Found {
+                protected: user.get("protected").and_then(Value::as_bool) == Some(true),
+                user,
+            }
+        } else if let Some(&at) = given.get(&key) {
+            out[at].1.clone()
+        } else if let Some(e) = errored.remove(&key) {
+            e
+        } else {
+            Reconciled::Failed {
+                reason: "missing from response".into(),
+            }
+        };
+        out.push((h.clone(), outcome));
+    }
+    out
 }
 
 /// The dataset's `verified` for an API user.
@@ -498,36 +508,42 @@ pub fn verified_label(user: &Value) -> &'static str {
 /// Metrics are copied as the API gave them: a `null` stays `null`, an absent one stays absent,
 /// `post_count` is not renamed. `lang_primary` is not set: the lookup does not say it.
 pub fn author_record(user: &Value, fetched_at: DateTime<Utc>, evidence: &str) -> Record {
-    let mut fields = Map::new();
-    let copy = |fields: &mut Map<String, Value>, key: &str| {
-        if let Some(v) = user.get(key) {
-            fields.insert(key.to_string(), v.clone());
-        }
-    };
-    copy(&mut fields, "id");
-    if let Some(u) = user.get("username") {
-        fields.insert("handle".into(), u.clone());
-    }
-    copy(&mut fields, "name");
-    let verified = verified_label(user);
-    fields.insert("verified".into(), json!(verified));
-    if let Some(f) = user
+    author_record_owned(user.clone(), fetched_at, evidence)
+}
+
+/// [`author_record`] taking the user object, so its fields move into the record uncopied.
+pub fn author_record_owned(user: Value, fetched_at: DateTime<Utc>, evidence: &str) -> Record {
+    let provenance = provenance_hash(&user);
+    let verified = verified_label(&user);
+    let verified_type = user.get("verified_type").and_then(Value::as_str);
+    let is_org = matches!(verified_type, Some("business" | "government"));
+    let is_official = verified_type == Some("government");
+    let followers = user
         .get("public_metrics")
         .and_then(|m| m.get("followers_count"))
         .filter(|v| v.is_u64())
-    {
-        fields.insert("followers_count".into(), f.clone());
+        .cloned();
+    let mut user = match user {
+        Value::Object(map) => map,
+        // Not an object: nothing to copy but what is derived above.
+        _ => Map::new(),
+    };
+    let mut fields = Map::new();
+    let mut take = |fields: &mut Map<String, Value>, key: &str, as_key: &str| {
+        if let Some(v) = user.remove(key) {
+            fields.insert(as_key.to_string(), v);
+        }
+    };
+    take(&mut fields, "id", "id");
+    take(&mut fields, "username", "handle");
+    take(&mut fields, "name", "name");
+    fields.insert("verified".into(), Value::from(verified));
+    if let Some(f) = followers {
+        fields.insert("followers_count".into(), f);
     }
-    let verified_type = user.get("verified_type").and_then(Value::as_str);
-    fields.insert(
-        "is_org".into(),
-        json!(matches!(verified_type, Some("business" | "government"))),
-    );
-    fields.insert(
-        "is_official".into(),
-        json!(verified_type == Some("government")),
-    );
-    fields.insert("topic_tags".into(), json!([]));
+    fields.insert("is_org".into(), Value::Bool(is_org));
+    fields.insert("is_official".into(), Value::Bool(is_official));
+    fields.insert("topic_tags".into(), Value::Array(Vec::new()));
     for key in [
         "created_at",
         "description",
@@ -536,7 +552,7 @@ pub fn author_record(user: &Value, fetched_at: DateTime<Utc>, evidence: &str) ->
         "protected",
         "public_metrics",
     ] {
-        copy(&mut fields, key);
+        take(&mut fields, key, key);
     }
     let when = format_time(fetched_at);
     fields.insert(
@@ -544,17 +560,35 @@ pub fn author_record(user: &Value, fetched_at: DateTime<Utc>, evidence: &str) ->
         json!({
             "last_refresh_at": when,
             "sources": [{"method": "x-api-v2", "fetched_at": when, "evidence": evidence}],
-            "provenance_hash": provenance_hash(user),
+            "provenance_hash": provenance,
         }),
     );
     Record::from_map(fields)
 }
 
-/// SHA-256 of the user object exactly as the API sent it, so a record can be traced to its answer.
+/// SHA-256 of the user object exactly as the API sent it (its compact JSON text, the bytes of
+/// `user.to_string()`), so a record can be traced to its answer. Streamed into the hasher.
 fn provenance_hash(user: &Value) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(user.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(Sha256::new());
+    serde_json::to_writer(&mut hashing, user).expect("a JSON value always serialises");
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(64);
+    for b in hashing.0.finalize().iter() {
+        text.push(HEX[(b >> 4) as usize] as char);
+        text.push(HEX[(b & 0xf) as usize] as char);
+    }
+    text
 }
 
 #[cfg(test)]
@@ -595,6 +629,26 @@ mod tests {
         let r = reconcile(&handles(&["TwitterDev", "xn47mzh437"]), &body);
         assert!(matches!(r[0].1, Reconciled::Found { .. }));
         assert!(matches!(r[1].1, Reconciled::NotFound { .. }));
+    }
+
+    #[test]
+    fn a_handle_asked_in_two_casings_gets_its_user_both_times_and_an_error_only_once() {
+        let Answer::Users(body) = classify(200, PARTIAL.as_bytes()) else {
+            panic!()
+        };
+        let r = reconcile_owned(
+            &handles(&["TwitterDev", "twitterdev", "xn47mzh437", "XN47MZH437"]),
+            body,
+        );
+        assert!(matches!(&r[0].1, Reconciled::Found { user, .. } if user["id"] == "2244994945"));
+        assert_eq!(r[0].1, r[1].1);
+        assert!(matches!(r[2].1, Reconciled::NotFound { .. }));
+        assert_eq!(
+            r[3].1,
+            Reconciled::Failed {
+                reason: "missing from response".into()
+            }
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ use super::outputs::ResponseLog;
 use crate::dataset::{Record, format_time};
 use crate::pipeline::budget::{Budget, Permit};
 use crate::pipeline::events::HarvestEvent;
-use crate::pipeline::xapi::{Answer, Reconciled, XClient, author_record, classify, reconcile};
+use crate::pipeline::xapi::{
+    Answer, Reconciled, XClient, author_record_owned, classify, reconcile_owned,
+};
 
 /// How often and how patiently a batch is tried again.
 #[derive(Debug, Clone)]
@@ -57,13 +59,33 @@ pub struct Batch {
     pub handles: Vec<String>,
 }
 
+/// What the answer said about one handle, once its user object has moved into its record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandleAnswer {
+    Found { protected: bool },
+    NotFound { detail: String },
+    Suspended { detail: String },
+    Failed { reason: String },
+}
+
+/// The records of one answer, built and serialised off the async workers.
+#[derive(Debug, Default)]
+pub struct AnsweredBatch {
+    /// Every requested handle, in request order.
+    pub answers: Vec<(String, HandleAnswer)>,
+    /// The records of the found handles, in request order, scored when the run scores.
+    pub records: Vec<Record>,
+    /// `records` as records.jsonl lines (without their newline), so the writer only appends
+    /// text. One string per record: small allocations are recycled, a growing batch-sized
+    /// buffer was fresh pages (and page faults) every time.
+    pub lines: Vec<String>,
+}
+
 /// How a batch ended.
 #[derive(Debug)]
 pub enum BatchEnd {
     Answered {
-        reconciled: Vec<(String, Reconciled)>,
-        /// The records of the found handles, in request order, scored when the run scores.
-        records: Vec<Record>,
+        batch: AnsweredBatch,
         latency: Duration,
     },
     /// Retries exhausted or the request refused: every handle of the batch failed.
@@ -130,26 +152,37 @@ impl BatchContext {
     }
 }
 
-/// The dataset records of the found handles of one answer.
-fn build_records(
-    reconciled: &[(String, Reconciled)],
+/// Reconciles an answer's users body against the requested handles and builds (and scores)
+/// the record of every found handle, each user object moving into its record.
+pub fn build_answered(
+    requested: &[String],
+    body: Value,
     fetched_at: DateTime<Utc>,
     evidence: &str,
     score: bool,
-) -> Vec<Record> {
-    reconciled
-        .iter()
-        .filter_map(|(_, outcome)| match outcome {
-            Reconciled::Found { user, .. } => {
-                let mut record = author_record(user, fetched_at, evidence);
+) -> AnsweredBatch {
+    let mut built = AnsweredBatch {
+        answers: Vec::with_capacity(requested.len()),
+        ..AnsweredBatch::default()
+    };
+    for (handle, outcome) in reconcile_owned(requested, body) {
+        let answer = match outcome {
+            Reconciled::Found { user, protected } => {
+                let mut record = author_record_owned(user, fetched_at, evidence);
                 if score {
                     crate::pipeline::score::score_record(&mut record);
                 }
-                Some(record)
+                built.lines.push(record.to_line());
+                built.records.push(record);
+                HandleAnswer::Found { protected }
             }
-            _ => None,
-        })
-        .collect()
+            Reconciled::NotFound { detail } => HandleAnswer::NotFound { detail },
+            Reconciled::Suspended { detail } => HandleAnswer::Suspended { detail },
+            Reconciled::Failed { reason } => HandleAnswer::Failed { reason },
+        };
+        built.answers.push((handle, answer));
+    }
+    built
 }
 
 /// Runs one batch to its end.
@@ -234,15 +267,12 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 let (fetched_at, score) = (raw.sent_at, ctx.score);
                 // Records are built and scored off the async workers: it is the CPU-heavy part.
                 let built = tokio::task::spawn_blocking(move || {
-                    let reconciled = reconcile(&handles, &body);
-                    let records = build_records(&reconciled, fetched_at, &evidence, score);
-                    (reconciled, records)
+                    build_answered(&handles, body, fetched_at, &evidence, score)
                 })
                 .await;
                 return match built {
-                    Ok((reconciled, records)) => BatchEnd::Answered {
-                        reconciled,
-                        records,
+                    Ok(batch) => BatchEnd::Answered {
+                        batch,
                         latency: raw.latency,
                     },
                     Err(e) => BatchEnd::Failed {

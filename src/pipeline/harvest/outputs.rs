@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::dataset::{AtomicFile, Record};
+use crate::dataset::AtomicFile;
 use crate::pipeline::handles::InvalidLine;
 use crate::pipeline::journal::{self, BatchEntry, Journal};
 
@@ -130,17 +130,18 @@ impl RecordLog {
         }
     }
 
-    /// Appends records (not yet synced); returns the file's new length.
-    fn write(&mut self, records: &[Record]) -> Result<u64, OutputError> {
-        if records.is_empty() {
+    /// Appends records.jsonl lines (not yet synced) through `buf`, which is reused from call
+    /// to call; returns the file's new length.
+    fn write(&mut self, lines: &[String], buf: &mut Vec<u8>) -> Result<u64, OutputError> {
+        if lines.is_empty() {
             return Ok(self.len);
         }
-        let mut buf = Vec::with_capacity(records.len() * 512);
-        for r in records {
-            buf.extend_from_slice(r.to_line().as_bytes());
+        buf.clear();
+        for line in lines {
+            buf.extend_from_slice(line.as_bytes());
             buf.push(b'\n');
         }
-        self.file.write_all(&buf).map_err(|e| self.error(e))?;
+        self.file.write_all(buf).map_err(|e| self.error(e))?;
         self.len += buf.len() as u64;
         Ok(self.len)
     }
@@ -150,9 +151,9 @@ impl RecordLog {
     }
 }
 
-/// One answered batch to make durable: its records, then its journal line.
+/// One answered batch to make durable: its records (as lines), then its journal line.
 struct WriteJob {
-    records: Vec<Record>,
+    lines: Vec<String>,
     entry: BatchEntry,
 }
 
@@ -180,10 +181,11 @@ impl BatchWriter {
         let thread = std::thread::Builder::new()
             .name("influx-harvest-writer".into())
             .spawn(move || {
+                let mut buf = Vec::new();
                 while let Ok(first) = rx.recv() {
                     let mut group = vec![first];
                     group.extend(rx.try_iter().take(255));
-                    if let Err(e) = write_group(&mut records, &mut journal, group) {
+                    if let Err(e) = write_group(&mut records, &mut journal, group, &mut buf) {
                         *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
                         return;
                     }
@@ -196,15 +198,16 @@ impl BatchWriter {
         })
     }
 
-    /// Queues one answered batch; `Err` once writing has failed (the run must stop).
-    pub fn submit(&self, records: Vec<Record>, entry: BatchEntry) -> Result<(), String> {
+    /// Queues one answered batch, its records already as records.jsonl lines; `Err` once
+    /// writing has failed (the run must stop).
+    pub fn submit(&self, lines: Vec<String>, entry: BatchEntry) -> Result<(), String> {
         if let Some(e) = self.failure() {
             return Err(e);
         }
         let sent = self
             .jobs
             .as_ref()
-            .is_some_and(|jobs| jobs.send(WriteJob { records, entry }).is_ok());
+            .is_some_and(|jobs| jobs.send(WriteJob { lines, entry }).is_ok());
         if sent {
             Ok(())
         } else {
@@ -238,11 +241,12 @@ fn write_group(
     records: &mut RecordLog,
     journal: &mut Journal,
     group: Vec<WriteJob>,
+    buf: &mut Vec<u8>,
 ) -> Result<(), String> {
     let mut entries = Vec::with_capacity(group.len());
     for job in group {
         let mut entry = job.entry;
-        entry.records_len = records.write(&job.records).map_err(|e| e.to_string())?;
+        entry.records_len = records.write(&job.lines, buf).map_err(|e| e.to_string())?;
         entries.push(entry);
     }
     records.sync().map_err(|e| e.to_string())?;
