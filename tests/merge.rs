@@ -702,7 +702,10 @@ fn store_raw(data: &Path, bytes: &[u8]) -> PathBuf {
     std::fs::create_dir_all(&version).unwrap();
     let file = version.join("latest.jsonl");
     std::fs::write(&file, bytes).unwrap();
-    let count = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+    let count = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
     let manifest = json!({"version": 1, "sha256": merge::sha256_of(&file).unwrap(),
         "count": count, "score_version": null, "timestamp": "2025-11-14T00:00:00.000Z",
         "rollback_to": null, "history": []});
@@ -797,7 +800,10 @@ fn stored_lines_the_merge_does_not_touch_are_copied_byte_for_byte_in_their_order
             rows_per_key[&key] == 1 && !batch_keys.contains(&key)
         })
         .collect();
-    assert!(untouched.len() > 100, "the fixture keeps many rows as they are");
+    assert!(
+        untouched.len() > 100,
+        "the fixture keeps many rows as they are"
+    );
 
     merge_lib(&data, &[batch]);
     let written = std::fs::read_to_string(data.join("latest/latest.jsonl")).unwrap();
