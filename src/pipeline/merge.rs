@@ -2,6 +2,7 @@
 //! and rolling a merge back, atomically and crash-safe. Planning and applying are separate steps
 //! so that the console can show a plan before anything is written. Nothing here prints.
 
+mod key_hash;
 mod keys;
 pub mod manifest;
 pub mod plan;

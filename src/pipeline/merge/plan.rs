@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::MergeError;
+use super::key_hash::{KeyMap, KeySet};
 use super::keys::LineKey;
 use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
 use super::scan::{RowSpan, ScanError, scan_rows};
@@ -129,12 +130,12 @@ impl MergePlan {
 /// id belongs to a different handle stays apart (and is reported).
 #[derive(Default)]
 struct Authors {
-    by_handle: HashMap<String, u32>,
-    by_id: HashMap<String, u32>,
+    by_handle: KeyMap<String, u32>,
+    by_id: KeyMap<String, u32>,
     /// Whether the author group (named by its first row) has a handle.
-    named: HashSet<u32>,
+    named: KeySet<u32>,
     /// Rows beyond the first, for groups with more than one.
-    more: HashMap<u32, Vec<u32>>,
+    more: KeyMap<u32, Vec<u32>>,
     /// (id, group that owns it, row that also claimed it).
     collisions: Vec<(String, u32, u32)>,
 }

@@ -101,30 +101,27 @@ pub fn scan_rows<E: From<ScanError> + Send>(
         });
         let mut line_base = 0usize;
         let mut outcome: Result<(), E> = Ok(());
-        for block in receive {
-            let lines = split_lines(&block, line_base)?;
-            line_base += block.bytes.iter().filter(|b| **b == b'\n').count();
-            let keys: Vec<Result<LineKey, LineError>> = lines
-                .par_iter()
-                .with_min_len(256)
-                .map(|(span, text)| {
-                    let line = span.line as usize;
-                    std::str::from_utf8(text)
-                        .map_err(|_| LineError::NotUtf8 { line })
-                        .and_then(|t| line_key(line, t))
-                })
+        'blocks: for block in receive {
+            let parts: Vec<Part> = cut(&block.bytes)
+                .into_par_iter()
+                .map(|(at, bytes)| parse_part(block.offset + at as u64, bytes))
                 .collect();
-            for ((span, _), key) in lines.iter().zip(keys) {
-                outcome = key
-                    .map_err(|e| E::from(e.into()))
-                    .and_then(|k| each(*span, k));
-                if outcome.is_err() {
-                    break;
+            for part in parts {
+                for (span, key) in part.rows {
+                    let line = line_base + span.line as usize;
+                    let span = RowSpan {
+                        line: u32::try_from(line).map_err(|_| ScanError::TooLong { line })?,
+                        ..span
+                    };
+                    outcome = key
+                        .map_err(|e| E::from(ScanError::Line(at_line(e, line))))
+                        .and_then(|k| each(span, k));
+                    if outcome.is_err() {
+                        // Dropping the receiver stops the reader.
+                        break 'blocks;
+                    }
                 }
-            }
-            if outcome.is_err() {
-                // Dropping the receiver stops the reader.
-                break;
+                line_base += part.lines;
             }
         }
         let read = reader.join().expect("the block reader does not panic");
@@ -133,27 +130,71 @@ pub fn scan_rows<E: From<ScanError> + Send>(
     })
 }
 
-/// The non-blank lines of a block with their spans; `line_base` is the number of lines before it.
-fn split_lines(block: &Block, line_base: usize) -> Result<Vec<(RowSpan, &[u8])>, ScanError> {
-    let mut out = Vec::with_capacity(block.bytes.len() / 1024 + 1);
+/// Pieces a block is cut into, to be parsed on every core.
+const PARTS: usize = 16;
+
+/// Cuts a block into about `PARTS` runs of whole lines; returns each with its offset.
+fn cut(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut out = Vec::with_capacity(PARTS);
+    let mut at = 0;
+    while at < bytes.len() {
+        let aim = (at + bytes.len() / PARTS).min(bytes.len() - 1);
+        let end = bytes[aim..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| aim + i + 1);
+        out.push((at, &bytes[at..end]));
+        at = end;
+    }
+    out
+}
+
+/// The rows of one run of lines, numbered from 1 within the run, and how many lines it holds.
+struct Part<'a> {
+    rows: Vec<(RowSpan, Result<LineKey<'a>, LineError>)>,
+    lines: usize,
+}
+
+/// Splits a run of lines, skipping blank ones, and reads each line's key.
+fn parse_part(offset: u64, bytes: &[u8]) -> Part<'_> {
+    let mut rows = Vec::with_capacity(bytes.len() / 1024 + 1);
     let mut at = 0usize;
-    for (i, raw) in block.bytes.split_inclusive(|b| *b == b'\n').enumerate() {
-        let line = line_base + i + 1;
+    let mut lines = 0usize;
+    for raw in bytes.split_inclusive(|b| *b == b'\n') {
+        lines += 1;
         let lead = raw.len() - raw.trim_ascii_start().len();
         let text = raw.trim_ascii();
-        if !text.is_empty() {
-            out.push((
-                RowSpan {
-                    start: block.offset + (at + lead) as u64,
-                    len: u32::try_from(text.len()).map_err(|_| ScanError::TooLong { line })?,
-                    line: u32::try_from(line).map_err(|_| ScanError::TooLong { line })?,
-                },
-                text,
-            ));
-        }
         at += raw.len();
+        if text.is_empty() {
+            continue;
+        }
+        let line = lines;
+        let key = match u32::try_from(text.len()) {
+            Ok(_) => std::str::from_utf8(text)
+                .map_err(|_| LineError::NotUtf8 { line })
+                .and_then(|t| line_key(line, t)),
+            Err(_) => Err(LineError::InvalidJson {
+                line,
+                reason: "longer than 4 GiB".to_string(),
+            }),
+        };
+        let span = RowSpan {
+            start: offset + (at - raw.len() + lead) as u64,
+            len: text.len().min(u32::MAX as usize) as u32,
+            line: line as u32,
+        };
+        rows.push((span, key));
     }
-    Ok(out)
+    Part { rows, lines }
+}
+
+/// The same error at its line in the whole file.
+fn at_line(e: LineError, line: usize) -> LineError {
+    match e {
+        LineError::InvalidJson { reason, .. } => LineError::InvalidJson { line, reason },
+        LineError::NotAnObject { found, .. } => LineError::NotAnObject { line, found },
+        LineError::NotUtf8 { .. } => LineError::NotUtf8 { line },
+    }
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.
