@@ -695,3 +695,123 @@ fn the_schema_is_checked_on_the_merged_record_so_an_update_keeps_the_fields_the_
         "a new author must be complete: {bob:?}"
     );
 }
+
+/// Lays out the given bytes as the stored version 1, exactly as they are (spacing, duplicates).
+fn store_raw(data: &Path, bytes: &[u8]) -> PathBuf {
+    let version = data.join("versions/00000001-raw");
+    std::fs::create_dir_all(&version).unwrap();
+    let file = version.join("latest.jsonl");
+    std::fs::write(&file, bytes).unwrap();
+    let count = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    let manifest = json!({"version": 1, "sha256": merge::sha256_of(&file).unwrap(),
+        "count": count, "score_version": null, "timestamp": "2025-11-14T00:00:00.000Z",
+        "rollback_to": null, "history": []});
+    std::fs::write(version.join("manifest.json"), manifest.to_string()).unwrap();
+    std::os::unix::fs::symlink("versions/00000001-raw", data.join("latest")).unwrap();
+    file
+}
+
+/// A batch over the real fixture: newer evidence for its first 40 rows (some of them stored
+/// duplicates), one row sent again unchanged, and 20 new authors.
+fn fixture_batch(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut batch: Vec<Value> = rows[..40]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            r["followers_count"] = json!(1_000_000 + i);
+            r["meta"]["sources"] = json!([{"method": "x_api_v2",
+                "fetched_at": "2025-12-01T00:00:00Z", "evidence": "pin"}]);
+            r
+        })
+        .collect();
+    batch.push(rows[300].clone());
+    batch.extend((0..20).map(|i| {
+        author(
+            &format!("9{i:05}"),
+            &format!("new_author_{i}"),
+            "2025-12-01T00:00:00Z",
+            json!({}),
+        )
+    }));
+    write_jsonl(dir, "pin-batch.jsonl", &batch)
+}
+
+#[test]
+fn merging_into_the_real_fixture_gives_the_same_bytes_as_the_line_by_line_merge_did() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    store_raw(&data, &std::fs::read(FIXTURE).unwrap());
+    let batch = fixture_batch(tmp.path());
+    let plan = merge_lib(&data, &[batch]);
+    assert_eq!(
+        (plan.count_before, plan.count_after),
+        (531, PINNED_COUNT),
+        "{:?}",
+        (plan.added.len(), plan.updated.len(), plan.collapsed.len())
+    );
+    // The sha256 the merge gave before stored lines were copied by byte range (commit 2b1a897):
+    // the fast path must produce the very same file.
+    assert_eq!(
+        merge::sha256_of(&data.join("latest/latest.jsonl")).unwrap(),
+        PINNED_SHA256
+    );
+    assert_eq!(manifest(&data).sha256, PINNED_SHA256);
+}
+
+const PINNED_COUNT: u64 = 339;
+const PINNED_SHA256: &str = "2298ef6c5bf6d9ef0eb18d78d11eea0c2691b2858928943a2a3f3bf87a09d719";
+
+#[test]
+fn stored_lines_the_merge_does_not_touch_are_copied_byte_for_byte_in_their_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let raw = std::fs::read_to_string(FIXTURE).unwrap();
+    store_raw(&data, raw.as_bytes());
+    let batch = fixture_batch(tmp.path());
+    let batch_keys: Vec<String> = read_dataset(&batch)
+        .unwrap()
+        .records
+        .iter()
+        .filter_map(Record::handle_key)
+        .collect();
+    let key_of = |line: &str| {
+        influx::dataset::parse_line(1, line)
+            .unwrap()
+            .handle_key()
+            .unwrap()
+    };
+    let mut rows_per_key = std::collections::HashMap::<String, usize>::new();
+    for line in raw.lines() {
+        *rows_per_key.entry(key_of(line)).or_default() += 1;
+    }
+    let untouched: Vec<&str> = raw
+        .lines()
+        .filter(|l| {
+            let key = key_of(l);
+            rows_per_key[&key] == 1 && !batch_keys.contains(&key)
+        })
+        .collect();
+    assert!(
+        untouched.len() > 100,
+        "the fixture keeps many rows as they are"
+    );
+
+    merge_lib(&data, &[batch]);
+    let written = std::fs::read_to_string(data.join("latest/latest.jsonl")).unwrap();
+    let mut lines = written.lines();
+    for kept in &untouched {
+        assert!(
+            lines.any(|l| l == *kept),
+            "not copied verbatim, or out of order: {kept}"
+        );
+    }
+}

@@ -2,11 +2,14 @@
 //! and rolling a merge back, atomically and crash-safe. Planning and applying are separate steps
 //! so that the console can show a plan before anything is written. Nothing here prints.
 
+mod key_hash;
 mod keys;
 pub mod manifest;
 pub mod plan;
 pub mod resolve;
+mod scan;
 pub mod store;
+mod write;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -15,13 +18,14 @@ use chrono::Utc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::dataset::{AtomicFile, DatasetError, Lines, format_time};
+use crate::dataset::{AtomicFile, DatasetError, format_time};
 use manifest::{
     BatchEntry, FlaggedOverride, HistoryEntry, Manifest, MergeEntry, RollbackEntry, operator,
     uniform_score_version,
 };
 pub use plan::{MergeOptions, MergePlan, plan};
 use store::{DATA_FILE, MANIFEST_FILE, Store, StoreError};
+use write::{Base, RowEdit, write_version};
 
 /// Why a merge, rollback or status could not be carried out.
 #[derive(Debug, thiserror::Error)]
@@ -210,73 +214,22 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
     })
 }
 
-/// Bytes handed to the hashing thread at a time.
-const HASH_CHUNK: usize = 4 << 20;
-
-/// Streams the stored file through the plan's edits into `target`; returns its sha256 and count.
-/// The sha256 is computed on another thread while the file is written.
+/// Writes the plan's result into `target` (inside the hidden staging directory, so no
+/// temporary name is needed); returns its sha256 and count.
 fn write_merged(target: &Path, plan: &MergePlan) -> Result<(String, u64), MergeError> {
-    let mut out = AtomicFile::create(target)?;
-    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
-    std::thread::scope(|scope| {
-        // Owned by this closure, so that any early return closes the channel and the hasher ends.
-        let send = send;
-        let hashing = scope.spawn(move || {
-            let mut hasher = Sha256::new();
-            for chunk in receive {
-                hasher.update(&chunk);
-            }
-            hex(&hasher.finalize())
-        });
-        let mut pending: Vec<u8> = Vec::with_capacity(HASH_CHUNK + 4096);
-        let mut count = 0u64;
-        let flush = |pending: &mut Vec<u8>, out: &mut AtomicFile| -> Result<(), MergeError> {
-            out.writer()
-                .write_all(pending)
-                .map_err(|source| DatasetError::Write {
-                    path: target.to_path_buf(),
-                    source,
-                })?;
-            let full = std::mem::replace(pending, Vec::with_capacity(HASH_CHUNK + 4096));
-            // The hasher only stops early if it panicked, which join() reports below.
-            let _ = send.send(full);
-            Ok(())
-        };
-        let mut emit = |line: &str, out: &mut AtomicFile| -> Result<(), MergeError> {
-            pending.extend_from_slice(line.as_bytes());
-            pending.push(b'\n');
-            count += 1;
-            if pending.len() >= HASH_CHUNK {
-                flush(&mut pending, out)?;
-            }
-            Ok(())
-        };
-        if let Some(base) = &plan.edits.base_file {
-            let unreadable = |reason: String| MergeError::StoredUnreadable {
-                path: base.clone(),
-                reason,
-            };
-            for (row, item) in Lines::open(base)?.enumerate() {
-                let (_, text) = item.map_err(|e| unreadable(e.to_string()))?;
-                let row = row as u32;
-                if plan.edits.drop.contains(&row) {
-                    continue;
-                }
-                match plan.edits.replace.get(&row) {
-                    Some(record) => emit(&record.to_line(), &mut out)?,
-                    None => emit(&text.map_err(|e| unreadable(e.to_string()))?, &mut out)?,
-                }
-            }
-        }
-        for record in &plan.edits.append {
-            emit(&record.to_line(), &mut out)?;
-        }
-        flush(&mut pending, &mut out)?;
-        drop(send);
-        let sha = hashing.join().expect("hashing does not panic");
-        out.commit()?;
-        Ok((sha, count))
-    })
+    let mut edits: Vec<(u32, RowEdit<'_>)> = plan
+        .edits
+        .replace
+        .iter()
+        .map(|(row, record)| (*row, RowEdit::Replace(record)))
+        .chain(plan.edits.drop.iter().map(|row| (*row, RowEdit::Drop)))
+        .collect();
+    edits.sort_unstable_by_key(|(row, _)| *row);
+    let base = plan.edits.base_file.as_deref().map(|path| Base {
+        path,
+        spans: &plan.edits.spans,
+    });
+    Ok(write_version(target, base, &edits, &plan.edits.append)?)
 }
 
 /// Restores the version that was current before the last merge (or rollback), as a new version

@@ -2,21 +2,22 @@
 //! without building the whole record: the existing dataset can hold millions of lines and most
 //! of them are only copied. Not here: full records (see `dataset`).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
-use serde_json::Value;
 
 use crate::dataset::LineError;
 
-/// What the merge needs to know about a line it may copy verbatim.
+/// What the merge needs to know about a line it may copy verbatim. Borrows from the line
+/// whenever the JSON string needs no unescaping, so that a million lines cost no allocation.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct LineKey {
-    pub id: Option<String>,
+pub struct LineKey<'a> {
+    pub id: Option<Cow<'a, str>>,
     /// `Record::handle_key` of the line, computed the same way.
-    pub handle_key: Option<String>,
-    pub score_version: Option<String>,
+    pub handle_key: Option<Cow<'a, str>>,
+    pub score_version: Option<Cow<'a, str>>,
 }
 
 /// Folds a handle exactly as `Record::handle_key` does.
@@ -24,34 +25,95 @@ pub fn fold_handle(handle: &str) -> String {
     handle.trim_start_matches('@').to_ascii_lowercase()
 }
 
+/// `fold_handle` without a copy when the handle is already folded.
+fn fold_handle_cow(handle: Cow<'_, str>) -> Cow<'_, str> {
+    let folded = !handle.starts_with('@') && !handle.bytes().any(|b| b.is_ascii_uppercase());
+    if folded {
+        handle
+    } else {
+        Cow::Owned(fold_handle(&handle))
+    }
+}
+
 #[derive(Deserialize)]
-struct KeyFields {
-    #[serde(default)]
-    id: Option<Value>,
-    #[serde(default)]
-    handle: Option<Value>,
-    #[serde(default)]
-    username: Option<Value>,
-    #[serde(default)]
-    meta: Option<MetaScoreVersion>,
+struct KeyFields<'a> {
+    #[serde(default, borrow)]
+    id: TextOrOther<'a>,
+    #[serde(default, borrow)]
+    handle: TextOrOther<'a>,
+    #[serde(default, borrow)]
+    username: TextOrOther<'a>,
+    #[serde(default, borrow)]
+    meta: MetaScoreVersion<'a>,
+}
+
+/// A JSON string (borrowed when it has no escapes); any other JSON value is skipped as None,
+/// the way `Record`'s accessors see a non-string `id` or `handle`.
+#[derive(Default)]
+struct TextOrOther<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for TextOrOther<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+            type Value = TextOrOther<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(TextOrOther(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TextOrOther(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(TextOrOther(Some(Cow::Owned(v))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(TextOrOther(None))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(TextOrOther(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(TextOrOther(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(TextOrOther(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(TextOrOther(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(TextOrOther(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(TextOrOther(None))
+            }
+        }
+        d.deserialize_any(TextVisitor(std::marker::PhantomData))
+    }
 }
 
 /// `meta.score_version` if `meta` is an object holding a string there; anything else is skipped.
-struct MetaScoreVersion(Option<String>);
+#[derive(Default)]
+struct MetaScoreVersion<'a>(Option<Cow<'a, str>>);
 
-impl<'de> Deserialize<'de> for MetaScoreVersion {
+impl<'de: 'a, 'a> Deserialize<'de> for MetaScoreVersion<'a> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct MetaVisitor;
-        impl<'de> Visitor<'de> for MetaVisitor {
-            type Value = MetaScoreVersion;
+        struct MetaVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for MetaVisitor<'a> {
+            type Value = MetaScoreVersion<'a>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("any JSON value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut found = None;
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if key == "score_version" {
-                        found = map.next_value::<Value>()?.as_str().map(str::to_string);
+                        found = map.next_value::<TextOrOther<'a>>()?.0;
                     } else {
                         map.next_value::<IgnoredAny>()?;
                     }
@@ -81,13 +143,13 @@ impl<'de> Deserialize<'de> for MetaScoreVersion {
                 Ok(MetaScoreVersion(None))
             }
         }
-        d.deserialize_any(MetaVisitor)
+        d.deserialize_any(MetaVisitor(std::marker::PhantomData))
     }
 }
 
 /// Reads the key of one line (`line` is 1-based, for the error). The whole line is still
 /// checked to be one valid JSON object.
-pub fn line_key(line: usize, text: &str) -> Result<LineKey, LineError> {
+pub fn line_key(line: usize, text: &str) -> Result<LineKey<'_>, LineError> {
     let trimmed = text.trim_start();
     if !trimmed.starts_with('{') {
         // Same words as `parse_line` for a line that is JSON but not an object.
@@ -97,15 +159,11 @@ pub fn line_key(line: usize, text: &str) -> Result<LineKey, LineError> {
         line,
         reason: e.to_string(),
     })?;
-    let as_str = |v: Option<Value>| match v {
-        Some(Value::String(s)) => Some(s),
-        _ => None,
-    };
-    let handle = as_str(fields.handle).or_else(|| as_str(fields.username));
+    let handle = fields.handle.0.or(fields.username.0);
     Ok(LineKey {
-        id: as_str(fields.id),
-        handle_key: handle.as_deref().map(fold_handle),
-        score_version: fields.meta.and_then(|m| m.0),
+        id: fields.id.0,
+        handle_key: handle.map(fold_handle_cow),
+        score_version: fields.meta.0,
     })
 }
 
@@ -121,11 +179,17 @@ mod tests {
             r#"{"username":"Bob","id":7,"meta":null}"#,
             r#"{"handle":5,"username":"carol","meta":[1,2]}"#,
             r#"{"name":"no key at all","meta":"x"}"#,
+            r#"{"id":{"nested":[1]},"handle":"plain_lower","meta":{"score_version":7}}"#,
+            r#"{"id":"1","handle":"Esc\u0041ped","username":"ignored"}"#,
         ] {
             let key = line_key(1, text).unwrap();
             let record = parse_line(1, text).unwrap();
             assert_eq!(key.id.as_deref(), record.id(), "{text}");
-            assert_eq!(key.handle_key, record.handle_key(), "{text}");
+            assert_eq!(
+                key.handle_key.as_deref(),
+                record.handle_key().as_deref(),
+                "{text}"
+            );
         }
         assert_eq!(
             line_key(1, r#"{"meta":{"score_version":"m2-1"}}"#)

@@ -10,12 +10,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::MergeError;
-use super::keys::{LineKey, line_key};
+use super::key_hash::{KeyMap, KeySet};
+use super::keys::LineKey;
 use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
+use super::scan::{RowSpan, ScanError, scan_rows};
 use super::store::{CurrentVersion, Store};
 use rayon::prelude::*;
 
-use crate::dataset::{DatasetError, LineError, Lines, NumberedLine, Record, parse_line};
+use crate::dataset::{Lines, Record, parse_line};
 use crate::pipeline::{placeholders, schema};
 
 /// Choices the operator makes for a merge.
@@ -99,6 +101,8 @@ pub struct MergePlan {
 pub(super) struct Edits {
     pub base_file: Option<PathBuf>,
     pub base_name: Option<String>,
+    /// Where every stored row is in `base_file`, by ordinal: untouched rows are copied from there.
+    pub spans: Vec<RowSpan>,
     /// The record to write instead of the stored row at this ordinal.
     pub replace: HashMap<u32, Record>,
     /// Stored rows folded into another one.
@@ -126,12 +130,12 @@ impl MergePlan {
 /// id belongs to a different handle stays apart (and is reported).
 #[derive(Default)]
 struct Authors {
-    by_handle: HashMap<String, u32>,
-    by_id: HashMap<String, u32>,
+    by_handle: KeyMap<String, u32>,
+    by_id: KeyMap<String, u32>,
     /// Whether the author group (named by its first row) has a handle.
-    named: HashSet<u32>,
+    named: KeySet<u32>,
     /// Rows beyond the first, for groups with more than one.
-    more: HashMap<u32, Vec<u32>>,
+    more: KeyMap<u32, Vec<u32>>,
     /// (id, group that owns it, row that also claimed it).
     collisions: Vec<(String, u32, u32)>,
 }
@@ -211,10 +215,18 @@ pub fn plan(
     let mut authors = Authors::default();
     let mut versions: Vec<Option<String>> = Vec::new();
     let mut version_of_row: Vec<u16> = Vec::new();
-    let stored_rows = match &current {
-        Some(cur) => scan_keys(cur, &mut authors, &mut versions, &mut version_of_row)?,
-        None => 0,
-    };
+    let mut spans: Vec<RowSpan> = Vec::new();
+    if let Some(cur) = &current {
+        scan_keys(
+            cur,
+            &mut authors,
+            &mut versions,
+            &mut version_of_row,
+            &mut spans,
+        )?;
+    }
+    // `scan_keys` refuses a row past u32::MAX, so this cannot truncate.
+    let stored_rows = spans.len() as u32;
 
     let mut touched: Vec<u32> = Vec::new();
     let mut seen_groups = HashSet::new();
@@ -244,7 +256,7 @@ pub fn plan(
         wanted.extend([*owner, *row].into_iter().filter(|r| *r < stored_rows));
     }
     let stored = match &current {
-        Some(cur) => read_rows(cur, &wanted)?,
+        Some(cur) => read_rows(cur, &spans, &wanted)?,
         None => HashMap::new(),
     };
     let record_at = |row: u32| -> Option<(&Record, Origin)> {
@@ -266,6 +278,7 @@ pub fn plan(
     let mut edits = Edits {
         base_file: current.as_ref().map(CurrentVersion::data_file),
         base_name: current.as_ref().map(|c| c.name.clone()),
+        spans,
         ..Edits::default()
     };
     let mut counts: HashMap<Option<String>, u64> = HashMap::new();
@@ -467,109 +480,60 @@ fn stored_error(cur: &CurrentVersion, e: impl std::fmt::Display) -> MergeError {
     }
 }
 
-/// Lines read per chunk of the key scan: large enough to keep both cores busy parsing.
-const SCAN_CHUNK: usize = 8192;
-
-/// Reads the key of every stored row; returns the number of rows. One thread reads lines while
-/// the others parse keys (rayon); rows are then placed in file order, which matching depends on.
+/// Reads the key and place of every stored row, in file order (which matching depends on).
 fn scan_keys(
     cur: &CurrentVersion,
     authors: &mut Authors,
     versions: &mut Vec<Option<String>>,
     version_of_row: &mut Vec<u16>,
-) -> Result<u32, MergeError> {
-    let lines = Lines::open(&cur.data_file()).map_err(|e| stored_error(cur, e))?;
-    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<NumberedLine>>(2);
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || -> Result<(), DatasetError> {
-            let mut chunk = Vec::with_capacity(SCAN_CHUNK);
-            for item in lines {
-                chunk.push(item?);
-                if chunk.len() == SCAN_CHUNK
-                    && send
-                        .send(std::mem::replace(
-                            &mut chunk,
-                            Vec::with_capacity(SCAN_CHUNK),
-                        ))
-                        .is_err()
-                {
-                    return Ok(());
-                }
+    spans: &mut Vec<RowSpan>,
+) -> Result<(), MergeError> {
+    let rows = |e: ScanError| stored_error(cur, e);
+    scan_rows(&cur.data_file(), |span, key: LineKey<'_>| {
+        let row = u32::try_from(spans.len()).map_err(|_| ScanError::TooLong {
+            line: span.line as usize,
+        })?;
+        authors.place(row, key.id.as_deref(), key.handle_key.as_deref());
+        let score_version = key.score_version.as_deref();
+        let v = match versions.iter().position(|v| v.as_deref() == score_version) {
+            Some(i) => i,
+            None => {
+                versions.push(score_version.map(str::to_string));
+                versions.len() - 1
             }
-            if !chunk.is_empty() {
-                let _ = send.send(chunk);
-            }
-            Ok(())
-        });
-        let mut row = 0u32;
-        let mut failed = None;
-        for chunk in receive {
-            let keys: Vec<Result<LineKey, LineError>> = chunk
-                .par_iter()
-                .map(|(line, text)| {
-                    text.as_ref()
-                        .map_err(Clone::clone)
-                        .and_then(|t| line_key(*line, t))
-                })
-                .collect();
-            for key in keys {
-                let LineKey {
-                    id,
-                    handle_key,
-                    score_version,
-                } = match key {
-                    Ok(k) => k,
-                    Err(e) => {
-                        failed = Some(stored_error(cur, e));
-                        break;
-                    }
-                };
-                authors.place(row, id.as_deref(), handle_key.as_deref());
-                let v = match versions.iter().position(|v| *v == score_version) {
-                    Some(i) => i,
-                    None => {
-                        versions.push(score_version);
-                        versions.len() - 1
-                    }
-                };
-                version_of_row.push(u16::try_from(v).unwrap_or(u16::MAX));
-                row += 1;
-            }
-            if failed.is_some() {
-                // Dropping the receiver stops the reader.
-                break;
-            }
-        }
-        let read = reader.join().expect("the line reader does not panic");
-        match (failed, read) {
-            (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(stored_error(cur, e)),
-            (None, Ok(())) => Ok(row),
-        }
+        };
+        version_of_row.push(u16::try_from(v).unwrap_or(u16::MAX));
+        spans.push(span);
+        Ok::<(), ScanError>(())
     })
+    .map_err(rows)
 }
 
-/// Full records of the wanted stored rows, with their line numbers.
+/// Full records of the wanted stored rows, with their line numbers, read by position.
 fn read_rows(
     cur: &CurrentVersion,
+    spans: &[RowSpan],
     wanted: &HashSet<u32>,
 ) -> Result<HashMap<u32, (usize, Record)>, MergeError> {
+    use std::os::unix::fs::FileExt;
     let mut out = HashMap::with_capacity(wanted.len());
     if wanted.is_empty() {
         return Ok(out);
     }
-    for (row, item) in Lines::open(&cur.data_file())
-        .map_err(|e: DatasetError| stored_error(cur, e))?
-        .enumerate()
-    {
-        let row = row as u32;
-        let (line, text) = item.map_err(|e| stored_error(cur, e))?;
-        if !wanted.contains(&row) {
-            continue;
-        }
-        let record = text
-            .and_then(|t| parse_line(line, &t))
+    let path = cur.data_file();
+    let file = std::fs::File::open(&path).map_err(|e| stored_error(cur, e))?;
+    let mut rows: Vec<u32> = wanted.iter().copied().collect();
+    rows.sort_unstable();
+    let mut buf = Vec::new();
+    for row in rows {
+        let span = spans[row as usize];
+        let line = span.line as usize;
+        buf.resize(span.len as usize, 0);
+        file.read_exact_at(&mut buf, span.start)
             .map_err(|e| stored_error(cur, e))?;
+        let text = std::str::from_utf8(&buf)
+            .map_err(|_| stored_error(cur, crate::dataset::LineError::NotUtf8 { line }))?;
+        let record = parse_line(line, text).map_err(|e| stored_error(cur, e))?;
         out.insert(row, (line, record));
     }
     Ok(out)
