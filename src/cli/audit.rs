@@ -90,7 +90,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     };
     report.file = Some(file.clone());
     match mode {
-        Mode::JsonLines => json_line(&report),
+        Mode::JsonLines => print_json(&report),
         Mode::Human => print!(
             "{}",
             render(&report, args.full, color_enabled(args.no_color))
@@ -110,6 +110,17 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     } else {
         Exit::GateFailed
     })
+}
+
+/// The report as one JSON line. Buffered in large blocks: at a million records the report is
+/// hundreds of MB, which stdout's line buffer would hand to the kernel a kilobyte at a time.
+fn print_json(report: &AuditReport) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    // A closed pipe (`| head`) is not worth a panic: the reader has gone.
+    let _ = serde_json::to_writer(&mut out, report);
+    let _ = out.write_all(b"\n");
+    let _ = out.flush();
 }
 
 /// Conflicting fields the terminal names without printing their values (`--json` has them all).
