@@ -387,7 +387,7 @@ fn awkward_file(dir: &Path) -> PathBuf {
     let mut text = std::fs::read_to_string(fixture("latest-2025-11-14.jsonl")).unwrap();
     text.push_str("{\"id\": truncated\n\n[1, 2]\n");
     text.push_str(r#"{"id":"44196397","handle":"ELONMUSK","meta":{"score":"12.5"}}"#);
-    text.push_str("\n");
+    text.push('\n');
     text.push_str(r#"{"id":"9","followers_count":3000,"meta":{"score":0}}"#);
     text.push_str("\n\n");
     let path = dir.join("awkward.jsonl");
