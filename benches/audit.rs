@@ -1,12 +1,15 @@
-//! How long the audit takes: on the real dataset (531 records) and on 53,100 records made from
-//! it (each record copied 100 times under new handles and ids, so duplicates stay as they are).
+//! How long the audit takes: `audit_file` (what `influx audit` runs: streaming, nothing kept
+//! whole) on generated files of 1k, 100k and 1M records (`INFLUX_BENCH_MAX` caps the sizes), and
+//! the in-memory `audit` on the real dataset (531 records) and on 53,100 records made from it (each
+//! record copied 100 times under new handles and ids, so duplicates stay as they are).
 
 use std::hint::black_box;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use influx::dataset::{Record, read_dataset};
-use influx::pipeline::audit::{Gates, audit};
+use influx::pipeline::audit::{Gates, audit, audit_file};
 use influx::pipeline::placeholders::{batch_flags, record_flags};
 use influx::pipeline::schema;
 use serde_json::Value;
@@ -70,5 +73,43 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+fn sizes() -> Vec<u64> {
+    let max: u64 = std::env::var("INFLUX_BENCH_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    [1_000, 100_000, 1_000_000]
+        .into_iter()
+        .filter(|n| *n <= max)
+        .collect()
+}
+
+fn generated(dir: &tempfile::TempDir, n: u64) -> PathBuf {
+    let path = dir.path().join(format!("gen-{n}.jsonl"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("create bench file"));
+    influx::generate::write_records(&mut out, 1, 0, n).expect("write bench file");
+    out.flush().expect("flush bench file");
+    path
+}
+
+fn bench_file(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gates = Gates::default();
+    let mut group = c.benchmark_group("audit_file");
+    group.sample_size(10);
+    for n in sizes() {
+        let path = generated(&dir, n);
+        group.throughput(Throughput::Elements(n));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &path, |b, path| {
+            b.iter(|| {
+                let r = audit_file(path, &gates).expect("readable");
+                assert_eq!(r.records as u64, n);
+                r
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_file, bench);
 criterion_main!(benches);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use influx::dataset::read_dataset;
-use influx::pipeline::audit::{Counter, Gate, Gates, audit, audit_dataset};
+use influx::pipeline::audit::{Counter, Gate, Gates, audit, audit_dataset, audit_file};
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
@@ -345,4 +345,94 @@ fn the_terminal_report_names_the_figures_and_the_failed_gates() {
         assert!(flat.contains(needle), "missing {needle:?} in:\n{text}");
     }
     assert!(!text.contains('\u{1b}'), "no colour when asked for none");
+}
+
+/// The real dataset, named as the pinned reports name it (relative to the crate).
+const REAL: &str = "tests/fixtures/latest-2025-11-14.jsonl";
+
+fn pinned(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/audit")
+        .join(name);
+    std::fs::read_to_string(&path).expect("pinned report")
+}
+
+#[test]
+fn the_json_report_of_the_real_dataset_is_byte_for_byte_the_one_the_whole_file_audit_printed() {
+    // tests/audit/*.report.* were printed by `influx audit` before it streamed (commit 2b1a897).
+    let out = Command::new(env!("CARGO_BIN_EXE_influx"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["audit", "--json", REAL])
+        .output()
+        .expect("influx runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == pinned("latest-2025-11-14.report.json"),
+        "the JSON report changed"
+    );
+}
+
+#[test]
+fn the_terminal_report_of_the_real_dataset_is_the_one_the_whole_file_audit_printed() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(REAL);
+    let mut r = audit_file(&path, &Gates::default()).expect("readable");
+    r.file = Some(REAL.to_string());
+    let text = influx::cli::audit::render(&r, false, false);
+    assert_eq!(text, pinned("latest-2025-11-14.report.txt"));
+}
+
+/// The real dataset with its duplicates, plus what a stream must also get right: unreadable
+/// lines, blank lines, a copy of a handle far from the first, a record without handle.
+fn awkward_file(dir: &Path) -> PathBuf {
+    let mut text = std::fs::read_to_string(fixture("latest-2025-11-14.jsonl")).unwrap();
+    text.push_str("{\"id\": truncated\n\n[1, 2]\n");
+    text.push_str(r#"{"id":"44196397","handle":"ELONMUSK","meta":{"score":"12.5"}}"#);
+    text.push('\n');
+    text.push_str(r#"{"id":"9","followers_count":3000,"meta":{"score":0}}"#);
+    text.push_str("\n\n");
+    let path = dir.join("awkward.jsonl");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn auditing_while_streaming_reports_exactly_what_auditing_the_records_in_memory_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = awkward_file(dir.path());
+    let streamed = audit_file(&path, &Gates::default()).unwrap();
+    let in_memory = audit_dataset(&read_dataset(&path).unwrap(), &Gates::default());
+    assert_eq!(streamed.errors.len(), 2);
+    assert_eq!(
+        (streamed.errors[0].line, streamed.errors[1].line),
+        (532, 534),
+        "bad lines are named by their numbers, blank lines counted"
+    );
+    assert_eq!(
+        serde_json::to_value(&streamed).unwrap(),
+        serde_json::to_value(&in_memory).unwrap()
+    );
+    for c in [
+        Counter::Duplicates,
+        Counter::ZeroScores,
+        Counter::Placeholders,
+    ] {
+        assert_eq!(streamed.indices(c), in_memory.indices(c), "{c:?}");
+    }
+}
+
+#[test]
+fn a_gzipped_file_streams_to_the_same_report_as_the_plain_one() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = awkward_file(dir.path());
+    let gz = dir.path().join("awkward.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let a = serde_json::to_value(audit_file(&plain, &Gates::default()).unwrap()).unwrap();
+    let b = serde_json::to_value(audit_file(&gz, &Gates::default()).unwrap()).unwrap();
+    assert_eq!(a, b);
 }

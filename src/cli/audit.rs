@@ -9,8 +9,8 @@ use color_eyre::eyre::eyre;
 
 use super::Exit;
 use super::output::{Mode, color_enabled, json_line};
-use crate::dataset::{DatasetError, read_dataset};
-use crate::pipeline::audit::{AuditReport, Gate, Gates, Histogram, audit_dataset};
+use crate::dataset::DatasetError;
+use crate::pipeline::audit::{AuditError, AuditReport, Gate, Gates, Histogram, audit_file};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -78,9 +78,9 @@ impl Args {
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let file = args.file.display().to_string();
-    let dataset = match read_dataset(&args.file) {
-        Ok(d) => d,
-        Err(e @ (DatasetError::Open { .. } | DatasetError::Read { .. })) => {
+    let mut report = match audit_file(&args.file, &args.gates()) {
+        Ok(r) => r,
+        Err(AuditError::Dataset(e @ (DatasetError::Open { .. } | DatasetError::Read { .. }))) => {
             if mode == Mode::JsonLines {
                 json_line(&serde_json::json!({"file": file, "error": e.to_string()}));
             }
@@ -88,10 +88,9 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         }
         Err(e) => return Err(eyre!(e)),
     };
-    let mut report = audit_dataset(&dataset, &args.gates());
     report.file = Some(file.clone());
     match mode {
-        Mode::JsonLines => json_line(&report),
+        Mode::JsonLines => print_json(&report),
         Mode::Human => print!(
             "{}",
             render(&report, args.full, color_enabled(args.no_color))
@@ -111,6 +110,17 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     } else {
         Exit::GateFailed
     })
+}
+
+/// The report as one JSON line. Buffered in large blocks: at a million records the report is
+/// hundreds of MB, which stdout's line buffer would hand to the kernel a kilobyte at a time.
+fn print_json(report: &AuditReport) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    // A closed pipe (`| head`) is not worth a panic: the reader has gone.
+    let _ = serde_json::to_writer(&mut out, report);
+    let _ = out.write_all(b"\n");
+    let _ = out.flush();
 }
 
 /// Conflicting fields the terminal names without printing their values (`--json` has them all).

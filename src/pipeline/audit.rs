@@ -4,24 +4,27 @@
 //! the configured gates pass. Pure: it reads records and returns an [`AuditReport`]; printing and
 //! exit codes belong to `influx audit`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::dataset::{Dataset, LineError, Record, StoredScore};
-use crate::pipeline::placeholders::{self, BatchFlag, PlaceholderFlag, Severity, SourceKind};
-use crate::pipeline::schema;
+use crate::dataset::{Dataset, LineError, Record};
+use crate::pipeline::placeholders::{PlaceholderFlag, Severity};
 
 pub mod duplicates;
+mod facts;
 pub mod gates;
 pub mod histogram;
 pub mod precision;
+mod stream;
+mod tally;
 
 pub use duplicates::DuplicateGroup;
 pub use gates::{Gate, GateResult, Gates, UnknownGate};
 pub use histogram::Histogram;
 pub use precision::Precision;
+pub use stream::{AuditError, audit_file};
 
 /// Everything the audit found. Serialises to the JSON `influx audit --json` prints.
 #[derive(Debug, Clone, Serialize)]
@@ -214,6 +217,7 @@ impl AuditReport {
 
 /// Audits records read together; `lines[i]` is the file line of `records[i]` (position + 1
 /// when missing). Lines that could not be read are not known here: see [`audit_dataset`].
+/// For a file, [`audit_file`] audits while reading and never holds the records.
 pub fn audit(records: &[Record], lines: &[usize], gates: &Gates) -> AuditReport {
     audit_with_errors(records, lines, &[], gates)
 }
@@ -230,168 +234,15 @@ fn audit_with_errors(
     gates: &Gates,
 ) -> AuditReport {
     let line = |i: usize| lines.get(i).copied().unwrap_or(i + 1);
-    let mut idx = CounterIndices::default();
-    let mut handles = HashSet::new();
-    let mut ids = HashSet::new();
-    let mut without_handle = 0;
-    let mut with_metrics = 0;
-    let mut histogram = Histogram::new();
-    let mut provenance = Provenance::default();
-    let mut schema_violations = SchemaViolations::default();
-    let mut placeholders = Placeholders::default();
-    // Schema validation and the record detectors are the costly part, and independent per record.
-    let checks: Vec<(Vec<String>, Vec<PlaceholderFlag>)> = records
-        .par_iter()
-        .map(|r| {
-            let value = serde_json::Value::Object(r.fields().clone());
-            (schema::violations(&value), placeholders::record_flags(r))
-        })
-        .collect();
-
-    for (i, r) in records.iter().enumerate() {
-        match r.handle_key() {
-            Some(k) => {
-                handles.insert(k);
-            }
-            None => without_handle += 1,
-        }
-        if let Some(id) = r.id() {
-            ids.insert(id.to_string());
-        }
-        let score = r.stored_score();
-        if score.value() == Some(0.0) {
-            idx.zero_scores.push(i);
-        }
-        if matches!(score, StoredScore::Text { .. }) {
-            idx.string_scores.push(i);
-        }
-        let has_activity = r.metrics().has_activity();
-        if has_activity {
-            with_metrics += 1;
-        } else {
-            idx.unscored.push(i);
-        }
-        let scored_state = r
-            .meta()
-            .and_then(|m| m.get("score_state"))
-            .and_then(|s| s.as_str())
-            != Some("unscored");
-        histogram.add(score.value().filter(|_| has_activity && scored_state));
-
-        count_provenance(r, &mut provenance);
-
-        let (errs, flags) = &checks[i];
-        if !errs.is_empty() {
-            idx.schema_violations.push(i);
-            for e in errs {
-                *schema_violations.by_error.entry(e.clone()).or_default() += 1;
-            }
-            schema_violations.records.push(SchemaRecord {
-                line: line(i),
-                handle: r.handle().map(str::to_string),
-                errors: errs.clone(),
-            });
-        }
-        if !flags.is_empty() {
-            idx.placeholders.push(i);
-            let mut seen: Vec<&str> = flags.iter().map(|f| f.detector).collect();
-            seen.sort_unstable();
-            seen.dedup();
-            for d in seen {
-                *placeholders.by_detector.entry(d).or_default() += 1;
-            }
-            placeholders.records.push(FlaggedRecord {
-                handle: r.handle().map(str::to_string),
-                id: r.id().map(str::to_string),
-                line: line(i),
-                reasons: flags.clone(),
-            });
-        }
+    let checked: Vec<facts::RecordFacts> =
+        records.par_iter().map(facts::facts_of_borrowed).collect();
+    let mut tally = tally::Tally::default();
+    for (i, facts) in checked.into_iter().enumerate() {
+        tally.add(line(i), facts);
     }
-    schema_violations.count = schema_violations.records.len();
-    placeholders.count = placeholders.records.len();
-    placeholders.batches = placeholders::batch_flags(records)
-        .into_iter()
-        .map(|f| batch_finding(f, records, &line))
-        .collect();
-
-    let duplicates = duplicates::find(records, lines);
-    idx.duplicates = duplicates
-        .iter()
-        .flat_map(|g| g.indices.iter().skip(1).copied())
-        .collect();
-    idx.duplicates.sort_unstable();
-    let precision = precision::find(records, lines);
-    idx.precision = precision.records.iter().map(|r| r.index).collect();
-
-    let to_lines = |v: &[usize]| v.iter().map(|&i| line(i)).collect::<Vec<_>>();
-    let counter_lines = CounterLines {
-        zero_scores: to_lines(&idx.zero_scores),
-        unscored: to_lines(&idx.unscored),
-        string_scores: to_lines(&idx.string_scores),
-        placeholders: to_lines(&idx.placeholders),
-        duplicates: to_lines(&idx.duplicates),
-        schema_violations: to_lines(&idx.schema_violations),
-        precision: to_lines(&idx.precision),
-    };
-
-    let with_handle = records.len() - without_handle;
-    let mut report = AuditReport {
-        file: None,
-        records: records.len(),
-        unique_handles: handles.len(),
-        unique_ids: ids.len(),
-        duplicate_rows: with_handle - handles.len(),
-        without_handle,
-        duplicates,
-        zero_scores: idx.zero_scores.len(),
-        unscored: idx.unscored.len(),
-        string_scores: idx.string_scores.len(),
-        with_metrics,
-        schema_violations,
-        placeholders,
-        provenance,
-        precision,
-        histogram,
-        gates: Vec::new(),
-        passed: true,
-        errors: errors
-            .iter()
-            .map(|e| UnreadableLine {
-                line: e.line(),
-                reason: e.to_string(),
-            })
-            .collect(),
-        lines: counter_lines,
-        indices: idx,
-    };
-    report.judge(gates);
-    report
-}
-
-fn count_provenance(r: &Record, p: &mut Provenance) {
-    for s in r.sources() {
-        *p.methods.entry(s.method).or_default() += 1;
+    for e in errors {
+        tally.add_error(e);
     }
-    match placeholders::provenance::record_kind(r) {
-        SourceKind::Api => p.api += 1,
-        SourceKind::Manual => p.manual += 1,
-        SourceKind::Sample => p.sample += 1,
-        SourceKind::Other => p.other += 1,
-        SourceKind::Unknown => p.unknown += 1,
-    }
-}
-
-fn batch_finding(f: BatchFlag, records: &[Record], line: &dyn Fn(usize) -> usize) -> BatchFinding {
-    BatchFinding {
-        detector: f.detector,
-        severity: f.severity,
-        reason: f.reason,
-        lines: f.records.iter().map(|&i| line(i)).collect(),
-        handles: f
-            .records
-            .iter()
-            .filter_map(|&i| records[i].handle().map(str::to_string))
-            .collect(),
-    }
+    let groups = tally::groups_from(tally.duplicated(), |i| &records[i]);
+    tally.finish(groups, gates)
 }

@@ -51,26 +51,30 @@ pub fn find(records: &[Record], lines: &[usize]) -> Vec<DuplicateGroup> {
         }
         slot.push(i);
     }
+    let line = |i: usize| lines.get(i).copied().unwrap_or(i + 1);
     order
         .into_iter()
         .filter_map(|key| {
             let idx = by_key.remove(&key)?;
-            (idx.len() > 1).then(|| group(records, lines, idx))
+            (idx.len() > 1).then(|| {
+                let copies: Vec<&Record> = idx.iter().map(|&i| &records[i]).collect();
+                group(&copies, idx.iter().map(|&i| line(i)).collect(), idx)
+            })
         })
         .collect()
 }
 
-fn group(records: &[Record], lines: &[usize], idx: Vec<usize>) -> DuplicateGroup {
-    let line = |i: usize| lines.get(i).copied().unwrap_or(i + 1);
+/// One handle's group from its copies (in file order), their lines and their positions.
+pub fn group(copies: &[&Record], lines: Vec<usize>, indices: Vec<usize>) -> DuplicateGroup {
     let mut ids: Vec<String> = Vec::new();
-    for &i in &idx {
-        if let Some(id) = records[i].id()
+    for r in copies {
+        if let Some(id) = r.id()
             && !ids.iter().any(|x| x == id)
         {
             ids.push(id.to_string());
         }
     }
-    let flat: Vec<Vec<(String, &Value)>> = idx.iter().map(|&i| flatten(&records[i])).collect();
+    let flat: Vec<Vec<(String, &Value)>> = copies.iter().map(|r| flatten(r)).collect();
     let mut fields: Vec<String> = Vec::new();
     let mut seen = BTreeSet::new();
     for copy in &flat {
@@ -89,11 +93,11 @@ fn group(records: &[Record], lines: &[usize], idx: Vec<usize>) -> DuplicateGroup
                 .collect();
             let first = values[0];
             values.iter().any(|v| *v != first).then(|| Conflict {
-                values: idx
+                values: lines
                     .iter()
                     .zip(&values)
-                    .map(|(&i, v)| CopyValue {
-                        line: line(i),
+                    .map(|(&line, v)| CopyValue {
+                        line,
                         value: v.cloned(),
                     })
                     .collect(),
@@ -102,11 +106,11 @@ fn group(records: &[Record], lines: &[usize], idx: Vec<usize>) -> DuplicateGroup
         })
         .collect();
     DuplicateGroup {
-        handle: records[idx[0]].handle().unwrap_or_default().to_string(),
-        lines: idx.iter().map(|&i| line(i)).collect(),
+        handle: copies[0].handle().unwrap_or_default().to_string(),
+        lines,
         ids,
         conflicts,
-        indices: idx,
+        indices,
     }
 }
 

@@ -1,0 +1,173 @@
+//! Auditing a file while reading it: lines are read in chunks on one thread while the records of
+//! the previous chunk are parsed and checked in parallel, each reduced to its [`RecordFacts`] and
+//! folded in file order; no record is kept whole. Duplicated handles are only known at the end, so
+//! their copies are read again, and only theirs, for the conflicting values. Not here: what the
+//! checks are (`facts`) or how totals are kept (`tally`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+
+use rayon::prelude::*;
+
+use super::facts::{RecordFacts, facts_of};
+use super::tally::{DuplicateCopies, Tally};
+use super::{AuditReport, DuplicateGroup, Gates, duplicates};
+use crate::dataset::{DatasetError, LineError, Lines, NumberedLine, Record, parse_line};
+
+/// Lines handed to the parallel checks at a time: large enough to keep both cores busy between
+/// hand-overs, small enough (a few MB) not to matter for memory.
+const CHUNK_LINES: usize = 4096;
+/// Completed duplicate groups whose conflicts are worked out together.
+const GROUPS_AT_ONCE: usize = 256;
+
+/// Why a file could not be audited.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    #[error("{}: line {line} changed while the file was being audited; audit it again", path.display())]
+    Changed { path: PathBuf, line: usize },
+}
+
+/// Parses one line into a record. The one place the audit turns text into a record: a cheaper
+/// parse (a borrowed view of the line) only has to replace this function and `facts_of`.
+fn read_record(line: usize, text: &str) -> Result<Record, LineError> {
+    parse_line(line, text)
+}
+
+/// Audits a JSONL (or `.jsonl.gz`) file, its unreadable lines named by number in the report.
+pub fn audit_file(path: &Path, gates: &Gates) -> Result<AuditReport, AuditError> {
+    let mut lines = Lines::open(path)?;
+    let mut tally = Tally::default();
+    std::thread::scope(|s| -> Result<(), AuditError> {
+        // Two chunks in flight at most: the reader stays one chunk ahead of the checks.
+        let (tx, rx) = sync_channel::<Result<Vec<NumberedLine>, DatasetError>>(1);
+        s.spawn(move || {
+            loop {
+                let chunk: Result<Vec<NumberedLine>, DatasetError> =
+                    lines.by_ref().take(CHUNK_LINES).collect();
+                let done = matches!(&chunk, Ok(c) if c.is_empty());
+                if done || tx.send(chunk).is_err() {
+                    return;
+                }
+            }
+        });
+        for chunk in rx {
+            let checked: Vec<(usize, Result<RecordFacts, LineError>)> = chunk?
+                .into_par_iter()
+                .map(|(line, text)| {
+                    let facts = text.and_then(|t| read_record(line, &t)).map(facts_of);
+                    (line, facts)
+                })
+                .collect();
+            for (line, facts) in checked {
+                match facts {
+                    Ok(f) => tally.add(line, f),
+                    Err(e) => tally.add_error(&e),
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let groups = duplicate_groups(path, tally.duplicated())?;
+    Ok(tally.finish(groups, gates))
+}
+
+/// Reads the copies of each duplicated handle again (only those lines are parsed) and builds
+/// each group as soon as its last copy is read, so that only the text of unfinished groups is held.
+fn duplicate_groups(
+    path: &Path,
+    dups: Vec<DuplicateCopies>,
+) -> Result<Vec<DuplicateGroup>, AuditError> {
+    if dups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut wanted: HashMap<usize, (usize, usize)> = HashMap::new();
+    for (g, d) in dups.iter().enumerate() {
+        for (k, &line) in d.lines.iter().enumerate() {
+            wanted.insert(line, (g, k));
+        }
+    }
+    let mut texts: Vec<Vec<String>> = dups
+        .iter()
+        .map(|d| vec![String::new(); d.lines.len()])
+        .collect();
+    let mut missing: Vec<usize> = dups.iter().map(|d| d.lines.len()).collect();
+    let mut out: Vec<Option<DuplicateGroup>> = (0..dups.len()).map(|_| None).collect();
+    let mut ready: Vec<usize> = Vec::new();
+    let mut left = wanted.len();
+    let changed = |line| AuditError::Changed {
+        path: path.to_path_buf(),
+        line,
+    };
+    for item in Lines::open(path)? {
+        let (line, text) = item?;
+        let Some(&(g, k)) = wanted.get(&line) else {
+            continue;
+        };
+        texts[g][k] = text.map_err(|_| changed(line))?;
+        missing[g] -= 1;
+        left -= 1;
+        if missing[g] == 0 {
+            ready.push(g);
+        }
+        if ready.len() >= GROUPS_AT_ONCE || left == 0 {
+            build_groups(&mut ready, &dups, &mut texts, &mut out, &changed)?;
+        }
+        if left == 0 {
+            break;
+        }
+    }
+    out.into_iter()
+        .enumerate()
+        .map(|(g, group)| {
+            // A copy never came back: the file is shorter than when it was first read.
+            let unread = texts[g].iter().position(String::is_empty).unwrap_or(0);
+            group.ok_or_else(|| changed(dups[g].lines[unread]))
+        })
+        .collect()
+}
+
+fn build_groups(
+    ready: &mut Vec<usize>,
+    dups: &[DuplicateCopies],
+    texts: &mut [Vec<String>],
+    out: &mut [Option<DuplicateGroup>],
+    changed: &(dyn Fn(usize) -> AuditError + Sync),
+) -> Result<(), AuditError> {
+    let work: Vec<(usize, Vec<String>)> = ready
+        .drain(..)
+        .map(|g| (g, std::mem::take(&mut texts[g])))
+        .collect();
+    let built: Vec<Result<(usize, DuplicateGroup), AuditError>> = work
+        .into_par_iter()
+        .map(|(g, copies)| {
+            let d = &dups[g];
+            let records = copies
+                .iter()
+                .zip(&d.lines)
+                .map(|(text, &line)| read_record(line, text).map_err(|_| changed(line)))
+                .collect::<Result<Vec<Record>, _>>()?;
+            // The copies must still share the handle the first read grouped them by.
+            let key = records[0].handle_key();
+            if let Some(r) = records
+                .iter()
+                .zip(&d.lines)
+                .find(|(r, _)| r.handle_key() != key)
+            {
+                return Err(changed(*r.1));
+            }
+            let refs: Vec<&Record> = records.iter().collect();
+            Ok((
+                g,
+                duplicates::group(&refs, d.lines.clone(), d.indices.clone()),
+            ))
+        })
+        .collect();
+    for b in built {
+        let (g, group) = b?;
+        out[g] = Some(group);
+    }
+    Ok(())
+}
