@@ -3,6 +3,7 @@
 //! command names the file and the lines and exits 2. Not here: the model (`pipeline::score`).
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 use serde_json::json;
@@ -51,31 +52,67 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
 
     let mut tally = ScoreTally::default();
     let mut bad: Vec<LineError> = Vec::new();
-    let mut chunk: Vec<NumberedLine> = Vec::with_capacity(CHUNK_LINES);
-    let mut lines = lines.peekable();
-    while lines.peek().is_some() {
-        chunk.clear();
-        for item in lines.by_ref().take(CHUNK_LINES) {
-            match item {
-                Ok(line) => chunk.push(line),
-                Err(e) => return Ok(unusable(mode, &args.input, &e.to_string())),
+    // Reading, scoring and writing overlap: a reader thread stays one chunk ahead and a writer
+    // thread drains scored chunks, so both cores score while the file streams in and out.
+    let (read_error, written) = std::thread::scope(|s| {
+        let (chunks_tx, chunks_rx) = sync_channel::<Result<Vec<NumberedLine>, String>>(1);
+        let (lines_tx, lines_rx) = sync_channel::<Vec<String>>(2);
+        let reader = s.spawn(move || {
+            let mut lines = lines.peekable();
+            while lines.peek().is_some() {
+                let chunk: Result<Vec<NumberedLine>, _> =
+                    lines.by_ref().take(CHUNK_LINES).collect();
+                let failed = chunk.is_err();
+                if chunks_tx.send(chunk.map_err(|e| e.to_string())).is_err() || failed {
+                    return;
+                }
             }
-        }
-        let scored: Vec<Result<ScoredLine, LineError>> =
-            chunk.par_drain(..).map(score_numbered).collect();
-        for result in scored {
-            match result {
-                Ok(line) => {
-                    tally.add(line.score, line.flagged);
-                    // After a bad line nothing will be committed; keep reading only to name them all.
-                    if bad.is_empty() {
-                        out.write_line(&line.text)?;
+        });
+        let writer = s.spawn(
+            move || -> Result<AtomicFile, crate::dataset::DatasetError> {
+                for chunk in lines_rx {
+                    for line in chunk {
+                        out.write_line(&line)?;
                     }
                 }
-                Err(e) => bad.push(e),
+                Ok(out)
+            },
+        );
+        let mut read_error = None;
+        for chunk in chunks_rx {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    read_error = Some(e);
+                    break;
+                }
+            };
+            let scored: Vec<Result<ScoredLine, LineError>> =
+                chunk.into_par_iter().map(score_numbered).collect();
+            let mut texts = Vec::with_capacity(scored.len());
+            for result in scored {
+                match result {
+                    Ok(line) => {
+                        tally.add(line.score, line.flagged);
+                        texts.push(line.text);
+                    }
+                    Err(e) => bad.push(e),
+                }
+            }
+            // After a bad line nothing will be committed; keep reading only to name them all.
+            if bad.is_empty() && lines_tx.send(texts).is_err() {
+                break;
             }
         }
+        drop(lines_tx);
+        reader.join().expect("the reader thread does not panic");
+        let written = writer.join().expect("the writer thread does not panic");
+        (read_error, written)
+    });
+    if let Some(e) = read_error {
+        return Ok(unusable(mode, &args.input, &e));
     }
+    let out = written?;
 
     if !bad.is_empty() {
         // Dropping the uncommitted file removes it: OUT is left as it was.
