@@ -57,7 +57,7 @@ fn slot(key: SortKey) -> usize {
 
 /// All rows sorted by `key`, ties by row number: the same order as sorting with
 /// [`compare`], but with keys packed into integers so the sort does no float or string work
-/// per comparison (except for equal 8-byte handle prefixes).
+/// per comparison (except for equal 16-byte handle prefixes).
 pub fn full_order(rows: &[AuthorRow], key: SortKey) -> Vec<u32> {
     let n = rows.len() as u32;
     match key {
@@ -75,7 +75,7 @@ pub fn full_order(rows: &[AuthorRow], key: SortKey) -> Vec<u32> {
             buckets.concat()
         }
         SortKey::Handle => {
-            let mut keyed: Vec<(u64, u32)> = rows
+            let mut keyed: Vec<(u128, u32)> = rows
                 .par_iter()
                 .enumerate()
                 .map(|(i, r)| (prefix(&r.search), i as u32))
@@ -121,13 +121,13 @@ fn desc_none_last(v: Option<f64>) -> (bool, u64) {
     }
 }
 
-/// The first 8 bytes as a big-endian number (zero-padded): ordered as the strings are, when it
+/// The first 16 bytes as a big-endian number (zero-padded): ordered as the strings are, when it
 /// differs.
-fn prefix(s: &str) -> u64 {
-    let mut buf = [0u8; 8];
-    let n = s.len().min(8);
+fn prefix(s: &str) -> u128 {
+    let mut buf = [0u8; 16];
+    let n = s.len().min(16);
     buf[..n].copy_from_slice(&s.as_bytes()[..n]);
-    u64::from_be_bytes(buf)
+    u128::from_be_bytes(buf)
 }
 
 /// Removes the `changed` rows from a sorted `order` and puts back, where `cmp` places them, those
@@ -170,4 +170,91 @@ fn patch(
     cmp: impl Fn(u32, u32) -> Ordering,
 ) {
     patch_where(order, rows.len(), changed, |_| true, cmp);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::author::RowFlags;
+    use proptest::prelude::*;
+
+    fn reference(rows: &[AuthorRow], key: SortKey) -> Vec<u32> {
+        let mut all: Vec<u32> = (0..rows.len() as u32).collect();
+        all.sort_by(|&a, &b| compare(rows, key, a, b));
+        all
+    }
+
+    fn value() -> impl Strategy<Value = Option<f64>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(0.0)),
+            Just(Some(-0.0)),
+            Just(Some(-1.5)),
+            Just(Some(f64::INFINITY)),
+            (0.0f64..100.0).prop_map(Some),
+        ]
+    }
+
+    fn row() -> impl Strategy<Value = AuthorRow> {
+        (
+            "[ab_]{0,10}",
+            "[ab ]{0,3}",
+            value(),
+            prop::option::of(prop_oneof![
+                Just(u64::MAX),
+                Just((1u64 << 53) + 1),
+                0u64..50
+            ]),
+            any::<u8>(),
+        )
+            .prop_map(|(h, n, s, f, bits)| {
+                let mut flags = RowFlags::default();
+                for (i, flag) in [RowFlags::ZERO, RowFlags::PLACEHOLDER, RowFlags::SCHEMA]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if bits & (1 << i) != 0 {
+                        flags.insert(flag);
+                    }
+                }
+                AuthorRow::new(&h, &n, s, f, flags)
+            })
+    }
+
+    const ALL: [SortKey; KEYS] = KEY_OF_SLOT;
+
+    proptest! {
+        #[test]
+        fn integer_keyed_orders_equal_the_comparison_sort(rows in prop::collection::vec(row(), 0..60)) {
+            for key in ALL {
+                prop_assert_eq!(full_order(&rows, key), reference(&rows, key), "{:?}", key);
+            }
+        }
+
+        #[test]
+        fn patched_orders_equal_a_fresh_sort_of_the_changed_rows(
+            mut rows in prop::collection::vec(row(), 1..40),
+            changes in prop::collection::vec((any::<usize>(), row()), 0..8),
+            appended in prop::collection::vec(row(), 0..4),
+        ) {
+            let mut orders = SortedOrders::default();
+            for key in ALL {
+                orders.get(&rows, key);
+            }
+            let mut changed = Vec::new();
+            for (i, r) in changes {
+                let i = i % rows.len();
+                rows[i] = r;
+                changed.push(i as u32);
+            }
+            for r in appended {
+                changed.push(rows.len() as u32);
+                rows.push(r);
+            }
+            orders.rows_changed(&rows, &changed);
+            for key in ALL {
+                prop_assert_eq!(orders.get(&rows, key).to_vec(), reference(&rows, key), "{:?}", key);
+            }
+        }
+    }
 }
