@@ -346,3 +346,176 @@ fn the_log_pane_keeps_a_bounded_number_of_lines_and_counts_the_rest() {
     assert_eq!(app.log.len(), influx::ui::app::LOG_CAPACITY);
     assert_eq!(app.log.dropped(), 25);
 }
+
+mod fast_order_matches_the_reference {
+    //! The console keeps cached orders, narrows the shown list while typing and patches it on
+    //! live updates; whatever the sequence, the list must be the plain filter-and-sort one.
+
+    use super::*;
+    use influx::ui::author::{AuthorRow, RowFlags};
+    use influx::ui::row_index::compute;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Key(Action),
+        /// A harvested figure for the row at (index % rows): same handle, new score/followers.
+        Update(usize, Option<f64>, Option<u64>, u8),
+        /// A harvested author not listed before.
+        Append(Option<f64>),
+    }
+
+    fn score() -> impl Strategy<Value = Option<f64>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(0.0)),
+            Just(Some(-0.0)),
+            Just(Some(50.0)),
+            (0.0f64..100.0).prop_map(Some),
+        ]
+    }
+
+    fn followers() -> impl Strategy<Value = Option<u64>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(u64::MAX)),
+            Just(Some((1 << 53) + 1)),
+            Just(Some(1 << 53)),
+            (0u64..1000).prop_map(Some),
+        ]
+    }
+
+    fn flags(bits: u8) -> RowFlags {
+        let mut f = RowFlags::default();
+        for (i, flag) in [
+            RowFlags::ZERO,
+            RowFlags::UNSCORED,
+            RowFlags::PLACEHOLDER,
+            RowFlags::SCHEMA,
+            RowFlags::FRESH,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if bits & (1 << i) != 0 {
+                f.insert(flag);
+            }
+        }
+        f
+    }
+
+    fn row() -> impl Strategy<Value = AuthorRow> {
+        (
+            "[abc]{1,3}",
+            "[aBc ]{0,3}",
+            score(),
+            followers(),
+            any::<u8>(),
+        )
+            .prop_map(|(h, n, s, f, b)| AuthorRow::new(&h, &n, s, f, flags(b)))
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            3 => prop_oneof![Just('a'), Just('b'), Just('c'), Just(' '), Just('@')]
+                .prop_map(|c| Step::Key(Action::Type(c))),
+            1 => Just(Step::Key(Action::StartFilter)),
+            1 => Just(Step::Key(Action::Erase)),
+            1 => Just(Step::Key(Action::Back)),
+            1 => Just(Step::Key(Action::Submit)),
+            2 => Just(Step::Key(Action::CycleSort)),
+            1 => Just(Step::Key(Action::ReverseSort)),
+            1 => prop::sample::select(Counter::ALL.to_vec())
+                .prop_map(|c| Step::Key(Action::ShowCounter(c))),
+            1 => Just(Step::Key(Action::ClearFilters)),
+            3 => (any::<usize>(), score(), followers(), any::<u8>())
+                .prop_map(|(i, s, f, b)| Step::Update(i, s, f, b)),
+            1 => score().prop_map(Step::Append),
+        ]
+    }
+
+    fn bare_app(rows: Vec<AuthorRow>) -> App {
+        let settings = Settings {
+            dataset: "prop".into(),
+            readonly: false,
+            color: false,
+        };
+        let now = Utc.with_ymd_and_hms(2025, 11, 14, 12, 0, 0).unwrap();
+        App::new(settings, now).with_rows(rows)
+    }
+
+    proptest! {
+        #[test]
+        fn the_shown_list_equals_a_plain_filter_and_sort_after_any_keys_and_live_updates(
+            rows in prop::collection::vec(row(), 1..40),
+            steps in prop::collection::vec(step(), 1..40),
+        ) {
+            let mut app = bare_app(rows);
+            let mut appended = 0;
+            for step in steps {
+                match step {
+                    Step::Key(action) => update(&mut app, action),
+                    Step::Update(i, s, f, b) => {
+                        let i = i % app.rows.len();
+                        let old = app.rows[i].clone();
+                        let mut fl = flags(b);
+                        if old.flags.contains(RowFlags::DUPLICATE) {
+                            fl.insert(RowFlags::DUPLICATE);
+                        }
+                        app.set_row(i, AuthorRow::new(&old.handle, &old.name, s, f, fl));
+                        app.rows_moved(&[i as u32]);
+                    }
+                    Step::Append(s) => {
+                        appended += 1;
+                        let at = app.rows.len();
+                        app.set_row(at, AuthorRow::new(&format!("new{appended}"), "", s, None, flags(0)));
+                        app.rows_moved(&[at as u32]);
+                    }
+                }
+                let want = compute(&app.rows, &app.filter, app.sort, app.reverse);
+                prop_assert_eq!(&app.index, &want, "filter {:?} sort {:?} reverse {}", app.filter, app.sort, app.reverse);
+                prop_assert!(app.selected < app.index.len().max(1));
+            }
+            let recounted = bare_app(app.rows.clone());
+            prop_assert_eq!(app.counts, recounted.counts);
+            prop_assert_eq!(&app.histogram, &recounted.histogram);
+        }
+    }
+
+    #[test]
+    fn a_harvested_score_moves_its_rows_to_where_a_full_sort_puts_them() {
+        let mut app = app(false);
+        let mut fresh = crisis()
+            .into_iter()
+            .find(|r| r.handle() == Some("fredwilson"))
+            .unwrap();
+        fresh
+            .meta_mut()
+            .insert("score".into(), serde_json::json!(99.99));
+        update(
+            &mut app,
+            Action::Engine(HarvestEvent::BatchDone {
+                batch: 0,
+                figures: BatchFigures::default(),
+                records: vec![fresh],
+                latency: std::time::Duration::from_millis(5),
+            }),
+        );
+        assert_eq!(
+            app.index,
+            compute(&app.rows, &app.filter, app.sort, app.reverse)
+        );
+        let top = &app.rows[app.index[0] as usize];
+        assert!(
+            top.handle == "fredwilson" || top.score >= Some(99.99),
+            "fredwilson's new 99.99 sorts at the top, got {} {:?}",
+            top.handle,
+            top.score
+        );
+        let recounted = App::new(app.settings.clone(), app.now).with_records(app.records.clone());
+        assert_eq!(app.counts.zero, recounted.counts.zero);
+        assert_eq!(app.counts.unscored, recounted.counts.unscored);
+        assert_eq!(app.counts.duplicates, recounted.counts.duplicates);
+        assert_eq!(app.histogram, recounted.histogram);
+    }
+}

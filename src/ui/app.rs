@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 
 use super::action::Counter;
-use super::author::{AuthorRow, RowFlags, mark_duplicates};
+use super::author::{AuthorRow, HandleRows, RowFlags, mark_duplicates};
 use super::batches::BatchRow;
 use super::histogram::ScoreHistogram;
 use super::log_ring::{LogLevel, LogLine, LogRing};
 use super::ops::MergePlanView;
-use super::row_index::{self, RowFilter, SortKey};
+use super::row_index::{self, RowFilter, SortKey, compare};
+use super::row_order::{SortedOrders, patch_where};
 use crate::dataset::Record;
 use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent};
 
@@ -109,6 +110,24 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Counts a row's flags in (`add`) or out; duplicates are counted per handle, elsewhere.
+    pub fn tally(&mut self, flags: RowFlags, add: bool) {
+        for (flag, count) in [
+            (RowFlags::ZERO, &mut self.zero),
+            (RowFlags::UNSCORED, &mut self.unscored),
+            (RowFlags::PLACEHOLDER, &mut self.placeholders),
+            (RowFlags::SCHEMA, &mut self.schema),
+        ] {
+            if flags.contains(flag) {
+                if add {
+                    *count += 1;
+                } else {
+                    *count = count.saturating_sub(1);
+                }
+            }
+        }
+    }
+
     pub fn get(&self, c: Counter) -> usize {
         match c {
             Counter::Zero => self.zero,
@@ -161,6 +180,12 @@ pub struct App {
     pub reverse: bool,
     /// Row numbers shown, in order: recomputed only when rows, filter or sort change.
     pub index: Vec<u32>,
+    /// Every row in each sort column's order, kept so a re-sort or a filter change needs no sort.
+    pub orders: SortedOrders,
+    /// The filter, sort and direction `index` was made for (None: must be rebuilt).
+    pub shown_for: Option<(RowFilter, SortKey, bool)>,
+    /// The rows of each handle, for harvested records to find theirs.
+    pub by_handle: HandleRows,
     /// Position of the selection in `index`.
     pub selected: usize,
     /// First position of `index` on screen.
@@ -206,6 +231,9 @@ impl App {
             sort: SortKey::default(),
             reverse: false,
             index: Vec::new(),
+            orders: SortedOrders::default(),
+            shown_for: None,
+            by_handle: HandleRows::default(),
             selected: 0,
             table_offset: 0,
             table_height: 10,
@@ -259,29 +287,91 @@ impl App {
         self.rows_changed();
     }
 
-    /// Recomputes everything derived from the rows: duplicates, counters, histogram, index.
+    /// Recomputes everything derived from the rows: duplicates, counters, histogram, orders,
+    /// index. For a wholesale change (load, reload); a harvested row goes through [`App::set_row`].
     pub fn rows_changed(&mut self) {
-        let (extra, handles) = mark_duplicates(&mut self.rows);
+        let (extra, handles, by_handle) = mark_duplicates(&mut self.rows);
+        self.by_handle = by_handle;
         let mut counts = Counts {
             duplicates: extra,
             duplicate_handles: handles,
             ..Counts::default()
         };
         for row in &self.rows {
-            counts.zero += row.flags.contains(RowFlags::ZERO) as usize;
-            counts.unscored += row.flags.contains(RowFlags::UNSCORED) as usize;
-            counts.placeholders += row.flags.contains(RowFlags::PLACEHOLDER) as usize;
-            counts.schema += row.flags.contains(RowFlags::SCHEMA) as usize;
+            counts.tally(row.flags, true);
         }
         self.counts = counts;
         self.histogram = ScoreHistogram::from_rows(&self.rows);
+        self.orders.clear();
+        self.shown_for = None;
         self.reindex();
     }
 
+    /// Puts `row` at row number `at` (or appends it when `at` is the row count), keeping the
+    /// counters and the histogram current. The row's place in the orders is fixed by
+    /// [`App::rows_moved`], once for all rows set together.
+    pub fn set_row(&mut self, at: usize, row: AuthorRow) {
+        if let Some(old) = self.rows.get(at) {
+            self.counts.tally(old.flags, false);
+            self.histogram.remove(old);
+        }
+        self.counts.tally(row.flags, true);
+        self.histogram.add_row(&row);
+        if at == self.rows.len() {
+            self.by_handle.insert(row.key(), at as u32);
+            self.rows.push(row);
+        } else {
+            self.rows[at] = row;
+        }
+    }
+
+    /// Moves the `changed` rows to their new places in the cached orders and in the shown list,
+    /// without re-sorting or re-filtering the others; the selection stays on its author.
+    pub fn rows_moved(&mut self, changed: &[u32]) {
+        let selected_row = self.selected_row();
+        self.orders.rows_changed(&self.rows, changed);
+        let current = Some((self.filter.clone(), self.sort, self.reverse));
+        if self.shown_for != current {
+            return self.reindex();
+        }
+        let (rows, sort, reverse) = (&self.rows, self.sort, self.reverse);
+        let needle = self.filter.needle();
+        let filter = &self.filter;
+        patch_where(
+            &mut self.index,
+            rows.len(),
+            changed,
+            |r| filter.keeps(&rows[r as usize], &needle),
+            |a, b| {
+                if reverse {
+                    compare(rows, sort, b, a)
+                } else {
+                    compare(rows, sort, a, b)
+                }
+            },
+        );
+        self.reselect(selected_row);
+    }
+
     /// Recomputes the shown order after a filter or sort change, keeping the selection in range.
+    /// Typing that extends the filter narrows the list already shown; anything else filters the
+    /// cached full order of the sort column. Neither sorts.
     pub fn reindex(&mut self) {
         let selected_row = self.selected_row();
-        self.index = row_index::compute(&self.rows, &self.filter, self.sort, self.reverse);
+        let narrowing = self.shown_for.as_ref().is_some_and(|(f, s, r)| {
+            *s == self.sort && *r == self.reverse && self.filter.narrows(f)
+        });
+        self.index = if narrowing {
+            row_index::filter_order(&self.rows, &self.index, &self.filter, false)
+        } else {
+            let order = self.orders.get(&self.rows, self.sort);
+            row_index::filter_order(&self.rows, order, &self.filter, self.reverse)
+        };
+        self.shown_for = Some((self.filter.clone(), self.sort, self.reverse));
+        self.reselect(selected_row);
+    }
+
+    fn reselect(&mut self, selected_row: Option<usize>) {
         self.selected = selected_row
             .and_then(|r| self.index.iter().position(|&i| i as usize == r))
             .unwrap_or(0)

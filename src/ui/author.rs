@@ -125,26 +125,48 @@ pub fn handle_key(handle: &str) -> String {
     handle.trim().trim_start_matches('@').to_lowercase()
 }
 
-/// Marks every row whose handle appears more than once. Returns (extra copies, handles affected).
-pub fn mark_duplicates(rows: &mut [AuthorRow]) -> (usize, usize) {
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for row in rows.iter() {
-        *seen.entry(row.key()).or_default() += 1;
+/// The rows holding each handle (by [`handle_key`]), kept so a harvested record finds its rows
+/// without a pass over a million of them.
+#[derive(Debug, Clone, Default)]
+pub struct HandleRows(std::collections::HashMap<String, Vec<u32>>);
+
+impl HandleRows {
+    pub fn of(rows: &[AuthorRow]) -> HandleRows {
+        let mut map: std::collections::HashMap<String, Vec<u32>> =
+            std::collections::HashMap::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            map.entry(row.key()).or_default().push(i as u32);
+        }
+        HandleRows(map)
     }
+
+    pub fn get(&self, key: &str) -> Option<&[u32]> {
+        self.0.get(key).map(Vec::as_slice)
+    }
+
+    pub fn insert(&mut self, key: String, row: u32) {
+        self.0.entry(key).or_default().push(row);
+    }
+}
+
+/// Marks every row whose handle appears more than once. Returns (extra copies, handles affected)
+/// and the rows of each handle.
+pub fn mark_duplicates(rows: &mut [AuthorRow]) -> (usize, usize, HandleRows) {
+    let by_handle = HandleRows::of(rows);
     let mut extra = 0;
     let mut handles = 0;
-    for count in seen.values() {
-        if *count > 1 {
-            extra += count - 1;
+    for places in by_handle.0.values() {
+        if places.len() > 1 {
+            extra += places.len() - 1;
             handles += 1;
         }
-    }
-    for row in rows.iter_mut() {
-        if seen.get(&row.key()).copied().unwrap_or(0) > 1 {
-            row.flags.insert(RowFlags::DUPLICATE);
-        } else {
-            row.flags.remove(RowFlags::DUPLICATE);
+        for &i in places {
+            if places.len() > 1 {
+                rows[i as usize].flags.insert(RowFlags::DUPLICATE);
+            } else {
+                rows[i as usize].flags.remove(RowFlags::DUPLICATE);
+            }
         }
     }
-    (extra, handles)
+    (extra, handles, by_handle)
 }

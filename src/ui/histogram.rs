@@ -17,20 +17,38 @@ impl ScoreHistogram {
     pub fn from_rows(rows: &[AuthorRow]) -> ScoreHistogram {
         let mut h = ScoreHistogram::default();
         for row in rows {
-            // Unscored wins: its stored number (often a 0.0) is not a measurement.
-            let measured = !row.flags.contains(RowFlags::UNSCORED);
-            h.add(row.score.filter(|_| measured));
+            h.add_row(row);
         }
         h
     }
 
+    /// Counts a row in; unscored wins: its stored number (often a 0.0) is not a measurement.
+    pub fn add_row(&mut self, row: &AuthorRow) {
+        *self.bin_of(Self::measured(row)) += 1;
+    }
+
+    /// Counts a row out again (it was replaced by a fresher one).
+    pub fn remove(&mut self, row: &AuthorRow) {
+        let bin = self.bin_of(Self::measured(row));
+        *bin = bin.saturating_sub(1);
+    }
+
+    fn measured(row: &AuthorRow) -> Option<f64> {
+        row.score
+            .filter(|_| !row.flags.contains(RowFlags::UNSCORED))
+    }
+
     pub fn add(&mut self, score: Option<f64>) {
+        *self.bin_of(score) += 1;
+    }
+
+    fn bin_of(&mut self, score: Option<f64>) -> &mut u64 {
         match score {
-            None => self.unscored += 1,
-            Some(s) if s <= 0.0 => self.zero += 1,
+            None => &mut self.unscored,
+            Some(s) if s <= 0.0 => &mut self.zero,
             Some(s) => {
                 let bin = ((s / 10.0).ceil() as usize).saturating_sub(1).min(BINS - 1);
-                self.bins[bin] += 1;
+                &mut self.bins[bin]
             }
         }
     }

@@ -15,6 +15,7 @@ pub mod ops;
 pub mod panes;
 pub mod render;
 pub mod row_index;
+pub mod row_order;
 pub mod terminal;
 pub mod theme;
 pub mod update;

@@ -1,7 +1,11 @@
 //! Which authors the table shows, in which order: a filtered, sorted list of row numbers,
 //! recomputed only when the rows, the filter or the sort change (never per frame).
+//! [`compute`] is the definition; the console gets the same list faster by filtering a cached
+//! full order ([`super::row_order`]) with [`filter_order`], or by narrowing the list it shows.
 
 use std::cmp::Ordering;
+
+use rayon::prelude::*;
 
 use super::author::{AuthorRow, RowFlags};
 
@@ -53,35 +57,88 @@ impl RowFilter {
         self.text.is_empty() && self.flag.is_none()
     }
 
-    fn keeps(&self, row: &AuthorRow, needle: &str) -> bool {
+    /// What the text filter looks for: lower case, without a leading `@`.
+    pub fn needle(&self) -> String {
+        self.text.trim().trim_start_matches('@').to_lowercase()
+    }
+
+    /// True when every row this filter keeps is kept by `wider` too (typing that extends the
+    /// text, or adding a flag): the shown list can then be narrowed instead of rebuilt.
+    pub fn narrows(&self, wider: &RowFilter) -> bool {
+        (wider.flag.is_none() || wider.flag == self.flag) && self.needle().contains(&wider.needle())
+    }
+
+    pub fn keeps(&self, row: &AuthorRow, needle: &str) -> bool {
         self.flag.is_none_or(|f| row.flags.contains(f))
             && (needle.is_empty() || row.search.contains(needle))
     }
 }
 
-/// Row numbers into the author list, filtered and sorted.
+/// Row numbers into the author list, filtered and sorted: the definition of what the table
+/// shows, by a plain filter and sort. The console computes the same list with [`filter_order`].
 pub fn compute(rows: &[AuthorRow], filter: &RowFilter, sort: SortKey, reverse: bool) -> Vec<u32> {
-    let needle = filter.text.trim().trim_start_matches('@').to_lowercase();
+    let needle = filter.needle();
     let mut index: Vec<u32> = (0..rows.len() as u32)
         .filter(|&i| filter.keeps(&rows[i as usize], &needle))
         .collect();
-    let by = |a: &u32, b: &u32| -> Ordering {
-        let (ra, rb) = (&rows[*a as usize], &rows[*b as usize]);
-        let primary = match sort {
-            SortKey::Score => cmp_desc_none_last(ra.score, rb.score),
-            SortKey::Handle => ra.search.cmp(&rb.search),
-            SortKey::Followers => cmp_desc_none_last(
-                ra.followers.map(|f| f as f64),
-                rb.followers.map(|f| f as f64),
-            ),
-            SortKey::Flags => attention(rb.flags).cmp(&attention(ra.flags)),
-            SortKey::Line => Ordering::Equal,
-        };
-        primary.then(a.cmp(b))
-    };
     if sort != SortKey::Line {
-        index.sort_unstable_by(by);
+        index.sort_unstable_by(|&a, &b| compare(rows, sort, a, b));
     }
+    if reverse {
+        index.reverse();
+    }
+    index
+}
+
+/// The table's order of two rows (before any reversal): by the sort column, ties by row number.
+pub fn compare(rows: &[AuthorRow], sort: SortKey, a: u32, b: u32) -> Ordering {
+    let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
+    let primary = match sort {
+        SortKey::Score => cmp_desc_none_last(ra.score, rb.score),
+        SortKey::Handle => ra.search.cmp(&rb.search),
+        SortKey::Followers => cmp_desc_none_last(
+            ra.followers.map(|f| f as f64),
+            rb.followers.map(|f| f as f64),
+        ),
+        SortKey::Flags => attention(rb.flags).cmp(&attention(ra.flags)),
+        SortKey::Line => Ordering::Equal,
+    };
+    primary.then(a.cmp(&b))
+}
+
+/// The rows of `order` (already sorted) that `filter` keeps, in that order, reversed if asked.
+/// No sort is needed: a filtered sorted list stays sorted. The rows are tested in row order, in
+/// parallel (memory read front to back), and the sorted list is then walked against the answers:
+/// testing in the sorted order would jump around a million rows and their strings.
+pub fn filter_order(
+    rows: &[AuthorRow],
+    order: &[u32],
+    filter: &RowFilter,
+    reverse: bool,
+) -> Vec<u32> {
+    let mut index: Vec<u32> = if filter.is_empty() {
+        order.to_vec()
+    } else if order.len() < rows.len() / 16 {
+        // A short list (typing that narrows a few matches): test just those.
+        let needle = filter.needle();
+        order
+            .iter()
+            .copied()
+            .filter(|&i| filter.keeps(&rows[i as usize], &needle))
+            .collect()
+    } else {
+        let needle = filter.needle();
+        let kept: Vec<bool> = rows
+            .par_iter()
+            .with_min_len(4096)
+            .map(|r| filter.keeps(r, &needle))
+            .collect();
+        order
+            .iter()
+            .copied()
+            .filter(|&i| kept[i as usize])
+            .collect()
+    };
     if reverse {
         index.reverse();
     }
@@ -97,7 +154,8 @@ fn cmp_desc_none_last(a: Option<f64>, b: Option<f64>) -> Ordering {
     }
 }
 
-fn attention(flags: RowFlags) -> u8 {
+/// How many attention flags a row carries (the Flags column sorts by it, most first).
+pub fn attention(flags: RowFlags) -> u8 {
     [
         RowFlags::PLACEHOLDER,
         RowFlags::SCHEMA,

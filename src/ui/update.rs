@@ -498,36 +498,42 @@ fn batch_row(app: &mut App, batch: usize) -> usize {
 }
 
 /// Harvested records take the place of every stored copy of their handle (the view shows what
-/// the index would hold after a merge); new handles are appended.
+/// the index would hold after a merge); new handles are appended. Only the rows touched move:
+/// counters, histogram and orders are patched, not recomputed over the whole dataset.
 fn absorb_records(app: &mut App, records: Vec<crate::dataset::Record>) {
-    if records.is_empty() {
-        return;
-    }
-    let mut by_key: std::collections::HashMap<String, Vec<usize>> = Default::default();
-    for (i, row) in app.rows.iter().enumerate() {
-        by_key.entry(row.key()).or_default().push(i);
-    }
+    let mut changed: Vec<u32> = Vec::new();
     for record in records {
         let mut row = AuthorRow::from_record(&record);
         row.flags.insert(RowFlags::FRESH);
-        let key = handle_key(&row.handle);
-        match by_key.get(&key) {
+        let places = app
+            .by_handle
+            .get(&handle_key(&row.handle))
+            .map(<[u32]>::to_vec);
+        match places {
             Some(places) => {
-                for &i in places {
-                    app.rows[i] = row.clone();
+                for i in places {
+                    let i = i as usize;
+                    // Replacing every copy keeps the number of copies: a duplicate stays one.
+                    let mut row = row.clone();
+                    if app.rows[i].flags.contains(RowFlags::DUPLICATE) {
+                        row.flags.insert(RowFlags::DUPLICATE);
+                    }
+                    app.set_row(i, row);
                     if let Some(slot) = app.records.get_mut(i) {
                         *slot = record.clone();
                     }
+                    changed.push(i as u32);
                 }
             }
             None => {
-                by_key.insert(key, vec![app.rows.len()]);
-                app.rows.push(row);
+                let at = app.rows.len();
+                app.set_row(at, row);
                 if app.records.len() + 1 == app.rows.len() {
                     app.records.push(record);
                 }
+                changed.push(at as u32);
             }
         }
     }
-    app.rows_changed();
+    app.rows_moved(&changed);
 }
