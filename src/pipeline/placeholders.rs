@@ -68,9 +68,44 @@ pub fn view_flags(record: &AuthorView<'_>) -> Vec<PlaceholderFlag> {
     flags
 }
 
+/// What the batch-level detectors read of one record: a few hundred bytes instead of the whole
+/// record, so a dataset of millions can be checked without holding it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchRow {
+    pub id: Option<String>,
+    pub handle: Option<String>,
+    /// The stored score's value (a numeric string counts), as [`crate::dataset::StoredScore::value`].
+    pub score: Option<f64>,
+    pub metrics: crate::dataset::Metrics,
+}
+
+impl BatchRow {
+    pub fn of(record: &Record) -> Self {
+        BatchRow {
+            id: record.id().map(str::to_string),
+            handle: record.handle().map(str::to_string),
+            score: record.stored_score().value(),
+            metrics: record.metrics(),
+        }
+    }
+
+    /// The handle folded for matching, as [`Record::handle_key`].
+    pub fn handle_key(&self) -> Option<String> {
+        self.handle
+            .as_deref()
+            .map(|h| h.trim_start_matches('@').to_ascii_lowercase())
+    }
+}
+
 /// Batch-level flags over records read together (a batch file, or a whole dataset).
 pub fn batch_flags(records: &[Record]) -> Vec<BatchFlag> {
-    let view = BatchView::new(records);
+    let rows: Vec<BatchRow> = records.iter().map(BatchRow::of).collect();
+    batch_row_flags(&rows)
+}
+
+/// [`batch_flags`] over rows already reduced to what the detectors read.
+pub fn batch_row_flags(rows: &[BatchRow]) -> Vec<BatchFlag> {
+    let view = BatchView { rows };
     let mut flags = Vec::new();
     collisions::sequential_ids(&view, &mut flags);
     collisions::duplicate_metric_vectors(&view, &mut flags);
@@ -93,27 +128,23 @@ pub(crate) const COLUMNS: [&str; 6] = [
     "media",
 ];
 
-/// What the batch detectors need of each record, extracted once.
+/// The records of a batch as the detectors see them.
 pub(crate) struct BatchView<'a> {
-    pub records: &'a [Record],
-    pub metrics: Vec<crate::dataset::Metrics>,
+    pub rows: &'a [BatchRow],
 }
 
-impl<'a> BatchView<'a> {
-    fn new(records: &'a [Record]) -> Self {
-        BatchView {
-            records,
-            metrics: records.iter().map(Record::metrics).collect(),
-        }
+impl BatchView<'_> {
+    pub fn len(&self) -> usize {
+        self.rows.len()
     }
 
-    pub fn len(&self) -> usize {
-        self.records.len()
+    pub fn metrics(&self, i: usize) -> &crate::dataset::Metrics {
+        &self.rows[i].metrics
     }
 
     /// Column `c` (an index into [`COLUMNS`]) of record `i`.
     pub fn value(&self, i: usize, c: usize) -> Option<u64> {
-        let m = &self.metrics[i];
+        let m = &self.rows[i].metrics;
         match c {
             0 => m.followers,
             1 => m.following,
@@ -126,8 +157,8 @@ impl<'a> BatchView<'a> {
 
     /// A short way to name record `i` in a reason: its handle, else its id, else its position.
     pub fn label(&self, i: usize) -> String {
-        let r = &self.records[i];
-        match (r.handle(), r.id()) {
+        let r = &self.rows[i];
+        match (r.handle.as_deref(), r.id.as_deref()) {
             (Some(h), _) => format!("@{h}"),
             (None, Some(id)) => format!("id {id}"),
             _ => format!("record #{}", i + 1),

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::dataset::Record;
+use crate::pipeline::placeholders::BatchRow;
 
 /// One follower count that is an exact multiple of 1000.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,17 +30,17 @@ pub fn looks_rounded(followers: u64) -> bool {
     followers > 0 && followers.is_multiple_of(1000)
 }
 
-pub fn find(records: &[Record], lines: &[usize]) -> Precision {
+pub fn find(records: &[BatchRow], lines: &[usize]) -> Precision {
     let mut out = Precision::default();
     for (i, r) in records.iter().enumerate() {
-        let Some(f) = r.metrics().followers else {
+        let Some(f) = r.metrics.followers else {
             continue;
         };
         out.of += 1;
         if looks_rounded(f) {
             out.records.push(RoundCount {
                 line: lines.get(i).copied().unwrap_or(i + 1),
-                handle: r.handle().map(str::to_string),
+                handle: r.handle.clone(),
                 followers: f,
                 index: i,
             });

@@ -14,13 +14,13 @@ use super::{
     duplicates, precision,
 };
 use crate::dataset::{LineError, Record};
-use crate::pipeline::placeholders::{self, BatchFlag, SourceKind};
+use crate::pipeline::placeholders::{self, BatchFlag, BatchRow, SourceKind};
 
 /// Totals over the records folded so far.
 #[derive(Default)]
 pub(crate) struct Tally {
-    /// Stand-in of each record (see `facts::batch_record`), in file order.
-    batch: Vec<Record>,
+    /// What the batch-level detectors read of each record, in file order.
+    batch: Vec<BatchRow>,
     /// 1-based file line of each record.
     lines: Vec<usize>,
     /// Position of each handle's copies, keyed by the folded handle, and the keys in order of
@@ -80,7 +80,7 @@ impl Tally {
             SourceKind::Other => p.other += 1,
             SourceKind::Unknown => p.unknown += 1,
         }
-        let handle = || facts.batch.handle().map(str::to_string);
+        let handle = || facts.batch.handle.clone();
         if !facts.schema_errors.is_empty() {
             self.idx.schema_violations.push(i);
             let sv = &mut self.schema_violations;
@@ -109,7 +109,7 @@ impl Tally {
             }
             self.placeholders.records.push(FlaggedRecord {
                 handle: handle(),
-                id: facts.batch.id().map(str::to_string),
+                id: facts.batch.id.clone(),
                 line,
                 reasons: facts.flags,
             });
@@ -163,7 +163,7 @@ impl Tally {
 
         schema_violations.count = schema_violations.records.len();
         placeholders.count = placeholders.records.len();
-        placeholders.batches = placeholders::batch_flags(&batch)
+        placeholders.batches = placeholders::batch_row_flags(&batch)
             .into_iter()
             .map(|f| batch_finding(f, &batch, &line))
             .collect();
@@ -217,14 +217,18 @@ impl Tally {
     }
 }
 
-fn distinct_ids(records: &[Record]) -> usize {
-    let mut ids: Vec<&str> = records.iter().filter_map(Record::id).collect();
+fn distinct_ids(records: &[BatchRow]) -> usize {
+    let mut ids: Vec<&str> = records.iter().filter_map(|r| r.id.as_deref()).collect();
     ids.par_sort_unstable();
     ids.dedup();
     ids.len()
 }
 
-fn batch_finding(f: BatchFlag, records: &[Record], line: &dyn Fn(usize) -> usize) -> BatchFinding {
+fn batch_finding(
+    f: BatchFlag,
+    records: &[BatchRow],
+    line: &dyn Fn(usize) -> usize,
+) -> BatchFinding {
     BatchFinding {
         detector: f.detector,
         severity: f.severity,
@@ -233,7 +237,7 @@ fn batch_finding(f: BatchFlag, records: &[Record], line: &dyn Fn(usize) -> usize
         handles: f
             .records
             .iter()
-            .filter_map(|&i| records[i].handle().map(str::to_string))
+            .filter_map(|&i| records[i].handle.clone())
             .collect(),
     }
 }

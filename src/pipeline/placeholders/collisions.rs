@@ -13,7 +13,14 @@ const SAME_MILLISECOND: u64 = 1 << 22;
 
 pub(super) fn sequential_ids(view: &BatchView, out: &mut Vec<BatchFlag>) {
     let mut ids: Vec<(u64, usize)> = (0..view.len())
-        .filter_map(|i| view.records[i].id()?.parse::<u64>().ok().map(|id| (id, i)))
+        .filter_map(|i| {
+            view.rows[i]
+                .id
+                .as_deref()?
+                .parse::<u64>()
+                .ok()
+                .map(|id| (id, i))
+        })
         .filter(|(id, _)| *id >= SNOWFLAKE_MIN)
         .collect();
     ids.sort_unstable();
@@ -54,7 +61,7 @@ pub(super) fn duplicate_metric_vectors(view: &BatchView, out: &mut Vec<BatchFlag
     type Vector = [Option<u64>; 6];
     let mut groups: HashMap<Vector, Vec<usize>> = HashMap::new();
     for i in 0..view.len() {
-        if !view.metrics[i].has_activity() {
+        if !view.metrics(i).has_activity() {
             continue;
         }
         let v: Vector = std::array::from_fn(|c| view.value(i, c));
@@ -92,7 +99,7 @@ pub(super) fn duplicate_metric_vectors(view: &BatchView, out: &mut Vec<BatchFlag
 pub(super) fn shared_created_at(view: &BatchView, out: &mut Vec<BatchFlag>) {
     let mut groups: BTreeMap<chrono::DateTime<chrono::Utc>, Vec<usize>> = BTreeMap::new();
     for i in 0..view.len() {
-        if let Some(t) = view.metrics[i].created_at {
+        if let Some(t) = view.metrics(i).created_at {
             groups.entry(t).or_default().push(i);
         }
     }
@@ -117,11 +124,7 @@ pub(super) fn shared_created_at(view: &BatchView, out: &mut Vec<BatchFlag>) {
 fn distinct_ids(view: &BatchView, idx: &[usize]) -> usize {
     let mut keys: Vec<String> = idx
         .iter()
-        .map(|&i| {
-            view.records[i]
-                .id()
-                .map_or_else(|| format!("#{i}"), str::to_string)
-        })
+        .map(|&i| view.rows[i].id.clone().unwrap_or_else(|| format!("#{i}")))
         .collect();
     keys.sort();
     keys.dedup();

@@ -91,9 +91,9 @@ fn first_digit(mut v: u64) -> usize {
 
 pub(super) fn benford(view: &BatchView, out: &mut Vec<BatchFlag>) {
     let values: Vec<u64> = view
-        .metrics
+        .rows
         .iter()
-        .filter_map(|m| m.followers)
+        .filter_map(|r| r.metrics.followers)
         .filter(|v| *v > 0)
         .collect();
     if values.len() < MIN_BENFORD_BATCH {

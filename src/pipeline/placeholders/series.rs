@@ -134,9 +134,9 @@ pub(super) fn correlated_columns(view: &BatchView, out: &mut Vec<BatchFlag>) {
 
 pub(super) fn low_variance(view: &BatchView, out: &mut Vec<BatchFlag>) {
     let scores: Vec<f64> = view
-        .records
+        .rows
         .iter()
-        .filter_map(|r| r.stored_score().value())
+        .filter_map(|r| r.score)
         .filter(|s| s.is_finite())
         .collect();
     if scores.len() >= MIN_SPREAD_BATCH {
@@ -156,9 +156,9 @@ pub(super) fn low_variance(view: &BatchView, out: &mut Vec<BatchFlag>) {
         }
     }
     let logs: Vec<f64> = view
-        .metrics
+        .rows
         .iter()
-        .filter_map(|m| m.followers)
+        .filter_map(|r| r.metrics.followers)
         .map(|f| (f as f64 + 1.0).log10())
         .collect();
     if logs.len() >= MIN_SPREAD_BATCH {
