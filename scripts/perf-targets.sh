@@ -16,7 +16,8 @@ bin=${CARGO_TARGET_DIR:-target}/release/influx
 measure() {
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
-  read -r secs kib <"$work/time"
+  # A failed gate exits 1 and time(1) then writes a "Command exited" line first: take the last.
+  read -r secs kib < <(tail -n 1 "$work/time")
   printf '%-40s %8.2f s   peak %6d MiB\n' "$label" "$secs" "$((kib / 1024))"
   echo "$secs" >"$work/last"
 }
