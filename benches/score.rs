@@ -1,13 +1,16 @@
-//! Speed of M2 on the real fixture's records: the model alone, and the per-line work of
-//! `influx score` (parse, score, write back). The 1M-record target is 5x a Python
-//! `json.loads` + `json.dumps` pass over the same lines.
+//! Speed of M2 on the real fixture's records (the model alone, and the reference path: parse,
+//! score, write back), and of `influx score`'s line path on both cores over generated lines at
+//! 1k, 100k and 1M records (INFLUX_BENCH_MAX caps the sizes). The 1M-record target is 5x a
+//! Python `json.loads` + `json.dumps` pass over the same lines (see scripts/perf-targets.sh for
+//! the end-to-end figure with the file read and written).
 
 use std::hint::black_box;
 use std::path::Path;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use influx::dataset::{parse_line, read_dataset};
-use influx::pipeline::score::score_record;
+use influx::pipeline::score::{score_line, score_record};
+use rayon::prelude::*;
 
 const FIXTURE: &str = "tests/fixtures/latest-2025-11-14.jsonl";
 
@@ -53,5 +56,42 @@ fn score(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, score);
+fn sizes() -> Vec<u64> {
+    let max: u64 = std::env::var("INFLUX_BENCH_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    [1_000, 100_000, 1_000_000]
+        .into_iter()
+        .filter(|n| *n <= max)
+        .collect()
+}
+
+/// The scoring `influx score` does per line, on every core, without the file read and write.
+fn score_lines(c: &mut Criterion) {
+    let mut group = c.benchmark_group("score_lines");
+    group.sample_size(10);
+    for n in sizes() {
+        let lines: Vec<String> = (0..n)
+            .map(|i| influx::generate::record(1, i).to_line())
+            .collect();
+        group.throughput(Throughput::Elements(n));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &lines, |b, lines| {
+            b.iter(|| {
+                lines
+                    .par_iter()
+                    .map(|l| {
+                        score_line(l)
+                            .expect("generated lines are objects")
+                            .line
+                            .len()
+                    })
+                    .sum::<usize>()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, score, score_lines);
 criterion_main!(benches);
