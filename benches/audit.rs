@@ -4,8 +4,7 @@
 //! record copied 100 times under new handles and ids, so duplicates stay as they are).
 
 use std::hint::black_box;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use influx::dataset::{Record, read_dataset};
@@ -13,6 +12,9 @@ use influx::pipeline::audit::{Gates, audit, audit_file};
 use influx::pipeline::placeholders::{batch_flags, record_flags};
 use influx::pipeline::schema;
 use serde_json::Value;
+
+mod common;
+use common::{generated, sizes};
 
 fn real() -> (Vec<Record>, Vec<usize>) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/latest-2025-11-14.jsonl");
@@ -71,25 +73,6 @@ fn bench(c: &mut Criterion) {
         b.iter(|| audit(black_box(&big), &big_lines, &gates))
     });
     group.finish();
-}
-
-fn sizes() -> Vec<u64> {
-    let max: u64 = std::env::var("INFLUX_BENCH_MAX")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    [1_000, 100_000, 1_000_000]
-        .into_iter()
-        .filter(|n| *n <= max)
-        .collect()
-}
-
-fn generated(dir: &tempfile::TempDir, n: u64) -> PathBuf {
-    let path = dir.path().join(format!("gen-{n}.jsonl"));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("create bench file"));
-    influx::generate::write_records(&mut out, 1, 0, n).expect("write bench file");
-    out.flush().expect("flush bench file");
-    path
 }
 
 fn bench_file(c: &mut Criterion) {

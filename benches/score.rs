@@ -12,6 +12,9 @@ use influx::dataset::{parse_line, read_dataset};
 use influx::pipeline::score::{score_line, score_record};
 use rayon::prelude::*;
 
+mod common;
+use common::sizes;
+
 const FIXTURE: &str = "tests/fixtures/latest-2025-11-14.jsonl";
 
 fn score(c: &mut Criterion) {
@@ -54,17 +57,6 @@ fn score(c: &mut Criterion) {
         })
     });
     group.finish();
-}
-
-fn sizes() -> Vec<u64> {
-    let max: u64 = std::env::var("INFLUX_BENCH_MAX")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    [1_000, 100_000, 1_000_000]
-        .into_iter()
-        .filter(|n| *n <= max)
-        .collect()
 }
 
 /// The scoring `influx score` does per line, on every core, without the file read and write.

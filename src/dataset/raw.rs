@@ -35,14 +35,6 @@ impl<'a> RawObject<'a> {
     pub fn entries(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
         self.entries.iter().map(|(k, v)| (k.as_ref(), *v))
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 impl<'de> Deserialize<'de> for RawObject<'de> {

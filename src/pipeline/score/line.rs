@@ -54,18 +54,16 @@ pub fn score_line(text: &str) -> Option<LineScore> {
         first = false;
         write_key(out, key);
     };
-    let mut meta_written = false;
     for key in CANONICAL_ORDER {
+        // Scoring always writes meta, so it has its place even when the line had none.
         if *key == "meta" {
             field(&mut out, key);
             write_meta(&mut out, &entries);
-            meta_written = true;
         } else if let Some(raw) = top.get(key) {
             field(&mut out, key);
             write_canonical(&mut out, raw);
         }
     }
-    debug_assert!(meta_written, "meta is always part of a scored record");
     for (key, raw) in top.entries() {
         if !CANONICAL_ORDER.contains(&key) {
             field(&mut out, key);
