@@ -23,8 +23,21 @@ pub struct RawObject<'a> {
 }
 
 impl<'a> RawObject<'a> {
-    /// Parses `text`, which must be one JSON object.
+    /// Parses `text`, which must be one JSON object that a `serde_json::Value` parse would also
+    /// accept: a line that only a full parse can judge (see [`value_parse_agrees`]) is refused, so
+    /// that the caller's fallback parses it and names what is wrong the usual way.
     pub fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
+        let object: Self = serde_json::from_str(text)?;
+        if !value_parse_agrees(text) {
+            return Err(serde::de::Error::custom(
+                "a number beyond f64 or a lone UTF-16 surrogate may be in this text",
+            ));
+        }
+        Ok(object)
+    }
+
+    /// Parses an object nested in text that [`RawObject::parse`] already accepted.
+    pub fn parse_inner(text: &'a str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(text)
     }
 
@@ -58,6 +71,68 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
         }
         d.deserialize_map(V)
     }
+}
+
+/// True when a `serde_json::Value` parse of `text` (syntactically valid JSON) would succeed too.
+/// The raw parse checks syntax only, so it takes what a value parse refuses: numbers beyond f64
+/// (`1e999`, 309-digit integers) and lone UTF-16 surrogates (`"\ud800"`). Conservative: any
+/// exponent, a run of 300 digits or a surrogate not in a proper pair answers "no", which costs the
+/// caller only a full parse.
+pub fn value_parse_agrees(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut digits = 0usize;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                digits = 0;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] != b'\\' {
+                        i += 1;
+                    } else if b.get(i + 1) != Some(&b'u') {
+                        i += 2;
+                    } else {
+                        match hex_unit(b, i + 2) {
+                            Some(0xD800..=0xDBFF) => {
+                                let low = (b.get(i + 6) == Some(&b'\\')
+                                    && b.get(i + 7) == Some(&b'u'))
+                                .then(|| hex_unit(b, i + 8))
+                                .flatten();
+                                if !matches!(low, Some(0xDC00..=0xDFFF)) {
+                                    return false;
+                                }
+                                i += 12;
+                            }
+                            Some(0xDC00..=0xDFFF) | None => return false,
+                            Some(_) => i += 6,
+                        }
+                    }
+                }
+                i += 1;
+            }
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits >= 300 {
+                    return false;
+                }
+                i += 1;
+            }
+            // Outside strings a letter after a digit can only start an exponent.
+            b'e' | b'E' if digits > 0 => return false,
+            _ => {
+                digits = 0;
+                i += 1;
+            }
+        }
+    }
+    true
+}
+
+/// The UTF-16 unit of the four hex digits at `at`.
+fn hex_unit(b: &[u8], at: usize) -> Option<u16> {
+    let digits = std::str::from_utf8(b.get(at..at + 4)?).ok()?;
+    u16::from_str_radix(digits, 16).ok()
 }
 
 /// Appends `"key":` as `serde_json` writes it.
@@ -197,6 +272,29 @@ mod tests {
         let keys: Vec<&str> = o.entries().map(|(k, _)| k).collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(o.get("a").unwrap().get(), "3");
+    }
+
+    #[test]
+    fn text_a_value_parse_refuses_is_refused_and_everything_else_agrees() {
+        let long_integer = format!("{{\"a\":{}}}", "1".repeat(320));
+        let cases = [
+            r#"{"a":1e999}"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\udc00x"}"#,
+            r#"{"a":"\ud83d\u0041"}"#,
+            long_integer.as_str(),
+            r#"{"a":"\ud83d\ude80 rocket","b":"\u00e9","c":"1e999 in text","d":[true,false,null,-0.5]}"#,
+            r#"{"hash":"f11699eddfc2ce3157410ae57f77b14cc4030f15c65d18620772306f58d584ea","n":229026322}"#,
+            r#"{"quote":"say \"1e5\" \\","x":12}"#,
+        ];
+        for text in cases {
+            let value_ok = serde_json::from_str::<Value>(text).is_ok();
+            assert_eq!(RawObject::parse(text).is_ok(), value_ok, "{text}");
+        }
+        // Exponents are refused even when in range: only a full parse knows.
+        assert!(serde_json::from_str::<Value>(r#"{"a":1e3}"#).is_ok());
+        assert!(RawObject::parse(r#"{"a":1e3}"#).is_err());
+        assert!(RawObject::parse(r#"{"a":[1.5E+2]}"#).is_err());
     }
 
     #[test]

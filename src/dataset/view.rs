@@ -312,8 +312,9 @@ pub struct AuthorView<'a> {
     /// The string entries of `topic_tags`.
     pub topic_tags: Vec<Cow<'a, str>>,
     pub public_metrics: Option<Block<'a>>,
-    /// `meta.score`, `meta.as_of`, `meta.last_refresh_at`, `meta.provenance_hash`.
+    /// `meta.score`, `meta.score_state`, `meta.as_of`, `meta.last_refresh_at`, `meta.provenance_hash`.
     pub meta_score: Scalar<'a>,
+    pub meta_score_state: Scalar<'a>,
     pub meta_as_of: Scalar<'a>,
     pub meta_last_refresh_at: Scalar<'a>,
     pub provenance_hash: Scalar<'a>,
@@ -350,6 +351,7 @@ impl<'a> AuthorView<'a> {
                 .unwrap_or_default(),
             public_metrics: Block::from_value(fields.get("public_metrics")),
             meta_score: meta_field("score"),
+            meta_score_state: meta_field("score_state"),
             meta_as_of: meta_field("as_of"),
             meta_last_refresh_at: meta_field("last_refresh_at"),
             provenance_hash: meta_field("provenance_hash"),
@@ -371,7 +373,7 @@ impl<'a> AuthorView<'a> {
         let meta_field = |k: &str| Scalar::from_raw(meta.and_then(|m| m.get(k)));
         let ext_activity = top
             .get("ext")
-            .and_then(|raw| RawObject::parse(raw.get()).ok())
+            .and_then(|raw| RawObject::parse_inner(raw.get()).ok())
             .and_then(|ext| Block::from_raw(ext.get("activity_metrics")));
         AuthorView {
             id: field("id"),
@@ -397,6 +399,7 @@ impl<'a> AuthorView<'a> {
                 .unwrap_or_default(),
             public_metrics: Block::from_raw(top.get("public_metrics")),
             meta_score: meta_field("score"),
+            meta_score_state: meta_field("score_state"),
             meta_as_of: meta_field("as_of"),
             meta_last_refresh_at: meta_field("last_refresh_at"),
             provenance_hash: meta_field("provenance_hash"),

@@ -1,16 +1,18 @@
 //! What one record contributes to the audit, worked out on its own (so records can be checked in
 //! parallel): its counters, schema violations, placeholder flags, provenance, and a small stand-in
-//! record carrying only what the batch-level detectors read. Not here: anything that needs the
-//! other records (duplicates, batch flags, the totals); see `tally`.
+//! record carrying only what the batch-level detectors read. A line is checked raw when that gives
+//! the same facts ([`facts_of_line`]), and parsed into a record otherwise. Not here: anything that
+//! needs the other records (duplicates, batch flags, the totals); see `tally`.
 
 use serde_json::Value;
 
-use crate::dataset::{Record, StoredScore};
+use crate::dataset::raw::RawObject;
+use crate::dataset::{AuthorView, Record, StoredScore};
 use crate::pipeline::placeholders::{self, BatchRow, PlaceholderFlag, SourceKind};
 use crate::pipeline::schema;
 
 /// One record's share of the audit.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct RecordFacts {
     /// The fields the batch-level detectors, precision and duplicate grouping read; the record
     /// itself is not kept.
@@ -27,39 +29,51 @@ pub(crate) struct RecordFacts {
     pub flags: Vec<PlaceholderFlag>,
 }
 
+/// Checks one line without building a `serde_json::Value`. `None` when that could give other
+/// facts than [`facts_of`] on the parsed record: the line is not an object a value parse takes,
+/// or the raw schema check cannot tell (see `schema::raw_violations`); the caller parses it then.
+pub(crate) fn facts_of_line(text: &str) -> Option<RecordFacts> {
+    let top = RawObject::parse(text).ok()?;
+    let meta = match top.get("meta") {
+        Some(raw) => Some(RawObject::parse_inner(raw.get()).ok()?),
+        None => None,
+    };
+    let schema_errors = schema::raw_violations(&top, meta.as_ref())?;
+    let mut facts = facts_of_view(&AuthorView::from_raw(&top, meta.as_ref()));
+    facts.schema_errors = schema_errors;
+    Some(facts)
+}
+
 /// Checks one record, consuming it: the schema is validated on the record's own JSON value, so
 /// no copy of it is ever made.
 pub(crate) fn facts_of(record: Record) -> RecordFacts {
-    let mut facts = facts_before_schema(&record);
+    let mut facts = facts_of_view(&record.view());
     facts.schema_errors = schema::violations(&record.into_value());
     facts
 }
 
 /// Checks a record the caller keeps: the schema validator needs a JSON value, so this one copies it.
 pub(crate) fn facts_of_borrowed(record: &Record) -> RecordFacts {
-    let mut facts = facts_before_schema(record);
+    let mut facts = facts_of_view(&record.view());
     facts.schema_errors = schema::violations(&Value::Object(record.fields().clone()));
     facts
 }
 
-fn facts_before_schema(r: &Record) -> RecordFacts {
+/// Everything but the schema check.
+fn facts_of_view(r: &AuthorView<'_>) -> RecordFacts {
     let score = r.stored_score();
     let metrics = r.metrics();
     let has_activity = metrics.has_activity();
-    let scored_state = r
-        .meta()
-        .and_then(|m| m.get("score_state"))
-        .and_then(Value::as_str)
-        != Some("unscored");
+    let scored_state = r.meta_score_state.text() != Some("unscored");
     RecordFacts {
         zero_score: score.value() == Some(0.0),
         string_score: matches!(score, StoredScore::Text { .. }),
         has_activity,
         histogram_score: score.value().filter(|_| has_activity && scored_state),
-        source_kind: placeholders::provenance::record_kind(r),
-        methods: r.sources().into_iter().map(|s| s.method).collect(),
+        source_kind: placeholders::provenance::sources_kind(r.sources()),
+        methods: r.sources().iter().map(|s| s.method.clone()).collect(),
         schema_errors: Vec::new(),
-        flags: placeholders::record_flags(r),
+        flags: placeholders::view_flags(r),
         batch: BatchRow {
             id: r.id().map(str::to_string),
             handle: r.handle().map(str::to_string),
@@ -72,7 +86,30 @@ fn facts_before_schema(r: &Record) -> RecordFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::parse_line;
     use serde_json::json;
+
+    #[test]
+    fn a_line_checked_raw_has_the_facts_of_the_parsed_record() {
+        let fixtures = [
+            include_str!("../../../tests/fixtures/latest-2025-11-14.jsonl"),
+            include_str!("../../../tests/fixtures/prefetched.sample.jsonl"),
+            include_str!("../../../tests/fixtures/placeholder-batch.jsonl"),
+        ];
+        let mut raw = 0;
+        for (n, text) in fixtures.iter().flat_map(|f| f.lines()).enumerate() {
+            if let Some(facts) = facts_of_line(text) {
+                raw += 1;
+                assert_eq!(facts, facts_of(parse_line(n + 1, text).unwrap()), "{text}");
+            }
+        }
+        assert!(raw > 400, "{raw}");
+        for i in 0..200 {
+            let text = crate::generate::record(3, i).to_line();
+            let facts = facts_of_line(&text).expect("generated records are checked raw");
+            assert_eq!(facts, facts_of(parse_line(1, &text).unwrap()), "{text}");
+        }
+    }
 
     #[test]
     fn the_row_the_batch_detectors_get_is_the_one_they_would_read_from_the_full_record() {

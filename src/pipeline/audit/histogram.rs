@@ -22,6 +22,16 @@ impl Histogram {
     }
 
     /// Counts one record: `None` when it has no usable score.
+    /// Adds the counts of another histogram (of other records).
+    pub fn absorb(&mut self, other: &Histogram) {
+        for (bin, n) in self.bins.iter_mut().zip(other.bins) {
+            *bin += n;
+        }
+        self.zero += other.zero;
+        self.unscored += other.unscored;
+        self.out_of_range += other.out_of_range;
+    }
+
     pub fn add(&mut self, score: Option<f64>) {
         let Some(s) = score else {
             self.unscored += 1;

@@ -10,7 +10,7 @@ use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 
-use super::facts::{RecordFacts, facts_of};
+use super::facts::{RecordFacts, facts_of, facts_of_line};
 use super::tally::{DuplicateCopies, Tally};
 use super::{AuditReport, DuplicateGroup, Gates, duplicates};
 use crate::dataset::{DatasetError, LineError, Lines, NumberedLine, Record, parse_line};
@@ -18,6 +18,8 @@ use crate::dataset::{DatasetError, LineError, Lines, NumberedLine, Record, parse
 /// Lines handed to the parallel checks at a time: large enough to keep both cores busy between
 /// hand-overs, small enough (a few MB) not to matter for memory.
 const CHUNK_LINES: usize = 4096;
+/// Lines folded into one partial tally: a chunk is split into this many stretches for the cores.
+const PART_LINES: usize = 512;
 /// Completed duplicate groups whose conflicts are worked out together.
 const GROUPS_AT_ONCE: usize = 256;
 
@@ -30,10 +32,19 @@ pub enum AuditError {
     Changed { path: PathBuf, line: usize },
 }
 
-/// Parses one line into a record. The one place the audit turns text into a record: a cheaper
-/// parse (a borrowed view of the line) only has to replace this function and `facts_of`.
+/// Parses one line into a record, for the lines the raw check leaves to a full parse and for the
+/// copies of duplicated handles.
 fn read_record(line: usize, text: &str) -> Result<Record, LineError> {
     parse_line(line, text)
+}
+
+/// One line's facts: read raw when that is certain to give the parsed record's facts, parsed
+/// otherwise (which also words the error of a line that is not a record).
+fn check_line(line: usize, text: &str) -> Result<RecordFacts, LineError> {
+    match facts_of_line(text) {
+        Some(facts) => Ok(facts),
+        None => read_record(line, text).map(facts_of),
+    }
 }
 
 /// Audits a JSONL (or `.jsonl.gz`) file, its unreadable lines named by number in the report.
@@ -54,18 +65,27 @@ pub fn audit_file(path: &Path, gates: &Gates) -> Result<AuditReport, AuditError>
             }
         });
         for chunk in rx {
-            let checked: Vec<(usize, Result<RecordFacts, LineError>)> = chunk?
-                .into_par_iter()
-                .map(|(line, text)| {
-                    let facts = text.and_then(|t| read_record(line, &t)).map(facts_of);
-                    (line, facts)
+            // Each stretch is checked and folded on its own; absorbing them in order keeps the
+            // report in file order.
+            let parts: Vec<Tally> = chunk?
+                .par_chunks(PART_LINES)
+                .map(|stretch| {
+                    let mut part = Tally::default();
+                    for (line, text) in stretch {
+                        match text
+                            .as_deref()
+                            .map_err(Clone::clone)
+                            .and_then(|t| check_line(*line, t))
+                        {
+                            Ok(facts) => part.add(*line, facts),
+                            Err(e) => part.add_error(&e),
+                        }
+                    }
+                    part
                 })
                 .collect();
-            for (line, facts) in checked {
-                match facts {
-                    Ok(f) => tally.add(line, f),
-                    Err(e) => tally.add_error(&e),
-                }
+            for part in parts {
+                tally.absorb(part);
             }
         }
         Ok(())

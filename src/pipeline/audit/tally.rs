@@ -1,9 +1,13 @@
 //! The audit's running totals: record facts folded in file order into the counters, the lists the
 //! report names records in, and the small stand-in records the batch-level detectors run on once
-//! every record has been seen. Not here: reading or checking records (see `stream` and `facts`),
-//! or the conflicting values of duplicated handles (the caller supplies them).
+//! every record has been seen. Stretches of a file are folded apart, in parallel, and absorbed in
+//! order, so that what is left to do one record at a time is one lookup of its (already hashed)
+//! handle. Not here: reading or checking records (see `stream` and `facts`), or the conflicting
+//! values of duplicated handles (the caller supplies them).
 
-use std::collections::HashMap;
+use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use rayon::prelude::*;
 
@@ -23,10 +27,14 @@ pub(crate) struct Tally {
     batch: Vec<BatchRow>,
     /// 1-based file line of each record.
     lines: Vec<usize>,
-    /// Position of each handle's copies, keyed by the folded handle, and the keys in order of
-    /// first appearance.
-    copies: HashMap<String, Vec<u32>>,
-    handle_order: Vec<String>,
+    /// Folded handles of the records from position `settled` on, not yet in `first_copy`.
+    pending: Vec<Option<HandleKey>>,
+    settled: usize,
+    /// Position of the first copy of each handle.
+    first_copy: HashMap<HandleKey, u32, BuildHasherDefault<Prehashed>>,
+    /// Positions of all copies of each handle seen more than once, keyed by its first position
+    /// (so in order of first appearance).
+    copies: BTreeMap<u32, Vec<u32>>,
     without_handle: usize,
     with_metrics: usize,
     idx: CounterIndices,
@@ -35,6 +43,49 @@ pub(crate) struct Tally {
     schema_violations: SchemaViolations,
     placeholders: Placeholders,
     errors: Vec<UnreadableLine>,
+}
+
+/// A folded handle with its hash, worked out where the record was checked (in parallel).
+#[derive(PartialEq, Eq)]
+struct HandleKey {
+    hash: u64,
+    key: String,
+}
+
+impl HandleKey {
+    fn new(key: String) -> Self {
+        let mut h = DefaultHasher::new();
+        key.hash(&mut h);
+        HandleKey {
+            hash: h.finish(),
+            key,
+        }
+    }
+}
+
+impl Hash for HandleKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Passes a [`HandleKey`]'s own hash through.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is ever called (see `HandleKey::hash`); fold anything else in anyway.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// Where the records of each duplicated handle sit: positions (in the audited order) and lines.
@@ -47,16 +98,11 @@ impl Tally {
     /// Folds the next record (records must come in file order).
     pub fn add(&mut self, line: usize, facts: RecordFacts) {
         let i = self.batch.len();
-        match facts.batch.handle_key() {
-            Some(k) => match self.copies.get_mut(&k) {
-                Some(v) => v.push(i as u32),
-                None => {
-                    self.copies.insert(k.clone(), vec![i as u32]);
-                    self.handle_order.push(k);
-                }
-            },
-            None => self.without_handle += 1,
+        let key = facts.batch.handle_key().map(HandleKey::new);
+        if key.is_none() {
+            self.without_handle += 1;
         }
+        self.pending.push(key);
         if facts.zero_score {
             self.idx.zero_scores.push(i);
         }
@@ -71,7 +117,12 @@ impl Tally {
         self.histogram.add(facts.histogram_score);
         let p = &mut self.provenance;
         for m in facts.methods {
-            *p.methods.entry(m).or_default() += 1;
+            match p.methods.get_mut(&m) {
+                Some(n) => *n += 1,
+                None => {
+                    p.methods.insert(m, 1);
+                }
+            }
         }
         match facts.source_kind {
             SourceKind::Api => p.api += 1,
@@ -126,28 +177,106 @@ impl Tally {
         });
     }
 
+    /// Folds in the tally of the stretch of the file that follows the records folded so far.
+    pub fn absorb(&mut self, part: Tally) {
+        let offset = self.batch.len();
+        let shift =
+            |v: &mut Vec<usize>, from: Vec<usize>| v.extend(from.into_iter().map(|i| i + offset));
+        let Tally {
+            batch,
+            lines,
+            pending,
+            settled: _,
+            first_copy: _,
+            copies: _,
+            without_handle,
+            with_metrics,
+            idx,
+            histogram,
+            provenance,
+            schema_violations,
+            placeholders,
+            errors,
+        } = part;
+        self.batch.extend(batch);
+        self.lines.extend(lines);
+        self.pending.extend(pending);
+        self.without_handle += without_handle;
+        self.with_metrics += with_metrics;
+        shift(&mut self.idx.zero_scores, idx.zero_scores);
+        shift(&mut self.idx.string_scores, idx.string_scores);
+        shift(&mut self.idx.unscored, idx.unscored);
+        shift(&mut self.idx.schema_violations, idx.schema_violations);
+        shift(&mut self.idx.placeholders, idx.placeholders);
+        self.histogram.absorb(&histogram);
+        let p = &mut self.provenance;
+        p.api += provenance.api;
+        p.manual += provenance.manual;
+        p.sample += provenance.sample;
+        p.other += provenance.other;
+        p.unknown += provenance.unknown;
+        for (m, n) in provenance.methods {
+            *p.methods.entry(m).or_default() += n;
+        }
+        let sv = &mut self.schema_violations;
+        for (e, n) in schema_violations.by_error {
+            *sv.by_error.entry(e).or_default() += n;
+        }
+        sv.records.extend(schema_violations.records);
+        let ph = &mut self.placeholders;
+        for (d, n) in placeholders.by_detector {
+            *ph.by_detector.entry(d).or_default() += n;
+        }
+        ph.records.extend(placeholders.records);
+        self.errors.extend(errors);
+        self.settle();
+    }
+
+    /// Files the pending handles under their first copy.
+    fn settle(&mut self) {
+        let start = self.settled;
+        for (j, key) in self.pending.drain(..).enumerate() {
+            let i = (start + j) as u32;
+            let Some(key) = key else { continue };
+            match self.first_copy.entry(key) {
+                Entry::Occupied(first) => {
+                    let first = *first.get();
+                    self.copies
+                        .entry(first)
+                        .or_insert_with(|| vec![first])
+                        .push(i);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+            }
+        }
+        self.settled = self.batch.len();
+    }
+
     /// The handles seen more than once, in order of first appearance, with where their copies are.
-    pub fn duplicated(&self) -> Vec<DuplicateCopies> {
-        self.handle_order
-            .iter()
-            .filter_map(|k| {
-                let idx = &self.copies[k];
-                (idx.len() > 1).then(|| DuplicateCopies {
-                    indices: idx.iter().map(|&i| i as usize).collect(),
-                    lines: idx.iter().map(|&i| self.lines[i as usize]).collect(),
-                })
+    pub fn duplicated(&mut self) -> Vec<DuplicateCopies> {
+        self.settle();
+        self.copies
+            .values()
+            .map(|idx| DuplicateCopies {
+                indices: idx.iter().map(|&i| i as usize).collect(),
+                lines: idx.iter().map(|&i| self.lines[i as usize]).collect(),
             })
             .collect()
     }
 
     /// The report: batch-level detectors, precision and distinct counts over the stand-ins, with the
     /// duplicate groups (one per entry of [`Tally::duplicated`], in that order) from the caller.
-    pub fn finish(self, duplicates: Vec<DuplicateGroup>, gates: &Gates) -> AuditReport {
+    pub fn finish(mut self, duplicates: Vec<DuplicateGroup>, gates: &Gates) -> AuditReport {
+        self.settle();
         let Tally {
             batch,
             lines,
+            pending: _,
+            settled: _,
+            first_copy,
             copies,
-            handle_order,
             without_handle,
             with_metrics,
             mut idx,
@@ -157,8 +286,8 @@ impl Tally {
             mut placeholders,
             errors,
         } = self;
-        let unique_handles = handle_order.len();
-        drop((copies, handle_order));
+        let unique_handles = first_copy.len();
+        drop((first_copy, copies));
         let line = |i: usize| lines[i];
 
         schema_violations.count = schema_violations.records.len();

@@ -1,0 +1,233 @@
+//! The bigv schema checked on a record read raw, for audits of million-record files: the common
+//! answers (valid, or valid but for missing required fields) come with exactly the messages the
+//! `jsonschema` validator gives, and anything else is "unsure", for the caller to validate the
+//! parsed value instead. tests/schema_quick.rs pins the agreement against `jsonschema`.
+//! Not here: the schema itself (assets/bigv.schema.json, compiled in `schema`).
+
+use serde_json::value::RawValue;
+
+use crate::dataset::raw::RawObject;
+
+/// `required` of the record, in the schema's order (the validator reports them in this order).
+const TOP_REQUIRED: [&str; 10] = [
+    "id",
+    "handle",
+    "name",
+    "verified",
+    "followers_count",
+    "is_org",
+    "is_official",
+    "lang_primary",
+    "topic_tags",
+    "meta",
+];
+/// `required` of `meta`, in the schema's order.
+const META_REQUIRED: [&str; 6] = [
+    "score",
+    "last_refresh_at",
+    "sources",
+    "provenance_hash",
+    "entry_threshold_passed",
+    "quality_score",
+];
+const VERIFIED: [&str; 5] = ["none", "blue", "org", "legacy", "business"];
+
+/// The schema violations of a record read raw, as [`super::violations`] words them, or `None`
+/// when this check cannot tell. `meta` is the record's `meta` parsed as an object (`None` when
+/// it has none or it is not an object). `top` must come from [`RawObject::parse`], which refuses
+/// the numbers and escapes a value parse would read differently.
+pub fn raw_violations(top: &RawObject<'_>, meta: Option<&RawObject<'_>>) -> Option<Vec<String>> {
+    let known_top = top.entries().all(|(key, raw)| top_field_is_valid(key, raw));
+    if !known_top || (top.get("meta").is_some() && meta.is_none()) {
+        return None;
+    }
+    let mut errors: Vec<String> = missing(top, &TOP_REQUIRED, "/");
+    if let Some(meta) = meta {
+        if !meta
+            .entries()
+            .all(|(key, raw)| meta_field_is_valid(key, raw))
+        {
+            return None;
+        }
+        errors.extend(missing(meta, &META_REQUIRED, "/meta"));
+    }
+    Some(errors)
+}
+
+fn missing(object: &RawObject<'_>, required: &[&str], at: &str) -> Vec<String> {
+    required
+        .iter()
+        .filter(|k| object.get(k).is_none())
+        .map(|k| format!("{at}: \"{k}\" is a required property"))
+        .collect()
+}
+
+/// True when the field meets its `properties` entry for sure; unknown fields are allowed.
+fn top_field_is_valid(key: &str, raw: &RawValue) -> bool {
+    let text = raw.get();
+    match key {
+        "id" => plain_string(raw)
+            .is_some_and(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())),
+        "handle" => plain_string(raw).is_some_and(|s| {
+            (1..=15).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        }),
+        // minLength 1: any escape stands for at least one character, so non-empty text is enough.
+        "name" => text.len() > 2 && text.starts_with('"'),
+        "verified" => plain_string(raw).is_some_and(|s| VERIFIED.contains(&s)),
+        "followers_count" => is_unsigned_integer(text),
+        "is_org" | "is_official" => is_boolean(text),
+        "lang_primary" => plain_string(raw).is_some_and(is_language_tag),
+        "topic_tags" => text == "[]" || all_strings(text),
+        // The object itself is checked by the caller, which parsed it.
+        "meta" => text.starts_with('{'),
+        "ext" => text.starts_with('{'),
+        _ => true,
+    }
+}
+
+fn meta_field_is_valid(key: &str, raw: &RawValue) -> bool {
+    let text = raw.get();
+    match key {
+        "score" | "quality_score" => is_percent(text),
+        "last_refresh_at" | "last_active_at" => plain_string(raw).is_some_and(is_date_time),
+        "sources" => sources_are_valid(text),
+        "provenance_hash" => plain_string(raw)
+            .is_some_and(|s| s.len() == 64 && s.bytes().all(|c| c.is_ascii_hexdigit())),
+        "entry_threshold_passed" => is_boolean(text),
+        // minimum 1; JSON writes no leading zeros, so "0" is the only unsigned integer below it.
+        "rank_global" => is_unsigned_integer(text) && text != "0",
+        _ => true,
+    }
+}
+
+/// `meta.sources`: at least one item, each exactly {method, fetched_at (date-time), evidence}.
+fn sources_are_valid(text: &str) -> bool {
+    let Ok(items) = serde_json::from_str::<Vec<RawObject<'_>>>(text) else {
+        return false;
+    };
+    !items.is_empty()
+        && items.iter().all(|source| {
+            let fields_ok = source.entries().all(|(key, raw)| match key {
+                "method" | "evidence" => raw.get().starts_with('"'),
+                "fetched_at" => plain_string(raw).is_some_and(is_date_time),
+                _ => false,
+            });
+            fields_ok
+                && ["method", "fetched_at", "evidence"]
+                    .iter()
+                    .all(|k| source.get(k).is_some())
+        })
+}
+
+/// The text of a JSON string written without escapes; `None` for anything else (an escaped
+/// string is left to the full validator rather than decoded here).
+fn plain_string(raw: &RawValue) -> Option<&str> {
+    let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
+}
+
+fn is_boolean(text: &str) -> bool {
+    text == "true" || text == "false"
+}
+
+/// A non-negative integer written without fraction or exponent (`5.0` is left to the validator).
+fn is_unsigned_integer(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// A number in [0, 100]. Values within rounding of a bound are left to the validator, whose
+/// number parse may round differently from `str::parse` in the last place.
+fn is_percent(text: &str) -> bool {
+    if matches!(text, "0" | "0.0" | "100" | "100.0") {
+        return true;
+    }
+    if !text.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    text.parse::<f64>()
+        .is_ok_and(|v| v > 1e-9 && v < 100.0 - 1e-9)
+}
+
+fn all_strings(text: &str) -> bool {
+    serde_json::from_str::<Vec<&RawValue>>(text)
+        .is_ok_and(|items| items.iter().all(|i| i.get().starts_with('"')))
+}
+
+/// `^[a-z]{2}(-[A-Z]{2})?$`
+fn is_language_tag(s: &str) -> bool {
+    let b = s.as_bytes();
+    let lower = |c: &u8| c.is_ascii_lowercase();
+    let upper = |c: &u8| c.is_ascii_uppercase();
+    match b.len() {
+        2 => b.iter().all(lower),
+        5 => b[..2].iter().all(lower) && b[2] == b'-' && b[3..].iter().all(upper),
+        _ => false,
+    }
+}
+
+/// The RFC 3339 date-times the validator certainly accepts: `YYYY-MM-DDTHH:MM:SS`, optional
+/// fraction, then `Z` or `±HH:MM`, with a real calendar day. Lower-case `t`/`z`, leap seconds
+/// and other spellings the validator may or may not take are left to it.
+fn is_date_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        number(&b[0..4]),
+        number(&b[5..7]),
+        number(&b[8..10]),
+        number(&b[11..13]),
+        number(&b[14..16]),
+        number(&b[17..19]),
+    ) else {
+        return false;
+    };
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let digits = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &fraction[digits..];
+    }
+    match rest {
+        b"Z" => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            matches!((number(&[*h1, *h2]), number(&[*m1, *m2])), (Some(h), Some(m)) if h <= 23 && m <= 59)
+        }
+        _ => false,
+    }
+}
+
+fn number(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |n, c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
