@@ -525,6 +525,128 @@ impl Iterator for Lines {
     }
 }
 
+/// The lines of a JSONL file read a block of bytes at a time, for commands that check millions
+/// of lines in parallel: no line is copied into a string of its own. Lines are numbered, trimmed,
+/// blank-skipped and UTF-8-checked exactly as [`Lines`] does.
+pub struct LineBlocks {
+    reader: Box<dyn BufRead + Send>,
+    path: PathBuf,
+    line: usize,
+    /// The start of a line whose end is in the next block.
+    carry: Vec<u8>,
+    block_bytes: usize,
+}
+
+/// One block of whole lines.
+pub struct LineBlock {
+    bytes: Vec<u8>,
+    /// Each non-blank line's 1-based number and place in `bytes` (trimmed).
+    lines: Vec<(usize, std::ops::Range<usize>)>,
+}
+
+impl LineBlocks {
+    /// Opens `path`, handing out blocks of about `block_bytes` (more when one line is longer).
+    pub fn open(path: &Path, block_bytes: usize) -> Result<Self, DatasetError> {
+        Ok(LineBlocks {
+            reader: open_reader(path)?,
+            path: path.to_path_buf(),
+            line: 0,
+            carry: Vec::new(),
+            block_bytes: block_bytes.max(1),
+        })
+    }
+
+    /// Reads until the block holds `block_bytes` or the file ends; true at the end.
+    fn fill(&mut self, bytes: &mut Vec<u8>) -> io::Result<bool> {
+        while bytes.len() < self.block_bytes {
+            let available = self.reader.fill_buf()?;
+            if available.is_empty() {
+                return Ok(true);
+            }
+            let n = available.len().min(self.block_bytes - bytes.len());
+            bytes.extend_from_slice(&available[..n]);
+            self.reader.consume(n);
+        }
+        Ok(false)
+    }
+}
+
+impl Iterator for LineBlocks {
+    type Item = Result<LineBlock, DatasetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut bytes = std::mem::take(&mut self.carry);
+        bytes.reserve(self.block_bytes);
+        loop {
+            let at_end = match self.fill(&mut bytes) {
+                Ok(at_end) => at_end,
+                Err(source) => {
+                    return Some(Err(DatasetError::Read {
+                        path: self.path.clone(),
+                        source,
+                    }));
+                }
+            };
+            if at_end {
+                if bytes.is_empty() {
+                    return None;
+                }
+                // The last line may lack its newline; it is a line all the same.
+                if bytes.last() != Some(&b'\n') {
+                    bytes.push(b'\n');
+                }
+                break;
+            }
+            match memchr::memrchr(b'\n', &bytes) {
+                Some(last) => {
+                    self.carry = bytes[last + 1..].to_vec();
+                    bytes.truncate(last + 1);
+                    break;
+                }
+                // One line longer than a block: read on until it ends.
+                None => self.block_bytes = self.block_bytes.saturating_mul(2),
+            }
+        }
+        let mut lines = Vec::with_capacity(bytes.len() / 512 + 1);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', &bytes) {
+            self.line += 1;
+            let raw = &bytes[start..end];
+            let lead = raw.len() - raw.trim_ascii_start().len();
+            let kept = raw.trim_ascii().len();
+            if kept > 0 {
+                lines.push((self.line, start + lead..start + lead + kept));
+            }
+            start = end + 1;
+        }
+        Some(Ok(LineBlock { bytes, lines }))
+    }
+}
+
+impl LineBlock {
+    /// Non-blank lines in the block.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Bytes the block holds, blank lines and line ends included.
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The `k`-th non-blank line: its number and text, or why it is not text.
+    pub fn line(&self, k: usize) -> (usize, Result<&str, LineError>) {
+        let (line, range) = &self.lines[k];
+        let text = std::str::from_utf8(&self.bytes[range.clone()])
+            .map_err(|_| LineError::NotUtf8 { line: *line });
+        (*line, text)
+    }
+}
+
 fn trim_ascii(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }

@@ -97,3 +97,67 @@ fn a_missing_file_is_an_error_that_names_it() {
     let err = read_dataset(Path::new("no/such/file.jsonl")).unwrap_err();
     assert!(err.to_string().contains("no/such/file.jsonl"), "{err}");
 }
+
+/// What `Lines` hands out, as (line number, text or error) pairs.
+fn by_lines(path: &Path) -> Vec<(usize, Result<String, LineError>)> {
+    influx::dataset::Lines::open(path)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn by_blocks(path: &Path, block_bytes: usize) -> Vec<(usize, Result<String, LineError>)> {
+    let mut out = Vec::new();
+    for block in influx::dataset::LineBlocks::open(path, block_bytes).unwrap() {
+        let block = block.unwrap();
+        for k in 0..block.len() {
+            let (line, text) = block.line(k);
+            out.push((line, text.map(str::to_string)));
+        }
+    }
+    out
+}
+
+#[test]
+fn line_blocks_hand_out_the_lines_lines_does_whatever_the_block_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("odd.jsonl");
+    let mut bytes = b"{\"a\":1}\r\n\n   \n  {\"b\":2}  \n".to_vec();
+    bytes.extend_from_slice(b"{\"bad\":\"\xff\xfe\"}\n");
+    bytes.extend_from_slice(format!("{{\"long\":\"{}\"}}\n", "x".repeat(5000)).as_bytes());
+    bytes.extend_from_slice(b"{\"no_newline_at_the_end\":true}");
+    std::fs::write(&odd, &bytes).unwrap();
+    let gz = dir.path().join("fixture.jsonl.gz");
+    write_dataset(&gz, &read_dataset(Path::new(FIXTURE)).unwrap().records).unwrap();
+
+    for path in [Path::new(FIXTURE), odd.as_path(), gz.as_path()] {
+        let expected = by_lines(path);
+        assert!(!expected.is_empty());
+        for block_bytes in [1, 7, 100, 4096, 1 << 22] {
+            assert_eq!(
+                by_blocks(path, block_bytes),
+                expected,
+                "{} in blocks of {block_bytes}",
+                path.display()
+            );
+        }
+    }
+    assert!(
+        by_blocks(&odd, 64)
+            .iter()
+            .any(|(n, t)| *n == 5 && t.is_err())
+    );
+}
+
+#[test]
+fn line_blocks_of_an_empty_file_are_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, b"").unwrap();
+    assert_eq!(
+        influx::dataset::LineBlocks::open(&empty, 64)
+            .unwrap()
+            .count(),
+        0
+    );
+}

@@ -87,10 +87,12 @@ pub fn value_parse_agrees(text: &str) -> bool {
             b'"' => {
                 digits = 0;
                 i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    if b[i] != b'\\' {
-                        i += 1;
-                    } else if b.get(i + 1) != Some(&b'u') {
+                loop {
+                    i = next_quote_or_backslash(b, i);
+                    if i >= b.len() || b[i] == b'"' {
+                        break;
+                    }
+                    if b.get(i + 1) != Some(&b'u') {
                         i += 2;
                     } else {
                         match hex_unit(b, i + 2) {
@@ -127,6 +129,11 @@ pub fn value_parse_agrees(text: &str) -> bool {
         }
     }
     true
+}
+
+/// The position of the first `"` or `\\` at or after `i` (`b.len()` when none).
+fn next_quote_or_backslash(b: &[u8], i: usize) -> usize {
+    memchr::memchr2(b'"', b'\\', &b[i.min(b.len())..]).map_or(b.len(), |at| i + at)
 }
 
 /// The UTF-16 unit of the four hex digits at `at`.

@@ -1,6 +1,7 @@
-//! Auditing a file while reading it: lines are read in chunks on one thread while the records of
-//! the previous chunk are parsed and checked in parallel, each reduced to its [`RecordFacts`] and
-//! folded in file order; no record is kept whole. Duplicated handles are only known at the end, so
+//! Auditing a file while reading it: lines are read in blocks on one thread while the lines of
+//! the previous block are checked in parallel (raw where that is certain, parsed otherwise), each
+//! reduced to its [`RecordFacts`], folded into partial tallies and absorbed in file order; no
+//! record is kept whole. Duplicated handles are only known at the end, so
 //! their copies are read again, and only theirs, for the conflicting values. Not here: what the
 //! checks are (`facts`) or how totals are kept (`tally`).
 
@@ -13,12 +14,12 @@ use rayon::prelude::*;
 use super::facts::{RecordFacts, facts_of, facts_of_line};
 use super::tally::{DuplicateCopies, Tally};
 use super::{AuditReport, DuplicateGroup, Gates, duplicates};
-use crate::dataset::{DatasetError, LineError, Lines, NumberedLine, Record, parse_line};
+use crate::dataset::{DatasetError, LineBlock, LineBlocks, LineError, Lines, Record, parse_line};
 
-/// Lines handed to the parallel checks at a time: large enough to keep both cores busy between
-/// hand-overs, small enough (a few MB) not to matter for memory.
-const CHUNK_LINES: usize = 4096;
-/// Lines folded into one partial tally: a chunk is split into this many stretches for the cores.
+/// Bytes of whole lines handed to the parallel checks at a time: large enough to keep both cores
+/// busy between hand-overs, small enough not to matter for memory.
+const BLOCK_BYTES: usize = 4 << 20;
+/// Lines folded into one partial tally: a block is cut into stretches of this many for the cores.
 const PART_LINES: usize = 512;
 /// Completed duplicate groups whose conflicts are worked out together.
 const GROUPS_AT_ONCE: usize = 256;
@@ -49,35 +50,37 @@ fn check_line(line: usize, text: &str) -> Result<RecordFacts, LineError> {
 
 /// Audits a JSONL (or `.jsonl.gz`) file, its unreadable lines named by number in the report.
 pub fn audit_file(path: &Path, gates: &Gates) -> Result<AuditReport, AuditError> {
-    let mut lines = Lines::open(path)?;
+    let blocks = LineBlocks::open(path, BLOCK_BYTES)?;
     let mut tally = Tally::default();
     std::thread::scope(|s| -> Result<(), AuditError> {
-        // Two chunks in flight at most: the reader stays one chunk ahead of the checks.
-        let (tx, rx) = sync_channel::<Result<Vec<NumberedLine>, DatasetError>>(1);
+        // Two blocks in flight at most: the reader stays one block ahead of the checks.
+        let (tx, rx) = sync_channel::<Result<LineBlock, DatasetError>>(1);
         s.spawn(move || {
-            loop {
-                let chunk: Result<Vec<NumberedLine>, DatasetError> =
-                    lines.by_ref().take(CHUNK_LINES).collect();
-                let done = matches!(&chunk, Ok(c) if c.is_empty());
-                if done || tx.send(chunk).is_err() {
+            for block in blocks {
+                if tx.send(block).is_err() {
                     return;
                 }
             }
         });
-        for chunk in rx {
+        for block in rx {
+            let block = block?;
+            if tally.is_empty() {
+                tally.reserve(expected_records(path, &block));
+            }
             // Each stretch is checked and folded on its own; absorbing them in order keeps the
             // report in file order.
-            let parts: Vec<Tally> = chunk?
-                .par_chunks(PART_LINES)
+            let stretches: Vec<std::ops::Range<usize>> = (0..block.len())
+                .step_by(PART_LINES)
+                .map(|start| start..(start + PART_LINES).min(block.len()))
+                .collect();
+            let parts: Vec<Tally> = stretches
+                .into_par_iter()
                 .map(|stretch| {
                     let mut part = Tally::default();
-                    for (line, text) in stretch {
-                        match text
-                            .as_deref()
-                            .map_err(Clone::clone)
-                            .and_then(|t| check_line(*line, t))
-                        {
-                            Ok(facts) => part.add(*line, facts),
+                    for k in stretch {
+                        let (line, text) = block.line(k);
+                        match text.and_then(|t| check_line(line, t)) {
+                            Ok(facts) => part.add(line, facts),
                             Err(e) => part.add_error(&e),
                         }
                     }
@@ -92,6 +95,19 @@ pub fn audit_file(path: &Path, gates: &Gates) -> Result<AuditReport, AuditError>
     })?;
     let groups = duplicate_groups(path, tally.duplicated())?;
     Ok(tally.finish(groups, gates))
+}
+
+/// About how many records the file holds, judged from its size and its first block (0 when it
+/// is compressed): reserving room for them once spares copying a million rows as lists grow.
+fn expected_records(path: &Path, first: &LineBlock) -> usize {
+    let compressed = path.extension().is_some_and(|e| e == "gz");
+    match std::fs::metadata(path) {
+        Ok(meta) if !compressed && first.byte_len() > 0 => {
+            let per_line = first.byte_len() as f64 / first.len().max(1) as f64;
+            (meta.len() as f64 / per_line * 1.05) as usize
+        }
+        _ => 0,
+    }
 }
 
 /// Reads the copies of each duplicated handle again (only those lines are parsed) and builds

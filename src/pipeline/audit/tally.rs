@@ -169,6 +169,18 @@ impl Tally {
         self.lines.push(line);
     }
 
+    /// True before the first record or unreadable line.
+    pub fn is_empty(&self) -> bool {
+        self.batch.is_empty() && self.errors.is_empty()
+    }
+
+    /// Makes room for `records` records in the per-record lists.
+    pub fn reserve(&mut self, records: usize) {
+        self.batch.reserve(records);
+        self.lines.reserve(records);
+        self.first_copy.reserve(records);
+    }
+
     /// Notes a line that could not become a record.
     pub fn add_error(&mut self, e: &LineError) {
         self.errors.push(UnreadableLine {

@@ -2,7 +2,7 @@
 //! other (same millisecond, same worker), an identical metric vector, the same creation instant.
 //! Copies of one account (same id) are not distinct accounts and never collide with themselves.
 
-use std::collections::{BTreeMap, HashMap};
+use rayon::prelude::*;
 
 use super::ids::SNOWFLAKE_MIN;
 use super::{BatchFlag, BatchView, Severity};
@@ -59,20 +59,18 @@ pub(super) fn sequential_ids(view: &BatchView, out: &mut Vec<BatchFlag>) {
 
 pub(super) fn duplicate_metric_vectors(view: &BatchView, out: &mut Vec<BatchFlag>) {
     type Vector = [Option<u64>; 6];
-    let mut groups: HashMap<Vector, Vec<usize>> = HashMap::new();
-    for i in 0..view.len() {
-        if !view.metrics(i).has_activity() {
-            continue;
-        }
-        let v: Vector = std::array::from_fn(|c| view.value(i, c));
-        // Brand-new accounts really do share (0, 0, 0, ...): not evidence of anything.
-        if v.iter().all(|x| x.unwrap_or(0) == 0) {
-            continue;
-        }
-        groups.entry(v).or_default().push(i);
-    }
-    let mut found: Vec<(Vector, Vec<usize>)> = groups
-        .into_iter()
+    let keyed: Vec<(Vector, usize)> = (0..view.len())
+        .into_par_iter()
+        .filter_map(|i| {
+            if !view.metrics(i).has_activity() {
+                return None;
+            }
+            let v: Vector = std::array::from_fn(|c| view.value(i, c));
+            // Brand-new accounts really do share (0, 0, 0, ...): not evidence of anything.
+            (!v.iter().all(|x| x.unwrap_or(0) == 0)).then_some((v, i))
+        })
+        .collect();
+    let mut found: Vec<(Vector, Vec<usize>)> = shared_keys(keyed)
         .filter(|(_, idx)| distinct_ids(view, idx) >= 2)
         .collect();
     found.sort_by_key(|(_, idx)| idx[0]);
@@ -96,13 +94,27 @@ pub(super) fn duplicate_metric_vectors(view: &BatchView, out: &mut Vec<BatchFlag
     }
 }
 
-pub(super) fn shared_created_at(view: &BatchView, out: &mut Vec<BatchFlag>) {
-    let mut groups: BTreeMap<chrono::DateTime<chrono::Utc>, Vec<usize>> = BTreeMap::new();
-    for i in 0..view.len() {
-        if let Some(t) = view.metrics(i).created_at {
-            groups.entry(t).or_default().push(i);
+/// The keys more than one record has, in key order, each with its records in file order. Sorting
+/// (in parallel) instead of grouping in a map: a million records make a million groups of one.
+fn shared_keys<K: Ord + Copy + Send>(
+    mut keyed: Vec<(K, usize)>,
+) -> impl Iterator<Item = (K, Vec<usize>)> {
+    keyed.par_sort_unstable();
+    let mut groups = Vec::new();
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() >= 2 {
+            groups.push((run[0].0, run.iter().map(|&(_, i)| i).collect()));
         }
     }
+    groups.into_iter()
+}
+
+pub(super) fn shared_created_at(view: &BatchView, out: &mut Vec<BatchFlag>) {
+    let keyed: Vec<(chrono::DateTime<chrono::Utc>, usize)> = (0..view.len())
+        .into_par_iter()
+        .filter_map(|i| Some((view.metrics(i).created_at?, i)))
+        .collect();
+    let groups = shared_keys(keyed);
     for (t, idx) in groups {
         let n = distinct_ids(view, &idx);
         if n >= 2 {
