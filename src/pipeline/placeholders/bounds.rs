@@ -18,8 +18,12 @@ pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
             reason,
         })
     };
-    for (field, v) in record.raw_counts() {
+    for (block, key, v) in record.raw_counts() {
         if v < 0.0 {
+            let field = match block {
+                Some(block) => format!("{block}.{key}"),
+                None => key.to_string(),
+            };
             bound(format!("{field} is negative ({v})"));
         }
     }

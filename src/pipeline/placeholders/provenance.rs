@@ -36,25 +36,31 @@ const SAMPLE_WORDS: &[&str] = &[
     "simulated",
 ];
 
-fn words(method: &str) -> impl Iterator<Item = String> + '_ {
+/// The words of a method name, as written (compared ignoring ASCII case).
+fn words(method: &str) -> impl Iterator<Item = &str> + Clone + '_ {
     method
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
 }
 
 /// Classifies one `sources[].method`.
 pub fn source_kind(method: &str) -> SourceKind {
-    let ws: Vec<String> = words(method).collect();
-    let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
-    if ws.is_empty() {
+    let ws = words(method);
+    let has = |set: &[&str]| {
+        ws.clone()
+            .any(|w| set.iter().any(|s| w.eq_ignore_ascii_case(s)))
+    };
+    if ws.clone().next().is_none() {
         SourceKind::Unknown
     } else if has(SAMPLE_WORDS) {
         SourceKind::Sample
     } else if has(&["manual", "hand", "curation", "curated", "csv", "seed"]) {
         SourceKind::Manual
     } else if has(&["api", "apiv2", "v2", "harvest", "xapi"])
-        || ws.iter().any(|w| w.starts_with("twitterapi"))
+        || ws.clone().any(|w| {
+            w.get(..10)
+                .is_some_and(|head| head.eq_ignore_ascii_case("twitterapi"))
+        })
     {
         SourceKind::Api
     } else {

@@ -4,6 +4,8 @@
 //! parsed value instead. tests/schema_quick.rs pins the agreement against `jsonschema`.
 //! Not here: the schema itself (assets/bigv.schema.json, compiled in `schema`).
 
+use std::sync::OnceLock;
+
 use serde_json::value::RawValue;
 
 use crate::dataset::raw::RawObject;
@@ -37,29 +39,56 @@ const VERIFIED: [&str; 5] = ["none", "blue", "org", "legacy", "business"];
 /// it has none or it is not an object). `top` must come from [`RawObject::parse`], which refuses
 /// the numbers and escapes a value parse would read differently.
 pub fn raw_violations(top: &RawObject<'_>, meta: Option<&RawObject<'_>>) -> Option<Vec<String>> {
-    let known_top = top.entries().all(|(key, raw)| top_field_is_valid(key, raw));
-    if !known_top || (top.get("meta").is_some() && meta.is_none()) {
+    let present = fields_present(top, &TOP_REQUIRED, top_field_is_valid)?;
+    let has_meta = present & (1 << (TOP_REQUIRED.len() - 1)) != 0;
+    if has_meta != meta.is_some() {
         return None;
     }
-    let mut errors: Vec<String> = missing(top, &TOP_REQUIRED, "/");
+    let mut errors = missing(present, &TOP_REQUIRED, &messages().0);
     if let Some(meta) = meta {
-        if !meta
-            .entries()
-            .all(|(key, raw)| meta_field_is_valid(key, raw))
-        {
-            return None;
-        }
-        errors.extend(missing(meta, &META_REQUIRED, "/meta"));
+        let present = fields_present(meta, &META_REQUIRED, meta_field_is_valid)?;
+        errors.extend(missing(present, &META_REQUIRED, &messages().1));
     }
     Some(errors)
 }
 
-fn missing(object: &RawObject<'_>, required: &[&str], at: &str) -> Vec<String> {
-    required
-        .iter()
-        .filter(|k| object.get(k).is_none())
-        .map(|k| format!("{at}: \"{k}\" is a required property"))
+/// Which of `required` the object has, one bit each; `None` when a field may break its rule.
+fn fields_present(
+    object: &RawObject<'_>,
+    required: &[&str],
+    is_valid: fn(&str, &RawValue) -> bool,
+) -> Option<u32> {
+    let mut present = 0;
+    for (key, raw) in object.entries() {
+        if !is_valid(key, raw) {
+            return None;
+        }
+        if let Some(bit) = required.iter().position(|r| *r == key) {
+            present |= 1 << bit;
+        }
+    }
+    Some(present)
+}
+
+fn missing(present: u32, required: &[&str], messages: &[String]) -> Vec<String> {
+    (0..required.len())
+        .filter(|bit| present & (1 << bit) == 0)
+        .map(|bit| messages[bit].clone())
         .collect()
+}
+
+/// The validator's words for each missing required field, of the record and of `meta`.
+fn messages() -> &'static (Vec<String>, Vec<String>) {
+    static MESSAGES: OnceLock<(Vec<String>, Vec<String>)> = OnceLock::new();
+    MESSAGES.get_or_init(|| {
+        let words = |at: &str, fields: &[&str]| -> Vec<String> {
+            fields
+                .iter()
+                .map(|k| format!("{at}: \"{k}\" is a required property"))
+                .collect()
+        };
+        (words("/", &TOP_REQUIRED), words("/meta", &META_REQUIRED))
+    })
 }
 
 /// True when the field meets its `properties` entry for sure; unknown fields are allowed.
@@ -79,8 +108,7 @@ fn top_field_is_valid(key: &str, raw: &RawValue) -> bool {
         "lang_primary" => plain_string(raw).is_some_and(is_language_tag),
         "topic_tags" => text == "[]" || all_strings(text),
         // The object itself is checked by the caller, which parsed it.
-        "meta" => text.starts_with('{'),
-        "ext" => text.starts_with('{'),
+        "meta" | "ext" => text.starts_with('{'),
         _ => true,
     }
 }
