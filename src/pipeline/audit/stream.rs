@@ -62,39 +62,44 @@ pub fn audit_file(path: &Path, gates: &Gates) -> Result<AuditReport, AuditError>
                 }
             }
         });
+        // The parts of one block are absorbed while the next block is checked.
+        let mut checked: Vec<Tally> = Vec::new();
         for block in rx {
             let block = block?;
-            if tally.is_empty() {
+            if tally.is_empty() && checked.is_empty() {
                 tally.reserve(expected_records(path, &block));
             }
-            // Each stretch is checked and folded on its own; absorbing them in order keeps the
-            // report in file order.
-            let stretches: Vec<std::ops::Range<usize>> = (0..block.len())
-                .step_by(PART_LINES)
-                .map(|start| start..(start + PART_LINES).min(block.len()))
-                .collect();
-            let parts: Vec<Tally> = stretches
-                .into_par_iter()
-                .map(|stretch| {
-                    let mut part = Tally::default();
-                    for k in stretch {
-                        let (line, text) = block.line(k);
-                        match text.and_then(|t| check_line(line, t)) {
-                            Ok(facts) => part.add(line, facts),
-                            Err(e) => part.add_error(&e),
-                        }
-                    }
-                    part
-                })
-                .collect();
-            for part in parts {
-                tally.absorb(part);
-            }
+            let absorb = || checked.drain(..).for_each(|part| tally.absorb(part));
+            let ((), parts) = rayon::join(absorb, || check_block(&block));
+            checked = parts;
         }
+        checked.into_iter().for_each(|part| tally.absorb(part));
         Ok(())
     })?;
     let groups = duplicate_groups(path, tally.duplicated())?;
     Ok(tally.finish(groups, gates))
+}
+
+/// Checks a block's lines in stretches, each folded into a tally of its own (in block order).
+fn check_block(block: &LineBlock) -> Vec<Tally> {
+    let stretches: Vec<std::ops::Range<usize>> = (0..block.len())
+        .step_by(PART_LINES)
+        .map(|start| start..(start + PART_LINES).min(block.len()))
+        .collect();
+    stretches
+        .into_par_iter()
+        .map(|stretch| {
+            let mut part = Tally::default();
+            for k in stretch {
+                let (line, text) = block.line(k);
+                match text.and_then(|t| check_line(line, t)) {
+                    Ok(facts) => part.add(line, facts),
+                    Err(e) => part.add_error(&e),
+                }
+            }
+            part
+        })
+        .collect()
 }
 
 /// About how many records the file holds, judged from its size and its first block (0 when it
