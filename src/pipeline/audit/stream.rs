@@ -50,7 +50,15 @@ fn check_line(line: usize, text: &str) -> Result<RecordFacts, LineError> {
 
 /// Audits a JSONL (or `.jsonl.gz`) file, its unreadable lines named by number in the report.
 pub fn audit_file(path: &Path, gates: &Gates) -> Result<AuditReport, AuditError> {
-    let blocks = LineBlocks::open(path, BLOCK_BYTES)?;
+    audit_in_blocks(path, gates, BLOCK_BYTES)
+}
+
+fn audit_in_blocks(
+    path: &Path,
+    gates: &Gates,
+    block_bytes: usize,
+) -> Result<AuditReport, AuditError> {
+    let blocks = LineBlocks::open(path, block_bytes)?;
     let mut tally = Tally::default();
     std::thread::scope(|s| -> Result<(), AuditError> {
         // Two blocks in flight at most: the reader stays one block ahead of the checks.
@@ -211,4 +219,24 @@ fn build_groups(
         out[g] = Some(group);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_does_not_depend_on_how_the_file_is_cut_into_blocks() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/latest-2025-11-14.jsonl");
+        let whole = serde_json::to_value(audit_file(&path, &Gates::default()).unwrap()).unwrap();
+        for block_bytes in [1, 3000, 64 << 10] {
+            let cut = audit_in_blocks(&path, &Gates::default(), block_bytes).unwrap();
+            assert_eq!(
+                serde_json::to_value(cut).unwrap(),
+                whole,
+                "blocks of {block_bytes}"
+            );
+        }
+    }
 }
