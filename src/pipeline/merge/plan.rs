@@ -141,6 +141,15 @@ struct Authors {
 }
 
 impl Authors {
+    fn with_capacity(rows: usize) -> Authors {
+        Authors {
+            by_handle: KeyMap::with_capacity_and_hasher(rows, Default::default()),
+            by_id: KeyMap::with_capacity_and_hasher(rows, Default::default()),
+            named: KeySet::with_capacity_and_hasher(rows, Default::default()),
+            ..Authors::default()
+        }
+    }
+
     /// Places row `row`; returns the group (its first row).
     fn place(&mut self, row: u32, id: Option<&str>, handle_key: Option<&str>) -> u32 {
         let by_id = id.and_then(|id| self.by_id.get(id).copied());
@@ -212,11 +221,16 @@ pub fn plan(
     let mut blocked = blocked_records(&incoming);
 
     // Pass 1 over the stored file: keys only.
-    let mut authors = Authors::default();
+    // Sized up front from the manifest's count: growing maps of a million keys rehashes them
+    // all several times over on the scan's one serial thread.
+    let expected_rows = current.as_ref().map_or(0, expected_rows);
+    let mut authors = Authors::with_capacity(expected_rows);
     let mut versions: Vec<Option<String>> = Vec::new();
     let mut version_of_row: Vec<u16> = Vec::new();
     let mut spans: Vec<RowSpan> = Vec::new();
     if let Some(cur) = &current {
+        version_of_row.reserve(expected_rows);
+        spans.reserve(expected_rows);
         scan_keys(
             cur,
             &mut authors,
@@ -478,6 +492,13 @@ fn stored_error(cur: &CurrentVersion, e: impl std::fmt::Display) -> MergeError {
         path: cur.data_file(),
         reason: e.to_string(),
     }
+}
+
+/// The manifest's count, bounded by what the data file can hold (a row takes at least 3 bytes),
+/// so that a wrong manifest cannot make the merge reserve more than the file warrants.
+fn expected_rows(cur: &CurrentVersion) -> usize {
+    let most = std::fs::metadata(cur.data_file()).map_or(0, |m| m.len() / 3);
+    cur.manifest.count.min(most) as usize
 }
 
 /// Reads the key and place of every stored row, in file order (which matching depends on).
