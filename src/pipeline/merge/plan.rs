@@ -314,6 +314,8 @@ pub fn plan(
     let mut collapsed = Vec::new();
     let mut unchanged = 0;
     let mut conflicts = Vec::new();
+    // Merged records whose schema is checked once all are known, on every core.
+    let mut to_check: Vec<(usize, Written)> = Vec::new();
     for group in groups {
         let rows: Vec<u32> = authors.rows(group).collect();
         let candidates: Vec<Candidate> = rows
@@ -332,7 +334,7 @@ pub fn plan(
         match stored_here.first() {
             None => {
                 if let Some(i) = first_incoming {
-                    block_invalid_result(&mut blocked, i, &incoming[i], &merged);
+                    to_check.push((i, Written::Appended(edits.append.len())));
                 }
                 adjust(Some(&merged), 1);
                 added.push(handle);
@@ -352,7 +354,7 @@ pub fn plan(
                     continue;
                 }
                 if let Some(i) = first_incoming {
-                    block_invalid_result(&mut blocked, i, &incoming[i], &merged);
+                    to_check.push((i, Written::Replacing(first)));
                 }
                 if from_batch {
                     updated.push(UpdatedAuthor {
@@ -372,6 +374,25 @@ pub fn plan(
         }
     }
 
+    let findings: Vec<(usize, Vec<String>)> = to_check
+        .par_iter()
+        .map(|(i, written)| {
+            let merged = match written {
+                Written::Appended(k) => &edits.append[*k],
+                Written::Replacing(row) => &edits.replace[row],
+            };
+            (*i, schema_reasons(merged))
+        })
+        .collect();
+    for (i, reasons) in findings {
+        if !reasons.is_empty() {
+            blocked
+                .entry(i)
+                .or_insert_with(|| blocked_record(&incoming[i], Vec::new()))
+                .reasons
+                .extend(reasons);
+        }
+    }
     let id_collisions = collisions(&authors, &record_at);
     let count_before = u64::from(stored_rows);
     let count_after = count_before + edits.append.len() as u64 - edits.drop.len() as u64;
@@ -457,25 +478,22 @@ fn blocked_records(incoming: &[BatchRecord]) -> BTreeMap<usize, BlockedRecord> {
         .collect()
 }
 
+/// Where a merged record that came from the batch goes.
+enum Written {
+    /// `edits.append[k]`.
+    Appended(usize),
+    /// `edits.replace[row]`.
+    Replacing(u32),
+}
+
 /// The schema is checked on what would be WRITTEN: the merged record. A harvested update that
 /// lacks a field the API never gives (`lang_primary`) keeps the stored value and is valid; a new
 /// author must be complete on its own.
-fn block_invalid_result(
-    blocked: &mut BTreeMap<usize, BlockedRecord>,
-    index: usize,
-    from: &BatchRecord,
-    merged: &Record,
-) {
-    let violations = schema::violations(&merged.to_canonical());
-    if violations.is_empty() {
-        return;
-    }
-    let reasons = violations.into_iter().map(|v| format!("schema: {v}"));
-    blocked
-        .entry(index)
-        .or_insert_with(|| blocked_record(from, Vec::new()))
-        .reasons
-        .extend(reasons);
+fn schema_reasons(merged: &Record) -> Vec<String> {
+    schema::violations(&merged.to_canonical())
+        .into_iter()
+        .map(|v| format!("schema: {v}"))
+        .collect()
 }
 
 fn blocked_record(b: &BatchRecord, reasons: Vec<String>) -> BlockedRecord {
@@ -545,18 +563,22 @@ fn read_rows(
     let file = std::fs::File::open(&path).map_err(|e| stored_error(cur, e))?;
     let mut rows: Vec<u32> = wanted.iter().copied().collect();
     rows.sort_unstable();
-    let mut buf = Vec::new();
-    for row in rows {
-        let span = spans[row as usize];
-        let line = span.line as usize;
-        buf.resize(span.len as usize, 0);
-        file.read_exact_at(&mut buf, span.start)
-            .map_err(|e| stored_error(cur, e))?;
-        let text = std::str::from_utf8(&buf)
-            .map_err(|_| stored_error(cur, crate::dataset::LineError::NotUtf8 { line }))?;
-        let record = parse_line(line, text).map_err(|e| stored_error(cur, e))?;
-        out.insert(row, (line, record));
-    }
+    // Each row is read by position and parsed on its own, so they spread over every core.
+    let read: Vec<(u32, (usize, Record))> = rows
+        .par_iter()
+        .map(|&row| {
+            let span = spans[row as usize];
+            let line = span.line as usize;
+            let mut buf = vec![0; span.len as usize];
+            file.read_exact_at(&mut buf, span.start)
+                .map_err(|e| stored_error(cur, e))?;
+            let text = std::str::from_utf8(&buf)
+                .map_err(|_| stored_error(cur, crate::dataset::LineError::NotUtf8 { line }))?;
+            let record = parse_line(line, text).map_err(|e| stored_error(cur, e))?;
+            Ok((row, (line, record)))
+        })
+        .collect::<Result<_, MergeError>>()?;
+    out.extend(read);
     Ok(out)
 }
 
