@@ -316,15 +316,22 @@ pub fn plan(
     let mut conflicts = Vec::new();
     // Merged records whose schema is checked once all are known, on every core.
     let mut to_check: Vec<(usize, Written)> = Vec::new();
-    for group in groups {
+    // Every author is resolved on its own, so on every core; the bookkeeping below stays in
+    // group order.
+    let resolved: Vec<_> = groups
+        .par_iter()
+        .map(|group| {
+            let candidates: Vec<Candidate> = authors
+                .rows(*group)
+                .filter_map(&record_at)
+                .map(|(record, origin)| Candidate { record, origin })
+                .collect();
+            resolve(&candidates)
+        })
+        .collect();
+    for (group, (merged, found)) in groups.into_iter().zip(resolved) {
         let rows: Vec<u32> = authors.rows(group).collect();
-        let candidates: Vec<Candidate> = rows
-            .iter()
-            .filter_map(|r| record_at(*r))
-            .map(|(record, origin)| Candidate { record, origin })
-            .collect();
         let stored_here: Vec<u32> = rows.iter().copied().filter(|r| *r < stored_rows).collect();
-        let (merged, found) = resolve(&candidates);
         conflicts.extend(found);
         let handle = display_key(&merged);
         let first_incoming = rows
