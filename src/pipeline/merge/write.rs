@@ -263,9 +263,15 @@ impl Output {
             return Ok(());
         }
         self.file.write_all(&self.pending)?;
-        let full = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK + (64 << 10)));
-        let len = full.len() as u64;
-        self.send(Piece::Bytes(full), len)
+        let len = self.pending.len() as u64;
+        let bytes = if self.pending.len() >= CHUNK / 4 {
+            std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK + (64 << 10)))
+        } else {
+            // A few rows ahead of a kernel copy: hand over a copy and keep the big buffer,
+            // rather than allocate a fresh one per untouched run.
+            self.pending.split_off(0)
+        };
+        self.send(Piece::Bytes(bytes), len)
     }
 
     /// Hands `len` bytes just written to the hasher, and asks for a push to disk every
