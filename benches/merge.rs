@@ -1,5 +1,7 @@
 //! Merge speed: a 10k batch (half updates with newer evidence, half new authors) merged into a
 //! stored dataset of 1k, 100k and (with INFLUX_BENCH_1M=1, it needs ~1 GB of disk) 1M records.
+//! The updates are either the last 5k stored authors (`into_N`: one long untouched run, copied
+//! in the kernel) or 5k spread evenly over the file (`into_N_scattered`: 5k short runs).
 //! Plan and apply are timed together, the way `influx merge` runs them.
 //! Records here are ~700 bytes (1M ≈ 0.7 GB); `influx gen` + `influx score` records are ~1.9 KB
 //! (1M ≈ 1.9 GB), so the README's 10k-into-1M figure is measured on those with the commands there.
@@ -41,17 +43,26 @@ fn record(i: usize, fetched: &str, followers: usize) -> String {
     )
 }
 
-fn write_lines(path: &Path, range: std::ops::Range<usize>, fetched: &str, bump: usize) {
+fn write_lines(path: &Path, authors: impl IntoIterator<Item = usize>, fetched: &str, bump: usize) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    for i in range {
+    for i in authors {
         out.write_all(record(i, fetched, 1000 + bump + i).as_bytes())
             .unwrap();
     }
     out.flush().unwrap();
 }
 
+/// Which stored authors the batch updates.
+#[derive(Clone, Copy)]
+enum Updates {
+    /// The last ones in the file.
+    AtTheEnd,
+    /// Evenly spread over the file.
+    Scattered,
+}
+
 /// A stored dataset of `n` records laid out as version 1, and a batch of 10k.
-fn setup(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+fn setup(dir: &Path, n: usize, updates: Updates) -> (PathBuf, PathBuf) {
     let data = dir.join("data");
     let version = data.join("versions/00000001-bench");
     std::fs::create_dir_all(&version).unwrap();
@@ -63,8 +74,18 @@ fn setup(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
     std::fs::write(version.join("manifest.json"), manifest.to_string()).unwrap();
     std::os::unix::fs::symlink("versions/00000001-bench", data.join("latest")).unwrap();
     let batch = dir.join("batch.jsonl");
-    let start = n.saturating_sub(BATCH / 2);
-    write_lines(&batch, start..start + BATCH, "2025-11-01T00:00:00Z", 4000);
+    let updated = (BATCH / 2).min(n);
+    let authors: Vec<usize> = match updates {
+        Updates::AtTheEnd => (n - updated..n).collect(),
+        Updates::Scattered => (0..updated).map(|k| k * (n / updated)).collect(),
+    };
+    let new = n..n + (BATCH - updated);
+    write_lines(
+        &batch,
+        authors.into_iter().chain(new),
+        "2025-11-01T00:00:00Z",
+        4000,
+    );
     (data, batch)
 }
 
@@ -86,10 +107,16 @@ fn bench_merge(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("merge_10k_batch");
     group.sample_size(10);
-    for n in sizes {
+    let cases = sizes.into_iter().flat_map(|n| {
+        [
+            (n, Updates::AtTheEnd, ""),
+            (n, Updates::Scattered, "_scattered"),
+        ]
+    });
+    for (n, updates, suffix) in cases {
         let tmp = tempfile::tempdir().unwrap();
-        let (data, batch) = setup(tmp.path(), n);
-        group.bench_function(format!("into_{n}"), |b| {
+        let (data, batch) = setup(tmp.path(), n, updates);
+        group.bench_function(format!("into_{n}{suffix}"), |b| {
             b.iter_batched(
                 || reset(&data),
                 |_| {

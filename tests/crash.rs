@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 
 use influx::pipeline::merge::{self, manifest::Manifest};
 
-const STORED: usize = 3_000;
-const BATCH: usize = 3_000;
 const KILLS: usize = 30;
 
 /// A small deterministic generator (xorshift): the kill delays differ run to run only by seed.
@@ -103,18 +101,56 @@ fn check_consistent(data: &Path, allowed: &HashSet<String>, round: usize) -> Str
 
 #[test]
 fn a_merge_killed_at_any_instant_leaves_the_old_or_the_new_dataset_matching_its_manifest() {
+    kill_merges_at_random(3_000, 1_500, 3_000, KILLS, KillAt::AnyInstant);
+}
+
+/// ~34 MB stored, the batch at its tail: the new file is mostly one untouched run, which the
+/// merge copies in the kernel 32 MiB at a time. Each kill waits until the file being written
+/// has reached a random size, so it lands inside or between those copies.
+#[test]
+fn a_merge_killed_while_the_kernel_copies_a_long_untouched_run_leaves_the_old_or_the_new_dataset() {
+    kill_merges_at_random(75_000, 74_500, 1_000, 10, KillAt::WrittenBytes);
+}
+
+/// When a round kills the merge.
+#[derive(Clone, Copy, PartialEq)]
+enum KillAt {
+    /// After a random delay within an undisturbed merge's duration.
+    AnyInstant,
+    /// Once the staged data file has reached a random size up to the new dataset's.
+    WrittenBytes,
+}
+
+/// The size of the data file a merge is staging in `data`, if it has begun writing one.
+fn staged_bytes(data: &Path) -> Option<u64> {
+    std::fs::read_dir(data.join("versions"))
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".staging-"))
+        .find_map(|e| std::fs::metadata(e.path().join("latest.jsonl")).ok())
+        .map(|m| m.len())
+}
+
+/// Stores `stored_count` authors, then merges a batch of `batch_count` authors from `first`
+/// (those below `stored_count` are updates, the rest new), killing the merge `kills` times.
+fn kill_merges_at_random(
+    stored_count: usize,
+    first: usize,
+    batch_count: usize,
+    kills: usize,
+    kill_at: KillAt,
+) {
     let tmp = tempfile::tempdir().unwrap();
     let stored: PathBuf = tmp.path().join("stored.jsonl");
     let batch: PathBuf = tmp.path().join("batch.jsonl");
     write_file(
         &stored,
-        (0..STORED).map(|i| record(i, "2025-10-01T00:00:00Z", 1000 + i as u64)),
+        (0..stored_count).map(|i| record(i, "2025-10-01T00:00:00Z", 1000 + i as u64)),
     );
-    // Half the batch updates stored authors with newer evidence, half are new authors.
+    // The updates carry newer evidence than the stored records.
     write_file(
         &batch,
-        (STORED / 2..STORED / 2 + BATCH)
-            .map(|i| record(i, "2025-11-01T00:00:00Z", 5000 + i as u64)),
+        (first..first + batch_count).map(|i| record(i, "2025-11-01T00:00:00Z", 5000 + i as u64)),
     );
     let data = tmp.path().join("data");
     let data_s = data.to_str().unwrap();
@@ -156,6 +192,9 @@ fn a_merge_killed_at_any_instant_leaves_the_old_or_the_new_dataset_matching_its_
     let full = started.elapsed();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let new_sha = merge::status(&reference).unwrap().current.unwrap().sha256;
+    let new_size = std::fs::metadata(reference.join("latest/latest.jsonl"))
+        .unwrap()
+        .len();
     assert_ne!(old_sha, new_sha);
     let allowed: HashSet<String> = [old_sha.clone(), new_sha.clone()].into();
 
@@ -168,15 +207,25 @@ fn a_merge_killed_at_any_instant_leaves_the_old_or_the_new_dataset_matching_its_
     let window = full.as_micros() as u64 * 11 / 10;
     let (mut saw_old, mut saw_new) = (0, 0);
     let deadline = Instant::now() + Duration::from_secs(300);
-    for round in 0..KILLS {
+    for round in 0..kills {
         let delay = Duration::from_micros(rng.next() % window.max(1));
+        let size = rng.next() % new_size.max(1);
         let mut child = Command::new(env!("CARGO_BIN_EXE_influx"))
             .args(merge_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(delay);
+        match kill_at {
+            KillAt::AnyInstant => std::thread::sleep(delay),
+            KillAt::WrittenBytes => {
+                while child.try_wait().unwrap().is_none()
+                    && staged_bytes(&data).is_none_or(|n| n < size)
+                {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+        }
         let _ = child.kill();
         child.wait().unwrap();
 
@@ -196,14 +245,14 @@ fn a_merge_killed_at_any_instant_leaves_the_old_or_the_new_dataset_matching_its_
         );
     }
     eprintln!(
-        "{KILLS} kills survived (seed {seed}, merge takes {full:?}): {saw_old} left the old dataset, {saw_new} the new one"
+        "{kills} kills survived (seed {seed}, merge takes {full:?}): {saw_old} left the old dataset, {saw_new} the new one"
     );
 
     // After all that, a merge runs to the end, cleans what the killed ones left, and gives the
     // same dataset as the undisturbed run.
     let out = influx(&merge_args);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(check_consistent(&data, &allowed, KILLS), new_sha);
+    assert_eq!(check_consistent(&data, &allowed, kills), new_sha);
     let leftovers: Vec<String> = std::fs::read_dir(data.join("versions"))
         .unwrap()
         .flatten()

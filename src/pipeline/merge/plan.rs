@@ -141,6 +141,15 @@ struct Authors {
 }
 
 impl Authors {
+    fn with_capacity(rows: usize) -> Authors {
+        Authors {
+            by_handle: KeyMap::with_capacity_and_hasher(rows, Default::default()),
+            by_id: KeyMap::with_capacity_and_hasher(rows, Default::default()),
+            named: KeySet::with_capacity_and_hasher(rows, Default::default()),
+            ..Authors::default()
+        }
+    }
+
     /// Places row `row`; returns the group (its first row).
     fn place(&mut self, row: u32, id: Option<&str>, handle_key: Option<&str>) -> u32 {
         let by_id = id.and_then(|id| self.by_id.get(id).copied());
@@ -212,11 +221,16 @@ pub fn plan(
     let mut blocked = blocked_records(&incoming);
 
     // Pass 1 over the stored file: keys only.
-    let mut authors = Authors::default();
+    // Sized up front from the manifest's count: growing maps of a million keys rehashes them
+    // all several times over on the scan's one serial thread.
+    let expected_rows = current.as_ref().map_or(0, expected_rows);
+    let mut authors = Authors::with_capacity(expected_rows);
     let mut versions: Vec<Option<String>> = Vec::new();
     let mut version_of_row: Vec<u16> = Vec::new();
     let mut spans: Vec<RowSpan> = Vec::new();
     if let Some(cur) = &current {
+        version_of_row.reserve(expected_rows);
+        spans.reserve(expected_rows);
         scan_keys(
             cur,
             &mut authors,
@@ -300,15 +314,24 @@ pub fn plan(
     let mut collapsed = Vec::new();
     let mut unchanged = 0;
     let mut conflicts = Vec::new();
-    for group in groups {
+    // Merged records whose schema is checked once all are known, on every core.
+    let mut to_check: Vec<(usize, Written)> = Vec::new();
+    // Every author is resolved on its own, so on every core; the bookkeeping below stays in
+    // group order.
+    let resolved: Vec<_> = groups
+        .par_iter()
+        .map(|group| {
+            let candidates: Vec<Candidate> = authors
+                .rows(*group)
+                .filter_map(&record_at)
+                .map(|(record, origin)| Candidate { record, origin })
+                .collect();
+            resolve(&candidates)
+        })
+        .collect();
+    for (group, (merged, found)) in groups.into_iter().zip(resolved) {
         let rows: Vec<u32> = authors.rows(group).collect();
-        let candidates: Vec<Candidate> = rows
-            .iter()
-            .filter_map(|r| record_at(*r))
-            .map(|(record, origin)| Candidate { record, origin })
-            .collect();
         let stored_here: Vec<u32> = rows.iter().copied().filter(|r| *r < stored_rows).collect();
-        let (merged, found) = resolve(&candidates);
         conflicts.extend(found);
         let handle = display_key(&merged);
         let first_incoming = rows
@@ -318,7 +341,7 @@ pub fn plan(
         match stored_here.first() {
             None => {
                 if let Some(i) = first_incoming {
-                    block_invalid_result(&mut blocked, i, &incoming[i], &merged);
+                    to_check.push((i, Written::Appended(edits.append.len())));
                 }
                 adjust(Some(&merged), 1);
                 added.push(handle);
@@ -338,7 +361,7 @@ pub fn plan(
                     continue;
                 }
                 if let Some(i) = first_incoming {
-                    block_invalid_result(&mut blocked, i, &incoming[i], &merged);
+                    to_check.push((i, Written::Replacing(first)));
                 }
                 if from_batch {
                     updated.push(UpdatedAuthor {
@@ -358,6 +381,25 @@ pub fn plan(
         }
     }
 
+    let findings: Vec<(usize, Vec<String>)> = to_check
+        .par_iter()
+        .map(|(i, written)| {
+            let merged = match written {
+                Written::Appended(k) => &edits.append[*k],
+                Written::Replacing(row) => &edits.replace[row],
+            };
+            (*i, schema_reasons(merged))
+        })
+        .collect();
+    for (i, reasons) in findings {
+        if !reasons.is_empty() {
+            blocked
+                .entry(i)
+                .or_insert_with(|| blocked_record(&incoming[i], Vec::new()))
+                .reasons
+                .extend(reasons);
+        }
+    }
     let id_collisions = collisions(&authors, &record_at);
     let count_before = u64::from(stored_rows);
     let count_after = count_before + edits.append.len() as u64 - edits.drop.len() as u64;
@@ -443,25 +485,22 @@ fn blocked_records(incoming: &[BatchRecord]) -> BTreeMap<usize, BlockedRecord> {
         .collect()
 }
 
+/// Where a merged record that came from the batch goes.
+enum Written {
+    /// `edits.append[k]`.
+    Appended(usize),
+    /// `edits.replace[row]`.
+    Replacing(u32),
+}
+
 /// The schema is checked on what would be WRITTEN: the merged record. A harvested update that
 /// lacks a field the API never gives (`lang_primary`) keeps the stored value and is valid; a new
 /// author must be complete on its own.
-fn block_invalid_result(
-    blocked: &mut BTreeMap<usize, BlockedRecord>,
-    index: usize,
-    from: &BatchRecord,
-    merged: &Record,
-) {
-    let violations = schema::violations(&merged.to_canonical());
-    if violations.is_empty() {
-        return;
-    }
-    let reasons = violations.into_iter().map(|v| format!("schema: {v}"));
-    blocked
-        .entry(index)
-        .or_insert_with(|| blocked_record(from, Vec::new()))
-        .reasons
-        .extend(reasons);
+fn schema_reasons(merged: &Record) -> Vec<String> {
+    schema::violations(&merged.to_canonical())
+        .into_iter()
+        .map(|v| format!("schema: {v}"))
+        .collect()
 }
 
 fn blocked_record(b: &BatchRecord, reasons: Vec<String>) -> BlockedRecord {
@@ -478,6 +517,13 @@ fn stored_error(cur: &CurrentVersion, e: impl std::fmt::Display) -> MergeError {
         path: cur.data_file(),
         reason: e.to_string(),
     }
+}
+
+/// The manifest's count, bounded by what the data file can hold (a row takes at least 3 bytes),
+/// so that a wrong manifest cannot make the merge reserve more than the file warrants.
+fn expected_rows(cur: &CurrentVersion) -> usize {
+    let most = std::fs::metadata(cur.data_file()).map_or(0, |m| m.len() / 3);
+    cur.manifest.count.min(most) as usize
 }
 
 /// Reads the key and place of every stored row, in file order (which matching depends on).
@@ -524,18 +570,22 @@ fn read_rows(
     let file = std::fs::File::open(&path).map_err(|e| stored_error(cur, e))?;
     let mut rows: Vec<u32> = wanted.iter().copied().collect();
     rows.sort_unstable();
-    let mut buf = Vec::new();
-    for row in rows {
-        let span = spans[row as usize];
-        let line = span.line as usize;
-        buf.resize(span.len as usize, 0);
-        file.read_exact_at(&mut buf, span.start)
-            .map_err(|e| stored_error(cur, e))?;
-        let text = std::str::from_utf8(&buf)
-            .map_err(|_| stored_error(cur, crate::dataset::LineError::NotUtf8 { line }))?;
-        let record = parse_line(line, text).map_err(|e| stored_error(cur, e))?;
-        out.insert(row, (line, record));
-    }
+    // Each row is read by position and parsed on its own, so they spread over every core.
+    let read: Vec<(u32, (usize, Record))> = rows
+        .par_iter()
+        .map(|&row| {
+            let span = spans[row as usize];
+            let line = span.line as usize;
+            let mut buf = vec![0; span.len as usize];
+            file.read_exact_at(&mut buf, span.start)
+                .map_err(|e| stored_error(cur, e))?;
+            let text = std::str::from_utf8(&buf)
+                .map_err(|_| stored_error(cur, crate::dataset::LineError::NotUtf8 { line }))?;
+            let record = parse_line(line, text).map_err(|e| stored_error(cur, e))?;
+            Ok((row, (line, record)))
+        })
+        .collect::<Result<_, MergeError>>()?;
+    out.extend(read);
     Ok(out)
 }
 
