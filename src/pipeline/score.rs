@@ -39,6 +39,7 @@
 mod age;
 mod changes;
 mod explain;
+mod feature_table;
 mod features;
 mod knots;
 mod lexicon;
@@ -51,6 +52,7 @@ use crate::dataset::{AuthorView, Record};
 use crate::pipeline::placeholders;
 
 pub use changes::{Components, MetaChange, MetaValue, Scoring};
+pub use feature_table::FeatureRow;
 pub use features::Feature;
 pub use lexicon::Lexicon;
 pub use line::{LineScore, score_line};

@@ -3,12 +3,12 @@
 //! deciding the values (see `score_view`) or reading and writing files.
 
 use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
 use serde_json::{Map, Value};
 
 use super::explain;
 use super::model::{Breakdown, Model};
-use super::{round2, round4};
+use super::round2;
 
 /// One change to `meta`.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +87,9 @@ impl Scoring {
     }
 }
 
-/// `meta.score_components`: the breakdown a person reads in the detail pane.
+/// `meta.score_components`: the breakdown a person reads in the detail pane. The per-feature
+/// table is not stored: it is derived from the record and the versioned tables, so the pane
+/// recomputes it (`Model::feature_table`) instead of every record carrying ~550 bytes of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Components {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,7 +98,6 @@ pub struct Components {
     pub relevance: f64,
     pub composite: f64,
     pub reasons: Vec<String>,
-    pub features: FeaturePlaces,
     pub topics: Vec<&'static str>,
     pub verified_bonus: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,31 +108,6 @@ pub struct Components {
     pub missing: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placeholder_flags: Option<Vec<String>>,
-}
-
-/// Each present feature's plain value and place in the reference, by feature name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeaturePlaces(pub Vec<(&'static str, f64, f64)>);
-
-impl Serialize for FeaturePlaces {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Place {
-            value: f64,
-            reference_percentile: f64,
-        }
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (key, value, reference_percentile) in &self.0 {
-            map.serialize_entry(
-                key,
-                &Place {
-                    value: *value,
-                    reference_percentile: *reference_percentile,
-                },
-            )?;
-        }
-        map.end()
-    }
 }
 
 impl Components {
@@ -145,12 +121,6 @@ impl Components {
             relevance: round2(b.relevance.value),
             composite: round2(b.composite),
             reasons: explain::reasons(b, model.lexicon()),
-            features: FeaturePlaces(
-                b.features
-                    .iter()
-                    .map(|f| (f.feature.key(), round4(f.plain), round2(f.percentile)))
-                    .collect(),
-            ),
             topics: ids
                 .into_iter()
                 .map(|t| model.lexicon().topic(t).id.as_str())
