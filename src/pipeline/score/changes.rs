@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde::ser::Serializer;
 use serde_json::{Map, Value};
 
-use super::explain;
 use super::model::{Breakdown, Model};
 use super::round2;
+use super::{explain, json_text};
 
 /// One change to `meta`.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +44,18 @@ impl Serialize for MetaValue {
 }
 
 impl MetaValue {
+    /// Appends the value's JSON text: the bytes `serde_json` writes for it, without going
+    /// through a `Serializer` (tests/score_line.rs pins them against the `Value` path).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            MetaValue::Number(v) => json_text::write_f64(out, *v),
+            MetaValue::Static(v) => json_text::write_str(out, v),
+            MetaValue::Text(v) => json_text::write_str(out, v),
+            MetaValue::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
+            MetaValue::Components(c) => c.write_json(out),
+        }
+    }
+
     pub fn to_value(&self) -> Value {
         match self {
             MetaValue::Number(v) => Value::from(*v),
@@ -111,6 +123,57 @@ pub struct Components {
 }
 
 impl Components {
+    /// Appends the JSON text `serde_json` writes for `self` (same fields, order and skips as the
+    /// derived `Serialize`).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        use json_text::{write_f64, write_key, write_str, write_str_array};
+        out.push(b'{');
+        if let Some(a) = self.activity {
+            write_key(out, "activity");
+            write_f64(out, a);
+            out.push(b',');
+        }
+        write_key(out, "quality");
+        write_f64(out, self.quality);
+        out.push(b',');
+        write_key(out, "relevance");
+        write_f64(out, self.relevance);
+        out.push(b',');
+        write_key(out, "composite");
+        write_f64(out, self.composite);
+        out.push(b',');
+        write_key(out, "reasons");
+        write_str_array(out, &self.reasons);
+        out.push(b',');
+        write_key(out, "topics");
+        write_str_array(out, &self.topics);
+        out.push(b',');
+        write_key(out, "verified_bonus");
+        write_f64(out, self.verified_bonus);
+        if let Some(days) = self.account_age_days {
+            out.push(b',');
+            write_key(out, "account_age_days");
+            write_f64(out, days);
+        }
+        if let Some(from) = self.age_from {
+            out.push(b',');
+            write_key(out, "age_from");
+            write_str(out, from);
+        }
+        out.push(b',');
+        write_key(out, "as_of_from");
+        write_str(out, self.as_of_from);
+        out.push(b',');
+        write_key(out, "missing");
+        write_str_array(out, &self.missing);
+        if let Some(flags) = &self.placeholder_flags {
+            out.push(b',');
+            write_key(out, "placeholder_flags");
+            write_str_array(out, flags);
+        }
+        out.push(b'}');
+    }
+
     pub fn new(b: &Breakdown, model: &'static Model) -> Self {
         let mut ids: Vec<usize> = b.relevance.found.iter().map(|(t, _)| *t).collect();
         ids.dedup();
