@@ -14,8 +14,10 @@ use crate::pipeline::score::{LineOutcome, ScoreSummary, ScoreTally, score_line_i
 use super::Exit;
 use super::output::{Mode, json_line};
 
-/// Lines scored together: large enough to keep both cores busy, small enough to stream.
-const CHUNK_LINES: usize = 4096;
+/// Lines scored together: large enough to keep both cores busy, small enough that the memory
+/// one chunk frees is reused by the next before the allocator hands it back to the kernel (at
+/// 4096 lines it was not: the kernel zeroed fresh pages for every chunk, ~0.4 s CPU at 1M).
+const CHUNK_LINES: usize = 1024;
 /// Bad lines named one by one; beyond this they are only counted.
 const BAD_LINES_SHOWN: usize = 20;
 

@@ -77,20 +77,31 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
         first = false;
         write_key(out, key);
     };
-    for key in CANONICAL_ORDER {
+    // Each key is looked up in the canonical order once (keys of an object are unique).
+    let mut placed: [Option<&RawValue>; CANONICAL_ORDER.len()] = [None; CANONICAL_ORDER.len()];
+    let mut others = false;
+    for (key, raw) in top.entries() {
+        match CANONICAL_ORDER.iter().position(|k| *k == key) {
+            Some(i) => placed[i] = Some(raw),
+            None => others = true,
+        }
+    }
+    for (key, raw) in CANONICAL_ORDER.iter().zip(placed) {
         // Scoring always writes meta, so it has its place even when the line had none.
         if *key == "meta" {
             field(out, key);
             write_meta(out, &entries);
-        } else if let Some(raw) = top.get(key) {
+        } else if let Some(raw) = raw {
             field(out, key);
             write_canonical(out, raw);
         }
     }
-    for (key, raw) in top.entries() {
-        if !CANONICAL_ORDER.contains(&key) {
-            field(out, key);
-            write_canonical(out, raw);
+    if others {
+        for (key, raw) in top.entries() {
+            if !CANONICAL_ORDER.contains(&key) {
+                field(out, key);
+                write_canonical(out, raw);
+            }
         }
     }
     out.push(b'}');
@@ -146,14 +157,24 @@ fn write_meta(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Entry<'_>)]) {
             Entry::New(value) => value.write_json(out),
         }
     };
-    for key in CANONICAL_META_ORDER {
-        if let Some((k, e)) = entries.iter().find(|(k, _)| k == key) {
-            write(out, k, e);
+    let mut placed: [Option<usize>; CANONICAL_META_ORDER.len()] =
+        [None; CANONICAL_META_ORDER.len()];
+    let mut others = false;
+    for (at, (key, _)) in entries.iter().enumerate() {
+        match CANONICAL_META_ORDER.iter().position(|k| *k == key) {
+            Some(i) => placed[i] = Some(at),
+            None => others = true,
         }
     }
-    for (k, e) in entries {
-        if !CANONICAL_META_ORDER.contains(&k.as_ref()) {
-            write(out, k, e);
+    for at in placed.into_iter().flatten() {
+        let (k, e) = &entries[at];
+        write(out, k, e);
+    }
+    if others {
+        for (k, e) in entries {
+            if !CANONICAL_META_ORDER.contains(&k.as_ref()) {
+                write(out, k, e);
+            }
         }
     }
     out.push(b'}');
