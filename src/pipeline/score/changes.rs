@@ -126,7 +126,7 @@ impl Components {
     /// Appends the JSON text `serde_json` writes for `self` (same fields, order and skips as the
     /// derived `Serialize`).
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        use json_text::{write_f64, write_key, write_str, write_str_array};
+        use json_text::{write_f64, write_plain_key as write_key, write_str, write_str_array};
         out.push(b'{');
         if let Some(a) = self.activity {
             write_key(out, "activity");

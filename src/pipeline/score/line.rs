@@ -12,7 +12,7 @@ use crate::dataset::raw::{RawObject, write_canonical};
 use crate::dataset::{AuthorView, CANONICAL_META_ORDER, CANONICAL_ORDER};
 
 use super::changes::{MetaChange, MetaValue};
-use super::json_text::write_key;
+use super::json_text::{write_key, write_plain_key};
 use super::score_view;
 
 /// A scored line and what the summary needs of it.
@@ -70,12 +70,17 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
     out.reserve(text.len() + 1024);
     out.push(b'{');
     let mut first = true;
-    let mut field = |out: &mut Vec<u8>, key: &str| {
+    // `canonical`: the key is one of the canonical order's, plain text.
+    let mut field = |out: &mut Vec<u8>, key: &str, canonical: bool| {
         if !first {
             out.push(b',');
         }
         first = false;
-        write_key(out, key);
+        if canonical {
+            write_plain_key(out, key);
+        } else {
+            write_key(out, key);
+        }
     };
     // Each key is looked up in the canonical order once (keys of an object are unique).
     let mut placed: [Option<&RawValue>; CANONICAL_ORDER.len()] = [None; CANONICAL_ORDER.len()];
@@ -89,17 +94,17 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
     for (key, raw) in CANONICAL_ORDER.iter().zip(placed) {
         // Scoring always writes meta, so it has its place even when the line had none.
         if *key == "meta" {
-            field(out, key);
+            field(out, key, true);
             write_meta(out, &entries);
         } else if let Some(raw) = raw {
-            field(out, key);
+            field(out, key, true);
             write_canonical(out, raw);
         }
     }
     if others {
         for (key, raw) in top.entries() {
             if !CANONICAL_ORDER.contains(&key) {
-                field(out, key);
+                field(out, key, false);
                 write_canonical(out, raw);
             }
         }
@@ -146,12 +151,16 @@ fn apply<'a>(entries: &mut Vec<(Cow<'a, str>, Entry<'a>)>, change: &'a MetaChang
 fn write_meta(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Entry<'_>)]) {
     out.push(b'{');
     let mut first = true;
-    let mut write = |out: &mut Vec<u8>, key: &str, entry: &Entry<'_>| {
+    let mut write = |out: &mut Vec<u8>, key: &str, entry: &Entry<'_>, canonical: bool| {
         if !first {
             out.push(b',');
         }
         first = false;
-        write_key(out, key);
+        if canonical {
+            write_plain_key(out, key);
+        } else {
+            write_key(out, key);
+        }
         match entry {
             Entry::Raw(raw) => write_canonical(out, raw),
             Entry::New(value) => value.write_json(out),
@@ -168,12 +177,12 @@ fn write_meta(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Entry<'_>)]) {
     }
     for at in placed.into_iter().flatten() {
         let (k, e) = &entries[at];
-        write(out, k, e);
+        write(out, k, e, true);
     }
     if others {
         for (k, e) in entries {
             if !CANONICAL_META_ORDER.contains(&k.as_ref()) {
-                write(out, k, e);
+                write(out, k, e, false);
             }
         }
     }
