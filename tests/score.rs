@@ -5,7 +5,9 @@ use std::path::Path;
 use std::process::Command;
 
 use influx::dataset::{Record, read_dataset};
-use influx::pipeline::score::{Reference, build_reference, bundled_lexicon, score_record};
+use influx::pipeline::score::{
+    Feature, Reference, build_reference, bundled_lexicon, model, score_record,
+};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -121,13 +123,33 @@ fn a_missing_metric_is_left_out_and_named_never_taken_as_zero() {
     let (no_likes, zero_likes) = (scored(no_likes), scored(zero_likes));
 
     let components = &meta(&no_likes)["score_components"];
-    assert!(components["features"].get("likes_given_per_day").is_none());
+    let table = model().feature_table(&no_likes.view()).unwrap();
+    assert!(table.iter().all(|row| row.feature != Feature::LikesPerDay));
+    assert_eq!(table.len(), Feature::ALL.len() - 1);
     let missing = components["missing"].to_string();
     assert!(missing.contains("likes given"), "{missing}");
     assert!(
         component(&no_likes, "activity") > component(&zero_likes, "activity"),
         "absent likes must not count as zero likes"
     );
+}
+
+#[test]
+fn a_scored_record_stores_the_breakdown_and_reasons_but_not_the_derived_feature_table() {
+    let r = scored(api_record(50_000, 900, 400, 20_000, 3000));
+    let m = meta(&r);
+    let components = m["score_components"].as_object().unwrap();
+    for key in ["activity", "quality", "relevance", "composite", "reasons"] {
+        assert!(components.contains_key(key), "{key} in {components:?}");
+    }
+    assert!(!components.contains_key("features"), "{components:?}");
+    for key in ["score", "score_state", "score_version", "as_of"] {
+        assert!(m.contains_key(key), "{key} in {m:?}");
+    }
+    // The table is recomputed from the record, bit for bit the same each time.
+    let table = model().feature_table(&r.view()).unwrap();
+    assert_eq!(table, model().feature_table(&r.view()).unwrap());
+    assert_eq!(table.len(), Feature::ALL.len());
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! The fast path of `influx score` (a line scored without building a JSON value, untouched
 //! fields copied as written) must write exactly the bytes of the reference path: parse the line
 //! into a `Record`, `score_record`, `Record::to_line`. Pinned on the real fixtures, on generated
-//! records, and on the odd shapes real files hold.
+//! records, and on the odd shapes real files hold, also when one buffer is reused line after line.
 
 use influx::dataset::{Lines, parse_line};
 use influx::generate;
-use influx::pipeline::score::{score_line, score_record};
+use influx::pipeline::score::{score_line, score_line_into, score_record};
 use proptest::prelude::*;
 
 fn reference(text: &str) -> (String, Option<f64>) {
@@ -119,5 +119,22 @@ proptest! {
         let (reference_line, score) = reference(&line);
         prop_assert_eq!(fast.line, reference_line);
         prop_assert_eq!(fast.score, score);
+    }
+}
+
+#[test]
+fn one_buffer_reused_for_every_line_holds_each_line_exactly_as_a_fresh_one_would() {
+    let mut buffer = b"left over from an earlier, much longer line than any here".repeat(100);
+    let mut lines = fixture_lines("latest-2025-11-14.jsonl");
+    lines.extend(fixture_lines("placeholder-batch.jsonl"));
+    lines.extend((0..200).map(|i| generate::record(7, i).to_line()));
+    for line in &lines {
+        let outcome = score_line_into(line, &mut buffer).expect("a JSON object scores");
+        let fresh = score_line(line).unwrap();
+        assert_eq!(std::str::from_utf8(&buffer).unwrap(), fresh.line);
+        assert_eq!(
+            (outcome.score, outcome.flagged),
+            (fresh.score, fresh.flagged)
+        );
     }
 }

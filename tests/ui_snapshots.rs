@@ -1,10 +1,12 @@
 //! Whole-screen snapshots of the console (TestBackend + insta) at 120x40, 80x24 and a size too
 //! small to use, with a fixed clock so nothing depends on when the test runs. The help screen is
-//! pinned to the key registry.
+//! pinned to the key registry; the detail pane's feature table, which records no longer store, is
+//! pinned against the model.
 
 use chrono::{TimeZone, Utc};
 use influx::dataset::{Record, read_dataset};
 use influx::pipeline::events::{BatchFigures, BudgetSnapshot, HarvestEvent};
+use influx::pipeline::score::{Feature, model, score_record};
 use influx::ui::action::Action;
 use influx::ui::batches::{BatchRow, BatchState};
 use influx::ui::keys::registry;
@@ -191,4 +193,102 @@ fn detail_of_a_harvested_author_at_80x24_opens_as_an_overlay() {
 fn the_key_registry_is_pinned() {
     let listed: Vec<(&str, &str)> = registry(false).iter().map(|b| (b.label, b.help)).collect();
     insta::assert_debug_snapshot!(listed);
+}
+
+/// A scored API-shaped record with every metric present, so all eight features have a row.
+fn scored_author() -> Record {
+    let mut record = Record::from_value(serde_json::json!({
+        "id": "2244994945", "username": "someone", "name": "Some One",
+        "description": "Rust developer writing about open source and security",
+        "created_at": "2020-01-01T00:00:00.000Z", "verified_type": "blue",
+        "public_metrics": {"followers_count": 50_000, "following_count": 400,
+            "tweet_count": 20_000, "listed_count": 900, "like_count": 1200, "media_count": 80},
+        "meta": {"as_of": "2025-11-14T00:00:00.000Z"}
+    }))
+    .unwrap();
+    score_record(&mut record);
+    record
+}
+
+/// The detail pane of the only record loaded, on a screen large enough to show all of it.
+fn detail_of(record: Record) -> String {
+    let now = Utc.with_ymd_and_hms(2025, 11, 14, 12, 0, 0).unwrap();
+    let settings = Settings {
+        dataset: "one".into(),
+        readonly: true,
+        color: false,
+    };
+    let mut app = App::new(settings, now).with_records(vec![record]);
+    update(&mut app, Action::OpenDetail);
+    let text = screen(&mut app, 160, 120);
+    // The pane sits right of the authors table and wraps its lines: read it back as one text.
+    let pane: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.rsplit_once("┃┃"))
+        .map(|(_, right)| right.trim_end_matches("┃\"").trim_end())
+        .collect();
+    pane.join(" ")
+}
+
+#[test]
+fn a_scored_record_stores_no_feature_table_yet_the_detail_pane_lists_each_feature_with_value_and_percentile()
+ {
+    let record = scored_author();
+    let components = record.meta().unwrap()["score_components"]
+        .as_object()
+        .unwrap();
+    assert!(!components.contains_key("features"), "{components:?}");
+
+    let rows = model().feature_table(&record.view()).unwrap();
+    assert_eq!(rows.len(), Feature::ALL.len());
+    let text = detail_of(record);
+    assert!(text.contains(&format!("computed now with {}", model().version())));
+    for row in rows {
+        let line = format!(
+            "{}: {} (reference percentile {})",
+            row.feature.key(),
+            row.value,
+            row.reference_percentile
+        );
+        assert!(text.contains(&line), "{line} missing from\n{text}");
+    }
+    assert!(
+        !text.contains("not the ones that produced the stored score"),
+        "scored by the current model, so the table is the one of its score:\n{text}"
+    );
+}
+
+#[test]
+fn a_record_scored_by_other_tables_says_its_feature_table_is_from_the_current_ones() {
+    let mut record = scored_author();
+    record
+        .meta_mut()
+        .insert("score_version".into(), "m2-000000000000".into());
+    let text = detail_of(record);
+    let warning = format!(
+        "this table is from the current tables ({}), not the ones that produced the stored score \
+         (m2-000000000000)",
+        model().version()
+    );
+    assert!(text.contains(&warning), "{warning} missing from\n{text}");
+    assert!(text.contains("followers_per_following: "), "{text}");
+}
+
+#[test]
+fn an_old_record_that_still_stores_a_feature_table_shows_the_recomputed_one_only_once() {
+    let mut record = scored_author();
+    let stale = serde_json::json!({"followers": {"value": 1.0, "reference_percentile": 1.0}});
+    record.meta_mut()["score_components"]["features"] = stale;
+    let text = detail_of(record);
+    assert!(!text.contains("features.followers"), "{text}");
+    assert_eq!(text.matches("    followers: ").count(), 1, "{text}");
+}
+
+#[test]
+fn an_unscorable_record_says_why_it_has_no_feature_table() {
+    let mut record = scored_author();
+    record.fields_mut().remove("public_metrics");
+    score_record(&mut record);
+    let text = detail_of(record);
+    assert!(text.contains("none: no activity metrics"), "{text}");
 }

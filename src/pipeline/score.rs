@@ -39,7 +39,9 @@
 mod age;
 mod changes;
 mod explain;
+mod feature_table;
 mod features;
+mod json_text;
 mod knots;
 mod lexicon;
 mod line;
@@ -51,9 +53,10 @@ use crate::dataset::{AuthorView, Record};
 use crate::pipeline::placeholders;
 
 pub use changes::{Components, MetaChange, MetaValue, Scoring};
+pub use feature_table::FeatureRow;
 pub use features::Feature;
 pub use lexicon::Lexicon;
-pub use line::{LineScore, score_line};
+pub use line::{LineOutcome, LineScore, score_line, score_line_into};
 pub use model::{Breakdown, Model, Unscored, model, score_version};
 pub use reference::{Reference, ReferenceError, build_reference};
 pub use summary::{ScoreSummary, ScoreTally};

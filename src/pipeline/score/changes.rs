@@ -3,12 +3,12 @@
 //! deciding the values (see `score_view`) or reading and writing files.
 
 use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
 use serde_json::{Map, Value};
 
-use super::explain;
 use super::model::{Breakdown, Model};
-use super::{round2, round4};
+use super::round2;
+use super::{explain, json_text};
 
 /// One change to `meta`.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +44,18 @@ impl Serialize for MetaValue {
 }
 
 impl MetaValue {
+    /// Appends the value's JSON text: the bytes `serde_json` writes for it, without going
+    /// through a `Serializer` (tests/score_line.rs pins them against the `Value` path).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            MetaValue::Number(v) => json_text::write_f64(out, *v),
+            MetaValue::Static(v) => json_text::write_str(out, v),
+            MetaValue::Text(v) => json_text::write_str(out, v),
+            MetaValue::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
+            MetaValue::Components(c) => c.write_json(out),
+        }
+    }
+
     pub fn to_value(&self) -> Value {
         match self {
             MetaValue::Number(v) => Value::from(*v),
@@ -87,7 +99,9 @@ impl Scoring {
     }
 }
 
-/// `meta.score_components`: the breakdown a person reads in the detail pane.
+/// `meta.score_components`: the breakdown a person reads in the detail pane. The per-feature
+/// table is not stored: it is derived from the record and the versioned tables, so the pane
+/// recomputes it (`Model::feature_table`) instead of every record carrying ~550 bytes of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Components {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,7 +110,6 @@ pub struct Components {
     pub relevance: f64,
     pub composite: f64,
     pub reasons: Vec<String>,
-    pub features: FeaturePlaces,
     pub topics: Vec<&'static str>,
     pub verified_bonus: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,32 +122,58 @@ pub struct Components {
     pub placeholder_flags: Option<Vec<String>>,
 }
 
-/// Each present feature's plain value and place in the reference, by feature name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeaturePlaces(pub Vec<(&'static str, f64, f64)>);
-
-impl Serialize for FeaturePlaces {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Place {
-            value: f64,
-            reference_percentile: f64,
-        }
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (key, value, reference_percentile) in &self.0 {
-            map.serialize_entry(
-                key,
-                &Place {
-                    value: *value,
-                    reference_percentile: *reference_percentile,
-                },
-            )?;
-        }
-        map.end()
-    }
-}
-
 impl Components {
+    /// Appends the JSON text `serde_json` writes for `self` (same fields, order and skips as the
+    /// derived `Serialize`).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        use json_text::{write_f64, write_plain_key as write_key, write_str, write_str_array};
+        out.push(b'{');
+        if let Some(a) = self.activity {
+            write_key(out, "activity");
+            write_f64(out, a);
+            out.push(b',');
+        }
+        write_key(out, "quality");
+        write_f64(out, self.quality);
+        out.push(b',');
+        write_key(out, "relevance");
+        write_f64(out, self.relevance);
+        out.push(b',');
+        write_key(out, "composite");
+        write_f64(out, self.composite);
+        out.push(b',');
+        write_key(out, "reasons");
+        write_str_array(out, &self.reasons);
+        out.push(b',');
+        write_key(out, "topics");
+        write_str_array(out, &self.topics);
+        out.push(b',');
+        write_key(out, "verified_bonus");
+        write_f64(out, self.verified_bonus);
+        if let Some(days) = self.account_age_days {
+            out.push(b',');
+            write_key(out, "account_age_days");
+            write_f64(out, days);
+        }
+        if let Some(from) = self.age_from {
+            out.push(b',');
+            write_key(out, "age_from");
+            write_str(out, from);
+        }
+        out.push(b',');
+        write_key(out, "as_of_from");
+        write_str(out, self.as_of_from);
+        out.push(b',');
+        write_key(out, "missing");
+        write_str_array(out, &self.missing);
+        if let Some(flags) = &self.placeholder_flags {
+            out.push(b',');
+            write_key(out, "placeholder_flags");
+            write_str_array(out, flags);
+        }
+        out.push(b'}');
+    }
+
     pub fn new(b: &Breakdown, model: &'static Model) -> Self {
         let mut ids: Vec<usize> = b.relevance.found.iter().map(|(t, _)| *t).collect();
         ids.dedup();
@@ -145,12 +184,6 @@ impl Components {
             relevance: round2(b.relevance.value),
             composite: round2(b.composite),
             reasons: explain::reasons(b, model.lexicon()),
-            features: FeaturePlaces(
-                b.features
-                    .iter()
-                    .map(|f| (f.feature.key(), round4(f.plain), round2(f.percentile)))
-                    .collect(),
-            ),
             topics: ids
                 .into_iter()
                 .map(|t| model.lexicon().topic(t).id.as_str())

@@ -3,7 +3,7 @@
 
 use super::age::AgeFrom;
 use super::features::{Component, Feature};
-use super::lexicon::{Field, Lexicon, RelevanceMatch};
+use super::lexicon::{Lexicon, RelevanceMatch};
 use super::model::{Breakdown, FeatureScore};
 
 /// How many reasons a score carries.
@@ -97,27 +97,24 @@ pub fn missing(b: &Breakdown) -> Vec<String> {
 }
 
 fn feature_text(feature: Feature, plain: f64, percentile: f64) -> String {
-    let place = place(percentile);
-    match feature {
-        Feature::PostsPerDay => format!("posts {} times a day ({place})", amount(plain)),
-        Feature::LikesPerDay => format!("gives {} likes a day ({place})", amount(plain)),
-        Feature::MediaPerDay => {
-            format!("shares {} photos or videos a day ({place})", amount(plain))
-        }
-        Feature::Followers => format!("{} followers ({place})", count(plain)),
-        Feature::Listed => format!("listed on {} lists ({place})", count(plain)),
-        Feature::ListedPer1kFollowers => {
-            format!("on {} lists per 1,000 followers ({place})", amount(plain))
-        }
-        Feature::FollowerRatio => format!(
-            "{} followers for each account it follows ({place})",
-            amount(plain)
-        ),
-        Feature::FollowersPerDay => format!(
-            "gained {} followers a day since joining ({place})",
-            amount(plain)
-        ),
-    }
+    // Written piece by piece into one string: a reason is built for every scored record.
+    let mut out = String::with_capacity(80);
+    let (before, value, after): (&str, fn(&mut String, f64), &str) = match feature {
+        Feature::PostsPerDay => ("posts ", write_amount, " times a day ("),
+        Feature::LikesPerDay => ("gives ", write_amount, " likes a day ("),
+        Feature::MediaPerDay => ("shares ", write_amount, " photos or videos a day ("),
+        Feature::Followers => ("", write_count, " followers ("),
+        Feature::Listed => ("listed on ", write_count, " lists ("),
+        Feature::ListedPer1kFollowers => ("on ", write_amount, " lists per 1,000 followers ("),
+        Feature::FollowerRatio => ("", write_amount, " followers for each account it follows ("),
+        Feature::FollowersPerDay => ("gained ", write_amount, " followers a day since joining ("),
+    };
+    out.push_str(before);
+    value(&mut out, plain);
+    out.push_str(after);
+    write_place(&mut out, percentile);
+    out.push(')');
+    out
 }
 
 fn relevance_text(m: &RelevanceMatch, lexicon: &Lexicon) -> String {
@@ -135,67 +132,142 @@ fn relevance_text(m: &RelevanceMatch, lexicon: &Lexicon) -> String {
         };
         return format!("{no_description}{fields} match no topic of the lexicon (relevance 0)");
     }
-    let mut topics: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(160);
+    out.push_str(no_description);
+    out.push_str("topics: ");
     let mut i = 0;
     while i < m.found.len() {
         let topic = m.found[i].0;
-        let fields: Vec<&str> = m.found[i..]
-            .iter()
-            .take_while(|(t, _)| *t == topic)
-            .map(|(_, f): &(usize, Field)| f.words())
-            .collect();
-        i += fields.len();
-        topics.push(format!(
-            "{} (in {})",
-            lexicon.topic(topic).label,
-            fields.join(", ")
-        ));
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(&lexicon.topic(topic).label);
+        out.push_str(" (in ");
+        let mut fields = 0;
+        for (_, field) in m.found[i..].iter().take_while(|(t, _)| *t == topic) {
+            if fields > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(field.words());
+            fields += 1;
+        }
+        i += fields;
+        out.push(')');
     }
-    format!(
-        "{no_description}topics: {} (relevance {:.0})",
-        topics.join("; "),
-        m.value
-    )
+    out.push_str(" (relevance ");
+    write_rounded(&mut out, m.value);
+    out.push(')');
+    out
 }
 
 /// Where a reference percentile sits, in words.
+#[cfg(test)]
 fn place(percentile: f64) -> String {
-    if percentile >= 50.0 {
-        format!(
-            "top {}% of reference",
-            (100.0 - percentile).round().max(1.0)
-        )
+    let mut out = String::new();
+    write_place(&mut out, percentile);
+    out
+}
+
+fn write_place(out: &mut String, percentile: f64) {
+    let (side, share) = if percentile >= 50.0 {
+        ("top ", (100.0 - percentile).round().max(1.0))
     } else {
-        format!("bottom {}% of reference", percentile.round().max(1.0))
-    }
+        ("bottom ", percentile.round().max(1.0))
+    };
+    out.push_str(side);
+    // `share` is a whole number: as an integer it prints as `{}` prints the float.
+    write_whole(out, share);
+    out.push_str("% of reference");
 }
 
 /// A count with thousands separators: 13,433.
-pub fn count(n: f64) -> String {
-    let digits = format!("{:.0}", n.max(0.0).round());
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+#[cfg(test)]
+fn count(n: f64) -> String {
+    let mut out = String::new();
+    write_count(&mut out, n);
+    out
+}
+
+/// Appends `n` as a count with thousands separators: 13,433.
+fn write_count(out: &mut String, n: f64) {
+    let x = n.max(0.0).round();
+    let mut buf = [0; 20];
+    let formatted;
+    let digits = match whole_digits(x, &mut buf) {
+        Some(d) => d,
+        None => {
+            formatted = format!("{x:.0}");
+            &formatted
+        }
+    };
+    out.reserve(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
             out.push(',');
         }
         out.push(c);
     }
-    out
 }
 
 /// A rate or ratio with as many decimals as it needs to be read.
+#[cfg(test)]
 fn amount(x: f64) -> String {
+    let mut out = String::new();
+    write_amount(&mut out, x);
+    out
+}
+
+fn write_amount(out: &mut String, x: f64) {
+    use std::fmt::Write;
     if x >= 100.0 {
-        count(x)
+        write_count(out, x);
     } else if x >= 1.0 {
-        format!("{x:.1}")
+        write!(out, "{x:.1}").expect("writing to a String cannot fail");
     } else if x >= 0.01 {
-        format!("{x:.2}")
+        write!(out, "{x:.2}").expect("writing to a String cannot fail");
     } else if x > 0.0 {
-        "under 0.01".into()
+        out.push_str("under 0.01");
     } else {
-        "0".into()
+        out.push('0');
     }
+}
+
+/// `{:.0}` of `x`: the nearest whole number, ties to even, as the formatter rounds.
+fn write_rounded(out: &mut String, x: f64) {
+    write_whole(out, x.round_ties_even());
+}
+
+/// A whole number as `{}` and `{:.0}` print it.
+fn write_whole(out: &mut String, x: f64) {
+    let mut buf = [0; 20];
+    match whole_digits(x, &mut buf) {
+        Some(digits) => out.push_str(digits),
+        None => {
+            use std::fmt::Write;
+            write!(out, "{x:.0}").expect("writing to a String cannot fail");
+        }
+    }
+}
+
+/// The digits of a whole, non-negative `x` below 2^53 (every count and percentage here), by
+/// integer division: float formatting with a precision takes its slow exact path for these.
+/// `None` for anything else (negative zero, a fraction, huge, not finite): the float formatter's.
+fn whole_digits(x: f64, buf: &mut [u8; 20]) -> Option<&str> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if !(x.is_sign_positive() && x < EXACT && x.fract() == 0.0) {
+        return None;
+    }
+    let mut n = x as u64;
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    Some(std::str::from_utf8(&buf[i..]).expect("digits are ASCII"))
 }
 
 #[cfg(test)]
@@ -216,6 +288,35 @@ mod tests {
         assert_eq!(place(99.0), "top 1% of reference");
         assert_eq!(place(20.0), "bottom 20% of reference");
         assert_eq!(place(1.0), "bottom 1% of reference");
+    }
+
+    #[test]
+    fn whole_numbers_print_as_the_float_formatter_prints_them() {
+        for x in [
+            0.0,
+            1.0,
+            4.0,
+            9.0,
+            10.0,
+            99.0,
+            100.0,
+            12_345.0,
+            657_137.0,
+            229_073_790.0,
+            9.007e15,
+        ] {
+            let mut out = String::new();
+            write_whole(&mut out, x);
+            assert_eq!(out, format!("{x}"));
+            assert_eq!(out, format!("{x:.0}"));
+        }
+        for x in [
+            0.0, 0.4, 0.5, 1.5, 2.5, 62.5, 63.21, 77.69, 96.98, 99.5, 100.0, 1e20, -0.0,
+        ] {
+            let mut out = String::new();
+            write_rounded(&mut out, x);
+            assert_eq!(out, format!("{x:.0}"), "{x}");
+        }
     }
 
     #[test]

@@ -41,7 +41,7 @@ impl Feature {
         Feature::FollowersPerDay,
     ];
 
-    /// The name used in reference.json and in `meta.score_components.features`.
+    /// The name used in reference.json and in the detail pane's feature table.
     pub fn key(self) -> &'static str {
         match self {
             Feature::PostsPerDay => "posts_per_day",

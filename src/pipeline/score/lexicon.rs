@@ -3,6 +3,7 @@
 //! Not here: the other components, or where the lexicon file comes from (see `model`).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Deserialize;
 
@@ -62,7 +63,31 @@ struct Term {
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     file: LexiconFile,
-    by_first_word: HashMap<String, Vec<Term>>,
+    by_first_word: HashMap<String, Vec<Term>, BuildHasherDefault<WordHasher>>,
+}
+
+/// FNV-1a for the word lookups: every word of every record is looked up, the words are short,
+/// and SipHash's set-up would cost more than the lookup. Resistance to chosen keys is not needed:
+/// the table holds the lexicon's own words, and a record's words only probe it.
+#[derive(Debug, Clone, Copy)]
+struct WordHasher(u64);
+
+impl Default for WordHasher {
+    fn default() -> Self {
+        WordHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 /// The text fields of a record that Relevance reads.
@@ -89,7 +114,8 @@ pub struct RelevanceMatch {
 impl Lexicon {
     pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
         let file: LexiconFile = serde_json::from_str(text)?;
-        let mut by_first_word: HashMap<String, Vec<Term>> = HashMap::new();
+        let mut by_first_word: HashMap<String, Vec<Term>, BuildHasherDefault<WordHasher>> =
+            HashMap::default();
         for (topic, t) in file.topics.iter().enumerate() {
             for term in &t.terms {
                 let mut words = Vec::new();
@@ -121,10 +147,10 @@ impl Lexicon {
     pub fn relevance(&self, input: &RelevanceInput<'_>) -> RelevanceMatch {
         let w = self.file.field_weights;
         let mut found = Vec::new();
-        let mut words = Vec::new();
+        // One buffer for the words of every field: no allocation per word.
+        let mut words = Words::default();
         let mut scan = |field: Field, text: &str, split_camel: bool| {
-            words.clear();
-            for_each_word(text, split_camel, |word| words.push(word.to_string()));
+            words.split(text, split_camel);
             self.topics_in(&words, |topic| found.push((topic, field)));
         };
         for tag in input.topic_tags {
@@ -159,15 +185,18 @@ impl Lexicon {
         }
     }
 
-    fn topics_in(&self, words: &[String], mut on_topic: impl FnMut(usize)) {
-        for (i, word) in words.iter().enumerate() {
-            let Some(terms) = self.by_first_word.get(word.as_str()) else {
+    fn topics_in(&self, words: &Words, mut on_topic: impl FnMut(usize)) {
+        for i in 0..words.len() {
+            let Some(terms) = self.by_first_word.get(words.get(i)) else {
                 continue;
             };
             for term in terms {
-                let follows = &words[i + 1..];
-                if follows.len() >= term.rest.len()
-                    && term.rest.iter().zip(follows).all(|(a, b)| a == b)
+                if i + term.rest.len() < words.len()
+                    && term
+                        .rest
+                        .iter()
+                        .enumerate()
+                        .all(|(k, a)| a == words.get(i + 1 + k))
                 {
                     on_topic(term.topic);
                 }
@@ -176,30 +205,74 @@ impl Lexicon {
     }
 }
 
+/// The lower-cased words of one text, kept in a single string with their spans so that
+/// splitting a field allocates nothing once the buffers have grown.
+#[derive(Debug, Default)]
+struct Words {
+    text: String,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Words {
+    /// Replaces the words with those of `text` (see [`for_each_word`] for what a word is).
+    fn split(&mut self, text: &str, split_camel: bool) {
+        self.text.clear();
+        self.spans.clear();
+        let mut start = 0;
+        let mut prev_lower = false;
+        for c in text.chars() {
+            // ASCII answers first: the same answers as the char methods, without their tables.
+            let (alphanumeric, upper, lower) = if c.is_ascii() {
+                (
+                    c.is_ascii_alphanumeric(),
+                    c.is_ascii_uppercase(),
+                    c.is_ascii_lowercase(),
+                )
+            } else {
+                (c.is_alphanumeric(), c.is_uppercase(), c.is_lowercase())
+            };
+            if alphanumeric {
+                if split_camel && prev_lower && upper && self.text.len() > start {
+                    self.spans.push((start, self.text.len()));
+                    start = self.text.len();
+                }
+                prev_lower = lower;
+                if c.is_ascii() {
+                    self.text.push(c.to_ascii_lowercase());
+                } else {
+                    self.text.extend(c.to_lowercase());
+                }
+            } else {
+                if self.text.len() > start {
+                    self.spans.push((start, self.text.len()));
+                    start = self.text.len();
+                }
+                prev_lower = false;
+            }
+        }
+        if self.text.len() > start {
+            self.spans.push((start, self.text.len()));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let (a, b) = self.spans[i];
+        &self.text[a..b]
+    }
+}
+
 /// Calls `each` with every lower-cased word of `text`. Words are runs of letters and digits;
 /// with `split_camel`, `VitalikButerin` and `aidotEngineer` split where a capital follows a
 /// lower-case letter, as handles and tags run words together.
 fn for_each_word(text: &str, split_camel: bool, mut each: impl FnMut(&str)) {
-    let mut word = String::new();
-    let mut prev_lower = false;
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            if split_camel && prev_lower && c.is_uppercase() && !word.is_empty() {
-                each(&word);
-                word.clear();
-            }
-            prev_lower = c.is_lowercase();
-            word.extend(c.to_lowercase());
-        } else {
-            if !word.is_empty() {
-                each(&word);
-                word.clear();
-            }
-            prev_lower = false;
-        }
-    }
-    if !word.is_empty() {
-        each(&word);
+    let mut words = Words::default();
+    words.split(text, split_camel);
+    for i in 0..words.len() {
+        each(words.get(i));
     }
 }
 
@@ -215,6 +288,51 @@ mod tests {
         let mut out = Vec::new();
         for_each_word(text, camel, |w| out.push(w.to_string()));
         out
+    }
+
+    /// The definition `Words::split` implements faster: char methods, one `String` per word.
+    fn words_by_definition(text: &str, split_camel: bool) -> Vec<String> {
+        let (mut out, mut word, mut prev_lower) = (Vec::new(), String::new(), false);
+        for c in text.chars() {
+            if c.is_alphanumeric() {
+                if split_camel && prev_lower && c.is_uppercase() && !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+                prev_lower = c.is_lowercase();
+                word.extend(c.to_lowercase());
+            } else {
+                if !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+                prev_lower = false;
+            }
+        }
+        if !word.is_empty() {
+            out.push(word);
+        }
+        out
+    }
+
+    #[test]
+    fn words_split_as_defined_for_ascii_and_any_other_script() {
+        for text in [
+            "VitalikButerin",
+            "aidotEngineer builds AI/ML @ Acme_Labs 2024!",
+            "ÉcoleNormale Supérieure: straße, İstanbul, ΣΟΦΙΑσοφία",
+            "日本語のテキストとEnglishMix",
+            "  ",
+            "",
+            "a",
+            "ǅungla ǈubljana",
+        ] {
+            for camel in [false, true] {
+                assert_eq!(
+                    words(text, camel),
+                    words_by_definition(text, camel),
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     #[test]

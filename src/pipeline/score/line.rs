@@ -8,10 +8,11 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
-use crate::dataset::raw::{RawObject, write_canonical, write_key};
+use crate::dataset::raw::{RawObject, write_canonical};
 use crate::dataset::{AuthorView, CANONICAL_META_ORDER, CANONICAL_ORDER};
 
 use super::changes::{MetaChange, MetaValue};
+use super::json_text::{write_key, write_plain_key};
 use super::score_view;
 
 /// A scored line and what the summary needs of it.
@@ -24,9 +25,29 @@ pub struct LineScore {
     pub flagged: bool,
 }
 
+/// What the summary needs of a line scored into a caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineOutcome {
+    /// `None` = unscored.
+    pub score: Option<f64>,
+    pub flagged: bool,
+}
+
 /// Scores one JSONL line. `None` when the line is not one JSON object: the caller parses it the
 /// ordinary way to say precisely what is wrong with it.
 pub fn score_line(text: &str) -> Option<LineScore> {
+    let mut out = Vec::new();
+    let outcome = score_line_into(text, &mut out)?;
+    Some(LineScore {
+        line: String::from_utf8(out).expect("JSON text is UTF-8"),
+        score: outcome.score,
+        flagged: outcome.flagged,
+    })
+}
+
+/// [`score_line`] into `out` (cleared first; UTF-8 JSON text, no newline), so that a caller
+/// scoring millions of lines can reuse its buffers instead of allocating one per line.
+pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
     let top = RawObject::parse(text).ok()?;
     // A `meta` that is not an object is replaced by one, as `Record::meta_mut` does.
     let meta = top
@@ -44,35 +65,52 @@ pub fn score_line(text: &str) -> Option<LineScore> {
         apply(&mut entries, change);
     }
 
-    let mut out = Vec::with_capacity(text.len() + 1536);
+    out.clear();
+    // Scoring adds about 700 bytes to a record (breakdown, reasons, version, times).
+    out.reserve(text.len() + 1024);
     out.push(b'{');
     let mut first = true;
-    let mut field = |out: &mut Vec<u8>, key: &str| {
+    // `canonical`: the key is one of the canonical order's, plain text.
+    let mut field = |out: &mut Vec<u8>, key: &str, canonical: bool| {
         if !first {
             out.push(b',');
         }
         first = false;
-        write_key(out, key);
+        if canonical {
+            write_plain_key(out, key);
+        } else {
+            write_key(out, key);
+        }
     };
-    for key in CANONICAL_ORDER {
-        // Scoring always writes meta, so it has its place even when the line had none.
-        if *key == "meta" {
-            field(&mut out, key);
-            write_meta(&mut out, &entries);
-        } else if let Some(raw) = top.get(key) {
-            field(&mut out, key);
-            write_canonical(&mut out, raw);
+    // Each key is looked up in the canonical order once (keys of an object are unique).
+    let mut placed: [Option<&RawValue>; CANONICAL_ORDER.len()] = [None; CANONICAL_ORDER.len()];
+    let mut others = false;
+    for (key, raw) in top.entries() {
+        match CANONICAL_ORDER.iter().position(|k| *k == key) {
+            Some(i) => placed[i] = Some(raw),
+            None => others = true,
         }
     }
-    for (key, raw) in top.entries() {
-        if !CANONICAL_ORDER.contains(&key) {
-            field(&mut out, key);
-            write_canonical(&mut out, raw);
+    for (key, raw) in CANONICAL_ORDER.iter().zip(placed) {
+        // Scoring always writes meta, so it has its place even when the line had none.
+        if *key == "meta" {
+            field(out, key, true);
+            write_meta(out, &entries);
+        } else if let Some(raw) = raw {
+            field(out, key, true);
+            write_canonical(out, raw);
+        }
+    }
+    if others {
+        for (key, raw) in top.entries() {
+            if !CANONICAL_ORDER.contains(&key) {
+                field(out, key, false);
+                write_canonical(out, raw);
+            }
         }
     }
     out.push(b'}');
-    Some(LineScore {
-        line: String::from_utf8(out).expect("JSON text is UTF-8"),
+    Some(LineOutcome {
         score: scoring.score,
         flagged: scoring.flagged,
     })
@@ -113,27 +151,39 @@ fn apply<'a>(entries: &mut Vec<(Cow<'a, str>, Entry<'a>)>, change: &'a MetaChang
 fn write_meta(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Entry<'_>)]) {
     out.push(b'{');
     let mut first = true;
-    let mut write = |out: &mut Vec<u8>, key: &str, entry: &Entry<'_>| {
+    let mut write = |out: &mut Vec<u8>, key: &str, entry: &Entry<'_>, canonical: bool| {
         if !first {
             out.push(b',');
         }
         first = false;
-        write_key(out, key);
+        if canonical {
+            write_plain_key(out, key);
+        } else {
+            write_key(out, key);
+        }
         match entry {
             Entry::Raw(raw) => write_canonical(out, raw),
-            Entry::New(value) => {
-                serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail")
-            }
+            Entry::New(value) => value.write_json(out),
         }
     };
-    for key in CANONICAL_META_ORDER {
-        if let Some((k, e)) = entries.iter().find(|(k, _)| k == key) {
-            write(out, k, e);
+    let mut placed: [Option<usize>; CANONICAL_META_ORDER.len()] =
+        [None; CANONICAL_META_ORDER.len()];
+    let mut others = false;
+    for (at, (key, _)) in entries.iter().enumerate() {
+        match CANONICAL_META_ORDER.iter().position(|k| *k == key) {
+            Some(i) => placed[i] = Some(at),
+            None => others = true,
         }
     }
-    for (k, e) in entries {
-        if !CANONICAL_META_ORDER.contains(&k.as_ref()) {
-            write(out, k, e);
+    for at in placed.into_iter().flatten() {
+        let (k, e) = &entries[at];
+        write(out, k, e, true);
+    }
+    if others {
+        for (k, e) in entries {
+            if !CANONICAL_META_ORDER.contains(&k.as_ref()) {
+                write(out, k, e, false);
+            }
         }
     }
     out.push(b'}');

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::block;
 use crate::dataset::{MetricsOrigin, Record};
-use crate::pipeline::{placeholders, schema};
+use crate::pipeline::{placeholders, schema, score};
 use crate::ui::app::{App, Mode};
 use crate::ui::theme::Theme;
 
@@ -88,11 +88,37 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
         field("score_state").unwrap_or_else(|| "–".into()),
         field("score_version").unwrap_or_else(|| "–".into()),
     )));
+    let stored_version = meta
+        .and_then(|m| m.get("score_version"))
+        .and_then(Value::as_str);
+    let table = feature_table_lines(record, stored_version, theme);
     match meta.and_then(|m| m.get("score_components")) {
-        Some(components) => flatten("  ", components, &mut out),
-        None => out.push(Line::from(
-            "  no breakdown stored (meta.score_components absent)",
-        )),
+        Some(Value::Object(components)) => {
+            let mut table = Some(table);
+            for (key, value) in components {
+                // Records scored before the table stopped being stored still carry one; the
+                // recomputed table stands in for it, so it is not shown twice.
+                if key == "features" {
+                    continue;
+                }
+                flatten_at("  ", key, value, &mut out);
+                // The table reads best beside the reasons it explains.
+                if key == "reasons" {
+                    out.extend(table.take().into_iter().flatten());
+                }
+            }
+            out.extend(table.into_iter().flatten());
+        }
+        Some(other) => {
+            flatten_at("  ", "score_components", other, &mut out);
+            out.extend(table);
+        }
+        None => {
+            out.push(Line::from(
+                "  no breakdown stored (meta.score_components absent)",
+            ));
+            out.extend(table);
+        }
     }
 
     out.push(Line::styled("Metrics", theme.title()));
@@ -157,6 +183,46 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
     out
 }
 
+/// The per-feature table, computed from the record with the current model (records do not store
+/// it). When the stored score came from other tables, the pane says the table is not theirs.
+fn feature_table_lines(
+    record: &Record,
+    stored_version: Option<&str>,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let model = score::model();
+    let current = model.version();
+    let mut out = vec![Line::from(format!(
+        "  features (not stored; computed now with {current}):"
+    ))];
+    match stored_version {
+        Some(stored) if stored != current => out.push(Line::styled(
+            format!(
+                "  ⚠ this table is from the current tables ({current}), not the ones that \
+                 produced the stored score ({stored})"
+            ),
+            theme.warn(),
+        )),
+        None => out.push(Line::styled(
+            "  ⚠ no stored score_version: this table is from the current tables",
+            theme.warn(),
+        )),
+        Some(_) => {}
+    }
+    match model.feature_table(&record.view()) {
+        Ok(rows) => out.extend(rows.iter().map(|row| {
+            Line::from(format!(
+                "    {}: {} (reference percentile {})",
+                row.feature.key(),
+                row.value,
+                row.reference_percentile
+            ))
+        })),
+        Err(unscored) => out.push(Line::from(format!("    none: {}", unscored.reason))),
+    }
+    out
+}
+
 /// Where harvested records keep the answer they came from.
 fn raw_answer(record: &Record) -> Option<&Value> {
     fn in_obj(v: Option<&serde_json::Map<String, Value>>) -> Option<&Value> {
@@ -178,26 +244,28 @@ fn short_json(v: &Value) -> String {
 }
 
 /// One line per leaf, `key.sub: value`, so nested JSON reads without braces.
-fn flatten(prefix: &str, v: &Value, out: &mut Vec<Line<'static>>) {
-    fn walk(path: &str, v: &Value, indent: &str, out: &mut Vec<Line<'static>>) {
-        match v {
-            Value::Object(m) if !m.is_empty() => {
-                for (k, v) in m {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    walk(&p, v, indent, out);
-                }
+fn flatten(indent: &str, v: &Value, out: &mut Vec<Line<'static>>) {
+    flatten_at(indent, "", v, out);
+}
+
+/// [`flatten`] of a value that sits at `path` (`""` = the top).
+fn flatten_at(indent: &str, path: &str, v: &Value, out: &mut Vec<Line<'static>>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                flatten_at(indent, &p, v, out);
             }
-            Value::Array(a) if !a.is_empty() && a.iter().any(|x| x.is_object()) => {
-                for (i, v) in a.iter().enumerate() {
-                    walk(&format!("{path}[{i}]"), v, indent, out);
-                }
-            }
-            leaf => out.push(Line::from(format!("{indent}{path}: {}", short_json(leaf)))),
         }
+        Value::Array(a) if !a.is_empty() && a.iter().any(|x| x.is_object()) => {
+            for (i, v) in a.iter().enumerate() {
+                flatten_at(indent, &format!("{path}[{i}]"), v, out);
+            }
+        }
+        leaf => out.push(Line::from(format!("{indent}{path}: {}", short_json(leaf)))),
     }
-    walk("", v, prefix, out);
 }
