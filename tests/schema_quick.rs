@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 /// The raw check's answer for a line, or `None` when it leaves the line to the validator.
-fn quick(text: &str) -> Option<Vec<String>> {
+fn quick(text: &str) -> Option<Vec<&'static str>> {
     let top = RawObject::parse(text).ok()?;
     let meta = match top.get("meta") {
         Some(raw) => Some(RawObject::parse_inner(raw.get()).ok()?),

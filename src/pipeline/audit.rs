@@ -4,6 +4,7 @@
 //! the configured gates pass. Pure: it reads records and returns an [`AuditReport`]; printing and
 //! exit codes belong to `influx audit`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
@@ -81,7 +82,8 @@ pub struct SchemaViolations {
 pub struct SchemaRecord {
     pub line: usize,
     pub handle: Option<String>,
-    pub errors: Vec<String>,
+    /// The messages; the common ones are shared by every record that has them, not copied.
+    pub errors: Vec<Cow<'static, str>>,
 }
 
 /// Placeholder flags: per record, and per batch (patterns no single record shows).

@@ -4,6 +4,8 @@
 //! the same facts ([`facts_of_line`]), and parsed into a record otherwise. Not here: anything that
 //! needs the other records (duplicates, batch flags, the totals); see `tally`.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::dataset::raw::RawObject;
@@ -25,7 +27,7 @@ pub(crate) struct RecordFacts {
     pub source_kind: SourceKind,
     /// `meta.sources[].method`, as written.
     pub methods: Vec<String>,
-    pub schema_errors: Vec<String>,
+    pub schema_errors: Vec<Cow<'static, str>>,
     pub flags: Vec<PlaceholderFlag>,
 }
 
@@ -38,7 +40,10 @@ pub(crate) fn facts_of_line(text: &str) -> Option<RecordFacts> {
         Some(raw) => Some(RawObject::parse_inner(raw.get()).ok()?),
         None => None,
     };
-    let schema_errors = schema::raw_violations(&top, meta.as_ref())?;
+    let schema_errors = schema::raw_violations(&top, meta.as_ref())?
+        .into_iter()
+        .map(Cow::Borrowed)
+        .collect();
     let mut facts = facts_of_view(&AuthorView::from_raw(&top, meta.as_ref()));
     facts.schema_errors = schema_errors;
     Some(facts)
@@ -48,15 +53,19 @@ pub(crate) fn facts_of_line(text: &str) -> Option<RecordFacts> {
 /// no copy of it is ever made.
 pub(crate) fn facts_of(record: Record) -> RecordFacts {
     let mut facts = facts_of_view(&record.view());
-    facts.schema_errors = schema::violations(&record.into_value());
+    facts.schema_errors = owned(schema::violations(&record.into_value()));
     facts
 }
 
 /// Checks a record the caller keeps: the schema validator needs a JSON value, so this one copies it.
 pub(crate) fn facts_of_borrowed(record: &Record) -> RecordFacts {
     let mut facts = facts_of_view(&record.view());
-    facts.schema_errors = schema::violations(&Value::Object(record.fields().clone()));
+    facts.schema_errors = owned(schema::violations(&Value::Object(record.fields().clone())));
     facts
+}
+
+fn owned(messages: Vec<String>) -> Vec<Cow<'static, str>> {
+    messages.into_iter().map(Cow::Owned).collect()
 }
 
 /// Everything but the schema check.

@@ -137,10 +137,10 @@ impl Tally {
             let sv = &mut self.schema_violations;
             for e in &facts.schema_errors {
                 // Looked up before inserting: the same few messages repeat on every record.
-                match sv.by_error.get_mut(e) {
+                match sv.by_error.get_mut(e.as_ref()) {
                     Some(n) => *n += 1,
                     None => {
-                        sv.by_error.insert(e.clone(), 1);
+                        sv.by_error.insert(e.to_string(), 1);
                     }
                 }
             }

@@ -45,6 +45,21 @@ fn words(method: &str) -> impl Iterator<Item = &str> + Clone + '_ {
 
 /// Classifies one `sources[].method`.
 pub fn source_kind(method: &str) -> SourceKind {
+    // A file names the same few methods on every line: the last answer is kept per thread.
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, SourceKind)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((m, kind)) if m == method => *kind,
+        _ => {
+            let kind = classify(method);
+            *last = Some((method.to_string(), kind));
+            kind
+        }
+    })
+}
+
+fn classify(method: &str) -> SourceKind {
     let ws = words(method);
     let has = |set: &[&str]| {
         ws.clone()

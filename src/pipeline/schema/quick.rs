@@ -38,42 +38,46 @@ const VERIFIED: [&str; 5] = ["none", "blue", "org", "legacy", "business"];
 /// when this check cannot tell. `meta` is the record's `meta` parsed as an object (`None` when
 /// it has none or it is not an object). `top` must come from [`RawObject::parse`], which refuses
 /// the numbers and escapes a value parse would read differently.
-pub fn raw_violations(top: &RawObject<'_>, meta: Option<&RawObject<'_>>) -> Option<Vec<String>> {
-    let present = fields_present(top, &TOP_REQUIRED, top_field_is_valid)?;
+pub fn raw_violations(
+    top: &RawObject<'_>,
+    meta: Option<&RawObject<'_>>,
+) -> Option<Vec<&'static str>> {
+    let present = fields_present(top, top_field)?;
     let has_meta = present & (1 << (TOP_REQUIRED.len() - 1)) != 0;
     if has_meta != meta.is_some() {
         return None;
     }
     let mut errors = missing(present, &TOP_REQUIRED, &messages().0);
     if let Some(meta) = meta {
-        let present = fields_present(meta, &META_REQUIRED, meta_field_is_valid)?;
+        let present = fields_present(meta, meta_field)?;
         errors.extend(missing(present, &META_REQUIRED, &messages().1));
     }
     Some(errors)
 }
 
-/// Which of `required` the object has, one bit each; `None` when a field may break its rule.
-fn fields_present(
-    object: &RawObject<'_>,
-    required: &[&str],
-    is_valid: fn(&str, &RawValue) -> bool,
-) -> Option<u32> {
-    let mut present = 0;
-    for (key, raw) in object.entries() {
-        if !is_valid(key, raw) {
-            return None;
-        }
-        if let Some(bit) = required.iter().position(|r| *r == key) {
-            present |= 1 << bit;
-        }
-    }
-    Some(present)
+/// Which required fields the object has, one bit each (see [`required`]); `None` when a field
+/// may break its rule.
+fn fields_present(object: &RawObject<'_>, rule: fn(&str, &RawValue) -> Option<u32>) -> Option<u32> {
+    object
+        .entries()
+        .try_fold(0, |present, (key, raw)| Some(present | rule(key, raw)?))
 }
 
-fn missing(present: u32, required: &[&str], messages: &[String]) -> Vec<String> {
+/// A required field's answer: its bit (its place in the schema's `required`) when it meets its
+/// rule for sure.
+fn required(meets_rule: bool, place: u32) -> Option<u32> {
+    meets_rule.then_some(1 << place)
+}
+
+/// An optional field's answer.
+fn optional(meets_rule: bool) -> Option<u32> {
+    meets_rule.then_some(0)
+}
+
+fn missing(present: u32, required: &[&str], messages: &'static [String]) -> Vec<&'static str> {
     (0..required.len())
         .filter(|bit| present & (1 << bit) == 0)
-        .map(|bit| messages[bit].clone())
+        .map(|bit| messages[bit].as_str())
         .collect()
 }
 
@@ -91,40 +95,56 @@ fn messages() -> &'static (Vec<String>, Vec<String>) {
     })
 }
 
-/// True when the field meets its `properties` entry for sure; unknown fields are allowed.
-fn top_field_is_valid(key: &str, raw: &RawValue) -> bool {
+/// A record field checked against its `properties` entry; unknown fields are allowed. The
+/// places are those of [`TOP_REQUIRED`].
+fn top_field(key: &str, raw: &RawValue) -> Option<u32> {
     let text = raw.get();
     match key {
-        "id" => plain_string(raw)
-            .is_some_and(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())),
-        "handle" => plain_string(raw).is_some_and(|s| {
-            (1..=15).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-        }),
+        "id" => required(
+            plain_string(raw)
+                .is_some_and(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())),
+            0,
+        ),
+        "handle" => required(
+            plain_string(raw).is_some_and(|s| {
+                (1..=15).contains(&s.len())
+                    && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+            }),
+            1,
+        ),
         // minLength 1: any escape stands for at least one character, so non-empty text is enough.
-        "name" => text.len() > 2 && text.starts_with('"'),
-        "verified" => plain_string(raw).is_some_and(|s| VERIFIED.contains(&s)),
-        "followers_count" => is_unsigned_integer(text),
-        "is_org" | "is_official" => is_boolean(text),
-        "lang_primary" => plain_string(raw).is_some_and(is_language_tag),
-        "topic_tags" => text == "[]" || all_strings(text),
+        "name" => required(text.len() > 2 && text.starts_with('"'), 2),
+        "verified" => required(plain_string(raw).is_some_and(|s| VERIFIED.contains(&s)), 3),
+        "followers_count" => required(is_unsigned_integer(text), 4),
+        "is_org" => required(is_boolean(text), 5),
+        "is_official" => required(is_boolean(text), 6),
+        "lang_primary" => required(plain_string(raw).is_some_and(is_language_tag), 7),
+        "topic_tags" => required(text == "[]" || all_strings(text), 8),
         // The object itself is checked by the caller, which parsed it.
-        "meta" | "ext" => text.starts_with('{'),
-        _ => true,
+        "meta" => required(text.starts_with('{'), 9),
+        "ext" => optional(text.starts_with('{')),
+        _ => optional(true),
     }
 }
 
-fn meta_field_is_valid(key: &str, raw: &RawValue) -> bool {
+/// A `meta` field checked against its `properties` entry; places are those of [`META_REQUIRED`].
+fn meta_field(key: &str, raw: &RawValue) -> Option<u32> {
     let text = raw.get();
     match key {
-        "score" | "quality_score" => is_percent(text),
-        "last_refresh_at" | "last_active_at" => plain_string(raw).is_some_and(is_date_time),
-        "sources" => sources_are_valid(text),
-        "provenance_hash" => plain_string(raw)
-            .is_some_and(|s| s.len() == 64 && s.bytes().all(|c| c.is_ascii_hexdigit())),
-        "entry_threshold_passed" => is_boolean(text),
+        "score" => required(is_percent(text), 0),
+        "last_refresh_at" => required(plain_string(raw).is_some_and(is_date_time), 1),
+        "sources" => required(sources_are_valid(text), 2),
+        "provenance_hash" => required(
+            plain_string(raw)
+                .is_some_and(|s| s.len() == 64 && s.bytes().all(|c| c.is_ascii_hexdigit())),
+            3,
+        ),
+        "entry_threshold_passed" => required(is_boolean(text), 4),
+        "quality_score" => required(is_percent(text), 5),
+        "last_active_at" => optional(plain_string(raw).is_some_and(is_date_time)),
         // minimum 1; JSON writes no leading zeros, so "0" is the only unsigned integer below it.
-        "rank_global" => is_unsigned_integer(text) && text != "0",
-        _ => true,
+        "rank_global" => optional(is_unsigned_integer(text) && text != "0"),
+        _ => optional(true),
     }
 }
 
