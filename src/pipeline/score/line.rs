@@ -52,7 +52,7 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
     // A `meta` that is not an object is replaced by one, as `Record::meta_mut` does.
     let meta = top
         .get("meta")
-        .map(|raw| RawObject::parse(raw.get()).unwrap_or_default());
+        .map(|raw| RawObject::parse_inner(raw.get()).unwrap_or_default());
     let view = AuthorView::from_raw(&top, meta.as_ref());
     let scoring = score_view(&view);
 
@@ -69,19 +69,7 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
     // Scoring adds about 700 bytes to a record (breakdown, reasons, version, times).
     out.reserve(text.len() + 1024);
     out.push(b'{');
-    let mut first = true;
-    // `canonical`: the key is one of the canonical order's, plain text.
-    let mut field = |out: &mut Vec<u8>, key: &str, canonical: bool| {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        if canonical {
-            write_plain_key(out, key);
-        } else {
-            write_key(out, key);
-        }
-    };
+    let mut field = Keys::default();
     // Each key is looked up in the canonical order once (keys of an object are unique).
     let mut placed: [Option<&RawValue>; CANONICAL_ORDER.len()] = [None; CANONICAL_ORDER.len()];
     let mut others = false;
@@ -94,17 +82,17 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
     for (key, raw) in CANONICAL_ORDER.iter().zip(placed) {
         // Scoring always writes meta, so it has its place even when the line had none.
         if *key == "meta" {
-            field(out, key, true);
+            field.write(out, key, true);
             write_meta(out, &entries);
         } else if let Some(raw) = raw {
-            field(out, key, true);
+            field.write(out, key, true);
             write_canonical(out, raw);
         }
     }
     if others {
         for (key, raw) in top.entries() {
             if !CANONICAL_ORDER.contains(&key) {
-                field(out, key, false);
+                field.write(out, key, false);
                 write_canonical(out, raw);
             }
         }
@@ -114,6 +102,26 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
         score: scoring.score,
         flagged: scoring.flagged,
     })
+}
+
+/// Writes the keys of one object: a comma before all but the first.
+#[derive(Default)]
+struct Keys {
+    written: bool,
+}
+
+impl Keys {
+    /// `canonical`: the key is one of a canonical order's, plain text needing no escape check.
+    fn write(&mut self, out: &mut Vec<u8>, key: &str, canonical: bool) {
+        if std::mem::replace(&mut self.written, true) {
+            out.push(b',');
+        }
+        if canonical {
+            write_plain_key(out, key);
+        } else {
+            write_key(out, key);
+        }
+    }
 }
 
 /// A `meta` field: as written, or as scoring sets it.
@@ -150,17 +158,9 @@ fn apply<'a>(entries: &mut Vec<(Cow<'a, str>, Entry<'a>)>, change: &'a MetaChang
 
 fn write_meta(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Entry<'_>)]) {
     out.push(b'{');
-    let mut first = true;
+    let mut keys = Keys::default();
     let mut write = |out: &mut Vec<u8>, key: &str, entry: &Entry<'_>, canonical: bool| {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        if canonical {
-            write_plain_key(out, key);
-        } else {
-            write_key(out, key);
-        }
+        keys.write(out, key, canonical);
         match entry {
             Entry::Raw(raw) => write_canonical(out, raw),
             Entry::New(value) => value.write_json(out),
