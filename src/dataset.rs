@@ -19,8 +19,10 @@ use serde_json::{Map, Value};
 
 pub mod raw;
 pub mod view;
+mod writeback;
 
 pub use view::AuthorView;
+use writeback::WritebackFile;
 
 /// Top-level fields in the order a record is written; fields not listed follow in the order read.
 pub const CANONICAL_ORDER: &[&str] = &[
@@ -704,18 +706,18 @@ pub trait FinishWrite: Write + Send {
     fn finish_to_disk(self: Box<Self>) -> io::Result<()>;
 }
 
-impl FinishWrite for BufWriter<File> {
+impl FinishWrite for BufWriter<WritebackFile> {
     fn finish_to_disk(self: Box<Self>) -> io::Result<()> {
         let file = self.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()
+        file.into_file().sync_all()
     }
 }
 
-impl FinishWrite for GzEncoder<BufWriter<File>> {
+impl FinishWrite for GzEncoder<BufWriter<WritebackFile>> {
     fn finish_to_disk(self: Box<Self>) -> io::Result<()> {
         let buffered = (*self).finish()?;
         let file = buffered.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()
+        file.into_file().sync_all()
     }
 }
 
@@ -734,7 +736,7 @@ impl AtomicFile {
             .unwrap_or_else(|| "out".into());
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let file = File::create(&tmp).map_err(err)?;
-        let buffered = BufWriter::with_capacity(1 << 20, file);
+        let buffered = BufWriter::with_capacity(1 << 20, WritebackFile::new(file));
         let out: Box<dyn FinishWrite> = if is_gz(target) {
             Box::new(GzEncoder::new(buffered, Compression::default()))
         } else {

@@ -377,6 +377,79 @@ fn a_bad_line_makes_influx_score_exit_2_naming_the_line_and_leaves_out_untouched
 }
 
 #[test]
+fn a_file_of_many_blocks_is_scored_in_order_with_every_line_as_scored_alone() {
+    // ~2.5 MB: several read blocks and many scoring pieces; a blank line, CRLF line ends and a
+    // record only a full parse reads (an exponent) among them.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("batch.jsonl");
+    let mut lines: Vec<String> = (0..3000)
+        .map(|i| influx::generate::record(11, i).to_line())
+        .collect();
+    lines[1500] = r#"{"handle":"expo","public_metrics":{"followers_count":1.5e3,"tweet_count":20,"following_count":3,"listed_count":1}}"#.into();
+    let text = lines.join("\r\n").replacen("\r\n", "\n\n", 1);
+    std::fs::write(&input, text).unwrap();
+    let out = dir.path().join("scored.jsonl");
+    let run = influx()
+        .args(["score", "--json"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["records"], 3000);
+
+    let written = std::fs::read_to_string(&out).unwrap();
+    let expected: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let mut r = influx::dataset::parse_line(1, l).unwrap();
+            influx::pipeline::score::score_record(&mut r);
+            r.to_line()
+        })
+        .collect();
+    assert_eq!(written.lines().count(), 3000);
+    for (i, (got, want)) in written.lines().zip(&expected).enumerate() {
+        assert_eq!(got, want, "line {}", i + 1);
+    }
+}
+
+#[test]
+fn bad_lines_far_apart_are_all_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("batch.jsonl");
+    let mut lines: Vec<String> = (0..3000)
+        .map(|i| influx::generate::record(12, i).to_line())
+        .collect();
+    lines[9] = "{not json".into();
+    lines[2899] = "[1,2,3]".into();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let out = dir.path().join("scored.jsonl");
+    let run = influx()
+        .args(["score", "--json"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let events: Vec<Value> = String::from_utf8(run.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let named: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "bad_line")
+        .map(|e| &e["line"])
+        .collect();
+    assert_eq!(named, [&json!(10), &json!(2900)]);
+    assert_eq!(events.last().unwrap()["bad_lines"], 2);
+    assert!(!out.exists());
+}
+
+#[test]
 fn a_missing_input_file_makes_influx_score_exit_2_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("scored.jsonl");

@@ -96,8 +96,8 @@ fn odd_shapes_real_files_hold_score_to_the_same_bytes_either_way() {
 
 #[test]
 fn a_line_that_is_not_one_json_object_is_left_to_the_ordinary_parse() {
-    // Besides what is not an object: what only a full parse judges, a number beyond f64 or a lone
-    // UTF-16 surrogate (refused there, so the ordinary path names the line), and any exponent.
+    // Besides what is not an object: what a full parse refuses, a number beyond f64 or a lone
+    // UTF-16 surrogate, so that the ordinary path names the line.
     for text in [
         "[1,2]",
         "{\"a\":",
@@ -105,9 +105,25 @@ fn a_line_that_is_not_one_json_object_is_left_to_the_ordinary_parse() {
         "\"text\"",
         r#"{"handle":"a","x":1e999}"#,
         r#"{"handle":"a","name":"\ud800"}"#,
-        r#"{"handle":"a","x":2e3}"#,
     ] {
         assert!(score_line(text).is_none(), "{text}");
+    }
+}
+
+#[test]
+fn valid_json_the_raw_path_leaves_to_a_full_parse_still_scores_to_the_same_bytes() {
+    // Exponents and long digit runs are judged by a full parse; the record is scored all the same.
+    let long = format!(
+        r#"{{"handle":"a","big":1{},"followers_count":10}}"#,
+        "0".repeat(300)
+    );
+    for text in [
+        r#"{"handle":"a","x":2e3}"#,
+        r#"{"handle":"a","public_metrics":{"followers_count":1.5E3,"following_count":2,"tweet_count":5e1,"listed_count":1}}"#,
+        r#"{"handle":"a","meta":{"score":3.1e1},"name":"\ud83d\ude80"}"#,
+        long.as_str(),
+    ] {
+        assert_same(text);
     }
 }
 

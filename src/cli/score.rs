@@ -2,23 +2,24 @@
 //! and writes the scored records atomically. Any unreadable line and nothing is written: the
 //! command names the file and the lines and exits 2. Not here: the model (`pipeline::score`).
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::dataset::{AtomicFile, LineError, Lines, NumberedLine, parse_line};
-use crate::pipeline::score::{LineOutcome, ScoreSummary, ScoreTally, score_line_into};
+use crate::dataset::{AtomicFile, LineBlock, LineBlocks, LineError, parse_line};
+use crate::pipeline::score::{LineOutcome, ScoreSummary, ScoreTally, score_line_onto};
 
 use super::Exit;
 use super::output::{Mode, json_line};
 
-/// Lines scored together: large enough to keep both cores busy, small enough that the memory
-/// one chunk frees is mostly reused by the next before the allocator returns it to the kernel,
-/// which then zeroes fresh pages for it (at 4096 lines: more page faults, and 100 MB peak at 1M
-/// records instead of 60).
-const CHUNK_LINES: usize = 1024;
+/// Bytes read at a time: about 1,500 lines, enough work for both cores between two reads.
+const BLOCK_BYTES: usize = 1 << 20;
+/// Lines one scoring task writes into one buffer: small enough that both cores share a block
+/// evenly, large enough that a buffer is one write of ~90 KB, not one per line.
+const PIECE_LINES: usize = 64;
 /// Bad lines named one by one; beyond this they are only counted.
 const BAD_LINES_SHOWN: usize = 20;
 
@@ -34,15 +35,19 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Buffers of written lines that go back to be scored into again: without them every line
-/// would allocate ~1.4 KB on a scoring thread and free it on the writer, and the allocator
-/// would keep asking the kernel for fresh, zeroed pages.
-type Spare = Vec<Vec<u8>>;
+/// The scored lines of one run of consecutive input lines, newline-terminated, with what the
+/// summary needs of each and the lines that could not be read.
+#[derive(Default)]
+struct Piece {
+    text: Vec<u8>,
+    outcomes: Vec<LineOutcome>,
+    bad: Vec<LineError>,
+}
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
-    let lines = match Lines::open(&args.input) {
-        Ok(l) => l,
+    let blocks = match LineBlocks::open(&args.input, BLOCK_BYTES) {
+        Ok(b) => b,
         Err(e) => return Ok(unusable(mode, &args.input, &e.to_string())),
     };
     let mut out = match AtomicFile::create(&args.out) {
@@ -52,19 +57,18 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
 
     let mut tally = ScoreTally::default();
     let mut bad: Vec<LineError> = Vec::new();
-    // Reading, scoring and writing overlap: a reader thread stays one chunk ahead and a writer
-    // thread drains scored chunks, so both cores score while the file streams in and out.
+    // Reading, scoring and writing overlap: a reader thread stays a block ahead and a writer
+    // thread drains scored pieces, so both cores score while the file streams in and out.
     let (read_error, written) = std::thread::scope(|s| {
-        let (chunks_tx, chunks_rx) = sync_channel::<Result<Vec<NumberedLine>, String>>(1);
-        let (lines_tx, lines_rx) = sync_channel::<Spare>(2);
-        let (spare_tx, spare_rx) = sync_channel::<Spare>(4);
+        let (blocks_tx, blocks_rx) = sync_channel::<Result<LineBlock, String>>(1);
+        let (pieces_tx, pieces_rx) = sync_channel::<Vec<Piece>>(2);
+        // Written pieces go back to be scored into again: fresh buffers for every block would
+        // make the allocator ask the kernel for fresh, zeroed pages all the time.
+        let (spare_tx, spare_rx) = sync_channel::<Vec<Piece>>(4);
         let reader = s.spawn(move || {
-            let mut lines = lines.peekable();
-            while lines.peek().is_some() {
-                let chunk: Result<Vec<NumberedLine>, _> =
-                    lines.by_ref().take(CHUNK_LINES).collect();
-                let failed = chunk.is_err();
-                if chunks_tx.send(chunk.map_err(|e| e.to_string())).is_err() || failed {
+            for block in blocks {
+                let failed = block.is_err();
+                if blocks_tx.send(block.map_err(|e| e.to_string())).is_err() || failed {
                     return;
                 }
             }
@@ -72,57 +76,49 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         let target = args.out.clone();
         let writer = s.spawn(
             move || -> Result<AtomicFile, crate::dataset::DatasetError> {
-                for chunk in lines_rx {
+                for pieces in pieces_rx {
                     let w = out.writer();
-                    for line in &chunk {
-                        w.write_all(line)
-                            .and_then(|()| w.write_all(b"\n"))
-                            .map_err(|source| crate::dataset::DatasetError::Write {
+                    for piece in &pieces {
+                        w.write_all(&piece.text).map_err(|source| {
+                            crate::dataset::DatasetError::Write {
                                 path: target.clone(),
                                 source,
-                            })?;
+                            }
+                        })?;
                     }
                     // Full means enough are in flight already: these are dropped instead.
-                    let _ = spare_tx.try_send(chunk);
+                    let _ = spare_tx.try_send(pieces);
                 }
                 Ok(out)
             },
         );
         let mut read_error = None;
-        for chunk in chunks_rx {
-            let chunk = match chunk {
-                Ok(c) => c,
+        for block in blocks_rx {
+            let block = match block {
+                Ok(b) => b,
                 Err(e) => {
                     read_error = Some(e);
                     break;
                 }
             };
-            let mut buffers = spare_rx.try_recv().unwrap_or_default();
-            buffers.resize_with(chunk.len(), Vec::new);
-            let scored: Vec<(Vec<u8>, Result<LineOutcome, LineError>)> = chunk
-                .into_par_iter()
-                .zip(buffers)
-                .map(|(line, mut buffer)| {
-                    let outcome = score_numbered(line, &mut buffer);
-                    (buffer, outcome)
-                })
-                .collect();
-            let mut texts = Vec::with_capacity(scored.len());
-            for (buffer, outcome) in scored {
-                match outcome {
-                    Ok(line) => {
-                        tally.add(line.score, line.flagged);
-                        texts.push(buffer);
-                    }
-                    Err(e) => bad.push(e),
+            let mut pieces = spare_rx.try_recv().unwrap_or_default();
+            pieces.resize_with(block.len().div_ceil(PIECE_LINES), Piece::default);
+            pieces.par_iter_mut().enumerate().for_each(|(i, piece)| {
+                let lines = i * PIECE_LINES..((i + 1) * PIECE_LINES).min(block.len());
+                score_piece(&block, lines, piece);
+            });
+            for piece in &mut pieces {
+                for line in &piece.outcomes {
+                    tally.add(line.score, line.flagged);
                 }
+                bad.append(&mut piece.bad);
             }
             // After a bad line nothing will be committed; keep reading only to name them all.
-            if bad.is_empty() && lines_tx.send(texts).is_err() {
+            if bad.is_empty() && pieces_tx.send(pieces).is_err() {
                 break;
             }
         }
-        drop(lines_tx);
+        drop(pieces_tx);
         reader.join().expect("the reader thread does not panic");
         let written = writer.join().expect("the writer thread does not panic");
         (read_error, written)
@@ -143,18 +139,31 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// Scores one line into `out`, or says why the line is not a record.
-fn score_numbered((line, text): NumberedLine, out: &mut Vec<u8>) -> Result<LineOutcome, LineError> {
-    let text = text?;
-    match score_line_into(&text, out) {
-        Some(outcome) => Ok(outcome),
-        // Not one JSON object: the ordinary parse names what is wrong with it.
-        None => Err(parse_line(line, &text)
-            .err()
-            .unwrap_or_else(|| LineError::InvalidJson {
-                line,
-                reason: "the line could not be read as a JSON object".into(),
-            })),
+/// Scores `lines` of `block` into `piece` (emptied first), or says why a line is not a record.
+fn score_piece(block: &LineBlock, lines: Range<usize>, piece: &mut Piece) {
+    piece.text.clear();
+    piece.outcomes.clear();
+    piece.bad.clear();
+    for k in lines {
+        let (line, text) = block.line(k);
+        let outcome = text.and_then(|text| {
+            score_line_onto(text, &mut piece.text).ok_or_else(|| {
+                // Not one JSON object: the ordinary parse names what is wrong with it.
+                parse_line(line, text)
+                    .err()
+                    .unwrap_or_else(|| LineError::InvalidJson {
+                        line,
+                        reason: "the line could not be read as a JSON object".into(),
+                    })
+            })
+        });
+        match outcome {
+            Ok(outcome) => {
+                piece.text.push(b'\n');
+                piece.outcomes.push(outcome);
+            }
+            Err(e) => piece.bad.push(e),
+        }
     }
 }
 

@@ -56,7 +56,7 @@ pub use changes::{Components, MetaChange, MetaValue, Scoring};
 pub use feature_table::FeatureRow;
 pub use features::Feature;
 pub use lexicon::Lexicon;
-pub use line::{LineOutcome, LineScore, score_line, score_line_into};
+pub use line::{LineOutcome, LineScore, score_line, score_line_into, score_line_onto};
 pub use model::{Breakdown, Model, Unscored, model, score_version};
 pub use reference::{Reference, ReferenceError, build_reference};
 pub use summary::{ScoreSummary, ScoreTally};

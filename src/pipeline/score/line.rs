@@ -48,7 +48,34 @@ pub fn score_line(text: &str) -> Option<LineScore> {
 /// [`score_line`] into `out` (cleared first; UTF-8 JSON text, no newline), so that a caller
 /// scoring millions of lines can reuse its buffers instead of allocating one per line.
 pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
-    let top = RawObject::parse(text).ok()?;
+    out.clear();
+    score_line_onto(text, out)
+}
+
+/// [`score_line`] appended to `out` (no newline), so that many lines can share one buffer.
+/// On `None` `out` is as it was.
+pub fn score_line_onto(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
+    match RawObject::parse(text) {
+        Ok(top) => Some(score_raw_onto(text, &top, out)),
+        // Valid JSON the raw path leaves to a full parse (an exponent, a lone surrogate...).
+        Err(_) => score_parsed_onto(text, out),
+    }
+}
+
+/// The slow way, for the few lines the raw path refuses: parsed whole, scored in memory,
+/// written back. `None` when the line is not one JSON object.
+fn score_parsed_onto(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
+    let mut record = crate::dataset::parse_line(0, text).ok()?;
+    let scoring = score_view(&record.view());
+    scoring.apply(record.meta_mut());
+    out.extend_from_slice(record.to_line().as_bytes());
+    Some(LineOutcome {
+        score: scoring.score,
+        flagged: scoring.flagged,
+    })
+}
+
+fn score_raw_onto(text: &str, top: &RawObject<'_>, out: &mut Vec<u8>) -> LineOutcome {
     // A `meta` that is not an object is replaced by one, as `Record::meta_mut` does.
     let meta = top
         .get("meta")
@@ -65,7 +92,6 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
         apply(&mut entries, change);
     }
 
-    out.clear();
     // Scoring adds about 700 bytes to a record (breakdown, reasons, version, times).
     out.reserve(text.len() + 1024);
     out.push(b'{');
@@ -98,10 +124,10 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
         }
     }
     out.push(b'}');
-    Some(LineOutcome {
+    LineOutcome {
         score: scoring.score,
         flagged: scoring.flagged,
-    })
+    }
 }
 
 /// Writes the keys of one object: a comma before all but the first.
