@@ -18,6 +18,7 @@ use flate2::write::GzEncoder;
 use serde_json::{Map, Value};
 
 pub mod raw;
+mod scan;
 pub mod view;
 mod writeback;
 

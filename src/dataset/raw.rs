@@ -3,143 +3,146 @@
 //! `serde_json::Value` and serialised again. [`write_canonical`] copies a value only when its text
 //! is exactly what `serde_json` would write for it (compact, shortest numbers, no optional
 //! escapes), and re-serialises it otherwise, so the bytes are those of [`Record::to_line`](super::Record::to_line)
-//! either way. Not here: which fields change (the callers decide).
+//! either way. The text is read once by `scan`, which also notes each value's spelling.
+//! Not here: which fields change (the callers decide).
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::Deserialize;
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
-use super::view::Text;
+use super::scan::{self, Found, Refused};
+
+/// One value of a raw object: its text as written, and whether that text is already what
+/// `serde_json` writes for it (then [`write_canonical`] copies it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raw<'a> {
+    text: &'a str,
+    canonical: bool,
+}
+
+impl<'a> Raw<'a> {
+    /// The value's JSON text, as written.
+    pub fn get(&self) -> &'a str {
+        self.text
+    }
+
+    /// A value from valid JSON text found some other way; its spelling is checked now.
+    pub fn of(text: &'a str) -> Self {
+        Raw {
+            text,
+            canonical: is_canonical(text),
+        }
+    }
+}
+
+impl<'a> From<Found<'a>> for Raw<'a> {
+    fn from(found: Found<'a>) -> Self {
+        Raw {
+            text: found.text,
+            canonical: found.canonical,
+        }
+    }
+}
 
 /// A JSON object's entries in the order written; a repeated key replaces the earlier value in
 /// its place, as `serde_json::Map` does.
 #[derive(Debug, Clone, Default)]
 pub struct RawObject<'a> {
-    entries: Vec<(Cow<'a, str>, &'a RawValue)>,
+    entries: Vec<(Cow<'a, str>, Raw<'a>)>,
+    /// Bits of the keys inserted (see `insert`).
+    seen: u64,
 }
 
 impl<'a> RawObject<'a> {
     /// Parses `text`, which must be one JSON object that a `serde_json::Value` parse would also
-    /// accept: a line that only a full parse can judge (see [`value_parse_agrees`]) is refused, so
-    /// that the caller's fallback parses it and names what is wrong the usual way.
-    pub fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
-        let object: Self = serde_json::from_str(text)?;
-        if !value_parse_agrees(text) {
-            return Err(serde::de::Error::custom(
-                "a number beyond f64 or a lone UTF-16 surrogate may be in this text",
-            ));
-        }
+    /// accept and read the same way: text only a full parse can judge (see `scan`) is refused,
+    /// so that the caller's fallback parses it and names what is wrong the usual way.
+    pub fn parse(text: &'a str) -> Result<Self, Refused> {
+        let mut object = RawObject::with_capacity(24);
+        scan::object(text, |key, value| object.insert(key, value.into()))?;
         Ok(object)
     }
 
-    /// Parses an object nested in text that [`RawObject::parse`] already accepted.
-    pub fn parse_inner(text: &'a str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+    /// [`RawObject::parse`], and the object under `inner_key` read in the same pass: `None`
+    /// when there is none or the value there is not an object.
+    pub fn parse_with_inner(
+        text: &'a str,
+        inner_key: &str,
+    ) -> Result<(Self, Option<Self>), Refused> {
+        let mut top = RawObject::with_capacity(24);
+        let mut inner: Option<RawObject<'a>> = None;
+        // Whether the last value under `inner_key` is an object (a repeated key may change it).
+        let mut inner_is_object = false;
+        scan::object_and_inner(
+            text,
+            Some(inner_key),
+            |key, value| {
+                if key == inner_key {
+                    inner_is_object = value.text.starts_with('{');
+                }
+                top.insert(key, value.into());
+            },
+            |event| match event {
+                None => inner = Some(RawObject::with_capacity(24)),
+                Some((key, value)) => {
+                    if let Some(inner) = inner.as_mut() {
+                        inner.insert(key, value.into());
+                    }
+                }
+            },
+        )?;
+        Ok((top, inner.filter(|_| inner_is_object)))
     }
 
-    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+    fn with_capacity(n: usize) -> Self {
+        RawObject {
+            entries: Vec::with_capacity(n),
+            seen: 0,
+        }
+    }
+
+    /// Adds an entry; a repeated key keeps its place and takes the new value.
+    fn insert(&mut self, key: Cow<'a, str>, value: Raw<'a>) {
+        // One bit per (length, last byte) seen: a key whose bit is clear is new, and only a
+        // repeat candidate is looked for among the entries.
+        let bit = 1u64 << ((key.len() * 7 + key.bytes().last().map_or(0, usize::from)) % 64);
+        let slot = if self.seen & bit == 0 {
+            None
+        } else {
+            self.entries.iter_mut().find(|(old, _)| *old == key)
+        };
+        self.seen |= bit;
+        match slot {
+            Some(slot) => slot.1 = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    /// Parses an object nested in text that [`RawObject::parse`] already accepted (`Err` when
+    /// the value is not an object).
+    pub fn parse_inner(text: &'a str) -> Result<Self, Refused> {
+        Self::parse(text)
+    }
+
+    pub fn get(&self, key: &str) -> Option<Raw<'a>> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+    pub fn entries(&self) -> impl Iterator<Item = (&str, Raw<'a>)> {
         self.entries.iter().map(|(k, v)| (k.as_ref(), *v))
     }
-}
 
-impl<'de> Deserialize<'de> for RawObject<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawObject<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::with_capacity(20);
-                while let Some((Text(k), v)) = map.next_entry::<Text<'de>, &'de RawValue>()? {
-                    match entries.iter_mut().find(|(old, _)| *old == k) {
-                        Some(slot) => slot.1 = v,
-                        None => entries.push((k, v)),
-                    }
-                }
-                Ok(RawObject { entries })
-            }
-        }
-        d.deserialize_map(V)
+    pub fn into_entries(self) -> impl Iterator<Item = (Cow<'a, str>, Raw<'a>)> {
+        self.entries.into_iter()
     }
 }
 
-/// True when a `serde_json::Value` parse of `text` (syntactically valid JSON) would succeed too.
-/// The raw parse checks syntax only, so it takes what a value parse refuses: numbers beyond f64
-/// (`1e999`, 309-digit integers) and lone UTF-16 surrogates (`"\ud800"`). Conservative: any
-/// exponent, a run of 300 digits or a surrogate not in a proper pair answers "no", which costs the
-/// caller only a full parse.
-pub fn value_parse_agrees(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = 0;
-    let mut digits = 0usize;
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                digits = 0;
-                i += 1;
-                loop {
-                    i = next_quote_or_backslash(b, i);
-                    if i >= b.len() || b[i] == b'"' {
-                        break;
-                    }
-                    if b.get(i + 1) != Some(&b'u') {
-                        i += 2;
-                    } else {
-                        match hex_unit(b, i + 2) {
-                            Some(0xD800..=0xDBFF) => {
-                                let low = (b.get(i + 6) == Some(&b'\\')
-                                    && b.get(i + 7) == Some(&b'u'))
-                                .then(|| hex_unit(b, i + 8))
-                                .flatten();
-                                if !matches!(low, Some(0xDC00..=0xDFFF)) {
-                                    return false;
-                                }
-                                i += 12;
-                            }
-                            Some(0xDC00..=0xDFFF) | None => return false,
-                            Some(_) => i += 6,
-                        }
-                    }
-                }
-                i += 1;
-            }
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits >= 300 {
-                    return false;
-                }
-                i += 1;
-            }
-            // Outside strings a letter after a digit can only start an exponent.
-            b'e' | b'E' if digits > 0 => return false,
-            _ => {
-                digits = 0;
-                i += 1;
-            }
-        }
-    }
-    true
-}
-
-/// The position of the first `"` or `\\` at or after `i` (`b.len()` when none).
-fn next_quote_or_backslash(b: &[u8], i: usize) -> usize {
-    memchr::memchr2(b'"', b'\\', &b[i.min(b.len())..]).map_or(b.len(), |at| i + at)
-}
-
-/// The UTF-16 unit of the four hex digits at `at`.
-fn hex_unit(b: &[u8], at: usize) -> Option<u16> {
-    let digits = std::str::from_utf8(b.get(at..at + 4)?).ok()?;
-    u16::from_str_radix(digits, 16).ok()
+/// The items of a JSON array nested in text [`RawObject::parse`] accepted; `None` when the
+/// value is not an array.
+pub fn array_items(text: &str) -> Option<Vec<Raw<'_>>> {
+    let mut items = Vec::new();
+    scan::array(text, |item| items.push(item.into())).ok()?;
+    Some(items)
 }
 
 /// Appends `"key":` as `serde_json` writes it.
@@ -150,9 +153,9 @@ pub fn write_key(out: &mut Vec<u8>, key: &str) {
 
 /// Appends a raw value as `serde_json` would write it after parsing it: copied when its text
 /// already is that, re-serialised otherwise (spaces, `\u` or `\/` escapes, long or unusual numbers).
-pub fn write_canonical(out: &mut Vec<u8>, raw: &RawValue) {
+pub fn write_canonical(out: &mut Vec<u8>, raw: Raw<'_>) {
     let text = raw.get();
-    if is_canonical(text) {
+    if raw.canonical {
         out.extend_from_slice(text.as_bytes());
     } else {
         let value: Value = serde_json::from_str(text).expect("raw values are valid JSON");
@@ -200,7 +203,7 @@ pub fn is_canonical(text: &str) -> bool {
     true
 }
 
-fn is_canonical_number(token: &str) -> bool {
+pub(crate) fn is_canonical_number(token: &str) -> bool {
     let is_float = token.bytes().any(|c| matches!(c, b'.' | b'e' | b'E'));
     if !is_float {
         // Integers that fit u64 (or i64 when negative) are written back as they are; "-0" and
@@ -223,9 +226,8 @@ mod tests {
     use super::*;
 
     fn canonical(text: &str) -> String {
-        let raw: &RawValue = serde_json::from_str(text).unwrap();
         let mut out = Vec::new();
-        write_canonical(&mut out, raw);
+        write_canonical(&mut out, Raw::of(text));
         String::from_utf8(out).unwrap()
     }
 
@@ -302,6 +304,31 @@ mod tests {
         assert!(serde_json::from_str::<Value>(r#"{"a":1e3}"#).is_ok());
         assert!(RawObject::parse(r#"{"a":1e3}"#).is_err());
         assert!(RawObject::parse(r#"{"a":[1.5E+2]}"#).is_err());
+    }
+
+    #[test]
+    fn the_inner_object_read_in_the_same_pass_is_the_one_a_second_parse_finds() {
+        for text in [
+            r#"{"a":1,"meta":{"x":1,"y":[1, 2],"x":"z"},"b":2}"#,
+            r#"{"meta":{"x":1},"meta":{"y":2}}"#,
+            r#"{"meta":{"x":1},"meta":"no"}"#,
+            r#"{"meta":"no","meta":{"y":2}}"#,
+            r#"{"meta":null}"#,
+            r#"{"meta":{}}"#,
+            r#"{"other":{"meta":{"x":1}}}"#,
+        ] {
+            let (top, inner) = RawObject::parse_with_inner(text, "meta").unwrap();
+            let plain = RawObject::parse(text).unwrap();
+            assert_eq!(top.entries, plain.entries, "{text}");
+            let second = plain
+                .get("meta")
+                .and_then(|m| RawObject::parse_inner(m.get()).ok());
+            assert_eq!(
+                inner.map(|o| o.entries),
+                second.map(|o| o.entries),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -11,10 +11,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::raw::RawObject;
+use super::raw::{Raw, RawObject, array_items};
 use super::{Metrics, MetricsOrigin, Source, StoredScore, parse_time};
 
 /// A JSON value reduced to what the typed readers need; containers are only known as "other".
@@ -49,7 +48,7 @@ impl<'a> Scalar<'a> {
     }
 
     /// Parses one raw JSON value; invalid text is not possible here (the line was validated).
-    pub fn from_raw(raw: Option<&'a RawValue>) -> Self {
+    pub fn from_raw(raw: Option<Raw<'a>>) -> Self {
         let Some(raw) = raw else {
             return Scalar::Absent;
         };
@@ -157,32 +156,6 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
     }
 }
 
-/// A string borrowed from the input when it has no escapes, owned otherwise.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text<'a>(pub Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
 /// A flat JSON object of scalars (a metrics block), in the order written, later duplicates
 /// replacing earlier ones as `serde_json::Map` does.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -220,46 +193,33 @@ impl<'a> Block<'a> {
         Some(block)
     }
 
-    fn from_raw(raw: Option<&'a RawValue>) -> Option<Self> {
-        serde_json::from_str(raw?.get()).ok()
-    }
-}
-
-impl<'de> Deserialize<'de> for Block<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Block<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut block = Block {
-                    entries: Vec::with_capacity(map.size_hint().unwrap_or(8)),
-                };
-                while let Some((Text(k), v)) = map.next_entry::<Text<'de>, Scalar<'de>>()? {
-                    block.insert(k, v);
-                }
-                Ok(block)
-            }
-        }
-        d.deserialize_map(V)
+    fn from_raw(raw: Option<Raw<'a>>) -> Option<Self> {
+        // The object's keys are unique already: no look-up per insert.
+        let object = RawObject::parse_inner(raw?.get()).ok()?;
+        Some(Block {
+            entries: object
+                .into_entries()
+                .map(|(k, v)| (k, Scalar::from_raw(Some(v))))
+                .collect(),
+        })
     }
 }
 
 /// `meta.sources` entries that are objects, others skipped (as [`Record::sources`](super::Record::sources) always did).
-fn sources_from_raw(raw: Option<&RawValue>) -> Vec<Source> {
-    let Some(raw) = raw else { return Vec::new() };
-    let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) else {
+fn sources_from_raw(raw: Option<Raw<'_>>) -> Vec<Source> {
+    let Some(items) = raw.and_then(|raw| array_items(raw.get())) else {
         return Vec::new();
     };
     items
         .into_iter()
-        .filter_map(|item| serde_json::from_str::<Block<'_>>(item.get()).ok())
-        .map(|fields| Source {
-            method: fields.get("method").text().unwrap_or("").to_string(),
-            fetched_at: fields.get("fetched_at").time(),
-            evidence: fields.get("evidence").text().map(str::to_string),
+        .filter_map(|item| RawObject::parse_inner(item.get()).ok())
+        .map(|fields| {
+            let field = |k: &str| Scalar::from_raw(fields.get(k));
+            Source {
+                method: field("method").text().unwrap_or("").to_string(),
+                fetched_at: field("fetched_at").time(),
+                evidence: field("evidence").text().map(str::to_string),
+            }
         })
         .collect()
 }
@@ -402,10 +362,10 @@ impl<'a> AuthorView<'a> {
                 "followers_count" => &mut view.followers_count,
                 "created_at" => &mut view.created_at,
                 "topic_tags" => {
-                    view.topic_tags = serde_json::from_str::<Vec<Scalar<'a>>>(raw.get())
+                    view.topic_tags = array_items(raw.get())
                         .map(|tags| {
                             tags.into_iter()
-                                .filter_map(|t| match t {
+                                .filter_map(|t| match Scalar::from_raw(Some(t)) {
                                     Scalar::Text(s) => Some(s),
                                     _ => None,
                                 })
@@ -606,7 +566,7 @@ mod tests {
             "[1,2]",
             r#"{"a":1}"#,
         ] {
-            let raw: &RawValue = serde_json::from_str(text).unwrap();
+            let raw = Raw::of(text);
             let by_serde: Scalar = serde_json::from_str(text).unwrap();
             assert_eq!(Scalar::from_raw(Some(raw)), by_serde, "{text}");
         }

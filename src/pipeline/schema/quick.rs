@@ -6,9 +6,7 @@
 
 use std::sync::OnceLock;
 
-use serde_json::value::RawValue;
-
-use crate::dataset::raw::RawObject;
+use crate::dataset::raw::{Raw, RawObject, array_items};
 
 /// `required` of the record, in the schema's order (the validator reports them in this order).
 const TOP_REQUIRED: [&str; 10] = [
@@ -57,7 +55,7 @@ pub fn raw_violations(
 
 /// Which required fields the object has, one bit each (see [`required`]); `None` when a field
 /// may break its rule.
-fn fields_present(object: &RawObject<'_>, rule: fn(&str, &RawValue) -> Option<u32>) -> Option<u32> {
+fn fields_present(object: &RawObject<'_>, rule: fn(&str, Raw<'_>) -> Option<u32>) -> Option<u32> {
     object
         .entries()
         .try_fold(0, |present, (key, raw)| Some(present | rule(key, raw)?))
@@ -97,7 +95,7 @@ fn messages() -> &'static (Vec<String>, Vec<String>) {
 
 /// A record field checked against its `properties` entry; unknown fields are allowed. The
 /// places are those of [`TOP_REQUIRED`].
-fn top_field(key: &str, raw: &RawValue) -> Option<u32> {
+fn top_field(key: &str, raw: Raw<'_>) -> Option<u32> {
     let text = raw.get();
     match key {
         "id" => required(
@@ -128,7 +126,7 @@ fn top_field(key: &str, raw: &RawValue) -> Option<u32> {
 }
 
 /// A `meta` field checked against its `properties` entry; places are those of [`META_REQUIRED`].
-fn meta_field(key: &str, raw: &RawValue) -> Option<u32> {
+fn meta_field(key: &str, raw: Raw<'_>) -> Option<u32> {
     let text = raw.get();
     match key {
         "score" => required(is_percent(text), 0),
@@ -150,7 +148,12 @@ fn meta_field(key: &str, raw: &RawValue) -> Option<u32> {
 
 /// `meta.sources`: at least one item, each exactly {method, fetched_at (date-time), evidence}.
 fn sources_are_valid(text: &str) -> bool {
-    let Ok(items) = serde_json::from_str::<Vec<RawObject<'_>>>(text) else {
+    let Some(items) = array_items(text).and_then(|items| {
+        items
+            .iter()
+            .map(|i| RawObject::parse_inner(i.get()).ok())
+            .collect::<Option<Vec<_>>>()
+    }) else {
         return false;
     };
     !items.is_empty()
@@ -169,7 +172,7 @@ fn sources_are_valid(text: &str) -> bool {
 
 /// The text of a JSON string written without escapes; `None` for anything else (an escaped
 /// string is left to the full validator rather than decoded here).
-fn plain_string(raw: &RawValue) -> Option<&str> {
+fn plain_string(raw: Raw<'_>) -> Option<&str> {
     let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
     (!inner.contains('\\')).then_some(inner)
 }
@@ -197,8 +200,7 @@ fn is_percent(text: &str) -> bool {
 }
 
 fn all_strings(text: &str) -> bool {
-    serde_json::from_str::<Vec<&RawValue>>(text)
-        .is_ok_and(|items| items.iter().all(|i| i.get().starts_with('"')))
+    array_items(text).is_some_and(|items| items.iter().all(|i| i.get().starts_with('"')))
 }
 
 /// `^[a-z]{2}(-[A-Z]{2})?$`

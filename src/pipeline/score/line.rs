@@ -6,9 +6,7 @@
 
 use std::borrow::Cow;
 
-use serde_json::value::RawValue;
-
-use crate::dataset::raw::{RawObject, write_canonical};
+use crate::dataset::raw::{Raw, RawObject, write_canonical};
 use crate::dataset::{AuthorView, CANONICAL_META_ORDER, CANONICAL_ORDER};
 
 use super::changes::{MetaChange, MetaValue};
@@ -55,8 +53,8 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
 /// [`score_line`] appended to `out` (no newline), so that many lines can share one buffer.
 /// On `None` `out` is as it was.
 pub fn score_line_onto(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
-    match RawObject::parse(text) {
-        Ok(top) => Some(score_raw_onto(text, &top, out)),
+    match RawObject::parse_with_inner(text, "meta") {
+        Ok((top, meta)) => Some(score_raw_onto(text, &top, meta, out)),
         // Valid JSON the raw path leaves to a full parse (an exponent, a lone surrogate...).
         Err(_) => score_parsed_onto(text, out),
     }
@@ -75,12 +73,15 @@ fn score_parsed_onto(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
     })
 }
 
-fn score_raw_onto(text: &str, top: &RawObject<'_>, out: &mut Vec<u8>) -> LineOutcome {
+fn score_raw_onto<'a>(
+    text: &str,
+    top: &RawObject<'a>,
+    meta: Option<RawObject<'a>>,
+    out: &mut Vec<u8>,
+) -> LineOutcome {
     // A `meta` that is not an object is replaced by one, as `Record::meta_mut` does.
-    let meta = top
-        .get("meta")
-        .map(|raw| RawObject::parse_inner(raw.get()).unwrap_or_default());
-    let view = AuthorView::from_raw(&top, meta.as_ref());
+    let meta = top.get("meta").map(|_| meta.unwrap_or_default());
+    let view = AuthorView::from_raw(top, meta.as_ref());
     let scoring = score_view(&view);
 
     let mut entries: Vec<(Cow<'_, str>, Entry<'_>)> = meta
@@ -97,7 +98,7 @@ fn score_raw_onto(text: &str, top: &RawObject<'_>, out: &mut Vec<u8>) -> LineOut
     out.push(b'{');
     let mut field = Keys::default();
     // Each key is looked up in the canonical order once (keys of an object are unique).
-    let mut placed: [Option<&RawValue>; CANONICAL_ORDER.len()] = [None; CANONICAL_ORDER.len()];
+    let mut placed: [Option<Raw<'_>>; CANONICAL_ORDER.len()] = [None; CANONICAL_ORDER.len()];
     let mut others = false;
     for (key, raw) in top.entries() {
         match CANONICAL_ORDER.iter().position(|k| *k == key) {
@@ -152,7 +153,7 @@ impl Keys {
 
 /// A `meta` field: as written, or as scoring sets it.
 enum Entry<'a> {
-    Raw(&'a RawValue),
+    Raw(Raw<'a>),
     New(&'a MetaValue),
 }
 
@@ -188,7 +189,7 @@ fn write_meta(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Entry<'_>)]) {
     let mut write = |out: &mut Vec<u8>, key: &str, entry: &Entry<'_>, canonical: bool| {
         keys.write(out, key, canonical);
         match entry {
-            Entry::Raw(raw) => write_canonical(out, raw),
+            Entry::Raw(raw) => write_canonical(out, *raw),
             Entry::New(value) => value.write_json(out),
         }
     };

@@ -1,0 +1,604 @@
+//! A strict, single-pass reader of JSON text for the raw paths (`raw::RawObject`): it finds the
+//! entries of an object and the items of an array, and on the way checks the text as
+//! `serde_json` would and notes whether each value is already written exactly as `serde_json`
+//! writes it (so it can be copied without a second look). It refuses rather than guesses: text it
+//! is not sure a `serde_json::Value` parse takes the same way (an exponent, a number of 300
+//! digits, a lone UTF-16 surrogate, very deep nesting) is refused, and the caller parses it the
+//! ordinary way. Never the other way round: what it accepts, `serde_json` accepts.
+//! Not here: what the values mean (see `view`), or writing (see `raw`).
+
+use std::borrow::Cow;
+
+/// Text this reader does not vouch for: invalid JSON, or valid JSON only a full parse reads
+/// right. The caller's fallback says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused;
+
+/// Digits from which a number is left to a full parse (beyond f64, or rounding this reader
+/// does not redo).
+const LONG_NUMBER: usize = 300;
+/// Nesting from which text is left to a full parse (`serde_json` stops at 128).
+const DEEPEST: u32 = 100;
+
+/// What [`object_and_inner`] reports of the inner object: `None` when one starts, then each
+/// of its entries.
+pub type InnerEvent<'a> = Option<(Cow<'a, str>, Found<'a>)>;
+
+/// One value found in the text: where it is written, and whether that is `serde_json`'s own
+/// spelling of it (compact, shortest numbers, no optional escapes, no repeated keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found<'a> {
+    pub text: &'a str,
+    pub canonical: bool,
+}
+
+/// Calls `entry` for each entry of the object `text` holds (whitespace around it allowed),
+/// keys decoded, in the order written (repeated keys included: the caller decides).
+pub fn object<'a>(
+    text: &'a str,
+    entry: impl FnMut(Cow<'a, str>, Found<'a>),
+) -> Result<(), Refused> {
+    object_and_inner(text, None, entry, |_| {})
+}
+
+/// [`object`], and the entries of the object under `inner_key` reported to `inner` in the same
+/// pass (no second scan of it): `inner(None)` when such an object starts (a repeated key starts
+/// it again), then `inner(Some(entry))` for each of its entries.
+pub fn object_and_inner<'a>(
+    text: &'a str,
+    inner_key: Option<&str>,
+    mut entry: impl FnMut(Cow<'a, str>, Found<'a>),
+    mut inner: impl FnMut(InnerEvent<'a>),
+) -> Result<(), Refused> {
+    let mut s = Scanner::new(text);
+    s.skip_space();
+    s.expect(b'{')?;
+    s.skip_space();
+    if !s.eat(b'}') {
+        loop {
+            s.skip_space();
+            let key = s.key()?;
+            s.skip_space();
+            s.expect(b':')?;
+            s.skip_space();
+            let value = if inner_key == Some(key.as_ref()) && s.peek() == Some(b'{') {
+                inner(None);
+                let start = s.i;
+                let canonical = s.nested_object(1, Some(&mut inner))?;
+                Found {
+                    text: &text[start..s.i],
+                    canonical,
+                }
+            } else {
+                s.value(1)?
+            };
+            entry(key, value);
+            s.skip_space();
+            if s.eat(b'}') {
+                break;
+            }
+            s.expect(b',')?;
+        }
+    }
+    s.end()
+}
+
+/// Calls `item` for each item of the array `text` holds (whitespace around it allowed).
+pub fn array<'a>(text: &'a str, mut item: impl FnMut(Found<'a>)) -> Result<(), Refused> {
+    let mut s = Scanner::new(text);
+    s.skip_space();
+    s.expect(b'[')?;
+    s.skip_space();
+    if !s.eat(b']') {
+        loop {
+            s.skip_space();
+            item(s.value(1)?);
+            s.skip_space();
+            if s.eat(b']') {
+                break;
+            }
+            s.expect(b',')?;
+        }
+    }
+    s.end()
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    /// The keys of the nested objects open now, to notice a repeated one (`serde_json` keeps
+    /// only the last value, so the text is not its spelling).
+    keys: Vec<&'a [u8]>,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(text: &'a str) -> Self {
+        Scanner {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+            keys: Vec::new(),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.peek() == Some(c);
+        self.i += usize::from(hit);
+        hit
+    }
+
+    fn expect(&mut self, c: u8) -> Result<(), Refused> {
+        if self.eat(c) { Ok(()) } else { Err(Refused) }
+    }
+
+    /// Skips JSON whitespace; true when there was some.
+    fn skip_space(&mut self) -> bool {
+        let start = self.i;
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+        self.i > start
+    }
+
+    /// Only whitespace may follow the value.
+    fn end(&mut self) -> Result<(), Refused> {
+        self.skip_space();
+        if self.i == self.b.len() {
+            Ok(())
+        } else {
+            Err(Refused)
+        }
+    }
+
+    fn value(&mut self, depth: u32) -> Result<Found<'a>, Refused> {
+        let start = self.i;
+        let canonical = match self.peek().ok_or(Refused)? {
+            b'"' => self.string()?.canonical,
+            b'{' => self.nested_object(depth, None)?,
+            b'[' => self.nested_array(depth)?,
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            b'n' => self.literal(b"null")?,
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ => return Err(Refused),
+        };
+        Ok(Found {
+            text: &self.text[start..self.i],
+            canonical,
+        })
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<bool, Refused> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(true)
+        } else {
+            Err(Refused)
+        }
+    }
+
+    /// A key of the top object, decoded (borrowed unless it has escapes).
+    fn key(&mut self) -> Result<Cow<'a, str>, Refused> {
+        let start = self.i;
+        let string = self.string()?;
+        decode_key(&self.text[start..self.i], string.escaped)
+    }
+
+    /// A string (`Refused` when none starts here): checked as `serde_json` checks it (no raw control characters, known
+    /// escapes only, surrogates in pairs).
+    fn string(&mut self) -> Result<StringFound, Refused> {
+        self.expect(b'"')?;
+        let mut found = StringFound {
+            canonical: true,
+            escaped: false,
+        };
+        loop {
+            self.i = plain_run(self.b, self.i);
+            let c = *self.b.get(self.i).ok_or(Refused)?;
+            self.i += 1;
+            if c == b'"' {
+                return Ok(found);
+            }
+            if c != b'\\' {
+                // A raw control character.
+                return Err(Refused);
+            }
+            found.escaped = true;
+            match self.peek().ok_or(Refused)? {
+                b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
+                // `\/` and `\u` read back as plain characters, which serde_json writes plain
+                // (or as another escape): the text is not its spelling.
+                b'/' => {
+                    found.canonical = false;
+                    self.i += 1;
+                }
+                b'u' => {
+                    found.canonical = false;
+                    self.i += 1;
+                    match self.hex_unit()? {
+                        0xD800..=0xDBFF => {
+                            self.expect(b'\\')?;
+                            self.expect(b'u')?;
+                            if !matches!(self.hex_unit()?, 0xDC00..=0xDFFF) {
+                                return Err(Refused);
+                            }
+                        }
+                        0xDC00..=0xDFFF => return Err(Refused),
+                        _ => {}
+                    }
+                }
+                _ => return Err(Refused),
+            }
+        }
+    }
+
+    fn hex_unit(&mut self) -> Result<u16, Refused> {
+        let digits = self.b.get(self.i..self.i + 4).ok_or(Refused)?;
+        let mut unit = 0u16;
+        for d in digits {
+            let v = (*d as char).to_digit(16).ok_or(Refused)?;
+            unit = unit << 4 | v as u16;
+        }
+        self.i += 4;
+        Ok(unit)
+    }
+
+    /// A number, by the JSON grammar; exponents and very long numbers are left to a full parse.
+    fn number(&mut self) -> Result<bool, Refused> {
+        let start = self.i;
+        let negative = self.eat(b'-');
+        let int_start = self.i;
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(Refused),
+        }
+        let int_digits = self.i - int_start;
+        let mut fraction = false;
+        if self.eat(b'.') {
+            let at = self.i;
+            self.digits();
+            if self.i == at {
+                return Err(Refused);
+            }
+            fraction = true;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) || self.i - start >= LONG_NUMBER {
+            return Err(Refused);
+        }
+        let token = &self.text[start..self.i];
+        // Unsigned integers of up to 19 digits fit a u64 and are written back as they are.
+        Ok(if !negative && !fraction && int_digits <= 19 {
+            true
+        } else {
+            super::raw::is_canonical_number(token)
+        })
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+    }
+
+    /// An object at `{`; each entry goes to `report` too when there is one.
+    fn nested_object(
+        &mut self,
+        depth: u32,
+        mut report: Option<&mut dyn FnMut(InnerEvent<'a>)>,
+    ) -> Result<bool, Refused> {
+        if depth >= DEEPEST {
+            return Err(Refused);
+        }
+        self.i += 1;
+        let mut canonical = !self.skip_space();
+        let mark = self.keys.len();
+        if !self.eat(b'}') {
+            loop {
+                canonical &= !self.skip_space();
+                let start = self.i;
+                let key = self.string()?;
+                let raw_key = &self.text[start..self.i];
+                canonical &= key.canonical && !self.keys[mark..].contains(&raw_key.as_bytes());
+                self.keys.push(raw_key.as_bytes());
+                canonical &= !self.skip_space();
+                self.expect(b':')?;
+                canonical &= !self.skip_space();
+                let value = self.value(depth + 1)?;
+                canonical &= value.canonical;
+                if let Some(report) = report.as_mut() {
+                    report(Some((decode_key(raw_key, key.escaped)?, value)));
+                }
+                canonical &= !self.skip_space();
+                if self.eat(b'}') {
+                    break;
+                }
+                self.expect(b',')?;
+            }
+        }
+        self.keys.truncate(mark);
+        Ok(canonical)
+    }
+
+    fn nested_array(&mut self, depth: u32) -> Result<bool, Refused> {
+        if depth >= DEEPEST {
+            return Err(Refused);
+        }
+        self.i += 1;
+        let mut canonical = !self.skip_space();
+        if !self.eat(b']') {
+            loop {
+                canonical &= !self.skip_space();
+                canonical &= self.value(depth + 1)?.canonical;
+                canonical &= !self.skip_space();
+                if self.eat(b']') {
+                    break;
+                }
+                self.expect(b',')?;
+            }
+        }
+        Ok(canonical)
+    }
+}
+
+/// A quoted key as text: borrowed unless it has escapes.
+fn decode_key(quoted: &str, escaped: bool) -> Result<Cow<'_, str>, Refused> {
+    if escaped {
+        let decoded: String = serde_json::from_str(quoted).map_err(|_| Refused)?;
+        Ok(Cow::Owned(decoded))
+    } else {
+        Ok(Cow::Borrowed(&quoted[1..quoted.len() - 1]))
+    }
+}
+
+/// Where the run of plain string text from `i` ends: at the first quote, backslash or control
+/// character, or at the end of `b`. Eight bytes at a time (strings in records are short: a
+/// vector search set up per string costs more).
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    while let Some(word) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        // A byte's high bit is set where it is zero (or below 0x20 for `w` itself); only the
+        // lowest hit is exact, and it is the one taken.
+        let hits = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | w.wrapping_sub(ONES * 0x20) & !w)
+            & HIGH;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !STRING_STOP[b[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// The bytes that end a run of plain string text: the closing quote, an escape, a control
+/// character (not allowed raw in JSON).
+static STRING_STOP: [bool; 256] = {
+    let mut stop = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        stop[c] = true;
+        c += 1;
+    }
+    stop[b'"' as usize] = true;
+    stop[b'\\' as usize] = true;
+    stop
+};
+
+struct StringFound {
+    canonical: bool,
+    escaped: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// What the scanner says of `text`, checked against `serde_json` on the way: anything it
+    /// accepts a value parse takes, with the same entries, and a value it calls canonical is
+    /// written back byte for byte.
+    fn check(text: &str) -> Result<Vec<(String, String, bool)>, Refused> {
+        let mut entries = Vec::new();
+        let scanned = object(text, |k, v| {
+            entries.push((k.into_owned(), v.text.to_string(), v.canonical))
+        });
+        let parsed = serde_json::from_str::<Value>(text);
+        if scanned.is_ok() {
+            let Ok(Value::Object(map)) = parsed else {
+                panic!("accepted what serde_json refuses or reads as no object: {text}");
+            };
+            let mut keys: Vec<&str> = Vec::new();
+            for (k, _, _) in &entries {
+                if !keys.contains(&k.as_str()) {
+                    keys.push(k);
+                }
+            }
+            assert_eq!(
+                keys,
+                map.keys().map(String::as_str).collect::<Vec<_>>(),
+                "{text}"
+            );
+            for (k, v, canonical) in &entries {
+                let value: Value = serde_json::from_str(v).expect("a found value parses alone");
+                if entries.iter().rev().find(|(k2, _, _)| k2 == k).unwrap().1 == *v {
+                    assert_eq!(&value, &map[k], "{text}");
+                }
+                if *canonical {
+                    assert_eq!(&serde_json::to_string(&value).unwrap(), v, "{text}");
+                }
+            }
+        }
+        scanned.map(|()| entries)
+    }
+
+    #[test]
+    fn objects_are_read_as_serde_json_reads_them() {
+        for text in [
+            r#"{}"#,
+            r#"  { "a" : 1 , "b":[1, 2,{"c":"d"}] }  "#,
+            r#"{"a":1,"b":2,"a":3}"#,
+            r#"{"k\"ey":"v\\a\n\t\/","u":"caf\u00e9","p":"\ud83d\ude80"}"#,
+            r#"{"n":-0,"m":-12,"f":1.50,"g":0.1,"h":18446744073709551616,"i":-9223372036854775809}"#,
+            r#"{"o":{"x":1,"x":2},"e":{},"l":[],"s":{ },"t":[ ]}"#,
+            r#"{"t":true,"f":false,"z":null}"#,
+        ] {
+            assert!(check(text).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_one_valid_object_is_refused() {
+        for text in [
+            "",
+            "[1]",
+            "{",
+            r#"{"a"}"#,
+            r#"{"a":}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":[1,]}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":+1}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":"\x"}"#,
+            "{\"a\":\"tab\there\"}",
+            r#"{"a":"\u12"}"#,
+            r#"{"a":1} x"#,
+            r#"{a:1}"#,
+            r#"{"a":1}{"#,
+        ] {
+            assert_eq!(check(text), Err(Refused), "{text}");
+        }
+    }
+
+    #[test]
+    fn what_only_a_full_parse_reads_right_is_refused_too() {
+        let long = format!(r#"{{"a":{}}}"#, "1".repeat(LONG_NUMBER));
+        let deep = format!(r#"{{"a":{}1{}}}"#, "[".repeat(120), "]".repeat(120));
+        for text in [
+            r#"{"a":1e3}"#,
+            r#"{"a":1E-3}"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\udc00"}"#,
+            r#"{"a":"\ud83d\u0041"}"#,
+            long.as_str(),
+            deep.as_str(),
+        ] {
+            assert_eq!(check(text), Err(Refused), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_value_is_canonical_exactly_when_serde_json_writes_it_so() {
+        let entries = check(
+            r#"{"a":{"x":1,"x":2},"b":{"x":1},"c":[1, 2],"d":[1,2],"e":"a\/b","f":"a\nb","g":1.50,"h":1.5,"i":-0,"j":"\u00e9"}"#,
+        )
+        .unwrap();
+        let canonical: Vec<(&str, bool)> =
+            entries.iter().map(|(k, _, c)| (k.as_str(), *c)).collect();
+        assert_eq!(
+            canonical,
+            [
+                ("a", false),
+                ("b", true),
+                ("c", false),
+                ("d", true),
+                ("e", false),
+                ("f", true),
+                ("g", false),
+                ("h", true),
+                ("i", false),
+                ("j", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn serde_json_output_is_read_whole_and_every_value_is_canonical() {
+        for line in seeds().iter().take(4) {
+            let entries = check(line).expect("a generated record is read");
+            assert!(entries.iter().all(|(_, _, canonical)| *canonical), "{line}");
+        }
+        assert!(check(&seeds()[4]).is_ok());
+    }
+
+    #[test]
+    fn array_items_are_found_in_order() {
+        let mut items = Vec::new();
+        array(r#" ["a", 1 ,{"b":[2]},null] "#, |i| items.push(i.text)).unwrap();
+        assert_eq!(items, [r#""a""#, "1", r#"{"b":[2]}"#, "null"]);
+        assert_eq!(array(r#"{"a":1}"#, |_| {}), Err(Refused));
+        assert_eq!(array("[1,]", |_| {}), Err(Refused));
+    }
+
+    #[test]
+    fn a_plain_run_stops_at_the_first_quote_backslash_or_control_character() {
+        let stops = [b'"', b'\\', 0x00, 0x1f, b'\n'];
+        for len in 0..20 {
+            for at in 0..=len {
+                for stop in stops {
+                    let mut text: Vec<u8> = (0..len).map(|k| b"a~ \x7f\xc3\xa9!Z"[k % 7]).collect();
+                    if at < len {
+                        text[at] = stop;
+                    }
+                    let want = text
+                        .iter()
+                        .position(|c| STRING_STOP[*c as usize])
+                        .unwrap_or(len);
+                    assert_eq!(plain_run(&text, 0), want, "{text:?}");
+                }
+            }
+        }
+    }
+
+    fn seeds() -> Vec<String> {
+        let mut lines: Vec<String> = (0..4)
+            .map(|n| crate::generate::record(3, n).to_line())
+            .collect();
+        lines.push(
+            r#"{"id":"1","handle":"a b","meta":{"score":31.4,"sources":[{"method":"x","fetched_at":"2025-11-14T06:42:01Z"}],"n":-5},"tags":["\u00e9","\ud83d\ude80","q\"\\"],"e":{},"z":[ 1 , 2.25 ,null,true,false]}"#.into(),
+        );
+        lines
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn edited_records_are_accepted_only_as_serde_json_accepts_them(
+            seed in 0usize..5,
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..4, prop::sample::select(
+                vec!['{', '}', '[', ']', '"', '\\', ',', ':', ' ', '\n', '0', '1', '-', '.', 'e', 'u', 'd', '8', 'n', 't', '/', '\t', 'é']
+            )), 1..4),
+        ) {
+            let mut text = seeds()[seed].clone();
+            for (at, kind, c) in edits {
+                let mut chars: Vec<char> = text.chars().collect();
+                let i = at.index(chars.len() + 1);
+                match kind {
+                    0 => chars.insert(i, c),
+                    1 if i < chars.len() => { chars.remove(i); }
+                    2 if i < chars.len() => chars[i] = c,
+                    _ => chars.truncate(i),
+                }
+                text = chars.into_iter().collect();
+            }
+            let _ = check(&text);
+        }
+    }
+}
