@@ -48,6 +48,13 @@ impl Write for WritebackFile {
         Ok(n)
     }
 
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let n = self.file.write_vectored(bufs)?;
+        self.written += n as u64;
+        self.hint();
+        Ok(n)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
     }
@@ -87,10 +94,17 @@ mod tests {
             w.write_all(&chunk).unwrap();
         }
         assert!(w.hinted >= HINT_BYTES, "a hint was given");
+        let gathered = [io::IoSlice::new(b"gath"), io::IoSlice::new(b"ered\n")];
+        assert_eq!(w.write_vectored(&gathered).unwrap(), 9);
         w.into_file().sync_all().unwrap();
         let back = std::fs::read(&path).unwrap();
-        assert_eq!(back.len(), 12 * chunk.len());
-        assert!(back.chunks(chunk.len()).all(|c| c == chunk.as_slice()));
+        assert_eq!(back.len(), 12 * chunk.len() + 9);
+        assert!(back.ends_with(b"gathered\n"));
+        assert!(
+            back.chunks(chunk.len())
+                .take(12)
+                .all(|c| c == chunk.as_slice())
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
