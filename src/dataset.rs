@@ -705,12 +705,27 @@ pub struct AtomicFile {
 /// A writer that can be flushed all the way to disk (gzip trailer included).
 pub trait FinishWrite: Write + Send {
     fn finish_to_disk(self: Box<Self>) -> io::Result<()>;
+
+    /// Writes the buffers in order (see [`AtomicFile::write_gathered`]).
+    fn write_gathered(&mut self, buffers: &[&[u8]]) -> io::Result<()> {
+        buffers.iter().try_for_each(|b| self.write_all(b))
+    }
 }
 
 impl FinishWrite for BufWriter<WritebackFile> {
     fn finish_to_disk(self: Box<Self>) -> io::Result<()> {
         let file = self.into_inner().map_err(|e| e.into_error())?;
         file.into_file().sync_all()
+    }
+
+    fn write_gathered(&mut self, buffers: &[&[u8]]) -> io::Result<()> {
+        let total: usize = buffers.iter().map(|b| b.len()).sum();
+        if total < self.capacity() {
+            return buffers.iter().try_for_each(|b| self.write_all(b));
+        }
+        // Past the buffer's size: straight to the kernel, after what the buffer holds.
+        self.flush()?;
+        self.get_mut().write_all_gathered(buffers)
     }
 }
 
@@ -752,6 +767,15 @@ impl AtomicFile {
 
     pub fn writer(&mut self) -> &mut dyn Write {
         self.out.as_mut().expect("writer used after commit")
+    }
+
+    /// Writes the buffers in order; when together they outgrow the write buffer they go to
+    /// the kernel in one gathered write instead of being copied into it first.
+    pub fn write_gathered(&mut self, buffers: &[&[u8]]) -> io::Result<()> {
+        self.out
+            .as_mut()
+            .expect("writer used after commit")
+            .write_gathered(buffers)
     }
 
     /// Writes one record as a canonical JSONL line.

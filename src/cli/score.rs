@@ -78,7 +78,9 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             move || -> Result<AtomicFile, crate::dataset::DatasetError> {
                 for pieces in pieces_rx {
                     let texts: Vec<&[u8]> = pieces.iter().map(|p| p.text.as_slice()).collect();
-                    write_all_gathered(out.writer(), &texts).map_err(|source| {
+                    // A block's pieces (~2 MB) outgrow the file's buffer: they go to the
+                    // kernel in one gathered write instead of being copied into it first.
+                    out.write_gathered(&texts).map_err(|source| {
                         crate::dataset::DatasetError::Write {
                             path: target.clone(),
                             source,
@@ -135,25 +137,6 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     out.commit()?;
     report_summary(mode, &args.input, &args.out, &tally.summary());
     Ok(Exit::Ok)
-}
-
-/// Writes the buffers in order with as few calls as the writer allows: a block's pieces (~2 MB)
-/// outgrow the file's buffer, so they go to the kernel in one gathered write instead of being
-/// copied into the buffer first.
-fn write_all_gathered(w: &mut dyn std::io::Write, buffers: &[&[u8]]) -> std::io::Result<()> {
-    let mut slices: Vec<std::io::IoSlice<'_>> =
-        buffers.iter().map(|b| std::io::IoSlice::new(b)).collect();
-    let mut rest = slices.as_mut_slice();
-    std::io::IoSlice::advance_slices(&mut rest, 0);
-    while !rest.is_empty() {
-        match w.write_vectored(rest) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(n) => std::io::IoSlice::advance_slices(&mut rest, n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// Scores `lines` of `block` into `piece` (emptied first), or says why a line is not a record.
