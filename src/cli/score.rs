@@ -1,5 +1,5 @@
-//! `influx score IN --out OUT`: streams a JSONL file through M2 in parallel chunks (order kept)
-//! and writes the scored records atomically. Any unreadable line and nothing is written: the
+//! `influx score IN --out OUT`: streams a JSONL file through M2 a block of lines at a time,
+//! scored on all cores in pieces (order kept), and writes the scored records atomically. Any unreadable line and nothing is written: the
 //! command names the file and the lines and exits 2. Not here: the model (`pipeline::score`).
 
 use std::ops::Range;
