@@ -562,13 +562,11 @@ impl LineBlocks {
     /// Reads until the block holds `block_bytes` or the file ends; true at the end.
     fn fill(&mut self, bytes: &mut Vec<u8>) -> io::Result<bool> {
         while bytes.len() < self.block_bytes {
-            let available = self.reader.fill_buf()?;
-            if available.is_empty() {
+            // Straight into the block: a request this size bypasses the reader's own buffer.
+            let want = (self.block_bytes - bytes.len()) as u64;
+            if (&mut self.reader).take(want).read_to_end(bytes)? == 0 {
                 return Ok(true);
             }
-            let n = available.len().min(self.block_bytes - bytes.len());
-            bytes.extend_from_slice(&available[..n]);
-            self.reader.consume(n);
         }
         Ok(false)
     }
