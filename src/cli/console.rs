@@ -34,6 +34,7 @@ pub struct Args {
 pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre::Result<Exit> {
     let _log_guard = log_to_file(&dir.root)
         .wrap_err_with(|| format!("cannot open the log file in {}", dir.root.display()))?;
+    let started = std::time::Instant::now();
     let (loaded, bad_lines) = dir
         .read_latest()
         .wrap_err("cannot load the dataset for the console")?;
@@ -44,9 +45,10 @@ pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre:
     app.log(
         LogLevel::Info,
         format!(
-            "loaded {} records from {} ({} bad lines); logs in {}",
+            "loaded {} records from {} in {:.1} s ({} bad lines); logs in {}",
             app.rows.len(),
             dir.latest().display(),
+            started.elapsed().as_secs_f64(),
             bad_lines.len(),
             dir.root.join("influx.log").display()
         ),
