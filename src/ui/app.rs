@@ -2,11 +2,11 @@
 //! and read by [`super::render::render`]. Nothing here does I/O but one: the selected author's
 //! record is read back from the dataset file when asked for (see [`RecordStore`]).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::action::Counter;
-use std::sync::Arc;
-
 use super::author::{AuthorRow, HandleRows, RowFlags, mark_duplicates};
 use super::batches::BatchRow;
 use super::dataset_rows::LoadedRows;
