@@ -1,20 +1,30 @@
 //! Console speed with a million authors: one frame drawn into a TestBackend at 120x40, scrolling,
 //! filter keystrokes (the first, and typing that narrows), sort changes (first use of a column
 //! and a cached one) and a harvested batch of 100 rows. Targets (issue 5): a frame under 10 ms,
-//! a narrowing keystroke under ~16 ms, a re-sort under ~50 ms.
+//! a narrowing keystroke under ~16 ms, a re-sort under ~50 ms. Then opening a dataset file of
+//! scored generated records at 1k, 100k and 1M (`INFLUX_BENCH_MAX` caps the size): reading its
+//! rows, deriving the table's state, and scrolling with the detail pane reading each selected
+//! record again from the file.
 
 use std::hint::black_box;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use influx::pipeline::score::score_record;
 use influx::ui::action::Action;
 use influx::ui::author::{AuthorRow, RowFlags};
+use influx::ui::dataset_rows::load_rows;
 use influx::ui::row_index::SortKey;
 use influx::ui::row_order::full_order;
 use influx::ui::{App, Settings, render, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use rayon::prelude::*;
+
+mod common;
 
 /// Deterministic rows: scores spread over 0-100 with some zeros and unscored, a few duplicates.
 fn million_rows(n: usize) -> Vec<AuthorRow> {
@@ -158,5 +168,85 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// `n` generated records (seed 1), scored as `influx score` would, in a JSONL file under `dir`:
+/// what `influx console` opens.
+fn scored_file(dir: &tempfile::TempDir, n: u64) -> PathBuf {
+    let path = dir.path().join(format!("scored-{n}.jsonl"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("create bench file"));
+    for start in (0..n).step_by(50_000) {
+        let lines: Vec<String> = (start..(start + 50_000).min(n))
+            .into_par_iter()
+            .map(|i| {
+                let mut r = influx::generate::record(1, i);
+                score_record(&mut r);
+                r.to_line()
+            })
+            .collect();
+        for line in lines {
+            writeln!(out, "{line}").expect("write bench file");
+        }
+    }
+    out.flush().expect("flush bench file");
+    path
+}
+
+fn loaded_app(path: &Path) -> App {
+    let settings = Settings {
+        dataset: "bench file".into(),
+        readonly: false,
+        color: true,
+    };
+    let now = Utc.with_ymd_and_hms(2025, 11, 14, 0, 0, 0).unwrap();
+    App::new(settings, now).with_loaded(load_rows(path).expect("bench file loads"))
+}
+
+fn bench_open(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut group = c.benchmark_group("console_open_file");
+    group.sample_size(10);
+    let mut largest = None;
+    for n in common::sizes() {
+        let path = scored_file(&dir, n);
+        group.throughput(Throughput::Elements(n));
+        group.bench_with_input(BenchmarkId::new("read_rows", n), &path, |b, path| {
+            b.iter(|| {
+                let loaded = load_rows(path).expect("bench file loads");
+                assert_eq!(loaded.rows.len() as u64, n);
+                loaded
+            })
+        });
+        let rows = load_rows(&path).expect("bench file loads");
+        group.bench_function(BenchmarkId::new("derive_table_state", n), |b| {
+            b.iter_batched(
+                || rows.clone(),
+                |rows| App::new(Settings::default(), Utc::now()).with_loaded(rows),
+                BatchSize::PerIteration,
+            )
+        });
+        largest = Some((n, path));
+    }
+    group.finish();
+
+    let Some((n, path)) = largest else { return };
+    let mut app = loaded_app(&path);
+    update(&mut app, Action::Resize(120, 40));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let mut group = c.benchmark_group(format!("console_{n}_from_file"));
+    // Each step selects a row not read before: the detail pane reads its line from the file.
+    group.bench_function("scroll_one_row_reading_its_record_and_frame", |b| {
+        b.iter(|| {
+            let at_end = app.selected + 1 >= app.index.len();
+            update(&mut app, if at_end { Action::Top } else { Action::Down });
+            terminal.draw(|f| render(&app, f)).unwrap();
+        })
+    });
+    group.bench_function("frame_of_the_same_selection", |b| {
+        b.iter(|| {
+            terminal.draw(|f| render(black_box(&app), f)).unwrap();
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_open);
 criterion_main!(benches);

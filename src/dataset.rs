@@ -639,6 +639,13 @@ impl LineBlock {
         self.bytes.len()
     }
 
+    /// Where the `k`-th non-blank line (trimmed) sits in the block's bytes. Blocks follow each
+    /// other without gap or overlap, so with the sizes of the blocks before it ([`Self::byte_len`])
+    /// this is the line's place in the (uncompressed) file, for reading it again later.
+    pub fn range(&self, k: usize) -> std::ops::Range<usize> {
+        self.lines[k].1.clone()
+    }
+
     /// The `k`-th non-blank line: its number and text, or why it is not text.
     pub fn line(&self, k: usize) -> (usize, Result<&str, LineError>) {
         let (line, range) = &self.lines[k];

@@ -512,7 +512,8 @@ mod fast_order_matches_the_reference {
             top.handle,
             top.score
         );
-        let recounted = App::new(app.settings.clone(), app.now).with_records(app.records.clone());
+        let recounted = App::new(app.settings.clone(), app.now)
+            .with_records(app.records.to_vec().expect("harvested records are held"));
         assert_eq!(app.counts.zero, recounted.counts.zero);
         assert_eq!(app.counts.unscored, recounted.counts.unscored);
         assert_eq!(app.counts.duplicates, recounted.counts.duplicates);

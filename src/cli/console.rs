@@ -34,17 +34,21 @@ pub struct Args {
 pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre::Result<Exit> {
     let _log_guard = log_to_file(&dir.root)
         .wrap_err_with(|| format!("cannot open the log file in {}", dir.root.display()))?;
-    let (records, bad_lines) = dir.read_latest().map_err(|e| eyre!(e))?;
+    let started = std::time::Instant::now();
+    let (loaded, bad_lines) = dir
+        .read_latest()
+        .wrap_err("cannot load the dataset for the console")?;
     let pending = dir.pending().map_err(|e| eyre!(e))?;
     let mut app = App::new(settings, chrono::Utc::now())
-        .with_records(records)
+        .with_loaded(loaded)
         .with_batches(pending);
     app.log(
         LogLevel::Info,
         format!(
-            "loaded {} records from {} ({} bad lines); logs in {}",
+            "loaded {} records from {} in {:.1} s ({} bad lines); logs in {}",
             app.rows.len(),
             dir.latest().display(),
+            started.elapsed().as_secs_f64(),
             bad_lines.len(),
             dir.root.join("influx.log").display()
         ),

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::batches::BatchRow;
+use super::dataset_rows::LoadedRows;
 use super::ops::MergePlanView;
-use crate::dataset::Record;
 use crate::pipeline::events::HarvestEvent;
 
 /// A counter on screen, each a key away from the records behind it.
@@ -82,7 +82,7 @@ pub enum Action {
     RolledBack(Result<String, String>),
     /// The dataset and pending batches as stored now (after a merge or rollback).
     Reloaded {
-        records: Vec<Record>,
+        dataset: Box<LoadedRows>,
         pending: Vec<BatchRow>,
     },
 }

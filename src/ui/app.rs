@@ -1,14 +1,19 @@
 //! The console's whole state, owned by the event loop, changed only by [`super::update::update`]
-//! and read by [`super::render::render`]. Nothing here does I/O.
+//! and read by [`super::render::render`]. Nothing here does I/O but one: the selected author's
+//! record is read back from the dataset file when asked for (see [`RecordStore`]).
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::action::Counter;
 use super::author::{AuthorRow, HandleRows, RowFlags, mark_duplicates};
 use super::batches::BatchRow;
+use super::dataset_rows::LoadedRows;
 use super::histogram::ScoreHistogram;
 use super::log_ring::{LogLevel, LogLine, LogRing};
 use super::ops::MergePlanView;
+use super::record_store::{RecordReadError, RecordStore};
 use super::row_index::{self, RowFilter, SortKey, compare};
 use super::row_order::{SortedOrders, patch_where};
 use crate::dataset::Record;
@@ -171,8 +176,9 @@ pub struct App {
     pub batches: Vec<BatchRow>,
     pub batch_selected: usize,
     pub rows: Vec<AuthorRow>,
-    /// The records behind `rows`, same order; may be shorter (a benchmark builds rows only).
-    pub records: Vec<Record>,
+    /// The records behind `rows`, same order, read on demand; may be shorter (a benchmark
+    /// builds rows only).
+    pub records: RecordStore,
     pub counts: Counts,
     pub histogram: ScoreHistogram,
     pub filter: RowFilter,
@@ -224,7 +230,7 @@ impl App {
             batches: Vec::new(),
             batch_selected: 0,
             rows: Vec::new(),
-            records: Vec::new(),
+            records: RecordStore::default(),
             counts: Counts::default(),
             histogram: ScoreHistogram::default(),
             filter: RowFilter::default(),
@@ -253,10 +259,19 @@ impl App {
         }
     }
 
-    /// Loads the dataset's records (replacing any shown).
+    /// Loads records held in memory (replacing any shown).
     pub fn with_records(mut self, records: Vec<Record>) -> App {
         self.rows = records.iter().map(AuthorRow::from_record).collect();
-        self.records = records;
+        self.records = RecordStore::in_memory(records);
+        self.rows_changed();
+        self
+    }
+
+    /// Loads a dataset file's rows and the places of its records (replacing any shown); its bad
+    /// lines are the caller's to report.
+    pub fn with_loaded(mut self, loaded: LoadedRows) -> App {
+        self.rows = loaded.rows;
+        self.records = loaded.records;
         self.rows_changed();
         self
     }
@@ -264,7 +279,7 @@ impl App {
     /// Loads rows without records (large synthetic datasets).
     pub fn with_rows(mut self, rows: Vec<AuthorRow>) -> App {
         self.rows = rows;
-        self.records.clear();
+        self.records = RecordStore::default();
         self.rows_changed();
         self
     }
@@ -276,9 +291,12 @@ impl App {
 
     /// Replaces the dataset and the pending batch files after a merge or rollback; the batches
     /// of this session's runs stay listed.
-    pub fn reload(&mut self, records: Vec<Record>, pending: Vec<BatchRow>) {
-        self.rows = records.iter().map(AuthorRow::from_record).collect();
-        self.records = records;
+    pub fn reload(&mut self, loaded: LoadedRows, pending: Vec<BatchRow>) {
+        for bad in loaded.bad_line_words() {
+            self.log(LogLevel::Warn, bad);
+        }
+        self.rows = loaded.rows;
+        self.records = loaded.records;
         self.batches.retain(|b| b.run_batch.is_some());
         self.batches.extend(pending);
         self.batch_selected = self
@@ -395,7 +413,9 @@ impl App {
         self.index.get(self.selected).map(|&i| i as usize)
     }
 
-    pub fn selected_record(&self) -> Option<&Record> {
+    /// The selected author's record (read again from the dataset file unless held); `None`
+    /// when nothing is selected or the row has no record behind it.
+    pub fn selected_record(&self) -> Option<Result<Arc<Record>, RecordReadError>> {
         self.selected_row().and_then(|i| self.records.get(i))
     }
 

@@ -1,7 +1,9 @@
 //! One author as the console lists it: the few figures a table row and the counters need,
-//! taken once from a [`Record`]. Not the record itself (the detail pane reads that).
+//! taken once from a [`Record`] or straight from its JSONL line. Not the record itself (the
+//! detail pane reads that, see `record_store`).
 
-use crate::dataset::Record;
+use crate::dataset::raw::RawObject;
+use crate::dataset::{AuthorView, Record};
 use crate::pipeline::{placeholders, schema};
 
 /// Why a row deserves attention; a row may carry several.
@@ -73,27 +75,52 @@ impl AuthorRow {
     /// Builds the row and its record-level flags. Duplicates are a property of the whole
     /// dataset, so the caller marks them (see [`mark_duplicates`]).
     pub fn from_record(record: &Record) -> AuthorRow {
-        let score = record.stored_score().value();
+        let schema_clean =
+            schema::violations(&serde_json::Value::Object(record.fields().clone())).is_empty();
+        AuthorRow::from_view(&record.view(), schema_clean)
+    }
+
+    /// The row of one JSONL line read raw, without building a [`Record`]: the same row as
+    /// [`AuthorRow::from_record`] on the parsed line, or `None` when reading it raw could give
+    /// another (the line is not an object a value parse takes, or the raw schema check cannot
+    /// tell); the caller parses the line then.
+    pub fn from_line(text: &str) -> Option<AuthorRow> {
+        let top = RawObject::parse(text).ok()?;
+        let meta = match top.get("meta") {
+            Some(raw) => Some(RawObject::parse_inner(raw.get()).ok()?),
+            None => None,
+        };
+        let schema_clean = schema::raw_violations(&top, meta.as_ref())?.is_empty();
+        Some(AuthorRow::from_view(
+            &AuthorView::from_raw(&top, meta.as_ref()),
+            schema_clean,
+        ))
+    }
+
+    /// The row of a record read either way; `schema_clean` = no schema violation.
+    fn from_view(view: &AuthorView<'_>, schema_clean: bool) -> AuthorRow {
+        let score = view.stored_score().value();
+        let metrics = view.metrics();
         let mut flags = RowFlags::default();
         // As `influx audit` counts them: a stored score without activity metrics behind it
         // measures nothing, so the author is unscored whatever number it carries.
-        if score.is_none() || !record.metrics().has_activity() {
+        if score.is_none() || !metrics.has_activity() {
             flags.insert(RowFlags::UNSCORED);
         }
         if score == Some(0.0) {
             flags.insert(RowFlags::ZERO);
         }
-        if !placeholders::record_flags(record).is_empty() {
+        if !placeholders::view_flags(view).is_empty() {
             flags.insert(RowFlags::PLACEHOLDER);
         }
-        if !schema::violations(&serde_json::Value::Object(record.fields().clone())).is_empty() {
+        if !schema_clean {
             flags.insert(RowFlags::SCHEMA);
         }
         AuthorRow::new(
-            record.handle().unwrap_or(""),
-            record.name().unwrap_or(""),
+            view.handle().unwrap_or(""),
+            view.name().unwrap_or(""),
             score,
-            record.metrics().followers,
+            metrics.followers,
             flags,
         )
     }

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::batches::{BatchRow, BatchState};
+use super::dataset_rows::{LoadError, LoadedRows, load_rows};
 use super::ops::{EngineLink, MergePlanView, Operations};
-use crate::dataset::{Record, read_dataset};
+use crate::dataset::read_dataset;
 use crate::pipeline::budget::BudgetConfig;
 use crate::pipeline::handles::parse_handles;
 use crate::pipeline::harvest::{self, HarvestConfig, RECORDS_FILE};
@@ -45,22 +46,19 @@ impl DataDir {
         self.root.join("latest").join("latest.jsonl")
     }
 
-    /// Records of the current dataset, with a line of words for each line that could not be read.
-    pub fn read_latest(&self) -> Result<(Vec<Record>, Vec<String>), String> {
+    /// The rows of the current dataset and where each record is (see [`load_rows`]), with a
+    /// line of words for each line that could not be read, or for a dataset not stored yet.
+    pub fn read_latest(&self) -> Result<(LoadedRows, Vec<String>), LoadError> {
         let path = self.latest();
         if !path.exists() {
             return Ok((
-                Vec::new(),
+                LoadedRows::default(),
                 vec![format!("{} does not exist yet", path.display())],
             ));
         }
-        let ds = read_dataset(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let bad = ds
-            .errors
-            .iter()
-            .map(|e| format!("{}: {e}", path.display()))
-            .collect();
-        Ok((ds.records, bad))
+        let loaded = load_rows(&path)?;
+        let bad = loaded.bad_line_words().collect();
+        Ok((loaded, bad))
     }
 
     /// Batch files not merged yet: DIR/batches/*.jsonl and the records of each harvest run,
@@ -207,8 +205,9 @@ fn batch_name(p: &Path) -> String {
 }
 
 impl Operations for DataDir {
-    fn load(&self) -> Result<(Vec<Record>, Vec<BatchRow>), String> {
-        Ok((self.read_latest()?.0, self.pending()?))
+    fn load(&self) -> Result<(LoadedRows, Vec<BatchRow>), String> {
+        let (loaded, _) = self.read_latest().map_err(|e| e.to_string())?;
+        Ok((loaded, self.pending()?))
     }
 
     fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, String> {

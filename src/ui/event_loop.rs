@@ -175,7 +175,10 @@ fn blocking(
         let _ = tx.send(action);
         if changed {
             let reloaded = match ops.load() {
-                Ok((records, pending)) => Action::Reloaded { records, pending },
+                Ok((dataset, pending)) => Action::Reloaded {
+                    dataset: Box::new(dataset),
+                    pending,
+                },
                 Err(e) => Action::OperationFailed(format!("could not reload the dataset: {e}")),
             };
             let _ = tx.send(reloaded);

@@ -5,7 +5,7 @@
 use tokio::sync::mpsc;
 
 use super::batches::BatchRow;
-use crate::dataset::Record;
+use super::dataset_rows::LoadedRows;
 use crate::pipeline::events::{HarvestCommand, HarvestEvent};
 
 /// Channels to a harvest run: events up (bounded, so a slow screen slows the engine rather than
@@ -36,7 +36,7 @@ pub struct MergePlanView {
 /// The pipeline operations the console drives. Errors come back as words for the log pane.
 pub trait Operations: Send + Sync {
     /// The dataset as stored and the pending batch files, described.
-    fn load(&self) -> Result<(Vec<Record>, Vec<BatchRow>), String>;
+    fn load(&self) -> Result<(LoadedRows, Vec<BatchRow>), String>;
     /// Starts harvesting `handles`; events arrive on the returned link.
     fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, String>;
     fn plan_merge(&self) -> Result<MergePlanView, String>;

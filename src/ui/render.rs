@@ -141,15 +141,15 @@ pub fn render(app: &App, frame: &mut Frame) {
         panes::histogram::render(app, theme, frame, r);
     }
     panes::authors::render(app, theme, frame, p.authors);
-    match p.detail {
-        Some(r) => panes::detail::render(app, theme, frame, r),
-        None if app.mode == Mode::Detail => {
-            panes::detail::render(app, theme, frame, panes::centered(area, 90, 90))
-        }
-        None => {}
+    if let Some(r) = p.detail {
+        panes::detail::render(app, theme, frame, r);
     }
     if let Some(r) = p.log {
         panes::log::render(app, theme, frame, r);
+    }
+    // Without room for a side pane the detail opens over the others, so it is drawn after them.
+    if p.detail.is_none() && app.mode == Mode::Detail {
+        panes::detail::render(app, theme, frame, panes::centered(area, 90, 90));
     }
     panes::command_line::render(app, theme, frame, p.bottom);
     match &app.mode {

@@ -60,7 +60,7 @@ pub fn update(app: &mut App, action: Action) {
             }
             Err(e) => app.log(LogLevel::Error, format!("merge refused: {e}")),
         },
-        Action::Reloaded { records, pending } => app.reload(records, pending),
+        Action::Reloaded { dataset, pending } => app.reload(*dataset, pending),
         Action::RolledBack(result) => match result {
             Ok(text) => app.log(LogLevel::Info, format!("rolled back: {text}")),
             Err(e) => app.log(LogLevel::Error, format!("rollback failed: {e}")),
@@ -504,6 +504,8 @@ fn absorb_records(app: &mut App, records: Vec<crate::dataset::Record>) {
     let mut changed: Vec<u32> = Vec::new();
     for record in records {
         let mut row = AuthorRow::from_record(&record);
+        // Not in the dataset file yet: held in memory until a merge writes it there.
+        let record = std::sync::Arc::new(record);
         row.flags.insert(RowFlags::FRESH);
         let places = app
             .by_handle
@@ -519,9 +521,7 @@ fn absorb_records(app: &mut App, records: Vec<crate::dataset::Record>) {
                         row.flags.insert(RowFlags::DUPLICATE);
                     }
                     app.set_row(i, row);
-                    if let Some(slot) = app.records.get_mut(i) {
-                        *slot = record.clone();
-                    }
+                    app.records.hold(i, std::sync::Arc::clone(&record));
                     changed.push(i as u32);
                 }
             }
@@ -529,7 +529,7 @@ fn absorb_records(app: &mut App, records: Vec<crate::dataset::Record>) {
                 let at = app.rows.len();
                 app.set_row(at, row);
                 if app.records.len() + 1 == app.rows.len() {
-                    app.records.push(record);
+                    app.records.push_held(record);
                 }
                 changed.push(at as u32);
             }

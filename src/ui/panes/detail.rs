@@ -36,7 +36,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         )),
     ];
     match app.selected_record() {
-        Some(record) => lines.extend(record_lines(record, theme)),
+        Some(Ok(record)) => lines.extend(record_lines(&record, theme)),
+        Some(Err(e)) => lines.push(Line::styled(
+            format!("the record could not be read again: {e}"),
+            theme.warn(),
+        )),
         None => lines.push(Line::from("(the record itself is not loaded)")),
     }
     if focused {
