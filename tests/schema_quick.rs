@@ -11,11 +11,7 @@ use serde_json::{Value, json};
 
 /// The raw check's answer for a line, or `None` when it leaves the line to the validator.
 fn quick(text: &str) -> Option<Vec<&'static str>> {
-    let top = RawObject::parse(text).ok()?;
-    let meta = match top.get("meta") {
-        Some(raw) => Some(RawObject::parse_inner(raw.get()).ok()?),
-        None => None,
-    };
+    let (top, meta) = RawObject::parse_record(text).ok()?;
     raw_violations(&top, meta.as_ref())
 }
 

@@ -94,6 +94,17 @@ impl<'a> RawObject<'a> {
         Ok((top, inner.filter(|_| inner_is_object)))
     }
 
+    /// A record line: its fields and its `meta` object, read in one pass. Refused, besides what
+    /// [`RawObject::parse`] refuses, when `meta` is there but not an object: the readers that
+    /// check records leave that to the full path.
+    pub fn parse_record(text: &'a str) -> Result<(Self, Option<Self>), Refused> {
+        let (top, meta) = Self::parse_with_inner(text, "meta")?;
+        if top.get("meta").is_some() && meta.is_none() {
+            return Err(Refused);
+        }
+        Ok((top, meta))
+    }
+
     fn with_capacity(n: usize) -> Self {
         RawObject {
             entries: Vec::with_capacity(n),

@@ -85,11 +85,7 @@ impl AuthorRow {
     /// another (the line is not an object a value parse takes, or the raw schema check cannot
     /// tell); the caller parses the line then.
     pub fn from_line(text: &str) -> Option<AuthorRow> {
-        let top = RawObject::parse(text).ok()?;
-        let meta = match top.get("meta") {
-            Some(raw) => Some(RawObject::parse_inner(raw.get()).ok()?),
-            None => None,
-        };
+        let (top, meta) = RawObject::parse_record(text).ok()?;
         let schema_clean = schema::raw_violations(&top, meta.as_ref())?.is_empty();
         Some(AuthorRow::from_view(
             &AuthorView::from_raw(&top, meta.as_ref()),

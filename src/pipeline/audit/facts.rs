@@ -35,11 +35,7 @@ pub(crate) struct RecordFacts {
 /// facts than [`facts_of`] on the parsed record: the line is not an object a value parse takes,
 /// or the raw schema check cannot tell (see `schema::raw_violations`); the caller parses it then.
 pub(crate) fn facts_of_line(text: &str) -> Option<RecordFacts> {
-    let (top, meta) = RawObject::parse_with_inner(text, "meta").ok()?;
-    // A `meta` that is not an object is left to the full check.
-    if top.get("meta").is_some() && meta.is_none() {
-        return None;
-    }
+    let (top, meta) = RawObject::parse_record(text).ok()?;
     let schema_errors = schema::raw_violations(&top, meta.as_ref())?
         .into_iter()
         .map(Cow::Borrowed)
