@@ -91,7 +91,7 @@ pub fn score_view(view: &AuthorView<'_>) -> Scoring {
     let mut changes = Vec::with_capacity(10);
     match model.breakdown(view) {
         Ok(breakdown) => {
-            let flags = placeholders::view_flags(view);
+            let flags = placeholders::view_flags_with_metrics(view, &breakdown.inputs.metrics);
             let score = round2(breakdown.score);
             let mut components = Components::new(&breakdown, model);
             let flagged = !flags.is_empty();

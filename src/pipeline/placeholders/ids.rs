@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::PlaceholderFlag;
-use crate::dataset::{AuthorView, format_time};
+use crate::dataset::{AuthorView, Metrics, format_time};
 
 /// Twitter's snowflake epoch (2010-11-04T01:42:54.657Z) in Unix milliseconds.
 pub const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
@@ -48,7 +48,7 @@ pub(super) fn digit_pattern(text: &str) -> Option<&str> {
     })
 }
 
-pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
+pub(super) fn flags(record: &AuthorView<'_>, m: &Metrics, out: &mut Vec<PlaceholderFlag>) {
     let Some(id_text) = record.id() else { return };
     if let Some(run) = digit_pattern(id_text) {
         out.push(PlaceholderFlag {
@@ -73,7 +73,6 @@ pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
         });
         return;
     }
-    let m = record.metrics();
     if let Some(as_of) = m.as_of
         && decoded > as_of + Duration::days(1)
     {

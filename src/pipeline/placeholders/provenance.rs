@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::PlaceholderFlag;
-use crate::dataset::{AuthorView, Record};
+use crate::dataset::{AuthorView, Metrics, Record};
 
 /// The kind of a source method, from its words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -98,15 +98,18 @@ pub fn sources_kind(sources: &[crate::dataset::Source]) -> SourceKind {
         .unwrap_or(SourceKind::Unknown)
 }
 
-pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
+pub(super) fn flags(record: &AuthorView<'_>, metrics: &Metrics, out: &mut Vec<PlaceholderFlag>) {
     hash_flags(record, out);
     let sources = record.sources();
-    let sample: Vec<&str> = sources
-        .iter()
-        .filter(|s| source_kind(&s.method) == SourceKind::Sample)
-        .map(|s| s.method.as_str())
-        .collect();
-    if !sample.is_empty() {
+    // The methods are gathered only for a flag's words: nearly every record raises none.
+    let methods = |kind: SourceKind| {
+        sources
+            .iter()
+            .filter(move |s| source_kind(&s.method) == kind)
+            .map(|s| s.method.as_str())
+    };
+    if methods(SourceKind::Sample).next().is_some() {
+        let sample: Vec<&str> = methods(SourceKind::Sample).collect();
         out.push(PlaceholderFlag {
             detector: "provenance",
             reason: format!(
@@ -118,12 +121,8 @@ pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
     }
     // An API answer always carries the account's public metrics; a record that claims an API
     // source but holds nothing beyond a follower count did not come from the answer it names.
-    let api: Vec<&str> = sources
-        .iter()
-        .filter(|s| source_kind(&s.method) == SourceKind::Api)
-        .map(|s| s.method.as_str())
-        .collect();
-    if !api.is_empty() && !record.metrics().has_activity() {
+    if !metrics.has_activity() && methods(SourceKind::Api).next().is_some() {
+        let api: Vec<&str> = methods(SourceKind::Api).collect();
         out.push(PlaceholderFlag {
             detector: "provenance",
             reason: format!(

@@ -175,19 +175,23 @@ impl Components {
     }
 
     pub fn new(b: &Breakdown, model: &'static Model) -> Self {
-        let mut ids: Vec<usize> = b.relevance.found.iter().map(|(t, _)| *t).collect();
-        ids.dedup();
+        let lexicon = model.lexicon();
+        // `found` is sorted by topic: a topic found in several fields is named once.
+        let mut topics: Vec<&'static str> = Vec::with_capacity(b.relevance.found.len());
+        let mut last = None;
+        for (topic, _) in &b.relevance.found {
+            if last.replace(*topic) != Some(*topic) {
+                topics.push(lexicon.topic(*topic).id.as_str());
+            }
+        }
         let age = b.inputs.inputs.age;
         Components {
             activity: b.activity.map(round2),
             quality: round2(b.quality),
             relevance: round2(b.relevance.value),
             composite: round2(b.composite),
-            reasons: explain::reasons(b, model.lexicon()),
-            topics: ids
-                .into_iter()
-                .map(|t| model.lexicon().topic(t).id.as_str())
-                .collect(),
+            reasons: explain::reasons(b, lexicon),
+            topics,
             verified_bonus: b.verified_bonus,
             account_age_days: age.map(|a| round2(a.days)),
             age_from: age.map(|a| a.from.key()),

@@ -19,12 +19,21 @@ struct Mover<'a> {
 /// The 2-3 things that moved the score most, biggest first. When relevance is low and there is
 /// no description, that is always said: it is the usual reason, and easy to fix.
 pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
+    // Each component's present weight once, not once per feature.
+    let (activity_weight, quality_weight) = (
+        b.present_weight(Component::Activity),
+        b.present_weight(Component::Quality),
+    );
     let mut movers: Vec<Mover<'_>> = b
         .features
         .iter()
         .map(|f| {
             let component = f.feature.component();
-            let within = f.feature.weight() / b.present_weight(component);
+            let present_weight = match component {
+                Component::Activity => activity_weight,
+                _ => quality_weight,
+            };
+            let within = f.feature.weight() / present_weight;
             let unit = ((f.percentile - 1.0) / 98.0).clamp(0.0, 1.0);
             Mover {
                 points: b.component_share(component) * within * (unit - 0.5) * 100.0,

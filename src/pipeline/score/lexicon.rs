@@ -64,6 +64,42 @@ struct Term {
 pub struct Lexicon {
     file: LexiconFile,
     by_first_word: HashMap<String, Vec<Term>, BuildHasherDefault<WordHasher>>,
+    first_words: WordFilter,
+}
+
+/// A set of the (first byte, last byte, length) shapes of the lexicon's first words: nearly every
+/// word of a record starts no term, and this says so for most of them without hashing the word.
+/// A word whose shape is in the set may still start none (the map answers that).
+#[derive(Debug, Clone)]
+struct WordFilter {
+    bits: Box<[u64; WordFilter::WORDS]>,
+}
+
+impl WordFilter {
+    const WORDS: usize = 32 * 32 * 16 / 64;
+
+    fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut filter = WordFilter {
+            bits: Box::new([0; Self::WORDS]),
+        };
+        for word in words {
+            if let Some(i) = Self::shape(word) {
+                filter.bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        filter
+    }
+
+    /// The bit of a word's shape; `None` for the empty word.
+    fn shape(word: &str) -> Option<usize> {
+        let b = word.as_bytes();
+        let (first, last) = (*b.first()? as usize & 31, *b.last()? as usize & 31);
+        Some((first << 9) | (last << 4) | b.len().min(15))
+    }
+
+    fn may_contain(&self, word: &str) -> bool {
+        Self::shape(word).is_some_and(|i| self.bits[i / 64] & (1 << (i % 64)) != 0)
+    }
 }
 
 /// FNV-1a for the word lookups: every word of every record is looked up, the words are short,
@@ -129,9 +165,11 @@ impl Lexicon {
                 });
             }
         }
+        let first_words = WordFilter::new(by_first_word.keys().map(String::as_str));
         Ok(Lexicon {
             file,
             by_first_word,
+            first_words,
         })
     }
 
@@ -145,26 +183,48 @@ impl Lexicon {
 
     /// Finds the topics a record mentions and turns the weighted hits into 0-100.
     pub fn relevance(&self, input: &RelevanceInput<'_>) -> RelevanceMatch {
+        self.relevance_of(
+            input.topic_tags,
+            input.handle,
+            input.name,
+            input.description,
+        )
+    }
+
+    /// [`Lexicon::relevance`] with the topic tags as the caller holds them (a record view keeps
+    /// them as `Cow`s: no list of `&str` is made per record).
+    pub(super) fn relevance_of<T: AsRef<str>>(
+        &self,
+        topic_tags: &[T],
+        handle: Option<&str>,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> RelevanceMatch {
+        // One buffer for the words of every field of every record on this thread: no
+        // allocation per word, nor per record once it has grown.
+        thread_local! {
+            static WORDS: std::cell::RefCell<Words> = std::cell::RefCell::default();
+        }
         let w = self.file.field_weights;
         let mut found = Vec::new();
-        // One buffer for the words of every field: no allocation per word.
-        let mut words = Words::default();
-        let mut scan = |field: Field, text: &str, split_camel: bool| {
-            words.split(text, split_camel);
-            self.topics_in(&words, |topic| found.push((topic, field)));
-        };
-        for tag in input.topic_tags {
-            scan(Field::TopicTags, tag, true);
-        }
-        if let Some(d) = input.description {
-            scan(Field::Description, d, false);
-        }
-        if let Some(n) = input.name {
-            scan(Field::Name, n, true);
-        }
-        if let Some(h) = input.handle {
-            scan(Field::Handle, h, true);
-        }
+        WORDS.with_borrow_mut(|words| {
+            let mut scan = |field: Field, text: &str, split_camel: bool| {
+                words.split(text, split_camel);
+                self.topics_in(words, |topic| found.push((topic, field)));
+            };
+            for tag in topic_tags {
+                scan(Field::TopicTags, tag.as_ref(), true);
+            }
+            if let Some(d) = description {
+                scan(Field::Description, d, false);
+            }
+            if let Some(n) = name {
+                scan(Field::Name, n, true);
+            }
+            if let Some(h) = handle {
+                scan(Field::Handle, h, true);
+            }
+        });
         found.sort_unstable();
         found.dedup();
         let hits: f64 = found
@@ -181,13 +241,17 @@ impl Lexicon {
             value,
             hits,
             found,
-            has_description: input.description.is_some_and(|d| !d.trim().is_empty()),
+            has_description: description.is_some_and(|d| !d.trim().is_empty()),
         }
     }
 
     fn topics_in(&self, words: &Words, mut on_topic: impl FnMut(usize)) {
         for i in 0..words.len() {
-            let Some(terms) = self.by_first_word.get(words.get(i)) else {
+            let word = words.get(i);
+            if !self.first_words.may_contain(word) {
+                continue;
+            }
+            let Some(terms) = self.by_first_word.get(word) else {
                 continue;
             };
             for term in terms {
@@ -218,6 +282,10 @@ impl Words {
     fn split(&mut self, text: &str, split_camel: bool) {
         self.text.clear();
         self.spans.clear();
+        if text.is_ascii() {
+            self.split_ascii(text.as_bytes(), split_camel);
+            return;
+        }
         let mut start = 0;
         let mut prev_lower = false;
         for c in text.chars() {
@@ -242,6 +310,31 @@ impl Words {
                 } else {
                     self.text.extend(c.to_lowercase());
                 }
+            } else {
+                if self.text.len() > start {
+                    self.spans.push((start, self.text.len()));
+                    start = self.text.len();
+                }
+                prev_lower = false;
+            }
+        }
+        if self.text.len() > start {
+            self.spans.push((start, self.text.len()));
+        }
+    }
+
+    /// [`Words::split`] of an all-ASCII text (nearly every field), byte by byte.
+    fn split_ascii(&mut self, text: &[u8], split_camel: bool) {
+        let mut start = 0;
+        let mut prev_lower = false;
+        for &b in text {
+            if b.is_ascii_alphanumeric() {
+                if split_camel && prev_lower && b.is_ascii_uppercase() && self.text.len() > start {
+                    self.spans.push((start, self.text.len()));
+                    start = self.text.len();
+                }
+                prev_lower = b.is_ascii_lowercase();
+                self.text.push(char::from(b.to_ascii_lowercase()));
             } else {
                 if self.text.len() > start {
                     self.spans.push((start, self.text.len()));
@@ -333,6 +426,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_word_that_starts_a_term_passes_the_word_filter() {
+        let lex = lexicon();
+        assert!(!lex.by_first_word.is_empty());
+        for word in lex.by_first_word.keys() {
+            assert!(lex.first_words.may_contain(word), "{word:?}");
+        }
+        assert!(!lex.first_words.may_contain(""));
+        // The filter is there to turn most other words away before the map is asked.
+        let turned_away = [
+            "writing", "about", "author", "gen", "and", "the", "builds", "0",
+        ]
+        .into_iter()
+        .filter(|w| !lex.first_words.may_contain(w))
+        .count();
+        assert!(turned_away >= 6, "{turned_away}");
     }
 
     #[test]
