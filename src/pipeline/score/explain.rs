@@ -227,18 +227,42 @@ fn amount(x: f64) -> String {
 }
 
 fn write_amount(out: &mut String, x: f64) {
-    use std::fmt::Write;
     if x >= 100.0 {
         write_count(out, x);
     } else if x >= 1.0 {
-        write!(out, "{x:.1}").expect("writing to a String cannot fail");
+        write_decimals(out, x, 1);
     } else if x >= 0.01 {
-        write!(out, "{x:.2}").expect("writing to a String cannot fail");
+        write_decimals(out, x, 2);
     } else if x > 0.0 {
         out.push_str("under 0.01");
     } else {
         out.push('0');
     }
+}
+
+/// `{x:.1}` or `{x:.2}` of `0 <= x < 100`. The formatter rounds the exact binary value (ties to
+/// even) on a slow exact path; scaled to whole hundredths the product is within 10^-11 of exact,
+/// so unless it lies within 10^-6 of a half the nearest whole number is the formatter's digit.
+/// Near a half the formatter decides.
+fn write_decimals(out: &mut String, x: f64, decimals: u32) {
+    debug_assert!((0.0..100.0).contains(&x) && (1..=2).contains(&decimals));
+    let scale = 10u64.pow(decimals);
+    let scaled = x * scale as f64;
+    if (scaled - scaled.floor() - 0.5).abs() < 1e-6 {
+        use std::fmt::Write;
+        write!(out, "{x:.prec$}", prec = decimals as usize)
+            .expect("writing to a String cannot fail");
+        return;
+    }
+    let n = scaled.round() as u64;
+    let mut buf = [0; 20];
+    out.push_str(whole_digits((n / scale) as f64, &mut buf).expect("below 2^53"));
+    out.push('.');
+    let fraction = n % scale;
+    if decimals == 2 {
+        out.push(char::from(b'0' + (fraction / 10) as u8));
+    }
+    out.push(char::from(b'0' + (fraction % 10) as u8));
 }
 
 /// `{:.0}` of `x`: the nearest whole number, ties to even, as the formatter rounds.
@@ -326,6 +350,33 @@ mod tests {
             write_rounded(&mut out, x);
             assert_eq!(out, format!("{x:.0}"), "{x}");
         }
+    }
+
+    #[test]
+    fn decimals_are_those_the_formatter_writes_ties_and_carries_included() {
+        let mut checked = 0;
+        // Ten-thousandths up to 100 (a hair off them either way), and every exact binary tie.
+        let near_decimals = (0..1_000_000u64).step_by(7).flat_map(|k| {
+            let x = k as f64 / 10_000.0;
+            [x, x * (1.0 + 1e-15), x * (1.0 - 1e-15)]
+        });
+        let ties = (0..102_400u64).map(|k| k as f64 / 1024.0);
+        for x in near_decimals.chain(ties) {
+            if !(0.0..100.0).contains(&x) {
+                continue;
+            }
+            for decimals in [1, 2] {
+                let mut out = String::new();
+                write_decimals(&mut out, x, decimals);
+                assert_eq!(
+                    out,
+                    format!("{x:.prec$}", prec = decimals as usize),
+                    "{x:e}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 1_000_000, "{checked}");
     }
 
     #[test]

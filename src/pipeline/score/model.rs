@@ -304,23 +304,36 @@ impl Model {
     fn quality(&self, inputs: &FeatureInputs) -> f64 {
         let scale = inputs.quality_scale();
         let own = inputs.log_followers();
-        let mut best = self.quality_at(&scale, own);
+        let at_own = self.quality_units(&scale, own);
+        let mut best = quality_of(&at_own);
         if own <= 0.0 {
             // No follower count below the record's own to look at.
             return best;
         }
-        best = best.max(self.quality_at(&scale, 0.0));
-        let listed_share = &self.knots[Feature::ListedPer1kFollowers.index()];
+        best = best.max(quality_of(&self.quality_units(&scale, 0.0)));
+        let listed_share = Feature::ListedPer1kFollowers;
         let listed_share_capped = scale
-            .scaled_at(Feature::ListedPer1kFollowers, own)
-            .is_none_or(|x| x >= listed_share[6]);
+            .scaled_at(listed_share, own)
+            .is_none_or(|x| x >= self.knots[listed_share.index()][6]);
+        if listed_share_capped {
+            // That term is flat below the record's own count, every other one rises: own wins.
+            return best;
+        }
         for feature in QUALITY_FEATURES {
             for knot in self.knots[feature.index()] {
-                if let Some(at) = scale.follower_breakpoint(feature, knot)
-                    && (0.0..own).contains(&at)
-                    && !(listed_share_capped || self.dominated(&scale, at))
-                {
-                    best = best.max(self.quality_at(&scale, at));
+                let Some(at) = scale.follower_breakpoint(feature, knot) else {
+                    continue;
+                };
+                if !(0.0..own).contains(&at) || self.dominated(&scale, at) {
+                    continue;
+                }
+                // The rising terms are no higher here than at the own count: with them taken
+                // there and only listed per 1,000 followers placed here, Quality here is bounded
+                // by one interpolation instead of five.
+                let mut bound = at_own;
+                bound[LISTED_SHARE_TERM] = self.unit_at(&scale, listed_share, at);
+                if quality_of(&bound) > best {
+                    best = best.max(quality_of(&self.quality_units(&scale, at)));
                 }
             }
         }
@@ -330,7 +343,7 @@ impl Model {
     /// Whether Quality at `log_followers` (between 0 and the record's own count) is known to be no
     /// higher than at a count already evaluated, without evaluating it. Every term but listed per
     /// 1,000 followers is non-decreasing in followers, and that one is non-increasing, all of them
-    /// also after rounding (each step of `quality_at` is monotone in its input). So:
+    /// also after rounding (each place is monotone in its input, and `quality_of` in each place). So:
     /// - below the first knot of listed per 1,000 followers, that term sits at p1 from here up to
     ///   the record's own count, where every other term is at least as high: own count wins;
     ///   (a record without list memberships, or above the last knot at its own count, has that
@@ -357,18 +370,38 @@ impl Model {
         .all(|feature| below_first_knot(feature) != Some(false))
     }
 
+    #[cfg(test)]
     fn quality_at(&self, scale: &QualityScale, log_followers: f64) -> f64 {
-        let (mut sum, mut weight) = (0.0, 0.0);
-        for feature in QUALITY_FEATURES {
-            if let Some(x) = scale.scaled_at(feature, log_followers) {
-                sum += feature.weight() * unit(percentile(&self.knots[feature.index()], x));
-                weight += feature.weight();
-            }
-        }
-        // Followers are always present here, so weight > 0.
-        100.0 * sum / weight
+        quality_of(&self.quality_units(scale, log_followers))
+    }
+
+    /// Each Quality feature's 0-1 place in the reference at `log_followers` (`None` = absent).
+    fn quality_units(&self, scale: &QualityScale, log_followers: f64) -> [Option<f64>; 5] {
+        QUALITY_FEATURES.map(|feature| self.unit_at(scale, feature, log_followers))
+    }
+
+    fn unit_at(&self, scale: &QualityScale, feature: Feature, log_followers: f64) -> Option<f64> {
+        let x = scale.scaled_at(feature, log_followers)?;
+        Some(unit(percentile(&self.knots[feature.index()], x)))
     }
 }
+
+/// Quality from its features' places (see [`Model::quality_units`]): the weighted mean of the
+/// present ones, 0-100. Non-decreasing in every place, also after rounding.
+fn quality_of(units: &[Option<f64>; 5]) -> f64 {
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for (feature, u) in QUALITY_FEATURES.into_iter().zip(units) {
+        if let Some(u) = u {
+            sum += feature.weight() * u;
+            weight += feature.weight();
+        }
+    }
+    // Followers are always present, so weight > 0.
+    100.0 * sum / weight
+}
+
+/// Where listed per 1,000 followers sits in [`QUALITY_FEATURES`].
+const LISTED_SHARE_TERM: usize = 2;
 
 /// The features of Quality, in model order (the order their terms are summed in).
 const QUALITY_FEATURES: [Feature; 5] = [
@@ -476,6 +509,10 @@ mod tests {
             .filter(|f| f.component() == Component::Quality)
             .collect();
         assert_eq!(of_quality, QUALITY_FEATURES);
+        assert_eq!(
+            QUALITY_FEATURES[LISTED_SHARE_TERM],
+            Feature::ListedPer1kFollowers
+        );
     }
 
     /// A count spread evenly on the log scale from 1 to `10^max_log10`, or 0.
