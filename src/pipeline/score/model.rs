@@ -237,8 +237,15 @@ impl Model {
 
         let mut features = Vec::with_capacity(Feature::ALL.len());
         let (mut activity_sum, mut activity_weight) = (0.0, 0.0);
+        // The Quality features' logs are taken once, here and for Quality's search below.
+        let scale = inputs.quality_scale();
+        let own = inputs.log_followers();
         for feature in Feature::ALL {
-            let (Some(x), Some(plain)) = (inputs.scaled(feature), inputs.plain(feature)) else {
+            let scaled = match feature.component() {
+                Component::Quality => scale.scaled_at(feature, own),
+                _ => inputs.scaled(feature),
+            };
+            let (Some(x), Some(plain)) = (scaled, inputs.plain(feature)) else {
                 continue;
             };
             let pct = percentile(&self.knots[feature.index()], x);
@@ -254,7 +261,7 @@ impl Model {
         }
         let activity = (activity_weight > 0.0).then(|| 100.0 * activity_sum / activity_weight);
         let verified_bonus = verified_bonus(record.verified());
-        let quality = (self.quality(inputs) + verified_bonus).min(100.0);
+        let quality = (self.quality(&scale, own) + verified_bonus).min(100.0);
 
         let relevance = self.lexicon.relevance_of(
             &record.topic_tags,
@@ -301,16 +308,14 @@ impl Model {
     ///
     /// Most of those points need no evaluation (see [`Model::dominated`]); the full search is kept
     /// in the tests, which pin this against it bit for bit.
-    fn quality(&self, inputs: &FeatureInputs) -> f64 {
-        let scale = inputs.quality_scale();
-        let own = inputs.log_followers();
-        let at_own = self.quality_units(&scale, own);
+    fn quality(&self, scale: &QualityScale, own: f64) -> f64 {
+        let at_own = self.quality_units(scale, own);
         let mut best = quality_of(&at_own);
         if own <= 0.0 {
             // No follower count below the record's own to look at.
             return best;
         }
-        best = best.max(quality_of(&self.quality_units(&scale, 0.0)));
+        best = best.max(quality_of(&self.quality_units(scale, 0.0)));
         let listed_share = Feature::ListedPer1kFollowers;
         let listed_share_capped = scale
             .scaled_at(listed_share, own)
@@ -324,16 +329,16 @@ impl Model {
                 let Some(at) = scale.follower_breakpoint(feature, knot) else {
                     continue;
                 };
-                if !(0.0..own).contains(&at) || self.dominated(&scale, at) {
+                if !(0.0..own).contains(&at) || self.dominated(scale, at) {
                     continue;
                 }
                 // The rising terms are no higher here than at the own count: with them taken
                 // there and only listed per 1,000 followers placed here, Quality here is bounded
                 // by one interpolation instead of five.
                 let mut bound = at_own;
-                bound[LISTED_SHARE_TERM] = self.unit_at(&scale, listed_share, at);
+                bound[LISTED_SHARE_TERM] = self.unit_at(scale, listed_share, at);
                 if quality_of(&bound) > best {
-                    best = best.max(quality_of(&self.quality_units(&scale, at)));
+                    best = best.max(quality_of(&self.quality_units(scale, at)));
                 }
             }
         }
@@ -462,7 +467,11 @@ mod tests {
         let at_own = |i: &FeatureInputs| m.quality_at(&i.quality_scale(), i.log_followers());
         // The plain weighted sum falls here; Quality must not.
         assert!(at_own(&large) < at_own(&small));
-        assert!(m.quality(&large) >= m.quality(&small));
+        assert!(quality(m, &large) >= quality(m, &small));
+    }
+
+    fn quality(m: &Model, inputs: &FeatureInputs) -> f64 {
+        m.quality(&inputs.quality_scale(), inputs.log_followers())
     }
 
     /// Quality as first defined: the weighted sum at the record's own count, at 1 follower and at
@@ -555,7 +564,7 @@ mod tests {
         ) {
             let m = model();
             proptest::prop_assert_eq!(
-                m.quality(&inputs).to_bits(),
+                quality(m, &inputs).to_bits(),
                 quality_by_full_search(m, &inputs).to_bits()
             );
         }
@@ -569,7 +578,7 @@ mod tests {
             let view = record.view();
             let found = record_inputs(&view, &m.id_knots, m.snapshot).expect("generated metrics");
             assert_eq!(
-                m.quality(&found.inputs).to_bits(),
+                quality(m, &found.inputs).to_bits(),
                 quality_by_full_search(m, &found.inputs).to_bits(),
                 "record {n}: {:?}",
                 found.inputs
