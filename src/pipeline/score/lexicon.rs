@@ -90,7 +90,9 @@ impl WordFilter {
         filter
     }
 
-    /// The bit of a word's shape; `None` for the empty word.
+    /// The bit of a word's shape; `None` for the empty word. An ASCII letter and its capital
+    /// differ only in bit 5, which the shape leaves out: a word as written and lower-cased
+    /// have the same shape.
     fn shape(word: &str) -> Option<usize> {
         let b = word.as_bytes();
         let (first, last) = (*b.first()? as usize & 31, *b.last()? as usize & 31);
@@ -210,7 +212,7 @@ impl Lexicon {
         WORDS.with_borrow_mut(|words| {
             let mut scan = |field: Field, text: &str, split_camel: bool| {
                 words.split(text, split_camel);
-                self.topics_in(words, |topic| found.push((topic, field)));
+                self.topics_in(words, text, |topic| found.push((topic, field)));
             };
             for tag in topic_tags {
                 scan(Field::TopicTags, tag.as_ref(), true);
@@ -245,13 +247,27 @@ impl Lexicon {
         }
     }
 
-    fn topics_in(&self, words: &Words, mut on_topic: impl FnMut(usize)) {
+    /// Calls `on_topic` for every term found in `text`, split into `words`.
+    fn topics_in(&self, words: &Words, text: &str, mut on_topic: impl FnMut(usize)) {
         for i in 0..words.len() {
-            let word = words.get(i);
+            let word = words.as_written(text, i);
             if !self.first_words.may_contain(word) {
                 continue;
             }
-            let Some(terms) = self.by_first_word.get(word) else {
+            let mut buf = [0u8; 32];
+            let long;
+            let key = if !words.in_text {
+                word
+            } else if word.len() <= buf.len() {
+                let folded = &mut buf[..word.len()];
+                folded.copy_from_slice(word.as_bytes());
+                folded.make_ascii_lowercase();
+                std::str::from_utf8(folded).expect("ASCII stays UTF-8")
+            } else {
+                long = word.to_ascii_lowercase();
+                &long
+            };
+            let Some(terms) = self.by_first_word.get(key) else {
                 continue;
             };
             for term in terms {
@@ -260,7 +276,7 @@ impl Lexicon {
                         .rest
                         .iter()
                         .enumerate()
-                        .all(|(k, a)| a == words.get(i + 1 + k))
+                        .all(|(k, a)| words.is(text, i + 1 + k, a))
                 {
                     on_topic(term.topic);
                 }
@@ -269,20 +285,25 @@ impl Lexicon {
     }
 }
 
-/// The lower-cased words of one text, kept in a single string with their spans so that
-/// splitting a field allocates nothing once the buffers have grown.
+/// The words of one text as spans, so that splitting a field allocates nothing once the buffers
+/// have grown. An all-ASCII text (nearly every field) is not copied: its spans point into it and
+/// its words are lower-cased only when compared. Any other text is lower-cased into `folded`,
+/// which its spans point into (lower-casing can change its length).
 #[derive(Debug, Default)]
 struct Words {
-    text: String,
+    folded: String,
     spans: Vec<(usize, usize)>,
+    /// The spans point into the (all-ASCII) text itself, not into `folded`.
+    in_text: bool,
 }
 
 impl Words {
     /// Replaces the words with those of `text` (see [`for_each_word`] for what a word is).
     fn split(&mut self, text: &str, split_camel: bool) {
-        self.text.clear();
+        self.folded.clear();
         self.spans.clear();
-        if text.is_ascii() {
+        self.in_text = text.is_ascii();
+        if self.in_text {
             self.split_ascii(text.as_bytes(), split_camel);
             return;
         }
@@ -300,51 +321,53 @@ impl Words {
                 (c.is_alphanumeric(), c.is_uppercase(), c.is_lowercase())
             };
             if alphanumeric {
-                if split_camel && prev_lower && upper && self.text.len() > start {
-                    self.spans.push((start, self.text.len()));
-                    start = self.text.len();
+                if split_camel && prev_lower && upper && self.folded.len() > start {
+                    self.spans.push((start, self.folded.len()));
+                    start = self.folded.len();
                 }
                 prev_lower = lower;
                 if c.is_ascii() {
-                    self.text.push(c.to_ascii_lowercase());
+                    self.folded.push(c.to_ascii_lowercase());
                 } else {
-                    self.text.extend(c.to_lowercase());
+                    self.folded.extend(c.to_lowercase());
                 }
             } else {
-                if self.text.len() > start {
-                    self.spans.push((start, self.text.len()));
-                    start = self.text.len();
+                if self.folded.len() > start {
+                    self.spans.push((start, self.folded.len()));
+                    start = self.folded.len();
                 }
                 prev_lower = false;
             }
         }
-        if self.text.len() > start {
-            self.spans.push((start, self.text.len()));
+        if self.folded.len() > start {
+            self.spans.push((start, self.folded.len()));
         }
     }
 
-    /// [`Words::split`] of an all-ASCII text (nearly every field), byte by byte.
+    /// [`Words::split`] of an all-ASCII text, byte by byte: spans into the text, nothing copied.
     fn split_ascii(&mut self, text: &[u8], split_camel: bool) {
-        let mut start = 0;
+        let mut start = None;
         let mut prev_lower = false;
-        for &b in text {
+        for (i, &b) in text.iter().enumerate() {
             if b.is_ascii_alphanumeric() {
-                if split_camel && prev_lower && b.is_ascii_uppercase() && self.text.len() > start {
-                    self.spans.push((start, self.text.len()));
-                    start = self.text.len();
+                match start {
+                    None => start = Some(i),
+                    Some(s) if split_camel && prev_lower && b.is_ascii_uppercase() => {
+                        self.spans.push((s, i));
+                        start = Some(i);
+                    }
+                    Some(_) => {}
                 }
                 prev_lower = b.is_ascii_lowercase();
-                self.text.push(char::from(b.to_ascii_lowercase()));
             } else {
-                if self.text.len() > start {
-                    self.spans.push((start, self.text.len()));
-                    start = self.text.len();
+                if let Some(s) = start.take() {
+                    self.spans.push((s, i));
                 }
                 prev_lower = false;
             }
         }
-        if self.text.len() > start {
-            self.spans.push((start, self.text.len()));
+        if let Some(s) = start {
+            self.spans.push((s, text.len()));
         }
     }
 
@@ -352,9 +375,28 @@ impl Words {
         self.spans.len()
     }
 
-    fn get(&self, i: usize) -> &str {
+    /// Word `i` as its spans hold it: as written in `text` (all ASCII) or lower-cased.
+    fn as_written<'s>(&'s self, text: &'s str, i: usize) -> &'s str {
         let (a, b) = self.spans[i];
-        &self.text[a..b]
+        if self.in_text {
+            &text[a..b]
+        } else {
+            &self.folded[a..b]
+        }
+    }
+
+    /// Whether word `i`, lower-cased, is `lower` (a lower-cased word of the lexicon).
+    fn is(&self, text: &str, i: usize, lower: &str) -> bool {
+        let word = self.as_written(text, i);
+        if self.in_text {
+            word.len() == lower.len()
+                && word
+                    .bytes()
+                    .zip(lower.bytes())
+                    .all(|(w, l)| w.to_ascii_lowercase() == l)
+        } else {
+            word == lower
+        }
     }
 }
 
@@ -365,7 +407,12 @@ fn for_each_word(text: &str, split_camel: bool, mut each: impl FnMut(&str)) {
     let mut words = Words::default();
     words.split(text, split_camel);
     for i in 0..words.len() {
-        each(words.get(i));
+        let word = words.as_written(text, i);
+        if words.in_text {
+            each(&word.to_ascii_lowercase());
+        } else {
+            each(word);
+        }
     }
 }
 
@@ -424,6 +471,51 @@ mod tests {
                     words_by_definition(text, camel),
                     "{text:?}"
                 );
+            }
+        }
+    }
+
+    /// The topics of one text as first defined: lower-cased words, each looked up in the map.
+    fn topics_by_definition(lex: &Lexicon, text: &str, split_camel: bool) -> Vec<usize> {
+        let words = words_by_definition(text, split_camel);
+        let mut out = Vec::new();
+        for (i, word) in words.iter().enumerate() {
+            for term in lex.by_first_word.get(word.as_str()).into_iter().flatten() {
+                if i + term.rest.len() < words.len()
+                    && term.rest.iter().zip(&words[i + 1..]).all(|(a, w)| a == w)
+                {
+                    out.push(term.topic);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn topics_are_found_as_the_definition_finds_them_in_any_case_and_script() {
+        let lex = lexicon();
+        let long = format!("{} machine learning", "x".repeat(40));
+        for text in [
+            "Working on Machine Learning; OPEN SOURCE maintainer",
+            "MachineLearning OpenSource DevOps AI/ML",
+            "Writing about robotics and product.",
+            "Machine Learning für Straße, ÉCOLE open source",
+            "日本語 AI and Open Source",
+            "Deep learning",
+            "deep",
+            "learning machines said",
+            long.as_str(),
+            "VitalikButerin",
+            "vc_investing",
+            "ai_core",
+            "",
+        ] {
+            for camel in [false, true] {
+                let mut words = Words::default();
+                words.split(text, camel);
+                let mut found = Vec::new();
+                lex.topics_in(&words, text, |t| found.push(t));
+                assert_eq!(found, topics_by_definition(&lex, text, camel), "{text:?}");
             }
         }
     }
