@@ -2,13 +2,18 @@
 //! fetched, negative counts, more media than posts; and a creation time at exactly midnight UTC,
 //! which a real sign-up hits once in 86,400.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, TimeZone, Timelike, Utc};
 
 use super::PlaceholderFlag;
 use crate::dataset::{AuthorView, Metrics, format_time};
 
+/// The day X launched, worked out once: every record is compared with it.
 fn x_launch() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2006, 3, 21, 0, 0, 0).unwrap()
+    static LAUNCH: LazyLock<DateTime<Utc>> =
+        LazyLock::new(|| Utc.with_ymd_and_hms(2006, 3, 21, 0, 0, 0).unwrap());
+    *LAUNCH
 }
 
 pub(super) fn flags(record: &AuthorView<'_>, m: &Metrics, out: &mut Vec<PlaceholderFlag>) {

@@ -38,6 +38,11 @@ pub(super) fn placeholder_word(text: &str) -> Option<&'static str> {
 
 /// The placeholder word `word` is, or is glued to a tail of; ASCII case is ignored.
 fn placeholder_of(word: &str) -> Option<&'static str> {
+    // Most words start with a letter no placeholder word starts with: one byte says so.
+    let first = word.as_bytes().first()?.to_ascii_lowercase();
+    if !PLACEHOLDER_WORDS.iter().any(|p| p.as_bytes()[0] == first) {
+        return None;
+    }
     PLACEHOLDER_WORDS.iter().copied().find(|p| {
         word.get(..p.len())
             .is_some_and(|head| head.eq_ignore_ascii_case(p))
