@@ -62,8 +62,10 @@ fn hundredths(v: f64) -> Option<u64> {
     if !(v.is_sign_positive() && v < 1e12) {
         return None;
     }
-    let n = (v * 100.0).round();
-    (n / 100.0 == v).then_some(n as u64)
+    // Adding a half and truncating finds the nearest count without a call to `round`; were it
+    // ever the wrong one, the check below would send the value to `serde_json`.
+    let n = (v * 100.0 + 0.5) as u64;
+    (n as f64 / 100.0 == v).then_some(n)
 }
 
 /// `n` hundredths as `serde_json` writes the double nearest to them: `63.21`, `63.2`, `63.0`.
