@@ -109,7 +109,7 @@ pub struct Components {
     pub quality: f64,
     pub relevance: f64,
     pub composite: f64,
-    pub reasons: Vec<String>,
+    pub reasons: explain::Reasons,
     pub topics: Vec<&'static str>,
     pub verified_bonus: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,7 +142,7 @@ impl Components {
         out.extend_from_slice(br#","composite":"#);
         write_f64(out, self.composite);
         out.extend_from_slice(br#","reasons":"#);
-        write_str_array(out, &self.reasons);
+        write_str_array(out, self.reasons.iter());
         out.extend_from_slice(br#","topics":"#);
         write_str_array(out, &self.topics);
         out.extend_from_slice(br#","verified_bonus":"#);
@@ -205,10 +205,9 @@ mod tests {
             quality: 63.21,
             relevance: 0.0,
             composite: 50.07,
-            reasons: vec![
-                "posts 2.7 times a day (top 4% of reference)".into(),
-                "a \"b\"".into(),
-            ],
+            reasons: ["posts 2.7 times a day (top 4% of reference)", "a \"b\""]
+                .into_iter()
+                .collect(),
             topics: vec!["ai_ml", "open_source"],
             verified_bonus: 2.0,
             account_age_days: Some(3650.25),
@@ -219,7 +218,7 @@ mod tests {
         };
         let bare = Components {
             activity: None,
-            reasons: vec![],
+            reasons: explain::Reasons::default(),
             topics: vec![],
             account_age_days: None,
             age_from: None,

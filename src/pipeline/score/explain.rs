@@ -1,6 +1,9 @@
 //! The breakdown in words: the features that moved a score most, and what was missing, phrased
 //! for a person reading the detail pane. Not here: computing anything that feeds the score.
 
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
+
 use super::age::AgeFrom;
 use super::features::{Component, Feature};
 use super::lexicon::{Lexicon, RelevanceMatch};
@@ -18,7 +21,7 @@ struct Mover<'a> {
 
 /// The 2-3 things that moved the score most, biggest first. When relevance is low and there is
 /// no description, that is always said: it is the usual reason, and easy to fix.
-pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
+pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Reasons {
     // Each component's present weight once, not once per feature.
     let (activity_weight, quality_weight) = (
         b.present_weight(Component::Activity),
@@ -46,7 +49,7 @@ pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
     movers.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
 
     let no_description_is_the_reason = !b.relevance.has_description && b.relevance.value < 50.0;
-    let mut out: Vec<String> = Vec::with_capacity(REASONS);
+    let mut out = Reasons::default();
     let mut relevance_said = false;
     let mut movers = movers.into_iter().peekable();
     while out.len() < REASONS {
@@ -56,14 +59,17 @@ pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
                 .is_none_or(|m| relevance_points.abs() > m.points.abs())
                 || (no_description_is_the_reason && out.len() == REASONS - 1));
         if relevance_next {
-            out.push(relevance_text(&b.relevance, lexicon));
+            out.push_with(|text| write_relevance_text(text, &b.relevance, lexicon));
             relevance_said = true;
         } else if let Some(m) = movers.next() {
-            out.push(feature_text(
-                m.feature.feature,
-                m.feature.plain,
-                m.feature.percentile,
-            ));
+            out.push_with(|text| {
+                write_feature_text(
+                    text,
+                    m.feature.feature,
+                    m.feature.plain,
+                    m.feature.percentile,
+                )
+            });
         } else {
             break;
         }
@@ -105,9 +111,72 @@ pub fn missing(b: &Breakdown) -> Vec<String> {
     out
 }
 
-fn feature_text(feature: Feature, plain: f64, percentile: f64) -> String {
-    // Written piece by piece into one string: a reason is built for every scored record.
-    let mut out = String::with_capacity(80);
+/// The reasons of one score, end to end in one string: every scored record carries 2-3, and one
+/// string for all of them is one allocation instead of one each. Serialized as a list of strings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reasons {
+    text: String,
+    /// Where each reason ends in `text`.
+    ends: [usize; REASONS],
+    len: usize,
+}
+
+impl Reasons {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The reasons in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        self.ends[..self.len].iter().scan(0, |start, &end| {
+            let reason = &self.text[*start..end];
+            *start = end;
+            Some(reason)
+        })
+    }
+
+    /// Appends the reason `write` writes. A score carries at most [`REASONS`] of them.
+    fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        assert!(
+            self.len < REASONS,
+            "a score carries at most {REASONS} reasons"
+        );
+        if self.text.capacity() == 0 {
+            self.text.reserve(240);
+        }
+        write(&mut self.text);
+        self.ends[self.len] = self.text.len();
+        self.len += 1;
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Reasons {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(reasons: I) -> Self {
+        let mut out = Reasons::default();
+        for reason in reasons {
+            out.push_with(|text| text.push_str(reason));
+        }
+        out
+    }
+}
+
+impl Serialize for Reasons {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len))?;
+        for reason in self.iter() {
+            seq.serialize_element(reason)?;
+        }
+        seq.end()
+    }
+}
+
+/// Appends the words for one feature (written piece by piece: a reason is built for every
+/// scored record).
+fn write_feature_text(out: &mut String, feature: Feature, plain: f64, percentile: f64) {
     let (before, value, after): (&str, fn(&mut String, f64), &str) = match feature {
         Feature::PostsPerDay => ("posts ", write_amount, " times a day ("),
         Feature::LikesPerDay => ("gives ", write_amount, " likes a day ("),
@@ -119,14 +188,14 @@ fn feature_text(feature: Feature, plain: f64, percentile: f64) -> String {
         Feature::FollowersPerDay => ("gained ", write_amount, " followers a day since joining ("),
     };
     out.push_str(before);
-    value(&mut out, plain);
+    value(out, plain);
     out.push_str(after);
-    write_place(&mut out, percentile);
+    write_place(out, percentile);
     out.push(')');
-    out
 }
 
-fn relevance_text(m: &RelevanceMatch, lexicon: &Lexicon) -> String {
+/// Appends the words for what Relevance found.
+fn write_relevance_text(out: &mut String, m: &RelevanceMatch, lexicon: &Lexicon) {
     // Only a low relevance is blamed on the missing description.
     let no_description = if m.has_description || m.value >= 50.0 {
         ""
@@ -139,9 +208,11 @@ fn relevance_text(m: &RelevanceMatch, lexicon: &Lexicon) -> String {
         } else {
             "handle, name and topic tags"
         };
-        return format!("{no_description}{fields} match no topic of the lexicon (relevance 0)");
+        out.push_str(no_description);
+        out.push_str(fields);
+        out.push_str(" match no topic of the lexicon (relevance 0)");
+        return;
     }
-    let mut out = String::with_capacity(160);
     out.push_str(no_description);
     out.push_str("topics: ");
     let mut i = 0;
@@ -164,9 +235,8 @@ fn relevance_text(m: &RelevanceMatch, lexicon: &Lexicon) -> String {
         out.push(')');
     }
     out.push_str(" (relevance ");
-    write_rounded(&mut out, m.value);
+    write_rounded(out, m.value);
     out.push(')');
-    out
 }
 
 /// Where a reference percentile sits, in words.
@@ -306,6 +376,25 @@ fn whole_digits(x: f64, buf: &mut [u8; 20]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_read_back_in_order_and_serialize_as_a_list_of_strings() {
+        let texts = [
+            "posts 2.7 times a day (top 4% of reference)",
+            "",
+            "a \"quoted\" one",
+        ];
+        let reasons: Reasons = texts.into_iter().collect();
+        assert_eq!(reasons.len(), 3);
+        assert_eq!(reasons.iter().collect::<Vec<_>>(), texts);
+        assert_eq!(
+            serde_json::to_string(&reasons).unwrap(),
+            serde_json::to_string(&texts).unwrap()
+        );
+        let none = Reasons::default();
+        assert!(none.is_empty());
+        assert_eq!(serde_json::to_string(&none).unwrap(), "[]");
+    }
 
     #[test]
     fn counts_get_thousands_separators() {

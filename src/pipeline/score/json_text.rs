@@ -96,9 +96,9 @@ fn write_hundredths(out: &mut Vec<u8>, n: u64) {
 }
 
 /// `["a","b"]`.
-pub fn write_str_array<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
+pub fn write_str_array<S: AsRef<str>>(out: &mut Vec<u8>, items: impl IntoIterator<Item = S>) {
     out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -199,7 +199,7 @@ mod tests {
         write_str_array(&mut out, &items);
         assert_eq!(out, serde_json::to_vec(&items).unwrap());
         let mut empty = Vec::new();
-        write_str_array::<&str>(&mut empty, &[]);
+        write_str_array::<&str>(&mut empty, []);
         assert_eq!(empty, b"[]");
     }
 }
