@@ -196,7 +196,7 @@ mod tests {
         }
         let items = ["tech_media", "a\"b"];
         let mut out = Vec::new();
-        write_str_array(&mut out, &items);
+        write_str_array(&mut out, items);
         assert_eq!(out, serde_json::to_vec(&items).unwrap());
         let mut empty = Vec::new();
         write_str_array::<&str>(&mut empty, []);
