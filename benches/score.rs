@@ -1,5 +1,7 @@
 //! Speed of M2 on the real fixture's records (the model alone, and the reference path: parse,
-//! score, write back), and of `influx score`'s line path on both cores over generated lines at
+//! score, write back), of `score_view` alone on generated records already read into views (the
+//! model, relevance, placeholder detectors and reasons, then the new meta values written as JSON),
+//! and of `influx score`'s line path on both cores over generated lines at
 //! 1k, 100k and 1M records (INFLUX_BENCH_MAX caps the sizes). The 1M-record target is 5x a
 //! Python `json.loads` + `json.dumps` pass over the same lines (see scripts/perf-targets.sh for
 //! the end-to-end figure with the file read and written).
@@ -9,7 +11,7 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use influx::dataset::{parse_line, read_dataset};
-use influx::pipeline::score::{score_line, score_record};
+use influx::pipeline::score::{MetaChange, score_line, score_record, score_view};
 use rayon::prelude::*;
 
 mod common;
@@ -59,6 +61,41 @@ fn score(c: &mut Criterion) {
     group.finish();
 }
 
+/// What `score_view` costs per record once the line is read: generated records, viewed from
+/// memory, scored, and the values it sets written as the JSON text the line path splices in.
+fn score_views(c: &mut Criterion) {
+    const N: u64 = 10_000;
+    let records: Vec<_> = (0..N).map(|i| influx::generate::record(1, i)).collect();
+    let views: Vec<_> = records.iter().map(|r| r.view()).collect();
+    let mut group = c.benchmark_group("score_view");
+    group.throughput(Throughput::Elements(N));
+    group.bench_function("decide, 10k generated records", |b| {
+        b.iter(|| {
+            views
+                .iter()
+                .map(|v| score_view(black_box(v)).changes.len())
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("decide and write the values, 10k generated records", |b| {
+        let mut out = Vec::with_capacity(4096);
+        b.iter(|| {
+            let mut bytes = 0;
+            for v in &views {
+                out.clear();
+                for change in score_view(black_box(v)).changes {
+                    if let MetaChange::Set(_, value) = change {
+                        value.write_json(&mut out);
+                    }
+                }
+                bytes += out.len();
+            }
+            bytes
+        })
+    });
+    group.finish();
+}
+
 /// The scoring `influx score` does per line, on every core, without the file read and write.
 fn score_lines(c: &mut Criterion) {
     let mut group = c.benchmark_group("score_lines");
@@ -85,5 +122,5 @@ fn score_lines(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, score, score_lines);
+criterion_group!(benches, score, score_views, score_lines);
 criterion_main!(benches);

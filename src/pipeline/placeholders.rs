@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::dataset::{AuthorView, Record};
+use crate::dataset::{AuthorView, Metrics, Record};
 
 mod bounds;
 mod collisions;
@@ -61,11 +61,17 @@ pub fn record_flags(record: &Record) -> Vec<PlaceholderFlag> {
 
 /// [`record_flags`] of a record read as a view (straight from its line, without a `Record`).
 pub fn view_flags(record: &AuthorView<'_>) -> Vec<PlaceholderFlag> {
+    view_flags_with_metrics(record, &record.metrics())
+}
+
+/// [`view_flags`] for a caller that has already read the record's metrics (scoring has): they
+/// are read once per record instead of once per detector. `metrics` must be `record.metrics()`.
+pub fn view_flags_with_metrics(record: &AuthorView<'_>, metrics: &Metrics) -> Vec<PlaceholderFlag> {
     let mut flags = Vec::new();
-    provenance::flags(record, &mut flags);
+    provenance::flags(record, metrics, &mut flags);
     names::flags(record, &mut flags);
-    ids::flags(record, &mut flags);
-    bounds::flags(record, &mut flags);
+    ids::flags(record, metrics, &mut flags);
+    bounds::flags(record, metrics, &mut flags);
     flags
 }
 

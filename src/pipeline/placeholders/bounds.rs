@@ -2,16 +2,21 @@
 //! fetched, negative counts, more media than posts; and a creation time at exactly midnight UTC,
 //! which a real sign-up hits once in 86,400.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, TimeZone, Timelike, Utc};
 
 use super::PlaceholderFlag;
-use crate::dataset::{AuthorView, format_time};
+use crate::dataset::{AuthorView, Metrics, format_time};
 
+/// The day X launched, worked out once: every record is compared with it.
 fn x_launch() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2006, 3, 21, 0, 0, 0).unwrap()
+    static LAUNCH: LazyLock<DateTime<Utc>> =
+        LazyLock::new(|| Utc.with_ymd_and_hms(2006, 3, 21, 0, 0, 0).unwrap());
+    *LAUNCH
 }
 
-pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
+pub(super) fn flags(record: &AuthorView<'_>, m: &Metrics, out: &mut Vec<PlaceholderFlag>) {
     let mut bound = |reason: String| {
         out.push(PlaceholderFlag {
             detector: "hard_bounds",
@@ -27,7 +32,6 @@ pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
             bound(format!("{field} is negative ({v})"));
         }
     }
-    let m = record.metrics();
     if let (Some(media), Some(tweets)) = (m.media, m.tweets)
         && media > tweets
     {
@@ -70,7 +74,9 @@ mod tests {
 
     fn detectors(v: Value) -> Vec<&'static str> {
         let mut out = Vec::new();
-        flags(&Record::from_value(v).unwrap().view(), &mut out);
+        let record = Record::from_value(v).unwrap();
+        let view = record.view();
+        flags(&view, &view.metrics(), &mut out);
         out.iter().map(|f| f.detector).collect()
     }
 

@@ -3,10 +3,12 @@
 //! before snowflake user ids existed are impossible; typed digit patterns (`123456789...`) are not ids.
 //! Short ids (below 2^44) are the old sequential ids and encode no time: they are left alone.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::PlaceholderFlag;
-use crate::dataset::{AuthorView, format_time};
+use crate::dataset::{AuthorView, Metrics, format_time};
 
 /// Twitter's snowflake epoch (2010-11-04T01:42:54.657Z) in Unix milliseconds.
 pub const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
@@ -15,8 +17,11 @@ pub const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
 pub const SNOWFLAKE_MIN: u64 = 1 << 44;
 
 /// User ids became snowflakes on this day; a user snowflake cannot decode to before it.
+/// Worked out once: every record with a snowflake id is compared with it.
 fn snowflake_users_since() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2016, 2, 16, 0, 0, 0).unwrap()
+    static SINCE: LazyLock<DateTime<Utc>> =
+        LazyLock::new(|| Utc.with_ymd_and_hms(2016, 2, 16, 0, 0, 0).unwrap());
+    *SINCE
 }
 
 /// How far the decoded time may drift from `created_at` (placeholders.md: "allow days").
@@ -48,7 +53,7 @@ pub(super) fn digit_pattern(text: &str) -> Option<&str> {
     })
 }
 
-pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
+pub(super) fn flags(record: &AuthorView<'_>, m: &Metrics, out: &mut Vec<PlaceholderFlag>) {
     let Some(id_text) = record.id() else { return };
     if let Some(run) = digit_pattern(id_text) {
         out.push(PlaceholderFlag {
@@ -73,7 +78,6 @@ pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
         });
         return;
     }
-    let m = record.metrics();
     if let Some(as_of) = m.as_of
         && decoded > as_of + Duration::days(1)
     {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::PlaceholderFlag;
-use crate::dataset::{AuthorView, Record};
+use crate::dataset::{AuthorView, Metrics, Record};
 
 /// The kind of a source method, from its words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -98,15 +98,18 @@ pub fn sources_kind(sources: &[crate::dataset::Source]) -> SourceKind {
         .unwrap_or(SourceKind::Unknown)
 }
 
-pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
+pub(super) fn flags(record: &AuthorView<'_>, metrics: &Metrics, out: &mut Vec<PlaceholderFlag>) {
     hash_flags(record, out);
     let sources = record.sources();
-    let sample: Vec<&str> = sources
-        .iter()
-        .filter(|s| source_kind(&s.method) == SourceKind::Sample)
-        .map(|s| s.method.as_str())
-        .collect();
-    if !sample.is_empty() {
+    // The methods are gathered only for a flag's words: nearly every record raises none.
+    let methods = |kind: SourceKind| {
+        sources
+            .iter()
+            .filter(move |s| source_kind(&s.method) == kind)
+            .map(|s| s.method.as_str())
+    };
+    if methods(SourceKind::Sample).next().is_some() {
+        let sample: Vec<&str> = methods(SourceKind::Sample).collect();
         out.push(PlaceholderFlag {
             detector: "provenance",
             reason: format!(
@@ -118,12 +121,8 @@ pub(super) fn flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
     }
     // An API answer always carries the account's public metrics; a record that claims an API
     // source but holds nothing beyond a follower count did not come from the answer it names.
-    let api: Vec<&str> = sources
-        .iter()
-        .filter(|s| source_kind(&s.method) == SourceKind::Api)
-        .map(|s| s.method.as_str())
-        .collect();
-    if !api.is_empty() && !record.metrics().has_activity() {
+    if !metrics.has_activity() && methods(SourceKind::Api).next().is_some() {
+        let api: Vec<&str> = methods(SourceKind::Api).collect();
         out.push(PlaceholderFlag {
             detector: "provenance",
             reason: format!(
@@ -141,8 +140,7 @@ fn hash_flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
     let Some(hash) = record.provenance_hash() else {
         return;
     };
-    let is_digest = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-    if is_digest {
+    if is_digest(hash) {
         return;
     }
     if let Some(run) = super::ids::digit_pattern(hash) {
@@ -155,6 +153,16 @@ fn hash_flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
             ),
         });
     }
+}
+
+/// 64 hexadecimal digits. Every byte is looked at without stopping early, which lets the check
+/// run on whole vectors: nearly every record carries a real digest, so it is read to the end anyway.
+fn is_digest(hash: &str) -> bool {
+    hash.len() == 64
+        && hash.bytes().fold(true, |hex, b| {
+            // Setting bit 5 folds `A-F` onto `a-f` and moves no other byte there.
+            hex & (b.is_ascii_digit() | (b'a'..=b'f').contains(&(b | 0x20)))
+        })
 }
 
 fn quoted(items: &[&str]) -> String {
@@ -180,6 +188,22 @@ mod tests {
         assert_eq!(source_kind("x_api_v2"), SourceKind::Api);
         assert_eq!(source_kind("rube_mcp_fetch"), SourceKind::Other);
         assert_eq!(source_kind(""), SourceKind::Unknown);
+    }
+
+    #[test]
+    fn a_digest_is_64_hexadecimal_digits_of_either_case() {
+        for b in 0..=u8::MAX {
+            let text = [b; 64];
+            if let Ok(hash) = std::str::from_utf8(&text) {
+                assert_eq!(is_digest(hash), b.is_ascii_hexdigit(), "{b:#x}");
+            }
+        }
+        let digest = "6f9b6dae6f4c57a82ac2ce17a5794a3ba534a6a6b7fd0b63d0bad0da572baaf1";
+        assert!(is_digest(digest));
+        assert!(is_digest(&digest.to_ascii_uppercase()));
+        assert!(!is_digest(&digest[1..]));
+        assert!(!is_digest(&format!("{}g", &digest[1..])));
+        assert!(!is_digest(&format!("{}é", &digest[2..])));
     }
 
     #[test]

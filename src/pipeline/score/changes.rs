@@ -109,7 +109,7 @@ pub struct Components {
     pub quality: f64,
     pub relevance: f64,
     pub composite: f64,
-    pub reasons: Vec<String>,
+    pub reasons: explain::Reasons,
     pub topics: Vec<&'static str>,
     pub verified_bonus: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,74 +126,113 @@ impl Components {
     /// Appends the JSON text `serde_json` writes for `self` (same fields, order and skips as the
     /// derived `Serialize`).
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        use json_text::{write_f64, write_plain_key as write_key, write_str, write_str_array};
+        use json_text::{write_f64, write_str, write_str_array};
+        // Each key with its quotes, colon and the comma before it is one literal: the field
+        // names are fixed, and this is written for every scored record.
         out.push(b'{');
         if let Some(a) = self.activity {
-            write_key(out, "activity");
+            out.extend_from_slice(br#""activity":"#);
             write_f64(out, a);
             out.push(b',');
         }
-        write_key(out, "quality");
+        out.extend_from_slice(br#""quality":"#);
         write_f64(out, self.quality);
-        out.push(b',');
-        write_key(out, "relevance");
+        out.extend_from_slice(br#","relevance":"#);
         write_f64(out, self.relevance);
-        out.push(b',');
-        write_key(out, "composite");
+        out.extend_from_slice(br#","composite":"#);
         write_f64(out, self.composite);
-        out.push(b',');
-        write_key(out, "reasons");
-        write_str_array(out, &self.reasons);
-        out.push(b',');
-        write_key(out, "topics");
+        out.extend_from_slice(br#","reasons":"#);
+        write_str_array(out, self.reasons.iter());
+        out.extend_from_slice(br#","topics":"#);
         write_str_array(out, &self.topics);
-        out.push(b',');
-        write_key(out, "verified_bonus");
+        out.extend_from_slice(br#","verified_bonus":"#);
         write_f64(out, self.verified_bonus);
         if let Some(days) = self.account_age_days {
-            out.push(b',');
-            write_key(out, "account_age_days");
+            out.extend_from_slice(br#","account_age_days":"#);
             write_f64(out, days);
         }
         if let Some(from) = self.age_from {
-            out.push(b',');
-            write_key(out, "age_from");
+            out.extend_from_slice(br#","age_from":"#);
             write_str(out, from);
         }
-        out.push(b',');
-        write_key(out, "as_of_from");
+        out.extend_from_slice(br#","as_of_from":"#);
         write_str(out, self.as_of_from);
-        out.push(b',');
-        write_key(out, "missing");
+        out.extend_from_slice(br#","missing":"#);
         write_str_array(out, &self.missing);
         if let Some(flags) = &self.placeholder_flags {
-            out.push(b',');
-            write_key(out, "placeholder_flags");
+            out.extend_from_slice(br#","placeholder_flags":"#);
             write_str_array(out, flags);
         }
         out.push(b'}');
     }
 
     pub fn new(b: &Breakdown, model: &'static Model) -> Self {
-        let mut ids: Vec<usize> = b.relevance.found.iter().map(|(t, _)| *t).collect();
-        ids.dedup();
+        let lexicon = model.lexicon();
+        // `found` is sorted by topic: a topic found in several fields is named once.
+        let mut topics: Vec<&'static str> = Vec::with_capacity(b.relevance.found.len());
+        let mut last = None;
+        for (topic, _) in &b.relevance.found {
+            if last.replace(*topic) != Some(*topic) {
+                topics.push(lexicon.topic(*topic).id.as_str());
+            }
+        }
         let age = b.inputs.inputs.age;
         Components {
             activity: b.activity.map(round2),
             quality: round2(b.quality),
             relevance: round2(b.relevance.value),
             composite: round2(b.composite),
-            reasons: explain::reasons(b, model.lexicon()),
-            topics: ids
-                .into_iter()
-                .map(|t| model.lexicon().topic(t).id.as_str())
-                .collect(),
+            reasons: explain::reasons(b, lexicon),
+            topics,
             verified_bonus: b.verified_bonus,
             account_age_days: age.map(|a| round2(a.days)),
             age_from: age.map(|a| a.from.key()),
             as_of_from: b.inputs.as_of_from.key(),
             missing: explain::missing(b),
             placeholder_flags: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_are_written_as_their_derived_serialize_writes_them_with_or_without_options() {
+        let full = Components {
+            activity: Some(41.5),
+            quality: 63.21,
+            relevance: 0.0,
+            composite: 50.07,
+            reasons: ["posts 2.7 times a day (top 4% of reference)", "a \"b\""]
+                .into_iter()
+                .collect(),
+            topics: vec!["ai_ml", "open_source"],
+            verified_bonus: 2.0,
+            account_age_days: Some(3650.25),
+            age_from: Some("created_at"),
+            as_of_from: "metrics",
+            missing: vec!["like_count".into()],
+            placeholder_flags: Some(vec!["its name \"Test User\"".into()]),
+        };
+        let bare = Components {
+            activity: None,
+            reasons: explain::Reasons::default(),
+            topics: vec![],
+            account_age_days: None,
+            age_from: None,
+            missing: vec![],
+            placeholder_flags: None,
+            ..full.clone()
+        };
+        for c in [full, bare] {
+            let mut out = Vec::new();
+            c.write_json(&mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&c).unwrap()
+            );
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The breakdown in words: the features that moved a score most, and what was missing, phrased
 //! for a person reading the detail pane. Not here: computing anything that feeds the score.
 
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
+
 use super::age::AgeFrom;
 use super::features::{Component, Feature};
 use super::lexicon::{Lexicon, RelevanceMatch};
@@ -18,13 +21,22 @@ struct Mover<'a> {
 
 /// The 2-3 things that moved the score most, biggest first. When relevance is low and there is
 /// no description, that is always said: it is the usual reason, and easy to fix.
-pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
+pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Reasons {
+    // Each component's present weight once, not once per feature.
+    let (activity_weight, quality_weight) = (
+        b.present_weight(Component::Activity),
+        b.present_weight(Component::Quality),
+    );
     let mut movers: Vec<Mover<'_>> = b
         .features
         .iter()
         .map(|f| {
             let component = f.feature.component();
-            let within = f.feature.weight() / b.present_weight(component);
+            let present_weight = match component {
+                Component::Activity => activity_weight,
+                _ => quality_weight,
+            };
+            let within = f.feature.weight() / present_weight;
             let unit = ((f.percentile - 1.0) / 98.0).clamp(0.0, 1.0);
             Mover {
                 points: b.component_share(component) * within * (unit - 0.5) * 100.0,
@@ -37,7 +49,7 @@ pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
     movers.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
 
     let no_description_is_the_reason = !b.relevance.has_description && b.relevance.value < 50.0;
-    let mut out: Vec<String> = Vec::with_capacity(REASONS);
+    let mut out = Reasons::default();
     let mut relevance_said = false;
     let mut movers = movers.into_iter().peekable();
     while out.len() < REASONS {
@@ -47,14 +59,17 @@ pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Vec<String> {
                 .is_none_or(|m| relevance_points.abs() > m.points.abs())
                 || (no_description_is_the_reason && out.len() == REASONS - 1));
         if relevance_next {
-            out.push(relevance_text(&b.relevance, lexicon));
+            out.push_with(|text| write_relevance_text(text, &b.relevance, lexicon));
             relevance_said = true;
         } else if let Some(m) = movers.next() {
-            out.push(feature_text(
-                m.feature.feature,
-                m.feature.plain,
-                m.feature.percentile,
-            ));
+            out.push_with(|text| {
+                write_feature_text(
+                    text,
+                    m.feature.feature,
+                    m.feature.plain,
+                    m.feature.percentile,
+                )
+            });
         } else {
             break;
         }
@@ -96,9 +111,72 @@ pub fn missing(b: &Breakdown) -> Vec<String> {
     out
 }
 
-fn feature_text(feature: Feature, plain: f64, percentile: f64) -> String {
-    // Written piece by piece into one string: a reason is built for every scored record.
-    let mut out = String::with_capacity(80);
+/// The reasons of one score, end to end in one string: every scored record carries 2-3, and one
+/// string for all of them is one allocation instead of one each. Serialized as a list of strings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reasons {
+    text: String,
+    /// Where each reason ends in `text`.
+    ends: [usize; REASONS],
+    len: usize,
+}
+
+impl Reasons {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The reasons in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        self.ends[..self.len].iter().scan(0, |start, &end| {
+            let reason = &self.text[*start..end];
+            *start = end;
+            Some(reason)
+        })
+    }
+
+    /// Appends the reason `write` writes. A score carries at most [`REASONS`] of them.
+    fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        assert!(
+            self.len < REASONS,
+            "a score carries at most {REASONS} reasons"
+        );
+        if self.text.capacity() == 0 {
+            self.text.reserve(240);
+        }
+        write(&mut self.text);
+        self.ends[self.len] = self.text.len();
+        self.len += 1;
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Reasons {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(reasons: I) -> Self {
+        let mut out = Reasons::default();
+        for reason in reasons {
+            out.push_with(|text| text.push_str(reason));
+        }
+        out
+    }
+}
+
+impl Serialize for Reasons {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len))?;
+        for reason in self.iter() {
+            seq.serialize_element(reason)?;
+        }
+        seq.end()
+    }
+}
+
+/// Appends the words for one feature (written piece by piece: a reason is built for every
+/// scored record).
+fn write_feature_text(out: &mut String, feature: Feature, plain: f64, percentile: f64) {
     let (before, value, after): (&str, fn(&mut String, f64), &str) = match feature {
         Feature::PostsPerDay => ("posts ", write_amount, " times a day ("),
         Feature::LikesPerDay => ("gives ", write_amount, " likes a day ("),
@@ -110,14 +188,14 @@ fn feature_text(feature: Feature, plain: f64, percentile: f64) -> String {
         Feature::FollowersPerDay => ("gained ", write_amount, " followers a day since joining ("),
     };
     out.push_str(before);
-    value(&mut out, plain);
+    value(out, plain);
     out.push_str(after);
-    write_place(&mut out, percentile);
+    write_place(out, percentile);
     out.push(')');
-    out
 }
 
-fn relevance_text(m: &RelevanceMatch, lexicon: &Lexicon) -> String {
+/// Appends the words for what Relevance found.
+fn write_relevance_text(out: &mut String, m: &RelevanceMatch, lexicon: &Lexicon) {
     // Only a low relevance is blamed on the missing description.
     let no_description = if m.has_description || m.value >= 50.0 {
         ""
@@ -130,9 +208,11 @@ fn relevance_text(m: &RelevanceMatch, lexicon: &Lexicon) -> String {
         } else {
             "handle, name and topic tags"
         };
-        return format!("{no_description}{fields} match no topic of the lexicon (relevance 0)");
+        out.push_str(no_description);
+        out.push_str(fields);
+        out.push_str(" match no topic of the lexicon (relevance 0)");
+        return;
     }
-    let mut out = String::with_capacity(160);
     out.push_str(no_description);
     out.push_str("topics: ");
     let mut i = 0;
@@ -155,9 +235,8 @@ fn relevance_text(m: &RelevanceMatch, lexicon: &Lexicon) -> String {
         out.push(')');
     }
     out.push_str(" (relevance ");
-    write_rounded(&mut out, m.value);
+    write_rounded(out, m.value);
     out.push(')');
-    out
 }
 
 /// Where a reference percentile sits, in words.
@@ -218,18 +297,42 @@ fn amount(x: f64) -> String {
 }
 
 fn write_amount(out: &mut String, x: f64) {
-    use std::fmt::Write;
     if x >= 100.0 {
         write_count(out, x);
     } else if x >= 1.0 {
-        write!(out, "{x:.1}").expect("writing to a String cannot fail");
+        write_decimals(out, x, 1);
     } else if x >= 0.01 {
-        write!(out, "{x:.2}").expect("writing to a String cannot fail");
+        write_decimals(out, x, 2);
     } else if x > 0.0 {
         out.push_str("under 0.01");
     } else {
         out.push('0');
     }
+}
+
+/// `{x:.1}` or `{x:.2}` of `0 <= x < 100`. The formatter rounds the exact binary value (ties to
+/// even) on a slow exact path; scaled to whole hundredths the product is within 10^-11 of exact,
+/// so unless it lies within 10^-6 of a half the nearest whole number is the formatter's digit.
+/// Near a half the formatter decides.
+fn write_decimals(out: &mut String, x: f64, decimals: u32) {
+    debug_assert!((0.0..100.0).contains(&x) && (1..=2).contains(&decimals));
+    let scale = 10u64.pow(decimals);
+    let scaled = x * scale as f64;
+    if (scaled - scaled.floor() - 0.5).abs() < 1e-6 {
+        use std::fmt::Write;
+        write!(out, "{x:.prec$}", prec = decimals as usize)
+            .expect("writing to a String cannot fail");
+        return;
+    }
+    let n = scaled.round() as u64;
+    let mut buf = [0; 20];
+    out.push_str(whole_digits((n / scale) as f64, &mut buf).expect("below 2^53"));
+    out.push('.');
+    let fraction = n % scale;
+    if decimals == 2 {
+        out.push(char::from(b'0' + (fraction / 10) as u8));
+    }
+    out.push(char::from(b'0' + (fraction % 10) as u8));
 }
 
 /// `{:.0}` of `x`: the nearest whole number, ties to even, as the formatter rounds.
@@ -275,6 +378,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reasons_read_back_in_order_and_serialize_as_a_list_of_strings() {
+        let texts = [
+            "posts 2.7 times a day (top 4% of reference)",
+            "",
+            "a \"quoted\" one",
+        ];
+        let reasons: Reasons = texts.into_iter().collect();
+        assert_eq!(reasons.len(), 3);
+        assert_eq!(reasons.iter().collect::<Vec<_>>(), texts);
+        assert_eq!(
+            serde_json::to_string(&reasons).unwrap(),
+            serde_json::to_string(&texts).unwrap()
+        );
+        let none = Reasons::default();
+        assert!(none.is_empty());
+        assert_eq!(serde_json::to_string(&none).unwrap(), "[]");
+    }
+
+    #[test]
     fn counts_get_thousands_separators() {
         assert_eq!(count(13_433.0), "13,433");
         assert_eq!(count(229_073_790.0), "229,073,790");
@@ -317,6 +439,33 @@ mod tests {
             write_rounded(&mut out, x);
             assert_eq!(out, format!("{x:.0}"), "{x}");
         }
+    }
+
+    #[test]
+    fn decimals_are_those_the_formatter_writes_ties_and_carries_included() {
+        let mut checked = 0;
+        // Ten-thousandths up to 100 (a hair off them either way), and every exact binary tie.
+        let near_decimals = (0..1_000_000u64).step_by(7).flat_map(|k| {
+            let x = k as f64 / 10_000.0;
+            [x, x * (1.0 + 1e-15), x * (1.0 - 1e-15)]
+        });
+        let ties = (0..102_400u64).map(|k| k as f64 / 1024.0);
+        for x in near_decimals.chain(ties) {
+            if !(0.0..100.0).contains(&x) {
+                continue;
+            }
+            for decimals in [1, 2] {
+                let mut out = String::new();
+                write_decimals(&mut out, x, decimals);
+                assert_eq!(
+                    out,
+                    format!("{x:.prec$}", prec = decimals as usize),
+                    "{x:e}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 1_000_000, "{checked}");
     }
 
     #[test]

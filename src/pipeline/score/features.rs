@@ -121,7 +121,6 @@ impl FeatureInputs {
     pub fn scaled_at(&self, feature: Feature, log_followers: f64) -> Option<f64> {
         let days = self.age.map(|a| a.days);
         let rate = |count: Option<f64>| Some((count? / days? + RATE_FLOOR).log10());
-        let log1 = |v: f64| v.max(1.0).log10();
         match feature {
             Feature::PostsPerDay => rate(self.tweets),
             Feature::LikesPerDay => rate(self.likes),
@@ -131,6 +130,15 @@ impl FeatureInputs {
             Feature::ListedPer1kFollowers => self.listed.map(|l| 3.0 + log1(l) - log_followers),
             Feature::FollowerRatio => self.following.map(|g| log_followers - log1(g)),
             Feature::FollowersPerDay => days.map(|d| log_followers - d.log10()),
+        }
+    }
+
+    /// The logs the Quality features are built from, taken once (see [`QualityScale`]).
+    pub fn quality_scale(&self) -> QualityScale {
+        QualityScale {
+            log_listed: self.listed.map(log1),
+            log_following: self.following.map(log1),
+            log_days: self.age.map(|a| a.days.log10()),
         }
     }
 
@@ -158,12 +166,54 @@ impl FeatureInputs {
     /// The follower count (log10) at which `feature` reaches `knot`, for features that move with
     /// followers; `None` for the others or when an input is absent.
     pub fn follower_breakpoint(&self, feature: Feature, knot: f64) -> Option<f64> {
-        let log1 = |v: f64| v.max(1.0).log10();
         match feature {
             Feature::Followers => Some(knot),
             Feature::ListedPer1kFollowers => self.listed.map(|l| 3.0 + log1(l) - knot),
             Feature::FollowerRatio => self.following.map(|g| knot + log1(g)),
             Feature::FollowersPerDay => self.age.map(|a| knot + a.days.log10()),
+            _ => None,
+        }
+    }
+}
+
+/// `log10(max(v, 1))`: counts of 0 and 1 both give 0.
+fn log1(v: f64) -> f64 {
+    v.max(1.0).log10()
+}
+
+/// The Quality features of one record as functions of log10(followers): the logs of the inputs
+/// that do not move with followers, taken once, so that `model` can evaluate Quality at many
+/// follower counts without taking them again. The same formulas as [`FeatureInputs::scaled_at`]
+/// and [`FeatureInputs::follower_breakpoint`], which the tests pin bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QualityScale {
+    log_listed: Option<f64>,
+    log_following: Option<f64>,
+    log_days: Option<f64>,
+}
+
+impl QualityScale {
+    /// A Quality feature on its knot scale at `log_followers`; `None` for the activity features
+    /// or when an input is absent.
+    pub fn scaled_at(&self, feature: Feature, log_followers: f64) -> Option<f64> {
+        match feature {
+            Feature::Followers => Some(log_followers),
+            Feature::Listed => self.log_listed,
+            Feature::ListedPer1kFollowers => self.log_listed.map(|l| 3.0 + l - log_followers),
+            Feature::FollowerRatio => self.log_following.map(|g| log_followers - g),
+            Feature::FollowersPerDay => self.log_days.map(|d| log_followers - d),
+            Feature::PostsPerDay | Feature::LikesPerDay | Feature::MediaPerDay => None,
+        }
+    }
+
+    /// The follower count (log10) at which `feature` reaches `knot` (see
+    /// [`FeatureInputs::follower_breakpoint`]).
+    pub fn follower_breakpoint(&self, feature: Feature, knot: f64) -> Option<f64> {
+        match feature {
+            Feature::Followers => Some(knot),
+            Feature::ListedPer1kFollowers => self.log_listed.map(|l| 3.0 + l - knot),
+            Feature::FollowerRatio => self.log_following.map(|g| knot + g),
+            Feature::FollowersPerDay => self.log_days.map(|d| knot + d),
             _ => None,
         }
     }
@@ -206,6 +256,44 @@ mod tests {
         assert!((i.plain(Feature::PostsPerDay).unwrap() - 19.912).abs() < 1e-9);
         assert!((i.plain(Feature::ListedPer1kFollowers).unwrap() - 20.44).abs() < 0.01);
         assert!((i.plain(Feature::FollowerRatio).unwrap() - 486.05).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_quality_scale_gives_the_bits_of_the_features_themselves() {
+        let full = inputs();
+        let bare = FeatureInputs {
+            following: None,
+            listed: None,
+            age: None,
+            ..full
+        };
+        let odd = FeatureInputs {
+            followers: 0.0,
+            following: Some(0.0),
+            listed: Some(1.0),
+            ..full
+        };
+        for i in [full, bare, odd] {
+            let scale = i.quality_scale();
+            for f in Feature::ALL {
+                for at in [0.0, 1.7, i.log_followers(), 9.3] {
+                    let expected = match f.component() {
+                        Component::Quality => i.scaled_at(f, at),
+                        _ => None,
+                    };
+                    assert_eq!(
+                        scale.scaled_at(f, at).map(f64::to_bits),
+                        expected.map(f64::to_bits),
+                        "{f:?} at {at}"
+                    );
+                    assert_eq!(
+                        scale.follower_breakpoint(f, at).map(f64::to_bits),
+                        i.follower_breakpoint(f, at).map(f64::to_bits),
+                        "{f:?} at {at}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -47,13 +47,58 @@ pub fn write_plain_key(out: &mut Vec<u8>, key: &str) {
 
 /// A number as `serde_json` writes an `f64` (`null` when not finite).
 pub fn write_f64(out: &mut Vec<u8>, v: f64) {
-    serde_json::to_writer(&mut *out, &v).expect("writing to a Vec cannot fail");
+    match hundredths(v) {
+        Some(n) => write_hundredths(out, n),
+        None => serde_json::to_writer(&mut *out, &v).expect("writing to a Vec cannot fail"),
+    }
+}
+
+/// `v` as a count of hundredths, when `v` is the double nearest to that many hundredths, not
+/// negative and below 10^12: every value scoring rounds to 2 decimals. For those, the shortest
+/// decimal that reads back as `v` (what `serde_json` writes) is the hundredths themselves: the
+/// doubles there lie less than 2^-12 apart, so no other decimal with as few digits, all of them
+/// at least 0.01 away, reads back as `v`.
+fn hundredths(v: f64) -> Option<u64> {
+    if !(v.is_sign_positive() && v < 1e12) {
+        return None;
+    }
+    // Adding a half and truncating finds the nearest count without a call to `round`; were it
+    // ever the wrong one, the check below would send the value to `serde_json`.
+    let n = (v * 100.0 + 0.5) as u64;
+    (n as f64 / 100.0 == v).then_some(n)
+}
+
+/// `n` hundredths as `serde_json` writes the double nearest to them: `63.21`, `63.2`, `63.0`.
+fn write_hundredths(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 24];
+    let mut i = buf.len();
+    let (whole, cents) = (n / 100, n % 100);
+    if cents % 10 == 0 {
+        i -= 1;
+        buf[i] = b'0' + (cents / 10) as u8;
+    } else {
+        i -= 2;
+        buf[i] = b'0' + (cents / 10) as u8;
+        buf[i + 1] = b'0' + (cents % 10) as u8;
+    }
+    i -= 1;
+    buf[i] = b'.';
+    let mut rest = whole;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// `["a","b"]`.
-pub fn write_str_array<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
+pub fn write_str_array<S: AsRef<str>>(out: &mut Vec<u8>, items: impl IntoIterator<Item = S>) {
     out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -93,6 +138,38 @@ mod tests {
         }
     }
 
+    fn assert_written_as_serde_json(v: f64) {
+        let mut out = Vec::new();
+        write_f64(&mut out, v);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string(&v).unwrap(),
+            "{v:e}"
+        );
+    }
+
+    #[test]
+    fn every_two_decimal_value_up_to_ten_thousand_is_written_as_serde_json_writes_it() {
+        for n in 0..=1_000_000u64 {
+            assert_written_as_serde_json(n as f64 / 100.0);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rounded_values_of_any_size_are_written_as_serde_json_writes_them(
+            n in 0u64..200_000_000_000_000,
+        ) {
+            assert_written_as_serde_json(n as f64 / 100.0);
+            assert_written_as_serde_json(crate::pipeline::score::round2(n as f64 / 977.0));
+        }
+
+        #[test]
+        fn other_values_are_written_as_serde_json_writes_them(v in proptest::num::f64::ANY) {
+            assert_written_as_serde_json(v);
+        }
+    }
+
     #[test]
     fn numbers_and_arrays_are_written_as_serde_json_writes_them() {
         for v in [
@@ -103,6 +180,13 @@ mod tests {
             0.1,
             63.21,
             1e21,
+            1e12,
+            999_999_999_999.99,
+            0.01,
+            0.005,
+            1e-7,
+            -63.21,
+            f64::MIN_POSITIVE,
             f64::NAN,
             f64::INFINITY,
         ] {
@@ -112,10 +196,10 @@ mod tests {
         }
         let items = ["tech_media", "a\"b"];
         let mut out = Vec::new();
-        write_str_array(&mut out, &items);
+        write_str_array(&mut out, items);
         assert_eq!(out, serde_json::to_vec(&items).unwrap());
         let mut empty = Vec::new();
-        write_str_array::<&str>(&mut empty, &[]);
+        write_str_array::<&str>(&mut empty, []);
         assert_eq!(empty, b"[]");
     }
 }

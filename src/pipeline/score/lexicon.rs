@@ -64,6 +64,44 @@ struct Term {
 pub struct Lexicon {
     file: LexiconFile,
     by_first_word: HashMap<String, Vec<Term>, BuildHasherDefault<WordHasher>>,
+    first_words: WordFilter,
+}
+
+/// A set of the (first byte, last byte, length) shapes of the lexicon's first words: nearly every
+/// word of a record starts no term, and this says so for most of them without hashing the word.
+/// A word whose shape is in the set may still start none (the map answers that).
+#[derive(Debug, Clone)]
+struct WordFilter {
+    bits: Box<[u64; WordFilter::WORDS]>,
+}
+
+impl WordFilter {
+    const WORDS: usize = 32 * 32 * 16 / 64;
+
+    fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut filter = WordFilter {
+            bits: Box::new([0; Self::WORDS]),
+        };
+        for word in words {
+            if let Some(i) = Self::shape(word) {
+                filter.bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        filter
+    }
+
+    /// The bit of a word's shape; `None` for the empty word. An ASCII letter and its capital
+    /// differ only in bit 5, which the shape leaves out: a word as written and lower-cased
+    /// have the same shape.
+    fn shape(word: &str) -> Option<usize> {
+        let b = word.as_bytes();
+        let (first, last) = (*b.first()? as usize & 31, *b.last()? as usize & 31);
+        Some((first << 9) | (last << 4) | b.len().min(15))
+    }
+
+    fn may_contain(&self, word: &str) -> bool {
+        Self::shape(word).is_some_and(|i| self.bits[i / 64] & (1 << (i % 64)) != 0)
+    }
 }
 
 /// FNV-1a for the word lookups: every word of every record is looked up, the words are short,
@@ -129,9 +167,11 @@ impl Lexicon {
                 });
             }
         }
+        let first_words = WordFilter::new(by_first_word.keys().map(String::as_str));
         Ok(Lexicon {
             file,
             by_first_word,
+            first_words,
         })
     }
 
@@ -145,26 +185,48 @@ impl Lexicon {
 
     /// Finds the topics a record mentions and turns the weighted hits into 0-100.
     pub fn relevance(&self, input: &RelevanceInput<'_>) -> RelevanceMatch {
+        self.relevance_of(
+            input.topic_tags,
+            input.handle,
+            input.name,
+            input.description,
+        )
+    }
+
+    /// [`Lexicon::relevance`] with the topic tags as the caller holds them (a record view keeps
+    /// them as `Cow`s: no list of `&str` is made per record).
+    pub(super) fn relevance_of<T: AsRef<str>>(
+        &self,
+        topic_tags: &[T],
+        handle: Option<&str>,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> RelevanceMatch {
+        // One buffer for the words of every field of every record on this thread: no
+        // allocation per word, nor per record once it has grown.
+        thread_local! {
+            static WORDS: std::cell::RefCell<Words> = std::cell::RefCell::default();
+        }
         let w = self.file.field_weights;
         let mut found = Vec::new();
-        // One buffer for the words of every field: no allocation per word.
-        let mut words = Words::default();
-        let mut scan = |field: Field, text: &str, split_camel: bool| {
-            words.split(text, split_camel);
-            self.topics_in(&words, |topic| found.push((topic, field)));
-        };
-        for tag in input.topic_tags {
-            scan(Field::TopicTags, tag, true);
-        }
-        if let Some(d) = input.description {
-            scan(Field::Description, d, false);
-        }
-        if let Some(n) = input.name {
-            scan(Field::Name, n, true);
-        }
-        if let Some(h) = input.handle {
-            scan(Field::Handle, h, true);
-        }
+        WORDS.with_borrow_mut(|words| {
+            let mut scan = |field: Field, text: &str, split_camel: bool| {
+                words.split(text, split_camel);
+                self.topics_in(words, text, |topic| found.push((topic, field)));
+            };
+            for tag in topic_tags {
+                scan(Field::TopicTags, tag.as_ref(), true);
+            }
+            if let Some(d) = description {
+                scan(Field::Description, d, false);
+            }
+            if let Some(n) = name {
+                scan(Field::Name, n, true);
+            }
+            if let Some(h) = handle {
+                scan(Field::Handle, h, true);
+            }
+        });
         found.sort_unstable();
         found.dedup();
         let hits: f64 = found
@@ -181,13 +243,31 @@ impl Lexicon {
             value,
             hits,
             found,
-            has_description: input.description.is_some_and(|d| !d.trim().is_empty()),
+            has_description: description.is_some_and(|d| !d.trim().is_empty()),
         }
     }
 
-    fn topics_in(&self, words: &Words, mut on_topic: impl FnMut(usize)) {
+    /// Calls `on_topic` for every term found in `text`, split into `words`.
+    fn topics_in(&self, words: &Words, text: &str, mut on_topic: impl FnMut(usize)) {
         for i in 0..words.len() {
-            let Some(terms) = self.by_first_word.get(words.get(i)) else {
+            let word = words.as_written(text, i);
+            if !self.first_words.may_contain(word) {
+                continue;
+            }
+            let mut buf = [0u8; 32];
+            let long;
+            let key = if !words.in_text {
+                word
+            } else if word.len() <= buf.len() {
+                let folded = &mut buf[..word.len()];
+                folded.copy_from_slice(word.as_bytes());
+                folded.make_ascii_lowercase();
+                std::str::from_utf8(folded).expect("ASCII stays UTF-8")
+            } else {
+                long = word.to_ascii_lowercase();
+                &long
+            };
+            let Some(terms) = self.by_first_word.get(key) else {
                 continue;
             };
             for term in terms {
@@ -196,7 +276,7 @@ impl Lexicon {
                         .rest
                         .iter()
                         .enumerate()
-                        .all(|(k, a)| a == words.get(i + 1 + k))
+                        .all(|(k, a)| words.is(text, i + 1 + k, a))
                 {
                     on_topic(term.topic);
                 }
@@ -205,19 +285,28 @@ impl Lexicon {
     }
 }
 
-/// The lower-cased words of one text, kept in a single string with their spans so that
-/// splitting a field allocates nothing once the buffers have grown.
+/// The words of one text as spans, so that splitting a field allocates nothing once the buffers
+/// have grown. An all-ASCII text (nearly every field) is not copied: its spans point into it and
+/// its words are lower-cased only when compared. Any other text is lower-cased into `folded`,
+/// which its spans point into (lower-casing can change its length).
 #[derive(Debug, Default)]
 struct Words {
-    text: String,
+    folded: String,
     spans: Vec<(usize, usize)>,
+    /// The spans point into the (all-ASCII) text itself, not into `folded`.
+    in_text: bool,
 }
 
 impl Words {
     /// Replaces the words with those of `text` (see [`for_each_word`] for what a word is).
     fn split(&mut self, text: &str, split_camel: bool) {
-        self.text.clear();
+        self.folded.clear();
         self.spans.clear();
+        self.in_text = text.is_ascii();
+        if self.in_text {
+            self.split_ascii(text.as_bytes(), split_camel);
+            return;
+        }
         let mut start = 0;
         let mut prev_lower = false;
         for c in text.chars() {
@@ -232,26 +321,53 @@ impl Words {
                 (c.is_alphanumeric(), c.is_uppercase(), c.is_lowercase())
             };
             if alphanumeric {
-                if split_camel && prev_lower && upper && self.text.len() > start {
-                    self.spans.push((start, self.text.len()));
-                    start = self.text.len();
+                if split_camel && prev_lower && upper && self.folded.len() > start {
+                    self.spans.push((start, self.folded.len()));
+                    start = self.folded.len();
                 }
                 prev_lower = lower;
                 if c.is_ascii() {
-                    self.text.push(c.to_ascii_lowercase());
+                    self.folded.push(c.to_ascii_lowercase());
                 } else {
-                    self.text.extend(c.to_lowercase());
+                    self.folded.extend(c.to_lowercase());
                 }
             } else {
-                if self.text.len() > start {
-                    self.spans.push((start, self.text.len()));
-                    start = self.text.len();
+                if self.folded.len() > start {
+                    self.spans.push((start, self.folded.len()));
+                    start = self.folded.len();
                 }
                 prev_lower = false;
             }
         }
-        if self.text.len() > start {
-            self.spans.push((start, self.text.len()));
+        if self.folded.len() > start {
+            self.spans.push((start, self.folded.len()));
+        }
+    }
+
+    /// [`Words::split`] of an all-ASCII text, byte by byte: spans into the text, nothing copied.
+    fn split_ascii(&mut self, text: &[u8], split_camel: bool) {
+        let mut start = None;
+        let mut prev_lower = false;
+        for (i, &b) in text.iter().enumerate() {
+            if b.is_ascii_alphanumeric() {
+                match start {
+                    None => start = Some(i),
+                    Some(s) if split_camel && prev_lower && b.is_ascii_uppercase() => {
+                        self.spans.push((s, i));
+                        start = Some(i);
+                    }
+                    Some(_) => {}
+                }
+                prev_lower = b.is_ascii_lowercase();
+            } else {
+                if let Some(s) = start.take() {
+                    self.spans.push((s, i));
+                }
+                prev_lower = false;
+            }
+        }
+        if let Some(s) = start {
+            self.spans.push((s, text.len()));
         }
     }
 
@@ -259,9 +375,28 @@ impl Words {
         self.spans.len()
     }
 
-    fn get(&self, i: usize) -> &str {
+    /// Word `i` as its spans hold it: as written in `text` (all ASCII) or lower-cased.
+    fn as_written<'s>(&'s self, text: &'s str, i: usize) -> &'s str {
         let (a, b) = self.spans[i];
-        &self.text[a..b]
+        if self.in_text {
+            &text[a..b]
+        } else {
+            &self.folded[a..b]
+        }
+    }
+
+    /// Whether word `i`, lower-cased, is `lower` (a lower-cased word of the lexicon).
+    fn is(&self, text: &str, i: usize, lower: &str) -> bool {
+        let word = self.as_written(text, i);
+        if self.in_text {
+            word.len() == lower.len()
+                && word
+                    .bytes()
+                    .zip(lower.bytes())
+                    .all(|(w, l)| w.to_ascii_lowercase() == l)
+        } else {
+            word == lower
+        }
     }
 }
 
@@ -272,7 +407,12 @@ fn for_each_word(text: &str, split_camel: bool, mut each: impl FnMut(&str)) {
     let mut words = Words::default();
     words.split(text, split_camel);
     for i in 0..words.len() {
-        each(words.get(i));
+        let word = words.as_written(text, i);
+        if words.in_text {
+            each(&word.to_ascii_lowercase());
+        } else {
+            each(word);
+        }
     }
 }
 
@@ -333,6 +473,69 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The topics of one text as first defined: lower-cased words, each looked up in the map.
+    fn topics_by_definition(lex: &Lexicon, text: &str, split_camel: bool) -> Vec<usize> {
+        let words = words_by_definition(text, split_camel);
+        let mut out = Vec::new();
+        for (i, word) in words.iter().enumerate() {
+            for term in lex.by_first_word.get(word.as_str()).into_iter().flatten() {
+                if i + term.rest.len() < words.len()
+                    && term.rest.iter().zip(&words[i + 1..]).all(|(a, w)| a == w)
+                {
+                    out.push(term.topic);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn topics_are_found_as_the_definition_finds_them_in_any_case_and_script() {
+        let lex = lexicon();
+        let long = format!("{} machine learning", "x".repeat(40));
+        for text in [
+            "Working on Machine Learning; OPEN SOURCE maintainer",
+            "MachineLearning OpenSource DevOps AI/ML",
+            "Writing about robotics and product.",
+            "Machine Learning für Straße, ÉCOLE open source",
+            "日本語 AI and Open Source",
+            "Deep learning",
+            "deep",
+            "learning machines said",
+            long.as_str(),
+            "VitalikButerin",
+            "vc_investing",
+            "ai_core",
+            "",
+        ] {
+            for camel in [false, true] {
+                let mut words = Words::default();
+                words.split(text, camel);
+                let mut found = Vec::new();
+                lex.topics_in(&words, text, |t| found.push(t));
+                assert_eq!(found, topics_by_definition(&lex, text, camel), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_word_that_starts_a_term_passes_the_word_filter() {
+        let lex = lexicon();
+        assert!(!lex.by_first_word.is_empty());
+        for word in lex.by_first_word.keys() {
+            assert!(lex.first_words.may_contain(word), "{word:?}");
+        }
+        assert!(!lex.first_words.may_contain(""));
+        // The filter is there to turn most other words away before the map is asked.
+        let turned_away = [
+            "writing", "about", "author", "gen", "and", "the", "builds", "0",
+        ]
+        .into_iter()
+        .filter(|w| !lex.first_words.may_contain(w))
+        .count();
+        assert!(turned_away >= 6, "{turned_away}");
     }
 
     #[test]

@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 use crate::dataset::{AuthorView, Metrics};
 
 use super::age::{AccountAge, account_age};
-use super::features::{Component, Feature, FeatureInputs};
+use super::features::{Component, Feature, FeatureInputs, QualityScale};
 use super::knots::{interpolate, percentile, unit};
-use super::lexicon::{Lexicon, RelevanceInput, RelevanceMatch};
+use super::lexicon::{Lexicon, RelevanceMatch};
 use super::reference::{Calibration, Reference, ReferenceError};
 
 pub const ACTIVITY_WEIGHT: f64 = 0.30;
@@ -237,8 +237,15 @@ impl Model {
 
         let mut features = Vec::with_capacity(Feature::ALL.len());
         let (mut activity_sum, mut activity_weight) = (0.0, 0.0);
+        // The Quality features' logs are taken once, here and for Quality's search below.
+        let scale = inputs.quality_scale();
+        let own = inputs.log_followers();
         for feature in Feature::ALL {
-            let (Some(x), Some(plain)) = (inputs.scaled(feature), inputs.plain(feature)) else {
+            let scaled = match feature.component() {
+                Component::Quality => scale.scaled_at(feature, own),
+                _ => inputs.scaled(feature),
+            };
+            let (Some(x), Some(plain)) = (scaled, inputs.plain(feature)) else {
                 continue;
             };
             let pct = percentile(&self.knots[feature.index()], x);
@@ -254,15 +261,14 @@ impl Model {
         }
         let activity = (activity_weight > 0.0).then(|| 100.0 * activity_sum / activity_weight);
         let verified_bonus = verified_bonus(record.verified());
-        let quality = (self.quality(inputs) + verified_bonus).min(100.0);
+        let quality = (self.quality(&scale, own) + verified_bonus).min(100.0);
 
-        let tags = record.topic_tags();
-        let relevance = self.lexicon.relevance(&RelevanceInput {
-            handle: record.handle(),
-            name: record.name(),
-            description: record.description(),
-            topic_tags: &tags,
-        });
+        let relevance = self.lexicon.relevance_of(
+            &record.topic_tags,
+            record.handle(),
+            record.name(),
+            record.description(),
+        );
 
         let (mut sum, mut weight) = (
             QUALITY_WEIGHT * quality + RELEVANCE_WEIGHT * relevance.value,
@@ -299,47 +305,124 @@ impl Model {
     /// that maximum is reached at the record's own count, at 1 follower, or at a point where some
     /// feature crosses a knot: checking those points is exact, and "more followers never lowers
     /// Quality" holds by construction.
-    fn quality(&self, inputs: &FeatureInputs) -> f64 {
-        let own = inputs.log_followers();
-        let mut best = self.quality_at(inputs, own);
-        let mut consider = |at: f64| {
-            if (0.0..own).contains(&at) {
-                best = best.max(self.quality_at(inputs, at));
-            }
-        };
-        consider(0.0);
-        for feature in Feature::ALL {
-            if feature.component() != Component::Quality {
-                continue;
-            }
+    ///
+    /// Most of those points need no evaluation (see [`Model::dominated`]); the full search is kept
+    /// in the tests, which pin this against it bit for bit.
+    fn quality(&self, scale: &QualityScale, own: f64) -> f64 {
+        let at_own = self.quality_units(scale, own);
+        let mut best = quality_of(&at_own);
+        if own <= 0.0 {
+            // No follower count below the record's own to look at.
+            return best;
+        }
+        best = best.max(quality_of(&self.quality_units(scale, 0.0)));
+        let listed_share = Feature::ListedPer1kFollowers;
+        let listed_share_capped = scale
+            .scaled_at(listed_share, own)
+            .is_none_or(|x| x >= self.knots[listed_share.index()][6]);
+        if listed_share_capped {
+            // That term is flat below the record's own count, every other one rises: own wins.
+            return best;
+        }
+        for feature in QUALITY_FEATURES {
             for knot in self.knots[feature.index()] {
-                if let Some(at) = inputs.follower_breakpoint(feature, knot) {
-                    consider(at);
+                let Some(at) = scale.follower_breakpoint(feature, knot) else {
+                    continue;
+                };
+                if !(0.0..own).contains(&at) || self.dominated(scale, at) {
+                    continue;
+                }
+                // The rising terms are no higher here than at the own count: with them taken
+                // there and only listed per 1,000 followers placed here, Quality here is bounded
+                // by one interpolation instead of five.
+                let mut bound = at_own;
+                bound[LISTED_SHARE_TERM] = self.unit_at(scale, listed_share, at);
+                if quality_of(&bound) > best {
+                    best = best.max(quality_of(&self.quality_units(scale, at)));
                 }
             }
         }
         best
     }
 
-    fn quality_at(&self, inputs: &FeatureInputs, log_followers: f64) -> f64 {
-        let (mut sum, mut weight) = (0.0, 0.0);
-        for feature in Feature::ALL {
-            if feature.component() != Component::Quality {
-                continue;
-            }
-            if let Some(x) = inputs.scaled_at(feature, log_followers) {
-                sum += feature.weight() * unit(percentile(&self.knots[feature.index()], x));
-                weight += feature.weight();
-            }
+    /// Whether Quality at `log_followers` (between 0 and the record's own count) is known to be no
+    /// higher than at a count already evaluated, without evaluating it. Every term but listed per
+    /// 1,000 followers is non-decreasing in followers, and that one is non-increasing, all of them
+    /// also after rounding (each place is monotone in its input, and `quality_of` in each place). So:
+    /// - below the first knot of listed per 1,000 followers, that term sits at p1 from here up to
+    ///   the record's own count, where every other term is at least as high: own count wins;
+    ///   (a record without list memberships, or above the last knot at its own count, has that
+    ///   term flat everywhere below its count: the caller checks that once);
+    /// - with every rising term below its first knot, they sit at p1 from 1 follower up to here,
+    ///   where listed per 1,000 followers is at least as high: 1 follower wins.
+    ///
+    /// The comparisons are strict, so a value at a knot (where tied knots jump) is evaluated.
+    fn dominated(&self, scale: &QualityScale, log_followers: f64) -> bool {
+        let below_first_knot = |feature: Feature| {
+            scale
+                .scaled_at(feature, log_followers)
+                .map(|x| x < self.knots[feature.index()][0])
+        };
+        if below_first_knot(Feature::ListedPer1kFollowers) != Some(false) {
+            return true;
         }
-        // Followers are always present here, so weight > 0.
-        100.0 * sum / weight
+        [
+            Feature::Followers,
+            Feature::FollowerRatio,
+            Feature::FollowersPerDay,
+        ]
+        .into_iter()
+        .all(|feature| below_first_knot(feature) != Some(false))
+    }
+
+    #[cfg(test)]
+    fn quality_at(&self, scale: &QualityScale, log_followers: f64) -> f64 {
+        quality_of(&self.quality_units(scale, log_followers))
+    }
+
+    /// Each Quality feature's 0-1 place in the reference at `log_followers` (`None` = absent).
+    fn quality_units(&self, scale: &QualityScale, log_followers: f64) -> [Option<f64>; 5] {
+        QUALITY_FEATURES.map(|feature| self.unit_at(scale, feature, log_followers))
+    }
+
+    fn unit_at(&self, scale: &QualityScale, feature: Feature, log_followers: f64) -> Option<f64> {
+        let x = scale.scaled_at(feature, log_followers)?;
+        Some(unit(percentile(&self.knots[feature.index()], x)))
     }
 }
+
+/// Quality from its features' places (see [`Model::quality_units`]): the weighted mean of the
+/// present ones, 0-100. Non-decreasing in every place, also after rounding.
+fn quality_of(units: &[Option<f64>; 5]) -> f64 {
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for (feature, u) in QUALITY_FEATURES.into_iter().zip(units) {
+        if let Some(u) = u {
+            sum += feature.weight() * u;
+            weight += feature.weight();
+        }
+    }
+    // Followers are always present, so weight > 0.
+    100.0 * sum / weight
+}
+
+/// Where listed per 1,000 followers sits in [`QUALITY_FEATURES`].
+const LISTED_SHARE_TERM: usize = 2;
+
+/// The features of Quality, in model order (the order their terms are summed in).
+const QUALITY_FEATURES: [Feature; 5] = [
+    Feature::Followers,
+    Feature::Listed,
+    Feature::ListedPer1kFollowers,
+    Feature::FollowerRatio,
+    Feature::FollowersPerDay,
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::Strategy;
+    use proptest::prop_oneof;
+    use proptest::strategy::Just;
 
     #[test]
     fn organisation_badges_earn_more_than_bought_ones_and_none_earns_nothing() {
@@ -381,11 +464,125 @@ mod tests {
             }),
         };
         let (small, large) = (inputs(30e6), inputs(60e6));
+        let at_own = |i: &FeatureInputs| m.quality_at(&i.quality_scale(), i.log_followers());
         // The plain weighted sum falls here; Quality must not.
-        assert!(
-            m.quality_at(&large, large.log_followers())
-                < m.quality_at(&small, small.log_followers())
+        assert!(at_own(&large) < at_own(&small));
+        assert!(quality(m, &large) >= quality(m, &small));
+    }
+
+    fn quality(m: &Model, inputs: &FeatureInputs) -> f64 {
+        m.quality(&inputs.quality_scale(), inputs.log_followers())
+    }
+
+    /// Quality as first defined: the weighted sum at the record's own count, at 1 follower and at
+    /// every knot crossing below the own count, each evaluated from the features themselves.
+    fn quality_by_full_search(m: &Model, inputs: &FeatureInputs) -> f64 {
+        let at = |log_followers: f64| {
+            let (mut sum, mut weight) = (0.0, 0.0);
+            for feature in Feature::ALL {
+                if feature.component() != Component::Quality {
+                    continue;
+                }
+                if let Some(x) = inputs.scaled_at(feature, log_followers) {
+                    sum += feature.weight() * unit(percentile(&m.knots[feature.index()], x));
+                    weight += feature.weight();
+                }
+            }
+            100.0 * sum / weight
+        };
+        let own = inputs.log_followers();
+        let mut best = at(own);
+        let mut consider = |point: f64| {
+            if (0.0..own).contains(&point) {
+                best = best.max(at(point));
+            }
+        };
+        consider(0.0);
+        for feature in Feature::ALL {
+            if feature.component() != Component::Quality {
+                continue;
+            }
+            for knot in m.knots[feature.index()] {
+                if let Some(point) = inputs.follower_breakpoint(feature, knot) {
+                    consider(point);
+                }
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn the_quality_features_are_those_of_the_component_in_model_order() {
+        let of_quality: Vec<Feature> = Feature::ALL
+            .into_iter()
+            .filter(|f| f.component() == Component::Quality)
+            .collect();
+        assert_eq!(of_quality, QUALITY_FEATURES);
+        assert_eq!(
+            QUALITY_FEATURES[LISTED_SHARE_TERM],
+            Feature::ListedPer1kFollowers
         );
-        assert!(m.quality(&large) >= m.quality(&small));
+    }
+
+    /// A count spread evenly on the log scale from 1 to `10^max_log10`, or 0.
+    fn count(max_log10: f64) -> impl Strategy<Value = f64> {
+        prop_oneof![
+            1 => Just(0.0),
+            1 => Just(1.0),
+            12 => (0.0..max_log10).prop_map(|e: f64| 10f64.powf(e).floor()),
+        ]
+    }
+
+    /// Inputs around the reference population and far outside it: list memberships from none to
+    /// more than followers, so listed per 1,000 followers runs from below p1 to above p99.
+    fn feature_inputs() -> impl Strategy<Value = FeatureInputs> {
+        (
+            count(9.5),
+            proptest::option::weighted(0.9, count(8.0)),
+            proptest::option::weighted(0.9, count(7.0)),
+            proptest::option::weighted(0.9, 1.0..8_000.0f64),
+        )
+            .prop_map(|(followers, listed, following, days)| FeatureInputs {
+                followers,
+                following,
+                tweets: Some(100.0),
+                listed,
+                likes: None,
+                media: None,
+                age: days.map(|days| AccountAge {
+                    days,
+                    from: super::super::age::AgeFrom::CreatedAt,
+                }),
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4_000))]
+        #[test]
+        fn quality_skipping_dominated_counts_is_the_full_search_bit_for_bit(
+            inputs in feature_inputs()
+        ) {
+            let m = model();
+            proptest::prop_assert_eq!(
+                quality(m, &inputs).to_bits(),
+                quality_by_full_search(m, &inputs).to_bits()
+            );
+        }
+    }
+
+    #[test]
+    fn quality_of_generated_records_is_the_full_search_bit_for_bit() {
+        let m = model();
+        for n in 0..5_000 {
+            let record = crate::generate::record(7, n);
+            let view = record.view();
+            let found = record_inputs(&view, &m.id_knots, m.snapshot).expect("generated metrics");
+            assert_eq!(
+                quality(m, &found.inputs).to_bits(),
+                quality_by_full_search(m, &found.inputs).to_bits(),
+                "record {n}: {:?}",
+                found.inputs
+            );
+        }
     }
 }
