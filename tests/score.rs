@@ -295,6 +295,17 @@ fn influx() -> Command {
     Command::new(env!("CARGO_BIN_EXE_influx"))
 }
 
+/// `influx score --json INPUT --out OUT`, run to the end.
+fn score_json(input: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    influx()
+        .args(["score", "--json"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn influx_score_keeps_every_record_in_order_with_all_its_other_fields() {
     let dir = tempfile::tempdir().unwrap();
@@ -358,13 +369,7 @@ fn a_bad_line_makes_influx_score_exit_2_naming_the_line_and_leaves_out_untouched
     let out = dir.path().join("scored.jsonl");
     std::fs::write(&out, "precious\n").unwrap();
 
-    let run = influx()
-        .args(["score", "--json"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = score_json(&input, &out);
     assert_eq!(run.status.code(), Some(2));
     let stdout = String::from_utf8(run.stdout).unwrap();
     let first: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
@@ -389,13 +394,7 @@ fn a_file_of_many_blocks_is_scored_in_order_with_every_line_as_scored_alone() {
     let text = lines.join("\r\n").replacen("\r\n", "\n\n", 1);
     std::fs::write(&input, text).unwrap();
     let out = dir.path().join("scored.jsonl");
-    let run = influx()
-        .args(["score", "--json"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = score_json(&input, &out);
     assert_eq!(run.status.code(), Some(0), "{run:?}");
     let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(summary["records"], 3000);
@@ -426,13 +425,7 @@ fn bad_lines_far_apart_are_all_named_and_nothing_is_written() {
     lines[2899] = "[1,2,3]".into();
     std::fs::write(&input, lines.join("\n")).unwrap();
     let out = dir.path().join("scored.jsonl");
-    let run = influx()
-        .args(["score", "--json"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = score_json(&input, &out);
     assert_eq!(run.status.code(), Some(2));
     let events: Vec<Value> = String::from_utf8(run.stdout)
         .unwrap()

@@ -60,19 +60,11 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     // Reading, scoring and writing overlap: a reader thread stays a block ahead and a writer
     // thread drains scored pieces, so both cores score while the file streams in and out.
     let (read_error, written) = std::thread::scope(|s| {
-        let (blocks_tx, blocks_rx) = sync_channel::<Result<LineBlock, String>>(1);
+        let blocks_rx = blocks.read_ahead(s);
         let (pieces_tx, pieces_rx) = sync_channel::<Vec<Piece>>(2);
         // Written pieces go back to be scored into again: fresh buffers for every block would
         // make the allocator ask the kernel for fresh, zeroed pages all the time.
         let (spare_tx, spare_rx) = sync_channel::<Vec<Piece>>(4);
-        let reader = s.spawn(move || {
-            for block in blocks {
-                let failed = block.is_err();
-                if blocks_tx.send(block.map_err(|e| e.to_string())).is_err() || failed {
-                    return;
-                }
-            }
-        });
         let target = args.out.clone();
         let writer = s.spawn(
             move || -> Result<AtomicFile, crate::dataset::DatasetError> {
@@ -97,7 +89,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             let block = match block {
                 Ok(b) => b,
                 Err(e) => {
-                    read_error = Some(e);
+                    read_error = Some(e.to_string());
                     break;
                 }
             };
@@ -119,7 +111,6 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             }
         }
         drop(pieces_tx);
-        reader.join().expect("the reader thread does not panic");
         let written = writer.join().expect("the writer thread does not panic");
         (read_error, written)
     });

@@ -129,12 +129,6 @@ impl<'a> RawObject<'a> {
         }
     }
 
-    /// Parses an object nested in text that [`RawObject::parse`] already accepted (`Err` when
-    /// the value is not an object).
-    pub fn parse_inner(text: &'a str) -> Result<Self, Refused> {
-        Self::parse(text)
-    }
-
     pub fn get(&self, key: &str) -> Option<Raw<'a>> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
@@ -333,7 +327,7 @@ mod tests {
             assert_eq!(top.entries, plain.entries, "{text}");
             let second = plain
                 .get("meta")
-                .and_then(|m| RawObject::parse_inner(m.get()).ok());
+                .and_then(|m| RawObject::parse(m.get()).ok());
             assert_eq!(
                 inner.map(|o| o.entries),
                 second.map(|o| o.entries),

@@ -195,7 +195,7 @@ impl<'a> Block<'a> {
 
     fn from_raw(raw: Option<Raw<'a>>) -> Option<Self> {
         // The object's keys are unique already: no look-up per insert.
-        let object = RawObject::parse_inner(raw?.get()).ok()?;
+        let object = RawObject::parse(raw?.get()).ok()?;
         Some(Block {
             entries: object
                 .into_entries()
@@ -212,7 +212,7 @@ fn sources_from_raw(raw: Option<Raw<'_>>) -> Vec<Source> {
     };
     items
         .into_iter()
-        .filter_map(|item| RawObject::parse_inner(item.get()).ok())
+        .filter_map(|item| RawObject::parse(item.get()).ok())
         .map(|fields| {
             let field = |k: &str| Scalar::from_raw(fields.get(k));
             Source {
@@ -379,7 +379,7 @@ impl<'a> AuthorView<'a> {
                     continue;
                 }
                 "ext" => {
-                    view.ext_activity = RawObject::parse_inner(raw.get())
+                    view.ext_activity = RawObject::parse(raw.get())
                         .ok()
                         .and_then(|ext| Block::from_raw(ext.get("activity_metrics")));
                     continue;

@@ -6,7 +6,6 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 
@@ -87,19 +86,10 @@ fn load_in_blocks(path: &Path, block_bytes: usize) -> Result<LoadedRows, LoadErr
     let blocks = LineBlocks::open(&target, block_bytes)?;
     let mut offset: u64 = 0;
     std::thread::scope(|s| -> Result<(), LoadError> {
-        // The reader stays one block ahead of the cores.
-        let (tx, rx) = sync_channel::<Result<LineBlock, DatasetError>>(1);
-        s.spawn(move || {
-            for block in blocks {
-                if tx.send(block).is_err() {
-                    return;
-                }
-            }
-        });
-        for block in rx {
+        for block in blocks.read_ahead(s) {
             let block = block?;
             if offset == 0 {
-                let expected = expected_rows(file_len, &block);
+                let expected = block.lines_in_file(file_len);
                 out.rows.reserve(expected);
                 out.records.reserve(expected);
             }
@@ -143,16 +133,6 @@ fn rows_of_block(block: &LineBlock) -> Vec<Result<(usize, AuthorRow), LineError>
             Ok((line, row))
         })
         .collect()
-}
-
-/// About how many rows the file holds, judged from its size and its first block: reserving
-/// room once spares copying a million rows as the lists grow.
-fn expected_rows(file_len: u64, first: &LineBlock) -> usize {
-    if first.byte_len() == 0 {
-        return 0;
-    }
-    let per_line = first.byte_len() as f64 / first.len().max(1) as f64;
-    (file_len as f64 / per_line * 1.05) as usize
 }
 
 #[cfg(test)]

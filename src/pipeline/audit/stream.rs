@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 
@@ -61,15 +60,7 @@ fn audit_in_blocks(
     let blocks = LineBlocks::open(path, block_bytes)?;
     let mut tally = Tally::default();
     std::thread::scope(|s| -> Result<(), AuditError> {
-        // Two blocks in flight at most: the reader stays one block ahead of the checks.
-        let (tx, rx) = sync_channel::<Result<LineBlock, DatasetError>>(1);
-        s.spawn(move || {
-            for block in blocks {
-                if tx.send(block).is_err() {
-                    return;
-                }
-            }
-        });
+        let rx = blocks.read_ahead(s);
         // The parts of one block are absorbed while the next block is checked.
         let mut checked: Vec<Tally> = Vec::new();
         for block in rx {
@@ -115,10 +106,7 @@ fn check_block(block: &LineBlock) -> Vec<Tally> {
 fn expected_records(path: &Path, first: &LineBlock) -> usize {
     let compressed = path.extension().is_some_and(|e| e == "gz");
     match std::fs::metadata(path) {
-        Ok(meta) if !compressed && first.byte_len() > 0 => {
-            let per_line = first.byte_len() as f64 / first.len().max(1) as f64;
-            (meta.len() as f64 / per_line * 1.05) as usize
-        }
+        Ok(meta) if !compressed => first.lines_in_file(meta.len()),
         _ => 0,
     }
 }

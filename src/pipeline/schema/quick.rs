@@ -151,7 +151,7 @@ fn sources_are_valid(text: &str) -> bool {
     let Some(items) = array_items(text).and_then(|items| {
         items
             .iter()
-            .map(|i| RawObject::parse_inner(i.get()).ok())
+            .map(|i| RawObject::parse(i.get()).ok())
             .collect::<Option<Vec<_>>>()
     }) else {
         return false;

@@ -360,16 +360,8 @@ fn whole_digits(x: f64, buf: &mut [u8; 20]) -> Option<&str> {
     if !(x.is_sign_positive() && x < EXACT && x.fract() == 0.0) {
         return None;
     }
-    let mut n = x as u64;
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    let end = buf.len();
+    let i = super::json_text::digits_ending_at(buf, end, x as u64);
     Some(std::str::from_utf8(&buf[i..]).expect("digits are ASCII"))
 }
 

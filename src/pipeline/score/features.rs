@@ -125,11 +125,7 @@ impl FeatureInputs {
             Feature::PostsPerDay => rate(self.tweets),
             Feature::LikesPerDay => rate(self.likes),
             Feature::MediaPerDay => rate(self.media),
-            Feature::Followers => Some(log_followers),
-            Feature::Listed => self.listed.map(log1),
-            Feature::ListedPer1kFollowers => self.listed.map(|l| 3.0 + log1(l) - log_followers),
-            Feature::FollowerRatio => self.following.map(|g| log_followers - log1(g)),
-            Feature::FollowersPerDay => days.map(|d| log_followers - d.log10()),
+            _ => self.quality_scale().scaled_at(feature, log_followers),
         }
     }
 
@@ -166,13 +162,7 @@ impl FeatureInputs {
     /// The follower count (log10) at which `feature` reaches `knot`, for features that move with
     /// followers; `None` for the others or when an input is absent.
     pub fn follower_breakpoint(&self, feature: Feature, knot: f64) -> Option<f64> {
-        match feature {
-            Feature::Followers => Some(knot),
-            Feature::ListedPer1kFollowers => self.listed.map(|l| 3.0 + log1(l) - knot),
-            Feature::FollowerRatio => self.following.map(|g| knot + log1(g)),
-            Feature::FollowersPerDay => self.age.map(|a| knot + a.days.log10()),
-            _ => None,
-        }
+        self.quality_scale().follower_breakpoint(feature, knot)
     }
 }
 
@@ -183,8 +173,8 @@ fn log1(v: f64) -> f64 {
 
 /// The Quality features of one record as functions of log10(followers): the logs of the inputs
 /// that do not move with followers, taken once, so that `model` can evaluate Quality at many
-/// follower counts without taking them again. The same formulas as [`FeatureInputs::scaled_at`]
-/// and [`FeatureInputs::follower_breakpoint`], which the tests pin bit for bit.
+/// follower counts without taking them again. [`FeatureInputs::scaled_at`] and
+/// [`FeatureInputs::follower_breakpoint`] use these formulas for the Quality features.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QualityScale {
     log_listed: Option<f64>,

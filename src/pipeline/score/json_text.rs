@@ -83,16 +83,22 @@ fn write_hundredths(out: &mut Vec<u8>, n: u64) {
     }
     i -= 1;
     buf[i] = b'.';
-    let mut rest = whole;
+    let i = digits_ending_at(&mut buf, i, whole);
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Writes the decimal digits of `n` to end just before `end` in `buf` and returns where they
+/// start: numbers built right to left by integer division, without the float formatter.
+pub(crate) fn digits_ending_at(buf: &mut [u8], end: usize, mut n: u64) -> usize {
+    let mut i = end;
     loop {
         i -= 1;
-        buf[i] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return i;
         }
     }
-    out.extend_from_slice(&buf[i..]);
 }
 
 /// `["a","b"]`.
