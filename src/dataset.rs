@@ -463,16 +463,24 @@ fn is_gz(path: &Path) -> bool {
 
 /// Opens a file for reading, un-gzipping `*.gz` transparently.
 pub fn open_reader(path: &Path) -> Result<Box<dyn BufRead + Send>, DatasetError> {
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 20,
+        open_unbuffered(path)?,
+    )))
+}
+
+/// The file's bytes (decompressed for .gz) without a buffer of their own, for readers that
+/// read large blocks: a buffer would only add a copy of every byte.
+fn open_unbuffered(path: &Path) -> Result<Box<dyn Read + Send>, DatasetError> {
     let file = File::open(path).map_err(|source| DatasetError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    let inner: Box<dyn Read + Send> = if is_gz(path) {
+    Ok(if is_gz(path) {
         Box::new(MultiGzDecoder::new(file))
     } else {
         Box::new(file)
-    };
-    Ok(Box::new(BufReader::with_capacity(1 << 20, inner)))
+    })
 }
 
 /// The lines of a JSONL file, numbered from 1, blank lines skipped (they are not records).
@@ -533,7 +541,7 @@ impl Iterator for Lines {
 /// of lines in parallel: no line is copied into a string of its own. Lines are numbered, trimmed,
 /// blank-skipped and UTF-8-checked exactly as [`Lines`] does.
 pub struct LineBlocks {
-    reader: Box<dyn BufRead + Send>,
+    reader: Box<dyn Read + Send>,
     path: PathBuf,
     line: usize,
     /// The start of a line whose end is in the next block.
@@ -552,7 +560,7 @@ impl LineBlocks {
     /// Opens `path`, handing out blocks of about `block_bytes` (more when one line is longer).
     pub fn open(path: &Path, block_bytes: usize) -> Result<Self, DatasetError> {
         Ok(LineBlocks {
-            reader: open_reader(path)?,
+            reader: open_unbuffered(path)?,
             path: path.to_path_buf(),
             line: 0,
             carry: Vec::new(),
@@ -563,7 +571,7 @@ impl LineBlocks {
     /// Reads until the block holds `block_bytes` or the file ends; true at the end.
     fn fill(&mut self, bytes: &mut Vec<u8>) -> io::Result<bool> {
         while bytes.len() < self.block_bytes {
-            // Straight into the block: a request this size bypasses the reader's own buffer.
+            // Straight into the block: the reader has no buffer to copy through.
             let want = (self.block_bytes - bytes.len()) as u64;
             if (&mut self.reader).take(want).read_to_end(bytes)? == 0 {
                 return Ok(true);

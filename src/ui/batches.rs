@@ -1,9 +1,9 @@
 //! The batch table's rows: pending batch files found on disk and the batches of the run in
 //! flight, each with its outcome figures, score mean and spread, and batch-level flags in words.
 
+use super::batch_file::BatchContents;
 use crate::dataset::Record;
 use crate::pipeline::events::BatchFigures;
-use crate::pipeline::placeholders;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchState {
@@ -65,20 +65,19 @@ impl BatchRow {
         }
     }
 
-    /// Fills the figures that come from the batch's records.
+    /// Fills the figures that come from the batch's records (a run's batch, in memory).
     pub fn describe(&mut self, records: &[Record]) {
-        self.records = records.len();
-        let scores: Vec<f64> = records
-            .iter()
-            .filter_map(|r| r.stored_score().value())
-            .collect();
-        let (mean, spread) = mean_and_spread(&scores);
+        self.describe_contents(&BatchContents::of_records(records));
+    }
+
+    /// Fills the figures from what a batch's records hold (see [`BatchContents`]).
+    pub fn describe_contents(&mut self, contents: &BatchContents) {
+        self.records = contents.records;
+        let scores = &contents.scores;
+        let (mean, spread) = mean_and_spread(scores);
         self.score_mean = mean;
         self.score_spread = spread;
-        self.placeholder_records = records
-            .iter()
-            .filter(|r| !placeholders::record_flags(r).is_empty())
-            .count();
+        self.placeholder_records = contents.placeholder_records;
         self.flags.clear();
         if self.placeholder_records > 0 {
             self.flags

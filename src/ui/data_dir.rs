@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::batch_file::read_batch_contents;
 use super::batches::{BatchRow, BatchState};
 use super::dataset_rows::{LoadError, LoadedRows, load_rows};
 use super::ops::{EngineLink, MergePlanView, Operations};
-use crate::dataset::read_dataset;
 use crate::pipeline::budget::BudgetConfig;
 use crate::pipeline::handles::parse_handles;
 use crate::pipeline::harvest::{self, HarvestConfig, RECORDS_FILE};
@@ -88,9 +88,10 @@ impl DataDir {
         self.pending_files()?
             .iter()
             .map(|p| {
-                let ds = read_dataset(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                // The error names the file already.
+                let contents = read_batch_contents(p).map_err(|e| e.to_string())?;
                 let mut row = BatchRow::new(batch_name(p), BatchState::Pending);
-                row.describe(&ds.records);
+                row.describe_contents(&contents);
                 Ok(row)
             })
             .collect()

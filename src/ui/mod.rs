@@ -5,6 +5,7 @@
 pub mod action;
 pub mod app;
 pub mod author;
+pub mod batch_file;
 pub mod batches;
 pub mod data_dir;
 pub mod dataset_rows;
