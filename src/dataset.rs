@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 pub mod raw;
 mod scan;
 pub mod view;
+mod walk;
 mod writeback;
 
 pub use view::AuthorView;

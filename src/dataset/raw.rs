@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::scan::{self, Found, Refused};
+use super::walk;
 
 /// One value of a raw object: its text as written, and whether that text is already what
 /// `serde_json` writes for it (then [`write_canonical`] copies it).
@@ -31,6 +32,39 @@ impl<'a> Raw<'a> {
         Raw {
             text,
             canonical: is_canonical(text),
+        }
+    }
+
+    /// The object this value holds, `None` when it holds something else. Its text is valid
+    /// JSON (it was scanned, or given as such), so it is only walked, not checked again.
+    pub fn object(self) -> Option<RawObject<'a>> {
+        let mut object = RawObject::with_capacity(8);
+        walk::object(self.text, |key, text| {
+            object.insert(key, self.part(text));
+        })?;
+        Some(object)
+    }
+
+    /// The items of the array this value holds, `None` when it holds something else (walked
+    /// like [`Raw::object`]).
+    pub fn items(self) -> Option<Vec<Raw<'a>>> {
+        let mut items = Vec::new();
+        walk::array(self.text, |text| items.push(self.part(text)))?;
+        Some(items)
+    }
+
+    /// Whether the text is what `serde_json` writes for the value (then it is copied as is).
+    pub fn is_canonical(self) -> bool {
+        self.canonical
+    }
+
+    /// A value nested in this one: serde_json writes a value the same way wherever it sits, so
+    /// it is canonical when the whole is (and otherwise is said not to be, which only costs a
+    /// re-serialisation).
+    fn part(self, text: &'a str) -> Raw<'a> {
+        Raw {
+            text,
+            canonical: self.canonical,
         }
     }
 }

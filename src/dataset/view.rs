@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::raw::{Raw, RawObject, array_items};
+use super::raw::{Raw, RawObject};
 use super::{Metrics, MetricsOrigin, Source, StoredScore, parse_time};
 
 /// A JSON value reduced to what the typed readers need; containers are only known as "other".
@@ -195,7 +195,7 @@ impl<'a> Block<'a> {
 
     fn from_raw(raw: Option<Raw<'a>>) -> Option<Self> {
         // The object's keys are unique already: no look-up per insert.
-        let object = RawObject::parse(raw?.get()).ok()?;
+        let object = raw?.object()?;
         Some(Block {
             entries: object
                 .into_entries()
@@ -207,12 +207,12 @@ impl<'a> Block<'a> {
 
 /// `meta.sources` entries that are objects, others skipped (as [`Record::sources`](super::Record::sources) always did).
 fn sources_from_raw(raw: Option<Raw<'_>>) -> Vec<Source> {
-    let Some(items) = raw.and_then(|raw| array_items(raw.get())) else {
+    let Some(items) = raw.and_then(Raw::items) else {
         return Vec::new();
     };
     items
         .into_iter()
-        .filter_map(|item| RawObject::parse(item.get()).ok())
+        .filter_map(Raw::object)
         .map(|fields| {
             let field = |k: &str| Scalar::from_raw(fields.get(k));
             Source {
@@ -362,7 +362,8 @@ impl<'a> AuthorView<'a> {
                 "followers_count" => &mut view.followers_count,
                 "created_at" => &mut view.created_at,
                 "topic_tags" => {
-                    view.topic_tags = array_items(raw.get())
+                    view.topic_tags = raw
+                        .items()
                         .map(|tags| {
                             tags.into_iter()
                                 .filter_map(|t| match Scalar::from_raw(Some(t)) {
@@ -379,8 +380,8 @@ impl<'a> AuthorView<'a> {
                     continue;
                 }
                 "ext" => {
-                    view.ext_activity = RawObject::parse(raw.get())
-                        .ok()
+                    view.ext_activity = raw
+                        .object()
                         .and_then(|ext| Block::from_raw(ext.get("activity_metrics")));
                     continue;
                 }
