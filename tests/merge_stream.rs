@@ -283,3 +283,107 @@ fn unreadable_batch_lines_are_each_reported_with_their_line_and_nothing_is_writt
     );
     assert!(!data.exists(), "nothing was written");
 }
+
+/// Everything an outside observer can see of a dataset directory.
+fn dir_state(data: &Path) -> (Option<PathBuf>, Vec<String>, String) {
+    let link = std::fs::read_link(data.join("latest")).ok();
+    let mut versions: Vec<String> = std::fs::read_dir(data.join("versions"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    versions.sort();
+    let sha = merge::sha256_of(&data.join("latest/latest.jsonl")).unwrap();
+    (link, versions, sha)
+}
+
+fn allow_flagged() -> MergeOptions {
+    MergeOptions {
+        allow_flagged: true,
+    }
+}
+
+#[test]
+fn a_batch_changed_between_plan_and_apply_is_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    store_fixture(&data);
+    let batch = import_batch(tmp.path());
+    let original = std::fs::read(&batch).unwrap();
+    let before = dir_state(&data);
+
+    let refused_after = |change: &dyn Fn()| {
+        std::fs::write(&batch, &original).unwrap();
+        let plan = merge::plan(&data, std::slice::from_ref(&batch), &allow_flagged()).unwrap();
+        change();
+        let refused = merge::apply(&data, &plan).unwrap_err();
+        assert!(
+            matches!(&refused, MergeError::BatchChanged { path, .. } if *path == batch),
+            "{refused}"
+        );
+        assert_eq!(dir_state(&data), before, "nothing was written");
+        refused.to_string()
+    };
+
+    let grown = refused_after(&|| {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&batch)
+            .unwrap();
+        writeln!(f, "{}", new_author(50, "2025-12-01T00:00:00Z")).unwrap();
+    });
+    assert!(grown.contains("changed since the plan"), "{grown}");
+    assert!(grown.contains("nothing was written"), "{grown}");
+
+    // The same length, other bytes: told apart by the modification time.
+    let rewritten = refused_after(&|| {
+        let mut text = original.clone();
+        let at = text.iter().position(|b| b.is_ascii_digit()).unwrap();
+        text[at] = if text[at] == b'9' { b'8' } else { text[at] + 1 };
+        std::fs::write(&batch, &text).unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&batch)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+    });
+    assert!(rewritten.contains("modified"), "{rewritten}");
+
+    // The same bytes in another file moved over it: a different file all the same.
+    let replaced = refused_after(&|| {
+        let other = tmp.path().join("other.jsonl");
+        std::fs::write(&other, &original).unwrap();
+        std::fs::rename(&other, &batch).unwrap();
+    });
+    assert!(replaced.contains("replaced"), "{replaced}");
+
+    // Planned again, the batch merges as it now stands.
+    let plan = merge::plan(&data, std::slice::from_ref(&batch), &allow_flagged()).unwrap();
+    let outcome = merge::apply(&data, &plan).unwrap();
+    assert!(outcome.written);
+    assert_eq!(outcome.count, plan.count_after);
+}
+
+#[test]
+fn new_authors_written_from_their_batch_rows_read_back_as_the_records_merged_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let batch = import_batch(tmp.path());
+    let plan = merge::plan(&data, std::slice::from_ref(&batch), &allow_flagged()).unwrap();
+    merge::apply(&data, &plan).unwrap();
+    let written = std::fs::read_to_string(data.join("latest/latest.jsonl")).unwrap();
+    let batch_text = std::fs::read_to_string(&batch).unwrap();
+    // A canonical row of a new author is copied as it stands; a row in another field order
+    // is written in canonical order.
+    let fresh = canonical(&new_author(0, "2025-12-01T00:00:00Z").to_string());
+    assert!(batch_text.lines().any(|l| l == fresh));
+    assert!(written.lines().any(|l| l == fresh));
+    let reordered = batch_text
+        .lines()
+        .find(|l| l.contains("\"Reordered\""))
+        .unwrap();
+    assert!(!written.lines().any(|l| l == reordered));
+    assert!(written.lines().any(|l| l == canonical(reordered)));
+}

@@ -171,6 +171,7 @@ fn scan_file(
         Ok(meta) if !compressed => Some(FileStamp::of(&meta)),
         _ => None,
     };
+    let held = stamp.is_none();
     let blocks = match LineBlocks::open(path, BLOCK) {
         Ok(b) => b,
         Err(e) => {
@@ -199,7 +200,7 @@ fn scan_file(
                 .map(|k| {
                     let (line, text) = block.line(k);
                     let range = block.range(k);
-                    check_line(path, compressed, offset + range.start as u64, line, text)
+                    check_line(path, held, offset + range.start as u64, line, text)
                 })
                 .collect();
             offset += block.byte_len() as u64;
@@ -212,10 +213,10 @@ fn scan_file(
 }
 
 /// Checks one line: parsed, merged alone, flagged, schema-checked. The record is dropped here
-/// unless its file is compressed.
+/// unless it is to be `held` (its file cannot be read again by position).
 fn check_line(
     path: &Path,
-    compressed: bool,
+    held: bool,
     start: u64,
     line: usize,
     text: Result<&str, LineError>,
@@ -258,7 +259,7 @@ fn check_line(
         score_version,
         flags,
         alone_invalid,
-        held: compressed.then_some(record),
+        held: held.then_some(record),
     }))
 }
 
@@ -435,5 +436,77 @@ fn changed(f: &BatchFile, what: String) -> MergeError {
     MergeError::BatchChanged {
         path: f.path.clone(),
         what,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const CANONICAL: &str = r#"{"id":"1","handle":"Ann","meta":{"score":1.0}}"#;
+    const REORDERED: &str = r#"{"handle":"bob","id":"2"}"#;
+    const UNSORTED_SOURCES: &str = r#"{"handle":"cy","meta":{"sources":[{"fetched_at":"2025-02-01T00:00:00Z"},{"fetched_at":"2025-01-01T00:00:00Z"}]}}"#;
+
+    fn scan(path: &Path) -> (BatchRows, BatchFindings, Vec<(u32, Option<String>)>) {
+        let mut keys = Vec::new();
+        let (rows, findings) = scan_batches(&[path.to_path_buf()], |i, key| {
+            keys.push((i, key.handle_key.map(str::to_string)));
+        });
+        (rows, findings, keys)
+    }
+
+    #[test]
+    fn rows_are_placed_by_byte_range_and_marked_verbatim_only_when_written_as_they_stand() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.jsonl");
+        let text = format!("{CANONICAL}\n\n  {REORDERED}\r\n{{broken\n{UNSORTED_SOURCES}");
+        std::fs::write(&path, &text).unwrap();
+        let (rows, findings, keys) = scan(&path);
+        let placed: Vec<(&str, u32, bool)> = rows
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    &text[r.span.start as usize..r.span.end() as usize],
+                    r.span.line,
+                    r.verbatim,
+                )
+            })
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                (CANONICAL, 1, true),
+                (REORDERED, 3, false),
+                (UNSORTED_SOURCES, 5, false)
+            ]
+        );
+        let handles: Vec<Option<&str>> = keys.iter().map(|(_, h)| h.as_deref()).collect();
+        assert_eq!(handles, [Some("ann"), Some("bob"), Some("cy")]);
+        assert_eq!(findings.names, ["Ann", "bob", "cy"]);
+        assert_eq!(findings.unreadable.len(), 1);
+        assert_eq!(findings.unreadable[0].line, Some(4));
+        assert!(rows.held.is_empty(), "a plain file is read again, not held");
+        let opened = rows.open_unchanged().unwrap();
+        assert_eq!(rows.record(1, &opened).unwrap().handle(), Some("bob"));
+    }
+
+    #[test]
+    fn rows_of_a_compressed_batch_are_held_since_they_have_no_place_to_be_read_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.jsonl.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::default(),
+        );
+        writeln!(gz, "{CANONICAL}\n{REORDERED}").unwrap();
+        gz.finish().unwrap();
+        let (rows, _, keys) = scan(&path);
+        assert_eq!(keys.len(), 2);
+        assert_eq!(rows.files[0].stamp, None);
+        let opened = rows.open_unchanged().unwrap();
+        assert_eq!(rows.record(0, &opened).unwrap().handle(), Some("Ann"));
+        assert_eq!(rows.held.len(), 2);
     }
 }
