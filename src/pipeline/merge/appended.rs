@@ -89,11 +89,7 @@ impl<'p> Appended<'p> {
             .par_iter()
             .map(|author| match author {
                 NewAuthor::Merged(record) => Ok(record.to_line()),
-                NewAuthor::Row(i) => {
-                    let record = batch.record(*i, opened)?;
-                    let origin = batch.origin(*i);
-                    Ok(merged_alone(&record, &origin.path, origin.line).to_line())
-                }
+                NewAuthor::Row(i) => Ok(merged_alone(batch.record(*i, opened)?).to_line()),
             })
             .collect::<Result<_, MergeError>>()?;
         let mut bytes = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());

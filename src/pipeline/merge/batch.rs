@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use super::MergeError;
 use super::plan::{BatchSummary, BlockedRecord, UnreadableInput};
-use super::resolve::{Candidate, Origin, OriginKind, display_key, resolve};
+use super::resolve::{Origin, OriginKind, display_key, resolve_alone};
 use super::scan::RowSpan;
 use crate::dataset::{DatasetError, LineBlocks, LineError, Record, parse_line};
 use crate::pipeline::{placeholders, schema};
@@ -106,6 +106,15 @@ pub struct RowKey<'a> {
     pub handle_key: Option<&'a str>,
 }
 
+/// What the plan is told as the batches are read.
+pub enum BatchEvent<'a> {
+    /// About this many more rows follow (judged from a file's first block), so that the
+    /// plan's indexes are sized once instead of growing row by row.
+    Expect(usize),
+    /// The row with this index (in input order) has this key.
+    Row(u32, RowKey<'a>),
+}
+
 /// A line checked on its own, on a worker thread.
 enum Checked {
     Row(Box<CheckedRow>),
@@ -124,11 +133,11 @@ struct CheckedRow {
     held: Option<Record>,
 }
 
-/// Reads every batch file in order, calling `each(row index, key)` for every readable row in
-/// input order. Problems with the input are findings, never errors: `apply` refuses them.
+/// Reads every batch file in order, telling `each` about every readable row in input order.
+/// Problems with the input are findings, never errors: `apply` refuses them.
 pub fn scan_batches(
     paths: &[PathBuf],
-    mut each: impl FnMut(u32, RowKey<'_>),
+    mut each: impl FnMut(BatchEvent<'_>),
 ) -> (BatchRows, BatchFindings) {
     let mut rows = BatchRows::default();
     let mut findings = BatchFindings::default();
@@ -157,7 +166,7 @@ fn scan_file(
     path: &Path,
     rows: &mut BatchRows,
     findings: &mut BatchFindings,
-    each: &mut impl FnMut(u32, RowKey<'_>),
+    each: &mut impl FnMut(BatchEvent<'_>),
 ) -> bool {
     let whole = |reason: String| UnreadableInput {
         path: path.to_path_buf(),
@@ -180,6 +189,7 @@ fn scan_file(
         }
     };
     let file = u32::try_from(rows.files.len()).unwrap_or(u32::MAX);
+    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
     rows.files.push(BatchFile {
         path: path.to_path_buf(),
         stamp,
@@ -194,13 +204,25 @@ fn scan_file(
                     return false;
                 }
             };
+            if offset == 0 {
+                // A compressed file's size says little about its lines: no guess.
+                let expected = if held {
+                    0
+                } else {
+                    block.lines_in_file(file_bytes)
+                };
+                rows.rows.reserve(expected);
+                findings.names.reserve(expected);
+                findings.version_of_row.reserve(expected);
+                each(BatchEvent::Expect(expected));
+            }
             let checked: Vec<Checked> = (0..block.len())
                 .into_par_iter()
                 .with_min_len(64)
                 .map(|k| {
                     let (line, text) = block.line(k);
                     let range = block.range(k);
-                    check_line(path, held, offset + range.start as u64, line, text)
+                    check_line(held, offset + range.start as u64, line, text)
                 })
                 .collect();
             offset += block.byte_len() as u64;
@@ -214,13 +236,7 @@ fn scan_file(
 
 /// Checks one line: parsed, merged alone, flagged, schema-checked. The record is dropped here
 /// unless it is to be `held` (its file cannot be read again by position).
-fn check_line(
-    path: &Path,
-    held: bool,
-    start: u64,
-    line: usize,
-    text: Result<&str, LineError>,
-) -> Checked {
+fn check_line(held: bool, start: u64, line: usize, text: Result<&str, LineError>) -> Checked {
     let text = match text {
         Ok(t) => t,
         Err(e) => return Checked::Unreadable(e),
@@ -242,24 +258,37 @@ fn check_line(
     if record.id().is_none() && record.handle_key().is_none() {
         flags.push("neither an id nor a handle: it cannot be matched".to_string());
     }
-    let alone = merged_alone(&record, path, line);
-    let verbatim = alone.to_line() == text;
-    let score_version = score_version(&alone).map(str::to_string);
-    let alone_invalid = schema_reasons(&alone);
+    let id = record.id().map(str::to_string);
+    let handle_key = record.handle_key();
+    let name = display_key(&record);
+    let alone = resolve_alone(&record);
+    let written = alone.as_ref().unwrap_or(&record);
+    let verbatim = written.to_line() == text;
+    let score_version = score_version(written).map(str::to_string);
+    // A row that stands as it would be written is in canonical order already: its schema is
+    // checked on the record itself, not on a reordered copy.
+    let (alone_invalid, held) = match (verbatim, alone, held) {
+        (true, Some(alone), held) => (value_reasons(&alone.into_value()), held.then_some(record)),
+        (true, None, false) => (value_reasons(&record.into_value()), None),
+        (_, alone, held) => (
+            schema_reasons(alone.as_ref().unwrap_or(&record)),
+            held.then_some(record),
+        ),
+    };
     Checked::Row(Box::new(CheckedRow {
         span: RowSpan {
             start,
             len,
             line: line32,
         },
-        id: record.id().map(str::to_string),
-        handle_key: record.handle_key(),
-        name: display_key(&record),
+        id,
+        handle_key,
+        name,
         verbatim,
         score_version,
         flags,
         alone_invalid,
-        held: held.then_some(record),
+        held,
     }))
 }
 
@@ -270,7 +299,7 @@ fn take(
     file: u32,
     rows: &mut BatchRows,
     findings: &mut BatchFindings,
-    each: &mut impl FnMut(u32, RowKey<'_>),
+    each: &mut impl FnMut(BatchEvent<'_>),
 ) {
     let row = match checked {
         Checked::Unreadable(e) => {
@@ -284,13 +313,13 @@ fn take(
         Checked::Row(row) => *row,
     };
     let index = u32::try_from(rows.rows.len()).unwrap_or(u32::MAX);
-    each(
+    each(BatchEvent::Row(
         index,
         RowKey {
             id: row.id.as_deref(),
             handle_key: row.handle_key.as_deref(),
         },
-    );
+    ));
     if !row.flags.is_empty() {
         findings.blocked.insert(
             index,
@@ -329,16 +358,8 @@ fn take(
 
 /// What a new author of this one row becomes: the row resolved on its own (which puts
 /// `meta.sources` in their fixed order, for one).
-pub fn merged_alone(record: &Record, path: &Path, line: usize) -> Record {
-    resolve(&[Candidate {
-        record,
-        origin: Origin {
-            source: OriginKind::Batch,
-            path: path.to_path_buf(),
-            line,
-        },
-    }])
-    .0
+pub fn merged_alone(record: Record) -> Record {
+    resolve_alone(&record).unwrap_or(record)
 }
 
 pub fn score_version(record: &Record) -> Option<&str> {
@@ -352,7 +373,11 @@ pub fn score_version(record: &Record) -> Option<&str> {
 /// lacks a field the API never gives (`lang_primary`) keeps the stored value and is valid; a new
 /// author must be complete on its own.
 pub fn schema_reasons(merged: &Record) -> Vec<String> {
-    schema::violations(&merged.to_canonical())
+    value_reasons(&merged.to_canonical())
+}
+
+fn value_reasons(canonical: &serde_json::Value) -> Vec<String> {
+    schema::violations(canonical)
         .into_iter()
         .map(|v| format!("schema: {v}"))
         .collect()
@@ -450,8 +475,10 @@ mod tests {
 
     fn scan(path: &Path) -> (BatchRows, BatchFindings, Vec<(u32, Option<String>)>) {
         let mut keys = Vec::new();
-        let (rows, findings) = scan_batches(&[path.to_path_buf()], |i, key| {
-            keys.push((i, key.handle_key.map(str::to_string)));
+        let (rows, findings) = scan_batches(&[path.to_path_buf()], |event| {
+            if let BatchEvent::Row(i, key) = event {
+                keys.push((i, key.handle_key.map(str::to_string)));
+            }
         });
         (rows, findings, keys)
     }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::MergeError;
 use super::batch::{
-    BatchFindings, BatchRows, merged_alone, scan_batches, schema_reasons, score_version,
+    BatchEvent, BatchFindings, BatchRows, merged_alone, scan_batches, schema_reasons, score_version,
 };
 use super::key_hash::{KeyMap, KeySet};
 use super::keys::LineKey;
@@ -199,6 +199,13 @@ impl Authors {
         group
     }
 
+    /// Room for `rows` more rows.
+    fn reserve(&mut self, rows: usize) {
+        self.by_handle.reserve(rows);
+        self.by_id.reserve(rows);
+        self.named.reserve(rows);
+    }
+
     fn rows(&self, group: u32) -> impl Iterator<Item = u32> + '_ {
         std::iter::once(group).chain(self.more.get(&group).into_iter().flatten().copied())
     }
@@ -239,11 +246,18 @@ pub fn plan(
     // One pass over the batches: keys in input order, each row checked on its own on every
     // core; no record is kept.
     let mut touched: Vec<u32> = Vec::new();
-    let mut seen_groups = HashSet::new();
-    let (batch, mut findings) = scan_batches(batches, |i, key| {
-        let group = authors.place(stored_rows + i, key.id, key.handle_key);
-        if seen_groups.insert(group) {
-            touched.push(group);
+    let mut seen_groups = KeySet::default();
+    let (batch, mut findings) = scan_batches(batches, |rows: BatchEvent<'_>| match rows {
+        BatchEvent::Expect(n) => {
+            authors.reserve(n);
+            seen_groups.reserve(n);
+            touched.reserve(n);
+        }
+        BatchEvent::Row(i, key) => {
+            let group = authors.place(stored_rows + i, key.id, key.handle_key);
+            if seen_groups.insert(group) {
+                touched.push(group);
+            }
         }
     });
     let mut groups: Vec<u32> = authors
@@ -352,10 +366,7 @@ pub fn plan(
             adjust(findings.versions[v as usize].as_deref(), 1);
             added.push(std::mem::take(&mut findings.names[i as usize]));
             edits.append.push(match batch.held.get(&i) {
-                Some(record) => {
-                    let origin = batch.origin(i);
-                    NewAuthor::Merged(Box::new(merged_alone(record, &origin.path, origin.line)))
-                }
+                Some(record) => NewAuthor::Merged(Box::new(merged_alone(record.clone()))),
                 None => NewAuthor::Row(i),
             });
             continue;
