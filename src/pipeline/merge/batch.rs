@@ -176,10 +176,8 @@ fn scan_file(
     let compressed = path.extension().is_some_and(|e| e == "gz");
     // The stamp is taken before the first byte is read: a change made while the plan reads
     // the file shows at apply.
-    let stamp = match std::fs::metadata(path) {
-        Ok(meta) if !compressed => Some(FileStamp::of(&meta)),
-        _ => None,
-    };
+    let meta = std::fs::metadata(path).ok();
+    let stamp = meta.as_ref().filter(|_| !compressed).map(FileStamp::of);
     let held = stamp.is_none();
     let blocks = match LineBlocks::open(path, BLOCK) {
         Ok(b) => b,
@@ -189,7 +187,7 @@ fn scan_file(
         }
     };
     let file = u32::try_from(rows.files.len()).unwrap_or(u32::MAX);
-    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    let file_bytes = meta.map_or(0, |m| m.len());
     rows.files.push(BatchFile {
         path: path.to_path_buf(),
         stamp,
