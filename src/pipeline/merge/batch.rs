@@ -518,6 +518,27 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_written_to_after_it_was_opened_for_reading_again_is_caught_by_the_second_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.jsonl");
+        std::fs::write(&path, format!("{CANONICAL}\n")).unwrap();
+        let (rows, _, _) = scan(&path);
+        let opened = rows.open_unchanged().unwrap();
+        rows.still_unchanged(&opened).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        writeln!(f, "{REORDERED}").unwrap();
+        let err = rows.still_unchanged(&opened).unwrap_err();
+        assert!(
+            matches!(&err, MergeError::BatchChanged { path: p, .. } if *p == path),
+            "{err}"
+        );
+        assert!(rows.open_unchanged().is_err());
+    }
+
+    #[test]
     fn rows_of_a_compressed_batch_are_held_since_they_have_no_place_to_be_read_from() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("b.jsonl.gz");
