@@ -2,7 +2,9 @@
 //! stored dataset of 1k, 100k and (with INFLUX_BENCH_1M=1, it needs ~1 GB of disk) 1M records.
 //! The updates are either the last 5k stored authors (`into_N`: one long untouched run, copied
 //! in the kernel) or 5k spread evenly over the file (`into_N_scattered`: 5k short runs).
-//! Plan and apply are timed together, the way `influx merge` runs them.
+//! Plan and apply are timed together, the way `influx merge` runs them. `first_import_N`: a
+//! batch of N new authors merged into an empty directory (the first thing an operator does),
+//! 1k and 100k (1M with INFLUX_BENCH_1M=1).
 //! Records here are ~700 bytes (1M ≈ 0.7 GB); `influx gen` + `influx score` records are ~1.9 KB
 //! (1M ≈ 1.9 GB), so the README's 10k-into-1M figure is measured on those with the commands there.
 
@@ -133,5 +135,39 @@ fn bench_merge(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_merge);
+/// A first import: every batch row is a new author, written from its place in the batch.
+fn bench_first_import(c: &mut Criterion) {
+    let mut sizes = vec![1_000, 100_000];
+    if std::env::var_os("INFLUX_BENCH_1M").is_some() {
+        sizes.push(1_000_000);
+    }
+    let mut group = c.benchmark_group("first_import");
+    group.sample_size(10);
+    for n in sizes {
+        let tmp = tempfile::tempdir().unwrap();
+        let batch = tmp.path().join("import.jsonl");
+        write_lines(&batch, 0..n, "2025-11-01T00:00:00Z", 0);
+        let data = tmp.path().join("data");
+        group.bench_function(format!("{n}"), |b| {
+            b.iter_batched(
+                || {
+                    if data.exists() {
+                        std::fs::remove_dir_all(&data).unwrap();
+                    }
+                },
+                |_| {
+                    let options = MergeOptions {
+                        allow_flagged: true,
+                    };
+                    let plan = merge::plan(&data, std::slice::from_ref(&batch), &options).unwrap();
+                    merge::apply(&data, &plan).unwrap()
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_merge, bench_first_import);
 criterion_main!(benches);

@@ -2,6 +2,8 @@
 //! and rolling a merge back, atomically and crash-safe. Planning and applying are separate steps
 //! so that the console can show a plan before anything is written. Nothing here prints.
 
+mod appended;
+mod batch;
 mod key_hash;
 mod keys;
 pub mod manifest;
@@ -19,6 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::dataset::{AtomicFile, DatasetError, format_time};
+use appended::Appended;
 use manifest::{
     BatchEntry, FlaggedOverride, HistoryEntry, Manifest, MergeEntry, RollbackEntry, operator,
     uniform_score_version,
@@ -51,6 +54,10 @@ pub enum MergeError {
         planned: Option<String>,
         current: Option<String>,
     },
+    #[error(
+        "the batch {path} changed since the plan was made ({what}); nothing was written, plan again"
+    )]
+    BatchChanged { path: PathBuf, what: String },
     #[error("nothing to roll back in {dir}: {why}")]
     NothingToRollBack { dir: PathBuf, why: String },
     #[error("{path} does not match its manifest (sha256 {found}, manifest says {expected})")]
@@ -144,9 +151,13 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
         });
     }
 
+    // Batch rows are read again while writing: a batch changed since the plan is refused
+    // before anything is staged, and checked again once the new file is written.
+    let opened = plan.edits.batch.open_unchanged()?;
     let version = store.next_version(current.as_ref())?;
     let staging = store.stage(&lock)?;
-    let (sha256, count) = write_merged(&staging.dir.join(DATA_FILE), plan)?;
+    let (sha256, count) = write_merged(&staging.dir.join(DATA_FILE), plan, &opened)?;
+    plan.edits.batch.still_unchanged(&opened)?;
     if count != plan.count_after {
         return Err(MergeError::StoredUnreadable {
             path: plan.edits.base_file.clone().unwrap_or_default(),
@@ -215,8 +226,13 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
 }
 
 /// Writes the plan's result into `target` (inside the hidden staging directory, so no
-/// temporary name is needed); returns its sha256 and count.
-fn write_merged(target: &Path, plan: &MergePlan) -> Result<(String, u64), MergeError> {
+/// temporary name is needed); returns its sha256 and count. `opened` are the plan's batch
+/// files, for the new authors written from their rows.
+fn write_merged(
+    target: &Path,
+    plan: &MergePlan,
+    opened: &[Option<std::fs::File>],
+) -> Result<(String, u64), MergeError> {
     let mut edits: Vec<(u32, RowEdit<'_>)> = plan
         .edits
         .replace
@@ -229,7 +245,8 @@ fn write_merged(target: &Path, plan: &MergePlan) -> Result<(String, u64), MergeE
         path,
         spans: &plan.edits.spans,
     });
-    Ok(write_version(target, base, &edits, &plan.edits.append)?)
+    let appended = Appended::new(&plan.edits.append, &plan.edits.batch, opened);
+    write_version(target, base, &edits, appended)
 }
 
 /// Restores the version that was current before the last merge (or rollback), as a new version

@@ -1,15 +1,19 @@
 //! The merge plan: what merging some batch files into the current dataset would do (authors
 //! added, updated, unchanged, stored duplicates collapsed, field conflicts, blocked records,
-//! unreadable input), computed without writing anything. The stored dataset is streamed: only
-//! its keys are held, and full records only for the authors the merge touches.
+//! unreadable input), computed without writing anything. The stored dataset and the batches are
+//! streamed: only their keys and places are held, and full records only for the authors the
+//! merge resolves from several rows; a new author of one batch row stays a place in its file.
 //! Not here: writing the result (see `merge::apply`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::MergeError;
+use super::batch::{
+    BatchEvent, BatchFindings, BatchRows, merged_alone, scan_batches, schema_reasons, score_version,
+};
 use super::key_hash::{KeyMap, KeySet};
 use super::keys::LineKey;
 use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
@@ -17,8 +21,7 @@ use super::scan::{RowSpan, ScanError, scan_rows};
 use super::store::{CurrentVersion, Store};
 use rayon::prelude::*;
 
-use crate::dataset::{Lines, Record, parse_line};
-use crate::pipeline::{placeholders, schema};
+use crate::dataset::{Record, parse_line};
 
 /// Choices the operator makes for a merge.
 #[derive(Debug, Clone, Default)]
@@ -108,7 +111,18 @@ pub(super) struct Edits {
     /// Stored rows folded into another one.
     pub drop: HashSet<u32>,
     /// New authors, written after the stored ones.
-    pub append: Vec<Record>,
+    pub append: Vec<NewAuthor>,
+    /// Where the batch rows are, for the new authors written from them.
+    pub batch: BatchRows,
+}
+
+/// A new author as the plan holds it.
+#[derive(Debug, Clone)]
+pub(super) enum NewAuthor {
+    /// Resolved from several rows (or from a compressed batch): the record to write.
+    Merged(Box<Record>),
+    /// One batch row, by index: read again and merged alone when written.
+    Row(u32),
 }
 
 impl MergePlan {
@@ -185,15 +199,16 @@ impl Authors {
         group
     }
 
+    /// Room for `rows` more rows.
+    fn reserve(&mut self, rows: usize) {
+        self.by_handle.reserve(rows);
+        self.by_id.reserve(rows);
+        self.named.reserve(rows);
+    }
+
     fn rows(&self, group: u32) -> impl Iterator<Item = u32> + '_ {
         std::iter::once(group).chain(self.more.get(&group).into_iter().flatten().copied())
     }
-}
-
-/// A batch record with where it came from.
-struct BatchRecord {
-    record: Record,
-    origin: Origin,
 }
 
 /// Plans merging `batches` into the dataset in `data_dir`. Unreadable or blocked input does not
@@ -205,20 +220,6 @@ pub fn plan(
 ) -> Result<MergePlan, MergeError> {
     let store = Store::new(data_dir);
     let current = store.current()?;
-
-    let mut unreadable = Vec::new();
-    let mut summaries = Vec::new();
-    let mut incoming = Vec::new();
-    for path in batches {
-        let before = incoming.len();
-        read_batch(path, &mut incoming, &mut unreadable);
-        summaries.push(BatchSummary {
-            path: path.clone(),
-            records: incoming.len() - before,
-        });
-    }
-
-    let mut blocked = blocked_records(&incoming);
 
     // Pass 1 over the stored file: keys only.
     // Sized up front from the manifest's count: growing maps of a million keys rehashes them
@@ -242,37 +243,60 @@ pub fn plan(
     // `scan_keys` refuses a row past u32::MAX, so this cannot truncate.
     let stored_rows = spans.len() as u32;
 
+    // One pass over the batches: keys in input order, each row checked on its own on every
+    // core; no record is kept.
     let mut touched: Vec<u32> = Vec::new();
-    let mut seen_groups = HashSet::new();
-    for (i, b) in incoming.iter().enumerate() {
-        let row = stored_rows + i as u32;
-        let group = authors.place(row, b.record.id(), b.record.handle_key().as_deref());
-        if seen_groups.insert(group) {
-            touched.push(group);
+    let mut seen_groups = KeySet::default();
+    let (batch, mut findings) = scan_batches(batches, |rows: BatchEvent<'_>| match rows {
+        BatchEvent::Expect(n) => {
+            authors.reserve(n);
+            seen_groups.reserve(n);
+            touched.reserve(n);
         }
-    }
+        BatchEvent::Row(i, key) => {
+            let group = authors.place(stored_rows + i, key.id, key.handle_key);
+            if seen_groups.insert(group) {
+                touched.push(group);
+            }
+        }
+    });
     let mut groups: Vec<u32> = authors
         .more
         .keys()
         .copied()
         .filter(|g| *g < stored_rows && !seen_groups.contains(g))
         .collect();
+    drop(seen_groups);
     groups.extend(touched);
     groups.sort_unstable();
+    // A new author of one batch row: written from that row, which is never held here.
+    let alone = |group: u32| group >= stored_rows && !authors.more.contains_key(&group);
 
-    // Pass 2 over the stored file: full records of the rows the merge touches or reports.
+    // Pass 2 over the stored file and the batches: full records of the rows the merge
+    // resolves or reports.
     let mut wanted: HashSet<u32> = groups
         .iter()
+        .filter(|g| !alone(**g))
         .flat_map(|g| authors.rows(*g))
-        .filter(|r| *r < stored_rows)
         .collect();
     for (_, owner, row) in &authors.collisions {
-        wanted.extend([*owner, *row].into_iter().filter(|r| *r < stored_rows));
+        wanted.extend([*owner, *row]);
     }
+    let stored_wanted: HashSet<u32> = wanted
+        .iter()
+        .copied()
+        .filter(|r| *r < stored_rows)
+        .collect();
     let stored = match &current {
-        Some(cur) => read_rows(cur, &spans, &wanted)?,
+        Some(cur) => read_rows(cur, &spans, &stored_wanted)?,
         None => HashMap::new(),
     };
+    let batch_wanted: Vec<u32> = wanted
+        .iter()
+        .filter(|r| **r >= stored_rows)
+        .map(|r| r - stored_rows)
+        .collect();
+    let incoming = read_batch_rows(&batch, &batch_wanted)?;
     let record_at = |row: u32| -> Option<(&Record, Origin)> {
         if row < stored_rows {
             stored.get(&row).map(|(line, r)| {
@@ -284,8 +308,8 @@ pub fn plan(
                 (r, origin)
             })
         } else {
-            let b = &incoming[(row - stored_rows) as usize];
-            Some((&b.record, b.origin.clone()))
+            let i = row - stored_rows;
+            incoming.get(&i).map(|r| (r, batch.origin(i)))
         }
     };
 
@@ -299,26 +323,23 @@ pub fn plan(
     for v in &version_of_row {
         *counts.entry(versions[*v as usize].clone()).or_default() += 1;
     }
-    let mut adjust = |record: Option<&Record>, by: i64| {
-        let v = record
-            .and_then(Record::meta)
-            .and_then(|m| m.get("score_version"))
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        let n = counts.entry(v).or_default();
+    let mut adjust = |version: Option<&str>, by: i64| {
+        let n = counts.entry(version.map(str::to_string)).or_default();
         *n = n.saturating_add_signed(by);
     };
 
+    let mut blocked = std::mem::take(&mut findings.blocked);
     let mut added = Vec::new();
     let mut updated = Vec::new();
     let mut collapsed = Vec::new();
     let mut unchanged = 0;
     let mut conflicts = Vec::new();
     // Merged records whose schema is checked once all are known, on every core.
-    let mut to_check: Vec<(usize, Written)> = Vec::new();
+    let mut to_check: Vec<(u32, Written)> = Vec::new();
     // Every author is resolved on its own, so on every core; the bookkeeping below stays in
     // group order.
-    let resolved: Vec<_> = groups
+    let resolving: Vec<u32> = groups.iter().copied().filter(|g| !alone(*g)).collect();
+    let mut resolved = resolving
         .par_iter()
         .map(|group| {
             let candidates: Vec<Candidate> = authors
@@ -328,8 +349,31 @@ pub fn plan(
                 .collect();
             resolve(&candidates)
         })
-        .collect();
-    for (group, (merged, found)) in groups.into_iter().zip(resolved) {
+        .collect::<Vec<_>>()
+        .into_iter();
+    drop(resolving);
+    for group in groups {
+        if alone(group) {
+            let i = group - stored_rows;
+            if let Some(reasons) = findings.alone_invalid.remove(&i) {
+                blocked
+                    .entry(i)
+                    .or_insert_with(|| blocked_record(&batch, &findings, i))
+                    .reasons
+                    .extend(reasons);
+            }
+            let v = findings.version_of_row[i as usize];
+            adjust(findings.versions[v as usize].as_deref(), 1);
+            added.push(std::mem::take(&mut findings.names[i as usize]));
+            edits.append.push(match batch.held.get(&i) {
+                Some(record) => NewAuthor::Merged(Box::new(merged_alone(record.clone()))),
+                None => NewAuthor::Row(i),
+            });
+            continue;
+        }
+        let (merged, found) = resolved
+            .next()
+            .expect("every group that is not alone was resolved");
         let rows: Vec<u32> = authors.rows(group).collect();
         let stored_here: Vec<u32> = rows.iter().copied().filter(|r| *r < stored_rows).collect();
         conflicts.extend(found);
@@ -337,15 +381,15 @@ pub fn plan(
         let first_incoming = rows
             .iter()
             .find(|r| **r >= stored_rows)
-            .map(|r| (r - stored_rows) as usize);
+            .map(|r| r - stored_rows);
         match stored_here.first() {
             None => {
                 if let Some(i) = first_incoming {
                     to_check.push((i, Written::Appended(edits.append.len())));
                 }
-                adjust(Some(&merged), 1);
+                adjust(score_version(&merged), 1);
                 added.push(handle);
-                edits.append.push(merged);
+                edits.append.push(NewAuthor::Merged(Box::new(merged)));
             }
             Some(&first) => {
                 let before = stored.get(&first).map(|(_, r)| r);
@@ -355,7 +399,7 @@ pub fn plan(
                         stored_rows: stored_here.len(),
                     });
                 }
-                let from_batch = rows.iter().any(|r| *r >= stored_rows);
+                let from_batch = first_incoming.is_some();
                 if stored_here.len() == 1 && before == Some(&merged) {
                     unchanged += 1;
                     continue;
@@ -370,32 +414,35 @@ pub fn plan(
                     });
                 }
                 for row in &stored_here {
-                    adjust(stored.get(row).map(|(_, r)| r), -1);
+                    adjust(stored.get(row).and_then(|(_, r)| score_version(r)), -1);
                 }
                 for row in &stored_here[1..] {
                     edits.drop.insert(*row);
                 }
-                adjust(Some(&merged), 1);
+                adjust(score_version(&merged), 1);
                 edits.replace.insert(first, merged);
             }
         }
     }
 
-    let findings: Vec<(usize, Vec<String>)> = to_check
+    let findings_of_merged: Vec<(u32, Vec<String>)> = to_check
         .par_iter()
-        .map(|(i, written)| {
+        .filter_map(|(i, written)| {
             let merged = match written {
-                Written::Appended(k) => &edits.append[*k],
+                Written::Appended(k) => match &edits.append[*k] {
+                    NewAuthor::Merged(record) => record,
+                    NewAuthor::Row(_) => return None,
+                },
                 Written::Replacing(row) => &edits.replace[row],
             };
-            (*i, schema_reasons(merged))
+            Some((*i, schema_reasons(merged)))
         })
         .collect();
-    for (i, reasons) in findings {
+    for (i, reasons) in findings_of_merged {
         if !reasons.is_empty() {
             blocked
                 .entry(i)
-                .or_insert_with(|| blocked_record(&incoming[i], Vec::new()))
+                .or_insert_with(|| blocked_record(&batch, &findings, i))
                 .reasons
                 .extend(reasons);
         }
@@ -403,19 +450,21 @@ pub fn plan(
     let id_collisions = collisions(&authors, &record_at);
     let count_before = u64::from(stored_rows);
     let count_after = count_before + edits.append.len() as u64 - edits.drop.len() as u64;
+    drop(incoming);
+    edits.batch = batch;
     Ok(MergePlan {
         data_dir: data_dir.to_path_buf(),
         base_version: current.as_ref().map(|c| c.manifest.version),
         count_before,
         count_after,
-        batches: summaries,
+        batches: findings.summaries,
         added,
         updated,
         unchanged,
         collapsed,
         conflicts,
         blocked: blocked.into_values().collect(),
-        unreadable,
+        unreadable: findings.unreadable,
         id_collisions,
         allow_flagged: options.allow_flagged,
         score_versions: counts,
@@ -423,92 +472,36 @@ pub fn plan(
     })
 }
 
-fn read_batch(path: &Path, out: &mut Vec<BatchRecord>, unreadable: &mut Vec<UnreadableInput>) {
-    let whole = |reason: String| UnreadableInput {
-        path: path.to_path_buf(),
-        line: None,
-        reason,
-    };
-    let lines = match Lines::open(path) {
-        Ok(l) => l,
-        Err(e) => return unreadable.push(whole(e.to_string())),
-    };
-    let before = out.len();
-    let mut bad = false;
-    for item in lines {
-        let (line, text) = match item {
-            Ok(x) => x,
-            Err(e) => return unreadable.push(whole(e.to_string())),
-        };
-        match text.and_then(|t| parse_line(line, &t)) {
-            Ok(record) => out.push(BatchRecord {
-                record,
-                origin: Origin {
-                    source: OriginKind::Batch,
-                    path: path.to_path_buf(),
-                    line,
-                },
-            }),
-            Err(e) => {
-                bad = true;
-                unreadable.push(UnreadableInput {
-                    path: path.to_path_buf(),
-                    line: Some(e.line()),
-                    reason: e.to_string(),
-                });
-            }
-        }
+/// Full records of the wanted batch rows (by index among the batch rows), read by position on
+/// every core. A batch that changed since it was scanned is refused.
+fn read_batch_rows(batch: &BatchRows, wanted: &[u32]) -> Result<HashMap<u32, Record>, MergeError> {
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
     }
-    if out.len() == before && !bad {
-        unreadable.push(whole("holds no records (empty file)".to_string()));
-    }
-}
-
-/// Incoming records blocked on their own: placeholder flags, or nothing to match them by.
-/// Keyed by their index among the incoming records, so schema findings can join them.
-fn blocked_records(incoming: &[BatchRecord]) -> BTreeMap<usize, BlockedRecord> {
-    incoming
+    let opened = batch.open_unchanged()?;
+    let read = wanted
         .par_iter()
-        .enumerate()
-        .filter_map(|(i, b)| {
-            let mut reasons: Vec<String> = placeholders::record_flags(&b.record)
-                .into_iter()
-                .map(|f| format!("placeholder ({}): {}", f.detector, f.reason))
-                .collect();
-            if b.record.id().is_none() && b.record.handle_key().is_none() {
-                reasons.push("neither an id nor a handle: it cannot be matched".to_string());
-            }
-            (!reasons.is_empty()).then(|| (i, blocked_record(b, reasons)))
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect()
+        .map(|i| Ok((*i, batch.record(*i, &opened)?)))
+        .collect::<Result<HashMap<u32, Record>, MergeError>>()?;
+    batch.still_unchanged(&opened)?;
+    Ok(read)
 }
 
 /// Where a merged record that came from the batch goes.
 enum Written {
-    /// `edits.append[k]`.
+    /// `edits.append[k]`, a resolved record.
     Appended(usize),
     /// `edits.replace[row]`.
     Replacing(u32),
 }
 
-/// The schema is checked on what would be WRITTEN: the merged record. A harvested update that
-/// lacks a field the API never gives (`lang_primary`) keeps the stored value and is valid; a new
-/// author must be complete on its own.
-fn schema_reasons(merged: &Record) -> Vec<String> {
-    schema::violations(&merged.to_canonical())
-        .into_iter()
-        .map(|v| format!("schema: {v}"))
-        .collect()
-}
-
-fn blocked_record(b: &BatchRecord, reasons: Vec<String>) -> BlockedRecord {
+fn blocked_record(batch: &BatchRows, findings: &BatchFindings, i: u32) -> BlockedRecord {
+    let origin = batch.origin(i);
     BlockedRecord {
-        path: b.origin.path.clone(),
-        line: b.origin.line,
-        handle: display_key(&b.record),
-        reasons,
+        path: origin.path,
+        line: origin.line,
+        handle: findings.names[i as usize].clone(),
+        reasons: Vec::new(),
     }
 }
 

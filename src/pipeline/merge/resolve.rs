@@ -141,6 +141,22 @@ pub fn resolve(candidates: &[Candidate]) -> (Record, Vec<FieldConflict>) {
     (Record::from_map(out), conflicts)
 }
 
+/// What [`resolve`] makes of an author with a single copy, without copying the record when it
+/// comes out unchanged: one copy has no conflicts and keeps every field in its place; only its
+/// `meta.sources` are united (duplicates dropped, put in their fixed order). None when the
+/// record already is its own resolution.
+pub fn resolve_alone(record: &Record) -> Option<Record> {
+    let meta = record.get("meta").and_then(Value::as_object)?;
+    let sources = meta.get("sources")?;
+    let united = united_sources(&[Some(meta)]);
+    if united == *sources {
+        return None;
+    }
+    let mut out = record.clone();
+    out.meta_mut().insert("sources".to_string(), united);
+    Some(out)
+}
+
 /// The union of the keys of several objects, in first-seen order.
 fn field_names<'a>(maps: impl Iterator<Item = &'a Map<String, Value>>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
@@ -304,6 +320,35 @@ mod tests {
         assert_eq!(conflicts[0].old, Some(json!(20)));
         assert_eq!(conflicts[0].won.source, OriginKind::Dataset);
         assert!(conflicts[0].why.contains("newest evidence"));
+    }
+
+    #[test]
+    fn a_single_copy_resolves_alone_to_what_resolve_makes_of_it_field_order_included() {
+        let copies = [
+            json!({"handle":"a","meta":{"score":1,"sources":[
+                {"fetched_at":"2025-01-01T00:00:00Z"},{"fetched_at":"2025-02-01T00:00:00Z"}]}}),
+            json!({"handle":"a","meta":{"sources":[
+                {"fetched_at":"2025-02-01T00:00:00Z"},{"fetched_at":"2025-01-01T00:00:00Z"}],"z":1}}),
+            json!({"handle":"a","meta":{"sources":[{"m":1},{"m":1},{"m":0}]}}),
+            json!({"handle":"a","meta":{"sources":{"m":1}}}),
+            json!({"handle":"a","meta":{"sources":null}}),
+            json!({"handle":"a","meta":{"sources":[]}}),
+            json!({"handle":"a","meta":{"score":2}}),
+            json!({"handle":"a","meta":"not an object"}),
+            json!({"x":[1,2],"handle":"a","ext":{"b":1,"a":2}}),
+        ];
+        for copy in copies {
+            let record = rec(copy.clone());
+            let (resolved, conflicts) = resolve(&[Candidate {
+                record: &record,
+                origin: origin(OriginKind::Batch, 1),
+            }]);
+            assert!(conflicts.is_empty());
+            let alone = resolve_alone(&record);
+            let alone = alone.as_ref().unwrap_or(&record);
+            assert_eq!(alone.to_line(), resolved.to_line(), "{copy}");
+            assert_eq!(alone, &resolved, "{copy}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Writing a new version's data file: runs of untouched stored rows are copied byte for byte
 //! from the stored file by position (never split into lines, never parsed), the plan's
-//! replacements and new authors are serialised in between. A long run is copied inside the
+//! replacements are serialised in between, and the new authors follow as the caller hands
+//! them over (serialised lines, or runs of batch rows copied by position like stored ones). A long run is copied inside the
 //! kernel (copy_file_range(2) through `std::io::copy`), so its bytes never pass through this
 //! process on the writing thread; the sha256 is computed on a second thread, which reads such a
 //! run from the stored file itself (versions are never changed once named). A third thread
@@ -28,10 +29,29 @@ const KERNEL_COPY_MIN: u64 = 64 << 10;
 /// A long run is copied this much at a time, so that hashing and pushing to disk follow it.
 const KERNEL_COPY_STEP: u64 = 32 << 20;
 
-/// What the hasher is given, in file order: bytes, or a range of the stored file.
-enum Piece {
+/// What the hasher is given, in file order: bytes, or a range of a file copied in the kernel.
+enum Piece<'f> {
     Bytes(Vec<u8>),
-    Stored { start: u64, len: u64 },
+    Copied {
+        from: &'f File,
+        start: u64,
+        len: u64,
+    },
+}
+
+/// A piece of what follows the stored rows.
+pub enum Tail<'f> {
+    /// Whole lines, each ending in `\n`, and how many.
+    Lines { bytes: Vec<u8>, count: u64 },
+    /// Rows `start..end` of `file` joined by single `\n`s, copied as they are plus a closing
+    /// `\n` (`path` names the file in errors).
+    Copy {
+        file: &'f File,
+        path: &'f Path,
+        start: u64,
+        end: u64,
+        rows: u64,
+    },
 }
 
 /// One change to the stored rows, by ordinal.
@@ -48,21 +68,25 @@ pub struct Base<'a> {
 }
 
 /// Writes `target` durably (fsynced) from `base` with `edits` (sorted by row, one per row) and
-/// `append` after the stored rows. Returns the file's sha256 (lowercase hex) and record count.
+/// the `tail` after the stored rows. Returns the file's sha256 (lowercase hex) and record count.
 /// A stored row is written as its text without surrounding whitespace plus `\n`, as a
-/// line-by-line copy would.
-pub fn write_version(
+/// line-by-line copy would. The first error of `tail` stops the writing and is returned.
+pub fn write_version<'f, E: From<DatasetError>>(
     target: &Path,
     base: Option<Base<'_>>,
     edits: &[(u32, RowEdit<'_>)],
-    append: &[Record],
-) -> Result<(String, u64), DatasetError> {
+    tail: impl Iterator<Item = Result<Tail<'f>, E>>,
+) -> Result<(String, u64), E> {
     let write_err = |source| DatasetError::Write {
         path: target.to_path_buf(),
         source,
     };
     let file = File::create(target).map_err(write_err)?;
     let syncing = file.try_clone().map_err(write_err)?;
+    let read_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DatasetError::Read { path, source }
+    };
     let stored = match &base {
         Some(base) => Some(File::open(base.path).map_err(|source| DatasetError::Read {
             path: base.path.to_path_buf(),
@@ -73,8 +97,7 @@ pub fn write_version(
     let (to_hasher, hashed) = sync_channel::<Piece>(4);
     let (to_syncer, sync_requests) = sync_channel::<()>(1);
     std::thread::scope(|scope| {
-        let hashed_stored = stored.as_ref();
-        let hasher = scope.spawn(move || hash_all(hashed, hashed_stored));
+        let hasher = scope.spawn(move || hash_all(hashed));
         let syncer = scope.spawn(move || sync_on_request(&syncing, sync_requests));
         let mut out = Output {
             file,
@@ -84,20 +107,31 @@ pub fn write_version(
             since_sync: 0,
             count: 0,
         };
-        let written = (|| -> Result<(), DatasetError> {
+        let written = (|| -> Result<(), E> {
             if let (Some(base), Some(stored)) = (&base, &stored) {
                 copy_with_edits(&mut out, stored, base, edits).map_err(|e| match e {
-                    Failure::Read(source) => DatasetError::Read {
-                        path: base.path.to_path_buf(),
-                        source,
-                    },
+                    Failure::Read(source) => read_err(base.path)(source),
                     Failure::Write(source) => write_err(source),
                 })?;
             }
-            for record in append {
-                out.record(record).map_err(write_err)?;
+            for piece in tail {
+                match piece? {
+                    Tail::Lines { bytes, count } => out.lines(&bytes, count).map_err(write_err)?,
+                    Tail::Copy {
+                        file,
+                        path,
+                        start,
+                        end,
+                        rows,
+                    } => out
+                        .copy_run(file, (start, end, rows))
+                        .map_err(|e| match e {
+                            Failure::Read(source) => read_err(path)(source),
+                            Failure::Write(source) => write_err(source),
+                        })?,
+                }
             }
-            out.flush().map_err(write_err)
+            Ok(out.flush().map_err(write_err)?)
         })();
         let Output {
             file,
@@ -131,9 +165,9 @@ enum Failure {
 
 /// Walks the stored rows in order: a run of untouched rows whose texts are separated by exactly
 /// one `\n` is one byte range, copied at once.
-fn copy_with_edits(
-    out: &mut Output,
-    stored: &File,
+fn copy_with_edits<'f>(
+    out: &mut Output<'f>,
+    stored: &'f File,
     base: &Base<'_>,
     edits: &[(u32, RowEdit<'_>)],
 ) -> Result<(), Failure> {
@@ -177,16 +211,16 @@ fn copy_with_edits(
 }
 
 /// The file being written, its pending bytes, and the threads it feeds.
-struct Output {
+struct Output<'f> {
     file: File,
     pending: Vec<u8>,
-    to_hasher: SyncSender<Piece>,
+    to_hasher: SyncSender<Piece<'f>>,
     to_syncer: SyncSender<()>,
     since_sync: u64,
     count: u64,
 }
 
-impl Output {
+impl<'f> Output<'f> {
     fn record(&mut self, record: &Record) -> std::io::Result<()> {
         self.pending.extend_from_slice(record.to_line().as_bytes());
         self.pending.push(b'\n');
@@ -197,10 +231,20 @@ impl Output {
         Ok(())
     }
 
+    /// `count` whole lines, each already ending in `\n`.
+    fn lines(&mut self, bytes: &[u8], count: u64) -> std::io::Result<()> {
+        self.pending.extend_from_slice(bytes);
+        self.count += count;
+        if self.pending.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     /// Copies stored bytes `start..end` (`rows` rows joined by `\n`) and a closing `\n`.
     fn copy_run(
         &mut self,
-        stored: &File,
+        stored: &'f File,
         (start, end, rows): (u64, u64, u64),
     ) -> Result<(), Failure> {
         if end - start >= KERNEL_COPY_MIN {
@@ -236,7 +280,7 @@ impl Output {
     /// Writes what is pending, then has the kernel append stored bytes `start..end` to the file
     /// (`std::io::copy` between two files uses copy_file_range(2), falling back to a plain copy
     /// where the kernel cannot); the hasher reads the same range from the stored file.
-    fn copy_in_kernel(&mut self, stored: &File, start: u64, end: u64) -> Result<(), Failure> {
+    fn copy_in_kernel(&mut self, stored: &'f File, start: u64, end: u64) -> Result<(), Failure> {
         self.flush().map_err(Failure::Write)?;
         let mut from = stored;
         from.seek(SeekFrom::Start(start)).map_err(Failure::Read)?;
@@ -251,8 +295,12 @@ impl Output {
                     format!("the stored file ended {} bytes early", len - copied),
                 )));
             }
-            self.send(Piece::Stored { start: at, len }, len)
-                .map_err(Failure::Write)?;
+            let piece = Piece::Copied {
+                from: stored,
+                start: at,
+                len,
+            };
+            self.send(piece, len).map_err(Failure::Write)?;
             at += len;
         }
         Ok(())
@@ -276,7 +324,7 @@ impl Output {
 
     /// Hands `len` bytes just written to the hasher, and asks for a push to disk every
     /// `SYNC_EVERY` bytes.
-    fn send(&mut self, piece: Piece, len: u64) -> std::io::Result<()> {
+    fn send(&mut self, piece: Piece<'f>, len: u64) -> std::io::Result<()> {
         self.since_sync += len;
         if self.since_sync >= SYNC_EVERY {
             self.since_sync = 0;
@@ -291,27 +339,23 @@ impl Output {
     }
 }
 
-/// The sha256 of the pieces in order (lowercase hex); stored ranges are read from `stored`.
-fn hash_all(pieces: Receiver<Piece>, stored: Option<&File>) -> std::io::Result<String> {
+/// The sha256 of the pieces in order (lowercase hex); copied ranges are read again from the
+/// file they were copied from.
+fn hash_all(pieces: Receiver<Piece<'_>>) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = Vec::new();
     for piece in pieces {
-        match (piece, stored) {
-            (Piece::Bytes(bytes), _) => hasher.update(&bytes),
-            (Piece::Stored { start, len }, Some(stored)) => {
+        match piece {
+            Piece::Bytes(bytes) => hasher.update(&bytes),
+            Piece::Copied { from, start, len } => {
                 buf.resize(CHUNK, 0);
                 let mut at = start;
                 while at < start + len {
                     let n = CHUNK.min((start + len - at) as usize);
-                    stored.read_exact_at(&mut buf[..n], at)?;
+                    from.read_exact_at(&mut buf[..n], at)?;
                     hasher.update(&buf[..n]);
                     at += n as u64;
                 }
-            }
-            (Piece::Stored { .. }, None) => {
-                return Err(std::io::Error::other(
-                    "a stored range without a stored file",
-                ));
             }
         }
     }
@@ -369,8 +413,13 @@ mod tests {
             path: &stored_path,
             spans: &spans,
         };
-        let (sha, count) =
-            write_version(&target, Some(base), &edits, std::slice::from_ref(&appended)).unwrap();
+        let mut line = appended.to_line().into_bytes();
+        line.push(b'\n');
+        let tail = std::iter::once(Ok::<_, DatasetError>(Tail::Lines {
+            bytes: line,
+            count: 1,
+        }));
+        let (sha, count) = write_version(&target, Some(base), &edits, tail).unwrap();
 
         let mut expected = String::new();
         let mut lines = 0u64;
