@@ -4,9 +4,9 @@
 //! the same facts ([`facts_of_line`]), and parsed into a record otherwise. Not here: anything that
 //! needs the other records (duplicates, batch flags, the totals); see `tally`.
 
-use std::borrow::Cow;
-
 use serde_json::Value;
+
+use super::error_lists::SchemaErrors;
 
 use crate::dataset::raw::RawObject;
 use crate::dataset::{AuthorView, Record, StoredScore};
@@ -27,21 +27,18 @@ pub(crate) struct RecordFacts {
     pub source_kind: SourceKind,
     /// `meta.sources[].method`, as written.
     pub methods: Vec<String>,
-    pub schema_errors: Vec<Cow<'static, str>>,
+    pub schema_errors: SchemaErrors,
     pub flags: Vec<PlaceholderFlag>,
 }
 
 /// Checks one line without building a `serde_json::Value`. `None` when that could give other
 /// facts than [`facts_of`] on the parsed record: the line is not an object a value parse takes,
-/// or the raw schema check cannot tell (see `schema::raw_violations`); the caller parses it then.
+/// or the raw schema check cannot tell (see `schema::raw_missing`); the caller parses it then.
 pub(crate) fn facts_of_line(text: &str) -> Option<RecordFacts> {
     let (top, meta) = RawObject::parse_record(text).ok()?;
-    let schema_errors = schema::raw_violations(&top, meta.as_ref())?
-        .into_iter()
-        .map(Cow::Borrowed)
-        .collect();
+    let missing = schema::raw_missing(&top, meta.as_ref())?;
     let mut facts = facts_of_view(&AuthorView::from_raw(&top, meta.as_ref()));
-    facts.schema_errors = schema_errors;
+    facts.schema_errors = SchemaErrors::Missing(missing);
     Some(facts)
 }
 
@@ -49,19 +46,16 @@ pub(crate) fn facts_of_line(text: &str) -> Option<RecordFacts> {
 /// no copy of it is ever made.
 pub(crate) fn facts_of(record: Record) -> RecordFacts {
     let mut facts = facts_of_view(&record.view());
-    facts.schema_errors = owned(schema::violations(&record.into_value()));
+    facts.schema_errors = SchemaErrors::Words(schema::violations(&record.into_value()));
     facts
 }
 
 /// Checks a record the caller keeps: the schema validator needs a JSON value, so this one copies it.
 pub(crate) fn facts_of_borrowed(record: &Record) -> RecordFacts {
     let mut facts = facts_of_view(&record.view());
-    facts.schema_errors = owned(schema::violations(&Value::Object(record.fields().clone())));
+    facts.schema_errors =
+        SchemaErrors::Words(schema::violations(&Value::Object(record.fields().clone())));
     facts
-}
-
-fn owned(messages: Vec<String>) -> Vec<Cow<'static, str>> {
-    messages.into_iter().map(Cow::Owned).collect()
 }
 
 /// Everything but the schema check.
@@ -77,7 +71,7 @@ fn facts_of_view(r: &AuthorView<'_>) -> RecordFacts {
         histogram_score: score.value().filter(|_| has_activity && scored_state),
         source_kind: placeholders::provenance::sources_kind(r.sources()),
         methods: r.sources().iter().map(|s| s.method.clone()).collect(),
-        schema_errors: Vec::new(),
+        schema_errors: SchemaErrors::Words(Vec::new()),
         flags: placeholders::view_flags(r),
         batch: BatchRow {
             id: r.id().map(str::to_string),

@@ -40,17 +40,46 @@ pub fn raw_violations(
     top: &RawObject<'_>,
     meta: Option<&RawObject<'_>>,
 ) -> Option<Vec<&'static str>> {
+    raw_missing(top, meta).map(|m| m.messages().collect())
+}
+
+/// [`raw_violations`] before it is put in words: which required fields are missing, so that a
+/// caller checking millions of records can keep (and compare) two small masks per record.
+pub fn raw_missing(top: &RawObject<'_>, meta: Option<&RawObject<'_>>) -> Option<MissingRequired> {
     let present = fields_present(top, top_field)?;
     let has_meta = present & (1 << (TOP_REQUIRED.len() - 1)) != 0;
     if has_meta != meta.is_some() {
         return None;
     }
-    let mut errors = missing(present, &TOP_REQUIRED, &messages().0);
-    if let Some(meta) = meta {
-        let present = fields_present(meta, meta_field)?;
-        errors.extend(missing(present, &META_REQUIRED, &messages().1));
+    let meta_present = match meta {
+        Some(meta) => fields_present(meta, meta_field)?,
+        // Without `meta` the validator names no field of it.
+        None => (1 << META_REQUIRED.len()) - 1,
+    };
+    Some(MissingRequired {
+        top: !present as u16 & ((1 << TOP_REQUIRED.len()) - 1),
+        meta: !meta_present as u16 & ((1 << META_REQUIRED.len()) - 1),
+    })
+}
+
+/// The required fields a record read raw lacks (and breaks no other rule): one bit per place in
+/// the schema's `required` lists, of the record and of its `meta`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct MissingRequired {
+    pub top: u16,
+    pub meta: u16,
+}
+
+impl MissingRequired {
+    pub fn is_empty(self) -> bool {
+        self.top == 0 && self.meta == 0
     }
-    Some(errors)
+
+    /// The validator's messages, in its order: the record's fields, then those of `meta`.
+    pub fn messages(self) -> impl Iterator<Item = &'static str> {
+        let (top, meta) = messages();
+        missing(self.top, top).chain(missing(self.meta, meta))
+    }
 }
 
 /// Which required fields the object has, one bit each (see [`required`]); `None` when a field
@@ -72,11 +101,11 @@ fn optional(meets_rule: bool) -> Option<u32> {
     meets_rule.then_some(0)
 }
 
-fn missing(present: u32, required: &[&str], messages: &'static [String]) -> Vec<&'static str> {
-    (0..required.len())
-        .filter(|bit| present & (1 << bit) == 0)
+/// The messages of the places whose bit is set, in place order.
+fn missing(absent: u16, messages: &'static [String]) -> impl Iterator<Item = &'static str> {
+    (0..messages.len())
+        .filter(move |bit| absent & (1 << bit) != 0)
         .map(|bit| messages[bit].as_str())
-        .collect()
 }
 
 /// The validator's words for each missing required field, of the record and of `meta`.
