@@ -19,6 +19,7 @@ mod error_lists;
 mod facts;
 pub mod gates;
 pub mod histogram;
+mod json;
 pub mod precision;
 mod stream;
 mod tally;
@@ -27,6 +28,7 @@ pub use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;
 pub use gates::{Gate, GateResult, Gates, UnknownGate};
 pub use histogram::Histogram;
+pub use json::write_report;
 pub use precision::Precision;
 pub use stream::{AuditError, audit_file};
 
