@@ -184,38 +184,41 @@ impl Tally {
         });
     }
 
-    /// Folds in the tally of the stretch of the file that follows the records folded so far.
-    pub fn absorb(&mut self, part: Tally) {
+    /// Folds in the tally of the stretch of the file that follows the records folded so far, and
+    /// hands it back emptied with the room of its lists kept: filling it again for the next
+    /// stretch takes no fresh memory (fresh pages cost the kernel a clearing each).
+    pub fn absorb(&mut self, part: Tally) -> Tally {
         let offset = self.batch.len();
-        let shift =
-            |v: &mut Vec<usize>, from: Vec<usize>| v.extend(from.into_iter().map(|i| i + offset));
+        let shift = |v: &mut Vec<usize>, from: &mut Vec<usize>| {
+            v.extend(from.drain(..).map(|i| i + offset));
+        };
         let Tally {
-            batch,
-            lines,
-            pending,
+            mut batch,
+            mut lines,
+            mut pending,
             settled: _,
             first_copy: _,
             collided: _,
             copies: _,
             without_handle,
             with_metrics,
-            idx,
+            mut idx,
             histogram,
             provenance,
             schema_violations,
             placeholders,
-            errors,
+            mut errors,
         } = part;
-        self.batch.extend(batch);
-        self.lines.extend(lines);
-        self.pending.extend(pending);
+        self.batch.append(&mut batch);
+        self.lines.append(&mut lines);
+        self.pending.append(&mut pending);
         self.without_handle += without_handle;
         self.with_metrics += with_metrics;
-        shift(&mut self.idx.zero_scores, idx.zero_scores);
-        shift(&mut self.idx.string_scores, idx.string_scores);
-        shift(&mut self.idx.unscored, idx.unscored);
-        shift(&mut self.idx.schema_violations, idx.schema_violations);
-        shift(&mut self.idx.placeholders, idx.placeholders);
+        shift(&mut self.idx.zero_scores, &mut idx.zero_scores);
+        shift(&mut self.idx.string_scores, &mut idx.string_scores);
+        shift(&mut self.idx.unscored, &mut idx.unscored);
+        shift(&mut self.idx.schema_violations, &mut idx.schema_violations);
+        shift(&mut self.idx.placeholders, &mut idx.placeholders);
         self.histogram.absorb(&histogram);
         let p = &mut self.provenance;
         p.api += provenance.api;
@@ -226,20 +229,45 @@ impl Tally {
         for (m, n) in provenance.methods {
             *p.methods.entry(m).or_default() += n;
         }
+        let SchemaViolations {
+            lists,
+            records: mut schema_records,
+            ..
+        } = schema_violations;
         let sv = &mut self.schema_violations;
-        let moved = sv.lists.absorb(schema_violations.lists);
-        sv.records
-            .extend(schema_violations.records.into_iter().map(|mut r| {
-                r.errors = moved[r.errors as usize];
-                r
-            }));
+        let moved = sv.lists.absorb(lists);
+        sv.records.extend(schema_records.drain(..).map(|mut r| {
+            r.errors = moved[r.errors as usize];
+            r
+        }));
+        let Placeholders {
+            by_detector,
+            records: mut flagged,
+            ..
+        } = placeholders;
         let ph = &mut self.placeholders;
-        for (d, n) in placeholders.by_detector {
+        for (d, n) in by_detector {
             *ph.by_detector.entry(d).or_default() += n;
         }
-        ph.records.extend(placeholders.records);
-        self.errors.extend(errors);
+        ph.records.append(&mut flagged);
+        self.errors.append(&mut errors);
         self.settle();
+        Tally {
+            batch,
+            lines,
+            pending,
+            idx,
+            schema_violations: SchemaViolations {
+                records: schema_records,
+                ..SchemaViolations::default()
+            },
+            placeholders: Placeholders {
+                records: flagged,
+                ..Placeholders::default()
+            },
+            errors,
+            ..Tally::default()
+        }
     }
 
     /// Files the pending handles under their first copy.
