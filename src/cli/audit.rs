@@ -10,7 +10,9 @@ use color_eyre::eyre::eyre;
 use super::Exit;
 use super::output::{Mode, color_enabled, json_line};
 use crate::dataset::DatasetError;
-use crate::pipeline::audit::{AuditError, AuditReport, Gate, Gates, Histogram, audit_file};
+use crate::pipeline::audit::{
+    AuditError, AuditReport, Gate, Gates, Histogram, audit_file, write_report,
+};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -116,14 +118,13 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     Ok(exit)
 }
 
-/// The report as one JSON line. Buffered in large blocks: at a million records the report is
+/// The report as one JSON line. Written in large blocks: at a million records the report is
 /// hundreds of MB, which stdout's line buffer would hand to the kernel a kilobyte at a time.
 fn print_json(report: &AuditReport) {
     use std::io::Write;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not worth a panic: the reader has gone.
-    let _ = serde_json::to_writer(&mut out, report);
-    let _ = out.write_all(b"\n");
+    let _ = write_report(report, &mut out).and_then(|()| out.write_all(b"\n"));
     let _ = out.flush();
 }
 

@@ -9,21 +9,26 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::dataset::{Dataset, LineError, Record};
 use crate::pipeline::placeholders::{PlaceholderFlag, Severity};
 
 pub mod duplicates;
+mod error_lists;
 mod facts;
 pub mod gates;
 pub mod histogram;
+mod json;
 pub mod precision;
 mod stream;
 mod tally;
 
 pub use duplicates::DuplicateGroup;
+use error_lists::ErrorLists;
 pub use gates::{Gate, GateResult, Gates, UnknownGate};
 pub use histogram::Histogram;
+pub use json::write_report;
 pub use precision::Precision;
 pub use stream::{AuditError, audit_file};
 
@@ -69,21 +74,67 @@ pub struct AuditReport {
 }
 
 /// Records that break the bundled bigv v1.0.0 schema.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct SchemaViolations {
     /// Records with at least one violation.
     pub count: usize,
     /// How many records each distinct message (path and rule) hit, for a summary.
     pub by_error: BTreeMap<String, usize>,
     pub records: Vec<SchemaRecord>,
+    /// The distinct lists of messages the records point at.
+    lists: ErrorLists,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One violating record. Its messages are shared with every record that has the same ones:
+/// [`SchemaViolations::errors`] gives them.
+#[derive(Debug, Clone)]
 pub struct SchemaRecord {
     pub line: usize,
     pub handle: Option<String>,
-    /// The messages; the common ones are shared by every record that has them, not copied.
-    pub errors: Vec<Cow<'static, str>>,
+    errors: u32,
+}
+
+impl SchemaViolations {
+    /// The messages of one of these records.
+    pub fn errors(&self, record: &SchemaRecord) -> Vec<Cow<'static, str>> {
+        self.lists.messages(record.errors)
+    }
+}
+
+/// `{"count", "by_error", "records": [{"line", "handle", "errors": [...]}]}`, each distinct list
+/// of messages written once and copied into every record that has it.
+impl Serialize for SchemaViolations {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq, SerializeStruct};
+
+        #[derive(Serialize)]
+        struct Row<'a> {
+            line: usize,
+            handle: &'a Option<String>,
+            errors: &'a RawValue,
+        }
+        struct Rows<'a>(&'a SchemaViolations);
+        impl Serialize for Rows<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let lists = self.0.lists.as_json();
+                let mut seq = serializer.serialize_seq(Some(self.0.records.len()))?;
+                for r in &self.0.records {
+                    seq.serialize_element(&Row {
+                        line: r.line,
+                        handle: &r.handle,
+                        errors: &lists[r.errors as usize],
+                    })?;
+                }
+                seq.end()
+            }
+        }
+
+        let mut s = serializer.serialize_struct("SchemaViolations", 3)?;
+        s.serialize_field("count", &self.count)?;
+        s.serialize_field("by_error", &self.by_error)?;
+        s.serialize_field("records", &Rows(self))?;
+        s.end()
+    }
 }
 
 /// Placeholder flags: per record, and per batch (patterns no single record shows).

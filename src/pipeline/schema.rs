@@ -8,7 +8,7 @@ use serde_json::Value;
 
 mod quick;
 
-pub use quick::raw_violations;
+pub use quick::{MissingRequired, raw_missing, raw_violations};
 
 /// The schema as shipped with the dataset (draft-07, v1.0.0), embedded so the binary needs no files.
 pub const BIGV_SCHEMA: &str = include_str!("../../assets/bigv.schema.json");

@@ -4,9 +4,9 @@
 //! the same facts ([`facts_of_line`]), and parsed into a record otherwise. Not here: anything that
 //! needs the other records (duplicates, batch flags, the totals); see `tally`.
 
-use std::borrow::Cow;
-
 use serde_json::Value;
+
+use super::error_lists::SchemaErrors;
 
 use crate::dataset::raw::RawObject;
 use crate::dataset::{AuthorView, Record, StoredScore};
@@ -27,64 +27,62 @@ pub(crate) struct RecordFacts {
     pub source_kind: SourceKind,
     /// `meta.sources[].method`, as written.
     pub methods: Vec<String>,
-    pub schema_errors: Vec<Cow<'static, str>>,
+    pub schema_errors: SchemaErrors,
     pub flags: Vec<PlaceholderFlag>,
 }
 
 /// Checks one line without building a `serde_json::Value`. `None` when that could give other
 /// facts than [`facts_of`] on the parsed record: the line is not an object a value parse takes,
-/// or the raw schema check cannot tell (see `schema::raw_violations`); the caller parses it then.
+/// or the raw schema check cannot tell (see `schema::raw_missing`); the caller parses it then.
 pub(crate) fn facts_of_line(text: &str) -> Option<RecordFacts> {
     let (top, meta) = RawObject::parse_record(text).ok()?;
-    let schema_errors = schema::raw_violations(&top, meta.as_ref())?
-        .into_iter()
-        .map(Cow::Borrowed)
-        .collect();
-    let mut facts = facts_of_view(&AuthorView::from_raw(&top, meta.as_ref()));
-    facts.schema_errors = schema_errors;
+    let missing = schema::raw_missing(&top, meta.as_ref())?;
+    let mut facts = facts_of_view(AuthorView::from_raw(&top, meta.as_ref()));
+    facts.schema_errors = SchemaErrors::Missing(missing);
     Some(facts)
 }
 
 /// Checks one record, consuming it: the schema is validated on the record's own JSON value, so
 /// no copy of it is ever made.
 pub(crate) fn facts_of(record: Record) -> RecordFacts {
-    let mut facts = facts_of_view(&record.view());
-    facts.schema_errors = owned(schema::violations(&record.into_value()));
+    let mut facts = facts_of_view(record.view());
+    facts.schema_errors = SchemaErrors::Words(schema::violations(&record.into_value()));
     facts
 }
 
 /// Checks a record the caller keeps: the schema validator needs a JSON value, so this one copies it.
 pub(crate) fn facts_of_borrowed(record: &Record) -> RecordFacts {
-    let mut facts = facts_of_view(&record.view());
-    facts.schema_errors = owned(schema::violations(&Value::Object(record.fields().clone())));
+    let mut facts = facts_of_view(record.view());
+    facts.schema_errors =
+        SchemaErrors::Words(schema::violations(&Value::Object(record.fields().clone())));
     facts
 }
 
-fn owned(messages: Vec<String>) -> Vec<Cow<'static, str>> {
-    messages.into_iter().map(Cow::Owned).collect()
-}
-
-/// Everything but the schema check.
-fn facts_of_view(r: &AuthorView<'_>) -> RecordFacts {
+/// Everything but the schema check. The view is used up: its source methods move into the facts.
+fn facts_of_view(mut r: AuthorView<'_>) -> RecordFacts {
     let score = r.stored_score();
     let metrics = r.metrics();
     let has_activity = metrics.has_activity();
     let scored_state = r.meta_score_state.text() != Some("unscored");
+    let flags = placeholders::view_flags_with_metrics(&r, &metrics);
     RecordFacts {
         zero_score: score.value() == Some(0.0),
         string_score: matches!(score, StoredScore::Text { .. }),
         has_activity,
         histogram_score: score.value().filter(|_| has_activity && scored_state),
         source_kind: placeholders::provenance::sources_kind(r.sources()),
-        methods: r.sources().iter().map(|s| s.method.clone()).collect(),
-        schema_errors: Vec::new(),
-        flags: placeholders::view_flags(r),
         batch: BatchRow {
             id: r.id().map(str::to_string),
             handle: r.handle().map(str::to_string),
             score: score.value(),
             metrics,
         },
+        schema_errors: SchemaErrors::Words(Vec::new()),
+        flags,
+        methods: std::mem::take(&mut r.sources)
+            .into_iter()
+            .map(|s| s.method)
+            .collect(),
     }
 }
 

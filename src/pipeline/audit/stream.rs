@@ -61,34 +61,48 @@ fn audit_in_blocks(
     let mut tally = Tally::default();
     std::thread::scope(|s| -> Result<(), AuditError> {
         let rx = blocks.read_ahead(s);
-        // The parts of one block are absorbed while the next block is checked.
+        // The parts of one block are absorbed while the next block is checked; emptied, they
+        // are filled again two blocks on.
         let mut checked: Vec<Tally> = Vec::new();
+        let mut spare: Vec<Tally> = Vec::new();
         for block in rx {
             let block = block?;
             if tally.is_empty() && checked.is_empty() {
                 tally.reserve(expected_records(path, &block));
             }
-            let absorb = || checked.drain(..).for_each(|part| tally.absorb(part));
-            let ((), parts) = rayon::join(absorb, || check_block(&block));
+            let absorb = || {
+                checked
+                    .drain(..)
+                    .map(|part| tally.absorb(part))
+                    .collect::<Vec<_>>()
+            };
+            let (emptied, parts) = rayon::join(absorb, || check_block(&block, &mut spare));
+            spare.extend(emptied);
             checked = parts;
         }
-        checked.into_iter().for_each(|part| tally.absorb(part));
+        for part in checked {
+            tally.absorb(part);
+        }
         Ok(())
     })?;
     let groups = duplicate_groups(path, tally.duplicated())?;
     Ok(tally.finish(groups, gates))
 }
 
-/// Checks a block's lines in stretches, each folded into a tally of its own (in block order).
-fn check_block(block: &LineBlock) -> Vec<Tally> {
+/// Checks a block's lines in stretches, each folded into a tally of its own (in block order),
+/// the emptied tallies of `spare` first.
+fn check_block(block: &LineBlock, spare: &mut Vec<Tally>) -> Vec<Tally> {
     let stretches: Vec<std::ops::Range<usize>> = (0..block.len())
         .step_by(PART_LINES)
         .map(|start| start..(start + PART_LINES).min(block.len()))
         .collect();
+    let parts: Vec<Tally> = (0..stretches.len())
+        .map(|_| spare.pop().unwrap_or_default())
+        .collect();
     stretches
         .into_par_iter()
-        .map(|stretch| {
-            let mut part = Tally::default();
+        .zip(parts)
+        .map(|(stretch, mut part)| {
             for k in stretch {
                 let (line, text) = block.line(k);
                 match text.and_then(|t| check_line(line, t)) {
