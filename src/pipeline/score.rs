@@ -41,7 +41,8 @@ mod changes;
 mod explain;
 mod feature_table;
 mod features;
-mod json_text;
+// Shared with the audit's report writer: one escaper that writes serde_json's bytes.
+pub(crate) mod json_text;
 mod knots;
 mod lexicon;
 mod line;

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{AuditReport, CounterLines, FlaggedRecord, Placeholders, SchemaViolations};
+use crate::pipeline::score::json_text::write_str;
 
 /// Rows written into one piece of text by one core.
 const ROWS_PER_STRETCH: usize = 4096;
@@ -228,23 +229,6 @@ fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => write_str(out, s),
         None => out.extend_from_slice(b"null"),
-    }
-}
-
-/// `"s"`, escaped as `serde_json` escapes it: copied as it is when nothing needs escaping
-/// (nearly always), through `serde_json` otherwise.
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    // Every byte is looked at without stopping early, which lets the loop run on whole vectors.
-    let plain = !s.as_bytes().iter().fold(false, |found, &b| {
-        found | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if plain {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
     }
 }
 
