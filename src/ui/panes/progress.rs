@@ -34,12 +34,40 @@ fn ratio_and_label(app: &App) -> (f64, String) {
     )
 }
 
+/// The one-line gauge's label, the longest that leaves a cell of line beside it: the share done
+/// first, so that a narrow terminal cuts the counts, never the percentage.
+fn compact_label(app: &App, width: u16) -> String {
+    let p = &app.progress;
+    if p.handles_total == 0 {
+        return ratio_and_label(app).1;
+    }
+    let percent = (p.handles_done as f64 / p.handles_total as f64 * 100.0).clamp(0.0, 100.0);
+    let candidates = [
+        format!(
+            "run {percent:.0}% · handles {}/{} · batches {}/{}",
+            p.handles_done, p.handles_total, p.batches_done, p.batches_total
+        ),
+        format!(
+            "run {percent:.0}% · handles {}/{}",
+            p.handles_done, p.handles_total
+        ),
+        format!("run {percent:.0}%"),
+    ];
+    let room = usize::from(width).saturating_sub(1);
+    let fits = |l: &&String| l.chars().count() <= room;
+    candidates
+        .iter()
+        .find(fits)
+        .unwrap_or(&candidates[2])
+        .clone()
+}
+
 pub fn render_gauge(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
     let (ratio, label) = ratio_and_label(app);
     if compact {
         let gauge = LineGauge::default()
             .ratio(ratio)
-            .label(Line::from(format!("run {label}")))
+            .label(Line::from(compact_label(app, area.width)))
             .filled_style(theme.gauge());
         frame.render_widget(gauge, area);
         return;
@@ -152,4 +180,44 @@ fn shown_batches(app: &App, fit: usize, focused: bool) -> Vec<usize> {
     let mut out = files;
     out.extend(runs.iter().skip(runs.len().saturating_sub(room)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::app::{Progress, Settings};
+
+    fn app_at(done: usize, total: usize, batches: (usize, usize)) -> App {
+        let mut app = App::new(Settings::default(), chrono::Utc::now());
+        app.progress = Progress {
+            handles_total: total,
+            handles_done: done,
+            batches_done: batches.0,
+            batches_total: batches.1,
+            ..Progress::default()
+        };
+        app
+    }
+
+    #[test]
+    fn a_narrow_gauge_drops_the_counts_before_the_percentage() {
+        let done = app_at(319, 319, (13, 13));
+        assert_eq!(
+            compact_label(&done, 60),
+            "run 100% · handles 319/319 · batches 13/13"
+        );
+        // Half of an 80-column terminal.
+        assert_eq!(compact_label(&done, 40), "run 100% · handles 319/319");
+        assert_eq!(compact_label(&done, 12), "run 100%");
+        assert_eq!(compact_label(&done, 3), "run 100%");
+    }
+
+    #[test]
+    fn before_any_run_the_gauge_counts_pending_batch_files() {
+        let idle = app_at(0, 0, (0, 0));
+        assert_eq!(
+            compact_label(&idle, 40),
+            "no run yet · 0 pending batch files"
+        );
+    }
 }
