@@ -80,6 +80,19 @@ pub fn render_gauge(app: &App, theme: Theme, frame: &mut Frame, area: Rect, comp
     frame.render_widget(gauge, area);
 }
 
+/// Cells of the batch table's record count: a harvest run of 100k records is written whole.
+const RECORDS_WIDTH: usize = 6;
+
+/// `n` written whole when it fits `width` cells, else shortened (`1.2M`: six cells at most).
+fn count_within(n: usize, width: usize) -> String {
+    let whole = n.to_string();
+    if whole.len() <= width {
+        whole
+    } else {
+        super::compact(n as u64)
+    }
+}
+
 pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let header = Row::new([
         "batch",
@@ -123,7 +136,7 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         Row::new(vec![
             Cell::from(b.name.clone()),
             Cell::from(b.state.word()),
-            Cell::from(b.records.to_string()),
+            Cell::from(count_within(b.records, RECORDS_WIDTH)),
             Cell::from(outcome(f.found + f.protected)),
             Cell::from(outcome(f.not_found + f.suspended)),
             Cell::from(outcome(f.failed)),
@@ -136,7 +149,7 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         [
             Constraint::Length(15),
             Constraint::Length(7),
-            Constraint::Length(4),
+            Constraint::Length(RECORDS_WIDTH as u16),
             Constraint::Length(3),
             Constraint::Length(3),
             Constraint::Length(4),
@@ -210,6 +223,15 @@ mod tests {
         assert_eq!(compact_label(&done, 40), "run 100% · handles 319/319");
         assert_eq!(compact_label(&done, 12), "run 100%");
         assert_eq!(compact_label(&done, 3), "run 100%");
+    }
+
+    #[test]
+    fn a_record_count_is_written_whole_or_shortened_never_cut() {
+        assert_eq!(count_within(319, RECORDS_WIDTH), "319");
+        assert_eq!(count_within(100_000, RECORDS_WIDTH), "100000");
+        assert_eq!(count_within(1_500_000, RECORDS_WIDTH), "1.5M");
+        assert_eq!(count_within(999_999, RECORDS_WIDTH), "999999");
+        assert_eq!(count_within(1_000_000, RECORDS_WIDTH), "1.0M");
     }
 
     #[test]
