@@ -18,7 +18,8 @@ fn ratio_and_label(app: &App) -> (f64, String) {
             .iter()
             .filter(|b| b.state == crate::ui::batches::BatchState::Pending)
             .count();
-        return (0.0, format!("no run yet · {pending} pending batch files"));
+        let files = if pending == 1 { "file" } else { "files" };
+        return (0.0, format!("no run yet · {pending} pending batch {files}"));
     }
     let ratio = (p.handles_done as f64 / p.handles_total as f64).clamp(0.0, 1.0);
     (
