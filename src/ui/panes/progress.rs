@@ -242,5 +242,11 @@ mod tests {
             compact_label(&idle, 40),
             "no run yet · 0 pending batch files"
         );
+        let mut one = app_at(0, 0, (0, 0));
+        one.batches.push(crate::ui::batches::BatchRow::new(
+            "b",
+            crate::ui::batches::BatchState::Pending,
+        ));
+        assert_eq!(compact_label(&one, 40), "no run yet · 1 pending batch file");
     }
 }
