@@ -121,18 +121,21 @@ fn bench_merge(c: &mut Criterion) {
         group.bench_function(format!("into_{n}{suffix}"), |b| {
             b.iter_batched(
                 || reset(&data),
-                |_| {
-                    let options = MergeOptions {
-                        allow_flagged: true,
-                    };
-                    let plan = merge::plan(&data, std::slice::from_ref(&batch), &options).unwrap();
-                    merge::apply(&data, &plan).unwrap()
-                },
+                |_| plan_and_apply(&data, &batch),
                 BatchSize::PerIteration,
             )
         });
     }
     group.finish();
+}
+
+/// Plans and applies the merge of `batch` into `data`, flagged records allowed.
+fn plan_and_apply(data: &Path, batch: &Path) -> merge::MergeOutcome {
+    let options = MergeOptions {
+        allow_flagged: true,
+    };
+    let plan = merge::plan(data, &[batch.to_path_buf()], &options).unwrap();
+    merge::apply(data, &plan).unwrap()
 }
 
 /// A first import: every batch row is a new author, written from its place in the batch.
@@ -155,13 +158,7 @@ fn bench_first_import(c: &mut Criterion) {
                         std::fs::remove_dir_all(&data).unwrap();
                     }
                 },
-                |_| {
-                    let options = MergeOptions {
-                        allow_flagged: true,
-                    };
-                    let plan = merge::plan(&data, std::slice::from_ref(&batch), &options).unwrap();
-                    merge::apply(&data, &plan).unwrap()
-                },
+                |_| plan_and_apply(&data, &batch),
                 BatchSize::PerIteration,
             )
         });

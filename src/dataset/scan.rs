@@ -403,7 +403,7 @@ struct StringFound {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::Value;
@@ -566,6 +566,27 @@ mod tests {
         }
     }
 
+    /// `text` with each edit applied at its place: kind 0 inserts `c`, 1 removes a character,
+    /// 2 replaces one with `c`, any other cuts the text there.
+    pub(in crate::dataset) fn edited(
+        text: &str,
+        edits: Vec<(prop::sample::Index, u8, char)>,
+    ) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        for (at, kind, c) in edits {
+            let i = at.index(chars.len() + 1);
+            match kind {
+                0 => chars.insert(i, c),
+                1 if i < chars.len() => {
+                    chars.remove(i);
+                }
+                2 if i < chars.len() => chars[i] = c,
+                _ => chars.truncate(i),
+            }
+        }
+        chars.into_iter().collect()
+    }
+
     fn seeds() -> Vec<String> {
         let mut lines: Vec<String> = (0..4)
             .map(|n| crate::generate::record(3, n).to_line())
@@ -586,19 +607,7 @@ mod tests {
                 vec!['{', '}', '[', ']', '"', '\\', ',', ':', ' ', '\n', '0', '1', '-', '.', 'e', 'u', 'd', '8', 'n', 't', '/', '\t', 'é']
             )), 1..4),
         ) {
-            let mut text = seeds()[seed].clone();
-            for (at, kind, c) in edits {
-                let mut chars: Vec<char> = text.chars().collect();
-                let i = at.index(chars.len() + 1);
-                match kind {
-                    0 => chars.insert(i, c),
-                    1 if i < chars.len() => { chars.remove(i); }
-                    2 if i < chars.len() => chars[i] = c,
-                    _ => chars.truncate(i),
-                }
-                text = chars.into_iter().collect();
-            }
-            let _ = check(&text);
+            let _ = check(&edited(&seeds()[seed], edits));
         }
     }
 }

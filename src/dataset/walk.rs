@@ -230,17 +230,7 @@ mod tests {
                 vec!['{', '}', '[', ']', '"', '\\', ',', ':', ' ', '\n', '0', '1', '-', '.', 'u', 'n', '/', 'é']
             )), 0..3),
         ) {
-            let mut chars: Vec<char> = seeds()[seed].chars().collect();
-            for (at, kind, c) in edits {
-                let i = at.index(chars.len() + 1);
-                match kind {
-                    0 => chars.insert(i, c),
-                    1 if i < chars.len() => { chars.remove(i); }
-                    _ if i < chars.len() => chars[i] = c,
-                    _ => {}
-                }
-            }
-            let text: String = chars.into_iter().collect();
+            let text = crate::dataset::scan::tests::edited(&seeds()[seed], edits);
             if let Ok(top) = RawObject::parse(&text) {
                 for (_, value) in top.entries() {
                     walk_agrees_with_scan(value);

@@ -8,14 +8,11 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+// Read the way the console reads the dataset itself.
+use super::dataset_rows::{BLOCK_BYTES, STRETCH_LINES};
 use crate::dataset::raw::RawObject;
 use crate::dataset::{AuthorView, DatasetError, LineBlock, LineBlocks, Record, parse_line};
 use crate::pipeline::placeholders;
-
-/// Bytes of whole lines handed to the cores at a time.
-const BLOCK_BYTES: usize = 4 << 20;
-/// Lines one core takes at a time within a block.
-const STRETCH_LINES: usize = 256;
 
 /// The figures of a batch's records, in file order.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -14,9 +14,9 @@ use super::record_store::RecordStore;
 use crate::dataset::{DatasetError, LineBlock, LineBlocks, LineError, parse_line};
 
 /// Bytes of whole lines handed to the cores at a time (as the audit reads).
-const BLOCK_BYTES: usize = 4 << 20;
+pub(super) const BLOCK_BYTES: usize = 4 << 20;
 /// Lines one core takes at a time within a block.
-const STRETCH_LINES: usize = 256;
+pub(super) const STRETCH_LINES: usize = 256;
 
 /// A dataset file as the console shows it.
 #[derive(Debug, Clone, Default)]

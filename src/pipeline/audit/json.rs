@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{AuditReport, CounterLines, FlaggedRecord, Placeholders, SchemaViolations};
-use crate::pipeline::score::json_text::write_str;
+use crate::pipeline::score::json_text::{digits_ending_at, write_str};
 
 /// Rows written into one piece of text by one core.
 const ROWS_PER_STRETCH: usize = 4096;
@@ -212,17 +212,8 @@ fn flagged_record(out: &mut Vec<u8>, f: &FlaggedRecord) {
 
 fn write_usize(out: &mut Vec<u8>, n: usize) {
     let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n as u64;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+    let start = digits_ending_at(&mut digits, 20, n as u64);
+    out.extend_from_slice(&digits[start..]);
 }
 
 fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
