@@ -35,16 +35,6 @@ pub fn write_key(out: &mut Vec<u8>, key: &str) {
     }
 }
 
-/// `"key":` for a key known to need no escaping (a field name of the model or of the canonical
-/// order): nothing is looked at, the bytes are copied.
-pub fn write_plain_key(out: &mut Vec<u8>, key: &str) {
-    debug_assert!(plain(key), "{key:?} needs escaping");
-    out.reserve(key.len() + 3);
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
-}
-
 /// A number as `serde_json` writes an `f64` (`null` when not finite).
 pub fn write_f64(out: &mut Vec<u8>, v: f64) {
     match hundredths(v) {
@@ -136,11 +126,6 @@ mod tests {
             let mut expected = Vec::new();
             raw::write_key(&mut expected, s);
             assert_eq!(key, expected, "{s:?}");
-            if plain(s) {
-                let mut known = Vec::new();
-                write_plain_key(&mut known, s);
-                assert_eq!(known, expected, "{s:?}");
-            }
         }
     }
 

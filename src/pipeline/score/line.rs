@@ -6,12 +6,13 @@
 //! way, so every JSON object scores. Not here: the model, or what is written into `meta` (see `changes`).
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use crate::dataset::raw::{Raw, RawObject, write_canonical};
 use crate::dataset::{AuthorView, CANONICAL_META_ORDER, CANONICAL_ORDER};
 
 use super::changes::{MetaChange, MetaValue};
-use super::json_text::{write_key, write_plain_key};
+use super::json_text::write_key;
 use super::score_view;
 
 /// A scored line and what the summary needs of it.
@@ -85,11 +86,15 @@ fn score_raw_onto<'a>(
     let view = AuthorView::from_raw(top, meta.as_ref());
     let scoring = score_view(&view);
 
-    let mut entries: Vec<(Cow<'_, str>, Entry<'_>)> = meta
-        .iter()
-        .flat_map(RawObject::entries)
-        .map(|(k, v)| (Cow::Borrowed(k), Entry::Raw(v)))
-        .collect();
+    // Room for what scoring adds, so that applying the changes does not grow the list.
+    let mut entries: Vec<(Cow<'_, str>, Entry<'_>)> = Vec::with_capacity(
+        meta.as_ref().map_or(0, |m| m.entries().size_hint().0) + scoring.changes.len(),
+    );
+    entries.extend(
+        meta.iter()
+            .flat_map(RawObject::entries)
+            .map(|(k, v)| (Cow::Borrowed(k), Entry::Raw(v))),
+    );
     for change in &scoring.changes {
         apply(&mut entries, change);
     }
@@ -101,26 +106,31 @@ fn score_raw_onto<'a>(
     // Each key is looked up in the canonical order once (keys of an object are unique).
     let mut placed: [Option<Raw<'_>>; CANONICAL_ORDER.len()] = [None; CANONICAL_ORDER.len()];
     let mut others = false;
+    let mut next = 0;
     for (key, raw) in top.entries() {
-        match CANONICAL_ORDER.iter().position(|k| *k == key) {
-            Some(i) => placed[i] = Some(raw),
+        match position_from(CANONICAL_ORDER, key, next) {
+            Some(i) => {
+                placed[i] = Some(raw);
+                next = i + 1;
+            }
             None => others = true,
         }
     }
-    for (key, raw) in CANONICAL_ORDER.iter().zip(placed) {
+    let quoted = quoted_keys();
+    for (i, raw) in placed.into_iter().enumerate() {
         // Scoring always writes meta, so it has its place even when the line had none.
-        if *key == "meta" {
-            field.write(out, key, true);
-            write_meta(out, &entries);
+        if i == quoted.meta_at {
+            field.write_quoted(out, &quoted.top[i]);
+            write_meta(out, &entries, &quoted.meta);
         } else if let Some(raw) = raw {
-            field.write(out, key, true);
+            field.write_quoted(out, &quoted.top[i]);
             write_canonical(out, raw);
         }
     }
     if others {
         for (key, raw) in top.entries() {
             if !CANONICAL_ORDER.contains(&key) {
-                field.write(out, key, false);
+                field.write(out, key);
                 write_canonical(out, raw);
             }
         }
@@ -139,17 +149,62 @@ struct Keys {
 }
 
 impl Keys {
-    /// `canonical`: the key is one of a canonical order's, plain text needing no escape check.
-    fn write(&mut self, out: &mut Vec<u8>, key: &str, canonical: bool) {
+    fn write(&mut self, out: &mut Vec<u8>, key: &str) {
         if std::mem::replace(&mut self.written, true) {
             out.push(b',');
         }
-        if canonical {
-            write_plain_key(out, key);
-        } else {
-            write_key(out, key);
-        }
+        write_key(out, key);
     }
+
+    /// A key of a canonical order, as [`QuotedKeys`] holds it: one copy, comma included.
+    fn write_quoted(&mut self, out: &mut Vec<u8>, comma_key: &[u8]) {
+        let first = !std::mem::replace(&mut self.written, true);
+        out.extend_from_slice(&comma_key[usize::from(first)..]);
+    }
+}
+
+/// The keys of the canonical orders as written after another key: `,"key":`. Every scored line
+/// writes about thirty of them, so each is one copy instead of a comma, quotes and a colon.
+struct QuotedKeys {
+    top: Vec<Box<[u8]>>,
+    meta: Vec<Box<[u8]>>,
+    /// Where `meta` is in the top-level order.
+    meta_at: usize,
+}
+
+fn quoted_keys() -> &'static QuotedKeys {
+    static KEYS: OnceLock<QuotedKeys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let quote = |order: &[&str]| -> Vec<Box<[u8]>> {
+            order
+                .iter()
+                .map(|key| {
+                    let mut text = vec![b','];
+                    write_key(&mut text, key);
+                    text.into_boxed_slice()
+                })
+                .collect()
+        };
+        QuotedKeys {
+            top: quote(CANONICAL_ORDER),
+            meta: quote(CANONICAL_META_ORDER),
+            meta_at: CANONICAL_ORDER
+                .iter()
+                .position(|k| *k == "meta")
+                .expect("the canonical order places meta"),
+        }
+    })
+}
+
+/// Where `key` is in `order`, looked for from `from` on first: lines are nearly always written
+/// in the canonical order already, so the key after the last one found is usually the next.
+fn position_from(order: &[&str], key: &str, from: usize) -> Option<usize> {
+    let from = from.min(order.len());
+    order[from..]
+        .iter()
+        .position(|k| *k == key)
+        .map(|i| from + i)
+        .or_else(|| order[..from].iter().position(|k| *k == key))
 }
 
 /// A `meta` field: as written, or as scoring sets it.
@@ -184,33 +239,37 @@ fn apply<'a>(entries: &mut Vec<(Cow<'a, str>, Entry<'a>)>, change: &'a MetaChang
     }
 }
 
-fn write_meta(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Entry<'_>)]) {
+fn write_meta(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Entry<'_>)], quoted: &[Box<[u8]>]) {
     out.push(b'{');
     let mut keys = Keys::default();
-    let mut write = |out: &mut Vec<u8>, key: &str, entry: &Entry<'_>, canonical: bool| {
-        keys.write(out, key, canonical);
-        match entry {
-            Entry::Raw(raw) => write_canonical(out, *raw),
-            Entry::New(value) => value.write_json(out),
-        }
+    let value = |out: &mut Vec<u8>, entry: &Entry<'_>| match entry {
+        Entry::Raw(raw) => write_canonical(out, *raw),
+        Entry::New(value) => value.write_json(out),
     };
     let mut placed: [Option<usize>; CANONICAL_META_ORDER.len()] =
         [None; CANONICAL_META_ORDER.len()];
     let mut others = false;
+    let mut next = 0;
     for (at, (key, _)) in entries.iter().enumerate() {
-        match CANONICAL_META_ORDER.iter().position(|k| *k == key) {
-            Some(i) => placed[i] = Some(at),
+        match position_from(CANONICAL_META_ORDER, key, next) {
+            Some(i) => {
+                placed[i] = Some(at);
+                next = i + 1;
+            }
             None => others = true,
         }
     }
-    for at in placed.into_iter().flatten() {
-        let (k, e) = &entries[at];
-        write(out, k, e, true);
+    for (i, at) in placed.into_iter().enumerate() {
+        if let Some(at) = at {
+            keys.write_quoted(out, &quoted[i]);
+            value(out, &entries[at].1);
+        }
     }
     if others {
         for (k, e) in entries {
             if !CANONICAL_META_ORDER.contains(&k.as_ref()) {
-                write(out, k, e, false);
+                keys.write(out, k);
+                value(out, e);
             }
         }
     }
