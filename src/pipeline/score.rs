@@ -50,11 +50,7 @@ mod model;
 mod reference;
 mod summary;
 
-use std::cell::RefCell;
-
-use chrono::{DateTime, Utc};
-
-use crate::dataset::{AuthorView, Record, format_time};
+use crate::dataset::{AuthorView, Record};
 use crate::pipeline::placeholders;
 
 pub use changes::{Components, MetaChange, MetaValue, Scoring};
@@ -116,7 +112,7 @@ pub fn score_view(view: &AuthorView<'_>) -> Scoring {
                     "score_components",
                     MetaValue::Components(Box::new(components)),
                 ),
-                MetaChange::Set("as_of", MetaValue::Text(as_of_text(breakdown.inputs.as_of))),
+                MetaChange::Set("as_of", MetaValue::Time(breakdown.inputs.as_of)),
                 MetaChange::Remove("unscored_reason"),
                 // The two bigv v1.0.0 fields that belong to scoring: without them no harvested
                 // record would pass the schema, and every merge of one would be blocked.
@@ -154,48 +150,10 @@ pub fn score_view(view: &AuthorView<'_>) -> Scoring {
     }
 }
 
-/// `format_time(as_of)`. A file's records are mostly fetched at the same few times: the text of
-/// the last one is kept per thread and copied, not formatted again.
-fn as_of_text(as_of: DateTime<Utc>) -> String {
-    thread_local! {
-        static LAST: RefCell<Option<(DateTime<Utc>, String)>> = const { RefCell::new(None) };
-    }
-    LAST.with_borrow_mut(|last| match last {
-        Some((time, text)) if *time == as_of => text.clone(),
-        _ => {
-            let text = format_time(as_of);
-            *last = Some((as_of, text.clone()));
-            text
-        }
-    })
-}
-
 pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
 pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dataset::parse_time;
-
-    #[test]
-    fn as_of_is_written_as_format_time_writes_it_repeated_or_not() {
-        let times = [
-            "2026-11-01T12:00:00.000Z",
-            "2026-11-01T12:00:00.000Z",
-            "2025-11-14T09:45:46.283Z",
-            "2026-11-01T12:00:00.000Z",
-            "2026-11-01T12:00:00.001Z",
-            "2026-11-01T12:00:00.001Z",
-        ];
-        for t in times {
-            let t = parse_time(t).unwrap();
-            assert_eq!(as_of_text(t), format_time(t));
-        }
-    }
 }

@@ -2,6 +2,9 @@
 //! memory and a line spliced raw receive exactly the same fields in the same places. Not here:
 //! deciding the values (see `score_view`) or reading and writing files.
 
+use std::cell::RefCell;
+
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::ser::Serializer;
 use serde_json::{Map, Value};
@@ -9,6 +12,7 @@ use serde_json::{Map, Value};
 use super::model::{Breakdown, Model};
 use super::round2;
 use super::{explain, json_text};
+use crate::dataset::format_time;
 
 /// One change to `meta`.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +31,8 @@ pub enum MetaValue {
     Number(f64),
     Static(&'static str),
     Text(String),
+    /// A time, written as `format_time` writes it.
+    Time(DateTime<Utc>),
     Bool(bool),
     Components(Box<Components>),
 }
@@ -37,6 +43,7 @@ impl Serialize for MetaValue {
             MetaValue::Number(v) => s.serialize_f64(*v),
             MetaValue::Static(v) => s.serialize_str(v),
             MetaValue::Text(v) => s.serialize_str(v),
+            MetaValue::Time(t) => with_time_text(*t, |text| s.serialize_str(text)),
             MetaValue::Bool(v) => s.serialize_bool(*v),
             MetaValue::Components(c) => c.serialize(s),
         }
@@ -51,6 +58,7 @@ impl MetaValue {
             MetaValue::Number(v) => json_text::write_f64(out, *v),
             MetaValue::Static(v) => json_text::write_str(out, v),
             MetaValue::Text(v) => json_text::write_str(out, v),
+            MetaValue::Time(t) => with_time_text(*t, |text| json_text::write_str(out, text)),
             MetaValue::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
             MetaValue::Components(c) => c.write_json(out),
         }
@@ -61,12 +69,27 @@ impl MetaValue {
             MetaValue::Number(v) => Value::from(*v),
             MetaValue::Static(v) => Value::from(*v),
             MetaValue::Text(v) => Value::from(v.as_str()),
+            MetaValue::Time(t) => Value::from(format_time(*t)),
             MetaValue::Bool(v) => Value::from(*v),
             MetaValue::Components(c) => {
                 serde_json::to_value(c).expect("the breakdown serialises to JSON")
             }
         }
     }
+}
+
+/// Calls `f` with `format_time(time)`. A file's records are mostly fetched at the same few
+/// times: the text of the last one is kept per thread, not formatted (or allocated) again.
+fn with_time_text<R>(time: DateTime<Utc>, f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static LAST: RefCell<Option<(DateTime<Utc>, String)>> = const { RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if last.as_ref().is_none_or(|(t, _)| *t != time) {
+            *last = Some((time, format_time(time)));
+        }
+        f(&last.as_ref().expect("set above").1)
+    })
 }
 
 /// The outcome of scoring one record: its score (None = unscored), whether it was flagged as a
@@ -197,6 +220,30 @@ impl Components {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::parse_time;
+
+    #[test]
+    fn a_time_is_written_as_format_time_writes_it_repeated_or_not() {
+        let times = [
+            "2026-11-01T12:00:00.000Z",
+            "2026-11-01T12:00:00.000Z",
+            "2025-11-14T09:45:46.283Z",
+            "2026-11-01T12:00:00.000Z",
+            "2026-11-01T12:00:00.001Z",
+            "2026-11-01T12:00:00.001Z",
+        ];
+        for t in times {
+            let time = MetaValue::Time(parse_time(t).unwrap());
+            let mut out = Vec::new();
+            time.write_json(&mut out);
+            assert_eq!(
+                out,
+                serde_json::to_vec(&format_time(parse_time(t).unwrap())).unwrap()
+            );
+            assert_eq!(serde_json::to_vec(&time).unwrap(), out);
+            assert_eq!(time.to_value(), Value::from(t));
+        }
+    }
 
     #[test]
     fn components_are_written_as_their_derived_serialize_writes_them_with_or_without_options() {

@@ -106,6 +106,25 @@ pub fn write_str_array<S: AsRef<str>>(out: &mut Vec<u8>, items: impl IntoIterato
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Mostly plain text, as written in practice, with now and then one byte that needs an
+        /// escape placed anywhere (in a word of eight or in the tail).
+        #[test]
+        fn a_string_is_plain_exactly_when_no_byte_needs_an_escape(
+            text in "[a-z0-9 é日🦀()%,]{0,40}",
+            special in proptest::option::of((any::<prop::sample::Index>(), "[\"\\\\\u{0}-\u{1f}]")),
+        ) {
+            let mut s = text;
+            if let Some((at, c)) = special {
+                let at = s.char_indices().map(|(i, _)| i).nth(at.index(s.chars().count() + 1)).unwrap_or(s.len());
+                s.insert_str(at, &c);
+            }
+            let by_definition = !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+            prop_assert_eq!(plain(&s), by_definition, "{:?}", s);
+        }
+    }
 
     #[test]
     fn strings_and_keys_are_written_as_serde_json_writes_them() {
