@@ -7,6 +7,7 @@
 //! a record in memory and a line read raw alike.
 //! Not here: scoring, auditing or merging; those read records through this module.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -199,12 +200,13 @@ impl Metrics {
     }
 }
 
-/// One entry of `meta.sources`.
+/// One entry of `meta.sources`, borrowing its text from the record or line it was read from
+/// (a million lines read for scoring would otherwise copy two strings each).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Source {
-    pub method: String,
+pub struct Source<'a> {
+    pub method: Cow<'a, str>,
     pub fetched_at: Option<DateTime<Utc>>,
-    pub evidence: Option<String>,
+    pub evidence: Option<Cow<'a, str>>,
 }
 
 /// Parses the timestamps the datasets and the API use: RFC 3339 with or without fraction,
@@ -331,7 +333,7 @@ impl Record {
         ))
     }
 
-    pub fn sources(&self) -> Vec<Source> {
+    pub fn sources(&self) -> Vec<Source<'_>> {
         view::sources_from_value(self.meta().and_then(|m| m.get("sources")))
     }
 

@@ -206,7 +206,7 @@ impl<'a> Block<'a> {
 }
 
 /// `meta.sources` entries that are objects, others skipped (as [`Record::sources`](super::Record::sources) always did).
-fn sources_from_raw(raw: Option<Raw<'_>>) -> Vec<Source> {
+fn sources_from_raw(raw: Option<Raw<'_>>) -> Vec<Source<'_>> {
     let Some(items) = raw.and_then(Raw::items) else {
         return Vec::new();
     };
@@ -215,34 +215,31 @@ fn sources_from_raw(raw: Option<Raw<'_>>) -> Vec<Source> {
         .filter_map(Raw::object)
         .map(|fields| {
             let field = |k: &str| Scalar::from_raw(fields.get(k));
+            let text = |k: &str| match field(k) {
+                Scalar::Text(s) => Some(s),
+                _ => None,
+            };
             Source {
-                method: field("method").text().unwrap_or("").to_string(),
+                method: text("method").unwrap_or_default(),
                 fetched_at: field("fetched_at").time(),
-                evidence: field("evidence").text().map(str::to_string),
+                evidence: text("evidence"),
             }
         })
         .collect()
 }
 
-pub(crate) fn sources_from_value(v: Option<&Value>) -> Vec<Source> {
+pub(crate) fn sources_from_value(v: Option<&Value>) -> Vec<Source<'_>> {
     v.and_then(Value::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(Value::as_object)
                 .map(|s| Source {
-                    method: s
-                        .get("method")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
+                    method: Cow::Borrowed(s.get("method").and_then(Value::as_str).unwrap_or("")),
                     fetched_at: s
                         .get("fetched_at")
                         .and_then(Value::as_str)
                         .and_then(parse_time),
-                    evidence: s
-                        .get("evidence")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
+                    evidence: s.get("evidence").and_then(Value::as_str).map(Cow::Borrowed),
                 })
                 .collect()
         })
@@ -265,7 +262,7 @@ impl StoredScore {
 
 /// The latest `fetched_at` of the sources, else `meta.last_refresh_at`.
 pub(crate) fn newest_evidence(
-    sources: &[Source],
+    sources: &[Source<'_>],
     last_refresh_at: &Scalar<'_>,
 ) -> Option<DateTime<Utc>> {
     sources
@@ -296,7 +293,7 @@ pub struct AuthorView<'a> {
     pub meta_as_of: Scalar<'a>,
     pub meta_last_refresh_at: Scalar<'a>,
     pub provenance_hash: Scalar<'a>,
-    pub sources: Vec<Source>,
+    pub sources: Vec<Source<'a>>,
     pub meta_activity: Option<Block<'a>>,
     pub ext_activity: Option<Block<'a>>,
 }
@@ -445,7 +442,7 @@ impl<'a> AuthorView<'a> {
         StoredScore::from_scalar(&self.meta_score)
     }
 
-    pub fn sources(&self) -> &[Source] {
+    pub fn sources(&self) -> &[Source<'a>] {
         &self.sources
     }
 

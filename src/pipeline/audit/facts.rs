@@ -81,7 +81,7 @@ fn facts_of_view(mut r: AuthorView<'_>) -> RecordFacts {
         flags,
         methods: std::mem::take(&mut r.sources)
             .into_iter()
-            .map(|s| s.method)
+            .map(|s| s.method.into_owned())
             .collect(),
     }
 }

@@ -106,7 +106,7 @@ pub(super) fn flags(record: &AuthorView<'_>, metrics: &Metrics, out: &mut Vec<Pl
         sources
             .iter()
             .filter(move |s| source_kind(&s.method) == kind)
-            .map(|s| s.method.as_str())
+            .map(|s| s.method.as_ref())
     };
     if methods(SourceKind::Sample).next().is_some() {
         let sample: Vec<&str> = methods(SourceKind::Sample).collect();
