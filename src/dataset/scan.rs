@@ -191,8 +191,24 @@ impl<'a> Scanner<'a> {
 
     /// A string (`Refused` when none starts here): checked as `serde_json` checks it (no raw control characters, known
     /// escapes only, surrogates in pairs).
+    #[inline]
     fn string(&mut self) -> Result<StringFound, Refused> {
         self.expect(b'"')?;
+        // Most strings have no escape: one run to the closing quote.
+        let end = plain_run(self.b, self.i);
+        if self.b.get(end) == Some(&b'"') {
+            self.i = end + 1;
+            return Ok(StringFound {
+                canonical: true,
+                escaped: false,
+            });
+        }
+        self.i = end;
+        self.string_rest()
+    }
+
+    /// The rest of a string from the first byte that is not plain text.
+    fn string_rest(&mut self) -> Result<StringFound, Refused> {
         let mut found = StringFound {
             canonical: true,
             escaped: false,
@@ -298,14 +314,23 @@ impl<'a> Scanner<'a> {
         self.i += 1;
         let mut canonical = !self.skip_space();
         let mark = self.keys.len();
+        // One bit per (length, middle byte) of the keys so far: a key is looked for among the
+        // earlier ones only when its bit is set already.
+        let mut seen = 0u64;
         if !self.eat(b'}') {
             loop {
                 canonical &= !self.skip_space();
                 let start = self.i;
                 let key = self.string()?;
                 let raw_key = &self.text[start..self.i];
-                canonical &= key.canonical && !self.keys[mark..].contains(&raw_key.as_bytes());
-                self.keys.push(raw_key.as_bytes());
+                let bytes = raw_key.as_bytes();
+                let bit = 1u64 << ((bytes.len() * 7 + usize::from(bytes[bytes.len() / 2])) % 64);
+                if seen & bit != 0 && self.keys[mark..].contains(&bytes) {
+                    canonical = false;
+                }
+                seen |= bit;
+                canonical &= key.canonical;
+                self.keys.push(bytes);
                 canonical &= !self.skip_space();
                 self.expect(b':')?;
                 canonical &= !self.skip_space();
@@ -359,19 +384,18 @@ fn decode_key(quoted: &str, escaped: bool) -> Result<Cow<'_, str>, Refused> {
 /// Where the run of plain string text from `i` ends: at the first quote, backslash or control
 /// character, or at the end of `b`. Eight bytes at a time (strings in records are short: a
 /// vector search set up per string costs more).
-fn plain_run(b: &[u8], mut i: usize) -> usize {
+pub(super) fn plain_run(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     while let Some(word) = b.get(i..i + 8) {
         let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let quote = w ^ (ONES * u64::from(b'"'));
+        // Flipping bit 1 turns `"` into 0x20 and keeps every control character below it, so
+        // one "below 0x21" test finds both; a byte's high bit is set in `below` where it is
+        // (and in `backslash - ONES` where it is zero). Only the lowest hit of each is exact,
+        // and the lowest of the two is the one taken.
+        let flipped = w ^ (ONES * 2);
         let backslash = w ^ (ONES * u64::from(b'\\'));
-        // A byte's high bit is set where it is zero (or below 0x20 for `w` itself); only the
-        // lowest hit is exact, and it is the one taken.
-        let hits = (quote.wrapping_sub(ONES) & !quote
-            | backslash.wrapping_sub(ONES) & !backslash
-            | w.wrapping_sub(ONES * 0x20) & !w)
-            & HIGH;
+        let hits = (flipped.wrapping_sub(ONES * 0x21) | backslash.wrapping_sub(ONES)) & !w & HIGH;
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
