@@ -19,6 +19,10 @@ pub struct Refused;
 const LONG_NUMBER: usize = 300;
 /// Nesting from which text is left to a full parse (`serde_json` stops at 128).
 const DEEPEST: u32 = 100;
+/// Keys of the open nested objects kept to notice a repeated one: records nest a few small
+/// objects. An object whose keys did not all fit is not called canonical when two of its keys
+/// might be the same (that only costs a re-serialisation).
+const KEPT_KEYS: usize = 16;
 
 /// What [`object_and_inner`] reports of the inner object: `None` when one starts, then each
 /// of its entries.
@@ -108,8 +112,10 @@ struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
     /// The keys of the nested objects open now, to notice a repeated one (`serde_json` keeps
-    /// only the last value, so the text is not its spelling).
-    keys: Vec<&'a [u8]>,
+    /// only the last value, so the text is not its spelling): `keys[..kept]`, in a fixed array
+    /// because a vector growing on every line costs more than the scan of a small object.
+    keys: [&'a [u8]; KEPT_KEYS],
+    kept: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -118,7 +124,8 @@ impl<'a> Scanner<'a> {
             text,
             b: text.as_bytes(),
             i: 0,
-            keys: Vec::new(),
+            keys: [&[]; KEPT_KEYS],
+            kept: 0,
         }
     }
 
@@ -313,7 +320,8 @@ impl<'a> Scanner<'a> {
         }
         self.i += 1;
         let mut canonical = !self.skip_space();
-        let mark = self.keys.len();
+        let mark = self.kept;
+        let mut all_kept = true;
         // One bit per (length, middle byte) of the keys so far: a key is looked for among the
         // earlier ones only when its bit is set already.
         let mut seen = 0u64;
@@ -325,12 +333,17 @@ impl<'a> Scanner<'a> {
                 let raw_key = &self.text[start..self.i];
                 let bytes = raw_key.as_bytes();
                 let bit = 1u64 << ((bytes.len() * 7 + usize::from(bytes[bytes.len() / 2])) % 64);
-                if seen & bit != 0 && self.keys[mark..].contains(&bytes) {
+                if seen & bit != 0 && !(all_kept && !self.keys[mark..self.kept].contains(&bytes)) {
                     canonical = false;
                 }
                 seen |= bit;
                 canonical &= key.canonical;
-                self.keys.push(bytes);
+                if self.kept < KEPT_KEYS {
+                    self.keys[self.kept] = bytes;
+                    self.kept += 1;
+                } else {
+                    all_kept = false;
+                }
                 canonical &= !self.skip_space();
                 self.expect(b':')?;
                 canonical &= !self.skip_space();
@@ -346,7 +359,7 @@ impl<'a> Scanner<'a> {
                 self.expect(b',')?;
             }
         }
-        self.keys.truncate(mark);
+        self.kept = mark;
         Ok(canonical)
     }
 
@@ -550,6 +563,18 @@ pub(super) mod tests {
                 ("j", false),
             ]
         );
+    }
+
+    #[test]
+    fn a_repeated_key_is_noticed_in_objects_with_more_keys_than_are_kept() {
+        let keys: Vec<String> = (0..KEPT_KEYS + 8)
+            .map(|k| format!(r#""k{k}":{k}"#))
+            .collect();
+        let distinct = format!(r#"{{"o":{{"a":{{{}}}}}}}"#, keys.join(","));
+        let repeated = format!(r#"{{"o":{{"a":{{{},"k3":0}}}}}}"#, keys.join(","));
+        // Beyond the kept keys a repeat is assumed when bits meet: never a wrong "canonical".
+        assert!(check(&distinct).is_ok());
+        assert!(!check(&repeated).unwrap()[0].2);
     }
 
     #[test]
