@@ -83,7 +83,7 @@ impl<'a> From<Found<'a>> for Raw<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct RawObject<'a> {
     entries: Vec<(Cow<'a, str>, Raw<'a>)>,
-    /// Bits of the keys inserted (see `insert`).
+    /// The `scan::key_bit`s of the keys inserted.
     seen: u64,
 }
 
@@ -148,9 +148,9 @@ impl<'a> RawObject<'a> {
 
     /// Adds an entry; a repeated key keeps its place and takes the new value.
     fn insert(&mut self, key: Cow<'a, str>, value: Raw<'a>) {
-        // One bit per (length, last byte) seen: a key whose bit is clear is new, and only a
-        // repeat candidate is looked for among the entries.
-        let bit = 1u64 << ((key.len() * 7 + key.bytes().last().map_or(0, usize::from)) % 64);
+        // A key whose bit is clear is new: only a repeat candidate is looked for among the
+        // entries.
+        let bit = scan::key_bit(key.as_bytes());
         let slot = if self.seen & bit == 0 {
             None
         } else {

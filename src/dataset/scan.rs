@@ -62,8 +62,8 @@ pub fn object_and_inner<'a>(
         loop {
             s.skip_space();
             let key = s.key()?;
-            s.skip_space();
-            s.expect(b':')?;
+            // Whitespace between the top-level entries leaves each value as it is.
+            s.expect_spaced(b':', &mut true)?;
             s.skip_space();
             let value = if inner_key == Some(key.as_ref()) && s.peek() == Some(b'{') {
                 inner(None);
@@ -77,11 +77,9 @@ pub fn object_and_inner<'a>(
                 s.value(1)?
             };
             entry(key, value);
-            s.skip_space();
-            if s.eat(b'}') {
+            if s.end_of_entry(b'}', &mut true)? {
                 break;
             }
-            s.expect(b',')?;
         }
     }
     s.end()
@@ -152,6 +150,41 @@ impl<'a> Scanner<'a> {
         self.i > start
     }
 
+    /// Expects `c`, whitespace before it allowed (then `compact` turns false). Text written
+    /// compact has none, so `c` is looked for first.
+    #[inline]
+    fn expect_spaced(&mut self, c: u8, compact: &mut bool) -> Result<(), Refused> {
+        if self.eat(c) {
+            return Ok(());
+        }
+        *compact &= !self.skip_space();
+        self.expect(c)
+    }
+
+    /// After an entry or item: `Ok(true)` past the `close` that ends the container, `Ok(false)`
+    /// past the comma before the next one; whitespace before either turns `compact` false.
+    #[inline]
+    fn end_of_entry(&mut self, close: u8, compact: &mut bool) -> Result<bool, Refused> {
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(true)
+            }
+            _ => {
+                *compact &= !self.skip_space();
+                if self.eat(close) {
+                    Ok(true)
+                } else {
+                    self.expect(b',').map(|()| false)
+                }
+            }
+        }
+    }
+
     /// Only whitespace may follow the value.
     fn end(&mut self) -> Result<(), Refused> {
         self.skip_space();
@@ -164,7 +197,16 @@ impl<'a> Scanner<'a> {
 
     fn value(&mut self, depth: u32) -> Result<Found<'a>, Refused> {
         let start = self.i;
-        let canonical = match self.peek().ok_or(Refused)? {
+        let canonical = self.skip_value(depth)?;
+        Ok(Found {
+            text: &self.text[start..self.i],
+            canonical,
+        })
+    }
+
+    /// Passes a value; true when it is written as `serde_json` writes it.
+    fn skip_value(&mut self, depth: u32) -> Result<bool, Refused> {
+        Ok(match self.peek().ok_or(Refused)? {
             b'"' => self.string()?.canonical,
             b'{' => self.nested_object(depth, None)?,
             b'[' => self.nested_array(depth)?,
@@ -173,10 +215,6 @@ impl<'a> Scanner<'a> {
             b'n' => self.literal(b"null")?,
             b'-' | b'0'..=b'9' => self.number()?,
             _ => return Err(Refused),
-        };
-        Ok(Found {
-            text: &self.text[start..self.i],
-            canonical,
         })
     }
 
@@ -322,8 +360,8 @@ impl<'a> Scanner<'a> {
         let mut canonical = !self.skip_space();
         let mark = self.kept;
         let mut all_kept = true;
-        // One bit per (length, middle byte) of the keys so far: a key is looked for among the
-        // earlier ones only when its bit is set already.
+        // The `key_bit`s of the keys so far: a key is looked for among the earlier ones only
+        // when its bit is set already.
         let mut seen = 0u64;
         if !self.eat(b'}') {
             loop {
@@ -332,7 +370,7 @@ impl<'a> Scanner<'a> {
                 let key = self.string()?;
                 let raw_key = &self.text[start..self.i];
                 let bytes = raw_key.as_bytes();
-                let bit = 1u64 << ((bytes.len() * 7 + usize::from(bytes[bytes.len() / 2])) % 64);
+                let bit = key_bit(&bytes[1..bytes.len() - 1]);
                 if seen & bit != 0 && !(all_kept && !self.keys[mark..self.kept].contains(&bytes)) {
                     canonical = false;
                 }
@@ -344,19 +382,18 @@ impl<'a> Scanner<'a> {
                 } else {
                     all_kept = false;
                 }
+                self.expect_spaced(b':', &mut canonical)?;
                 canonical &= !self.skip_space();
-                self.expect(b':')?;
-                canonical &= !self.skip_space();
-                let value = self.value(depth + 1)?;
-                canonical &= value.canonical;
                 if let Some(report) = report.as_mut() {
+                    let value = self.value(depth + 1)?;
+                    canonical &= value.canonical;
                     report(Some((decode_key(raw_key, key.escaped)?, value)));
+                } else {
+                    canonical &= self.skip_value(depth + 1)?;
                 }
-                canonical &= !self.skip_space();
-                if self.eat(b'}') {
+                if self.end_of_entry(b'}', &mut canonical)? {
                     break;
                 }
-                self.expect(b',')?;
             }
         }
         self.kept = mark;
@@ -372,26 +409,39 @@ impl<'a> Scanner<'a> {
         if !self.eat(b']') {
             loop {
                 canonical &= !self.skip_space();
-                canonical &= self.value(depth + 1)?.canonical;
-                canonical &= !self.skip_space();
-                if self.eat(b']') {
+                canonical &= self.skip_value(depth + 1)?;
+                if self.end_of_entry(b']', &mut canonical)? {
                     break;
                 }
-                self.expect(b',')?;
             }
         }
         Ok(canonical)
     }
 }
 
+/// One of 64 bits for a key (from its length, first and middle bytes), to tell "certainly not
+/// seen before" without comparing it to the keys before it.
+#[inline]
+pub(super) fn key_bit(key: &[u8]) -> u64 {
+    let (first, middle) = match key {
+        [] => (0, 0),
+        [first, ..] => (*first, key[key.len() / 2]),
+    };
+    1u64 << ((key.len() * 7 + usize::from(first) * 3 + usize::from(middle)) % 64)
+}
+
 /// A quoted key as text: borrowed unless it has escapes.
+#[inline]
 fn decode_key(quoted: &str, escaped: bool) -> Result<Cow<'_, str>, Refused> {
     if escaped {
-        let decoded: String = serde_json::from_str(quoted).map_err(|_| Refused)?;
-        Ok(Cow::Owned(decoded))
+        decode_escaped(quoted).map(Cow::Owned)
     } else {
         Ok(Cow::Borrowed(&quoted[1..quoted.len() - 1]))
     }
+}
+
+fn decode_escaped(quoted: &str) -> Result<String, Refused> {
+    serde_json::from_str(quoted).map_err(|_| Refused)
 }
 
 /// Where the run of plain string text from `i` ends: at the first quote, backslash or control
