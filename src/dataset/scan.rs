@@ -253,6 +253,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The rest of a string from the first byte that is not plain text.
+    #[inline(never)]
     fn string_rest(&mut self) -> Result<StringFound, Refused> {
         let mut found = StringFound {
             canonical: true,
@@ -431,7 +432,7 @@ pub(super) fn key_bit(key: &[u8]) -> u64 {
 }
 
 /// A quoted key as text: borrowed unless it has escapes.
-#[inline]
+#[inline(always)]
 fn decode_key(quoted: &str, escaped: bool) -> Result<Cow<'_, str>, Refused> {
     if escaped {
         decode_escaped(quoted).map(Cow::Owned)
@@ -486,7 +487,9 @@ fn plain_run_sse2(b: &[u8], mut i: usize) -> Result<usize, usize> {
     Err(i)
 }
 
-/// [`plain_run`] eight bytes at a time.
+/// [`plain_run`] eight bytes at a time. Out of line: only the last bytes of a line come here
+/// on x86_64, and its constants would be set up on every string.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), inline(never))]
 fn plain_run_words(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
