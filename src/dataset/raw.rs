@@ -147,20 +147,27 @@ impl<'a> RawObject<'a> {
     }
 
     /// Adds an entry; a repeated key keeps its place and takes the new value.
+    #[inline]
     fn insert(&mut self, key: Cow<'a, str>, value: Raw<'a>) {
         // A key whose bit is clear is new: only a repeat candidate is looked for among the
-        // entries.
+        // entries (out of line: it is rare, and `insert` runs on every entry of every line).
         let bit = scan::key_bit(key.as_bytes());
-        let slot = if self.seen & bit == 0 {
-            None
-        } else {
-            self.entries.iter_mut().find(|(old, _)| *old == key)
-        };
-        self.seen |= bit;
-        match slot {
-            Some(slot) => slot.1 = value,
-            None => self.entries.push((key, value)),
+        if self.seen & bit != 0
+            && let Some(slot) = self.slot_of(&key)
+        {
+            *slot = value;
+            return;
         }
+        self.seen |= bit;
+        self.entries.push((key, value));
+    }
+
+    #[inline(never)]
+    fn slot_of(&mut self, key: &str) -> Option<&mut Raw<'a>> {
+        self.entries
+            .iter_mut()
+            .find(|(old, _)| old == key)
+            .map(|(_, value)| value)
     }
 
     pub fn get(&self, key: &str) -> Option<Raw<'a>> {
