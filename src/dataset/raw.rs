@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::scan::{self, Found, Refused};
+use super::scan::{self, Found, InnerEvent, Refused};
 use super::walk;
 
 /// One value of a raw object: its text as written, and whether that text is already what
@@ -110,19 +110,18 @@ impl<'a> RawObject<'a> {
         scan::object_and_inner(
             text,
             Some(inner_key),
-            |key, value| {
-                if key == inner_key {
-                    inner_is_object = value.text.starts_with('{');
-                }
-                top.insert(key, value.into());
-            },
+            |key, value| top.insert(key, value.into()),
             |event| match event {
-                None => inner = Some(RawObject::with_capacity(24)),
-                Some((key, value)) => {
+                InnerEvent::Opened => {
+                    inner = Some(RawObject::with_capacity(24));
+                    inner_is_object = true;
+                }
+                InnerEvent::Entry(key, value) => {
                     if let Some(inner) = inner.as_mut() {
                         inner.insert(key, value.into());
                     }
                 }
+                InnerEvent::NotObject => inner_is_object = false,
             },
         )?;
         Ok((top, inner.filter(|_| inner_is_object)))

@@ -24,9 +24,16 @@ const DEEPEST: u32 = 100;
 /// might be the same (that only costs a re-serialisation).
 const KEPT_KEYS: usize = 16;
 
-/// What [`object_and_inner`] reports of the inner object: `None` when one starts, then each
-/// of its entries.
-pub type InnerEvent<'a> = Option<(Cow<'a, str>, Found<'a>)>;
+/// What [`object_and_inner`] reports of the values under the inner key, in the order written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InnerEvent<'a> {
+    /// An object starts (a repeated key starts one again).
+    Opened,
+    /// One entry of that object.
+    Entry(Cow<'a, str>, Found<'a>),
+    /// The key holds something other than an object.
+    NotObject,
+}
 
 /// One value found in the text: where it is written, and whether that is `serde_json`'s own
 /// spelling of it (compact, shortest numbers, no optional escapes, no repeated keys).
@@ -46,8 +53,8 @@ pub fn object<'a>(
 }
 
 /// [`object`], and the entries of the object under `inner_key` reported to `inner` in the same
-/// pass (no second scan of it): `inner(None)` when such an object starts (a repeated key starts
-/// it again), then `inner(Some(entry))` for each of its entries.
+/// pass (no second scan of it), each value under that key announced as an object
+/// ([`InnerEvent::Opened`], then its entries) or not ([`InnerEvent::NotObject`]).
 pub fn object_and_inner<'a>(
     text: &'a str,
     inner_key: Option<&str>,
@@ -65,8 +72,10 @@ pub fn object_and_inner<'a>(
             // Whitespace between the top-level entries leaves each value as it is.
             s.expect_spaced(b':', &mut true)?;
             s.skip_space();
-            let value = if inner_key == Some(key.as_ref()) && s.peek() == Some(b'{') {
-                inner(None);
+            let value = if inner_key != Some(key.as_ref()) {
+                s.value(1)?
+            } else if s.peek() == Some(b'{') {
+                inner(InnerEvent::Opened);
                 let start = s.i;
                 let canonical = s.nested_object(1, Some(&mut inner))?;
                 Found {
@@ -74,6 +83,7 @@ pub fn object_and_inner<'a>(
                     canonical,
                 }
             } else {
+                inner(InnerEvent::NotObject);
                 s.value(1)?
             };
             entry(key, value);
@@ -208,7 +218,7 @@ impl<'a> Scanner<'a> {
     fn skip_value(&mut self, depth: u32) -> Result<bool, Refused> {
         Ok(match self.peek().ok_or(Refused)? {
             b'"' => self.string()?.canonical,
-            b'{' => self.nested_object(depth, None)?,
+            b'{' => self.nested_object(depth, None::<&mut fn(InnerEvent<'a>)>)?,
             b'[' => self.nested_array(depth)?,
             b't' => self.literal(b"true")?,
             b'f' => self.literal(b"false")?,
@@ -352,7 +362,7 @@ impl<'a> Scanner<'a> {
     fn nested_object(
         &mut self,
         depth: u32,
-        mut report: Option<&mut dyn FnMut(InnerEvent<'a>)>,
+        mut report: Option<&mut impl FnMut(InnerEvent<'a>)>,
     ) -> Result<bool, Refused> {
         if depth >= DEEPEST {
             return Err(Refused);
@@ -388,7 +398,7 @@ impl<'a> Scanner<'a> {
                 if let Some(report) = report.as_mut() {
                     let value = self.value(depth + 1)?;
                     canonical &= value.canonical;
-                    report(Some((decode_key(raw_key, key.escaped)?, value)));
+                    report(InnerEvent::Entry(decode_key(raw_key, key.escaped)?, value));
                 } else {
                     canonical &= self.skip_value(depth + 1)?;
                 }
