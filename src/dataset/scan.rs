@@ -690,6 +690,24 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn each_value_under_the_inner_key_is_announced_as_an_object_or_not() {
+        let mut events = Vec::new();
+        let text = r#"{"meta":{"x":1},"a":{"meta":2},"meta":"no","meta":{"y":[ 2 ]}}"#;
+        object_and_inner(text, Some("meta"), |_, _| {}, |e| events.push(e)).unwrap();
+        let found = |text, canonical| Found { text, canonical };
+        assert_eq!(
+            events,
+            [
+                InnerEvent::Opened,
+                InnerEvent::Entry("x".into(), found("1", true)),
+                InnerEvent::NotObject,
+                InnerEvent::Opened,
+                InnerEvent::Entry("y".into(), found("[ 2 ]", false)),
+            ]
+        );
+    }
+
+    #[test]
     fn array_items_are_found_in_order() {
         let mut items = Vec::new();
         array(r#" ["a", 1 ,{"b":[2]},null] "#, |i| items.push(i.text)).unwrap();
