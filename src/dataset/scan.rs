@@ -382,7 +382,8 @@ impl<'a> Scanner<'a> {
                 let raw_key = &self.text[start..self.i];
                 let bytes = raw_key.as_bytes();
                 let bit = key_bit(&bytes[1..bytes.len() - 1]);
-                if seen & bit != 0 && !(all_kept && !self.keys[mark..self.kept].contains(&bytes)) {
+                // A repeat, or maybe one when some keys did not fit.
+                if seen & bit != 0 && (!all_kept || self.keys[mark..self.kept].contains(&bytes)) {
                     canonical = false;
                 }
                 seen |= bit;
@@ -482,6 +483,7 @@ fn plain_run_sse2(b: &[u8], mut i: usize) -> Result<usize, usize> {
         let (lo, hi) = chunk.split_at(8);
         let lo = u64::from_le_bytes(lo.try_into().expect("eight bytes"));
         let hi = u64::from_le_bytes(hi.try_into().expect("eight bytes"));
+        // Two safe loads (compiled into one) instead of the raw-pointer `_mm_loadu_si128`.
         let v = _mm_set_epi64x(hi as i64, lo as i64);
         // Flipping bit 1 turns `"` into 0x20 and keeps every control character below it:
         // one "at most 0x20" test finds both.
@@ -506,9 +508,9 @@ fn plain_run_words(b: &[u8], mut i: usize) -> usize {
     while let Some(word) = b.get(i..i + 8) {
         let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
         // Flipping bit 1 turns `"` into 0x20 and keeps every control character below it, so
-        // one "below 0x21" test finds both; a byte's high bit is set in `below` where it is
-        // (and in `backslash - ONES` where it is zero). Only the lowest hit of each is exact,
-        // and the lowest of the two is the one taken.
+        // one "below 0x21" test finds both: a byte's high bit is set in `flipped - 0x21` where
+        // it is below (and in `backslash - ONES` where it is zero). Only the lowest hit of each
+        // is exact, and the lowest of the two is the one taken.
         let flipped = w ^ (ONES * 2);
         let backslash = w ^ (ONES * u64::from(b'\\'));
         let hits = (flipped.wrapping_sub(ONES * 0x21) | backslash.wrapping_sub(ONES)) & !w & HIGH;
