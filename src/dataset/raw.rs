@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::scan::{self, Found, Refused};
+use super::scan::{self, Found, InnerEvent, Refused};
 use super::walk;
 
 /// One value of a raw object: its text as written, and whether that text is already what
@@ -83,7 +83,7 @@ impl<'a> From<Found<'a>> for Raw<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct RawObject<'a> {
     entries: Vec<(Cow<'a, str>, Raw<'a>)>,
-    /// Bits of the keys inserted (see `insert`).
+    /// The `scan::key_bit`s of the keys inserted.
     seen: u64,
 }
 
@@ -110,19 +110,18 @@ impl<'a> RawObject<'a> {
         scan::object_and_inner(
             text,
             Some(inner_key),
-            |key, value| {
-                if key == inner_key {
-                    inner_is_object = value.text.starts_with('{');
-                }
-                top.insert(key, value.into());
-            },
+            |key, value| top.insert(key, value.into()),
             |event| match event {
-                None => inner = Some(RawObject::with_capacity(24)),
-                Some((key, value)) => {
+                InnerEvent::Opened => {
+                    inner = Some(RawObject::with_capacity(24));
+                    inner_is_object = true;
+                }
+                InnerEvent::Entry(key, value) => {
                     if let Some(inner) = inner.as_mut() {
                         inner.insert(key, value.into());
                     }
                 }
+                InnerEvent::NotObject => inner_is_object = false,
             },
         )?;
         Ok((top, inner.filter(|_| inner_is_object)))
@@ -147,20 +146,27 @@ impl<'a> RawObject<'a> {
     }
 
     /// Adds an entry; a repeated key keeps its place and takes the new value.
+    #[inline]
     fn insert(&mut self, key: Cow<'a, str>, value: Raw<'a>) {
-        // One bit per (length, last byte) seen: a key whose bit is clear is new, and only a
-        // repeat candidate is looked for among the entries.
-        let bit = 1u64 << ((key.len() * 7 + key.bytes().last().map_or(0, usize::from)) % 64);
-        let slot = if self.seen & bit == 0 {
-            None
-        } else {
-            self.entries.iter_mut().find(|(old, _)| *old == key)
-        };
-        self.seen |= bit;
-        match slot {
-            Some(slot) => slot.1 = value,
-            None => self.entries.push((key, value)),
+        // A key whose bit is clear is new: only a repeat candidate is looked for among the
+        // entries (out of line: it is rare, and `insert` runs on every entry of every line).
+        let bit = scan::key_bit(key.as_bytes());
+        if self.seen & bit != 0
+            && let Some(slot) = self.slot_of(&key)
+        {
+            *slot = value;
+            return;
         }
+        self.seen |= bit;
+        self.entries.push((key, value));
+    }
+
+    #[inline(never)]
+    fn slot_of(&mut self, key: &str) -> Option<&mut Raw<'a>> {
+        self.entries
+            .iter_mut()
+            .find(|(old, _)| old == key)
+            .map(|(_, value)| value)
     }
 
     pub fn get(&self, key: &str) -> Option<Raw<'a>> {

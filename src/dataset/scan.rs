@@ -19,10 +19,21 @@ pub struct Refused;
 const LONG_NUMBER: usize = 300;
 /// Nesting from which text is left to a full parse (`serde_json` stops at 128).
 const DEEPEST: u32 = 100;
+/// Keys of the open nested objects kept to notice a repeated one: records nest a few small
+/// objects. An object whose keys did not all fit is not called canonical when two of its keys
+/// might be the same (that only costs a re-serialisation).
+const KEPT_KEYS: usize = 16;
 
-/// What [`object_and_inner`] reports of the inner object: `None` when one starts, then each
-/// of its entries.
-pub type InnerEvent<'a> = Option<(Cow<'a, str>, Found<'a>)>;
+/// What [`object_and_inner`] reports of the values under the inner key, in the order written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InnerEvent<'a> {
+    /// An object starts (a repeated key starts one again).
+    Opened,
+    /// One entry of that object.
+    Entry(Cow<'a, str>, Found<'a>),
+    /// The key holds something other than an object.
+    NotObject,
+}
 
 /// One value found in the text: where it is written, and whether that is `serde_json`'s own
 /// spelling of it (compact, shortest numbers, no optional escapes, no repeated keys).
@@ -42,8 +53,8 @@ pub fn object<'a>(
 }
 
 /// [`object`], and the entries of the object under `inner_key` reported to `inner` in the same
-/// pass (no second scan of it): `inner(None)` when such an object starts (a repeated key starts
-/// it again), then `inner(Some(entry))` for each of its entries.
+/// pass (no second scan of it), each value under that key announced as an object
+/// ([`InnerEvent::Opened`], then its entries) or not ([`InnerEvent::NotObject`]).
 pub fn object_and_inner<'a>(
     text: &'a str,
     inner_key: Option<&str>,
@@ -58,11 +69,13 @@ pub fn object_and_inner<'a>(
         loop {
             s.skip_space();
             let key = s.key()?;
+            // Whitespace between the top-level entries leaves each value as it is.
+            s.expect_spaced(b':', &mut true)?;
             s.skip_space();
-            s.expect(b':')?;
-            s.skip_space();
-            let value = if inner_key == Some(key.as_ref()) && s.peek() == Some(b'{') {
-                inner(None);
+            let value = if inner_key != Some(key.as_ref()) {
+                s.value(1)?
+            } else if s.peek() == Some(b'{') {
+                inner(InnerEvent::Opened);
                 let start = s.i;
                 let canonical = s.nested_object(1, Some(&mut inner))?;
                 Found {
@@ -70,14 +83,13 @@ pub fn object_and_inner<'a>(
                     canonical,
                 }
             } else {
+                inner(InnerEvent::NotObject);
                 s.value(1)?
             };
             entry(key, value);
-            s.skip_space();
-            if s.eat(b'}') {
+            if s.end_of_entry(b'}', &mut true)? {
                 break;
             }
-            s.expect(b',')?;
         }
     }
     s.end()
@@ -108,8 +120,10 @@ struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
     /// The keys of the nested objects open now, to notice a repeated one (`serde_json` keeps
-    /// only the last value, so the text is not its spelling).
-    keys: Vec<&'a [u8]>,
+    /// only the last value, so the text is not its spelling): `keys[..kept]`, in a fixed array
+    /// because a vector growing on every line costs more than the scan of a small object.
+    keys: [&'a [u8]; KEPT_KEYS],
+    kept: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -118,7 +132,8 @@ impl<'a> Scanner<'a> {
             text,
             b: text.as_bytes(),
             i: 0,
-            keys: Vec::new(),
+            keys: [&[]; KEPT_KEYS],
+            kept: 0,
         }
     }
 
@@ -145,6 +160,41 @@ impl<'a> Scanner<'a> {
         self.i > start
     }
 
+    /// Expects `c`, whitespace before it allowed (then `compact` turns false). Text written
+    /// compact has none, so `c` is looked for first.
+    #[inline]
+    fn expect_spaced(&mut self, c: u8, compact: &mut bool) -> Result<(), Refused> {
+        if self.eat(c) {
+            return Ok(());
+        }
+        *compact &= !self.skip_space();
+        self.expect(c)
+    }
+
+    /// After an entry or item: `Ok(true)` past the `close` that ends the container, `Ok(false)`
+    /// past the comma before the next one; whitespace before either turns `compact` false.
+    #[inline]
+    fn end_of_entry(&mut self, close: u8, compact: &mut bool) -> Result<bool, Refused> {
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(true)
+            }
+            _ => {
+                *compact &= !self.skip_space();
+                if self.eat(close) {
+                    Ok(true)
+                } else {
+                    self.expect(b',').map(|()| false)
+                }
+            }
+        }
+    }
+
     /// Only whitespace may follow the value.
     fn end(&mut self) -> Result<(), Refused> {
         self.skip_space();
@@ -157,19 +207,24 @@ impl<'a> Scanner<'a> {
 
     fn value(&mut self, depth: u32) -> Result<Found<'a>, Refused> {
         let start = self.i;
-        let canonical = match self.peek().ok_or(Refused)? {
+        let canonical = self.skip_value(depth)?;
+        Ok(Found {
+            text: &self.text[start..self.i],
+            canonical,
+        })
+    }
+
+    /// Passes a value; true when it is written as `serde_json` writes it.
+    fn skip_value(&mut self, depth: u32) -> Result<bool, Refused> {
+        Ok(match self.peek().ok_or(Refused)? {
             b'"' => self.string()?.canonical,
-            b'{' => self.nested_object(depth, None)?,
+            b'{' => self.nested_object(depth, None::<&mut fn(InnerEvent<'a>)>)?,
             b'[' => self.nested_array(depth)?,
             b't' => self.literal(b"true")?,
             b'f' => self.literal(b"false")?,
             b'n' => self.literal(b"null")?,
             b'-' | b'0'..=b'9' => self.number()?,
             _ => return Err(Refused),
-        };
-        Ok(Found {
-            text: &self.text[start..self.i],
-            canonical,
         })
     }
 
@@ -191,8 +246,25 @@ impl<'a> Scanner<'a> {
 
     /// A string (`Refused` when none starts here): checked as `serde_json` checks it (no raw control characters, known
     /// escapes only, surrogates in pairs).
+    #[inline]
     fn string(&mut self) -> Result<StringFound, Refused> {
         self.expect(b'"')?;
+        // Most strings have no escape: one run to the closing quote.
+        let end = plain_run(self.b, self.i);
+        if self.b.get(end) == Some(&b'"') {
+            self.i = end + 1;
+            return Ok(StringFound {
+                canonical: true,
+                escaped: false,
+            });
+        }
+        self.i = end;
+        self.string_rest()
+    }
+
+    /// The rest of a string from the first byte that is not plain text.
+    #[inline(never)]
+    fn string_rest(&mut self) -> Result<StringFound, Refused> {
         let mut found = StringFound {
             canonical: true,
             escaped: false,
@@ -290,38 +362,53 @@ impl<'a> Scanner<'a> {
     fn nested_object(
         &mut self,
         depth: u32,
-        mut report: Option<&mut dyn FnMut(InnerEvent<'a>)>,
+        mut report: Option<&mut impl FnMut(InnerEvent<'a>)>,
     ) -> Result<bool, Refused> {
         if depth >= DEEPEST {
             return Err(Refused);
         }
         self.i += 1;
         let mut canonical = !self.skip_space();
-        let mark = self.keys.len();
+        let mark = self.kept;
+        let mut all_kept = true;
+        // The `key_bit`s of the keys so far: a key is looked for among the earlier ones only
+        // when its bit is set already.
+        let mut seen = 0u64;
         if !self.eat(b'}') {
             loop {
                 canonical &= !self.skip_space();
                 let start = self.i;
                 let key = self.string()?;
                 let raw_key = &self.text[start..self.i];
-                canonical &= key.canonical && !self.keys[mark..].contains(&raw_key.as_bytes());
-                self.keys.push(raw_key.as_bytes());
-                canonical &= !self.skip_space();
-                self.expect(b':')?;
-                canonical &= !self.skip_space();
-                let value = self.value(depth + 1)?;
-                canonical &= value.canonical;
-                if let Some(report) = report.as_mut() {
-                    report(Some((decode_key(raw_key, key.escaped)?, value)));
+                let bytes = raw_key.as_bytes();
+                let bit = key_bit(&bytes[1..bytes.len() - 1]);
+                // A repeat, or maybe one when some keys did not fit.
+                if seen & bit != 0 && (!all_kept || self.keys[mark..self.kept].contains(&bytes)) {
+                    canonical = false;
                 }
+                seen |= bit;
+                canonical &= key.canonical;
+                if self.kept < KEPT_KEYS {
+                    self.keys[self.kept] = bytes;
+                    self.kept += 1;
+                } else {
+                    all_kept = false;
+                }
+                self.expect_spaced(b':', &mut canonical)?;
                 canonical &= !self.skip_space();
-                if self.eat(b'}') {
+                if let Some(report) = report.as_mut() {
+                    let value = self.value(depth + 1)?;
+                    canonical &= value.canonical;
+                    report(InnerEvent::Entry(decode_key(raw_key, key.escaped)?, value));
+                } else {
+                    canonical &= self.skip_value(depth + 1)?;
+                }
+                if self.end_of_entry(b'}', &mut canonical)? {
                     break;
                 }
-                self.expect(b',')?;
             }
         }
-        self.keys.truncate(mark);
+        self.kept = mark;
         Ok(canonical)
     }
 
@@ -334,44 +421,99 @@ impl<'a> Scanner<'a> {
         if !self.eat(b']') {
             loop {
                 canonical &= !self.skip_space();
-                canonical &= self.value(depth + 1)?.canonical;
-                canonical &= !self.skip_space();
-                if self.eat(b']') {
+                canonical &= self.skip_value(depth + 1)?;
+                if self.end_of_entry(b']', &mut canonical)? {
                     break;
                 }
-                self.expect(b',')?;
             }
         }
         Ok(canonical)
     }
 }
 
+/// One of 64 bits for a key (from its length, first and middle bytes), to tell "certainly not
+/// seen before" without comparing it to the keys before it.
+#[inline]
+pub(super) fn key_bit(key: &[u8]) -> u64 {
+    let (first, middle) = match key {
+        [] => (0, 0),
+        [first, ..] => (*first, key[key.len() / 2]),
+    };
+    1u64 << ((key.len() * 7 + usize::from(first) * 3 + usize::from(middle)) % 64)
+}
+
 /// A quoted key as text: borrowed unless it has escapes.
+#[inline(always)]
 fn decode_key(quoted: &str, escaped: bool) -> Result<Cow<'_, str>, Refused> {
     if escaped {
-        let decoded: String = serde_json::from_str(quoted).map_err(|_| Refused)?;
-        Ok(Cow::Owned(decoded))
+        decode_escaped(quoted).map(Cow::Owned)
     } else {
         Ok(Cow::Borrowed(&quoted[1..quoted.len() - 1]))
     }
 }
 
+fn decode_escaped(quoted: &str) -> Result<String, Refused> {
+    serde_json::from_str(quoted).map_err(|_| Refused)
+}
+
 /// Where the run of plain string text from `i` ends: at the first quote, backslash or control
-/// character, or at the end of `b`. Eight bytes at a time (strings in records are short: a
-/// vector search set up per string costs more).
-fn plain_run(b: &[u8], mut i: usize) -> usize {
+/// character, or at the end of `b`. Sixteen bytes at a time where the processor has SSE2
+/// (every x86_64 does), eight elsewhere: strings in records are short, and a vector search set
+/// up per string (memchr) costs more.
+pub(super) fn plain_run(b: &[u8], i: usize) -> usize {
+    // SAFETY: SSE2 is part of every x86_64 processor (and enabled for this build).
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    let i = match unsafe { plain_run_sse2(b, i) } {
+        Ok(end) => return end,
+        Err(left_at) => left_at,
+    };
+    plain_run_words(b, i)
+}
+
+/// [`plain_run`] sixteen bytes at a time: `Ok` with the end found, or `Err` with where it left
+/// off because fewer than sixteen bytes are left.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "sse2")]
+fn plain_run_sse2(b: &[u8], mut i: usize) -> Result<usize, usize> {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x,
+        _mm_set1_epi8, _mm_xor_si128,
+    };
+    while let Some(chunk) = b.get(i..i + 16) {
+        let (lo, hi) = chunk.split_at(8);
+        let lo = u64::from_le_bytes(lo.try_into().expect("eight bytes"));
+        let hi = u64::from_le_bytes(hi.try_into().expect("eight bytes"));
+        // Two safe loads (compiled into one) instead of the raw-pointer `_mm_loadu_si128`.
+        let v = _mm_set_epi64x(hi as i64, lo as i64);
+        // Flipping bit 1 turns `"` into 0x20 and keeps every control character below it:
+        // one "at most 0x20" test finds both.
+        let flipped = _mm_xor_si128(v, _mm_set1_epi8(2));
+        let low = _mm_cmpeq_epi8(_mm_min_epu8(flipped, _mm_set1_epi8(0x20)), flipped);
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let hits = _mm_movemask_epi8(_mm_or_si128(low, backslash));
+        if hits != 0 {
+            return Ok(i + hits.trailing_zeros() as usize);
+        }
+        i += 16;
+    }
+    Err(i)
+}
+
+/// [`plain_run`] eight bytes at a time. Out of line: only the last bytes of a line come here
+/// on x86_64, and its constants would be set up on every string.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), inline(never))]
+fn plain_run_words(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     while let Some(word) = b.get(i..i + 8) {
         let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let quote = w ^ (ONES * u64::from(b'"'));
+        // Flipping bit 1 turns `"` into 0x20 and keeps every control character below it, so
+        // one "below 0x21" test finds both: a byte's high bit is set in `flipped - 0x21` where
+        // it is below (and in `backslash - ONES` where it is zero). Only the lowest hit of each
+        // is exact, and the lowest of the two is the one taken.
+        let flipped = w ^ (ONES * 2);
         let backslash = w ^ (ONES * u64::from(b'\\'));
-        // A byte's high bit is set where it is zero (or below 0x20 for `w` itself); only the
-        // lowest hit is exact, and it is the one taken.
-        let hits = (quote.wrapping_sub(ONES) & !quote
-            | backslash.wrapping_sub(ONES) & !backslash
-            | w.wrapping_sub(ONES * 0x20) & !w)
-            & HIGH;
+        let hits = (flipped.wrapping_sub(ONES * 0x21) | backslash.wrapping_sub(ONES)) & !w & HIGH;
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
@@ -529,12 +671,42 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn a_repeated_key_is_noticed_in_objects_with_more_keys_than_are_kept() {
+        let keys: Vec<String> = (0..KEPT_KEYS + 8)
+            .map(|k| format!(r#""k{k}":{k}"#))
+            .collect();
+        let distinct = format!(r#"{{"o":{{"a":{{{}}}}}}}"#, keys.join(","));
+        let repeated = format!(r#"{{"o":{{"a":{{{},"k3":0}}}}}}"#, keys.join(","));
+        // Beyond the kept keys a repeat is assumed when bits meet: never a wrong "canonical".
+        assert!(check(&distinct).is_ok());
+        assert!(!check(&repeated).unwrap()[0].2);
+    }
+
+    #[test]
     fn serde_json_output_is_read_whole_and_every_value_is_canonical() {
         for line in seeds().iter().take(4) {
             let entries = check(line).expect("a generated record is read");
             assert!(entries.iter().all(|(_, _, canonical)| *canonical), "{line}");
         }
         assert!(check(&seeds()[4]).is_ok());
+    }
+
+    #[test]
+    fn each_value_under_the_inner_key_is_announced_as_an_object_or_not() {
+        let mut events = Vec::new();
+        let text = r#"{"meta":{"x":1},"a":{"meta":2},"meta":"no","meta":{"y":[ 2 ]}}"#;
+        object_and_inner(text, Some("meta"), |_, _| {}, |e| events.push(e)).unwrap();
+        let found = |text, canonical| Found { text, canonical };
+        assert_eq!(
+            events,
+            [
+                InnerEvent::Opened,
+                InnerEvent::Entry("x".into(), found("1", true)),
+                InnerEvent::NotObject,
+                InnerEvent::Opened,
+                InnerEvent::Entry("y".into(), found("[ 2 ]", false)),
+            ]
+        );
     }
 
     #[test]
@@ -549,10 +721,12 @@ pub(super) mod tests {
     #[test]
     fn a_plain_run_stops_at_the_first_quote_backslash_or_control_character() {
         let stops = [b'"', b'\\', 0x00, 0x1f, b'\n'];
-        for len in 0..20 {
+        // Bytes next to the stops (`!`, `#`, space, `[`, `]`, 0x7f, UTF-8) must not stop it.
+        let plain = b"a~ \x7f\xc3\xa9!Z#[]";
+        for len in 0..40 {
             for at in 0..=len {
                 for stop in stops {
-                    let mut text: Vec<u8> = (0..len).map(|k| b"a~ \x7f\xc3\xa9!Z"[k % 7]).collect();
+                    let mut text: Vec<u8> = (0..len).map(|k| plain[k % plain.len()]).collect();
                     if at < len {
                         text[at] = stop;
                     }
@@ -561,6 +735,16 @@ pub(super) mod tests {
                         .position(|c| STRING_STOP[*c as usize])
                         .unwrap_or(len);
                     assert_eq!(plain_run(&text, 0), want, "{text:?}");
+                    assert_eq!(plain_run_words(&text, 0), want, "{text:?}");
+                    if len > 0 {
+                        let from = len / 3;
+                        let want = text[from..]
+                            .iter()
+                            .position(|c| STRING_STOP[*c as usize])
+                            .map_or(len, |k| from + k);
+                        assert_eq!(plain_run(&text, from), want, "{text:?} from {from}");
+                        assert_eq!(plain_run_words(&text, from), want, "{text:?} from {from}");
+                    }
                 }
             }
         }
