@@ -37,20 +37,37 @@ pub fn snowflake_time(id: u64) -> Option<DateTime<Utc>> {
 }
 
 /// A run of 7+ digits (or letters) that counts up, counts down, or repeats one character: typed,
-/// not generated.
+/// not generated. The first such run, as its 7 characters.
+///
+/// One pass: the length of the longest stepping run ending at each byte is carried along, instead
+/// of checking every 7-byte window again (each id and hash of every record is read).
 pub(super) fn digit_pattern(text: &str) -> Option<&str> {
-    let b = text.as_bytes();
     const RUN: usize = 7;
-    if b.len() < RUN {
-        return None;
+    let b = text.as_bytes();
+    // `run` bytes end at the current one, all alphanumeric, each `step` above the one before.
+    let (mut run, mut step) = (0usize, 0i16);
+    for (i, &c) in b.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            run = 0;
+            continue;
+        }
+        let d = if run == 0 {
+            2
+        } else {
+            c as i16 - b[i - 1] as i16
+        };
+        run = match d {
+            -1..=1 if run >= 2 && d == step => run + 1,
+            -1..=1 => 2,
+            _ => 1,
+        };
+        step = d;
+        if run == RUN {
+            // ASCII only, so the slice falls on character boundaries.
+            return Some(&text[i + 1 - RUN..=i]);
+        }
     }
-    (0..=b.len() - RUN).find_map(|start| {
-        let w = &b[start..start + RUN];
-        let step_all = |d: i16| w.windows(2).all(|p| p[1] as i16 - p[0] as i16 == d);
-        // ASCII only, so the slice below falls on character boundaries.
-        let plain = w.iter().all(u8::is_ascii_alphanumeric);
-        (plain && (step_all(1) || step_all(-1) || step_all(0))).then(|| &text[start..start + RUN])
-    })
+    None
 }
 
 pub(super) fn flags(record: &AuthorView<'_>, m: &Metrics, out: &mut Vec<PlaceholderFlag>) {
@@ -122,6 +139,44 @@ mod tests {
         assert_eq!(snowflake_time(12), None);
         assert_eq!(snowflake_time(2436389418), None);
         assert_eq!(snowflake_time(SNOWFLAKE_MIN - 1), None);
+    }
+
+    /// The definition `digit_pattern` implements in one pass: every 7-byte window, in order.
+    fn digit_pattern_by_windows(text: &str) -> Option<&str> {
+        let b = text.as_bytes();
+        const RUN: usize = 7;
+        if b.len() < RUN {
+            return None;
+        }
+        (0..=b.len() - RUN).find_map(|start| {
+            let w = &b[start..start + RUN];
+            let step_all = |d: i16| w.windows(2).all(|p| p[1] as i16 - p[0] as i16 == d);
+            let plain = w.iter().all(u8::is_ascii_alphanumeric);
+            (plain && (step_all(1) || step_all(-1) || step_all(0)))
+                .then(|| &text[start..start + RUN])
+        })
+    }
+
+    /// Text made of stepping runs (up, down or flat, 2 to 9 long, from any ASCII character, so
+    /// some run off the digits and letters) between random pieces, so that runs of 7 are found,
+    /// just missed, broken and overlapping.
+    fn text_with_runs() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let run = (b'!'..=b'~', -1i16..=1, 2usize..=9).prop_map(|(start, step, len)| {
+            (0..len as i16)
+                .map(|k| (start as i16 + k * step).clamp(0x21, 0x7e) as u8 as char)
+                .collect::<String>()
+        });
+        let piece = prop_oneof![run, "[0-9a-c:/é_ ]{1,3}"];
+        proptest::collection::vec(piece, 0..6).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4_000))]
+        #[test]
+        fn the_one_pass_digit_run_is_the_first_window_that_steps(text in text_with_runs()) {
+            proptest::prop_assert_eq!(digit_pattern(&text), digit_pattern_by_windows(&text));
+        }
     }
 
     #[test]

@@ -256,7 +256,8 @@ impl Lexicon {
             }
             let mut buf = [0u8; 32];
             let long;
-            let key = if !words.in_text {
+            // Most words are written in lower case already: they are their own key.
+            let key = if !words.in_text || !word.bytes().any(|b| b.is_ascii_uppercase()) {
                 word
             } else if word.len() <= buf.len() {
                 let folded = &mut buf[..word.len()];
@@ -344,30 +345,28 @@ impl Words {
         }
     }
 
-    /// [`Words::split`] of an all-ASCII text, byte by byte: spans into the text, nothing copied.
+    /// [`Words::split`] of an all-ASCII text: spans into the text, nothing copied. Each run of
+    /// letters and digits is read in a loop of its own, so no state is carried from byte to byte.
     fn split_ascii(&mut self, text: &[u8], split_camel: bool) {
-        let mut start = None;
-        let mut prev_lower = false;
-        for (i, &b) in text.iter().enumerate() {
-            if b.is_ascii_alphanumeric() {
-                match start {
-                    None => start = Some(i),
-                    Some(s) if split_camel && prev_lower && b.is_ascii_uppercase() => {
-                        self.spans.push((s, i));
-                        start = Some(i);
-                    }
-                    Some(_) => {}
-                }
-                prev_lower = b.is_ascii_lowercase();
-            } else {
-                if let Some(s) = start.take() {
-                    self.spans.push((s, i));
-                }
-                prev_lower = false;
+        let n = text.len();
+        let mut i = 0;
+        while i < n {
+            while i < n && !text[i].is_ascii_alphanumeric() {
+                i += 1;
             }
-        }
-        if let Some(s) = start {
-            self.spans.push((s, text.len()));
+            if i == n {
+                break;
+            }
+            let mut start = i;
+            i += 1;
+            while i < n && text[i].is_ascii_alphanumeric() {
+                if split_camel && text[i].is_ascii_uppercase() && text[i - 1].is_ascii_lowercase() {
+                    self.spans.push((start, i));
+                    start = i;
+                }
+                i += 1;
+            }
+            self.spans.push((start, i));
         }
     }
 
@@ -376,6 +375,7 @@ impl Words {
     }
 
     /// Word `i` as its spans hold it: as written in `text` (all ASCII) or lower-cased.
+    #[inline]
     fn as_written<'s>(&'s self, text: &'s str, i: usize) -> &'s str {
         let (a, b) = self.spans[i];
         if self.in_text {
@@ -386,6 +386,7 @@ impl Words {
     }
 
     /// Whether word `i`, lower-cased, is `lower` (a lower-cased word of the lexicon).
+    #[inline]
     fn is(&self, text: &str, i: usize, lower: &str) -> bool {
         let word = self.as_written(text, i);
         if self.in_text {
@@ -472,6 +473,17 @@ mod tests {
                     "{text:?}"
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        #[test]
+        fn words_of_any_ascii_text_split_as_defined(
+            text in "[a-cA-C0-9 _/.-]{0,24}",
+            camel in proptest::bool::ANY
+        ) {
+            proptest::prop_assert_eq!(words(&text, camel), words_by_definition(&text, camel));
         }
     }
 

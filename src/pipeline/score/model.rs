@@ -170,6 +170,8 @@ pub fn verified_bonus(verified: Option<&str>) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Model {
     knots: [[f64; 7]; 8],
+    /// The followers term's place at 1 follower (log 0), where Quality's search always looks.
+    followers_unit_at_one: f64,
     calibration: Calibration,
     id_knots: Vec<(u64, i64)>,
     snapshot: DateTime<Utc>,
@@ -213,6 +215,7 @@ impl Model {
             knots[f.index()] = reference.knots_of(f)?;
         }
         Ok(Model {
+            followers_unit_at_one: unit(percentile(&knots[Feature::Followers.index()], 0.0)),
             knots,
             snapshot: reference.snapshot()?,
             calibration: reference.calibration,
@@ -237,6 +240,8 @@ impl Model {
 
         let mut features = Vec::with_capacity(Feature::ALL.len());
         let (mut activity_sum, mut activity_weight) = (0.0, 0.0);
+        // The Quality features' places at the record's own count, for Quality's search below.
+        let mut at_own = [None; 5];
         // The Quality features' logs are taken once, here and for Quality's search below.
         let scale = inputs.quality_scale();
         let own = inputs.log_followers();
@@ -249,9 +254,12 @@ impl Model {
                 continue;
             };
             let pct = percentile(&self.knots[feature.index()], x);
-            if feature.component() == Component::Activity {
-                activity_sum += feature.weight() * unit(pct);
-                activity_weight += feature.weight();
+            match feature.component() {
+                Component::Activity => {
+                    activity_sum += feature.weight() * unit(pct);
+                    activity_weight += feature.weight();
+                }
+                _ => at_own[quality_term(feature)] = Some(unit(pct)),
             }
             features.push(FeatureScore {
                 feature,
@@ -261,7 +269,7 @@ impl Model {
         }
         let activity = (activity_weight > 0.0).then(|| 100.0 * activity_sum / activity_weight);
         let verified_bonus = verified_bonus(record.verified());
-        let quality = (self.quality(&scale, own) + verified_bonus).min(100.0);
+        let quality = (self.quality(&scale, own, &at_own) + verified_bonus).min(100.0);
 
         let relevance = self.lexicon.relevance_of(
             &record.topic_tags,
@@ -308,14 +316,20 @@ impl Model {
     ///
     /// Most of those points need no evaluation (see [`Model::dominated`]); the full search is kept
     /// in the tests, which pin this against it bit for bit.
-    fn quality(&self, scale: &QualityScale, own: f64) -> f64 {
-        let at_own = self.quality_units(scale, own);
+    ///
+    /// `at_own` are the places at the record's own count ([`Model::quality_units`] at `own`),
+    /// which scoring has already worked out.
+    fn quality(&self, scale: &QualityScale, own: f64, at_own: &[Option<f64>; 5]) -> f64 {
+        let at_own = *at_own;
         let mut best = quality_of(&at_own);
         if own <= 0.0 {
             // No follower count below the record's own to look at.
             return best;
         }
-        best = best.max(quality_of(&self.quality_units(scale, 0.0)));
+        let mut at_one = self.moving_units(scale, 0.0, &at_own);
+        // The follower term at 1 follower is the same for every record.
+        at_one[FOLLOWERS_TERM] = Some(self.followers_unit_at_one);
+        best = best.max(quality_of(&at_one));
         let listed_share = Feature::ListedPer1kFollowers;
         let listed_share_capped = scale
             .scaled_at(listed_share, own)
@@ -325,11 +339,20 @@ impl Model {
             return best;
         }
         for feature in QUALITY_FEATURES {
-            for knot in self.knots[feature.index()] {
+            // Each feature's crossings, lowest follower count first: listed per 1,000 followers
+            // falls as followers rise, so its knots are met in reverse.
+            let mut knots = self.knots[feature.index()];
+            if feature == listed_share {
+                knots.reverse();
+            }
+            for knot in knots {
                 let Some(at) = scale.follower_breakpoint(feature, knot) else {
-                    continue;
+                    break;
                 };
-                if !(0.0..own).contains(&at) || self.dominated(scale, at) {
+                if at >= own || at.is_nan() {
+                    break;
+                }
+                if at < 0.0 || self.dominated(scale, at) {
                     continue;
                 }
                 // The rising terms are no higher here than at the own count: with them taken
@@ -337,9 +360,14 @@ impl Model {
                 // by one interpolation instead of five.
                 let mut bound = at_own;
                 bound[LISTED_SHARE_TERM] = self.unit_at(scale, listed_share, at);
-                if quality_of(&bound) > best {
-                    best = best.max(quality_of(&self.quality_units(scale, at)));
+                if quality_of(&bound) <= best {
+                    // That bound only falls at this feature's later crossings (listed per 1,000
+                    // followers is lower there), and `best` only rises: none of them can win.
+                    break;
                 }
+                let mut here = self.moving_units(scale, at, &at_own);
+                here[LISTED_SHARE_TERM] = bound[LISTED_SHARE_TERM];
+                best = best.max(quality_of(&here));
             }
         }
         best
@@ -381,8 +409,27 @@ impl Model {
     }
 
     /// Each Quality feature's 0-1 place in the reference at `log_followers` (`None` = absent).
+    #[cfg(test)]
     fn quality_units(&self, scale: &QualityScale, log_followers: f64) -> [Option<f64>; 5] {
         QUALITY_FEATURES.map(|feature| self.unit_at(scale, feature, log_followers))
+    }
+
+    /// [`Model::quality_units`] at `log_followers`, with the list memberships term, which does not
+    /// move with followers, taken from `at_own` instead of placed again.
+    fn moving_units(
+        &self,
+        scale: &QualityScale,
+        log_followers: f64,
+        at_own: &[Option<f64>; 5],
+    ) -> [Option<f64>; 5] {
+        let mut units = [None; 5];
+        for (term, feature) in QUALITY_FEATURES.into_iter().enumerate() {
+            units[term] = match feature {
+                Feature::Listed => at_own[term],
+                _ => self.unit_at(scale, feature, log_followers),
+            };
+        }
+        units
     }
 
     fn unit_at(&self, scale: &QualityScale, feature: Feature, log_followers: f64) -> Option<f64> {
@@ -405,8 +452,15 @@ fn quality_of(units: &[Option<f64>; 5]) -> f64 {
     100.0 * sum / weight
 }
 
+/// Where followers sit in [`QUALITY_FEATURES`].
+const FOLLOWERS_TERM: usize = 0;
 /// Where listed per 1,000 followers sits in [`QUALITY_FEATURES`].
 const LISTED_SHARE_TERM: usize = 2;
+
+/// Where a Quality feature sits in [`QUALITY_FEATURES`]: they close the model order.
+fn quality_term(feature: Feature) -> usize {
+    feature.index() - Feature::Followers.index()
+}
 
 /// The features of Quality, in model order (the order their terms are summed in).
 const QUALITY_FEATURES: [Feature; 5] = [
@@ -471,7 +525,8 @@ mod tests {
     }
 
     fn quality(m: &Model, inputs: &FeatureInputs) -> f64 {
-        m.quality(&inputs.quality_scale(), inputs.log_followers())
+        let (scale, own) = (inputs.quality_scale(), inputs.log_followers());
+        m.quality(&scale, own, &m.quality_units(&scale, own))
     }
 
     /// Quality as first defined: the weighted sum at the record's own count, at 1 follower and at
@@ -522,6 +577,10 @@ mod tests {
             QUALITY_FEATURES[LISTED_SHARE_TERM],
             Feature::ListedPer1kFollowers
         );
+        assert_eq!(QUALITY_FEATURES[FOLLOWERS_TERM], Feature::Followers);
+        for (term, feature) in QUALITY_FEATURES.into_iter().enumerate() {
+            assert_eq!(quality_term(feature), term);
+        }
     }
 
     /// A count spread evenly on the log scale from 1 to `10^max_log10`, or 0.
@@ -583,6 +642,11 @@ mod tests {
                 "record {n}: {:?}",
                 found.inputs
             );
+            // Scoring hands Quality the places it has already worked out: the same bits.
+            let bonus = verified_bonus(view.verified());
+            let by_full_search = (quality_by_full_search(m, &found.inputs) + bonus).min(100.0);
+            let scored = m.breakdown(&view).expect("generated metrics").quality;
+            assert_eq!(scored.to_bits(), by_full_search.to_bits(), "record {n}");
         }
     }
 }
