@@ -135,7 +135,8 @@ fn string_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
     let mut i = start + 1;
     let mut escaped = false;
     loop {
-        // Strings in records are short: a word at a time beats a vector search set up per string.
+        // Strings in records are short: a short run scan (`plain_run`) beats a vector search set
+        // up per string.
         i = plain_run(b, i);
         match *b.get(i)? {
             b'"' => return Some((i + 1, escaped)),

@@ -110,7 +110,7 @@ mod tests {
 
     proptest! {
         /// Mostly plain text, as written in practice, with now and then one byte that needs an
-        /// escape placed anywhere (in a word of eight or in the tail).
+        /// escape placed anywhere.
         #[test]
         fn a_string_is_plain_exactly_when_no_byte_needs_an_escape(
             text in "[a-z0-9 é日🦀()%,]{0,40}",

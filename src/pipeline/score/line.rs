@@ -184,10 +184,7 @@ fn quoted_keys() -> &'static QuotedKeys {
         QuotedKeys {
             top: quote(CANONICAL_ORDER),
             meta: quote(CANONICAL_META_ORDER),
-            meta_at: CANONICAL_ORDER
-                .iter()
-                .position(|k| *k == "meta")
-                .expect("the canonical order places meta"),
+            meta_at: top_position("meta").expect("the canonical order places meta"),
         }
     })
 }

@@ -259,7 +259,8 @@ impl Model {
                     activity_sum += feature.weight() * unit(pct);
                     activity_weight += feature.weight();
                 }
-                _ => at_own[quality_term(feature)] = Some(unit(pct)),
+                Component::Quality => at_own[quality_term(feature)] = Some(unit(pct)),
+                Component::Relevance => unreachable!("relevance has no metric feature"),
             }
             features.push(FeatureScore {
                 feature,
@@ -317,7 +318,7 @@ impl Model {
     /// Most of those points need no evaluation (see [`Model::dominated`]); the full search is kept
     /// in the tests, which pin this against it bit for bit.
     ///
-    /// `at_own` are the places at the record's own count ([`Model::quality_units`] at `own`),
+    /// `at_own` are the places at the record's own count (`Model::quality_units` at `own`),
     /// which scoring has already worked out.
     fn quality(&self, scale: &QualityScale, own: f64, at_own: &[Option<f64>; 5]) -> f64 {
         let at_own = *at_own;
@@ -414,7 +415,7 @@ impl Model {
         QUALITY_FEATURES.map(|feature| self.unit_at(scale, feature, log_followers))
     }
 
-    /// [`Model::quality_units`] at `log_followers`, with the list memberships term, which does not
+    /// `Model::quality_units` at `log_followers`, with the list memberships term, which does not
     /// move with followers, taken from `at_own` instead of placed again.
     fn moving_units(
         &self,
@@ -438,7 +439,7 @@ impl Model {
     }
 }
 
-/// Quality from its features' places (see [`Model::quality_units`]): the weighted mean of the
+/// Quality from its features' places (see `Model::quality_units`): the weighted mean of the
 /// present ones, 0-100. Non-decreasing in every place, also after rounding.
 fn quality_of(units: &[Option<f64>; 5]) -> f64 {
     let (mut sum, mut weight) = (0.0, 0.0);

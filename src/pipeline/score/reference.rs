@@ -65,6 +65,8 @@ pub enum ReferenceError {
     SparseFeature(&'static str),
     #[error("reference.json lacks knots for feature {0}")]
     MissingFeature(&'static str),
+    #[error("reference.json knots for feature {0} are not finite and ascending")]
+    UnorderedKnots(&'static str),
     #[error("reference.json snapshot_as_of {0:?} is not a time")]
     BadSnapshot(String),
 }
@@ -74,8 +76,17 @@ impl Reference {
         self.features
             .iter()
             .find(|k| k.feature == feature.key())
-            .map(|k| k.knots)
             .ok_or(ReferenceError::MissingFeature(feature.key()))
+            .and_then(|k| {
+                // Placing a value and Quality's bounded search both rely on the order.
+                let ordered = k.knots.iter().all(|x| x.is_finite())
+                    && k.knots.windows(2).all(|w| w[0] <= w[1]);
+                if ordered {
+                    Ok(k.knots)
+                } else {
+                    Err(ReferenceError::UnorderedKnots(feature.key()))
+                }
+            })
     }
 
     pub fn snapshot(&self) -> Result<DateTime<Utc>, ReferenceError> {
@@ -167,4 +178,31 @@ pub fn build_reference(
     score.push(100.0);
     reference.calibration = Calibration { composite, score };
     Ok(reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knots_that_are_not_finite_and_ascending_are_refused() {
+        let bundled: Reference =
+            serde_json::from_str(include_str!("../../../assets/m2/reference.json")).unwrap();
+        assert!(bundled.knots_of(Feature::Followers).is_ok());
+        let at = bundled
+            .features
+            .iter()
+            .position(|k| k.feature == Feature::Followers.key())
+            .unwrap();
+        let mut swapped = bundled.clone();
+        swapped.features[at].knots.swap(2, 4);
+        let mut infinite = bundled.clone();
+        infinite.features[at].knots[6] = f64::INFINITY;
+        for broken in [swapped, infinite] {
+            assert!(matches!(
+                broken.knots_of(Feature::Followers),
+                Err(ReferenceError::UnorderedKnots("followers"))
+            ));
+        }
+    }
 }
