@@ -327,9 +327,13 @@ impl Model {
             // No follower count below the record's own to look at.
             return best;
         }
-        let mut at_one = self.moving_units(scale, 0.0, &at_own);
         // The follower term at 1 follower is the same for every record.
-        at_one[FOLLOWERS_TERM] = Some(self.followers_unit_at_one);
+        let at_one = self.moving_units(
+            scale,
+            0.0,
+            &at_own,
+            (FOLLOWERS_TERM, Some(self.followers_unit_at_one)),
+        );
         best = best.max(quality_of(&at_one));
         let listed_share = Feature::ListedPer1kFollowers;
         let listed_share_capped = scale
@@ -366,8 +370,12 @@ impl Model {
                     // followers is lower there), and `best` only rises: none of them can win.
                     break;
                 }
-                let mut here = self.moving_units(scale, at, &at_own);
-                here[LISTED_SHARE_TERM] = bound[LISTED_SHARE_TERM];
+                let here = self.moving_units(
+                    scale,
+                    at,
+                    &at_own,
+                    (LISTED_SHARE_TERM, bound[LISTED_SHARE_TERM]),
+                );
                 best = best.max(quality_of(&here));
             }
         }
@@ -416,18 +424,23 @@ impl Model {
     }
 
     /// `Model::quality_units` at `log_followers`, with the list memberships term, which does not
-    /// move with followers, taken from `at_own` instead of placed again.
+    /// move with followers, taken from `at_own`, and the term `known` names already worked out
+    /// by the caller: neither is placed again.
     fn moving_units(
         &self,
         scale: &QualityScale,
         log_followers: f64,
         at_own: &[Option<f64>; 5],
+        known: (usize, Option<f64>),
     ) -> [Option<f64>; 5] {
         let mut units = [None; 5];
         for (term, feature) in QUALITY_FEATURES.into_iter().enumerate() {
-            units[term] = match feature {
-                Feature::Listed => at_own[term],
-                _ => self.unit_at(scale, feature, log_followers),
+            units[term] = if term == known.0 {
+                known.1
+            } else if feature == Feature::Listed {
+                at_own[term]
+            } else {
+                self.unit_at(scale, feature, log_followers)
             };
         }
         units
