@@ -4,7 +4,8 @@
 //! in the kernel) or 5k spread evenly over the file (`into_N_scattered`: 5k short runs).
 //! Plan and apply are timed together, the way `influx merge` runs them. `first_import_N`: a
 //! batch of N new authors merged into an empty directory (the first thing an operator does),
-//! 1k and 100k (1M with INFLUX_BENCH_1M=1).
+//! 1k and 100k (1M with INFLUX_BENCH_1M=1); `N_gz` the same batch gzip-compressed (its rows are
+//! read back from a spool of its decompressed bytes).
 //! Records here are ~700 bytes (1M ≈ 0.7 GB); `influx gen` + `influx score` records are ~1.9 KB
 //! (1M ≈ 1.9 GB), so the README's 10k-into-1M figure is measured on those with the commands there.
 
@@ -148,20 +149,29 @@ fn bench_first_import(c: &mut Criterion) {
     group.sample_size(10);
     for n in sizes {
         let tmp = tempfile::tempdir().unwrap();
-        let batch = tmp.path().join("import.jsonl");
-        write_lines(&batch, 0..n, "2025-11-01T00:00:00Z", 0);
+        let plain = tmp.path().join("import.jsonl");
+        write_lines(&plain, 0..n, "2025-11-01T00:00:00Z", 0);
+        let gz = tmp.path().join("import.jsonl.gz");
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        std::io::copy(&mut std::fs::File::open(&plain).unwrap(), &mut enc).unwrap();
+        enc.finish().unwrap();
         let data = tmp.path().join("data");
-        group.bench_function(format!("{n}"), |b| {
-            b.iter_batched(
-                || {
-                    if data.exists() {
-                        std::fs::remove_dir_all(&data).unwrap();
-                    }
-                },
-                |_| plan_and_apply(&data, &batch),
-                BatchSize::PerIteration,
-            )
-        });
+        for (batch, suffix) in [(&plain, ""), (&gz, "_gz")] {
+            group.bench_function(format!("{n}{suffix}"), |b| {
+                b.iter_batched(
+                    || {
+                        if data.exists() {
+                            std::fs::remove_dir_all(&data).unwrap();
+                        }
+                    },
+                    |_| plan_and_apply(&data, batch),
+                    BatchSize::PerIteration,
+                )
+            });
+        }
     }
     group.finish();
 }

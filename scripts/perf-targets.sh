@@ -15,6 +15,9 @@ bin=${CARGO_TARGET_DIR:-target}/release/influx
 # Runs a command, prints "<label> <seconds> s, peak <MiB> MiB".
 measure() {
   local label=$1; shift
+  # Each command starts on a quiet disk: without this, the writeback of what the previous one
+  # left unsynced (Python's 648 MB, which it never syncs) lands in the next one's time.
+  sync
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
   # A failed gate exits 1 and time(1) then writes a "Command exited" line first: take the last.
   read -r secs kib < <(tail -n 1 "$work/time")
@@ -52,6 +55,11 @@ python3 -c "print(f'score speed-up vs python: {$py/max($sc,0.001):.1f}x   audit 
 # A first import: the 1M scored records merged into an empty data dir.
 measure "influx merge: first import of $N" "$bin" merge "$work/scored.jsonl" --data "$work/import" --allow-flagged
 rm -rf "$work/import"
+# The same import from a compressed batch: its rows are read back from a spool of its
+# decompressed bytes, not held in memory.
+gzip -1 -c "$work/scored.jsonl" >"$work/scored.jsonl.gz"
+measure "influx merge: first import of $N, .gz" "$bin" merge "$work/scored.jsonl.gz" --data "$work/import" --allow-flagged
+rm -rf "$work/import" "$work/scored.jsonl.gz"
 
 # The 1M-record dataset is laid down as version 1 directly (as benches/merge.rs does), so that
 # the 10k merge below is measured against a known base.

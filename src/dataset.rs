@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 
 pub mod raw;
 mod scan;
+pub mod spool;
 pub mod view;
 mod walk;
 mod writeback;
@@ -500,7 +501,8 @@ pub fn parse_line(line: usize, text: &str) -> Result<Record, LineError> {
     Record::from_value(value).map_err(|found| LineError::NotAnObject { line, found })
 }
 
-fn is_gz(path: &Path) -> bool {
+/// Whether `path` is read and written gzip-compressed (by its name, as everywhere here).
+pub fn is_gz(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "gz")
 }
 
@@ -602,13 +604,26 @@ pub struct LineBlock {
 impl LineBlocks {
     /// Opens `path`, handing out blocks of about `block_bytes` (more when one line is longer).
     pub fn open(path: &Path, block_bytes: usize) -> Result<Self, DatasetError> {
-        Ok(LineBlocks {
-            reader: open_unbuffered(path)?,
+        Ok(Self::from_reader(open_unbuffered(path)?, path, block_bytes))
+    }
+
+    /// Opens `path` as [`LineBlocks::open`] does, and writes every byte read (decompressed) to
+    /// `spool` as well, so that a line can be read again at the place its block gives it
+    /// (`offset of the block + range`) in the spool. A spool that cannot take the bytes fails
+    /// the read.
+    pub fn spooled(path: &Path, spool: File, block_bytes: usize) -> Result<Self, DatasetError> {
+        let tee = spool::Tee::new(open_unbuffered(path)?, spool);
+        Ok(Self::from_reader(Box::new(tee), path, block_bytes))
+    }
+
+    fn from_reader(reader: Box<dyn Read + Send>, path: &Path, block_bytes: usize) -> Self {
+        LineBlocks {
+            reader,
             path: path.to_path_buf(),
             line: 0,
             carry: Vec::new(),
             block_bytes: block_bytes.max(1),
-        })
+        }
     }
 
     /// Reads until the block holds `block_bytes` or the file ends; true at the end.

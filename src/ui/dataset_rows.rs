@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::author::AuthorRow;
 use super::record_store::RecordStore;
-use crate::dataset::{DatasetError, LineBlock, LineBlocks, LineError, parse_line};
+use crate::dataset::{DatasetError, LineBlock, LineBlocks, LineError, is_gz, parse_line};
 
 /// Bytes of whole lines handed to the cores at a time (as the audit reads).
 pub(super) const BLOCK_BYTES: usize = 4 << 20;
@@ -66,7 +66,7 @@ pub fn load_rows(path: &Path) -> Result<LoadedRows, LoadError> {
 }
 
 fn load_in_blocks(path: &Path, block_bytes: usize) -> Result<LoadedRows, LoadError> {
-    if path.extension().is_some_and(|e| e == "gz") {
+    if is_gz(path) {
         return Err(LoadError::Compressed {
             path: path.to_path_buf(),
         });

@@ -13,7 +13,9 @@ use rayon::prelude::*;
 use super::facts::{RecordFacts, facts_of, facts_of_line};
 use super::tally::{DuplicateCopies, Tally};
 use super::{AuditReport, DuplicateGroup, Gates, duplicates};
-use crate::dataset::{DatasetError, LineBlock, LineBlocks, LineError, Lines, Record, parse_line};
+use crate::dataset::{
+    DatasetError, LineBlock, LineBlocks, LineError, Lines, Record, is_gz, parse_line,
+};
 
 /// Bytes of whole lines handed to the parallel checks at a time: large enough to keep both cores
 /// busy between hand-overs, small enough not to matter for memory.
@@ -118,9 +120,8 @@ fn check_block(block: &LineBlock, spare: &mut Vec<Tally>) -> Vec<Tally> {
 /// About how many records the file holds, judged from its size and its first block (0 when it
 /// is compressed): reserving room for them once spares copying a million rows as lists grow.
 fn expected_records(path: &Path, first: &LineBlock) -> usize {
-    let compressed = path.extension().is_some_and(|e| e == "gz");
     match std::fs::metadata(path) {
-        Ok(meta) if !compressed => first.lines_in_file(meta.len()),
+        Ok(meta) if !is_gz(path) => first.lines_in_file(meta.len()),
         _ => 0,
     }
 }

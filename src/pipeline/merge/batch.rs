@@ -2,12 +2,14 @@
 //! range, line number), its matching key, and the checks made on each row on its own
 //! (unreadable lines, placeholder flags, the schema of the row merged alone), block by block on
 //! every core, holding no record. A row is read again by position when the plan or `apply`
-//! needs it. Not here: grouping rows into authors (see `plan`).
+//! needs it; a compressed batch's rows from its decompressed bytes, spooled aside as they are
+//! read (`spool`). Not here: grouping rows into authors (see `plan`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use rayon::prelude::*;
@@ -16,7 +18,7 @@ use super::MergeError;
 use super::plan::{BatchSummary, BlockedRecord, UnreadableInput};
 use super::resolve::{Origin, OriginKind, display_key, resolve_alone};
 use super::scan::RowSpan;
-use crate::dataset::{DatasetError, LineBlocks, LineError, Record, parse_line};
+use crate::dataset::{DatasetError, LineBlocks, LineError, Record, is_gz, parse_line, spool};
 use crate::pipeline::{placeholders, schema};
 
 /// Bytes of a batch file read and checked at a time.
@@ -60,9 +62,17 @@ impl FileStamp {
 #[derive(Debug, Clone)]
 pub struct BatchFile {
     pub path: PathBuf,
-    /// None for a compressed file: its rows have no place in it to be read from again, so the
-    /// plan holds them (`BatchRows::held`).
-    pub stamp: Option<FileStamp>,
+    /// Where its rows are read again: the file itself, as long as it matches the stamp taken
+    /// when the plan read it, or for a compressed file the spool of its decompressed bytes
+    /// (rows' places are places in those bytes).
+    pub source: RowSource,
+}
+
+#[derive(Debug, Clone)]
+pub enum RowSource {
+    Stamped(FileStamp),
+    /// Unnamed and written only by the plan, so it cannot change under it.
+    Spooled(Arc<File>),
 }
 
 /// A batch row: where it is, and whether it is written exactly as it stands when its author
@@ -79,8 +89,6 @@ pub struct BatchRow {
 pub struct BatchRows {
     pub files: Vec<BatchFile>,
     pub rows: Vec<BatchRow>,
-    /// The records of rows from compressed files.
-    pub held: HashMap<u32, Record>,
 }
 
 /// What the plan learns from the batch files besides the rows themselves.
@@ -130,13 +138,14 @@ struct CheckedRow {
     score_version: Option<String>,
     flags: Vec<String>,
     alone_invalid: Vec<String>,
-    held: Option<Record>,
 }
 
 /// Reads every batch file in order, telling `each` about every readable row in input order.
 /// Problems with the input are findings, never errors: `apply` refuses them.
+/// A compressed batch is spooled in `spool_dir`.
 pub fn scan_batches(
     paths: &[PathBuf],
+    spool_dir: &Path,
     mut each: impl FnMut(BatchEvent<'_>),
 ) -> (BatchRows, BatchFindings) {
     let mut rows = BatchRows::default();
@@ -144,7 +153,7 @@ pub fn scan_batches(
     for path in paths {
         let before = rows.rows.len();
         let bad_before = findings.unreadable.len();
-        let complete = scan_file(path, &mut rows, &mut findings, &mut each);
+        let complete = scan_file(path, spool_dir, &mut rows, &mut findings, &mut each);
         let read = rows.rows.len() - before;
         findings.summaries.push(BatchSummary {
             path: path.clone(),
@@ -164,6 +173,7 @@ pub fn scan_batches(
 /// One file; false when it could not be read to its end (reported as unreadable).
 fn scan_file(
     path: &Path,
+    spool_dir: &Path,
     rows: &mut BatchRows,
     findings: &mut BatchFindings,
     each: &mut impl FnMut(BatchEvent<'_>),
@@ -173,13 +183,12 @@ fn scan_file(
         line: None,
         reason,
     };
-    let compressed = path.extension().is_some_and(|e| e == "gz");
+    let compressed = is_gz(path);
     // The stamp is taken before the first byte is read: a change made while the plan reads
     // the file shows at apply.
     let meta = std::fs::metadata(path).ok();
-    let stamp = meta.as_ref().filter(|_| !compressed).map(FileStamp::of);
-    let held = stamp.is_none();
-    let blocks = match LineBlocks::open(path, BLOCK) {
+    let opened = open_rows(path, spool_dir, compressed, meta.as_ref());
+    let (blocks, source) = match opened {
         Ok(b) => b,
         Err(e) => {
             findings.unreadable.push(whole(e.to_string()));
@@ -190,7 +199,7 @@ fn scan_file(
     let file_bytes = meta.map_or(0, |m| m.len());
     rows.files.push(BatchFile {
         path: path.to_path_buf(),
-        stamp,
+        source,
     });
     std::thread::scope(|scope| {
         let mut offset = 0u64;
@@ -204,7 +213,7 @@ fn scan_file(
             };
             if offset == 0 {
                 // A compressed file's size says little about its lines: no guess.
-                let expected = if held {
+                let expected = if compressed {
                     0
                 } else {
                     block.lines_in_file(file_bytes)
@@ -220,7 +229,7 @@ fn scan_file(
                 .map(|k| {
                     let (line, text) = block.line(k);
                     let range = block.range(k);
-                    check_line(held, offset + range.start as u64, line, text)
+                    check_line(offset + range.start as u64, line, text)
                 })
                 .collect();
             offset += block.byte_len() as u64;
@@ -232,9 +241,37 @@ fn scan_file(
     })
 }
 
-/// Checks one line: parsed, merged alone, flagged, schema-checked. The record is dropped here
-/// unless it is to be `held` (its file cannot be read again by position).
-fn check_line(held: bool, start: u64, line: usize, text: Result<&str, LineError>) -> Checked {
+/// The blocks of a batch file's lines, and where its rows will be read again. A compressed
+/// file is decompressed once: the bytes the scan reads are spooled as they go by.
+fn open_rows(
+    path: &Path,
+    spool_dir: &Path,
+    compressed: bool,
+    meta: Option<&std::fs::Metadata>,
+) -> Result<(LineBlocks, RowSource), DatasetError> {
+    match meta {
+        Some(meta) if !compressed => Ok((
+            LineBlocks::open(path, BLOCK)?,
+            RowSource::Stamped(FileStamp::of(meta)),
+        )),
+        _ => {
+            let read_err = |source| DatasetError::Read {
+                path: path.to_path_buf(),
+                source,
+            };
+            let spooled = spool::create(spool_dir).map_err(read_err)?;
+            let writer = spooled.try_clone().map_err(read_err)?;
+            Ok((
+                LineBlocks::spooled(path, writer, BLOCK)?,
+                RowSource::Spooled(Arc::new(spooled)),
+            ))
+        }
+    }
+}
+
+/// Checks one line: parsed, merged alone, flagged, schema-checked. The record is dropped here:
+/// the row is read again by its place when it is needed.
+fn check_line(start: u64, line: usize, text: Result<&str, LineError>) -> Checked {
     let text = match text {
         Ok(t) => t,
         Err(e) => return Checked::Unreadable(e),
@@ -265,13 +302,10 @@ fn check_line(held: bool, start: u64, line: usize, text: Result<&str, LineError>
     let score_version = score_version(written).map(str::to_string);
     // A row that stands as it would be written is in canonical order already: its schema is
     // checked on the record itself, not on a reordered copy.
-    let (alone_invalid, held) = match (verbatim, alone, held) {
-        (true, Some(alone), held) => (value_reasons(&alone.into_value()), held.then_some(record)),
-        (true, None, false) => (value_reasons(&record.into_value()), None),
-        (_, alone, held) => (
-            schema_reasons(alone.as_ref().unwrap_or(&record)),
-            held.then_some(record),
-        ),
+    let alone_invalid = match (verbatim, alone) {
+        (true, Some(alone)) => value_reasons(&alone.into_value()),
+        (true, None) => value_reasons(&record.into_value()),
+        (false, alone) => schema_reasons(alone.as_ref().unwrap_or(&record)),
     };
     Checked::Row(Box::new(CheckedRow {
         span: RowSpan {
@@ -286,7 +320,6 @@ fn check_line(held: bool, start: u64, line: usize, text: Result<&str, LineError>
         score_version,
         flags,
         alone_invalid,
-        held,
     }))
 }
 
@@ -344,9 +377,6 @@ fn take(
         .version_of_row
         .push(u16::try_from(v).unwrap_or(u16::MAX));
     findings.names.push(row.name);
-    if let Some(record) = row.held {
-        rows.held.insert(index, record);
-    }
     rows.rows.push(BatchRow {
         span: row.span,
         file,
@@ -382,36 +412,36 @@ fn value_reasons(canonical: &serde_json::Value) -> Vec<String> {
 }
 
 impl BatchRows {
-    /// The batch files that rows are read from again, opened, each checked against its stamp.
+    /// The files that rows are read from again, opened, each batch checked against its stamp.
     pub fn open_unchanged(&self) -> Result<Vec<Option<File>>, MergeError> {
         self.files
             .iter()
-            .map(|f| match f.stamp {
-                None => Ok(None),
-                Some(stamp) => {
+            .map(|f| match &f.source {
+                RowSource::Spooled(spooled) => spooled
+                    .try_clone()
+                    .map(Some)
+                    .map_err(|e| changed(f, format!("its spooled rows: {e}"))),
+                RowSource::Stamped(stamp) => {
                     let file = File::open(&f.path).map_err(|e| changed(f, e.to_string()))?;
-                    check_stamp(f, &stamp, &file)?;
+                    check_stamp(f, stamp, &file)?;
                     Ok(Some(file))
                 }
             })
             .collect()
     }
 
-    /// Checks again that the opened files still match their stamps (after reading them).
+    /// Checks again that the opened batches still match their stamps (after reading them).
     pub fn still_unchanged(&self, opened: &[Option<File>]) -> Result<(), MergeError> {
         for (f, file) in self.files.iter().zip(opened) {
-            if let (Some(stamp), Some(file)) = (&f.stamp, file) {
+            if let (RowSource::Stamped(stamp), Some(file)) = (&f.source, file) {
                 check_stamp(f, stamp, file)?;
             }
         }
         Ok(())
     }
 
-    /// The full record of batch row `index`, read by position from its opened file (or held).
+    /// The full record of batch row `index`, read by position from its opened file.
     pub fn record(&self, index: u32, opened: &[Option<File>]) -> Result<Record, MergeError> {
-        if let Some(r) = self.held.get(&index) {
-            return Ok(r.clone());
-        }
         let row = self.rows[index as usize];
         let f = &self.files[row.file as usize];
         let file = opened[row.file as usize]
@@ -473,7 +503,8 @@ mod tests {
 
     fn scan(path: &Path) -> (BatchRows, BatchFindings, Vec<(u32, Option<String>)>) {
         let mut keys = Vec::new();
-        let (rows, findings) = scan_batches(&[path.to_path_buf()], |event| {
+        let spool_dir = path.parent().unwrap();
+        let (rows, findings) = scan_batches(&[path.to_path_buf()], spool_dir, |event| {
             if let BatchEvent::Row(i, key) = event {
                 keys.push((i, key.handle_key.map(str::to_string)));
             }
@@ -512,7 +543,7 @@ mod tests {
         assert_eq!(findings.names, ["Ann", "bob", "cy"]);
         assert_eq!(findings.unreadable.len(), 1);
         assert_eq!(findings.unreadable[0].line, Some(4));
-        assert!(rows.held.is_empty(), "a plain file is read again, not held");
+        assert!(matches!(rows.files[0].source, RowSource::Stamped(_)));
         let opened = rows.open_unchanged().unwrap();
         assert_eq!(rows.record(1, &opened).unwrap().handle(), Some("bob"));
     }
@@ -538,21 +569,86 @@ mod tests {
         assert!(rows.open_unchanged().is_err());
     }
 
-    #[test]
-    fn rows_of_a_compressed_batch_are_held_since_they_have_no_place_to_be_read_from() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.jsonl.gz");
+    fn write_gz(path: &Path, text: &str) {
         let mut gz = flate2::write::GzEncoder::new(
-            std::fs::File::create(&path).unwrap(),
+            std::fs::File::create(path).unwrap(),
             flate2::Compression::default(),
         );
-        writeln!(gz, "{CANONICAL}\n{REORDERED}").unwrap();
+        gz.write_all(text.as_bytes()).unwrap();
         gz.finish().unwrap();
-        let (rows, _, keys) = scan(&path);
+    }
+
+    #[test]
+    fn rows_of_a_compressed_batch_are_read_again_from_its_spooled_bytes_named_by_the_gz_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.jsonl.gz");
+        let text = format!("{CANONICAL}\n\n{REORDERED}\n{{broken\n");
+        write_gz(&path, &text);
+        let (rows, findings, keys) = scan(&path);
         assert_eq!(keys.len(), 2);
-        assert_eq!(rows.files[0].stamp, None);
+        assert!(matches!(rows.files[0].source, RowSource::Spooled(_)));
+        // Places are places in the decompressed bytes; lines are the file's lines.
+        let placed: Vec<(&str, u32)> = rows
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    &text[r.span.start as usize..r.span.end() as usize],
+                    r.span.line,
+                )
+            })
+            .collect();
+        assert_eq!(placed, [(CANONICAL, 1), (REORDERED, 3)]);
+        assert_eq!(findings.unreadable[0].path, path);
+        assert_eq!(findings.unreadable[0].line, Some(4));
+        assert_eq!(rows.origin(1).path, path);
+        // The spool has no name in the directory, and what was planned is what is read, even
+        // when the compressed file is gone by then.
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         let opened = rows.open_unchanged().unwrap();
         assert_eq!(rows.record(0, &opened).unwrap().handle(), Some("Ann"));
-        assert_eq!(rows.held.len(), 2);
+        assert_eq!(rows.record(1, &opened).unwrap().handle(), Some("bob"));
+        rows.still_unchanged(&opened).unwrap();
+    }
+
+    #[test]
+    fn rows_of_a_compressed_batch_past_its_first_block_are_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.jsonl.gz");
+        let pad = "x".repeat(3000);
+        let lines: Vec<String> = (0..3500)
+            .map(|i| format!(r#"{{"id":"{i}","handle":"h{i}","description":"{pad}"}}"#))
+            .collect();
+        let text = lines.join("\n");
+        assert!(text.len() > BLOCK, "the batch spans more than one block");
+        write_gz(&path, &text);
+        let (rows, findings, _) = scan(&path);
+        assert!(findings.unreadable.is_empty());
+        assert_eq!(rows.rows.len(), lines.len());
+        let opened = rows.open_unchanged().unwrap();
+        let at_block = BLOCK / (lines[0].len() + 1);
+        for i in [0, at_block - 1, at_block, at_block + 1, lines.len() - 1] {
+            let record = rows.record(i as u32, &opened).unwrap();
+            assert_eq!(record.handle(), Some(format!("h{i}").as_str()), "row {i}");
+            assert_eq!(rows.rows[i].span.line as usize, i + 1);
+        }
+    }
+
+    #[test]
+    fn a_truncated_compressed_batch_is_reported_unreadable_by_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole.jsonl.gz");
+        let lines: String = (0..2000)
+            .map(|i| format!("{{\"id\":\"{i}\",\"handle\":\"h{i}\"}}\n"))
+            .collect();
+        write_gz(&whole, &lines);
+        let bytes = std::fs::read(&whole).unwrap();
+        let path = dir.path().join("cut.jsonl.gz");
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let (_, findings, _) = scan(&path);
+        assert_eq!(findings.unreadable.len(), 1);
+        assert_eq!(findings.unreadable[0].path, path);
+        assert_eq!(findings.unreadable[0].line, None);
     }
 }

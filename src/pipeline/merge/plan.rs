@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::MergeError;
 use super::batch::{
-    BatchEvent, BatchFindings, BatchRows, merged_alone, scan_batches, schema_reasons, score_version,
+    BatchEvent, BatchFindings, BatchRows, scan_batches, schema_reasons, score_version,
 };
 use super::key_hash::{KeyMap, KeySet};
 use super::keys::LineKey;
@@ -21,7 +21,7 @@ use super::scan::{RowSpan, ScanError, scan_rows};
 use super::store::{CurrentVersion, Store};
 use rayon::prelude::*;
 
-use crate::dataset::{Record, parse_line};
+use crate::dataset::{Record, parse_line, spool};
 
 /// Choices the operator makes for a merge.
 #[derive(Debug, Clone, Default)]
@@ -119,7 +119,7 @@ pub(super) struct Edits {
 /// A new author as the plan holds it.
 #[derive(Debug, Clone)]
 pub(super) enum NewAuthor {
-    /// Resolved from several rows (or from a compressed batch): the record to write.
+    /// Resolved from several rows: the record to write.
     Merged(Box<Record>),
     /// One batch row, by index: read again and merged alone when written.
     Row(u32),
@@ -247,19 +247,22 @@ pub fn plan(
     // core; no record is kept.
     let mut touched: Vec<u32> = Vec::new();
     let mut seen_groups = KeySet::default();
-    let (batch, mut findings) = scan_batches(batches, |rows: BatchEvent<'_>| match rows {
-        BatchEvent::Expect(n) => {
-            authors.reserve(n);
-            seen_groups.reserve(n);
-            touched.reserve(n);
-        }
-        BatchEvent::Row(i, key) => {
-            let group = authors.place(stored_rows + i, key.id, key.handle_key);
-            if seen_groups.insert(group) {
-                touched.push(group);
+    // A compressed batch is spooled on the disk the merge writes to.
+    let spool_dir = spool::nearest_dir(data_dir);
+    let (batch, mut findings) =
+        scan_batches(batches, &spool_dir, |rows: BatchEvent<'_>| match rows {
+            BatchEvent::Expect(n) => {
+                authors.reserve(n);
+                seen_groups.reserve(n);
+                touched.reserve(n);
             }
-        }
-    });
+            BatchEvent::Row(i, key) => {
+                let group = authors.place(stored_rows + i, key.id, key.handle_key);
+                if seen_groups.insert(group) {
+                    touched.push(group);
+                }
+            }
+        });
     let mut groups: Vec<u32> = authors
         .more
         .keys()
@@ -365,10 +368,7 @@ pub fn plan(
             let v = findings.version_of_row[i as usize];
             adjust(findings.versions[v as usize].as_deref(), 1);
             added.push(std::mem::take(&mut findings.names[i as usize]));
-            edits.append.push(match batch.held.get(&i) {
-                Some(record) => NewAuthor::Merged(Box::new(merged_alone(record.clone()))),
-                None => NewAuthor::Row(i),
-            });
+            edits.append.push(NewAuthor::Row(i));
             continue;
         }
         let (merged, found) = resolved
