@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 /// when none does). Spools go on a real disk near the work rather than in a `/tmp` that may be
 /// a tmpfs, which would be memory again.
 pub fn nearest_dir(dir: &Path) -> PathBuf {
+    // Absolute first: the ancestors of a relative `data` end in "", which is no directory.
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     dir.ancestors()
         .find(|d| d.is_dir())
         .map_or_else(std::env::temp_dir, Path::to_path_buf)
@@ -20,17 +22,17 @@ pub fn nearest_dir(dir: &Path) -> PathBuf {
 /// An unnamed file in `dir`, falling back to the system's temp dir when `dir` refuses one
 /// (read-only, say). The error names the directory tried first.
 pub fn create(dir: &Path) -> io::Result<File> {
-    tempfile::tempfile_in(dir)
-        .or_else(|_| tempfile::tempfile())
-        .map_err(|e| {
+    tempfile::tempfile_in(dir).or_else(|first| {
+        tempfile::tempfile().map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!(
-                    "no room for its decompressed rows in {} or the temp dir: {e}",
+                    "no room for its decompressed rows in {} ({first}) or the temp dir ({e})",
                     dir.display()
                 ),
             )
         })
+    })
 }
 
 /// Hands out what `inner` reads and writes the same bytes, in order, to the spool.
@@ -101,5 +103,13 @@ mod tests {
         let data = dir.path().join("not/yet/there");
         assert_eq!(nearest_dir(&data), dir.path());
         assert_eq!(nearest_dir(dir.path()), dir.path());
+    }
+
+    #[test]
+    fn a_relative_directory_not_made_yet_spools_in_the_working_dir_not_the_temp_dir() {
+        // `influx merge x.jsonl.gz` into the default `--data data` before a first import.
+        let data = Path::new("no-such-data-dir-made-by-this-test/data");
+        assert!(!data.exists());
+        assert_eq!(nearest_dir(data), std::env::current_dir().unwrap());
     }
 }
