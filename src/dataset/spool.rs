@@ -36,13 +36,13 @@ pub fn create(dir: &Path) -> io::Result<File> {
 }
 
 /// Hands out what `inner` reads and writes the same bytes, in order, to the spool.
-pub struct Tee<R> {
+pub(super) struct Tee<R> {
     inner: R,
     spool: File,
 }
 
 impl<R: Read> Tee<R> {
-    pub fn new(inner: R, spool: File) -> Self {
+    pub(super) fn new(inner: R, spool: File) -> Self {
         Tee { inner, spool }
     }
 }
