@@ -107,13 +107,14 @@ async fn every_requested_handle_ends_found_protected_not_found_or_suspended() {
     let s = &report.summary;
     assert_eq!(report.outcome, RunOutcome::Complete);
     assert_eq!(s.requested, 60);
-    assert_eq!((s.not_found, s.suspended), (2, 1));
+    assert_eq!((s.not_found.len(), s.suspended.len()), (2, 1));
+    assert_eq!(s.suspended, vec!["banned1".to_string()], "the summary names the accounts behind its counts");
     assert_eq!(s.harvested, 57);
     assert!(s.failed.is_empty());
     let records = lines(&dir.path().join("records.jsonl"));
     assert_eq!(records.len(), 57);
     let protected = records.iter().filter(|r| r["protected"] == true).count();
-    assert_eq!(protected, s.protected);
+    assert_eq!(protected, s.protected.len());
     for r in &records {
         assert_eq!(r["meta"]["sources"][0]["method"], "x-api-v2");
         let evidence = r["meta"]["sources"][0]["evidence"].as_str().unwrap();
@@ -208,8 +209,9 @@ async fn a_usage_cap_stops_the_run_with_a_clear_reason_and_asks_nothing_more() {
     let before = sim.stats().requests;
     let (report, events) = run(config(&sim, dir.path()), list(&names("cap", 30))).await;
     assert_eq!(report.outcome, RunOutcome::Stopped);
-    let reason = report.summary.stopped.clone().unwrap();
-    assert!(reason.contains("usage cap"), "{reason}");
+    let stop = report.summary.stopped.clone().unwrap();
+    assert_eq!(stop.reason, influx::pipeline::harvest::StopReason::UsageCap);
+    assert!(stop.detail.contains("usage cap"), "{stop:?}");
     assert_eq!(report.summary.pending, 30);
     assert_eq!(
         sim.stats().requests - before,
@@ -218,7 +220,7 @@ async fn a_usage_cap_stops_the_run_with_a_clear_reason_and_asks_nothing_more() {
     );
     assert!(
         events.iter().any(
-            |e| matches!(e, HarvestEvent::RunFailed { reason } if reason.contains("usage cap"))
+            |e| matches!(e, HarvestEvent::RunStopped(stop) if stop.detail.contains("usage cap"))
         )
     );
 }
@@ -307,7 +309,7 @@ async fn a_refused_token_stops_the_run_at_once() {
     c.client.token = Token::new("wrong-token").unwrap();
     let (report, _) = run(c, list(&names("tok", 30))).await;
     assert_eq!(report.outcome, RunOutcome::Stopped);
-    assert!(report.summary.stopped.unwrap().contains("401"));
+    assert!(report.summary.stopped.unwrap().detail.contains("401"));
     assert_eq!(sim.stats().requests, 1);
 }
 
@@ -575,8 +577,8 @@ async fn records_jsonl_holds_exactly_the_reference_records_of_the_answers_in_res
     let text = std::fs::read_to_string(dir.path().join("records.jsonl")).unwrap();
     let mut written: Vec<String> = text.lines().map(str::to_string).collect();
     assert_eq!(written.len(), report.summary.harvested);
-    assert!(report.summary.not_found >= 1 && report.summary.suspended >= 1);
-    assert!(report.summary.protected >= 1, "some profiles are protected");
+    assert!(!report.summary.not_found.is_empty() && !report.summary.suspended.is_empty());
+    assert!(!report.summary.protected.is_empty(), "some profiles are protected");
     written.sort();
     expected.sort();
     assert_eq!(written, expected);

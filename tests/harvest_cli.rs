@@ -35,7 +35,17 @@ fn influx(sim: &SimServer, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_influx"));
     cmd.arg("harvest")
         .args(["--api-base", &sim.base_url()])
-        .args(args)
+        .args(args);
+    // The ledger's data directory sits beside the run, so tests running side by side never
+    // share one (nor write into the working directory).
+    if let Some(near) = args
+        .windows(2)
+        .find(|w| matches!(w[0], "--out" | "--resume" | "--handles"))
+        .and_then(|w| Path::new(w[1]).parent())
+    {
+        cmd.arg("--data").arg(near.join("data"));
+    }
+    cmd
         .env("X_BEARER_TOKEN", TOKEN)
         .env_remove("INFLUX_API_BASE")
         .stdin(Stdio::null());
@@ -94,10 +104,11 @@ fn exit_code_0_when_every_handle_is_answered_and_invalid_lines_are_reported_as_j
     assert_eq!(done["event"], "run_done");
     let s = summary(&out);
     assert_eq!(s["requested"], 150);
-    let answered = ["harvested", "not_found", "suspended"]
-        .iter()
-        .map(|k| s[k].as_u64().unwrap())
-        .sum::<u64>();
+    let answered = s["harvested"].as_u64().unwrap()
+        + ["not_found", "suspended"]
+            .iter()
+            .map(|k| s[k].as_array().unwrap().len() as u64)
+            .sum::<u64>();
     assert_eq!(answered, 150);
     assert_eq!(s["requests"], 2);
     assert_eq!(
@@ -152,11 +163,12 @@ fn exit_code_2_when_the_usage_cap_is_hit_or_no_token_is_given() {
     assert!(
         events
             .iter()
-            .any(|e| e["event"] == "run_failed"
-                && e["reason"].as_str().unwrap().contains("usage cap"))
+            .any(|e| e["event"] == "run_stopped"
+                && e["reason"] == "usage-cap"
+                && e["detail"].as_str().unwrap().contains("usage cap"))
     );
     assert!(
-        summary(&out)["stopped"]
+        summary(&out)["stopped"]["detail"]
             .as_str()
             .unwrap()
             .contains("usage cap")

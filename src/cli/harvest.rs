@@ -1,5 +1,6 @@
-//! `influx harvest`: reads a handles file, runs the harvest engine, and shows its events as a
-//! progress bar on a terminal or as JSON lines otherwise. Decides the exit code; does no lookups.
+//! `influx harvest`: reads a handles file, states the plan (requests, cost, ETA), runs the
+//! harvest engine, and shows its events as a progress bar on a terminal or as JSON lines
+//! otherwise. Ctrl-C and SIGTERM both cancel cleanly. Decides the exit code; does no lookups.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,9 +14,12 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::dataset::format_time;
 use crate::pipeline::budget::BudgetConfig;
-use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent};
+use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot};
 use crate::pipeline::handles::{HandleList, read_handles};
-use crate::pipeline::harvest::{HarvestConfig, RunOutcome, Summary, start};
+use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd, usd_to_micros};
+use crate::pipeline::harvest::{
+    CostPlan, HarvestConfig, Plan, Pricing, RunOutcome, Summary, plan, start,
+};
 use crate::pipeline::journal::read_header;
 use crate::pipeline::xapi::{ClientConfig, DEFAULT_API_BASE, MAX_BATCH, Token};
 
@@ -24,9 +28,31 @@ pub struct Args {
     /// Handles to look up, one per line (`name`, `@name` and profile URLs are accepted).
     #[arg(long, value_name = "FILE")]
     pub handles: Option<PathBuf>,
-    /// Run directory: records.jsonl, responses.jsonl, summary.json, journal.jsonl.
+    /// Run directory: records.jsonl, responses.jsonl, summary.json, journal.jsonl
+    /// [default: DATA/runs/<UTC time>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// The data directory whose ledger counts what every run spends (the one `merge` uses).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data: PathBuf,
+    /// The X API access plan: sets the price per user and the 15-minute and 24-hour windows.
+    #[arg(long, value_name = "PLAN", default_value = "pay-per-use")]
+    pub plan: Plan,
+    /// Price of one user returned, in USD [default: the plan's: 0.010 for pay-per-use, 0 for
+    /// the monthly plans].
+    #[arg(long, value_name = "USD")]
+    pub price_per_user: Option<f64>,
+    /// The most this run may spend, in USD, over all its attempts: no request is sent whose
+    /// worst case would pass it; the rest stays pending (exit 1), and --resume with a higher
+    /// cap finishes it.
+    #[arg(long, value_name = "USD")]
+    pub max_spend: Option<f64>,
+    /// The most requests this run may send, over all its attempts (retries count).
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+    /// State the plan (handles, requests, cost, ETA) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Finish the interrupted run in DIR (or in --out) without asking again for answered batches.
     #[arg(long, value_name = "DIR", num_args = 0..=1)]
     pub resume: Option<Option<PathBuf>>,
@@ -39,12 +65,17 @@ pub struct Args {
     /// Handles per request, 1 to 100 [default: 100, or the run's own when resuming].
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
-    /// Requests allowed per window, paced ahead of time; 0 turns pacing off (headers still rule).
-    #[arg(long, value_name = "N", default_value_t = 300)]
-    pub rate_limit: u32,
-    /// Length of the rate-limit window in seconds.
-    #[arg(long, value_name = "S", default_value_t = 900)]
-    pub window_secs: u64,
+    /// Requests allowed per window, paced ahead of time [default: the plan's, 300]; 0 turns
+    /// pacing off (the headers still rule).
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Length of the rate-limit window in seconds [default: 900].
+    #[arg(long, value_name = "S")]
+    pub window_secs: Option<u64>,
+    /// Requests allowed per 24 hours [default: the plan's: 500 on basic, 1 on free, none
+    /// otherwise]; 0 turns the daily cap off.
+    #[arg(long, value_name = "N")]
+    pub daily_limit: Option<u32>,
     /// Requests in flight at once, when the budget allows.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
@@ -55,17 +86,40 @@ pub struct Args {
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
-    match prepare(&args) {
-        Ok(config_and_handles) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .wrap_err("cannot start the async runtime")?;
-            runtime.block_on(harvest(config_and_handles, mode))
-        }
+    let prepared = match prepare(&args) {
+        Ok(p) => p,
         Err(e) => {
             report_unusable(mode, &format!("{e:#}"));
-            Ok(Exit::Unusable)
+            return Ok(Exit::Unusable);
+        }
+    };
+    if args.dry_run {
+        return Ok(match plan(&prepared.0, &prepared.1) {
+            Ok(p) => {
+                show_plan(mode, &p);
+                Exit::Ok
+            }
+            Err(e) => {
+                report_unusable(mode, &e.to_string());
+                Exit::Unusable
+            }
+        });
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    runtime.block_on(harvest(prepared, mode))
+}
+
+/// The plan before the first request: words on a terminal, one JSON line otherwise.
+fn show_plan(mode: Mode, p: &CostPlan) {
+    match mode {
+        Mode::JsonLines => json_line(&p.to_json()),
+        Mode::Human => {
+            for line in p.lines() {
+                eprintln!("plan: {line}");
+            }
         }
     }
 }
@@ -84,7 +138,12 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         (Some(None), Some(dir)) => (dir.clone(), true),
         (Some(None), None) => return Err(eyre!("--resume needs a run directory: --resume DIR")),
         (None, Some(dir)) => (dir.clone(), false),
-        (None, None) => return Err(eyre!("--out DIR is required")),
+        (None, None) => (
+            args.data
+                .join("runs")
+                .join(Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()),
+            false,
+        ),
     };
     let header = if resume {
         Some(read_header(&dir)?)
@@ -112,15 +171,37 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         .or(header.as_ref().map(|h| h.batch_size))
         .unwrap_or(MAX_BATCH);
     let handles = read_handles(&handles_file)?;
-    if args.window_secs == 0 {
+    if args.window_secs == Some(0) {
         return Err(eyre!("--window-secs must be at least 1"));
     }
     let mut config = HarvestConfig::new(&dir, ClientConfig::new(&api_base, token));
     config.batch_size = batch_size;
-    config.budget = BudgetConfig::new(
-        std::num::NonZeroU32::new(args.rate_limit),
-        Duration::from_secs(args.window_secs),
-    );
+    let limits = args.plan.limits();
+    let mut budget = BudgetConfig::for_plan(limits);
+    if let Some(n) = args.rate_limit {
+        budget.limit = std::num::NonZeroU32::new(n);
+    }
+    if let Some(s) = args.window_secs {
+        // A new window length brings its own reset buffer.
+        let daily = budget.daily_limit;
+        budget = BudgetConfig::new(budget.limit, Duration::from_secs(s));
+        budget.daily_limit = daily;
+    }
+    if let Some(n) = args.daily_limit {
+        budget.daily_limit = std::num::NonZeroU32::new(n);
+    }
+    config.budget = budget;
+    let mut pricing = Pricing::of(args.plan);
+    if let Some(usd) = args.price_per_user {
+        pricing.price_micros = usd_to_micros("--price-per-user", usd)?;
+    }
+    config.pricing = pricing;
+    config.max_spend = args
+        .max_spend
+        .map(|usd| usd_to_micros("--max-spend", usd))
+        .transpose()?;
+    config.max_requests = args.max_requests;
+    config.data_dir = Some(args.data.clone());
     config.concurrency = args.concurrency.max(1);
     config.handles_file = Some(handles_file);
     config.resume = resume;
@@ -149,6 +230,9 @@ async fn harvest(
     let commands = run.commands.clone();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let mut interrupted = false;
+    // cron, systemd and `timeout` stop a job with SIGTERM: it is Ctrl-C to the run.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .wrap_err("cannot listen for SIGTERM")?;
     loop {
         tokio::select! {
             event = run.events.recv() => match event {
@@ -156,6 +240,10 @@ async fn harvest(
                 None => break,
             },
             _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                let _ = commands.send(HarvestCommand::Cancel).await;
+            }
+            _ = terminate.recv(), if !interrupted => {
                 interrupted = true;
                 let _ = commands.send(HarvestCommand::Cancel).await;
             }
@@ -192,9 +280,15 @@ impl View {
     }
 
     fn show(&mut self, event: &HarvestEvent) {
-        match self {
-            View::Lines => json_line(&event_json(event)),
-            View::Bar(bar) => bar.show(event),
+        match (self, event) {
+            (View::Lines, HarvestEvent::Planned(p)) => json_line(&p.to_json()),
+            (View::Bar(bar), HarvestEvent::Planned(p)) => {
+                for line in p.lines() {
+                    bar.bar.println(format!("plan: {line}"));
+                }
+            }
+            (View::Lines, event) => json_line(&event_json(event)),
+            (View::Bar(bar), event) => bar.show(event),
         }
     }
 
@@ -207,23 +301,8 @@ impl View {
     fn finish(&mut self, summary: &Summary) {
         if let View::Bar(bar) = self {
             bar.bar.finish_and_clear();
-            eprintln!(
-                "{} requested · {} harvested ({} protected) · {} not found · {} suspended · {} failed · {} invalid · {} pending",
-                summary.requested,
-                summary.harvested,
-                summary.protected,
-                summary.not_found,
-                summary.suspended,
-                summary.failed.len(),
-                summary.invalid.len(),
-                summary.pending,
-            );
-            eprintln!(
-                "{} requests · {} retries · {} throttled · waited {:.1} s",
-                summary.requests, summary.retries, summary.throttled, summary.waited_s
-            );
-            if let Some(reason) = &summary.stopped {
-                eprintln!("stopped: {reason}");
+            for line in summary.words() {
+                eprintln!("{line}");
             }
         }
     }
@@ -234,6 +313,7 @@ impl View {
 struct Bar {
     bar: ProgressBar,
     budget: BudgetSnapshot,
+    spend: SpendSnapshot,
     waiting_until: Option<DateTime<Utc>>,
 }
 
@@ -248,6 +328,7 @@ impl Bar {
         Bar {
             bar,
             budget: BudgetSnapshot::default(),
+            spend: SpendSnapshot::default(),
             waiting_until: None,
         }
     }
@@ -279,6 +360,7 @@ impl Bar {
                 self.bar.println(format!("failed: {handle}: {reason}"));
             }
             HarvestEvent::Budget(snapshot) => self.budget = snapshot.clone(),
+            HarvestEvent::Spend(snapshot) => self.spend = snapshot.clone(),
             HarvestEvent::Waiting { until, .. } => self.waiting_until = Some(*until),
             HarvestEvent::Retrying {
                 batch,
@@ -288,9 +370,11 @@ impl Bar {
                 "batch {batch}: try {attempt} failed ({reason}); retrying"
             )),
             HarvestEvent::Log { message, .. } => self.bar.println(message),
-            HarvestEvent::RunFailed { reason } => {
-                self.bar.println(format!("run stopped: {reason}"))
-            }
+            HarvestEvent::RunStopped(stop) => self.bar.println(format!(
+                "run stopped ({}): {}",
+                stop.reason.word(),
+                stop.detail
+            )),
             HarvestEvent::Paused => self.bar.println("paused"),
             HarvestEvent::Resumed => self.bar.println("resumed"),
             _ => {}
@@ -305,7 +389,17 @@ impl Bar {
         } else {
             format!("budget {}/{}", b.remaining, b.limit)
         };
-        let mut msg = format!("{} requests · {budget}", b.sent);
+        let mut msg = format!(
+            "{} requests · {budget} · spent {}",
+            b.sent,
+            format_usd(self.spend.run_micros)
+        );
+        if let Some(cap) = self.spend.cap_micros {
+            msg.push_str(&format!(" of {}", format_usd(cap)));
+        }
+        if let (Some(limit), Some(left)) = (b.day_limit, b.day_remaining) {
+            msg.push_str(&format!(" · 24 h {left}/{limit}"));
+        }
         if let Some(until) = self.waiting_until {
             let left = (until - Utc::now()).num_seconds().max(0);
             if left > 0 {
@@ -348,10 +442,19 @@ pub fn event_json(event: &HarvestEvent) -> Value {
         } => {
             json!({"event": "handle_failed", "handle": handle, "outcome": outcome, "reason": reason})
         }
+        HarvestEvent::Planned(p) => p.to_json(),
         HarvestEvent::Budget(b) => json!({"event": "budget", "limit": b.limit,
             "remaining": (b.remaining != u32::MAX).then_some(b.remaining),
-            "reset_at": b.reset_at.map(format_time), "scheduled": b.scheduled, "sent": b.sent,
+            "reset_at": b.reset_at.map(format_time), "day_limit": b.day_limit,
+            "day_remaining": b.day_remaining, "day_reset_at": b.day_reset_at.map(format_time),
+            "scheduled": b.scheduled, "sent": b.sent,
             "finished": b.finished, "throttled": b.throttled, "waited_s": b.waited.as_secs_f64()}),
+        HarvestEvent::Spend(s) => json!({"event": "spend",
+            "price_per_user_usd": micros_to_usd(s.price_micros),
+            "run_usd": micros_to_usd(s.run_micros), "today_usd": micros_to_usd(s.today_micros),
+            "max_spend_usd": s.cap_micros.map(micros_to_usd),
+            "pending_usd": micros_to_usd(s.pending_micros), "users_billed": s.users_billed,
+            "free_rereads": s.free_rereads, "max_requests": s.requests_cap}),
         HarvestEvent::Waiting { until, reason } => json!({"event": "waiting",
             "until": format_time(*until),
             "seconds": (*until - Utc::now()).num_milliseconds().max(0) as f64 / 1000.0,
@@ -367,7 +470,9 @@ pub fn event_json(event: &HarvestEvent) -> Value {
             json!({"event": "log", "level": level.as_str(), "message": message})
         }
         HarvestEvent::RunDone { summary } => json!({"event": "run_done", "summary": summary}),
-        HarvestEvent::RunFailed { reason } => json!({"event": "run_failed", "reason": reason}),
+        HarvestEvent::RunStopped(stop) => {
+            json!({"event": "run_stopped", "reason": stop.reason, "detail": stop.detail})
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod output;
 pub mod rollback;
 pub mod score;
 pub mod sim;
+pub mod spend;
 
 /// Exit codes shared by every headless command, so cron and CI can branch on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub enum Command {
     Merge(merge::Args),
     /// Restore the dataset version before the last merge.
     Rollback(rollback::Args),
+    /// What the data directory's harvests spent, by UTC day and by run (from its ledger).
+    Spend(spend::Args),
     /// Run the X API v2 users-lookup simulator on loopback.
     Sim(sim::Args),
     /// Write N deterministic, realistic author records (benchmarks, load tests).
@@ -71,6 +74,7 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Audit(a) => audit::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Rollback(a) => rollback::run(a),
+        Command::Spend(a) => spend::run(a),
         Command::Sim(a) => sim::run(a),
         Command::Generate(a) => generate::run(a),
     }

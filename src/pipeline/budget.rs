@@ -25,6 +25,10 @@ pub struct BudgetConfig {
     pub window: Duration,
     /// Waited beyond a reported reset, so the first request after it finds the window open.
     pub reset_buffer: Duration,
+    /// Requests per 24 hours (a legacy plan's cap); the `x-app-limit-24hour-*` headers win.
+    pub daily_limit: Option<NonZeroU32>,
+    /// Length of the daily window (24 h; shortened by tests).
+    pub day_window: Duration,
 }
 
 impl Default for BudgetConfig {
@@ -41,9 +45,22 @@ impl BudgetConfig {
             limit,
             window,
             reset_buffer: buffer,
+            daily_limit: None,
+            day_window: Duration::from_secs(24 * 3600),
         }
     }
+
+    /// The windows of an access plan (see `harvest::pricing`).
+    pub fn for_plan(limits: crate::pipeline::harvest::PlanLimits) -> BudgetConfig {
+        let mut config = BudgetConfig::new(Some(limits.per_window), Duration::from_secs(900));
+        config.daily_limit = limits.per_day;
+        config
+    }
 }
+
+/// Servers round a reset up to the next whole second, and a reset a second or two past one
+/// window is that, not a clock that is off.
+const ROUNDING_SLACK: Duration = Duration::from_secs(2);
 
 /// One request counted against the budget, in the order requests were taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,6 +93,11 @@ struct State {
     reset_from_header: bool,
     day_left: Option<u32>,
     day_reset: Option<DateTime<Utc>>,
+    /// Requests per 24 hours as the headers say.
+    day_limit: Option<u32>,
+    /// The window length the headers show (the longest `reset - now` seen), once they have
+    /// shown one: pacing spreads a window's requests over it, not over the configured length.
+    window_seen: Option<Duration>,
     /// Tickets taken and not yet answered.
     in_flight: std::collections::BTreeSet<Ticket>,
     next_ticket: u64,
@@ -123,8 +145,10 @@ impl Budget {
                 left: limit,
                 reset_at: None,
                 reset_from_header: false,
-                day_left: None,
+                day_left: config.daily_limit.map(NonZeroU32::get),
                 day_reset: None,
+                day_limit: None,
+                window_seen: None,
                 in_flight: Default::default(),
                 next_ticket: 0,
                 sent: 0,
@@ -154,15 +178,16 @@ impl Budget {
         target: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> (DateTime<Utc>, Option<String>) {
-        let latest = now + delta(self.config.window + self.config.reset_buffer);
+        let window = self.lock().window_seen.unwrap_or_default().max(self.config.window);
+        let latest = now + delta(window + self.config.reset_buffer + ROUNDING_SLACK);
         if target > latest {
             let ahead = (target - now).num_seconds();
             let warning = format!(
                 "the reported rate-limit reset is {ahead} s away, more than one window ({} s): \
                  the clocks disagree; waiting one window instead",
-                self.config.window.as_secs()
+                window.as_secs()
             );
-            (latest, Some(warning))
+            (now + delta(window + self.config.reset_buffer), Some(warning))
         } else {
             (target.max(now), None)
         }
@@ -178,7 +203,7 @@ impl Budget {
             s.reset_from_header = false;
         }
         if s.day_reset.is_some_and(|r| r <= now) {
-            s.day_left = None;
+            s.day_left = self.config.daily_limit.map(NonZeroU32::get);
             s.day_reset = None;
         }
         if s.day_left == Some(0) {
@@ -222,6 +247,9 @@ impl Budget {
         }
         if let Some(day) = s.day_left.as_mut() {
             *day = day.saturating_sub(1);
+            if s.day_reset.is_none() {
+                s.day_reset = Some(now + delta(self.config.day_window));
+            }
         }
         let ticket = Ticket(s.next_ticket);
         s.next_ticket += 1;
@@ -248,15 +276,7 @@ impl Budget {
             // Requests taken after this one may not have reached the server when it answered.
             let later = s.in_flight.range(ticket..).count() as u32;
             let pacing = self.config.limit.is_some();
-            Self::read_headers(
-                &mut s,
-                rate,
-                now,
-                later,
-                &mut rebuilt,
-                pacing,
-                self.config.window,
-            );
+            Self::read_headers(&mut s, rate, now, later, &mut rebuilt, pacing);
         }
         if let Some(pacer) = rebuilt {
             *self.pacer.lock().unwrap_or_else(|e| e.into_inner()) = pacer;
@@ -270,7 +290,6 @@ impl Budget {
         later: u32,
         rebuilt: &mut Option<Option<Arc<DefaultDirectRateLimiter>>>,
         pacing: bool,
-        window: Duration,
     ) {
         if let (Some(remaining), Some(day_reset)) =
             (rate.day_remaining, rate.day_reset.and_then(at_secs))
@@ -279,6 +298,9 @@ impl Budget {
             let counted = remaining.saturating_sub(later);
             s.day_left = Some(s.day_left.map_or(counted, |d| d.min(counted)));
             s.day_reset = Some(day_reset);
+        }
+        if rate.day_limit.is_some() {
+            s.day_limit = rate.day_limit;
         }
         let Some(reset) = rate.reset.and_then(at_secs) else {
             if let Some(limit) = rate.limit {
@@ -297,12 +319,22 @@ impl Budget {
         let newer_window = provisional || s.reset_at.is_none_or(|r| reset > r);
         s.reset_at = Some(reset);
         s.reset_from_header = true;
+        // The window is what the reset says: a server whose window is 20 s must not be paced as
+        // if its limit were spread over the configured 900 s.
+        let until_reset = Duration::from_secs((reset - now).num_seconds().max(1) as u64);
+        let window_grew = s.window_seen.is_none_or(|w| until_reset > w);
+        if window_grew {
+            s.window_seen = Some(until_reset);
+        }
         let limit_changed = rate.limit.is_some_and(|l| Some(l) != s.limit);
         if let Some(limit) = rate.limit {
             s.limit = Some(limit);
-            if limit_changed && pacing {
-                *rebuilt = Some(pacer_for(limit, window));
-            }
+        }
+        if pacing
+            && (limit_changed || window_grew)
+            && let (Some(limit), Some(window)) = (s.limit, s.window_seen)
+        {
+            *rebuilt = Some(pacer_for(limit, window));
         }
         let Some(remaining) = rate.remaining else {
             return;
@@ -385,11 +417,11 @@ impl Budget {
         let s = self.lock();
         BudgetSnapshot {
             limit: s.limit.unwrap_or(0),
-            remaining: s.left.map_or(u32::MAX, |l| match s.day_left {
-                Some(d) => l.min(d),
-                None => l,
-            }),
+            remaining: s.left.unwrap_or(u32::MAX),
             reset_at: s.reset_at,
+            day_limit: s.day_limit.or(self.config.daily_limit.map(NonZeroU32::get)),
+            day_remaining: s.day_left,
+            day_reset_at: s.day_reset,
             scheduled: s.scheduled,
             sent: s.sent,
             finished: s.finished,

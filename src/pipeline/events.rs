@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::dataset::Record;
+use crate::pipeline::harvest::cost_plan::CostPlan;
+use crate::pipeline::harvest::outputs::{Stopped, Summary};
 
 /// What the engine is asked to do while a run is in flight.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,10 @@ pub struct BudgetSnapshot {
     pub remaining: u32,
     /// When the window resets (`x-rate-limit-reset`).
     pub reset_at: Option<DateTime<Utc>>,
+    /// The 24-hour window, when the plan or the headers have one: requests allowed, left, reset.
+    pub day_limit: Option<u32>,
+    pub day_remaining: Option<u32>,
+    pub day_reset_at: Option<DateTime<Utc>>,
     /// Requests scheduled but not yet sent.
     pub scheduled: u64,
     pub sent: u64,
@@ -37,6 +43,23 @@ pub struct BudgetSnapshot {
     pub throttled: u64,
     /// Time spent waiting for budget (kept out of latency figures).
     pub waited: Duration,
+}
+
+/// Money as the engine sees it now (micro-dollars; see `harvest::pricing`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SpendSnapshot {
+    pub price_micros: u64,
+    /// This run, over all its attempts.
+    pub run_micros: u64,
+    /// Every run of the data directory today, this one included.
+    pub today_micros: u64,
+    /// `--max-spend`, when set.
+    pub cap_micros: Option<u64>,
+    /// The worst case of the handles still queued (each billed unless read today).
+    pub pending_micros: u64,
+    pub users_billed: u64,
+    pub free_rereads: u64,
+    pub requests_cap: Option<u64>,
 }
 
 /// How one requested handle ended.
@@ -63,6 +86,8 @@ pub struct BatchFigures {
 
 #[derive(Debug, Clone)]
 pub enum HarvestEvent {
+    /// Before the first request: what the run will send and may spend.
+    Planned(CostPlan),
     RunStarted {
         run_dir: std::path::PathBuf,
         handles: usize,
@@ -88,6 +113,7 @@ pub enum HarvestEvent {
         reason: String,
     },
     Budget(BudgetSnapshot),
+    Spend(SpendSnapshot),
     /// The engine is waiting; the console shows the countdown.
     Waiting {
         until: DateTime<Utc>,
@@ -105,11 +131,9 @@ pub enum HarvestEvent {
         level: tracing::Level,
         message: String,
     },
-    RunDone {
-        summary: serde_json::Value,
-    },
-    /// The run could not go on (bad token, usage cap); `reason` says why in words.
-    RunFailed {
-        reason: String,
-    },
+    /// The run has ended and its summary.json is written.
+    RunDone { summary: Box<Summary> },
+    /// No new request is sent: the run could not go on (no credits, bad token, usage cap) or
+    /// reached a cap the operator set; answers in flight are still recorded.
+    RunStopped(Stopped),
 }

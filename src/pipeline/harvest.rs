@@ -1,13 +1,18 @@
 //! The harvest engine: looks a list of handles up in batches through the X API v2, within the
 //! rate-limit budget, and writes records, raw responses, a journal and a summary into a run dir.
 //!
-//! It is a library the console drives: [`start`] returns a [`HarvestRun`] whose event stream
-//! (bounded) reports progress and whose command sender pauses, resumes, cancels or adds one
-//! handle. The headless `influx harvest` is only one reader of those events. Not here: drawing,
-//! printing or exit codes.
+//! It is a library the console drives: [`plan`] says what a run would send and spend, [`start`]
+//! returns a [`HarvestRun`] whose event stream (bounded) reports progress and spend and whose
+//! command sender pauses, resumes, cancels or adds one handle. The headless `influx harvest` is
+//! only one reader of those events. Money: every answer is priced in the data directory's ledger
+//! (`ledger`), and no request is sent whose worst-case cost would pass `--max-spend`. Not here:
+//! drawing, printing or exit codes.
 
 mod batch;
-mod outputs;
+pub mod cost_plan;
+pub mod ledger;
+pub mod outputs;
+pub mod pricing;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -20,14 +25,21 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 pub use batch::{AnsweredBatch, Batch, HandleAnswer, RetryPolicy, build_answered};
-pub use outputs::{FailedHandle, OutputError, RECORDS_FILE, RESPONSES_FILE, SUMMARY_FILE, Summary};
+pub use cost_plan::CostPlan;
+pub use ledger::{LEDGER_FILE, LedgerError};
+pub use outputs::{
+    FailedHandle, OutputError, RECORDS_FILE, RESPONSES_FILE, SUMMARY_FILE, StopReason, Stopped,
+    Summary,
+};
+pub use pricing::{Micros, Plan, PlanLimits, Pricing};
 
 use self::batch::{BatchContext, BatchEnd, run_batch};
+use self::ledger::{HarvestLock, Ledger, RunLedger};
 use self::outputs::{BatchWriter, RecordLog, ResponseLog, count_lines};
 use super::budget::{Budget, BudgetConfig};
-use super::events::{BatchFigures, HandleOutcome, HarvestCommand, HarvestEvent};
+use super::events::{BatchFigures, HandleOutcome, HarvestCommand, HarvestEvent, SpendSnapshot};
 use super::handles::{HandleList, normalize};
-use super::journal::{BatchEntry, Journal, JournalError, RunHeader, RunTotals};
+use super::journal::{BatchEntry, Journal, JournalError, Resumed, RunHeader, RunTotals};
 use super::xapi::{ClientConfig, ClientError, MAX_BATCH, XClient};
 
 /// Everything a run needs besides its handles.
@@ -50,6 +62,15 @@ pub struct HarvestConfig {
     /// Score records with M2 as they are written (the default). Off leaves them unscored for a
     /// later `influx score`, where only lookup speed matters (pacing tests, benches).
     pub score: bool,
+    /// The data directory whose ledger prices every answer (and whose harvest lock the run
+    /// holds); `None` prices the run in memory only.
+    pub data_dir: Option<PathBuf>,
+    pub pricing: Pricing,
+    /// The most the run may spend over all its attempts: no request is sent whose worst case
+    /// (every handle in it billed, less known free re-reads) would pass it.
+    pub max_spend: Option<Micros>,
+    /// The most requests the run may send over all its attempts (retries count).
+    pub max_requests: Option<u64>,
 }
 
 impl HarvestConfig {
@@ -65,7 +86,16 @@ impl HarvestConfig {
             resume: false,
             event_capacity: 1024,
             score: true,
+            data_dir: None,
+            pricing: Pricing::default(),
+            max_spend: None,
+            max_requests: None,
         }
+    }
+
+    /// The run directory as the ledger names it (absolute).
+    fn run_dir(&self) -> PathBuf {
+        std::path::absolute(&self.out_dir).unwrap_or_else(|_| self.out_dir.clone())
     }
 }
 
@@ -84,6 +114,8 @@ pub enum HarvestError {
     Output(#[from] OutputError),
     #[error(transparent)]
     Client(#[from] ClientError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
 }
 
 /// How a run ended, in the terms of the exit code.
@@ -91,9 +123,9 @@ pub enum HarvestError {
 pub enum RunOutcome {
     /// Every handle answered (not found and suspended are answers).
     Complete,
-    /// Some handles failed or were never asked (cancelled).
+    /// Some handles failed or were never asked (cancelled, or a cap the operator set).
     Incomplete,
-    /// The run could not go on: bad token, usage cap, forbidden, an unwritable run dir.
+    /// The run could not go on: bad token, no credits, usage cap, forbidden, an unwritable run dir.
     Stopped,
 }
 
@@ -111,8 +143,64 @@ pub struct HarvestRun {
     pub finished: tokio::task::JoinHandle<RunReport>,
 }
 
-/// Prepares the run dir (new, or resumed from its journal) and starts the run on the current
-/// tokio runtime. Errors here mean nothing was sent.
+/// What is left to ask of a run: the handles not answered in an earlier attempt.
+struct Remaining {
+    handles: Vec<String>,
+    already_done: usize,
+}
+
+fn remaining(input: &HandleList, resumed: Option<&Resumed>) -> Remaining {
+    let done: HashSet<String> = resumed
+        .map(|r| {
+            r.batches
+                .iter()
+                .flat_map(|b| b.answered().map(|h| h.to_ascii_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let handles: Vec<String> = input
+        .handles
+        .iter()
+        .filter(|h| !done.contains(&h.to_ascii_lowercase()))
+        .cloned()
+        .collect();
+    Remaining {
+        already_done: input.handles.len() - handles.len(),
+        handles,
+    }
+}
+
+/// What `start` would send and spend, without sending, locking or writing anything (the
+/// `--dry-run` and the console's confirmation).
+pub fn plan(config: &HarvestConfig, input: &HandleList) -> Result<CostPlan, HarvestError> {
+    let resumed = if config.resume {
+        Some(Journal::read(&config.out_dir)?)
+    } else {
+        None
+    };
+    let left = remaining(input, resumed.as_ref());
+    let now = Utc::now();
+    let book = match &config.data_dir {
+        Some(d) => ledger::read_book(d, now)?,
+        None => ledger::LedgerBook::default(),
+    };
+    let mut plan = CostPlan::new(
+        &left.handles,
+        config.batch_size,
+        &book,
+        now.date_naive(),
+        config.pricing,
+        &config.budget,
+    );
+    plan.max_spend_micros = config.max_spend;
+    plan.max_requests = config.max_requests;
+    plan.spent_before_micros = book.run(&config.run_dir()).cost_micros;
+    Ok(plan)
+}
+
+/// Prepares the run dir (new, or resumed from its journal), takes the data directory's harvest
+/// lock, repairs its ledger, and starts the run on the current tokio runtime. Errors here mean
+/// nothing was sent.
 pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, HarvestError> {
     if config.batch_size == 0 || config.batch_size > MAX_BATCH {
         return Err(HarvestError::BatchSize(config.batch_size));
@@ -122,38 +210,55 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         path: dir.clone(),
         source,
     })?;
+    let run_dir = config.run_dir();
     let client = XClient::new(&config.client)?;
+    let now = Utc::now();
+    let price = config.pricing.price_micros;
+    // The lock first: a repair must not race another run that is still writing its answers.
+    let (lock, book, file) = match &config.data_dir {
+        Some(data) => {
+            let lock = HarvestLock::take(data, &run_dir)?;
+            let mut ledger = Ledger::open(data, &lock, now)?;
+            ledger.repair_all(data, price)?;
+            ledger.repair(&run_dir, price)?;
+            let Ledger { book, file } = ledger;
+            (Some(lock), book, Some(file))
+        }
+        None => (None, ledger::LedgerBook::default(), None),
+    };
 
     let mut summary = Summary {
         requested: input.handles.len(),
         invalid: input.invalid.clone(),
         duplicates: input.duplicates,
+        price_per_user_usd: pricing::micros_to_usd(price),
         ..Summary::default()
     };
-    let mut done: HashSet<String> = HashSet::new();
-    let (journal, records_len, base_totals, first_batch) = if config.resume {
+    let (journal, records_len, base_totals, first_batch, left) = if config.resume {
         let (journal, resumed) = Journal::resume(&dir)?;
         for b in &resumed.batches {
             summary.harvested += b.found.len() + b.protected.len();
-            summary.protected += b.protected.len();
-            summary.not_found += b.not_found.len();
-            summary.suspended += b.suspended.len();
-            done.extend(b.answered().map(|h| h.to_ascii_lowercase()));
+            summary.protected.extend(b.protected.iter().cloned());
+            summary.not_found.extend(b.not_found.iter().cloned());
+            summary.suspended.extend(b.suspended.iter().cloned());
         }
+        let left = remaining(&input, Some(&resumed));
         let len = resumed.records_len();
-        (journal, len, resumed.last_totals(), resumed.next_batch())
+        (journal, len, resumed.last_totals(), resumed.next_batch(), left)
     } else {
         let header = RunHeader {
             kind: "run".into(),
-            started_at: Utc::now(),
+            started_at: now,
             handles_file: config
                 .handles_file
                 .as_ref()
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
             api_base: config.client.base_url.clone(),
             batch_size: config.batch_size,
+            price_micros: Some(price),
         };
-        (Journal::create(&dir, &header)?, 0, RunTotals::default(), 1)
+        let left = remaining(&input, None);
+        (Journal::create(&dir, &header)?, 0, RunTotals::default(), 1, left)
     };
     let records = RecordLog::open(&dir, records_len)?;
     let responses = ResponseLog::open(&dir)?;
@@ -162,18 +267,8 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         source,
     })?;
 
-    let already_done = input
+    let queue: VecDeque<Batch> = left
         .handles
-        .iter()
-        .filter(|h| done.contains(&h.to_ascii_lowercase()))
-        .count();
-    let remaining: Vec<String> = input
-        .handles
-        .iter()
-        .filter(|h| !done.contains(&h.to_ascii_lowercase()))
-        .cloned()
-        .collect();
-    let queue: VecDeque<Batch> = remaining
         .chunks(config.batch_size)
         .enumerate()
         .map(|(i, chunk)| Batch {
@@ -181,6 +276,19 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
             handles: chunk.to_vec(),
         })
         .collect();
+
+    let mut cost_plan = CostPlan::new(
+        &left.handles,
+        config.batch_size,
+        &book,
+        now.date_naive(),
+        config.pricing,
+        &config.budget,
+    );
+    cost_plan.max_spend_micros = config.max_spend;
+    cost_plan.max_requests = config.max_requests;
+    cost_plan.spent_before_micros = book.run(&run_dir).cost_micros;
+    let ledger = RunLedger::new(book, file, price, run_dir.clone());
 
     let (event_tx, event_rx) = mpsc::channel(config.event_capacity.max(1));
     let (command_tx, command_rx) = mpsc::channel(64);
@@ -197,6 +305,12 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         score: config.score,
+        ledger,
+        run_dir,
+        halted: std::sync::atomic::AtomicBool::new(false),
+        request_slots: config
+            .max_requests
+            .map(|m| AtomicU64::new(m.saturating_sub(base_totals.requests))),
     });
     let known = input
         .handles
@@ -207,9 +321,10 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         started: RunStart {
             handles: input.handles.len(),
             batches: queue.len(),
-            already_done,
+            already_done: left.already_done,
             invalid: input.invalid.len(),
         },
+        plan: cost_plan,
         next_batch: first_batch + queue.len(),
         queue,
         ctx,
@@ -219,9 +334,11 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         cancel: cancel_tx,
         base_totals,
         known,
-        fatal: None,
+        stopped: None,
         cancelled: false,
+        reserved: HashMap::new(),
         config,
+        _lock: lock,
     };
     let finished = tokio::spawn(engine.run(command_rx));
     Ok(HarvestRun {
@@ -241,6 +358,7 @@ struct RunStart {
 struct Engine {
     config: HarvestConfig,
     started: RunStart,
+    plan: CostPlan,
     queue: VecDeque<Batch>,
     next_batch: usize,
     ctx: Arc<BatchContext>,
@@ -252,8 +370,25 @@ struct Engine {
     base_totals: RunTotals,
     /// Lower-cased handles of this run, so one asked for by hand is not looked up twice.
     known: HashSet<String>,
-    fatal: Option<String>,
+    /// Why no new request is sent: a stop (402, token, usage cap) or a cap the operator set.
+    stopped: Option<Stopped>,
     cancelled: bool,
+    /// The worst-case cost of each batch in flight, held against `--max-spend` until its answer
+    /// says what it really cost.
+    reserved: HashMap<usize, Micros>,
+    /// Held until the run ends: no other harvest writes to the data directory meanwhile.
+    _lock: Option<HarvestLock>,
+}
+
+/// Whether the next batch fits under the spend cap.
+enum Fit {
+    Whole,
+    /// Only the first handles fit; the rest goes back to the queue.
+    Shrunk(Batch),
+    /// Nothing fits until a batch in flight says what it really cost.
+    WaitForAnswers,
+    /// Nothing fits, and nothing in flight can free room.
+    Spent { room: Micros },
 }
 
 impl Engine {
@@ -262,7 +397,7 @@ impl Engine {
     }
 
     fn stopping(&self) -> bool {
-        self.cancelled || self.fatal.is_some()
+        self.cancelled || self.stopped.is_some()
     }
 
     fn totals(&self) -> RunTotals {
@@ -275,7 +410,82 @@ impl Engine {
         }
     }
 
+    fn price(&self) -> Micros {
+        self.config.pricing.price_micros
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        Utc::now().date_naive()
+    }
+
+    /// The worst case of asking for `handles` now: each billed unless already read today.
+    fn worst_case(&self, handles: &[String]) -> Micros {
+        self.ctx.ledger.billable(self.today(), handles) * self.price()
+    }
+
+    fn spend(&self) -> SpendSnapshot {
+        let spent = self.ctx.ledger.spent();
+        let pending: Vec<String> = self
+            .queue
+            .iter()
+            .flat_map(|b| b.handles.iter().cloned())
+            .collect();
+        SpendSnapshot {
+            price_micros: self.price(),
+            run_micros: spent.cost_micros,
+            today_micros: self.ctx.ledger.spent_on(self.today()),
+            cap_micros: self.config.max_spend,
+            pending_micros: self.worst_case(&pending),
+            users_billed: spent.users_billed,
+            free_rereads: spent.free_rereads,
+            requests_cap: self.config.max_requests,
+        }
+    }
+
+    /// Fits `batch` under `--max-spend`: what has been spent and what the batches in flight
+    /// might still cost are held against the cap; the batch is cut to the handles that still
+    /// fit, so the cap is used rather than left unspent.
+    fn fit(&mut self, batch: &mut Batch) -> Fit {
+        let Some(cap) = self.config.max_spend else {
+            return Fit::Whole;
+        };
+        let price = self.price();
+        if price == 0 {
+            return Fit::Whole;
+        }
+        let committed = self.ctx.ledger.spent().cost_micros + self.reserved.values().sum::<Micros>();
+        let room = cap.saturating_sub(committed);
+        let mut affordable = room / price;
+        let today = self.today();
+        let mut fits = 0;
+        for h in &batch.handles {
+            if !self.ctx.ledger.read_on(today, h) {
+                if affordable == 0 {
+                    break;
+                }
+                affordable -= 1;
+            }
+            fits += 1;
+        }
+        if fits == batch.handles.len() {
+            Fit::Whole
+        } else if fits > 0 {
+            let rest = batch.handles.split_off(fits);
+            let number = self.next_batch;
+            self.next_batch += 1;
+            Fit::Shrunk(Batch {
+                number,
+                handles: rest,
+            })
+        } else if !self.reserved.is_empty() {
+            Fit::WaitForAnswers
+        } else {
+            Fit::Spent { room }
+        }
+    }
+
     async fn run(mut self, mut commands: mpsc::Receiver<HarvestCommand>) -> RunReport {
+        self.emit(HarvestEvent::Planned(self.plan.clone())).await;
         self.emit(HarvestEvent::RunStarted {
             run_dir: self.config.out_dir.clone(),
             handles: self.started.handles,
@@ -286,15 +496,31 @@ impl Engine {
         .await;
         self.emit(HarvestEvent::Budget(self.ctx.budget.snapshot()))
             .await;
+        self.emit(HarvestEvent::Spend(self.spend())).await;
         let mut tasks: JoinSet<BatchEnd> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, Batch> = HashMap::new();
         let mut paused = false;
         let mut commands_open = true;
         loop {
             while !paused && !self.stopping() && tasks.len() < self.config.concurrency.max(1) {
-                let Some(batch) = self.queue.pop_front() else {
+                let Some(mut batch) = self.queue.pop_front() else {
                     break;
                 };
+                match self.fit(&mut batch) {
+                    Fit::Whole => {}
+                    Fit::Shrunk(rest) => self.queue.push_front(rest),
+                    Fit::WaitForAnswers => {
+                        self.queue.push_front(batch);
+                        break;
+                    }
+                    Fit::Spent { room } => {
+                        self.queue.push_front(batch);
+                        self.cap_reached(room).await;
+                        break;
+                    }
+                }
+                self.reserved
+                    .insert(batch.number, self.worst_case(&batch.handles));
                 self.ctx.budget.set_scheduled(self.queue.len() as u64);
                 self.emit(HarvestEvent::BatchStarted {
                     batch: batch.number,
@@ -322,6 +548,7 @@ impl Engine {
                         }
                     };
                     if let Some(batch) = running.remove(&id) {
+                        self.reserved.remove(&batch.number);
                         self.finish(batch, end).await;
                     }
                 },
@@ -329,6 +556,26 @@ impl Engine {
             }
         }
         self.close().await
+    }
+
+    async fn cap_reached(&mut self, room: Micros) {
+        use pricing::format_usd;
+        let left: usize = self.queue.iter().map(|b| b.handles.len()).sum();
+        let cap = self.config.max_spend.unwrap_or(0);
+        let detail = format!(
+            "the spend cap {} is reached: {} spent, {} left, which no handle fits at {} a user; \
+             {left} handles stay pending. Raise --max-spend and run influx harvest --resume {}",
+            format_usd(cap),
+            format_usd(self.ctx.ledger.spent().cost_micros),
+            format_usd(room),
+            format_usd(self.price()),
+            self.ctx.run_dir.display()
+        );
+        self.stop(Stopped {
+            reason: StopReason::SpendCap,
+            detail,
+        })
+        .await;
     }
 
     async fn command(&mut self, command: HarvestCommand, paused: &mut bool) {
@@ -389,22 +636,32 @@ impl Engine {
                     self.fail(handle, reason.clone()).await;
                 }
             }
-            BatchEnd::Fatal { reason } => {
+            BatchEnd::Stopped(stop) => {
                 self.summary.pending += batch.handles.len();
-                self.stop(reason).await;
+                self.stop(stop).await;
             }
             BatchEnd::Cancelled => self.summary.pending += batch.handles.len(),
         }
         self.emit(HarvestEvent::Budget(self.ctx.budget.snapshot()))
             .await;
+        self.emit(HarvestEvent::Spend(self.spend())).await;
     }
 
-    async fn stop(&mut self, reason: String) {
-        if self.fatal.is_none() {
-            self.fatal = Some(reason.clone());
+    /// No new request goes out after this; answers in flight are still recorded.
+    async fn stop(&mut self, stop: Stopped) {
+        if self.stopped.is_none() {
+            self.stopped = Some(stop.clone());
             let _ = self.cancel.send(true);
-            self.emit(HarvestEvent::RunFailed { reason }).await;
+            self.emit(HarvestEvent::RunStopped(stop)).await;
         }
+    }
+
+    async fn write_failed(&mut self, detail: String) {
+        self.stop(Stopped {
+            reason: StopReason::WriteFailed,
+            detail,
+        })
+        .await;
     }
 
     async fn fail(&mut self, handle: String, reason: String) {
@@ -462,19 +719,24 @@ impl Engine {
         }
         entry.totals = self.totals();
         let failed = entry.failed.clone();
+        let (protected, not_found, suspended) = (
+            entry.protected.clone(),
+            entry.not_found.clone(),
+            entry.suspended.clone(),
+        );
         let writer = self.writer.as_ref().expect("writer lives until close");
         if let Err(e) = writer.submit(lines, entry) {
             self.summary.pending += batch.handles.len();
             return self
-                .stop(format!(
+                .write_failed(format!(
                     "{e}: the run stops; nothing already written is lost"
                 ))
                 .await;
         }
         self.summary.harvested += figures.found + figures.protected;
-        self.summary.protected += figures.protected;
-        self.summary.not_found += figures.not_found;
-        self.summary.suspended += figures.suspended;
+        self.summary.protected.extend(protected);
+        self.summary.not_found.extend(not_found);
+        self.summary.suspended.extend(suspended);
         for (handle, outcome, reason) in notes {
             self.emit(HarvestEvent::HandleFailed {
                 handle,
@@ -500,11 +762,20 @@ impl Engine {
             let finished = tokio::task::spawn_blocking(move || writer.finish()).await;
             let result = finished.unwrap_or_else(|e| Err(format!("the record writer failed: {e}")));
             if let Err(e) = result {
-                self.stop(format!(
+                self.write_failed(format!(
                     "{e}: the run stops; nothing already written is lost"
                 ))
                 .await;
             }
+        }
+        // Every batch task has ended, so this is the only handle left on the context.
+        let ledger_done = match Arc::get_mut(&mut self.ctx) {
+            Some(ctx) => ctx.ledger.finish(),
+            None => Ok(()),
+        };
+        if let Err(e) = ledger_done {
+            self.write_failed(format!("{e}: the last answers are repaired from responses.jsonl by the next harvest of this data directory"))
+                .await;
         }
         self.summary.pending += self.queue.iter().map(|b| b.handles.len()).sum::<usize>();
         let totals = self.totals();
@@ -513,23 +784,30 @@ impl Engine {
         self.summary.waited_s = totals.waited_ms as f64 / 1000.0;
         self.summary.throttled = totals.throttled;
         self.summary.cancelled = self.cancelled;
+        let spent = self.ctx.ledger.spent();
+        self.summary.cost_usd = pricing::micros_to_usd(spent.cost_micros);
+        self.summary.users_billed = spent.users_billed;
+        self.summary.free_rereads = spent.free_rereads;
         if let Some(e) = self.ctx.responses.error() {
             self.emit(log(tracing::Level::ERROR, e)).await;
         }
-        self.summary.stopped = self.fatal.clone();
+        self.summary.stopped = self.stopped.clone();
         if let Err(e) = self.summary.write(&self.config.out_dir) {
-            self.stop(e.to_string()).await;
-            self.summary.stopped = self.fatal.clone();
+            self.write_failed(e.to_string()).await;
+            self.summary.stopped = self.stopped.clone();
         }
-        let outcome = if self.fatal.is_some() {
-            RunOutcome::Stopped
-        } else if !self.summary.failed.is_empty() || self.summary.pending > 0 {
-            RunOutcome::Incomplete
-        } else {
-            RunOutcome::Complete
+        let outcome = match &self.stopped {
+            Some(s) if !s.reason.is_cap() => RunOutcome::Stopped,
+            _ if !self.summary.failed.is_empty() || self.summary.pending > 0 => {
+                RunOutcome::Incomplete
+            }
+            _ => RunOutcome::Complete,
         };
-        let summary = serde_json::to_value(&self.summary).unwrap_or_default();
-        self.emit(HarvestEvent::RunDone { summary }).await;
+        self.emit(HarvestEvent::Spend(self.spend())).await;
+        self.emit(HarvestEvent::RunDone {
+            summary: Box::new(self.summary.clone()),
+        })
+        .await;
         RunReport {
             summary: self.summary,
             outcome,

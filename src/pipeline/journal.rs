@@ -25,6 +25,10 @@ pub struct RunHeader {
     pub handles_file: Option<PathBuf>,
     pub api_base: String,
     pub batch_size: usize,
+    /// The price per user returned the run was started with (micro-dollars), so a repair of
+    /// its ledger lines prices them as it did. Absent in journals older than the ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_micros: Option<u64>,
 }
 
 /// Running totals of a run, carried in every batch line so a resumed run continues them.
@@ -143,12 +147,38 @@ impl Journal {
                 path: dir.to_path_buf(),
             });
         }
-        let read_err = |source| JournalError::Read {
+        drop_torn_tail(&path).map_err(|source| JournalError::Read {
             path: path.clone(),
             source,
-        };
-        drop_torn_tail(&path).map_err(read_err)?;
-        let text = std::fs::read_to_string(&path).map_err(read_err)?;
+        })?;
+        let resumed = Journal::read(dir)?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|source| JournalError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        Ok((Journal { path, file }, resumed))
+    }
+
+    /// Reads what an earlier attempt left without changing anything (a torn last line is
+    /// skipped, not cut): what a plan of the resumed run needs.
+    pub fn read(dir: &Path) -> Result<Resumed, JournalError> {
+        let path = dir.join(JOURNAL_FILE);
+        if !path.exists() {
+            return Err(JournalError::Missing {
+                path: dir.to_path_buf(),
+            });
+        }
+        let mut text = std::fs::read_to_string(&path).map_err(|source| JournalError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if !text.ends_with('\n') {
+            let keep = text.rfind('\n').map_or(0, |i| i + 1);
+            text.truncate(keep);
+        }
         let corrupt = |line: usize, reason: String| JournalError::Corrupt {
             path: path.clone(),
             line,
@@ -168,14 +198,7 @@ impl Journal {
                 serde_json::from_str(l).map_err(|e| corrupt(i + 1, e.to_string()))?;
             batches.push(entry);
         }
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(|source| JournalError::Write {
-                path: path.clone(),
-                source,
-            })?;
-        Ok((Journal { path, file }, Resumed { header, batches }))
+        Ok(Resumed { header, batches })
     }
 
     /// Appends one batch line and makes it durable before returning.
@@ -297,6 +320,7 @@ mod tests {
             handles_file: Some("/tmp/h.txt".into()),
             api_base: "http://127.0.0.1:9".into(),
             batch_size: 100,
+            price_micros: Some(10_000),
         }
     }
 

@@ -299,6 +299,11 @@ pub enum Answer {
     Forbidden { detail: String },
     /// 400: a parameter was refused (should not happen: handles are validated first).
     InvalidRequest { detail: String },
+    /// 402 CreditsDepleted: the pay-per-use account has no credits left.
+    CreditsDepleted { detail: String },
+    /// Another 4xx that no retry can fix: 404 on the endpoint (a wrong base URL), 402 that is
+    /// not about credits, 405, 410, 413, 414, 422...
+    ClientError { status: u16, detail: String },
     /// 5xx, or another status worth another try.
     ServerError { status: u16, detail: String },
     /// 200 whose body is not the JSON object it should be (truncated, malformed).
@@ -310,7 +315,11 @@ impl Answer {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Answer::UsageCapped { .. } | Answer::Unauthorized { .. } | Answer::Forbidden { .. }
+            Answer::UsageCapped { .. }
+                | Answer::Unauthorized { .. }
+                | Answer::Forbidden { .. }
+                | Answer::CreditsDepleted { .. }
+                | Answer::ClientError { .. }
         )
     }
 }
@@ -373,6 +382,30 @@ pub fn classify(status: u16, body: &[u8]) -> Answer {
             detail: shown(&parsed),
         },
         400 => Answer::InvalidRequest {
+            detail: shown(&parsed),
+        },
+        402 => {
+            let credits = parsed.as_ref().ok().is_some_and(|v| {
+                v.get("title").and_then(Value::as_str) == Some("CreditsDepleted")
+                    || v.get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| problem_is(t, "credits"))
+            });
+            if credits {
+                Answer::CreditsDepleted {
+                    detail: shown(&parsed),
+                }
+            } else {
+                Answer::ClientError {
+                    status,
+                    detail: shown(&parsed),
+                }
+            }
+        }
+        // 408 (the server gave up waiting) and 5xx are worth another try; every other 4xx
+        // will answer the same however often it is asked.
+        404..=499 if status != 408 => Answer::ClientError {
+            status,
             detail: shown(&parsed),
         },
         _ => Answer::ServerError {
@@ -733,6 +766,21 @@ mod tests {
             classify(502, b""),
             Answer::ServerError { status: 502, .. }
         ));
+    }
+
+    #[test]
+    fn a_402_is_credits_depleted_and_stops_the_run_like_other_4xx_no_retry_can_fix() {
+        let body = r#"{"title":"CreditsDepleted","detail":"Your enrolled account [1] does not have any credits to fulfill this request.","type":"https://api.x.com/2/problems/credits"}"#;
+        let answer = classify(402, body.as_bytes());
+        assert!(matches!(&answer, Answer::CreditsDepleted { detail } if detail.contains("credits")));
+        assert!(answer.is_fatal());
+        assert!(matches!(
+            classify(402, b"{}"),
+            Answer::ClientError { status: 402, .. }
+        ));
+        assert!(classify(404, b"").is_fatal());
+        assert!(!classify(408, b"").is_fatal());
+        assert!(!classify(500, b"").is_fatal());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::record_store::{RecordReadError, RecordStore};
 use super::row_index::{self, RowFilter, SortKey, compare};
 use super::row_order::{SortedOrders, patch_where};
 use crate::dataset::Record;
-use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent};
+use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot};
 
 /// Lines the log pane keeps; older ones are dropped and counted.
 pub const LOG_CAPACITY: usize = 500;
@@ -173,6 +173,8 @@ pub struct App {
     pub now: DateTime<Utc>,
     pub progress: Progress,
     pub budget: Option<BudgetSnapshot>,
+    /// Money: this run's spend, today's, the cap, the worst case of what is pending.
+    pub spend: Option<SpendSnapshot>,
     pub batches: Vec<BatchRow>,
     pub batch_selected: usize,
     pub rows: Vec<AuthorRow>,
@@ -227,6 +229,7 @@ impl App {
             now,
             progress: Progress::default(),
             budget: None,
+            spend: None,
             batches: Vec::new(),
             batch_selected: 0,
             rows: Vec::new(),

@@ -475,15 +475,33 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             app.log(level, message);
         }
         HarvestEvent::RunDone { summary } => {
-            app.run = RunState::Done;
+            if !matches!(app.run, RunState::Failed(_)) {
+                app.run = RunState::Done;
+            }
             app.run_ended = Some(app.now);
-            app.log(LogLevel::Info, format!("run done: {summary}"));
+            for line in summary.words() {
+                app.log(LogLevel::Info, format!("run done: {line}"));
+            }
         }
-        HarvestEvent::RunFailed { reason } => {
-            app.run = RunState::Failed(reason.clone());
+        HarvestEvent::RunStopped(stop) => {
+            let words = format!("{}: {}", stop.reason.word(), stop.detail);
+            app.log(
+                if stop.reason.is_cap() {
+                    LogLevel::Warn
+                } else {
+                    LogLevel::Error
+                },
+                format!("run stopped ({words})"),
+            );
+            app.run = RunState::Failed(words);
             app.run_ended = Some(app.now);
-            app.log(LogLevel::Error, format!("run failed: {reason}"));
         }
+        HarvestEvent::Planned(plan) => {
+            for line in plan.lines() {
+                app.log(LogLevel::Info, format!("plan: {line}"));
+            }
+        }
+        HarvestEvent::Spend(spend) => app.spend = Some(spend),
     }
 }
 

@@ -1,16 +1,20 @@
 //! One batch of a run, from budget to answer: waits for the budget, sends, retries 5xx and
 //! transport errors with capped exponential backoff and jitter, waits out 429s, and stops at
-//! answers that end the run (401, 403, usage cap). Not here: writing records or the journal.
+//! answers that end the run (401, 402, 403, other 4xx, usage cap). Every answer is written to
+//! responses.jsonl and priced in the ledger as it arrives. Not here: writing records or the
+//! journal.
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
-use super::outputs::ResponseLog;
+use super::ledger::{RunLedger, users_of_body};
+use super::outputs::{ResponseLog, ResponsePlace, StopReason, Stopped};
 use crate::dataset::{Record, format_time};
 use crate::pipeline::budget::{Budget, Permit};
 use crate::pipeline::events::HarvestEvent;
@@ -90,8 +94,9 @@ pub enum BatchEnd {
     },
     /// Retries exhausted or the request refused: every handle of the batch failed.
     Failed { reason: String },
-    /// The run cannot go on (bad token, usage cap, 24-hour budget spent).
-    Fatal { reason: String },
+    /// The run cannot go on (bad token, no credits, usage cap, 24-hour budget spent), or may
+    /// not (the request cap): the batch's handles stay pending.
+    Stopped(Stopped),
     /// The run was cancelled before the batch was sent.
     Cancelled,
 }
@@ -109,6 +114,14 @@ pub struct BatchContext {
     pub retries: AtomicU64,
     /// Score records with M2 as they are built.
     pub score: bool,
+    pub ledger: RunLedger,
+    /// The run directory, for messages that say how to resume.
+    pub run_dir: PathBuf,
+    /// Set by the first batch that meets an answer ending the run, so that no other batch
+    /// sends a request after it (not even one that was already past the budget).
+    pub halted: AtomicBool,
+    /// Requests this run may still send (`--max-requests`), over all its attempts.
+    pub request_slots: Option<AtomicU64>,
 }
 
 impl BatchContext {
@@ -118,7 +131,40 @@ impl BatchContext {
     }
 
     fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
+        *self.cancel.borrow() || self.halted.load(Ordering::SeqCst)
+    }
+
+    /// Ends the run from this batch: no batch sends another request.
+    fn halt(&self, reason: StopReason, detail: String) -> BatchEnd {
+        self.halted.store(true, Ordering::SeqCst);
+        BatchEnd::Stopped(Stopped { reason, detail })
+    }
+
+    /// Takes one of the requests `--max-requests` allows; false when none is left.
+    fn take_request_slot(&self) -> bool {
+        self.request_slots.as_ref().is_none_or(|slots| {
+            slots
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        })
+    }
+
+    /// Prices an answer in the ledger; a ledger that cannot be written stops the run.
+    fn charge(
+        &self,
+        sent_at: DateTime<Utc>,
+        place: ResponsePlace,
+        status: Option<u16>,
+        users: Vec<(String, String)>,
+    ) -> Result<super::ledger::LedgerEntry, BatchEnd> {
+        self.ledger
+            .charge(sent_at, place, status, users)
+            .map_err(|e| {
+                self.halt(
+                    StopReason::WriteFailed,
+                    format!("{e}: the ledger cannot count what is spent, so the run stops"),
+                )
+            })
     }
 
     /// Sleeps until `until`, or less when the run is cancelled; counts the time as waited.
@@ -196,7 +242,15 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             }
             match ctx.budget.take(Utc::now()) {
                 Permit::Send(ticket) => break ticket,
-                Permit::Exhausted { reason } => return BatchEnd::Fatal { reason },
+                Permit::Exhausted { reason } => {
+                    return ctx.halt(
+                        StopReason::DailyLimit,
+                        format!(
+                            "{reason}: the run stops; finish it then with influx harvest --resume {}",
+                            ctx.run_dir.display()
+                        ),
+                    );
+                }
                 Permit::WaitUntil {
                     until,
                     reason,
@@ -218,13 +272,28 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         let paced = Instant::now();
         ctx.budget.pace().await;
         ctx.budget.add_waited(paced);
+        // The run may have been stopped (a 402 elsewhere) or cancelled while this one waited.
+        if ctx.cancelled() {
+            ctx.budget.abandon(ticket);
+            return BatchEnd::Cancelled;
+        }
+        if !ctx.take_request_slot() {
+            ctx.budget.abandon(ticket);
+            return BatchEnd::Stopped(Stopped {
+                reason: StopReason::RequestCap,
+                detail: format!(
+                    "the request cap is reached; raise --max-requests and run influx harvest --resume {}",
+                    ctx.run_dir.display()
+                ),
+            });
+        }
         let attempt = failures + throttles + 1;
         ctx.requests.fetch_add(1, Ordering::Relaxed);
         let raw = match ctx.client.lookup(&batch.handles).await {
             Ok(raw) => raw,
             Err(e) => {
                 ctx.budget.abandon(ticket);
-                ctx.responses.write(&json!({
+                let place = ctx.responses.write(&json!({
                     "batch": batch.number,
                     "attempt": attempt,
                     "path": e.path,
@@ -233,6 +302,9 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                     "latency_ms": e.latency.as_millis() as u64,
                     "error": e.to_string(),
                 }));
+                if let Err(end) = ctx.charge(e.sent_at, place, None, Vec::new()) {
+                    return end;
+                }
                 failures += 1;
                 if failures >= ctx.retry.max_attempts {
                     return BatchEnd::Failed {
@@ -257,7 +329,16 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         let body_is_json = matches!(answer, Answer::Users(_))
             || !matches!(answer, Answer::Malformed { .. })
                 && serde_json::from_slice::<serde::de::IgnoredAny>(&raw.body).is_ok();
-        ctx.responses.write_answer(&meta, &raw.body, body_is_json);
+        let place = ctx.responses.write_answer(&meta, &raw.body, body_is_json);
+        // X bills the users an answer returns; only a users body returns any.
+        let users = match &answer {
+            Answer::Users(body) => users_of_body(body),
+            _ => Vec::new(),
+        };
+        if let Err(end) = ctx.charge(raw.sent_at, place, Some(raw.status), users) {
+            ctx.budget.abandon(ticket);
+            return end;
+        }
         let now = Utc::now();
         match answer {
             Answer::Users(body) => {
@@ -305,29 +386,55 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             }
             Answer::UsageCapped { detail } => {
                 ctx.budget.observe(ticket, &raw.rate, now);
-                return BatchEnd::Fatal {
-                    reason: format!(
+                return ctx.halt(
+                    StopReason::UsageCap,
+                    format!(
                         "usage cap exceeded ({detail}): waiting does not help; the run stops. \
-                         Finish it with --resume once the cap has reset"
+                         Finish it with influx harvest --resume {} once the cap has reset",
+                        ctx.run_dir.display()
                     ),
-                };
+                );
+            }
+            Answer::CreditsDepleted { detail } => {
+                ctx.budget.observe(ticket, &raw.rate, now);
+                return ctx.halt(
+                    StopReason::CreditsDepleted,
+                    format!(
+                        "the account has no credits left (402 CreditsDepleted: {detail}): top up, \
+                         then influx harvest --resume {}",
+                        ctx.run_dir.display()
+                    ),
+                );
+            }
+            Answer::ClientError { status, detail } => {
+                ctx.budget.observe(ticket, &raw.rate, now);
+                return ctx.halt(
+                    StopReason::ClientError,
+                    format!(
+                        "{status} {detail}: no retry can fix this answer (is --api-base right?); \
+                         the run stops. Finish it with influx harvest --resume {}",
+                        ctx.run_dir.display()
+                    ),
+                );
             }
             Answer::Unauthorized { detail } => {
                 ctx.budget.abandon(ticket);
-                return BatchEnd::Fatal {
-                    reason: format!(
+                return ctx.halt(
+                    StopReason::Unauthorized,
+                    format!(
                         "401 {detail}: the bearer token was refused; check X_BEARER_TOKEN or --token-file"
                     ),
-                };
+                );
             }
             Answer::Forbidden { detail } => {
                 ctx.budget.observe(ticket, &raw.rate, now);
-                return BatchEnd::Fatal {
-                    reason: format!(
+                return ctx.halt(
+                    StopReason::Forbidden,
+                    format!(
                         "403 {detail}: this app may not use the users lookup (is it attached to a \
                          project with the right access level?)"
                     ),
-                };
+                );
             }
             Answer::InvalidRequest { detail } => {
                 ctx.budget.observe(ticket, &raw.rate, now);

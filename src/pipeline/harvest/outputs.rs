@@ -36,11 +36,25 @@ fn open_append(path: &Path) -> Result<File, OutputError> {
         })
 }
 
+/// Where one answer landed in responses.jsonl: its 1-based line and the byte offset past it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResponsePlace {
+    pub line: u64,
+    pub end: u64,
+}
+
+/// The open responses.jsonl and how far it goes.
+#[derive(Debug)]
+struct ResponseFile {
+    out: BufWriter<File>,
+    place: ResponsePlace,
+}
+
 /// Every raw answer of a run, one JSON line each, shared by concurrent batches.
 #[derive(Debug)]
 pub struct ResponseLog {
     path: PathBuf,
-    out: Mutex<BufWriter<File>>,
+    out: Mutex<ResponseFile>,
     /// The first write error, reported once at the end rather than failing a batch.
     error: Mutex<Option<String>>,
 }
@@ -53,27 +67,52 @@ impl ResponseLog {
             source,
         })?;
         let file = open_append(&path)?;
+        let end = file
+            .metadata()
+            .map_err(|source| OutputError {
+                path: path.clone(),
+                source,
+            })?
+            .len();
+        // Only a resumed run has lines already; their count is what new answers follow.
+        let line = if end == 0 { 0 } else { count_lines(&path) };
         Ok(ResponseLog {
             path,
-            out: Mutex::new(BufWriter::with_capacity(256 * 1024, file)),
+            out: Mutex::new(ResponseFile {
+                out: BufWriter::with_capacity(256 * 1024, file),
+                place: ResponsePlace { line, end },
+            }),
             error: Mutex::new(None),
         })
     }
 
-    /// Appends one line and hands it to the OS (a crash of the process loses nothing written).
-    pub fn write(&self, value: &serde_json::Value) {
+    /// Appends one line and hands it to the OS (a crash of the process loses nothing written);
+    /// returns where it went.
+    pub fn write(&self, value: &serde_json::Value) -> ResponsePlace {
         let mut line = serde_json::to_vec(value).expect("JSON values always serialize");
         line.push(b'\n');
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
+        self.append(&line)
+    }
+
+    fn append(&self, line: &[u8]) -> ResponsePlace {
+        let mut f = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = f.out.write_all(line).and_then(|()| f.out.flush()) {
             let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
             error.get_or_insert_with(|| format!("cannot write {}: {e}", self.path.display()));
         }
+        f.place.line += 1;
+        f.place.end += line.len() as u64;
+        f.place
     }
 
     /// Appends one answer: the request metadata plus `"body"`, spliced in verbatim when it is
     /// JSON (re-encoding a large body would cost more than the request), else as a string.
-    pub fn write_answer(&self, meta: &serde_json::Value, body: &[u8], body_is_json: bool) {
+    pub fn write_answer(
+        &self,
+        meta: &serde_json::Value,
+        body: &[u8],
+        body_is_json: bool,
+    ) -> ResponsePlace {
         let mut line = serde_json::to_vec(meta).expect("JSON values always serialize");
         line.pop(); // the closing brace
         line.extend_from_slice(b",\"body\":");
@@ -88,11 +127,7 @@ impl ResponseLog {
             serde_json::to_writer(&mut line, &text).expect("a string always serializes");
         }
         line.extend_from_slice(b"}\n");
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
-            let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
-            error.get_or_insert_with(|| format!("cannot write {}: {e}", self.path.display()));
-        }
+        self.append(&line)
     }
 
     pub fn error(&self) -> Option<String> {
@@ -260,6 +295,64 @@ pub struct FailedHandle {
     pub reason: String,
 }
 
+/// Why a run stopped before every handle was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// 402: the account has no credits left.
+    CreditsDepleted,
+    /// `--max-spend` would have been passed by the next request.
+    SpendCap,
+    /// `--max-requests` requests were sent.
+    RequestCap,
+    /// 429 UsageCapExceeded: a monthly product cap.
+    UsageCap,
+    /// 401: the token was refused.
+    Unauthorized,
+    /// 403: the app may not use the endpoint.
+    Forbidden,
+    /// The 24-hour request budget is spent and resets beyond one window.
+    DailyLimit,
+    /// Another 4xx no retry can fix (404 on the endpoint, a 402 that is not about credits).
+    ClientError,
+    /// A run file or the ledger could not be written.
+    WriteFailed,
+}
+
+impl StopReason {
+    /// The reason as summary.json spells it.
+    pub fn word(self) -> &'static str {
+        match self {
+            StopReason::CreditsDepleted => "credits-depleted",
+            StopReason::SpendCap => "spend-cap",
+            StopReason::RequestCap => "request-cap",
+            StopReason::UsageCap => "usage-cap",
+            StopReason::Unauthorized => "unauthorized",
+            StopReason::Forbidden => "forbidden",
+            StopReason::DailyLimit => "daily-limit",
+            StopReason::ClientError => "client-error",
+            StopReason::WriteFailed => "write-failed",
+        }
+    }
+
+    /// A cap the operator set: the run did what it was allowed to (exit 1, not 2).
+    pub fn is_cap(self) -> bool {
+        matches!(self, StopReason::SpendCap | StopReason::RequestCap)
+    }
+}
+
+impl Serialize for StopReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.word())
+    }
+}
+
+/// A stop and its reason in words, as summary.json gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stopped {
+    pub reason: StopReason,
+    pub detail: String,
+}
+
 /// `summary.json`: what a run (all its attempts together) achieved.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
@@ -267,10 +360,11 @@ pub struct Summary {
     pub requested: usize,
     /// Records written: found handles, protected ones included.
     pub harvested: usize,
-    pub not_found: usize,
-    pub suspended: usize,
+    /// The handles behind the counts, so the operator knows which accounts to look at.
+    pub not_found: Vec<String>,
+    pub suspended: Vec<String>,
     /// Found but protected (counted in `harvested` too).
-    pub protected: usize,
+    pub protected: Vec<String>,
     pub invalid: Vec<InvalidLine>,
     /// Input lines naming a handle already listed.
     pub duplicates: usize,
@@ -282,12 +376,51 @@ pub struct Summary {
     pub waited_s: f64,
     /// 429 answers received.
     pub throttled: u64,
-    /// Why the run stopped early, when it did.
-    pub stopped: Option<String>,
+    /// What the run cost (the ledger's figure: users returned and not read earlier that UTC
+    /// day, at the price), over all its attempts.
+    pub cost_usd: f64,
+    pub users_billed: u64,
+    /// Users returned that had been read already that UTC day: not billed again.
+    pub free_rereads: u64,
+    pub price_per_user_usd: f64,
+    /// Why the run stopped early, when it did (`null` when it finished).
+    pub stopped: Option<Stopped>,
+    /// Ctrl-C or SIGTERM: no new request was sent after it.
     pub cancelled: bool,
 }
 
 impl Summary {
+    /// The run in a few lines of words, for a terminal and the console's log.
+    pub fn words(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!(
+                "{} requested · {} harvested ({} protected) · {} not found · {} suspended · {} failed · {} invalid · {} pending",
+                self.requested,
+                self.harvested,
+                self.protected.len(),
+                self.not_found.len(),
+                self.suspended.len(),
+                self.failed.len(),
+                self.invalid.len(),
+                self.pending,
+            ),
+            format!(
+                "{} requests · {} retries · {} throttled · waited {:.1} s · cost {} ({} users billed, {} free re-reads)",
+                self.requests,
+                self.retries,
+                self.throttled,
+                self.waited_s,
+                super::pricing::format_usd(super::pricing::usd_to_micros("cost", self.cost_usd).unwrap_or(0)),
+                self.users_billed,
+                self.free_rereads,
+            ),
+        ];
+        if let Some(stop) = &self.stopped {
+            lines.push(format!("stopped ({}): {}", stop.reason.word(), stop.detail));
+        }
+        lines
+    }
+
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
         let path = dir.join(SUMMARY_FILE);
         let err = |e: crate::dataset::DatasetError| OutputError {
