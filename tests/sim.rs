@@ -965,6 +965,10 @@ fn influx_sim_prints_where_it_listens_serves_queued_faults_and_stops_on_ctrl_c()
     assert_eq!(stopped["event"], "stopped");
     assert_eq!(stopped["stats"]["requests"], 4);
     assert_eq!(stopped["stats"]["by_status"]["503"], 2);
+    let billing = &stopped["stats"]["billing"];
+    assert_eq!(billing["users_billed"], 1, "{billing}");
+    assert_eq!(billing["billed_micros"], 10_000);
+    assert_eq!(billing["balance_micros"], Value::Null);
     let mut err = String::new();
     child
         .stderr
@@ -991,4 +995,200 @@ async fn single_user_lookups_can_answer_404_for_a_missing_user_as_documented() {
     assert_eq!(body["errors"][0]["title"], "Not Found Error");
     let (status, _, _) = get_json(&server, "/2/users/by?usernames=gone_user").await;
     assert_eq!(status, 200, "batch lookups still answer 200 with errors");
+}
+
+// Pay-per-use credits: $0.010 a user returned, once per user and UTC day, 402 once spent.
+
+const CENT: u64 = 10_000;
+
+fn priced(credits: Option<u64>) -> SimConfig {
+    SimConfig {
+        credits,
+        ..config()
+    }
+}
+
+/// The exact 402 body, with the account id it names checked to be digits.
+fn assert_credits_depleted(headers: &reqwest::header::HeaderMap, body: &Value) {
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert_eq!(body["title"], "CreditsDepleted");
+    assert_eq!(body["type"], "https://api.x.com/2/problems/credits");
+    let detail = body["detail"].as_str().unwrap();
+    let account = detail
+        .strip_prefix("Your enrolled account [")
+        .and_then(|d| d.strip_suffix("] does not have any credits to fulfill this request."))
+        .unwrap_or_else(|| panic!("{detail}"));
+    assert!(
+        !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()),
+        "{detail}"
+    );
+    assert_eq!(body.as_object().unwrap().len(), 3, "{body}");
+}
+
+#[tokio::test]
+async fn a_user_is_billed_once_per_utc_day_however_often_it_is_read() {
+    let server = start(priced(Some(1_000_000))).await;
+    for _ in 0..3 {
+        lookup(&server, "alice_w,bob_builder").await;
+    }
+    let alice = lookup(&server, "alice_w").await;
+    let id = alice["data"][0]["id"].as_str().unwrap().to_string();
+    let (status, _, _) = get_json(&server, &format!("/2/users/{id}")).await;
+    assert_eq!(status, 200);
+    let b = server.stats().billing;
+    assert_eq!(
+        (b.users_billed, b.free_rereads, b.billed_micros),
+        (2, 6, 2 * CENT),
+        "by handle or by id, the same user is the same read"
+    );
+    assert_eq!(b.balance_micros, Some(1_000_000 - 2 * CENT as i64));
+}
+
+#[tokio::test]
+async fn not_found_and_suspended_handles_cost_nothing() {
+    let server = start(SimConfig {
+        not_found: vec!["ghost_account".into()],
+        suspended: vec!["banned_one".into()],
+        ..priced(Some(1_000_000))
+    })
+    .await;
+    lookup(&server, "real_person,ghost_account,banned_one").await;
+    lookup(&server, "ghost_account").await;
+    let b = server.stats().billing;
+    assert_eq!((b.users_billed, b.billed_micros), (1, CENT));
+    assert_eq!(b.balance_micros, Some(1_000_000 - CENT as i64));
+}
+
+#[tokio::test]
+async fn a_lookup_past_the_credits_is_charged_in_full_and_the_next_request_gets_402() {
+    let server = start(priced(Some(3 * CENT))).await;
+    let body = lookup(&server, "u_one,u_two,u_three,u_four,u_five").await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        server.stats().billing.balance_micros,
+        Some(-2 * CENT as i64)
+    );
+
+    let (status, headers, body) = get_json(&server, "/2/users/by?usernames=u_six").await;
+    assert_eq!(status, 402);
+    assert_credits_depleted(&headers, &body);
+    assert_eq!(
+        header_u64(&headers, "x-rate-limit-remaining"),
+        299,
+        "a refused request does not count against the window"
+    );
+    let stats = server.stats();
+    assert_eq!((stats.status(402), stats.billing.credits_depleted), (1, 1));
+    assert_eq!(stats.billing.users_billed, 5);
+    assert_eq!(stats.found, 5, "nothing was looked up for the 402");
+}
+
+#[tokio::test]
+async fn a_top_up_makes_requests_succeed_again() {
+    let server = start(priced(Some(CENT))).await;
+    lookup(&server, "u_one").await;
+    let (status, _, _) = get_json(&server, "/2/users/by?usernames=u_two").await;
+    assert_eq!(status, 402, "a balance of exactly zero is spent");
+    server.top_up(2 * CENT);
+    lookup(&server, "u_two,u_three").await;
+    let (status, _, _) = get_json(&server, "/2/users/by?usernames=u_four").await;
+    assert_eq!(status, 402);
+    let b = server.stats().billing;
+    assert_eq!(
+        (b.balance_micros, b.users_billed, b.credits_depleted),
+        (Some(0), 3, 2)
+    );
+}
+
+#[test]
+fn a_top_up_reaches_a_background_simulator_and_starts_modelling_credits() {
+    let server = SimServer::start_background(config()).expect("starts");
+    let addr = server.addr();
+    let status = || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET /2/users/by?usernames=jack HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer[9..12].to_string()
+    };
+    assert_eq!(status(), "200");
+    assert_eq!(server.stats().billing.balance_micros, None);
+    // Not modelled until now: a top-up of nothing starts with a spent balance.
+    server.top_up(0);
+    assert_eq!(status(), "402");
+    server.top_up(CENT);
+    assert_eq!(status(), "200", "jack was read today already: free");
+    assert_eq!(status(), "200");
+    let b = server.stats().billing;
+    assert_eq!((b.users_billed, b.free_rereads), (1, 2));
+    assert_eq!(b.balance_micros, Some(CENT as i64));
+}
+
+#[tokio::test]
+async fn the_402_fault_answers_402_once_whatever_the_balance() {
+    let server = start(SimConfig {
+        faults: FaultPlan::next(Fault::CreditsDepleted, 1),
+        ..priced(None)
+    })
+    .await;
+    let (status, headers, body) = get_json(&server, "/2/users/by?usernames=u_one").await;
+    assert_eq!(status, 402);
+    assert_credits_depleted(&headers, &body);
+    assert!(headers.contains_key("x-rate-limit-remaining"));
+    lookup(&server, "u_one").await;
+    server.faults().push("credits".parse().unwrap());
+    let (status, _, _) = get_json(&server, "/2/users/by?usernames=u_one").await;
+    assert_eq!(status, 402);
+    let stats = server.stats();
+    assert_eq!((stats.status(402), stats.billing.credits_depleted), (2, 2));
+    assert_eq!(stats.billing.users_billed, 1, "the 402s returned nobody");
+}
+
+#[tokio::test]
+async fn without_credits_nothing_is_refused_but_what_would_be_billed_is_counted() {
+    let server = start(SimConfig {
+        price_micros: 25_000,
+        ..priced(None)
+    })
+    .await;
+    let many: Vec<String> = (0..100).map(|i| format!("user_{i}")).collect();
+    for _ in 0..3 {
+        lookup(&server, &many.join(",")).await;
+    }
+    let stats = server.stats();
+    assert_eq!(stats.status(402), 0);
+    let b = stats.billing;
+    assert_eq!(
+        (
+            b.users_billed,
+            b.free_rereads,
+            b.billed_micros,
+            b.balance_micros
+        ),
+        (100, 200, 100 * 25_000, None)
+    );
+}
+
+#[tokio::test]
+async fn damaged_answers_are_not_billed() {
+    let server = start(SimConfig {
+        faults: FaultPlan {
+            queue: vec![Fault::Malformed, Fault::Truncated],
+            rates: vec![],
+        },
+        ..priced(Some(CENT))
+    })
+    .await;
+    let r = get(&server, "/2/users/by?usernames=u_one").await;
+    assert_eq!(r.status().as_u16(), 200);
+    let _ = r.bytes().await;
+    let r = get(&server, "/2/users/by?usernames=u_one").await;
+    let _ = r.bytes().await;
+    assert_eq!(server.stats().billing.users_billed, 0);
+    lookup(&server, "u_one").await;
+    assert_eq!(server.stats().billing.balance_micros, Some(0));
 }

@@ -1,6 +1,6 @@
 //! `influx sim`: runs the X API v2 users-lookup simulator in the foreground until Ctrl-C.
 //! Prints where it listens (text on a terminal, one JSON line otherwise) and, at the end,
-//! what it served. The token is read from a file and never printed.
+//! what it served and billed. The token is read from a file and never printed.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,10 +39,11 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Per-request fault probability, KIND=P (repeatable). Kinds: 429, 429-code88, usage-cap,
-    /// 500, 502, 503, 504, slow[:MS], reset, truncated, malformed.
+    /// 402 (alias credits), 500, 502, 503, 504, slow[:MS], reset, truncated, malformed.
     #[arg(long = "fault-rate", value_name = "KIND=P")]
     pub fault_rates: Vec<String>,
     /// A one-shot fault for the next request, KIND or KIND*N for the next N (repeatable, in order).
+    /// Kinds as for --fault-rate.
     #[arg(long = "fault", value_name = "KIND[*N]")]
     pub faults: Vec<String>,
     /// Delay added to every answer, in milliseconds.
@@ -57,6 +58,13 @@ pub struct Args {
     /// Share of profiles that spell `tweet_count` as `post_count`.
     #[arg(long, default_value_t = 0.0)]
     pub post_count_rate: f64,
+    /// Pay-per-use credits of the account, in USD: once spent, requests get 402 CreditsDepleted.
+    /// Without it credits are not modelled, but what would be billed is still counted.
+    #[arg(long, value_name = "USD")]
+    pub credits: Option<f64>,
+    /// Charge per user returned, in USD (a user read again the same UTC day is free).
+    #[arg(long, value_name = "USD", default_value_t = 0.010)]
+    pub price_per_user: f64,
     /// Print JSON lines even on a terminal.
     #[arg(long)]
     pub json: bool,
@@ -88,6 +96,18 @@ fn parse_queued(spec: &str) -> color_eyre::Result<Vec<Fault>> {
     };
     let fault: Fault = kind.parse().wrap_err_with(|| format!("--fault {spec}"))?;
     Ok(vec![fault; n])
+}
+
+/// Dollars to micro-USD, rounded to the nearest micro; negative, NaN and huge amounts are refused.
+fn usd_to_micros(flag: &str, usd: f64) -> color_eyre::Result<u64> {
+    let micros = (usd * 1_000_000.0).round();
+    // i64::MAX, not u64::MAX: the balance is signed so that it can dip below zero.
+    if !(micros >= 0.0 && micros <= i64::MAX as f64) {
+        return Err(eyre!(
+            "{flag} {usd}: expected an amount of US dollars from 0 up, e.g. 5 or 0.25"
+        ));
+    }
+    Ok(micros as u64)
 }
 
 fn config(args: &Args) -> color_eyre::Result<SimConfig> {
@@ -125,6 +145,11 @@ fn config(args: &Args) -> color_eyre::Result<SimConfig> {
     for spec in &args.faults {
         plan.queue.extend(parse_queued(spec)?);
     }
+    let credits = args
+        .credits
+        .map(|usd| usd_to_micros("--credits", usd))
+        .transpose()?;
+    let price_micros = usd_to_micros("--price-per-user", args.price_per_user)?;
     Ok(SimConfig {
         port: args.port,
         limit: args.limit,
@@ -139,6 +164,8 @@ fn config(args: &Args) -> color_eyre::Result<SimConfig> {
         faults: plan,
         latency: Duration::from_millis(args.latency_ms),
         seed: args.seed,
+        credits,
+        price_micros,
         ..SimConfig::default()
     })
 }
@@ -154,6 +181,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     };
     let known = config.known.len();
     let (limit, window, rate_limit) = (config.limit, config.window, config.rate_limit);
+    let (credits, price_micros) = (config.credits, config.price_micros);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -173,9 +201,14 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
                 } else {
                     "no rate limit".to_string()
                 };
+                let credits_text = match credits {
+                    Some(c) => format!("${} of credits", usd(c)),
+                    None => "credits not modelled".to_string(),
+                };
                 println!(
-                    "influx sim listening on {} ({limit_text}, {known} known records). Ctrl-C stops it.",
-                    server.base_url()
+                    "influx sim listening on {} ({limit_text}, {known} known records, {credits_text}, ${} per user). Ctrl-C stops it.",
+                    server.base_url(),
+                    usd(price_micros)
                 );
             }
             Mode::JsonLines => json_line(&serde_json::json!({
@@ -185,6 +218,8 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
                 "limit": rate_limit.then_some(limit),
                 "window_secs": window.as_secs_f64(),
                 "known_records": known,
+                "credits_micros": credits,
+                "price_micros": price_micros,
             })),
         }
         tokio::signal::ctrl_c()
@@ -192,12 +227,48 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             .wrap_err("cannot wait for Ctrl-C")?;
         let stats = server.stats();
         match mode {
-            Mode::Human => eprintln!(
-                "\ninflux sim stopped: {} requests, {} handles answered, {} rate-limited by the window",
-                stats.requests, stats.handles_answered, stats.rate_limited.window
-            ),
+            Mode::Human => {
+                let b = &stats.billing;
+                let balance = match b.balance_micros {
+                    Some(m) => format!(", balance ${:.6}", m as f64 / 1_000_000.0),
+                    None => String::new(),
+                };
+                eprintln!(
+                    "\ninflux sim stopped: {} requests, {} handles answered, {} rate-limited by the window; billed ${} for {} users ({} free re-reads, {} refused for credits){balance}",
+                    stats.requests,
+                    stats.handles_answered,
+                    stats.rate_limited.window,
+                    usd(b.billed_micros),
+                    b.users_billed,
+                    b.free_rereads,
+                    b.credits_depleted
+                )
+            }
             Mode::JsonLines => json_line(&serde_json::json!({"event": "stopped", "stats": stats})),
         }
         Ok(Exit::Ok)
     })
+}
+
+/// Micro-USD as dollars with all six decimals, for the human lines.
+fn usd(micros: u64) -> String {
+    format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_become_micros_rounded_and_bad_amounts_are_refused() {
+        assert_eq!(usd_to_micros("--credits", 5.0).unwrap(), 5_000_000);
+        assert_eq!(usd_to_micros("--credits", 0.010).unwrap(), 10_000);
+        assert_eq!(usd_to_micros("--credits", 0.0000004).unwrap(), 0);
+        assert_eq!(usd_to_micros("--credits", 0.0000006).unwrap(), 1);
+        for bad in [-0.01, f64::NAN, f64::INFINITY, 1e30] {
+            let e = usd_to_micros("--credits", bad).unwrap_err().to_string();
+            assert!(e.starts_with("--credits"), "{e}");
+        }
+        assert_eq!(usd(1_234_567), "1.234567");
+    }
 }

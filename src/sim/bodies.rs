@@ -34,6 +34,13 @@ pub fn usage_capped(x_host: bool) -> Value {
         "type":problem_type(x_host, "usage-capped")})
 }
 
+/// 402: the pay-per-use balance is spent. Always on api.x.com, as recorded.
+pub fn credits_depleted(account_id: u64) -> Value {
+    json!({"title":"CreditsDepleted",
+        "detail":format!("Your enrolled account [{account_id}] does not have any credits to fulfill this request."),
+        "type":"https://api.x.com/2/problems/credits"})
+}
+
 pub fn server_error(status: u16) -> Value {
     let title = match status {
         502 => "Bad Gateway",

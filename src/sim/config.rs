@@ -1,4 +1,5 @@
-//! What a simulator run looks like: limits, window length, token, known dataset, faults, seed.
+//! What a simulator run looks like: limits, window length, token, known dataset, faults, seed,
+//! pay-per-use credits.
 //! Plain data with defaults that mirror the real API (300 requests / 15 minutes per app);
 //! tests and demos shorten the window. Not here: the serving itself (see `server`).
 
@@ -51,7 +52,15 @@ pub struct SimConfig {
     pub seed: u64,
     /// Generated accounts are created no later than this, so profiles do not change with the date.
     pub profiles_until: DateTime<Utc>,
+    /// Starting balance in micro-USD (1 USD = 1_000_000). `None`: credits are not modelled (no
+    /// 402 from the balance), but what would be billed is still counted.
+    pub credits: Option<u64>,
+    /// Charge per user returned, in micro-USD (X pay-per-use: $0.010 a user read).
+    pub price_micros: u64,
 }
+
+/// $0.010 per user, in micro-USD.
+pub const DEFAULT_PRICE_MICROS: u64 = 10_000;
 
 impl Default for SimConfig {
     fn default() -> Self {
@@ -78,6 +87,8 @@ impl Default for SimConfig {
                 .with_ymd_and_hms(2025, 11, 14, 0, 0, 0)
                 .single()
                 .unwrap_or_else(Utc::now),
+            credits: None,
+            price_micros: DEFAULT_PRICE_MICROS,
         }
     }
 }

@@ -21,6 +21,8 @@ pub enum Fault {
     RateLimitCode88,
     /// 429 shape 3: monthly usage cap, while the window still has plenty left.
     UsageCap,
+    /// 402 CreditsDepleted, whatever the balance.
+    CreditsDepleted,
     /// 500, 502, 503 or 504.
     ServerError(u16),
     /// The right answer, after a delay.
@@ -42,6 +44,7 @@ impl fmt::Display for Fault {
             Fault::TooManyRequests => f.write_str("429"),
             Fault::RateLimitCode88 => f.write_str("429-code88"),
             Fault::UsageCap => f.write_str("usage-cap"),
+            Fault::CreditsDepleted => f.write_str("402"),
             Fault::ServerError(code) => write!(f, "{code}"),
             Fault::Slow(d) => write!(f, "slow:{}ms", d.as_millis()),
             Fault::Reset => f.write_str("reset"),
@@ -53,7 +56,7 @@ impl fmt::Display for Fault {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown fault `{0}`: expected 429, 429-code88, usage-cap, 500, 502, 503, 504, slow[:MS], reset, truncated or malformed"
+    "unknown fault `{0}`: expected 429, 429-code88, usage-cap, 402 (credits), 500, 502, 503, 504, slow[:MS], reset, truncated or malformed"
 )]
 pub struct UnknownFault(pub String);
 
@@ -66,6 +69,7 @@ impl FromStr for Fault {
             "429" | "429-about-blank" | "too-many-requests" => Fault::TooManyRequests,
             "429-code88" | "code88" | "88" => Fault::RateLimitCode88,
             "usage-cap" | "usagecap" | "429-usage-cap" => Fault::UsageCap,
+            "402" | "credits" | "credits-depleted" => Fault::CreditsDepleted,
             "500" => Fault::ServerError(500),
             "502" => Fault::ServerError(502),
             "503" => Fault::ServerError(503),
@@ -217,6 +221,7 @@ mod tests {
             Fault::TooManyRequests,
             Fault::RateLimitCode88,
             Fault::UsageCap,
+            Fault::CreditsDepleted,
             Fault::ServerError(500),
             Fault::ServerError(502),
             Fault::ServerError(503),
@@ -228,6 +233,7 @@ mod tests {
         ] {
             assert_eq!(f.to_string().parse::<Fault>(), Ok(f));
         }
+        assert_eq!("credits".parse::<Fault>(), Ok(Fault::CreditsDepleted));
         assert!("teapot".parse::<Fault>().is_err());
     }
 

@@ -1,8 +1,10 @@
 //! The X API v2 users-lookup simulator: a real HTTP server on loopback that answers the four
 //! users-lookup endpoints like the real API (bodies, partial errors, rate-limit headers over a
-//! configurable window, bearer token) with deterministic profiles, and injects faults on demand.
+//! configurable window, bearer token) with deterministic profiles, bills pay-per-use credits, and
+//! injects faults on demand.
 //! Used by `influx sim`, `influx demo` and the tests. Not a mock of any other X endpoint.
 
+mod billing;
 mod bodies;
 mod config;
 mod conn;
@@ -24,10 +26,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use config::SimConfig;
+pub use config::{DEFAULT_PRICE_MICROS, SimConfig};
 pub use faults::{DEFAULT_SLOW, Fault, FaultControl, FaultPlan, UnknownFault};
 pub use ids::{TWITTER_EPOCH_MS, snowflake_time};
-pub use stats::{FaultsApplied, RateLimited, SimStats};
+pub use stats::{Billing, FaultsApplied, RateLimited, SimStats};
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,7 @@ pub struct SimServer {
     addr: SocketAddr,
     faults: Arc<FaultControl>,
     counters: Arc<stats::Counters>,
+    ledger: Arc<billing::Ledger>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -70,10 +73,12 @@ impl SimServer {
             .map_err(|source| SimError::Bind { port, source })?;
         let faults = Arc::new(FaultControl::new(config.seed, config.faults.clone()));
         let counters = Arc::new(stats::Counters::default());
+        let ledger = Arc::new(billing::Ledger::new(config.credits, config.price_micros));
         let shared = Arc::new(server::Shared::new(
             &config,
             faults.clone(),
             counters.clone(),
+            ledger.clone(),
         ));
         let app = server::router(shared).into_make_service_with_connect_info::<conn::ConnHandle>();
         let (tx, rx) = oneshot::channel::<()>();
@@ -91,6 +96,7 @@ impl SimServer {
             addr,
             faults,
             counters,
+            ledger,
             shutdown: Some(tx),
             thread: None,
         })
@@ -117,6 +123,7 @@ impl SimServer {
                             inner.addr,
                             inner.faults.clone(),
                             inner.counters.clone(),
+                            inner.ledger.clone(),
                         )));
                         runtime.block_on(async move {
                             let _ = stop_rx.await;
@@ -131,11 +138,13 @@ impl SimServer {
                 runtime.shutdown_timeout(Duration::from_millis(200));
             })
             .map_err(SimError::Runtime)?;
-        let (addr, faults, counters) = ready_rx.recv().map_err(|_| SimError::ThreadGone)??;
+        let (addr, faults, counters, ledger) =
+            ready_rx.recv().map_err(|_| SimError::ThreadGone)??;
         Ok(SimServer {
             addr,
             faults,
             counters,
+            ledger,
             shutdown: Some(stop_tx),
             thread: Some(thread),
         })
@@ -151,7 +160,15 @@ impl SimServer {
     }
 
     pub fn stats(&self) -> SimStats {
-        self.counters.snapshot()
+        let mut stats = self.counters.snapshot();
+        stats.billing = self.ledger.snapshot();
+        stats
+    }
+
+    /// Adds `micros` micro-USD to the account's balance while the server runs. When credits were
+    /// not modelled, they are from now on, starting from this balance.
+    pub fn top_up(&self, micros: u64) {
+        self.ledger.top_up(micros);
     }
 
     /// Changes faults while the server runs.

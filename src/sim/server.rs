@@ -1,5 +1,6 @@
 //! The HTTP side: routes for the four users-lookup endpoints and the order every request goes
-//! through (token, latency, rate window, injected fault, validation, answer). Handlers hold no
+//! through (token, latency, credits, rate window, injected fault, validation, answer, billing).
+//! Handlers hold no
 //! lock across an await; the only shared state is atomics and short critical sections.
 
 use std::sync::Arc;
@@ -11,9 +12,11 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::billing::Ledger;
 use super::bodies;
 use super::config::SimConfig;
 use super::conn::ConnHandle;
@@ -34,6 +37,9 @@ pub(crate) struct Shared {
     daily: Option<RateWindow>,
     faults: Arc<FaultControl>,
     counters: Arc<Counters>,
+    ledger: Arc<Ledger>,
+    /// The account named in 402 bodies, drawn from the seed.
+    account_id: u64,
     token: Option<String>,
     latency: Duration,
     seed: u64,
@@ -41,7 +47,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(config: &SimConfig, faults: Arc<FaultControl>, counters: Arc<Counters>) -> Shared {
+    pub fn new(
+        config: &SimConfig,
+        faults: Arc<FaultControl>,
+        counters: Arc<Counters>,
+        ledger: Arc<Ledger>,
+    ) -> Shared {
         // With the limit off, the window still answers honestly: a limit no client can reach.
         let limit = if config.rate_limit {
             config.limit
@@ -56,6 +67,9 @@ impl Shared {
                 .map(|l| RateWindow::new(l, config.daily_window)),
             faults,
             counters,
+            ledger,
+            // 19 digits at most, like the real account ids.
+            account_id: hash_key(config.seed, "account", b"") % 10_000_000_000_000_000_000,
             token: config.token.clone(),
             latency: config.latency,
             seed: config.seed,
@@ -246,6 +260,14 @@ async fn answer(
     if !s.latency.is_zero() {
         tokio::time::sleep(s.latency).await;
     }
+    // A spent balance is refused before the rate window: the real API does not count it.
+    if s.ledger.blocked() {
+        let rate = RateHeaders {
+            window: s.window.peek(),
+            daily: s.daily.as_ref().map(RateWindow::peek),
+        };
+        return credits_depleted(s, rate);
+    }
     let window = s.window.admit();
     if !window.admitted {
         s.counters.limited(LimitCause::Window);
@@ -280,6 +302,7 @@ async fn answer(
             let body = bodies::usage_capped(s.x_host("usage-capped"));
             return respond_json(s, 429, JSON, &body, Some(rate));
         }
+        Some(Fault::CreditsDepleted) => return credits_depleted(s, rate),
         Some(Fault::ServerError(code)) => {
             s.counters.server_error();
             return server_error(s, code, rate);
@@ -332,11 +355,20 @@ async fn answer(
             body.pop();
             body.extend_from_slice(b",}");
         }
-        None => s
-            .counters
-            .answered(tally.found, tally.not_found, tally.suspended),
+        None => {
+            s.counters
+                .answered(tally.found, tally.not_found, tally.suspended);
+            // Only users the client can actually read are billed, so damaged answers are free.
+            s.ledger.charge(Utc::now().date_naive(), tally.ids);
+        }
     }
     respond(s, status, JSON, body, Some(rate))
+}
+
+fn credits_depleted(s: &Shared, rate: RateHeaders) -> Response {
+    s.ledger.depleted();
+    let body = bodies::credits_depleted(s.account_id);
+    respond_json(s, 402, PROBLEM, &body, Some(rate))
 }
 
 fn server_error(s: &Shared, code: u16, rate: RateHeaders) -> Response {
@@ -368,6 +400,8 @@ struct Tally {
     found: u64,
     not_found: u64,
     suspended: u64,
+    /// Ids of the users in `data`, the ones billed.
+    ids: Vec<u64>,
 }
 
 #[derive(Serialize)]
@@ -460,6 +494,7 @@ fn lookup(s: &Shared, asked: &Asked, fields: UserFields) -> Result<(Vec<u8>, Tal
         match found {
             Lookup::Found(p) => {
                 tally.found += 1;
+                tally.ids.push(p.id);
                 data.push(UserView { profile: p, fields });
                 if p.pinned_tweet_deleted
                     && let Some(t) = p.pinned_tweet_id

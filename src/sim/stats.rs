@@ -1,5 +1,6 @@
 //! What the simulator has served, counted with atomics so that counting never blocks an answer:
-//! requests, answers by status, 429s by cause, handles answered, faults applied.
+//! requests, answers by status, 429s by cause, handles answered, faults applied. The billing
+//! part of a snapshot comes from the ledger (see `billing`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 
 /// Statuses the simulator can answer with; anything else is counted under 0.
-const STATUSES: [u16; 10] = [200, 400, 401, 404, 429, 500, 502, 503, 504, 0];
+const STATUSES: [u16; 11] = [200, 400, 401, 402, 404, 429, 500, 502, 503, 504, 0];
 
 /// Why a request got a 429.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,22 @@ pub struct SimStats {
     pub not_found: u64,
     pub suspended: u64,
     pub faults: FaultsApplied,
+    pub billing: Billing,
+}
+
+/// Pay-per-use credits: what was charged, what was free, what is left.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Billing {
+    /// Micro-USD charged (also counted when credits are not modelled).
+    pub billed_micros: u64,
+    /// Users charged for: first reads of the UTC day.
+    pub users_billed: u64,
+    /// Users returned again on the same UTC day, at no charge.
+    pub free_rereads: u64,
+    /// Micro-USD left; `None` when credits are not modelled. Can be slightly negative.
+    pub balance_micros: Option<i64>,
+    /// 402 CreditsDepleted answers (a spent balance or the injected fault).
+    pub credits_depleted: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -119,6 +136,7 @@ impl Counters {
         bump(&self.malformed);
     }
 
+    /// Everything but billing, which the ledger fills in.
     pub fn snapshot(&self) -> SimStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let by_status = STATUSES
@@ -148,6 +166,7 @@ impl Counters {
                 truncated: get(&self.truncated),
                 malformed: get(&self.malformed),
             },
+            billing: Billing::default(),
         }
     }
 }
