@@ -208,7 +208,7 @@ impl Budget {
         }
         if s.day_left == Some(0) {
             let until = s.day_reset.unwrap_or(now);
-            if until - now > delta(self.config.window) {
+            if until - now > delta(self.config.window + ROUNDING_SLACK) {
                 return Permit::Exhausted {
                     reason: format!(
                         "the 24-hour request budget is spent; it resets at {}",
