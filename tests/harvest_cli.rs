@@ -283,6 +283,93 @@ fn a_run_killed_mid_way_resumes_without_losing_a_handle_or_asking_an_answered_ba
         records.len() as u64,
         summary(&out)["harvested"].as_u64().unwrap()
     );
+    // The ledger neither lost nor double-counted a request across the kill: one line per
+    // answer of responses.jsonl, and its sum is what the API billed.
+    let ledger = file_lines(&tmp.path().join("data").join("ledger.jsonl"));
+    let lines: Vec<u64> = ledger
+        .iter()
+        .map(|e| e["response_line"].as_u64().unwrap())
+        .collect();
+    let distinct: HashSet<u64> = lines.iter().copied().collect();
+    assert_eq!(lines.len(), distinct.len(), "no request counted twice");
+    assert_eq!(lines.len(), responses.len(), "no request lost");
+    let cost: u64 = ledger
+        .iter()
+        .map(|e| e["cost_micros"].as_u64().unwrap())
+        .sum();
+    assert_eq!(cost, sim.stats().billing.billed_micros);
+    let s = summary(&out);
+    assert_eq!((s["cost_usd"].as_f64().unwrap() * 1e6).round() as u64, cost);
+}
+
+#[test]
+fn a_dry_run_states_the_plan_as_one_json_line_and_sends_nothing() {
+    let sim = sim(SimConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("dry", 250));
+    let output = influx(&sim, &["--handles", path_arg(&input), "--dry-run", "--max-spend", "1.5"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let lines = json_lines(&output.stdout);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let plan = &lines[0];
+    assert_eq!(plan["event"], "plan");
+    assert_eq!(
+        (&plan["handles"], &plan["requests"], &plan["free_rereads"]),
+        (&Value::from(250), &Value::from(3), &Value::from(0))
+    );
+    assert_eq!(plan["cost_usd"], 2.5);
+    assert_eq!(plan["max_spend_usd"], 1.5);
+    assert!(plan["eta_s"].is_u64());
+    assert_eq!(sim.stats().requests, 0, "a dry run sends nothing");
+}
+
+#[test]
+fn sigterm_cancels_like_ctrl_c_and_leaves_a_summary_and_a_journal() {
+    let sim = sim(SimConfig {
+        latency: Duration::from_millis(150),
+        ..SimConfig::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("term", 400));
+    let out = tmp.path().join("run");
+    let child = influx(
+        &sim,
+        &[
+            "--handles",
+            path_arg(&input),
+            "--out",
+            path_arg(&out),
+            "--batch-size",
+            "10",
+            "--concurrency",
+            "1",
+            "--rate-limit",
+            "0",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let journal = out.join("journal.jsonl");
+    let started = Instant::now();
+    while file_lines_lenient(&journal) < 3 {
+        assert!(started.elapsed() < Duration::from_secs(60), "the run never got going");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = child.id() as i32;
+    // SAFETY: kill(2) on our own child's pid with a plain signal number.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "cancelled with handles pending");
+    let s = summary(&out);
+    assert_eq!(s["cancelled"], true);
+    assert!(s["pending"].as_u64().unwrap() > 0);
+    assert_eq!(s["stopped"], Value::Null);
+    let events = json_lines(&output.stdout);
+    assert_eq!(events.last().unwrap()["event"], "run_done");
 }
 
 /// Lines of a file being written by another process (a torn last line is not counted).
