@@ -108,7 +108,11 @@ async fn every_requested_handle_ends_found_protected_not_found_or_suspended() {
     assert_eq!(report.outcome, RunOutcome::Complete);
     assert_eq!(s.requested, 60);
     assert_eq!((s.not_found.len(), s.suspended.len()), (2, 1));
-    assert_eq!(s.suspended, vec!["banned1".to_string()], "the summary names the accounts behind its counts");
+    assert_eq!(
+        s.suspended,
+        vec!["banned1".to_string()],
+        "the summary names the accounts behind its counts"
+    );
     assert_eq!(s.harvested, 57);
     assert!(s.failed.is_empty());
     let records = lines(&dir.path().join("records.jsonl"));
@@ -578,7 +582,10 @@ async fn records_jsonl_holds_exactly_the_reference_records_of_the_answers_in_res
     let mut written: Vec<String> = text.lines().map(str::to_string).collect();
     assert_eq!(written.len(), report.summary.harvested);
     assert!(!report.summary.not_found.is_empty() && !report.summary.suspended.is_empty());
-    assert!(!report.summary.protected.is_empty(), "some profiles are protected");
+    assert!(
+        !report.summary.protected.is_empty(),
+        "some profiles are protected"
+    );
     written.sort();
     expected.sort();
     assert_eq!(written, expected);

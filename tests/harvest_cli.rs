@@ -45,8 +45,7 @@ fn influx(sim: &SimServer, args: &[&str]) -> Command {
     {
         cmd.arg("--data").arg(near.join("data"));
     }
-    cmd
-        .env("X_BEARER_TOKEN", TOKEN)
+    cmd.env("X_BEARER_TOKEN", TOKEN)
         .env_remove("INFLUX_API_BASE")
         .stdin(Stdio::null());
     cmd
@@ -160,13 +159,9 @@ fn exit_code_2_when_the_usage_cap_is_hit_or_no_token_is_given() {
     .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let events = json_lines(&output.stdout);
-    assert!(
-        events
-            .iter()
-            .any(|e| e["event"] == "run_stopped"
-                && e["reason"] == "usage-cap"
-                && e["detail"].as_str().unwrap().contains("usage cap"))
-    );
+    assert!(events.iter().any(|e| e["event"] == "run_stopped"
+        && e["reason"] == "usage-cap"
+        && e["detail"].as_str().unwrap().contains("usage cap")));
     assert!(
         summary(&out)["stopped"]["detail"]
             .as_str()
@@ -307,9 +302,18 @@ fn a_dry_run_states_the_plan_as_one_json_line_and_sends_nothing() {
     let sim = sim(SimConfig::default());
     let tmp = tempfile::tempdir().unwrap();
     let input = handles_file(tmp.path(), &names("dry", 250));
-    let output = influx(&sim, &["--handles", path_arg(&input), "--dry-run", "--max-spend", "1.5"])
-        .output()
-        .unwrap();
+    let output = influx(
+        &sim,
+        &[
+            "--handles",
+            path_arg(&input),
+            "--dry-run",
+            "--max-spend",
+            "1.5",
+        ],
+    )
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let lines = json_lines(&output.stdout);
     assert_eq!(lines.len(), 1, "{lines:?}");
@@ -356,14 +360,21 @@ fn sigterm_cancels_like_ctrl_c_and_leaves_a_summary_and_a_journal() {
     let journal = out.join("journal.jsonl");
     let started = Instant::now();
     while file_lines_lenient(&journal) < 3 {
-        assert!(started.elapsed() < Duration::from_secs(60), "the run never got going");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never got going"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let pid = child.id() as i32;
     // SAFETY: kill(2) on our own child's pid with a plain signal number.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(1), "cancelled with handles pending");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "cancelled with handles pending"
+    );
     let s = summary(&out);
     assert_eq!(s["cancelled"], true);
     assert!(s["pending"].as_u64().unwrap() > 0);

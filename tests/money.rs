@@ -99,7 +99,11 @@ async fn the_ledger_bills_what_the_api_billed_to_the_cent_and_the_plan_exceeds_i
     assert_eq!(billed, 47 * CENT);
     assert_eq!(micros(report.summary.cost_usd), billed, "to the cent");
     let plan = planned(&events);
-    assert_eq!(plan.cost_micros - billed, 3 * CENT, "the 3 handles not found cost nothing");
+    assert_eq!(
+        plan.cost_micros - billed,
+        3 * CENT,
+        "the 3 handles not found cost nothing"
+    );
     assert_eq!(report.summary.not_found.len(), 3);
 
     // A second run the same UTC day re-reads 20 of them: free, as the API bills them.
@@ -131,10 +135,18 @@ async fn a_spend_cap_is_used_to_the_cent_never_passed_and_a_resume_with_a_higher
     c.concurrency = 3;
     let (report, _) = run(c.clone(), list(&handles)).await;
     assert_eq!(report.outcome, RunOutcome::Incomplete);
-    let stop = report.summary.stopped.clone().expect("the cap stops the run");
+    let stop = report
+        .summary
+        .stopped
+        .clone()
+        .expect("the cap stops the run");
     assert_eq!(stop.reason, StopReason::SpendCap);
     assert!(stop.detail.contains("--resume"), "{}", stop.detail);
-    assert_eq!(sim.stats().billing.billed_micros, 33 * CENT, "the cap is used, not left unspent");
+    assert_eq!(
+        sim.stats().billing.billed_micros,
+        33 * CENT,
+        "the cap is used, not left unspent"
+    );
     assert_eq!(report.summary.harvested, 33);
     assert_eq!(report.summary.pending, 62);
 
@@ -168,7 +180,11 @@ async fn a_402_stops_the_run_at_once_and_a_resume_after_a_top_up_asks_no_answere
         "{}",
         stop.detail
     );
-    assert!(events.iter().any(|e| matches!(e, HarvestEvent::RunStopped(_))));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, HarvestEvent::RunStopped(_)))
+    );
     let stats = sim.stats();
     // Requests after the first 402 are at most those already in flight beside it.
     let refused = stats.status(402);
@@ -181,7 +197,11 @@ async fn a_402_stops_the_run_at_once_and_a_resume_after_a_top_up_asks_no_answere
     let (report, _) = run(c, list(&handles)).await;
     assert_eq!(report.outcome, RunOutcome::Complete);
     assert_eq!(report.summary.harvested, 200);
-    assert_eq!(sim.stats().found, 200, "the {answered_before} answered before were not asked again");
+    assert_eq!(
+        sim.stats().found,
+        200,
+        "the {answered_before} answered before were not asked again"
+    );
     assert_eq!(
         micros(report.summary.cost_usd),
         sim.stats().billing.billed_micros,
@@ -195,7 +215,10 @@ async fn a_dry_run_plan_sends_nothing_and_prices_only_handles_not_read_today() {
     let data = tempfile::tempdir().unwrap();
     let c = config(&sim, data.path(), "plan");
     let p = plan(&c, &list(&names("p", 250))).unwrap();
-    assert_eq!((p.handles, p.requests, p.cost_micros), (250, 25, 250 * CENT));
+    assert_eq!(
+        (p.handles, p.requests, p.cost_micros),
+        (250, 25, 250 * CENT)
+    );
     assert_eq!(sim.stats().requests, 0, "a plan sends nothing");
     assert!(!c.out_dir.exists(), "and writes nothing");
 }
@@ -225,7 +248,10 @@ async fn requests_are_paced_over_the_window_the_headers_give_not_over_the_config
     let warned = events.iter().any(
         |e| matches!(e, HarvestEvent::Log { message, .. } if message.contains("clocks disagree")),
     );
-    assert!(!warned, "a reset rounded up to the next second is not clock skew");
+    assert!(
+        !warned,
+        "a reset rounded up to the next second is not clock skew"
+    );
 }
 
 #[tokio::test]
@@ -241,7 +267,10 @@ async fn a_spent_24_hour_budget_stops_the_run_without_a_429_and_a_short_one_is_w
     c.concurrency = 1;
     let (report, _) = run(c, list(&names("d", 60))).await;
     assert_eq!(report.outcome, RunOutcome::Stopped);
-    assert_eq!(report.summary.stopped.unwrap().reason, StopReason::DailyLimit);
+    assert_eq!(
+        report.summary.stopped.unwrap().reason,
+        StopReason::DailyLimit
+    );
     assert_eq!(sim.stats().requests, 3, "exactly the day's budget was sent");
     assert_eq!(sim.stats().status(429), 0);
 
@@ -268,12 +297,19 @@ async fn a_plan_s_daily_cap_is_paced_before_any_header_says_so() {
     c.concurrency = 1;
     c.budget.daily_limit = std::num::NonZeroU32::new(2);
     let (report, _) = run(c, list(&names("b", 40))).await;
-    assert_eq!(report.summary.stopped.unwrap().reason, StopReason::DailyLimit);
+    assert_eq!(
+        report.summary.stopped.unwrap().reason,
+        StopReason::DailyLimit
+    );
     assert_eq!(sim.stats().requests, 2);
     let answered: HashSet<u64> = read_entries(data.path())
         .unwrap()
         .iter()
         .map(|e| e.response_line)
         .collect();
-    assert_eq!(answered.len(), 2, "each answered request is in the ledger once");
+    assert_eq!(
+        answered.len(),
+        2,
+        "each answered request is in the ledger once"
+    );
 }

@@ -142,11 +142,11 @@ fn enter_opens_the_detail_of_the_selected_author_and_esc_goes_back() {
 }
 
 #[test]
-fn s_asks_the_engine_to_harvest_each_handle_that_needs_it_once() {
+fn s_asks_the_engine_to_plan_a_harvest_of_each_handle_that_needs_it_once() {
     let mut app = app(false);
     press(&mut app, KeyCode::Char('s'));
-    let Some(Effect::StartHarvest(handles)) = app.outbox.first() else {
-        panic!("expected a harvest, got {:?}", app.outbox);
+    let Some(Effect::PlanHarvest(handles)) = app.outbox.first() else {
+        panic!("expected a harvest plan, got {:?}", app.outbox);
     };
     let mut keys: Vec<String> = handles.iter().map(|h| h.to_lowercase()).collect();
     let n = keys.len();
@@ -202,22 +202,68 @@ fn readonly_binds_no_harvest_merge_or_rollback() {
     )));
 }
 
+fn plan_for(handles: &[&str], free: u64) -> influx::pipeline::harvest::CostPlan {
+    let handles: Vec<String> = handles.iter().map(|h| h.to_string()).collect();
+    let mut plan = influx::pipeline::harvest::CostPlan::new(
+        &handles,
+        100,
+        &Default::default(),
+        chrono::Utc::now().date_naive(),
+        Default::default(),
+        &Default::default(),
+    );
+    plan.free_rereads = free;
+    plan.cost_micros = (handles.len() as u64 - free) * plan.price_micros;
+    plan
+}
+
 #[test]
-fn the_command_line_harvests_a_typed_handle_after_confirmation() {
+fn the_command_line_harvests_a_typed_handle_after_a_confirmation_that_shows_its_cost() {
     let mut app = app(false);
     press(&mut app, KeyCode::Char(':'));
     typed(&mut app, "harvest @jack");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(
-        app.mode,
-        Mode::Confirm {
-            what: Confirm::Reharvest("jack".into()),
-            accept_focused: false
-        }
+    assert_eq!(app.outbox, vec![Effect::PlanHarvest(vec!["jack".into()])]);
+    app.outbox.clear();
+    let plan = plan_for(&["jack"], 0);
+    update(
+        &mut app,
+        Action::HarvestPlanned(Ok((vec!["jack".into()], plan.clone()))),
+    );
+    let Mode::Confirm {
+        what,
+        accept_focused: false,
+    } = &app.mode
+    else {
+        panic!(
+            "the plan opens a confirmation with Cancel focused: {:?}",
+            app.mode
+        );
+    };
+    let (question, lines) = influx::ui::panes::confirm::question_lines(what);
+    assert_eq!(question, "Harvest @jack again?");
+    assert!(lines.iter().any(|l| l.contains("$0.01")), "{lines:?}");
+    assert!(
+        app.outbox.is_empty(),
+        "nothing is spent before the operator says so"
     );
     press(&mut app, KeyCode::Right);
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.outbox, vec![Effect::StartHarvest(vec!["jack".into()])]);
+}
+
+#[test]
+fn a_re_harvest_of_an_author_read_today_says_it_is_free() {
+    let mut app = app(false);
+    update(
+        &mut app,
+        Action::HarvestPlanned(Ok((vec!["jack".into()], plan_for(&["jack"], 1)))),
+    );
+    let Mode::Confirm { what, .. } = &app.mode else {
+        panic!("{:?}", app.mode)
+    };
+    let (_, lines) = influx::ui::panes::confirm::question_lines(what);
+    assert!(lines[0].contains("this re-read is free"), "{lines:?}");
 }
 
 #[test]

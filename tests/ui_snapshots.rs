@@ -96,6 +96,21 @@ fn mid_run(mut app: App) -> App {
             waited: std::time::Duration::from_millis(2500),
         })),
     );
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::Spend(
+            influx::pipeline::events::SpendSnapshot {
+                price_micros: 10_000,
+                run_micros: 230_000,
+                today_micros: 1_460_000,
+                cap_micros: Some(2_000_000),
+                pending_micros: 1_730_000,
+                users_billed: 23,
+                free_rereads: 0,
+                requests_cap: None,
+            },
+        )),
+    );
     app
 }
 

@@ -28,6 +28,9 @@ const DEMO_LIMIT: u32 = 6;
 const DEMO_WINDOW: Duration = Duration::from_secs(15);
 /// Handles per request in the demo, so progress moves in visible steps.
 const DEMO_BATCH: usize = 25;
+/// The demo account's pay-per-use balance: enough for the crisis fix (a few dollars at $0.010 a
+/// user), so a new user sees the spend move and what fixing the crisis costs.
+const DEMO_CREDITS_MICROS: u64 = 10_000_000;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -116,6 +119,7 @@ fn start_simulator(root: &Path) -> color_eyre::Result<SimServer> {
         known,
         latency: Duration::from_millis(300),
         seed: 7,
+        credits: Some(DEMO_CREDITS_MICROS),
         ..SimConfig::default()
     };
     SimServer::start_background(config).wrap_err("cannot start the simulator")
@@ -140,9 +144,13 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     dir.budget = BudgetConfig::new(std::num::NonZeroU32::new(DEMO_LIMIT), DEMO_WINDOW);
     dir.batch_size = DEMO_BATCH;
     let notes = vec![format!(
-        "demo: simulator at {} ({DEMO_LIMIT} requests per {}s); working directory {}; press s to harvest",
+        "demo: simulator at {} ({DEMO_LIMIT} requests per {}s, {} of pay-per-use credits at {} a user); working directory {}; press s to harvest",
         sim.base_url(),
         DEMO_WINDOW.as_secs(),
+        crate::pipeline::harvest::pricing::format_usd(DEMO_CREDITS_MICROS),
+        crate::pipeline::harvest::pricing::format_usd(
+            crate::pipeline::harvest::pricing::PAY_PER_USE_PRICE
+        ),
         root.display()
     )];
     let code = open(dir, settings, notes)?;

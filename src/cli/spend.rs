@@ -98,7 +98,10 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
                 );
                 return Ok(Exit::Ok);
             }
-            println!("{:<12} {:>9} {:>9} {:>9} {:>12}", "day", "requests", "billed", "free", "cost");
+            println!(
+                "{:<12} {:>9} {:>9} {:>9} {:>12}",
+                "day", "requests", "billed", "free", "cost"
+            );
             for (d, s) in &days {
                 println!(
                     "{:<12} {:>9} {:>9} {:>9} {:>12}",
@@ -110,7 +113,10 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
                 );
             }
             println!();
-            println!("{:>9} {:>9} {:>9} {:>12}  run", "requests", "billed", "free", "cost");
+            println!(
+                "{:>9} {:>9} {:>9} {:>12}  run",
+                "requests", "billed", "free", "cost"
+            );
             for (r, (_, s)) in &runs {
                 println!(
                     "{:>9} {:>9} {:>9} {:>12}  {r}",

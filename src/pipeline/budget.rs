@@ -178,7 +178,11 @@ impl Budget {
         target: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> (DateTime<Utc>, Option<String>) {
-        let window = self.lock().window_seen.unwrap_or_default().max(self.config.window);
+        let window = self
+            .lock()
+            .window_seen
+            .unwrap_or_default()
+            .max(self.config.window);
         let latest = now + delta(window + self.config.reset_buffer + ROUNDING_SLACK);
         if target > latest {
             let ahead = (target - now).num_seconds();
@@ -187,7 +191,10 @@ impl Budget {
                  the clocks disagree; waiting one window instead",
                 window.as_secs()
             );
-            (now + delta(window + self.config.reset_buffer), Some(warning))
+            (
+                now + delta(window + self.config.reset_buffer),
+                Some(warning),
+            )
         } else {
             (target.max(now), None)
         }

@@ -132,7 +132,9 @@ pub enum HarvestEvent {
         message: String,
     },
     /// The run has ended and its summary.json is written.
-    RunDone { summary: Box<Summary> },
+    RunDone {
+        summary: Box<Summary>,
+    },
     /// No new request is sent: the run could not go on (no credits, bad token, usage cap) or
     /// reached a cap the operator set; answers in flight are still recorded.
     RunStopped(Stopped),

@@ -244,7 +244,13 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         }
         let left = remaining(&input, Some(&resumed));
         let len = resumed.records_len();
-        (journal, len, resumed.last_totals(), resumed.next_batch(), left)
+        (
+            journal,
+            len,
+            resumed.last_totals(),
+            resumed.next_batch(),
+            left,
+        )
     } else {
         let header = RunHeader {
             kind: "run".into(),
@@ -258,7 +264,13 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
             price_micros: Some(price),
         };
         let left = remaining(&input, None);
-        (Journal::create(&dir, &header)?, 0, RunTotals::default(), 1, left)
+        (
+            Journal::create(&dir, &header)?,
+            0,
+            RunTotals::default(),
+            1,
+            left,
+        )
     };
     let records = RecordLog::open(&dir, records_len)?;
     let responses = ResponseLog::open(&dir)?;
@@ -388,7 +400,9 @@ enum Fit {
     /// Nothing fits until a batch in flight says what it really cost.
     WaitForAnswers,
     /// Nothing fits, and nothing in flight can free room.
-    Spent { room: Micros },
+    Spent {
+        room: Micros,
+    },
 }
 
 impl Engine {
@@ -453,7 +467,8 @@ impl Engine {
         if price == 0 {
             return Fit::Whole;
         }
-        let committed = self.ctx.ledger.spent().cost_micros + self.reserved.values().sum::<Micros>();
+        let committed =
+            self.ctx.ledger.spent().cost_micros + self.reserved.values().sum::<Micros>();
         let room = cap.saturating_sub(committed);
         let mut affordable = room / price;
         let today = self.today();

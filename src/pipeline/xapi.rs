@@ -772,7 +772,9 @@ mod tests {
     fn a_402_is_credits_depleted_and_stops_the_run_like_other_4xx_no_retry_can_fix() {
         let body = r#"{"title":"CreditsDepleted","detail":"Your enrolled account [1] does not have any credits to fulfill this request.","type":"https://api.x.com/2/problems/credits"}"#;
         let answer = classify(402, body.as_bytes());
-        assert!(matches!(&answer, Answer::CreditsDepleted { detail } if detail.contains("credits")));
+        assert!(
+            matches!(&answer, Answer::CreditsDepleted { detail } if detail.contains("credits"))
+        );
         assert!(answer.is_fatal());
         assert!(matches!(
             classify(402, b"{}"),

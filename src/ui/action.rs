@@ -1,6 +1,7 @@
 //! Everything that can change the console's state: keys (after the registry has named them),
 //! engine events, answers from pipeline operations, time and resizes. The reducer consumes these.
 
+use crate::pipeline::harvest::CostPlan;
 use chrono::{DateTime, Utc};
 
 use super::batches::BatchRow;
@@ -77,6 +78,8 @@ pub enum Action {
     EngineGone,
     /// A pipeline operation failed; the words go to the log pane.
     OperationFailed(String),
+    /// What a harvest of these handles would send and cost (the answer to a plan effect).
+    HarvestPlanned(Result<(Vec<String>, CostPlan), String>),
     MergePlanned(Result<MergePlanView, String>),
     MergeApplied(Result<String, String>),
     RolledBack(Result<String, String>),

@@ -18,6 +18,7 @@ use super::row_index::{self, RowFilter, SortKey, compare};
 use super::row_order::{SortedOrders, patch_where};
 use crate::dataset::Record;
 use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot};
+use crate::pipeline::harvest::CostPlan;
 
 /// Lines the log pane keeps; older ones are dropped and counted.
 pub const LOG_CAPACITY: usize = 500;
@@ -27,9 +28,13 @@ pub enum RunState {
     Idle,
     Running,
     Paused,
-    WaitingForBudget { until: DateTime<Utc> },
+    WaitingForBudget {
+        until: DateTime<Utc>,
+    },
     Done,
-    Failed(String),
+    /// No new request is sent: no credits, a refused token, a usage cap, a spend cap; the
+    /// reason in words.
+    Stopped(String),
 }
 
 impl RunState {
@@ -48,7 +53,7 @@ impl RunState {
             RunState::Paused => "paused",
             RunState::WaitingForBudget { .. } => "waiting for budget",
             RunState::Done => "done",
-            RunState::Failed(_) => "failed",
+            RunState::Stopped(_) => "stopped",
         }
     }
 }
@@ -64,7 +69,11 @@ pub enum Focus {
 pub enum Confirm {
     Merge(MergePlanView),
     Rollback,
-    Reharvest(String),
+    /// Harvest these handles, at the plan's cost (one handle: a re-harvest).
+    Harvest {
+        handles: Vec<String>,
+        plan: CostPlan,
+    },
     Quit,
 }
 
@@ -86,6 +95,8 @@ pub enum Mode {
 /// Something the event loop must do outside the reducer (talk to the engine or the pipeline).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Ask what harvesting these handles would send and cost, for the confirmation.
+    PlanHarvest(Vec<String>),
     StartHarvest(Vec<String>),
     Engine(HarvestCommand),
     PlanMerge,

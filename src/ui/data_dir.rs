@@ -12,7 +12,7 @@ use super::dataset_rows::{LoadError, LoadedRows, load_rows};
 use super::ops::{EngineLink, MergePlanView, Operations};
 use crate::pipeline::budget::BudgetConfig;
 use crate::pipeline::handles::parse_handles;
-use crate::pipeline::harvest::{self, HarvestConfig, RECORDS_FILE};
+use crate::pipeline::harvest::{self, CostPlan, HarvestConfig, Micros, Pricing, RECORDS_FILE};
 use crate::pipeline::merge::manifest::HistoryEntry;
 use crate::pipeline::merge::{self, MergeOptions, MergePlan};
 use crate::pipeline::xapi::{ClientConfig, Token};
@@ -26,6 +26,9 @@ pub struct DataDir {
     pub budget: BudgetConfig,
     /// Handles per request (the demo uses small batches so progress is visible).
     pub batch_size: usize,
+    pub pricing: Pricing,
+    /// The most one harvest started from the console may spend.
+    pub max_spend: Option<Micros>,
     /// The last plan shown, applied only if it is still what a fresh plan says.
     last_plan: Mutex<Option<MergePlan>>,
 }
@@ -38,8 +41,23 @@ impl DataDir {
             token: None,
             budget: BudgetConfig::default(),
             batch_size: crate::pipeline::xapi::MAX_BATCH,
+            pricing: Pricing::default(),
+            max_spend: None,
             last_plan: Mutex::new(None),
         }
+    }
+
+    /// A new run of this directory: priced in its ledger, under its plan and caps.
+    fn harvest_config(&self, token: Token) -> HarvestConfig {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let out_dir = self.root.join("runs").join(stamp.to_string());
+        let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&self.api_base, token));
+        config.budget = self.budget.clone();
+        config.batch_size = self.batch_size;
+        config.data_dir = Some(self.root.clone());
+        config.pricing = self.pricing;
+        config.max_spend = self.max_spend;
+        config
     }
 
     pub fn latest(&self) -> PathBuf {
@@ -211,16 +229,17 @@ impl Operations for DataDir {
         Ok((loaded, self.pending()?))
     }
 
+    fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, String> {
+        let config = self.harvest_config(Token::new("plan-only").map_err(|e| e.to_string())?);
+        harvest::plan(&config, &parse_handles(&handles.join("\n"))).map_err(|e| e.to_string())
+    }
+
     fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, String> {
         let token = match &self.token {
             Some(t) => t.clone(),
             None => Token::from_file_or_env(None).map_err(|e| e.to_string())?,
         };
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-        let out_dir = self.root.join("runs").join(stamp.to_string());
-        let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&self.api_base, token));
-        config.budget = self.budget.clone();
-        config.batch_size = self.batch_size;
+        let config = self.harvest_config(token);
         let list = parse_handles(&handles.join("\n"));
         let run = harvest::start(config, list).map_err(|e| e.to_string())?;
         // The run reports its end as RunDone / RunFailed on the event channel; its join

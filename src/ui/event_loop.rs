@@ -151,6 +151,9 @@ async fn run_effect(
             }
             None => tracing::info!("no engine to send {cmd:?} to"),
         },
+        Effect::PlanHarvest(handles) => blocking(ops, op_tx, move |ops| {
+            Action::HarvestPlanned(ops.plan_harvest(&handles).map(|plan| (handles, plan)))
+        }),
         Effect::PlanMerge => blocking(ops, op_tx, |ops| Action::MergePlanned(ops.plan_merge())),
         Effect::ApplyMerge => blocking(ops, op_tx, |ops| Action::MergeApplied(ops.apply_merge())),
         Effect::Rollback => blocking(ops, op_tx, |ops| Action::RolledBack(ops.rollback())),

@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use super::batches::BatchRow;
 use super::dataset_rows::LoadedRows;
 use crate::pipeline::events::{HarvestCommand, HarvestEvent};
+use crate::pipeline::harvest::CostPlan;
 
 /// Channels to a harvest run: events up (bounded, so a slow screen slows the engine rather than
 /// growing memory), commands down.
@@ -37,6 +38,8 @@ pub struct MergePlanView {
 pub trait Operations: Send + Sync {
     /// The dataset as stored and the pending batch files, described.
     fn load(&self) -> Result<(LoadedRows, Vec<BatchRow>), String>;
+    /// What harvesting `handles` would send and cost (nothing is sent).
+    fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, String>;
     /// Starts harvesting `handles`; events arrive on the returned link.
     fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, String>;
     fn plan_merge(&self) -> Result<MergePlanView, String>;

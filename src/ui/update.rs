@@ -26,7 +26,7 @@ pub fn update(app: &mut App, action: Action) {
         }
         Action::EngineGone => {
             if app.run.in_flight() {
-                app.run = RunState::Failed("the engine stopped without a final report".into());
+                app.run = RunState::Stopped("the engine stopped without a final report".into());
                 app.run_ended = Some(app.now);
                 app.log(
                     LogLevel::Error,
@@ -35,6 +35,10 @@ pub fn update(app: &mut App, action: Action) {
             }
         }
         Action::OperationFailed(reason) => app.log(LogLevel::Error, reason),
+        Action::HarvestPlanned(Ok((handles, plan))) => ask(app, Confirm::Harvest { handles, plan }),
+        Action::HarvestPlanned(Err(e)) => {
+            app.log(LogLevel::Error, format!("harvest not planned: {e}"))
+        }
         Action::MergePlanned(Ok(plan)) => {
             app.mode = Mode::Confirm {
                 what: Confirm::Merge(plan),
@@ -168,7 +172,7 @@ fn on_main_key(app: &mut App, action: Action) {
         Action::Reharvest => {
             if let Some(row) = app.selected_row() {
                 let handle = app.rows[row].handle.clone();
-                ask(app, Confirm::Reharvest(handle));
+                plan_harvest(app, vec![handle]);
             }
         }
         Action::Merge if !app.settings.readonly => app.outbox.push(Effect::PlanMerge),
@@ -230,11 +234,19 @@ fn start_harvest(app: &mut App) {
     app.log(
         LogLevel::Info,
         format!(
-            "starting harvest of {} authors (unscored, zero or flagged)",
+            "planning a harvest of {} authors (unscored, zero or flagged)",
             handles.len()
         ),
     );
-    app.outbox.push(Effect::StartHarvest(handles));
+    plan_harvest(app, handles);
+}
+
+/// Asks the engine what harvesting `handles` would send and cost; the confirmation opens
+/// with that plan (see `Action::HarvestPlanned`). Nothing is spent before the operator says so.
+fn plan_harvest(app: &mut App, handles: Vec<String>) {
+    if !app.settings.readonly {
+        app.outbox.push(Effect::PlanHarvest(handles));
+    }
 }
 
 fn on_filter_key(app: &mut App, action: Action) {
@@ -296,7 +308,7 @@ fn run_command(app: &mut App, line: &str) {
                     ":harvest needs a handle, e.g. :harvest @jack",
                 );
             } else {
-                ask(app, Confirm::Reharvest(handle));
+                plan_harvest(app, vec![handle]);
             }
         }
         ("harvest", None) if !readonly => app.log(
@@ -339,7 +351,7 @@ fn on_confirm_key(app: &mut App, what: Confirm, accept_focused: bool, action: Ac
             match what {
                 Confirm::Merge(_) => app.outbox.push(Effect::ApplyMerge),
                 Confirm::Rollback => app.outbox.push(Effect::Rollback),
-                Confirm::Reharvest(handle) => reharvest(app, handle),
+                Confirm::Harvest { handles, .. } => harvest(app, handles),
                 Confirm::Quit => {
                     app.outbox.push(Effect::Engine(HarvestCommand::Cancel));
                     app.should_quit = true;
@@ -350,17 +362,29 @@ fn on_confirm_key(app: &mut App, what: Confirm, accept_focused: bool, action: Ac
     }
 }
 
-fn reharvest(app: &mut App, handle: String) {
-    if app.run.in_flight() {
-        app.log(
-            LogLevel::Info,
-            format!("queued @{handle} in the running harvest"),
-        );
-        app.outbox
-            .push(Effect::Engine(HarvestCommand::HarvestOne(handle)));
-    } else {
-        app.log(LogLevel::Info, format!("re-harvesting @{handle}"));
-        app.outbox.push(Effect::StartHarvest(vec![handle]));
+/// Starts the confirmed harvest; one handle asked while a run is going joins that run.
+fn harvest(app: &mut App, handles: Vec<String>) {
+    match handles.as_slice() {
+        [handle] if app.run.in_flight() => {
+            app.log(
+                LogLevel::Info,
+                format!("queued @{handle} in the running harvest"),
+            );
+            app.outbox
+                .push(Effect::Engine(HarvestCommand::HarvestOne(handle.clone())));
+        }
+        _ if app.run.in_flight() => app.log(LogLevel::Warn, "a harvest is already running"),
+        [handle] => {
+            app.log(LogLevel::Info, format!("re-harvesting @{handle}"));
+            app.outbox.push(Effect::StartHarvest(handles));
+        }
+        _ => {
+            app.log(
+                LogLevel::Info,
+                format!("starting harvest of {} authors", handles.len()),
+            );
+            app.outbox.push(Effect::StartHarvest(handles));
+        }
     }
 }
 
@@ -475,7 +499,7 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             app.log(level, message);
         }
         HarvestEvent::RunDone { summary } => {
-            if !matches!(app.run, RunState::Failed(_)) {
+            if !matches!(app.run, RunState::Stopped(_)) {
                 app.run = RunState::Done;
             }
             app.run_ended = Some(app.now);
@@ -493,7 +517,7 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
                 },
                 format!("run stopped ({words})"),
             );
-            app.run = RunState::Failed(words);
+            app.run = RunState::Stopped(words);
             app.run_ended = Some(app.now);
         }
         HarvestEvent::Planned(plan) => {

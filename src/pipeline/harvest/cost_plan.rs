@@ -207,7 +207,10 @@ mod tests {
             Pricing::default(),
             &budget(300, 900, None),
         );
-        assert_eq!((plan.requests, plan.cost_micros, plan.free_rereads), (3, 2_500_000, 0));
+        assert_eq!(
+            (plan.requests, plan.cost_micros, plan.free_rereads),
+            (3, 2_500_000, 0)
+        );
         let line = plan.to_json();
         assert_eq!(line["event"], "plan");
         assert_eq!(line["cost_usd"], 2.5);

@@ -89,7 +89,9 @@ pub enum LedgerError {
         line: usize,
         reason: String,
     },
-    #[error("another harvest is writing to {dir} ({holder}); one harvest at a time per data directory")]
+    #[error(
+        "another harvest is writing to {dir} ({holder}); one harvest at a time per data directory"
+    )]
     Busy { dir: PathBuf, holder: String },
     #[error("cannot read {path} to repair the ledger: {source}")]
     Responses { path: PathBuf, source: io::Error },
@@ -162,11 +164,7 @@ impl LedgerBook {
 
     /// Prices the users of one answer sent at `at`, and counts them as read. Users read before
     /// on that UTC day, by any run, are free.
-    pub fn charge(
-        &mut self,
-        request: AnsweredRequest,
-        price: Micros,
-    ) -> LedgerEntry {
+    pub fn charge(&mut self, request: AnsweredRequest, price: Micros) -> LedgerEntry {
         let day = request.at.date_naive();
         let read = self.read.entry(day).or_default();
         let mut cost = 0;
@@ -385,7 +383,11 @@ pub struct Ledger {
 impl Ledger {
     /// Opens the directory's ledger for a run holding `_lock` (which makes dropping a torn tail
     /// and repairing safe).
-    pub fn open(data_dir: &Path, _lock: &HarvestLock, now: DateTime<Utc>) -> Result<Ledger, LedgerError> {
+    pub fn open(
+        data_dir: &Path,
+        _lock: &HarvestLock,
+        now: DateTime<Utc>,
+    ) -> Result<Ledger, LedgerError> {
         let path = data_dir.join(LEDGER_FILE);
         let write = |source| LedgerError::Write {
             path: path.clone(),
@@ -409,7 +411,9 @@ impl Ledger {
     pub fn repair(&mut self, run_dir: &Path, price: Micros) -> Result<usize, LedgerError> {
         let path = run_dir.join(RESPONSES_FILE);
         let (covered, line, end) = self.book.covered(run_dir);
-        let covered: HashSet<u64> = covered.map(|c| c.keys().copied().collect()).unwrap_or_default();
+        let covered: HashSet<u64> = covered
+            .map(|c| c.keys().copied().collect())
+            .unwrap_or_default();
         let err = |source| LedgerError::Responses {
             path: path.clone(),
             source,
@@ -484,7 +488,12 @@ pub struct RunLedger {
 }
 
 impl RunLedger {
-    pub fn new(book: LedgerBook, file: Option<LedgerFile>, price: Micros, run_dir: PathBuf) -> RunLedger {
+    pub fn new(
+        book: LedgerBook,
+        file: Option<LedgerFile>,
+        price: Micros,
+        run_dir: PathBuf,
+    ) -> RunLedger {
         RunLedger {
             book: std::sync::Mutex::new(book),
             writer: file.map(LedgerWriter::spawn),
@@ -602,7 +611,10 @@ impl LedgerWriter {
     }
 
     fn failure(&self) -> Option<String> {
-        self.failure.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn submit(&self, entry: LedgerEntry) -> Result<(), String> {
@@ -707,12 +719,22 @@ mod tests {
     fn a_user_is_billed_once_per_utc_day_by_any_run() {
         let mut book = LedgerBook::new(at("2026-12-02T00:00:00Z").date_naive());
         let first = book.charge(
-            answered("2026-12-02T08:00:00Z", "/d/runs/a", 1, &[("1", "Ann"), ("2", "Bob")]),
+            answered(
+                "2026-12-02T08:00:00Z",
+                "/d/runs/a",
+                1,
+                &[("1", "Ann"), ("2", "Bob")],
+            ),
             10_000,
         );
         assert_eq!((first.cost_micros, first.billed()), (20_000, 2));
         let again = book.charge(
-            answered("2026-12-02T23:59:59Z", "/d/runs/b", 1, &[("1", "ann"), ("3", "Cy")]),
+            answered(
+                "2026-12-02T23:59:59Z",
+                "/d/runs/b",
+                1,
+                &[("1", "ann"), ("3", "Cy")],
+            ),
             10_000,
         );
         assert_eq!((again.cost_micros, again.free_rereads()), (10_000, 1));
@@ -723,7 +745,10 @@ mod tests {
         assert_eq!(next_day.cost_micros, 10_000);
         assert!(book.read_on(at("2026-12-02T00:00:00Z").date_naive(), "ANN"));
         assert_eq!(book.run(Path::new("/d/runs/b")).cost_micros, 20_000);
-        assert_eq!(book.spent_on(at("2026-12-02T00:00:00Z").date_naive()), 30_000);
+        assert_eq!(
+            book.spent_on(at("2026-12-02T00:00:00Z").date_naive()),
+            30_000
+        );
     }
 
     #[test]

@@ -410,7 +410,9 @@ impl Summary {
                 self.retries,
                 self.throttled,
                 self.waited_s,
-                super::pricing::format_usd(super::pricing::usd_to_micros("cost", self.cost_usd).unwrap_or(0)),
+                super::pricing::format_usd(
+                    super::pricing::usd_to_micros("cost", self.cost_usd).unwrap_or(0)
+                ),
                 self.users_billed,
                 self.free_rereads,
             ),

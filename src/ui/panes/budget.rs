@@ -1,5 +1,7 @@
-//! Rate-limit budget: requests left of the window as numbers and a gauge, reset countdown,
-//! scheduled / sent / finished, 429s, and time spent waiting (kept apart from latency).
+//! Rate-limit budget and money: requests left of the window as numbers and a gauge, reset
+//! countdown, the 24-hour window when there is one, sent / finished / scheduled, 429s, time spent
+//! waiting (kept apart from latency), and what the run and the day have spent against the cap,
+//! with the worst case of what is still pending.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,6 +9,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Gauge, LineGauge, Paragraph};
 
 use super::block;
+use crate::pipeline::harvest::pricing::format_usd;
 use crate::ui::app::App;
 use crate::ui::theme::Theme;
 
@@ -33,10 +36,18 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
         None => "reset unknown".into(),
     };
     let left = format!("left {}/{} · {reset}", b.remaining, b.limit);
+    let spent = app
+        .spend
+        .as_ref()
+        .map(|s| format!(" · spent {}", format_usd(s.run_micros)))
+        .unwrap_or_default();
     if compact {
         let gauge = LineGauge::default()
             .ratio(ratio)
-            .label(Line::from(format!("budget {left} · 429s {}", b.throttled)))
+            .label(Line::from(format!(
+                "budget {left} · 429s {}{spent}",
+                b.throttled
+            )))
             .filled_style(theme.gauge());
         frame.render_widget(gauge, area);
         return;
@@ -58,16 +69,56 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
     } else {
         theme.dim()
     };
-    let lines = vec![
+    let day = match (b.day_limit, b.day_remaining) {
+        (Some(limit), Some(left)) => {
+            let reset = b
+                .day_reset_at
+                .map(|t| {
+                    format!(
+                        " (resets in {})",
+                        super::clock((t - app.now).num_seconds().max(0))
+                    )
+                })
+                .unwrap_or_default();
+            format!(" · 24 h {left}/{limit}{reset}")
+        }
+        _ => String::new(),
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            ratatui::text::Span::raw(format!(
+                "sent {} · done {} · queued {} · ",
+                b.sent, b.finished, b.scheduled
+            )),
+            ratatui::text::Span::styled(format!("429s {}", b.throttled), throttled_style),
+        ]),
         Line::from(format!(
-            "scheduled {} · sent {} · finished {}",
-            b.scheduled, b.sent, b.finished
-        )),
-        Line::styled(format!("429 answers {}", b.throttled), throttled_style),
-        Line::from(format!(
-            "time waiting for budget {:.1}s (not latency)",
+            "waited {:.1}s (not latency){day}",
             b.waited.as_secs_f64()
         )),
     ];
+    if let Some(s) = &app.spend {
+        lines.push(Line::from(format!(
+            "spent {} run · {} today @ {}",
+            format_usd(s.run_micros),
+            format_usd(s.today_micros),
+            format_usd(s.price_micros)
+        )));
+        let cap = s.cap_micros.map_or("no spend cap".to_string(), |c| {
+            format!("cap {}", format_usd(c))
+        });
+        let cap_style = match s.cap_micros {
+            Some(c) if s.run_micros + s.pending_micros > c => theme.warn(),
+            _ => theme.dim(),
+        };
+        lines.push(Line::styled(
+            format!(
+                "{cap} · pending ≤ {} · free {}",
+                format_usd(s.pending_micros),
+                s.free_rereads
+            ),
+            cap_style,
+        ));
+    }
     frame.render_widget(Paragraph::new(lines), text_area);
 }

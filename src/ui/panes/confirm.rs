@@ -71,10 +71,29 @@ pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
             "Roll back the last merge?".into(),
             vec!["the dataset before the last merge becomes latest again".into()],
         ),
-        Confirm::Reharvest(handle) => (
-            format!("Harvest @{handle} again?"),
-            vec!["this spends rate-limit budget".into()],
-        ),
+        Confirm::Harvest { handles, plan } => {
+            let question = match handles.as_slice() {
+                [one] => format!("Harvest @{one} again?"),
+                many => format!("Harvest {} authors?", many.len()),
+            };
+            let mut lines = plan.lines();
+            match handles.as_slice() {
+                [one] if plan.free_rereads == 1 => lines.insert(
+                    0,
+                    format!("@{one} was read today by this data directory: this re-read is free"),
+                ),
+                [one] => lines.insert(
+                    0,
+                    format!(
+                        "@{one} costs {} if found (not read today)",
+                        crate::pipeline::harvest::pricing::format_usd(plan.price_micros)
+                    ),
+                ),
+                _ => {}
+            }
+            lines.push("this spends rate-limit budget".into());
+            (question, lines)
+        }
         Confirm::Quit => (
             "Quit while a harvest is running?".into(),
             vec!["the engine finishes the request in flight and writes its journal".into()],
@@ -87,7 +106,7 @@ pub fn render(what: &Confirm, accept_focused: bool, theme: Theme, frame: &mut Fr
     let accept = match what {
         Confirm::Merge(_) => "Merge",
         Confirm::Rollback => "Roll back",
-        Confirm::Reharvest(_) => "Harvest",
+        Confirm::Harvest { .. } => "Harvest",
         Confirm::Quit => "Quit",
     };
     let width = DIALOG_WIDTH.min(area.width).saturating_sub(2) as usize;

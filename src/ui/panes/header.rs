@@ -16,13 +16,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         RunState::Paused => ("‖", theme.warn()),
         RunState::WaitingForBudget { .. } => ("⧗", theme.warn()),
         RunState::Done => ("✓", theme.good()),
-        RunState::Failed(_) => ("✗", theme.bad()),
+        RunState::Stopped(_) => ("✗", theme.bad()),
     };
     let mut state = format!("{symbol} {}", app.run.word());
     if let RunState::WaitingForBudget { until } = &app.run {
         state.push_str(&format!(" ({}s)", (*until - app.now).num_seconds().max(0)));
     }
-    if let RunState::Failed(reason) = &app.run {
+    if let RunState::Stopped(reason) = &app.run {
         state.push_str(&format!(": {reason}"));
     }
     let mut spans = vec![
