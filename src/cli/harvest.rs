@@ -221,7 +221,7 @@ async fn harvest(
         }
     };
     let mut view = match mode {
-        Mode::Human => View::Bar(Bar::new()),
+        Mode::Human => View::Bar(Box::new(Bar::new())),
         Mode::JsonLines => View::Lines,
     };
     for line in &invalid {
@@ -263,7 +263,7 @@ async fn harvest(
 }
 
 enum View {
-    Bar(Bar),
+    Bar(Box<Bar>),
     Lines,
 }
 

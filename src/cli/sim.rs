@@ -10,6 +10,7 @@ use color_eyre::eyre::{WrapErr, eyre};
 use super::Exit;
 use super::output::{Mode, json_line};
 use crate::dataset::read_dataset;
+use crate::pipeline::harvest::pricing::{Plan, format_usd, usd_to_micros};
 use crate::sim::{Fault, FaultPlan, SimConfig, SimServer};
 
 #[derive(Debug, clap::Args)]
@@ -17,16 +18,21 @@ pub struct Args {
     /// Port on 127.0.0.1 (0 = any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// Requests allowed per rate-limit window.
-    #[arg(long, default_value_t = 300)]
-    pub limit: u32,
+    /// The access plan whose windows and price to answer with (see `influx harvest --help`);
+    /// --limit, --daily-limit and --price-per-user override it.
+    #[arg(long, value_name = "PLAN", default_value = "pay-per-use")]
+    pub plan: Plan,
+    /// Requests allowed per rate-limit window [default: the plan's, 300].
+    #[arg(long)]
+    pub limit: Option<u32>,
     /// Length of the rate-limit window in seconds (the real API uses 900).
     #[arg(long, default_value_t = 900.0)]
     pub window_secs: f64,
     /// Turn the rate limit off (for throughput measurements).
     #[arg(long)]
     pub no_rate_limit: bool,
-    /// Also send `x-app-limit-24hour-*` headers with this daily budget.
+    /// Also send `x-app-limit-24hour-*` headers with this daily budget [default: the plan's:
+    /// 500 on basic, 1 on free, none otherwise].
     #[arg(long)]
     pub daily_limit: Option<u32>,
     /// File holding the bearer token clients must send; without it any Bearer token is accepted.
@@ -62,9 +68,10 @@ pub struct Args {
     /// Without it credits are not modelled, but what would be billed is still counted.
     #[arg(long, value_name = "USD")]
     pub credits: Option<f64>,
-    /// Charge per user returned, in USD (a user read again the same UTC day is free).
-    #[arg(long, value_name = "USD", default_value_t = 0.010)]
-    pub price_per_user: f64,
+    /// Charge per user returned, in USD (a user read again the same UTC day is free)
+    /// [default: the plan's, 0.010 on pay-per-use].
+    #[arg(long, value_name = "USD")]
+    pub price_per_user: Option<f64>,
     /// Print JSON lines even on a terminal.
     #[arg(long)]
     pub json: bool,
@@ -96,18 +103,6 @@ fn parse_queued(spec: &str) -> color_eyre::Result<Vec<Fault>> {
     };
     let fault: Fault = kind.parse().wrap_err_with(|| format!("--fault {spec}"))?;
     Ok(vec![fault; n])
-}
-
-/// Dollars to micro-USD, rounded to the nearest micro; negative, NaN and huge amounts are refused.
-fn usd_to_micros(flag: &str, usd: f64) -> color_eyre::Result<u64> {
-    let micros = (usd * 1_000_000.0).round();
-    // i64::MAX, not u64::MAX: the balance is signed so that it can dip below zero.
-    if !(micros >= 0.0 && micros <= i64::MAX as f64) {
-        return Err(eyre!(
-            "{flag} {usd}: expected an amount of US dollars from 0 up, e.g. 5 or 0.25"
-        ));
-    }
-    Ok(micros as u64)
 }
 
 fn config(args: &Args) -> color_eyre::Result<SimConfig> {
@@ -149,13 +144,20 @@ fn config(args: &Args) -> color_eyre::Result<SimConfig> {
         .credits
         .map(|usd| usd_to_micros("--credits", usd))
         .transpose()?;
-    let price_micros = usd_to_micros("--price-per-user", args.price_per_user)?;
+    let price_micros = match args.price_per_user {
+        Some(usd) => usd_to_micros("--price-per-user", usd)?,
+        None => args.plan.price(),
+    };
+    let limits = args.plan.limits();
     Ok(SimConfig {
         port: args.port,
-        limit: args.limit,
+        limit: args.limit.unwrap_or(limits.per_window.get()),
         window: Duration::from_secs_f64(args.window_secs),
         rate_limit: !args.no_rate_limit,
-        daily_limit: args.daily_limit,
+        daily_limit: args
+            .daily_limit
+            .or(limits.per_day.map(std::num::NonZeroU32::get))
+            .filter(|n| *n > 0),
         token,
         known,
         not_found_rate: args.not_found_rate.clamp(0.0, 1.0),
@@ -202,13 +204,13 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
                     "no rate limit".to_string()
                 };
                 let credits_text = match credits {
-                    Some(c) => format!("${} of credits", usd(c)),
+                    Some(c) => format!("{} of credits", format_usd(c)),
                     None => "credits not modelled".to_string(),
                 };
                 println!(
-                    "influx sim listening on {} ({limit_text}, {known} known records, {credits_text}, ${} per user). Ctrl-C stops it.",
+                    "influx sim listening on {} ({limit_text}, {known} known records, {credits_text}, {} per user). Ctrl-C stops it.",
                     server.base_url(),
-                    usd(price_micros)
+                    format_usd(price_micros)
                 );
             }
             Mode::JsonLines => json_line(&serde_json::json!({
@@ -230,15 +232,16 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             Mode::Human => {
                 let b = &stats.billing;
                 let balance = match b.balance_micros {
-                    Some(m) => format!(", balance ${:.6}", m as f64 / 1_000_000.0),
+                    Some(m) if m < 0 => format!(", balance -{}", format_usd(m.unsigned_abs())),
+                    Some(m) => format!(", balance {}", format_usd(m as u64)),
                     None => String::new(),
                 };
                 eprintln!(
-                    "\ninflux sim stopped: {} requests, {} handles answered, {} rate-limited by the window; billed ${} for {} users ({} free re-reads, {} refused for credits){balance}",
+                    "\ninflux sim stopped: {} requests, {} handles answered, {} rate-limited by the window; billed {} for {} users ({} free re-reads, {} refused for credits){balance}",
                     stats.requests,
                     stats.handles_answered,
                     stats.rate_limited.window,
-                    usd(b.billed_micros),
+                    format_usd(b.billed_micros),
                     b.users_billed,
                     b.free_rereads,
                     b.credits_depleted
@@ -250,25 +253,43 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     })
 }
 
-/// Micro-USD as dollars with all six decimals, for the human lines.
-fn usd(micros: u64) -> String {
-    format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dollars_become_micros_rounded_and_bad_amounts_are_refused() {
-        assert_eq!(usd_to_micros("--credits", 5.0).unwrap(), 5_000_000);
-        assert_eq!(usd_to_micros("--credits", 0.010).unwrap(), 10_000);
-        assert_eq!(usd_to_micros("--credits", 0.0000004).unwrap(), 0);
-        assert_eq!(usd_to_micros("--credits", 0.0000006).unwrap(), 1);
-        for bad in [-0.01, f64::NAN, f64::INFINITY, 1e30] {
-            let e = usd_to_micros("--credits", bad).unwrap_err().to_string();
-            assert!(e.starts_with("--credits"), "{e}");
+    fn a_plan_sets_the_windows_and_the_price_and_flags_override_it() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            sim: Args,
         }
-        assert_eq!(usd(1_234_567), "1.234567");
+        let basic = config(&Cli::parse_from(["sim", "--plan", "basic"]).sim).unwrap();
+        assert_eq!(
+            (basic.limit, basic.daily_limit, basic.price_micros),
+            (300, Some(500), 0)
+        );
+        let given = [
+            "sim",
+            "--plan",
+            "free",
+            "--limit",
+            "7",
+            "--price-per-user",
+            "0.02",
+        ];
+        let free = config(&Cli::parse_from(given).sim).unwrap();
+        assert_eq!(
+            (free.limit, free.daily_limit, free.price_micros),
+            (7, Some(1), 20_000)
+        );
+        let bad = Cli::parse_from(["sim", "--credits=-1"]);
+        assert!(
+            config(&bad.sim)
+                .unwrap_err()
+                .to_string()
+                .contains("--credits")
+        );
     }
 }

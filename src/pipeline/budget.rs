@@ -12,9 +12,32 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
 
-use super::events::BudgetSnapshot;
 use super::xapi::RateHeaders;
+
+/// The rate-limit budget as the engine sees it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct BudgetSnapshot {
+    /// Requests allowed per window (configured, or what `x-rate-limit-limit` said).
+    pub limit: u32,
+    /// Requests left in the current window, from `x-rate-limit-remaining` when known.
+    pub remaining: u32,
+    /// When the window resets (`x-rate-limit-reset`).
+    pub reset_at: Option<DateTime<Utc>>,
+    /// The 24-hour window, when the plan or the headers have one: requests allowed, left, reset.
+    pub day_limit: Option<u32>,
+    pub day_remaining: Option<u32>,
+    pub day_reset_at: Option<DateTime<Utc>>,
+    /// Requests scheduled but not yet sent.
+    pub scheduled: u64,
+    pub sent: u64,
+    pub finished: u64,
+    /// 429 answers received, of any shape.
+    pub throttled: u64,
+    /// Time spent waiting for budget (kept out of latency figures).
+    pub waited: Duration,
+}
 
 /// The quota a run is configured with.
 #[derive(Debug, Clone)]

@@ -100,20 +100,26 @@ impl CostPlan {
         .expect("a plan is plain data")
     }
 
-    /// The plan in words, for a terminal and the console's confirmation.
+    /// The plan in words, for a terminal and the console's confirmation (each line fits the
+    /// confirmation dialog).
     pub fn lines(&self) -> Vec<String> {
         use super::pricing::format_usd;
-        let mut lines = vec![format!(
-            "{} handles in {} requests · at most {} ({} × {} a user) · {} free re-reads today",
-            self.handles,
-            self.requests,
-            format_usd(self.cost_micros),
-            self.handles as u64 - self.free_rereads,
-            format_usd(self.price_micros),
-            self.free_rereads,
-        )];
+        let mut lines = vec![
+            format!(
+                "{} handles in {} requests · at most {}",
+                self.handles,
+                self.requests,
+                format_usd(self.cost_micros)
+            ),
+            format!(
+                "{} × {} a user · {} free re-reads today · not found costs nothing",
+                self.handles as u64 - self.free_rereads,
+                format_usd(self.price_micros),
+                self.free_rereads,
+            ),
+        ];
         let mut limits = format!(
-            "plan {} · takes about {} under its windows",
+            "plan {} · about {} under its windows",
             self.plan,
             words_for(self.eta)
         );
@@ -131,7 +137,7 @@ impl CostPlan {
         }
         lines.push(limits);
         lines.push(format!(
-            "spent today by this data directory: {} · handles not found cost nothing",
+            "spent today by this data directory: {}",
             format_usd(self.today_micros)
         ));
         lines
