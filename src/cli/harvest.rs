@@ -32,9 +32,10 @@ pub struct Args {
     /// [default: DATA/runs/<UTC time>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// The data directory whose ledger counts what every run spends (the one `merge` uses).
-    #[arg(long, value_name = "DIR", default_value = "data")]
-    pub data: PathBuf,
+    /// The data directory whose ledger counts what every run spends (the one `merge` uses)
+    /// [default: ./data, or the run's own when resuming].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
     /// The X API access plan: sets the price per user and the 15-minute and 24-hour windows.
     #[arg(long, value_name = "PLAN", default_value = "pay-per-use")]
     pub plan: Plan,
@@ -140,6 +141,8 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         (None, Some(dir)) => (dir.clone(), false),
         (None, None) => (
             args.data
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("data"))
                 .join("runs")
                 .join(Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()),
             false,
@@ -201,7 +204,12 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         .map(|usd| usd_to_micros("--max-spend", usd))
         .transpose()?;
     config.max_requests = args.max_requests;
-    config.data_dir = Some(args.data.clone());
+    config.data_dir = Some(
+        args.data
+            .clone()
+            .or_else(|| header.as_ref().and_then(|h| h.data_dir.clone()))
+            .unwrap_or_else(|| PathBuf::from("data")),
+    );
     config.concurrency = args.concurrency.max(1);
     config.handles_file = Some(handles_file);
     config.resume = resume;

@@ -262,6 +262,10 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
             api_base: config.client.base_url.clone(),
             batch_size: config.batch_size,
             price_micros: Some(price),
+            data_dir: config
+                .data_dir
+                .as_ref()
+                .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone())),
         };
         let left = remaining(&input, None);
         (

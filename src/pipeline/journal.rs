@@ -29,6 +29,10 @@ pub struct RunHeader {
     /// its ledger lines prices them as it did. Absent in journals older than the ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_micros: Option<u64>,
+    /// The data directory whose ledger prices the run (absolute), so that `--resume DIR` alone
+    /// keeps counting in the same ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Running totals of a run, carried in every batch line so a resumed run continues them.
@@ -321,6 +325,7 @@ mod tests {
             api_base: "http://127.0.0.1:9".into(),
             batch_size: 100,
             price_micros: Some(10_000),
+            data_dir: None,
         }
     }
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
-use super::ledger::{RunLedger, users_of_body};
+use super::ledger::{RunLedger, billed_users};
 use super::outputs::{ResponseLog, ResponsePlace, StopReason, Stopped};
 use crate::dataset::{Record, format_time};
 use crate::pipeline::budget::{Budget, Permit};
@@ -332,7 +332,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         let place = ctx.responses.write_answer(&meta, &raw.body, body_is_json);
         // X bills the users an answer returns; only a users body returns any.
         let users = match &answer {
-            Answer::Users(body) => users_of_body(body),
+            Answer::Users(body) => billed_users(Some(raw.status), body),
             _ => Vec::new(),
         };
         if let Err(end) = ctx.charge(raw.sent_at, place, Some(raw.status), users) {

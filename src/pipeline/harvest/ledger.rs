@@ -668,8 +668,21 @@ fn answered_from_line(
         response_line: number,
         response_end: end,
         status,
-        users: v.get("body").map(users_of_body).unwrap_or_default(),
+        users: v
+            .get("body")
+            .map(|b| billed_users(status, b))
+            .unwrap_or_default(),
     })
+}
+
+/// The users an answer is billed for: those in the `data` of a 200 answer (X charges for the
+/// resources it returns; an error answer returns none).
+pub fn billed_users(status: Option<u16>, body: &serde_json::Value) -> Vec<(String, String)> {
+    if status == Some(200) {
+        users_of_body(body)
+    } else {
+        Vec::new()
+    }
 }
 
 /// The (id, username) of every user in an answer's `data`, as X bills them: each resource
@@ -773,6 +786,50 @@ mod tests {
         let one = serde_json::json!({"data":{"id":"9","username":"z"}});
         assert_eq!(users_of_body(&one), vec![("9".into(), "z".into())]);
         assert!(users_of_body(&serde_json::json!({"title":"CreditsDepleted"})).is_empty());
+    }
+
+    #[test]
+    fn a_repair_adds_exactly_the_answers_a_killed_run_left_without_a_ledger_line() {
+        let data = tempfile::tempdir().unwrap();
+        let run = data.path().join("runs").join("r");
+        std::fs::create_dir_all(&run).unwrap();
+        let answer = |n: u32, status: u32| {
+            format!(
+                "{{\"batch\":{n},\"status\":{status},\"sent_at\":\"2026-12-02T08:00:0{n}Z\",\"body\":{{\"data\":[{{\"id\":\"{n}\",\"username\":\"u{n}\"}}]}}}}\n"
+            )
+        };
+        let text = format!("{}{}{}", answer(1, 200), answer(2, 200), answer(3, 503));
+        std::fs::write(run.join(RESPONSES_FILE), &text).unwrap();
+        let lock = HarvestLock::take(data.path(), &run).unwrap();
+        // The run had written the ledger line of its second answer only (answers in flight
+        // together are ledgered out of order) when it was killed.
+        let mut ledger = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
+        let second_end = (answer(1, 200).len() + answer(2, 200).len()) as u64;
+        let e = ledger.book.charge(
+            AnsweredRequest {
+                at: at("2026-12-02T08:00:02Z"),
+                run_dir: run.clone(),
+                response_line: 2,
+                response_end: second_end,
+                status: Some(200),
+                users: vec![("2".into(), "u2".into())],
+            },
+            10_000,
+        );
+        ledger.file.append(&[e]).unwrap();
+        drop(ledger);
+
+        let mut ledger = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
+        assert_eq!(ledger.repair_all(data.path(), 10_000).unwrap(), 2, "lines 1 and 3");
+        let mut again = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
+        assert_eq!(again.repair_all(data.path(), 10_000).unwrap(), 0, "never twice");
+        let entries = read_entries(data.path()).unwrap();
+        let mut lines: Vec<u64> = entries.iter().map(|e| e.response_line).collect();
+        lines.sort();
+        assert_eq!(lines, vec![1, 2, 3]);
+        let cost: u64 = entries.iter().map(|e| e.cost_micros).sum();
+        assert_eq!(cost, 20_000, "two users billed; the 503 returned none");
+        drop(ledger);
     }
 
     #[test]
