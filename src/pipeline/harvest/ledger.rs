@@ -820,9 +820,17 @@ mod tests {
         drop(ledger);
 
         let mut ledger = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
-        assert_eq!(ledger.repair_all(data.path(), 10_000).unwrap(), 2, "lines 1 and 3");
+        assert_eq!(
+            ledger.repair_all(data.path(), 10_000).unwrap(),
+            2,
+            "lines 1 and 3"
+        );
         let mut again = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
-        assert_eq!(again.repair_all(data.path(), 10_000).unwrap(), 0, "never twice");
+        assert_eq!(
+            again.repair_all(data.path(), 10_000).unwrap(),
+            0,
+            "never twice"
+        );
         let entries = read_entries(data.path()).unwrap();
         let mut lines: Vec<u64> = entries.iter().map(|e| e.response_line).collect();
         lines.sort();
