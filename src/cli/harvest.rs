@@ -18,7 +18,7 @@ use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent, Spen
 use crate::pipeline::handles::{HandleList, read_handles};
 use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd, usd_to_micros};
 use crate::pipeline::harvest::{
-    CostPlan, HarvestConfig, Plan, Pricing, RunOutcome, Summary, plan, start,
+    CostPlan, HarvestConfig, Plan, Pricing, RunOutcome, Summary, new_run_dir, plan, start,
 };
 use crate::pipeline::journal::read_header;
 use crate::pipeline::xapi::{ClientConfig, DEFAULT_API_BASE, MAX_BATCH, Token};
@@ -36,11 +36,12 @@ pub struct Args {
     /// [default: ./data, or the run's own when resuming].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// The X API access plan: sets the price per user and the 15-minute and 24-hour windows.
-    #[arg(long, value_name = "PLAN", default_value = "pay-per-use")]
-    pub plan: Plan,
+    /// The X API access plan: sets the price per user and the 15-minute and 24-hour windows
+    /// [default: pay-per-use].
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<Plan>,
     /// Price of one user returned, in USD [default: the plan's: 0.010 for pay-per-use, 0 for
-    /// the monthly plans].
+    /// the monthly plans; when resuming, the run's own].
     #[arg(long, value_name = "USD")]
     pub price_per_user: Option<f64>,
     /// The most this run may spend, in USD, over all its attempts: no request is sent whose
@@ -140,11 +141,7 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         (Some(None), None) => return Err(eyre!("--resume needs a run directory: --resume DIR")),
         (None, Some(dir)) => (dir.clone(), false),
         (None, None) => (
-            args.data
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("data"))
-                .join("runs")
-                .join(Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()),
+            new_run_dir(args.data.as_deref().unwrap_or(Path::new("data"))),
             false,
         ),
     };
@@ -163,7 +160,11 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         })?,
         (None, None) => return Err(eyre!("--handles FILE is required")),
     };
-    let token = Token::from_file_or_env(args.token_file.as_deref())?;
+    // A dry run sends nothing, so it needs no token.
+    let token = match Token::from_file_or_env(args.token_file.as_deref()) {
+        Err(_) if args.dry_run => Token::new("dry-run")?,
+        other => other?,
+    };
     let api_base = args
         .api_base
         .clone()
@@ -179,7 +180,8 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
     }
     let mut config = HarvestConfig::new(&dir, ClientConfig::new(&api_base, token));
     config.batch_size = batch_size;
-    let limits = args.plan.limits();
+    let plan = args.plan.unwrap_or_default();
+    let limits = plan.limits();
     let mut budget = BudgetConfig::for_plan(limits);
     if let Some(n) = args.rate_limit {
         budget.limit = std::num::NonZeroU32::new(n);
@@ -194,9 +196,12 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         budget.daily_limit = std::num::NonZeroU32::new(n);
     }
     config.budget = budget;
-    let mut pricing = Pricing::of(args.plan);
+    let mut pricing = Pricing::of(plan);
     if let Some(usd) = args.price_per_user {
         pricing.price_micros = usd_to_micros("--price-per-user", usd)?;
+    } else if let (None, Some(price)) = (args.plan, header.as_ref().and_then(|h| h.price_micros)) {
+        // A resumed run goes on at the price it started with.
+        pricing.price_micros = price;
     }
     config.pricing = pricing;
     config.max_spend = args
@@ -221,6 +226,10 @@ async fn harvest(
     mode: Mode,
 ) -> color_eyre::Result<Exit> {
     let invalid = handles.invalid.clone();
+    // cron, systemd and `timeout` stop a job with SIGTERM: it is Ctrl-C to the run. Listened
+    // for before the first request can go out.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .wrap_err("cannot listen for SIGTERM")?;
     let mut run = match start(config, handles) {
         Ok(run) => run,
         Err(e) => {
@@ -238,9 +247,6 @@ async fn harvest(
     let commands = run.commands.clone();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let mut interrupted = false;
-    // cron, systemd and `timeout` stop a job with SIGTERM: it is Ctrl-C to the run.
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .wrap_err("cannot listen for SIGTERM")?;
     loop {
         tokio::select! {
             event = run.events.recv() => match event {

@@ -270,6 +270,82 @@ pub(crate) fn is_canonical_number(token: &str) -> bool {
 mod tests {
     use super::*;
 
+    // The walk (`walk.rs`) reads values nested in a line the scanner accepted; these pin the
+    // two readings together. They live here, beside the scanner's reading, so that walk.rs
+    // needs nothing of this file.
+    mod walk_against_scan {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Every value nested in `raw`, read by walking, is what the strict scanner reads: the same
+        /// keys, values and items, and a value said canonical by the walk is canonical by the scan.
+        fn walk_agrees_with_scan(raw: Raw<'_>) {
+            let text = raw.get();
+            if text.starts_with('{') {
+                let walked = raw.object().expect("an object is walked");
+                let scanned = RawObject::parse(text).expect("a nested object scans");
+                let w: Vec<_> = walked.entries().collect();
+                let s: Vec<_> = scanned.entries().collect();
+                assert_eq!(w.len(), s.len(), "{text}");
+                for ((wk, wv), (sk, sv)) in w.into_iter().zip(s) {
+                    assert_eq!((wk, wv.get()), (sk, sv.get()), "{text}");
+                    assert!(!wv.is_canonical() || sv.is_canonical(), "{text}");
+                    walk_agrees_with_scan(sv);
+                }
+            } else if text.starts_with('[') {
+                let walked = raw.items().expect("an array is walked");
+                let scanned = array_items(text).expect("a nested array scans");
+                assert_eq!(walked.len(), scanned.len(), "{text}");
+                for (w, s) in walked.into_iter().zip(scanned) {
+                    assert_eq!(w.get(), s.get(), "{text}");
+                    assert!(!w.is_canonical() || s.is_canonical(), "{text}");
+                    walk_agrees_with_scan(s);
+                }
+            } else {
+                assert!(raw.object().is_none() && raw.items().is_none(), "{text}");
+            }
+        }
+
+        fn seeds() -> Vec<String> {
+            let mut lines: Vec<String> = (0..4)
+                .map(|n| crate::generate::record(5, n).to_line())
+                .collect();
+            lines.push(
+                r#"{"id":"1","meta":{"score":31.4,"sources":[{"method":"x","fetched_at":"2025-11-14T06:42:01Z","method":"y"}],"n":-5},"tags":["\u00e9","\ud83d\ude80","q\"\\"],"e":{ },"k\"ey":{"a\u0062":[ 1 , [2.25,{}] ,null,true,false]}}"#.into(),
+            );
+            lines
+        }
+
+        #[test]
+        fn every_seed_line_is_accepted_and_walks_as_it_scans() {
+            for line in seeds() {
+                let top = RawObject::parse(&line).expect("a seed is valid");
+                for (_, value) in top.entries() {
+                    walk_agrees_with_scan(value);
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn values_nested_in_an_accepted_line_walk_as_they_scan(
+                seed in 0usize..5,
+                edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(
+                    vec!['{', '}', '[', ']', '"', '\\', ',', ':', ' ', '\n', '0', '1', '-', '.', 'u', 'n', '/', 'é']
+                )), 0..3),
+            ) {
+                let text = crate::dataset::scan::tests::edited(&seeds()[seed], edits);
+                if let Ok(top) = RawObject::parse(&text) {
+                    for (_, value) in top.entries() {
+                        walk_agrees_with_scan(value);
+                    }
+                }
+            }
+        }
+    }
+
     fn canonical(text: &str) -> String {
         let mut out = Vec::new();
         write_canonical(&mut out, Raw::of(text));

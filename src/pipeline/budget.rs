@@ -14,6 +14,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 
+use crate::pipeline::harvest::pricing::{DAY, WINDOW};
+
 use super::xapi::RateHeaders;
 
 /// The rate-limit budget as the engine sees it now.
@@ -56,7 +58,7 @@ pub struct BudgetConfig {
 
 impl Default for BudgetConfig {
     fn default() -> Self {
-        BudgetConfig::new(NonZeroU32::new(300), Duration::from_secs(900))
+        BudgetConfig::new(NonZeroU32::new(300), WINDOW)
     }
 }
 
@@ -69,13 +71,13 @@ impl BudgetConfig {
             window,
             reset_buffer: buffer,
             daily_limit: None,
-            day_window: Duration::from_secs(24 * 3600),
+            day_window: DAY,
         }
     }
 
     /// The windows of an access plan (see `harvest::pricing`).
     pub fn for_plan(limits: crate::pipeline::harvest::PlanLimits) -> BudgetConfig {
-        let mut config = BudgetConfig::new(Some(limits.per_window), Duration::from_secs(900));
+        let mut config = BudgetConfig::new(Some(limits.per_window), WINDOW);
         config.daily_limit = limits.per_day;
         config
     }

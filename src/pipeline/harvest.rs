@@ -93,9 +93,9 @@ impl HarvestConfig {
         }
     }
 
-    /// The run directory as the ledger names it (absolute).
+    /// The run directory as the ledger names it.
     fn run_dir(&self) -> PathBuf {
-        std::path::absolute(&self.out_dir).unwrap_or_else(|_| self.out_dir.clone())
+        ledger::run_key(&self.out_dir)
     }
 }
 
@@ -143,6 +143,14 @@ pub struct HarvestRun {
     pub finished: tokio::task::JoinHandle<RunReport>,
 }
 
+/// A new run's directory in `data_dir`: `runs/<UTC time to the millisecond>`, which sorts in
+/// the order runs started.
+pub fn new_run_dir(data_dir: &Path) -> PathBuf {
+    data_dir
+        .join("runs")
+        .join(Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string())
+}
+
 /// What is left to ask of a run: the handles not answered in an earlier attempt.
 struct Remaining {
     handles: Vec<String>,
@@ -173,6 +181,9 @@ fn remaining(input: &HandleList, resumed: Option<&Resumed>) -> Remaining {
 /// What `start` would send and spend, without sending, locking or writing anything (the
 /// `--dry-run` and the console's confirmation).
 pub fn plan(config: &HarvestConfig, input: &HandleList) -> Result<CostPlan, HarvestError> {
+    if config.batch_size == 0 || config.batch_size > MAX_BATCH {
+        return Err(HarvestError::BatchSize(config.batch_size));
+    }
     let resumed = if config.resume {
         Some(Journal::read(&config.out_dir)?)
     } else {
@@ -184,10 +195,21 @@ pub fn plan(config: &HarvestConfig, input: &HandleList) -> Result<CostPlan, Harv
         Some(d) => ledger::read_book(d, now)?,
         None => ledger::LedgerBook::default(),
     };
+    Ok(cost_plan(config, &left, &book, now))
+}
+
+/// The plan of `left` under the run's pricing, windows and caps, as `book` prices it on the
+/// day of `now`: what `plan` answers and what `start` announces, from one place.
+fn cost_plan(
+    config: &HarvestConfig,
+    left: &Remaining,
+    book: &ledger::LedgerBook,
+    now: chrono::DateTime<Utc>,
+) -> CostPlan {
     let mut plan = CostPlan::new(
         &left.handles,
         config.batch_size,
-        &book,
+        book,
         now.date_naive(),
         config.pricing,
         &config.budget,
@@ -195,7 +217,7 @@ pub fn plan(config: &HarvestConfig, input: &HandleList) -> Result<CostPlan, Harv
     plan.max_spend_micros = config.max_spend;
     plan.max_requests = config.max_requests;
     plan.spent_before_micros = book.run(&config.run_dir()).cost_micros;
-    Ok(plan)
+    plan
 }
 
 /// Prepares the run dir (new, or resumed from its journal), takes the data directory's harvest
@@ -219,8 +241,13 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         Some(data) => {
             let lock = HarvestLock::take(data, &run_dir)?;
             let mut ledger = Ledger::open(data, &lock, now)?;
-            ledger.repair_all(data, price)?;
-            ledger.repair(&run_dir, price)?;
+            ledger.repair_all(data)?;
+            // A run outside DIR/runs is repaired at the price its journal gives.
+            let own_price = Journal::read(&dir)
+                .ok()
+                .and_then(|r| r.header.price_micros)
+                .unwrap_or(price);
+            ledger.repair(&run_dir, own_price)?;
             let Ledger { book, file } = ledger;
             (Some(lock), book, Some(file))
         }
@@ -262,10 +289,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
             api_base: config.client.base_url.clone(),
             batch_size: config.batch_size,
             price_micros: Some(price),
-            data_dir: config
-                .data_dir
-                .as_ref()
-                .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone())),
+            data_dir: config.data_dir.as_deref().map(ledger::run_key),
         };
         let left = remaining(&input, None);
         (
@@ -278,6 +302,8 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
     };
     let records = RecordLog::open(&dir, records_len)?;
     let responses = ResponseLog::open(&dir)?;
+    // Every request an earlier attempt sent is a line of responses.jsonl, journaled or not.
+    let sent_before = responses.lines();
     let writer = BatchWriter::spawn(records, journal).map_err(|source| HarvestError::RunDir {
         path: dir.clone(),
         source,
@@ -293,17 +319,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         })
         .collect();
 
-    let mut cost_plan = CostPlan::new(
-        &left.handles,
-        config.batch_size,
-        &book,
-        now.date_naive(),
-        config.pricing,
-        &config.budget,
-    );
-    cost_plan.max_spend_micros = config.max_spend;
-    cost_plan.max_requests = config.max_requests;
-    cost_plan.spent_before_micros = book.run(&run_dir).cost_micros;
+    let cost_plan = cost_plan(&config, &left, &book, now);
     let ledger = RunLedger::new(book, file, price, run_dir.clone());
 
     let (event_tx, event_rx) = mpsc::channel(config.event_capacity.max(1));
@@ -326,7 +342,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         halted: std::sync::atomic::AtomicBool::new(false),
         request_slots: config
             .max_requests
-            .map(|m| AtomicU64::new(m.saturating_sub(base_totals.requests))),
+            .map(|m| AtomicU64::new(m.saturating_sub(sent_before))),
     });
     let known = input
         .handles
@@ -805,6 +821,7 @@ impl Engine {
         self.summary.cancelled = self.cancelled;
         let spent = self.ctx.ledger.spent();
         self.summary.cost_usd = pricing::micros_to_usd(spent.cost_micros);
+        self.summary.cost_micros = spent.cost_micros;
         self.summary.users_billed = spent.users_billed;
         self.summary.free_rereads = spent.free_rereads;
         if let Some(e) = self.ctx.responses.error() {

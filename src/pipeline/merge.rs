@@ -8,6 +8,7 @@ mod key_hash;
 mod keys;
 pub mod manifest;
 pub mod plan;
+mod report;
 pub mod resolve;
 mod scan;
 pub mod store;

@@ -49,8 +49,7 @@ impl DataDir {
 
     /// A new run of this directory: priced in its ledger, under its plan and caps.
     fn harvest_config(&self, token: Token) -> HarvestConfig {
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-        let out_dir = self.root.join("runs").join(stamp.to_string());
+        let out_dir = harvest::new_run_dir(&self.root);
         let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&self.api_base, token));
         config.budget = self.budget.clone();
         config.batch_size = self.batch_size;

@@ -499,9 +499,11 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             app.log(level, message);
         }
         HarvestEvent::RunDone { summary } => {
-            if !matches!(app.run, RunState::Stopped(_)) {
-                app.run = RunState::Done;
-            }
+            // A late event of a batch in flight may have changed the state since the stop.
+            app.run = match &summary.stopped {
+                Some(stop) => RunState::Stopped(format!("{}: {}", stop.reason.word(), stop.detail)),
+                None => RunState::Done,
+            };
             app.run_ended = Some(app.now);
             for line in summary.words() {
                 app.log(LogLevel::Info, format!("run done: {line}"));

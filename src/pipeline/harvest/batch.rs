@@ -140,6 +140,15 @@ impl BatchContext {
         BatchEnd::Stopped(Stopped { reason, detail })
     }
 
+    fn responses_failed(&self, why: String) -> BatchEnd {
+        self.halt(
+            StopReason::WriteFailed,
+            format!(
+                "{why}: an answer that is not kept cannot be proved or priced, so the run stops"
+            ),
+        )
+    }
+
     /// Takes one of the requests `--max-requests` allows; false when none is left.
     fn take_request_slot(&self) -> bool {
         self.request_slots.as_ref().is_none_or(|slots| {
@@ -270,7 +279,12 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             }
         };
         let paced = Instant::now();
-        ctx.budget.pace().await;
+        let mut cancel = ctx.cancel.clone();
+        // A slow plan's pacing slot can be minutes long: a stop must not wait for it.
+        tokio::select! {
+            () = ctx.budget.pace() => {}
+            _ = cancel.wait_for(|c| *c) => {}
+        }
         ctx.budget.add_waited(paced);
         // The run may have been stopped (a 402 elsewhere) or cancelled while this one waited.
         if ctx.cancelled() {
@@ -293,7 +307,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             Ok(raw) => raw,
             Err(e) => {
                 ctx.budget.abandon(ticket);
-                let place = ctx.responses.write(&json!({
+                let written = ctx.responses.write(&json!({
                     "batch": batch.number,
                     "attempt": attempt,
                     "path": e.path,
@@ -302,6 +316,10 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                     "latency_ms": e.latency.as_millis() as u64,
                     "error": e.to_string(),
                 }));
+                let place = match written {
+                    Ok(place) => place,
+                    Err(why) => return ctx.responses_failed(why),
+                };
                 if let Err(end) = ctx.charge(e.sent_at, place, None, Vec::new()) {
                     return end;
                 }
@@ -329,7 +347,13 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         let body_is_json = matches!(answer, Answer::Users(_))
             || !matches!(answer, Answer::Malformed { .. })
                 && serde_json::from_slice::<serde::de::IgnoredAny>(&raw.body).is_ok();
-        let place = ctx.responses.write_answer(&meta, &raw.body, body_is_json);
+        let place = match ctx.responses.write_answer(&meta, &raw.body, body_is_json) {
+            Ok(place) => place,
+            Err(why) => {
+                ctx.budget.abandon(ticket);
+                return ctx.responses_failed(why);
+            }
+        };
         // X bills the users an answer returns; only a users body returns any.
         let users = match &answer {
             Answer::Users(body) => billed_users(Some(raw.status), body),

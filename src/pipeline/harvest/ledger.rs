@@ -143,7 +143,7 @@ impl LedgerBook {
 
     /// Takes in an entry already in the ledger.
     fn absorb(&mut self, entry: &LedgerEntry) {
-        if self.keeps(entry.day) {
+        if self.keeps(entry.day) || self.read.contains_key(&entry.day) {
             let read = self.read.entry(entry.day).or_default();
             let handles = self.handles.entry(entry.day).or_default();
             for u in &entry.users {
@@ -406,6 +406,28 @@ impl Ledger {
         })
     }
 
+    /// Makes sure the book knows who was read on `day`, reading that day back from the file
+    /// when it is older than the days kept (a killed run repaired days later must not bill
+    /// again a user another run already paid for that day).
+    fn load_day(&mut self, day: NaiveDate) -> Result<(), LedgerError> {
+        if self.book.keeps(day) || self.book.read.contains_key(&day) {
+            return Ok(());
+        }
+        let mut ids = HashSet::new();
+        let mut handles = HashSet::new();
+        for_each_entry(&self.file.path, |e| {
+            if e.day == day {
+                for u in e.users {
+                    ids.insert(u.id);
+                    handles.insert(u.handle.to_ascii_lowercase());
+                }
+            }
+        })?;
+        self.book.read.insert(day, ids);
+        self.book.handles.insert(day, handles);
+        Ok(())
+    }
+
     /// Adds a ledger line for every answer of `run_dir`'s responses.jsonl that has none (the run
     /// was killed before its ledger lines were written). Returns how many were added.
     pub fn repair(&mut self, run_dir: &Path, price: Micros) -> Result<usize, LedgerError> {
@@ -445,18 +467,22 @@ impl Ledger {
             let Some(request) = answered_from_line(&text, run_dir, number, offset) else {
                 continue;
             };
+            self.load_day(request.at.date_naive())?;
             added.push(self.book.charge(request, price));
         }
         self.file.append(&added)?;
         Ok(added.len())
     }
 
-    /// Repairs every run under `DIR/runs/` (see [`Ledger::repair`]); a run's own price comes
-    /// from its journal, else `price`.
-    pub fn repair_all(&mut self, data_dir: &Path, price: Micros) -> Result<usize, LedgerError> {
+    /// Repairs every run under `DIR/runs/` that this ledger prices (see [`Ledger::repair`]): a
+    /// run whose journal names this data directory and its price. Runs from before the ledger
+    /// (no price in their journal) or of another data directory are left alone: what they spent
+    /// was never this ledger's to count.
+    pub fn repair_all(&mut self, data_dir: &Path) -> Result<usize, LedgerError> {
         let Ok(entries) = std::fs::read_dir(data_dir.join("runs")) else {
             return Ok(0);
         };
+        let home = run_key(data_dir);
         let mut runs: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_dir())
@@ -464,12 +490,15 @@ impl Ledger {
         runs.sort();
         let mut added = 0;
         for run in runs {
-            let run = std::path::absolute(&run).unwrap_or(run);
-            let price = journal::read_header(&run)
-                .ok()
-                .and_then(|h| h.price_micros)
-                .unwrap_or(price);
-            added += self.repair(&run, price)?;
+            let Ok(header) = journal::read_header(&run) else {
+                continue;
+            };
+            let (Some(price), Some(dir)) = (header.price_micros, header.data_dir) else {
+                continue;
+            };
+            if run_key(&dir) == home {
+                added += self.repair(&run_key(&run), price)?;
+            }
         }
         Ok(added)
     }
@@ -640,6 +669,15 @@ impl LedgerWriter {
     }
 }
 
+/// How the ledger names a directory: its canonical path, so that one run spelled two ways
+/// (relative, through a symlink) is one run. A directory that does not exist yet is named by
+/// its absolute path.
+pub fn run_key(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir)
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf())
+}
+
 /// The book of the directory's ledger, read without taking the lock (a plan, `influx spend`).
 pub fn read_book(data_dir: &Path, now: DateTime<Utc>) -> Result<LedgerBook, LedgerError> {
     let mut book = LedgerBook::new(now.date_naive());
@@ -800,6 +838,27 @@ mod tests {
         };
         let text = format!("{}{}{}", answer(1, 200), answer(2, 200), answer(3, 503));
         std::fs::write(run.join(RESPONSES_FILE), &text).unwrap();
+        let header = journal::RunHeader {
+            kind: "run".into(),
+            started_at: Utc::now(),
+            handles_file: None,
+            api_base: "http://127.0.0.1:9".into(),
+            batch_size: 100,
+            price_micros: Some(10_000),
+            data_dir: Some(data.path().to_path_buf()),
+        };
+        journal::Journal::create(&run, &header).unwrap();
+        // A run from before the ledger (no price in its journal) is never billed by a repair.
+        let old = data.path().join("runs").join("old");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(old.join(RESPONSES_FILE), answer(4, 200)).unwrap();
+        let legacy = journal::RunHeader {
+            price_micros: None,
+            data_dir: None,
+            ..header.clone()
+        };
+        journal::Journal::create(&old, &legacy).unwrap();
+        let run = run_key(&run);
         let lock = HarvestLock::take(data.path(), &run).unwrap();
         // The run had written the ledger line of its second answer only (answers in flight
         // together are ledgered out of order) when it was killed.
@@ -820,17 +879,9 @@ mod tests {
         drop(ledger);
 
         let mut ledger = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
-        assert_eq!(
-            ledger.repair_all(data.path(), 10_000).unwrap(),
-            2,
-            "lines 1 and 3"
-        );
+        assert_eq!(ledger.repair_all(data.path()).unwrap(), 2, "lines 1 and 3");
         let mut again = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
-        assert_eq!(
-            again.repair_all(data.path(), 10_000).unwrap(),
-            0,
-            "never twice"
-        );
+        assert_eq!(again.repair_all(data.path()).unwrap(), 0, "never twice");
         let entries = read_entries(data.path()).unwrap();
         let mut lines: Vec<u64> = entries.iter().map(|e| e.response_line).collect();
         lines.sort();

@@ -88,21 +88,36 @@ impl ResponseLog {
 
     /// Appends one line and hands it to the OS (a crash of the process loses nothing written);
     /// returns where it went.
-    pub fn write(&self, value: &serde_json::Value) -> ResponsePlace {
+    pub fn write(&self, value: &serde_json::Value) -> Result<ResponsePlace, String> {
         let mut line = serde_json::to_vec(value).expect("JSON values always serialize");
         line.push(b'\n');
         self.append(&line)
     }
 
-    fn append(&self, line: &[u8]) -> ResponsePlace {
+    /// `Err` once a write has failed: the ledger names answers by their line here, so a run
+    /// whose responses file has a gap must not go on spending.
+    fn append(&self, line: &[u8]) -> Result<ResponsePlace, String> {
         let mut f = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = self.error() {
+            return Err(e);
+        }
         if let Err(e) = f.out.write_all(line).and_then(|()| f.out.flush()) {
-            let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
-            error.get_or_insert_with(|| format!("cannot write {}: {e}", self.path.display()));
+            let text = format!("cannot write {}: {e}", self.path.display());
+            *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text.clone());
+            return Err(text);
         }
         f.place.line += 1;
         f.place.end += line.len() as u64;
-        f.place
+        Ok(f.place)
+    }
+
+    /// Answers written so far, earlier attempts included.
+    pub fn lines(&self) -> u64 {
+        self.out
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .place
+            .line
     }
 
     /// Appends one answer: the request metadata plus `"body"`, spliced in verbatim when it is
@@ -112,7 +127,7 @@ impl ResponseLog {
         meta: &serde_json::Value,
         body: &[u8],
         body_is_json: bool,
-    ) -> ResponsePlace {
+    ) -> Result<ResponsePlace, String> {
         let mut line = serde_json::to_vec(meta).expect("JSON values always serialize");
         line.pop(); // the closing brace
         line.extend_from_slice(b",\"body\":");
@@ -379,6 +394,9 @@ pub struct Summary {
     /// What the run cost (the ledger's figure: users returned and not read earlier that UTC
     /// day, at the price), over all its attempts.
     pub cost_usd: f64,
+    /// `cost_usd` exactly, for sums and words (the JSON gives dollars).
+    #[serde(skip)]
+    pub cost_micros: u64,
     pub users_billed: u64,
     /// Users returned that had been read already that UTC day: not billed again.
     pub free_rereads: u64,
@@ -410,9 +428,7 @@ impl Summary {
                 self.retries,
                 self.throttled,
                 self.waited_s,
-                super::pricing::format_usd(
-                    super::pricing::usd_to_micros("cost", self.cost_usd).unwrap_or(0)
-                ),
+                super::pricing::format_usd(self.cost_micros),
                 self.users_billed,
                 self.free_rereads,
             ),

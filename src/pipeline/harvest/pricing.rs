@@ -67,15 +67,6 @@ impl Plan {
         }
     }
 
-    /// The monthly fee, for the plan's description.
-    pub fn monthly_usd(self) -> u32 {
-        match self {
-            Plan::PayPerUse | Plan::Free => 0,
-            Plan::Basic => 200,
-            Plan::Pro => 5_000,
-        }
-    }
-
     pub fn limits(self) -> PlanLimits {
         let n = |v: u32| NonZeroU32::new(v).expect("plan limits are positive");
         match self {

@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use rayon::prelude::*;
 
 use super::MergeError;
-use super::plan::{BatchSummary, BlockedRecord, UnreadableInput};
+use super::report::{BatchSummary, BlockedRecord, UnreadableInput};
 use super::resolve::{Origin, OriginKind, display_key, resolve_alone};
 use super::scan::RowSpan;
 use crate::dataset::{DatasetError, LineBlocks, LineError, Record, is_gz, parse_line, spool};

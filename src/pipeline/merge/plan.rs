@@ -16,6 +16,7 @@ use super::batch::{
 };
 use super::key_hash::{KeyMap, KeySet};
 use super::keys::LineKey;
+pub use super::report::{BatchSummary, BlockedRecord, IdCollision, UnreadableInput, UpdatedAuthor};
 use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
 use super::scan::{RowSpan, ScanError, scan_rows};
 use super::store::{CurrentVersion, Store};
@@ -28,47 +29,6 @@ use crate::dataset::{Record, parse_line, spool};
 pub struct MergeOptions {
     /// Merge records that are placeholder-flagged or schema-invalid; recorded in the history.
     pub allow_flagged: bool,
-}
-
-/// A line of an input that could not be read, or an input that could not be read at all.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UnreadableInput {
-    pub path: PathBuf,
-    /// 1-based; None when the whole file is the problem (missing, empty).
-    pub line: Option<usize>,
-    pub reason: String,
-}
-
-/// A batch record that blocks the merge unless `--allow-flagged`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BlockedRecord {
-    pub path: PathBuf,
-    pub line: usize,
-    pub handle: String,
-    pub reasons: Vec<String>,
-}
-
-/// An author whose stored record the merge changes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UpdatedAuthor {
-    pub handle: String,
-    /// Stored rows folded into this one record (1 when the dataset had no duplicate).
-    pub stored_rows: usize,
-}
-
-/// Two different handles that carry the same id: kept apart (a merge never makes an author
-/// disappear on an id alone), reported so that a person can tell a rename from a wrong id.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IdCollision {
-    pub id: String,
-    pub handles: Vec<String>,
-}
-
-/// One input file as read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BatchSummary {
-    pub path: PathBuf,
-    pub records: usize,
 }
 
 /// What a merge would do. Built by [`plan`], carried out by `merge::apply`.
