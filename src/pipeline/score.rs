@@ -37,6 +37,7 @@
 //! Rebuild the reference from a larger harvest once there is one: the score version changes with it.
 
 mod age;
+mod calibrate;
 mod changes;
 mod explain;
 mod feature_table;
@@ -53,13 +54,14 @@ mod summary;
 use crate::dataset::{AuthorView, Record};
 use crate::pipeline::placeholders;
 
+pub use calibrate::build_reference;
 pub use changes::{Components, MetaChange, MetaValue, Scoring};
 pub use feature_table::FeatureRow;
 pub use features::Feature;
 pub use lexicon::Lexicon;
 pub use line::{LineOutcome, LineScore, score_line, score_line_into, score_line_onto};
 pub use model::{Breakdown, Model, Unscored, model, score_version};
-pub use reference::{Reference, ReferenceError, build_reference};
+pub use reference::{Reference, ReferenceError};
 pub use summary::{ScoreSummary, ScoreTally};
 
 /// `meta.score_state` of a record scored from its metrics.
