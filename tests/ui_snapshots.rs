@@ -148,11 +148,42 @@ fn a_too_small_terminal_asks_to_be_enlarged() {
 }
 
 #[test]
-fn no_size_from_1x1_to_130x45_panics_or_draws_outside_the_area() {
+fn no_size_from_1x1_to_130x45_panics_or_lays_a_pane_outside_the_area_or_over_another() {
+    use ratatui::layout::Rect;
     let mut app = mid_run(demo_app());
     for w in (1..130).step_by(7) {
         for h in (1..45).step_by(4) {
             screen(&mut app, w, h);
+            let area = Rect::new(0, 0, w, h);
+            let p = influx::ui::render::layout(area);
+            let panes: Vec<(&str, Rect)> = [
+                ("header", Some(p.header)),
+                ("progress", Some(p.progress)),
+                ("batches", p.batches),
+                ("budget", Some(p.budget)),
+                ("counters", Some(p.counters)),
+                ("histogram", p.histogram),
+                ("authors", Some(p.authors)),
+                ("detail", p.detail),
+                ("log", p.log),
+                ("bottom", Some(p.bottom)),
+            ]
+            .into_iter()
+            .filter_map(|(name, r)| r.filter(|r| r.area() > 0).map(|r| (name, r)))
+            .collect();
+            for (i, (name, r)) in panes.iter().enumerate() {
+                assert_eq!(
+                    area.intersection(*r),
+                    *r,
+                    "at {w}x{h} {name} {r:?} leaves the screen"
+                );
+                for (other, q) in &panes[i + 1..] {
+                    assert!(
+                        !r.intersects(*q),
+                        "at {w}x{h} {name} {r:?} overlaps {other} {q:?}"
+                    );
+                }
+            }
         }
     }
 }

@@ -26,6 +26,10 @@ mod tally;
 
 pub use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;
+pub use facts::{
+    RecordChecks, checks_of_record, checks_of_view, checks_with_metrics, is_unscored,
+    raw_schema_clean, schema_clean_record,
+};
 pub use gates::{Gate, GateResult, Gates, UnknownGate};
 pub use histogram::Histogram;
 pub use json::write_report;

@@ -4,7 +4,7 @@
 
 use crate::dataset::raw::RawObject;
 use crate::dataset::{AuthorView, Record};
-use crate::pipeline::{placeholders, schema};
+use crate::pipeline::audit::{checks_with_metrics, raw_schema_clean, schema_clean_record};
 
 /// Why a row deserves attention; a row may carry several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,9 +75,7 @@ impl AuthorRow {
     /// Builds the row and its record-level flags. Duplicates are a property of the whole
     /// dataset, so the caller marks them (see [`mark_duplicates`]).
     pub fn from_record(record: &Record) -> AuthorRow {
-        let schema_clean =
-            schema::violations(&serde_json::Value::Object(record.fields().clone())).is_empty();
-        AuthorRow::from_view(&record.view(), schema_clean)
+        AuthorRow::from_view(&record.view(), schema_clean_record(record))
     }
 
     /// The row of one JSONL line read raw, without building a [`Record`]: the same row as
@@ -86,31 +84,29 @@ impl AuthorRow {
     /// tell); the caller parses the line then.
     pub fn from_line(text: &str) -> Option<AuthorRow> {
         let (top, meta) = RawObject::parse_record(text).ok()?;
-        let schema_clean = schema::raw_violations(&top, meta.as_ref())?.is_empty();
+        let schema_clean = raw_schema_clean(&top, meta.as_ref())?;
         Some(AuthorRow::from_view(
             &AuthorView::from_raw(&top, meta.as_ref()),
             schema_clean,
         ))
     }
 
-    /// The row of a record read either way; `schema_clean` = no schema violation.
+    /// The row of a record read either way, flagged with the checks `influx audit` counts
+    /// (one rule each, in `pipeline::audit`).
     fn from_view(view: &AuthorView<'_>, schema_clean: bool) -> AuthorRow {
         let score = view.stored_score().value();
         let metrics = view.metrics();
+        let checks = checks_with_metrics(view, &metrics, schema_clean);
         let mut flags = RowFlags::default();
-        // As `influx audit` counts them: a stored score without activity metrics behind it
-        // measures nothing, so the author is unscored whatever number it carries.
-        if score.is_none() || !metrics.has_activity() {
-            flags.insert(RowFlags::UNSCORED);
-        }
-        if score == Some(0.0) {
-            flags.insert(RowFlags::ZERO);
-        }
-        if !placeholders::view_flags(view).is_empty() {
-            flags.insert(RowFlags::PLACEHOLDER);
-        }
-        if !schema_clean {
-            flags.insert(RowFlags::SCHEMA);
+        for (holds, flag) in [
+            (checks.unscored, RowFlags::UNSCORED),
+            (checks.zero_score, RowFlags::ZERO),
+            (checks.placeholder, RowFlags::PLACEHOLDER),
+            (checks.schema_violation, RowFlags::SCHEMA),
+        ] {
+            if holds {
+                flags.insert(flag);
+            }
         }
         AuthorRow::new(
             view.handle().unwrap_or(""),

@@ -9,9 +9,67 @@ use serde_json::Value;
 use super::error_lists::SchemaErrors;
 
 use crate::dataset::raw::RawObject;
-use crate::dataset::{AuthorView, Record, StoredScore};
+use crate::dataset::{AuthorView, Metrics, Record, StoredScore};
 use crate::pipeline::placeholders::{self, BatchRow, PlaceholderFlag, SourceKind};
 use crate::pipeline::schema;
+
+/// What every front end says about one record, each fact decided here and nowhere else:
+/// `influx audit` counts these, the console flags its rows and fills its counters with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecordChecks {
+    /// A stored score of exactly 0.
+    pub zero_score: bool,
+    /// See [`is_unscored`].
+    pub unscored: bool,
+    /// At least one sample-data placeholder detector fired.
+    pub placeholder: bool,
+    /// The record breaks the bigv schema.
+    pub schema_violation: bool,
+}
+
+/// Unscored: no usable score (absent, text, not a number), or a score with no activity metrics
+/// behind it, which measures nothing whatever number it carries. Never folded into 0.
+pub fn is_unscored(score: &StoredScore, has_activity: bool) -> bool {
+    score.value().is_none() || !has_activity
+}
+
+/// The checks of a record read through its view; the schema is the caller's (it needs the
+/// record's JSON value, or its raw text: see [`checks_of_record`] and [`raw_schema_clean`]).
+pub fn checks_of_view(view: &AuthorView<'_>, schema_clean: bool) -> RecordChecks {
+    checks_with_metrics(view, &view.metrics(), schema_clean)
+}
+
+/// [`checks_of_view`] for a caller that has read the record's metrics already (they are read
+/// once per record on a million-row load). `metrics` must be `view.metrics()`.
+pub fn checks_with_metrics(
+    view: &AuthorView<'_>,
+    metrics: &Metrics,
+    schema_clean: bool,
+) -> RecordChecks {
+    let score = view.stored_score();
+    RecordChecks {
+        zero_score: score.value() == Some(0.0),
+        unscored: is_unscored(&score, metrics.has_activity()),
+        placeholder: !placeholders::view_flags_with_metrics(view, metrics).is_empty(),
+        schema_violation: !schema_clean,
+    }
+}
+
+/// The checks of a parsed record, its schema validated on its JSON value.
+pub fn checks_of_record(record: &Record) -> RecordChecks {
+    checks_of_view(&record.view(), schema_clean_record(record))
+}
+
+/// Whether a parsed record keeps to the bigv schema.
+pub fn schema_clean_record(record: &Record) -> bool {
+    schema::violations(&Value::Object(record.fields().clone())).is_empty()
+}
+
+/// Whether a line read raw breaks the schema, when the raw check can tell (`None`: parse the
+/// line and use [`checks_of_record`]).
+pub fn raw_schema_clean(top: &RawObject<'_>, meta: Option<&RawObject<'_>>) -> Option<bool> {
+    Some(schema::raw_violations(top, meta)?.is_empty())
+}
 
 /// One record's share of the audit.
 #[derive(Debug, PartialEq)]
@@ -22,6 +80,8 @@ pub(crate) struct RecordFacts {
     pub zero_score: bool,
     pub string_score: bool,
     pub has_activity: bool,
+    /// See [`is_unscored`].
+    pub unscored: bool,
     /// The score the histogram places; `None` keeps the record off the scale.
     pub histogram_score: Option<f64>,
     pub source_kind: SourceKind,
@@ -69,6 +129,7 @@ fn facts_of_view(mut r: AuthorView<'_>) -> RecordFacts {
         zero_score: score.value() == Some(0.0),
         string_score: matches!(score, StoredScore::Text { .. }),
         has_activity,
+        unscored: is_unscored(&score, has_activity),
         histogram_score: score.value().filter(|_| has_activity && scored_state),
         source_kind: placeholders::provenance::sources_kind(r.sources()),
         batch: BatchRow {

@@ -114,7 +114,8 @@ impl Tally {
         }
         if facts.has_activity {
             self.with_metrics += 1;
-        } else {
+        }
+        if facts.unscored {
             self.idx.unscored.push(i);
         }
         self.histogram.add(facts.histogram_score);

@@ -22,11 +22,21 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     } else {
         theme.dim()
     };
+    // The counters count every zero score; the histogram places only scores with metrics
+    // behind them, so its zero figure is smaller: say by how much and why, beside it.
+    let unmeasured_zeros = (app.counts.zero as u64).saturating_sub(h.zero);
+    let zeros = if unmeasured_zeros > 0 {
+        format!(
+            "zero {} with metrics (+{unmeasured_zeros} without: unscored)",
+            h.zero
+        )
+    } else {
+        format!("zero {}", h.zero)
+    };
     frame.render_widget(
         Paragraph::new(Line::styled(
             format!(
-                "zero {} · unscored {} · scored above 0 {}",
-                h.zero,
+                "{zeros} · unscored {} · above 0 {}",
                 h.unscored,
                 h.bins.iter().sum::<u64>()
             ),
