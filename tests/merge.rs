@@ -815,3 +815,50 @@ fn stored_lines_the_merge_does_not_touch_are_copied_byte_for_byte_in_their_order
         );
     }
 }
+
+#[test]
+fn skip_flagged_merges_the_clean_batches_and_lists_the_flagged_ones_left_out_with_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let clean = "assets/demo/batches/batch-07-api.jsonl";
+    let sample = "assets/demo/batches/batch-11-sample.jsonl";
+    let d = data.to_str().unwrap();
+
+    // Without it, one sample-data batch holds the clean one back.
+    let refused = influx(&["merge", clean, sample, "--data", d, "--json"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(!data.join("latest").exists(), "nothing written");
+
+    let out = influx(&[
+        "merge",
+        clean,
+        sample,
+        "--data",
+        d,
+        "--json",
+        "--skip-flagged",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a batch was left out");
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let left: Vec<&Value> = events.iter().filter(|e| e["event"] == "left_out").collect();
+    assert_eq!(left.len(), 1);
+    assert!(
+        left[0]["batch"]
+            .as_str()
+            .unwrap()
+            .ends_with("batch-11-sample.jsonl")
+    );
+    assert_eq!(left[0]["blocked"], 45);
+    let reasons = left[0]["records"][0]["reasons"].as_array().unwrap();
+    assert!(!reasons.is_empty(), "each record left out says why");
+    let merged = events.iter().find(|e| e["event"] == "merged").unwrap();
+    assert_eq!(merged["outcome"]["count"], 24, "the clean batch's authors");
+    assert_eq!(
+        merge::merged_batches(&data).unwrap().len(),
+        1,
+        "the store says which batch the version holds"
+    );
+}

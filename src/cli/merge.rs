@@ -1,6 +1,7 @@
-//! `influx merge BATCH... [--data DIR] [--allow-flagged] [--dry-run] [--json]`: plans the merge,
-//! shows it, and applies it unless it is blocked, unreadable or a dry run.
-//! Exit 0 merged (or would merge), 1 blocked by flagged records, 2 unreadable input.
+//! `influx merge BATCH... [--data DIR] [--allow-flagged | --skip-flagged] [--dry-run] [--json]`:
+//! plans the merge, shows it, and applies it unless it is blocked, unreadable or a dry run.
+//! Exit 0 merged (or would merge), 1 blocked by flagged records (or, with --skip-flagged, some
+//! batches left out), 2 unreadable input.
 
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use serde_json::json;
 
 use super::Exit;
 use super::output::{Mode, json_line};
-use crate::pipeline::merge::{self, MergeOptions, MergePlan};
+use crate::pipeline::merge::{self, CleanPlan, LeftOut, MergeOptions, MergePlan};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,8 +20,12 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data: PathBuf,
     /// Merge placeholder-flagged or schema-invalid records anyway (recorded in the history).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "skip_flagged")]
     pub allow_flagged: bool,
+    /// Merge the batches that hold no flagged record and leave the others out, listing them
+    /// and why (the console's policy too).
+    #[arg(long)]
+    pub skip_flagged: bool,
     /// Show the plan, write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -37,8 +42,24 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let options = MergeOptions {
         allow_flagged: args.allow_flagged,
     };
-    let plan = merge::plan(&args.data, &args.batches, &options)?;
+    let (plan, left_out) = if args.skip_flagged {
+        let CleanPlan { plan, left_out } =
+            merge::plan_skipping_flagged(&args.data, &args.batches, &options)?;
+        (plan, left_out)
+    } else {
+        (
+            merge::plan(&args.data, &args.batches, &options)?,
+            Vec::new(),
+        )
+    };
     show_plan(&plan, mode);
+    show_left_out(&left_out, mode);
+    // Some batches were left out: the merge of the rest still runs, and the exit code says so.
+    let done = if left_out.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::GateFailed
+    };
     if !plan.unreadable.is_empty() {
         return Ok(Exit::Unusable);
     }
@@ -55,7 +76,13 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         if mode == Mode::Human {
             println!("dry run: nothing written");
         }
-        return Ok(Exit::Ok);
+        return Ok(done);
+    }
+    if plan.batches.is_empty() {
+        if mode == Mode::Human {
+            println!("nothing to merge: every batch was left out");
+        }
+        return Ok(done);
     }
     let outcome = merge::apply(&args.data, &plan)?;
     match mode {
@@ -69,7 +96,30 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             outcome.version, outcome.count
         ),
     }
-    Ok(Exit::Ok)
+    Ok(done)
+}
+
+/// The batches `--skip-flagged` left out, each with the records that kept it out.
+fn show_left_out(left_out: &[LeftOut], mode: Mode) {
+    for l in left_out {
+        match mode {
+            Mode::JsonLines => json_line(&json!({
+                "event": "left_out", "batch": l.path, "blocked": l.blocked.len(),
+                "records": l.blocked,
+            })),
+            Mode::Human => {
+                let first = &l.blocked[0];
+                println!(
+                    "left out {}: {} flagged record(s), e.g. {} (line {}): {}",
+                    l.path.display(),
+                    l.blocked.len(),
+                    first.handle,
+                    first.line,
+                    first.reasons.join("; ")
+                );
+            }
+        }
+    }
 }
 
 fn show_plan(plan: &MergePlan, mode: Mode) {

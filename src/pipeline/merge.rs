@@ -8,6 +8,7 @@ mod key_hash;
 mod keys;
 pub mod manifest;
 pub mod plan;
+mod policy;
 mod report;
 pub mod resolve;
 mod scan;
@@ -28,6 +29,8 @@ use manifest::{
     uniform_score_version,
 };
 pub use plan::{MergeOptions, MergePlan, plan};
+pub use policy::{CleanPlan, LeftOut, merged_batches, plan_skipping_flagged};
+pub use report::BlockedRecord;
 use store::{DATA_FILE, MANIFEST_FILE, Store, StoreError};
 use write::{Base, RowEdit, write_version};
 

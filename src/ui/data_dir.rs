@@ -13,8 +13,7 @@ use super::ops::{EngineLink, MergePlanView, Operations};
 use crate::pipeline::budget::BudgetConfig;
 use crate::pipeline::handles::parse_handles;
 use crate::pipeline::harvest::{self, CostPlan, HarvestConfig, Micros, Pricing, RECORDS_FILE};
-use crate::pipeline::merge::manifest::HistoryEntry;
-use crate::pipeline::merge::{self, MergeOptions, MergePlan};
+use crate::pipeline::merge::{self, CleanPlan, MergeOptions, MergePlan};
 use crate::pipeline::xapi::{ClientConfig, Token};
 
 pub struct DataDir {
@@ -79,15 +78,9 @@ impl DataDir {
     }
 
     /// Batch files not merged yet: DIR/batches/*.jsonl and the records of each harvest run,
-    /// minus those the dataset's history lists as merged.
+    /// minus those the merge store says the current version holds.
     pub fn pending_files(&self) -> Result<Vec<PathBuf>, String> {
-        let merged: Vec<PathBuf> = match merge::status(&self.root) {
-            Ok(s) => s
-                .current
-                .map(|m| merged_paths(&m.history))
-                .unwrap_or_default(),
-            Err(e) => return Err(e.to_string()),
-        };
+        let merged = merge::merged_batches(&self.root).map_err(|e| e.to_string())?;
         let mut files = list(&self.root.join("batches"), |p| {
             p.extension().is_some_and(|x| x == "jsonl")
         });
@@ -114,29 +107,19 @@ impl DataDir {
             .collect()
     }
 
-    /// Plans the pending files; files holding blocked records are left out of a second plan of
-    /// the clean ones, so one sample-data batch does not hold every other batch back.
+    /// Plans the pending files under the merge policy both front ends follow: batches holding
+    /// flagged records are left out (see `merge::plan_skipping_flagged`).
     fn plan_clean(&self) -> Result<(MergePlan, MergePlanView), String> {
         let files = self.pending_files()?;
-        let full =
-            merge::plan(&self.root, &files, &MergeOptions::default()).map_err(|e| e.to_string())?;
-        let dirty: Vec<PathBuf> = files
-            .iter()
-            .filter(|f| full.blocked.iter().any(|b| &b.path == *f))
-            .cloned()
-            .collect();
-        let clean: Vec<PathBuf> = files
-            .iter()
-            .filter(|f| !dirty.contains(f))
-            .cloned()
-            .collect();
-        let plan = if dirty.is_empty() {
-            full.clone()
-        } else {
-            merge::plan(&self.root, &clean, &MergeOptions::default()).map_err(|e| e.to_string())?
-        };
+        let CleanPlan { plan, left_out } =
+            merge::plan_skipping_flagged(&self.root, &files, &MergeOptions::default())
+                .map_err(|e| e.to_string())?;
         let view = MergePlanView {
-            batches: clean.iter().map(|p| batch_name(p)).collect(),
+            batches: files
+                .iter()
+                .filter(|f| !left_out.iter().any(|l| &l.path == *f))
+                .map(|p| batch_name(p))
+                .collect(),
             added: plan.added.len(),
             updated: plan.updated.len(),
             unchanged: plan.unchanged,
@@ -146,45 +129,16 @@ impl DataDir {
                 .map(|c| c.stored_rows.saturating_sub(1))
                 .sum(),
             conflicts: plan.conflicts.len(),
-            blocked: full
-                .blocked
+            blocked: left_out
                 .iter()
+                .flat_map(|l| &l.blocked)
                 .map(|b| (b.handle.clone(), b.reasons.join("; ")))
                 .collect(),
-            left_out: dirty.iter().map(|p| batch_name(p)).collect(),
+            left_out: left_out.iter().map(|l| batch_name(&l.path)).collect(),
             unreadable: plan.unreadable.len(),
         };
         Ok((plan, view))
     }
-}
-
-/// The batch files whose records the current version holds: a merge adds its batches to those
-/// of its base version, a rollback returns to the set of the version it restored.
-fn merged_paths(history: &[HistoryEntry]) -> Vec<PathBuf> {
-    let mut by_version: std::collections::HashMap<u64, Vec<PathBuf>> = Default::default();
-    let mut current = Vec::new();
-    for entry in history {
-        let (version, set) = match entry {
-            HistoryEntry::Merge(m) => {
-                let mut set = m
-                    .base_version
-                    .and_then(|b| by_version.get(&b).cloned())
-                    .unwrap_or_default();
-                set.extend(m.batches.iter().map(|b| b.path.clone()));
-                (m.version, set)
-            }
-            HistoryEntry::Rollback(r) => (
-                r.version,
-                by_version
-                    .get(&r.restored_version)
-                    .cloned()
-                    .unwrap_or_default(),
-            ),
-        };
-        current = set.clone();
-        by_version.insert(version, set);
-    }
-    current
 }
 
 fn list(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
