@@ -27,8 +27,8 @@ mod tally;
 pub use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;
 pub use facts::{
-    RecordChecks, checks_of_record, checks_of_view, checks_with_metrics, is_unscored,
-    raw_schema_clean, schema_clean_record,
+    CheckDetails, RecordChecks, check_details, checks_of_record, checks_of_view,
+    checks_with_metrics, is_placeholder, is_unscored, raw_schema_clean, schema_clean_record,
 };
 pub use gates::{Gate, GateResult, Gates, UnknownGate};
 pub use histogram::Histogram;

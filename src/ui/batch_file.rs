@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::dataset_rows::{BLOCK_BYTES, STRETCH_LINES};
 use crate::dataset::raw::RawObject;
 use crate::dataset::{AuthorView, DatasetError, LineBlock, LineBlocks, Record, parse_line};
-use crate::pipeline::placeholders;
+use crate::pipeline::audit::is_placeholder;
 
 /// The figures of a batch's records, in file order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,16 +25,16 @@ pub struct BatchContents {
 }
 
 /// One record's share of the figures.
-struct RecordFacts {
+struct RecordFigures {
     score: Option<f64>,
     flagged: bool,
 }
 
-impl RecordFacts {
-    fn of(view: &AuthorView<'_>) -> RecordFacts {
-        RecordFacts {
+impl RecordFigures {
+    fn of(view: &AuthorView<'_>) -> RecordFigures {
+        RecordFigures {
             score: view.stored_score().value(),
-            flagged: !placeholders::view_flags(view).is_empty(),
+            flagged: is_placeholder(view),
         }
     }
 }
@@ -44,12 +44,12 @@ impl BatchContents {
     pub fn of_records(records: &[Record]) -> BatchContents {
         let mut out = BatchContents::default();
         for r in records {
-            out.add(RecordFacts::of(&r.view()));
+            out.add(RecordFigures::of(&r.view()));
         }
         out
     }
 
-    fn add(&mut self, facts: RecordFacts) {
+    fn add(&mut self, facts: RecordFigures) {
         self.records += 1;
         self.scores.extend(facts.score);
         self.placeholder_records += usize::from(facts.flagged);
@@ -64,7 +64,7 @@ pub fn read_batch_contents(path: &Path) -> Result<BatchContents, DatasetError> {
     std::thread::scope(|s| -> Result<(), DatasetError> {
         for block in blocks.read_ahead(s) {
             let block = block?;
-            let facts: Vec<Option<RecordFacts>> = (0..block.len())
+            let facts: Vec<Option<RecordFigures>> = (0..block.len())
                 .into_par_iter()
                 .with_min_len(STRETCH_LINES)
                 .map(|k| line_facts(&block, k))
@@ -80,14 +80,17 @@ pub fn read_batch_contents(path: &Path) -> Result<BatchContents, DatasetError> {
 
 /// The facts of line `k`, read raw where that is certain to give the parsed record's answer,
 /// else parsed; `None` when the line is not a record.
-fn line_facts(block: &LineBlock, k: usize) -> Option<RecordFacts> {
+fn line_facts(block: &LineBlock, k: usize) -> Option<RecordFigures> {
     let (line, text) = block.line(k);
     let text = text.ok()?;
     match RawObject::parse_record(text) {
-        Ok((top, meta)) => Some(RecordFacts::of(&AuthorView::from_raw(&top, meta.as_ref()))),
+        Ok((top, meta)) => Some(RecordFigures::of(&AuthorView::from_raw(
+            &top,
+            meta.as_ref(),
+        ))),
         Err(_) => parse_line(line, text)
             .ok()
-            .map(|record| RecordFacts::of(&record.view())),
+            .map(|record| RecordFigures::of(&record.view())),
     }
 }
 

@@ -71,6 +71,26 @@ pub fn raw_schema_clean(top: &RawObject<'_>, meta: Option<&RawObject<'_>>) -> Op
     Some(schema::raw_violations(top, meta)?.is_empty())
 }
 
+/// Whether any sample-data placeholder detector fires on a record (the `placeholder` check).
+pub fn is_placeholder(view: &AuthorView<'_>) -> bool {
+    !placeholders::view_flags(view).is_empty()
+}
+
+/// The words behind a record's checks, for a person reading one record: each placeholder
+/// detector that fired with its reason, and each schema violation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckDetails {
+    pub placeholder_flags: Vec<PlaceholderFlag>,
+    pub schema_violations: Vec<String>,
+}
+
+pub fn check_details(record: &Record) -> CheckDetails {
+    CheckDetails {
+        placeholder_flags: placeholders::record_flags(record),
+        schema_violations: schema::violations(&Value::Object(record.fields().clone())),
+    }
+}
+
 /// One record's share of the audit.
 #[derive(Debug, PartialEq)]
 pub(crate) struct RecordFacts {

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::block;
 use crate::dataset::{MetricsOrigin, Record};
-use crate::pipeline::{placeholders, schema, score};
+use crate::pipeline::audit::check_details;
+use crate::pipeline::score;
 use crate::ui::app::{App, Mode};
 use crate::ui::theme::Theme;
 
@@ -63,7 +64,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
 fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     out.push(Line::styled("Placeholder flags", theme.title()));
-    let flags = placeholders::record_flags(record);
+    let details = check_details(record);
+    let flags = details.placeholder_flags;
     if flags.is_empty() {
         out.push(Line::from("  none"));
     }
@@ -74,7 +76,7 @@ fn record_lines(record: &Record, theme: Theme) -> Vec<Line<'static>> {
         ));
     }
 
-    let violations = schema::violations(&Value::Object(record.fields().clone()));
+    let violations = details.schema_violations;
     out.push(Line::styled(
         format!("Schema violations {}", violations.len()),
         theme.title(),
