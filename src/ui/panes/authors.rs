@@ -21,8 +21,9 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     } else if height > 0 && app.selected >= offset + height {
         offset = app.selected + 1 - height;
     }
-    let visible = app.index.iter().skip(offset).take(height);
-    let rows = visible.map(|&i| {
+    let visible: Vec<u32> = app.index.iter().skip(offset).take(height).copied().collect();
+    let widths = column_widths(app, &visible, area.width);
+    let rows = visible.iter().map(|&i| {
         let r = &app.rows[i as usize];
         let score = match r.score {
             Some(s) => format!("{s:>6.1}"),
@@ -56,13 +57,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     ));
     let table = Table::new(
         rows,
-        [
-            Constraint::Length(20),
-            Constraint::Min(8),
-            Constraint::Length(6),
-            Constraint::Length(9),
-            Constraint::Length(26),
-        ],
+        widths.map(Constraint::Length),
     )
     .header(Row::new(["handle", "name", " score", "followers", "flags"]).style(theme.title()))
     .row_highlight_style(theme.selected())
@@ -84,4 +79,31 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             &mut sb,
         );
     }
+}
+
+/// Column widths from the rows on screen and the pane's width: the handle and the flags as wide
+/// as their longest shown value (the handle up to 18), the name at least 16 wide when the pane
+/// allows it, and whatever is left to the name, so a wide pane shows whole names and a narrow
+/// one cuts the flags before the names.
+fn column_widths(app: &App, visible: &[u32], width: u16) -> [u16; 5] {
+    const SCORE: u16 = 6;
+    const FOLLOWERS: u16 = 9;
+    const NAME_AT_LEAST: u16 = 16;
+    let longest = |f: &dyn Fn(&crate::ui::author::AuthorRow) -> usize, floor: usize| {
+        visible
+            .iter()
+            .map(|&i| f(&app.rows[i as usize]))
+            .max()
+            .unwrap_or(0)
+            .max(floor) as u16
+    };
+    let handle = longest(&|r| r.handle.chars().count() + 1, 6).min(18);
+    let name_wanted = longest(&|r| r.name.chars().count(), 4);
+    let flags_wanted = longest(&|r| r.flags.words().chars().count(), 5);
+    // Borders, the highlight symbol and four gaps between five columns.
+    let inner = width.saturating_sub(2 + 1 + 4);
+    let left = inner.saturating_sub(handle + SCORE + FOLLOWERS);
+    let flags = flags_wanted.min(left.saturating_sub(NAME_AT_LEAST.min(name_wanted)));
+    let name = left.saturating_sub(flags);
+    [handle, name, SCORE, FOLLOWERS, flags]
 }
