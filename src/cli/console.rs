@@ -7,8 +7,9 @@ use std::sync::Arc;
 use color_eyre::eyre::{WrapErr, eyre};
 
 use super::Exit;
+use super::console_ops::ConsoleOps;
 use super::output::color_enabled;
-use crate::ui::data_dir::DataDir;
+use crate::pipeline::data_dir::DataDir;
 use crate::ui::log_ring::LogLevel;
 use crate::ui::ops::Operations;
 use crate::ui::terminal::{TerminalGuard, log_to_file};
@@ -35,10 +36,12 @@ pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre:
     let _log_guard = log_to_file(&dir.root)
         .wrap_err_with(|| format!("cannot open the log file in {}", dir.root.display()))?;
     let started = std::time::Instant::now();
-    let (loaded, bad_lines) = dir
+    let ops = ConsoleOps::new(dir);
+    let (loaded, bad_lines) = ops
         .read_latest()
         .wrap_err("cannot load the dataset for the console")?;
-    let pending = dir.pending().map_err(|e| eyre!(e))?;
+    let pending = ops.pending().map_err(|e| eyre!(e))?;
+    let dir = &ops.dir;
     let mut app = App::new(settings, chrono::Utc::now())
         .with_loaded(loaded)
         .with_batches(pending);
@@ -56,7 +59,7 @@ pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre:
     for line in bad_lines.iter().chain(notes.iter()) {
         app.log(LogLevel::Warn, line.clone());
     }
-    let ops: Arc<dyn Operations> = Arc::new(dir);
+    let ops: Arc<dyn Operations> = Arc::new(ops);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

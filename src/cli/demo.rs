@@ -13,13 +13,13 @@ use super::console::open;
 use super::output::color_enabled;
 use crate::dataset::{format_time, read_dataset};
 use crate::pipeline::budget::BudgetConfig;
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::merge::manifest::Manifest;
 use crate::pipeline::merge::sha256_of;
 use crate::pipeline::merge::store::{DATA_FILE, MANIFEST_FILE, Store, write_file};
 use crate::pipeline::xapi::Token;
 use crate::sim::{SimConfig, SimServer};
 use crate::ui::Settings;
-use crate::ui::data_dir::DataDir;
 
 /// The simulator's token: it only ever guards a loopback server of this process.
 const DEMO_TOKEN: &str = "influx-demo-token";

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod audit;
 pub mod console;
+pub mod console_ops;
 pub mod demo;
 pub mod generate;
 pub mod harvest;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod budget;
+pub mod data_dir;
 pub mod events;
 pub mod handles;
 pub mod harvest;

@@ -7,7 +7,6 @@ pub mod app;
 pub mod author;
 pub mod batch_file;
 pub mod batches;
-pub mod data_dir;
 pub mod dataset_rows;
 pub mod event_loop;
 pub mod histogram;

@@ -1,6 +1,7 @@
 //! What the console asks of the pipeline, and what comes back: the one seam between the UI and
-//! the engine. The command layer (src/cli) implements [`Operations`] with the real library calls;
-//! tests implement it with fakes. The UI never does pipeline work itself.
+//! the engine. The command layer implements [`Operations`] with the real library calls
+//! (`cli::console_ops::ConsoleOps`, on a `pipeline::data_dir::DataDir`); the console's tests
+//! drive the reducer with the answers directly. The UI never does pipeline work itself.
 
 use tokio::sync::mpsc;
 

@@ -21,7 +21,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     } else if height > 0 && app.selected >= offset + height {
         offset = app.selected + 1 - height;
     }
-    let visible: Vec<u32> = app.index.iter().skip(offset).take(height).copied().collect();
+    let visible: Vec<u32> = app
+        .index
+        .iter()
+        .skip(offset)
+        .take(height)
+        .copied()
+        .collect();
     let widths = column_widths(app, &visible, area.width);
     let rows = visible.iter().map(|&i| {
         let r = &app.rows[i as usize];
@@ -55,14 +61,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         app.sort.word(),
         if app.reverse { "↑" } else { "↓" }
     ));
-    let table = Table::new(
-        rows,
-        widths.map(Constraint::Length),
-    )
-    .header(Row::new(["handle", "name", " score", "followers", "flags"]).style(theme.title()))
-    .row_highlight_style(theme.selected())
-    .highlight_symbol("▶")
-    .block(block(title, app.focus == Focus::Authors, theme));
+    let table = Table::new(rows, widths.map(Constraint::Length))
+        .header(Row::new(["handle", "name", " score", "followers", "flags"]).style(theme.title()))
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("▶")
+        .block(block(title, app.focus == Focus::Authors, theme));
     let mut state = TableState::default();
     if !app.index.is_empty() {
         state.select(Some(app.selected - offset));

@@ -1,0 +1,153 @@
+//! The console's [`Operations`], implemented with the real library calls on a data directory:
+//! loading its dataset and pending batches, planning and starting harvests, planning and
+//! applying merges under the one merge policy, rolling back. Glue only: the work happens in
+//! `pipeline` (see `pipeline::data_dir`); this turns its answers into what the console shows.
+
+use crate::pipeline::data_dir::{DataDir, batch_name};
+use crate::pipeline::handles::parse_handles;
+use crate::pipeline::harvest::{self, CostPlan};
+use crate::pipeline::merge::{self, CleanPlan, MergePlan};
+use crate::pipeline::xapi::Token;
+use crate::ui::batch_file::read_batch_contents;
+use crate::ui::batches::{BatchRow, BatchState};
+use crate::ui::dataset_rows::{LoadError, LoadedRows, load_rows};
+use crate::ui::ops::{EngineLink, MergePlanView, Operations};
+
+/// A data directory driven from the console.
+pub struct ConsoleOps {
+    pub dir: DataDir,
+}
+
+impl ConsoleOps {
+    pub fn new(dir: DataDir) -> ConsoleOps {
+        ConsoleOps { dir }
+    }
+
+    /// The rows of the current dataset and where each record is (see [`load_rows`]), with a
+    /// line of words for each line that could not be read, or for a dataset not stored yet.
+    pub fn read_latest(&self) -> Result<(LoadedRows, Vec<String>), LoadError> {
+        let path = self.dir.latest();
+        if !path.exists() {
+            return Ok((
+                LoadedRows::default(),
+                vec![format!("{} does not exist yet", path.display())],
+            ));
+        }
+        let loaded = load_rows(&path)?;
+        let bad = loaded.bad_line_words().collect();
+        Ok((loaded, bad))
+    }
+
+    /// The pending batch files, described for the batch table.
+    pub fn pending(&self) -> Result<Vec<BatchRow>, String> {
+        self.dir
+            .pending_files()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|p| {
+                // The error names the file already.
+                let contents = read_batch_contents(p).map_err(|e| e.to_string())?;
+                let mut row = BatchRow::new(batch_name(p), BatchState::Pending);
+                row.describe_contents(&contents);
+                Ok(row)
+            })
+            .collect()
+    }
+
+    /// The merge of the pending files, as the pipeline plans it and as the dialog shows it.
+    fn plan_view(&self) -> Result<(MergePlan, MergePlanView), String> {
+        let (files, CleanPlan { plan, left_out }) =
+            self.dir.plan_pending().map_err(|e| e.to_string())?;
+        let view = MergePlanView {
+            batches: files
+                .iter()
+                .filter(|f| !left_out.iter().any(|l| &l.path == *f))
+                .map(|p| batch_name(p))
+                .collect(),
+            added: plan.added.len(),
+            updated: plan.updated.len(),
+            unchanged: plan.unchanged,
+            collapsed: plan
+                .collapsed
+                .iter()
+                .map(|c| c.stored_rows.saturating_sub(1))
+                .sum(),
+            conflicts: plan.conflicts.len(),
+            blocked: left_out
+                .iter()
+                .flat_map(|l| &l.blocked)
+                .map(|b| (b.handle.clone(), b.reasons.join("; ")))
+                .collect(),
+            left_out: left_out.iter().map(|l| batch_name(&l.path)).collect(),
+            unreadable: plan.unreadable.len(),
+        };
+        Ok((plan, view))
+    }
+}
+
+impl Operations for ConsoleOps {
+    fn load(&self) -> Result<(LoadedRows, Vec<BatchRow>), String> {
+        let (loaded, _) = self.read_latest().map_err(|e| e.to_string())?;
+        Ok((loaded, self.pending()?))
+    }
+
+    fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, String> {
+        // A plan sends nothing: any token will do.
+        let token = Token::new("plan-only").map_err(|e| e.to_string())?;
+        let config = self.dir.harvest_config(token);
+        harvest::plan(&config, &parse_handles(&handles.join("\n"))).map_err(|e| e.to_string())
+    }
+
+    fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, String> {
+        let token = match &self.dir.token {
+            Some(t) => t.clone(),
+            None => Token::from_file_or_env(None).map_err(|e| e.to_string())?,
+        };
+        let config = self.dir.harvest_config(token);
+        let list = parse_handles(&handles.join("\n"));
+        let run = harvest::start(config, list).map_err(|e| e.to_string())?;
+        // The run reports its end as RunDone / RunStopped on the event channel; its join
+        // handle is not needed to watch it.
+        drop(run.finished);
+        Ok(EngineLink {
+            events: run.events,
+            commands: run.commands,
+        })
+    }
+
+    fn plan_merge(&self) -> Result<MergePlanView, String> {
+        Ok(self.plan_view()?.1)
+    }
+
+    /// Plans again and applies that plan: `merge::apply` refuses a plan the dataset or a batch
+    /// has moved away from, so what is applied is what a fresh plan says.
+    fn apply_merge(&self) -> Result<String, String> {
+        let (plan, view) = self.plan_view()?;
+        if view.batches.is_empty() {
+            return Err(format!(
+                "nothing to merge: {} batch file(s) left out for flagged records",
+                view.left_out.len()
+            ));
+        }
+        let out = merge::apply(&self.dir.root, &plan).map_err(|e| e.to_string())?;
+        let mut text = format!(
+            "version {} with {} records (added {}, updated {}, duplicates collapsed {})",
+            out.version, out.count, view.added, view.updated, view.collapsed
+        );
+        if !view.left_out.is_empty() {
+            text.push_str(&format!(
+                "; left out for flags: {}",
+                view.left_out.join(", ")
+            ));
+        }
+        Ok(text)
+    }
+
+    fn rollback(&self) -> Result<String, String> {
+        let out = merge::rollback(&self.dir.root).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "version {} restored as version {} ({} records)",
+            out.restored_version, out.version, out.count
+        ))
+    }
+}

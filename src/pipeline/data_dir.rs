@@ -1,0 +1,121 @@
+//! The data directory (`--data DIR`) as the pipeline sees it: the stored dataset
+//! (`DIR/latest/latest.jsonl`, the merge store), pending batch files (`DIR/batches/*.jsonl` and
+//! the records of each run in `DIR/runs/<run>/`), and how a harvest of the directory is set up
+//! (its ledger, plan, caps). The console and the CLI both use it; neither lays the directory
+//! out itself. Not here: merging (see `merge`) or harvesting (see `harvest`).
+
+use std::path::{Path, PathBuf};
+
+use crate::pipeline::budget::BudgetConfig;
+use crate::pipeline::harvest::{self, HarvestConfig, Micros, Pricing, RECORDS_FILE};
+use crate::pipeline::merge::{self, CleanPlan, MergeError, MergeOptions};
+use crate::pipeline::xapi::{ClientConfig, MAX_BATCH, Token};
+
+/// A data directory and how harvests of it are run.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+    pub api_base: String,
+    /// The token, when already known (the demo's simulator token); else read from
+    /// X_BEARER_TOKEN when a harvest starts, and never shown.
+    pub token: Option<Token>,
+    pub budget: BudgetConfig,
+    /// Handles per request (the demo uses small batches so progress is visible).
+    pub batch_size: usize,
+    pub pricing: Pricing,
+    /// The most one harvest of the directory may spend.
+    pub max_spend: Option<Micros>,
+}
+
+impl DataDir {
+    pub fn new(root: PathBuf, api_base: String) -> DataDir {
+        DataDir {
+            root,
+            api_base,
+            token: None,
+            budget: BudgetConfig::default(),
+            batch_size: MAX_BATCH,
+            pricing: Pricing::default(),
+            max_spend: None,
+        }
+    }
+
+    /// The stored dataset's file (it may not exist before a first merge).
+    pub fn latest(&self) -> PathBuf {
+        self.root.join("latest").join("latest.jsonl")
+    }
+
+    /// A new run of this directory: in `DIR/runs/<time>`, priced in its ledger, under its plan
+    /// and caps.
+    pub fn harvest_config(&self, token: Token) -> HarvestConfig {
+        let out_dir = harvest::new_run_dir(&self.root);
+        let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&self.api_base, token));
+        config.budget = self.budget.clone();
+        config.batch_size = self.batch_size;
+        config.data_dir = Some(self.root.clone());
+        config.pricing = self.pricing;
+        config.max_spend = self.max_spend;
+        config
+    }
+
+    /// Batch files not merged yet: DIR/batches/*.jsonl and the records of each harvest run,
+    /// minus those the merge store says the current version holds.
+    pub fn pending_files(&self) -> Result<Vec<PathBuf>, MergeError> {
+        let merged = merge::merged_batches(&self.root)?;
+        let mut files = list(&self.root.join("batches"), |p| {
+            p.extension().is_some_and(|x| x == "jsonl")
+        });
+        for run in list(&self.root.join("runs"), |p| p.is_dir()) {
+            let records = run.join(RECORDS_FILE);
+            if records.metadata().is_ok_and(|m| m.len() > 0) {
+                files.push(records);
+            }
+        }
+        files.retain(|f| !merged.iter().any(|m| same_file(m, f)));
+        Ok(files)
+    }
+
+    /// Plans the pending files under the merge policy both front ends follow: batches holding
+    /// flagged records are left out (see `merge::plan_skipping_flagged`). Returns the files
+    /// planned too.
+    pub fn plan_pending(&self) -> Result<(Vec<PathBuf>, CleanPlan), MergeError> {
+        let files = self.pending_files()?;
+        let plan = merge::plan_skipping_flagged(&self.root, &files, &MergeOptions::default())?;
+        Ok((files, plan))
+    }
+}
+
+fn list(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| keep(p))
+        .collect();
+    out.sort();
+    out
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// `batch-11-sample` for a batch file, `run 20251114-…` for a run's records.
+pub fn batch_name(p: &Path) -> String {
+    if p.file_name().is_some_and(|n| n == RECORDS_FILE) {
+        let run = p
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        return format!("run {run}");
+    }
+    p.file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string()
+}
