@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod dataset;
+pub mod digest;
 pub mod generate;
 pub mod pipeline;
 pub mod sim;

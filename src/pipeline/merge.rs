@@ -355,9 +355,5 @@ pub fn sha256_of(path: &Path) -> Result<String, MergeError> {
         let n = buf.len();
         reader.consume(n);
     }
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(crate::digest::to_hex(&hasher.finalize()))
 }

@@ -615,13 +615,7 @@ fn provenance_hash(user: &Value) -> String {
     }
     let mut hashing = Hashing(Sha256::new());
     serde_json::to_writer(&mut hashing, user).expect("a JSON value always serialises");
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(64);
-    for b in hashing.0.finalize().iter() {
-        text.push(HEX[(b >> 4) as usize] as char);
-        text.push(HEX[(b & 0xf) as usize] as char);
-    }
-    text
+    crate::digest::to_hex(&hashing.0.finalize())
 }
 
 #[cfg(test)]

@@ -359,11 +359,7 @@ fn hash_all(pieces: Receiver<Piece<'_>>) -> std::io::Result<String> {
             }
         }
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::digest::to_hex(&hasher.finalize()))
 }
 
 /// Writes the file's dirty pages out while the writer goes on, so that the closing fsync does

@@ -155,15 +155,7 @@ fn hash_flags(record: &AuthorView<'_>, out: &mut Vec<PlaceholderFlag>) {
     }
 }
 
-/// 64 hexadecimal digits. Every byte is looked at without stopping early, which lets the check
-/// run on whole vectors: nearly every record carries a real digest, so it is read to the end anyway.
-fn is_digest(hash: &str) -> bool {
-    hash.len() == 64
-        && hash.bytes().fold(true, |hex, b| {
-            // Setting bit 5 folds `A-F` onto `a-f` and moves no other byte there.
-            hex & (b.is_ascii_digit() | (b'a'..=b'f').contains(&(b | 0x20)))
-        })
-}
+use crate::digest::is_sha256_hex as is_digest;
 
 fn quoted(items: &[&str]) -> String {
     items

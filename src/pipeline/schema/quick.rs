@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 
 use crate::dataset::raw::{Raw, RawObject, array_items};
+use crate::digest::is_sha256_hex;
 
 /// `required` of the record, in the schema's order (the validator reports them in this order).
 const TOP_REQUIRED: [&str; 10] = [
@@ -200,15 +201,6 @@ fn sources_are_valid(text: &str) -> bool {
 fn plain_string(raw: Raw<'_>) -> Option<&str> {
     let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
     (!inner.contains('\\')).then_some(inner)
-}
-
-/// 64 hexadecimal digits of either case. Every byte is looked at without stopping early, which
-/// lets the loop run on whole vectors (this check was a tenth of the audit's schema time).
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes().fold(true, |ok, c| {
-            ok & ((c.wrapping_sub(b'0') < 10) | ((c | 0x20).wrapping_sub(b'a') < 6))
-        })
 }
 
 fn is_boolean(text: &str) -> bool {

@@ -196,12 +196,7 @@ pub fn score_version(reference: &[u8], lexicon: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(reference);
     hasher.update(lexicon);
-    let digest = hasher.finalize();
-    let mut out = String::from("m2-");
-    for byte in digest.iter().take(6) {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    format!("m2-{}", crate::digest::to_hex(&hasher.finalize()[..6]))
 }
 
 impl Model {
