@@ -135,27 +135,31 @@ const BOOKKEEPING: &[&str] = &[
     "meta.provenance_hash",
 ];
 
+/// Colours for a terminal (anstyle writes the escape codes), nothing when colour is off.
 struct Paint(bool);
 
 impl Paint {
-    fn code(&self, code: &str, s: &str) -> String {
+    fn styled(&self, style: anstyle::Style, s: &str) -> String {
         if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{style}{s}{style:#}")
         } else {
             s.to_string()
         }
     }
+    fn colour(&self, c: anstyle::AnsiColor, s: &str) -> String {
+        self.styled(anstyle::Style::new().fg_color(Some(c.into())), s)
+    }
     fn red(&self, s: &str) -> String {
-        self.code("31", s)
+        self.colour(anstyle::AnsiColor::Red, s)
     }
     fn green(&self, s: &str) -> String {
-        self.code("32", s)
+        self.colour(anstyle::AnsiColor::Green, s)
     }
     fn yellow(&self, s: &str) -> String {
-        self.code("33", s)
+        self.colour(anstyle::AnsiColor::Yellow, s)
     }
     fn bold(&self, s: &str) -> String {
-        self.code("1", s)
+        self.styled(anstyle::Style::new().bold(), s)
     }
 }
 
