@@ -6,10 +6,13 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
+mod common;
+
+use common::{fast_retry, list, names};
 use influx::pipeline::budget::BudgetConfig;
 use influx::pipeline::events::{HarvestCommand, HarvestEvent};
 use influx::pipeline::handles::{HandleList, parse_handles};
-use influx::pipeline::harvest::{HarvestConfig, RetryPolicy, RunOutcome, RunReport, start};
+use influx::pipeline::harvest::{HarvestConfig, RunOutcome, RunReport, start};
 use influx::pipeline::xapi::{ClientConfig, Token};
 use influx::sim::{Fault, SimConfig, SimServer};
 use serde_json::Value;
@@ -25,14 +28,6 @@ fn sim_config() -> SimConfig {
     }
 }
 
-fn names(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}{i}")).collect()
-}
-
-fn list(handles: &[String]) -> HandleList {
-    parse_handles(&handles.join("\n"))
-}
-
 fn config(sim: &SimServer, dir: &Path) -> HarvestConfig {
     let client = ClientConfig {
         read_timeout: Duration::from_millis(800),
@@ -42,12 +37,7 @@ fn config(sim: &SimServer, dir: &Path) -> HarvestConfig {
     c.batch_size = 10;
     c.concurrency = 1;
     c.budget = BudgetConfig::new(None, Duration::from_secs(2));
-    c.retry = RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-        max_throttled: 5,
-    };
+    c.retry = fast_retry();
     c
 }
 

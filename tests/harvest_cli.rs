@@ -4,8 +4,11 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod common;
+
+use common::{influx_bin, lines_so_far, names, wait_for_lines};
 use influx::sim::{Fault, SimConfig, SimServer};
 use serde_json::Value;
 
@@ -27,12 +30,8 @@ fn handles_file(dir: &Path, names: &[String]) -> PathBuf {
     path
 }
 
-fn names(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}{i}")).collect()
-}
-
 fn influx(sim: &SimServer, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_influx"));
+    let mut cmd = influx_bin();
     cmd.arg("harvest")
         .args(["--api-base", &sim.base_url()])
         .args(args);
@@ -215,19 +214,17 @@ fn a_run_killed_mid_way_resumes_without_losing_a_handle_or_asking_an_answered_ba
     .spawn()
     .unwrap();
     let journal = out.join("journal.jsonl");
-    let started = Instant::now();
-    while file_lines_lenient(&journal) < 20 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the run never got going"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_lines(
+        &journal,
+        20,
+        Duration::from_secs(120),
+        "the run never got going",
+    );
     child.kill().unwrap(); // SIGKILL: no chance to clean up
     child.wait().unwrap();
     let first_answered = journaled_handles(&journal);
     assert!(first_answered.len() < all.len(), "killed before the end");
-    let first_requests = file_lines_lenient(&out.join("responses.jsonl"));
+    let first_requests = lines_so_far(&out.join("responses.jsonl"));
 
     let output = influx(&sim, &["--resume", path_arg(&out)])
         .output()
@@ -358,14 +355,12 @@ fn sigterm_cancels_like_ctrl_c_and_leaves_a_summary_and_a_journal() {
     .spawn()
     .unwrap();
     let journal = out.join("journal.jsonl");
-    let started = Instant::now();
-    while file_lines_lenient(&journal) < 3 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the run never got going"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_lines(
+        &journal,
+        3,
+        Duration::from_secs(60),
+        "the run never got going",
+    );
     let pid = child.id() as i32;
     // SAFETY: kill(2) on our own child's pid with a plain signal number.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
@@ -381,13 +376,6 @@ fn sigterm_cancels_like_ctrl_c_and_leaves_a_summary_and_a_journal() {
     assert_eq!(s["stopped"], Value::Null);
     let events = json_lines(&output.stdout);
     assert_eq!(events.last().unwrap()["event"], "run_done");
-}
-
-/// Lines of a file being written by another process (a torn last line is not counted).
-fn file_lines_lenient(path: &Path) -> usize {
-    std::fs::read(path)
-        .map(|b| b.iter().filter(|c| **c == b'\n').count())
-        .unwrap_or(0)
 }
 
 fn journaled_handles(journal: &Path) -> HashSet<String> {

@@ -8,26 +8,21 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{fast_retry, list, names};
 use influx::pipeline::budget::BudgetConfig;
 use influx::pipeline::events::HarvestEvent;
-use influx::pipeline::handles::{HandleList, parse_handles};
+use influx::pipeline::handles::HandleList;
 use influx::pipeline::harvest::ledger::read_entries;
 use influx::pipeline::harvest::{
-    CostPlan, HarvestConfig, RetryPolicy, RunOutcome, RunReport, StopReason, plan, start,
+    CostPlan, HarvestConfig, RunOutcome, RunReport, StopReason, plan, start,
 };
 use influx::pipeline::xapi::{ClientConfig, Token};
 use influx::sim::{SimConfig, SimServer};
 
 const TOKEN: &str = "test-token-money";
 const CENT: u64 = 10_000;
-
-fn names(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}{i}")).collect()
-}
-
-fn list(handles: &[String]) -> HandleList {
-    parse_handles(&handles.join("\n"))
-}
 
 fn sim_config() -> SimConfig {
     SimConfig {
@@ -47,12 +42,7 @@ fn config(sim: &SimServer, data: &Path, run: &str) -> HarvestConfig {
     c.batch_size = 10;
     c.concurrency = 2;
     c.budget = BudgetConfig::new(None, Duration::from_secs(2));
-    c.retry = RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(40),
-        max_throttled: 5,
-    };
+    c.retry = fast_retry();
     c.score = false;
     c
 }

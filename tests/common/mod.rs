@@ -1,0 +1,51 @@
+//! Helpers the integration tests share: the binary, handle lists, a retry policy fast enough for
+//! tests, and waiting on a file another process is writing. Each test crate uses what it needs.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use influx::pipeline::handles::{HandleList, parse_handles};
+use influx::pipeline::harvest::RetryPolicy;
+
+/// The `influx` binary this test run built.
+pub fn influx_bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_influx"))
+}
+
+/// `prefix0`, `prefix1`, ... : valid handles, `n` of them.
+pub fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// The handles as a harvest reads them from a file.
+pub fn list(handles: &[String]) -> HandleList {
+    parse_handles(&handles.join("\n"))
+}
+
+/// Retries after milliseconds, not seconds: the simulator answers at once.
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        max_throttled: 5,
+    }
+}
+
+/// Complete lines of a file another process is writing (a torn last line is not counted).
+pub fn lines_so_far(path: &Path) -> usize {
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|c| **c == b'\n').count())
+        .unwrap_or(0)
+}
+
+/// Waits until `path` has at least `n` complete lines; panics naming `what` after `limit`.
+pub fn wait_for_lines(path: &Path, n: usize, limit: Duration, what: &str) {
+    let started = Instant::now();
+    while lines_so_far(path) < n {
+        assert!(started.elapsed() < limit, "{what}: waited {limit:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
