@@ -312,6 +312,30 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 mod tests {
     use super::*;
 
+    /// The lists this module restates for speed are the bundled schema's own, in its order: a
+    /// schema edit that is not made here too fails this test instead of giving raw answers that
+    /// differ from the validator's.
+    #[test]
+    fn the_restated_lists_are_the_schema_s_own_in_its_order() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../assets/bigv.schema.json")).unwrap();
+        let strings = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(strings(&schema["required"]), TOP_REQUIRED);
+        let meta = &schema["properties"]["meta"];
+        assert_eq!(strings(&meta["required"]), META_REQUIRED);
+        assert_eq!(strings(&schema["properties"]["verified"]["enum"]), VERIFIED);
+        assert_eq!(
+            strings(&meta["properties"]["sources"]["items"]["required"]),
+            ["method", "fetched_at", "evidence"]
+        );
+    }
+
     #[test]
     fn a_digest_is_exactly_64_ascii_hex_digits_of_either_case() {
         let old = |s: &str| s.len() == 64 && s.bytes().all(|c| c.is_ascii_hexdigit());
