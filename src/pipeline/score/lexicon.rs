@@ -3,7 +3,6 @@
 //! Not here: the other components, or where the lexicon file comes from (see `model`).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Deserialize;
 
@@ -63,7 +62,9 @@ struct Term {
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     file: LexiconFile,
-    by_first_word: HashMap<String, Vec<Term>, BuildHasherDefault<WordHasher>>,
+    /// Every word of every record is looked up here, and SipHash's set-up would cost more
+    /// than the lookup; the keys are the lexicon's own words, so flood resistance buys nothing.
+    by_first_word: HashMap<String, Vec<Term>, rustc_hash::FxBuildHasher>,
     first_words: WordFilter,
 }
 
@@ -104,30 +105,6 @@ impl WordFilter {
     }
 }
 
-/// FNV-1a for the word lookups: every word of every record is looked up, the words are short,
-/// and SipHash's set-up would cost more than the lookup. Resistance to chosen keys is not needed:
-/// the table holds the lexicon's own words, and a record's words only probe it.
-#[derive(Debug, Clone, Copy)]
-struct WordHasher(u64);
-
-impl Default for WordHasher {
-    fn default() -> Self {
-        WordHasher(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for WordHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
 /// The text fields of a record that Relevance reads.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RelevanceInput<'a> {
@@ -152,7 +129,7 @@ pub struct RelevanceMatch {
 impl Lexicon {
     pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
         let file: LexiconFile = serde_json::from_str(text)?;
-        let mut by_first_word: HashMap<String, Vec<Term>, BuildHasherDefault<WordHasher>> =
+        let mut by_first_word: HashMap<String, Vec<Term>, rustc_hash::FxBuildHasher> =
             HashMap::default();
         for (topic, t) in file.topics.iter().enumerate() {
             for term in &t.terms {
