@@ -36,16 +36,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
         None => "reset unknown".into(),
     };
     let left = format!("left {}/{} · {reset}", b.remaining, b.limit);
-    let spent = app
-        .spend
-        .as_ref()
-        .map(|s| format!(" · spent {}", format_usd(s.run_micros)))
-        .unwrap_or_default();
     if compact {
+        // Money first: on a narrow screen the end of the label is what gets cut.
+        let spent = app
+            .spend
+            .as_ref()
+            .map(|s| format!("spent {} · ", format_usd(s.run_micros)))
+            .unwrap_or_default();
         let gauge = LineGauge::default()
             .ratio(ratio)
             .label(Line::from(format!(
-                "budget {left} · 429s {}{spent}",
+                "{spent}budget {left} · 429s {}",
                 b.throttled
             )))
             .filled_style(theme.gauge());
