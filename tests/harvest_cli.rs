@@ -292,6 +292,32 @@ fn a_run_killed_mid_way_resumes_without_losing_a_handle_or_asking_an_answered_ba
     assert_eq!(cost, sim.stats().billing.billed_micros);
     let s = summary(&out);
     assert_eq!((s["cost_usd"].as_f64().unwrap() * 1e6).round() as u64, cost);
+    // `influx spend` reads the same ledger back: by day and by run, with the total.
+    let spend = influx_bin()
+        .args(["spend", "--json", "--data"])
+        .arg(tmp.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(spend.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&spend.stdout).unwrap();
+    let total = &report["total"];
+    assert_eq!(
+        (total["cost_usd"].as_f64().unwrap() * 1e6).round() as u64,
+        cost
+    );
+    assert_eq!(total["requests"], responses.len() as u64);
+    assert_eq!(
+        report["runs"].as_array().unwrap().len(),
+        1,
+        "one run, two attempts"
+    );
+    let by_day: u64 = report["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(Value::from(by_day), total["requests"]);
 }
 
 #[test]
