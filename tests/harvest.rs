@@ -8,11 +8,11 @@ use std::time::Duration;
 
 mod common;
 
-use common::{fast_retry, list, names};
+use common::{fast_retry, list, names, run_to_end as run};
 use influx::pipeline::budget::BudgetConfig;
 use influx::pipeline::events::{HarvestCommand, HarvestEvent};
-use influx::pipeline::handles::{HandleList, parse_handles};
-use influx::pipeline::harvest::{HarvestConfig, RunOutcome, RunReport, start};
+use influx::pipeline::handles::parse_handles;
+use influx::pipeline::harvest::{HarvestConfig, RunOutcome, start};
 use influx::pipeline::xapi::{ClientConfig, Token};
 use influx::sim::{Fault, SimConfig, SimServer};
 use serde_json::Value;
@@ -39,16 +39,6 @@ fn config(sim: &SimServer, dir: &Path) -> HarvestConfig {
     c.budget = BudgetConfig::new(None, Duration::from_secs(2));
     c.retry = fast_retry();
     c
-}
-
-/// Runs to the end, collecting every event.
-async fn run(config: HarvestConfig, input: HandleList) -> (RunReport, Vec<HarvestEvent>) {
-    let mut run = start(config, input).expect("run starts");
-    let mut events = Vec::new();
-    while let Some(e) = run.events.recv().await {
-        events.push(e);
-    }
-    (run.finished.await.unwrap(), events)
 }
 
 fn lines(path: &Path) -> Vec<Value> {

@@ -10,14 +10,11 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{fast_retry, list, names};
+use common::{fast_retry, list, names, run_to_end as run};
 use influx::pipeline::budget::BudgetConfig;
 use influx::pipeline::events::HarvestEvent;
-use influx::pipeline::handles::HandleList;
 use influx::pipeline::harvest::ledger::read_entries;
-use influx::pipeline::harvest::{
-    CostPlan, HarvestConfig, RunOutcome, RunReport, StopReason, plan, start,
-};
+use influx::pipeline::harvest::{CostPlan, HarvestConfig, RunOutcome, StopReason, plan};
 use influx::pipeline::xapi::{ClientConfig, Token};
 use influx::sim::{SimConfig, SimServer};
 
@@ -45,15 +42,6 @@ fn config(sim: &SimServer, data: &Path, run: &str) -> HarvestConfig {
     c.retry = fast_retry();
     c.score = false;
     c
-}
-
-async fn run(config: HarvestConfig, input: HandleList) -> (RunReport, Vec<HarvestEvent>) {
-    let mut run = start(config, input).expect("run starts");
-    let mut events = Vec::new();
-    while let Some(e) = run.events.recv().await {
-        events.push(e);
-    }
-    (run.finished.await.unwrap(), events)
 }
 
 fn planned(events: &[HarvestEvent]) -> CostPlan {

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use influx::pipeline::events::HarvestEvent;
 use influx::pipeline::handles::{HandleList, parse_handles};
-use influx::pipeline::harvest::RetryPolicy;
+use influx::pipeline::harvest::{HarvestConfig, RetryPolicy, RunReport, start};
 
 /// The `influx` binary this test run built.
 pub fn influx_bin() -> Command {
@@ -48,4 +49,17 @@ pub fn wait_for_lines(path: &Path, n: usize, limit: Duration, what: &str) {
         assert!(started.elapsed() < limit, "{what}: waited {limit:?}");
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Runs a harvest to its end on the current runtime, collecting every event it sent.
+pub async fn run_to_end(
+    config: HarvestConfig,
+    input: HandleList,
+) -> (RunReport, Vec<HarvestEvent>) {
+    let mut run = start(config, input).expect("run starts");
+    let mut events = Vec::new();
+    while let Some(e) = run.events.recv().await {
+        events.push(e);
+    }
+    (run.finished.await.unwrap(), events)
 }
