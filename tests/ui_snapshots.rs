@@ -341,3 +341,20 @@ fn an_unscorable_record_says_why_it_has_no_feature_table() {
     let text = detail_of(record);
     assert!(text.contains("none: no activity metrics"), "{text}");
 }
+
+#[test]
+fn before_a_run_the_budget_pane_shows_what_the_directory_spent_today() {
+    let mut app = demo_app();
+    app.spend = Some(influx::pipeline::events::SpendSnapshot {
+        price_micros: 10_000,
+        today_micros: 1_460_000,
+        ..Default::default()
+    });
+    let roomy = screen(&mut app, 120, 40);
+    assert!(
+        roomy.contains("no requests yet · spent today $1.46"),
+        "{roomy}"
+    );
+    let small = screen(&mut app, 80, 24);
+    assert!(small.contains("spent today $1.46"), "{small}");
+}

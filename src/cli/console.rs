@@ -45,6 +45,7 @@ pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre:
     let mut app = App::new(settings, chrono::Utc::now())
         .with_loaded(loaded)
         .with_batches(pending);
+    app.spend = ops.spend_today();
     app.log(
         LogLevel::Info,
         format!(

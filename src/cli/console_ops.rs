@@ -4,8 +4,9 @@
 //! `pipeline` (see `pipeline::data_dir`); this turns its answers into what the console shows.
 
 use crate::pipeline::data_dir::{DataDir, batch_name};
+use crate::pipeline::events::SpendSnapshot;
 use crate::pipeline::handles::parse_handles;
-use crate::pipeline::harvest::{self, CostPlan};
+use crate::pipeline::harvest::{self, CostPlan, ledger};
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
 use crate::pipeline::xapi::Token;
 use crate::ui::batch_file::read_batch_contents;
@@ -36,6 +37,19 @@ impl ConsoleOps {
         let loaded = load_rows(&path)?;
         let bad = loaded.bad_line_words().collect();
         Ok((loaded, bad))
+    }
+
+    /// What the directory's harvests spent today, from its ledger (`None` when it cannot be
+    /// read: the console then shows money once a run starts).
+    pub fn spend_today(&self) -> Option<SpendSnapshot> {
+        let now = chrono::Utc::now();
+        let book = ledger::read_book(&self.dir.root, now).ok()?;
+        Some(SpendSnapshot {
+            price_micros: self.dir.pricing.price_micros,
+            today_micros: book.spent_on(now.date_naive()),
+            cap_micros: self.dir.max_spend,
+            ..SpendSnapshot::default()
+        })
     }
 
     /// The pending batch files, described for the batch table.

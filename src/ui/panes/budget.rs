@@ -15,7 +15,15 @@ use crate::ui::theme::Theme;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
     let Some(b) = &app.budget else {
-        let text = "budget: no requests yet";
+        // Before a run: what the data directory has spent today already, when known.
+        let text = match &app.spend {
+            Some(s) => format!(
+                "no requests yet · spent today {} · {} a user",
+                format_usd(s.today_micros),
+                format_usd(s.price_micros)
+            ),
+            None => "budget: no requests yet".to_string(),
+        };
         if compact {
             frame.render_widget(Paragraph::new(text), area);
         } else {
