@@ -9,8 +9,8 @@ use std::path::Path;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use influx::dataset::{Record, read_dataset};
 use influx::pipeline::audit::{Gates, audit, audit_file};
-use influx::pipeline::placeholders::{batch_flags, record_flags};
-use influx::pipeline::schema;
+use influx::pipeline::checks::placeholders::{batch_flags, record_flags};
+use influx::pipeline::checks::schema;
 use serde_json::Value;
 
 mod common;

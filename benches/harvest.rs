@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use influx::pipeline::budget::BudgetConfig;
-use influx::pipeline::handles::parse_handles;
+use influx::pipeline::harvest::budget::BudgetConfig;
+use influx::pipeline::harvest::handles::parse_handles;
+use influx::pipeline::harvest::xapi::{ClientConfig, Token};
 use influx::pipeline::harvest::{HarvestConfig, RunOutcome, start};
-use influx::pipeline::xapi::{ClientConfig, Token};
 use influx::sim::{SimConfig, SimServer};
 
 const HANDLES: usize = 100_000;

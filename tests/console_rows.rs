@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
 use influx::dataset::{Record, parse_line, read_dataset};
-use influx::pipeline::events::{BatchFigures, HarvestEvent};
+use influx::pipeline::harvest::events::{BatchFigures, HarvestEvent};
 use influx::pipeline::score::score_record;
 use influx::ui::action::Action;
 use influx::ui::author::AuthorRow;

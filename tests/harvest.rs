@@ -9,11 +9,11 @@ use std::time::Duration;
 mod common;
 
 use common::{fast_retry, list, names, run_to_end as run};
-use influx::pipeline::budget::BudgetConfig;
-use influx::pipeline::events::{HarvestCommand, HarvestEvent};
-use influx::pipeline::handles::parse_handles;
+use influx::pipeline::harvest::budget::BudgetConfig;
+use influx::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
+use influx::pipeline::harvest::handles::parse_handles;
+use influx::pipeline::harvest::xapi::{ClientConfig, Token};
 use influx::pipeline::harvest::{HarvestConfig, RunOutcome, start};
-use influx::pipeline::xapi::{ClientConfig, Token};
 use influx::sim::{Fault, SimConfig, SimServer};
 use serde_json::Value;
 
@@ -462,7 +462,7 @@ fn reference_record(
     copy(&mut fields, "name");
     fields.insert(
         "verified".into(),
-        json!(influx::pipeline::xapi::verified_label(user)),
+        json!(influx::pipeline::harvest::xapi::verified_label(user)),
     );
     if let Some(f) = user
         .get("public_metrics")

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use influx::dataset::{Record, read_dataset};
+use influx::pipeline::checks::{placeholders, schema};
 use influx::pipeline::merge::{self, MergeOptions, manifest::Manifest};
-use influx::pipeline::{placeholders, schema};
 use serde_json::{Value, json};
 
 const FIXTURE: &str = "tests/fixtures/latest-2025-11-14.jsonl";

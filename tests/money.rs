@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::{fast_retry, list, names, run_to_end as run};
-use influx::pipeline::budget::BudgetConfig;
-use influx::pipeline::events::HarvestEvent;
+use influx::pipeline::harvest::budget::BudgetConfig;
+use influx::pipeline::harvest::events::HarvestEvent;
 use influx::pipeline::harvest::ledger::read_entries;
+use influx::pipeline::harvest::xapi::{ClientConfig, Token};
 use influx::pipeline::harvest::{CostPlan, HarvestConfig, RunOutcome, StopReason, plan};
-use influx::pipeline::xapi::{ClientConfig, Token};
 use influx::sim::{SimConfig, SimServer};
 
 const TOKEN: &str = "test-token-money";

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use influx::dataset::{Dataset, Record, read_dataset};
-use influx::pipeline::placeholders::{BatchFlag, Severity, batch_flags, record_flags};
+use influx::pipeline::checks::placeholders::{BatchFlag, Severity, batch_flags, record_flags};
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Dataset {

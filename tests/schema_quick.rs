@@ -5,7 +5,7 @@
 
 use influx::dataset::raw::RawObject;
 use influx::generate;
-use influx::pipeline::schema::{raw_violations, violations};
+use influx::pipeline::checks::schema::{raw_violations, violations};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -2,7 +2,9 @@
 
 use chrono::{TimeZone, Utc};
 use influx::dataset::{Record, read_dataset};
-use influx::pipeline::events::{BatchFigures, BudgetSnapshot, HarvestCommand, HarvestEvent};
+use influx::pipeline::harvest::events::{
+    BatchFigures, BudgetSnapshot, HarvestCommand, HarvestEvent,
+};
 use influx::ui::action::{Action, Counter};
 use influx::ui::app::{Confirm, Effect, Mode, RunState};
 use influx::ui::keys::{action_for, registry};

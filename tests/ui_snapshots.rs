@@ -5,7 +5,7 @@
 
 use chrono::{TimeZone, Utc};
 use influx::dataset::{Record, read_dataset};
-use influx::pipeline::events::{BatchFigures, BudgetSnapshot, HarvestEvent};
+use influx::pipeline::harvest::events::{BatchFigures, BudgetSnapshot, HarvestEvent};
 use influx::pipeline::score::{Feature, model, score_record};
 use influx::ui::action::Action;
 use influx::ui::batches::{BatchRow, BatchState};
@@ -99,7 +99,7 @@ fn mid_run(mut app: App) -> App {
     update(
         &mut app,
         Action::Engine(HarvestEvent::Spend(
-            influx::pipeline::events::SpendSnapshot {
+            influx::pipeline::harvest::events::SpendSnapshot {
                 price_micros: 10_000,
                 run_micros: 230_000,
                 today_micros: 1_460_000,
@@ -345,7 +345,7 @@ fn an_unscorable_record_says_why_it_has_no_feature_table() {
 #[test]
 fn before_a_run_the_budget_pane_shows_what_the_directory_spent_today() {
     let mut app = demo_app();
-    app.spend = Some(influx::pipeline::events::SpendSnapshot {
+    app.spend = Some(influx::pipeline::harvest::events::SpendSnapshot {
         price_micros: 10_000,
         today_micros: 1_460_000,
         ..Default::default()

@@ -4,11 +4,11 @@
 //! `pipeline` (see `pipeline::data_dir`); this turns its answers into what the console shows.
 
 use crate::pipeline::data_dir::{DataDir, batch_name};
-use crate::pipeline::events::SpendSnapshot;
-use crate::pipeline::handles::parse_handles;
+use crate::pipeline::harvest::events::SpendSnapshot;
+use crate::pipeline::harvest::handles::parse_handles;
+use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::harvest::{self, CostPlan, ledger};
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
-use crate::pipeline::xapi::Token;
 use crate::ui::batch_file::read_batch_contents;
 use crate::ui::batches::{BatchRow, BatchState};
 use crate::ui::dataset_rows::{LoadError, LoadedRows, load_rows};

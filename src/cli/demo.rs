@@ -12,12 +12,12 @@ use super::Exit;
 use super::console::open;
 use super::output::color_enabled;
 use crate::dataset::{format_time, read_dataset};
-use crate::pipeline::budget::BudgetConfig;
 use crate::pipeline::data_dir::DataDir;
+use crate::pipeline::harvest::budget::BudgetConfig;
+use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::merge::manifest::Manifest;
 use crate::pipeline::merge::sha256_of;
 use crate::pipeline::merge::store::{DATA_FILE, MANIFEST_FILE, Store, write_file};
-use crate::pipeline::xapi::Token;
 use crate::sim::{SimConfig, SimServer};
 use crate::ui::Settings;
 

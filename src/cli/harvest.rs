@@ -13,15 +13,17 @@ use serde_json::{Value, json};
 use super::Exit;
 use super::output::{Mode, json_line};
 use crate::dataset::format_time;
-use crate::pipeline::budget::BudgetConfig;
-use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot};
-use crate::pipeline::handles::{HandleList, read_handles};
+use crate::pipeline::harvest::budget::BudgetConfig;
+use crate::pipeline::harvest::events::{
+    BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot,
+};
+use crate::pipeline::harvest::handles::{HandleList, read_handles};
+use crate::pipeline::harvest::journal::read_header;
 use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd, usd_to_micros};
+use crate::pipeline::harvest::xapi::{ClientConfig, DEFAULT_API_BASE, MAX_BATCH, Token};
 use crate::pipeline::harvest::{
     CostPlan, HarvestConfig, Plan, Pricing, RunOutcome, Summary, new_run_dir, plan, start,
 };
-use crate::pipeline::journal::read_header;
-use crate::pipeline::xapi::{ClientConfig, DEFAULT_API_BASE, MAX_BATCH, Token};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -368,7 +370,7 @@ impl Bar {
             }
             HarvestEvent::HandleFailed {
                 handle,
-                outcome: crate::pipeline::events::HandleOutcome::Failed,
+                outcome: crate::pipeline::harvest::events::HandleOutcome::Failed,
                 reason,
             } => {
                 self.bar.println(format!("failed: {handle}: {reason}"));

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::dataset::{Dataset, LineError, Record};
-use crate::pipeline::placeholders::{PlaceholderFlag, Severity};
+use crate::pipeline::checks::placeholders::{PlaceholderFlag, Severity};
 
 pub mod duplicates;
 mod error_lists;

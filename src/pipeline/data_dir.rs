@@ -6,10 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::pipeline::budget::BudgetConfig;
+use crate::pipeline::harvest::budget::BudgetConfig;
+use crate::pipeline::harvest::xapi::{ClientConfig, MAX_BATCH, Token};
 use crate::pipeline::harvest::{self, HarvestConfig, Micros, Pricing, RECORDS_FILE};
 use crate::pipeline::merge::{self, CleanPlan, MergeError, MergeOptions};
-use crate::pipeline::xapi::{ClientConfig, MAX_BATCH, Token};
 
 /// A data directory and how harvests of it are run.
 #[derive(Debug, Clone)]

@@ -9,10 +9,15 @@
 //! drawing, printing or exit codes.
 
 mod batch;
+pub mod budget;
 pub mod cost_plan;
+pub mod events;
+pub mod handles;
+pub mod journal;
 pub mod ledger;
 pub mod outputs;
 pub mod pricing;
+pub mod xapi;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -34,13 +39,13 @@ pub use outputs::{
 pub use pricing::{Micros, Plan, PlanLimits, Pricing};
 
 use self::batch::{BatchContext, BatchEnd, run_batch};
+use self::budget::{Budget, BudgetConfig};
+use self::events::{BatchFigures, HandleOutcome, HarvestCommand, HarvestEvent, SpendSnapshot};
+use self::handles::{HandleList, normalize};
+use self::journal::{BatchEntry, Journal, JournalError, Resumed, RunHeader, RunTotals};
 use self::ledger::{HarvestLock, Ledger, RunLedger};
 use self::outputs::{BatchWriter, RecordLog, ResponseLog, count_lines};
-use super::budget::{Budget, BudgetConfig};
-use super::events::{BatchFigures, HandleOutcome, HarvestCommand, HarvestEvent, SpendSnapshot};
-use super::handles::{HandleList, normalize};
-use super::journal::{BatchEntry, Journal, JournalError, Resumed, RunHeader, RunTotals};
-use super::xapi::{ClientConfig, ClientError, MAX_BATCH, XClient};
+use self::xapi::{ClientConfig, ClientError, MAX_BATCH, XClient};
 
 /// Everything a run needs besides its handles.
 #[derive(Debug, Clone)]

@@ -1,15 +1,11 @@
 //! The pipeline: every step a plain library function or stream, called alike by the headless
-//! commands and by the console. Nothing here draws or prints.
+//! commands and by the console. Nothing here draws or prints. The data's way, in order:
+//! `harvest` (handles → X API → records), `score`, `audit`, `merge`; `checks` holds the rules
+//! on a record that more than one step applies (schema, placeholder detection).
 
 pub mod audit;
-pub mod budget;
+pub mod checks;
 pub mod data_dir;
-pub mod events;
-pub mod handles;
 pub mod harvest;
-pub mod journal;
 pub mod merge;
-pub mod placeholders;
-pub mod schema;
 pub mod score;
-pub mod xapi;

@@ -52,7 +52,7 @@ mod reference;
 mod summary;
 
 use crate::dataset::{AuthorView, Record};
-use crate::pipeline::placeholders;
+use crate::pipeline::checks::placeholders;
 
 pub use calibrate::build_reference;
 pub use changes::{Components, MetaChange, MetaValue, Scoring};

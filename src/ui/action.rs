@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::batches::BatchRow;
 use super::dataset_rows::LoadedRows;
 use super::ops::MergePlanView;
-use crate::pipeline::events::HarvestEvent;
+use crate::pipeline::harvest::events::HarvestEvent;
 
 /// A counter on screen, each a key away from the records behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,8 +17,10 @@ use super::record_store::{RecordReadError, RecordStore};
 use super::row_index::{self, RowFilter, SortKey, compare};
 use super::row_order::{SortedOrders, patch_where};
 use crate::dataset::Record;
-use crate::pipeline::events::{BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot};
 use crate::pipeline::harvest::CostPlan;
+use crate::pipeline::harvest::events::{
+    BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot,
+};
 
 /// Lines the log pane keeps; older ones are dropped and counted.
 pub const LOG_CAPACITY: usize = 500;

@@ -3,7 +3,7 @@
 
 use super::batch_file::BatchContents;
 use crate::dataset::Record;
-use crate::pipeline::events::BatchFigures;
+use crate::pipeline::harvest::events::BatchFigures;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchState {

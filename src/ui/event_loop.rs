@@ -125,7 +125,7 @@ pub async fn run(
 
 async fn next_engine_event(
     engine: &mut Option<EngineLink>,
-) -> Option<crate::pipeline::events::HarvestEvent> {
+) -> Option<crate::pipeline::harvest::events::HarvestEvent> {
     match engine {
         Some(link) => link.events.recv().await,
         None => std::future::pending().await,

@@ -7,8 +7,8 @@ use tokio::sync::mpsc;
 
 use super::batches::BatchRow;
 use super::dataset_rows::LoadedRows;
-use crate::pipeline::events::{HarvestCommand, HarvestEvent};
 use crate::pipeline::harvest::CostPlan;
+use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
 
 /// Channels to a harvest run: events up (bounded, so a slow screen slows the engine rather than
 /// growing memory), commands down.

@@ -7,7 +7,7 @@ use super::app::{App, Confirm, Effect, Focus, Mode, RunState, counter_flag};
 use super::author::{AuthorRow, RowFlags, handle_key};
 use super::batches::{BatchRow, BatchState};
 use super::log_ring::LogLevel;
-use crate::pipeline::events::{HarvestCommand, HarvestEvent};
+use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
 
 pub fn update(app: &mut App, action: Action) {
     match action {

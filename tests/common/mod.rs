@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use influx::pipeline::events::HarvestEvent;
-use influx::pipeline::handles::{HandleList, parse_handles};
+use influx::pipeline::harvest::events::HarvestEvent;
+use influx::pipeline::harvest::handles::{HandleList, parse_handles};
 use influx::pipeline::harvest::{HarvestConfig, RetryPolicy, RunReport, start};
 
 /// The `influx` binary this test run built.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::value::RawValue;
 
-use crate::pipeline::schema::MissingRequired;
+use crate::pipeline::checks::schema::MissingRequired;
 
 /// One record's schema violations as found: missing required fields (the raw check's answer,
 /// two masks), or the validator's words.

@@ -10,8 +10,8 @@ use super::error_lists::SchemaErrors;
 
 use crate::dataset::raw::RawObject;
 use crate::dataset::{AuthorView, Metrics, Record, StoredScore};
-use crate::pipeline::placeholders::{self, BatchRow, PlaceholderFlag, SourceKind};
-use crate::pipeline::schema;
+use crate::pipeline::checks::placeholders::{self, BatchRow, PlaceholderFlag, SourceKind};
+use crate::pipeline::checks::schema;
 
 /// What every front end says about one record, each fact decided here and nowhere else:
 /// `influx audit` counts these, the console flags its rows and fills its counters with them.

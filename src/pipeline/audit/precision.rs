@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::pipeline::placeholders::BatchRow;
+use crate::pipeline::checks::placeholders::BatchRow;
 
 /// One follower count that is an exact multiple of 1000.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -18,7 +18,7 @@ use super::{
     duplicates, precision,
 };
 use crate::dataset::{LineError, Record};
-use crate::pipeline::placeholders::{self, BatchFlag, BatchRow, SourceKind};
+use crate::pipeline::checks::placeholders::{self, BatchFlag, BatchRow, SourceKind};
 
 /// Totals over the records folded so far.
 #[derive(Default)]

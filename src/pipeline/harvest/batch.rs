@@ -16,9 +16,9 @@ use tokio::sync::{mpsc, watch};
 use super::ledger::{RunLedger, billed_users};
 use super::outputs::{ResponseLog, ResponsePlace, StopReason, Stopped};
 use crate::dataset::{Record, format_time};
-use crate::pipeline::budget::{Budget, Permit};
-use crate::pipeline::events::HarvestEvent;
-use crate::pipeline::xapi::{
+use crate::pipeline::harvest::budget::{Budget, Permit};
+use crate::pipeline::harvest::events::HarvestEvent;
+use crate::pipeline::harvest::xapi::{
     Answer, Reconciled, XClient, author_record_owned, classify, reconcile_owned,
 };
 

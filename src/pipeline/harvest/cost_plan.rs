@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::ledger::LedgerBook;
 use super::pricing::{Micros, Plan, Pricing, micros_to_usd};
-use crate::pipeline::budget::BudgetConfig;
+use crate::pipeline::harvest::budget::BudgetConfig;
 
 /// What a harvest is about to do and spend.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::outputs::RESPONSES_FILE;
 use super::pricing::Micros;
-use crate::pipeline::journal;
+use crate::pipeline::harvest::journal;
 
 pub const LEDGER_FILE: &str = "ledger.jsonl";
 /// Held by the one harvest that may write to a data directory at a time.

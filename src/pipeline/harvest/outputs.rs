@@ -1,6 +1,6 @@
 //! The files of a run directory: records.jsonl and responses.jsonl (appended), summary.json
 //! (written atomically at the end), and their repair when a crashed run is resumed.
-//! Not here: the journal format (see `pipeline::journal`).
+//! Not here: the journal format (see `pipeline::harvest::journal`).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::dataset::AtomicFile;
-use crate::pipeline::handles::InvalidLine;
-use crate::pipeline::journal::{self, BatchEntry, Journal};
+use crate::pipeline::harvest::handles::InvalidLine;
+use crate::pipeline::harvest::journal::{self, BatchEntry, Journal};
 
 pub const RECORDS_FILE: &str = "records.jsonl";
 pub const RESPONSES_FILE: &str = "responses.jsonl";

@@ -19,7 +19,7 @@ use super::report::{BatchSummary, BlockedRecord, UnreadableInput};
 use super::resolve::{Origin, OriginKind, display_key, resolve_alone};
 use super::scan::RowSpan;
 use crate::dataset::{DatasetError, LineBlocks, LineError, Record, is_gz, parse_line, spool};
-use crate::pipeline::{placeholders, schema};
+use crate::pipeline::checks::{placeholders, schema};
 
 /// Bytes of a batch file read and checked at a time.
 const BLOCK: usize = 8 << 20;

@@ -11,7 +11,7 @@ mod quick;
 pub use quick::{MissingRequired, raw_missing, raw_violations};
 
 /// The schema as shipped with the dataset (draft-07, v1.0.0), embedded so the binary needs no files.
-pub const BIGV_SCHEMA: &str = include_str!("../../assets/bigv.schema.json");
+pub const BIGV_SCHEMA: &str = include_str!("../../../assets/bigv.schema.json");
 
 fn validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::dataset::Record;
-pub use crate::pipeline::budget::BudgetSnapshot;
+pub use crate::pipeline::harvest::budget::BudgetSnapshot;
 use crate::pipeline::harvest::cost_plan::CostPlan;
 use crate::pipeline::harvest::outputs::{Stopped, Summary};
 

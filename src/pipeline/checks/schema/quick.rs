@@ -318,7 +318,7 @@ mod tests {
     #[test]
     fn the_restated_lists_are_the_schema_s_own_in_its_order() {
         let schema: serde_json::Value =
-            serde_json::from_str(include_str!("../../../assets/bigv.schema.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../assets/bigv.schema.json")).unwrap();
         let strings = |v: &serde_json::Value| -> Vec<String> {
             v.as_array()
                 .unwrap()
