@@ -29,7 +29,7 @@ fn parse(c: &mut Criterion) {
 
 fn raw(c: &mut Criterion) {
     use influx::dataset::AuthorView;
-    use influx::dataset::raw::RawObject;
+    use influx::dataset::raw_object::RawObject;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut group = c.benchmark_group("raw_view");
     group.sample_size(10);

@@ -19,14 +19,14 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use serde_json::{Map, Value};
 
-pub mod raw;
-mod scan;
+pub mod author_view;
+pub mod raw_object;
 pub mod spool;
-pub mod view;
-mod walk;
+mod strict_json;
+mod valid_json;
 mod writeback;
 
-pub use view::AuthorView;
+pub use author_view::AuthorView;
 use writeback::WritebackFile;
 
 /// Top-level fields in the order a record is written; fields not listed follow in the order read.
@@ -369,20 +369,20 @@ impl Record {
     }
 
     pub fn stored_score(&self) -> StoredScore {
-        StoredScore::from_scalar(&view::Scalar::from_value(
+        StoredScore::from_scalar(&author_view::Scalar::from_value(
             self.meta().and_then(|m| m.get("score")),
         ))
     }
 
     pub fn sources(&self) -> Vec<Source<'_>> {
-        view::sources_from_value(self.meta().and_then(|m| m.get("sources")))
+        author_view::sources_from_value(self.meta().and_then(|m| m.get("sources")))
     }
 
     /// The newest evidence for this record: latest `sources[].fetched_at`, else `meta.last_refresh_at`.
     pub fn fetched_at(&self) -> Option<DateTime<Utc>> {
-        view::newest_evidence(
+        author_view::newest_evidence(
             &self.sources(),
-            &view::Scalar::from_value(self.meta().and_then(|m| m.get("last_refresh_at"))),
+            &author_view::Scalar::from_value(self.meta().and_then(|m| m.get("last_refresh_at"))),
         )
     }
 

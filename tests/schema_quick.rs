@@ -3,7 +3,7 @@
 //! the same order; when it cannot tell it says so, and the audit validates the parsed value.
 //! Pinned on the real fixtures, on generated records, and on records mutated field by field.
 
-use influx::dataset::raw::RawObject;
+use influx::dataset::raw_object::RawObject;
 use influx::generate;
 use influx::pipeline::checks::schema::{raw_violations, violations};
 use proptest::prelude::*;

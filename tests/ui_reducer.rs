@@ -5,7 +5,7 @@ use influx::dataset::{Record, read_dataset};
 use influx::pipeline::harvest::events::{
     BatchFigures, BudgetSnapshot, HarvestCommand, HarvestEvent,
 };
-use influx::ui::action::{Action, Counter};
+use influx::ui::action::{Action, ScreenCounter};
 use influx::ui::app::{Confirm, Effect, Mode, RunState};
 use influx::ui::keys::{action_for, registry};
 use influx::ui::{App, Settings, update};
@@ -82,7 +82,7 @@ fn a_counter_key_lists_exactly_the_records_behind_the_counter_and_zero_clears_it
     );
     press(&mut app, KeyCode::Char('0'));
     assert_eq!(app.index.len(), 531);
-    let _ = Counter::ALL;
+    let _ = ScreenCounter::ALL;
 }
 
 #[test]
@@ -473,7 +473,7 @@ mod fast_order_matches_the_reference {
             1 => Just(Step::Key(Action::Submit)),
             2 => Just(Step::Key(Action::CycleSort)),
             1 => Just(Step::Key(Action::ReverseSort)),
-            1 => prop::sample::select(Counter::ALL.to_vec())
+            1 => prop::sample::select(ScreenCounter::ALL.to_vec())
                 .prop_map(|c| Step::Key(Action::ShowCounter(c))),
             1 => Just(Step::Key(Action::ClearFilters)),
             3 => (any::<usize>(), score(), followers(), any::<u8>())

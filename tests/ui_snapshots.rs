@@ -8,7 +8,7 @@ use influx::dataset::{Record, read_dataset};
 use influx::pipeline::harvest::events::{BatchFigures, BudgetSnapshot, HarvestEvent};
 use influx::pipeline::score::{Feature, model, score_record};
 use influx::ui::action::Action;
-use influx::ui::batches::{BatchRow, BatchState};
+use influx::ui::batches::{BatchLine, BatchState};
 use influx::ui::keys::registry;
 use influx::ui::ops::MergePlanView;
 use influx::ui::{App, Settings, render, update};
@@ -21,8 +21,8 @@ fn read(path: &str) -> Vec<Record> {
         .records
 }
 
-fn pending(name: &str) -> BatchRow {
-    let mut row = BatchRow::new(name, BatchState::Pending);
+fn pending(name: &str) -> BatchLine {
+    let mut row = BatchLine::new(name, BatchState::Pending);
     row.describe(&read(&format!("assets/demo/batches/{name}.jsonl")));
     row
 }

@@ -10,7 +10,7 @@ use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::harvest::{self, CostPlan, ledger};
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
 use crate::ui::batch_file::read_batch_contents;
-use crate::ui::batches::{BatchRow, BatchState};
+use crate::ui::batches::{BatchLine, BatchState};
 use crate::ui::dataset_rows::{LoadError, LoadedRows, load_rows};
 use crate::ui::ops::{EngineLink, MergePlanView, Operations};
 
@@ -53,7 +53,7 @@ impl ConsoleOps {
     }
 
     /// The pending batch files, described for the batch table.
-    pub fn pending(&self) -> Result<Vec<BatchRow>, String> {
+    pub fn pending(&self) -> Result<Vec<BatchLine>, String> {
         self.dir
             .pending_files()
             .map_err(|e| e.to_string())?
@@ -61,7 +61,7 @@ impl ConsoleOps {
             .map(|p| {
                 // The error names the file already.
                 let contents = read_batch_contents(p).map_err(|e| e.to_string())?;
-                let mut row = BatchRow::new(batch_name(p), BatchState::Pending);
+                let mut row = BatchLine::new(batch_name(p), BatchState::Pending);
                 row.describe_contents(&contents);
                 Ok(row)
             })
@@ -100,7 +100,7 @@ impl ConsoleOps {
 }
 
 impl Operations for ConsoleOps {
-    fn load(&self) -> Result<(LoadedRows, Vec<BatchRow>), String> {
+    fn load(&self) -> Result<(LoadedRows, Vec<BatchLine>), String> {
         let (loaded, _) = self.read_latest().map_err(|e| e.to_string())?;
         Ok((loaded, self.pending()?))
     }

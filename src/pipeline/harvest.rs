@@ -42,7 +42,7 @@ use self::batch::{BatchContext, BatchEnd, run_batch};
 use self::budget::{Budget, BudgetConfig};
 use self::events::{BatchFigures, HandleOutcome, HarvestCommand, HarvestEvent, SpendSnapshot};
 use self::handles::{HandleList, normalize};
-use self::journal::{BatchEntry, Journal, JournalError, Resumed, RunHeader, RunTotals};
+use self::journal::{Journal, JournalBatch, JournalError, Resumed, RunHeader, RunTotals};
 use self::ledger::{HarvestLock, Ledger, RunLedger};
 use self::outputs::{BatchWriter, RecordLog, ResponseLog, count_lines};
 use self::xapi::{ClientConfig, ClientError, MAX_BATCH, XClient};
@@ -723,10 +723,10 @@ impl Engine {
             records,
             lines,
         } = answered;
-        let mut entry = BatchEntry {
+        let mut entry = JournalBatch {
             kind: "batch".into(),
             batch: batch.number,
-            ..BatchEntry::default()
+            ..JournalBatch::default()
         };
         let mut figures = BatchFigures::default();
         let mut notes = Vec::new();

@@ -11,8 +11,8 @@ pub mod plan;
 mod policy;
 mod report;
 pub mod resolve;
-mod scan;
 pub mod store;
+mod stored_rows;
 mod write;
 
 use std::io::BufRead;
@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::dataset::{AtomicFile, DatasetError, format_time};
 use appended::Appended;
 use manifest::{
-    BatchEntry, FlaggedOverride, HistoryEntry, Manifest, MergeEntry, RollbackEntry, operator,
+    FlaggedOverride, HistoryEntry, Manifest, ManifestBatch, MergeEntry, RollbackEntry, operator,
     uniform_score_version,
 };
 pub use plan::{MergeOptions, MergePlan, plan};
@@ -185,7 +185,7 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
         batches: plan
             .batches
             .iter()
-            .map(|b| BatchEntry {
+            .map(|b| ManifestBatch {
                 path: b.path.clone(),
                 records: b.records as u64,
             })

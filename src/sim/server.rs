@@ -192,7 +192,7 @@ const PROBLEM: &str = "application/problem+json";
 
 /// The rate-limit headers of one answer.
 #[derive(Clone, Copy)]
-struct RateHeaders {
+struct QuotaHeaders {
     window: WindowReading,
     daily: Option<WindowReading>,
 }
@@ -202,7 +202,7 @@ fn respond(
     status: u16,
     content_type: &str,
     body: Vec<u8>,
-    rate: Option<RateHeaders>,
+    rate: Option<QuotaHeaders>,
 ) -> Response {
     s.counters.status(status);
     let mut r = Response::new(Body::from(body));
@@ -234,7 +234,7 @@ fn respond_json(
     status: u16,
     content_type: &str,
     v: &Value,
-    rate: Option<RateHeaders>,
+    rate: Option<QuotaHeaders>,
 ) -> Response {
     respond(
         s,
@@ -262,7 +262,7 @@ async fn answer(
     }
     // A spent balance is refused before the rate window: the real API does not count it.
     if s.ledger.blocked() {
-        let rate = RateHeaders {
+        let rate = QuotaHeaders {
             window: s.window.peek(),
             daily: s.daily.as_ref().map(RateWindow::peek),
         };
@@ -271,14 +271,14 @@ async fn answer(
     let window = s.window.admit();
     if !window.admitted {
         s.counters.limited(LimitCause::Window);
-        let rate = RateHeaders {
+        let rate = QuotaHeaders {
             window,
             daily: s.daily.as_ref().map(RateWindow::peek),
         };
         return respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate));
     }
     let daily = s.daily.as_ref().map(RateWindow::admit);
-    let mut rate = RateHeaders { window, daily };
+    let mut rate = QuotaHeaders { window, daily };
     if daily.is_some_and(|d| !d.admitted) {
         s.counters.limited(LimitCause::Daily);
         return respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate));
@@ -365,13 +365,13 @@ async fn answer(
     respond(s, status, JSON, body, Some(rate))
 }
 
-fn credits_depleted(s: &Shared, rate: RateHeaders) -> Response {
+fn credits_depleted(s: &Shared, rate: QuotaHeaders) -> Response {
     s.ledger.depleted();
     let body = bodies::credits_depleted(s.account_id);
     respond_json(s, 402, PROBLEM, &body, Some(rate))
 }
 
-fn server_error(s: &Shared, code: u16, rate: RateHeaders) -> Response {
+fn server_error(s: &Shared, code: u16, rate: QuotaHeaders) -> Response {
     match code {
         // Gateways in front of the API answer with HTML, not JSON.
         502 | 504 => {
@@ -396,7 +396,7 @@ fn server_error(s: &Shared, code: u16, rate: RateHeaders) -> Response {
 }
 
 #[derive(Default)]
-struct Tally {
+struct RequestTally {
     found: u64,
     not_found: u64,
     suspended: u64,
@@ -468,7 +468,7 @@ fn values(s: &Shared, asked: &Asked) -> Result<Vec<String>, Value> {
 }
 
 /// Looks every asked value up and writes the 200 body.
-fn lookup(s: &Shared, asked: &Asked, fields: UserFields) -> Result<(Vec<u8>, Tally), Value> {
+fn lookup(s: &Shared, asked: &Asked, fields: UserFields) -> Result<(Vec<u8>, RequestTally), Value> {
     let parameter = asked.parameter();
     let items = values(s, asked)?;
     let by_id = matches!(asked, Asked::Ids(_) | Asked::OneId(_));
@@ -487,7 +487,7 @@ fn lookup(s: &Shared, asked: &Asked, fields: UserFields) -> Result<(Vec<u8>, Tal
         };
         results.push((item, found));
     }
-    let mut tally = Tally::default();
+    let mut tally = RequestTally::default();
     let mut data = Vec::new();
     let mut errors = Vec::new();
     for (item, found) in &results {

@@ -4,14 +4,14 @@
 use crate::pipeline::harvest::CostPlan;
 use chrono::{DateTime, Utc};
 
-use super::batches::BatchRow;
+use super::batches::BatchLine;
 use super::dataset_rows::LoadedRows;
 use super::ops::MergePlanView;
 use crate::pipeline::harvest::events::HarvestEvent;
 
 /// A counter on screen, each a key away from the records behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counter {
+pub enum ScreenCounter {
     Zero,
     Unscored,
     Placeholders,
@@ -19,22 +19,22 @@ pub enum Counter {
     Schema,
 }
 
-impl Counter {
-    pub const ALL: [Counter; 5] = [
-        Counter::Zero,
-        Counter::Unscored,
-        Counter::Placeholders,
-        Counter::Duplicates,
-        Counter::Schema,
+impl ScreenCounter {
+    pub const ALL: [ScreenCounter; 5] = [
+        ScreenCounter::Zero,
+        ScreenCounter::Unscored,
+        ScreenCounter::Placeholders,
+        ScreenCounter::Duplicates,
+        ScreenCounter::Schema,
     ];
 
     pub fn word(self) -> &'static str {
         match self {
-            Counter::Zero => "zero scores",
-            Counter::Unscored => "unscored",
-            Counter::Placeholders => "placeholders",
-            Counter::Duplicates => "duplicates",
-            Counter::Schema => "schema violations",
+            ScreenCounter::Zero => "zero scores",
+            ScreenCounter::Unscored => "unscored",
+            ScreenCounter::Placeholders => "placeholders",
+            ScreenCounter::Duplicates => "duplicates",
+            ScreenCounter::Schema => "schema violations",
         }
     }
 }
@@ -56,7 +56,7 @@ pub enum Action {
     Back,
     CycleSort,
     ReverseSort,
-    ShowCounter(Counter),
+    ShowCounter(ScreenCounter),
     ClearFilters,
     StartHarvest,
     TogglePause,
@@ -86,6 +86,6 @@ pub enum Action {
     /// The dataset and pending batches as stored now (after a merge or rollback).
     Reloaded {
         dataset: Box<LoadedRows>,
-        pending: Vec<BatchRow>,
+        pending: Vec<BatchLine>,
     },
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::action::Counter;
+use super::action::ScreenCounter;
 use super::author::{AuthorRow, HandleRows, RowFlags, mark_duplicates};
-use super::batches::BatchRow;
+use super::batches::BatchLine;
 use super::dataset_rows::LoadedRows;
 use super::histogram::ScoreHistogram;
 use super::log_ring::{LogLevel, LogLine, LogRing};
@@ -146,24 +146,24 @@ impl Counts {
         }
     }
 
-    pub fn get(&self, c: Counter) -> usize {
+    pub fn get(&self, c: ScreenCounter) -> usize {
         match c {
-            Counter::Zero => self.zero,
-            Counter::Unscored => self.unscored,
-            Counter::Placeholders => self.placeholders,
-            Counter::Duplicates => self.duplicates,
-            Counter::Schema => self.schema,
+            ScreenCounter::Zero => self.zero,
+            ScreenCounter::Unscored => self.unscored,
+            ScreenCounter::Placeholders => self.placeholders,
+            ScreenCounter::Duplicates => self.duplicates,
+            ScreenCounter::Schema => self.schema,
         }
     }
 }
 
-pub fn counter_flag(c: Counter) -> RowFlags {
+pub fn counter_flag(c: ScreenCounter) -> RowFlags {
     match c {
-        Counter::Zero => RowFlags::ZERO,
-        Counter::Unscored => RowFlags::UNSCORED,
-        Counter::Placeholders => RowFlags::PLACEHOLDER,
-        Counter::Duplicates => RowFlags::DUPLICATE,
-        Counter::Schema => RowFlags::SCHEMA,
+        ScreenCounter::Zero => RowFlags::ZERO,
+        ScreenCounter::Unscored => RowFlags::UNSCORED,
+        ScreenCounter::Placeholders => RowFlags::PLACEHOLDER,
+        ScreenCounter::Duplicates => RowFlags::DUPLICATE,
+        ScreenCounter::Schema => RowFlags::SCHEMA,
     }
 }
 
@@ -188,7 +188,7 @@ pub struct App {
     pub budget: Option<BudgetSnapshot>,
     /// Money: this run's spend, today's, the cap, the worst case of what is pending.
     pub spend: Option<SpendSnapshot>,
-    pub batches: Vec<BatchRow>,
+    pub batches: Vec<BatchLine>,
     pub batch_selected: usize,
     pub rows: Vec<AuthorRow>,
     /// The records behind `rows`, same order, read on demand; may be shorter (a benchmark
@@ -300,14 +300,14 @@ impl App {
         self
     }
 
-    pub fn with_batches(mut self, batches: Vec<BatchRow>) -> App {
+    pub fn with_batches(mut self, batches: Vec<BatchLine>) -> App {
         self.batches = batches;
         self
     }
 
     /// Replaces the dataset and the pending batch files after a merge or rollback; the batches
     /// of this session's runs stay listed.
-    pub fn reload(&mut self, loaded: LoadedRows, pending: Vec<BatchRow>) {
+    pub fn reload(&mut self, loaded: LoadedRows, pending: Vec<BatchLine>) {
         for bad in loaded.bad_line_words() {
             self.log(LogLevel::Warn, bad);
         }

@@ -2,7 +2,7 @@
 //! taken once from a [`Record`] or straight from its JSONL line. Not the record itself (the
 //! detail pane reads that, see `record_store`).
 
-use crate::dataset::raw::RawObject;
+use crate::dataset::raw_object::RawObject;
 use crate::dataset::{AuthorView, Record};
 use crate::pipeline::audit::{checks_with_metrics, raw_schema_clean, schema_clean_record};
 

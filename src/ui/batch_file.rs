@@ -2,7 +2,7 @@
 //! a placeholder flag), read from a pending batch file in blocks on both cores, straight from the
 //! lines: no record is held, so the pending records of a 100k-author harvest cost a few
 //! megabytes instead of gigabytes. Lines that are not records are skipped, as the table always
-//! did: the merge plan names them. Not here: what the figures mean (`BatchRow::describe`).
+//! did: the merge plan names them. Not here: what the figures mean (`BatchLine::describe`).
 
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 // Read the way the console reads the dataset itself.
 use super::dataset_rows::{BLOCK_BYTES, STRETCH_LINES};
-use crate::dataset::raw::RawObject;
+use crate::dataset::raw_object::RawObject;
 use crate::dataset::{AuthorView, DatasetError, LineBlock, LineBlocks, Record, parse_line};
 use crate::pipeline::audit::is_placeholder;
 

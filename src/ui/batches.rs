@@ -29,7 +29,7 @@ impl BatchState {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct BatchRow {
+pub struct BatchLine {
     pub name: String,
     /// The engine's batch number, for batches of the run in flight.
     pub run_batch: Option<usize>,
@@ -50,9 +50,9 @@ pub struct BatchRow {
 const LOW_SPREAD: f64 = 0.5;
 const LOW_SPREAD_MIN_RECORDS: usize = 5;
 
-impl BatchRow {
-    pub fn new(name: impl Into<String>, state: BatchState) -> BatchRow {
-        BatchRow {
+impl BatchLine {
+    pub fn new(name: impl Into<String>, state: BatchState) -> BatchLine {
+        BatchLine {
             name: name.into(),
             run_batch: None,
             state,

@@ -4,7 +4,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::action::{Action, Counter};
+use super::action::{Action, ScreenCounter};
 use super::app::{App, Mode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,7 +193,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             &[key('1')],
             "1",
             "list zero scores",
-            Action::ShowCounter(Counter::Zero),
+            Action::ShowCounter(ScreenCounter::Zero),
             View,
             None,
         ),
@@ -201,7 +201,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             &[key('2')],
             "2",
             "list unscored authors",
-            Action::ShowCounter(Counter::Unscored),
+            Action::ShowCounter(ScreenCounter::Unscored),
             View,
             None,
         ),
@@ -209,7 +209,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             &[key('3')],
             "3",
             "list placeholder suspects",
-            Action::ShowCounter(Counter::Placeholders),
+            Action::ShowCounter(ScreenCounter::Placeholders),
             View,
             None,
         ),
@@ -217,7 +217,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             &[key('4')],
             "4",
             "list duplicate handles",
-            Action::ShowCounter(Counter::Duplicates),
+            Action::ShowCounter(ScreenCounter::Duplicates),
             View,
             None,
         ),
@@ -225,7 +225,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             &[key('5')],
             "5",
             "list schema violations",
-            Action::ShowCounter(Counter::Schema),
+            Action::ShowCounter(ScreenCounter::Schema),
             View,
             None,
         ),

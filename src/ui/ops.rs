@@ -5,7 +5,7 @@
 
 use tokio::sync::mpsc;
 
-use super::batches::BatchRow;
+use super::batches::BatchLine;
 use super::dataset_rows::LoadedRows;
 use crate::pipeline::harvest::CostPlan;
 use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
@@ -38,7 +38,7 @@ pub struct MergePlanView {
 /// The pipeline operations the console drives. Errors come back as words for the log pane.
 pub trait Operations: Send + Sync {
     /// The dataset as stored and the pending batch files, described.
-    fn load(&self) -> Result<(LoadedRows, Vec<BatchRow>), String>;
+    fn load(&self) -> Result<(LoadedRows, Vec<BatchLine>), String>;
     /// What harvesting `handles` would send and cost (nothing is sent).
     fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, String>;
     /// Starts harvesting `handles`; events arrive on the returned link.

@@ -5,7 +5,7 @@
 use super::action::Action;
 use super::app::{App, Confirm, Effect, Focus, Mode, RunState, counter_flag};
 use super::author::{AuthorRow, RowFlags, handle_key};
-use super::batches::{BatchRow, BatchState};
+use super::batches::{BatchLine, BatchState};
 use super::log_ring::LogLevel;
 use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
 
@@ -535,7 +535,7 @@ fn batch_row(app: &mut App, batch: usize) -> usize {
     if let Some(row) = app.batches.iter().position(|b| b.run_batch == Some(batch)) {
         return row;
     }
-    let mut row = BatchRow::new(format!("run batch {batch}"), BatchState::Running);
+    let mut row = BatchLine::new(format!("run batch {batch}"), BatchState::Running);
     row.run_batch = Some(batch);
     app.batches.push(row);
     app.batches.len() - 1

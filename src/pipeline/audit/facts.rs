@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::error_lists::SchemaErrors;
 
-use crate::dataset::raw::RawObject;
+use crate::dataset::raw_object::RawObject;
 use crate::dataset::{AuthorView, Metrics, Record, StoredScore};
-use crate::pipeline::checks::placeholders::{self, BatchRow, PlaceholderFlag, SourceKind};
+use crate::pipeline::checks::placeholders::{self, DetectorRow, PlaceholderFlag, SourceKind};
 use crate::pipeline::checks::schema;
 
 /// What every front end says about one record, each fact decided here and nowhere else:
@@ -96,7 +96,7 @@ pub fn check_details(record: &Record) -> CheckDetails {
 pub(crate) struct RecordFacts {
     /// The fields the batch-level detectors, precision and duplicate grouping read; the record
     /// itself is not kept.
-    pub batch: BatchRow,
+    pub batch: DetectorRow,
     pub zero_score: bool,
     pub string_score: bool,
     pub has_activity: bool,
@@ -152,7 +152,7 @@ fn facts_of_view(mut r: AuthorView<'_>) -> RecordFacts {
         unscored: is_unscored(&score, has_activity),
         histogram_score: score.value().filter(|_| has_activity && scored_state),
         source_kind: placeholders::provenance::sources_kind(r.sources()),
-        batch: BatchRow {
+        batch: DetectorRow {
             id: r.id().map(str::to_string),
             handle: r.handle().map(str::to_string),
             score: score.value(),
@@ -210,7 +210,7 @@ mod tests {
             let record = Record::from_value(v.clone()).unwrap();
             assert_eq!(
                 facts_of_borrowed(&record).batch,
-                BatchRow::of(&record),
+                DetectorRow::of(&record),
                 "{v}"
             );
         }

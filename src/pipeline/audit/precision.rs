@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::pipeline::checks::placeholders::BatchRow;
+use crate::pipeline::checks::placeholders::DetectorRow;
 
 /// One follower count that is an exact multiple of 1000.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,7 +30,7 @@ pub fn looks_rounded(followers: u64) -> bool {
     followers > 0 && followers.is_multiple_of(1000)
 }
 
-pub fn find(records: &[BatchRow], lines: &[usize]) -> Precision {
+pub fn find(records: &[DetectorRow], lines: &[usize]) -> Precision {
     let mut out = Precision::default();
     for (i, r) in records.iter().enumerate() {
         let Some(f) = r.metrics.followers else {

@@ -18,13 +18,13 @@ use super::{
     duplicates, precision,
 };
 use crate::dataset::{LineError, Record};
-use crate::pipeline::checks::placeholders::{self, BatchFlag, BatchRow, SourceKind};
+use crate::pipeline::checks::placeholders::{self, BatchFlag, DetectorRow, SourceKind};
 
 /// Totals over the records folded so far.
 #[derive(Default)]
 pub(crate) struct Tally {
     /// What the batch-level detectors read of each record, in file order.
-    batch: Vec<BatchRow>,
+    batch: Vec<DetectorRow>,
     /// 1-based file line of each record.
     lines: Vec<usize>,
     /// Hashes of the folded handles of the records from position `settled` on, not yet filed.
@@ -48,7 +48,7 @@ pub(crate) struct Tally {
     errors: Vec<UnreadableLine>,
 }
 
-/// The hash of a handle folded as [`BatchRow::handle_key`] folds it (without building the
+/// The hash of a handle folded as [`DetectorRow::handle_key`] folds it (without building the
 /// folded text), worked out where the record was checked, in parallel.
 fn handle_hash(handle: &str) -> u64 {
     let mut h = DefaultHasher::new();
@@ -66,7 +66,7 @@ fn handle_hash(handle: &str) -> u64 {
     h.finish()
 }
 
-/// True when two handles fold to the same key (see [`BatchRow::handle_key`]).
+/// True when two handles fold to the same key (see [`DetectorRow::handle_key`]).
 fn same_handle(a: &str, b: &str) -> bool {
     a.trim_start_matches('@')
         .eq_ignore_ascii_case(b.trim_start_matches('@'))
@@ -417,7 +417,7 @@ impl Tally {
 /// Distinct ids. Most ids are decimal numbers written plainly (no sign, no leading zero), and
 /// two of those are the same text exactly when they are the same number: they are sorted as
 /// numbers, which is several times quicker than sorting a million strings; the rest as text.
-fn distinct_ids(records: &[BatchRow]) -> usize {
+fn distinct_ids(records: &[DetectorRow]) -> usize {
     let mut numbers: Vec<u64> = Vec::with_capacity(records.len());
     let mut texts: Vec<&str> = Vec::new();
     for id in records.iter().filter_map(|r| r.id.as_deref()) {
@@ -445,7 +445,7 @@ fn plain_number(text: &str) -> Option<u64> {
 
 fn batch_finding(
     f: BatchFlag,
-    records: &[BatchRow],
+    records: &[DetectorRow],
     line: &dyn Fn(usize) -> usize,
 ) -> BatchFinding {
     BatchFinding {
@@ -542,15 +542,15 @@ mod tests {
             "1e3",
             "1000",
         ];
-        let rows: Vec<BatchRow> = ids
+        let rows: Vec<DetectorRow> = ids
             .iter()
-            .map(|id| BatchRow {
+            .map(|id| DetectorRow {
                 id: Some(id.to_string()),
                 handle: None,
                 score: None,
                 metrics: Default::default(),
             })
-            .chain(std::iter::once(BatchRow {
+            .chain(std::iter::once(DetectorRow {
                 id: None,
                 handle: None,
                 score: None,

@@ -78,7 +78,7 @@ pub fn view_flags_with_metrics(record: &AuthorView<'_>, metrics: &Metrics) -> Ve
 /// What the batch-level detectors read of one record: a few hundred bytes instead of the whole
 /// record, so a dataset of millions can be checked without holding it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BatchRow {
+pub struct DetectorRow {
     pub id: Option<String>,
     pub handle: Option<String>,
     /// The stored score's value (a numeric string counts), as [`crate::dataset::StoredScore::value`].
@@ -86,9 +86,9 @@ pub struct BatchRow {
     pub metrics: crate::dataset::Metrics,
 }
 
-impl BatchRow {
+impl DetectorRow {
     pub fn of(record: &Record) -> Self {
-        BatchRow {
+        DetectorRow {
             id: record.id().map(str::to_string),
             handle: record.handle().map(str::to_string),
             score: record.stored_score().value(),
@@ -106,12 +106,12 @@ impl BatchRow {
 
 /// Batch-level flags over records read together (a batch file, or a whole dataset).
 pub fn batch_flags(records: &[Record]) -> Vec<BatchFlag> {
-    let rows: Vec<BatchRow> = records.iter().map(BatchRow::of).collect();
+    let rows: Vec<DetectorRow> = records.iter().map(DetectorRow::of).collect();
     batch_row_flags(&rows)
 }
 
 /// [`batch_flags`] over rows already reduced to what the detectors read.
-pub fn batch_row_flags(rows: &[BatchRow]) -> Vec<BatchFlag> {
+pub fn batch_row_flags(rows: &[DetectorRow]) -> Vec<BatchFlag> {
     type Detector = fn(&BatchView, &mut Vec<BatchFlag>);
     const DETECTORS: [Detector; 8] = [
         collisions::sequential_ids,
@@ -148,7 +148,7 @@ pub(crate) const COLUMNS: [&str; 6] = [
 
 /// The records of a batch as the detectors see them.
 pub(crate) struct BatchView<'a> {
-    pub rows: &'a [BatchRow],
+    pub rows: &'a [DetectorRow],
 }
 
 impl BatchView<'_> {

@@ -46,7 +46,7 @@ pub struct RunTotals {
 
 /// One answered batch: what became of each of its handles.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct BatchEntry {
+pub struct JournalBatch {
     /// Always "batch".
     pub kind: String,
     pub batch: usize,
@@ -61,7 +61,7 @@ pub struct BatchEntry {
     pub totals: RunTotals,
 }
 
-impl BatchEntry {
+impl JournalBatch {
     /// Handles this batch answered for good (failed ones are asked again on resume).
     pub fn answered(&self) -> impl Iterator<Item = &String> {
         self.found
@@ -101,7 +101,7 @@ pub struct Journal {
 #[derive(Debug, Clone)]
 pub struct Resumed {
     pub header: RunHeader,
-    pub batches: Vec<BatchEntry>,
+    pub batches: Vec<JournalBatch>,
 }
 
 impl Resumed {
@@ -198,7 +198,7 @@ impl Journal {
             if l.trim().is_empty() {
                 continue;
             }
-            let entry: BatchEntry =
+            let entry: JournalBatch =
                 serde_json::from_str(l).map_err(|e| corrupt(i + 1, e.to_string()))?;
             batches.push(entry);
         }
@@ -206,12 +206,12 @@ impl Journal {
     }
 
     /// Appends one batch line and makes it durable before returning.
-    pub fn append(&mut self, entry: &BatchEntry) -> Result<(), JournalError> {
+    pub fn append(&mut self, entry: &JournalBatch) -> Result<(), JournalError> {
         self.append_many(std::slice::from_ref(entry))
     }
 
     /// Appends several batch lines with one fsync (group commit: an fsync costs milliseconds).
-    pub fn append_many(&mut self, entries: &[BatchEntry]) -> Result<(), JournalError> {
+    pub fn append_many(&mut self, entries: &[JournalBatch]) -> Result<(), JournalError> {
         let mut buf = Vec::with_capacity(entries.len() * 256);
         for entry in entries {
             serde_json::to_writer(&mut buf, entry).expect("journal lines are plain data");
@@ -329,13 +329,13 @@ mod tests {
         }
     }
 
-    fn entry(batch: usize, found: &[&str], records_len: u64) -> BatchEntry {
-        BatchEntry {
+    fn entry(batch: usize, found: &[&str], records_len: u64) -> JournalBatch {
+        JournalBatch {
             kind: "batch".into(),
             batch,
             found: found.iter().map(|s| s.to_string()).collect(),
             records_len,
-            ..BatchEntry::default()
+            ..JournalBatch::default()
         }
     }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::dataset::AtomicFile;
 use crate::pipeline::harvest::handles::InvalidLine;
-use crate::pipeline::harvest::journal::{self, BatchEntry, Journal};
+use crate::pipeline::harvest::journal::{self, Journal, JournalBatch};
 
 pub const RECORDS_FILE: &str = "records.jsonl";
 pub const RESPONSES_FILE: &str = "responses.jsonl";
@@ -204,7 +204,7 @@ impl RecordLog {
 /// One answered batch to make durable: its records (as lines), then its journal line.
 struct WriteJob {
     lines: Vec<String>,
-    entry: BatchEntry,
+    entry: JournalBatch,
 }
 
 /// Writes answered batches on a thread of its own, so fsyncs never hold up requests. Batches
@@ -250,7 +250,7 @@ impl BatchWriter {
 
     /// Queues one answered batch, its records already as records.jsonl lines; `Err` once
     /// writing has failed (the run must stop).
-    pub fn submit(&self, lines: Vec<String>, entry: BatchEntry) -> Result<(), String> {
+    pub fn submit(&self, lines: Vec<String>, entry: JournalBatch) -> Result<(), String> {
         if let Some(e) = self.failure() {
             return Err(e);
         }

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::MergeError;
 use super::report::{BatchSummary, BlockedRecord, UnreadableInput};
 use super::resolve::{Origin, OriginKind, display_key, resolve_alone};
-use super::scan::RowSpan;
+use super::stored_rows::RowSpan;
 use crate::dataset::{DatasetError, LineBlocks, LineError, Record, is_gz, parse_line, spool};
 use crate::pipeline::checks::{placeholders, schema};
 
@@ -78,7 +78,7 @@ pub enum RowSource {
 /// A batch row: where it is, and whether it is written exactly as it stands when its author
 /// is new and has no other row (the row merged alone serialises to the same bytes).
 #[derive(Debug, Clone, Copy)]
-pub struct BatchRow {
+pub struct BatchRowSpan {
     pub span: RowSpan,
     pub file: u32,
     pub verbatim: bool,
@@ -88,7 +88,7 @@ pub struct BatchRow {
 #[derive(Debug, Clone, Default)]
 pub struct BatchRows {
     pub files: Vec<BatchFile>,
-    pub rows: Vec<BatchRow>,
+    pub rows: Vec<BatchRowSpan>,
 }
 
 /// What the plan learns from the batch files besides the rows themselves.
@@ -377,7 +377,7 @@ fn take(
         .version_of_row
         .push(u16::try_from(v).unwrap_or(u16::MAX));
     findings.names.push(row.name);
-    rows.rows.push(BatchRow {
+    rows.rows.push(BatchRowSpan {
         span: row.span,
         file,
         verbatim: row.verbatim,

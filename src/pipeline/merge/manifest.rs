@@ -39,7 +39,7 @@ pub struct MergeEntry {
     pub by: String,
     /// The version merged into; null for the first merge.
     pub base_version: Option<u64>,
-    pub batches: Vec<BatchEntry>,
+    pub batches: Vec<ManifestBatch>,
     pub added: u64,
     pub updated: u64,
     pub unchanged: u64,
@@ -52,7 +52,7 @@ pub struct MergeEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BatchEntry {
+pub struct ManifestBatch {
     pub path: PathBuf,
     pub records: u64,
 }

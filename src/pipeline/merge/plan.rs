@@ -18,8 +18,8 @@ use super::key_hash::{KeyMap, KeySet};
 use super::keys::LineKey;
 pub use super::report::{BatchSummary, BlockedRecord, IdCollision, UnreadableInput, UpdatedAuthor};
 use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
-use super::scan::{RowSpan, ScanError, scan_rows};
 use super::store::{CurrentVersion, Store};
+use super::stored_rows::{RowSpan, ScanError, scan_rows};
 use rayon::prelude::*;
 
 use crate::dataset::{Record, parse_line, spool};

@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use sha2::{Digest, Sha256};
 
-use super::scan::RowSpan;
+use super::stored_rows::RowSpan;
 use crate::dataset::{DatasetError, Record};
 
 /// Bytes gathered before they are written and handed to the hasher.
@@ -376,7 +376,7 @@ fn sync_on_request(file: &File, requests: Receiver<()>) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::dataset::parse_line;
-    use crate::pipeline::merge::scan::scan_rows;
+    use crate::pipeline::merge::stored_rows::scan_rows;
 
     fn row(i: usize, pad: usize) -> String {
         format!(r#"{{"handle":"h{i}","pad":"{}"}}"#, "p".repeat(pad))
@@ -390,7 +390,7 @@ mod tests {
         let stored_text: String = (0..rows).map(|i| row(i, pad) + "\n").collect();
         std::fs::write(&stored_path, &stored_text).unwrap();
         let mut spans = Vec::new();
-        scan_rows::<super::super::scan::ScanError>(&stored_path, |span, _| {
+        scan_rows::<super::super::stored_rows::ScanError>(&stored_path, |span, _| {
             spans.push(span);
             Ok(())
         })

@@ -3,7 +3,7 @@
 //! `serde_json` otherwise, so the bytes are always `serde_json`'s. Not here: which fields are
 //! written (see `line` and `changes`).
 
-use crate::dataset::raw;
+use crate::dataset::raw_object;
 
 /// True when `s` is written between quotes as it is: no quote, backslash or control character.
 /// Every byte is looked at without stopping early, which lets the loop run on whole vectors.
@@ -25,13 +25,13 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// `"key":`, as [`raw::write_key`] writes it.
+/// `"key":`, as [`raw_object::write_key`] writes it.
 pub fn write_key(out: &mut Vec<u8>, key: &str) {
     if plain(key) {
         write_str(out, key);
         out.push(b':');
     } else {
-        raw::write_key(out, key);
+        raw_object::write_key(out, key);
     }
 }
 
@@ -143,7 +143,7 @@ mod tests {
             let mut key = Vec::new();
             write_key(&mut key, s);
             let mut expected = Vec::new();
-            raw::write_key(&mut expected, s);
+            raw_object::write_key(&mut expected, s);
             assert_eq!(key, expected, "{s:?}");
         }
     }

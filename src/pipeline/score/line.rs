@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use crate::dataset::raw::{Raw, RawObject, write_canonical};
+use crate::dataset::raw_object::{Raw, RawObject, write_canonical};
 use crate::dataset::{AuthorView, CANONICAL_META_ORDER, CANONICAL_ORDER};
 
 use super::changes::{MetaChange, MetaValue};

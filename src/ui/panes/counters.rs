@@ -6,12 +6,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::block;
-use crate::ui::action::Counter;
+use crate::ui::action::ScreenCounter;
 use crate::ui::app::{App, counter_flag};
 use crate::ui::theme::Theme;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
-    let entries = Counter::ALL.iter().enumerate().map(|(i, c)| {
+    let entries = ScreenCounter::ALL.iter().enumerate().map(|(i, c)| {
         let n = app.counts.get(*c);
         let active = app.filter.flag == Some(counter_flag(*c));
         (i + 1, *c, n, active)
@@ -20,11 +20,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
         let mut spans = Vec::new();
         for (key, c, n, active) in entries {
             let short = match c {
-                Counter::Zero => "zero",
-                Counter::Unscored => "unscored",
-                Counter::Placeholders => "placeh.",
-                Counter::Duplicates => "dups",
-                Counter::Schema => "schema",
+                ScreenCounter::Zero => "zero",
+                ScreenCounter::Unscored => "unscored",
+                ScreenCounter::Placeholders => "placeh.",
+                ScreenCounter::Duplicates => "dups",
+                ScreenCounter::Schema => "schema",
             };
             let marker = if active { "▶" } else { "" };
             spans.push(Span::styled(format!("{key}"), theme.key()));
@@ -41,7 +41,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
         let marker = if active { "▶" } else { " " };
         let status = if n > 0 { "⚠" } else { "✓" };
         let mut text = format!("{marker}{status} {:<18}{n:>7}", c.word());
-        if c == Counter::Duplicates && app.counts.duplicate_handles > 0 {
+        if c == ScreenCounter::Duplicates && app.counts.duplicate_handles > 0 {
             text = format!(
                 "{marker}{status} {:<18}{n:>7}\n     ({} handles)",
                 c.word(),

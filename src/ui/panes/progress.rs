@@ -243,7 +243,7 @@ mod tests {
             "no run yet · 0 pending batch files"
         );
         let mut one = app_at(0, 0, (0, 0));
-        one.batches.push(crate::ui::batches::BatchRow::new(
+        one.batches.push(crate::ui::batches::BatchLine::new(
             "b",
             crate::ui::batches::BatchState::Pending,
         ));

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use crate::dataset::raw::{Raw, RawObject, array_items};
+use crate::dataset::raw_object::{Raw, RawObject, array_items};
 use crate::digest::is_sha256_hex;
 
 /// `required` of the record, in the schema's order (the validator reports them in this order).

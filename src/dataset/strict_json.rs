@@ -1,11 +1,11 @@
-//! A strict, single-pass reader of JSON text for the raw paths (`raw::RawObject`): it finds the
+//! A strict, single-pass reader of JSON text for the raw paths (`raw_object::RawObject`): it finds the
 //! entries of an object and the items of an array, and on the way checks the text as
 //! `serde_json` would and notes whether each value is already written exactly as `serde_json`
 //! writes it (so it can be copied without a second look). It refuses rather than guesses: text it
 //! is not sure a `serde_json::Value` parse takes the same way (an exponent, a number of 300
 //! digits, a lone UTF-16 surrogate, very deep nesting) is refused, and the caller parses it the
 //! ordinary way. Never the other way round: what it accepts, `serde_json` accepts.
-//! Not here: what the values mean (see `view`), or writing (see `raw`).
+//! Not here: what the values mean (see `author_view`), or writing (see `raw_object`).
 
 use std::borrow::Cow;
 
@@ -348,7 +348,7 @@ impl<'a> Scanner<'a> {
         Ok(if !negative && !fraction && int_digits <= 19 {
             true
         } else {
-            super::raw::is_canonical_number(token)
+            super::raw_object::is_canonical_number(token)
         })
     }
 

@@ -3,15 +3,15 @@
 //! `serde_json::Value` and serialised again. [`write_canonical`] copies a value only when its text
 //! is exactly what `serde_json` would write for it (compact, shortest numbers, no optional
 //! escapes), and re-serialises it otherwise, so the bytes are those of [`Record::to_line`](super::Record::to_line)
-//! either way. The text is read once by `scan`, which also notes each value's spelling.
+//! either way. The text is read once by `strict_json`, which also notes each value's spelling.
 //! Not here: which fields change (the callers decide).
 
 use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::scan::{self, Found, InnerEvent, Refused};
-use super::walk;
+use super::strict_json::{self, Found, InnerEvent, Refused};
+use super::valid_json;
 
 /// One value of a raw object: its text as written, and whether that text is already what
 /// `serde_json` writes for it (then [`write_canonical`] copies it).
@@ -39,7 +39,7 @@ impl<'a> Raw<'a> {
     /// JSON (it was scanned, or given as such), so it is only walked, not checked again.
     pub fn object(self) -> Option<RawObject<'a>> {
         let mut object = RawObject::with_capacity(8);
-        walk::object(self.text, |key, text| {
+        valid_json::object(self.text, |key, text| {
             object.insert(key, self.part(text));
         })?;
         Some(object)
@@ -49,7 +49,7 @@ impl<'a> Raw<'a> {
     /// like [`Raw::object`]).
     pub fn items(self) -> Option<Vec<Raw<'a>>> {
         let mut items = Vec::new();
-        walk::array(self.text, |text| items.push(self.part(text)))?;
+        valid_json::array(self.text, |text| items.push(self.part(text)))?;
         Some(items)
     }
 
@@ -83,17 +83,17 @@ impl<'a> From<Found<'a>> for Raw<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct RawObject<'a> {
     entries: Vec<(Cow<'a, str>, Raw<'a>)>,
-    /// The `scan::key_bit`s of the keys inserted.
+    /// The `strict_json::key_bit`s of the keys inserted.
     seen: u64,
 }
 
 impl<'a> RawObject<'a> {
     /// Parses `text`, which must be one JSON object that a `serde_json::Value` parse would also
-    /// accept and read the same way: text only a full parse can judge (see `scan`) is refused,
+    /// accept and read the same way: text only a full parse can judge (see `strict_json`) is refused,
     /// so that the caller's fallback parses it and names what is wrong the usual way.
     pub fn parse(text: &'a str) -> Result<Self, Refused> {
         let mut object = RawObject::with_capacity(24);
-        scan::object(text, |key, value| object.insert(key, value.into()))?;
+        strict_json::object(text, |key, value| object.insert(key, value.into()))?;
         Ok(object)
     }
 
@@ -107,7 +107,7 @@ impl<'a> RawObject<'a> {
         let mut inner: Option<RawObject<'a>> = None;
         // Whether the last value under `inner_key` is an object (a repeated key may change it).
         let mut inner_is_object = false;
-        scan::object_and_inner(
+        strict_json::object_and_inner(
             text,
             Some(inner_key),
             |key, value| top.insert(key, value.into()),
@@ -150,7 +150,7 @@ impl<'a> RawObject<'a> {
     fn insert(&mut self, key: Cow<'a, str>, value: Raw<'a>) {
         // A key whose bit is clear is new: only a repeat candidate is looked for among the
         // entries (out of line: it is rare, and `insert` runs on every entry of every line).
-        let bit = scan::key_bit(key.as_bytes());
+        let bit = strict_json::key_bit(key.as_bytes());
         if self.seen & bit != 0
             && let Some(slot) = self.slot_of(&key)
         {
@@ -186,7 +186,7 @@ impl<'a> RawObject<'a> {
 /// value is not an array.
 pub fn array_items(text: &str) -> Option<Vec<Raw<'_>>> {
     let mut items = Vec::new();
-    scan::array(text, |item| items.push(item.into())).ok()?;
+    strict_json::array(text, |item| items.push(item.into())).ok()?;
     Some(items)
 }
 
@@ -336,7 +336,7 @@ mod tests {
                     vec!['{', '}', '[', ']', '"', '\\', ',', ':', ' ', '\n', '0', '1', '-', '.', 'u', 'n', '/', 'é']
                 )), 0..3),
             ) {
-                let text = crate::dataset::scan::tests::edited(&seeds()[seed], edits);
+                let text = crate::dataset::strict_json::tests::edited(&seeds()[seed], edits);
                 if let Ok(top) = RawObject::parse(&text) {
                     for (_, value) in top.entries() {
                         walk_agrees_with_scan(value);

@@ -2,7 +2,7 @@
 //! detectors read, built either straight from a JSONL line (no `serde_json::Value`, no copy of
 //! anything the view does not need) or from a [`Record`](super::Record) already in memory.
 //! Both ways end in the same [`AuthorView`], so the metric-layout rules in [`AuthorView::metrics`]
-//! exist once. Not here: writing records (see `raw` for the splice that keeps unread fields as
+//! exist once. Not here: writing records (see `raw_object` for the splice that keeps unread fields as
 //! they were written).
 
 use std::borrow::Cow;
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::raw::{Raw, RawObject};
+use super::raw_object::{Raw, RawObject};
 use super::{Metrics, MetricsOrigin, Source, StoredScore, parse_time};
 
 /// A JSON value reduced to what the typed readers need; containers are only known as "other".

@@ -1,12 +1,12 @@
-//! Walking JSON text that is already known to be valid (a value nested in a line `scan` has
+//! Walking JSON text that is already known to be valid (a value nested in a line `strict_json` has
 //! accepted): only where each key and value begins and ends is found, nothing is checked again.
 //! A record's metrics block, sources and tags are read this way after the line's one strict pass,
 //! instead of being scanned strictly a second time. Text that does not have the expected shape
-//! gives `None`, never a panic. Not here: judging whether text is valid JSON (see `scan`).
+//! gives `None`, never a panic. Not here: judging whether text is valid JSON (see `strict_json`).
 
 use std::borrow::Cow;
 
-use super::scan::plain_run;
+use super::strict_json::plain_run;
 
 /// Calls `entry` with each key (unescaped) and value text of the object `text` holds, in the
 /// order written; `None` when `text` is not an object.
