@@ -1,0 +1,429 @@
+//! What an answer means: its status and body read into an [`Answer`], and a users body matched
+//! to every requested handle ([`reconcile`]).
+
+use serde_json::Value;
+
+/// What an answer means for the run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// 200 with a users body: reconcile it.
+    Users(Value),
+    /// 429 of the "too many requests" kinds: wait for the window.
+    RateLimited { detail: String },
+    /// 429 UsageCapExceeded: waiting does not help.
+    UsageCapped { detail: String },
+    /// 401: the token is wrong.
+    Unauthorized { detail: String },
+    /// 403: the app may not use this endpoint.
+    Forbidden { detail: String },
+    /// 400: a parameter was refused (should not happen: handles are validated first).
+    InvalidRequest { detail: String },
+    /// 402 CreditsDepleted: the pay-per-use account has no credits left.
+    CreditsDepleted { detail: String },
+    /// Another 4xx that no retry can fix: 404 on the endpoint (a wrong base URL), 402 that is
+    /// not about credits, 405, 410, 413, 414, 422...
+    ClientError { status: u16, detail: String },
+    /// 5xx, or another status worth another try.
+    ServerError { status: u16, detail: String },
+    /// 200 whose body is not the JSON object it should be (truncated, malformed).
+    Malformed { detail: String },
+}
+
+impl Answer {
+    /// Stops the whole run: no other batch can succeed either.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            Answer::UsageCapped { .. }
+                | Answer::Unauthorized { .. }
+                | Answer::Forbidden { .. }
+                | Answer::CreditsDepleted { .. }
+                | Answer::ClientError { .. }
+        )
+    }
+}
+
+/// True when a problem `type` URI ends with `/2/problems/{name}`, whatever the host.
+pub fn problem_is(type_uri: &str, name: &str) -> bool {
+    type_uri
+        .strip_suffix(name)
+        .is_some_and(|head| head.ends_with("/2/problems/"))
+}
+
+fn detail_of(body: &Value) -> String {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    text(body, "detail")
+        .or_else(|| text(body, "title"))
+        .or_else(|| {
+            body.get("errors")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(|e| text(e, "message").or_else(|| text(e, "detail")))
+        })
+        .unwrap_or_default()
+}
+
+/// Reads status and body into an [`Answer`].
+pub fn classify(status: u16, body: &[u8]) -> Answer {
+    let parsed: Result<Value, _> = serde_json::from_slice(body);
+    let shown = |v: &Result<Value, serde_json::Error>| match v {
+        Ok(v) => detail_of(v),
+        Err(_) => String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+    };
+    match status {
+        200 => match parsed {
+            Ok(v @ Value::Object(_)) => Answer::Users(v),
+            Ok(other) => Answer::Malformed {
+                detail: format!("a JSON {} instead of an object", json_kind(&other)),
+            },
+            Err(e) => Answer::Malformed {
+                detail: format!("body is not JSON ({} bytes): {e}", body.len()),
+            },
+        },
+        429 => {
+            let capped = parsed.as_ref().ok().is_some_and(|v| {
+                v.get("title").and_then(Value::as_str) == Some("UsageCapExceeded")
+                    || v.get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| problem_is(t, "usage-capped"))
+            });
+            let detail = shown(&parsed);
+            if capped {
+                Answer::UsageCapped { detail }
+            } else {
+                Answer::RateLimited { detail }
+            }
+        }
+        401 => Answer::Unauthorized {
+            detail: shown(&parsed),
+        },
+        403 => Answer::Forbidden {
+            detail: shown(&parsed),
+        },
+        400 => Answer::InvalidRequest {
+            detail: shown(&parsed),
+        },
+        402 => {
+            let credits = parsed.as_ref().ok().is_some_and(|v| {
+                v.get("title").and_then(Value::as_str) == Some("CreditsDepleted")
+                    || v.get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| problem_is(t, "credits"))
+            });
+            if credits {
+                Answer::CreditsDepleted {
+                    detail: shown(&parsed),
+                }
+            } else {
+                Answer::ClientError {
+                    status,
+                    detail: shown(&parsed),
+                }
+            }
+        }
+        // 408 (the server gave up waiting) and 5xx are worth another try; every other 4xx
+        // will answer the same however often it is asked.
+        404..=499 if status != 408 => Answer::ClientError {
+            status,
+            detail: shown(&parsed),
+        },
+        _ => Answer::ServerError {
+            status,
+            detail: shown(&parsed),
+        },
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// What the answer said about one requested handle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reconciled {
+    /// In `data`; protected accounts are found too, with `protected: true`.
+    Found {
+        user: Value,
+        protected: bool,
+    },
+    NotFound {
+        detail: String,
+    },
+    Suspended {
+        detail: String,
+    },
+    /// In neither `data` nor `errors`, or in a shape we cannot read.
+    Failed {
+        reason: String,
+    },
+}
+
+/// Matches every requested handle to `data` and `errors` (case-insensitively), in request order.
+/// Error entries about anything but users (a deleted pinned post) are ignored.
+pub fn reconcile(requested: &[String], body: &Value) -> Vec<(String, Reconciled)> {
+    reconcile_owned(requested, body.clone())
+}
+
+/// [`reconcile`] taking the body, so each user object moves into its outcome instead of being
+/// copied (a 100-user answer is the bulk of a batch's allocations).
+pub fn reconcile_owned(requested: &[String], mut body: Value) -> Vec<(String, Reconciled)> {
+    let mut found: std::collections::HashMap<String, Value> = std::collections::HashMap::new();
+    if let Some(Value::Array(data)) = body.get_mut("data").map(Value::take) {
+        for user in data {
+            if let Some(name) = user.get("username").and_then(Value::as_str) {
+                found.insert(name.to_ascii_lowercase(), user);
+            }
+        }
+    }
+    let mut errored: std::collections::HashMap<String, Reconciled> =
+        std::collections::HashMap::new();
+    if let Some(errors) = body.get("errors").and_then(Value::as_array) {
+        for e in errors {
+            if e.get("resource_type").and_then(Value::as_str) != Some("user") {
+                continue;
+            }
+            let Some(value) = e
+                .get("value")
+                .or_else(|| e.get("resource_id"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let detail = e
+                .get("detail")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let title = e.get("title").and_then(Value::as_str).unwrap_or_default();
+            let kind = e.get("type").and_then(Value::as_str).unwrap_or_default();
+            let outcome = if title == "Forbidden" || detail.contains("suspended") {
+                Reconciled::Suspended { detail }
+            } else if problem_is(kind, "resource-not-found") || title == "Not Found Error" {
+                Reconciled::NotFound { detail }
+            } else {
+                Reconciled::Failed {
+                    reason: format!("error entry of type {kind:?}: {detail}"),
+                }
+            };
+            errored.insert(value.to_ascii_lowercase(), outcome);
+        }
+    }
+    // Where each found user went, so a handle asked twice (in two casings) gets it twice.
+    let mut given: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out: Vec<(String, Reconciled)> = Vec::with_capacity(requested.len());
+    for h in requested {
+        let key = h.to_ascii_lowercase();
+        let outcome = if let Some(user) = found.remove(&key) {
+            given.insert(key, out.len());
+            Reconciled::Found {
+                protected: user.get("protected").and_then(Value::as_bool) == Some(true),
+                user,
+            }
+        } else if let Some(&at) = given.get(&key) {
+            out[at].1.clone()
+        } else if let Some(e) = errored.remove(&key) {
+            e
+        } else {
+            Reconciled::Failed {
+                reason: "missing from response".into(),
+            }
+        };
+        out.push((h.clone(), outcome));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUCCESS: &str = r#"{"data":[{"id":"2244994945","name":"X Developers","username":"XDevelopers",
+      "created_at":"2013-12-14T04:35:55.000Z","description":"The voice of the X developer community",
+      "verified":true,"verified_type":"business","protected":false,
+      "public_metrics":{"followers_count":583423,"following_count":2048,"tweet_count":14052,
+                        "listed_count":1672,"like_count":3140,"media_count":812}}]}"#;
+
+    const PARTIAL: &str = r#"{"data":[{"id":"2244994945","name":"Twitter Dev","username":"TwitterDev"}],
+     "errors":[{"value":"xn47mzh437","detail":"Could not find user with usernames: [xn47mzh437].",
+       "title":"Not Found Error","resource_type":"user","parameter":"usernames","resource_id":"xn47mzh437",
+       "type":"https://api.twitter.com/2/problems/resource-not-found"}]}"#;
+
+    fn handles(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_success_body_is_users_and_its_handle_is_found_whatever_the_request_casing() {
+        let Answer::Users(body) = classify(200, SUCCESS.as_bytes()) else {
+            panic!("not users")
+        };
+        let r = reconcile(&handles(&["xdevelopers"]), &body);
+        assert!(
+            matches!(&r[0].1, Reconciled::Found { protected: false, user } if user["username"] == "XDevelopers")
+        );
+    }
+
+    #[test]
+    fn partial_errors_give_not_found_beside_found() {
+        let Answer::Users(body) = classify(200, PARTIAL.as_bytes()) else {
+            panic!()
+        };
+        let r = reconcile(&handles(&["TwitterDev", "xn47mzh437"]), &body);
+        assert!(matches!(r[0].1, Reconciled::Found { .. }));
+        assert!(matches!(r[1].1, Reconciled::NotFound { .. }));
+    }
+
+    #[test]
+    fn a_handle_asked_in_two_casings_gets_its_user_both_times_and_an_error_only_once() {
+        let Answer::Users(body) = classify(200, PARTIAL.as_bytes()) else {
+            panic!()
+        };
+        let r = reconcile_owned(
+            &handles(&["TwitterDev", "twitterdev", "xn47mzh437", "XN47MZH437"]),
+            body,
+        );
+        assert!(matches!(&r[0].1, Reconciled::Found { user, .. } if user["id"] == "2244994945"));
+        assert_eq!(r[0].1, r[1].1);
+        assert!(matches!(r[2].1, Reconciled::NotFound { .. }));
+        assert_eq!(
+            r[3].1,
+            Reconciled::Failed {
+                reason: "missing from response".into()
+            }
+        );
+    }
+
+    #[test]
+    fn suspended_users_are_told_apart_from_missing_ones_on_either_host() {
+        let body: Value = serde_json::from_str(
+            r#"{"errors":[{"value":"gone","detail":"User has been suspended: [gone].","title":"Forbidden",
+            "resource_type":"user","parameter":"usernames","resource_id":"gone",
+            "type":"https://api.x.com/2/problems/resource-not-found"}]}"#,
+        )
+        .unwrap();
+        let r = reconcile(&handles(&["Gone"]), &body);
+        assert!(matches!(r[0].1, Reconciled::Suspended { .. }));
+    }
+
+    #[test]
+    fn errors_about_tweets_are_ignored_and_a_handle_in_neither_list_fails_loudly() {
+        let body: Value = serde_json::from_str(
+            r#"{"data":[{"id":"1","name":"A","username":"alice","protected":true}],
+            "errors":[{"value":"99","detail":"Could not find tweet with pinned_tweet_id: [99].",
+            "title":"Not Found Error","resource_type":"tweet","parameter":"pinned_tweet_id",
+            "resource_id":"99","type":"https://api.twitter.com/2/problems/resource-not-found"}]}"#,
+        )
+        .unwrap();
+        let r = reconcile(&handles(&["alice", "bob"]), &body);
+        assert!(matches!(
+            r[0].1,
+            Reconciled::Found {
+                protected: true,
+                ..
+            }
+        ));
+        assert_eq!(
+            r[1].1,
+            Reconciled::Failed {
+                reason: "missing from response".into()
+            }
+        );
+    }
+
+    #[test]
+    fn no_data_key_at_all_means_every_handle_comes_from_errors() {
+        let body: Value = serde_json::from_str(
+            r#"{"errors":[{"value":"a","title":"Not Found Error","resource_type":"user",
+            "type":"https://api.twitter.com/2/problems/resource-not-found","detail":"x"}]}"#,
+        )
+        .unwrap();
+        let r = reconcile(&handles(&["a"]), &body);
+        assert!(matches!(r[0].1, Reconciled::NotFound { .. }));
+    }
+
+    #[test]
+    fn the_three_429_shapes_are_told_apart_from_the_usage_cap() {
+        for body in [
+            r#"{"title":"Too Many Requests","type":"about:blank","status":429,"detail":"Too Many Requests"}"#,
+            r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
+            "",
+        ] {
+            assert!(
+                matches!(classify(429, body.as_bytes()), Answer::RateLimited { .. }),
+                "{body}"
+            );
+        }
+        let cap = r#"{"title":"UsageCapExceeded","period":"Monthly","scope":"Product","detail":"Usage cap exceeded: Monthly product cap","type":"https://api.twitter.com/2/problems/usage-capped"}"#;
+        let answer = classify(429, cap.as_bytes());
+        assert_eq!(
+            answer,
+            Answer::UsageCapped {
+                detail: "Usage cap exceeded: Monthly product cap".into()
+            }
+        );
+        assert!(answer.is_fatal());
+    }
+
+    #[test]
+    fn auth_errors_stop_the_run_and_server_errors_do_not() {
+        let unauthorized =
+            r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#;
+        assert!(classify(401, unauthorized.as_bytes()).is_fatal());
+        assert!(classify(403, b"{}").is_fatal());
+        assert!(!classify(503, b"upstream").is_fatal());
+        assert!(matches!(
+            classify(502, b""),
+            Answer::ServerError { status: 502, .. }
+        ));
+    }
+
+    #[test]
+    fn a_402_is_credits_depleted_and_stops_the_run_like_other_4xx_no_retry_can_fix() {
+        let body = r#"{"title":"CreditsDepleted","detail":"Your enrolled account [1] does not have any credits to fulfill this request.","type":"https://api.x.com/2/problems/credits"}"#;
+        let answer = classify(402, body.as_bytes());
+        assert!(
+            matches!(&answer, Answer::CreditsDepleted { detail } if detail.contains("credits"))
+        );
+        assert!(answer.is_fatal());
+        assert!(matches!(
+            classify(402, b"{}"),
+            Answer::ClientError { status: 402, .. }
+        ));
+        assert!(classify(404, b"").is_fatal());
+        assert!(!classify(408, b"").is_fatal());
+        assert!(!classify(500, b"").is_fatal());
+    }
+
+    #[test]
+    fn truncated_or_non_object_bodies_are_malformed() {
+        assert!(matches!(
+            classify(200, &SUCCESS.as_bytes()[..40]),
+            Answer::Malformed { .. }
+        ));
+        assert!(matches!(classify(200, b"[1,2]"), Answer::Malformed { .. }));
+    }
+
+    #[test]
+    fn problem_types_match_by_suffix_only_under_problems() {
+        assert!(problem_is(
+            "https://api.x.com/2/problems/usage-capped",
+            "usage-capped"
+        ));
+        assert!(problem_is(
+            "https://api.twitter.com/2/problems/usage-capped",
+            "usage-capped"
+        ));
+        assert!(!problem_is("about:blank", "usage-capped"));
+        assert!(!problem_is(
+            "https://api.x.com/2/problems/not-usage-capped",
+            "usage-capped"
+        ));
+    }
+}
