@@ -13,6 +13,12 @@ pub fn to_hex(bytes: &[u8]) -> String {
     text
 }
 
+/// SHA-256 of `bytes`, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    to_hex(&Sha256::digest(bytes))
+}
+
 /// 64 hexadecimal digits of either case. Every byte is looked at without stopping early, which
 /// lets the loop run on whole vectors: nearly every record carries a real digest, so it is read
 /// to the end anyway (this check was a tenth of the audit's schema time).

@@ -462,7 +462,9 @@ fn reference_record(
     copy(&mut fields, "name");
     fields.insert(
         "verified".into(),
-        json!(influx::pipeline::harvest::xapi::verified_label(user)),
+        json!(influx::pipeline::harvest::xapi::verified_label(
+            &serde_json::from_value(user.clone()).unwrap()
+        )),
     );
     if let Some(f) = user
         .get("public_metrics")

@@ -19,7 +19,7 @@ use crate::dataset::{Record, format_time};
 use crate::pipeline::harvest::budget::{Budget, Permit};
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::xapi::{
-    Answer, Reconciled, XClient, author_record_owned, classify, reconcile_owned,
+    Answer, Reconciled, UsersBody, XClient, author_record_owned, classify, reconcile_owned,
 };
 
 /// How often and how patiently a batch is tried again.
@@ -211,7 +211,7 @@ impl BatchContext {
 /// the record of every found handle, each user object moving into its record.
 pub fn build_answered(
     requested: &[String],
-    body: Value,
+    body: UsersBody,
     fetched_at: DateTime<Utc>,
     evidence: &str,
     score: bool,
@@ -222,8 +222,12 @@ pub fn build_answered(
     };
     for (handle, outcome) in reconcile_owned(requested, body) {
         let answer = match outcome {
-            Reconciled::Found { user, protected } => {
-                let mut record = author_record_owned(user, fetched_at, evidence);
+            Reconciled::Found {
+                user,
+                sha256,
+                protected,
+            } => {
+                let mut record = author_record_owned(user, &sha256, fetched_at, evidence);
                 if score {
                     crate::pipeline::score::score_record(&mut record);
                 }

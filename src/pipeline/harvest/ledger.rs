@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::outputs::RESPONSES_FILE;
 use super::pricing::Micros;
+use super::xapi::UsersBody;
 use crate::pipeline::harvest::journal;
 
 pub const LEDGER_FILE: &str = "ledger.jsonl";
@@ -694,54 +695,38 @@ fn answered_from_line(
     number: u64,
     end: u64,
 ) -> Option<AnsweredRequest> {
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    let at = v
-        .get("sent_at")
-        .and_then(|t| t.as_str())
-        .and_then(crate::dataset::parse_time)?;
-    let status = v.get("status").and_then(|s| s.as_u64()).map(|s| s as u16);
+    #[derive(serde::Deserialize)]
+    struct StoredAnswer<'a> {
+        sent_at: &'a str,
+        status: Option<u16>,
+        #[serde(borrow)]
+        body: Option<&'a serde_json::value::RawValue>,
+    }
+    let stored: StoredAnswer<'_> = serde_json::from_str(line).ok()?;
+    let status = stored.status;
     Some(AnsweredRequest {
-        at,
+        at: crate::dataset::parse_time(stored.sent_at)?,
         run_dir: run_dir.to_path_buf(),
         response_line: number,
         response_end: end,
         status,
-        users: v
-            .get("body")
-            .map(|b| billed_users(status, b))
-            .unwrap_or_default(),
+        users: match (status, stored.body) {
+            (Some(200), Some(body)) => UsersBody::parse(body.get().as_bytes())
+                .map(|b| b.billed())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        },
     })
 }
 
 /// The users an answer is billed for: those in the `data` of a 200 answer (X charges for the
-/// resources it returns; an error answer returns none).
-pub fn billed_users(status: Option<u16>, body: &serde_json::Value) -> Vec<(String, String)> {
+/// resources it returns, each once; an error answer returns none).
+pub fn billed_users(status: Option<u16>, body: &UsersBody) -> Vec<(String, String)> {
     if status == Some(200) {
-        users_of_body(body)
+        body.billed()
     } else {
         Vec::new()
     }
-}
-
-/// The (id, username) of every user in an answer's `data`, as X bills them: each resource
-/// returned once. Answers that are not a users body return none.
-pub fn users_of_body(body: &serde_json::Value) -> Vec<(String, String)> {
-    let mut users = Vec::new();
-    let mut push = |u: &serde_json::Value| {
-        if let (Some(id), Some(name)) = (
-            u.get("id").and_then(|v| v.as_str()),
-            u.get("username").and_then(|v| v.as_str()),
-        ) && !users.iter().any(|(i, _): &(String, String)| i == id)
-        {
-            users.push((id.to_string(), name.to_string()));
-        }
-    };
-    match body.get("data") {
-        Some(serde_json::Value::Array(list)) => list.iter().for_each(&mut push),
-        Some(one @ serde_json::Value::Object(_)) => push(one),
-        _ => {}
-    }
-    users
 }
 
 #[cfg(test)]
@@ -817,13 +802,14 @@ mod tests {
     }
 
     #[test]
-    fn users_are_read_from_many_and_single_user_bodies() {
-        let many = serde_json::json!({"data":[{"id":"1","username":"a"},{"id":"2","username":"b"}],
-            "errors":[{"value":"c"}]});
-        assert_eq!(users_of_body(&many).len(), 2);
-        let one = serde_json::json!({"data":{"id":"9","username":"z"}});
-        assert_eq!(users_of_body(&one), vec![("9".into(), "z".into())]);
-        assert!(users_of_body(&serde_json::json!({"title":"CreditsDepleted"})).is_empty());
+    fn users_are_billed_from_a_200_answer_only() {
+        let many = UsersBody::parse(
+            br#"{"data":[{"id":"1","username":"a"},{"id":"2","username":"b"}],"errors":[{"value":"c"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(billed_users(Some(200), &many).len(), 2);
+        assert!(billed_users(Some(429), &many).is_empty());
+        assert!(billed_users(None, &many).is_empty());
     }
 
     #[test]

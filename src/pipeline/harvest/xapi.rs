@@ -5,11 +5,13 @@
 //! inside [`Token`], whose `Debug` is redacted and which is never put into a URL.
 //!
 //! The parts: `token` (the bearer token), `client` (requests, timeouts, rate-limit headers),
-//! `answer` (the documented answer shapes, typed, and what an answer means for each handle),
+//! `shapes` (the documented answer shapes, typed), `answer` (what an answer means for the run
+//! and for each handle),
 //! `user_record` (the dataset record built from one user object).
 
 pub mod answer;
 pub mod client;
+pub mod shapes;
 pub mod token;
 pub mod user_record;
 
@@ -17,6 +19,7 @@ pub use answer::{Answer, Reconciled, classify, problem_is, reconcile, reconcile_
 pub use client::{
     ClientConfig, ClientError, RateHeaders, RawAnswer, TransportError, XClient, lookup_path,
 };
+pub use shapes::{ApiError, ApiUser, BodyError, ProblemBody, ReceivedUser, UsersBody};
 pub use token::{Token, TokenError};
 pub use user_record::{author_record, author_record_owned, verified_label};
 

@@ -1,13 +1,15 @@
 //! What an answer means: its status and body read into an [`Answer`], and a users body matched
 //! to every requested handle ([`reconcile`]).
 
-use serde_json::Value;
+use std::collections::HashMap;
+
+use super::shapes::{ApiUser, ProblemBody, UsersBody};
 
 /// What an answer means for the run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
     /// 200 with a users body: reconcile it.
-    Users(Value),
+    Users(UsersBody),
     /// 429 of the "too many requests" kinds: wait for the window.
     RateLimited { detail: String },
     /// 429 UsageCapExceeded: waiting does not help.
@@ -50,107 +52,51 @@ pub fn problem_is(type_uri: &str, name: &str) -> bool {
         .is_some_and(|head| head.ends_with("/2/problems/"))
 }
 
-fn detail_of(body: &Value) -> String {
-    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    text(body, "detail")
-        .or_else(|| text(body, "title"))
-        .or_else(|| {
-            body.get("errors")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .and_then(|e| text(e, "message").or_else(|| text(e, "detail")))
-        })
-        .unwrap_or_default()
-}
-
 /// Reads status and body into an [`Answer`].
 pub fn classify(status: u16, body: &[u8]) -> Answer {
-    let parsed: Result<Value, _> = serde_json::from_slice(body);
-    let shown = |v: &Result<Value, serde_json::Error>| match v {
-        Ok(v) => detail_of(v),
-        Err(_) => String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+    if status == 200 {
+        return match UsersBody::parse(body) {
+            Ok(users) => Answer::Users(users),
+            Err(e) => Answer::Malformed {
+                detail: e.to_string(),
+            },
+        };
+    }
+    let problem: Option<ProblemBody> = serde_json::from_slice(body).ok();
+    let detail = match &problem {
+        Some(p) => p.shown(),
+        None => String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+    };
+    let says = |title: &str, problem_name: &str| {
+        problem.as_ref().is_some_and(|p| {
+            p.title.as_deref() == Some(title)
+                || p.type_uri
+                    .as_deref()
+                    .is_some_and(|t| problem_is(t, problem_name))
+        })
     };
     match status {
-        200 => match parsed {
-            Ok(v @ Value::Object(_)) => Answer::Users(v),
-            Ok(other) => Answer::Malformed {
-                detail: format!("a JSON {} instead of an object", json_kind(&other)),
-            },
-            Err(e) => Answer::Malformed {
-                detail: format!("body is not JSON ({} bytes): {e}", body.len()),
-            },
-        },
-        429 => {
-            let capped = parsed.as_ref().ok().is_some_and(|v| {
-                v.get("title").and_then(Value::as_str) == Some("UsageCapExceeded")
-                    || v.get("type")
-                        .and_then(Value::as_str)
-                        .is_some_and(|t| problem_is(t, "usage-capped"))
-            });
-            let detail = shown(&parsed);
-            if capped {
-                Answer::UsageCapped { detail }
-            } else {
-                Answer::RateLimited { detail }
-            }
-        }
-        401 => Answer::Unauthorized {
-            detail: shown(&parsed),
-        },
-        403 => Answer::Forbidden {
-            detail: shown(&parsed),
-        },
-        400 => Answer::InvalidRequest {
-            detail: shown(&parsed),
-        },
-        402 => {
-            let credits = parsed.as_ref().ok().is_some_and(|v| {
-                v.get("title").and_then(Value::as_str) == Some("CreditsDepleted")
-                    || v.get("type")
-                        .and_then(Value::as_str)
-                        .is_some_and(|t| problem_is(t, "credits"))
-            });
-            if credits {
-                Answer::CreditsDepleted {
-                    detail: shown(&parsed),
-                }
-            } else {
-                Answer::ClientError {
-                    status,
-                    detail: shown(&parsed),
-                }
-            }
-        }
+        429 if says("UsageCapExceeded", "usage-capped") => Answer::UsageCapped { detail },
+        429 => Answer::RateLimited { detail },
+        401 => Answer::Unauthorized { detail },
+        403 => Answer::Forbidden { detail },
+        400 => Answer::InvalidRequest { detail },
+        402 if says("CreditsDepleted", "credits") => Answer::CreditsDepleted { detail },
         // 408 (the server gave up waiting) and 5xx are worth another try; every other 4xx
         // will answer the same however often it is asked.
-        404..=499 if status != 408 => Answer::ClientError {
-            status,
-            detail: shown(&parsed),
-        },
-        _ => Answer::ServerError {
-            status,
-            detail: shown(&parsed),
-        },
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+        402..=499 if status != 408 => Answer::ClientError { status, detail },
+        _ => Answer::ServerError { status, detail },
     }
 }
 
 /// What the answer said about one requested handle.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reconciled {
-    /// In `data`; protected accounts are found too, with `protected: true`.
+    /// In `data`; protected accounts are found too, with `protected: true`. `sha256` is the
+    /// hash of the user object's bytes as received.
     Found {
-        user: Value,
+        user: ApiUser,
+        sha256: String,
         protected: bool,
     },
     NotFound {
@@ -167,65 +113,60 @@ pub enum Reconciled {
 
 /// Matches every requested handle to `data` and `errors` (case-insensitively), in request order.
 /// Error entries about anything but users (a deleted pinned post) are ignored.
-pub fn reconcile(requested: &[String], body: &Value) -> Vec<(String, Reconciled)> {
+pub fn reconcile(requested: &[String], body: &UsersBody) -> Vec<(String, Reconciled)> {
     reconcile_owned(requested, body.clone())
 }
 
 /// [`reconcile`] taking the body, so each user object moves into its outcome instead of being
 /// copied (a 100-user answer is the bulk of a batch's allocations).
-pub fn reconcile_owned(requested: &[String], mut body: Value) -> Vec<(String, Reconciled)> {
-    let mut found: std::collections::HashMap<String, Value> = std::collections::HashMap::new();
-    if let Some(Value::Array(data)) = body.get_mut("data").map(Value::take) {
-        for user in data {
-            if let Some(name) = user.get("username").and_then(Value::as_str) {
-                found.insert(name.to_ascii_lowercase(), user);
-            }
-        }
+pub fn reconcile_owned(requested: &[String], body: UsersBody) -> Vec<(String, Reconciled)> {
+    let mut found: HashMap<String, Reconciled> = HashMap::new();
+    for received in body.data {
+        let Some(name) = received.username() else {
+            continue;
+        };
+        let outcome = match received.user {
+            Ok(user) => Reconciled::Found {
+                sha256: crate::digest::sha256_hex(received.text.get().as_bytes()),
+                protected: user.protected == Some(true),
+                user,
+            },
+            Err(why) => Reconciled::Failed {
+                reason: format!("user object not in the documented shape: {why}"),
+            },
+        };
+        found.insert(name.to_ascii_lowercase(), outcome);
     }
-    let mut errored: std::collections::HashMap<String, Reconciled> =
-        std::collections::HashMap::new();
-    if let Some(errors) = body.get("errors").and_then(Value::as_array) {
-        for e in errors {
-            if e.get("resource_type").and_then(Value::as_str) != Some("user") {
-                continue;
-            }
-            let Some(value) = e
-                .get("value")
-                .or_else(|| e.get("resource_id"))
-                .and_then(Value::as_str)
-            else {
-                continue;
-            };
-            let detail = e
-                .get("detail")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let title = e.get("title").and_then(Value::as_str).unwrap_or_default();
-            let kind = e.get("type").and_then(Value::as_str).unwrap_or_default();
-            let outcome = if title == "Forbidden" || detail.contains("suspended") {
-                Reconciled::Suspended { detail }
-            } else if problem_is(kind, "resource-not-found") || title == "Not Found Error" {
-                Reconciled::NotFound { detail }
-            } else {
-                Reconciled::Failed {
-                    reason: format!("error entry of type {kind:?}: {detail}"),
-                }
-            };
-            errored.insert(value.to_ascii_lowercase(), outcome);
+    let mut errored: HashMap<String, Reconciled> = HashMap::new();
+    for e in body.errors {
+        if e.resource_type.as_deref() != Some("user") {
+            continue;
         }
+        let Some(value) = e.value.or(e.resource_id) else {
+            continue;
+        };
+        let detail = e.detail.unwrap_or_default();
+        let title = e.title.as_deref().unwrap_or_default();
+        let kind = e.type_uri.as_deref().unwrap_or_default();
+        let outcome = if title == "Forbidden" || detail.contains("suspended") {
+            Reconciled::Suspended { detail }
+        } else if problem_is(kind, "resource-not-found") || title == "Not Found Error" {
+            Reconciled::NotFound { detail }
+        } else {
+            Reconciled::Failed {
+                reason: format!("error entry of type {kind:?}: {detail}"),
+            }
+        };
+        errored.insert(value.to_ascii_lowercase(), outcome);
     }
     // Where each found user went, so a handle asked twice (in two casings) gets it twice.
-    let mut given: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut given: HashMap<String, usize> = HashMap::new();
     let mut out: Vec<(String, Reconciled)> = Vec::with_capacity(requested.len());
     for h in requested {
         let key = h.to_ascii_lowercase();
         let outcome = if let Some(user) = found.remove(&key) {
             given.insert(key, out.len());
-            Reconciled::Found {
-                protected: user.get("protected").and_then(Value::as_bool) == Some(true),
-                user,
-            }
+            user
         } else if let Some(&at) = given.get(&key) {
             out[at].1.clone()
         } else if let Some(e) = errored.remove(&key) {
@@ -266,7 +207,7 @@ mod tests {
         };
         let r = reconcile(&handles(&["xdevelopers"]), &body);
         assert!(
-            matches!(&r[0].1, Reconciled::Found { protected: false, user } if user["username"] == "XDevelopers")
+            matches!(&r[0].1, Reconciled::Found { protected: false, user, .. } if user.username == "XDevelopers")
         );
     }
 
@@ -289,7 +230,7 @@ mod tests {
             &handles(&["TwitterDev", "twitterdev", "xn47mzh437", "XN47MZH437"]),
             body,
         );
-        assert!(matches!(&r[0].1, Reconciled::Found { user, .. } if user["id"] == "2244994945"));
+        assert!(matches!(&r[0].1, Reconciled::Found { user, .. } if user.id == "2244994945"));
         assert_eq!(r[0].1, r[1].1);
         assert!(matches!(r[2].1, Reconciled::NotFound { .. }));
         assert_eq!(
@@ -302,8 +243,8 @@ mod tests {
 
     #[test]
     fn suspended_users_are_told_apart_from_missing_ones_on_either_host() {
-        let body: Value = serde_json::from_str(
-            r#"{"errors":[{"value":"gone","detail":"User has been suspended: [gone].","title":"Forbidden",
+        let body = UsersBody::parse(
+            br#"{"errors":[{"value":"gone","detail":"User has been suspended: [gone].","title":"Forbidden",
             "resource_type":"user","parameter":"usernames","resource_id":"gone",
             "type":"https://api.x.com/2/problems/resource-not-found"}]}"#,
         )
@@ -314,8 +255,8 @@ mod tests {
 
     #[test]
     fn errors_about_tweets_are_ignored_and_a_handle_in_neither_list_fails_loudly() {
-        let body: Value = serde_json::from_str(
-            r#"{"data":[{"id":"1","name":"A","username":"alice","protected":true}],
+        let body = UsersBody::parse(
+            br#"{"data":[{"id":"1","name":"A","username":"alice","protected":true}],
             "errors":[{"value":"99","detail":"Could not find tweet with pinned_tweet_id: [99].",
             "title":"Not Found Error","resource_type":"tweet","parameter":"pinned_tweet_id",
             "resource_id":"99","type":"https://api.twitter.com/2/problems/resource-not-found"}]}"#,
@@ -339,8 +280,8 @@ mod tests {
 
     #[test]
     fn no_data_key_at_all_means_every_handle_comes_from_errors() {
-        let body: Value = serde_json::from_str(
-            r#"{"errors":[{"value":"a","title":"Not Found Error","resource_type":"user",
+        let body = UsersBody::parse(
+            br#"{"errors":[{"value":"a","title":"Not Found Error","resource_type":"user",
             "type":"https://api.twitter.com/2/problems/resource-not-found","detail":"x"}]}"#,
         )
         .unwrap();
