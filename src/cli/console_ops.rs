@@ -12,7 +12,7 @@ use crate::pipeline::merge::{self, CleanPlan, MergePlan};
 use crate::ui::batch_file::read_batch_contents;
 use crate::ui::batches::{BatchLine, BatchState};
 use crate::ui::dataset_rows::{LoadError, LoadedRows, load_rows};
-use crate::ui::ops::{EngineLink, MergePlanView, Operations};
+use crate::ui::ops::{EngineLink, MergeDone, MergePlanView, Operations, OpsError, RollbackDone};
 
 /// A data directory driven from the console.
 pub struct ConsoleOps {
@@ -53,14 +53,13 @@ impl ConsoleOps {
     }
 
     /// The pending batch files, described for the batch table.
-    pub fn pending(&self) -> Result<Vec<BatchLine>, String> {
+    pub fn pending(&self) -> Result<Vec<BatchLine>, OpsError> {
         self.dir
-            .pending_files()
-            .map_err(|e| e.to_string())?
+            .pending_files()?
             .iter()
             .map(|p| {
                 // The error names the file already.
-                let contents = read_batch_contents(p).map_err(|e| e.to_string())?;
+                let contents = read_batch_contents(p)?;
                 let mut row = BatchLine::new(batch_name(p), BatchState::Pending);
                 row.describe_contents(&contents);
                 Ok(row)
@@ -69,9 +68,8 @@ impl ConsoleOps {
     }
 
     /// The merge of the pending files, as the pipeline plans it and as the dialog shows it.
-    fn plan_view(&self) -> Result<(MergePlan, MergePlanView), String> {
-        let (files, CleanPlan { plan, left_out }) =
-            self.dir.plan_pending().map_err(|e| e.to_string())?;
+    fn plan_view(&self) -> Result<(MergePlan, MergePlanView), OpsError> {
+        let (files, CleanPlan { plan, left_out }) = self.dir.plan_pending()?;
         let view = MergePlanView {
             batches: files
                 .iter()
@@ -100,26 +98,25 @@ impl ConsoleOps {
 }
 
 impl Operations for ConsoleOps {
-    fn load(&self) -> Result<(LoadedRows, Vec<BatchLine>), String> {
-        let (loaded, _) = self.read_latest().map_err(|e| e.to_string())?;
+    fn load(&self) -> Result<(LoadedRows, Vec<BatchLine>), OpsError> {
+        let (loaded, _) = self.read_latest()?;
         Ok((loaded, self.pending()?))
     }
 
-    fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, String> {
+    fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, OpsError> {
         // A plan sends nothing: any token will do.
-        let token = Token::new("plan-only").map_err(|e| e.to_string())?;
-        let config = self.dir.harvest_config(token);
-        harvest::plan(&config, &parse_handles(&handles.join("\n"))).map_err(|e| e.to_string())
+        let config = self.dir.harvest_config(Token::new("plan-only")?);
+        Ok(harvest::plan(&config, &parse_handles(&handles.join("\n")))?)
     }
 
-    fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, String> {
+    fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, OpsError> {
         let token = match &self.dir.token {
             Some(t) => t.clone(),
-            None => Token::from_file_or_env(None).map_err(|e| e.to_string())?,
+            None => Token::from_file_or_env(None)?,
         };
         let config = self.dir.harvest_config(token);
         let list = parse_handles(&handles.join("\n"));
-        let run = harvest::start(config, list).map_err(|e| e.to_string())?;
+        let run = harvest::start(config, list)?;
         // The run reports its end as RunDone / RunStopped on the event channel; its join
         // handle is not needed to watch it.
         drop(run.finished);
@@ -129,39 +126,36 @@ impl Operations for ConsoleOps {
         })
     }
 
-    fn plan_merge(&self) -> Result<MergePlanView, String> {
+    fn plan_merge(&self) -> Result<MergePlanView, OpsError> {
         Ok(self.plan_view()?.1)
     }
 
     /// Plans again and applies that plan: `merge::apply` refuses a plan the dataset or a batch
     /// has moved away from, so what is applied is what a fresh plan says.
-    fn apply_merge(&self) -> Result<String, String> {
+    fn apply_merge(&self) -> Result<MergeDone, OpsError> {
         let (plan, view) = self.plan_view()?;
         if view.batches.is_empty() {
-            return Err(format!(
-                "nothing to merge: {} batch file(s) left out for flagged records",
-                view.left_out.len()
-            ));
+            return Err(OpsError::NothingToMerge {
+                left_out: view.left_out.len(),
+            });
         }
-        let out = merge::apply(&self.dir.root, &plan).map_err(|e| e.to_string())?;
-        let mut text = format!(
-            "version {} with {} records (added {}, updated {}, duplicates collapsed {})",
-            out.version, out.count, view.added, view.updated, view.collapsed
-        );
-        if !view.left_out.is_empty() {
-            text.push_str(&format!(
-                "; left out for flags: {}",
-                view.left_out.join(", ")
-            ));
-        }
-        Ok(text)
+        let out = merge::apply(&self.dir.root, &plan)?;
+        Ok(MergeDone {
+            version: out.version,
+            count: out.count,
+            added: view.added,
+            updated: view.updated,
+            collapsed: view.collapsed,
+            left_out: view.left_out,
+        })
     }
 
-    fn rollback(&self) -> Result<String, String> {
-        let out = merge::rollback(&self.dir.root).map_err(|e| e.to_string())?;
-        Ok(format!(
-            "version {} restored as version {} ({} records)",
-            out.restored_version, out.version, out.count
-        ))
+    fn rollback(&self) -> Result<RollbackDone, OpsError> {
+        let out = merge::rollback(&self.dir.root)?;
+        Ok(RollbackDone {
+            restored_version: out.restored_version,
+            version: out.version,
+            count: out.count,
+        })
     }
 }

@@ -152,11 +152,30 @@ async fn run_effect(
             None => tracing::info!("no engine to send {cmd:?} to"),
         },
         Effect::PlanHarvest(handles) => blocking(ops, op_tx, move |ops| {
-            Action::HarvestPlanned(ops.plan_harvest(&handles).map(|plan| (handles, plan)))
+            Action::HarvestPlanned(
+                ops.plan_harvest(&handles)
+                    .map(|plan| (handles, plan))
+                    .map_err(|e| e.to_string()),
+            )
         }),
-        Effect::PlanMerge => blocking(ops, op_tx, |ops| Action::MergePlanned(ops.plan_merge())),
-        Effect::ApplyMerge => blocking(ops, op_tx, |ops| Action::MergeApplied(ops.apply_merge())),
-        Effect::Rollback => blocking(ops, op_tx, |ops| Action::RolledBack(ops.rollback())),
+        // Actions carry words: the reducer only shows them, and actions stay plain data.
+        Effect::PlanMerge => blocking(ops, op_tx, |ops| {
+            Action::MergePlanned(ops.plan_merge().map_err(|e| e.to_string()))
+        }),
+        Effect::ApplyMerge => blocking(ops, op_tx, |ops| {
+            Action::MergeApplied(
+                ops.apply_merge()
+                    .map(|d| d.to_string())
+                    .map_err(|e| e.to_string()),
+            )
+        }),
+        Effect::Rollback => blocking(ops, op_tx, |ops| {
+            Action::RolledBack(
+                ops.rollback()
+                    .map(|d| d.to_string())
+                    .map_err(|e| e.to_string()),
+            )
+        }),
     }
 }
 

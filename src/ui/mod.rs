@@ -23,6 +23,6 @@ pub mod theme;
 pub mod update;
 
 pub use app::{App, Settings};
-pub use ops::{EngineLink, MergePlanView, Operations};
+pub use ops::{EngineLink, MergeDone, MergePlanView, Operations, OpsError, RollbackDone};
 pub use render::render;
 pub use update::update;

@@ -1,14 +1,18 @@
 //! What the console asks of the pipeline, and what comes back: the one seam between the UI and
-//! the engine. The command layer implements [`Operations`] with the real library calls
-//! (`cli::console_ops::ConsoleOps`, on a `pipeline::data_dir::DataDir`); the console's tests
-//! drive the reducer with the answers directly. The UI never does pipeline work itself.
+//! the engine, typed both ways (answers, events and errors). The command layer implements
+//! [`Operations`] with the real library calls (`cli::console_ops::ConsoleOps`, on a
+//! `pipeline::data_dir::DataDir`); the console's tests drive the reducer with the answers
+//! directly. The UI never does pipeline work itself.
 
 use tokio::sync::mpsc;
 
 use super::batches::BatchLine;
-use super::dataset_rows::LoadedRows;
-use crate::pipeline::harvest::CostPlan;
+use super::dataset_rows::{LoadError, LoadedRows};
+use crate::dataset::DatasetError;
 use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
+use crate::pipeline::harvest::xapi::TokenError;
+use crate::pipeline::harvest::{CostPlan, HarvestError};
+use crate::pipeline::merge::MergeError;
 
 /// Channels to a harvest run: events up (bounded, so a slow screen slows the engine rather than
 /// growing memory), commands down.
@@ -35,16 +39,77 @@ pub struct MergePlanView {
     pub unreadable: usize,
 }
 
-/// The pipeline operations the console drives. Errors come back as words for the log pane.
+/// Why an operation the console asked for was not done. The log pane shows the words.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("cannot read the dataset: {0}")]
+    Dataset(#[from] LoadError),
+    #[error("cannot read a pending batch: {0}")]
+    Batch(#[from] DatasetError),
+    #[error("{0}")]
+    Merge(#[from] MergeError),
+    #[error("{0}")]
+    Harvest(#[from] HarvestError),
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    #[error("nothing to merge: {left_out} batch file(s) left out for flagged records")]
+    NothingToMerge { left_out: usize },
+}
+
+/// What an applied merge changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeDone {
+    pub version: u64,
+    pub count: u64,
+    pub added: usize,
+    pub updated: usize,
+    pub collapsed: usize,
+    /// Batch files left out for flagged records.
+    pub left_out: Vec<String>,
+}
+
+impl std::fmt::Display for MergeDone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "version {} with {} records (added {}, updated {}, duplicates collapsed {})",
+            self.version, self.count, self.added, self.updated, self.collapsed
+        )?;
+        if !self.left_out.is_empty() {
+            write!(f, "; left out for flags: {}", self.left_out.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// What a rollback restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackDone {
+    pub restored_version: u64,
+    pub version: u64,
+    pub count: u64,
+}
+
+impl std::fmt::Display for RollbackDone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "version {} restored as version {} ({} records)",
+            self.restored_version, self.version, self.count
+        )
+    }
+}
+
+/// The pipeline operations the console drives.
 pub trait Operations: Send + Sync {
     /// The dataset as stored and the pending batch files, described.
-    fn load(&self) -> Result<(LoadedRows, Vec<BatchLine>), String>;
+    fn load(&self) -> Result<(LoadedRows, Vec<BatchLine>), OpsError>;
     /// What harvesting `handles` would send and cost (nothing is sent).
-    fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, String>;
+    fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, OpsError>;
     /// Starts harvesting `handles`; events arrive on the returned link.
-    fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, String>;
-    fn plan_merge(&self) -> Result<MergePlanView, String>;
-    /// Applies the merge; returns a one-line account of what changed.
-    fn apply_merge(&self) -> Result<String, String>;
-    fn rollback(&self) -> Result<String, String>;
+    fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, OpsError>;
+    fn plan_merge(&self) -> Result<MergePlanView, OpsError>;
+    /// Plans again and applies that plan.
+    fn apply_merge(&self) -> Result<MergeDone, OpsError>;
+    fn rollback(&self) -> Result<RollbackDone, OpsError>;
 }
