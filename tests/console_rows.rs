@@ -13,6 +13,7 @@ use influx::pipeline::score::score_record;
 use influx::ui::action::Action;
 use influx::ui::author::AuthorRow;
 use influx::ui::dataset_rows::{LoadError, load_rows};
+use influx::ui::detail_answer::answer_details_now;
 use influx::ui::{App, Settings, render, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -204,6 +205,7 @@ fn a_record_whose_line_changed_in_place_shows_a_message_in_the_pane_not_a_panic(
         "{err}"
     );
     update(&mut app, Action::OpenDetail);
+    answer_details_now(&mut app);
     let text = screen(&app, 120, 40);
     assert!(text.contains("the record could not be read"), "{text}");
 }

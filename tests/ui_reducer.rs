@@ -568,3 +568,47 @@ mod fast_order_matches_the_reference {
         assert_eq!(app.histogram, recounted.histogram);
     }
 }
+
+#[test]
+fn the_detail_is_asked_for_once_per_selection_and_a_late_answer_for_another_row_is_dropped() {
+    use influx::ui::detail_answer::{answer_detail, answer_details_now};
+    let mut app = app(false);
+    let first = app.selected_row().unwrap();
+    assert_eq!(app.detail_wanted.map(|(_, row)| row), Some(first));
+    // The answer for the first row is computed while the selection moves on.
+    let (generation, _) = app.detail_wanted.take().unwrap();
+    let stale = answer_detail(&app.records.row(first).unwrap(), generation, first);
+    update(&mut app, Action::Down);
+    let second = app.selected_row().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(app.detail_wanted.map(|(_, row)| row), Some(second));
+    update(&mut app, Action::DetailReady(Box::new(stale)));
+    assert!(app.detail_of(second).is_none(), "not the row on show");
+    assert!(
+        app.detail_of(first).is_none(),
+        "only the last one asked counts"
+    );
+    // A tick or any other action does not ask again for the same row.
+    answer_details_now(&mut app);
+    update(&mut app, Action::Tick(Utc::now()));
+    assert_eq!(app.detail_wanted, None);
+    let detail = app.detail_of(second).unwrap().unwrap();
+    assert!(!detail.fields.is_empty());
+}
+
+#[test]
+fn new_records_behind_the_same_row_ask_for_its_detail_again() {
+    use influx::ui::detail_answer::answer_details_now;
+    let mut app = app(false);
+    answer_details_now(&mut app);
+    let row = app.selected_row().unwrap();
+    assert!(app.detail_of(row).is_some());
+    app.reload(Default::default(), Vec::new());
+    app = app.with_records(crisis());
+    update(&mut app, Action::Tick(Utc::now()));
+    assert!(
+        app.detail_of(row).is_none(),
+        "the old answer is not shown for the new records"
+    );
+    assert_eq!(app.detail_wanted.map(|(_, r)| r), Some(row));
+}

@@ -9,6 +9,7 @@ use influx::pipeline::harvest::events::{BatchFigures, BudgetSnapshot, HarvestEve
 use influx::pipeline::score::{Feature, model, score_record};
 use influx::ui::action::Action;
 use influx::ui::batches::{BatchLine, BatchState};
+use influx::ui::detail_answer::answer_details_now;
 use influx::ui::keys::registry;
 use influx::ui::ops::MergePlanView;
 use influx::ui::{App, Settings, render, update};
@@ -116,6 +117,8 @@ fn mid_run(mut app: App) -> App {
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     update(app, Action::Resize(w, h));
+    // What the event loop does between an action and the next frame.
+    answer_details_now(app);
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal.draw(|f| render(app, f)).unwrap();
     format!("{}", terminal.backend())

@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 use crate::dataset::{Dataset, LineError, Record};
 use crate::pipeline::checks::placeholders::{PlaceholderFlag, Severity};
 
+mod author_detail;
 pub mod duplicates;
 mod error_lists;
 mod facts;
@@ -24,6 +25,9 @@ pub mod precision;
 mod stream;
 mod tally;
 
+pub use author_detail::{
+    AuthorDetail, Components, FeatureTable, RawAnswer, SourceLine, author_detail,
+};
 pub use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;
 pub use facts::{

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::batches::BatchLine;
 use super::dataset_rows::LoadedRows;
+use super::detail_answer::DetailAnswer;
 use super::ops::MergePlanView;
 use crate::pipeline::harvest::events::HarvestEvent;
 
@@ -83,6 +84,8 @@ pub enum Action {
     MergePlanned(Result<MergePlanView, String>),
     MergeApplied(Result<String, String>),
     RolledBack(Result<String, String>),
+    /// What the detail pane shows for a row (the answer to a detail effect).
+    DetailReady(Box<DetailAnswer>),
     /// The dataset and pending batches as stored now (after a merge or rollback).
     Reloaded {
         dataset: Box<LoadedRows>,

@@ -10,6 +10,7 @@ use super::action::ScreenCounter;
 use super::author::{AuthorRow, HandleRows, RowFlags, mark_duplicates};
 use super::batches::BatchLine;
 use super::dataset_rows::LoadedRows;
+use super::detail_answer::DetailAnswer;
 use super::histogram::ScoreHistogram;
 use super::log_ring::{LogLevel, LogLine, LogRing};
 use super::ops::MergePlanView;
@@ -17,6 +18,7 @@ use super::record_store::{RecordReadError, RecordStore};
 use super::row_index::{self, RowFilter, SortKey, compare};
 use super::row_order::{SortedOrders, patch_where};
 use crate::dataset::Record;
+use crate::pipeline::audit::AuthorDetail;
 use crate::pipeline::harvest::CostPlan;
 use crate::pipeline::harvest::events::{
     BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot,
@@ -214,6 +216,16 @@ pub struct App {
     /// Table rows that fit on screen, from the last resize.
     pub table_height: usize,
     pub detail_scroll: u16,
+    /// What the detail pane shows, for the row it was asked for (see [`App::detail_of`]).
+    pub detail: Option<DetailAnswer>,
+    /// The (records generation, row) the last detail request was for: a new selection, or new
+    /// records behind the same row, asks again.
+    pub detail_asked: Option<(u64, usize)>,
+    /// A detail request not yet taken by the event loop (kept apart from `outbox`: it is not
+    /// an operation the operator asked for).
+    pub detail_wanted: Option<(u64, usize)>,
+    /// Bumped whenever the records behind the rows are replaced wholesale.
+    pub records_generation: u64,
     pub focus: Focus,
     pub mode: Mode,
     /// What is typed in the filter or command line.
@@ -260,6 +272,10 @@ impl App {
             table_offset: 0,
             table_height: 10,
             detail_scroll: 0,
+            detail: None,
+            detail_asked: None,
+            detail_wanted: None,
+            records_generation: 0,
             focus: Focus::Authors,
             mode: Mode::Normal,
             input: String::new(),
@@ -324,6 +340,10 @@ impl App {
     /// Recomputes everything derived from the rows: duplicates, counters, histogram, orders,
     /// index. For a wholesale change (load, reload); a harvested row goes through [`App::set_row`].
     pub fn rows_changed(&mut self) {
+        self.records_generation += 1;
+        self.detail = None;
+        self.detail_asked = None;
+        self.detail_wanted = None;
         let (extra, handles, by_handle) = mark_duplicates(&mut self.rows);
         self.by_handle = by_handle;
         let mut counts = Counts {
@@ -345,6 +365,10 @@ impl App {
     /// counters and the histogram current. The row's place in the orders is fixed by
     /// [`App::rows_moved`], once for all rows set together.
     pub fn set_row(&mut self, at: usize, row: AuthorRow) {
+        if self.detail_asked.is_some_and(|(_, r)| r == at) {
+            // A new record behind the row on show: its detail is asked for again.
+            self.detail_asked = None;
+        }
         if let Some(old) = self.rows.get(at) {
             self.counts.tally(old.flags, false);
             self.histogram.remove(old);
@@ -427,6 +451,30 @@ impl App {
     /// Row number (into `rows`) of the selected author.
     pub fn selected_row(&self) -> Option<usize> {
         self.index.get(self.selected).map(|&i| i as usize)
+    }
+
+    /// The detail of `row` when its answer has arrived; `None` while it is being read.
+    pub fn detail_of(&self, row: usize) -> Option<Result<&AuthorDetail, &str>> {
+        let answer = self.detail.as_ref()?;
+        (answer.row == row && answer.generation == self.records_generation).then(|| {
+            match &answer.detail {
+                Ok(d) => Ok(d.as_ref()),
+                Err(e) => Err(e.as_str()),
+            }
+        })
+    }
+
+    /// Asks for the detail of the selected row when it is not the one asked for last (the
+    /// reducer calls this after every action; the event loop answers off the draw path).
+    pub fn ask_detail_if_needed(&mut self) {
+        let Some(row) = self.selected_row().filter(|&r| r < self.records.len()) else {
+            return;
+        };
+        let key = (self.records_generation, row);
+        if self.detail_asked != Some(key) {
+            self.detail_asked = Some(key);
+            self.detail_wanted = Some(key);
+        }
     }
 
     /// The selected author's record (read again from the dataset file unless held); `None`

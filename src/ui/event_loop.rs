@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::action::Action;
 use super::app::{App, Effect};
+use super::detail_answer::answer_detail;
 use super::keys;
 use super::ops::{EngineLink, Operations};
 use super::render::render;
@@ -109,6 +110,16 @@ pub async fn run(
         }
         for effect in std::mem::take(&mut app.outbox) {
             run_effect(effect, &ops, &mut engine, &op_tx).await;
+        }
+        if let Some((generation, row)) = app.detail_wanted.take()
+            && let Some(record) = app.records.row(row)
+        {
+            // Read and explained off the async threads; the answer comes back as an action.
+            let tx = op_tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let answer = answer_detail(&record, generation, row);
+                let _ = tx.send(Action::DetailReady(Box::new(answer)));
+            });
         }
         if dirty && last_draw.elapsed() >= FRAME {
             terminal.draw(|f| render(&app, f))?;

@@ -8,6 +8,7 @@ pub mod author;
 pub mod batch_file;
 pub mod batches;
 pub mod dataset_rows;
+pub mod detail_answer;
 pub mod event_loop;
 pub mod histogram;
 pub mod keys;

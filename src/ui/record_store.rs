@@ -1,13 +1,14 @@
 //! The whole record behind each table row, for the detail pane. Rows loaded from a dataset file
 //! keep only where their line is (offset and length); the line is read and parsed again when the
-//! row is selected, and the last record read is kept. Records harvested in this session (not in
+//! row is selected (once per selection: the detail pane's answer is kept, see `detail_answer`).
+//! Records harvested in this session (not in
 //! the file yet) and records given in memory are held whole. Not here: building the rows (see
 //! `dataset_rows`) or showing the record (see `panes::detail`).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::dataset::{Record, parse_line};
@@ -61,23 +62,10 @@ struct IndexedFile {
 }
 
 /// Row number -> the row's record, read again on demand.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct RecordStore {
     file: Option<IndexedFile>,
     places: Vec<Place>,
-    /// The last record read from the file, by row: the detail pane is drawn many times a second
-    /// for the same selection.
-    last: Mutex<Option<(usize, Arc<Record>)>>,
-}
-
-impl Clone for RecordStore {
-    fn clone(&self) -> RecordStore {
-        RecordStore {
-            file: self.file.clone(),
-            places: self.places.clone(),
-            last: Mutex::new(self.last_read().clone()),
-        }
-    }
 }
 
 impl std::fmt::Debug for RecordStore {
@@ -99,7 +87,6 @@ impl RecordStore {
                 .into_iter()
                 .map(|r| Place::Held(Arc::new(r)))
                 .collect(),
-            last: Mutex::default(),
         }
     }
 
@@ -114,7 +101,6 @@ impl RecordStore {
                 modified: meta.modified().ok(),
             }),
             places: Vec::new(),
-            last: Mutex::default(),
         })
     }
 
@@ -142,10 +128,6 @@ impl RecordStore {
     pub fn hold(&mut self, row: usize, record: Arc<Record>) {
         if let Some(place) = self.places.get_mut(row) {
             *place = Place::Held(record);
-            let mut last = self.last_read();
-            if last.as_ref().is_some_and(|(r, _)| *r == row) {
-                *last = None;
-            }
         }
     }
 
@@ -160,21 +142,16 @@ impl RecordStore {
 
     /// Row `row`'s record, read again from the file when not held; `None` when the row has none.
     pub fn get(&self, row: usize) -> Option<Result<Arc<Record>, RecordReadError>> {
-        match self.places.get(row)? {
-            Place::Held(record) => Some(Ok(Arc::clone(record))),
-            &Place::Line { offset, len, line } => {
-                if let Some((r, record)) = self.last_read().as_ref()
-                    && *r == row
-                {
-                    return Some(Ok(Arc::clone(record)));
-                }
-                let read = self.read_line(offset, len, line).map(Arc::new);
-                if let Ok(record) = &read {
-                    *self.last_read() = Some((row, Arc::clone(record)));
-                }
-                Some(read)
-            }
-        }
+        Some(self.row(row)?.read())
+    }
+
+    /// Where row `row`'s record is, detached from the store (a few words to copy), so that it
+    /// can be read on another thread while the store goes on changing.
+    pub fn row(&self, row: usize) -> Option<RowRecord> {
+        Some(RowRecord {
+            file: self.file.clone(),
+            place: self.places.get(row)?.clone(),
+        })
     }
 
     /// Every record, in row order (reading the file again where not held): for small datasets
@@ -185,10 +162,22 @@ impl RecordStore {
             .map(|r| r.map(Arc::unwrap_or_clone))
             .collect()
     }
+}
 
-    fn last_read(&self) -> std::sync::MutexGuard<'_, Option<(usize, Arc<Record>)>> {
-        // A panic while the cache was held leaves at worst a stale entry of a finished read.
-        self.last.lock().unwrap_or_else(PoisonError::into_inner)
+/// One row's record, to be read (see [`RecordStore::row`]).
+#[derive(Debug, Clone)]
+pub struct RowRecord {
+    file: Option<IndexedFile>,
+    place: Place,
+}
+
+impl RowRecord {
+    /// The record: held, or read again from the file (refused when the file has changed).
+    pub fn read(&self) -> Result<Arc<Record>, RecordReadError> {
+        match &self.place {
+            Place::Held(record) => Ok(Arc::clone(record)),
+            &Place::Line { offset, len, line } => self.read_line(offset, len, line).map(Arc::new),
+        }
     }
 
     fn read_line(&self, offset: u64, len: u64, line: u64) -> Result<Record, RecordReadError> {

@@ -10,6 +10,11 @@ use super::log_ring::LogLevel;
 use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
 
 pub fn update(app: &mut App, action: Action) {
+    apply(app, action);
+    app.ask_detail_if_needed();
+}
+
+fn apply(app: &mut App, action: Action) {
     match action {
         Action::Tick(now) => app.now = now,
         Action::Resize(w, h) => {
@@ -65,6 +70,12 @@ pub fn update(app: &mut App, action: Action) {
             Err(e) => app.log(LogLevel::Error, format!("merge refused: {e}")),
         },
         Action::Reloaded { dataset, pending } => app.reload(*dataset, pending),
+        // A late answer for a row no longer on show is dropped: only the last one asked counts.
+        Action::DetailReady(answer) => {
+            if app.detail_asked == Some((answer.generation, answer.row)) {
+                app.detail = Some(*answer);
+            }
+        }
         Action::RolledBack(result) => match result {
             Ok(text) => app.log(LogLevel::Info, format!("rolled back: {text}")),
             Err(e) => app.log(LogLevel::Error, format!("rollback failed: {e}")),

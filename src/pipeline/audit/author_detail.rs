@@ -1,0 +1,246 @@
+//! Everything the console's detail pane says about one author, computed once from the record
+//! (its check results, its score fields and the model's feature table, its metrics and
+//! sources, every field flattened), so that drawing only reads it. The console asks for it when
+//! the selection changes; the pane turns it into lines.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::facts::check_details;
+use crate::dataset::{Metrics, Record};
+use crate::pipeline::score;
+
+/// One author, explained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorDetail {
+    /// `(detector, reason)` of every placeholder flag.
+    pub placeholder_flags: Vec<(String, String)>,
+    pub schema_violations: Vec<String>,
+    /// `meta.score`, `meta.score_state`, `meta.score_version` as written (`None`: absent).
+    pub stored_score: Option<String>,
+    pub score_state: Option<String>,
+    pub score_version: Option<String>,
+    pub components: Components,
+    pub features: FeatureTable,
+    pub metrics: Metrics,
+    pub sources: Vec<SourceLine>,
+    pub raw_answer: RawAnswer,
+    /// Every field, one `(path, value)` per leaf, in canonical order.
+    pub fields: Vec<(String, String)>,
+}
+
+/// `meta.score_components`, each top-level key with its leaves flattened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Components {
+    Absent,
+    /// Not an object: its leaves under `score_components`.
+    Other(Vec<(String, String)>),
+    /// By key, in the order stored; a stored `features` table is left out (the computed one
+    /// stands in for it).
+    Keys(Vec<(String, Vec<(String, String)>)>),
+}
+
+/// The per-feature table, computed with the current model (records do not store it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureTable {
+    pub model_version: String,
+    /// The rows `(feature, value, reference percentile)`, or why the record is unscored.
+    pub rows: Result<Vec<(String, String, String)>, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceLine {
+    pub method: String,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub evidence: String,
+}
+
+/// Where the answer the record came from is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawAnswer {
+    /// Held inside the record (old pipelines did): its leaves.
+    Inline(Vec<(String, String)>),
+    /// A harvest keeps it in the run's responses.jsonl; the evidence names the batch.
+    InRun {
+        evidence: String,
+    },
+    None,
+}
+
+impl FeatureTable {
+    /// When the stored score came from other tables than the current ones, the words saying so.
+    pub fn version_warning(&self, stored: Option<&str>) -> Option<String> {
+        let current = &self.model_version;
+        match stored {
+            Some(stored) if stored != current => Some(format!(
+                "this table is from the current tables ({current}), not the ones that produced \
+                 the stored score ({stored})"
+            )),
+            None => Some("no stored score_version: this table is from the current tables".into()),
+            Some(_) => None,
+        }
+    }
+}
+
+pub fn author_detail(record: &Record) -> AuthorDetail {
+    let checks = check_details(record);
+    let meta = record.meta();
+    let field = |k: &str| meta.and_then(|m| m.get(k)).map(short_json);
+    let components = match meta.and_then(|m| m.get("score_components")) {
+        None => Components::Absent,
+        Some(Value::Object(map)) => Components::Keys(
+            map.iter()
+                .filter(|(k, _)| k.as_str() != "features")
+                .map(|(k, v)| (k.clone(), flat_at(k, v)))
+                .collect(),
+        ),
+        Some(other) => Components::Other(flat_at("score_components", other)),
+    };
+    let model = score::model();
+    let features = FeatureTable {
+        model_version: model.version().to_string(),
+        rows: model
+            .feature_table(&record.view())
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| {
+                        (
+                            r.feature.key().to_string(),
+                            r.value.to_string(),
+                            r.reference_percentile.to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .map_err(|unscored| unscored.reason.to_string()),
+    };
+    let sources: Vec<SourceLine> = record
+        .sources()
+        .into_iter()
+        .map(|s| SourceLine {
+            method: s.method.into_owned(),
+            fetched_at: s.fetched_at,
+            evidence: s.evidence.map(|e| e.into_owned()).unwrap_or_default(),
+        })
+        .collect();
+    let raw_answer = match inline_answer(record) {
+        Some(raw) => RawAnswer::Inline(flat_at("", raw)),
+        None => match sources.iter().find(|s| s.method == "x-api-v2") {
+            Some(api) => RawAnswer::InRun {
+                evidence: if api.evidence.is_empty() {
+                    "batch unknown".into()
+                } else {
+                    api.evidence.clone()
+                },
+            },
+            None => RawAnswer::None,
+        },
+    };
+    AuthorDetail {
+        placeholder_flags: checks
+            .placeholder_flags
+            .into_iter()
+            .map(|f| (f.detector.to_string(), f.reason))
+            .collect(),
+        schema_violations: checks.schema_violations,
+        stored_score: field("score"),
+        score_state: field("score_state"),
+        score_version: field("score_version"),
+        components,
+        features,
+        metrics: record.metrics(),
+        sources,
+        raw_answer,
+        fields: flat_at("", &record.to_canonical()),
+    }
+}
+
+/// Where old pipelines kept the answer inside the record.
+fn inline_answer(record: &Record) -> Option<&Value> {
+    fn in_obj(v: Option<&serde_json::Map<String, Value>>) -> Option<&Value> {
+        let m = v?;
+        m.get("raw_response")
+            .or_else(|| m.get("raw"))
+            .or_else(|| m.get("api_response"))
+    }
+    in_obj(record.meta())
+        .or_else(|| in_obj(record.get("ext").and_then(Value::as_object)))
+        .or_else(|| record.get("raw_response"))
+}
+
+fn short_json(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One `(path, value)` per leaf of `v`, which sits at `path` (`""` = the top), so nested JSON
+/// reads without braces: `meta.sources[0].method`.
+fn flat_at(path: &str, v: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    flatten_into(path, v, &mut out);
+    out
+}
+
+fn flatten_into(path: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                flatten_into(&p, v, out);
+            }
+        }
+        Value::Array(a) if !a.is_empty() && a.iter().any(|x| x.is_object()) => {
+            for (i, v) in a.iter().enumerate() {
+                flatten_into(&format!("{path}[{i}]"), v, out);
+            }
+        }
+        leaf => out.push((path.to_string(), short_json(leaf))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(v: Value) -> Record {
+        Record::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn nested_fields_flatten_to_one_path_per_leaf() {
+        let r = record(
+            serde_json::json!({"id":"1","meta":{"sources":[{"method":"x-api-v2"}],"score":4.5}}),
+        );
+        let d = author_detail(&r);
+        assert!(
+            d.fields
+                .contains(&("meta.sources[0].method".into(), "x-api-v2".into()))
+        );
+        assert_eq!(d.stored_score.as_deref(), Some("4.5"));
+        assert_eq!(
+            d.raw_answer,
+            RawAnswer::InRun {
+                evidence: "batch unknown".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_record_without_metrics_has_no_feature_table_and_says_why() {
+        let d = author_detail(&record(serde_json::json!({"id":"1","handle":"a"})));
+        assert!(d.features.rows.is_err());
+        assert_eq!(d.components, Components::Absent);
+        assert!(d.features.version_warning(None).is_some());
+        assert_eq!(
+            d.features
+                .version_warning(Some(&d.features.model_version.clone())),
+            None
+        );
+    }
+}
