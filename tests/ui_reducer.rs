@@ -612,3 +612,49 @@ fn new_records_behind_the_same_row_ask_for_its_detail_again() {
     );
     assert_eq!(app.detail_wanted.map(|(_, r)| r), Some(row));
 }
+
+fn run_started(app: &mut App, handles: usize) {
+    update(
+        app,
+        Action::Engine(HarvestEvent::RunStarted {
+            run_dir: "runs/x".into(),
+            handles,
+            batches: 1,
+            already_done: 0,
+            invalid: 0,
+        }),
+    );
+    update(
+        app,
+        Action::Engine(HarvestEvent::BatchStarted { batch: 0, handles }),
+    );
+}
+
+#[test]
+fn a_single_handle_re_harvest_gets_its_own_line_in_the_batches_pane_beside_the_last_run() {
+    let mut app = app(false);
+    let before = app.batches.len();
+    run_started(&mut app, 40);
+    assert_eq!(app.batches.last().unwrap().name, "run batch 0");
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::RunDone {
+            summary: Box::default(),
+        }),
+    );
+    update(
+        &mut app,
+        Action::HarvestPlanned(Ok((vec!["jack".into()], plan_for(&["jack"], 0)))),
+    );
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Enter);
+    run_started(&mut app, 1);
+    let names: Vec<&str> = app.batches[before..]
+        .iter()
+        .map(|b| b.name.as_str())
+        .collect();
+    assert_eq!(names, ["run batch 0", "re-harvest @jack"]);
+    assert_eq!(app.batches.last().unwrap().records, 1);
+    run_started(&mut app, 5);
+    assert_eq!(app.batches.last().unwrap().name, "run 3 batch 0");
+}

@@ -239,6 +239,10 @@ pub struct App {
     pub harvested: usize,
     pub failed_handles: usize,
     pub merges: usize,
+    /// Harvest runs started in this session; the batches pane names a later run's batches by it.
+    pub runs_started: usize,
+    /// The handle of a one-handle re-harvest about to start, so its batch line says so.
+    pub reharvest: Option<String>,
     pub outbox: Vec<Effect>,
     pub should_quit: bool,
 }
@@ -286,6 +290,8 @@ impl App {
             harvested: 0,
             failed_handles: 0,
             merges: 0,
+            runs_started: 0,
+            reharvest: None,
             outbox: Vec::new(),
             should_quit: false,
         }

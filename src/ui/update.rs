@@ -387,9 +387,11 @@ fn harvest(app: &mut App, handles: Vec<String>) {
         _ if app.run.in_flight() => app.log(LogLevel::Warn, "a harvest is already running"),
         [handle] => {
             app.log(LogLevel::Info, format!("re-harvesting @{handle}"));
+            app.reharvest = Some(handle.clone());
             app.outbox.push(Effect::StartHarvest(handles));
         }
         _ => {
+            app.reharvest = None;
             app.log(
                 LogLevel::Info,
                 format!("starting harvest of {} authors", handles.len()),
@@ -409,6 +411,11 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             already_done,
             invalid,
         } => {
+            app.runs_started += 1;
+            // The last run's lines stay, as they ended; its batch numbers are not this run's.
+            for line in &mut app.batches {
+                line.run_batch = None;
+            }
             app.run = RunState::Running;
             app.run_started = Some(app.now);
             app.run_ended = None;
@@ -516,6 +523,7 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
                 None => RunState::Done,
             };
             app.run_ended = Some(app.now);
+            app.reharvest = None;
             for line in summary.words() {
                 app.log(LogLevel::Info, format!("run done: {line}"));
             }
@@ -546,7 +554,13 @@ fn batch_row(app: &mut App, batch: usize) -> usize {
     if let Some(row) = app.batches.iter().position(|b| b.run_batch == Some(batch)) {
         return row;
     }
-    let mut row = BatchLine::new(format!("run batch {batch}"), BatchState::Running);
+    // A re-harvest run has one batch: the handle names that line only.
+    let name = match (app.reharvest.take(), app.runs_started) {
+        (Some(handle), _) => format!("re-harvest @{handle}"),
+        (None, 0 | 1) => format!("run batch {batch}"),
+        (None, run) => format!("run {run} batch {batch}"),
+    };
+    let mut row = BatchLine::new(name, BatchState::Running);
     row.run_batch = Some(batch);
     app.batches.push(row);
     app.batches.len() - 1
