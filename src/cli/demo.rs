@@ -11,13 +11,11 @@ use color_eyre::eyre::WrapErr;
 use super::Exit;
 use super::console::open;
 use super::output::color_enabled;
-use crate::dataset::{format_time, read_dataset};
+use crate::dataset::read_dataset;
 use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::xapi::Token;
-use crate::pipeline::merge::manifest::Manifest;
-use crate::pipeline::merge::sha256_of;
-use crate::pipeline::merge::store::{DATA_FILE, MANIFEST_FILE, Store, write_file};
+use crate::pipeline::merge;
 use crate::sim::{SimConfig, SimServer};
 use crate::ui::Settings;
 
@@ -79,33 +77,7 @@ pub fn prepare(root: &Path) -> color_eyre::Result<()> {
         }
         std::fs::write(&path, text).wrap_err_with(|| format!("cannot write {}", path.display()))?;
     }
-    import_as_first_version(root, &root.join("import/latest-2025-11-14.jsonl"))
-}
-
-/// Stores the old dataset as it was, duplicates and all, as version 1 of the merge store, so
-/// that the first merge (which collapses duplicates) can be rolled back to it.
-fn import_as_first_version(root: &Path, file: &Path) -> color_eyre::Result<()> {
-    let store = Store::new(root);
-    let lock = store.lock()?;
-    let staging = store.stage(&lock)?;
-    let text = std::fs::read(file).wrap_err_with(|| format!("cannot read {}", file.display()))?;
-    write_file(&staging.dir, DATA_FILE, &text)?;
-    let count = read_dataset(file)?.records.len() as u64;
-    let manifest = Manifest {
-        version: 1,
-        sha256: sha256_of(file)?,
-        count,
-        score_version: None,
-        timestamp: format_time(chrono::Utc::now()),
-        rollback_to: None,
-        history: Vec::new(),
-    };
-    write_file(
-        &staging.dir,
-        MANIFEST_FILE,
-        manifest.to_pretty_json().as_bytes(),
-    )?;
-    store.publish(&lock, staging, 1)?;
+    merge::import_verbatim(root, &root.join("import/latest-2025-11-14.jsonl"))?;
     Ok(())
 }
 

@@ -337,6 +337,44 @@ pub fn rollback(data_dir: &Path) -> Result<RollbackOutcome, MergeError> {
     })
 }
 
+/// Stores `file` exactly as it is (duplicates and all) as version 1 of an empty data
+/// directory, so that the first real merge, which collapses duplicates, can be rolled back to
+/// it. The demo imports the old pipeline's dataset this way.
+pub fn import_verbatim(data_dir: &Path, file: &Path) -> Result<MergeOutcome, MergeError> {
+    let store = Store::new(data_dir);
+    let lock = store.lock()?;
+    let staging = store.stage(&lock)?;
+    let text = std::fs::read(file).map_err(|source| DatasetError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    store::write_file(&staging.dir, DATA_FILE, &text)?;
+    let count = crate::dataset::read_dataset(file)?.records.len() as u64;
+    let sha256 = sha256_of(file)?;
+    let manifest = Manifest {
+        version: 1,
+        sha256: sha256.clone(),
+        count,
+        score_version: None,
+        timestamp: format_time(Utc::now()),
+        rollback_to: None,
+        history: Vec::new(),
+    };
+    store::write_file(
+        &staging.dir,
+        MANIFEST_FILE,
+        manifest.to_pretty_json().as_bytes(),
+    )?;
+    store.publish(&lock, staging, 1)?;
+    Ok(MergeOutcome {
+        written: true,
+        version: 1,
+        sha256,
+        count,
+        path: data_dir.join(DATA_FILE),
+    })
+}
+
 /// sha256 of a file, lowercase hex.
 pub fn sha256_of(path: &Path) -> Result<String, MergeError> {
     let read = |source| DatasetError::Read {

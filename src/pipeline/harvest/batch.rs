@@ -227,7 +227,7 @@ pub fn build_answered(
                 sha256,
                 protected,
             } => {
-                let mut record = author_record_owned(user, &sha256, fetched_at, evidence);
+                let mut record = author_record_owned(*user, &sha256, fetched_at, evidence);
                 if score {
                     crate::pipeline::score::score_record(&mut record);
                 }

@@ -52,7 +52,7 @@ impl Serialize for MetaValue {
 
 impl MetaValue {
     /// Appends the value's JSON text: the bytes `serde_json` writes for it, without going
-    /// through a `Serializer` (tests/score_line.rs pins them against the `Value` path).
+    /// through a `Serializer` (tests/integration/score_line.rs pins them against the `Value` path).
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             MetaValue::Number(v) => json_text::write_f64(out, *v),

@@ -1,7 +1,7 @@
 //! Scoring a JSONL line without building a `serde_json::Value`: the line is read as raw
 //! top-level fields, the typed view takes what the model needs, and the scored line is written
 //! with every field scoring does not touch copied as it was written (see `dataset::raw`). The
-//! bytes are those of `score_record` + `Record::to_line`; tests/score_line.rs pins it. The few
+//! bytes are those of `score_record` + `Record::to_line`; tests/integration/score_line.rs pins it. The few
 //! lines the raw reader leaves to a full parse (an exponent, a very long number) are scored that
 //! way, so every JSON object scores. Not here: the model, or what is written into `meta` (see `changes`).
 

@@ -1,7 +1,7 @@
 //! The bigv schema checked on a record read raw, for audits of million-record files: the common
 //! answers (valid, or valid but for missing required fields) come with exactly the messages the
 //! `jsonschema` validator gives, and anything else is "unsure", for the caller to validate the
-//! parsed value instead. tests/schema_quick.rs pins the agreement against `jsonschema`.
+//! parsed value instead. tests/integration/schema_quick.rs pins the agreement against `jsonschema`.
 //! Not here: the schema itself (assets/bigv.schema.json, compiled in `schema`).
 
 use std::sync::OnceLock;

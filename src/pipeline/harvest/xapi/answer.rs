@@ -95,7 +95,7 @@ pub enum Reconciled {
     /// In `data`; protected accounts are found too, with `protected: true`. `sha256` is the
     /// hash of the user object's bytes as received.
     Found {
-        user: ApiUser,
+        user: Box<ApiUser>,
         sha256: String,
         protected: bool,
     },
@@ -129,7 +129,7 @@ pub fn reconcile_owned(requested: &[String], body: UsersBody) -> Vec<(String, Re
             Ok(user) => Reconciled::Found {
                 sha256: crate::digest::sha256_hex(received.text.get().as_bytes()),
                 protected: user.protected == Some(true),
-                user,
+                user: Box::new(user),
             },
             Err(why) => Reconciled::Failed {
                 reason: format!("user object not in the documented shape: {why}"),

@@ -33,18 +33,18 @@ fn agrees_on(lines: &str) -> usize {
 
 #[test]
 fn on_the_real_crisis_dataset_every_answer_is_the_validators() {
-    let answered = agrees_on(include_str!("fixtures/latest-2025-11-14.jsonl"));
+    let answered = agrees_on(include_str!("../fixtures/latest-2025-11-14.jsonl"));
     assert!(answered > 400, "only {answered} of 531 lines answered raw");
 }
 
 #[test]
 fn on_the_other_real_fixtures_and_demo_batches_every_answer_is_the_validators() {
-    agrees_on(include_str!("fixtures/prefetched.sample.jsonl"));
-    agrees_on(include_str!("fixtures/placeholder-batch.jsonl"));
+    agrees_on(include_str!("../fixtures/prefetched.sample.jsonl"));
+    agrees_on(include_str!("../fixtures/placeholder-batch.jsonl"));
     for batch in [
-        include_str!("../assets/demo/batches/batch-07-api.jsonl"),
-        include_str!("../assets/demo/batches/batch-11-sample.jsonl"),
-        include_str!("../assets/demo/batches/batch-12-sample.jsonl"),
+        include_str!("../../assets/demo/batches/batch-07-api.jsonl"),
+        include_str!("../../assets/demo/batches/batch-11-sample.jsonl"),
+        include_str!("../../assets/demo/batches/batch-12-sample.jsonl"),
     ] {
         agrees_on(batch);
     }

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 use common::{fast_retry, list, names, run_to_end as run};
 use influx::pipeline::harvest::budget::BudgetConfig;

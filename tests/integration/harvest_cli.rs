@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 use common::{influx_bin, lines_so_far, names, wait_for_lines};
 use influx::sim::{Fault, SimConfig, SimServer};

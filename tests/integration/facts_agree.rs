@@ -49,7 +49,7 @@ fn audit_json_and_the_console_counters_count_the_same_records() {
         text.push('\n');
     }
     // The old pipeline's real data besides: placeholders, schema breaks, many duplicates.
-    text.push_str(include_str!("fixtures/latest-2025-11-14.jsonl"));
+    text.push_str(include_str!("../fixtures/latest-2025-11-14.jsonl"));
     std::fs::write(&path, &text).unwrap();
 
     let out = Command::new(env!("CARGO_BIN_EXE_influx"))

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 use common::{fast_retry, list, names, run_to_end as run};
 use influx::pipeline::harvest::budget::BudgetConfig;

@@ -241,7 +241,7 @@ fn low_relevance_without_a_description_says_so() {
 #[test]
 fn the_frozen_reference_is_what_the_documented_command_rebuilds() {
     let frozen: Reference =
-        serde_json::from_str(include_str!("../assets/m2/reference.json")).unwrap();
+        serde_json::from_str(include_str!("../../assets/m2/reference.json")).unwrap();
     let rebuilt = build_reference(FIXTURE, &fixture(), &bundled_lexicon()).unwrap();
     assert_eq!(
         frozen, rebuilt,

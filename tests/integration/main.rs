@@ -1,0 +1,23 @@
+//! The integration tests, one crate: each module is the specification of one area, and
+//! `common` holds the helpers they share (the binary, handle lists, fast retries, waiting on
+//! files). One crate links once instead of once per file.
+
+mod audit;
+mod common;
+mod console_rows;
+mod crash;
+mod dataset;
+mod e2e_tmux;
+mod facts_agree;
+mod harvest;
+mod harvest_cli;
+mod merge;
+mod merge_stream;
+mod money;
+mod placeholders;
+mod schema_quick;
+mod score;
+mod score_line;
+mod sim;
+mod ui_reducer;
+mod ui_snapshots;
