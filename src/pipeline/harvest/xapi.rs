@@ -29,3 +29,11 @@ pub const DEFAULT_API_BASE: &str = "https://api.x.com";
 pub const MAX_BATCH: usize = 100;
 /// The fields the record and M2 need; without them only id, name and username come back.
 pub const USER_FIELDS: &str = "created_at,description,public_metrics,verified,verified_type,protected,url,location,profile_image_url";
+
+/// The success body of reference/x-api-v2.md, which the tests of every part read.
+#[cfg(test)]
+pub(crate) const DOCUMENTED_SUCCESS: &str = r#"{"data":[{"id":"2244994945","name":"X Developers","username":"XDevelopers",
+  "created_at":"2013-12-14T04:35:55.000Z","description":"The voice of the X developer community",
+  "verified":true,"verified_type":"business","protected":false,
+  "public_metrics":{"followers_count":583423,"following_count":2048,"tweet_count":14052,
+                    "listed_count":1672,"like_count":3140,"media_count":812}}]}"#;

@@ -95,11 +95,7 @@ pub fn author_record_owned(
 mod tests {
     use super::*;
 
-    const SUCCESS: &str = r#"{"data":[{"id":"2244994945","name":"X Developers","username":"XDevelopers",
-      "created_at":"2013-12-14T04:35:55.000Z","description":"The voice of the X developer community",
-      "verified":true,"verified_type":"business","protected":false,
-      "public_metrics":{"followers_count":583423,"following_count":2048,"tweet_count":14052,
-                        "listed_count":1672,"like_count":3140,"media_count":812}}]}"#;
+    use crate::pipeline::harvest::xapi::DOCUMENTED_SUCCESS as SUCCESS;
 
     fn api_user(v: Value) -> ApiUser {
         serde_json::from_value(v).unwrap()
