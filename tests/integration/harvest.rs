@@ -446,6 +446,7 @@ fn reference_record(
     user: &Value,
     fetched_at: chrono::DateTime<chrono::Utc>,
     evidence: &str,
+    (run, response_line): (&str, usize),
 ) -> influx::dataset::Record {
     use serde_json::{Map, json};
     use sha2::{Digest, Sha256};
@@ -460,12 +461,15 @@ fn reference_record(
         fields.insert("handle".into(), u.clone());
     }
     copy(&mut fields, "name");
-    fields.insert(
-        "verified".into(),
-        json!(influx::pipeline::harvest::xapi::verified_label(
-            &serde_json::from_value(user.clone()).unwrap()
-        )),
-    );
+    // Nothing invented: `verified` only from what the answer said.
+    if user.get("verified_type").is_some() || user.get("verified").is_some() {
+        fields.insert(
+            "verified".into(),
+            json!(influx::pipeline::harvest::xapi::verified_label(
+                &serde_json::from_value(user.clone()).unwrap()
+            )),
+        );
+    }
     if let Some(f) = user
         .get("public_metrics")
         .and_then(|m| m.get("followers_count"))
@@ -473,15 +477,13 @@ fn reference_record(
     {
         fields.insert("followers_count".into(), f.clone());
     }
-    let verified_type = user.get("verified_type").and_then(Value::as_str);
-    fields.insert(
-        "is_org".into(),
-        json!(matches!(verified_type, Some("business" | "government"))),
-    );
-    fields.insert(
-        "is_official".into(),
-        json!(verified_type == Some("government")),
-    );
+    if let Some(verified_type) = user.get("verified_type").and_then(Value::as_str) {
+        fields.insert(
+            "is_org".into(),
+            json!(matches!(verified_type, "business" | "government")),
+        );
+        fields.insert("is_official".into(), json!(verified_type == "government"));
+    }
     fields.insert("topic_tags".into(), json!([]));
     for key in [
         "created_at",
@@ -496,14 +498,21 @@ fn reference_record(
     let when = influx::dataset::format_time(fetched_at);
     let digest = Sha256::digest(user.to_string().as_bytes());
     let hash: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    fields.insert(
-        "meta".into(),
-        json!({
-            "last_refresh_at": when,
-            "sources": [{"method": "x-api-v2", "fetched_at": when, "evidence": evidence}],
-            "provenance_hash": hash,
-        }),
-    );
+    let mut meta = json!({
+        "last_refresh_at": when,
+        "sources": [{"method": "x-api-v2", "fetched_at": when, "evidence": evidence}],
+        "provenance_hash": hash,
+        "custody": [{"run": run, "response_line": response_line, "sha256": hash, "fetched_at": when}],
+    });
+    let absent: Vec<&str> = influx::pipeline::harvest::xapi::ANSWER_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| user.get(*f).is_none())
+        .collect();
+    if !absent.is_empty() {
+        meta["absent_from_answer"] = json!(absent);
+    }
+    fields.insert("meta".into(), meta);
     influx::dataset::Record::from_map(fields)
 }
 
@@ -529,7 +538,11 @@ async fn records_jsonl_holds_exactly_the_reference_records_of_the_answers_in_res
     assert_eq!(report.outcome, RunOutcome::Complete);
 
     let mut expected = Vec::new();
-    for answer in lines(&dir.path().join("responses.jsonl")) {
+    let run = influx::pipeline::harvest::xapi::run_id(dir.path());
+    for (at_line, answer) in lines(&dir.path().join("responses.jsonl"))
+        .into_iter()
+        .enumerate()
+    {
         assert_eq!(answer["status"], 200);
         let path = answer["path"].as_str().unwrap();
         let asked: Vec<&str> = path
@@ -554,7 +567,7 @@ async fn records_jsonl_holds_exactly_the_reference_records_of_the_answers_in_res
                     .is_some_and(|n| n.eq_ignore_ascii_case(handle))
             });
             if let Some(user) = user {
-                let mut record = reference_record(user, at, &evidence);
+                let mut record = reference_record(user, at, &evidence, (&run, at_line + 1));
                 influx::pipeline::score::score_record(&mut record);
                 expected.push(record.to_line());
             }

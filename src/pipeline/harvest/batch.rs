@@ -19,7 +19,8 @@ use crate::dataset::{Record, format_time};
 use crate::pipeline::harvest::budget::{Budget, Permit};
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::xapi::{
-    Answer, Reconciled, UsersBody, XClient, author_record_owned, classify, reconcile_owned,
+    Answer, AnswerPlace, Reconciled, UserSource, UsersBody, XClient, author_record_owned, classify,
+    reconcile_owned, run_id,
 };
 
 /// How often and how patiently a batch is tried again.
@@ -208,10 +209,12 @@ impl BatchContext {
 }
 
 /// Reconciles an answer's users body against the requested handles and builds (and scores)
-/// the record of every found handle, each user object moving into its record.
+/// the record of every found handle, each user object moving into its record, which names the
+/// answer it came from (`answer`: the run and its responses.jsonl line).
 pub fn build_answered(
     requested: &[String],
     body: UsersBody,
+    answer: &AnswerPlace,
     fetched_at: DateTime<Utc>,
     evidence: &str,
     score: bool,
@@ -227,7 +230,13 @@ pub fn build_answered(
                 sha256,
                 protected,
             } => {
-                let mut record = author_record_owned(*user, &sha256, fetched_at, evidence);
+                let source = UserSource {
+                    answer,
+                    sha256: &sha256,
+                    fetched_at,
+                    evidence,
+                };
+                let mut record = author_record_owned(*user, &source);
                 if score {
                     crate::pipeline::score::score_record(&mut record);
                 }
@@ -337,6 +346,14 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 continue;
             }
         };
+        // responses.jsonl keeps each answer on one line, so a raw line break (in JSON only ever
+        // whitespace) becomes a space; folded before reading, the user objects hashed are the
+        // bytes anyone finds in responses.jsonl.
+        let mut raw = raw;
+        raw.body
+            .iter_mut()
+            .filter(|b| matches!(**b, b'\n' | b'\r'))
+            .for_each(|b| *b = b' ');
         let answer = classify(raw.status, &raw.body);
         let meta = json!({
             "batch": batch.number,
@@ -374,9 +391,13 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 let handles = batch.handles.clone();
                 let evidence = format!("GET /2/users/by batch {}", batch.number);
                 let (fetched_at, score) = (raw.sent_at, ctx.score);
+                let answer = AnswerPlace {
+                    run: run_id(&ctx.run_dir),
+                    response_line: place.line,
+                };
                 // Records are built and scored off the async workers: it is the CPU-heavy part.
                 let built = tokio::task::spawn_blocking(move || {
-                    build_answered(&handles, body, fetched_at, &evidence, score)
+                    build_answered(&handles, body, &answer, fetched_at, &evidence, score)
                 })
                 .await;
                 return match built {

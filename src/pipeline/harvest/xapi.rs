@@ -21,7 +21,10 @@ pub use client::{
 };
 pub use shapes::{ApiError, ApiUser, BodyError, ProblemBody, ReceivedUser, UsersBody};
 pub use token::{Token, TokenError};
-pub use user_record::{author_record, author_record_owned, verified_label};
+pub use user_record::{
+    ANSWER_FIELDS, AnswerPlace, UserSource, author_record, author_record_owned, run_id,
+    verified_label,
+};
 
 /// Default host of the X API.
 pub const DEFAULT_API_BASE: &str = "https://api.x.com";

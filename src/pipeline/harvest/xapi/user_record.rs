@@ -22,31 +22,64 @@ pub fn verified_label(user: &ApiUser) -> &'static str {
     }
 }
 
-/// Builds the dataset record for one API user (not yet scored); `sha256` is the hash of the
-/// user object's bytes as received (see [`super::shapes`]), kept as `meta.provenance_hash`.
+/// Where an answer is: the run (its directory's name under `runs/`) and the 1-based line of
+/// its `responses.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerPlace {
+    pub run: String,
+    pub response_line: u64,
+}
+
+/// The run id a run directory is named by.
+pub fn run_id(run_dir: &std::path::Path) -> String {
+    run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| run_dir.display().to_string())
+}
+
+/// Where one user object came from: the answer, the hash of the object's bytes in it, when it
+/// was asked for, and the evidence words of `meta.sources`.
+#[derive(Debug, Clone, Copy)]
+pub struct UserSource<'a> {
+    pub answer: &'a AnswerPlace,
+    pub sha256: &'a str,
+    pub fetched_at: DateTime<Utc>,
+    pub evidence: &'a str,
+}
+
+/// The API fields a record is built from that X sends for every user when asked (`url` and
+/// `location` are left out when a user has none); those an answer did not carry are listed in
+/// the record's `meta.absent_from_answer`.
+pub const ANSWER_FIELDS: &[&str] = &[
+    "name",
+    "created_at",
+    "description",
+    "protected",
+    "verified",
+    "verified_type",
+    "public_metrics",
+];
+
+/// Builds the dataset record for one API user (not yet scored).
 ///
+/// Nothing is invented: a field the answer did not carry is left out (a merge then keeps the
+/// stored value) and named in `meta.absent_from_answer`; `verified`, `is_org` and
+/// `is_official` are derived only from a `verified_type` or `verified` the answer gave.
 /// Metrics are copied as the API gave them: a `null` stays `null`, an absent one stays absent,
 /// `post_count` is not renamed. `lang_primary` is not set: the lookup does not say it.
-pub fn author_record(
-    user: &ApiUser,
-    sha256: &str,
-    fetched_at: DateTime<Utc>,
-    evidence: &str,
-) -> Record {
-    author_record_owned(user.clone(), sha256, fetched_at, evidence)
+/// `meta.provenance_hash` and `meta.custody` tie the record to the bytes it came from.
+pub fn author_record(user: &ApiUser, source: &UserSource<'_>) -> Record {
+    author_record_owned(user.clone(), source)
 }
 
 /// [`author_record`] taking the user object, so its fields move into the record uncopied.
-pub fn author_record_owned(
-    user: ApiUser,
-    sha256: &str,
-    fetched_at: DateTime<Utc>,
-    evidence: &str,
-) -> Record {
-    let verified = verified_label(&user);
-    let verified_type = user.verified_type.as_deref();
-    let is_org = matches!(verified_type, Some("business" | "government"));
-    let is_official = verified_type == Some("government");
+pub fn author_record_owned(user: ApiUser, source: &UserSource<'_>) -> Record {
+    let absent: Vec<&str> = ANSWER_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| !user_carries(&user, f))
+        .collect();
     let followers = user
         .public_metrics
         .as_ref()
@@ -54,17 +87,26 @@ pub fn author_record_owned(
         .filter(|v| v.is_u64())
         .cloned();
     let mut fields = Map::new();
-    fields.insert("id".into(), Value::String(user.id));
-    fields.insert("handle".into(), Value::String(user.username));
-    if let Some(name) = user.name {
-        fields.insert("name".into(), Value::String(name));
+    fields.insert("id".into(), Value::String(user.id.clone()));
+    fields.insert("handle".into(), Value::String(user.username.clone()));
+    if let Some(name) = &user.name {
+        fields.insert("name".into(), Value::String(name.clone()));
     }
-    fields.insert("verified".into(), Value::from(verified));
+    if user.verified_type.is_some() || user.verified.is_some() {
+        let verified_type = user.verified_type.as_deref();
+        fields.insert("verified".into(), Value::from(verified_label(&user)));
+        if verified_type.is_some() {
+            let is_org = matches!(verified_type, Some("business" | "government"));
+            fields.insert("is_org".into(), Value::Bool(is_org));
+            fields.insert(
+                "is_official".into(),
+                Value::Bool(verified_type == Some("government")),
+            );
+        }
+    }
     if let Some(f) = followers {
         fields.insert("followers_count".into(), f);
     }
-    fields.insert("is_org".into(), Value::Bool(is_org));
-    fields.insert("is_official".into(), Value::Bool(is_official));
     fields.insert("topic_tags".into(), Value::Array(Vec::new()));
     let text = |v: Option<String>| v.map(Value::String);
     for (key, value) in [
@@ -79,16 +121,37 @@ pub fn author_record_owned(
             fields.insert(key.into(), v);
         }
     }
-    let when = format_time(fetched_at);
-    fields.insert(
-        "meta".into(),
-        json!({
-            "last_refresh_at": when,
-            "sources": [{"method": "x-api-v2", "fetched_at": when, "evidence": evidence}],
-            "provenance_hash": sha256,
-        }),
-    );
+    let when = format_time(source.fetched_at);
+    let mut meta = json!({
+        "last_refresh_at": when,
+        "sources": [{"method": "x-api-v2", "fetched_at": when, "evidence": source.evidence}],
+        "provenance_hash": source.sha256,
+        "custody": [{
+            "run": source.answer.run,
+            "response_line": source.answer.response_line,
+            "sha256": source.sha256,
+            "fetched_at": when,
+        }],
+    });
+    if !absent.is_empty() {
+        meta["absent_from_answer"] = json!(absent);
+    }
+    fields.insert("meta".into(), meta);
     Record::from_map(fields)
+}
+
+/// Whether the answer carried `field` for this user.
+fn user_carries(user: &ApiUser, field: &str) -> bool {
+    match field {
+        "name" => user.name.is_some(),
+        "created_at" => user.created_at.is_some(),
+        "description" => user.description.is_some(),
+        "protected" => user.protected.is_some(),
+        "verified" => user.verified.is_some(),
+        "verified_type" => user.verified_type.is_some(),
+        "public_metrics" => user.public_metrics.is_some(),
+        other => user.other.contains_key(other),
+    }
 }
 
 #[cfg(test)]
@@ -101,13 +164,27 @@ mod tests {
         serde_json::from_value(v).unwrap()
     }
 
+    fn built(user: Value, sha256: &str, at: DateTime<Utc>, evidence: &str) -> Record {
+        let answer = AnswerPlace {
+            run: "20260102T030405Z".into(),
+            response_line: 7,
+        };
+        let source = UserSource {
+            answer: &answer,
+            sha256,
+            fetched_at: at,
+            evidence,
+        };
+        author_record(&api_user(user), &source)
+    }
+
     #[test]
     fn a_record_keeps_the_api_casing_and_metrics_as_given() {
         let body: Value = serde_json::from_str(SUCCESS).unwrap();
         let user = &body["data"][0];
         let at = crate::dataset::parse_time("2026-01-02T03:04:05Z").unwrap();
-        let rec = author_record(
-            &api_user(user.clone()),
+        let rec = built(
+            user.clone(),
             &"ab".repeat(32),
             at,
             "GET /2/users/by batch 7",
@@ -128,7 +205,7 @@ mod tests {
     fn null_and_absent_metrics_stay_null_and_absent_and_post_count_is_read() {
         let user = json!({"id":"5","username":"p","name":"P",
             "public_metrics":{"followers_count":10,"following_count":1,"post_count":7,"listed_count":0,"like_count":null}});
-        let rec = author_record(&api_user(user), &"0".repeat(64), Utc::now(), "e");
+        let rec = built(user, &"0".repeat(64), Utc::now(), "e");
         let pm = rec.get("public_metrics").unwrap();
         assert_eq!(pm.get("like_count"), Some(&Value::Null));
         assert_eq!(pm.get("media_count"), None);
@@ -153,5 +230,57 @@ mod tests {
         );
         assert_eq!(label(json!({"verified":true})), "legacy");
         assert_eq!(label(json!({})), "none");
+    }
+
+    #[test]
+    fn a_record_names_the_answer_it_came_from() {
+        let at = crate::dataset::parse_time("2026-01-02T03:04:05Z").unwrap();
+        let body: Value = serde_json::from_str(SUCCESS).unwrap();
+        let rec = built(body["data"][0].clone(), &"ab".repeat(32), at, "e");
+        assert_eq!(
+            rec.meta().unwrap()["custody"],
+            json!([{"run": "20260102T030405Z", "response_line": 7, "sha256": "ab".repeat(32),
+                    "fetched_at": "2026-01-02T03:04:05.000Z"}])
+        );
+        assert!(rec.meta().unwrap().get("absent_from_answer").is_none());
+    }
+
+    #[test]
+    fn fields_the_answer_did_not_carry_are_left_out_and_named_not_defaulted() {
+        let rec = built(
+            json!({"id":"1","username":"bare","name":"Bare"}),
+            &"0".repeat(64),
+            Utc::now(),
+            "e",
+        );
+        for invented in [
+            "verified",
+            "is_org",
+            "is_official",
+            "followers_count",
+            "public_metrics",
+        ] {
+            assert_eq!(rec.get(invented), None, "{invented}");
+        }
+        assert_eq!(
+            rec.meta().unwrap()["absent_from_answer"],
+            json!([
+                "created_at",
+                "description",
+                "protected",
+                "verified",
+                "verified_type",
+                "public_metrics"
+            ])
+        );
+        // `verified: true` without a type is the old checkmark; is_org cannot be told from it.
+        let legacy = built(
+            json!({"id":"1","username":"old","name":"Old","verified":true}),
+            &"0".repeat(64),
+            Utc::now(),
+            "e",
+        );
+        assert_eq!(legacy.get("verified"), Some(&json!("legacy")));
+        assert_eq!(legacy.get("is_org"), None);
     }
 }
