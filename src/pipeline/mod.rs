@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod checks;
+pub mod custody;
 pub mod data_dir;
 pub mod harvest;
 pub mod merge;

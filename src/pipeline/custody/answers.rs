@@ -1,0 +1,239 @@
+//! The answers harvests received, read once and indexed by the SHA-256 of each user object's
+//! bytes, so that verifying a million records is a million lookups, not a million searches.
+//! A run is a directory holding `responses.jsonl`; the index reads one run, or every run in a
+//! directory of runs (a data directory's `runs/`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::pipeline::harvest::outputs::RESPONSES_FILE;
+use crate::pipeline::harvest::xapi::UsersBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnswersError {
+    #[error("cannot read the runs in {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} holds no run (no responses.jsonl in it or in a directory under it)")]
+    NoRun(PathBuf),
+}
+
+/// One user object of an answer: its bytes, and every place an answer held exactly them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnsweredUser {
+    pub text: Box<str>,
+    /// `(run index, responses.jsonl line)`, in the order read.
+    pub places: Vec<(u32, u64)>,
+}
+
+/// The answers of the runs read.
+#[derive(Debug, Default)]
+pub struct AnswerIndex {
+    runs: Vec<(String, PathBuf)>,
+    users: HashMap<[u8; 32], AnsweredUser>,
+    /// 200 answers read, and lines that were not one (a torn last line, an error answer).
+    pub answers: usize,
+    pub other_lines: usize,
+}
+
+/// A responses.jsonl line, as far as custody needs it.
+#[derive(Deserialize)]
+struct StoredAnswer<'a> {
+    status: Option<u16>,
+    #[serde(borrow)]
+    body: Option<&'a RawValue>,
+}
+
+impl AnswerIndex {
+    /// The runs at `path`: one run directory, or a directory whose subdirectories are runs.
+    pub fn open(path: &Path) -> Result<AnswerIndex, AnswersError> {
+        let mut index = AnswerIndex::default();
+        if path.join(RESPONSES_FILE).is_file() {
+            index.read_run(path)?;
+            return Ok(index);
+        }
+        let entries = std::fs::read_dir(path).map_err(|source| AnswersError::Dir {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join(RESPONSES_FILE).is_file())
+            .collect();
+        if dirs.is_empty() {
+            return Err(AnswersError::NoRun(path.to_path_buf()));
+        }
+        dirs.sort();
+        for dir in dirs {
+            index.read_run(&dir)?;
+        }
+        Ok(index)
+    }
+
+    /// The runs of a data directory (`DIR/runs/`); none yet is an empty index.
+    pub fn of_data_dir(root: &Path) -> Result<AnswerIndex, AnswersError> {
+        let runs = root.join("runs");
+        match AnswerIndex::open(&runs) {
+            Err(AnswersError::NoRun(_)) => Ok(AnswerIndex::default()),
+            Err(AnswersError::Dir { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(AnswerIndex::default())
+            }
+            other => other,
+        }
+    }
+
+    fn read_run(&mut self, dir: &Path) -> Result<(), AnswersError> {
+        let path = dir.join(RESPONSES_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| AnswersError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let run = self.runs.len() as u32;
+        self.runs.push((
+            crate::pipeline::harvest::xapi::run_id(dir),
+            dir.to_path_buf(),
+        ));
+        // Each line is parsed and its users hashed on every core; the index is filled after.
+        let read: Vec<Option<Vec<([u8; 32], Box<str>)>>> = text
+            .par_lines()
+            .map(|line| {
+                let stored: StoredAnswer<'_> = serde_json::from_str(line).ok()?;
+                if stored.status != Some(200) {
+                    return None;
+                }
+                let body = UsersBody::parse(stored.body?.get().as_bytes()).ok()?;
+                Some(
+                    body.data
+                        .into_iter()
+                        .map(|u| {
+                            let text: Box<str> = u.text.get().into();
+                            (sha256(&text), text)
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        for (at, users) in read.into_iter().enumerate() {
+            let Some(users) = users else {
+                self.other_lines += 1;
+                continue;
+            };
+            self.answers += 1;
+            let line = at as u64 + 1;
+            for (key, text) in users {
+                self.users
+                    .entry(key)
+                    .or_insert_with(|| AnsweredUser {
+                        text,
+                        places: Vec::new(),
+                    })
+                    .places
+                    .push((run, line));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a run of this id was read.
+    pub fn has_run(&self, run: &str) -> bool {
+        self.runs.iter().any(|(id, _)| id == run)
+    }
+
+    /// The id and directory of run number `index`.
+    pub fn run(&self, index: u32) -> (&str, &Path) {
+        let (id, dir) = &self.runs[index as usize];
+        (id, dir)
+    }
+
+    /// The user object whose bytes hash to `sha256_hex`, if an answer held it.
+    pub fn user(&self, sha256_hex: &str) -> Option<&AnsweredUser> {
+        self.users.get(&from_hex(sha256_hex)?)
+    }
+
+    /// Distinct user objects indexed.
+    pub fn users(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Where the runs were read from, for messages.
+    pub fn describe(&self) -> String {
+        match self.runs.as_slice() {
+            [] => "no run".into(),
+            [(id, _)] => format!("run {id}"),
+            runs => format!("{} runs", runs.len()),
+        }
+    }
+}
+
+fn sha256(text: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes()).into()
+}
+
+fn from_hex(text: &str) -> Option<[u8; 32]> {
+    if !crate::digest::is_sha256_hex(text) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_with(dir: &Path, lines: &[&str]) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(RESPONSES_FILE), lines.join("\n") + "\n").unwrap();
+    }
+
+    #[test]
+    fn users_are_found_by_the_hash_of_their_bytes_at_their_run_and_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let user = r#"{"id":"1","name":"A","username":"a"}"#;
+        run_with(
+            &tmp.path().join("r1"),
+            &[
+                r#"{"status":429,"body":{"title":"Too Many Requests"}}"#,
+                &format!(r#"{{"status":200,"body":{{"data":[{user}]}}}}"#),
+                r#"{"status":200,"body":{"data":[{"id":"2""#,
+            ],
+        );
+        let index = AnswerIndex::open(tmp.path()).unwrap();
+        assert!(index.has_run("r1"));
+        let found = index
+            .user(&crate::digest::sha256_hex(user.as_bytes()))
+            .unwrap();
+        assert_eq!(&*found.text, user);
+        assert_eq!(found.places, vec![(0, 2)]);
+        assert_eq!((index.answers, index.other_lines), (1, 2));
+        assert!(index.user(&"0".repeat(64)).is_none());
+    }
+
+    #[test]
+    fn a_directory_without_runs_is_an_error_and_a_data_dir_without_runs_is_empty() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            AnswerIndex::open(tmp.path()),
+            Err(AnswersError::NoRun(_))
+        ));
+        assert_eq!(AnswerIndex::of_data_dir(tmp.path()).unwrap().users(), 0);
+    }
+}
