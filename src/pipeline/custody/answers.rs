@@ -47,6 +47,9 @@ pub struct AnswerIndex {
     pub other_lines: usize,
 }
 
+/// A user object's hash and bytes.
+type HashedUser = ([u8; 32], Box<str>);
+
 /// A responses.jsonl line, as far as custody needs it.
 #[derive(Deserialize)]
 struct StoredAnswer<'a> {
@@ -107,7 +110,7 @@ impl AnswerIndex {
             dir.to_path_buf(),
         ));
         // Each line is parsed and its users hashed on every core; the index is filled after.
-        let read: Vec<Option<Vec<([u8; 32], Box<str>)>>> = text
+        let read: Vec<Option<Vec<HashedUser>>> = text
             .par_lines()
             .map(|line| {
                 let stored: StoredAnswer<'_> = serde_json::from_str(line).ok()?;
