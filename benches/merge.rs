@@ -134,6 +134,7 @@ fn bench_merge(c: &mut Criterion) {
 fn plan_and_apply(data: &Path, batch: &Path) -> merge::MergeOutcome {
     let options = MergeOptions {
         allow_flagged: true,
+        ..MergeOptions::default()
     };
     let plan = merge::plan(data, &[batch.to_path_buf()], &options).unwrap();
     merge::apply(data, &plan).unwrap()

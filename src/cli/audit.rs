@@ -1,6 +1,9 @@
-//! `influx audit FILE`: prints what a dataset or batch file really holds and exits 0 when the
-//! gates pass, 1 when one fails, 2 when the file cannot be read whole (missing, empty of records,
-//! or with unreadable lines; what could be read is still reported).
+//! `influx audit [FILE] [--data DIR] [--runs DIR]`: prints what a dataset or batch file really
+//! holds and exits 0 when the gates pass, 1 when one fails, 2 when the file cannot be read whole
+//! (missing, empty of records, or with unreadable lines; what could be read is still reported).
+//! With runs (`--data DIR` reads `DIR/runs`, `--runs` names others) each record that claims an
+//! API source is proved against its answer; `--data DIR` alone audits `DIR/latest.jsonl` and
+//! checks it still hashes as its manifest says.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -11,22 +14,36 @@ use super::Exit;
 use super::output::{Mode, color_enabled, json_line};
 use crate::dataset::DatasetError;
 use crate::pipeline::audit::{
-    AuditError, AuditReport, Gate, Gates, Histogram, audit_file, write_report,
+    AuditError, AuditReport, Gate, Gates, Histogram, audit_file, audit_file_against, write_report,
 };
+use crate::pipeline::custody::AnswerIndex;
+use crate::pipeline::data_dir::DataDir;
+use crate::pipeline::merge;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Gates (default: zero_scores, placeholders, duplicates, unreadable_lines must all be 0):
+Gates (default: zero_scores, placeholders, duplicates, unreadable_lines, mismatch must all be 0):
   --gate NAME=MAX   a counter may be at most MAX (adds the gate if it was not on)
   --allow NAME      the counter is reported but never fails the audit (wins over --gate)
 Gate names: zero_scores, placeholders, duplicates, unreadable_lines, schema_violations,
-            unscored, string_scores, batch_flags, precision
+            unscored, string_scores, batch_flags, precision, mismatch, unverifiable
+(mismatch and unverifiable count only with runs: --data DIR or --runs DIR)
 
 Exit: 0 gates pass · 1 a gate failed · 2 the file is missing, unreadable, has no records or
 has lines that are not JSON objects (each one is named with its line number).")]
 pub struct Args {
-    /// The JSONL (or .jsonl.gz) dataset or batch file to audit.
-    pub file: PathBuf,
+    /// The JSONL (or .jsonl.gz) dataset or batch file to audit (default with --data: its
+    /// latest.jsonl).
+    #[arg(required_unless_present = "data")]
+    pub file: Option<PathBuf>,
+    /// A data directory: prove records against its runs (DIR/runs); without FILE, audit its
+    /// latest.jsonl and check it against its manifest.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Runs to prove records against: a directory of run directories, or one run directory
+    /// (instead of DIR/runs).
+    #[arg(long, value_name = "DIR")]
+    pub runs: Option<PathBuf>,
     /// Print one JSON object on stdout, even on a terminal.
     #[arg(long)]
     pub json: bool,
@@ -79,8 +96,23 @@ impl Args {
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
-    let file = args.file.display().to_string();
-    let mut report = match audit_file(&args.file, &args.gates()) {
+    let audited = match (&args.file, &args.data) {
+        (Some(file), _) => file.clone(),
+        (None, Some(dir)) => DataDir::new(dir.clone(), String::new()).latest(),
+        (None, None) => unreachable!("clap requires FILE without --data"),
+    };
+    let file = audited.display().to_string();
+    let answers = match (&args.runs, &args.data) {
+        (Some(runs), _) => Some(AnswerIndex::open(runs)?),
+        (None, Some(dir)) => Some(AnswerIndex::of_data_dir(dir)?),
+        (None, None) => None,
+    };
+    let gates = args.gates();
+    let audit = match &answers {
+        Some(answers) => audit_file_against(&audited, &gates, answers),
+        None => audit_file(&audited, &gates),
+    };
+    let mut report = match audit {
         Ok(r) => r,
         Err(AuditError::Dataset(e @ (DatasetError::Open { .. } | DatasetError::Read { .. }))) => {
             if mode == Mode::JsonLines {
@@ -91,6 +123,15 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         Err(e) => return Err(eyre!(e)),
     };
     report.file = Some(file.clone());
+    if let (None, Some(dir)) = (&args.file, &args.data) {
+        report.external_edit = merge::external_edit(dir)?;
+        if let Some(edit) = &report.external_edit {
+            report.passed = false;
+            if mode == Mode::Human {
+                eprintln!("influx: {}", edit.words());
+            }
+        }
+    }
     match mode {
         Mode::JsonLines => print_json(&report),
         Mode::Human => print!(
@@ -249,6 +290,30 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
         pv.unknown,
         methods.join(", ")
     );
+    if let Some(c) = &pv.custody {
+        let _ = writeln!(
+            o,
+            "  {:<18}claim the API {} · verified {} · unverifiable {} · mismatch {}",
+            "custody", c.claimed_api, c.verified, c.unverifiable, c.mismatch
+        );
+        let shown = if full { usize::MAX } else { 10 };
+        for u in c.unverified_records.iter().take(shown) {
+            let _ = writeln!(
+                o,
+                "    line {} @{}: {}",
+                u.line,
+                u.handle.as_deref().unwrap_or("?"),
+                u.reason
+            );
+        }
+        if c.unverified_records.len() > shown {
+            let _ = writeln!(
+                o,
+                "    … {} more (--full lists them)",
+                c.unverified_records.len() - shown
+            );
+        }
+    }
 
     let _ = writeln!(o, "\n{}", p.bold("score histogram (records with metrics)"));
     let h = &r.histogram;

@@ -1,5 +1,6 @@
-//! `influx merge BATCH... [--data DIR] [--allow-flagged | --skip-flagged] [--dry-run] [--json]`:
-//! plans the merge, shows it, and applies it unless it is blocked, unreadable or a dry run.
+//! `influx merge BATCH... [--data DIR] [--allow-flagged | --skip-flagged]
+//! [--accept-external-edit] [--dry-run] [--json]`: plans the merge, shows it, and applies it
+//! unless it is blocked, unreadable, built on a latest.jsonl edited by hand, or a dry run.
 //! Exit 0 merged (or would merge), 1 blocked by flagged records (or, with --skip-flagged, some
 //! batches left out), 2 unreadable input.
 
@@ -26,6 +27,10 @@ pub struct Args {
     /// and why (the console's policy too).
     #[arg(long)]
     pub skip_flagged: bool,
+    /// Build on a latest.jsonl changed outside influx (its sha256 no longer its manifest's);
+    /// the old and new sha256 are recorded in the history.
+    #[arg(long)]
+    pub accept_external_edit: bool,
     /// Show the plan, write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -41,6 +46,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let options = MergeOptions {
         allow_flagged: args.allow_flagged,
+        accept_external_edit: args.accept_external_edit,
     };
     let (plan, left_out) = if args.skip_flagged {
         let CleanPlan { plan, left_out } =
@@ -62,6 +68,24 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     };
     if !plan.unreadable.is_empty() {
         return Ok(Exit::Unusable);
+    }
+    if let Some(edit) = &plan.external_edit {
+        let refused = !args.accept_external_edit;
+        match mode {
+            Mode::Human if refused => eprintln!(
+                "merge refused: {}; nothing written (--accept-external-edit builds on it, recording both sha256)",
+                edit.words()
+            ),
+            Mode::Human => eprintln!("building on it as asked: {}", edit.words()),
+            Mode::JsonLines => json_line(&json!({
+                "event": "external_edit", "version": edit.version,
+                "manifest_sha256": edit.manifest_sha256, "file_sha256": edit.file_sha256,
+                "accepted": !refused,
+            })),
+        }
+        if refused {
+            return Ok(Exit::GateFailed);
+        }
     }
     if !plan.can_apply() {
         if mode == Mode::Human {

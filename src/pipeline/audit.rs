@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::Serialize;
+
+use crate::pipeline::custody::Custody;
 use serde_json::value::RawValue;
 
 use crate::dataset::{Dataset, LineError, Record};
@@ -38,7 +40,7 @@ pub use gates::{Gate, GateResult, Gates, UnknownGate};
 pub use histogram::Histogram;
 pub use json::write_report;
 pub use precision::Precision;
-pub use stream::{AuditError, audit_file};
+pub use stream::{AuditError, audit_file, audit_file_against};
 
 /// Everything the audit found. Serialises to the JSON `influx audit --json` prints.
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +79,10 @@ pub struct AuditReport {
     pub errors: Vec<UnreadableLine>,
     /// Line numbers behind each counter, for a reader who wants to look at them.
     pub lines: CounterLines,
+    /// The data directory's `latest.jsonl` no longer hashes as its manifest says (an audit of
+    /// `--data DIR`): it fails the audit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_edit: Option<crate::pipeline::merge::ExternalEdit>,
     #[serde(skip)]
     indices: CounterIndices,
 }
@@ -189,6 +195,78 @@ pub struct Provenance {
     pub unknown: usize,
     /// Source entries per `method`, as written.
     pub methods: BTreeMap<String, usize>,
+    /// What could be proved, when the audit was given the runs (`--data DIR`, `--runs DIR`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub custody: Option<CustodyCounts>,
+}
+
+/// Records that claim an API source, proved against the answers they came from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CustodyCounts {
+    pub claimed_api: usize,
+    pub verified: usize,
+    /// No answer to compare with (old data, a run not kept, a forged batch).
+    pub unverifiable: usize,
+    /// The answer says otherwise.
+    pub mismatch: usize,
+    /// Each record not verified, in file order, with why.
+    pub unverified_records: Vec<UnverifiedRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnverifiedRecord {
+    pub line: usize,
+    pub handle: Option<String>,
+    /// `unverifiable` or `mismatch`.
+    pub outcome: &'static str,
+    pub reason: String,
+    /// On a mismatch: each field, the record's value and the answer's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<crate::pipeline::custody::FieldDiff>,
+}
+
+impl CustodyCounts {
+    /// Counts one record's custody.
+    pub fn add(&mut self, line: usize, handle: Option<&str>, custody: Custody) {
+        let outcome = match &custody {
+            Custody::NotClaimed => return,
+            Custody::Verified { .. } => {
+                self.claimed_api += 1;
+                self.verified += 1;
+                return;
+            }
+            Custody::Unverifiable { .. } => {
+                self.unverifiable += 1;
+                "unverifiable"
+            }
+            Custody::Mismatch { .. } => {
+                self.mismatch += 1;
+                "mismatch"
+            }
+        };
+        self.claimed_api += 1;
+        let reason = custody.words();
+        let diffs = match custody {
+            Custody::Mismatch { diffs, .. } => diffs,
+            _ => Vec::new(),
+        };
+        self.unverified_records.push(UnverifiedRecord {
+            line,
+            handle: handle.map(str::to_string),
+            outcome,
+            reason,
+            diffs,
+        });
+    }
+
+    /// Folds in the counts of the stretch that follows.
+    pub fn absorb(&mut self, other: CustodyCounts) {
+        self.claimed_api += other.claimed_api;
+        self.verified += other.verified;
+        self.unverifiable += other.unverifiable;
+        self.mismatch += other.mismatch;
+        self.unverified_records.extend(other.unverified_records);
+    }
 }
 
 /// One line that could not become a record.
@@ -262,6 +340,12 @@ impl AuditReport {
             Gate::StringScores => self.string_scores,
             Gate::BatchFlags => self.placeholders.batches.len(),
             Gate::Precision => self.precision.count,
+            Gate::Mismatch => self.provenance.custody.as_ref().map_or(0, |c| c.mismatch),
+            Gate::Unverifiable => self
+                .provenance
+                .custody
+                .as_ref()
+                .map_or(0, |c| c.unverifiable),
         }
     }
 

@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dataset::{AtomicFile, DatasetError, format_time};
 use appended::Appended;
+pub use manifest::ExternalEdit;
 use manifest::{
     FlaggedOverride, HistoryEntry, Manifest, ManifestBatch, MergeEntry, RollbackEntry, operator,
     uniform_score_version,
@@ -62,6 +63,12 @@ pub enum MergeError {
         "the batch {path} changed since the plan was made ({what}); nothing was written, plan again"
     )]
     BatchChanged { path: PathBuf, what: String },
+    #[error(transparent)]
+    Answers(#[from] crate::pipeline::custody::AnswersError),
+    #[error(
+        "{words}; nothing was written (--accept-external-edit builds on it, recording both sha256)"
+    )]
+    ExternalEdit { words: String },
     #[error("nothing to roll back in {dir}: {why}")]
     NothingToRollBack { dir: PathBuf, why: String },
     #[error("{path} does not match its manifest (sha256 {found}, manifest says {expected})")]
@@ -127,6 +134,11 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
         return Err(MergeError::Unreadable {
             count: plan.unreadable.len(),
             first: format!("{}{at}: {}", first.path.display(), first.reason),
+        });
+    }
+    if let (Some(edit), false) = (&plan.external_edit, plan.accept_external_edit) {
+        return Err(MergeError::ExternalEdit {
+            words: edit.words(),
         });
     }
     if !plan.can_apply() {
@@ -201,6 +213,7 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
             timestamp: now.clone(),
             records: plan.blocked.len() as u64,
         }),
+        external_edit: plan.external_edit.clone(),
     }));
     let manifest = Manifest {
         version,
@@ -335,6 +348,17 @@ pub fn rollback(data_dir: &Path) -> Result<RollbackOutcome, MergeError> {
         sha256: target_manifest.sha256,
         count: target_manifest.count,
     })
+}
+
+/// Whether the stored `latest.jsonl` is still what its manifest says: `None` when it is (or
+/// nothing is stored yet), the edit otherwise. Reads the whole file (a merge learns the same
+/// in its own scan of it, see `plan`).
+pub fn external_edit(data_dir: &Path) -> Result<Option<ExternalEdit>, MergeError> {
+    let Some(cur) = Store::new(data_dir).current()? else {
+        return Ok(None);
+    };
+    let sha256 = sha256_of(&cur.data_file())?;
+    Ok(ExternalEdit::of(&cur.manifest, sha256))
 }
 
 /// Stores `file` exactly as it is (duplicates and all) as version 1 of an empty data

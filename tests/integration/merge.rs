@@ -83,6 +83,7 @@ fn merge_lib(data: &Path, batches: &[PathBuf]) -> merge::MergePlan {
         batches,
         &MergeOptions {
             allow_flagged: true,
+            ..MergeOptions::default()
         },
     )
     .unwrap();
@@ -179,6 +180,7 @@ fn re_merging_the_same_batch_changes_nothing() {
         &[batch],
         &MergeOptions {
             allow_flagged: true,
+            ..MergeOptions::default()
         },
     )
     .unwrap();
@@ -582,6 +584,7 @@ fn a_plan_made_before_another_merge_is_refused() {
     );
     let options = MergeOptions {
         allow_flagged: true,
+        ..MergeOptions::default()
     };
     let early = merge::plan(&data, &[a], &options).unwrap();
     let late = merge::plan(&data, &[b], &options).unwrap();

@@ -198,6 +198,7 @@ fn plan_and_apply(tmp: &Path, data: &Path, batches: &[PathBuf]) -> (String, Stri
         batches,
         &MergeOptions {
             allow_flagged: true,
+            ..MergeOptions::default()
         },
     )
     .unwrap();
@@ -300,6 +301,7 @@ fn dir_state(data: &Path) -> (Option<PathBuf>, Vec<String>, String) {
 fn allow_flagged() -> MergeOptions {
     MergeOptions {
         allow_flagged: true,
+        ..MergeOptions::default()
     }
 }
 

@@ -12,6 +12,7 @@ use crate::dataset::raw_object::RawObject;
 use crate::dataset::{AuthorView, Metrics, Record, StoredScore};
 use crate::pipeline::checks::placeholders::{self, DetectorRow, PlaceholderFlag, SourceKind};
 use crate::pipeline::checks::schema;
+use crate::pipeline::custody::{self, AnswerIndex, Claim, Custody};
 
 /// What every front end says about one record, each fact decided here and nowhere else:
 /// `influx audit` counts these, the console flags its rows and fills its counters with them.
@@ -109,23 +110,29 @@ pub(crate) struct RecordFacts {
     pub methods: Vec<String>,
     pub schema_errors: SchemaErrors,
     pub flags: Vec<PlaceholderFlag>,
+    /// What custody proved (`None`: the audit was given no runs to prove against).
+    pub custody: Option<Custody>,
 }
 
 /// Checks one line without building a `serde_json::Value`. `None` when that could give other
 /// facts than [`facts_of`] on the parsed record: the line is not an object a value parse takes,
 /// or the raw schema check cannot tell (see `schema::raw_missing`); the caller parses it then.
-pub(crate) fn facts_of_line(text: &str) -> Option<RecordFacts> {
+pub(crate) fn facts_of_line(text: &str, answers: Option<&AnswerIndex>) -> Option<RecordFacts> {
     let (top, meta) = RawObject::parse_record(text).ok()?;
     let missing = schema::raw_missing(&top, meta.as_ref())?;
+    let custody = answers.map(|a| custody::verify(&Claim::of_raw(&top, meta.as_ref()), a));
     let mut facts = facts_of_view(AuthorView::from_raw(&top, meta.as_ref()));
     facts.schema_errors = SchemaErrors::Missing(missing);
+    facts.custody = custody;
     Some(facts)
 }
 
 /// Checks one record, consuming it: the schema is validated on the record's own JSON value, so
 /// no copy of it is ever made.
-pub(crate) fn facts_of(record: Record) -> RecordFacts {
+pub(crate) fn facts_of(record: Record, answers: Option<&AnswerIndex>) -> RecordFacts {
+    let custody = answers.map(|a| custody::verify_record(&record, a));
     let mut facts = facts_of_view(record.view());
+    facts.custody = custody;
     facts.schema_errors = SchemaErrors::Words(schema::violations(&record.into_value()));
     facts
 }
@@ -160,6 +167,7 @@ fn facts_of_view(mut r: AuthorView<'_>) -> RecordFacts {
         },
         schema_errors: SchemaErrors::Words(Vec::new()),
         flags,
+        custody: None,
         methods: std::mem::take(&mut r.sources)
             .into_iter()
             .map(|s| s.method.into_owned())
@@ -182,16 +190,24 @@ mod tests {
         ];
         let mut raw = 0;
         for (n, text) in fixtures.iter().flat_map(|f| f.lines()).enumerate() {
-            if let Some(facts) = facts_of_line(text) {
+            if let Some(facts) = facts_of_line(text, None) {
                 raw += 1;
-                assert_eq!(facts, facts_of(parse_line(n + 1, text).unwrap()), "{text}");
+                assert_eq!(
+                    facts,
+                    facts_of(parse_line(n + 1, text).unwrap(), None),
+                    "{text}"
+                );
             }
         }
         assert!(raw > 400, "{raw}");
         for i in 0..200 {
             let text = crate::generate::record(3, i).to_line();
-            let facts = facts_of_line(&text).expect("generated records are checked raw");
-            assert_eq!(facts, facts_of(parse_line(1, &text).unwrap()), "{text}");
+            let facts = facts_of_line(&text, None).expect("generated records are checked raw");
+            assert_eq!(
+                facts,
+                facts_of(parse_line(1, &text).unwrap(), None),
+                "{text}"
+            );
         }
     }
 

@@ -21,10 +21,12 @@ pub enum Gate {
     StringScores,
     BatchFlags,
     Precision,
+    Mismatch,
+    Unverifiable,
 }
 
 impl Gate {
-    pub const ALL: [Gate; 9] = [
+    pub const ALL: [Gate; 11] = [
         Gate::ZeroScores,
         Gate::Placeholders,
         Gate::Duplicates,
@@ -34,6 +36,8 @@ impl Gate {
         Gate::StringScores,
         Gate::BatchFlags,
         Gate::Precision,
+        Gate::Mismatch,
+        Gate::Unverifiable,
     ];
 
     /// The name used on the command line and in JSON.
@@ -48,6 +52,8 @@ impl Gate {
             Gate::StringScores => "string_scores",
             Gate::BatchFlags => "batch_flags",
             Gate::Precision => "precision",
+            Gate::Mismatch => "mismatch",
+            Gate::Unverifiable => "unverifiable",
         }
     }
 
@@ -63,6 +69,10 @@ impl Gate {
             Gate::StringScores => "records whose meta.score is a string",
             Gate::BatchFlags => "batch-level placeholder flags",
             Gate::Precision => "follower counts that are exact thousands",
+            Gate::Mismatch => "records an answer they name contradicts (with the runs given)",
+            Gate::Unverifiable => {
+                "records claiming the API with no answer to prove it (with the runs given)"
+            }
         }
     }
 }
@@ -108,13 +118,15 @@ pub struct Gates {
 }
 
 impl Default for Gates {
-    /// Zero scores, placeholders, duplicates and unreadable lines must all be 0.
+    /// Zero scores, placeholders, duplicates, unreadable lines and custody mismatches must all
+    /// be 0 (mismatches are only counted when the audit is given the runs).
     fn default() -> Self {
         let limits = [
             Gate::ZeroScores,
             Gate::Placeholders,
             Gate::Duplicates,
             Gate::UnreadableLines,
+            Gate::Mismatch,
         ]
         .into_iter()
         .map(|g| (g, 0))

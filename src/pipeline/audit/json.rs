@@ -59,6 +59,9 @@ fn write_report_in(report: &AuditReport, out: impl Write, stretch: usize) -> io:
     w.field("errors", &r.errors, false)?;
     w.key("lines", false);
     w.counter_lines(&r.lines)?;
+    if let Some(edit) = &r.external_edit {
+        w.field("external_edit", edit, false)?;
+    }
     w.buf.push(b'}');
     w.flush()
 }

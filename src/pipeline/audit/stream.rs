@@ -16,6 +16,7 @@ use super::{AuditReport, DuplicateGroup, Gates, duplicates};
 use crate::dataset::{
     DatasetError, LineBlock, LineBlocks, LineError, Lines, Record, is_gz, parse_line,
 };
+use crate::pipeline::custody::AnswerIndex;
 
 /// Bytes of whole lines handed to the parallel checks at a time: large enough to keep both cores
 /// busy between hand-overs, small enough not to matter for memory.
@@ -42,21 +43,36 @@ fn read_record(line: usize, text: &str) -> Result<Record, LineError> {
 
 /// One line's facts: read raw when that is certain to give the parsed record's facts, parsed
 /// otherwise (which also words the error of a line that is not a record).
-fn check_line(line: usize, text: &str) -> Result<RecordFacts, LineError> {
-    match facts_of_line(text) {
+fn check_line(
+    line: usize,
+    text: &str,
+    answers: Option<&AnswerIndex>,
+) -> Result<RecordFacts, LineError> {
+    match facts_of_line(text, answers) {
         Some(facts) => Ok(facts),
-        None => read_record(line, text).map(facts_of),
+        None => read_record(line, text).map(|r| facts_of(r, answers)),
     }
 }
 
 /// Audits a JSONL (or `.jsonl.gz`) file, its unreadable lines named by number in the report.
 pub fn audit_file(path: &Path, gates: &Gates) -> Result<AuditReport, AuditError> {
-    audit_in_blocks(path, gates, BLOCK_BYTES)
+    audit_in_blocks(path, gates, None, BLOCK_BYTES)
+}
+
+/// [`audit_file`], each record that claims an API source also proved against `answers`
+/// (reported under `provenance`, gated by `mismatch` and `unverifiable`).
+pub fn audit_file_against(
+    path: &Path,
+    gates: &Gates,
+    answers: &AnswerIndex,
+) -> Result<AuditReport, AuditError> {
+    audit_in_blocks(path, gates, Some(answers), BLOCK_BYTES)
 }
 
 fn audit_in_blocks(
     path: &Path,
     gates: &Gates,
+    answers: Option<&AnswerIndex>,
     block_bytes: usize,
 ) -> Result<AuditReport, AuditError> {
     let blocks = LineBlocks::open(path, block_bytes)?;
@@ -78,7 +94,7 @@ fn audit_in_blocks(
                     .map(|part| tally.absorb(part))
                     .collect::<Vec<_>>()
             };
-            let (emptied, parts) = rayon::join(absorb, || check_block(&block, &mut spare));
+            let (emptied, parts) = rayon::join(absorb, || check_block(&block, &mut spare, answers));
             spare.extend(emptied);
             checked = parts;
         }
@@ -93,7 +109,11 @@ fn audit_in_blocks(
 
 /// Checks a block's lines in stretches, each folded into a tally of its own (in block order),
 /// the emptied tallies of `spare` first.
-fn check_block(block: &LineBlock, spare: &mut Vec<Tally>) -> Vec<Tally> {
+fn check_block(
+    block: &LineBlock,
+    spare: &mut Vec<Tally>,
+    answers: Option<&AnswerIndex>,
+) -> Vec<Tally> {
     let stretches: Vec<std::ops::Range<usize>> = (0..block.len())
         .step_by(PART_LINES)
         .map(|start| start..(start + PART_LINES).min(block.len()))
@@ -107,7 +127,7 @@ fn check_block(block: &LineBlock, spare: &mut Vec<Tally>) -> Vec<Tally> {
         .map(|(stretch, mut part)| {
             for k in stretch {
                 let (line, text) = block.line(k);
-                match text.and_then(|t| check_line(line, t)) {
+                match text.and_then(|t| check_line(line, t, answers)) {
                     Ok(facts) => part.add(line, facts),
                     Err(e) => part.add_error(&e),
                 }
@@ -234,7 +254,7 @@ mod tests {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/latest-2025-11-14.jsonl");
         let whole = serde_json::to_value(audit_file(&path, &Gates::default()).unwrap()).unwrap();
         for block_bytes in [1, 3000, 64 << 10] {
-            let cut = audit_in_blocks(&path, &Gates::default(), block_bytes).unwrap();
+            let cut = audit_in_blocks(&path, &Gates::default(), None, block_bytes).unwrap();
             assert_eq!(
                 serde_json::to_value(cut).unwrap(),
                 whole,

@@ -120,6 +120,11 @@ impl Tally {
         }
         self.histogram.add(facts.histogram_score);
         let p = &mut self.provenance;
+        if let Some(custody) = facts.custody {
+            p.custody
+                .get_or_insert_default()
+                .add(line, facts.batch.handle.as_deref(), custody);
+        }
         for m in facts.methods {
             match p.methods.get_mut(&m) {
                 Some(n) => *n += 1,
@@ -229,6 +234,9 @@ impl Tally {
         p.unknown += provenance.unknown;
         for (m, n) in provenance.methods {
             *p.methods.entry(m).or_default() += n;
+        }
+        if let Some(custody) = provenance.custody {
+            p.custody.get_or_insert_default().absorb(custody);
         }
         let SchemaViolations {
             lists,
@@ -407,6 +415,7 @@ impl Tally {
             passed: true,
             errors,
             lines: counter_lines,
+            external_edit: None,
             indices: idx,
         };
         report.judge(gates);

@@ -20,6 +20,7 @@ use super::resolve::{Origin, OriginKind, display_key, resolve_alone};
 use super::stored_rows::RowSpan;
 use crate::dataset::{DatasetError, LineBlocks, LineError, Record, is_gz, parse_line, spool};
 use crate::pipeline::checks::{placeholders, schema};
+use crate::pipeline::custody::{self, AnswerIndex, Custody};
 
 /// Bytes of a batch file read and checked at a time.
 const BLOCK: usize = 8 << 20;
@@ -146,6 +147,7 @@ struct CheckedRow {
 pub fn scan_batches(
     paths: &[PathBuf],
     spool_dir: &Path,
+    answers: &AnswerIndex,
     mut each: impl FnMut(BatchEvent<'_>),
 ) -> (BatchRows, BatchFindings) {
     let mut rows = BatchRows::default();
@@ -153,7 +155,14 @@ pub fn scan_batches(
     for path in paths {
         let before = rows.rows.len();
         let bad_before = findings.unreadable.len();
-        let complete = scan_file(path, spool_dir, &mut rows, &mut findings, &mut each);
+        let complete = scan_file(
+            path,
+            spool_dir,
+            answers,
+            &mut rows,
+            &mut findings,
+            &mut each,
+        );
         let read = rows.rows.len() - before;
         findings.summaries.push(BatchSummary {
             path: path.clone(),
@@ -174,6 +183,7 @@ pub fn scan_batches(
 fn scan_file(
     path: &Path,
     spool_dir: &Path,
+    answers: &AnswerIndex,
     rows: &mut BatchRows,
     findings: &mut BatchFindings,
     each: &mut impl FnMut(BatchEvent<'_>),
@@ -229,7 +239,7 @@ fn scan_file(
                 .map(|k| {
                     let (line, text) = block.line(k);
                     let range = block.range(k);
-                    check_line(offset + range.start as u64, line, text)
+                    check_line(offset + range.start as u64, line, text, answers)
                 })
                 .collect();
             offset += block.byte_len() as u64;
@@ -271,7 +281,12 @@ fn open_rows(
 
 /// Checks one line: parsed, merged alone, flagged, schema-checked. The record is dropped here:
 /// the row is read again by its place when it is needed.
-fn check_line(start: u64, line: usize, text: Result<&str, LineError>) -> Checked {
+fn check_line(
+    start: u64,
+    line: usize,
+    text: Result<&str, LineError>,
+    answers: &AnswerIndex,
+) -> Checked {
     let text = match text {
         Ok(t) => t,
         Err(e) => return Checked::Unreadable(e),
@@ -292,6 +307,11 @@ fn check_line(start: u64, line: usize, text: Result<&str, LineError>) -> Checked
         .collect();
     if record.id().is_none() && record.handle_key().is_none() {
         flags.push("neither an id nor a handle: it cannot be matched".to_string());
+    }
+    // A record its own answer contradicts blocks like a flag; one with no answer to prove it
+    // (old data) is the audit's to report, not the merge's to refuse.
+    if let mismatch @ Custody::Mismatch { .. } = custody::verify_record(&record, answers) {
+        flags.push(format!("custody: {}", mismatch.words()));
     }
     let id = record.id().map(str::to_string);
     let handle_key = record.handle_key();
@@ -504,11 +524,16 @@ mod tests {
     fn scan(path: &Path) -> (BatchRows, BatchFindings, Vec<(u32, Option<String>)>) {
         let mut keys = Vec::new();
         let spool_dir = path.parent().unwrap();
-        let (rows, findings) = scan_batches(&[path.to_path_buf()], spool_dir, |event| {
-            if let BatchEvent::Row(i, key) = event {
-                keys.push((i, key.handle_key.map(str::to_string)));
-            }
-        });
+        let (rows, findings) = scan_batches(
+            &[path.to_path_buf()],
+            spool_dir,
+            &AnswerIndex::default(),
+            |event| {
+                if let BatchEvent::Row(i, key) = event {
+                    keys.push((i, key.handle_key.map(str::to_string)));
+                }
+            },
+        );
         (rows, findings, keys)
     }
 

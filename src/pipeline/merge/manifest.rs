@@ -49,6 +49,37 @@ pub struct MergeEntry {
     pub count: u64,
     /// Present when the operator merged flagged records with `--allow-flagged`.
     pub flagged_override: Option<FlaggedOverride>,
+    /// Present when the merge built on a `latest.jsonl` changed outside influx
+    /// (`--accept-external-edit`): what the manifest said and what the file was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_edit: Option<ExternalEdit>,
+}
+
+/// A stored `latest.jsonl` that no longer hashes as its manifest says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalEdit {
+    pub version: u64,
+    pub manifest_sha256: String,
+    pub file_sha256: String,
+}
+
+impl ExternalEdit {
+    /// `None` when the file's sha256 is the manifest's.
+    pub fn of(manifest: &Manifest, file_sha256: String) -> Option<ExternalEdit> {
+        (manifest.sha256 != file_sha256).then(|| ExternalEdit {
+            version: manifest.version,
+            manifest_sha256: manifest.sha256.clone(),
+            file_sha256,
+        })
+    }
+
+    /// Said plainly, for every front end.
+    pub fn words(&self) -> String {
+        format!(
+            "latest.jsonl was changed outside influx since version {}: sha256 {} (the manifest says {})",
+            self.version, self.file_sha256, self.manifest_sha256
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

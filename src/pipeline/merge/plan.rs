@@ -22,13 +22,18 @@ use super::store::{CurrentVersion, Store};
 use super::stored_rows::{RowSpan, ScanError, scan_rows};
 use rayon::prelude::*;
 
+use super::manifest::ExternalEdit;
 use crate::dataset::{Record, parse_line, spool};
+use crate::pipeline::custody::AnswerIndex;
 
 /// Choices the operator makes for a merge.
 #[derive(Debug, Clone, Default)]
 pub struct MergeOptions {
     /// Merge records that are placeholder-flagged or schema-invalid; recorded in the history.
     pub allow_flagged: bool,
+    /// Build on a stored `latest.jsonl` changed outside influx (its sha256 no longer the
+    /// manifest's); the old and new sha256 are recorded in the history.
+    pub accept_external_edit: bool,
 }
 
 /// What a merge would do. Built by [`plan`], carried out by `merge::apply`.
@@ -52,6 +57,9 @@ pub struct MergePlan {
     pub unreadable: Vec<UnreadableInput>,
     pub id_collisions: Vec<IdCollision>,
     pub allow_flagged: bool,
+    /// The stored file no longer hashes as its manifest says: changed outside influx.
+    pub external_edit: Option<ExternalEdit>,
+    pub accept_external_edit: bool,
     /// `meta.score_version` of the result, as counts (None = records without one).
     #[serde(skip)]
     pub(super) score_versions: HashMap<Option<String>, u64>,
@@ -96,7 +104,9 @@ impl MergePlan {
 
     /// True when `apply` may run: every input read, nothing blocked (or the operator allowed it).
     pub fn can_apply(&self) -> bool {
-        self.unreadable.is_empty() && (self.blocked.is_empty() || self.allow_flagged)
+        self.unreadable.is_empty()
+            && (self.blocked.is_empty() || self.allow_flagged)
+            && (self.external_edit.is_none() || self.accept_external_edit)
     }
 }
 
@@ -189,16 +199,18 @@ pub fn plan(
     let mut versions: Vec<Option<String>> = Vec::new();
     let mut version_of_row: Vec<u16> = Vec::new();
     let mut spans: Vec<RowSpan> = Vec::new();
+    let mut external_edit = None;
     if let Some(cur) = &current {
         version_of_row.reserve(expected_rows);
         spans.reserve(expected_rows);
-        scan_keys(
+        let sha256 = scan_keys(
             cur,
             &mut authors,
             &mut versions,
             &mut version_of_row,
             &mut spans,
         )?;
+        external_edit = ExternalEdit::of(&cur.manifest, sha256);
     }
     // `scan_keys` refuses a row past u32::MAX, so this cannot truncate.
     let stored_rows = spans.len() as u32;
@@ -209,8 +221,13 @@ pub fn plan(
     let mut seen_groups = KeySet::default();
     // A compressed batch is spooled on the disk the merge writes to.
     let spool_dir = spool::nearest_dir(data_dir);
-    let (batch, mut findings) =
-        scan_batches(batches, &spool_dir, |rows: BatchEvent<'_>| match rows {
+    // The directory's own runs: a batch record its answer contradicts is blocked.
+    let answers = AnswerIndex::of_data_dir(data_dir)?;
+    let (batch, mut findings) = scan_batches(
+        batches,
+        &spool_dir,
+        &answers,
+        |rows: BatchEvent<'_>| match rows {
             BatchEvent::Expect(n) => {
                 authors.reserve(n);
                 seen_groups.reserve(n);
@@ -222,7 +239,8 @@ pub fn plan(
                     touched.push(group);
                 }
             }
-        });
+        },
+    );
     let mut groups: Vec<u32> = authors
         .more
         .keys()
@@ -427,6 +445,8 @@ pub fn plan(
         unreadable: findings.unreadable,
         id_collisions,
         allow_flagged: options.allow_flagged,
+        external_edit,
+        accept_external_edit: options.accept_external_edit,
         score_versions: counts,
         edits,
     })
@@ -486,7 +506,7 @@ fn scan_keys(
     versions: &mut Vec<Option<String>>,
     version_of_row: &mut Vec<u16>,
     spans: &mut Vec<RowSpan>,
-) -> Result<(), MergeError> {
+) -> Result<String, MergeError> {
     let rows = |e: ScanError| stored_error(cur, e);
     scan_rows(&cur.data_file(), |span, key: LineKey<'_>| {
         let row = u32::try_from(spans.len()).map_err(|_| ScanError::TooLong {

@@ -55,7 +55,7 @@ struct Block {
 pub fn scan_rows<E: From<ScanError> + Send>(
     path: &Path,
     mut each: impl FnMut(RowSpan, LineKey<'_>) -> Result<(), E>,
-) -> Result<(), E> {
+) -> Result<String, E> {
     let open_err = |source| DatasetError::Open {
         path: path.to_path_buf(),
         source,
@@ -70,7 +70,12 @@ pub fn scan_rows<E: From<ScanError> + Send>(
     let (send_block, blocks) = std::sync::mpsc::sync_channel::<Block>(1);
     let (send_parsed, parsed) = std::sync::mpsc::sync_channel::<(Block, Vec<Part>)>(1);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || -> Result<(), DatasetError> {
+        // The file's sha256 is taken as it is read, on the reader's thread: checking it against
+        // its manifest costs no second pass over a file of a gigabyte and more.
+        let reader = scope.spawn(move || -> Result<String, DatasetError> {
+            use sha2::{Digest, Sha256};
+            let mut hasher = Sha256::new();
+            let done = |hasher: Sha256| Ok(crate::digest::to_hex(&hasher.finalize()));
             let mut carry: Vec<u8> = Vec::new();
             let mut offset = 0u64;
             loop {
@@ -82,8 +87,9 @@ pub fn scan_rows<E: From<ScanError> + Send>(
                     .take(BLOCK as u64)
                     .read_to_end(&mut bytes)
                     .map_err(read_err)?;
+                hasher.update(&bytes[filled..]);
                 if bytes.is_empty() {
-                    return Ok(());
+                    return done(hasher);
                 }
                 if n > 0 {
                     match bytes[filled..].iter().rposition(|b| *b == b'\n') {
@@ -97,11 +103,12 @@ pub fn scan_rows<E: From<ScanError> + Send>(
                 }
                 let len = bytes.len() as u64;
                 if send_block.send(Block { bytes, offset }).is_err() {
-                    return Ok(());
+                    // The caller stopped: the hash is not asked for.
+                    return done(hasher);
                 }
                 offset += len;
                 if n == 0 {
-                    return Ok(());
+                    return done(hasher);
                 }
             }
         });
