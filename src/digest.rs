@@ -13,10 +13,28 @@ pub fn to_hex(bytes: &[u8]) -> String {
     text
 }
 
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).into()
+}
+
 /// SHA-256 of `bytes`, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    to_hex(&Sha256::digest(bytes))
+    to_hex(&sha256(bytes))
+}
+
+/// The digest a text of 64 hexadecimal digits (either case) spells; `None` for any other text.
+pub fn sha256_from_hex(text: &str) -> Option<[u8; 32]> {
+    if !is_sha256_hex(text) {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
 }
 
 /// 64 hexadecimal digits of either case. Every byte is looked at without stopping early, which
@@ -53,5 +71,13 @@ mod tests {
         )));
         assert!(!is_sha256_hex(&"f".repeat(63)));
         assert!(!is_sha256_hex(&"f".repeat(65)));
+    }
+
+    #[test]
+    fn a_hex_digest_reads_back_to_its_bytes_and_other_text_does_not() {
+        let d = sha256(b"influx");
+        assert_eq!(sha256_from_hex(&to_hex(&d)), Some(d));
+        assert_eq!(sha256_from_hex(&to_hex(&d).to_uppercase()), Some(d));
+        assert_eq!(sha256_from_hex("abc"), None);
     }
 }

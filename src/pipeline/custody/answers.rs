@@ -7,10 +7,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
-use crate::pipeline::harvest::outputs::RESPONSES_FILE;
+use crate::pipeline::harvest::outputs::{RESPONSES_FILE, StoredAnswer};
 use crate::pipeline::harvest::xapi::UsersBody;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +39,8 @@ pub struct AnsweredUser {
 #[derive(Debug, Default)]
 pub struct AnswerIndex {
     runs: Vec<(String, PathBuf)>,
+    /// Run number by id: looked up once per record.
+    run_numbers: HashMap<String, u32>,
     users: HashMap<[u8; 32], AnsweredUser>,
     /// 200 answers read, and lines that were not one (a torn last line, an error answer).
     pub answers: usize,
@@ -49,14 +49,6 @@ pub struct AnswerIndex {
 
 /// A user object's hash and bytes.
 type HashedUser = ([u8; 32], Box<str>);
-
-/// A responses.jsonl line, as far as custody needs it.
-#[derive(Deserialize)]
-struct StoredAnswer<'a> {
-    status: Option<u16>,
-    #[serde(borrow)]
-    body: Option<&'a RawValue>,
-}
 
 impl AnswerIndex {
     /// The runs at `path`: one run directory, or a directory whose subdirectories are runs.
@@ -105,15 +97,14 @@ impl AnswerIndex {
             source,
         })?;
         let run = self.runs.len() as u32;
-        self.runs.push((
-            crate::pipeline::harvest::xapi::run_id(dir),
-            dir.to_path_buf(),
-        ));
+        let id = crate::pipeline::harvest::xapi::run_id(dir);
+        self.run_numbers.insert(id.clone(), run);
+        self.runs.push((id, dir.to_path_buf()));
         // Each line is parsed and its users hashed on every core; the index is filled after.
         let read: Vec<Option<Vec<HashedUser>>> = text
             .par_lines()
             .map(|line| {
-                let stored: StoredAnswer<'_> = serde_json::from_str(line).ok()?;
+                let stored = StoredAnswer::read(line)?;
                 if stored.status != Some(200) {
                     return None;
                 }
@@ -123,7 +114,7 @@ impl AnswerIndex {
                         .into_iter()
                         .map(|u| {
                             let text: Box<str> = u.text.get().into();
-                            (sha256(&text), text)
+                            (crate::digest::sha256(text.as_bytes()), text)
                         })
                         .collect(),
                 )
@@ -150,9 +141,14 @@ impl AnswerIndex {
         Ok(())
     }
 
+    /// The number of the run of this id, if it was read.
+    pub fn run_number(&self, run: &str) -> Option<u32> {
+        self.run_numbers.get(run).copied()
+    }
+
     /// Whether a run of this id was read.
     pub fn has_run(&self, run: &str) -> bool {
-        self.runs.iter().any(|(id, _)| id == run)
+        self.run_numbers.contains_key(run)
     }
 
     /// The id and directory of run number `index`.
@@ -163,7 +159,7 @@ impl AnswerIndex {
 
     /// The user object whose bytes hash to `sha256_hex`, if an answer held it.
     pub fn user(&self, sha256_hex: &str) -> Option<&AnsweredUser> {
-        self.users.get(&from_hex(sha256_hex)?)
+        self.users.get(&crate::digest::sha256_from_hex(sha256_hex)?)
     }
 
     /// Distinct user objects indexed.
@@ -179,23 +175,6 @@ impl AnswerIndex {
             runs => format!("{} runs", runs.len()),
         }
     }
-}
-
-fn sha256(text: &str) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes()).into()
-}
-
-fn from_hex(text: &str) -> Option<[u8; 32]> {
-    if !crate::digest::is_sha256_hex(text) {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
-        let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
-    }
-    Some(out)
 }
 
 #[cfg(test)]

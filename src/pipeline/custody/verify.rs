@@ -94,16 +94,13 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
     let mut found: Vec<Found> = Vec::new();
     let mut missing_runs: Vec<&str> = Vec::new();
     for r in refs {
-        if !index.has_run(&r.run) {
+        let Some(number) = index.run_number(&r.run) else {
             missing_runs.push(&r.run);
             continue;
-        }
-        let at = index.user(&r.sha256).and_then(|u| {
-            u.places
-                .iter()
-                .find(|&&(run, line)| index.run(run).0 == r.run && line == r.response_line)
-                .map(|_| u)
-        });
+        };
+        let at = index
+            .user(&r.sha256)
+            .filter(|u| u.places.contains(&(number, r.response_line)));
         let Some(user) = at else {
             return Custody::Mismatch {
                 run: r.run.clone(),

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::outputs::RESPONSES_FILE;
+use super::outputs::{RESPONSES_FILE, StoredAnswer};
 use super::pricing::Micros;
 use super::xapi::UsersBody;
 use crate::pipeline::harvest::journal;
@@ -695,17 +695,10 @@ fn answered_from_line(
     number: u64,
     end: u64,
 ) -> Option<AnsweredRequest> {
-    #[derive(serde::Deserialize)]
-    struct StoredAnswer<'a> {
-        sent_at: &'a str,
-        status: Option<u16>,
-        #[serde(borrow)]
-        body: Option<&'a serde_json::value::RawValue>,
-    }
-    let stored: StoredAnswer<'_> = serde_json::from_str(line).ok()?;
+    let stored = StoredAnswer::read(line)?;
     let status = stored.status;
     Some(AnsweredRequest {
-        at: crate::dataset::parse_time(stored.sent_at)?,
+        at: crate::dataset::parse_time(stored.sent_at?)?,
         run_dir: run_dir.to_path_buf(),
         response_line: number,
         response_end: end,

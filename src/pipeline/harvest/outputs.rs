@@ -36,6 +36,25 @@ fn open_append(path: &Path) -> Result<File, OutputError> {
         })
 }
 
+/// One responses.jsonl line read back, as far as its readers need it (the ledger's repair,
+/// custody): the fields [`ResponseLog::write_answer`] writes, the body as its stored bytes.
+#[derive(Debug, serde::Deserialize)]
+pub struct StoredAnswer<'a> {
+    #[serde(default, borrow)]
+    pub sent_at: Option<&'a str>,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default, borrow)]
+    pub body: Option<&'a serde_json::value::RawValue>,
+}
+
+impl<'a> StoredAnswer<'a> {
+    /// `None` for a line that is not one (a torn last line, a hand edit).
+    pub fn read(line: &'a str) -> Option<StoredAnswer<'a>> {
+        serde_json::from_str(line).ok()
+    }
+}
+
 /// Where one answer landed in responses.jsonl: its 1-based line and the byte offset past it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ResponsePlace {
