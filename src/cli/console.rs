@@ -37,9 +37,10 @@ pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre:
         .wrap_err_with(|| format!("cannot open the log file in {}", dir.root.display()))?;
     let started = std::time::Instant::now();
     let ops = ConsoleOps::new(dir);
-    let (loaded, bad_lines) = ops
+    let (loaded, warnings) = ops
         .read_latest()
         .wrap_err("cannot load the dataset for the console")?;
+    let bad_lines = loaded.bad_lines.len();
     let pending = ops.pending().map_err(|e| eyre!(e))?;
     let dir = &ops.dir;
     let mut app = App::new(settings, chrono::Utc::now())
@@ -53,11 +54,11 @@ pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre:
             app.rows.len(),
             dir.latest().display(),
             started.elapsed().as_secs_f64(),
-            bad_lines.len(),
+            bad_lines,
             dir.root.join("influx.log").display()
         ),
     );
-    for line in bad_lines.iter().chain(notes.iter()) {
+    for line in warnings.iter().chain(notes.iter()) {
         app.log(LogLevel::Warn, line.clone());
     }
     let ops: Arc<dyn Operations> = Arc::new(ops);

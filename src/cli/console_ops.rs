@@ -3,6 +3,9 @@
 //! applying merges under the one merge policy, rolling back. Glue only: the work happens in
 //! `pipeline` (see `pipeline::data_dir`); this turns its answers into what the console shows.
 
+use std::sync::Arc;
+
+use crate::pipeline::custody::AnswerIndex;
 use crate::pipeline::data_dir::{DataDir, batch_name};
 use crate::pipeline::harvest::events::SpendSnapshot;
 use crate::pipeline::harvest::handles::parse_handles;
@@ -11,7 +14,7 @@ use crate::pipeline::harvest::{self, CostPlan, ledger};
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
 use crate::ui::batch_file::read_batch_contents;
 use crate::ui::batches::{BatchLine, BatchState};
-use crate::ui::dataset_rows::{LoadError, LoadedRows, load_rows};
+use crate::ui::dataset_rows::{LoadError, LoadedRows, load_rows, load_rows_proved};
 use crate::ui::ops::{EngineLink, MergeDone, MergePlanView, Operations, OpsError, RollbackDone};
 
 /// A data directory driven from the console.
@@ -24,8 +27,10 @@ impl ConsoleOps {
         ConsoleOps { dir }
     }
 
-    /// The rows of the current dataset and where each record is (see [`load_rows`]), with a
-    /// line of words for each line that could not be read, or for a dataset not stored yet.
+    /// The rows of the current dataset and where each record is (see [`load_rows`]), each
+    /// record proved against the directory's runs (`pipeline::custody`), with a line of words
+    /// for each line that could not be read, for runs that could not be read, or for a dataset
+    /// not stored yet. A dataset changed outside influx is said in `LoadedRows::external_edit`.
     pub fn read_latest(&self) -> Result<(LoadedRows, Vec<String>), LoadError> {
         let path = self.dir.latest();
         if !path.exists() {
@@ -34,8 +39,22 @@ impl ConsoleOps {
                 vec![format!("{} does not exist yet", path.display())],
             ));
         }
-        let loaded = load_rows(&path)?;
-        let bad = loaded.bad_line_words().collect();
+        let mut notes = Vec::new();
+        let mut loaded = match AnswerIndex::of_data_dir(&self.dir.root) {
+            Ok(answers) => load_rows_proved(&path, Arc::new(answers))?,
+            Err(e) => {
+                notes.push(format!("custody not checked: {e}"));
+                load_rows(&path)?
+            }
+        };
+        match merge::external_edit(&self.dir.root) {
+            Ok(edit) => loaded.external_edit = edit.map(|e| e.words()),
+            Err(e) => notes.push(format!(
+                "cannot check latest.jsonl against its manifest: {e}"
+            )),
+        }
+        let mut bad: Vec<String> = loaded.bad_line_words().collect();
+        bad.extend(notes);
         Ok((loaded, bad))
     }
 

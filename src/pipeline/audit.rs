@@ -28,7 +28,7 @@ mod stream;
 mod tally;
 
 pub use author_detail::{
-    AuthorDetail, Components, FeatureTable, RawAnswer, SourceLine, author_detail,
+    AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer, SourceLine, author_detail,
 };
 pub use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;
@@ -228,23 +228,17 @@ pub struct UnverifiedRecord {
 impl CustodyCounts {
     /// Counts one record's custody.
     pub fn add(&mut self, line: usize, handle: Option<&str>, custody: Custody) {
-        let outcome = match &custody {
+        match &custody {
             Custody::NotClaimed => return,
-            Custody::Verified { .. } => {
-                self.claimed_api += 1;
-                self.verified += 1;
-                return;
-            }
-            Custody::Unverifiable { .. } => {
-                self.unverifiable += 1;
-                "unverifiable"
-            }
-            Custody::Mismatch { .. } => {
-                self.mismatch += 1;
-                "mismatch"
-            }
-        };
+            Custody::Verified { .. } => self.verified += 1,
+            Custody::Unverifiable { .. } => self.unverifiable += 1,
+            Custody::Mismatch { .. } => self.mismatch += 1,
+        }
         self.claimed_api += 1;
+        if !custody.is_unverified() {
+            return;
+        }
+        let outcome = custody.outcome();
         let reason = custody.words();
         let diffs = match custody {
             Custody::Mismatch { diffs, .. } => diffs,

@@ -13,4 +13,4 @@ mod verify;
 
 pub use answers::{AnswerIndex, AnswersError};
 pub use claim::{Claim, CustodyRef};
-pub use verify::{Custody, FieldDiff, verify, verify_record};
+pub use verify::{Custody, FieldDiff, verify, verify_one, verify_record};

@@ -18,15 +18,17 @@ pub enum ScreenCounter {
     Placeholders,
     Duplicates,
     Schema,
+    Unverified,
 }
 
 impl ScreenCounter {
-    pub const ALL: [ScreenCounter; 5] = [
+    pub const ALL: [ScreenCounter; 6] = [
         ScreenCounter::Zero,
         ScreenCounter::Unscored,
         ScreenCounter::Placeholders,
         ScreenCounter::Duplicates,
         ScreenCounter::Schema,
+        ScreenCounter::Unverified,
     ];
 
     pub fn word(self) -> &'static str {
@@ -36,6 +38,7 @@ impl ScreenCounter {
             ScreenCounter::Placeholders => "placeholders",
             ScreenCounter::Duplicates => "duplicates",
             ScreenCounter::Schema => "schema violations",
+            ScreenCounter::Unverified => "unverified",
         }
     }
 }

@@ -19,6 +19,7 @@ use super::row_index::{self, RowFilter, SortKey, compare};
 use super::row_order::{SortedOrders, patch_where};
 use crate::dataset::Record;
 use crate::pipeline::audit::AuthorDetail;
+use crate::pipeline::custody::AnswerIndex;
 use crate::pipeline::harvest::CostPlan;
 use crate::pipeline::harvest::events::{
     BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot,
@@ -127,6 +128,8 @@ pub struct Counts {
     pub duplicates: usize,
     pub duplicate_handles: usize,
     pub schema: usize,
+    /// Records claiming an API source their answer does not prove.
+    pub unverified: usize,
 }
 
 impl Counts {
@@ -137,6 +140,7 @@ impl Counts {
             (RowFlags::UNSCORED, &mut self.unscored),
             (RowFlags::PLACEHOLDER, &mut self.placeholders),
             (RowFlags::SCHEMA, &mut self.schema),
+            (RowFlags::UNVERIFIED, &mut self.unverified),
         ] {
             if flags.contains(flag) {
                 if add {
@@ -155,6 +159,7 @@ impl Counts {
             ScreenCounter::Placeholders => self.placeholders,
             ScreenCounter::Duplicates => self.duplicates,
             ScreenCounter::Schema => self.schema,
+            ScreenCounter::Unverified => self.unverified,
         }
     }
 }
@@ -166,6 +171,7 @@ pub fn counter_flag(c: ScreenCounter) -> RowFlags {
         ScreenCounter::Placeholders => RowFlags::PLACEHOLDER,
         ScreenCounter::Duplicates => RowFlags::DUPLICATE,
         ScreenCounter::Schema => RowFlags::SCHEMA,
+        ScreenCounter::Unverified => RowFlags::UNVERIFIED,
     }
 }
 
@@ -196,6 +202,10 @@ pub struct App {
     /// The records behind `rows`, same order, read on demand; may be shorter (a benchmark
     /// builds rows only).
     pub records: RecordStore,
+    /// The answers the records were proved against (`None`: custody not looked at).
+    pub answers: Option<Arc<AnswerIndex>>,
+    /// The stored dataset no longer matches its manifest: the words, shown until a reload.
+    pub external_edit: Option<String>,
     pub counts: Counts,
     pub histogram: ScoreHistogram,
     pub filter: RowFilter,
@@ -280,6 +290,8 @@ impl App {
             detail_asked: None,
             detail_wanted: None,
             records_generation: 0,
+            answers: None,
+            external_edit: None,
             focus: Focus::Authors,
             mode: Mode::Normal,
             input: String::new(),
@@ -299,7 +311,10 @@ impl App {
 
     /// Loads records held in memory (replacing any shown).
     pub fn with_records(mut self, records: Vec<Record>) -> App {
-        self.rows = records.iter().map(AuthorRow::from_record).collect();
+        self.rows = records
+            .iter()
+            .map(|r| AuthorRow::from_record(r, None))
+            .collect();
         self.records = RecordStore::in_memory(records);
         self.rows_changed();
         self
@@ -308,10 +323,19 @@ impl App {
     /// Loads a dataset file's rows and the places of its records (replacing any shown); its bad
     /// lines are the caller's to report.
     pub fn with_loaded(mut self, loaded: LoadedRows) -> App {
+        self.take_loaded(loaded);
+        self
+    }
+
+    fn take_loaded(&mut self, loaded: LoadedRows) {
         self.rows = loaded.rows;
         self.records = loaded.records;
+        self.answers = loaded.answers;
+        self.external_edit = loaded.external_edit;
+        if let Some(words) = self.external_edit.clone() {
+            self.log(LogLevel::Warn, words);
+        }
         self.rows_changed();
-        self
     }
 
     /// Loads rows without records (large synthetic datasets).
@@ -333,14 +357,12 @@ impl App {
         for bad in loaded.bad_line_words() {
             self.log(LogLevel::Warn, bad);
         }
-        self.rows = loaded.rows;
-        self.records = loaded.records;
         self.batches.retain(|b| b.run_batch.is_some());
         self.batches.extend(pending);
         self.batch_selected = self
             .batch_selected
             .min(self.batches.len().saturating_sub(1));
-        self.rows_changed();
+        self.take_loaded(loaded);
     }
 
     /// Recomputes everything derived from the rows: duplicates, counters, histogram, orders,

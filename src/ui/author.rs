@@ -5,6 +5,7 @@
 use crate::dataset::raw_object::RawObject;
 use crate::dataset::{AuthorView, Record};
 use crate::pipeline::audit::{checks_with_metrics, raw_schema_clean, schema_clean_record};
+use crate::pipeline::custody::{self, AnswerIndex, Claim};
 
 /// Why a row deserves attention; a row may carry several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -18,6 +19,8 @@ impl RowFlags {
     pub const SCHEMA: RowFlags = RowFlags(1 << 4);
     /// Harvested by this console run: the figures are fresh.
     pub const FRESH: RowFlags = RowFlags(1 << 5);
+    /// Claims an API source that its answer does not prove (unverifiable or mismatch).
+    pub const UNVERIFIED: RowFlags = RowFlags(1 << 6);
 
     pub fn contains(self, other: RowFlags) -> bool {
         self.0 & other.0 == other.0 && other.0 != 0
@@ -48,6 +51,7 @@ impl RowFlags {
             (RowFlags::PLACEHOLDER, "placeholder"),
             (RowFlags::DUPLICATE, "dup"),
             (RowFlags::SCHEMA, "schema"),
+            (RowFlags::UNVERIFIED, "unverified"),
             (RowFlags::FRESH, "fresh"),
         ] {
             if self.contains(flag) {
@@ -73,22 +77,38 @@ pub struct AuthorRow {
 
 impl AuthorRow {
     /// Builds the row and its record-level flags. Duplicates are a property of the whole
-    /// dataset, so the caller marks them (see [`mark_duplicates`]).
-    pub fn from_record(record: &Record) -> AuthorRow {
-        AuthorRow::from_view(&record.view(), schema_clean_record(record))
+    /// dataset, so the caller marks them (see [`mark_duplicates`]). With `answers`, the record
+    /// is proved against them (the `unverified` flag); without, custody is not looked at.
+    pub fn from_record(record: &Record, answers: Option<&AnswerIndex>) -> AuthorRow {
+        let mut row = AuthorRow::from_view(&record.view(), schema_clean_record(record));
+        if let Some(answers) = answers {
+            row.mark_custody(custody::verify(&Claim::of_record(record), answers));
+        }
+        row
     }
 
     /// The row of one JSONL line read raw, without building a [`Record`]: the same row as
     /// [`AuthorRow::from_record`] on the parsed line, or `None` when reading it raw could give
     /// another (the line is not an object a value parse takes, or the raw schema check cannot
     /// tell); the caller parses the line then.
-    pub fn from_line(text: &str) -> Option<AuthorRow> {
+    pub fn from_line(text: &str, answers: Option<&AnswerIndex>) -> Option<AuthorRow> {
         let (top, meta) = RawObject::parse_record(text).ok()?;
         let schema_clean = raw_schema_clean(&top, meta.as_ref())?;
-        Some(AuthorRow::from_view(
-            &AuthorView::from_raw(&top, meta.as_ref()),
-            schema_clean,
-        ))
+        let mut row =
+            AuthorRow::from_view(&AuthorView::from_raw(&top, meta.as_ref()), schema_clean);
+        if let Some(answers) = answers {
+            row.mark_custody(custody::verify(
+                &Claim::of_raw(&top, meta.as_ref()),
+                answers,
+            ));
+        }
+        Some(row)
+    }
+
+    fn mark_custody(&mut self, custody: custody::Custody) {
+        if custody.is_unverified() {
+            self.flags.insert(RowFlags::UNVERIFIED);
+        }
     }
 
     /// The row of a record read either way, flagged with the checks `influx audit` counts

@@ -6,12 +6,14 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::author::AuthorRow;
 use super::record_store::RecordStore;
 use crate::dataset::{DatasetError, LineBlock, LineBlocks, LineError, is_gz, parse_line};
+use crate::pipeline::custody::AnswerIndex;
 
 /// Bytes of whole lines handed to the cores at a time (as the audit reads).
 pub(super) const BLOCK_BYTES: usize = 4 << 20;
@@ -29,6 +31,11 @@ pub struct LoadedRows {
     pub records: RecordStore,
     /// The lines that are not records, by number; every other line is in `rows`.
     pub bad_lines: Vec<LineError>,
+    /// The answers the rows were proved against (their `unverified` flags), kept for the
+    /// detail pane's custody chain. `None`: custody was not looked at.
+    pub answers: Option<Arc<AnswerIndex>>,
+    /// The stored file no longer matches its manifest, in words (see `merge::external_edit`).
+    pub external_edit: Option<String>,
 }
 
 impl LoadedRows {
@@ -62,10 +69,22 @@ pub enum LoadError {
 /// Loads `path` (a plain JSONL file). A symbolic link is followed once, before reading, so that
 /// the rows and the store's offsets are of the same file even if the link moves meanwhile.
 pub fn load_rows(path: &Path) -> Result<LoadedRows, LoadError> {
-    load_in_blocks(path, BLOCK_BYTES)
+    load_in_blocks(path, BLOCK_BYTES, None)
 }
 
-fn load_in_blocks(path: &Path, block_bytes: usize) -> Result<LoadedRows, LoadError> {
+/// [`load_rows`], each record proved against `answers` (`pipeline::custody`): a record that
+/// claims an API source its answer does not prove is flagged `unverified`.
+pub fn load_rows_proved(path: &Path, answers: Arc<AnswerIndex>) -> Result<LoadedRows, LoadError> {
+    let mut loaded = load_in_blocks(path, BLOCK_BYTES, Some(&answers))?;
+    loaded.answers = Some(answers);
+    Ok(loaded)
+}
+
+fn load_in_blocks(
+    path: &Path,
+    block_bytes: usize,
+    answers: Option<&AnswerIndex>,
+) -> Result<LoadedRows, LoadError> {
     if is_gz(path) {
         return Err(LoadError::Compressed {
             path: path.to_path_buf(),
@@ -93,7 +112,7 @@ fn load_in_blocks(path: &Path, block_bytes: usize) -> Result<LoadedRows, LoadErr
                 out.rows.reserve(expected);
                 out.records.reserve(expected);
             }
-            for (k, row) in rows_of_block(&block).into_iter().enumerate() {
+            for (k, row) in rows_of_block(&block, answers).into_iter().enumerate() {
                 match row {
                     Ok((line, row)) => {
                         let range = block.range(k);
@@ -119,16 +138,19 @@ fn load_in_blocks(path: &Path, block_bytes: usize) -> Result<LoadedRows, LoadErr
 
 /// The rows of a block's lines with their line numbers, in block order, built in stretches on
 /// all cores.
-fn rows_of_block(block: &LineBlock) -> Vec<Result<(usize, AuthorRow), LineError>> {
+fn rows_of_block(
+    block: &LineBlock,
+    answers: Option<&AnswerIndex>,
+) -> Vec<Result<(usize, AuthorRow), LineError>> {
     (0..block.len())
         .into_par_iter()
         .with_min_len(STRETCH_LINES)
         .map(|k| {
             let (line, text) = block.line(k);
             let text = text?;
-            let row = match AuthorRow::from_line(text) {
+            let row = match AuthorRow::from_line(text, answers) {
                 Some(row) => row,
-                None => AuthorRow::from_record(&parse_line(line, text)?),
+                None => AuthorRow::from_record(&parse_line(line, text)?, answers),
             };
             Ok((line, row))
         })
@@ -150,8 +172,8 @@ mod tests {
         }
         text.push_str("{\"handle\":\"last\",\"meta\":{}}");
         std::fs::write(&path, &text).unwrap();
-        let large = load_in_blocks(&path, 1 << 20).unwrap();
-        let small = load_in_blocks(&path, 300).unwrap();
+        let large = load_in_blocks(&path, 1 << 20, None).unwrap();
+        let small = load_in_blocks(&path, 300, None).unwrap();
         assert_eq!(large.rows.len(), 51);
         assert_eq!(small.rows, large.rows);
         for row in 0..51 {

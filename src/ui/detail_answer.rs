@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::record_store::RowRecord;
 use crate::pipeline::audit::{AuthorDetail, author_detail};
+use crate::pipeline::custody::AnswerIndex;
 
 /// The detail pane's answer for one row of one generation of records.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,12 +16,18 @@ pub struct DetailAnswer {
     pub detail: Result<Arc<AuthorDetail>, String>,
 }
 
-/// The answer to an detail request (`App::detail_wanted`): reads the row's record again and computes what the
-/// detail pane shows. Called off the draw path (the event loop runs it on a blocking thread;
-/// tests call it directly).
-pub fn answer_detail(record: &RowRecord, generation: u64, row: usize) -> DetailAnswer {
+/// The answer to a detail request (`App::detail_wanted`): reads the row's record again and
+/// computes what the detail pane shows, its custody proved against `answers` when the console
+/// has them. Called off the draw path (the event loop runs it on a blocking thread; tests call
+/// it directly).
+pub fn answer_detail(
+    record: &RowRecord,
+    answers: Option<&AnswerIndex>,
+    generation: u64,
+    row: usize,
+) -> DetailAnswer {
     let detail = match record.read() {
-        Ok(record) => Ok(Arc::new(author_detail(&record))),
+        Ok(record) => Ok(Arc::new(author_detail(&record, answers))),
         Err(e) => Err(e.to_string()),
     };
     DetailAnswer {
@@ -36,7 +43,7 @@ pub fn answer_details_now(app: &mut super::app::App) {
     if let Some((generation, row)) = app.detail_wanted.take()
         && let Some(record) = app.records.row(row)
     {
-        let answer = answer_detail(&record, generation, row);
+        let answer = answer_detail(&record, app.answers.as_deref(), generation, row);
         super::update::update(app, super::action::Action::DetailReady(Box::new(answer)));
     }
 }

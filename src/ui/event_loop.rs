@@ -116,8 +116,9 @@ pub async fn run(
         {
             // Read and explained off the async threads; the answer comes back as an action.
             let tx = op_tx.clone();
+            let answers = app.answers.clone();
             tokio::task::spawn_blocking(move || {
-                let answer = answer_detail(&record, generation, row);
+                let answer = answer_detail(&record, answers.as_deref(), generation, row);
                 let _ = tx.send(Action::DetailReady(Box::new(answer)));
             });
         }

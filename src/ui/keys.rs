@@ -230,6 +230,14 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             None,
         ),
         bind(
+            &[key('6')],
+            "6",
+            "list unverified records (custody not proved)",
+            Action::ShowCounter(ScreenCounter::Unverified),
+            View,
+            None,
+        ),
+        bind(
             &[key('0')],
             "0",
             "show all authors (clear filters)",

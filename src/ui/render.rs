@@ -29,15 +29,16 @@ pub struct Panes {
     pub bottom: Rect,
 }
 
-/// The full layout needs 100x32; below that the batch table, histogram, side detail and log go,
+/// The full layout needs 100x33; below that the batch table, histogram, side detail and log go,
 /// in that order, and the gauges shrink to one line each.
 pub fn layout(area: Rect) -> Panes {
-    let roomy = area.width >= 100 && area.height >= 32;
+    let roomy = area.width >= 100 && area.height >= 33;
     if roomy {
         let [header, top, mid, main, log, bottom] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(10),
-            Constraint::Length(9),
+            // Six counters, the duplicates' handle count and the way back to all authors.
+            Constraint::Length(10),
             Constraint::Min(6),
             Constraint::Length(6),
             Constraint::Length(1),

@@ -572,7 +572,7 @@ fn batch_row(app: &mut App, batch: usize) -> usize {
 fn absorb_records(app: &mut App, records: Vec<crate::dataset::Record>) {
     let mut changed: Vec<u32> = Vec::new();
     for record in records {
-        let mut row = AuthorRow::from_record(&record);
+        let mut row = AuthorRow::from_record(&record, None);
         // Not in the dataset file yet: held in memory until a merge writes it there.
         let record = std::sync::Arc::new(record);
         row.flags.insert(RowFlags::FRESH);

@@ -21,7 +21,10 @@ use ratatui::backend::TestBackend;
 const CRISIS: &str = "tests/fixtures/latest-2025-11-14.jsonl";
 
 fn rows_of(records: &[Record]) -> Vec<AuthorRow> {
-    records.iter().map(AuthorRow::from_record).collect()
+    records
+        .iter()
+        .map(|r| AuthorRow::from_record(r, None))
+        .collect()
 }
 
 fn write_lines(dir: &tempfile::TempDir, name: &str, lines: &[String]) -> PathBuf {
@@ -93,8 +96,8 @@ fn rows_loaded_from_generated_records_equal_the_rows_of_the_parsed_records_and_a
     for line in &lines {
         let parsed = parse_line(1, line).unwrap();
         assert_eq!(
-            AuthorRow::from_line(line),
-            Some(AuthorRow::from_record(&parsed)),
+            AuthorRow::from_line(line, None),
+            Some(AuthorRow::from_record(&parsed, None)),
             "{line}"
         );
     }

@@ -6,6 +6,7 @@ mod audit;
 mod common;
 mod console_rows;
 mod crash;
+mod custody;
 mod dataset;
 mod e2e_tmux;
 mod facts_agree;

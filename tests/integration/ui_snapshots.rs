@@ -270,7 +270,12 @@ fn detail_of(record: Record) -> String {
         readonly: true,
         color: false,
     };
-    let mut app = App::new(settings, now).with_records(vec![record]);
+    detail_pane_text(App::new(settings, now).with_records(vec![record]))
+}
+
+/// The detail pane of the selected row, on a screen large enough to show all of it, read back
+/// as one text.
+pub(crate) fn detail_pane_text(mut app: App) -> String {
     update(&mut app, Action::OpenDetail);
     let text = screen(&mut app, 160, 120);
     // The pane sits right of the authors table and wraps its lines: read it back as one text.

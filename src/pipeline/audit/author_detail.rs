@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::facts::check_details;
 use crate::dataset::{Metrics, Record};
+use crate::pipeline::custody::{self, AnswerIndex, Claim, Custody, CustodyRef};
 use crate::pipeline::score;
 
 /// One author, explained.
@@ -25,6 +26,7 @@ pub struct AuthorDetail {
     pub metrics: Metrics,
     pub sources: Vec<SourceLine>,
     pub raw_answer: RawAnswer,
+    pub custody: CustodyChain,
     /// Every field, one `(path, value)` per leaf, in canonical order.
     pub fields: Vec<(String, String)>,
 }
@@ -55,6 +57,15 @@ pub struct SourceLine {
     pub evidence: String,
 }
 
+/// The chain of custody: the answers the record names, and what proving it against them said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustodyChain {
+    /// `meta.custody`, newest first; `Err` with why when it does not read as references.
+    pub refs: Result<Vec<CustodyRef>, String>,
+    /// `None`: no answers were given to prove the record against.
+    pub outcome: Option<Custody>,
+}
+
 /// Where the answer the record came from is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawAnswer {
@@ -82,8 +93,20 @@ impl FeatureTable {
     }
 }
 
-pub fn author_detail(record: &Record) -> AuthorDetail {
+/// The detail of one record; with `answers`, its custody proved against them
+/// (`custody::verify_one`, which also reads a run written since the index was).
+pub fn author_detail(record: &Record, answers: Option<&AnswerIndex>) -> AuthorDetail {
     let checks = check_details(record);
+    let claim = Claim::of_record(record);
+    let custody = CustodyChain {
+        // A record that claims no API source has nothing to prove, answers or not.
+        outcome: if claim.claims_api {
+            answers.map(|a| custody::verify_one(&claim, a))
+        } else {
+            Some(Custody::NotClaimed)
+        },
+        refs: claim.refs,
+    };
     let meta = record.meta();
     let field = |k: &str| meta.and_then(|m| m.get(k)).map(short_json);
     let components = match meta.and_then(|m| m.get("score_components")) {
@@ -151,6 +174,7 @@ pub fn author_detail(record: &Record) -> AuthorDetail {
         metrics: record.metrics(),
         sources,
         raw_answer,
+        custody,
         fields: flat_at("", &record.to_canonical()),
     }
 }
@@ -217,7 +241,7 @@ mod tests {
         let r = record(
             serde_json::json!({"id":"1","meta":{"sources":[{"method":"x-api-v2"}],"score":4.5}}),
         );
-        let d = author_detail(&r);
+        let d = author_detail(&r, None);
         assert!(
             d.fields
                 .contains(&("meta.sources[0].method".into(), "x-api-v2".into()))
@@ -233,7 +257,7 @@ mod tests {
 
     #[test]
     fn a_record_without_metrics_has_no_feature_table_and_says_why() {
-        let d = author_detail(&record(serde_json::json!({"id":"1","handle":"a"})));
+        let d = author_detail(&record(serde_json::json!({"id":"1","handle":"a"})), None);
         assert!(d.features.rows.is_err());
         assert_eq!(d.components, Components::Absent);
         assert!(d.features.version_warning(None).is_some());

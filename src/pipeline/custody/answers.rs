@@ -42,6 +42,8 @@ pub struct AnswerIndex {
     /// Run number by id: looked up once per record.
     run_numbers: HashMap<String, u32>,
     users: HashMap<[u8; 32], AnsweredUser>,
+    /// The directory of runs this index was read from, when it is a data directory's.
+    runs_dir: Option<PathBuf>,
     /// 200 answers read, and lines that were not one (a torn last line, an error answer).
     pub answers: usize,
     pub other_lines: usize,
@@ -79,15 +81,22 @@ impl AnswerIndex {
     /// The runs of a data directory (`DIR/runs/`); none yet is an empty index.
     pub fn of_data_dir(root: &Path) -> Result<AnswerIndex, AnswersError> {
         let runs = root.join("runs");
-        match AnswerIndex::open(&runs) {
-            Err(AnswersError::NoRun(_)) => Ok(AnswerIndex::default()),
+        let mut index = match AnswerIndex::open(&runs) {
+            Err(AnswersError::NoRun(_)) => AnswerIndex::default(),
             Err(AnswersError::Dir { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
-                Ok(AnswerIndex::default())
+                AnswerIndex::default()
             }
-            other => other,
-        }
+            other => other?,
+        };
+        index.runs_dir = Some(runs);
+        Ok(index)
+    }
+
+    /// The data directory's `runs/` this index was read from (see [`AnswerIndex::of_data_dir`]).
+    pub fn runs_dir(&self) -> Option<&Path> {
+        self.runs_dir.as_deref()
     }
 
     fn read_run(&mut self, dir: &Path) -> Result<(), AnswersError> {

@@ -37,6 +37,25 @@ pub struct FieldDiff {
 }
 
 impl Custody {
+    /// The outcome's name, as the audit reports it.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Custody::NotClaimed => "not_claimed",
+            Custody::Verified { .. } => "verified",
+            Custody::Unverifiable { .. } => "unverifiable",
+            Custody::Mismatch { .. } => "mismatch",
+        }
+    }
+
+    /// Unverified: the record claims an API source that could not be proved (unverifiable or
+    /// mismatch). What the audit lists and the console's `unverified` counter counts.
+    pub fn is_unverified(&self) -> bool {
+        matches!(
+            self,
+            Custody::Unverifiable { .. } | Custody::Mismatch { .. }
+        )
+    }
+
     /// One line of words.
     pub fn words(&self) -> String {
         match self {
@@ -79,6 +98,35 @@ pub fn verify_record(record: &Record, index: &AnswerIndex) -> Custody {
     verify(&Claim::of_record(record), index)
 }
 
+/// [`verify`] for one record at a time (the console's detail pane): a run the record names
+/// that the index does not hold but that exists in the index's `runs/` (a run written since the
+/// index was read, such as the console's own harvest) is read and the record proved against it.
+pub fn verify_one(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
+    let custody = verify(claim, index);
+    let (Custody::Unverifiable { .. }, Some(runs_dir), Ok(refs)) =
+        (&custody, index.runs_dir(), &claim.refs)
+    else {
+        return custody;
+    };
+    let Some(new_run) = refs
+        .iter()
+        .find(|r| !index.has_run(&r.run) && is_plain_name(&r.run))
+        .map(|r| runs_dir.join(&r.run))
+        .filter(|dir| dir.is_dir())
+    else {
+        return custody;
+    };
+    match AnswerIndex::open(&new_run) {
+        Ok(fresh) => verify(claim, &fresh),
+        Err(_) => custody,
+    }
+}
+
+/// A run id that names a directory inside `runs/`, not a path out of it.
+fn is_plain_name(run: &str) -> bool {
+    !run.is_empty() && run != "." && run != ".." && !run.contains(['/', '\\'])
+}
+
 pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
     if !claim.claims_api {
         return Custody::NotClaimed;
@@ -92,10 +140,19 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
         }
     };
     let mut found: Vec<Found> = Vec::new();
-    let mut missing_runs: Vec<&str> = Vec::new();
-    for r in refs {
+    for (k, r) in refs.iter().enumerate() {
         let Some(number) = index.run_number(&r.run) else {
-            missing_runs.push(&r.run);
+            if k == 0 {
+                // Older answers hold older values: without the newest, nothing can be proved.
+                return Custody::Unverifiable {
+                    reason: format!(
+                        "its newest answer's run {} is not among the runs read ({})",
+                        r.run,
+                        index.describe()
+                    ),
+                };
+            }
+            // An older answer not kept: the fields it carried are compared with the newest.
             continue;
         };
         let at = index
@@ -130,13 +187,7 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
         }
     }
     let Some(newest) = found.first() else {
-        let reason = if !missing_runs.is_empty() {
-            format!(
-                "the answer's run {} is not among the runs read ({})",
-                missing_runs.join(", "),
-                index.describe()
-            )
-        } else if claim.provenance_hash.is_some() {
+        let reason = if claim.provenance_hash.is_some() {
             format!(
                 "no answer in {} holds a user object hashing to its meta.provenance_hash",
                 index.describe()

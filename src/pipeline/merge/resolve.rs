@@ -115,8 +115,8 @@ pub fn resolve(candidates: &[Candidate]) -> (Record, Vec<FieldConflict>) {
             let mut merged = Map::new();
             for sub in field_names(objects.iter().flatten().copied()) {
                 let path = format!("{key}.{sub}");
-                if path == "meta.sources" {
-                    merged.insert(sub, united_sources(&objects));
+                if let Some(list) = UNITED.iter().find(|l| path == format!("meta.{l}")) {
+                    merged.insert(sub, united(&objects, list));
                     continue;
                 }
                 let values: Vec<Option<&Value>> = objects
@@ -143,17 +143,25 @@ pub fn resolve(candidates: &[Candidate]) -> (Record, Vec<FieldConflict>) {
 
 /// What [`resolve`] makes of an author with a single copy, without copying the record when it
 /// comes out unchanged: one copy has no conflicts and keeps every field in its place; only its
-/// `meta.sources` are united (duplicates dropped, put in their fixed order). None when the
-/// record already is its own resolution.
+/// `meta.sources` and `meta.custody` are united (duplicates dropped, put in their fixed order).
+/// None when the record already is its own resolution.
 pub fn resolve_alone(record: &Record) -> Option<Record> {
     let meta = record.get("meta").and_then(Value::as_object)?;
-    let sources = meta.get("sources")?;
-    let united = united_sources(&[Some(meta)]);
-    if united == *sources {
+    let changed: Vec<(&str, Value)> = UNITED
+        .iter()
+        .filter_map(|list| {
+            let stored = meta.get(*list)?;
+            let value = united(&[Some(meta)], list);
+            (value != *stored).then_some((*list, value))
+        })
+        .collect();
+    if changed.is_empty() {
         return None;
     }
     let mut out = record.clone();
-    out.meta_mut().insert("sources".to_string(), united);
+    for (list, value) in changed {
+        out.meta_mut().insert(list.to_string(), value);
+    }
     Some(out)
 }
 
@@ -232,12 +240,16 @@ fn pick(
     (value.clone(), Some(conflict))
 }
 
-/// Every distinct `meta.sources` entry of every copy, in a fixed order (by fetch time, then by
+/// The `meta` lists a merge unites rather than picks: every source of the record's evidence,
+/// and every answer it was built from (its chain of custody), so that no copy's is lost.
+const UNITED: [&str; 2] = ["sources", "custody"];
+
+/// Every distinct `meta.<list>` entry of every copy, in a fixed order (by fetch time, then by
 /// text) so that merging the same evidence twice gives the same record.
-fn united_sources(objects: &[Option<&Map<String, Value>>]) -> Value {
+fn united(objects: &[Option<&Map<String, Value>>], list: &str) -> Value {
     let mut all: Vec<Value> = Vec::new();
     for obj in objects.iter().flatten() {
-        match obj.get("sources") {
+        match obj.get(list) {
             Some(Value::Array(items)) => {
                 for item in items {
                     if !all.contains(item) {
@@ -336,6 +348,9 @@ mod tests {
             json!({"handle":"a","meta":{"score":2}}),
             json!({"handle":"a","meta":"not an object"}),
             json!({"x":[1,2],"handle":"a","ext":{"b":1,"a":2}}),
+            json!({"handle":"a","meta":{"custody":[
+                {"run":"r2","fetched_at":"2025-02-01T00:00:00Z"},{"run":"r1","fetched_at":"2025-01-01T00:00:00Z"}]}}),
+            json!({"handle":"a","meta":{"custody":[{"run":"r1"},{"run":"r1"}]}}),
         ];
         for copy in copies {
             let record = rec(copy.clone());
@@ -349,6 +364,33 @@ mod tests {
             assert_eq!(alone.to_line(), resolved.to_line(), "{copy}");
             assert_eq!(alone, &resolved, "{copy}");
         }
+    }
+
+    #[test]
+    fn a_merged_record_keeps_the_custody_references_of_every_copy() {
+        let stored = rec(json!({"handle":"a","followers_count":10,"meta":{"custody":[
+            {"run":"r1","response_line":1,"sha256":"aa","fetched_at":"2025-01-01T00:00:00.000Z"}]}}));
+        let fresh = rec(json!({"handle":"a","followers_count":20,"meta":{"custody":[
+            {"run":"r2","response_line":4,"sha256":"bb","fetched_at":"2025-02-01T00:00:00.000Z"}]}}));
+        let (merged, _) = resolve(&[
+            Candidate {
+                record: &stored,
+                origin: origin(OriginKind::Dataset, 1),
+            },
+            Candidate {
+                record: &fresh,
+                origin: origin(OriginKind::Batch, 1),
+            },
+        ]);
+        let custody = merged.meta().unwrap().get("custody").unwrap();
+        let runs: Vec<&str> = custody
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["run"].as_str().unwrap())
+            .collect();
+        assert_eq!(runs, ["r1", "r2"], "both answers, oldest first");
+        assert_eq!(merged.get("followers_count"), Some(&json!(20)));
     }
 
     #[test]

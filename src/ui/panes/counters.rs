@@ -11,6 +11,8 @@ use crate::ui::app::{App, counter_flag};
 use crate::ui::theme::Theme;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
+    // Without the runs' answers custody was not looked at: no figure rather than a false 0.
+    let unchecked = |c: ScreenCounter| c == ScreenCounter::Unverified && app.answers.is_none();
     let entries = ScreenCounter::ALL.iter().enumerate().map(|(i, c)| {
         let n = app.counts.get(*c);
         let active = app.filter.flag == Some(counter_flag(*c));
@@ -25,11 +27,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
                 ScreenCounter::Placeholders => "placeh.",
                 ScreenCounter::Duplicates => "dups",
                 ScreenCounter::Schema => "schema",
+                ScreenCounter::Unverified => "unverif.",
             };
             let marker = if active { "▶" } else { "" };
             spans.push(Span::styled(format!("{key}"), theme.key()));
+            let figure = if unchecked(c) {
+                "–".to_string()
+            } else {
+                n.to_string()
+            };
             spans.push(Span::styled(
-                format!(" {marker}{short} {n}  "),
+                format!(" {marker}{short} {figure}  "),
                 if n > 0 { theme.warn() } else { theme.dim() },
             ));
         }
@@ -40,6 +48,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
     for (key, c, n, active) in entries {
         let marker = if active { "▶" } else { " " };
         let status = if n > 0 { "⚠" } else { "✓" };
+        if unchecked(c) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("[{key}]"), theme.key()),
+                Span::styled(format!("{marker}· {:<18}{:>7}", c.word(), "–"), theme.dim()),
+            ]));
+            continue;
+        }
         let mut text = format!("{marker}{status} {:<18}{n:>7}", c.word());
         if c == ScreenCounter::Duplicates && app.counts.duplicate_handles > 0 {
             text = format!(

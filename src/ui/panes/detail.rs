@@ -10,7 +10,8 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::block;
 use crate::dataset::MetricsOrigin;
-use crate::pipeline::audit::{AuthorDetail, Components, FeatureTable, RawAnswer};
+use crate::pipeline::audit::{AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer};
+use crate::pipeline::custody::Custody;
 use crate::ui::app::{App, Mode};
 use crate::ui::theme::Theme;
 
@@ -82,6 +83,8 @@ fn detail_lines(d: &AuthorDetail, theme: Theme) -> Vec<Line<'static>> {
     for v in &d.schema_violations {
         out.push(Line::styled(format!("  ✗ {v}"), theme.warn()));
     }
+
+    out.extend(custody_lines(&d.custody, theme));
 
     out.push(Line::styled("M2 score", theme.title()));
     out.push(Line::from(format!(
@@ -171,6 +174,62 @@ fn detail_lines(d: &AuthorDetail, theme: Theme) -> Vec<Line<'static>> {
 
     out.push(Line::styled("All fields", theme.title()));
     out.extend(leaf_lines("  ", &d.fields));
+    out
+}
+
+/// What proving the record against its answers said, then the answers it names (newest first),
+/// and on a mismatch each field with both values.
+fn custody_lines(chain: &CustodyChain, theme: Theme) -> Vec<Line<'static>> {
+    let mut out = vec![Line::styled("Custody", theme.title())];
+    match &chain.outcome {
+        None => out.push(Line::from(
+            "  not proved: the console was opened without the runs' answers",
+        )),
+        Some(Custody::NotClaimed) => out.push(Line::from("  no API source claimed")),
+        Some(c @ Custody::Verified { .. }) => {
+            out.push(Line::styled(format!("  ✓ {}", c.words()), theme.good()))
+        }
+        Some(Custody::Unverifiable { reason }) => out.push(Line::styled(
+            format!("  ⚠ unverifiable: {reason}"),
+            theme.warn(),
+        )),
+        Some(Custody::Mismatch {
+            run,
+            response_line,
+            diffs,
+            reason,
+        }) => {
+            out.push(Line::styled(
+                format!("  ✗ mismatch with run {run}, responses.jsonl line {response_line}"),
+                theme.warn(),
+            ));
+            if let Some(reason) = reason {
+                out.push(Line::styled(format!("    {reason}"), theme.warn()));
+            }
+            for d in diffs {
+                out.push(Line::styled(
+                    format!("    {}: record {} ≠ answer {}", d.field, d.record, d.answer),
+                    theme.warn(),
+                ));
+            }
+        }
+    }
+    match &chain.refs {
+        Err(why) => out.push(Line::styled(
+            format!("  meta.custody unreadable: {why}"),
+            theme.warn(),
+        )),
+        Ok(refs) if refs.is_empty() => out.push(Line::from("  names no answer (no meta.custody)")),
+        Ok(refs) => out.extend(refs.iter().map(|r| {
+            Line::from(format!(
+                "  ← run {} · responses.jsonl line {} · sha256 {} · fetched {}",
+                r.run,
+                r.response_line,
+                r.sha256,
+                r.fetched_at.as_deref().unwrap_or("at an unknown time")
+            ))
+        })),
+    }
     out
 }
 

@@ -1,4 +1,5 @@
-//! The header line: dataset, run state in words, elapsed, ETA, and whether the view is frozen.
+//! The header line: dataset, run state in words, elapsed, ETA, whether the view is frozen, and
+//! whether the stored dataset was changed outside influx.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -40,6 +41,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     }
     if app.settings.readonly {
         spans.push(Span::styled("  READONLY", theme.warn()));
+    }
+    if app.external_edit.is_some() {
+        // The words are in the log pane; the header keeps it in sight.
+        spans.push(Span::styled(
+            "  EDITED OUTSIDE INFLUX (see log)",
+            theme.bad(),
+        ));
     }
     if app.frozen {
         spans.push(Span::styled(
