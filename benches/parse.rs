@@ -1,9 +1,28 @@
-//! Parse benchmark: reading a JSONL dataset into records at 1k, 100k and 1M records
-//! (~700 bytes each, from `influx::generate`), and reading the same lines the raw way that
-//! `score` and `audit` use (`RawObject` + `AuthorView`, no JSON value). Set INFLUX_BENCH_MAX to
-//! cap the largest size.
+//! Parse benchmark: reading a JSONL dataset into records (`parse`), and the read path `score`
+//! and `audit` take for each line (`line_read`) written five ways, so that the hand-written
+//! JSON layer (`dataset::{strict_json, raw_object, valid_json, author_view}`) is judged against
+//! what crates already do:
+//! - `hand`: `RawObject::parse_record` (one strict pass, values kept as raw text) and
+//!   `AuthorView::from_raw`, as `score` and `audit` run it;
+//! - `serde_borrowed`: `serde_json` into a `#[derive(Deserialize)]` view borrowing from the line
+//!   (the fields `AuthorView` reads; everything else skipped, still validated);
+//! - `serde_raw_entries`: `serde_json` into the line's and `meta`'s entries as `&RawValue`
+//!   (the shape `RawObject` gives), the few values then read from their text;
+//! - `sonic_lazy`: sonic-rs's lazy object iterator over the line and `meta`, values read from
+//!   their `LazyValue`s;
+//! - `sonic_borrowed`: sonic-rs into the same derived view as `serde_borrowed`;
+//! - `serde_value`: a whole `serde_json::Value`, for scale.
+//!
+//! Each variant reads the same figures (followers, score, handle length, sources) and they are
+//! checked to agree before timing. Sizes 1k, 100k, 1M (`INFLUX_BENCH_MAX` caps them), the text in
+//! memory, one core (the commands split the lines over both cores the same way for every
+//! variant). `cargo bench --bench parse -- line_read`.
+
+use std::borrow::Cow;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 mod common;
 use common::{generated, sizes};
@@ -27,29 +46,306 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-fn raw(c: &mut Criterion) {
+/// What every variant reads from a line: enough that none can skip the work.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Read {
+    followers: u64,
+    scored: u64,
+    handle_bytes: u64,
+    sources: u64,
+}
+
+impl Read {
+    fn add(&mut self, followers: Option<u64>, score: Option<f64>, handle: Option<&str>, n: usize) {
+        self.followers += followers.unwrap_or(0);
+        self.scored += u64::from(score.is_some());
+        self.handle_bytes += handle.map_or(0, |h| h.len() as u64);
+        self.sources += n as u64;
+    }
+}
+
+fn hand(text: &str) -> Read {
     use influx::dataset::AuthorView;
     use influx::dataset::raw_object::RawObject;
+    let mut read = Read::default();
+    for line in text.lines() {
+        let (top, meta) = RawObject::parse_record(line).expect("raw");
+        let view = AuthorView::from_raw(&top, meta.as_ref());
+        read.add(
+            view.metrics().followers,
+            view.stored_score().value(),
+            view.handle(),
+            view.sources().len(),
+        );
+    }
+    read
+}
+
+/// The fields `AuthorView` reads, as a derived view borrowing from the line. Scalars whose type
+/// varies in real data (a score written as text, a count as a float) stay raw text.
+#[derive(Deserialize)]
+struct LineView<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    handle: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    username: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    description: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    verified: Option<&'a RawValue>,
+    #[serde(borrow)]
+    verified_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    followers_count: Option<&'a RawValue>,
+    #[serde(borrow)]
+    created_at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    topic_tags: Vec<Cow<'a, str>>,
+    public_metrics: Option<MetricsView>,
+    #[serde(borrow)]
+    meta: Option<MetaView<'a>>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)] // read for the work, not every field used
+struct MetricsView {
+    followers_count: Option<u64>,
+    following_count: Option<u64>,
+    tweet_count: Option<u64>,
+    listed_count: Option<u64>,
+    like_count: Option<u64>,
+    media_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct MetaView<'a> {
+    #[serde(borrow)]
+    score: Option<&'a RawValue>,
+    #[serde(borrow)]
+    score_state: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    as_of: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    last_refresh_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    provenance_hash: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    sources: Vec<SourceView<'a>>,
+    activity_metrics: Option<MetricsView>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct SourceView<'a> {
+    #[serde(borrow)]
+    method: Cow<'a, str>,
+    #[serde(borrow)]
+    fetched_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    evidence: Option<Cow<'a, str>>,
+}
+
+impl LineView<'_> {
+    fn read_into(&self, read: &mut Read) {
+        // Touch what AuthorView keeps, as it does.
+        let _ = (&self.id, &self.name, &self.description, &self.verified);
+        let _ = (&self.verified_type, &self.created_at, &self.topic_tags);
+        let followers = self
+            .public_metrics
+            .as_ref()
+            .and_then(|m| m.followers_count)
+            .or_else(|| self.followers_count.and_then(|r| r.get().parse().ok()));
+        let meta = self.meta.as_ref();
+        let _ = meta.map(|m| (&m.score_state, &m.as_of, &m.last_refresh_at));
+        let _ = meta.map(|m| (&m.provenance_hash, &m.activity_metrics));
+        let score = meta
+            .and_then(|m| m.score)
+            .and_then(|r| r.get().parse::<f64>().ok());
+        read.add(
+            followers,
+            score,
+            self.handle.as_deref().or(self.username.as_deref()),
+            meta.map_or(0, |m| m.sources.len()),
+        );
+    }
+}
+
+fn serde_borrowed(text: &str) -> Read {
+    let mut read = Read::default();
+    for line in text.lines() {
+        let view: LineView<'_> = serde_json::from_str(line).expect("serde");
+        view.read_into(&mut read);
+    }
+    read
+}
+
+fn sonic_borrowed(text: &str) -> Read {
+    let mut read = Read::default();
+    for line in text.lines() {
+        let view: LineView<'_> = sonic_rs::from_str(line).expect("sonic");
+        view.read_into(&mut read);
+    }
+    read
+}
+
+/// A JSON object's entries as raw text, in order (what `RawObject` gives).
+struct Entries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(16);
+                while let Some((k, v)) = map.next_entry::<Cow<'de, str>, &'de RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+impl<'a> Entries<'a> {
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+fn serde_raw_entries(text: &str) -> Read {
+    let mut read = Read::default();
+    for line in text.lines() {
+        let top: Entries<'_> = serde_json::from_str(line).expect("serde");
+        let meta: Option<Entries<'_>> = top
+            .get("meta")
+            .map(|m| serde_json::from_str(m.get()).expect("meta"));
+        let followers = top
+            .get("public_metrics")
+            .and_then(|m| serde_json::from_str::<Entries<'_>>(m.get()).ok())
+            .and_then(|m| m.get("followers_count"))
+            .and_then(|r| r.get().parse().ok());
+        let score = meta
+            .as_ref()
+            .and_then(|m| m.get("score"))
+            .and_then(|r| r.get().parse::<f64>().ok());
+        let handle = top
+            .get("handle")
+            .and_then(|h| serde_json::from_str::<Cow<'_, str>>(h.get()).ok());
+        let sources = meta
+            .as_ref()
+            .and_then(|m| m.get("sources"))
+            .and_then(|s| serde_json::from_str::<Vec<&RawValue>>(s.get()).ok())
+            .map_or(0, |s| s.len());
+        read.add(followers, score, handle.as_deref(), sources);
+    }
+    read
+}
+
+fn sonic_lazy(text: &str) -> Read {
+    use sonic_rs::JsonValueTrait;
+    let mut read = Read::default();
+    for line in text.lines() {
+        let (mut followers, mut score, mut handle, mut sources) = (None, None, None, 0);
+        for entry in sonic_rs::to_object_iter(line) {
+            let (key, value) = entry.expect("sonic");
+            match &*key {
+                "handle" => handle = value.as_str().map(str::to_string),
+                "public_metrics" => {
+                    followers = sonic_rs::get(value.as_raw_str(), ["followers_count"])
+                        .ok()
+                        .and_then(|v| v.as_u64())
+                }
+                "meta" => {
+                    for entry in sonic_rs::to_object_iter(value.as_raw_str()) {
+                        let (key, value) = entry.expect("sonic meta");
+                        match &*key {
+                            "score" => score = value.as_f64(),
+                            "sources" => {
+                                sources = sonic_rs::to_array_iter(value.as_raw_str()).count()
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        read.add(followers, score, handle.as_deref(), sources);
+    }
+    read
+}
+
+fn serde_value(text: &str) -> Read {
+    let mut read = Read::default();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("serde");
+        read.add(
+            v["public_metrics"]["followers_count"].as_u64(),
+            v["meta"]["score"].as_f64(),
+            v["handle"].as_str(),
+            v["meta"]["sources"].as_array().map_or(0, Vec::len),
+        );
+    }
+    read
+}
+
+type Variant = (&'static str, fn(&str) -> Read);
+
+const VARIANTS: [Variant; 6] = [
+    ("hand", hand),
+    ("serde_borrowed", serde_borrowed),
+    ("serde_raw_entries", serde_raw_entries),
+    ("sonic_lazy", sonic_lazy),
+    ("sonic_borrowed", sonic_borrowed),
+    ("serde_value", serde_value),
+];
+
+fn line_read(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut group = c.benchmark_group("raw_view");
+    let mut group = c.benchmark_group("line_read");
     group.sample_size(10);
     for n in sizes() {
-        let text = std::fs::read_to_string(generated(&dir, n)).expect("bench file");
+        // Scored records: the score and its components are part of what is read.
+        let raw = std::fs::read_to_string(generated(&dir, n)).expect("bench file");
+        let text = scored(&raw);
+        let expected = hand(&text);
+        assert_eq!(expected.scored, n, "every generated record is scored");
+        for (name, f) in VARIANTS {
+            assert_eq!(f(&text), expected, "{name} reads what hand reads");
+        }
         group.throughput(Throughput::Bytes(text.len() as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, text| {
-            b.iter(|| {
-                let mut followers = 0u64;
-                for line in text.lines() {
-                    let (top, meta) = RawObject::parse_with_inner(line, "meta").expect("raw");
-                    let view = AuthorView::from_raw(&top, meta.as_ref());
-                    followers += view.metrics().followers.unwrap_or(0);
-                }
-                followers
-            })
-        });
+        for (name, f) in VARIANTS {
+            group.bench_with_input(BenchmarkId::new(name, n), &text, |b, text| {
+                b.iter(|| f(text))
+            });
+        }
     }
     group.finish();
 }
 
-criterion_group!(benches, parse, raw);
+/// The lines scored with M2, as `influx score` writes them.
+fn scored(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for (n, line) in text.lines().enumerate() {
+        let mut record = influx::dataset::parse_line(n + 1, line).expect("generated");
+        influx::pipeline::score::score_record(&mut record);
+        out.push_str(&record.to_line());
+        out.push('\n');
+    }
+    out
+}
+
+criterion_group!(benches, parse, line_read);
 criterion_main!(benches);

@@ -26,7 +26,7 @@ mod record;
 pub mod spool;
 mod strict_json;
 mod time;
-mod valid_json;
+pub mod valid_json;
 mod writeback;
 
 pub use atomic_file::{AtomicFile, FinishWrite, sync_dir, write_dataset};

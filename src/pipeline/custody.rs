@@ -4,9 +4,11 @@
 //! bytes). Verification finds that answer, checks that it hashes as recorded, and compares the
 //! record's API fields with it. One function ([`verify`]) for audit, merge and the console.
 //!
-//! The parts: `answers` (the runs' answers, read and indexed once), `claim` (what a record
-//! says about its source, read raw or from a parsed record), `verify` (the comparison).
+//! The parts: `answers` (the runs' answers, read and indexed once), `answer_fields` (what each
+//! answer says of the API fields, worked out when indexed), `claim` (what a record says about
+//! its source, read raw or from a parsed record), `verify` (the comparison).
 
+mod answer_fields;
 mod answers;
 mod claim;
 mod verify;

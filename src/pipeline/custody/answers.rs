@@ -3,7 +3,7 @@
 //! A run is a directory holding `responses.jsonl`; the index reads one run, or every run in a
 //! directory of runs (a data directory's `runs/`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -27,21 +27,34 @@ pub enum AnswersError {
     NoRun(PathBuf),
 }
 
-/// One user object of an answer: its bytes, and every place an answer held exactly them.
+/// One user object of an answer: where its bytes are, and every place an answer held exactly
+/// them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnsweredUser {
-    pub text: Box<str>,
+    text: UserText,
     /// `(run index, responses.jsonl line)`, in the order read.
     pub places: Vec<(u32, u64)>,
+}
+
+/// Where a user object's bytes are kept: inside its run's `responses.jsonl` text, held by the
+/// index (the common case: no copy), or copied (a body only the full parse could read).
+#[derive(Debug, Clone, PartialEq)]
+enum UserText {
+    InRun { run: u32, start: usize, end: usize },
+    Copied(Box<str>),
 }
 
 /// The answers of the runs read.
 #[derive(Debug, Default)]
 pub struct AnswerIndex {
     runs: Vec<(String, PathBuf)>,
+    /// Each run's `responses.jsonl` (checked as UTF-8 when read), which the user objects'
+    /// places point into.
+    texts: Vec<memmap2::Mmap>,
     /// Run number by id: looked up once per record.
-    run_numbers: HashMap<String, u32>,
-    users: HashMap<[u8; 32], AnsweredUser>,
+    run_numbers: FxHashMap<String, u32>,
+    /// Keyed by SHA-256 digests: already uniform, so the quick hasher spreads them well.
+    users: FxHashMap<[u8; 32], AnsweredUser>,
     /// The directory of runs this index was read from, when it is a data directory's.
     runs_dir: Option<PathBuf>,
     /// 200 answers read, and lines that were not one (a torn last line, an error answer).
@@ -49,8 +62,8 @@ pub struct AnswerIndex {
     pub other_lines: usize,
 }
 
-/// A user object's hash and bytes.
-type HashedUser = ([u8; 32], Box<str>);
+/// A user object's hash and its bytes: their place in the run's text, or a copy.
+type HashedUser = ([u8; 32], Result<(usize, usize), Box<str>>);
 
 impl AnswerIndex {
     /// The runs at `path`: one run directory, or a directory whose subdirectories are runs.
@@ -101,15 +114,24 @@ impl AnswerIndex {
 
     fn read_run(&mut self, dir: &Path) -> Result<(), AnswersError> {
         let path = dir.join(RESPONSES_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|source| AnswersError::Read {
+        let read_err = |source| AnswersError::Read {
             path: path.clone(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(&path).map_err(read_err)?;
+        // Mapped, not read: the answers of a large run are hundreds of megabytes, which a read
+        // would copy into fresh memory the kernel must first clear. SAFETY: a run's
+        // responses.jsonl is only ever appended to (by its harvest), never rewritten; an append
+        // while it is mapped lies past the mapped length and is not seen.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
+        let text = std::str::from_utf8(&map)
+            .map_err(|e| read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         let run = self.runs.len() as u32;
         let id = crate::pipeline::harvest::xapi::run_id(dir);
         self.run_numbers.insert(id.clone(), run);
         self.runs.push((id, dir.to_path_buf()));
-        // Each line is parsed and its users hashed on every core; the index is filled after.
+        // Each line is read and its users hashed on every core; the index is filled after.
+        let base = text.as_ptr() as usize;
         let read: Vec<Option<Vec<HashedUser>>> = text
             .par_lines()
             .map(|line| {
@@ -117,18 +139,33 @@ impl AnswerIndex {
                 if stored.status != Some(200) {
                     return None;
                 }
-                let body = UsersBody::parse(stored.body?.get().as_bytes()).ok()?;
+                let body = stored.body?;
+                let hashed = |bytes: &str| crate::digest::sha256(bytes.as_bytes());
+                // The bytes of each user, found in place; the full parse only for a body the
+                // quick reading cannot take (it may still be one `UsersBody::parse` accepts).
+                if let Some(users) = UsersBody::user_texts(body) {
+                    return Some(
+                        users
+                            .into_iter()
+                            .map(|u| {
+                                let start = u.as_ptr() as usize - base;
+                                (hashed(u), Ok((start, start + u.len())))
+                            })
+                            .collect(),
+                    );
+                }
+                let body = UsersBody::parse(body.get().as_bytes()).ok()?;
                 Some(
                     body.data
                         .into_iter()
-                        .map(|u| {
-                            let text: Box<str> = u.text.get().into();
-                            (crate::digest::sha256(text.as_bytes()), text)
-                        })
+                        .map(|u| (hashed(u.text.get()), Err(u.text.get().into())))
                         .collect(),
                 )
             })
             .collect();
+        // Sized once: growing a map of a million users rehashes and moves it several times.
+        let found: usize = read.iter().flatten().map(Vec::len).sum();
+        self.users.reserve(found);
         for (at, users) in read.into_iter().enumerate() {
             let Some(users) = users else {
                 self.other_lines += 1;
@@ -136,18 +173,34 @@ impl AnswerIndex {
             };
             self.answers += 1;
             let line = at as u64 + 1;
-            for (key, text) in users {
+            for (key, place) in users {
                 self.users
                     .entry(key)
                     .or_insert_with(|| AnsweredUser {
-                        text,
+                        text: match place {
+                            Ok((start, end)) => UserText::InRun { run, start, end },
+                            Err(copy) => UserText::Copied(copy),
+                        },
                         places: Vec::new(),
                     })
                     .places
                     .push((run, line));
             }
         }
+        self.texts.push(map);
         Ok(())
+    }
+
+    /// The bytes of a user object, as received.
+    pub fn text_of<'i>(&'i self, user: &'i AnsweredUser) -> &'i str {
+        match &user.text {
+            UserText::InRun { run, start, end } => {
+                // The whole file was checked as UTF-8, and a place ends on a JSON delimiter.
+                std::str::from_utf8(&self.texts[*run as usize][*start..*end])
+                    .expect("a user object's place is UTF-8 text")
+            }
+            UserText::Copied(text) => text,
+        }
     }
 
     /// The number of the run of this id, if it was read.
@@ -212,7 +265,7 @@ mod tests {
         let found = index
             .user(&crate::digest::sha256_hex(user.as_bytes()))
             .unwrap();
-        assert_eq!(&*found.text, user);
+        assert_eq!(index.text_of(found), user);
         assert_eq!(found.places, vec![(0, 2)]);
         assert_eq!((index.answers, index.other_lines), (1, 2));
         assert!(index.user(&"0".repeat(64)).is_none());

@@ -110,7 +110,9 @@ fn read_refs(text: Option<&str>) -> Result<Vec<CustodyRef>, String> {
     let mut refs: Vec<CustodyRef> = serde_json::from_str(text)
         .map_err(|e| format!("meta.custody does not read as references: {e}"))?;
     // Times are written one way (`format_time`), so their text sorts as they do.
-    refs.sort_by(|a, b| b.fetched_at.cmp(&a.fetched_at));
+    if refs.len() > 1 {
+        refs.sort_by(|a, b| b.fetched_at.cmp(&a.fetched_at));
+    }
     Ok(refs)
 }
 

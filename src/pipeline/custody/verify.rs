@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value};
 
+use super::answer_fields::AnswerFields;
 use super::answers::AnswerIndex;
 use super::claim::Claim;
 use crate::dataset::Record;
-use crate::pipeline::harvest::xapi::{ApiUser, verified_label};
 
 /// What custody says of one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,11 +87,11 @@ impl Custody {
     }
 }
 
-/// An answer found for a record: where, and the user object it held.
-struct Found {
+/// An answer found for a record: where, and what its user object says.
+struct Found<'i> {
     run: String,
     line: u64,
-    user: Map<String, Value>,
+    user: AnswerFields<'i>,
 }
 
 pub fn verify_record(record: &Record, index: &AnswerIndex) -> Custody {
@@ -172,7 +172,7 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
         found.push(Found {
             run: r.run.clone(),
             line: r.response_line,
-            user: parse_user(&user.text),
+            user: AnswerFields::read(index.text_of(user)),
         });
     }
     if refs.is_empty() {
@@ -182,7 +182,7 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
             found.push(Found {
                 run: index.run(run).0.to_string(),
                 line,
-                user: parse_user(&user.text),
+                user: AnswerFields::read(index.text_of(user)),
             });
         }
     }
@@ -213,35 +213,19 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
     }
 }
 
-fn parse_user(text: &str) -> Map<String, Value> {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-/// What the answer says a record field is: `None` when the answer did not carry it.
-fn answer_value(user: &Map<String, Value>, field: &str) -> Option<Value> {
-    match field {
-        "handle" => user.get("username").cloned(),
-        "followers_count" => user.get("public_metrics")?.get("followers_count").cloned(),
-        "verified" => {
-            if !user.contains_key("verified_type") && !user.contains_key("verified") {
-                return None;
-            }
-            let typed: ApiUser = serde_json::from_value(Value::Object(user.clone())).ok()?;
-            Some(Value::from(verified_label(&typed)))
-        }
-        other => user.get(other).cloned(),
-    }
-}
-
-fn compare(claim: &Claim<'_>, found: &[Found]) -> Vec<FieldDiff> {
+fn compare(claim: &Claim<'_>, found: &[Found<'_>]) -> Vec<FieldDiff> {
     let mut diffs = Vec::new();
     for field in super::claim::API_FIELDS {
-        let Some(answer) = found.iter().find_map(|f| answer_value(&f.user, field)) else {
+        let Some(answer) = found.iter().find_map(|f| f.user.get(field)) else {
             continue;
         };
-        let record: Option<Value> = claim
-            .field(field)
-            .and_then(|text| serde_json::from_str(text).ok());
+        let record = claim.field(field);
+        // Written the same way: equal. Otherwise the values decide (a spelling may differ).
+        if record == Some(answer) {
+            continue;
+        }
+        let answer: Value = serde_json::from_str(answer).unwrap_or(Value::Null);
+        let record: Option<Value> = record.and_then(|text| serde_json::from_str(text).ok());
         match (record, field) {
             (Some(Value::Object(r)), &"public_metrics") => {
                 if let Value::Object(a) = &answer {

@@ -23,7 +23,7 @@ pub use shapes::{ApiError, ApiUser, BodyError, ProblemBody, ReceivedUser, UsersB
 pub use token::{Token, TokenError};
 pub use user_record::{
     ANSWER_FIELDS, AnswerPlace, UserSource, author_record, author_record_owned, run_id,
-    verified_label,
+    verified_label, verified_label_of,
 };
 
 /// Default host of the X API.

@@ -200,6 +200,30 @@ impl UsersBody {
         })
     }
 
+    /// The exact bytes of each user object in a 200's body, borrowed from it and not read
+    /// further: what custody hashes, at a fraction of [`UsersBody::parse`]'s cost (the body is
+    /// JSON already checked, so it is only walked: no copies, no typed reading). `None` when the
+    /// body is not an object or its `data` neither a list nor one object.
+    pub fn user_texts(body: &RawValue) -> Option<Vec<&str>> {
+        use crate::dataset::valid_json;
+        // A repeated key: the last one counts, as in `parse`.
+        let mut data = None;
+        valid_json::object(body.get(), |key, text| {
+            if key == "data" {
+                data = Some(text);
+            }
+        })?;
+        let Some(data) = data else {
+            return Some(Vec::new());
+        };
+        if data.starts_with('{') {
+            return Some(vec![data]);
+        }
+        let mut users = Vec::new();
+        valid_json::array(data, |text| users.push(text))?;
+        Some(users)
+    }
+
     /// The (id, username) of every user in `data`, each once, as X bills them.
     pub fn billed(&self) -> Vec<(String, String)> {
         let mut users: Vec<(String, String)> = Vec::new();
@@ -247,6 +271,26 @@ fn json_kind_of_text(text: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_reading_of_a_body_finds_the_bytes_the_full_parse_keeps() {
+        let bodies = [
+            r#"{"data":[{"id":"1","username":"a"},{"id":"2","username":"b","name":"\u00e9 \"q\""}],"errors":[{"value":"x"}]}"#,
+            r#"{ "data" : [ {"id":"1", "username":"a"} ,{"id":"2","username":"b"} ] }"#,
+            r#"{"data":{"id":"3","username":"one"}}"#,
+            r#"{"errors":[{"value":"ghost"}]}"#,
+            r#"{"data":[{"id":"1","username":"a"}],"data":[{"id":"9","username":"z"}]}"#,
+        ];
+        for body in bodies {
+            let raw: Box<RawValue> = serde_json::from_str(body).unwrap();
+            let quick = UsersBody::user_texts(&raw).expect(body);
+            let full = UsersBody::parse(body.as_bytes()).unwrap();
+            let kept: Vec<&str> = full.data.iter().map(|u| u.text.get()).collect();
+            assert_eq!(quick, kept, "{body}");
+        }
+        let not_users: Box<RawValue> = serde_json::from_str(r#"{"data":"x"}"#).unwrap();
+        assert_eq!(UsersBody::user_texts(&not_users), None);
+    }
 
     #[test]
     fn a_user_object_keeps_its_bytes_as_received_and_reads_typed() {

@@ -12,12 +12,17 @@ use crate::dataset::{Record, format_time};
 /// `business`→`business`, `government`→`org`, `blue`→`blue`, `none`→`none`. Without
 /// `verified_type`, `verified: true` means the pre-2023 checkmark (`legacy`), anything else `none`.
 pub fn verified_label(user: &ApiUser) -> &'static str {
-    match user.verified_type.as_deref() {
+    verified_label_of(user.verified_type.as_deref(), user.verified)
+}
+
+/// [`verified_label`] from the two fields it reads, for a reader that has not typed the user.
+pub fn verified_label_of(verified_type: Option<&str>, verified: Option<bool>) -> &'static str {
+    match verified_type {
         Some("business") => "business",
         Some("government") => "org",
         Some("blue") => "blue",
         Some(_) => "none",
-        None if user.verified == Some(true) => "legacy",
+        None if verified == Some(true) => "legacy",
         None => "none",
     }
 }
