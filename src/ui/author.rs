@@ -94,13 +94,11 @@ impl AuthorRow {
     pub fn from_line(text: &str, answers: Option<&AnswerIndex>) -> Option<AuthorRow> {
         let (top, meta) = RawObject::parse_record(text).ok()?;
         let schema_clean = raw_schema_clean(&top, meta.as_ref())?;
-        let mut row =
-            AuthorRow::from_view(&AuthorView::from_raw(&top, meta.as_ref()), schema_clean);
+        let view = AuthorView::from_raw(&top, meta.as_ref());
+        let mut row = AuthorRow::from_view(&view, schema_clean);
         if let Some(answers) = answers {
-            row.mark_custody(custody::verify(
-                &Claim::of_raw(&top, meta.as_ref()),
-                answers,
-            ));
+            let claim = Claim::of_view(&view, &top, meta.as_ref());
+            row.mark_custody(custody::verify(&claim, answers));
         }
         Some(row)
     }

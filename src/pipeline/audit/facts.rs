@@ -120,8 +120,9 @@ pub(crate) struct RecordFacts {
 pub(crate) fn facts_of_line(text: &str, answers: Option<&AnswerIndex>) -> Option<RecordFacts> {
     let (top, meta) = RawObject::parse_record(text).ok()?;
     let missing = schema::raw_missing(&top, meta.as_ref())?;
-    let custody = answers.map(|a| custody::verify(&Claim::of_raw(&top, meta.as_ref()), a));
-    let mut facts = facts_of_view(AuthorView::from_raw(&top, meta.as_ref()));
+    let view = AuthorView::from_raw(&top, meta.as_ref());
+    let custody = answers.map(|a| custody::verify(&Claim::of_view(&view, &top, meta.as_ref()), a));
+    let mut facts = facts_of_view(view);
     facts.schema_errors = SchemaErrors::Missing(missing);
     facts.custody = custody;
     Some(facts)

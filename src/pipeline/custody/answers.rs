@@ -48,8 +48,8 @@ enum UserText {
 #[derive(Debug, Default)]
 pub struct AnswerIndex {
     runs: Vec<(String, PathBuf)>,
-    /// Each run's `responses.jsonl` (checked as UTF-8 when read), which the user objects'
-    /// places point into.
+    /// Each run's `responses.jsonl`, which the user objects' places point into (each place
+    /// inside a line checked as UTF-8).
     texts: Vec<memmap2::Mmap>,
     /// Run number by id: looked up once per record.
     run_numbers: FxHashMap<String, u32>,
@@ -124,17 +124,18 @@ impl AnswerIndex {
         // responses.jsonl is only ever appended to (by its harvest), never rewritten; an append
         // while it is mapped lies past the mapped length and is not seen.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
-        let text = std::str::from_utf8(&map)
-            .map_err(|e| read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         let run = self.runs.len() as u32;
         let id = crate::pipeline::harvest::xapi::run_id(dir);
         self.run_numbers.insert(id.clone(), run);
         self.runs.push((id, dir.to_path_buf()));
-        // Each line is read and its users hashed on every core; the index is filled after.
-        let base = text.as_ptr() as usize;
-        let read: Vec<Option<Vec<HashedUser>>> = text
-            .par_lines()
+        // Each line is checked as UTF-8, read, and its users hashed on every core (lines split
+        // at their ASCII line ends stay whole characters); the index is filled after.
+        let bytes: &[u8] = &map;
+        let base = bytes.as_ptr() as usize;
+        let mut read: Vec<Option<Vec<HashedUser>>> = bytes
+            .par_split(|b| *b == b'\n')
             .map(|line| {
+                let line = std::str::from_utf8(line).ok()?;
                 let stored = StoredAnswer::read(line)?;
                 if stored.status != Some(200) {
                     return None;
@@ -163,6 +164,10 @@ impl AnswerIndex {
                 )
             })
             .collect();
+        // The piece after the last line end is no line.
+        if bytes.last() == Some(&b'\n') || bytes.is_empty() {
+            read.pop();
+        }
         // Sized once: growing a map of a million users rehashes and moves it several times.
         let found: usize = read.iter().flatten().map(Vec::len).sum();
         self.users.reserve(found);
@@ -195,7 +200,7 @@ impl AnswerIndex {
     pub fn text_of<'i>(&'i self, user: &'i AnsweredUser) -> &'i str {
         match &user.text {
             UserText::InRun { run, start, end } => {
-                // The whole file was checked as UTF-8, and a place ends on a JSON delimiter.
+                // Its line was checked as UTF-8, and a place starts and ends on ASCII delimiters.
                 std::str::from_utf8(&self.texts[*run as usize][*start..*end])
                     .expect("a user object's place is UTF-8 text")
             }

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::dataset::Record;
 use crate::dataset::raw_object::RawObject;
+use crate::dataset::{AuthorView, Record};
 use crate::pipeline::checks::placeholders::SourceKind;
 use crate::pipeline::checks::placeholders::provenance::source_kind;
 
@@ -73,6 +73,29 @@ impl<'a> Claim<'a> {
         }
     }
 
+    /// [`Claim::of_raw`] for a line whose view the caller has read already (the audit and the
+    /// console do, for their other checks): its sources, handle and provenance hash are taken
+    /// from the view instead of being read a second time.
+    pub fn of_view<'r: 'a>(
+        view: &'a AuthorView<'r>,
+        top: &RawObject<'r>,
+        meta: Option<&RawObject<'r>>,
+    ) -> Claim<'a> {
+        Claim {
+            claims_api: view
+                .sources()
+                .iter()
+                .any(|s| source_kind(&s.method) == SourceKind::Api),
+            handle: view.handle().map(Cow::Borrowed),
+            refs: read_refs(meta.and_then(|m| m.get("custody")).map(|r| r.get())),
+            provenance_hash: view.provenance_hash().map(Cow::Borrowed),
+            fields: API_FIELDS
+                .iter()
+                .filter_map(|f| Some((*f, Cow::Borrowed(top.get(f)?.get()))))
+                .collect(),
+        }
+    }
+
     /// From a parsed record.
     pub fn of_record(record: &'a Record) -> Claim<'a> {
         let meta = record.meta();
@@ -129,6 +152,8 @@ mod tests {
         let record = crate::dataset::parse_line(1, LINE).unwrap();
         let parsed = Claim::of_record(&record);
         assert!(raw.claims_api && parsed.claims_api);
+        let view = AuthorView::from_raw(&top, meta.as_ref());
+        assert_eq!(Claim::of_view(&view, &top, meta.as_ref()), raw);
         assert_eq!(raw.refs, parsed.refs);
         assert_eq!(raw.refs.as_ref().unwrap()[0].run, "r2", "newest first");
         assert_eq!(raw.provenance_hash, parsed.provenance_hash);
