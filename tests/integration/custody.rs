@@ -92,6 +92,16 @@ fn audit_json(args: &[&str]) -> (Option<i32>, Value) {
     (out.status.code(), report)
 }
 
+/// The result of the gate `name` in an audit report.
+fn gate<'r>(report: &'r Value, name: &str) -> &'r Value {
+    report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("gate {name} in {}", report["gates"]))
+}
+
 /// The first handles of the crisis dataset that the simulator answers for.
 fn crisis_handles(root: &Path, n: usize) -> Vec<String> {
     let records = read_dataset(&root.join("import/latest-2025-11-14.jsonl"))
@@ -147,15 +157,7 @@ fn an_untouched_harvest_verifies_every_record_against_its_answers() {
     assert_eq!(p["mismatch"], 0);
     assert_eq!(p["unverifiable"], 0);
     assert!(code == Some(0) || code == Some(1), "{report}");
-    let gate = |name: &str| {
-        report["gates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["name"] == name)
-            .cloned()
-    };
-    assert_eq!(gate("mismatch").unwrap()["pass"], true, "{report}");
+    assert_eq!(gate(&report, "mismatch")["pass"], true, "{report}");
 }
 
 #[test]
@@ -199,13 +201,7 @@ fn a_record_edited_after_the_harvest_is_a_mismatch_naming_the_field_and_both_val
         name["answer"],
         serde_json::to_string(name_of.get("name").unwrap()).unwrap()
     );
-    let gate = report["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "mismatch")
-        .unwrap();
-    assert_eq!(gate["pass"], false);
+    assert_eq!(gate(&report, "mismatch")["pass"], false);
 }
 
 #[test]
@@ -240,14 +236,7 @@ fn a_batch_without_answers_is_unverifiable_and_sample_batches_prove_nothing() {
         "unverifiable=0",
     ]);
     let gated: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let gate = gated["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "unverifiable")
-        .cloned()
-        .unwrap();
-    assert_eq!(gate["pass"], false, "{gated}");
+    assert_eq!(gate(&gated, "unverifiable")["pass"], false, "{gated}");
     assert_eq!(out.status.code(), Some(1));
 
     // The sample batches claim no API answer: nothing in them is verified, and the detectors

@@ -1,14 +1,14 @@
 //! What an answer's user object says of each field a record takes from the API, read from its
 //! bytes when a record is proved against it: the values' JSON text as the answer wrote it (a
-//! record written by influx spells them the same way, so comparing is comparing texts), through
-//! the raw reader, or through `serde_json` for text the raw reader does not vouch for.
+//! record written by influx spells them the same way, so comparing is comparing texts). The
+//! bytes were checked as JSON when the runs were indexed, so they are only walked.
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::claim::API_FIELDS;
-use crate::pipeline::harvest::xapi::{ApiUser, verified_label, verified_label_of};
+use crate::pipeline::harvest::xapi::verified_label_of;
 
 /// `(field, JSON text)` for each of [`API_FIELDS`] the answer carried, in that order. A
 /// top-level `null` is not carried (the harvest leaves such a field out of the record).
@@ -35,19 +35,14 @@ impl<'a> AnswerFields<'a> {
             };
             *slot = Some(value);
         });
-        if walked.is_some() {
-            return AnswerFields(
-                API_FIELDS
-                    .iter()
-                    .filter_map(|f| Some((*f, user.value(f)?)))
-                    .collect(),
-            );
+        // Not an object (an answer's `data` item of another shape): it says nothing.
+        if walked.is_none() {
+            return AnswerFields::default();
         }
-        let user: Map<String, Value> = serde_json::from_str(text).unwrap_or_default();
         AnswerFields(
             API_FIELDS
                 .iter()
-                .filter_map(|f| Some((*f, Cow::Owned(map_value(&user, f)?.to_string()))))
+                .filter_map(|f| Some((*f, user.value(f)?)))
                 .collect(),
         )
     }
@@ -108,26 +103,27 @@ impl<'a> UserTexts<'a> {
     }
 }
 
-/// The same, read from a user object parsed the ordinary way.
-fn map_value(user: &Map<String, Value>, field: &str) -> Option<Value> {
-    let carried = |key: &str| user.get(key).filter(|v| !v.is_null()).cloned();
-    match field {
-        "handle" => carried("username"),
-        "followers_count" => user.get("public_metrics")?.get("followers_count").cloned(),
-        "verified" => {
-            if carried("verified_type").is_none() && carried("verified").is_none() {
-                return None;
-            }
-            let typed: ApiUser = serde_json::from_value(Value::Object(user.clone())).ok()?;
-            Some(Value::from(verified_label(&typed)))
-        }
-        other => carried(other),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::harvest::xapi::{ApiUser, verified_label};
+
+    /// What the answer says of a field, read the ordinary way (parsed, typed): the oracle.
+    fn map_value(user: &serde_json::Map<String, Value>, field: &str) -> Option<Value> {
+        let carried = |key: &str| user.get(key).filter(|v| !v.is_null()).cloned();
+        match field {
+            "handle" => carried("username"),
+            "followers_count" => user.get("public_metrics")?.get("followers_count").cloned(),
+            "verified" => {
+                if carried("verified_type").is_none() && carried("verified").is_none() {
+                    return None;
+                }
+                let typed: ApiUser = serde_json::from_value(Value::Object(user.clone())).ok()?;
+                Some(Value::from(verified_label(&typed)))
+            }
+            other => carried(other),
+        }
+    }
 
     #[test]
     fn the_raw_reading_and_the_ordinary_parse_give_the_same_values() {
@@ -139,7 +135,7 @@ mod tests {
         ];
         for text in users {
             let raw = AnswerFields::read(text);
-            let map: Map<String, Value> = serde_json::from_str(text).unwrap();
+            let map: serde_json::Map<String, Value> = serde_json::from_str(text).unwrap();
             for field in API_FIELDS {
                 let parsed = map_value(&map, field);
                 let read: Option<Value> = raw.get(field).map(|t| serde_json::from_str(t).unwrap());

@@ -1,6 +1,7 @@
 //! What a record says about where it came from (its sources, `meta.custody` references and
 //! provenance hash) and the fields that came from the API, as JSON text: read from a raw line
-//! (no `serde_json::Value`, the audit's way) or from a parsed record, to the same [`Claim`].
+//! and its view (no `serde_json::Value`, the audit's way) or from a parsed record, to the same
+//! [`Claim`].
 
 use std::borrow::Cow;
 
@@ -49,33 +50,9 @@ pub struct Claim<'a> {
 }
 
 impl<'a> Claim<'a> {
-    /// From a line read raw: its top-level fields and its `meta`.
-    pub fn of_raw(top: &RawObject<'a>, meta: Option<&RawObject<'a>>) -> Claim<'a> {
-        let text_of = |v: Option<crate::dataset::raw_object::Raw<'a>>| {
-            v.and_then(|r| serde_json::from_str::<Cow<'a, str>>(r.get()).ok())
-        };
-        let methods: Vec<Cow<'a, str>> = meta
-            .and_then(|m| m.get("sources"))
-            .and_then(|s| s.items())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|item| text_of(item.object()?.get("method")))
-            .collect();
-        Claim {
-            claims_api: methods.iter().any(|m| source_kind(m) == SourceKind::Api),
-            handle: text_of(top.get("handle")),
-            refs: read_refs(meta.and_then(|m| m.get("custody")).map(|r| r.get())),
-            provenance_hash: text_of(meta.and_then(|m| m.get("provenance_hash"))),
-            fields: API_FIELDS
-                .iter()
-                .filter_map(|f| Some((*f, Cow::Borrowed(top.get(f)?.get()))))
-                .collect(),
-        }
-    }
-
-    /// [`Claim::of_raw`] for a line whose view the caller has read already (the audit and the
-    /// console do, for their other checks): its sources, handle and provenance hash are taken
-    /// from the view instead of being read a second time.
+    /// From a line read raw: its top-level fields, its `meta`, and the view the caller has read
+    /// of them already (the audit and the console do, for their other checks), whose sources,
+    /// handle and provenance hash are taken instead of being read a second time.
     pub fn of_view<'r: 'a>(
         view: &'a AuthorView<'r>,
         top: &RawObject<'r>,
@@ -148,12 +125,11 @@ mod tests {
     #[test]
     fn a_raw_line_and_its_parsed_record_claim_the_same_source_and_fields() {
         let (top, meta) = RawObject::parse_record(LINE).unwrap();
-        let raw = Claim::of_raw(&top, meta.as_ref());
+        let view = AuthorView::from_raw(&top, meta.as_ref());
+        let raw = Claim::of_view(&view, &top, meta.as_ref());
         let record = crate::dataset::parse_line(1, LINE).unwrap();
         let parsed = Claim::of_record(&record);
         assert!(raw.claims_api && parsed.claims_api);
-        let view = AuthorView::from_raw(&top, meta.as_ref());
-        assert_eq!(Claim::of_view(&view, &top, meta.as_ref()), raw);
         assert_eq!(raw.refs, parsed.refs);
         assert_eq!(raw.refs.as_ref().unwrap()[0].run, "r2", "newest first");
         assert_eq!(raw.provenance_hash, parsed.provenance_hash);
