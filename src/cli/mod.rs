@@ -10,6 +10,7 @@ pub mod console_ops;
 pub mod demo;
 pub mod generate;
 pub mod harvest;
+pub mod history;
 pub mod merge;
 pub mod output;
 pub mod rollback;
@@ -52,6 +53,8 @@ pub enum Command {
     Score(score::Args),
     /// Report what a dataset or batch file really holds; exit 1 when a gate fails.
     Audit(audit::Args),
+    /// An author's snapshots over time, growth per day and growth flags (DIR/history.sqlite).
+    History(history::Args),
     /// Merge batch files into DIR/latest/latest.jsonl, atomically.
     Merge(merge::Args),
     /// Restore the dataset version before the last merge.
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Harvest(a) => harvest::run(a),
         Command::Score(a) => score::run(a),
         Command::Audit(a) => audit::run(a),
+        Command::History(a) => history::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Rollback(a) => rollback::run(a),
         Command::Spend(a) => spend::run(a),

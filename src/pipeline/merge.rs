@@ -350,6 +350,18 @@ pub fn rollback(data_dir: &Path) -> Result<RollbackOutcome, MergeError> {
     })
 }
 
+/// Every version the store still holds, oldest first: its number, its manifest's sha256 and
+/// its data file. The history records from these what a crash kept it from recording.
+pub fn stored_versions(data_dir: &Path) -> Result<Vec<(u64, String, PathBuf)>, MergeError> {
+    let store = Store::new(data_dir);
+    let mut out = Vec::new();
+    for (version, dir) in store.version_dirs()? {
+        let manifest = Manifest::read(&dir.join(MANIFEST_FILE))?;
+        out.push((version, manifest.sha256, dir.join(DATA_FILE)));
+    }
+    Ok(out)
+}
+
 /// Whether the stored `latest.jsonl` is still what its manifest says: `None` when it is (or
 /// nothing is stored yet), the edit otherwise. Reads the whole file (a merge learns the same
 /// in its own scan of it, see `plan`).

@@ -8,5 +8,6 @@ pub mod checks;
 pub mod custody;
 pub mod data_dir;
 pub mod harvest;
+pub mod history;
 pub mod merge;
 pub mod score;

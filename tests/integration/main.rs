@@ -12,6 +12,7 @@ mod e2e_tmux;
 mod facts_agree;
 mod harvest;
 mod harvest_cli;
+mod history;
 mod merge;
 mod merge_stream;
 mod money;

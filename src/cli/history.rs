@@ -1,0 +1,93 @@
+//! `influx history HANDLE [--data DIR] [--json]`: the author's snapshots, oldest first, the
+//! change per day between them, the score's path and the growth flags. Opening the history
+//! records any merged version it lacks first. Exit 0 shown, 1 shown with growth flags, 2 the
+//! handle has no history (or the history cannot be read).
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::Exit;
+use super::output::{Mode, json_line};
+use crate::pipeline::history::{GrowthRules, History, analyse};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The author's handle (with or without @; case does not matter).
+    pub handle: String,
+    /// Dataset directory (holds latest/, versions/ and history.sqlite).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data: PathBuf,
+    /// JSON even on a terminal.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> color_eyre::Result<Exit> {
+    let mode = Mode::detect(args.json);
+    let (history, _repaired) = History::open(&args.data)?;
+    let Some(author) = history.author(&args.handle)? else {
+        match mode {
+            Mode::JsonLines => json_line(&json!({
+                "event": "no_history", "handle": args.handle, "data_dir": args.data,
+            })),
+            Mode::Human => eprintln!(
+                "no snapshot of {} in {}",
+                args.handle,
+                args.data
+                    .join(crate::pipeline::history::HISTORY_FILE)
+                    .display()
+            ),
+        }
+        return Ok(Exit::Unusable);
+    };
+    let growth = analyse(&author.snapshots, &GrowthRules::bundled());
+    let exit = if growth.flags.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::GateFailed
+    };
+    if mode == Mode::JsonLines {
+        json_line(&json!({
+            "handle": author.handle, "id": author.id, "snapshots": author.snapshots,
+            "growth": {
+                "changes": growth.changes,
+                "followers_per_day": growth.followers_per_day,
+                "median_followers_per_day": growth.median_followers_per_day,
+            },
+            "flags": growth.flags,
+        }));
+        return Ok(exit);
+    }
+    let shown = |v: Option<u64>| v.map_or("–".to_string(), |n| n.to_string());
+    let rate = |v: Option<f64>| v.map_or("–".to_string(), |r| format!("{r:+.1}/d"));
+    println!(
+        "@{} (id {}): {} snapshot(s)",
+        author.handle.as_deref().unwrap_or("?"),
+        author.id,
+        author.snapshots.len()
+    );
+    println!(
+        "{:<24} {:>12} {:>10} {:>10} {:>8} {:>7}  {:>12}",
+        "fetched_at", "followers", "following", "posts", "listed", "score", "followers Δ"
+    );
+    for (k, s) in author.snapshots.iter().enumerate() {
+        let change = k
+            .checked_sub(1)
+            .and_then(|_| growth.changes.iter().find(|c| c.to == s.fetched_at));
+        println!(
+            "{:<24} {:>12} {:>10} {:>10} {:>8} {:>7}  {:>12}",
+            s.fetched_at,
+            shown(s.followers_count),
+            shown(s.following_count),
+            shown(s.tweet_count),
+            shown(s.listed_count),
+            s.score.map_or("–".to_string(), |v| format!("{v:.1}")),
+            change.map_or(String::new(), |c| rate(c.followers_per_day)),
+        );
+    }
+    for f in &growth.flags {
+        println!("flag {} ({} -> {}): {}", f.kind, f.from, f.to, f.reason);
+    }
+    Ok(exit)
+}

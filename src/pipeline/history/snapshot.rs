@@ -1,0 +1,97 @@
+//! One author as one stored version describes them at one moment: the row the history keeps.
+//! Read from a dataset line with the same typed view the audit and score read, so that the
+//! metric-layout rules (which block holds the counts) exist once, in `AuthorView::metrics`.
+
+use serde::Serialize;
+
+use crate::dataset::raw_object::RawObject;
+use crate::dataset::{AuthorView, format_time};
+use crate::pipeline::custody::CustodyRef;
+
+/// An author's metrics and score at `fetched_at`. A metric the record did not carry is `None`
+/// (NULL in the store), never 0: a missing count is not a count of zero.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub author_id: String,
+    pub handle: Option<String>,
+    /// When the metrics were fetched, RFC 3339 in milliseconds (the store's key with the id).
+    pub fetched_at: String,
+    #[serde(skip)]
+    pub fetched_unix_ms: i64,
+    pub followers_count: Option<u64>,
+    pub following_count: Option<u64>,
+    pub tweet_count: Option<u64>,
+    pub listed_count: Option<u64>,
+    pub score: Option<f64>,
+    pub score_state: Option<String>,
+    pub score_version: Option<String>,
+    /// The dataset version that first held this snapshot.
+    pub version: u64,
+    /// The answer the record was built from (the newest custody reference), when it names one.
+    pub run: Option<String>,
+    pub response_line: Option<u64>,
+}
+
+impl Snapshot {
+    /// The snapshot a dataset line holds; `None` when the line is not a record with an id and a
+    /// time its metrics were fetched (such a line says nothing about a moment).
+    pub fn of_line(text: &str, version: u64) -> Option<Snapshot> {
+        let (top, meta) = RawObject::parse_record(text).ok()?;
+        let view = AuthorView::from_raw(&top, meta.as_ref());
+        let author_id = view.id()?.to_string();
+        let metrics = view.metrics();
+        let at = metrics.as_of.or_else(|| view.fetched_at())?;
+        let meta_text = |key: &str| {
+            meta.as_ref()
+                .and_then(|m| m.get(key))
+                .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+        };
+        let newest_ref = meta
+            .as_ref()
+            .and_then(|m| m.get("custody"))
+            .and_then(|raw| serde_json::from_str::<Vec<CustodyRef>>(raw.get()).ok())
+            .and_then(|refs| refs.into_iter().next());
+        Some(Snapshot {
+            author_id,
+            handle: view.handle().map(str::to_string),
+            fetched_at: format_time(at),
+            fetched_unix_ms: at.timestamp_millis(),
+            followers_count: metrics.followers,
+            following_count: metrics.following,
+            tweet_count: metrics.tweets,
+            listed_count: metrics.listed,
+            score: view.stored_score().value(),
+            score_state: meta_text("score_state"),
+            score_version: meta_text("score_version"),
+            version,
+            run: newest_ref.as_ref().map(|r| r.run.clone()),
+            response_line: newest_ref.map(|r| r.response_line),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_metric_the_record_lacks_stays_absent_not_zero() {
+        let line = r#"{"id":"7","handle":"ann","public_metrics":{"followers_count":120,"tweet_count":0},"meta":{"score":41.5,"score_version":"m2-1","last_refresh_at":"2026-01-02T03:04:05Z"}}"#;
+        let s = Snapshot::of_line(line, 3).expect("a record with an id and a time");
+        assert_eq!(s.followers_count, Some(120));
+        assert_eq!(s.tweet_count, Some(0));
+        assert_eq!(s.following_count, None);
+        assert_eq!(s.listed_count, None);
+        assert_eq!(s.score, Some(41.5));
+        assert_eq!(s.score_version.as_deref(), Some("m2-1"));
+        assert_eq!(s.fetched_at, "2026-01-02T03:04:05.000Z");
+        assert_eq!(s.version, 3);
+    }
+
+    #[test]
+    fn a_line_without_an_id_or_a_time_is_no_snapshot() {
+        assert_eq!(Snapshot::of_line(r#"{"handle":"x"}"#, 1), None);
+        assert_eq!(Snapshot::of_line(r#"{"id":"1","handle":"x"}"#, 1), None);
+        assert_eq!(Snapshot::of_line("not json", 1), None);
+    }
+}
