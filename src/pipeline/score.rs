@@ -44,7 +44,7 @@ mod feature_table;
 mod features;
 // Shared with the audit's report writer: one escaper that writes serde_json's bytes.
 pub(crate) mod json_text;
-mod knots;
+pub(crate) mod knots;
 mod lexicon;
 mod line;
 mod model;

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::snapshot::Snapshot;
+use crate::pipeline::score::knots::quantile;
 
 /// The growth rules as `assets/growth.json` gives them.
 pub const GROWTH_RULES: &str = include_str!("../../../assets/growth.json");
@@ -78,17 +79,10 @@ fn per_day(a: Option<u64>, b: Option<u64>, days: f64) -> Option<f64> {
     Some((b? as f64 - a? as f64) / days)
 }
 
+/// The median (type 7 at p50, the score's own quantile rule).
 fn median(mut values: Vec<f64>) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
     values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    })
+    quantile(&values, 50.0)
 }
 
 /// Analyses snapshots given oldest first. Snapshots at the same millisecond are one moment:
