@@ -21,6 +21,7 @@ mod atomic_file;
 pub mod author_view;
 mod canonical;
 mod lines;
+pub mod lock_file;
 pub mod raw_object;
 mod record;
 pub mod spool;

@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
 use crate::dataset::{Record, format_time};
+use crate::pipeline::checks::placeholders::{SNOWFLAKE_EPOCH_MS, snowflake_users_since};
 
 /// SplitMix64: tiny, fast and stable; quality is ample for synthetic test data.
 #[derive(Debug, Clone)]
@@ -67,9 +68,6 @@ const TAGS: &[&str] = &[
     "design",
 ];
 
-/// Twitter's epoch for snowflake ids (ms).
-const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
-
 /// The fetch time every generated record claims: fixed, so scores do not drift between runs.
 pub fn generated_as_of() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
@@ -89,7 +87,8 @@ pub fn record(seed: u64, n: u64) -> Record {
     let span = (as_of - start).num_seconds() - 86_400 * 30;
     let created = start + chrono::Duration::seconds(rng.below(span as u64) as i64);
     let created_ms = created.timestamp_millis();
-    let id = if created_ms > SNOWFLAKE_EPOCH_MS + 200 * 86_400_000 {
+    // User ids are snowflakes from the day the detectors know; older accounts keep small ones.
+    let id = if created >= snowflake_users_since() {
         (((created_ms - SNOWFLAKE_EPOCH_MS) as u64) << 22) | rng.below(1 << 22)
     } else {
         // Pre-snowflake accounts had small sequential ids.

@@ -2,6 +2,7 @@
 //! live console. Every step is a library function here; `main.rs` only parses the command line.
 
 pub mod cli;
+pub mod config;
 pub mod dataset;
 pub mod digest;
 pub mod generate;

@@ -64,7 +64,7 @@ pub struct Args {
     pub no_color: bool,
 }
 
-fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
+pub fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
     let (name, max) = s
         .split_once('=')
         .ok_or_else(|| format!("expected NAME=MAX, got \"{s}\""))?;

@@ -53,6 +53,10 @@ impl ConsoleOps {
                 "cannot check latest.jsonl against its manifest: {e}"
             )),
         }
+        match crate::pipeline::refresh::LastRefresh::read(&self.dir.root) {
+            Ok(last) => loaded.last_refresh = last,
+            Err(e) => notes.push(format!("cannot read the last refresh: {e}")),
+        }
         let mut bad: Vec<String> = loaded.bad_line_words().collect();
         bad.extend(notes);
         Ok((loaded, bad))

@@ -5,14 +5,18 @@
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod completions;
+pub mod config;
 pub mod console;
 pub mod console_ops;
 pub mod demo;
+pub mod export;
 pub mod generate;
 pub mod harvest;
 pub mod history;
 pub mod merge;
 pub mod output;
+pub mod refresh;
 pub mod rollback;
 pub mod score;
 pub mod sim;
@@ -61,6 +65,18 @@ pub enum Command {
     Rollback(rollback::Args),
     /// What the data directory's harvests spent, by UTC day and by run (from its ledger).
     Spend(spend::Args),
+    /// Refresh what needs it (unscored, flagged, stale), within the caps: harvest, score, audit,
+    /// merge and record history in one step, for cron or a systemd timer.
+    Refresh(refresh::Args),
+    /// The effective configuration (flags, environment, DIR/influx.toml, defaults) and where
+    /// each value came from.
+    Config(config::Args),
+    /// The stored dataset for analysts: one row per author, CSV or JSON lines.
+    Export(export::Args),
+    /// Shell completions (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(completions::Args),
+    /// The man page (roff) on stdout: `influx man > influx.1`.
+    Man(completions::ManArgs),
     /// Run the X API v2 users-lookup simulator on loopback.
     Sim(sim::Args),
     /// Write N deterministic, realistic author records (benchmarks, load tests).
@@ -80,6 +96,11 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Merge(a) => merge::run(a),
         Command::Rollback(a) => rollback::run(a),
         Command::Spend(a) => spend::run(a),
+        Command::Refresh(a) => refresh::run(a),
+        Command::Config(a) => config::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => completions::man(a),
         Command::Sim(a) => sim::run(a),
         Command::Generate(a) => generate::run(a),
     }

@@ -90,6 +90,18 @@ impl AtomicFile {
         })
     }
 
+    /// Replaces `target` with `bytes`, all or nothing (a small state or metrics file).
+    pub fn write_bytes(target: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
+        let mut file = AtomicFile::create(target)?;
+        file.writer()
+            .write_all(bytes)
+            .map_err(|source| DatasetError::Write {
+                path: target.to_path_buf(),
+                source,
+            })?;
+        file.commit()
+    }
+
     pub fn writer(&mut self) -> &mut dyn Write {
         self.out.as_mut().expect("writer used after commit")
     }

@@ -10,4 +10,4 @@ mod store;
 
 pub use growth::{Change, Growth, GrowthFlag, GrowthRules, analyse};
 pub use snapshot::Snapshot;
-pub use store::{AuthorHistory, HISTORY_FILE, History, HistoryError, Recorded};
+pub use store::{AuthorHistory, FlaggedAuthor, HISTORY_FILE, History, HistoryError, Recorded};

@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dataset::{AtomicFile, DatasetError, format_time};
 use appended::Appended;
+pub use batch::schema_reasons;
 pub use manifest::ExternalEdit;
 use manifest::{
     FlaggedOverride, HistoryEntry, Manifest, ManifestBatch, MergeEntry, RollbackEntry, operator,

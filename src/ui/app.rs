@@ -206,6 +206,8 @@ pub struct App {
     pub answers: Option<Arc<AnswerIndex>>,
     /// The stored dataset no longer matches its manifest: the words, shown until a reload.
     pub external_edit: Option<String>,
+    /// What the last `influx refresh` of the directory did, and when the next author goes stale.
+    pub last_refresh: Option<crate::pipeline::refresh::LastRefresh>,
     pub counts: Counts,
     pub histogram: ScoreHistogram,
     pub filter: RowFilter,
@@ -292,6 +294,7 @@ impl App {
             records_generation: 0,
             answers: None,
             external_edit: None,
+            last_refresh: None,
             focus: Focus::Authors,
             mode: Mode::Normal,
             input: String::new(),
@@ -335,6 +338,16 @@ impl App {
         if let Some(words) = self.external_edit.clone() {
             self.log(LogLevel::Warn, words);
         }
+        if let Some(last) = &loaded.last_refresh {
+            let words = format!(
+                "last refresh {} (exit {}): {}",
+                crate::dataset::format_time(last.finished_at),
+                last.exit,
+                last.words
+            );
+            self.log(LogLevel::Info, words);
+        }
+        self.last_refresh = loaded.last_refresh;
         self.rows_changed();
     }
 

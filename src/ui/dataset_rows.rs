@@ -36,6 +36,8 @@ pub struct LoadedRows {
     pub answers: Option<Arc<AnswerIndex>>,
     /// The stored file no longer matches its manifest, in words (see `merge::external_edit`).
     pub external_edit: Option<String>,
+    /// What the directory's last `influx refresh` did (`DIR/refresh/last.json`).
+    pub last_refresh: Option<crate::pipeline::refresh::LastRefresh>,
 }
 
 impl LoadedRows {

@@ -17,6 +17,7 @@ mod merge;
 mod merge_stream;
 mod money;
 mod placeholders;
+mod refresh;
 mod schema_quick;
 mod score;
 mod score_line;

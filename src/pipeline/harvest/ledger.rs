@@ -18,7 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::outputs::{RESPONSES_FILE, StoredAnswer};
 use super::pricing::Micros;
 use super::xapi::UsersBody;
+use crate::dataset::lock_file::{LockError, LockFile, holder_note};
 use crate::pipeline::harvest::journal;
 
 pub const LEDGER_FILE: &str = "ledger.jsonl";
@@ -276,52 +277,21 @@ impl LedgerFile {
 /// ledger, so a repair cannot race a run that is still writing. Released when dropped.
 #[derive(Debug)]
 pub struct HarvestLock {
-    _file: File,
+    _lock: LockFile,
 }
 
 impl HarvestLock {
     /// Takes the lock or says who holds it; never waits.
     pub fn take(data_dir: &Path, run_dir: &Path) -> Result<HarvestLock, LedgerError> {
-        let path = data_dir.join(LOCK_FILE);
-        let write = |source| LedgerError::Write {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(data_dir).map_err(write)?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(write)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
-                return Err(LedgerError::Busy {
-                    dir: data_dir.to_path_buf(),
-                    holder: if holder.is_empty() {
-                        "a process that has not said which".into()
-                    } else {
-                        holder.to_string()
-                    },
-                });
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(write(e)),
+        let note = holder_note(&format!(", run {}", run_dir.display()));
+        match LockFile::take(&data_dir.join(LOCK_FILE), &note) {
+            Ok(lock) => Ok(HarvestLock { _lock: lock }),
+            Err(LockError::Busy { holder, .. }) => Err(LedgerError::Busy {
+                dir: data_dir.to_path_buf(),
+                holder,
+            }),
+            Err(LockError::Io { path, source }) => Err(LedgerError::Write { path, source }),
         }
-        let note = format!(
-            "pid {} since {}, run {}",
-            std::process::id(),
-            crate::dataset::format_time(Utc::now()),
-            run_dir.display()
-        );
-        file.set_len(0)
-            .and_then(|()| file.write_all(note.as_bytes()))
-            .map_err(write)?;
-        Ok(HarvestLock { _file: file })
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::growth::{GrowthFlag, GrowthRules, analyse};
 use super::snapshot::Snapshot;
 use crate::dataset::{DatasetError, Lines};
 use crate::pipeline::merge::{self, MergeError};
@@ -257,36 +258,54 @@ impl History {
     pub fn snapshots_of(&self, author_id: &str) -> Result<Vec<Snapshot>, HistoryError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT author_id, handle, fetched_at, fetched_unix_ms, followers_count,
-                 following_count, tweet_count, listed_count, score, score_state, score_version,
-                 version, run, response_line
-                 FROM snapshots WHERE author_id = ?1 ORDER BY fetched_unix_ms",
-            )
+            .prepare_cached(&format!(
+                "{SNAPSHOT_COLUMNS} WHERE author_id = ?1 ORDER BY fetched_unix_ms"
+            ))
             .map_err(|e| self.sqlite(e))?;
-        let count = |v: Option<i64>| v.map(|n| n as u64);
         let rows = stmt
-            .query_map([author_id], |r| {
-                Ok(Snapshot {
-                    author_id: r.get(0)?,
-                    handle: r.get(1)?,
-                    fetched_at: r.get(2)?,
-                    fetched_unix_ms: r.get(3)?,
-                    followers_count: count(r.get(4)?),
-                    following_count: count(r.get(5)?),
-                    tweet_count: count(r.get(6)?),
-                    listed_count: count(r.get(7)?),
-                    score: r.get(8)?,
-                    score_state: r.get(9)?,
-                    score_version: r.get(10)?,
-                    version: r.get::<_, i64>(11)? as u64,
-                    run: r.get(12)?,
-                    response_line: count(r.get(13)?),
-                })
-            })
+            .query_map([author_id], snapshot_of_row)
             .map_err(|e| self.sqlite(e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.sqlite(e))
+    }
+
+    /// Every author whose growth is flagged under `rules`, in id order, read in one pass over
+    /// the store (the refresh's selection and the audit's anomalies).
+    pub fn flagged(&self, rules: &GrowthRules) -> Result<Vec<FlaggedAuthor>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{SNAPSHOT_COLUMNS} ORDER BY author_id, fetched_unix_ms"
+            ))
+            .map_err(|e| self.sqlite(e))?;
+        let mut rows = stmt
+            .query_map([], snapshot_of_row)
+            .map_err(|e| self.sqlite(e))?;
+        let mut out = Vec::new();
+        let mut group: Vec<Snapshot> = Vec::new();
+        let mut flush = |group: &mut Vec<Snapshot>| {
+            if group.len() > 1 {
+                let flags = analyse(group, rules).flags;
+                if !flags.is_empty() {
+                    out.push(FlaggedAuthor {
+                        id: group[0].author_id.clone(),
+                        handle: group.iter().rev().find_map(|s| s.handle.clone()),
+                        flags,
+                    });
+                }
+            }
+            group.clear();
+        };
+        loop {
+            let row = rows.next().transpose().map_err(|e| self.sqlite(e))?;
+            let Some(row) = row else { break };
+            if group.first().is_some_and(|g| g.author_id != row.author_id) {
+                flush(&mut group);
+            }
+            group.push(row);
+        }
+        flush(&mut group);
+        Ok(out)
     }
 
     /// How many snapshots the history holds, and the file's size in bytes (WAL included).
@@ -302,4 +321,36 @@ impl History {
             .sum();
         Ok((n as u64, bytes))
     }
+}
+
+/// An author the growth rules flag, with the flags.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlaggedAuthor {
+    pub id: String,
+    pub handle: Option<String>,
+    pub flags: Vec<GrowthFlag>,
+}
+
+const SNAPSHOT_COLUMNS: &str = "SELECT author_id, handle, fetched_at, fetched_unix_ms, \
+     followers_count, following_count, tweet_count, listed_count, score, score_state, \
+     score_version, version, run, response_line FROM snapshots";
+
+fn snapshot_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
+    let count = |v: Option<i64>| v.map(|n| n as u64);
+    Ok(Snapshot {
+        author_id: r.get(0)?,
+        handle: r.get(1)?,
+        fetched_at: r.get(2)?,
+        fetched_unix_ms: r.get(3)?,
+        followers_count: count(r.get(4)?),
+        following_count: count(r.get(5)?),
+        tweet_count: count(r.get(6)?),
+        listed_count: count(r.get(7)?),
+        score: r.get(8)?,
+        score_state: r.get(9)?,
+        score_version: r.get(10)?,
+        version: r.get::<_, i64>(11)? as u64,
+        run: r.get(12)?,
+        response_line: count(r.get(13)?),
+    })
 }

@@ -267,15 +267,7 @@ impl Store {
 /// Writes `bytes` to `dir/name` durably (temporary name, fsync, rename, fsync dir).
 pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
     let path = dir.join(name);
-    let mut out = crate::dataset::AtomicFile::create(&path).map_err(|e| StoreError::Io {
-        action: "cannot write",
-        path: path.clone(),
-        source: io::Error::other(e.to_string()),
-    })?;
-    out.writer()
-        .write_all(bytes)
-        .map_err(io_err("cannot write", &path))?;
-    out.commit().map_err(|e| StoreError::Io {
+    crate::dataset::AtomicFile::write_bytes(&path, bytes).map_err(|e| StoreError::Io {
         action: "cannot write",
         path: path.clone(),
         source: io::Error::other(e.to_string()),

@@ -1,5 +1,6 @@
 //! The header line: dataset, run state in words, elapsed, ETA, whether the view is frozen, and
-//! whether the stored dataset was changed outside influx.
+//! whether the stored dataset was changed outside influx, and when the last refresh ran and the
+//! next author goes stale.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,6 +10,17 @@ use ratatui::widgets::Paragraph;
 use super::clock;
 use crate::ui::app::{App, RunState};
 use crate::ui::theme::Theme;
+
+/// A span of seconds in its largest unit: `45s`, `12m`, `5h`, `3d`.
+fn span_words(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let (symbol, style) = match &app.run {
@@ -38,6 +50,27 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         Some(eta) => spans.push(Span::raw(format!("  ETA {}", clock(eta)))),
         None if app.run.in_flight() => spans.push(Span::raw("  ETA –")),
         None => {}
+    }
+    if let Some(last) = &app.last_refresh {
+        let style = if last.exit == 0 {
+            theme.dim()
+        } else {
+            theme.warn()
+        };
+        let mut words = format!(
+            "  refreshed {} ago (exit {})",
+            span_words((app.now - last.finished_at).num_seconds()),
+            last.exit
+        );
+        if let Some(next) = last.next_stale_at {
+            let left = (next - app.now).num_seconds();
+            if left > 0 {
+                words.push_str(&format!(", next stale in {}", span_words(left)));
+            } else {
+                words.push_str(", authors stale now");
+            }
+        }
+        spans.push(Span::styled(words, style));
     }
     if app.settings.readonly {
         spans.push(Span::styled("  READONLY", theme.warn()));

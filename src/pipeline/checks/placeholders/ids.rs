@@ -18,7 +18,7 @@ pub const SNOWFLAKE_MIN: u64 = 1 << 44;
 
 /// User ids became snowflakes on this day; a user snowflake cannot decode to before it.
 /// Worked out once: every record with a snowflake id is compared with it.
-fn snowflake_users_since() -> DateTime<Utc> {
+pub fn snowflake_users_since() -> DateTime<Utc> {
     static SINCE: LazyLock<DateTime<Utc>> =
         LazyLock::new(|| Utc.with_ymd_and_hms(2016, 2, 16, 0, 0, 0).unwrap());
     *SINCE

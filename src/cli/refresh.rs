@@ -1,0 +1,246 @@
+//! `influx refresh [--data DIR] [--stale-after 7d] [--max-spend USD] [--max-requests N]
+//! [--dry-run] [--include unverifiable] [--metrics-file PATH]`: the one command cron runs. Reads
+//! the configuration (flags, environment, DIR/influx.toml, defaults), runs the refresh engine,
+//! shows its events (words on a terminal, JSON lines otherwise), writes the metrics file, and
+//! exits 0 all chosen authors refreshed, 1 some left out (flags, failures, caps, gates), 2 nothing
+//! could be done (another refresh running, bad configuration, no credits).
+
+use serde_json::json;
+
+use super::Exit;
+use super::config::ConfigArgs;
+use super::harvest::event_json;
+use super::output::{Mode, json_line};
+use crate::config::Settings;
+use crate::pipeline::harvest::RetryPolicy;
+use crate::pipeline::harvest::budget::BudgetConfig;
+use crate::pipeline::harvest::events::HarvestEvent;
+use crate::pipeline::harvest::pricing::usd_to_micros;
+use crate::pipeline::harvest::xapi::Token;
+use crate::pipeline::refresh::{
+    self, CensusRules, LastRefresh, RefreshEvent, RefreshOptions, RefreshReport, prometheus,
+};
+
+/// What `--include` may add to the selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Include {
+    /// Stale records that cannot be proved against a kept answer (legacy data).
+    Unverifiable,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Print the selection and its plan (counts per reason, requests, cost, ETA); send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also choose these (repeatable).
+    #[arg(long, value_name = "WHAT")]
+    pub include: Vec<Include>,
+    /// JSON lines on stdout even on a terminal.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn unusable(mode: Mode, reason: &str) -> Exit {
+    match mode {
+        Mode::JsonLines => json_line(&json!({"event": "refresh_failed", "reason": reason})),
+        Mode::Human => eprintln!("influx refresh: {reason}"),
+    }
+    Exit::Unusable
+}
+
+/// The engine's options from the effective configuration.
+fn options(args: &Args, s: &Settings) -> color_eyre::Result<RefreshOptions> {
+    let token = match Token::from_file_or_env(s.token_file.value.as_deref()) {
+        Err(_) if args.dry_run => Token::new("dry-run")?,
+        other => other?,
+    };
+    let pricing = s.pricing();
+    let micros = |what, v: Option<f64>| v.map(|usd| usd_to_micros(what, usd)).transpose();
+    Ok(RefreshOptions {
+        data_dir: args.config.data.clone(),
+        api_base: s.api_base.value.clone(),
+        token,
+        pricing,
+        budget: BudgetConfig::for_plan(pricing.plan.limits()),
+        batch_size: s.batch_size.value,
+        concurrency: s.concurrency.value,
+        retry: RetryPolicy::default(),
+        max_spend: micros("max_spend", s.max_spend_usd.value)?,
+        max_spend_per_day: micros("max_spend_per_day", s.max_spend_per_day_usd.value)?,
+        max_requests: s.max_requests.value,
+        rules: CensusRules {
+            now: chrono::Utc::now(),
+            stale_after: s.stale_after.value.delta(),
+            backoff: s.not_found_backoff.value.delta(),
+            include_unverifiable: args.include.contains(&Include::Unverifiable),
+        },
+        gates: s.gates(),
+        dry_run: args.dry_run,
+    })
+}
+
+pub fn run(args: Args) -> color_eyre::Result<Exit> {
+    let mode = Mode::detect(args.json);
+    let settings = match args.config.settings() {
+        Ok(s) => s,
+        Err(e) => return Ok(unusable(mode, &e.to_string())),
+    };
+    for w in &settings.warnings {
+        match mode {
+            Mode::JsonLines => json_line(&json!({"event": "warning", "message": w})),
+            Mode::Human => eprintln!("warning: {w}"),
+        }
+    }
+    let opts = match options(&args, &settings) {
+        Ok(o) => o,
+        Err(e) => return Ok(unusable(mode, &format!("{e:#}"))),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let data_dir = opts.data_dir.clone();
+    let report = runtime.block_on(async move {
+        let (stop, cancel) = tokio::sync::watch::channel(false);
+        // cron, systemd and `timeout` stop a job with SIGTERM: it is Ctrl-C to the refresh.
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            let _ = stop.send(true);
+        });
+        let mut show = |e: &RefreshEvent| show_event(mode, e);
+        color_eyre::Result::<_>::Ok(refresh::run(opts, &mut show, cancel).await)
+    })?;
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => return Ok(unusable(mode, &e.to_string())),
+    };
+    show_report(mode, &report);
+    if let (Some(path), false) = (&settings.metrics_file.value, report.dry_run) {
+        let (requests_total, throttled_total) = refresh::request_totals(&data_dir)?;
+        let last = LastRefresh::read(&data_dir)?;
+        prometheus::write(
+            path,
+            &prometheus::Figures {
+                census: &report.census,
+                last: last.as_ref(),
+                requests_total,
+                throttled_total,
+            },
+        )?;
+    }
+    Ok(match report.outcome.exit_code() {
+        0 => Exit::Ok,
+        1 => Exit::GateFailed,
+        _ => Exit::Unusable,
+    })
+}
+
+fn show_event(mode: Mode, e: &RefreshEvent) {
+    match (mode, e) {
+        (Mode::JsonLines, RefreshEvent::Selected(s)) => json_line(&json!({
+            "event": "selected", "run_dir": s.run_dir, "resumed": s.resumed,
+            "per_reason": s.per_reason.iter().map(|(r, n)| (r.word(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+            "handles": s.handles.len(), "held_back": s.held_back,
+            "authors": s.census.authors, "stale": s.census.stale,
+            "skipped_unverifiable": s.census.skipped_unverifiable,
+            "backed_off": s.census.backed_off,
+        })),
+        (Mode::Human, RefreshEvent::Selected(s)) => {
+            if s.resumed {
+                eprintln!(
+                    "resuming the interrupted refresh in {}",
+                    s.run_dir.display()
+                );
+            }
+            let reasons: Vec<String> = s
+                .per_reason
+                .iter()
+                .map(|(r, n)| format!("{n} {}", r.word()))
+                .collect();
+            eprintln!(
+                "{} authors: chose {} ({}); {} held back by caps, {} stale but unverifiable (--include unverifiable), {} marked gone and backed off",
+                s.census.authors,
+                s.per_reason.iter().map(|(_, n)| n).sum::<usize>(),
+                reasons.join(", "),
+                s.held_back,
+                s.census.skipped_unverifiable,
+                s.census.backed_off
+            );
+        }
+        (Mode::JsonLines, RefreshEvent::Planned(p)) => json_line(&p.to_json()),
+        (Mode::Human, RefreshEvent::Planned(p)) => {
+            for line in p.lines() {
+                eprintln!("plan: {line}");
+            }
+        }
+        (Mode::JsonLines, RefreshEvent::Harvest(h)) => json_line(&event_json(h)),
+        (Mode::Human, RefreshEvent::Harvest(h)) => match h {
+            HarvestEvent::Planned(p) => {
+                for line in p.lines() {
+                    eprintln!("plan: {line}");
+                }
+            }
+            HarvestEvent::BatchDone { batch, figures, .. } => eprintln!(
+                "batch {batch}: {} found, {} not found, {} suspended, {} failed",
+                figures.found, figures.not_found, figures.suspended, figures.failed
+            ),
+            HarvestEvent::Retrying {
+                batch,
+                attempt,
+                reason,
+            } => {
+                eprintln!("batch {batch}: try {attempt} failed ({reason}); retrying")
+            }
+            HarvestEvent::RunStopped(stop) => {
+                eprintln!("harvest stopped ({}): {}", stop.reason.word(), stop.detail)
+            }
+            _ => {}
+        },
+        (Mode::JsonLines, RefreshEvent::LeftOut(b)) => {
+            json_line(&json!({"event": "left_out", "record": b}))
+        }
+        (Mode::Human, RefreshEvent::LeftOut(b)) => eprintln!(
+            "left out {} ({}:{}): {}",
+            b.handle,
+            b.path.display(),
+            b.line,
+            b.reasons.join("; ")
+        ),
+        (Mode::JsonLines, RefreshEvent::Merged(o)) => {
+            json_line(&json!({"event": "merged", "outcome": o}))
+        }
+        (Mode::Human, RefreshEvent::Merged(o)) => {
+            eprintln!("merged: version {} with {} records", o.version, o.count)
+        }
+    }
+}
+
+fn show_report(mode: Mode, r: &RefreshReport) {
+    match mode {
+        Mode::JsonLines => json_line(
+            &json!({"event": "refresh_done", "exit": r.outcome.exit_code(), "words": r.words(), "report": r}),
+        ),
+        Mode::Human => {
+            println!("{}", r.words());
+            for g in r.gates.iter().filter(|g| !g.pass) {
+                println!(
+                    "gate failed: {} = {} (max {})",
+                    g.name, g.value, g.threshold
+                );
+            }
+            if let Some(next) = r.census.next_stale_at {
+                println!(
+                    "next author goes stale at {}",
+                    crate::dataset::format_time(next)
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The stored dataset for analysts: one row per author with the fields a spreadsheet needs
+//! (metrics read through the one metrics rule, the score and its components as columns), as
+//! CSV or as flat JSON lines. Nested fields are named by their path (`score_components.quality`).
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::dataset::{DatasetError, Lines, Record, parse_line};
+
+/// The columns written when `--fields` is not given, in order.
+pub const DEFAULT_FIELDS: [&str; 17] = [
+    "handle",
+    "id",
+    "name",
+    "verified",
+    "followers_count",
+    "following_count",
+    "tweet_count",
+    "listed_count",
+    "created_at",
+    "score",
+    "activity",
+    "quality",
+    "relevance",
+    "score_version",
+    "last_refresh_at",
+    "status",
+    "lang_primary",
+];
+
+/// Columns that are not a field of the record as stored but computed from it.
+const COMPUTED: [&str; 11] = [
+    "followers_count",
+    "following_count",
+    "tweet_count",
+    "listed_count",
+    "created_at",
+    "score",
+    "activity",
+    "quality",
+    "relevance",
+    "score_version",
+    "last_refresh_at",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    #[error("{path}: {reason}")]
+    Line { path: String, reason: String },
+    #[error("cannot write the export: {0}")]
+    Write(String),
+    #[error("unknown field {0:?}: give computed columns ({computed}) or a record field such as name, description or meta.sources", computed = COMPUTED.join(", "))]
+    UnknownField(String),
+}
+
+/// One column's value for one record.
+fn column(record: &Record, field: &str) -> Value {
+    let view = record.view();
+    let metrics = view.metrics();
+    let meta = record.meta();
+    let component = |k: &str| {
+        meta.and_then(|m| m.get("score_components"))
+            .and_then(|c| c.get(k))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let count = |v: Option<u64>| v.map_or(Value::Null, Value::from);
+    match field {
+        "handle" => view.handle().map_or(Value::Null, Value::from),
+        "followers_count" => count(metrics.followers),
+        "following_count" => count(metrics.following),
+        "tweet_count" => count(metrics.tweets),
+        "listed_count" => count(metrics.listed),
+        "created_at" => metrics
+            .created_at
+            .map_or(Value::Null, |t| Value::from(crate::dataset::format_time(t))),
+        "score" => view.stored_score().value().map_or(Value::Null, Value::from),
+        "activity" | "quality" | "relevance" => component(field),
+        "score_version" => meta
+            .and_then(|m| m.get("score_version"))
+            .cloned()
+            .unwrap_or(Value::Null),
+        "last_refresh_at" => crate::pipeline::refresh::last_refresh_of(record)
+            .map_or(Value::Null, |t| Value::from(crate::dataset::format_time(t))),
+        "status" => meta
+            .and_then(|m| m.get("status"))
+            .and_then(|s| s.get("state"))
+            .cloned()
+            .unwrap_or(Value::Null),
+        path => {
+            let mut at = Some(Value::Object(record.fields().clone()));
+            for part in path.split('.') {
+                at = at.and_then(|v| v.get(part).cloned());
+            }
+            at.unwrap_or(Value::Null)
+        }
+    }
+}
+
+/// A cell as a spreadsheet reads it: text plain, numbers as written, null empty, arrays and
+/// objects as JSON.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Checks the field names: computed columns, or plain names and dotted paths.
+pub fn check_fields(fields: &[String]) -> Result<(), ExportError> {
+    for f in fields {
+        let plain = !f.is_empty()
+            && f.split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if !plain {
+            return Err(ExportError::UnknownField(f.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Calls `each` with the column values of every author of `latest` (a handle's first row wins,
+/// as in the dataset).
+fn for_each_row(
+    latest: &Path,
+    fields: &[String],
+    mut each: impl FnMut(Vec<Value>) -> Result<(), ExportError>,
+) -> Result<usize, ExportError> {
+    let mut rows = 0;
+    let mut seen = std::collections::HashSet::new();
+    for item in Lines::open(latest)? {
+        let (n, text) = item?;
+        let record = text
+            .map_err(|e| e.to_string())
+            .and_then(|t| parse_line(n, &t).map_err(|e| e.to_string()))
+            .map_err(|reason| ExportError::Line {
+                path: latest.display().to_string(),
+                reason,
+            })?;
+        if let Some(key) = record.handle_key()
+            && !seen.insert(key)
+        {
+            continue;
+        }
+        each(fields.iter().map(|f| column(&record, f)).collect())?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+fn write_err(e: &dyn std::fmt::Display) -> ExportError {
+    ExportError::Write(e.to_string())
+}
+
+/// Writes every author of `latest` to `out`. Returns the rows written.
+pub fn export(
+    latest: &Path,
+    format: Format,
+    fields: &[String],
+    out: &mut dyn Write,
+) -> Result<usize, ExportError> {
+    check_fields(fields)?;
+    let rows = match format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record(fields).map_err(|e| write_err(&e))?;
+            let rows = for_each_row(latest, fields, |values| {
+                w.write_record(values.iter().map(cell))
+                    .map_err(|e| write_err(&e))
+            })?;
+            w.flush().map_err(|e| write_err(&e))?;
+            rows
+        }
+        Format::Jsonl => for_each_row(latest, fields, |values| {
+            let obj: Map<String, Value> = fields.iter().cloned().zip(values).collect();
+            serde_json::to_writer(&mut *out, &obj).map_err(|e| write_err(&e))?;
+            out.write_all(b"\n").map_err(|e| write_err(&e))
+        })?,
+    };
+    out.flush().map_err(|e| write_err(&e))?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(lines: &[&str]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        for l in lines {
+            writeln!(f, "{l}").unwrap();
+        }
+        f
+    }
+
+    const ONE: &str = r#"{"id":"1","handle":"alice","name":"Alice, \"A\"","public_metrics":{"followers_count":10,"following_count":2,"tweet_count":5,"listed_count":1},"meta":{"score":42.5,"score_version":"m2","score_components":{"activity":30.0,"quality":50.0,"relevance":20.0},"last_refresh_at":"2026-11-01T00:00:00Z"}}"#;
+    const LEGACY: &str = r#"{"id":"2","handle":"bob","followers_count":7,"meta":{"score":"0.0"}}"#;
+
+    fn fields(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_csv_row_per_author_with_metrics_from_either_layout_and_components_as_columns() {
+        let f = dataset(&[ONE, LEGACY, ONE]);
+        let mut out = Vec::new();
+        let cols = fields(&[
+            "handle",
+            "name",
+            "followers_count",
+            "score",
+            "quality",
+            "status",
+        ]);
+        let n = export(f.path(), Format::Csv, &cols, &mut out).unwrap();
+        assert_eq!(n, 2, "a handle's first row only");
+        let text = String::from_utf8(out).unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(
+            &rows[0],
+            &csv::StringRecord::from(vec!["alice", "Alice, \"A\"", "10", "42.5", "50.0", ""])
+        );
+        assert_eq!(
+            &rows[1],
+            &csv::StringRecord::from(vec!["bob", "", "7", "0.0", "", ""])
+        );
+    }
+
+    #[test]
+    fn jsonl_keeps_types_and_nulls() {
+        let f = dataset(&[ONE]);
+        let mut out = Vec::new();
+        export(
+            f.path(),
+            Format::Jsonl,
+            &fields(&["handle", "tweet_count", "meta.score_version", "absent"]),
+            &mut out,
+        )
+        .unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"handle": "alice", "tweet_count": 5, "meta.score_version": "m2", "absent": null})
+        );
+    }
+
+    #[test]
+    fn a_field_name_that_cannot_be_a_path_is_refused() {
+        let f = dataset(&[ONE]);
+        let e = export(
+            f.path(),
+            Format::Csv,
+            &fields(&["handle", "a..b"]),
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("unknown field \"a..b\""), "{e}");
+    }
+}

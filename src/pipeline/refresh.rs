@@ -1,0 +1,562 @@
+//! Keeping the index fresh in one step, as cron or a systemd timer runs it: a census of the
+//! stored dataset chooses the authors to look up again (unscored and zero first, then flagged,
+//! then the stalest), within the money caps; the harvest asks for them into `DIR/runs/<time>/`;
+//! the merge takes what passes (a flagged record is left out and listed, the rest goes in) and
+//! the history records it; authors the API says are gone are marked (`meta.status`) and not
+//! asked again for a while. One refresh at a time per directory, and a killed one is finished by
+//! the next without asking again for any answered batch. Nothing here prints.
+
+mod census;
+pub mod prometheus;
+mod state;
+mod status_marks;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::watch;
+
+pub use census::{Candidate, Census, CensusRules, Reason, census, last_refresh_of};
+pub use state::{LastRefresh, Pending, REFRESH_DIR, RefreshLock};
+
+use crate::dataset::DatasetError;
+use crate::pipeline::audit::{self, GateResult, Gates};
+use crate::pipeline::custody::AnswerIndex;
+use crate::pipeline::harvest::budget::BudgetConfig;
+use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
+use crate::pipeline::harvest::handles::parse_handles;
+use crate::pipeline::harvest::ledger::{read_book, read_entries};
+use crate::pipeline::harvest::xapi::{ClientConfig, Token};
+use crate::pipeline::harvest::{
+    self, CostPlan, HarvestConfig, Micros, Pricing, RECORDS_FILE, RetryPolicy, RunOutcome, Summary,
+};
+use crate::pipeline::history::{GrowthRules, History};
+use crate::pipeline::merge::{self, BlockedRecord, MergeOptions, MergeOutcome};
+
+/// The handles file a refresh writes into its run directory.
+pub const HANDLES_FILE: &str = "handles.txt";
+/// The records a refresh merges after leaving flagged ones out (when any were).
+pub const CLEAN_FILE: &str = "records.clean.jsonl";
+
+/// Why a refresh could not be carried out (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error(
+        "another refresh is running on {dir} ({holder}); one refresh at a time per data directory"
+    )]
+    Busy { dir: PathBuf, holder: String },
+    #[error("nothing has been merged into {dir} yet: harvest and merge a first batch")]
+    NothingMerged { dir: PathBuf },
+    #[error("{words}; refresh refused (merge with --accept-external-edit first)")]
+    ExternalEdit { words: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not what a refresh wrote ({reason})")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Dataset(DatasetError),
+    #[error(transparent)]
+    Merge(#[from] merge::MergeError),
+    #[error(transparent)]
+    History(#[from] crate::pipeline::history::HistoryError),
+    #[error(transparent)]
+    Harvest(#[from] harvest::HarvestError),
+    #[error(transparent)]
+    Ledger(#[from] harvest::LedgerError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error(transparent)]
+    Answers(#[from] crate::pipeline::custody::AnswersError),
+    #[error("the harvest engine ended abnormally: {0}")]
+    Engine(String),
+}
+
+/// How a refresh runs.
+#[derive(Debug, Clone)]
+pub struct RefreshOptions {
+    pub data_dir: PathBuf,
+    pub api_base: String,
+    pub token: Token,
+    pub pricing: Pricing,
+    pub budget: BudgetConfig,
+    pub batch_size: usize,
+    pub concurrency: usize,
+    pub retry: RetryPolicy,
+    /// The most this refresh may spend.
+    pub max_spend: Option<Micros>,
+    /// The most every harvest of the directory may spend in one UTC day (the ledger's figure).
+    pub max_spend_per_day: Option<Micros>,
+    pub max_requests: Option<u64>,
+    pub rules: CensusRules,
+    pub gates: Gates,
+    /// Choose and plan, send nothing.
+    pub dry_run: bool,
+}
+
+/// What a refresh says as it goes.
+#[derive(Debug, Clone)]
+pub enum RefreshEvent {
+    /// The authors chosen, or the interrupted run taken up again.
+    Selected(Selection),
+    /// The plan of the harvest (requests, cost, ETA).
+    Planned(CostPlan),
+    Harvest(HarvestEvent),
+    /// A record the merge left out, and why.
+    LeftOut(BlockedRecord),
+    Merged(MergeOutcome),
+}
+
+/// The authors a refresh asks for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Selection {
+    pub run_dir: PathBuf,
+    /// True when this is an interrupted refresh's run, finished now.
+    pub resumed: bool,
+    /// Chosen authors per reason.
+    pub per_reason: Vec<(Reason, usize)>,
+    /// Chosen, in order (empty on a resume: the run's own handles are asked).
+    pub handles: Vec<String>,
+    /// Chosen but left for a later refresh by the money or request caps.
+    pub held_back: usize,
+    pub census: Census,
+}
+
+/// How a refresh ended, as the exit code says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshOutcome {
+    /// Every chosen author refreshed and merged (or marked gone), every gate passed.
+    Done,
+    /// Some were left out: flags, failures, caps, a gate.
+    Partial,
+    /// Nothing could be done (the API refused at once: no credits, bad token).
+    Nothing,
+}
+
+impl RefreshOutcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            RefreshOutcome::Done => 0,
+            RefreshOutcome::Partial => 1,
+            RefreshOutcome::Nothing => 2,
+        }
+    }
+}
+
+/// What a refresh did: the summary it prints and keeps in `DIR/refresh/last.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefreshReport {
+    pub outcome: RefreshOutcome,
+    pub data_dir: PathBuf,
+    pub run_dir: Option<PathBuf>,
+    pub resumed: bool,
+    pub dry_run: bool,
+    pub selected: usize,
+    pub per_reason: Vec<(Reason, usize)>,
+    pub held_back: usize,
+    /// Authors whose new record was merged.
+    pub refreshed: usize,
+    /// Authors the API said are gone, marked in the dataset (`meta.status`).
+    pub marked_gone: Vec<String>,
+    /// Records the merge left out (placeholder, schema or custody flags), with why.
+    pub left_out: Vec<BlockedRecord>,
+    /// Records merged although flagged, because their only flags are schema violations the
+    /// stored record already has: refreshing the metrics does not make them worse (the audit
+    /// still counts them).
+    pub carried_flags: usize,
+    /// Handles the harvest could not get (failed, or never asked: caps, cancel).
+    pub failed: usize,
+    pub pending: usize,
+    pub gates: Vec<GateResult>,
+    pub merged: Option<MergeOutcome>,
+    pub harvest: Option<Summary>,
+    #[serde(skip)]
+    pub plan: Option<CostPlan>,
+    pub spend_usd: f64,
+    pub finished_at: DateTime<Utc>,
+    /// The stored dataset after the refresh.
+    pub census: Census,
+}
+
+impl RefreshReport {
+    /// The refresh in one line of words.
+    pub fn words(&self) -> String {
+        let reasons = self
+            .per_reason
+            .iter()
+            .map(|(r, n)| format!("{n} {}", r.word()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if self.dry_run {
+            return format!(
+                "dry run: would refresh {} authors ({reasons}), {} held back by caps",
+                self.selected, self.held_back
+            );
+        }
+        format!(
+            "refreshed {} of {} selected ({reasons}); {} left out, {} failed or not asked, {} marked gone, {} held back by caps; spent ${:.2}",
+            self.refreshed,
+            self.selected,
+            self.left_out.len(),
+            self.failed + self.pending,
+            self.marked_gone.len(),
+            self.held_back,
+            self.spend_usd
+        )
+    }
+
+    fn last(&self, previous: Option<&LastRefresh>) -> LastRefresh {
+        let success = (self.outcome == RefreshOutcome::Done).then_some(self.finished_at);
+        LastRefresh {
+            finished_at: self.finished_at,
+            exit: self.outcome.exit_code(),
+            run_dir: self.run_dir.clone(),
+            selected: self.selected,
+            refreshed: self.refreshed,
+            left_out: self.left_out.len() + self.failed + self.pending,
+            spend_usd: self.spend_usd,
+            requests: self.harvest.as_ref().map_or(0, |s| s.requests),
+            throttled: self.harvest.as_ref().map_or(0, |s| s.throttled),
+            last_success_at: success.or(previous.and_then(|p| p.last_success_at)),
+            next_stale_at: self.census.next_stale_at,
+            words: self.words(),
+        }
+    }
+}
+
+/// The census of `data_dir` with its history's growth flags and its runs' custody.
+pub fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, RefreshError> {
+    let latest = data_dir.join("latest").join("latest.jsonl");
+    if !latest.exists() {
+        return Err(RefreshError::NothingMerged {
+            dir: data_dir.to_path_buf(),
+        });
+    }
+    let (history, _) = History::open(data_dir)?;
+    let flagged: HashSet<String> = history
+        .flagged(&GrowthRules::bundled())?
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    let answers = AnswerIndex::of_data_dir(data_dir)?;
+    census(&latest, rules, &flagged, Some(&answers))
+}
+
+/// Requests answered and 429s received over every harvest of the directory (its ledger).
+pub fn request_totals(data_dir: &Path) -> Result<(u64, u64), RefreshError> {
+    let entries = read_entries(data_dir)?;
+    let throttled = entries.iter().filter(|e| e.status == Some(429)).count() as u64;
+    Ok((entries.len() as u64, throttled))
+}
+
+/// The most handles the caps allow, and the run's spend cap after today's spend.
+fn caps(opts: &RefreshOptions) -> Result<(Option<usize>, Option<Micros>), RefreshError> {
+    let mut spend = opts.max_spend;
+    if let Some(day_cap) = opts.max_spend_per_day {
+        let spent =
+            read_book(&opts.data_dir, opts.rules.now)?.spent_on(opts.rules.now.date_naive());
+        let left = day_cap.saturating_sub(spent);
+        spend = Some(spend.map_or(left, |s| s.min(left)));
+    }
+    let by_spend = spend.and_then(|s| {
+        (opts.pricing.price_micros > 0).then(|| (s / opts.pricing.price_micros) as usize)
+    });
+    let by_requests = opts
+        .max_requests
+        .map(|n| (n as usize).saturating_mul(opts.batch_size));
+    let most = match (by_spend, by_requests) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok((most, spend))
+}
+
+/// Runs one refresh. `cancel` set to true stops the harvest cleanly (SIGTERM, Ctrl-C): what was
+/// answered is merged, and the next refresh asks for the rest.
+pub async fn run(
+    opts: RefreshOptions,
+    on: &mut (dyn FnMut(&RefreshEvent) + Send),
+    mut cancel: watch::Receiver<bool>,
+) -> Result<RefreshReport, RefreshError> {
+    let dir = opts.data_dir.clone();
+    let _lock = RefreshLock::take(&dir)?;
+    if let Some(edit) = merge::external_edit(&dir)? {
+        return Err(RefreshError::ExternalEdit {
+            words: edit.words(),
+        });
+    }
+    let previous = LastRefresh::read(&dir)?;
+    let pending =
+        Pending::read(&dir)?.filter(|p| p.run_dir.join(harvest::journal::JOURNAL_FILE).exists());
+    let (mut cap_handles, max_spend) = caps(&opts)?;
+    let selection = match &pending {
+        Some(p) => {
+            // The run was chosen and paid for up to here: finish it, whatever the census says now.
+            cap_handles = None;
+            let census = census_of(&dir, &opts.rules)?;
+            Selection {
+                run_dir: p.run_dir.clone(),
+                resumed: true,
+                per_reason: p
+                    .selected
+                    .iter()
+                    .filter_map(|(r, n)| {
+                        Reason::ALL.iter().find(|x| x.word() == r).map(|&x| (x, *n))
+                    })
+                    .collect(),
+                handles: Vec::new(),
+                held_back: 0,
+                census,
+            }
+        }
+        None => {
+            let census = census_of(&dir, &opts.rules)?;
+            let chosen = census.candidates.len();
+            let take = cap_handles.map_or(chosen, |m| m.min(chosen));
+            let picked = &census.candidates[..take];
+            let per_reason = Reason::ALL
+                .iter()
+                .map(|&r| (r, picked.iter().filter(|c| c.reason == r).count()))
+                .collect();
+            Selection {
+                run_dir: harvest::new_run_dir(&dir),
+                resumed: false,
+                per_reason,
+                handles: picked.iter().map(|c| c.handle.clone()).collect(),
+                held_back: chosen - take,
+                census,
+            }
+        }
+    };
+    let _ = cap_handles;
+    on(&RefreshEvent::Selected(selection.clone()));
+    let mut report = RefreshReport {
+        outcome: RefreshOutcome::Done,
+        data_dir: dir.clone(),
+        run_dir: Some(selection.run_dir.clone()),
+        resumed: selection.resumed,
+        dry_run: opts.dry_run,
+        selected: selection.per_reason.iter().map(|(_, n)| n).sum(),
+        per_reason: selection.per_reason.clone(),
+        held_back: selection.held_back,
+        refreshed: 0,
+        marked_gone: Vec::new(),
+        left_out: Vec::new(),
+        carried_flags: 0,
+        failed: 0,
+        pending: 0,
+        gates: Vec::new(),
+        merged: None,
+        harvest: None,
+        plan: None,
+        spend_usd: 0.0,
+        finished_at: Utc::now(),
+        census: selection.census.clone(),
+    };
+    if !selection.resumed && selection.handles.is_empty() {
+        report.run_dir = None;
+        if !opts.dry_run {
+            report.last(previous.as_ref()).write(&dir)?;
+        }
+        return Ok(finish(report));
+    }
+    let run_dir = selection.run_dir.clone();
+    let handles_file = run_dir.join(HANDLES_FILE);
+    let input = if selection.resumed {
+        let header =
+            harvest::journal::read_header(&run_dir).map_err(harvest::HarvestError::from)?;
+        let file = header.handles_file.unwrap_or_else(|| handles_file.clone());
+        let text = std::fs::read_to_string(&file).map_err(|source| RefreshError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        parse_handles(&text)
+    } else {
+        let mut text = selection.handles.join("\n");
+        text.push('\n');
+        if !opts.dry_run {
+            crate::dataset::AtomicFile::write_bytes(&handles_file, text.as_bytes())
+                .map_err(RefreshError::Dataset)?;
+        }
+        parse_handles(&text)
+    };
+    let mut config = HarvestConfig::new(
+        &run_dir,
+        ClientConfig::new(&opts.api_base, opts.token.clone()),
+    );
+    config.batch_size = opts.batch_size;
+    config.budget = opts.budget.clone();
+    config.concurrency = opts.concurrency.max(1);
+    config.retry = opts.retry.clone();
+    config.data_dir = Some(dir.clone());
+    config.pricing = opts.pricing;
+    config.max_spend = max_spend;
+    config.max_requests = opts.max_requests;
+    config.handles_file = Some(handles_file.clone());
+    config.resume = selection.resumed;
+    if opts.dry_run {
+        let plan = harvest::plan(&config, &input)?;
+        on(&RefreshEvent::Planned(plan.clone()));
+        report.plan = Some(plan);
+        return Ok(finish(report));
+    }
+    if !selection.resumed {
+        Pending {
+            run_dir: run_dir.clone(),
+            started_at: Utc::now(),
+            selected: selection
+                .per_reason
+                .iter()
+                .map(|(r, n)| (r.word().to_string(), *n))
+                .collect(),
+        }
+        .write(&dir)?;
+    }
+    let mut engine = harvest::start(config, input)?;
+    let commands = engine.commands.clone();
+    let mut cancelled = false;
+    loop {
+        tokio::select! {
+            event = engine.events.recv() => match event {
+                Some(e) => on(&RefreshEvent::Harvest(e)),
+                None => break,
+            },
+            changed = cancel.changed(), if !cancelled => {
+                if changed.is_err() || *cancel.borrow() {
+                    cancelled = true;
+                    let _ = commands.send(HarvestCommand::Cancel).await;
+                }
+            }
+        }
+    }
+    let done = engine
+        .finished
+        .await
+        .map_err(|e| RefreshError::Engine(e.to_string()))?;
+    let summary = done.summary;
+    report.failed = summary.failed.len();
+    report.pending = summary.pending;
+    report.spend_usd = summary.cost_usd;
+    let harvested_nothing =
+        summary.harvested == 0 && summary.not_found.is_empty() && summary.suspended.is_empty();
+    report.harvest = Some(summary.clone());
+    if done.outcome == RunOutcome::Stopped && harvested_nothing {
+        report.outcome = RefreshOutcome::Nothing;
+        report.finished_at = Utc::now();
+        report.last(previous.as_ref()).write(&dir)?;
+        return Ok(report);
+    }
+    merge_run(&dir, &run_dir, &summary, &opts.gates, on, &mut report)?;
+    if done.outcome == RunOutcome::Complete {
+        Pending::clear(&dir)?;
+    }
+    report.census = census_of(&dir, &opts.rules)?;
+    report.finished_at = Utc::now();
+    let mut report = finish(report);
+    if done.outcome != RunOutcome::Complete && report.outcome == RefreshOutcome::Done {
+        report.outcome = RefreshOutcome::Partial;
+    }
+    report.last(previous.as_ref()).write(&dir)?;
+    Ok(report)
+}
+
+/// Sets the outcome from what was left out.
+fn finish(mut r: RefreshReport) -> RefreshReport {
+    let short = !r.left_out.is_empty()
+        || r.failed > 0
+        || r.pending > 0
+        || r.held_back > 0
+        || r.gates.iter().any(|g| !g.pass);
+    if r.outcome == RefreshOutcome::Done && short {
+        r.outcome = RefreshOutcome::Partial;
+    }
+    r
+}
+
+/// Merges a run's records (flagged ones left out) and its gone-author marks; records history.
+fn merge_run(
+    dir: &Path,
+    run_dir: &Path,
+    summary: &Summary,
+    gates: &Gates,
+    on: &mut (dyn FnMut(&RefreshEvent) + Send),
+    report: &mut RefreshReport,
+) -> Result<(), RefreshError> {
+    let now = Utc::now();
+    let records = run_dir.join(RECORDS_FILE);
+    let mut batches = Vec::new();
+    if records.metadata().is_ok_and(|m| m.len() > 0) {
+        batches.push(records.clone());
+    }
+    let marks = status_marks::write(dir, run_dir, summary, now)?;
+    report.marked_gone = marks.gone.clone();
+    if let Some(path) = &marks.file {
+        batches.push(path.clone());
+    }
+    if batches.is_empty() {
+        return Ok(());
+    }
+    let mut plan = merge::plan(dir, &batches, &MergeOptions::default())?;
+    if !plan.blocked.is_empty() {
+        let (carried, left_out) = status_marks::split_carried(dir, plan.blocked.clone())?;
+        for b in &left_out {
+            on(&RefreshEvent::LeftOut(b.clone()));
+        }
+        batches = status_marks::without_blocked(&batches, &left_out, run_dir)?;
+        report.left_out = left_out;
+        report.carried_flags = carried.len();
+        if batches.is_empty() {
+            return Ok(());
+        }
+        let options = MergeOptions {
+            allow_flagged: !carried.is_empty(),
+            ..MergeOptions::default()
+        };
+        plan = merge::plan(dir, &batches, &options)?;
+        let carried: HashSet<&str> = carried.iter().map(|b| b.handle.as_str()).collect();
+        if let Some(b) = plan
+            .blocked
+            .iter()
+            .find(|b| !carried.contains(b.handle.as_str()))
+        {
+            return Err(RefreshError::Corrupt {
+                path: b.path.clone(),
+                reason: format!(
+                    "{} is flagged once the others are left out: {}",
+                    b.handle,
+                    b.reasons.join("; ")
+                ),
+            });
+        }
+    }
+    if let Some(u) = plan.unreadable.first() {
+        return Err(RefreshError::Corrupt {
+            path: u.path.clone(),
+            reason: u.reason.clone(),
+        });
+    }
+    // The run's records (or their clean copy) come first; the marks, when any, after them.
+    report.refreshed = batches
+        .first()
+        .filter(|b| marks.file.as_ref() != Some(*b))
+        .map_or(0, |b| count_lines(b));
+    let outcome = merge::apply(dir, &plan)?;
+    on(&RefreshEvent::Merged(outcome.clone()));
+    report.merged = Some(outcome);
+    // Published first, recorded second: a crash in between is repaired by the next open.
+    History::open(dir)?;
+    if let Some(first) = batches.first().filter(|b| b.parent() == Some(run_dir)) {
+        let audited = audit::audit_file(first, gates)?;
+        report.gates = audited.gates;
+    }
+    Ok(())
+}
+
+fn count_lines(path: &Path) -> usize {
+    harvest::outputs::count_lines(path) as usize
+}

@@ -1,0 +1,475 @@
+//! `influx refresh`, the real binary, against the simulator: it asks for exactly the authors
+//! that need it (the stale and the unscored, not the fresh), merges them and records their
+//! history, writes a metrics file in the Prometheus text format, refuses a second refresh of the
+//! same directory at once, finishes a refresh killed mid-way without asking an answered batch
+//! again, marks authors the API says are gone, and names the line of a bad influx.toml.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use serde_json::{Value, json};
+
+use crate::common::{influx_bin, lines_so_far, wait_for_lines};
+use influx::dataset::format_time;
+use influx::sim::{SimConfig, SimServer};
+
+const TOKEN: &str = "tok-refresh-7781";
+
+/// The simulator, answering the directory's authors with their own ids.
+fn sim(data: &Path, config: SimConfig) -> SimServer {
+    let known = std::fs::read_to_string(data.join("latest/latest.jsonl"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| influx::dataset::parse_line(i + 1, l).unwrap())
+        .collect();
+    SimServer::start_background(SimConfig {
+        known,
+        token: Some(TOKEN.into()),
+        not_found_rate: 0.0,
+        suspended_rate: 0.0,
+        tweet_error_rate: 0.0,
+        ..config
+    })
+    .expect("simulator starts")
+}
+
+fn influx(args: &[&str]) -> Command {
+    let mut cmd = influx_bin();
+    cmd.args(args)
+        .env("X_BEARER_TOKEN", TOKEN)
+        .env_remove("INFLUX_API_BASE")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn refresh(sim: &SimServer, data: &Path, extra: &[&str]) -> Command {
+    let mut cmd = influx(&["refresh", "--json", "--api-base", &sim.base_url(), "--data"]);
+    cmd.arg(data).args(extra);
+    cmd
+}
+
+fn json_lines(text: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn event<'a>(lines: &'a [Value], name: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["event"] == name)
+        .unwrap_or_else(|| panic!("no {name} event in {lines:?}"))
+}
+
+fn checked(out: Output, code: i32) -> Vec<Value> {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out.stdout)
+}
+
+/// The handles every request of a run asked for, from its raw answers.
+fn asked(run_dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(run_dir.join("responses.jsonl")).unwrap_or_default();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let path = v["path"].as_str().unwrap();
+        let list = path
+            .split("usernames=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
+        out.extend(list.split(',').map(str::to_ascii_lowercase));
+    }
+    out
+}
+
+/// A data directory of `n` authors, merged: numbers in `stale` were last refreshed 30 days
+/// ago, the others a day ago; numbers in `unscored` carry no metrics (so no score). The records
+/// say they were curated by hand, so custody has nothing to prove and a stale one is chosen.
+fn directory(
+    root: &Path,
+    n: u64,
+    stale: std::ops::Range<u64>,
+    unscored: std::ops::Range<u64>,
+) -> PathBuf {
+    let now = Utc::now();
+    let mut text = String::new();
+    for i in 0..n {
+        let mut v = influx::generate::record(7, i).into_value();
+        let at = if stale.contains(&i) {
+            now - TimeDelta::days(30)
+        } else {
+            now - TimeDelta::days(1)
+        };
+        v["meta"]["last_refresh_at"] = json!(format_time(at));
+        v["meta"]["sources"] = json!([{"method": "manual_curation", "fetched_at": format_time(at), "evidence": "test"}]);
+        if unscored.contains(&i) {
+            let o = v.as_object_mut().unwrap();
+            o.remove("public_metrics");
+            o.remove("followers_count");
+        }
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    let batch = root.join("seed.jsonl");
+    std::fs::write(&batch, text).unwrap();
+    let scored = root.join("seed.scored.jsonl");
+    checked(
+        influx(&["score", "--json", "--out"])
+            .arg(&scored)
+            .arg(&batch)
+            .output()
+            .unwrap(),
+        0,
+    );
+    let data = root.join("data");
+    // The unscored records break the schema (no followers_count, no score): merged as legacy data is.
+    let out = influx(&["merge", "--json", "--allow-flagged", "--data"])
+        .arg(&data)
+        .arg(&scored)
+        .output()
+        .unwrap();
+    checked(out, 0);
+    data
+}
+
+fn handle(i: u64) -> String {
+    format!("gen_7_{i}")
+}
+
+/// Each sample of a Prometheus text exposition, by name and labels; panics on a line that is
+/// not the format (a comment other than HELP/TYPE, a sample without a float, a TYPE after its
+/// samples, an unknown type).
+fn prometheus_samples(text: &str) -> HashMap<String, f64> {
+    let mut samples = HashMap::new();
+    let mut typed: HashMap<String, String> = HashMap::new();
+    let mut helped = BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# ") {
+            let mut parts = rest.splitn(3, ' ');
+            let (kind, name, value) = (
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+                parts.next().unwrap_or(""),
+            );
+            match kind {
+                "HELP" => assert!(
+                    helped.insert(name.to_string()),
+                    "one HELP per metric: {line}"
+                ),
+                "TYPE" => {
+                    assert!(
+                        ["counter", "gauge", "summary", "histogram", "untyped"].contains(&value),
+                        "{line}"
+                    );
+                    assert!(
+                        !samples.keys().any(|k: &String| k.starts_with(name)),
+                        "TYPE before samples: {line}"
+                    );
+                    typed.insert(name.to_string(), value.to_string());
+                }
+                _ => panic!("unexpected comment {line}"),
+            }
+            continue;
+        }
+        let (key, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("no value: {line}"));
+        let name = key.split('{').next().unwrap();
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "{line}"
+        );
+        let family = name.trim_end_matches("_sum").trim_end_matches("_count");
+        assert!(
+            typed.contains_key(name) || typed.contains_key(family),
+            "sample before its TYPE: {line}"
+        );
+        let v = match value {
+            "NaN" => f64::NAN,
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            v => v.parse().unwrap_or_else(|_| panic!("not a float: {line}")),
+        };
+        samples.insert(key.to_string(), v);
+    }
+    for name in typed.keys() {
+        assert!(helped.contains(name), "{name} has TYPE but no HELP");
+    }
+    samples
+}
+
+#[test]
+fn a_refresh_asks_for_exactly_the_stale_and_unscored_authors_merges_them_and_reports_metrics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 300, 0..100, 100..105);
+    let sim = sim(&data, SimConfig::default());
+    let metrics = tmp.path().join("influx.prom");
+
+    let plan = checked(
+        refresh(&sim, &data, &["--dry-run", "--stale-after", "7d"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    let selected = event(&plan, "selected");
+    assert_eq!(
+        selected["per_reason"],
+        json!({"unscored": 5, "flagged": 0, "stale": 100})
+    );
+    assert_eq!(event(&plan, "plan")["handles"], 105);
+    assert_eq!(sim.stats().requests, 0, "a dry run sends nothing");
+
+    let lines = checked(
+        refresh(
+            &sim,
+            &data,
+            &[
+                "--stale-after",
+                "7d",
+                "--batch-size",
+                "25",
+                "--metrics-file",
+            ],
+        )
+        .arg(&metrics)
+        .output()
+        .unwrap(),
+        0,
+    );
+    let done = event(&lines, "refresh_done");
+    let run_dir = PathBuf::from(done["report"]["run_dir"].as_str().unwrap());
+    let mut asked = asked(&run_dir);
+    asked.sort();
+    let mut expected: Vec<String> = (0..105).map(handle).collect();
+    expected.sort();
+    assert_eq!(
+        asked, expected,
+        "exactly the stale and the unscored, each once"
+    );
+    assert_eq!(done["report"]["refreshed"], 105, "{done}");
+    assert_eq!(done["exit"], 0);
+
+    let samples = prometheus_samples(&std::fs::read_to_string(&metrics).unwrap());
+    assert_eq!(samples["influx_authors"], 300.0);
+    assert_eq!(
+        samples["influx_stale_authors"], 0.0,
+        "every stale author refreshed"
+    );
+    assert_eq!(
+        samples["influx_unscored"], 0.0,
+        "the simulator's answers carry metrics"
+    );
+    assert!(samples["influx_refresh_last_success_timestamp_seconds"] > 0.0);
+    assert_eq!(
+        samples["influx_api_requests_total"], 5.0,
+        "105 handles in batches of 25"
+    );
+    assert!(samples.contains_key("influx_score{quantile=\"0.5\"}"));
+
+    // A refreshed author has a second snapshot in the history; a fresh one still has one.
+    let history = |h: &str| {
+        let out = influx(&["history", "--json", h, "--data"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        json_lines(&out.stdout)[0]["snapshots"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(history(&handle(3)), 2);
+    assert_eq!(history(&handle(200)), 1);
+
+    // Nothing is stale any more: the next refresh asks for nothing and says so.
+    let again = checked(
+        refresh(&sim, &data, &["--stale-after", "7d"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    assert_eq!(event(&again, "refresh_done")["report"]["selected"], 0);
+}
+
+#[test]
+fn a_second_refresh_at_once_exits_2_naming_the_running_one_and_a_killed_refresh_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 400, 0..400, 0..0);
+    let sim = sim(
+        &data,
+        SimConfig {
+            latency: Duration::from_millis(40),
+            ..SimConfig::default()
+        },
+    );
+    let mut first = refresh(&sim, &data, &["--batch-size", "5", "--concurrency", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let runs = data.join("runs");
+    let run_dir = loop {
+        if let Some(d) = std::fs::read_dir(&runs).ok().and_then(|mut d| d.next()) {
+            break d.unwrap().path();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    wait_for_lines(
+        &run_dir.join("responses.jsonl"),
+        3,
+        Duration::from_secs(60),
+        "the refresh never got going",
+    );
+
+    let second = checked(refresh(&sim, &data, &[]).output().unwrap(), 2);
+    let reason = event(&second, "refresh_failed")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("another refresh is running"), "{reason}");
+    assert!(
+        reason.contains(&format!("pid {}", first.id())),
+        "names the running one: {reason}"
+    );
+
+    first.kill().unwrap(); // SIGKILL: no chance to clean up
+    first.wait().unwrap();
+    let before = asked(&run_dir);
+    assert!(before.len() < 400, "killed before the end");
+    let answered_lines = lines_so_far(&run_dir.join("responses.jsonl"));
+
+    let lines = checked(refresh(&sim, &data, &[]).output().unwrap(), 0);
+    let selected = event(&lines, "selected");
+    assert_eq!(selected["resumed"], true);
+    assert_eq!(
+        PathBuf::from(selected["run_dir"].as_str().unwrap()),
+        run_dir
+    );
+    let after = asked(&run_dir);
+    let mut all = after.clone();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 400, "every author asked");
+    assert_eq!(after.len(), 400, "no author asked twice across the kill");
+    assert!(after[..before.len()] == before[..] && answered_lines > 0);
+    assert_eq!(event(&lines, "refresh_done")["report"]["refreshed"], 400);
+}
+
+#[test]
+fn authors_the_api_says_are_gone_are_marked_kept_and_not_asked_again_within_the_back_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 20, 0..5, 0..0);
+    let sim = sim(
+        &data,
+        SimConfig {
+            not_found: vec![handle(1)],
+            suspended: vec![handle(2)],
+            ..SimConfig::default()
+        },
+    );
+    let lines = checked(refresh(&sim, &data, &[]).output().unwrap(), 0);
+    let report = &event(&lines, "refresh_done")["report"];
+    assert_eq!(report["marked_gone"], json!([handle(1), handle(2)]));
+    let latest = std::fs::read_to_string(data.join("latest/latest.jsonl")).unwrap();
+    let status_of = |h: String| {
+        latest
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|v| v["handle"] == h)
+            .map(|v| v["meta"]["status"]["state"].clone())
+            .expect("the author is kept")
+    };
+    assert_eq!(status_of(handle(1)), "not_found");
+    assert_eq!(status_of(handle(2)), "suspended");
+    assert_eq!(status_of(handle(3)), Value::Null);
+
+    let again = checked(
+        refresh(&sim, &data, &["--stale-after", "0s"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    let selected = event(&again, "selected");
+    assert_eq!(selected["backed_off"], 2, "{selected}");
+    assert_eq!(selected["handles"], 18);
+}
+
+#[test]
+fn a_bad_influx_toml_is_refused_naming_its_line_and_key_and_nothing_is_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 10, 0..10, 0..0);
+    let sim = sim(&data, SimConfig::default());
+    std::fs::write(
+        data.join("influx.toml"),
+        "stale_after = \"7d\"\n[caps]\nmax_spend = \"lots\"\n",
+    )
+    .unwrap();
+    let out = checked(refresh(&sim, &data, &[]).output().unwrap(), 2);
+    let reason = event(&out, "refresh_failed")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.ends_with("influx.toml:3: max_spend: expected an amount in USD, got \"lots\""),
+        "{reason}"
+    );
+    assert_eq!(sim.stats().requests, 0);
+
+    // `influx config` says where each value comes from once the file is right.
+    std::fs::write(
+        data.join("influx.toml"),
+        "stale_after = \"14d\"\n[caps]\nmax_spend = 2.5\n",
+    )
+    .unwrap();
+    let out = influx(&["config", "--json", "--batch-size", "10", "--data"])
+        .arg(&data)
+        .env("INFLUX_CONCURRENCY", "3")
+        .output()
+        .unwrap();
+    let s = &checked(out, 0)[0];
+    assert_eq!(s["stale_after"]["value"], "2w");
+    assert_eq!(s["stale_after"]["from"]["line"], 1);
+    assert_eq!(s["max_spend_usd"]["from"]["line"], 3);
+    assert_eq!(
+        s["batch_size"]["from"],
+        json!({"kind": "flag", "flag": "--batch-size"})
+    );
+    assert_eq!(
+        s["concurrency"]["from"],
+        json!({"kind": "env", "var": "INFLUX_CONCURRENCY"})
+    );
+    assert_eq!(s["plan"]["from"], json!({"kind": "default"}));
+}
+
+#[test]
+fn the_money_caps_hold_back_the_rest_for_a_later_refresh() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 50, 0..50, 0..0);
+    let sim = sim(&data, SimConfig::default());
+    // $0.10 buys ten users at $0.010.
+    let lines = checked(
+        refresh(&sim, &data, &["--max-spend", "0.10"])
+            .output()
+            .unwrap(),
+        1,
+    );
+    let report = &event(&lines, "refresh_done")["report"];
+    assert_eq!(report["selected"], 10);
+    assert_eq!(report["held_back"], 40);
+    assert_eq!(report["refreshed"], 10);
+    assert!(sim.stats().billing.billed_micros <= 100_000);
+}
