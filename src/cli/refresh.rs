@@ -144,6 +144,47 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
 
 fn show_event(mode: Mode, e: &RefreshEvent) {
     match (mode, e) {
+        (Mode::JsonLines, RefreshEvent::Selected(s)) if s.dry_run_list => {
+            for c in s.census.candidates.iter().take(s.handles.len()) {
+                json_line(
+                    &json!({"event": "candidate", "handle": c.handle, "id": c.id,
+                    "reason": c.reason, "last_refresh_at": c.last_refresh_at.map(crate::dataset::format_time)}),
+                );
+            }
+            show_event(
+                mode,
+                &RefreshEvent::Selected(refresh::Selection {
+                    dry_run_list: false,
+                    ..s.clone()
+                }),
+            );
+        }
+        (Mode::Human, RefreshEvent::Selected(s)) if s.dry_run_list => {
+            const SHOWN: usize = 20;
+            for c in s.census.candidates.iter().take(s.handles.len().min(SHOWN)) {
+                let when = c
+                    .last_refresh_at
+                    .map_or("never".to_string(), crate::dataset::format_time);
+                eprintln!(
+                    "  {:<16} {:<9} last refreshed {when}",
+                    c.handle,
+                    c.reason.word()
+                );
+            }
+            if s.handles.len() > SHOWN {
+                eprintln!(
+                    "  ... and {} more (--json lists them all)",
+                    s.handles.len() - SHOWN
+                );
+            }
+            show_event(
+                mode,
+                &RefreshEvent::Selected(refresh::Selection {
+                    dry_run_list: false,
+                    ..s.clone()
+                }),
+            );
+        }
         (Mode::JsonLines, RefreshEvent::Selected(s)) => json_line(&json!({
             "event": "selected", "run_dir": s.run_dir, "resumed": s.resumed,
             "per_reason": s.per_reason.iter().map(|(r, n)| (r.word(), *n)).collect::<std::collections::BTreeMap<_, _>>(),

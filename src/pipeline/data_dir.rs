@@ -67,7 +67,12 @@ impl DataDir {
         });
         for run in list(&self.root.join("runs"), |p| p.is_dir()) {
             let records = run.join(RECORDS_FILE);
-            if records.metadata().is_ok_and(|m| m.len() > 0) {
+            // A refresh merges a run through a file of its own beside the records (the clean
+            // copy, the renamed accounts): any file of the run merged means the run is.
+            let taken = merged
+                .iter()
+                .any(|m| m.parent().is_some_and(|d| same_file(d, &run)));
+            if !taken && records.metadata().is_ok_and(|m| m.len() > 0) {
                 files.push(records);
             }
         }

@@ -8,6 +8,7 @@
 
 mod census;
 pub mod prometheus;
+mod renames;
 mod state;
 mod status_marks;
 
@@ -19,6 +20,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 pub use census::{Candidate, Census, CensusRules, Reason, census, last_refresh_of};
+pub use renames::Rename;
 pub use state::{LastRefresh, Pending, REFRESH_DIR, RefreshLock};
 
 use crate::dataset::DatasetError;
@@ -124,6 +126,8 @@ pub struct Selection {
     /// Chosen but left for a later refresh by the money or request caps.
     pub held_back: usize,
     pub census: Census,
+    /// A dry run: the chosen authors are to be shown one by one.
+    pub dry_run_list: bool,
 }
 
 /// How a refresh ended, as the exit code says it.
@@ -163,6 +167,9 @@ pub struct RefreshReport {
     pub refreshed: usize,
     /// Authors the API said are gone, marked in the dataset (`meta.status`).
     pub marked_gone: Vec<String>,
+    /// Accounts found by id under a new username: the handle updated, the old one kept in
+    /// `meta.aliases`.
+    pub renamed: Vec<Rename>,
     /// Records the merge left out (placeholder, schema or custody flags), with why.
     pub left_out: Vec<BlockedRecord>,
     /// Records merged although flagged, because their only flags are schema violations the
@@ -199,12 +206,13 @@ impl RefreshReport {
             );
         }
         format!(
-            "refreshed {} of {} selected ({reasons}); {} left out, {} failed or not asked, {} marked gone, {} held back by caps; spent ${:.2}",
+            "refreshed {} of {} selected ({reasons}); {} left out, {} failed or not asked, {} marked gone, {} renamed, {} held back by caps; spent ${:.2}",
             self.refreshed,
             self.selected,
             self.left_out.len(),
             self.failed + self.pending,
             self.marked_gone.len(),
+            self.renamed.len(),
             self.held_back,
             self.spend_usd
         )
@@ -312,6 +320,7 @@ pub async fn run(
                 handles: Vec::new(),
                 held_back: 0,
                 census,
+                dry_run_list: false,
             }
         }
         None => {
@@ -330,6 +339,7 @@ pub async fn run(
                 handles: picked.iter().map(|c| c.handle.clone()).collect(),
                 held_back: chosen - take,
                 census,
+                dry_run_list: opts.dry_run,
             }
         }
     };
@@ -346,6 +356,7 @@ pub async fn run(
         held_back: selection.held_back,
         refreshed: 0,
         marked_gone: Vec::new(),
+        renamed: Vec::new(),
         left_out: Vec::new(),
         carried_flags: 0,
         failed: 0,
@@ -451,7 +462,24 @@ pub async fn run(
         report.last(previous.as_ref()).write(&dir)?;
         return Ok(report);
     }
-    merge_run(&dir, &run_dir, &summary, &opts.gates, on, &mut report)?;
+    let renames = if summary.not_found.is_empty() {
+        renames::Renames::default()
+    } else {
+        renames::look_up_by_id(&opts, &run_dir, &summary, max_spend, on).await?
+    };
+    report.renamed = renames.renamed.clone();
+    if let Some(s) = &renames.summary {
+        report.spend_usd += s.cost_usd;
+    }
+    merge_run(
+        &dir,
+        &run_dir,
+        &summary,
+        &renames,
+        &opts.gates,
+        on,
+        &mut report,
+    )?;
     if done.outcome == RunOutcome::Complete {
         Pending::clear(&dir)?;
     }
@@ -483,6 +511,7 @@ fn merge_run(
     dir: &Path,
     run_dir: &Path,
     summary: &Summary,
+    renames: &renames::Renames,
     gates: &Gates,
     on: &mut (dyn FnMut(&RefreshEvent) + Send),
     report: &mut RefreshReport,
@@ -493,7 +522,10 @@ fn merge_run(
     if records.metadata().is_ok_and(|m| m.len() > 0) {
         batches.push(records.clone());
     }
-    let marks = status_marks::write(dir, run_dir, summary, now)?;
+    if let Some(file) = &renames.file {
+        batches.push(file.clone());
+    }
+    let marks = status_marks::write(dir, run_dir, summary, &renames.found, now)?;
     report.marked_gone = marks.gone.clone();
     if let Some(path) = &marks.file {
         batches.push(path.clone());
@@ -540,11 +572,12 @@ fn merge_run(
             reason: u.reason.clone(),
         });
     }
-    // The run's records (or their clean copy) come first; the marks, when any, after them.
+    // Every batch but the marks holds refreshed authors (the run's, and the renamed ones).
     report.refreshed = batches
-        .first()
-        .filter(|b| marks.file.as_ref() != Some(*b))
-        .map_or(0, |b| count_lines(b));
+        .iter()
+        .filter(|b| !status_marks::is_marks_file(b))
+        .map(|b| count_lines(b))
+        .sum();
     let outcome = merge::apply(dir, &plan)?;
     on(&RefreshEvent::Merged(outcome.clone()));
     report.merged = Some(outcome);

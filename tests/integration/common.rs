@@ -4,6 +4,8 @@
 
 use std::path::Path;
 use std::process::Command;
+
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 use influx::pipeline::harvest::events::HarvestEvent;
@@ -62,4 +64,28 @@ pub async fn run_to_end(
         events.push(e);
     }
     (run.finished.await.unwrap(), events)
+}
+
+/// Each line of a command's output (or a JSONL file's bytes) as JSON; panics naming a bad line.
+pub fn json_lines(text: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// The usernames every request of a run asked for, in request order, folded to lower case,
+/// read from the run's raw answers (`responses.jsonl`).
+pub fn asked_usernames(run_dir: &Path) -> Vec<String> {
+    let bytes = std::fs::read(run_dir.join("responses.jsonl")).unwrap_or_default();
+    let mut out = Vec::new();
+    for r in json_lines(&bytes) {
+        let path = r["path"].as_str().expect("every answer names its request");
+        let Some(list) = path.split("usernames=").nth(1) else {
+            continue;
+        };
+        let list = list.split('&').next().unwrap_or_default();
+        out.extend(list.split(',').map(str::to_ascii_lowercase));
+    }
+    out
 }

@@ -52,18 +52,8 @@ fn lines(path: &Path) -> Vec<Value> {
 /// Handles named in the requests of responses.jsonl, with how many times each was asked.
 fn asked(dir: &Path) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
-    for r in lines(&dir.join("responses.jsonl")) {
-        let path = r["path"].as_str().unwrap();
-        let names = path
-            .split("usernames=")
-            .nth(1)
-            .unwrap()
-            .split('&')
-            .next()
-            .unwrap();
-        for n in names.split(',') {
-            *out.entry(n.to_ascii_lowercase()).or_default() += 1;
-        }
+    for n in crate::common::asked_usernames(dir) {
+        *out.entry(n).or_default() += 1;
     }
     out
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::common;
 
-use common::{influx_bin, lines_so_far, names, wait_for_lines};
+use common::{influx_bin, json_lines, lines_so_far, names, wait_for_lines};
 use influx::sim::{Fault, SimConfig, SimServer};
 use serde_json::Value;
 
@@ -48,13 +48,6 @@ fn influx(sim: &SimServer, args: &[&str]) -> Command {
         .env_remove("INFLUX_API_BASE")
         .stdin(Stdio::null());
     cmd
-}
-
-fn json_lines(text: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(text)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
 }
 
 fn file_lines(path: &Path) -> Vec<Value> {

@@ -12,7 +12,9 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use crate::common::{influx_bin, lines_so_far, wait_for_lines};
+use crate::common::{
+    asked_usernames as asked, influx_bin, json_lines, lines_so_far, wait_for_lines,
+};
 use influx::dataset::format_time;
 use influx::sim::{SimConfig, SimServer};
 
@@ -52,13 +54,6 @@ fn refresh(sim: &SimServer, data: &Path, extra: &[&str]) -> Command {
     cmd
 }
 
-fn json_lines(text: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(text)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
 fn event<'a>(lines: &'a [Value], name: &str) -> &'a Value {
     lines
         .iter()
@@ -75,25 +70,6 @@ fn checked(out: Output, code: i32) -> Vec<Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     json_lines(&out.stdout)
-}
-
-/// The handles every request of a run asked for, from its raw answers.
-fn asked(run_dir: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(run_dir.join("responses.jsonl")).unwrap_or_default();
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let v: Value = serde_json::from_str(line).unwrap();
-        let path = v["path"].as_str().unwrap();
-        let list = path
-            .split("usernames=")
-            .nth(1)
-            .unwrap()
-            .split('&')
-            .next()
-            .unwrap();
-        out.extend(list.split(',').map(str::to_ascii_lowercase));
-    }
-    out
 }
 
 /// A data directory of `n` authors, merged: numbers in `stale` were last refreshed 30 days
@@ -472,4 +448,143 @@ fn the_money_caps_hold_back_the_rest_for_a_later_refresh() {
     assert_eq!(report["held_back"], 40);
     assert_eq!(report["refreshed"], 10);
     assert!(sim.stats().billing.billed_micros <= 100_000);
+}
+
+#[test]
+fn a_renamed_account_is_found_by_its_id_and_its_handle_updated_with_the_old_one_kept_as_an_alias() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 10, 0..10, 0..0);
+    // The API knows author 3 under a new username only; the old one is not found.
+    let mut renamed = None;
+    let known: Vec<influx::dataset::Record> =
+        std::fs::read_to_string(data.join("latest/latest.jsonl"))
+            .unwrap()
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut v: Value = serde_json::from_str(l).unwrap();
+                if v["handle"] == handle(3) {
+                    v["handle"] = json!("renamed_three");
+                    renamed = Some(v["id"].as_str().unwrap().to_string());
+                }
+                influx::dataset::parse_line(i + 1, &v.to_string()).unwrap()
+            })
+            .collect();
+    let id = renamed.unwrap();
+    let sim = SimServer::start_background(SimConfig {
+        token: Some(TOKEN.into()),
+        known,
+        not_found: vec![handle(3)],
+        not_found_rate: 0.0,
+        suspended_rate: 0.0,
+        tweet_error_rate: 0.0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let lines = checked(refresh(&sim, &data, &[]).output().unwrap(), 0);
+    let report = &event(&lines, "refresh_done")["report"];
+    assert_eq!(
+        report["renamed"],
+        json!([{"id": id, "from": handle(3), "to": "renamed_three"}])
+    );
+    assert_eq!(
+        report["marked_gone"],
+        json!([]),
+        "a renamed account is not gone"
+    );
+    assert_eq!(report["refreshed"], 10);
+    let records: Vec<Value> = std::fs::read_to_string(data.join("latest/latest.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 10, "one author, not two");
+    let r = records.iter().find(|r| r["id"] == id.as_str()).unwrap();
+    assert_eq!(r["handle"], "renamed_three");
+    assert_eq!(r["meta"]["aliases"], json!([handle(3)]));
+    assert!(!records.iter().any(|r| r["handle"] == handle(3)));
+    // The history follows the account across the rename.
+    let out = influx(&["history", "--json", "renamed_three", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(
+        json_lines(&out.stdout)[0]["snapshots"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_dry_run_lists_each_chosen_author_with_its_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 12, 0..3, 3..4);
+    let sim = sim(&data, SimConfig::default());
+    let lines = checked(refresh(&sim, &data, &["--dry-run"]).output().unwrap(), 0);
+    let chosen: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l["event"] == "candidate")
+        .map(|l| {
+            (
+                l["handle"].as_str().unwrap().to_string(),
+                l["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> =
+        [(3, "unscored"), (0, "stale"), (1, "stale"), (2, "stale")]
+            .iter()
+            .map(|(i, r)| (handle(*i), r.to_string()))
+            .collect();
+    assert_eq!(chosen, expected, "unscored first, then the stalest");
+    assert_eq!(sim.stats().requests, 0);
+}
+
+#[test]
+fn export_completions_and_the_man_page_come_from_the_real_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 5, 0..0, 4..5);
+    let out = influx(&[
+        "export",
+        "--format",
+        "csv",
+        "--fields",
+        "handle,followers_count,score,quality",
+        "--data",
+    ])
+    .arg(&data)
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], "handle,followers_count,score,quality");
+    assert_eq!(rows.len(), 6, "a header and one row per author: {text}");
+    assert!(
+        rows[5].starts_with(&format!("{},,", handle(4))),
+        "absent metrics are empty cells: {}",
+        rows[5]
+    );
+    let bad = influx(&["export", "--format", "csv", "--fields", "a..b", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+
+    let bash = influx(&["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(
+        script.contains("refresh") && script.contains("--stale-after"),
+        "bash completions know refresh"
+    );
+    let man = influx(&["man"]).output().unwrap();
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH influx"),
+        "a roff page: {}",
+        &page[..page.len().min(200)]
+    );
+    assert!(page.contains("refresh"));
 }

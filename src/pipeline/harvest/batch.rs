@@ -19,8 +19,8 @@ use crate::dataset::{Record, format_time};
 use crate::pipeline::harvest::budget::{Budget, Permit};
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::xapi::{
-    Answer, AnswerPlace, Reconciled, UserSource, UsersBody, XClient, author_record_owned, classify,
-    reconcile_owned, run_id,
+    Answer, AnswerPlace, LookupBy, Reconciled, UserSource, UsersBody, XClient, author_record_owned,
+    classify, reconcile_by, run_id,
 };
 
 /// How often and how patiently a batch is tried again.
@@ -218,12 +218,13 @@ pub fn build_answered(
     fetched_at: DateTime<Utc>,
     evidence: &str,
     score: bool,
+    by: LookupBy,
 ) -> AnsweredBatch {
     let mut built = AnsweredBatch {
         answers: Vec::with_capacity(requested.len()),
         ..AnsweredBatch::default()
     };
-    for (handle, outcome) in reconcile_owned(requested, body) {
+    for (handle, outcome) in reconcile_by(requested, body, by) {
         let answer = match outcome {
             Reconciled::Found {
                 user,
@@ -389,15 +390,19 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             Answer::Users(body) => {
                 ctx.budget.observe(ticket, &raw.rate, now);
                 let handles = batch.handles.clone();
-                let evidence = format!("GET /2/users/by batch {}", batch.number);
-                let (fetched_at, score) = (raw.sent_at, ctx.score);
+                let endpoint = match ctx.client.lookup_by() {
+                    LookupBy::Usernames => "/2/users/by",
+                    LookupBy::Ids => "/2/users",
+                };
+                let evidence = format!("GET {endpoint} batch {}", batch.number);
+                let (fetched_at, score, by) = (raw.sent_at, ctx.score, ctx.client.lookup_by());
                 let answer = AnswerPlace {
                     run: run_id(&ctx.run_dir),
                     response_line: place.line,
                 };
                 // Records are built and scored off the async workers: it is the CPU-heavy part.
                 let built = tokio::task::spawn_blocking(move || {
-                    build_answered(&handles, body, &answer, fetched_at, &evidence, score)
+                    build_answered(&handles, body, &answer, fetched_at, &evidence, score, by)
                 })
                 .await;
                 return match built {

@@ -15,9 +15,12 @@ pub mod shapes;
 pub mod token;
 pub mod user_record;
 
-pub use answer::{Answer, Reconciled, classify, problem_is, reconcile, reconcile_owned};
+pub use answer::{
+    Answer, Reconciled, classify, problem_is, reconcile, reconcile_by, reconcile_owned,
+};
 pub use client::{
-    ClientConfig, ClientError, RateHeaders, RawAnswer, TransportError, XClient, lookup_path,
+    ClientConfig, ClientError, LookupBy, RateHeaders, RawAnswer, TransportError, XClient, ids_path,
+    lookup_path,
 };
 pub use shapes::{ApiError, ApiUser, BodyError, ProblemBody, ReceivedUser, UsersBody};
 pub use token::{Token, TokenError};

@@ -113,6 +113,9 @@ pub struct BatchFindings {
 pub struct RowKey<'a> {
     pub id: Option<&'a str>,
     pub handle_key: Option<&'a str>,
+    /// `meta.aliases`, folded: the handles this author had before a rename. A row whose id
+    /// belongs to an author stored under one of them is that author, renamed.
+    pub aliases: &'a [String],
 }
 
 /// What the plan is told as the batches are read.
@@ -134,6 +137,7 @@ struct CheckedRow {
     span: RowSpan,
     id: Option<String>,
     handle_key: Option<String>,
+    aliases: Vec<String>,
     name: String,
     verbatim: bool,
     score_version: Option<String>,
@@ -315,6 +319,7 @@ fn check_line(
     }
     let id = record.id().map(str::to_string);
     let handle_key = record.handle_key();
+    let aliases = aliases_of(&record);
     let name = display_key(&record);
     let alone = resolve_alone(&record);
     let written = alone.as_ref().unwrap_or(&record);
@@ -335,12 +340,28 @@ fn check_line(
         },
         id,
         handle_key,
+        aliases,
         name,
         verbatim,
         score_version,
         flags,
         alone_invalid,
     }))
+}
+
+/// `meta.aliases` of a record, folded as handles are (see `keys::fold_handle`).
+pub fn aliases_of(record: &Record) -> Vec<String> {
+    record
+        .meta()
+        .and_then(|m| m.get("aliases"))
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .map(super::keys::fold_handle)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Adds one checked line to the rows and findings, in input order.
@@ -369,6 +390,7 @@ fn take(
         RowKey {
             id: row.id.as_deref(),
             handle_key: row.handle_key.as_deref(),
+            aliases: &row.aliases,
         },
     ));
     if !row.flags.is_empty() {

@@ -136,13 +136,31 @@ impl Authors {
 
     /// Places row `row`; returns the group (its first row).
     fn place(&mut self, row: u32, id: Option<&str>, handle_key: Option<&str>) -> u32 {
+        self.place_renamed(row, id, handle_key, &[])
+    }
+
+    /// [`Authors::place`] for a row that names the handles its author had before (`aliases`):
+    /// a new handle whose id belongs to an author stored under one of them joins that author
+    /// (a rename), instead of standing apart as an id collision.
+    fn place_renamed(
+        &mut self,
+        row: u32,
+        id: Option<&str>,
+        handle_key: Option<&str>,
+        aliases: &[String],
+    ) -> u32 {
         let by_id = id.and_then(|id| self.by_id.get(id).copied());
         let group = match handle_key {
             Some(h) => match self.by_handle.get(h) {
                 Some(&g) => g,
                 None => {
+                    let renamed = |g: u32| {
+                        aliases
+                            .iter()
+                            .any(|a| self.by_handle.get(a.as_str()) == Some(&g))
+                    };
                     let g = match by_id {
-                        Some(g) if !self.named.contains(&g) => g,
+                        Some(g) if !self.named.contains(&g) || renamed(g) => g,
                         _ => row,
                     };
                     self.by_handle.insert(h.to_string(), g);
@@ -234,7 +252,8 @@ pub fn plan(
                 touched.reserve(n);
             }
             BatchEvent::Row(i, key) => {
-                let group = authors.place(stored_rows + i, key.id, key.handle_key);
+                let group =
+                    authors.place_renamed(stored_rows + i, key.id, key.handle_key, key.aliases);
                 if seen_groups.insert(group) {
                     touched.push(group);
                 }

@@ -66,11 +66,16 @@ pub fn write(
     data_dir: &Path,
     run_dir: &Path,
     summary: &Summary,
+    found_by_id: &[String],
     now: DateTime<Utc>,
 ) -> Result<Marks, RefreshError> {
     let mut gone: HashMap<String, &'static str> = HashMap::new();
     for h in &summary.not_found {
         gone.insert(fold(h), "not_found");
+    }
+    // Found under their id: renamed (or answered after all), not gone.
+    for h in found_by_id {
+        gone.remove(h);
     }
     for h in &summary.suspended {
         gone.insert(fold(h), "suspended");
@@ -124,6 +129,12 @@ pub fn write(
         file: Some(path),
         gone: marked,
     })
+}
+
+/// Whether a batch file is a file of marks (or its clean copy) rather than refreshed records.
+pub fn is_marks_file(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("status."))
 }
 
 /// The batches with the blocked lines left out: a batch holding any is replaced by a copy

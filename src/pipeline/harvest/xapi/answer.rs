@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::client::LookupBy;
 use super::shapes::{ApiUser, ProblemBody, UsersBody};
 
 /// What an answer means for the run.
@@ -120,9 +121,23 @@ pub fn reconcile(requested: &[String], body: &UsersBody) -> Vec<(String, Reconci
 /// [`reconcile`] taking the body, so each user object moves into its outcome instead of being
 /// copied (a 100-user answer is the bulk of a batch's allocations).
 pub fn reconcile_owned(requested: &[String], body: UsersBody) -> Vec<(String, Reconciled)> {
+    reconcile_by(requested, body, LookupBy::Usernames)
+}
+
+/// [`reconcile_owned`] for a request by usernames or by ids: each user is matched to what was
+/// asked (its username, or its id).
+pub fn reconcile_by(
+    requested: &[String],
+    body: UsersBody,
+    by: LookupBy,
+) -> Vec<(String, Reconciled)> {
     let mut found: HashMap<String, Reconciled> = HashMap::new();
     for received in body.data {
-        let Some(name) = received.username() else {
+        let key = match by {
+            LookupBy::Usernames => received.username(),
+            LookupBy::Ids => received.id(),
+        };
+        let Some(name) = key else {
             continue;
         };
         let outcome = match received.user {

@@ -19,6 +19,17 @@ pub struct ClientConfig {
     pub read_timeout: Duration,
     /// Longest a whole request may take, so a slow drip of bytes cannot hang a batch.
     pub request_timeout: Duration,
+    /// What the run's "handles" are: usernames (`/2/users/by`), or account ids (`/2/users`),
+    /// which find an account that changed its username.
+    pub lookup_by: LookupBy,
+}
+
+/// The key a lookup asks by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LookupBy {
+    #[default]
+    Usernames,
+    Ids,
 }
 
 impl ClientConfig {
@@ -29,6 +40,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
+            lookup_by: LookupBy::Usernames,
         }
     }
 }
@@ -112,6 +124,7 @@ pub struct XClient {
     http: reqwest::Client,
     base_url: String,
     token: Token,
+    lookup_by: LookupBy,
 }
 
 impl XClient {
@@ -130,6 +143,7 @@ impl XClient {
             http,
             base_url: config.base_url.clone(),
             token: config.token.clone(),
+            lookup_by: config.lookup_by,
         })
     }
 
@@ -137,9 +151,17 @@ impl XClient {
         &self.base_url
     }
 
-    /// Sends one `/2/users/by` request and reads the whole body.
+    pub fn lookup_by(&self) -> LookupBy {
+        self.lookup_by
+    }
+
+    /// Sends one `/2/users/by` request (`/2/users?ids=` when the run asks by id) and reads the
+    /// whole body.
     pub async fn lookup(&self, handles: &[String]) -> Result<RawAnswer, TransportError> {
-        let path = lookup_path(handles);
+        let path = match self.lookup_by {
+            LookupBy::Usernames => lookup_path(handles),
+            LookupBy::Ids => ids_path(handles),
+        };
         let sent_at = Utc::now();
         let started = Instant::now();
         let fail = |kind: &'static str, e: reqwest::Error| TransportError {
@@ -205,6 +227,15 @@ pub fn lookup_path(handles: &[String]) -> String {
     format!(
         "/2/users/by?usernames={}&user.fields={}",
         handles.join(","),
+        USER_FIELDS.replace(',', "%2C")
+    )
+}
+
+/// `/2/users?ids=1,2&user.fields=...`. Ids are digits, so they need no escaping.
+pub fn ids_path(ids: &[String]) -> String {
+    format!(
+        "/2/users?ids={}&user.fields={}",
+        ids.join(","),
         USER_FIELDS.replace(',', "%2C")
     )
 }

@@ -237,6 +237,19 @@ impl UsersBody {
 }
 
 impl ReceivedUser {
+    /// The account id this object answers, read even when the object is not in the
+    /// documented shape.
+    pub fn id(&self) -> Option<String> {
+        match &self.user {
+            Ok(u) => Some(u.id.clone()),
+            Err(_) => serde_json::from_str::<Value>(self.text.get())
+                .ok()?
+                .get("id")?
+                .as_str()
+                .map(str::to_string),
+        }
+    }
+
     /// The handle this object answers, read even when the object is not in the documented
     /// shape (so that its handle can fail with the reason instead of "missing").
     pub fn username(&self) -> Option<String> {

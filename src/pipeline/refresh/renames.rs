@@ -1,0 +1,179 @@
+//! Accounts that changed their username: a handle the API no longer knows may be an account
+//! renamed, not gone. The refresh asks again for such authors by their stored id
+//! (`/2/users?ids=`, a run of its own beside the first, `runs/<run>-ids/`, priced in the same
+//! ledger and under what is left of the caps); an account found under a new username is
+//! written with its old handle added to `meta.aliases`, which the merge reads to join it to the
+//! stored author instead of keeping it apart.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{RefreshError, RefreshEvent, RefreshOptions};
+use crate::dataset::{AtomicFile, Lines, parse_line};
+use crate::pipeline::harvest::events::HarvestEvent;
+use crate::pipeline::harvest::handles::HandleList;
+use crate::pipeline::harvest::xapi::{ClientConfig, LookupBy};
+use crate::pipeline::harvest::{self, HarvestConfig, Micros, RECORDS_FILE, Summary};
+use crate::pipeline::merge::store::DATA_FILE;
+
+/// The records of renamed accounts, merged after the run's own.
+pub const RENAMED_FILE: &str = "renamed.jsonl";
+
+/// One account found under a new username.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rename {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// What the lookup by id found.
+#[derive(Debug, Default)]
+pub struct Renames {
+    /// `run-ids/renamed.jsonl`, when any account was found by id.
+    pub file: Option<PathBuf>,
+    pub renamed: Vec<Rename>,
+    /// Handles (folded) whose account was found by id: not gone.
+    pub found: Vec<String>,
+    /// What the lookup by id spent and sent.
+    pub summary: Option<Summary>,
+}
+
+fn fold(h: &str) -> String {
+    h.trim_start_matches('@').to_ascii_lowercase()
+}
+
+/// The stored id, handle and aliases of every author among `handles`.
+fn stored_ids(
+    latest: &Path,
+    handles: &[String],
+) -> Result<HashMap<String, (String, Vec<Value>)>, RefreshError> {
+    let wanted: std::collections::HashSet<String> = handles.iter().map(|h| fold(h)).collect();
+    let mut out = HashMap::new();
+    for item in Lines::open(latest).map_err(RefreshError::Dataset)? {
+        let (n, text) = item.map_err(RefreshError::Dataset)?;
+        let Ok(record) = text
+            .map_err(|_| ())
+            .and_then(|t| parse_line(n, &t).map_err(|_| ()))
+        else {
+            continue;
+        };
+        let (Some(key), Some(id)) = (record.handle_key(), record.id()) else {
+            continue;
+        };
+        if wanted.contains(&key) {
+            let aliases = record
+                .meta()
+                .and_then(|m| m.get("aliases"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let handle = record.view().handle().unwrap_or(&key).to_string();
+            out.insert(id.to_string(), (handle, aliases));
+        }
+    }
+    Ok(out)
+}
+
+/// Looks the not-found authors of `first` up by id; writes the renamed ones' records.
+pub async fn look_up_by_id(
+    opts: &RefreshOptions,
+    run_dir: &Path,
+    first: &Summary,
+    max_spend: Option<Micros>,
+    on: &mut (dyn FnMut(&RefreshEvent) + Send),
+) -> Result<Renames, RefreshError> {
+    let latest = opts.data_dir.join("latest").join(DATA_FILE);
+    let stored = stored_ids(&latest, &first.not_found)?;
+    if stored.is_empty() {
+        return Ok(Renames::default());
+    }
+    let name = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "run".into());
+    let id_run = run_dir.with_file_name(format!("{name}-ids"));
+    let mut client = ClientConfig::new(&opts.api_base, opts.token.clone());
+    client.lookup_by = LookupBy::Ids;
+    let mut config = HarvestConfig::new(&id_run, client);
+    config.batch_size = opts.batch_size;
+    config.budget = opts.budget.clone();
+    config.concurrency = 1;
+    config.retry = opts.retry.clone();
+    config.data_dir = Some(opts.data_dir.clone());
+    config.pricing = opts.pricing;
+    // What is left of the caps after the first run.
+    config.max_spend = max_spend.map(|m| m.saturating_sub(first.cost_micros));
+    config.max_requests = opts.max_requests.map(|m| m.saturating_sub(first.requests));
+    // A refresh killed during this lookup finishes it without asking an answered batch again.
+    config.resume = id_run.join(harvest::journal::JOURNAL_FILE).exists();
+    let mut ids: Vec<String> = stored.keys().cloned().collect();
+    ids.sort();
+    let input = HandleList {
+        handles: ids,
+        ..HandleList::default()
+    };
+    let mut engine = harvest::start(config, input)?;
+    while let Some(e) = engine.events.recv().await {
+        if !matches!(e, HarvestEvent::Budget(_) | HarvestEvent::Spend(_)) {
+            on(&RefreshEvent::Harvest(e));
+        }
+    }
+    let done = engine
+        .finished
+        .await
+        .map_err(|e| RefreshError::Engine(e.to_string()))?;
+    let mut out = Renames {
+        summary: Some(done.summary),
+        ..Renames::default()
+    };
+    let mut records = Vec::new();
+    let path = id_run.join(RECORDS_FILE);
+    if path.exists() {
+        for item in Lines::open(&path).map_err(RefreshError::Dataset)? {
+            let (n, text) = item.map_err(RefreshError::Dataset)?;
+            let Ok(mut record) = text
+                .map_err(|_| ())
+                .and_then(|t| parse_line(n, &t).map_err(|_| ()))
+            else {
+                continue;
+            };
+            let Some((old, aliases)) = record.id().and_then(|id| stored.get(id)).cloned() else {
+                continue;
+            };
+            let new = record.view().handle().unwrap_or_default().to_string();
+            out.found.push(fold(&old));
+            if fold(&new) != fold(&old) {
+                let mut aliases = aliases;
+                if !aliases
+                    .iter()
+                    .any(|a| a.as_str().is_some_and(|a| fold(a) == fold(&old)))
+                {
+                    aliases.push(Value::from(old.clone()));
+                }
+                if let Some(Value::Object(meta)) = record.fields_mut().get_mut("meta") {
+                    meta.insert("aliases".into(), Value::Array(aliases));
+                }
+                out.renamed.push(Rename {
+                    id: record.id().unwrap_or_default().to_string(),
+                    from: old,
+                    to: new,
+                });
+            }
+            records.push(record);
+        }
+    }
+    if !records.is_empty() {
+        let file = id_run.join(RENAMED_FILE);
+        let mut w = AtomicFile::create(&file).map_err(RefreshError::Dataset)?;
+        for r in &records {
+            w.write_record(r).map_err(RefreshError::Dataset)?;
+        }
+        w.commit().map_err(RefreshError::Dataset)?;
+        out.file = Some(file);
+    }
+    Ok(out)
+}
