@@ -13,11 +13,13 @@ use color_eyre::eyre::eyre;
 use super::Exit;
 use super::output::{Mode, color_enabled, json_line};
 use crate::dataset::DatasetError;
+use crate::pipeline::audit::drift::{Distribution, distribution_of_file, drift};
 use crate::pipeline::audit::{
     AuditError, AuditReport, Gate, Gates, Histogram, audit_file, audit_file_against, write_report,
 };
 use crate::pipeline::custody::AnswerIndex;
 use crate::pipeline::data_dir::DataDir;
+use crate::pipeline::history;
 use crate::pipeline::merge;
 
 #[derive(Debug, clap::Args)]
@@ -25,6 +27,7 @@ use crate::pipeline::merge;
 Gates (default: zero_scores, placeholders, duplicates, unreadable_lines, mismatch must all be 0):
   --gate NAME=MAX   a counter may be at most MAX (adds the gate if it was not on)
   --allow NAME      the counter is reported but never fails the audit (wins over --gate)
+  --gate drift_ks=F with --against: the score distribution may move at most F (0 to 1)
 Gate names: zero_scores, placeholders, duplicates, unreadable_lines, schema_violations,
             unscored, string_scores, batch_flags, precision, mismatch, unverifiable
 (mismatch and unverifiable count only with runs: --data DIR or --runs DIR)
@@ -47,9 +50,14 @@ pub struct Args {
     /// Print one JSON object on stdout, even on a terminal.
     #[arg(long)]
     pub json: bool,
-    /// NAME=MAX: a gate's limit, e.g. `--gate zero_scores=10` or `--gate schema_violations=0`.
-    #[arg(long = "gate", value_name = "NAME=MAX", value_parser = parse_gate_limit)]
-    pub gates: Vec<(Gate, usize)>,
+    /// NAME=MAX: a gate's limit, e.g. `--gate zero_scores=10`, `--gate schema_violations=0`,
+    /// or `--gate drift_ks=0.15` (with --against).
+    #[arg(long = "gate", value_name = "NAME=MAX", value_parser = parse_audit_gate)]
+    pub gates: Vec<AuditGate>,
+    /// Compare the score distribution with a previous version (its number, with --data) or a
+    /// file: reported under `drift` (Kolmogorov-Smirnov distance, quantile and count changes).
+    #[arg(long, value_name = "VERSION|FILE")]
+    pub against: Option<String>,
     /// NAME: report this counter but never fail on it, e.g. `--allow duplicates`.
     #[arg(long, value_name = "NAME")]
     pub allow: Vec<Gate>,
@@ -62,6 +70,24 @@ pub struct Args {
     /// No colour on the terminal (also NO_COLOR).
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// A gate the audit's `--gate` sets: a counter's limit, or the drift's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AuditGate {
+    Count(Gate, usize),
+    /// `drift_ks=F`: the largest Kolmogorov-Smirnov distance allowed from `--against`.
+    DriftKs(f64),
+}
+
+fn parse_audit_gate(s: &str) -> Result<AuditGate, String> {
+    if let Some(("drift_ks", max)) = s.split_once('=').map(|(n, m)| (n.trim(), m.trim())) {
+        return match max.parse::<f64>() {
+            Ok(v) if (0.0..=1.0).contains(&v) => Ok(AuditGate::DriftKs(v)),
+            _ => Err(format!("drift_ks is a distance from 0 to 1, got \"{max}\"")),
+        };
+    }
+    parse_gate_limit(s).map(|(g, n)| AuditGate::Count(g, n))
 }
 
 pub fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
@@ -84,8 +110,10 @@ impl Args {
         if let Some(n) = self.max_zero_scores {
             g.set(Gate::ZeroScores, n);
         }
-        for &(gate, max) in &self.gates {
-            g.set(gate, max);
+        for gate in &self.gates {
+            if let AuditGate::Count(gate, max) = *gate {
+                g.set(gate, max);
+            }
         }
         for &gate in &self.allow {
             g.allow(gate);
@@ -132,6 +160,24 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             }
         }
     }
+    if let Some(against) = &args.against {
+        let max_ks = args.gates.iter().find_map(|g| match g {
+            AuditGate::DriftKs(v) => Some(*v),
+            AuditGate::Count(..) => None,
+        });
+        let previous = previous_distribution(against, args.data.as_deref())?;
+        let current = distribution_of_file(&audited)?;
+        let d = drift(&current, &previous, against, max_ks);
+        report.passed &= d.pass;
+        report.drift = Some(d);
+    }
+    if let Some(dir) = &args.data {
+        report.anomalies = Some(history::anomalies(
+            dir,
+            &audited,
+            &history::GrowthRules::bundled(),
+        )?);
+    }
     match mode {
         Mode::JsonLines => print_json(&report),
         Mode::Human => print!(
@@ -157,6 +203,38 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     // a time would only delay the exit (a quarter of a second at 1M).
     std::mem::forget(report);
     Ok(exit)
+}
+
+/// The distribution `--against` names: a stored version's (recorded in the history, or read
+/// from the version's file), or a file's.
+fn previous_distribution(
+    against: &str,
+    data: Option<&std::path::Path>,
+) -> color_eyre::Result<Distribution> {
+    if let (Ok(version), Some(dir)) = (against.parse::<u64>(), data) {
+        let (history, _) = history::History::open(dir)?;
+        if let Some(d) = history.distribution(version)? {
+            return Ok(d);
+        }
+        let stored = merge::stored_versions(dir)?;
+        let (_, _, file) = stored
+            .iter()
+            .find(|(v, _, _)| *v == version)
+            .ok_or_else(|| {
+                eyre!(
+                    "--against {version}: {} holds no version {version}",
+                    dir.display()
+                )
+            })?;
+        return Ok(distribution_of_file(file)?);
+    }
+    let path = std::path::Path::new(against);
+    if !path.exists() {
+        return Err(eyre!(
+            "--against {against}: no such file (a version number needs --data DIR)"
+        ));
+    }
+    Ok(distribution_of_file(path)?)
 }
 
 /// The report as one JSON line. Written in large blocks: at a million records the report is
@@ -406,6 +484,45 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
             let _ = writeln!(o, "  {}", e.reason);
         }
     }
+    if let Some(d) = &r.drift {
+        let shown = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:+.2}"));
+        let head = format!("drift against {}", d.against);
+        let _ = writeln!(o, "\n{}", if d.pass { p.bold(&head) } else { p.red(&head) });
+        let _ = writeln!(
+            o,
+            "  ks {:.4}{}  p5 {}  p50 {}  p95 {}",
+            d.ks,
+            d.max_ks.map_or(String::new(), |m| format!(" (max {m})")),
+            shown(d.p5_delta),
+            shown(d.p50_delta),
+            shown(d.p95_delta)
+        );
+        let _ = writeln!(
+            o,
+            "  records {:+}  zero scores {:+}  unscored {:+}  placeholders {:+}",
+            d.records_delta, d.zero_scores_delta, d.unscored_delta, d.placeholders_delta
+        );
+    }
+    if let Some(a) = r.anomalies.as_ref().filter(|a| a.count > 0) {
+        let _ = writeln!(
+            o,
+            "\n{}",
+            p.yellow(&format!(
+                "growth anomalies ({}, review flags: no gate)",
+                a.count
+            ))
+        );
+        for x in a.records.iter().take(cap) {
+            let _ = writeln!(
+                o,
+                "  {} {}: {}",
+                x.handle.as_deref().unwrap_or(&x.id),
+                x.kind,
+                x.reason
+            );
+        }
+        more(&mut o, a.records.len(), cap);
+    }
     let _ = writeln!(o, "\n{}", p.bold("gates"));
     for g in &r.gates {
         let mark = if g.pass {
@@ -427,7 +544,11 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
     } else if r.passed {
         p.green("all gates pass")
     } else {
-        p.red(&format!("{} gate(s) failed", r.failed_gates().count()))
+        let drifted = r.drift.as_ref().is_some_and(|d| !d.pass);
+        p.red(&format!(
+            "{} gate(s) failed",
+            r.failed_gates().count() + usize::from(drifted)
+        ))
     };
     let _ = writeln!(o, "  => {verdict}");
     o

@@ -17,6 +17,7 @@ use crate::dataset::{Dataset, LineError, Record};
 use crate::pipeline::checks::placeholders::{PlaceholderFlag, Severity};
 
 mod author_detail;
+pub mod drift;
 pub mod duplicates;
 mod error_lists;
 mod facts;
@@ -83,6 +84,13 @@ pub struct AuditReport {
     /// `--data DIR`): it fails the audit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_edit: Option<crate::pipeline::merge::ExternalEdit>,
+    /// Growth flags of the file's authors, from the data directory's history (an audit of
+    /// `--data DIR`): review flags, never a failed gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomalies: Option<crate::pipeline::history::Anomalies>,
+    /// The shift of the score distribution from a previous version or file (`--against`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<drift::Drift>,
     #[serde(skip)]
     indices: CounterIndices,
 }

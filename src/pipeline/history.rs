@@ -4,10 +4,12 @@
 //! and records it here second; whatever a crash left unrecorded between the two is recorded the
 //! next time the history is opened, from the versions the store still holds. Nothing here prints.
 
+mod anomalies;
 pub mod growth;
 mod snapshot;
 mod store;
 
+pub use anomalies::{Anomalies, Anomaly, anomalies};
 pub use growth::{Change, Growth, GrowthFlag, GrowthRules, analyse};
 pub use snapshot::Snapshot;
 pub use store::{AuthorHistory, FlaggedAuthor, HISTORY_FILE, History, HistoryError, Recorded};

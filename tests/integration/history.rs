@@ -111,6 +111,27 @@ fn a_bought_jump_is_flagged_and_the_command_says_so_in_its_exit_code() {
             .unwrap()
             .contains("10140 -> 40000")
     );
+
+    // The audit of the directory reports it under `anomalies`, a review flag and not a gate.
+    let out = influx_bin()
+        .args(["audit", "--json", "--allow", "schema", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["anomalies"]["count"], 1, "{}", report["anomalies"]);
+    let a = &report["anomalies"]["records"][0];
+    assert_eq!(a["handle"], "author0");
+    assert_eq!(a["kind"], "follower_spike");
+    assert!(a["reason"].as_str().unwrap().contains("10140 -> 40000"));
+    assert!(
+        !report["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["name"] == "anomalies"),
+        "no gate on growth flags"
+    );
 }
 
 #[test]
@@ -154,4 +175,50 @@ fn a_handle_without_history_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["event"], "no_history");
+}
+
+#[test]
+fn drift_between_two_versions_is_reported_and_gated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let first = batch(tmp.path(), 1, 30, |k| 1_000 + k as u64);
+    merge_via_cli(&data, &first);
+    merge_via_cli(&data, &batch(tmp.path(), 8, 30, |k| 1_050 + k as u64));
+    let audit = |against: &str, max: &str| {
+        let out = influx_bin()
+            .args([
+                "audit",
+                "--json",
+                "--allow",
+                "schema",
+                "--allow",
+                "placeholders",
+            ])
+            .args([
+                "--against",
+                against,
+                "--gate",
+                &format!("drift_ks={max}"),
+                "--data",
+            ])
+            .arg(&data)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report["drift"].clone())
+    };
+    // Every score moved from 41 to 48: the distributions do not overlap at all.
+    let (code, drift) = audit("1", "0.15");
+    assert_eq!(code, Some(1), "{drift}");
+    assert_eq!(drift["ks"], 1.0);
+    assert_eq!(drift["p50_delta"], 7.0);
+    assert_eq!(drift["records_delta"], 0);
+    assert_eq!(drift["pass"], false);
+    let (code, drift) = audit("1", "1");
+    assert_eq!(code, Some(0), "{drift}");
+    // The same against the version's file, and against itself: no drift.
+    let (_, drift) = audit(first.to_str().unwrap(), "0.15");
+    assert_eq!(drift["ks"], 1.0);
+    let (code, drift) = audit("2", "0.15");
+    assert_eq!((code, drift["ks"].as_f64()), (Some(0), Some(0.0)));
 }

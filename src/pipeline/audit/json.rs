@@ -62,6 +62,12 @@ fn write_report_in(report: &AuditReport, out: impl Write, stretch: usize) -> io:
     if let Some(edit) = &r.external_edit {
         w.field("external_edit", edit, false)?;
     }
+    if let Some(a) = &r.anomalies {
+        w.field("anomalies", a, false)?;
+    }
+    if let Some(d) = &r.drift {
+        w.field("drift", d, false)?;
+    }
     w.buf.push(b'}');
     w.flush()
 }

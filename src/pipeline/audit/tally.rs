@@ -416,6 +416,8 @@ impl Tally {
             errors,
             lines: counter_lines,
             external_edit: None,
+            anomalies: None,
+            drift: None,
             indices: idx,
         };
         report.judge(gates);

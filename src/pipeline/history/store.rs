@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::growth::{GrowthFlag, GrowthRules, analyse};
 use super::snapshot::Snapshot;
 use crate::dataset::{DatasetError, Lines};
+use crate::pipeline::audit::drift::{Distribution, DistributionBuilder};
 use crate::pipeline::merge::{self, MergeError};
 
 /// The history's file inside the data directory.
@@ -42,6 +43,11 @@ const MIGRATIONS: &[&str] = &[
         version INTEGER PRIMARY KEY,
         sha256 TEXT NOT NULL,
         snapshots_added INTEGER NOT NULL
+    );",
+    // 2: each recorded version's score distribution (JSON), for drift between versions.
+    "CREATE TABLE distributions (
+        version INTEGER PRIMARY KEY,
+        distribution TEXT NOT NULL
     );",
 ];
 
@@ -180,6 +186,7 @@ impl History {
         };
         let tx = self.conn.transaction().map_err(wrap)?;
         let (mut added, mut skipped) = (0u64, 0u64);
+        let mut distribution = DistributionBuilder::default();
         {
             let mut insert = tx
                 .prepare(
@@ -192,6 +199,9 @@ impl History {
                 .map_err(wrap)?;
             for line in Lines::open(file)? {
                 let (_, text) = line?;
+                if let Ok(t) = &text {
+                    distribution.add_line(t);
+                }
                 let Some(s) = text.ok().and_then(|t| Snapshot::of_line(&t, version)) else {
                     skipped += 1;
                     continue;
@@ -221,6 +231,13 @@ impl History {
             "INSERT OR REPLACE INTO recorded_versions (version, sha256, snapshots_added)
              VALUES (?1, ?2, ?3)",
             params![version as i64, sha256, added as i64],
+        )
+        .map_err(wrap)?;
+        let distribution =
+            serde_json::to_string(&distribution.finish()).expect("a distribution is plain data");
+        tx.execute(
+            "INSERT OR REPLACE INTO distributions (version, distribution) VALUES (?1, ?2)",
+            params![version as i64, distribution],
         )
         .map_err(wrap)?;
         tx.commit().map_err(wrap)?;
@@ -306,6 +323,21 @@ impl History {
         }
         flush(&mut group);
         Ok(out)
+    }
+
+    /// The score distribution recorded with `version` (`None`: not recorded, e.g. a version
+    /// recorded before distributions were kept).
+    pub fn distribution(&self, version: u64) -> Result<Option<Distribution>, HistoryError> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT distribution FROM distributions WHERE version = ?1",
+                [version as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     }
 
     /// How many snapshots the history holds, and the file's size in bytes (WAL included).
