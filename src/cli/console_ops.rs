@@ -22,6 +22,29 @@ pub struct ConsoleOps {
     pub dir: DataDir,
 }
 
+/// Flags the rows whose author the history's growth rules flag (matched by handle, as the
+/// history's newest snapshot names it).
+fn mark_growth(
+    history: &std::path::Path,
+    rows: &mut [crate::ui::author::AuthorRow],
+) -> Result<(), crate::pipeline::history::HistoryError> {
+    use crate::pipeline::history::{GrowthRules, History};
+    let flagged: std::collections::HashSet<String> = History::open_file(history)?
+        .flagged(&GrowthRules::bundled())?
+        .into_iter()
+        .filter_map(|a| a.handle.map(|h| h.to_ascii_lowercase()))
+        .collect();
+    if flagged.is_empty() {
+        return Ok(());
+    }
+    for row in rows {
+        if flagged.contains(&row.handle.to_ascii_lowercase()) {
+            row.flags.insert(crate::ui::author::RowFlags::GROWTH);
+        }
+    }
+    Ok(())
+}
+
 impl ConsoleOps {
     pub fn new(dir: DataDir) -> ConsoleOps {
         ConsoleOps { dir }
@@ -52,6 +75,13 @@ impl ConsoleOps {
             Err(e) => notes.push(format!(
                 "cannot check latest.jsonl against its manifest: {e}"
             )),
+        }
+        let history = self.dir.root.join(crate::pipeline::history::HISTORY_FILE);
+        if history.exists() {
+            match mark_growth(&history, &mut loaded.rows) {
+                Ok(()) => loaded.history_file = Some(history),
+                Err(e) => notes.push(format!("growth flags not read: {e}")),
+            }
         }
         match crate::pipeline::refresh::LastRefresh::read(&self.dir.root) {
             Ok(last) => loaded.last_refresh = last,

@@ -19,16 +19,18 @@ pub enum ScreenCounter {
     Duplicates,
     Schema,
     Unverified,
+    Growth,
 }
 
 impl ScreenCounter {
-    pub const ALL: [ScreenCounter; 6] = [
+    pub const ALL: [ScreenCounter; 7] = [
         ScreenCounter::Zero,
         ScreenCounter::Unscored,
         ScreenCounter::Placeholders,
         ScreenCounter::Duplicates,
         ScreenCounter::Schema,
         ScreenCounter::Unverified,
+        ScreenCounter::Growth,
     ];
 
     pub fn word(self) -> &'static str {
@@ -39,6 +41,7 @@ impl ScreenCounter {
             ScreenCounter::Duplicates => "duplicates",
             ScreenCounter::Schema => "schema violations",
             ScreenCounter::Unverified => "unverified",
+            ScreenCounter::Growth => "growth flags",
         }
     }
 }

@@ -130,6 +130,8 @@ pub struct Counts {
     pub schema: usize,
     /// Records claiming an API source their answer does not prove.
     pub unverified: usize,
+    /// Authors whose growth the history flags.
+    pub growth: usize,
 }
 
 impl Counts {
@@ -141,6 +143,7 @@ impl Counts {
             (RowFlags::PLACEHOLDER, &mut self.placeholders),
             (RowFlags::SCHEMA, &mut self.schema),
             (RowFlags::UNVERIFIED, &mut self.unverified),
+            (RowFlags::GROWTH, &mut self.growth),
         ] {
             if flags.contains(flag) {
                 if add {
@@ -160,6 +163,7 @@ impl Counts {
             ScreenCounter::Duplicates => self.duplicates,
             ScreenCounter::Schema => self.schema,
             ScreenCounter::Unverified => self.unverified,
+            ScreenCounter::Growth => self.growth,
         }
     }
 }
@@ -172,6 +176,7 @@ pub fn counter_flag(c: ScreenCounter) -> RowFlags {
         ScreenCounter::Duplicates => RowFlags::DUPLICATE,
         ScreenCounter::Schema => RowFlags::SCHEMA,
         ScreenCounter::Unverified => RowFlags::UNVERIFIED,
+        ScreenCounter::Growth => RowFlags::GROWTH,
     }
 }
 
@@ -208,6 +213,8 @@ pub struct App {
     pub external_edit: Option<String>,
     /// What the last `influx refresh` of the directory did, and when the next author goes stale.
     pub last_refresh: Option<crate::pipeline::refresh::LastRefresh>,
+    /// The directory's history, read for the selected author's timeline.
+    pub history_file: Option<std::path::PathBuf>,
     pub counts: Counts,
     pub histogram: ScoreHistogram,
     pub filter: RowFilter,
@@ -295,6 +302,7 @@ impl App {
             answers: None,
             external_edit: None,
             last_refresh: None,
+            history_file: None,
             focus: Focus::Authors,
             mode: Mode::Normal,
             input: String::new(),
@@ -348,6 +356,7 @@ impl App {
             self.log(LogLevel::Info, words);
         }
         self.last_refresh = loaded.last_refresh;
+        self.history_file = loaded.history_file;
         self.rows_changed();
     }
 
@@ -503,6 +512,18 @@ impl App {
                 Err(e) => Err(e.as_str()),
             }
         })
+    }
+
+    /// The timeline of `row` when its detail has arrived and the history holds the author.
+    pub fn timeline_of(&self, row: usize) -> Option<Result<&super::detail_answer::Timeline, &str>> {
+        let answer = self.detail.as_ref()?;
+        if answer.row != row || answer.generation != self.records_generation {
+            return None;
+        }
+        match answer.timeline.as_ref()? {
+            Ok(t) => Some(Ok(t.as_ref())),
+            Err(e) => Some(Err(e.as_str())),
+        }
     }
 
     /// Asks for the detail of the selected row when it is not the one asked for last (the

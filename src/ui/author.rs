@@ -21,6 +21,8 @@ impl RowFlags {
     pub const FRESH: RowFlags = RowFlags(1 << 5);
     /// Claims an API source that its answer does not prove (unverifiable or mismatch).
     pub const UNVERIFIED: RowFlags = RowFlags(1 << 6);
+    /// The history flags the author's growth (a follower spike or drop): a review flag.
+    pub const GROWTH: RowFlags = RowFlags(1 << 7);
 
     pub fn contains(self, other: RowFlags) -> bool {
         self.0 & other.0 == other.0 && other.0 != 0
@@ -52,6 +54,7 @@ impl RowFlags {
             (RowFlags::DUPLICATE, "dup"),
             (RowFlags::SCHEMA, "schema"),
             (RowFlags::UNVERIFIED, "unverified"),
+            (RowFlags::GROWTH, "growth"),
             (RowFlags::FRESH, "fresh"),
         ] {
             if self.contains(flag) {

@@ -36,6 +36,9 @@ pub struct LoadedRows {
     pub answers: Option<Arc<AnswerIndex>>,
     /// The stored file no longer matches its manifest, in words (see `merge::external_edit`).
     pub external_edit: Option<String>,
+    /// The directory's history (`DIR/history.sqlite`), when it has one: the detail pane draws
+    /// the selected author's snapshots from it.
+    pub history_file: Option<PathBuf>,
     /// What the directory's last `influx refresh` did (`DIR/refresh/last.json`).
     pub last_refresh: Option<crate::pipeline::refresh::LastRefresh>,
 }

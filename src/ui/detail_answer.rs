@@ -1,11 +1,14 @@
 //! The detail pane's answer: what `pipeline::audit::author_detail` says of the selected row's
-//! record, computed when the selection changes (never while drawing) and kept in `App::detail`.
+//! record and the author's snapshots over time, computed when the selection changes (never while
+//! drawing) and kept in `App::detail`.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::record_store::RowRecord;
 use crate::pipeline::audit::{AuthorDetail, author_detail};
 use crate::pipeline::custody::AnswerIndex;
+use crate::pipeline::history::{Growth, GrowthRules, History, Snapshot, analyse};
 
 /// The detail pane's answer for one row of one generation of records.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +17,27 @@ pub struct DetailAnswer {
     pub row: usize,
     /// The record could not be read again: the words why.
     pub detail: Result<Arc<AuthorDetail>, String>,
+    /// The author's snapshots in the data directory's history (`None`: no history, or the
+    /// record has no id; `Err`: the history could not be read).
+    pub timeline: Option<Result<Arc<Timeline>, String>>,
+}
+
+/// One author over time: the history's snapshots, oldest first, and their growth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    pub snapshots: Vec<Snapshot>,
+    pub growth: Growth,
+}
+
+/// The timeline of the author with `id` in the history file at `path`.
+fn timeline_of(path: &Path, id: &str) -> Result<Option<Timeline>, String> {
+    let history = History::open_file(path).map_err(|e| e.to_string())?;
+    let snapshots = history.snapshots_of(id).map_err(|e| e.to_string())?;
+    if snapshots.is_empty() {
+        return Ok(None);
+    }
+    let growth = analyse(&snapshots, &GrowthRules::bundled());
+    Ok(Some(Timeline { snapshots, growth }))
 }
 
 /// The answer to a detail request (`App::detail_wanted`): reads the row's record again and
@@ -23,17 +47,27 @@ pub struct DetailAnswer {
 pub fn answer_detail(
     record: &RowRecord,
     answers: Option<&AnswerIndex>,
+    history: Option<&Path>,
     generation: u64,
     row: usize,
 ) -> DetailAnswer {
-    let detail = match record.read() {
-        Ok(record) => Ok(Arc::new(author_detail(&record, answers))),
-        Err(e) => Err(e.to_string()),
+    let (detail, timeline) = match record.read() {
+        Ok(record) => {
+            let timeline = match (history, record.id()) {
+                (Some(path), Some(id)) => {
+                    timeline_of(path, id).map(|t| t.map(Arc::new)).transpose()
+                }
+                _ => None,
+            };
+            (Ok(Arc::new(author_detail(&record, answers))), timeline)
+        }
+        Err(e) => (Err(e.to_string()), None),
     };
     DetailAnswer {
         generation,
         row,
         detail,
+        timeline,
     }
 }
 
@@ -43,7 +77,13 @@ pub fn answer_details_now(app: &mut super::app::App) {
     if let Some((generation, row)) = app.detail_wanted.take()
         && let Some(record) = app.records.row(row)
     {
-        let answer = answer_detail(&record, app.answers.as_deref(), generation, row);
+        let answer = answer_detail(
+            &record,
+            app.answers.as_deref(),
+            app.history_file.as_deref(),
+            generation,
+            row,
+        );
         super::update::update(app, super::action::Action::DetailReady(Box::new(answer)));
     }
 }

@@ -117,8 +117,15 @@ pub async fn run(
             // Read and explained off the async threads; the answer comes back as an action.
             let tx = op_tx.clone();
             let answers = app.answers.clone();
+            let history = app.history_file.clone();
             tokio::task::spawn_blocking(move || {
-                let answer = answer_detail(&record, answers.as_deref(), generation, row);
+                let answer = answer_detail(
+                    &record,
+                    answers.as_deref(),
+                    history.as_deref(),
+                    generation,
+                    row,
+                );
                 let _ = tx.send(Action::DetailReady(Box::new(answer)));
             });
         }

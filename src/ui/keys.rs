@@ -238,6 +238,14 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             None,
         ),
         bind(
+            &[key('7')],
+            "7",
+            "list authors with growth flags (follower spike or drop)",
+            Action::ShowCounter(ScreenCounter::Growth),
+            View,
+            None,
+        ),
+        bind(
             &[key('0')],
             "0",
             "show all authors (clear filters)",

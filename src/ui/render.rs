@@ -29,16 +29,16 @@ pub struct Panes {
     pub bottom: Rect,
 }
 
-/// The full layout needs 100x33; below that the batch table, histogram, side detail and log go,
+/// The full layout needs 100x34; below that the batch table, histogram, side detail and log go,
 /// in that order, and the gauges shrink to one line each.
 pub fn layout(area: Rect) -> Panes {
-    let roomy = area.width >= 100 && area.height >= 33;
+    let roomy = area.width >= 100 && area.height >= 34;
     if roomy {
         let [header, top, mid, main, log, bottom] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(10),
-            // Six counters, the duplicates' handle count and the way back to all authors.
-            Constraint::Length(10),
+            // Seven counters, the duplicates' handle count and the way back to all authors.
+            Constraint::Length(11),
             Constraint::Min(6),
             Constraint::Length(6),
             Constraint::Length(1),

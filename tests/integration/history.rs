@@ -222,3 +222,55 @@ fn drift_between_two_versions_is_reported_and_gated() {
     let (code, drift) = audit("2", "0.15");
     assert_eq!((code, drift["ks"].as_f64()), (Some(0), Some(0.0)));
 }
+
+#[test]
+fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over_time() {
+    use influx::cli::console_ops::ConsoleOps;
+    use influx::pipeline::data_dir::DataDir;
+    use influx::ui::action::{Action, ScreenCounter};
+    use influx::ui::detail_answer::answer_details_now;
+    use influx::ui::{App, render, update};
+    use ratatui::{Terminal, backend::TestBackend};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // author0 jumps from about 10k to 40k in a week; author1 and author2 grow steadily.
+    for (day, jump) in [(1, 10_000), (8, 10_070), (15, 10_140), (22, 40_000)] {
+        let steady = 5_000 + day as u64 * 10;
+        merge_via_cli(
+            &data,
+            &batch(tmp.path(), day, 3, |k| if k == 0 { jump } else { steady }),
+        );
+    }
+    let ops = ConsoleOps::new(DataDir::new(data.clone(), "http://127.0.0.1:9".into()));
+    let (loaded, _) = ops.read_latest().unwrap();
+    let mut app = App::new(Default::default(), chrono::Utc::now()).with_loaded(loaded);
+    assert_eq!(app.counts.growth, 1, "one author flagged");
+    update(&mut app, Action::ShowCounter(ScreenCounter::Growth));
+    update(&mut app, Action::Tick(chrono::Utc::now()));
+    let row = app.selected_row().unwrap();
+    assert_eq!(app.rows[row].handle, "author0");
+    answer_details_now(&mut app);
+    let timeline = app.timeline_of(row).unwrap().unwrap();
+    assert_eq!(timeline.snapshots.len(), 4);
+    assert_eq!(timeline.growth.flags[0].kind, "follower_spike");
+
+    update(&mut app, Action::OpenDetail);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| render(&app, f)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let screen: String = (0..40)
+        .map(|y| {
+            (0..120)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    assert!(
+        screen.contains("followers over 4 snapshots: 10000 → 40000"),
+        "{screen}"
+    );
+    assert!(screen.contains("⚠ follower_spike"), "{screen}");
+    assert!(screen.contains('█'), "the sparkline is drawn: {screen}");
+}

@@ -577,7 +577,13 @@ fn the_detail_is_asked_for_once_per_selection_and_a_late_answer_for_another_row_
     assert_eq!(app.detail_wanted.map(|(_, row)| row), Some(first));
     // The answer for the first row is computed while the selection moves on.
     let (generation, _) = app.detail_wanted.take().unwrap();
-    let stale = answer_detail(&app.records.row(first).unwrap(), None, generation, first);
+    let stale = answer_detail(
+        &app.records.row(first).unwrap(),
+        None,
+        None,
+        generation,
+        first,
+    );
     update(&mut app, Action::Down);
     let second = app.selected_row().unwrap();
     assert_ne!(first, second);

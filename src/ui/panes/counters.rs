@@ -12,7 +12,11 @@ use crate::ui::theme::Theme;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
     // Without the runs' answers custody was not looked at: no figure rather than a false 0.
-    let unchecked = |c: ScreenCounter| c == ScreenCounter::Unverified && app.answers.is_none();
+    // Without a history there are no growth flags to count: no figure either.
+    let unchecked = |c: ScreenCounter| {
+        (c == ScreenCounter::Unverified && app.answers.is_none())
+            || (c == ScreenCounter::Growth && app.history_file.is_none())
+    };
     let entries = ScreenCounter::ALL.iter().enumerate().map(|(i, c)| {
         let n = app.counts.get(*c);
         let active = app.filter.flag == Some(counter_flag(*c));
@@ -28,6 +32,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
                 ScreenCounter::Duplicates => "dups",
                 ScreenCounter::Schema => "schema",
                 ScreenCounter::Unverified => "unverif.",
+                ScreenCounter::Growth => "growth",
             };
             let marker = if active { "▶" } else { "" };
             spans.push(Span::styled(format!("{key}"), theme.key()));

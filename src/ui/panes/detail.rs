@@ -1,18 +1,21 @@
 //! The detail pane of one author: flags with their evidence, the M2 breakdown with its reasons,
-//! metrics and where they came from, the raw API answer if one is stored, then every field.
+//! metrics and where they came from, the raw API answer if one is stored, then every field;
+//! above them, when the history holds the author, the followers over time (a sparkline) and the
+//! growth per day.
 //! It only reads state: what it shows was computed when the selection changed
 //! (`pipeline::audit::author_detail`, asked for by the reducer, answered into `App::detail`).
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Sparkline, Wrap};
 
 use super::block;
 use crate::dataset::MetricsOrigin;
 use crate::pipeline::audit::{AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer};
 use crate::pipeline::custody::Custody;
 use crate::ui::app::{App, Mode};
+use crate::ui::detail_answer::Timeline;
 use crate::ui::theme::Theme;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
@@ -54,13 +57,116 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     } else {
         "Detail (Enter)"
     };
+    let outer = block(title.into(), focused, theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let mut text_area = inner;
+    if let Some(t) = app.timeline_of(row_index) {
+        match t {
+            Ok(t) if t.snapshots.len() > 1 && inner.height >= 7 => {
+                // The followers over time on top, in a band that does not scroll away.
+                let [label, spark, rest] = Layout::vertical([
+                    Constraint::Length(1),
+                    Constraint::Length(2),
+                    Constraint::Min(1),
+                ])
+                .areas(inner);
+                frame.render_widget(Paragraph::new(timeline_label(t, theme)), label);
+                let data: Vec<Option<u64>> =
+                    t.snapshots.iter().map(|s| s.followers_count).collect();
+                frame.render_widget(
+                    Sparkline::default()
+                        .data(&data)
+                        .style(theme.good())
+                        .absent_value_symbol("·"),
+                    spark,
+                );
+                text_area = rest;
+            }
+            _ => {}
+        }
+        lines.splice(2..2, timeline_lines(t, theme));
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0))
-            .block(block(title.into(), focused, theme)),
-        area,
+            .scroll((app.detail_scroll, 0)),
+        text_area,
     );
+}
+
+/// The line above the sparkline: snapshots, followers first to last, change per day.
+fn timeline_label(t: &Timeline, theme: Theme) -> Line<'static> {
+    let first = t.snapshots.first().and_then(|s| s.followers_count);
+    let last = t.snapshots.last().and_then(|s| s.followers_count);
+    let count = |v: Option<u64>| v.map_or("–".to_string(), |n| n.to_string());
+    let per_day = t
+        .growth
+        .followers_per_day
+        .map_or(String::new(), |d| format!(" ({d:+.1}/day)"));
+    let style = if t.growth.flags.is_empty() {
+        theme.title()
+    } else {
+        theme.warn()
+    };
+    Line::styled(
+        format!(
+            "followers over {} snapshots: {} → {}{per_day}",
+            t.snapshots.len(),
+            count(first),
+            count(last)
+        ),
+        style,
+    )
+}
+
+/// The day of an RFC 3339 time (`2026-01-08`), for lines that must fit a narrow pane.
+fn day(time: &str) -> &str {
+    time.get(..10).unwrap_or(time)
+}
+
+/// The history in words: the score's path, the growth flags, each interval's change per day.
+fn timeline_lines(t: Result<&Timeline, &str>, theme: Theme) -> Vec<Line<'static>> {
+    let t = match t {
+        Ok(t) => t,
+        Err(e) => {
+            return vec![Line::styled(
+                format!("history not readable: {e}"),
+                theme.warn(),
+            )];
+        }
+    };
+    let mut out = vec![Line::styled("History", theme.title())];
+    let score = |v: Option<f64>| v.map_or("unscored".to_string(), |s| format!("{s:.1}"));
+    if let (Some(first), Some(last)) = (t.snapshots.first(), t.snapshots.last()) {
+        out.push(Line::from(format!(
+            "  {} snapshot(s), {} → {}; score {} → {}",
+            t.snapshots.len(),
+            day(&first.fetched_at),
+            day(&last.fetched_at),
+            score(first.score),
+            score(last.score)
+        )));
+    }
+    for f in &t.growth.flags {
+        out.push(Line::styled(
+            format!("  ⚠ {}: {}", f.kind, f.reason),
+            theme.warn(),
+        ));
+    }
+    let per = |v: Option<f64>| v.map_or("–".to_string(), |d| format!("{d:+.1}"));
+    for c in &t.growth.changes {
+        out.push(Line::from(format!(
+            "  {} → {} ({:.1} d): followers {}/d, posts {}/d, score {}",
+            day(&c.from),
+            day(&c.to),
+            c.days,
+            per(c.followers_per_day),
+            per(c.tweets_per_day),
+            per(c.score_delta)
+        )));
+    }
+    out
 }
 
 fn detail_lines(d: &AuthorDetail, theme: Theme) -> Vec<Line<'static>> {
