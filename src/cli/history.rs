@@ -1,4 +1,4 @@
-//! `influx history HANDLE [--data DIR] [--json]`: the author's snapshots, oldest first, the
+//! `influx history HANDLE [--data DIR] [--json]` (and `influx history import PATH...`): the author's snapshots, oldest first, the
 //! change per day between them, the score's path and the growth flags. Opening the history
 //! records any merged version it lacks first. Exit 0 shown, 1 shown with growth flags, 2 the
 //! handle has no history (or the history cannot be read).
@@ -9,12 +9,20 @@ use serde_json::json;
 
 use super::Exit;
 use super::output::{Mode, json_line};
-use crate::pipeline::history::{GrowthRules, History, analyse};
+use crate::pipeline::history::{GrowthRules, History, analyse, run_records};
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Backfill: `influx history import PATH... [--data DIR]` adds the snapshots of run directories
+(DIR/runs/<run>), directories of runs, or JSONL files that no merged version holds (the first
+open of a directory's history imports its runs by itself). An account named import is
+`influx history @import`.")]
 pub struct Args {
-    /// The author's handle (with or without @; case does not matter).
+    /// The author's handle (with or without @; case does not matter), or `import`.
     pub handle: String,
+    /// With `import`: the run directories, directories of runs or JSONL files to backfill.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// Dataset directory (holds latest/, versions/ and history.sqlite).
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data: PathBuf,
@@ -25,6 +33,16 @@ pub struct Args {
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
+    if args.handle == "import" {
+        return import(&args, mode);
+    }
+    if !args.paths.is_empty() {
+        return Err(color_eyre::eyre::eyre!(
+            "one handle at a time: {} given after {}",
+            args.paths.len(),
+            args.handle
+        ));
+    }
     let (history, _repaired) = History::open(&args.data)?;
     let Some(author) = history.author(&args.handle)? else {
         match mode {
@@ -90,4 +108,45 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         println!("flag {} ({} -> {}): {}", f.kind, f.from, f.to, f.reason);
     }
     Ok(exit)
+}
+
+/// `influx history import PATH...`: each file's snapshots added (idempotent), one line each.
+fn import(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
+    if args.paths.is_empty() {
+        return Err(color_eyre::eyre::eyre!(
+            "influx history import needs a run directory, a directory of runs or a JSONL file \
+             (for the account named import: influx history @import)"
+        ));
+    }
+    let (mut history, _repaired) = History::open(&args.data)?;
+    let mut files = Vec::new();
+    for p in &args.paths {
+        if p.is_dir() {
+            let found = run_records(p);
+            if found.is_empty() {
+                return Err(color_eyre::eyre::eyre!(
+                    "{}: no records.jsonl in it or in its run directories",
+                    p.display()
+                ));
+            }
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    for file in files {
+        let r = history.import_file(&file)?;
+        match mode {
+            Mode::JsonLines => json_line(&json!({
+                "event": "imported", "file": file, "added": r.added, "skipped": r.skipped,
+            })),
+            Mode::Human => println!(
+                "{}: {} snapshot(s) added, {} line(s) describe no moment",
+                file.display(),
+                r.added,
+                r.skipped
+            ),
+        }
+    }
+    Ok(Exit::Ok)
 }

@@ -12,4 +12,7 @@ mod store;
 pub use anomalies::{Anomalies, Anomaly, anomalies};
 pub use growth::{Change, Growth, GrowthFlag, GrowthRules, analyse};
 pub use snapshot::Snapshot;
-pub use store::{AuthorHistory, FlaggedAuthor, HISTORY_FILE, History, HistoryError, Recorded};
+pub use store::{
+    AuthorHistory, FlaggedAuthor, HISTORY_FILE, History, HistoryError, IMPORTED, Recorded,
+    run_records,
+};

@@ -25,7 +25,8 @@ pub struct Snapshot {
     pub score: Option<f64>,
     pub score_state: Option<String>,
     pub score_version: Option<String>,
-    /// The dataset version that first held this snapshot.
+    /// The dataset version that first held this snapshot (0: imported from a file that no
+    /// version holds, such as a run's records).
     pub version: u64,
     /// The answer the record was built from (the newest custody reference), when it names one.
     pub run: Option<String>,

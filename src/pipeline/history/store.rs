@@ -103,12 +103,22 @@ impl History {
     /// Opens (creating and migrating when needed) `DIR/history.sqlite`, and records the versions
     /// the store holds that the history lacks: the repair after a merge stopped between
     /// publishing and recording.
+    ///
+    /// The first open (no history file yet) also backfills the directory's runs: the answers
+    /// harvested before the history existed.
     pub fn open(data_dir: &Path) -> Result<(History, Vec<Recorded>), HistoryError> {
-        let mut history = History::open_file(&data_dir.join(HISTORY_FILE))?;
+        let path = data_dir.join(HISTORY_FILE);
+        let first = !path.exists();
+        let mut history = History::open_file(&path)?;
         let mut repaired = Vec::new();
         for (version, sha256, file) in merge::stored_versions(data_dir)? {
             if !history.has_version(version)? {
                 repaired.push(history.record_version(version, &sha256, &file)?);
+            }
+        }
+        if first {
+            for records in run_records(&data_dir.join("runs")) {
+                repaired.push(history.import_file(&records)?);
             }
         }
         Ok((history, repaired))
@@ -185,52 +195,12 @@ impl History {
             source,
         };
         let tx = self.conn.transaction().map_err(wrap)?;
-        let (mut added, mut skipped) = (0u64, 0u64);
         let mut distribution = DistributionBuilder::default();
-        {
-            let mut insert = tx
-                .prepare(
-                    "INSERT OR IGNORE INTO snapshots (author_id, handle, fetched_at,
-                     fetched_unix_ms, followers_count, following_count, tweet_count,
-                     listed_count, score, score_state, score_version, version, run,
-                     response_line)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                )
-                .map_err(wrap)?;
-            for line in Lines::open(file)? {
-                let (_, text) = line?;
-                if let Ok(t) = &text {
-                    distribution.add_line(t);
-                }
-                let Some(s) = text.ok().and_then(|t| Snapshot::of_line(&t, version)) else {
-                    skipped += 1;
-                    continue;
-                };
-                let count = |v: Option<u64>| v.map(|n| n as i64);
-                added += insert
-                    .execute(params![
-                        s.author_id,
-                        s.handle,
-                        s.fetched_at,
-                        s.fetched_unix_ms,
-                        count(s.followers_count),
-                        count(s.following_count),
-                        count(s.tweet_count),
-                        count(s.listed_count),
-                        s.score,
-                        s.score_state,
-                        s.score_version,
-                        s.version as i64,
-                        s.run,
-                        s.response_line.map(|n| n as i64),
-                    ])
-                    .map_err(wrap)? as u64;
-            }
-        }
+        let recorded = insert_snapshots(&tx, &path, file, version, Some(&mut distribution))?;
         tx.execute(
             "INSERT OR REPLACE INTO recorded_versions (version, sha256, snapshots_added)
              VALUES (?1, ?2, ?3)",
-            params![version as i64, sha256, added as i64],
+            params![version as i64, sha256, recorded.added as i64],
         )
         .map_err(wrap)?;
         let distribution =
@@ -241,11 +211,22 @@ impl History {
         )
         .map_err(wrap)?;
         tx.commit().map_err(wrap)?;
-        Ok(Recorded {
-            version,
-            added,
-            skipped,
-        })
+        Ok(recorded)
+    }
+
+    /// Backfills the snapshots of a JSONL file that no version holds (a run's records.jsonl, an
+    /// old export), as version 0, in one transaction. Idempotent: a snapshot already held (same
+    /// author id and fetched_at) is not added again.
+    pub fn import_file(&mut self, file: &Path) -> Result<Recorded, HistoryError> {
+        let path = self.path.clone();
+        let wrap = |source| HistoryError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        let recorded = insert_snapshots(&tx, &path, file, IMPORTED, None)?;
+        tx.commit().map_err(wrap)?;
+        Ok(recorded)
     }
 
     /// The snapshots of the author a handle names (case as X treats it: not at all), oldest
@@ -353,6 +334,86 @@ impl History {
             .sum();
         Ok((n as u64, bytes))
     }
+}
+
+/// The records files of the run directories under `runs` (or of `runs` itself when it is one
+/// run), in the order the runs started.
+pub fn run_records(runs: &Path) -> Vec<PathBuf> {
+    let records = runs.join(crate::pipeline::harvest::RECORDS_FILE);
+    if records.is_file() {
+        return vec![records];
+    }
+    let Ok(entries) = std::fs::read_dir(runs) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path().join(crate::pipeline::harvest::RECORDS_FILE)))
+        .filter(|p| p.is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The version of a snapshot imported from a file that no version holds.
+pub const IMPORTED: u64 = 0;
+
+/// Inserts every snapshot of `file` (lines that describe no moment are counted as skipped),
+/// counting each line into `distribution` when given.
+fn insert_snapshots(
+    tx: &rusqlite::Transaction<'_>,
+    history: &Path,
+    file: &Path,
+    version: u64,
+    mut distribution: Option<&mut DistributionBuilder>,
+) -> Result<Recorded, HistoryError> {
+    let wrap = |source| HistoryError::Sqlite {
+        path: history.to_path_buf(),
+        source,
+    };
+    let (mut added, mut skipped) = (0u64, 0u64);
+    let mut insert = tx
+        .prepare(
+            "INSERT OR IGNORE INTO snapshots (author_id, handle, fetched_at,
+             fetched_unix_ms, followers_count, following_count, tweet_count,
+             listed_count, score, score_state, score_version, version, run,
+             response_line)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )
+        .map_err(wrap)?;
+    for line in Lines::open(file)? {
+        let (_, text) = line?;
+        if let (Ok(t), Some(d)) = (&text, distribution.as_deref_mut()) {
+            d.add_line(t);
+        }
+        let Some(s) = text.ok().and_then(|t| Snapshot::of_line(&t, version)) else {
+            skipped += 1;
+            continue;
+        };
+        let count = |v: Option<u64>| v.map(|n| n as i64);
+        added += insert
+            .execute(params![
+                s.author_id,
+                s.handle,
+                s.fetched_at,
+                s.fetched_unix_ms,
+                count(s.followers_count),
+                count(s.following_count),
+                count(s.tweet_count),
+                count(s.listed_count),
+                s.score,
+                s.score_state,
+                s.score_version,
+                s.version as i64,
+                s.run,
+                s.response_line.map(|n| n as i64),
+            ])
+            .map_err(wrap)? as u64;
+    }
+    Ok(Recorded {
+        version,
+        added,
+        skipped,
+    })
 }
 
 /// An author the growth rules flag, with the flags.
