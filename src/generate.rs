@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::dataset::{Record, format_time};
 use crate::pipeline::checks::placeholders::{SNOWFLAKE_EPOCH_MS, snowflake_users_since};
+use crate::pipeline::history::Snapshot;
 
 /// SplitMix64: tiny, fast and stable; quality is ample for synthetic test data.
 #[derive(Debug, Clone)]
@@ -148,6 +149,46 @@ pub fn write_records(
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// A year of weekly history for the stream's first `count` authors: `weeks` snapshots each,
+/// the last one a week before [`generated_as_of`] (so that the records [`record`] writes are the
+/// next snapshot), followers growing steadily towards the record's count. In author-id order,
+/// the order the store keeps them in, so that building a large history appends.
+pub fn history(seed: u64, first: u64, count: u64, weeks: u32) -> impl Iterator<Item = Snapshot> {
+    let mut authors: Vec<(String, u64)> = (first..first + count)
+        .map(|n| (record(seed, n).id().unwrap_or_default().to_string(), n))
+        .collect();
+    authors.sort();
+    let as_of = generated_as_of();
+    authors.into_iter().flat_map(move |(id, n)| {
+        let r = record(seed, n);
+        let m = r.metrics();
+        let handle = r.handle().map(str::to_string);
+        (0..weeks).map(move |w| {
+            let back = i64::from(weeks - w);
+            let at = as_of - chrono::Duration::weeks(back);
+            // About 0.4% a week of growth, older snapshots smaller.
+            let shrink =
+                |v: Option<u64>| v.map(|c| (c as f64 * (1.0 - 0.004 * back as f64)) as u64);
+            Snapshot {
+                author_id: id.clone(),
+                handle: handle.clone(),
+                fetched_at: format_time(at),
+                fetched_unix_ms: at.timestamp_millis(),
+                followers_count: shrink(m.followers),
+                following_count: m.following,
+                tweet_count: shrink(m.tweets),
+                listed_count: shrink(m.listed),
+                score: None,
+                score_state: None,
+                score_version: None,
+                version: u64::from(w) + 1,
+                run: None,
+                response_line: None,
+            }
+        })
+    })
 }
 
 #[cfg(test)]

@@ -262,26 +262,52 @@ pub fn request_totals(data_dir: &Path) -> Result<(u64, u64), RefreshError> {
     Ok((entries.len() as u64, throttled))
 }
 
-/// The most handles the caps allow, and the run's spend cap after today's spend.
-fn caps(opts: &RefreshOptions) -> Result<(Option<usize>, Option<Micros>), RefreshError> {
+/// What the caps allow a refresh: the most handles its requests can ask for, and its spend cap
+/// after what today's harvests of the directory spent.
+struct Caps {
+    handles: Option<usize>,
+    spend: Option<Micros>,
+    /// The ledger's book of recent reads: a handle read today is re-read for free.
+    book: harvest::ledger::LedgerBook,
+}
+
+fn caps(opts: &RefreshOptions) -> Result<Caps, RefreshError> {
+    let book = read_book(&opts.data_dir, opts.rules.now)?;
     let mut spend = opts.max_spend;
     if let Some(day_cap) = opts.max_spend_per_day {
-        let spent =
-            read_book(&opts.data_dir, opts.rules.now)?.spent_on(opts.rules.now.date_naive());
-        let left = day_cap.saturating_sub(spent);
+        let left = day_cap.saturating_sub(book.spent_on(opts.rules.now.date_naive()));
         spend = Some(spend.map_or(left, |s| s.min(left)));
     }
-    let by_spend = spend.and_then(|s| {
-        (opts.pricing.price_micros > 0).then(|| (s / opts.pricing.price_micros) as usize)
-    });
-    let by_requests = opts
+    let handles = opts
         .max_requests
         .map(|n| (n as usize).saturating_mul(opts.batch_size));
-    let most = match (by_spend, by_requests) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    Ok((most, spend))
+    Ok(Caps {
+        handles,
+        spend,
+        book,
+    })
+}
+
+impl Caps {
+    /// How many of `candidates`, taken in order, fit: each costs the price unless it was read
+    /// today (a free re-read).
+    fn fit(&self, candidates: &[Candidate], price: Micros, today: chrono::NaiveDate) -> usize {
+        let most = self.handles.unwrap_or(usize::MAX).min(candidates.len());
+        let Some(cap) = self.spend else { return most };
+        let mut spent: Micros = 0;
+        for (i, c) in candidates[..most].iter().enumerate() {
+            let cost = if self.book.read_on(today, &c.handle) {
+                0
+            } else {
+                price
+            };
+            if spent + cost > cap {
+                return i;
+            }
+            spent += cost;
+        }
+        most
+    }
 }
 
 /// Runs one refresh. `cancel` set to true stops the harvest cleanly (SIGTERM, Ctrl-C): what was
@@ -301,11 +327,11 @@ pub async fn run(
     let previous = LastRefresh::read(&dir)?;
     let pending =
         Pending::read(&dir)?.filter(|p| p.run_dir.join(harvest::journal::JOURNAL_FILE).exists());
-    let (mut cap_handles, max_spend) = caps(&opts)?;
+    let caps = caps(&opts)?;
+    let max_spend = caps.spend;
     let selection = match &pending {
         Some(p) => {
             // The run was chosen and paid for up to here: finish it, whatever the census says now.
-            cap_handles = None;
             let census = census_of(&dir, &opts.rules)?;
             Selection {
                 run_dir: p.run_dir.clone(),
@@ -326,7 +352,11 @@ pub async fn run(
         None => {
             let census = census_of(&dir, &opts.rules)?;
             let chosen = census.candidates.len();
-            let take = cap_handles.map_or(chosen, |m| m.min(chosen));
+            let take = caps.fit(
+                &census.candidates,
+                opts.pricing.price_micros,
+                opts.rules.now.date_naive(),
+            );
             let picked = &census.candidates[..take];
             let per_reason = Reason::ALL
                 .iter()
@@ -343,7 +373,6 @@ pub async fn run(
             }
         }
     };
-    let _ = cap_handles;
     on(&RefreshEvent::Selected(selection.clone()));
     let mut report = RefreshReport {
         outcome: RefreshOutcome::Done,

@@ -282,10 +282,18 @@ fn runs_are_backfilled_on_the_first_open_and_by_history_import_once_each() {
     for (run, day) in [("20260101T000000.000Z", 1), ("20260108T000000.000Z", 8)] {
         let dir = data.join("runs").join(run);
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(batch(tmp.path(), day, 2, |k| 100 + k as u64 + day as u64), dir.join("records.jsonl")).unwrap();
+        std::fs::copy(
+            batch(tmp.path(), day, 2, |k| 100 + k as u64 + day as u64),
+            dir.join("records.jsonl"),
+        )
+        .unwrap();
     }
     let history = |handle: &str| {
-        let out = influx_bin().args(["history", "--json", handle, "--data"]).arg(&data).output().unwrap();
+        let out = influx_bin()
+            .args(["history", "--json", handle, "--data"])
+            .arg(&data)
+            .output()
+            .unwrap();
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
     // Nothing merged yet: the first open of the history imports both runs, as version 0.
@@ -298,10 +306,24 @@ fn runs_are_backfilled_on_the_first_open_and_by_history_import_once_each() {
     // A later run is backfilled on demand, and importing it again adds nothing.
     let later = data.join("runs").join("20260115T000000.000Z");
     std::fs::create_dir_all(&later).unwrap();
-    std::fs::copy(batch(tmp.path(), 15, 2, |_| 500), later.join("records.jsonl")).unwrap();
+    std::fs::copy(
+        batch(tmp.path(), 15, 2, |_| 500),
+        later.join("records.jsonl"),
+    )
+    .unwrap();
     for expected in [2, 0] {
-        let out = influx_bin().args(["history", "import", "--json", "--data"]).arg(&data).arg(&later).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = influx_bin()
+            .args(["history", "import", "--json", "--data"])
+            .arg(&data)
+            .arg(&later)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let line: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(line["added"], expected);
     }

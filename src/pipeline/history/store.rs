@@ -49,7 +49,49 @@ const MIGRATIONS: &[&str] = &[
         version INTEGER PRIMARY KEY,
         distribution TEXT NOT NULL
     );",
+    // 3: snapshots clustered by the week they were fetched in, so that a weekly refresh's
+    // snapshots are appended at the end of the table instead of into every author's pages (a
+    // million of them rewrote the whole 8 GB table through the WAL: 150 s). Per author: the
+    // `authors` table (id -> newest handle) and one seek per week.
+    "CREATE TABLE snapshots_by_week (
+        week INTEGER NOT NULL,
+        author_id TEXT NOT NULL,
+        fetched_unix_ms INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL,
+        handle TEXT,
+        followers_count INTEGER,
+        following_count INTEGER,
+        tweet_count INTEGER,
+        listed_count INTEGER,
+        score REAL,
+        score_state TEXT,
+        score_version TEXT,
+        version INTEGER NOT NULL,
+        run TEXT,
+        response_line INTEGER,
+        PRIMARY KEY (week, author_id, fetched_unix_ms)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO snapshots_by_week
+        SELECT fetched_unix_ms / 604800000, author_id, fetched_unix_ms, fetched_at, handle,
+               followers_count, following_count, tweet_count, listed_count, score, score_state,
+               score_version, version, run, response_line
+        FROM snapshots ORDER BY 1, 2, 3;
+    CREATE TABLE weeks (week INTEGER PRIMARY KEY);
+    INSERT INTO weeks SELECT DISTINCT week FROM snapshots_by_week;
+    CREATE TABLE authors (
+        author_id TEXT PRIMARY KEY,
+        handle TEXT,
+        last_unix_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO authors SELECT author_id, handle, max(fetched_unix_ms) FROM snapshots
+        GROUP BY author_id;
+    CREATE INDEX authors_by_handle ON authors (handle COLLATE NOCASE);
+    DROP TABLE snapshots;
+    ALTER TABLE snapshots_by_week RENAME TO snapshots;",
 ];
+
+/// The span of one week bucket, in milliseconds.
+const WEEK_MS: i64 = 7 * 86_400_000;
 
 /// Why the history could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +180,10 @@ impl History {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(wrap)?;
+        // A weekly append touches the new week's pages and the authors table (~50 MB at 1M
+        // authors): both stay in SQLite's cache instead of going back and forth to the OS.
+        conn.pragma_update(None, "cache_size", -262_144)
             .map_err(wrap)?;
         let found: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -229,6 +275,29 @@ impl History {
         Ok(recorded)
     }
 
+    /// Inserts snapshots given one by one (a generated history for benchmarks), in one
+    /// transaction; returns how many were new.
+    pub fn insert_all(
+        &mut self,
+        snapshots: impl IntoIterator<Item = Snapshot>,
+    ) -> Result<u64, HistoryError> {
+        let path = self.path.clone();
+        let wrap = |source| HistoryError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        let mut added = 0;
+        {
+            let mut insert = Inserter::new(&tx).map_err(wrap)?;
+            for s in snapshots {
+                added += insert.insert(&s).map_err(wrap)?;
+            }
+        }
+        tx.commit().map_err(wrap)?;
+        Ok(added)
+    }
+
     /// The snapshots of the author a handle names (case as X treats it: not at all), oldest
     /// first; when the handle was held by more than one id over time, the newest holder's.
     pub fn author(&self, handle: &str) -> Result<Option<AuthorHistory>, HistoryError> {
@@ -236,8 +305,8 @@ impl History {
         let id: Option<String> = self
             .conn
             .query_row(
-                "SELECT author_id FROM snapshots WHERE handle = ?1 COLLATE NOCASE
-                 ORDER BY fetched_unix_ms DESC LIMIT 1",
+                "SELECT author_id FROM authors WHERE handle = ?1 COLLATE NOCASE
+                 ORDER BY last_unix_ms DESC LIMIT 1",
                 [handle],
                 |r| r.get(0),
             )
@@ -257,7 +326,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "{SNAPSHOT_COLUMNS} WHERE author_id = ?1 ORDER BY fetched_unix_ms"
+                "{SNAPSHOT_COLUMNS} WHERE s.author_id = ?1 ORDER BY s.fetched_unix_ms"
             ))
             .map_err(|e| self.sqlite(e))?;
         let rows = stmt
@@ -270,15 +339,36 @@ impl History {
     /// Every author whose growth is flagged under `rules`, in id order, read in one pass over
     /// the store (the refresh's selection and the audit's anomalies).
     pub fn flagged(&self, rules: &GrowthRules) -> Result<Vec<FlaggedAuthor>, HistoryError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "{SNAPSHOT_COLUMNS} ORDER BY author_id, fetched_unix_ms"
-            ))
-            .map_err(|e| self.sqlite(e))?;
-        let mut rows = stmt
-            .query_map([], snapshot_of_row)
-            .map_err(|e| self.sqlite(e))?;
+        let sqlite = |e| self.sqlite(e);
+        let weeks: Vec<i64> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT week FROM weeks ORDER BY week")
+                .map_err(sqlite)?;
+            stmt.query_map([], |r| r.get(0))
+                .map_err(sqlite)?
+                .collect::<Result<_, _>>()
+                .map_err(sqlite)?
+        };
+        // Each week's snapshots are stored in (author, time) order: merging the weeks' streams
+        // reads every author's snapshots together without sorting the table.
+        let mut stmts = weeks
+            .iter()
+            .map(|_| self.conn.prepare(WEEK_COLUMNS))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sqlite)?;
+        let mut streams = stmts
+            .iter_mut()
+            .zip(&weeks)
+            .map(|(stmt, week)| stmt.query_map([week], snapshot_of_row))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sqlite)?;
+        let mut heads = std::collections::BinaryHeap::new();
+        for (i, stream) in streams.iter_mut().enumerate() {
+            if let Some(s) = stream.next().transpose().map_err(sqlite)? {
+                heads.push(std::cmp::Reverse(Head(s, i)));
+            }
+        }
         let mut out = Vec::new();
         let mut group: Vec<Snapshot> = Vec::new();
         let mut flush = |group: &mut Vec<Snapshot>| {
@@ -294,9 +384,10 @@ impl History {
             }
             group.clear();
         };
-        loop {
-            let row = rows.next().transpose().map_err(|e| self.sqlite(e))?;
-            let Some(row) = row else { break };
+        while let Some(std::cmp::Reverse(Head(row, i))) = heads.pop() {
+            if let Some(next) = streams[i].next().transpose().map_err(sqlite)? {
+                heads.push(std::cmp::Reverse(Head(next, i)));
+            }
             if group.first().is_some_and(|g| g.author_id != row.author_id) {
                 flush(&mut group);
             }
@@ -347,7 +438,10 @@ pub fn run_records(runs: &Path) -> Vec<PathBuf> {
         return Vec::new();
     };
     let mut out: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path().join(crate::pipeline::harvest::RECORDS_FILE)))
+        .filter_map(|e| {
+            e.ok()
+                .map(|e| e.path().join(crate::pipeline::harvest::RECORDS_FILE))
+        })
         .filter(|p| p.is_file())
         .collect();
     out.sort();
@@ -371,15 +465,7 @@ fn insert_snapshots(
         source,
     };
     let (mut added, mut skipped) = (0u64, 0u64);
-    let mut insert = tx
-        .prepare(
-            "INSERT OR IGNORE INTO snapshots (author_id, handle, fetched_at,
-             fetched_unix_ms, followers_count, following_count, tweet_count,
-             listed_count, score, score_state, score_version, version, run,
-             response_line)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )
-        .map_err(wrap)?;
+    let mut insert = Inserter::new(tx).map_err(wrap)?;
     for line in Lines::open(file)? {
         let (_, text) = line?;
         if let (Ok(t), Some(d)) = (&text, distribution.as_deref_mut()) {
@@ -389,31 +475,112 @@ fn insert_snapshots(
             skipped += 1;
             continue;
         };
-        let count = |v: Option<u64>| v.map(|n| n as i64);
-        added += insert
-            .execute(params![
-                s.author_id,
-                s.handle,
-                s.fetched_at,
-                s.fetched_unix_ms,
-                count(s.followers_count),
-                count(s.following_count),
-                count(s.tweet_count),
-                count(s.listed_count),
-                s.score,
-                s.score_state,
-                s.score_version,
-                s.version as i64,
-                s.run,
-                s.response_line.map(|n| n as i64),
-            ])
-            .map_err(wrap)? as u64;
+        added += insert.insert(&s).map_err(wrap)?;
     }
     Ok(Recorded {
         version,
         added,
         skipped,
     })
+}
+
+const INSERT: &str = "INSERT OR IGNORE INTO snapshots (author_id, handle, fetched_at,
+     fetched_unix_ms, followers_count, following_count, tweet_count, listed_count, score,
+     score_state, score_version, version, run, response_line, week)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+
+/// The newest handle of each author, for `influx history HANDLE`.
+const UPSERT_AUTHOR: &str = "INSERT INTO authors (author_id, handle, last_unix_ms)
+     VALUES (?1, ?2, ?3) ON CONFLICT (author_id) DO UPDATE
+     SET handle = excluded.handle, last_unix_ms = excluded.last_unix_ms
+     WHERE excluded.last_unix_ms >= authors.last_unix_ms";
+
+/// What inserting snapshots writes: the snapshot, its author's newest handle, its week.
+struct Inserter<'c> {
+    snapshot: rusqlite::Statement<'c>,
+    author: rusqlite::Statement<'c>,
+    week: rusqlite::Statement<'c>,
+    weeks: std::collections::HashSet<i64>,
+}
+
+impl<'c> Inserter<'c> {
+    fn new(tx: &'c rusqlite::Transaction<'_>) -> rusqlite::Result<Inserter<'c>> {
+        Ok(Inserter {
+            snapshot: tx.prepare(INSERT)?,
+            author: tx.prepare(UPSERT_AUTHOR)?,
+            week: tx.prepare("INSERT OR IGNORE INTO weeks (week) VALUES (?1)")?,
+            weeks: std::collections::HashSet::new(),
+        })
+    }
+
+    /// Inserts one snapshot (1 when it was new, 0 when the store held it already).
+    fn insert(&mut self, s: &Snapshot) -> rusqlite::Result<u64> {
+        let week = s.fetched_unix_ms.div_euclid(WEEK_MS);
+        if self.weeks.insert(week) {
+            self.week.execute([week])?;
+        }
+        let added = insert_one(&mut self.snapshot, s, week)?;
+        if added > 0 {
+            self.author
+                .execute(params![s.author_id, s.handle, s.fetched_unix_ms])?;
+        }
+        Ok(added)
+    }
+}
+
+fn insert_one(
+    stmt: &mut rusqlite::Statement<'_>,
+    s: &Snapshot,
+    week: i64,
+) -> rusqlite::Result<u64> {
+    let count = |v: Option<u64>| v.map(|n| n as i64);
+    stmt.execute(params![
+        s.author_id,
+        s.handle,
+        s.fetched_at,
+        s.fetched_unix_ms,
+        count(s.followers_count),
+        count(s.following_count),
+        count(s.tweet_count),
+        count(s.listed_count),
+        s.score,
+        s.score_state,
+        s.score_version,
+        s.version as i64,
+        s.run,
+        s.response_line.map(|n| n as i64),
+        week,
+    ])
+    .map(|n| n as u64)
+}
+
+/// The next snapshot of one week's stream, ordered by (author, time) for the merge.
+struct Head(Snapshot, usize);
+
+impl Head {
+    fn key(&self) -> (&str, i64) {
+        (&self.0.author_id, self.0.fetched_unix_ms)
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Head {}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 /// An author the growth rules flag, with the flags.
@@ -424,9 +591,18 @@ pub struct FlaggedAuthor {
     pub flags: Vec<GrowthFlag>,
 }
 
-const SNAPSHOT_COLUMNS: &str = "SELECT author_id, handle, fetched_at, fetched_unix_ms, \
+/// Every column of a snapshot, one seek per week: the weeks are the outer loop (CROSS JOIN keeps
+/// them there), each looked up by (week, author) in the snapshots' primary key.
+const SNAPSHOT_COLUMNS: &str = "SELECT s.author_id, s.handle, s.fetched_at, s.fetched_unix_ms, \
+     s.followers_count, s.following_count, s.tweet_count, s.listed_count, s.score, \
+     s.score_state, s.score_version, s.version, s.run, s.response_line \
+     FROM weeks w CROSS JOIN snapshots s ON s.week = w.week";
+
+/// The same columns of one week's snapshots, in (author, time) order.
+const WEEK_COLUMNS: &str = "SELECT author_id, handle, fetched_at, fetched_unix_ms, \
      followers_count, following_count, tweet_count, listed_count, score, score_state, \
-     score_version, version, run, response_line FROM snapshots";
+     score_version, version, run, response_line FROM snapshots WHERE week = ?1 \
+     ORDER BY author_id, fetched_unix_ms";
 
 fn snapshot_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
     let count = |v: Option<i64>| v.map(|n| n as u64);
@@ -446,4 +622,42 @@ fn snapshot_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
         run: r.get(12)?,
         response_line: count(r.get(13)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_history_of_schema_2_is_migrated_to_weeks_keeping_every_snapshot_and_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(HISTORY_FILE);
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            for (ms, handle, followers) in [
+                (1_767_225_600_000_i64, "old_name", 100),
+                (1_767_830_400_000, "new_name", 150),
+            ] {
+                conn.execute(
+                    "INSERT INTO snapshots (author_id, handle, fetched_at, fetched_unix_ms,
+                     followers_count, version) VALUES ('42', ?1, ?2, ?3, ?4, 1)",
+                    params![handle, format!("t{ms}"), ms, followers],
+                )
+                .unwrap();
+            }
+        }
+        let history = History::open_file(&path).unwrap();
+        let snaps = history.snapshots_of("42").unwrap();
+        assert_eq!(
+            snaps.iter().map(|s| s.followers_count).collect::<Vec<_>>(),
+            vec![Some(100), Some(150)]
+        );
+        let author = history.author("NEW_NAME").unwrap().unwrap();
+        assert_eq!((author.id.as_str(), author.snapshots.len()), ("42", 2));
+        assert_eq!(history.size().unwrap().0, 2);
+    }
 }
