@@ -3,8 +3,8 @@
 # by `influx gen --history-db`; then what a weekly merge adds (N snapshots appended, through the
 # same insert path a merge's recording uses: `influx history import` of the next week's file),
 # one author's history (`influx history HANDLE`, the process included), the growth-flag scan
-# every refresh's census runs (`influx refresh --dry-run` is not needed: `influx audit --data`
-# reads the same scan for its anomalies), and the database's size.
+# every refresh's census and the console's open run (`influx history --flagged`), and the
+# database's size.
 #
 #   scripts/perf-history.sh [N] [WEEKS] [DIR]      (defaults: 1000000 52 a fresh temporary dir)
 set -euo pipefail
@@ -26,5 +26,8 @@ echo "== one author's history (3 runs)"
 for h in gen_1_7 gen_1_$((N / 2)) gen_1_$((N - 1)); do
   t "$BIN" history "$h" --data data --json > /dev/null
 done
+echo "== every flagged author (the scan a refresh census and the console open run)"
+t "$BIN" history --flagged --data data --json > flagged.jsonl; wc -l < flagged.jsonl
+
 echo "== size"
 du -b data/history.sqlite* | awk '{s+=$1; print} END {printf "total %.2f GB\n", s/1e9}'

@@ -193,6 +193,9 @@ impl Operations for ConsoleOps {
             });
         }
         let out = merge::apply(&self.dir.root, &plan)?;
+        // Published first, recorded second, as `influx merge` does: the history gains the
+        // version's snapshots (a crash in between is repaired by the next open).
+        crate::pipeline::history::History::open(&self.dir.root)?;
         Ok(MergeDone {
             version: out.version,
             count: out.count,
@@ -205,6 +208,7 @@ impl Operations for ConsoleOps {
 
     fn rollback(&self) -> Result<RollbackDone, OpsError> {
         let out = merge::rollback(&self.dir.root)?;
+        crate::pipeline::history::History::open(&self.dir.root)?;
         Ok(RollbackDone {
             restored_version: out.restored_version,
             version: out.version,

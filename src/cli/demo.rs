@@ -1,5 +1,5 @@
 //! `influx demo`: a fresh working directory with the bundled crisis dataset (stored as version 1
-//! of the merge store) and pending batch files as the old pipeline left them, the simulator on
+//! of the merge store and the first version of its history) and pending batch files as the old pipeline left them, the simulator on
 //! a free loopback port with a compressed rate-limit window, and the console on both.
 //! No token, no network.
 
@@ -78,6 +78,9 @@ pub fn prepare(root: &Path) -> color_eyre::Result<()> {
         std::fs::write(&path, text).wrap_err_with(|| format!("cannot write {}", path.display()))?;
     }
     merge::import_verbatim(root, &root.join("import/latest-2025-11-14.jsonl"))?;
+    // The crisis dataset is the history's first version: the simulator's answers, once merged,
+    // are the next snapshots, and the detail pane draws the change.
+    crate::pipeline::history::History::open(root)?;
     Ok(())
 }
 

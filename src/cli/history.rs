@@ -19,7 +19,12 @@ open of a directory's history imports its runs by itself). An account named impo
 `influx history @import`.")]
 pub struct Args {
     /// The author's handle (with or without @; case does not matter), or `import`.
-    pub handle: String,
+    #[arg(required_unless_present = "flagged")]
+    pub handle: Option<String>,
+    /// List every author the growth rules flag (one pass over the history), instead of one
+    /// author's snapshots; exit 1 when any is.
+    #[arg(long, conflicts_with = "handle")]
+    pub flagged: bool,
     /// With `import`: the run directories, directories of runs or JSONL files to backfill.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -33,25 +38,27 @@ pub struct Args {
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
-    if args.handle == "import" {
+    let Some(handle) = args.handle.clone() else {
+        return flagged(&args, mode);
+    };
+    if handle == "import" {
         return import(&args, mode);
     }
     if !args.paths.is_empty() {
         return Err(color_eyre::eyre::eyre!(
-            "one handle at a time: {} given after {}",
-            args.paths.len(),
-            args.handle
+            "one handle at a time: {} given after {handle}",
+            args.paths.len()
         ));
     }
     let (history, _repaired) = History::open(&args.data)?;
-    let Some(author) = history.author(&args.handle)? else {
+    let Some(author) = history.author(&handle)? else {
         match mode {
             Mode::JsonLines => json_line(&json!({
-                "event": "no_history", "handle": args.handle, "data_dir": args.data,
+                "event": "no_history", "handle": handle, "data_dir": args.data,
             })),
             Mode::Human => eprintln!(
                 "no snapshot of {} in {}",
-                args.handle,
+                handle,
                 args.data
                     .join(crate::pipeline::history::HISTORY_FILE)
                     .display()
@@ -149,4 +156,34 @@ fn import(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
         }
     }
     Ok(Exit::Ok)
+}
+
+/// `influx history --flagged`: every author whose growth the rules flag, with the reasons.
+fn flagged(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
+    let (history, _repaired) = History::open(&args.data)?;
+    let flagged = history.flagged(&GrowthRules::bundled())?;
+    for a in &flagged {
+        match mode {
+            Mode::JsonLines => json_line(a),
+            Mode::Human => {
+                for f in &a.flags {
+                    println!(
+                        "@{} ({}): {}: {}",
+                        a.handle.as_deref().unwrap_or("?"),
+                        a.id,
+                        f.kind,
+                        f.reason
+                    );
+                }
+            }
+        }
+    }
+    if mode == Mode::Human {
+        println!("{} author(s) flagged", flagged.len());
+    }
+    Ok(if flagged.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::GateFailed
+    })
 }

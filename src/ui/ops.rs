@@ -54,6 +54,8 @@ pub enum OpsError {
     Token(#[from] TokenError),
     #[error("nothing to merge: {left_out} batch file(s) left out for flagged records")]
     NothingToMerge { left_out: usize },
+    #[error("{0}")]
+    History(#[from] crate::pipeline::history::HistoryError),
 }
 
 /// What an applied merge changed.
