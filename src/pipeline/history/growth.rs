@@ -184,11 +184,13 @@ fn spike(
         return None;
     }
     let own = match typical {
-        Some(m) => format!(
+        Some(m) if m > 0.0 => format!(
             "{:.0}x the author's median of {m:.1}/day (limit {:.0}x)",
-            gain / m.max(f64::MIN_POSITIVE),
+            gain / m,
             rule.median_gain_multiple
         ),
+        // No ratio to a median that is not a gain: say the median itself.
+        Some(m) => format!("the author's median is {m:.1}/day, not a gain"),
         None => "no earlier interval to compare".to_string(),
     };
     Some(GrowthFlag {
@@ -247,6 +249,25 @@ mod tests {
         assert_eq!(g.changes[0].score_delta, Some(1.0));
         assert_eq!(g.followers_per_day, Some(100.0));
         assert_eq!(g.median_followers_per_day, Some(100.0));
+    }
+
+    #[test]
+    fn a_jump_after_a_fall_names_the_median_instead_of_an_infinite_ratio() {
+        let history = vec![
+            snap(0, Some(100_000), None),
+            snap(7, Some(30_000), None),
+            snap(14, Some(100_000), None),
+        ];
+        let g = analyse(&history, &GrowthRules::bundled());
+        let spike = g.flags.iter().find(|f| f.kind == "follower_spike").unwrap();
+        assert!(
+            spike
+                .reason
+                .contains("the author's median is -10000.0/day, not a gain"),
+            "{}",
+            spike.reason
+        );
+        assert!(!spike.reason.contains("inf"), "{}", spike.reason);
     }
 
     #[test]
