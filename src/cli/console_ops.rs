@@ -45,6 +45,21 @@ fn mark_growth(
     Ok(())
 }
 
+/// The scores of the version before the current one, in ten bins, as the history recorded them.
+fn previous_bins(
+    root: &std::path::Path,
+    history: &std::path::Path,
+) -> Result<Option<(u64, [u64; 10])>, OpsError> {
+    let Some(current) = merge::status(root)?.current else {
+        return Ok(None);
+    };
+    let Some(previous) = current.version.checked_sub(1).filter(|v| *v > 0) else {
+        return Ok(None);
+    };
+    let d = crate::pipeline::history::History::open_file(history)?.distribution(previous)?;
+    Ok(d.map(|d| (previous, d.tens())))
+}
+
 impl ConsoleOps {
     pub fn new(dir: DataDir) -> ConsoleOps {
         ConsoleOps { dir }
@@ -79,8 +94,12 @@ impl ConsoleOps {
         let history = self.dir.root.join(crate::pipeline::history::HISTORY_FILE);
         if history.exists() {
             match mark_growth(&history, &mut loaded.rows) {
-                Ok(()) => loaded.history_file = Some(history),
+                Ok(()) => loaded.history_file = Some(history.clone()),
                 Err(e) => notes.push(format!("growth flags not read: {e}")),
+            }
+            match previous_bins(&self.dir.root, &history) {
+                Ok(bins) => loaded.previous_bins = bins,
+                Err(e) => notes.push(format!("the previous version's scores not read: {e}")),
             }
         }
         match crate::pipeline::refresh::LastRefresh::read(&self.dir.root) {

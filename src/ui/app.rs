@@ -215,6 +215,8 @@ pub struct App {
     pub last_refresh: Option<crate::pipeline::refresh::LastRefresh>,
     /// The directory's history, read for the selected author's timeline.
     pub history_file: Option<std::path::PathBuf>,
+    /// The previous version's scores in the histogram's bins: (version, bins).
+    pub previous_bins: Option<(u64, [u64; 10])>,
     pub counts: Counts,
     pub histogram: ScoreHistogram,
     pub filter: RowFilter,
@@ -303,6 +305,7 @@ impl App {
             external_edit: None,
             last_refresh: None,
             history_file: None,
+            previous_bins: None,
             focus: Focus::Authors,
             mode: Mode::Normal,
             input: String::new(),
@@ -357,6 +360,7 @@ impl App {
         }
         self.last_refresh = loaded.last_refresh;
         self.history_file = loaded.history_file;
+        self.previous_bins = loaded.previous_bins;
         self.rows_changed();
     }
 

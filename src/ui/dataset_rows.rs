@@ -39,6 +39,9 @@ pub struct LoadedRows {
     /// The directory's history (`DIR/history.sqlite`), when it has one: the detail pane draws
     /// the selected author's snapshots from it.
     pub history_file: Option<PathBuf>,
+    /// The previous version's scores in the histogram's ten bins, from the history (the
+    /// histogram draws them beside the current ones): (version, bins).
+    pub previous_bins: Option<(u64, [u64; 10])>,
     /// What the directory's last `influx refresh` did (`DIR/refresh/last.json`).
     pub last_refresh: Option<crate::pipeline::refresh::LastRefresh>,
 }

@@ -246,6 +246,10 @@ fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over
     let (loaded, _) = ops.read_latest().unwrap();
     let mut app = App::new(Default::default(), chrono::Utc::now()).with_loaded(loaded);
     assert_eq!(app.counts.growth, 1, "one author flagged");
+    // The histogram has the previous version's bars: version 3, every score 55 (day 15).
+    let (version, bins) = app.previous_bins.unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(bins[5], 3, "{bins:?}");
     update(&mut app, Action::ShowCounter(ScreenCounter::Growth));
     update(&mut app, Action::Tick(chrono::Utc::now()));
     let row = app.selected_row().unwrap();
@@ -273,6 +277,7 @@ fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over
     );
     assert!(screen.contains("⚠ follower_spike"), "{screen}");
     assert!(screen.contains('█'), "the sparkline is drawn: {screen}");
+    assert!(screen.contains("dim: version 3"), "{screen}");
 }
 
 #[test]

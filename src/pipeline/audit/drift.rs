@@ -75,6 +75,18 @@ impl DistributionBuilder {
     }
 }
 
+impl Distribution {
+    /// The scored records in bins of ten points (`tens[i]`: scores from 10*i up to 10*(i+1),
+    /// 100 in the last), at the 1-point resolution the distribution is kept at.
+    pub fn tens(&self) -> [u64; 10] {
+        let mut out = [0u64; 10];
+        for (i, n) in self.bins.iter().enumerate() {
+            out[(i / 10).min(9)] += n;
+        }
+        out
+    }
+}
+
 fn bin_of(score: f64) -> usize {
     (score.clamp(0.0, 100.0).floor() as usize).min(BINS - 1)
 }

@@ -1,5 +1,6 @@
 //! The score histogram: a BarChart over ten bins computed by `ui::histogram`, with zero scores
-//! and unscored authors printed as their own figures so they are always visible.
+//! and unscored authors printed as their own figures so they are always visible; beside each bar,
+//! dim, the previous version's (from the history), when it has one.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -13,7 +14,11 @@ use crate::ui::theme::Theme;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let h = &app.histogram;
-    let outer = block("Scores (bins of 10)".into(), false, theme);
+    let title = match app.previous_bins {
+        Some((v, _)) => format!("Scores (bins of 10; dim: version {v})"),
+        None => "Scores (bins of 10)".into(),
+    };
+    let outer = block(title, false, theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
     let [apart, chart] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
@@ -44,6 +49,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         )),
         apart,
     );
+    if let Some((_, previous)) = &app.previous_bins {
+        render_beside_previous(h, previous, theme, frame, chart);
+        return;
+    }
     let bar_width = (chart.width.saturating_sub(BINS as u16 - 1) / BINS as u16).max(1);
     let bars: Vec<Bar> = h
         .bins
@@ -63,4 +72,36 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         .bar_width(bar_width)
         .bar_gap(1);
     frame.render_widget(chart_widget, chart);
+}
+
+/// Each bin as a pair: the previous version's bar (dim) and the current one.
+fn render_beside_previous(
+    h: &ScoreHistogram,
+    previous: &[u64; 10],
+    theme: Theme,
+    frame: &mut Frame,
+    chart: Rect,
+) {
+    let bar_width = (chart.width.saturating_sub(BINS as u16 - 1) / (2 * BINS as u16)).max(1);
+    let groups: Vec<BarGroup> = (0..BINS)
+        .map(|i| {
+            let label = if bar_width >= 3 {
+                ScoreHistogram::label(i)
+            } else {
+                format!("{}", i * 10)
+            };
+            BarGroup::default().label(Line::from(label)).bars(&[
+                Bar::default().value(previous[i]).style(theme.dim()),
+                Bar::default().value(h.bins[i]).style(theme.bar()),
+            ])
+        })
+        .collect();
+    let mut widget = BarChart::default()
+        .bar_width(bar_width)
+        .bar_gap(0)
+        .group_gap(1);
+    for g in groups {
+        widget = widget.data(g);
+    }
+    frame.render_widget(widget, chart);
 }
