@@ -26,6 +26,8 @@ echo "== one author's history (3 runs)"
 for h in gen_1_7 gen_1_$((N / 2)) gen_1_$((N - 1)); do
   t "$BIN" history "$h" --data data --json > /dev/null
 done
+echo "== the movers (the 20 largest score and follower changes)"
+t "$BIN" history --movers 20 --data data --json > movers.json
 echo "== every flagged author (the scan a refresh census and the console open run)"
 t "$BIN" history --flagged --data data --json > flagged.jsonl; wc -l < flagged.jsonl
 

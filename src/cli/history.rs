@@ -19,12 +19,16 @@ open of a directory's history imports its runs by itself). An account named impo
 `influx history @import`.")]
 pub struct Args {
     /// The author's handle (with or without @; case does not matter), or `import`.
-    #[arg(required_unless_present = "flagged")]
+    #[arg(required_unless_present_any = ["flagged", "movers"])]
     pub handle: Option<String>,
     /// List every author the growth rules flag (one pass over the history), instead of one
     /// author's snapshots; exit 1 when any is.
     #[arg(long, conflicts_with = "handle")]
     pub flagged: bool,
+    /// List the N authors whose score, and the N whose followers, changed most between their
+    /// two newest snapshots.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "20", conflicts_with_all = ["handle", "flagged"])]
+    pub movers: Option<usize>,
     /// With `import`: the run directories, directories of runs or JSONL files to backfill.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -38,6 +42,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
+    if let Some(limit) = args.movers {
+        return movers(&args, mode, limit);
+    }
     let Some(handle) = args.handle.clone() else {
         return flagged(&args, mode);
     };
@@ -186,4 +193,37 @@ fn flagged(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
     } else {
         Exit::GateFailed
     })
+}
+
+/// `influx history --movers [N]`: the largest score and follower changes.
+fn movers(args: &Args, mode: Mode, limit: usize) -> color_eyre::Result<Exit> {
+    let (history, _repaired) = History::open(&args.data)?;
+    let m = history.movers(limit)?;
+    if mode == Mode::JsonLines {
+        json_line(&m);
+        return Ok(Exit::Ok);
+    }
+    let shown = |v: Option<f64>| v.map_or("–".to_string(), |s| format!("{s:.1}"));
+    let count = |v: Option<u64>| v.map_or("–".to_string(), |n| n.to_string());
+    println!("score changes between each author's two newest snapshots:");
+    for x in &m.by_score {
+        println!(
+            "  @{:<16} {} -> {} ({:+.2})",
+            x.handle.as_deref().unwrap_or("?"),
+            shown(x.score_before),
+            shown(x.score_after),
+            x.score_delta.unwrap_or(0.0)
+        );
+    }
+    println!("follower changes:");
+    for x in &m.by_followers {
+        println!(
+            "  @{:<16} {} -> {} ({:+})",
+            x.handle.as_deref().unwrap_or("?"),
+            count(x.followers_before),
+            count(x.followers_after),
+            x.followers_delta.unwrap_or(0)
+        );
+    }
+    Ok(Exit::Ok)
 }

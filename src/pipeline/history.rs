@@ -13,6 +13,6 @@ pub use anomalies::{Anomalies, Anomaly, anomalies};
 pub use growth::{Change, Growth, GrowthFlag, GrowthRules, analyse};
 pub use snapshot::Snapshot;
 pub use store::{
-    AuthorHistory, FlaggedAuthor, HISTORY_FILE, History, HistoryError, IMPORTED, Recorded,
-    run_records,
+    AuthorHistory, FlaggedAuthor, HISTORY_FILE, History, HistoryError, IMPORTED, Mover, Movers,
+    Recorded, run_records,
 };

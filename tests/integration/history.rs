@@ -112,6 +112,18 @@ fn a_bought_jump_is_flagged_and_the_command_says_so_in_its_exit_code() {
             .contains("10140 -> 40000")
     );
 
+    // The movers list it first: the largest follower change between the two newest snapshots.
+    let out = influx_bin()
+        .args(["history", "--movers", "5", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let movers: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let top = &movers["by_followers"][0];
+    assert_eq!(top["handle"], "author0");
+    assert_eq!(top["followers_delta"], 40_000 - 10_140, "{movers}");
+    assert_eq!(top["score_delta"], 7.0);
+
     // The audit of the directory reports it under `anomalies`, a review flag and not a gate.
     let out = influx_bin()
         .args(["audit", "--json", "--allow", "schema", "--data"])

@@ -88,6 +88,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX authors_by_handle ON authors (handle COLLATE NOCASE);
     DROP TABLE snapshots;
     ALTER TABLE snapshots_by_week RENAME TO snapshots;",
+    // 4: each author's two newest snapshots' followers and score, kept as snapshots arrive,
+    // so that the largest changes (the movers) are one pass over a million authors rather
+    // than over every snapshot. Authors recorded before this step gain them with their next
+    // snapshot.
+    "ALTER TABLE authors ADD COLUMN last_followers INTEGER;
+    ALTER TABLE authors ADD COLUMN last_score REAL;
+    ALTER TABLE authors ADD COLUMN prev_unix_ms INTEGER;
+    ALTER TABLE authors ADD COLUMN prev_followers INTEGER;
+    ALTER TABLE authors ADD COLUMN prev_score REAL;",
 ];
 
 /// The span of one week bucket, in milliseconds.
@@ -412,6 +421,47 @@ impl History {
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     }
 
+    /// The `limit` authors whose score, and those whose followers, changed most between their
+    /// two newest snapshots (one pass over the authors table).
+    pub fn movers(&self, limit: usize) -> Result<Movers, HistoryError> {
+        let sqlite = |e| self.sqlite(e);
+        let list = |order: &str| -> Result<Vec<Mover>, HistoryError> {
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT author_id, handle, prev_unix_ms, last_unix_ms, prev_followers,
+                     last_followers, prev_score, last_score FROM authors
+                     WHERE prev_unix_ms IS NOT NULL AND {order} IS NOT NULL
+                     ORDER BY {order} DESC LIMIT ?1"
+                ))
+                .map_err(sqlite)?;
+            let count = |v: Option<i64>| v.map(|n| n as u64);
+            let rows = stmt
+                .query_map([limit as i64], |r| {
+                    let (before, after): (Option<i64>, Option<i64>) = (r.get(4)?, r.get(5)?);
+                    let (s0, s1): (Option<f64>, Option<f64>) = (r.get(6)?, r.get(7)?);
+                    Ok(Mover {
+                        id: r.get(0)?,
+                        handle: r.get(1)?,
+                        from: ms_time(r.get(2)?),
+                        to: ms_time(r.get(3)?),
+                        followers_before: count(before),
+                        followers_after: count(after),
+                        followers_delta: before.zip(after).map(|(b, a)| a - b),
+                        score_before: s0,
+                        score_after: s1,
+                        score_delta: s0.zip(s1).map(|(b, a)| ((a - b) * 100.0).round() / 100.0),
+                    })
+                })
+                .map_err(sqlite)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+        };
+        Ok(Movers {
+            by_score: list("abs(last_score - prev_score)")?,
+            by_followers: list("abs(last_followers - prev_followers)")?,
+        })
+    }
+
     /// How many snapshots the history holds, and the file's size in bytes (WAL included).
     pub fn size(&self) -> Result<(u64, u64), HistoryError> {
         let n: i64 = self
@@ -490,10 +540,16 @@ const INSERT: &str = "INSERT OR IGNORE INTO snapshots (author_id, handle, fetche
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 /// The newest handle of each author, for `influx history HANDLE`.
-const UPSERT_AUTHOR: &str = "INSERT INTO authors (author_id, handle, last_unix_ms)
-     VALUES (?1, ?2, ?3) ON CONFLICT (author_id) DO UPDATE
-     SET handle = excluded.handle, last_unix_ms = excluded.last_unix_ms
-     WHERE excluded.last_unix_ms >= authors.last_unix_ms";
+/// The newest handle of each author and its two newest snapshots' followers and score (an
+/// older snapshot given later, a backfill, changes neither).
+const UPSERT_AUTHOR: &str = "INSERT INTO authors
+     (author_id, handle, last_unix_ms, last_followers, last_score) VALUES (?1, ?2, ?3, ?4, ?5)
+     ON CONFLICT (author_id) DO UPDATE SET
+     prev_unix_ms = authors.last_unix_ms, prev_followers = authors.last_followers,
+     prev_score = authors.last_score, handle = excluded.handle,
+     last_unix_ms = excluded.last_unix_ms, last_followers = excluded.last_followers,
+     last_score = excluded.last_score
+     WHERE excluded.last_unix_ms > authors.last_unix_ms";
 
 /// What inserting snapshots writes: the snapshot, its author's newest handle, its week.
 struct Inserter<'c> {
@@ -521,8 +577,13 @@ impl<'c> Inserter<'c> {
         }
         let added = insert_one(&mut self.snapshot, s, week)?;
         if added > 0 {
-            self.author
-                .execute(params![s.author_id, s.handle, s.fetched_unix_ms])?;
+            self.author.execute(params![
+                s.author_id,
+                s.handle,
+                s.fetched_unix_ms,
+                s.followers_count.map(|n| n as i64),
+                s.score
+            ])?;
         }
         Ok(added)
     }
@@ -552,6 +613,34 @@ fn insert_one(
         week,
     ])
     .map(|n| n as u64)
+}
+
+/// The authors that changed most between their two newest snapshots.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Movers {
+    pub by_score: Vec<Mover>,
+    pub by_followers: Vec<Mover>,
+}
+
+/// One author's change between its two newest snapshots.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mover {
+    pub id: String,
+    pub handle: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub followers_before: Option<u64>,
+    pub followers_after: Option<u64>,
+    pub followers_delta: Option<i64>,
+    pub score_before: Option<f64>,
+    pub score_after: Option<f64>,
+    pub score_delta: Option<f64>,
+}
+
+fn ms_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(crate::dataset::format_time)
+        .unwrap_or_default()
 }
 
 /// The next snapshot of one week's stream, ordered by (author, time) for the merge.
