@@ -45,6 +45,9 @@ fn mark_growth(
     Ok(())
 }
 
+/// Authors listed in each of the movers overlay's two lists.
+const MOVERS_SHOWN: usize = 15;
+
 /// The scores of the version before the current one, in ten bins, as the history recorded them.
 fn previous_bins(
     root: &std::path::Path,
@@ -96,6 +99,12 @@ impl ConsoleOps {
             match mark_growth(&history, &mut loaded.rows) {
                 Ok(()) => loaded.history_file = Some(history.clone()),
                 Err(e) => notes.push(format!("growth flags not read: {e}")),
+            }
+            match crate::pipeline::history::History::open_file(&history)
+                .and_then(|h| h.movers(MOVERS_SHOWN))
+            {
+                Ok(m) => loaded.movers = Some(m),
+                Err(e) => notes.push(format!("the movers not read: {e}")),
             }
             match previous_bins(&self.dir.root, &history) {
                 Ok(bins) => loaded.previous_bins = bins,

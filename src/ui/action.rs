@@ -50,6 +50,8 @@ impl ScreenCounter {
 pub enum Action {
     Quit,
     ToggleHelp,
+    /// The movers: the largest score and follower changes between snapshots.
+    ToggleMovers,
     StartFilter,
     StartCommand,
     Down,

@@ -86,6 +86,8 @@ pub enum Confirm {
 pub enum Mode {
     Normal,
     Help,
+    /// The movers overlay (largest changes between each author's two newest snapshots).
+    Movers,
     Filter,
     Command,
     /// The detail pane of the selected author has the keys.
@@ -217,6 +219,8 @@ pub struct App {
     pub history_file: Option<std::path::PathBuf>,
     /// The previous version's scores in the histogram's bins: (version, bins).
     pub previous_bins: Option<(u64, [u64; 10])>,
+    /// The largest changes between each author's two newest snapshots (`None`: no history).
+    pub movers: Option<crate::pipeline::history::Movers>,
     pub counts: Counts,
     pub histogram: ScoreHistogram,
     pub filter: RowFilter,
@@ -306,6 +310,7 @@ impl App {
             last_refresh: None,
             history_file: None,
             previous_bins: None,
+            movers: None,
             focus: Focus::Authors,
             mode: Mode::Normal,
             input: String::new(),
@@ -361,6 +366,7 @@ impl App {
         self.last_refresh = loaded.last_refresh;
         self.history_file = loaded.history_file;
         self.previous_bins = loaded.previous_bins;
+        self.movers = loaded.movers;
         self.rows_changed();
     }
 

@@ -42,6 +42,8 @@ pub struct LoadedRows {
     /// The previous version's scores in the histogram's ten bins, from the history (the
     /// histogram draws them beside the current ones): (version, bins).
     pub previous_bins: Option<(u64, [u64; 10])>,
+    /// The largest score and follower changes, from the history (the movers overlay).
+    pub movers: Option<crate::pipeline::history::Movers>,
     /// What the directory's last `influx refresh` did (`DIR/refresh/last.json`).
     pub last_refresh: Option<crate::pipeline::refresh::LastRefresh>,
 }

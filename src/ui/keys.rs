@@ -246,6 +246,14 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             None,
         ),
         bind(
+            &[key('M')],
+            "M",
+            "movers: the largest score and follower changes between snapshots",
+            Action::ToggleMovers,
+            View,
+            None,
+        ),
+        bind(
             &[key('0')],
             "0",
             "show all authors (clear filters)",
@@ -359,6 +367,11 @@ pub fn action_for(app: &App, ev: KeyEvent) -> Option<Action> {
         Mode::Help => match ev.code {
             _ if ctrl_c => Some(Action::Quit),
             KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => Some(Action::Back),
+            _ => None,
+        },
+        Mode::Movers => match ev.code {
+            _ if ctrl_c => Some(Action::Quit),
+            KeyCode::Esc | KeyCode::Char('M') | KeyCode::Char('q') => Some(Action::Back),
             _ => None,
         },
         Mode::Normal | Mode::Detail => registry(app.settings.readonly)

@@ -155,6 +155,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     panes::command_line::render(app, theme, frame, p.bottom);
     match &app.mode {
         Mode::Help => panes::help::render(app, theme, frame, area),
+        Mode::Movers => panes::movers::render(app, theme, frame, area),
         Mode::Confirm {
             what,
             accept_focused,

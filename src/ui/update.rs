@@ -99,6 +99,13 @@ fn on_key(app: &mut App, action: Action) {
                 quit(app);
             }
         }
+        Mode::Movers => {
+            if matches!(action, Action::Back | Action::ToggleMovers) {
+                app.mode = Mode::Normal;
+            } else if matches!(action, Action::Quit) {
+                quit(app);
+            }
+        }
         Mode::Normal | Mode::Detail => on_main_key(app, action),
     }
 }
@@ -108,6 +115,7 @@ fn on_main_key(app: &mut App, action: Action) {
     match action {
         Action::Quit => quit(app),
         Action::ToggleHelp => app.mode = Mode::Help,
+        Action::ToggleMovers => app.mode = Mode::Movers,
         Action::StartFilter => {
             app.input = app.filter.text.clone();
             app.mode = Mode::Filter;

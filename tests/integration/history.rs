@@ -290,6 +290,26 @@ fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over
     assert!(screen.contains("⚠ follower_spike"), "{screen}");
     assert!(screen.contains('█'), "the sparkline is drawn: {screen}");
     assert!(screen.contains("dim: version 3"), "{screen}");
+
+    // `M` opens the movers: author0's follower jump heads the followers list.
+    update(&mut app, Action::Back);
+    update(&mut app, Action::ToggleMovers);
+    terminal.draw(|f| render(&app, f)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let screen: String = (0..40)
+        .map(|y| {
+            (0..120)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    let followers = screen.find("Followers").expect("the followers list");
+    let first = screen[followers..].lines().nth(1).unwrap();
+    assert!(
+        first.contains("@author0") && first.contains("+29860"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -37,7 +37,8 @@ pub fn help_lines(readonly: bool, theme: Theme) -> Vec<Line<'static>> {
 }
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let r = centered(area, 80, 90);
+    // The whole height: at 120x40 every binding fits.
+    let r = centered(area, 80, 100);
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(help_lines(app.settings.readonly, theme))

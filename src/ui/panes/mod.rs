@@ -16,6 +16,7 @@ pub mod header;
 pub mod help;
 pub mod histogram;
 pub mod log;
+pub mod movers;
 pub mod progress;
 
 /// A titled pane border; the focused pane gets a thick border and a `▶` in its title, so focus
