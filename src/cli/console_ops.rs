@@ -11,6 +11,7 @@ use crate::pipeline::harvest::events::SpendSnapshot;
 use crate::pipeline::harvest::handles::parse_handles;
 use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::harvest::{self, CostPlan, ledger};
+use crate::pipeline::history::History;
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
 use crate::ui::batch_file::read_batch_contents;
 use crate::ui::batches::{BatchLine, BatchState};
@@ -25,12 +26,11 @@ pub struct ConsoleOps {
 /// Flags the rows whose author the history's growth rules flag (matched by handle, as the
 /// history's newest snapshot names it).
 fn mark_growth(
-    history: &std::path::Path,
+    history: &History,
     rows: &mut [crate::ui::author::AuthorRow],
 ) -> Result<(), crate::pipeline::history::HistoryError> {
-    use crate::pipeline::history::{GrowthRules, History};
-    let flagged: std::collections::HashSet<String> = History::open_file(history)?
-        .flagged(&GrowthRules::bundled())?
+    let flagged: std::collections::HashSet<String> = history
+        .flagged(&crate::pipeline::history::GrowthRules::bundled())?
         .into_iter()
         .filter_map(|a| a.handle.map(|h| h.to_ascii_lowercase()))
         .collect();
@@ -51,7 +51,7 @@ const MOVERS_SHOWN: usize = 15;
 /// The scores of the version before the current one, in ten bins, as the history recorded them.
 fn previous_bins(
     root: &std::path::Path,
-    history: &std::path::Path,
+    history: &History,
 ) -> Result<Option<(u64, [u64; 10])>, OpsError> {
     let Some(current) = merge::status(root)?.current else {
         return Ok(None);
@@ -59,7 +59,7 @@ fn previous_bins(
     let Some(previous) = current.version.checked_sub(1).filter(|v| *v > 0) else {
         return Ok(None);
     };
-    let d = crate::pipeline::history::History::open_file(history)?.distribution(previous)?;
+    let d = history.distribution(previous)?;
     Ok(d.map(|d| (previous, d.tens())))
 }
 
@@ -94,21 +94,24 @@ impl ConsoleOps {
                 "cannot check latest.jsonl against its manifest: {e}"
             )),
         }
-        let history = self.dir.root.join(crate::pipeline::history::HISTORY_FILE);
-        if history.exists() {
-            match mark_growth(&history, &mut loaded.rows) {
-                Ok(()) => loaded.history_file = Some(history.clone()),
-                Err(e) => notes.push(format!("growth flags not read: {e}")),
-            }
-            match crate::pipeline::history::History::open_file(&history)
-                .and_then(|h| h.movers(MOVERS_SHOWN))
-            {
-                Ok(m) => loaded.movers = Some(m),
-                Err(e) => notes.push(format!("the movers not read: {e}")),
-            }
-            match previous_bins(&self.dir.root, &history) {
-                Ok(bins) => loaded.previous_bins = bins,
-                Err(e) => notes.push(format!("the previous version's scores not read: {e}")),
+        let path = self.dir.root.join(crate::pipeline::history::HISTORY_FILE);
+        // Opened once for the growth flags, the movers and the previous version's scores.
+        match path.exists().then(|| History::open_file(&path)).transpose() {
+            Ok(None) => {}
+            Err(e) => notes.push(format!("the history not read: {e}")),
+            Ok(Some(history)) => {
+                match mark_growth(&history, &mut loaded.rows) {
+                    Ok(()) => loaded.history_file = Some(path.clone()),
+                    Err(e) => notes.push(format!("growth flags not read: {e}")),
+                }
+                match history.movers(MOVERS_SHOWN) {
+                    Ok(m) => loaded.movers = Some(m),
+                    Err(e) => notes.push(format!("the movers not read: {e}")),
+                }
+                match previous_bins(&self.dir.root, &history) {
+                    Ok(bins) => loaded.previous_bins = bins,
+                    Err(e) => notes.push(format!("the previous version's scores not read: {e}")),
+                }
             }
         }
         match crate::pipeline::refresh::LastRefresh::read(&self.dir.root) {

@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::dataset::{AtomicFile, DatasetError, format_time};
 use appended::Appended;
 pub use batch::schema_reasons;
+pub use keys::fold_handle;
 pub use manifest::ExternalEdit;
 use manifest::{
     FlaggedOverride, HistoryEntry, Manifest, ManifestBatch, MergeEntry, RollbackEntry, operator,

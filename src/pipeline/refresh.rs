@@ -619,6 +619,27 @@ fn merge_run(
     Ok(())
 }
 
+/// Calls `each` with every record of a JSONL file (lines that are not records are skipped: the
+/// audit and the merge report them); a file that does not exist has none.
+fn read_records(
+    path: &Path,
+    mut each: impl FnMut(crate::dataset::Record),
+) -> Result<(), RefreshError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    for item in crate::dataset::Lines::open(path).map_err(RefreshError::Dataset)? {
+        let (n, text) = item.map_err(RefreshError::Dataset)?;
+        if let Ok(r) = text
+            .map_err(|_| ())
+            .and_then(|t| crate::dataset::parse_line(n, &t).map_err(|_| ()))
+        {
+            each(r);
+        }
+    }
+    Ok(())
+}
+
 fn count_lines(path: &Path) -> usize {
     harvest::outputs::count_lines(path) as usize
 }

@@ -271,18 +271,22 @@ fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over
     assert_eq!(timeline.snapshots.len(), 4);
     assert_eq!(timeline.growth.flags[0].kind, "follower_spike");
 
+    // What a person sees at 120x40.
+    let screen_of = |app: &App| -> String {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal.draw(|f| render(app, f)).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        (0..40)
+            .map(|y| {
+                (0..120)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect()
+    };
     update(&mut app, Action::OpenDetail);
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    terminal.draw(|f| render(&app, f)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let screen: String = (0..40)
-        .map(|y| {
-            (0..120)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-                + "\n"
-        })
-        .collect();
+    let screen = screen_of(&app);
     assert!(
         screen.contains("followers over 4 snapshots: 10000 → 40000"),
         "{screen}"
@@ -294,16 +298,7 @@ fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over
     // `M` opens the movers: author0's follower jump heads the followers list.
     update(&mut app, Action::Back);
     update(&mut app, Action::ToggleMovers);
-    terminal.draw(|f| render(&app, f)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let screen: String = (0..40)
-        .map(|y| {
-            (0..120)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-                + "\n"
-        })
-        .collect();
+    let screen = screen_of(&app);
     let followers = screen.find("Followers").expect("the followers list");
     let first = screen[followers..].lines().nth(1).unwrap();
     assert!(

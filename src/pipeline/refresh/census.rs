@@ -104,6 +104,8 @@ impl Census {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
     pub state: String,
+    /// When the author was first found in this state, as written.
+    pub since: Option<String>,
     pub checked_at: Option<DateTime<Utc>>,
 }
 
@@ -112,6 +114,7 @@ pub fn status_of(record: &Record) -> Option<Status> {
     let s = record.meta()?.get("status")?.as_object()?;
     Some(Status {
         state: s.get("state")?.as_str()?.to_string(),
+        since: s.get("since").and_then(|v| v.as_str()).map(str::to_string),
         checked_at: s
             .get("checked_at")
             .and_then(|v| v.as_str())

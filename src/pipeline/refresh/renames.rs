@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{RefreshError, RefreshEvent, RefreshOptions};
-use crate::dataset::{AtomicFile, Lines, parse_line};
+use super::{RefreshError, RefreshEvent, RefreshOptions, read_records};
+use crate::dataset::AtomicFile;
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::handles::HandleList;
 use crate::pipeline::harvest::xapi::{ClientConfig, LookupBy};
 use crate::pipeline::harvest::{self, HarvestConfig, Micros, RECORDS_FILE, Summary};
+use crate::pipeline::merge::fold_handle as fold;
 use crate::pipeline::merge::store::DATA_FILE;
 
 /// The records of renamed accounts, merged after the run's own.
@@ -42,10 +43,6 @@ pub struct Renames {
     pub summary: Option<Summary>,
 }
 
-fn fold(h: &str) -> String {
-    h.trim_start_matches('@').to_ascii_lowercase()
-}
-
 /// The stored id, handle and aliases of every author among `handles`.
 fn stored_ids(
     latest: &Path,
@@ -53,16 +50,9 @@ fn stored_ids(
 ) -> Result<HashMap<String, (String, Vec<Value>)>, RefreshError> {
     let wanted: std::collections::HashSet<String> = handles.iter().map(|h| fold(h)).collect();
     let mut out = HashMap::new();
-    for item in Lines::open(latest).map_err(RefreshError::Dataset)? {
-        let (n, text) = item.map_err(RefreshError::Dataset)?;
-        let Ok(record) = text
-            .map_err(|_| ())
-            .and_then(|t| parse_line(n, &t).map_err(|_| ()))
-        else {
-            continue;
-        };
+    read_records(latest, |record| {
         let (Some(key), Some(id)) = (record.handle_key(), record.id()) else {
-            continue;
+            return;
         };
         if wanted.contains(&key) {
             let aliases = record
@@ -74,7 +64,7 @@ fn stored_ids(
             let handle = record.view().handle().unwrap_or(&key).to_string();
             out.insert(id.to_string(), (handle, aliases));
         }
-    }
+    })?;
     Ok(out)
 }
 
@@ -131,41 +121,31 @@ pub async fn look_up_by_id(
         ..Renames::default()
     };
     let mut records = Vec::new();
-    let path = id_run.join(RECORDS_FILE);
-    if path.exists() {
-        for item in Lines::open(&path).map_err(RefreshError::Dataset)? {
-            let (n, text) = item.map_err(RefreshError::Dataset)?;
-            let Ok(mut record) = text
-                .map_err(|_| ())
-                .and_then(|t| parse_line(n, &t).map_err(|_| ()))
-            else {
-                continue;
-            };
-            let Some((old, aliases)) = record.id().and_then(|id| stored.get(id)).cloned() else {
-                continue;
-            };
-            let new = record.view().handle().unwrap_or_default().to_string();
-            out.found.push(fold(&old));
-            if fold(&new) != fold(&old) {
-                let mut aliases = aliases;
-                if !aliases
-                    .iter()
-                    .any(|a| a.as_str().is_some_and(|a| fold(a) == fold(&old)))
-                {
-                    aliases.push(Value::from(old.clone()));
-                }
-                if let Some(Value::Object(meta)) = record.fields_mut().get_mut("meta") {
-                    meta.insert("aliases".into(), Value::Array(aliases));
-                }
-                out.renamed.push(Rename {
-                    id: record.id().unwrap_or_default().to_string(),
-                    from: old,
-                    to: new,
-                });
+    read_records(&id_run.join(RECORDS_FILE), |mut record| {
+        let Some((old, aliases)) = record.id().and_then(|id| stored.get(id)).cloned() else {
+            return;
+        };
+        let new = record.view().handle().unwrap_or_default().to_string();
+        out.found.push(fold(&old));
+        if fold(&new) != fold(&old) {
+            let mut aliases = aliases;
+            if !aliases
+                .iter()
+                .any(|a| a.as_str().is_some_and(|a| fold(a) == fold(&old)))
+            {
+                aliases.push(Value::from(old.clone()));
             }
-            records.push(record);
+            if let Some(Value::Object(meta)) = record.fields_mut().get_mut("meta") {
+                meta.insert("aliases".into(), Value::Array(aliases));
+            }
+            out.renamed.push(Rename {
+                id: record.id().unwrap_or_default().to_string(),
+                from: old,
+                to: new,
+            });
         }
-    }
+        records.push(record);
+    })?;
     if !records.is_empty() {
         let file = id_run.join(RENAMED_FILE);
         let mut w = AtomicFile::create(&file).map_err(RefreshError::Dataset)?;

@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::RefreshError;
 use super::census::status_of;
-use crate::dataset::{AtomicFile, Lines, Record, format_time, parse_line};
+use super::{RefreshError, read_records};
+use crate::dataset::{AtomicFile, Record, format_time};
 use crate::pipeline::harvest::{RECORDS_FILE, Summary};
+use crate::pipeline::merge::fold_handle as fold;
 use crate::pipeline::merge::store::DATA_FILE;
 use crate::pipeline::merge::{BlockedRecord, schema_reasons};
 
@@ -26,26 +27,6 @@ pub struct Marks {
     pub file: Option<PathBuf>,
     /// Handles marked not found or suspended.
     pub gone: Vec<String>,
-}
-
-fn fold(h: &str) -> String {
-    h.trim_start_matches('@').to_ascii_lowercase()
-}
-
-fn read_records(path: &Path, mut each: impl FnMut(Record)) -> Result<(), RefreshError> {
-    if !path.exists() {
-        return Ok(());
-    }
-    for item in Lines::open(path).map_err(RefreshError::Dataset)? {
-        let (n, text) = item.map_err(RefreshError::Dataset)?;
-        if let Ok(r) = text
-            .map_err(|_| ())
-            .and_then(|t| parse_line(n, &t).map_err(|_| ()))
-        {
-            each(r);
-        }
-    }
-    Ok(())
 }
 
 fn set_status(record: &mut Record, state: &str, since: &str, now: DateTime<Utc>) {
@@ -89,16 +70,10 @@ pub fn write(
         let Some(key) = r.handle_key() else { return };
         let status = status_of(&r);
         if let Some(&state) = gone.get(&key) {
+            // Gone in the same way as before: since then, not since now.
             let since = status
-                .as_ref()
                 .filter(|s| s.state == state)
-                .and_then(|_| {
-                    r.meta()
-                        .and_then(|m| m.get("status"))
-                        .and_then(|s| s.get("since"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
+                .and_then(|s| s.since)
                 .unwrap_or_else(|| format_time(now));
             set_status(&mut r, state, &since, now);
             marked.push(r.view().handle().unwrap_or(&key).to_string());
