@@ -6,11 +6,13 @@
 
 mod anomalies;
 pub mod growth;
+mod since;
 mod snapshot;
 mod store;
 
 pub use anomalies::{Anomalies, Anomaly, anomalies};
 pub use growth::{Change, Growth, GrowthFlag, GrowthRules, analyse};
+pub use since::{CountMove, SinceStored, since_stored};
 pub use snapshot::Snapshot;
 pub use store::{
     AuthorHistory, FlaggedAuthor, HISTORY_FILE, History, HistoryError, IMPORTED, Mover, Movers,

@@ -536,6 +536,22 @@ impl App {
         }
     }
 
+    /// What a harvest in this session changed in `row` against its stored record, when its
+    /// detail has arrived and a harvest replaced the record.
+    pub fn since_stored_of(
+        &self,
+        row: usize,
+    ) -> Option<Result<&crate::pipeline::history::SinceStored, &str>> {
+        let answer = self.detail.as_ref()?;
+        if answer.row != row || answer.generation != self.records_generation {
+            return None;
+        }
+        match answer.since_stored.as_ref()? {
+            Ok(s) => Some(Ok(s.as_ref())),
+            Err(e) => Some(Err(e.as_str())),
+        }
+    }
+
     /// Asks for the detail of the selected row when it is not the one asked for last (the
     /// reducer calls this after every action; the event loop answers off the draw path).
     pub fn ask_detail_if_needed(&mut self) {

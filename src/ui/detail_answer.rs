@@ -8,7 +8,9 @@ use std::sync::Arc;
 use super::record_store::RowRecord;
 use crate::pipeline::audit::{AuthorDetail, author_detail};
 use crate::pipeline::custody::AnswerIndex;
-use crate::pipeline::history::{Growth, GrowthRules, History, Snapshot, analyse};
+use crate::pipeline::history::{
+    Growth, GrowthRules, History, SinceStored, Snapshot, analyse, since_stored,
+};
 
 /// The detail pane's answer for one row of one generation of records.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +22,9 @@ pub struct DetailAnswer {
     /// The author's snapshots in the data directory's history (`None`: no history, or the
     /// record has no id; `Err`: the history could not be read).
     pub timeline: Option<Result<Arc<Timeline>, String>>,
+    /// What a harvest in this session changed against the stored record (`None`: the row was
+    /// not re-harvested; `Err`: the stored record could not be read again).
+    pub since_stored: Option<Result<Arc<SinceStored>, String>>,
 }
 
 /// One author over time: the history's snapshots, oldest first, and their growth.
@@ -51,23 +56,30 @@ pub fn answer_detail(
     generation: u64,
     row: usize,
 ) -> DetailAnswer {
-    let (detail, timeline) = match record.read() {
-        Ok(record) => {
-            let timeline = match (history, record.id()) {
+    let (detail, timeline, since) = match record.read() {
+        Ok(current) => {
+            let timeline = match (history, current.id()) {
                 (Some(path), Some(id)) => {
                     timeline_of(path, id).map(|t| t.map(Arc::new)).transpose()
                 }
                 _ => None,
             };
-            (Ok(Arc::new(author_detail(&record, answers))), timeline)
+            let since = record.read_stored().map(|stored| {
+                stored
+                    .map(|before| Arc::new(since_stored(&before, &current)))
+                    .map_err(|e| e.to_string())
+            });
+            let detail = Ok(Arc::new(author_detail(&current, answers)));
+            (detail, timeline, since)
         }
-        Err(e) => (Err(e.to_string()), None),
+        Err(e) => (Err(e.to_string()), None, None),
     };
     DetailAnswer {
         generation,
         row,
         detail,
         timeline,
+        since_stored: since,
     }
 }
 

@@ -66,6 +66,9 @@ struct IndexedFile {
 pub struct RecordStore {
     file: Option<IndexedFile>,
     places: Vec<Place>,
+    /// Where the record a harvest replaced was (the first one replaced in this session: the
+    /// stored record), by row: what a re-harvest is compared with.
+    stored: std::collections::HashMap<usize, Place>,
 }
 
 impl std::fmt::Debug for RecordStore {
@@ -87,6 +90,7 @@ impl RecordStore {
                 .into_iter()
                 .map(|r| Place::Held(Arc::new(r)))
                 .collect(),
+            stored: Default::default(),
         }
     }
 
@@ -101,6 +105,7 @@ impl RecordStore {
                 modified: meta.modified().ok(),
             }),
             places: Vec::new(),
+            stored: Default::default(),
         })
     }
 
@@ -124,10 +129,12 @@ impl RecordStore {
         self.places.push(Place::Held(record));
     }
 
-    /// Row `row` now shows `record` (harvested in this session), held in memory.
+    /// Row `row` now shows `record` (harvested in this session), held in memory; the record it
+    /// replaces is kept as the row's stored record when it is the first one replaced.
     pub fn hold(&mut self, row: usize, record: Arc<Record>) {
         if let Some(place) = self.places.get_mut(row) {
-            *place = Place::Held(record);
+            let before = std::mem::replace(place, Place::Held(record));
+            self.stored.entry(row).or_insert(before);
         }
     }
 
@@ -151,6 +158,7 @@ impl RecordStore {
         Some(RowRecord {
             file: self.file.clone(),
             place: self.places.get(row)?.clone(),
+            stored: self.stored.get(&row).cloned(),
         })
     }
 
@@ -169,12 +177,24 @@ impl RecordStore {
 pub struct RowRecord {
     file: Option<IndexedFile>,
     place: Place,
+    /// The record a harvest in this session replaced, when one did.
+    stored: Option<Place>,
 }
 
 impl RowRecord {
     /// The record: held, or read again from the file (refused when the file has changed).
     pub fn read(&self) -> Result<Arc<Record>, RecordReadError> {
-        match &self.place {
+        self.read_place(&self.place)
+    }
+
+    /// The record the row held before a harvest in this session replaced it; `None` when no
+    /// harvest did.
+    pub fn read_stored(&self) -> Option<Result<Arc<Record>, RecordReadError>> {
+        Some(self.read_place(self.stored.as_ref()?))
+    }
+
+    fn read_place(&self, place: &Place) -> Result<Arc<Record>, RecordReadError> {
+        match place {
             Place::Held(record) => Ok(Arc::clone(record)),
             &Place::Line { offset, len, line } => self.read_line(offset, len, line).map(Arc::new),
         }

@@ -361,3 +361,133 @@ fn runs_are_backfilled_on_the_first_open_and_by_history_import_once_each() {
     }
     assert_eq!(history("author0")["snapshots"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn a_re_harvest_shows_what_changed_since_the_stored_record_and_points_to_the_raw_answer() {
+    use influx::cli::console_ops::ConsoleOps;
+    use influx::dataset::read_dataset;
+    use influx::pipeline::data_dir::DataDir;
+    use influx::pipeline::harvest::HarvestConfig;
+    use influx::pipeline::harvest::budget::BudgetConfig;
+    use influx::pipeline::harvest::xapi::{ClientConfig, Token};
+    use influx::sim::{SimConfig, SimServer};
+    use influx::ui::action::Action;
+    use influx::ui::detail_answer::answer_details_now;
+    use influx::ui::{App, update};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let stored = batch(tmp.path(), 1, 3, |_| 10_000);
+    merge_via_cli(&data, &stored);
+    // X now says author0 has 10_500 followers: the simulator answers from these records.
+    let mut known = read_dataset(&stored).unwrap().records;
+    known[0].fields_mut().get_mut("public_metrics").unwrap()["followers_count"] =
+        Value::from(10_500);
+    let sim = SimServer::start_background(SimConfig {
+        token: Some("t".into()),
+        known,
+        ..SimConfig::default()
+    })
+    .unwrap();
+
+    let ops = ConsoleOps::new(DataDir::new(data.clone(), sim.base_url()));
+    let (loaded, _) = ops.read_latest().unwrap();
+    let mut app = App::new(Default::default(), chrono::Utc::now()).with_loaded(loaded);
+    update(&mut app, Action::Resize(120, 40));
+
+    // `r` on author0: the engine's events reach the console as they do in a live run.
+    let run_dir = data.join("runs").join("reharvest-author0");
+    let mut config = HarvestConfig::new(
+        &run_dir,
+        ClientConfig::new(&sim.base_url(), Token::new("t").unwrap()),
+    );
+    config.budget = BudgetConfig::new(None, std::time::Duration::from_secs(2));
+    config.retry = crate::common::fast_retry();
+    let (_, events) =
+        crate::common::run_to_end(config, crate::common::list(&["author0".into()])).await;
+    for event in events {
+        update(&mut app, Action::Engine(event));
+    }
+    let row = (0..app.rows.len())
+        .find(|&r| app.rows[r].handle == "author0")
+        .unwrap();
+    app.selected = app.index.iter().position(|&i| i as usize == row).unwrap();
+    app.ask_detail_if_needed();
+    answer_details_now(&mut app);
+
+    let since = app
+        .since_stored_of(row)
+        .expect("re-harvested")
+        .unwrap()
+        .clone();
+    let followers = &since.counts[0];
+    assert_eq!(
+        (followers.before, followers.after),
+        (Some(10_000), Some(10_500))
+    );
+    let days = since.days.expect("both fetch times are known");
+    assert!((followers.per_day.unwrap() - 500.0 / days).abs() < 1e-9);
+    assert_eq!(since.before_at.as_deref(), Some("2026-01-01T00:00:00.000Z"));
+    let answer = since
+        .answer
+        .as_ref()
+        .expect("the fresh record names its answer");
+    assert_eq!(answer.run, "reharvest-author0");
+    // The answer it names is there, at that line, hashing as recorded.
+    let line = std::fs::read_to_string(run_dir.join("responses.jsonl"))
+        .unwrap()
+        .lines()
+        .nth(answer.response_line as usize - 1)
+        .map(str::to_string);
+    assert!(line.is_some_and(|l| l.contains("author0")));
+
+    // A row the re-harvest did not touch has nothing to compare.
+    let other = (0..app.rows.len())
+        .find(|&r| app.rows[r].handle == "author1")
+        .unwrap();
+    app.selected = app.index.iter().position(|&i| i as usize == other).unwrap();
+    app.ask_detail_if_needed();
+    answer_details_now(&mut app);
+    assert!(app.since_stored_of(other).is_none());
+
+    // What a person sees in the detail pane of author0.
+    app.selected = app.index.iter().position(|&i| i as usize == row).unwrap();
+    app.ask_detail_if_needed();
+    answer_details_now(&mut app);
+    let text = crate::ui_snapshots::detail_pane_text(app)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains(&format!(
+            "Re-harvested: 2026-01-01 → {}",
+            &since_day(&since.after_at)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "followers 10000 → 10500 (+500, {:+.1}/day)",
+            500.0 / days
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("answer: runs/reharvest-author0/responses.jsonl line"),
+        "{text}"
+    );
+    // The harvest scored the fresh record as it landed: the score's move is shown too.
+    let score = |v: Option<f64>| format!("{:.1}", v.unwrap());
+    assert!(
+        text.contains(&format!(
+            "score {} → {}",
+            score(since.score_before),
+            score(since.score_after)
+        )),
+        "{text}"
+    );
+}
+
+fn since_day(at: &Option<String>) -> String {
+    at.as_deref().unwrap()[..10].to_string()
+}

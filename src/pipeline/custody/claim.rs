@@ -27,7 +27,7 @@ pub const API_FIELDS: &[&str] = &[
 ];
 
 /// One `meta.custody` entry: the answer a harvest built the record from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct CustodyRef {
     pub run: String,
     pub response_line: u64,

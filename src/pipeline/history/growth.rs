@@ -73,9 +73,9 @@ pub struct Growth {
     pub flags: Vec<GrowthFlag>,
 }
 
-const DAY_MS: f64 = 86_400_000.0;
+pub(super) const DAY_MS: f64 = 86_400_000.0;
 
-fn per_day(a: Option<u64>, b: Option<u64>, days: f64) -> Option<f64> {
+pub(super) fn per_day(a: Option<u64>, b: Option<u64>, days: f64) -> Option<f64> {
     Some((b? as f64 - a? as f64) / days)
 }
 

@@ -5,7 +5,9 @@
 use serde::Serialize;
 
 use crate::dataset::raw_object::RawObject;
-use crate::dataset::{AuthorView, format_time};
+use chrono::{DateTime, Utc};
+
+use crate::dataset::{AuthorView, Metrics, format_time};
 use crate::pipeline::custody::CustodyRef;
 
 /// An author's metrics and score at `fetched_at`. A metric the record did not carry is `None`
@@ -33,6 +35,11 @@ pub struct Snapshot {
     pub response_line: Option<u64>,
 }
 
+/// The moment a record describes: when its metrics were fetched, else its newest evidence.
+pub fn described_at(view: &AuthorView<'_>, metrics: &Metrics) -> Option<DateTime<Utc>> {
+    metrics.as_of.or_else(|| view.fetched_at())
+}
+
 impl Snapshot {
     /// The snapshot a dataset line holds; `None` when the line is not a record with an id and a
     /// time its metrics were fetched (such a line says nothing about a moment).
@@ -41,7 +48,7 @@ impl Snapshot {
         let view = AuthorView::from_raw(&top, meta.as_ref());
         let author_id = view.id()?.to_string();
         let metrics = view.metrics();
-        let at = metrics.as_of.or_else(|| view.fetched_at())?;
+        let at = described_at(&view, &metrics)?;
         let meta_text = |key: &str| {
             meta.as_ref()
                 .and_then(|m| m.get(key))

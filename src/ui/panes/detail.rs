@@ -14,6 +14,7 @@ use super::block;
 use crate::dataset::MetricsOrigin;
 use crate::pipeline::audit::{AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer};
 use crate::pipeline::custody::Custody;
+use crate::pipeline::history::SinceStored;
 use crate::ui::app::{App, Mode};
 use crate::ui::detail_answer::Timeline;
 use crate::ui::theme::Theme;
@@ -87,6 +88,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         }
         lines.splice(2..2, timeline_lines(t, theme));
     }
+    if let Some(since) = app.since_stored_of(row_index) {
+        // Right under the title: after `r`, what the fresh answer changed is the news.
+        lines.splice(2..2, since_lines(since, theme));
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -118,6 +123,74 @@ fn timeline_label(t: &Timeline, theme: Theme) -> Line<'static> {
         ),
         style,
     )
+}
+
+/// What the re-harvest changed against the stored record, count by count and for the score,
+/// and the raw answer it came from.
+fn since_lines(since: Result<&SinceStored, &str>, theme: Theme) -> Vec<Line<'static>> {
+    let s = match since {
+        Ok(s) => s,
+        Err(e) => {
+            return vec![Line::styled(
+                format!("the stored record could not be read again: {e}"),
+                theme.warn(),
+            )];
+        }
+    };
+    let when = |at: &Option<String>| at.as_deref().map_or("unknown", day).to_string();
+    let span = s.days.map_or("time between unknown".to_string(), |d| {
+        format!("{d:.1} days")
+    });
+    let mut out = vec![Line::styled(
+        format!(
+            "Re-harvested: {} → {} ({span})",
+            when(&s.before_at),
+            when(&s.after_at)
+        ),
+        theme.title(),
+    )];
+    if s.unchanged() {
+        out.push(Line::from("  no count and not the score changed"));
+    }
+    let count = |v: Option<u64>| v.map_or("absent".to_string(), |n| n.to_string());
+    let per_day = |d: Option<f64>| d.map_or(String::new(), |d| format!(", {d:+.1}/day"));
+    for c in s.counts.iter().filter(|c| c.before != c.after) {
+        let delta = c
+            .delta()
+            .map_or(String::new(), |d| format!(" ({d:+}{})", per_day(c.per_day)));
+        out.push(Line::from(format!(
+            "  {} {} → {}{delta}",
+            c.metric.trim_end_matches("_count"),
+            count(c.before),
+            count(c.after)
+        )));
+    }
+    if s.score_before != s.score_after {
+        let score = |v: Option<f64>| v.map_or("unscored".to_string(), |x| format!("{x:.1}"));
+        // A score moves by hundredths a day: one decimal would say "-0.0/day".
+        let per_day = s
+            .score_per_day
+            .map_or(String::new(), |d| format!(", {d:+.2}/day"));
+        let delta = s
+            .score_delta()
+            .map_or(String::new(), |d| format!(" ({d:+.1}{per_day})"));
+        out.push(Line::from(format!(
+            "  score {} → {}{delta}",
+            score(s.score_before),
+            score(s.score_after)
+        )));
+    }
+    match &s.answer {
+        Some(a) => out.push(Line::from(format!(
+            "  answer: runs/{}/responses.jsonl line {}",
+            a.run, a.response_line
+        ))),
+        None => out.push(Line::styled(
+            "  answer: the record names no raw answer",
+            theme.warn(),
+        )),
+    }
+    out
 }
 
 /// The day of an RFC 3339 time (`2026-01-08`), for lines that must fit a narrow pane.
