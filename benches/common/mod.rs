@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// 1k, 100k and 1M records; `INFLUX_BENCH_MAX` caps the largest size.
+#[allow(dead_code)] // the history bench runs at one size
 pub fn sizes() -> Vec<u64> {
     let max: u64 = std::env::var("INFLUX_BENCH_MAX")
         .ok()

@@ -46,16 +46,24 @@ impl Snapshot {
     pub fn of_line(text: &str, version: u64) -> Option<Snapshot> {
         let (top, meta) = RawObject::parse_record(text).ok()?;
         let view = AuthorView::from_raw(&top, meta.as_ref());
+        Snapshot::of_view(&view, meta.as_ref(), version)
+    }
+
+    /// The snapshot of a line already read raw: its view and its `meta` (the caller counts the
+    /// same view into a version's distribution, so the line is parsed once for both).
+    pub fn of_view(
+        view: &AuthorView<'_>,
+        meta: Option<&RawObject<'_>>,
+        version: u64,
+    ) -> Option<Snapshot> {
         let author_id = view.id()?.to_string();
         let metrics = view.metrics();
-        let at = described_at(&view, &metrics)?;
+        let at = described_at(view, &metrics)?;
         let meta_text = |key: &str| {
-            meta.as_ref()
-                .and_then(|m| m.get(key))
+            meta.and_then(|m| m.get(key))
                 .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
         };
         let newest_ref = meta
-            .as_ref()
             .and_then(|m| m.get("custody"))
             .and_then(|raw| serde_json::from_str::<Vec<CustodyRef>>(raw.get()).ok())
             .and_then(|refs| refs.into_iter().next());
