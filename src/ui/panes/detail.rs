@@ -160,7 +160,11 @@ fn since_lines(since: Result<&SinceStored, &str>, theme: Theme) -> Vec<Line<'sta
             .map_or(String::new(), |d| format!(" ({d:+}{})", per_day(c.per_day)));
         out.push(Line::from(format!(
             "  {} {} → {}{delta}",
-            c.metric.trim_end_matches("_count"),
+            // The pane's words for the counts, as the history lines say them.
+            match c.metric {
+                "tweet_count" => "posts",
+                m => m.trim_end_matches("_count"),
+            },
             count(c.before),
             count(c.after)
         )));
