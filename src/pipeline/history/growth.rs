@@ -211,23 +211,7 @@ mod tests {
     use super::*;
 
     fn snap(day: i64, followers: Option<u64>, score: Option<f64>) -> Snapshot {
-        let at = chrono::DateTime::from_timestamp_millis(day * DAY_MS as i64).unwrap();
-        Snapshot {
-            author_id: "1".into(),
-            handle: Some("ann".into()),
-            fetched_at: crate::dataset::format_time(at),
-            fetched_unix_ms: at.timestamp_millis(),
-            followers_count: followers,
-            following_count: None,
-            tweet_count: None,
-            listed_count: None,
-            score,
-            score_state: None,
-            score_version: None,
-            version: 1,
-            run: None,
-            response_line: None,
-        }
+        super::super::snapshot::test_snapshot("1", "ann", day * DAY_MS as i64, followers, score)
     }
 
     #[test]

@@ -86,6 +86,35 @@ impl Snapshot {
     }
 }
 
+/// A snapshot of author `id` under `handle` at `unix_ms` with only followers and a score, for
+/// the history's tests.
+#[cfg(test)]
+pub(crate) fn test_snapshot(
+    id: &str,
+    handle: &str,
+    unix_ms: i64,
+    followers: Option<u64>,
+    score: Option<f64>,
+) -> Snapshot {
+    let at = DateTime::from_timestamp_millis(unix_ms).expect("a test time");
+    Snapshot {
+        author_id: id.into(),
+        handle: Some(handle.into()),
+        fetched_at: format_time(at),
+        fetched_unix_ms: unix_ms,
+        followers_count: followers,
+        following_count: None,
+        tweet_count: None,
+        listed_count: None,
+        score,
+        score_state: None,
+        score_version: None,
+        version: 1,
+        run: None,
+        response_line: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -949,22 +949,7 @@ mod tests {
 
     fn snapshot(id: &str, handle: &str, day: i64, followers: u64) -> Snapshot {
         let ms = 1_767_225_600_000 + day * 86_400_000;
-        Snapshot {
-            author_id: id.into(),
-            handle: Some(handle.into()),
-            fetched_at: ms_time(ms),
-            fetched_unix_ms: ms,
-            followers_count: Some(followers),
-            following_count: None,
-            tweet_count: None,
-            listed_count: None,
-            score: Some(day as f64),
-            score_state: None,
-            score_version: None,
-            version: 1,
-            run: None,
-            response_line: None,
-        }
+        super::super::snapshot::test_snapshot(id, handle, ms, Some(followers), Some(day as f64))
     }
 
     #[test]
