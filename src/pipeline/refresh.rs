@@ -610,8 +610,11 @@ fn merge_run(
     let outcome = merge::apply(dir, &plan)?;
     on(&RefreshEvent::Merged(outcome.clone()));
     report.merged = Some(outcome);
-    // Published first, recorded second: a crash in between is repaired by the next open.
-    History::open(dir)?;
+    // Published first, recorded second: a crash in between is repaired by the next open. The
+    // growth flags are computed here, where cron waits, and kept for the console's next open
+    // (a scan of every snapshot: a minute at a year of a million authors).
+    let (history, _) = History::open(dir)?;
+    history.flagged(&GrowthRules::bundled())?;
     if let Some(first) = batches.first().filter(|b| b.parent() == Some(run_dir)) {
         let audited = audit::audit_file(first, gates)?;
         report.gates = audited.gates;

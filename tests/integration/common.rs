@@ -89,3 +89,21 @@ pub fn asked_usernames(run_dir: &Path) -> Vec<String> {
     }
     out
 }
+
+/// Every handle a run's journal (`journal.jsonl`) says was answered for good: the batches a
+/// resume never asks again.
+pub fn journaled_handles(journal: &Path) -> std::collections::HashSet<String> {
+    let text = String::from_utf8_lossy(&std::fs::read(journal).unwrap()).into_owned();
+    let mut out = std::collections::HashSet::new();
+    for line in text.lines().skip(1) {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        for key in ["found", "protected", "not_found", "suspended"] {
+            for h in v[key].as_array().unwrap() {
+                out.insert(h.as_str().unwrap().to_string());
+            }
+        }
+    }
+    out
+}

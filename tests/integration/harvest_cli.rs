@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::common;
 
-use common::{influx_bin, json_lines, lines_so_far, names, wait_for_lines};
+use common::{influx_bin, journaled_handles, json_lines, lines_so_far, names, wait_for_lines};
 use influx::sim::{Fault, SimConfig, SimServer};
 use serde_json::Value;
 
@@ -395,22 +395,6 @@ fn sigterm_cancels_like_ctrl_c_and_leaves_a_summary_and_a_journal() {
     assert_eq!(s["stopped"], Value::Null);
     let events = json_lines(&output.stdout);
     assert_eq!(events.last().unwrap()["event"], "run_done");
-}
-
-fn journaled_handles(journal: &Path) -> HashSet<String> {
-    let text = String::from_utf8_lossy(&std::fs::read(journal).unwrap()).into_owned();
-    let mut out = HashSet::new();
-    for line in text.lines().skip(1) {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        for key in ["found", "protected", "not_found", "suspended"] {
-            for h in v[key].as_array().unwrap() {
-                out.insert(h.as_str().unwrap().to_string());
-            }
-        }
-    }
-    out
 }
 
 fn assert_token_absent(label: &str, bytes: &[u8]) {

@@ -55,11 +55,21 @@ pub struct Change {
 /// A review flag on one interval.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GrowthFlag {
-    /// `follower_spike` or `follower_drop`.
+    /// One of [`GrowthFlag::KINDS`].
     pub kind: &'static str,
     pub from: String,
     pub to: String,
     pub reason: String,
+}
+
+impl GrowthFlag {
+    /// Every kind of flag the rules raise.
+    pub const KINDS: [&'static str; 2] = ["follower_spike", "follower_drop"];
+
+    /// The kind a stored word names; `None` for a word no rule raises.
+    pub fn kind_named(word: &str) -> Option<&'static str> {
+        GrowthFlag::KINDS.into_iter().find(|k| *k == word)
+    }
 }
 
 /// The growth of one author over their snapshots.
