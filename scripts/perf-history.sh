@@ -31,6 +31,9 @@ t "$BIN" history --movers 20 --data data --json > movers.json
 echo "== every flagged author (the scan a refresh census and the console open run)"
 # Exit 1 says some author is flagged: a finding, not a failure of the script.
 t "$BIN" history --flagged --data data --json > flagged.jsonl || [ $? -eq 1 ]; wc -l < flagged.jsonl
+echo "== the same again (read from the flags the history kept)"
+t "$BIN" history --flagged --data data --json > flagged-kept.jsonl || [ $? -eq 1 ]
+cmp flagged.jsonl flagged-kept.jsonl && echo "same flags"
 
 echo "== size"
 du -b data/history.sqlite* | awk '{s+=$1; print} END {printf "total %.2f GB\n", s/1e9}'
