@@ -10,7 +10,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Clear, Paragraph, Sparkline, Wrap};
 
-use super::block;
+use super::{block, day};
 use crate::dataset::MetricsOrigin;
 use crate::pipeline::audit::{AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer};
 use crate::pipeline::custody::Custody;
@@ -195,11 +195,6 @@ fn since_lines(since: Result<&SinceStored, &str>, theme: Theme) -> Vec<Line<'sta
         )),
     }
     out
-}
-
-/// The day of an RFC 3339 time (`2026-01-08`), for lines that must fit a narrow pane.
-fn day(time: &str) -> &str {
-    time.get(..10).unwrap_or(time)
 }
 
 /// The history in words: the score's path, the growth flags, each interval's change per day.

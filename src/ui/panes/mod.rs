@@ -62,6 +62,11 @@ pub fn centered_fixed(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
+/// The day of an RFC 3339 time (`2026-01-08`), for lines that must fit a narrow pane.
+pub fn day(time: &str) -> &str {
+    time.get(..10).unwrap_or(time)
+}
+
 /// `1:02:03` or `2:03`.
 pub fn clock(secs: i64) -> String {
     let secs = secs.max(0);

@@ -6,14 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::{block, centered};
+use super::{block, centered, day};
 use crate::pipeline::history::{Mover, Movers};
 use crate::ui::app::App;
 use crate::ui::theme::Theme;
-
-fn day(time: &str) -> &str {
-    time.get(..10).unwrap_or(time)
-}
 
 fn handle(m: &Mover) -> &str {
     m.handle.as_deref().unwrap_or(&m.id)
