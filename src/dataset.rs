@@ -10,9 +10,9 @@
 //! The parts: `record` (the record and its typed views), `time` (the timestamps the data and
 //! the API use), `canonical` (the field order records are written in), `lines` (reading JSONL,
 //! plain or gzip, line by line or in blocks), `atomic_file` (writing a file all or nothing);
-//! the JSON layers below them: `strict_json` (the one strict pass over a line), `valid_json`
-//! (walking text already checked), `raw_object` (fields kept as written), `author_view` (the
-//! typed, borrowed view scoring and the detectors read).
+//! the JSON layers below them: `raw_entries` (where each entry of an object lies, serde_json
+//! doing the reading), `raw_object` (fields kept as written), `author_view` (the typed, borrowed
+//! view scoring and the detectors read).
 
 use std::io;
 use std::path::PathBuf;
@@ -22,12 +22,11 @@ pub mod author_view;
 mod canonical;
 mod lines;
 pub mod lock_file;
+mod raw_entries;
 pub mod raw_object;
 mod record;
 pub mod spool;
-mod strict_json;
 mod time;
-pub mod valid_json;
 mod writeback;
 
 pub use atomic_file::{AtomicFile, FinishWrite, sync_dir, write_dataset};

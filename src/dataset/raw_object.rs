@@ -3,22 +3,23 @@
 //! `serde_json::Value` and serialised again. [`write_canonical`] copies a value only when its text
 //! is exactly what `serde_json` would write for it (compact, shortest numbers, no optional
 //! escapes), and re-serialises it otherwise, so the bytes are those of [`Record::to_line`](super::Record::to_line)
-//! either way. The text is read once by `strict_json`, which also notes each value's spelling.
+//! either way. The text is read once, by `serde_json` (see `raw_entries`), which checks it as a
+//! `Value` parse would: what this accepts, `Value` accepts, and the other way round.
 //! Not here: which fields change (the callers decide).
 
 use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::strict_json::{self, Found, InnerEvent, Refused};
-use super::valid_json;
+use super::raw_entries;
+pub use super::raw_entries::Refused;
 
-/// One value of a raw object: its text as written, and whether that text is already what
-/// `serde_json` writes for it (then [`write_canonical`] copies it).
+/// One value of a raw object: its text as written (valid JSON), and whether the reading already
+/// knows that text is what `serde_json` writes for it (else [`is_canonical`] looks when asked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Raw<'a> {
     text: &'a str,
-    canonical: bool,
+    known_canonical: bool,
 }
 
 impl<'a> Raw<'a> {
@@ -27,54 +28,29 @@ impl<'a> Raw<'a> {
         self.text
     }
 
-    /// A value from valid JSON text found some other way; its spelling is checked now.
+    /// A value from valid JSON text found some other way.
     pub fn of(text: &'a str) -> Self {
         Raw {
             text,
-            canonical: is_canonical(text),
+            known_canonical: false,
         }
     }
 
-    /// The object this value holds, `None` when it holds something else. Its text is valid
-    /// JSON (it was scanned, or given as such), so it is only walked, not checked again.
+    /// The object this value holds, `None` when it holds something else. The text is valid
+    /// JSON (found in checked text, or given as such), so its values are only skipped over.
     pub fn object(self) -> Option<RawObject<'a>> {
-        let mut object = RawObject::with_capacity(8);
-        valid_json::object(self.text, |key, text| {
-            object.insert(key, self.part(text));
-        })?;
-        Some(object)
+        let entries = raw_entries::entries_of_checked(self.text)?;
+        Some(RawObject::from_entries(entries))
     }
 
-    /// The items of the array this value holds, `None` when it holds something else (walked
-    /// like [`Raw::object`]).
+    /// The items of the array this value holds, `None` when it holds something else.
     pub fn items(self) -> Option<Vec<Raw<'a>>> {
-        let mut items = Vec::new();
-        valid_json::array(self.text, |text| items.push(self.part(text)))?;
-        Some(items)
+        array_items(self.text)
     }
 
     /// Whether the text is what `serde_json` writes for the value (then it is copied as is).
     pub fn is_canonical(self) -> bool {
-        self.canonical
-    }
-
-    /// A value nested in this one: serde_json writes a value the same way wherever it sits, so
-    /// it is canonical when the whole is (and otherwise is said not to be, which only costs a
-    /// re-serialisation).
-    fn part(self, text: &'a str) -> Raw<'a> {
-        Raw {
-            text,
-            canonical: self.canonical,
-        }
-    }
-}
-
-impl<'a> From<Found<'a>> for Raw<'a> {
-    fn from(found: Found<'a>) -> Self {
-        Raw {
-            text: found.text,
-            canonical: found.canonical,
-        }
+        self.known_canonical || is_canonical(self.text)
     }
 }
 
@@ -83,18 +59,17 @@ impl<'a> From<Found<'a>> for Raw<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct RawObject<'a> {
     entries: Vec<(Cow<'a, str>, Raw<'a>)>,
-    /// The `strict_json::key_bit`s of the keys inserted.
+    /// The [`key_bit`]s of the keys inserted.
     seen: u64,
 }
 
 impl<'a> RawObject<'a> {
-    /// Parses `text`, which must be one JSON object that a `serde_json::Value` parse would also
-    /// accept and read the same way: text only a full parse can judge (see `strict_json`) is refused,
-    /// so that the caller's fallback parses it and names what is wrong the usual way.
+    /// Parses `text`, which must be one JSON object that a `serde_json::Value` parse accepts;
+    /// anything else is refused, and the caller's fallback parses it the ordinary way to name
+    /// what is wrong.
     pub fn parse(text: &'a str) -> Result<Self, Refused> {
-        let mut object = RawObject::with_capacity(24);
-        strict_json::object(text, |key, value| object.insert(key, value.into()))?;
-        Ok(object)
+        let (entries, _) = raw_entries::object(text, None)?;
+        Ok(Self::from_entries(entries))
     }
 
     /// [`RawObject::parse`], and the object under `inner_key` read in the same pass: `None`
@@ -103,28 +78,8 @@ impl<'a> RawObject<'a> {
         text: &'a str,
         inner_key: &str,
     ) -> Result<(Self, Option<Self>), Refused> {
-        let mut top = RawObject::with_capacity(24);
-        let mut inner: Option<RawObject<'a>> = None;
-        // Whether the last value under `inner_key` is an object (a repeated key may change it).
-        let mut inner_is_object = false;
-        strict_json::object_and_inner(
-            text,
-            Some(inner_key),
-            |key, value| top.insert(key, value.into()),
-            |event| match event {
-                InnerEvent::Opened => {
-                    inner = Some(RawObject::with_capacity(24));
-                    inner_is_object = true;
-                }
-                InnerEvent::Entry(key, value) => {
-                    if let Some(inner) = inner.as_mut() {
-                        inner.insert(key, value.into());
-                    }
-                }
-                InnerEvent::NotObject => inner_is_object = false,
-            },
-        )?;
-        Ok((top, inner.filter(|_| inner_is_object)))
+        let (top, inner) = raw_entries::object(text, Some(inner_key))?;
+        Ok((Self::from_entries(top), inner.map(Self::from_entries)))
     }
 
     /// A record line: its fields and its `meta` object, read in one pass. Refused, besides what
@@ -136,6 +91,38 @@ impl<'a> RawObject<'a> {
             return Err(Refused);
         }
         Ok((top, meta))
+    }
+
+    fn from_entries(entries: Vec<raw_entries::Entry<'a>>) -> Self {
+        let raw = |(key, text, known_canonical)| {
+            (
+                key,
+                Raw {
+                    text,
+                    known_canonical,
+                },
+            )
+        };
+        // Nearly always the keys are distinct: then the entries are taken as they are (the
+        // list reused in place), and only a possible repeat is sorted out entry by entry.
+        let mut seen = 0;
+        let distinct = entries.iter().all(|(key, ..)| {
+            let bit = key_bit(key.as_bytes());
+            let new = seen & bit == 0;
+            seen |= bit;
+            new
+        });
+        if distinct {
+            return RawObject {
+                entries: entries.into_iter().map(raw).collect(),
+                seen,
+            };
+        }
+        let mut object = RawObject::with_capacity(entries.len());
+        for (key, value) in entries.into_iter().map(raw) {
+            object.insert(key, value);
+        }
+        object
     }
 
     fn with_capacity(n: usize) -> Self {
@@ -150,7 +137,7 @@ impl<'a> RawObject<'a> {
     fn insert(&mut self, key: Cow<'a, str>, value: Raw<'a>) {
         // A key whose bit is clear is new: only a repeat candidate is looked for among the
         // entries (out of line: it is rare, and `insert` runs on every entry of every line).
-        let bit = strict_json::key_bit(key.as_bytes());
+        let bit = key_bit(key.as_bytes());
         if self.seen & bit != 0
             && let Some(slot) = self.slot_of(&key)
         {
@@ -185,22 +172,26 @@ impl<'a> RawObject<'a> {
 /// The items of a JSON array nested in text [`RawObject::parse`] accepted; `None` when the
 /// value is not an array.
 pub fn array_items(text: &str) -> Option<Vec<Raw<'_>>> {
-    let mut items = Vec::new();
-    strict_json::array(text, |item| items.push(item.into())).ok()?;
-    Some(items)
+    let items = raw_entries::array_items(text)?;
+    Some(items.into_iter().map(Raw::of).collect())
 }
 
-/// Appends `"key":` as `serde_json` writes it.
-pub fn write_key(out: &mut Vec<u8>, key: &str) {
-    serde_json::to_writer(&mut *out, key).expect("writing to a Vec cannot fail");
-    out.push(b':');
+/// One of 64 bits for a key (from its length, first and middle bytes), to tell "certainly not
+/// seen before" without comparing it to the keys before it.
+#[inline]
+fn key_bit(key: &[u8]) -> u64 {
+    let (first, middle) = match key {
+        [] => (0, 0),
+        [first, ..] => (*first, key[key.len() / 2]),
+    };
+    1u64 << ((key.len() * 7 + usize::from(first) * 3 + usize::from(middle)) % 64)
 }
 
 /// Appends a raw value as `serde_json` would write it after parsing it: copied when its text
 /// already is that, re-serialised otherwise (spaces, `\u` or `\/` escapes, long or unusual numbers).
 pub fn write_canonical(out: &mut Vec<u8>, raw: Raw<'_>) {
     let text = raw.get();
-    if raw.canonical {
+    if raw.is_canonical() {
         out.extend_from_slice(text.as_bytes());
     } else {
         let value: Value = serde_json::from_str(text).expect("raw values are valid JSON");
@@ -209,7 +200,9 @@ pub fn write_canonical(out: &mut Vec<u8>, raw: Raw<'_>) {
 }
 
 /// True when `text` (valid JSON) is byte for byte what `serde_json::to_string` writes for the
-/// value it holds. Conservative: "false" only costs a re-serialisation.
+/// value it holds. Conservative: "false" only costs a re-serialisation. An object is never
+/// vouched for here: it may repeat a key, which serde_json writes once (the reading pass, which
+/// sees the keys, vouches for the objects it can).
 pub fn is_canonical(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
@@ -217,21 +210,23 @@ pub fn is_canonical(text: &str) -> bool {
         match b[i] {
             b'"' => {
                 i += 1;
-                while b[i] != b'"' {
-                    if b[i] == b'\\' {
-                        // serde_json writes only \" \\ \b \f \n \r \t and \u00XX for other
-                        // control characters; `\/` and `\u` escapes of anything else read back
-                        // as plain characters and are written plain.
-                        if matches!(b[i + 1], b'u' | b'/') {
-                            return false;
-                        }
-                        i += 1;
+                loop {
+                    // The text is valid JSON: a string ends at an unescaped quote.
+                    i += memchr::memchr2(b'"', b'\\', &b[i..]).expect("a closed string");
+                    if b[i] == b'"' {
+                        break;
                     }
-                    i += 1;
+                    // serde_json writes only \" \\ \b \f \n \r \t and \u00XX for other
+                    // control characters; `\/` and `\u` escapes of anything else read back
+                    // as plain characters and are written plain.
+                    if matches!(b[i + 1], b'u' | b'/') {
+                        return false;
+                    }
+                    i += 2;
                 }
                 i += 1;
             }
-            b' ' | b'\t' | b'\n' | b'\r' => return false,
+            b' ' | b'\t' | b'\n' | b'\r' | b'{' => return false,
             b'-' | b'0'..=b'9' => {
                 let start = i;
                 while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
@@ -270,80 +265,25 @@ pub(crate) fn is_canonical_number(token: &str) -> bool {
 mod tests {
     use super::*;
 
-    // The walk (`walk.rs`) reads values nested in a line the scanner accepted; these pin the
-    // two readings together. They live here, beside the scanner's reading, so that walk.rs
-    // needs nothing of this file.
-    mod walk_against_scan {
-        use super::*;
-        use proptest::prelude::*;
-
-        /// Every value nested in `raw`, read by walking, is what the strict scanner reads: the same
-        /// keys, values and items, and a value said canonical by the walk is canonical by the scan.
-        fn walk_agrees_with_scan(raw: Raw<'_>) {
-            let text = raw.get();
-            if text.starts_with('{') {
-                let walked = raw.object().expect("an object is walked");
-                let scanned = RawObject::parse(text).expect("a nested object scans");
-                let w: Vec<_> = walked.entries().collect();
-                let s: Vec<_> = scanned.entries().collect();
-                assert_eq!(w.len(), s.len(), "{text}");
-                for ((wk, wv), (sk, sv)) in w.into_iter().zip(s) {
-                    assert_eq!((wk, wv.get()), (sk, sv.get()), "{text}");
-                    assert!(!wv.is_canonical() || sv.is_canonical(), "{text}");
-                    walk_agrees_with_scan(sv);
-                }
-            } else if text.starts_with('[') {
-                let walked = raw.items().expect("an array is walked");
-                let scanned = array_items(text).expect("a nested array scans");
-                assert_eq!(walked.len(), scanned.len(), "{text}");
-                for (w, s) in walked.into_iter().zip(scanned) {
-                    assert_eq!(w.get(), s.get(), "{text}");
-                    assert!(!w.is_canonical() || s.is_canonical(), "{text}");
-                    walk_agrees_with_scan(s);
-                }
-            } else {
-                assert!(raw.object().is_none() && raw.items().is_none(), "{text}");
-            }
-        }
-
-        fn seeds() -> Vec<String> {
-            let mut lines: Vec<String> = (0..4)
-                .map(|n| crate::generate::record(5, n).to_line())
-                .collect();
-            lines.push(
-                r#"{"id":"1","meta":{"score":31.4,"sources":[{"method":"x","fetched_at":"2025-11-14T06:42:01Z","method":"y"}],"n":-5},"tags":["\u00e9","\ud83d\ude80","q\"\\"],"e":{ },"k\"ey":{"a\u0062":[ 1 , [2.25,{}] ,null,true,false]}}"#.into(),
+    /// A value nested in a record is read as the record's own entries are.
+    #[test]
+    fn nested_objects_and_arrays_are_read_by_their_values() {
+        let line = crate::generate::record(5, 1).to_line();
+        let top = RawObject::parse(&line).unwrap();
+        let value: Value = serde_json::from_str(&line).unwrap();
+        let metrics = top.get("public_metrics").unwrap().object().unwrap();
+        for (k, v) in metrics.entries() {
+            let want = &value["public_metrics"][k];
+            assert_eq!(
+                &serde_json::from_str::<Value>(v.get()).unwrap(),
+                want,
+                "{k}"
             );
-            lines
         }
-
-        #[test]
-        fn every_seed_line_is_accepted_and_walks_as_it_scans() {
-            for line in seeds() {
-                let top = RawObject::parse(&line).expect("a seed is valid");
-                for (_, value) in top.entries() {
-                    walk_agrees_with_scan(value);
-                }
-            }
-        }
-
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(2000))]
-
-            #[test]
-            fn values_nested_in_an_accepted_line_walk_as_they_scan(
-                seed in 0usize..5,
-                edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(
-                    vec!['{', '}', '[', ']', '"', '\\', ',', ':', ' ', '\n', '0', '1', '-', '.', 'u', 'n', '/', 'é']
-                )), 0..3),
-            ) {
-                let text = crate::dataset::strict_json::tests::edited(&seeds()[seed], edits);
-                if let Ok(top) = RawObject::parse(&text) {
-                    for (_, value) in top.entries() {
-                        walk_agrees_with_scan(value);
-                    }
-                }
-            }
-        }
+        let tags = top.get("topic_tags").unwrap().items().unwrap();
+        assert_eq!(tags.len(), value["topic_tags"].as_array().unwrap().len());
+        assert!(top.get("id").unwrap().object().is_none());
+        assert!(top.get("id").unwrap().items().is_none());
     }
 
     fn canonical(text: &str) -> String {
@@ -386,13 +326,49 @@ mod tests {
 
     #[test]
     fn compact_serde_output_is_copied_untouched() {
-        for text in [
-            r#"{"a":1,"b":[1.5,-2,{"c":"d e"}],"t":"2025-11-14T06:42:01.143076+00:00"}"#,
-            "229026322",
-            "0.0",
-            "-3.25",
-        ] {
+        for text in ["229026322", "0.0", "-3.25", "[1.5,-2,\"d e\"]", "\"a\\nb\""] {
             assert!(is_canonical(text), "{text}");
+        }
+        // Objects are vouched for by the reading pass, which sees their keys.
+        let line = r#"{"o":{"a":1,"b":[-2,{"c":"d e"},true,null],"t":"2025-11-14T06:42:01.143076+00:00"},"e":{},"l":[]}"#;
+        let top = RawObject::parse(line).unwrap();
+        for (key, value) in top.entries() {
+            assert!(value.is_canonical(), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_value_is_called_canonical_only_when_serde_json_writes_it_so() {
+        let line = r#"{"a":{"x":1,"x":2},"b":{"x":1},"c":[1, 2],"d":[1,2],"e":"a\/b","f":"a\nb","g":1.50,"h":1.5,"i":-0,"j":"\u00e9","k":{"y":[1.5]},"l":{ },"m":-12}"#;
+        let top = RawObject::parse(line).unwrap();
+        let canonical: Vec<(&str, bool)> =
+            top.entries().map(|(k, v)| (k, v.is_canonical())).collect();
+        assert_eq!(
+            canonical,
+            [
+                ("a", false),
+                ("b", true),
+                ("c", false),
+                ("d", true),
+                ("e", false),
+                ("f", true),
+                ("g", false),
+                ("h", true),
+                ("i", false),
+                ("j", false),
+                ("k", false),
+                ("l", false),
+                ("m", true),
+            ]
+        );
+        for (key, value) in top.entries() {
+            let mut out = Vec::new();
+            write_canonical(&mut out, value);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_writes(value.get()),
+                "{key}"
+            );
         }
     }
 
@@ -421,10 +397,16 @@ mod tests {
             let value_ok = serde_json::from_str::<Value>(text).is_ok();
             assert_eq!(RawObject::parse(text).is_ok(), value_ok, "{text}");
         }
-        // Exponents are refused even when in range: only a full parse knows.
-        assert!(serde_json::from_str::<Value>(r#"{"a":1e3}"#).is_ok());
-        assert!(RawObject::parse(r#"{"a":1e3}"#).is_err());
-        assert!(RawObject::parse(r#"{"a":[1.5E+2]}"#).is_err());
+        // Exponents in range are read, as a value parse reads them.
+        assert_eq!(
+            RawObject::parse(r#"{"a":1e3}"#)
+                .unwrap()
+                .get("a")
+                .unwrap()
+                .get(),
+            "1e3"
+        );
+        assert!(RawObject::parse(r#"{"a":[1.5E+2]}"#).is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::claim::API_FIELDS;
+use crate::dataset::raw_object::Raw;
 use crate::pipeline::harvest::xapi::verified_label_of;
 
 /// `(field, JSON text)` for each of [`API_FIELDS`] the answer carried, in that order. A
@@ -20,8 +21,12 @@ impl<'a> AnswerFields<'a> {
     /// when the runs were indexed, so it is only walked.
     pub fn read(text: &'a str) -> AnswerFields<'a> {
         let mut user = UserTexts::default();
-        let walked = crate::dataset::valid_json::object(text, |key, value| {
-            let slot = match &*key {
+        // Not an object (an answer's `data` item of another shape): it says nothing.
+        let Some(object) = Raw::of(text).object() else {
+            return AnswerFields::default();
+        };
+        for (key, value) in object.entries() {
+            let slot = match key {
                 "id" => &mut user.id,
                 "username" => &mut user.username,
                 "name" => &mut user.name,
@@ -31,13 +36,9 @@ impl<'a> AnswerFields<'a> {
                 "verified" => &mut user.verified,
                 "verified_type" => &mut user.verified_type,
                 "public_metrics" => &mut user.public_metrics,
-                _ => return,
+                _ => continue,
             };
-            *slot = Some(value);
-        });
-        // Not an object (an answer's `data` item of another shape): it says nothing.
-        if walked.is_none() {
-            return AnswerFields::default();
+            *slot = Some(value.get());
         }
         AnswerFields(
             API_FIELDS
@@ -80,12 +81,8 @@ impl<'a> UserTexts<'a> {
             "protected" => self.protected,
             "public_metrics" => self.public_metrics,
             "followers_count" => {
-                let mut followers = None;
-                crate::dataset::valid_json::object(self.public_metrics?, |key, value| {
-                    if key == "followers_count" {
-                        followers = Some(value);
-                    }
-                })?;
+                let metrics = Raw::of(self.public_metrics?).object()?;
+                let followers = metrics.get("followers_count").map(|raw| raw.get());
                 return followers.map(Cow::Borrowed);
             }
             "verified" => {

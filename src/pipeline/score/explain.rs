@@ -270,7 +270,7 @@ fn count(n: f64) -> String {
 /// Appends `n` as a count with thousands separators: 13,433.
 fn write_count(out: &mut String, n: f64) {
     let x = n.max(0.0).round();
-    let mut buf = [0; 20];
+    let mut buf = itoa::Buffer::new();
     let formatted;
     let digits = match whole_digits(x, &mut buf) {
         Some(d) => d,
@@ -325,7 +325,7 @@ fn write_decimals(out: &mut String, x: f64, decimals: u32) {
         return;
     }
     let n = scaled.round() as u64;
-    let mut buf = [0; 20];
+    let mut buf = itoa::Buffer::new();
     out.push_str(whole_digits((n / scale) as f64, &mut buf).expect("below 2^53"));
     out.push('.');
     let fraction = n % scale;
@@ -342,7 +342,7 @@ fn write_rounded(out: &mut String, x: f64) {
 
 /// A whole number as `{}` and `{:.0}` print it.
 fn write_whole(out: &mut String, x: f64) {
-    let mut buf = [0; 20];
+    let mut buf = itoa::Buffer::new();
     match whole_digits(x, &mut buf) {
         Some(digits) => out.push_str(digits),
         None => {
@@ -352,17 +352,15 @@ fn write_whole(out: &mut String, x: f64) {
     }
 }
 
-/// The digits of a whole, non-negative `x` below 2^53 (every count and percentage here), by
-/// integer division: float formatting with a precision takes its slow exact path for these.
+/// The digits of a whole, non-negative `x` below 2^53 (every count and percentage here), as an
+/// integer: float formatting with a precision takes its slow exact path for these.
 /// `None` for anything else (negative zero, a fraction, huge, not finite): the float formatter's.
-fn whole_digits(x: f64, buf: &mut [u8; 20]) -> Option<&str> {
+fn whole_digits(x: f64, buf: &mut itoa::Buffer) -> Option<&str> {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     if !(x.is_sign_positive() && x < EXACT && x.fract() == 0.0) {
         return None;
     }
-    let end = buf.len();
-    let i = super::json_text::digits_ending_at(buf, end, x as u64);
-    Some(std::str::from_utf8(&buf[i..]).expect("digits are ASCII"))
+    Some(buf.format(x as u64))
 }
 
 #[cfg(test)]

@@ -205,23 +205,16 @@ impl UsersBody {
     /// JSON already checked, so it is only walked: no copies, no typed reading). `None` when the
     /// body is not an object or its `data` neither a list nor one object.
     pub fn user_texts(body: &RawValue) -> Option<Vec<&str>> {
-        use crate::dataset::valid_json;
+        use crate::dataset::raw_object::Raw;
         // A repeated key: the last one counts, as in `parse`.
-        let mut data = None;
-        valid_json::object(body.get(), |key, text| {
-            if key == "data" {
-                data = Some(text);
-            }
-        })?;
+        let data = Raw::of(body.get()).object()?.get("data");
         let Some(data) = data else {
             return Some(Vec::new());
         };
-        if data.starts_with('{') {
-            return Some(vec![data]);
+        if data.get().starts_with('{') {
+            return Some(vec![data.get()]);
         }
-        let mut users = Vec::new();
-        valid_json::array(data, |text| users.push(text))?;
-        Some(users)
+        Some(data.items()?.into_iter().map(|raw| raw.get()).collect())
     }
 
     /// The (id, username) of every user in `data`, each once, as X bills them.
