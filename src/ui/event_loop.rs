@@ -57,6 +57,9 @@ pub async fn run(
     terminal.draw(|f| render(&app, f))?;
     let mut last_draw = Instant::now();
     let mut dirty = false;
+    // What opening asked for (the selected author's detail) starts before the first wait: an
+    // idle console gets no event to start it after.
+    dispatch(&mut app, &ops, &mut engine, &op_tx).await;
 
     while !app.should_quit {
         // The clock only matters while something counts down or runs.
@@ -108,27 +111,7 @@ pub async fn run(
             }
             _ = tokio::time::sleep_until(redraw_at.into()), if dirty => {}
         }
-        for effect in std::mem::take(&mut app.outbox) {
-            run_effect(effect, &ops, &mut engine, &op_tx).await;
-        }
-        if let Some((generation, row)) = app.detail_wanted.take()
-            && let Some(record) = app.records.row(row)
-        {
-            // Read and explained off the async threads; the answer comes back as an action.
-            let tx = op_tx.clone();
-            let answers = app.answers.clone();
-            let history = app.history_file.clone();
-            tokio::task::spawn_blocking(move || {
-                let answer = answer_detail(
-                    &record,
-                    answers.as_deref(),
-                    history.as_deref(),
-                    generation,
-                    row,
-                );
-                let _ = tx.send(Action::DetailReady(Box::new(answer)));
-            });
-        }
+        dispatch(&mut app, &ops, &mut engine, &op_tx).await;
         if dirty && last_draw.elapsed() >= FRAME {
             terminal.draw(|f| render(&app, f))?;
             last_draw = Instant::now();
@@ -140,6 +123,36 @@ pub async fn run(
         drop(link.commands);
     }
     Ok(app)
+}
+
+/// Starts what the last action asked for: its effects, and the selected author's detail (read
+/// and explained off the async threads; the answer comes back as an action).
+async fn dispatch(
+    app: &mut App,
+    ops: &Arc<dyn Operations>,
+    engine: &mut Option<EngineLink>,
+    op_tx: &mpsc::UnboundedSender<Action>,
+) {
+    for effect in std::mem::take(&mut app.outbox) {
+        run_effect(effect, ops, engine, op_tx).await;
+    }
+    if let Some((generation, row)) = app.detail_wanted.take()
+        && let Some(record) = app.records.row(row)
+    {
+        let tx = op_tx.clone();
+        let answers = app.answers.clone();
+        let history = app.history_file.clone();
+        tokio::task::spawn_blocking(move || {
+            let answer = answer_detail(
+                &record,
+                answers.as_deref(),
+                history.as_deref(),
+                generation,
+                row,
+            );
+            let _ = tx.send(Action::DetailReady(Box::new(answer)));
+        });
+    }
 }
 
 async fn next_engine_event(

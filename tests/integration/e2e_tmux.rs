@@ -92,6 +92,10 @@ fn demo_harvest_lowers_zero_scores_then_help_merge_and_quit_restore_the_terminal
     });
     let before = zero_scores(&first).unwrap();
     assert_eq!(before, 271, "the crisis dataset's zero scores");
+    // The selected author's detail is read at once, not after the first key.
+    s.wait_for("the first author's detail", Duration::from_secs(20), |t| {
+        t.contains("History") && !t.contains("(reading the record")
+    });
 
     s.keys(&["s"]);
     let plan = s.wait_for("the harvest plan", Duration::from_secs(20), |t| {
