@@ -40,7 +40,8 @@ pub fn object<'a>(
         .deserialize_map(Top { inner_key })
         .and_then(|found| de.end().map(|()| found))
         .map_err(|_| Refused)?;
-    let close = text.trim_end_matches(is_space).len() - 1;
+    // serde_json has checked that only whitespace follows the closing brace.
+    let close = text.bytes().rposition(|c| !is_space(c)).ok_or(Refused)?;
     let Some(top) = spans(text, found.keys, close) else {
         return by_raw_values(text, inner_key);
     };
@@ -66,8 +67,8 @@ pub fn array_items(text: &str) -> Option<Vec<&str>> {
 }
 
 /// JSON's whitespace, the only bytes serde_json lets stand between tokens.
-fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// The entries' texts, from where each key was borrowed; `close` is the index of the object's
@@ -76,7 +77,6 @@ fn is_space(c: char) -> bool {
 fn spans<'a>(text: &'a str, keys: Vec<Visited<'a>>, close: usize) -> Option<Vec<Entry<'a>>> {
     let base = text.as_ptr() as usize;
     let b = text.as_bytes();
-    let space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
     // Where a key's text starts (after its opening quote) and ends (at its closing quote).
     let place = |key: &Cow<'a, str>| -> Option<(usize, usize)> {
         let Cow::Borrowed(k) = key else {
@@ -98,7 +98,7 @@ fn spans<'a>(text: &'a str, keys: Vec<Visited<'a>>, close: usize) -> Option<Vec<
             start += 1;
         }
         start += 1;
-        while space(b[start]) {
+        while is_space(b[start]) {
             start += 1;
         }
         // Before the next key's opening quote, whitespace, ',', whitespace; or before the
@@ -110,12 +110,12 @@ fn spans<'a>(text: &'a str, keys: Vec<Visited<'a>>, close: usize) -> Option<Vec<
             }
             None => close,
         };
-        while space(b[end - 1]) {
+        while is_space(b[end - 1]) {
             end -= 1;
         }
         if keys.peek().is_some() {
             end -= 1; // the ','
-            while space(b[end - 1]) {
+            while is_space(b[end - 1]) {
                 end -= 1;
             }
         }
