@@ -79,13 +79,11 @@ impl Read {
     }
 }
 
-fn raw_object(text: &str) -> Read {
-    use influx::dataset::AuthorView;
-    use influx::dataset::raw_object::RawObject;
+fn read_line(text: &str) -> Read {
+    use influx::dataset::ReadLine;
     let mut read = Read::default();
     for line in text.lines() {
-        let (top, meta) = RawObject::parse_record(line).expect("raw");
-        let view = AuthorView::from_raw(&top, meta.as_ref());
+        let view = ReadLine::read_record(line).expect("raw").view;
         read.add(
             view.metrics().followers,
             view.stored_score().value(),
@@ -362,7 +360,7 @@ fn serde_value(text: &str) -> Read {
 type Variant = (&'static str, fn(&str) -> Read);
 
 const VARIANTS: [Variant; 6] = [
-    ("raw_object", raw_object),
+    ("read_line", read_line),
     ("serde_borrowed", serde_borrowed),
     ("serde_raw_entries", serde_raw_entries),
     ("sonic_lazy", sonic_lazy),
@@ -378,10 +376,10 @@ fn line_read(c: &mut Criterion) {
         // Scored records: the score and its components are part of what is read.
         let raw = std::fs::read_to_string(generated(&dir, n)).expect("bench file");
         let text = scored(&raw);
-        let expected = raw_object(&text);
+        let expected = read_line(&text);
         assert_eq!(expected.scored, n, "every generated record is scored");
         for (name, f) in VARIANTS {
-            assert_eq!(f(&text), expected, "{name} reads what raw_object reads");
+            assert_eq!(f(&text), expected, "{name} reads what read_line reads");
         }
         group.throughput(Throughput::Bytes(text.len() as u64));
         for (name, f) in VARIANTS {

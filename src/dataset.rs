@@ -12,7 +12,7 @@
 //! plain or gzip, line by line or in blocks), `atomic_file` (writing a file all or nothing);
 //! the JSON layers below them: `raw_entries` (where each entry of an object lies, serde_json
 //! doing the reading), `raw_object` (fields kept as written), `author_view` (the typed, borrowed
-//! view scoring and the detectors read).
+//! view scoring and the detectors read), `view_read` (that view read in the checking pass).
 
 use std::io;
 use std::path::PathBuf;
@@ -20,6 +20,8 @@ use std::path::PathBuf;
 mod atomic_file;
 pub mod author_view;
 mod canonical;
+#[cfg(test)]
+mod edited_lines;
 mod lines;
 pub mod lock_file;
 mod raw_entries;
@@ -27,6 +29,7 @@ pub mod raw_object;
 mod record;
 pub mod spool;
 mod time;
+mod view_read;
 mod writeback;
 
 pub use atomic_file::{AtomicFile, FinishWrite, sync_dir, write_dataset};
@@ -37,6 +40,7 @@ pub use lines::{
 };
 pub use record::{Metrics, MetricsOrigin, Record, Source, StoredScore, parse_line};
 pub use time::{format_time, parse_time};
+pub use view_read::ReadLine;
 
 /// Why a line of a JSONL file could not become a record.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

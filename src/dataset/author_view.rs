@@ -1,19 +1,19 @@
 //! A borrowed, typed view of the fields of an author record that scoring and the placeholder
 //! detectors read, built either straight from a JSONL line (no `serde_json::Value`, no copy of
-//! anything the view does not need) or from a [`Record`](super::Record) already in memory.
+//! anything the view does not need: see `view_read`) or from a [`Record`](super::Record) already in memory.
 //! Both ways end in the same [`AuthorView`], so the metric-layout rules in [`AuthorView::metrics`]
 //! exist once. Not here: writing records (see `raw_object` for the splice that keeps unread fields as
 //! they were written).
 
 use std::borrow::Cow;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer};
 use serde_json::{Map, Value};
 
-use super::raw_object::{Raw, RawObject};
+use super::raw_object::Raw;
+use super::view_read::ScalarSeen;
 use super::{Metrics, MetricsOrigin, Source, StoredScore, parse_time};
 
 /// A JSON value reduced to what the typed readers need; containers are only known as "other".
@@ -104,55 +104,7 @@ impl<'a> Scalar<'a> {
 
 impl<'de> Deserialize<'de> for Scalar<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Scalar<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Scalar::Number {
-                    value: v as f64,
-                    unsigned: Some(v),
-                })
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Scalar::Number {
-                    value: v as f64,
-                    unsigned: u64::try_from(v).ok(),
-                })
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Scalar::Number {
-                    value: v,
-                    unsigned: None,
-                })
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Scalar::Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Scalar::Text(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Scalar::Text(Cow::Owned(v)))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Scalar::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Scalar::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Other)
-            }
-        }
-        d.deserialize_any(V)
+        ScalarSeen.deserialize(d).map(|(scalar, _)| scalar)
     }
 }
 
@@ -175,7 +127,7 @@ impl<'a> Block<'a> {
         self.entries.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
-    fn insert(&mut self, key: Cow<'a, str>, value: Scalar<'a>) {
+    pub(super) fn insert(&mut self, key: Cow<'a, str>, value: Scalar<'a>) {
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.entries.push((key, value)),
@@ -192,40 +144,6 @@ impl<'a> Block<'a> {
         }
         Some(block)
     }
-
-    fn from_raw(raw: Option<Raw<'a>>) -> Option<Self> {
-        // The object's keys are unique already: no look-up per insert.
-        let object = raw?.object()?;
-        Some(Block {
-            entries: object
-                .into_entries()
-                .map(|(k, v)| (k, Scalar::from_raw(Some(v))))
-                .collect(),
-        })
-    }
-}
-
-/// `meta.sources` entries that are objects, others skipped (as [`Record::sources`](super::Record::sources) always did).
-fn sources_from_raw(raw: Option<Raw<'_>>) -> Vec<Source<'_>> {
-    let Some(items) = raw.and_then(Raw::items) else {
-        return Vec::new();
-    };
-    items
-        .into_iter()
-        .filter_map(Raw::object)
-        .map(|fields| {
-            let field = |k: &str| Scalar::from_raw(fields.get(k));
-            let text = |k: &str| match field(k) {
-                Scalar::Text(s) => Some(s),
-                _ => None,
-            };
-            Source {
-                method: text("method").unwrap_or_default(),
-                fetched_at: field("fetched_at").time(),
-                evidence: text("evidence"),
-            }
-        })
-        .collect()
 }
 
 pub(crate) fn sources_from_value(v: Option<&Value>) -> Vec<Source<'_>> {
@@ -339,73 +257,6 @@ impl<'a> AuthorView<'a> {
                     .and_then(|e| e.get("activity_metrics")),
             ),
         }
-    }
-
-    /// The view of a record read as raw top-level fields (see [`RawObject`]); `meta` is the
-    /// parsed `meta` object when the record has one that is an object.
-    pub fn from_raw(top: &RawObject<'a>, meta: Option<&RawObject<'a>>) -> Self {
-        // One pass over each object (its keys are unique): looking every field up by name
-        // costs more than the fields themselves on a million lines.
-        let mut view = AuthorView::default();
-        for (key, raw) in top.entries() {
-            let slot = match key {
-                "id" => &mut view.id,
-                "handle" => &mut view.handle,
-                "username" => &mut view.username,
-                "name" => &mut view.name,
-                "description" => &mut view.description,
-                "verified" => &mut view.verified,
-                "verified_type" => &mut view.verified_type,
-                "followers_count" => &mut view.followers_count,
-                "created_at" => &mut view.created_at,
-                "topic_tags" => {
-                    view.topic_tags = raw
-                        .items()
-                        .map(|tags| {
-                            tags.into_iter()
-                                .filter_map(|t| match Scalar::from_raw(Some(t)) {
-                                    Scalar::Text(s) => Some(s),
-                                    _ => None,
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    continue;
-                }
-                "public_metrics" => {
-                    view.public_metrics = Block::from_raw(Some(raw));
-                    continue;
-                }
-                "ext" => {
-                    view.ext_activity = raw
-                        .object()
-                        .and_then(|ext| Block::from_raw(ext.get("activity_metrics")));
-                    continue;
-                }
-                _ => continue,
-            };
-            *slot = Scalar::from_raw(Some(raw));
-        }
-        for (key, raw) in meta.into_iter().flat_map(RawObject::entries) {
-            let slot = match key {
-                "score" => &mut view.meta_score,
-                "score_state" => &mut view.meta_score_state,
-                "as_of" => &mut view.meta_as_of,
-                "last_refresh_at" => &mut view.meta_last_refresh_at,
-                "provenance_hash" => &mut view.provenance_hash,
-                "sources" => {
-                    view.sources = sources_from_raw(Some(raw));
-                    continue;
-                }
-                "activity_metrics" => {
-                    view.meta_activity = Block::from_raw(Some(raw));
-                    continue;
-                }
-                _ => continue,
-            };
-            *slot = Scalar::from_raw(Some(raw));
-        }
-        view
     }
 
     pub fn id(&self) -> Option<&str> {

@@ -82,6 +82,17 @@ impl<'a> RawObject<'a> {
         Ok((Self::from_entries(top), inner.map(Self::from_entries)))
     }
 
+    /// [`RawObject::parse_with_inner`], the values `claims` claims read by it in the same pass
+    /// (see [`raw_entries::Claims`]).
+    pub fn parse_claimed<C: raw_entries::Claims<'a>>(
+        text: &'a str,
+        inner_key: &str,
+        claims: &mut C,
+    ) -> Result<(Self, Option<Self>), Refused> {
+        let (top, inner) = raw_entries::object_read(text, Some(inner_key), claims)?;
+        Ok((Self::from_entries(top), inner.map(Self::from_entries)))
+    }
+
     /// A record line: its fields and its `meta` object, read in one pass. Refused, besides what
     /// [`RawObject::parse`] refuses, when `meta` is there but not an object: the readers that
     /// check records leave that to the full path.

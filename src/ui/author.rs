@@ -2,8 +2,7 @@
 //! taken once from a [`Record`] or straight from its JSONL line. Not the record itself (the
 //! detail pane reads that, see `record_store`).
 
-use crate::dataset::raw_object::RawObject;
-use crate::dataset::{AuthorView, Record};
+use crate::dataset::{AuthorView, ReadLine, Record};
 use crate::pipeline::audit::{checks_with_metrics, raw_schema_clean, schema_clean_record};
 use crate::pipeline::custody::{self, AnswerIndex, Claim};
 
@@ -95,9 +94,8 @@ impl AuthorRow {
     /// another (the line is not an object a value parse takes, or the raw schema check cannot
     /// tell); the caller parses the line then.
     pub fn from_line(text: &str, answers: Option<&AnswerIndex>) -> Option<AuthorRow> {
-        let (top, meta) = RawObject::parse_record(text).ok()?;
+        let ReadLine { top, meta, view } = ReadLine::read_record(text).ok()?;
         let schema_clean = raw_schema_clean(&top, meta.as_ref())?;
-        let view = AuthorView::from_raw(&top, meta.as_ref());
         let mut row = AuthorRow::from_view(&view, schema_clean);
         if let Some(answers) = answers {
             let claim = Claim::of_view(&view, &top, meta.as_ref());

@@ -10,8 +10,9 @@ use rayon::prelude::*;
 
 // Read the way the console reads the dataset itself.
 use super::dataset_rows::{BLOCK_BYTES, STRETCH_LINES};
-use crate::dataset::raw_object::RawObject;
-use crate::dataset::{AuthorView, DatasetError, LineBlock, LineBlocks, Record, parse_line};
+use crate::dataset::{
+    AuthorView, DatasetError, LineBlock, LineBlocks, ReadLine, Record, parse_line,
+};
 use crate::pipeline::audit::is_placeholder;
 
 /// The figures of a batch's records, in file order.
@@ -83,11 +84,8 @@ pub fn read_batch_contents(path: &Path) -> Result<BatchContents, DatasetError> {
 fn line_facts(block: &LineBlock, k: usize) -> Option<RecordFigures> {
     let (line, text) = block.line(k);
     let text = text.ok()?;
-    match RawObject::parse_record(text) {
-        Ok((top, meta)) => Some(RecordFigures::of(&AuthorView::from_raw(
-            &top,
-            meta.as_ref(),
-        ))),
+    match ReadLine::read_record(text) {
+        Ok(read) => Some(RecordFigures::of(&read.view)),
         Err(_) => parse_line(line, text)
             .ok()
             .map(|record| RecordFigures::of(&record.view())),

@@ -9,8 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::facts::checks_of_view;
-use crate::dataset::raw_object::RawObject;
-use crate::dataset::{AuthorView, DatasetError, Lines};
+use crate::dataset::{AuthorView, DatasetError, Lines, ReadLine};
 use crate::pipeline::score::knots::quantile;
 
 /// Scores 0 to 100 in bins of one point (100 itself in the last): the resolution of the
@@ -55,8 +54,8 @@ impl DistributionBuilder {
 
     /// Counts one JSONL line (a line that is not a record is not counted).
     pub fn add_line(&mut self, text: &str) {
-        if let Ok((top, meta)) = RawObject::parse_record(text) {
-            self.add(&AuthorView::from_raw(&top, meta.as_ref()));
+        if let Ok(read) = ReadLine::read_record(text) {
+            self.add(&read.view);
         }
     }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::error_lists::SchemaErrors;
 
 use crate::dataset::raw_object::RawObject;
-use crate::dataset::{AuthorView, Metrics, Record, StoredScore};
+use crate::dataset::{AuthorView, Metrics, ReadLine, Record, StoredScore};
 use crate::pipeline::checks::placeholders::{self, DetectorRow, PlaceholderFlag, SourceKind};
 use crate::pipeline::checks::schema;
 use crate::pipeline::custody::{self, AnswerIndex, Claim, Custody};
@@ -118,9 +118,8 @@ pub(crate) struct RecordFacts {
 /// facts than [`facts_of`] on the parsed record: the line is not an object a value parse takes,
 /// or the raw schema check cannot tell (see `schema::raw_missing`); the caller parses it then.
 pub(crate) fn facts_of_line(text: &str, answers: Option<&AnswerIndex>) -> Option<RecordFacts> {
-    let (top, meta) = RawObject::parse_record(text).ok()?;
+    let ReadLine { top, meta, view } = ReadLine::read_record(text).ok()?;
     let missing = schema::raw_missing(&top, meta.as_ref())?;
-    let view = AuthorView::from_raw(&top, meta.as_ref());
     let custody = answers.map(|a| custody::verify(&Claim::of_view(&view, &top, meta.as_ref()), a));
     let mut facts = facts_of_view(view);
     facts.schema_errors = SchemaErrors::Missing(missing);

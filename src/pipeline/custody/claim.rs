@@ -119,13 +119,13 @@ fn read_refs(text: Option<&str>) -> Result<Vec<CustodyRef>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::ReadLine;
 
     const LINE: &str = r#"{"id":"1","handle":"a","name":"A \u00e9","followers_count":5,"public_metrics":{"followers_count":5},"meta":{"sources":[{"method":"x-api-v2","fetched_at":"2026-01-01T00:00:00.000Z","evidence":"e"}],"provenance_hash":"ab","custody":[{"run":"r1","response_line":1,"sha256":"ab","fetched_at":"2026-01-01T00:00:00.000Z"},{"run":"r2","response_line":3,"sha256":"cd","fetched_at":"2026-02-01T00:00:00.000Z"}]}}"#;
 
     #[test]
     fn a_raw_line_and_its_parsed_record_claim_the_same_source_and_fields() {
-        let (top, meta) = RawObject::parse_record(LINE).unwrap();
-        let view = AuthorView::from_raw(&top, meta.as_ref());
+        let ReadLine { top, meta, view } = ReadLine::read_record(LINE).unwrap();
         let raw = Claim::of_view(&view, &top, meta.as_ref());
         let record = crate::dataset::parse_line(1, LINE).unwrap();
         let parsed = Claim::of_record(&record);

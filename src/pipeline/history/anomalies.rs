@@ -8,8 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::{GrowthRules, History, HistoryError};
-use crate::dataset::raw_object::RawObject;
-use crate::dataset::{AuthorView, Lines};
+use crate::dataset::{Lines, ReadLine};
 
 /// One growth flag of one author.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,10 +38,10 @@ fn ids_in(file: &Path) -> Result<HashSet<String>, HistoryError> {
     for item in lines {
         let (_, text) = item.map_err(HistoryError::Dataset)?;
         let Ok(text) = text else { continue };
-        let Ok((top, meta)) = RawObject::parse_record(&text) else {
+        let Ok(read) = ReadLine::read_record(&text) else {
             continue;
         };
-        if let Some(id) = AuthorView::from_raw(&top, meta.as_ref()).id() {
+        if let Some(id) = read.view.id() {
             ids.insert(id.to_string());
         }
     }

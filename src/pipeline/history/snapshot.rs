@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::dataset::raw_object::RawObject;
 use chrono::{DateTime, Utc};
 
-use crate::dataset::{AuthorView, Metrics, format_time};
+use crate::dataset::{AuthorView, Metrics, ReadLine, format_time};
 use crate::pipeline::custody::CustodyRef;
 
 /// An author's metrics and score at `fetched_at`. A metric the record did not carry is `None`
@@ -44,9 +44,8 @@ impl Snapshot {
     /// The snapshot a dataset line holds; `None` when the line is not a record with an id and a
     /// time its metrics were fetched (such a line says nothing about a moment).
     pub fn of_line(text: &str, version: u64) -> Option<Snapshot> {
-        let (top, meta) = RawObject::parse_record(text).ok()?;
-        let view = AuthorView::from_raw(&top, meta.as_ref());
-        Snapshot::of_view(&view, meta.as_ref(), version)
+        let read = ReadLine::read_record(text).ok()?;
+        Snapshot::of_view(&read.view, read.meta.as_ref(), version)
     }
 
     /// The snapshot of a line already read raw: its view and its `meta` (the caller counts the

@@ -11,8 +11,7 @@ use serde::Serialize;
 
 use super::growth::{GrowthFlag, GrowthRules, analyse};
 use super::snapshot::Snapshot;
-use crate::dataset::raw_object::RawObject;
-use crate::dataset::{AuthorView, DatasetError, Lines};
+use crate::dataset::{DatasetError, Lines, ReadLine};
 use crate::pipeline::audit::drift::{Distribution, DistributionBuilder};
 use crate::pipeline::merge::{self, MergeError};
 
@@ -742,12 +741,11 @@ fn read_snapshots(
                 return distribution;
             }
         };
-        let snapshot = RawObject::parse_record(&text).ok().and_then(|(top, meta)| {
-            let view = AuthorView::from_raw(&top, meta.as_ref());
+        let snapshot = ReadLine::read_record(&text).ok().and_then(|read| {
             if let Some(d) = distribution.as_mut() {
-                d.add(&view);
+                d.add(&read.view);
             }
-            Snapshot::of_view(&view, meta.as_ref(), version)
+            Snapshot::of_view(&read.view, read.meta.as_ref(), version)
         });
         match snapshot {
             Some(s) => chunk.snapshots.push(s),

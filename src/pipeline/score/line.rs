@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::dataset::raw_object::{Raw, RawObject, write_canonical};
-use crate::dataset::{AuthorView, CANONICAL_META_ORDER, CANONICAL_ORDER};
+use crate::dataset::{CANONICAL_META_ORDER, CANONICAL_ORDER, ReadLine};
 
 use super::changes::{MetaChange, MetaValue};
 use super::json_text::write_key;
@@ -55,8 +55,8 @@ pub fn score_line_into(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
 /// [`score_line`] appended to `out` (no newline), so that many lines can share one buffer.
 /// On `None` `out` is as it was.
 pub fn score_line_onto(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
-    match RawObject::parse_with_inner(text, "meta") {
-        Ok((top, meta)) => Some(score_raw_onto(text, &top, meta, out)),
+    match ReadLine::read(text) {
+        Ok(read) => Some(score_raw_onto(text, read, out)),
         // Valid JSON the raw path leaves to a full parse (an exponent, a lone surrogate...).
         Err(_) => score_parsed_onto(text, out),
     }
@@ -75,15 +75,10 @@ fn score_parsed_onto(text: &str, out: &mut Vec<u8>) -> Option<LineOutcome> {
     })
 }
 
-fn score_raw_onto<'a>(
-    text: &str,
-    top: &RawObject<'a>,
-    meta: Option<RawObject<'a>>,
-    out: &mut Vec<u8>,
-) -> LineOutcome {
+fn score_raw_onto(text: &str, read: ReadLine<'_>, out: &mut Vec<u8>) -> LineOutcome {
+    let ReadLine { top, meta, view } = read;
     // A `meta` that is not an object is replaced by one, as `Record::meta_mut` does.
     let meta = top.get("meta").map(|_| meta.unwrap_or_default());
-    let view = AuthorView::from_raw(top, meta.as_ref());
     let scoring = score_view(&view);
 
     // Room for what scoring adds, so that applying the changes does not grow the list.
