@@ -1,10 +1,11 @@
 //! Parse benchmark: reading a JSONL dataset into records (`parse`), and the read path `score`
 //! and `audit` take for each line (`line_read`) written several ways, so that influx's JSON
-//! layer (`dataset::{raw_entries, raw_object, author_view}`) is judged against what the crates
+//! layer (`dataset::{raw_entries, raw_object, view_read}`) is judged against what the crates
 //! do with less code:
-//! - `raw_object`: `RawObject::parse_record` (serde_json checks the line as a `Value` parse would
-//!   and lends each field's text, `raw_entries`) and `AuthorView::from_raw`, as `score` and
-//!   `audit` run it;
+//! - `read_line`: `ReadLine::read_record`, as `score` and `audit` run it: one serde_json pass
+//!   checks the line as a `Value` parse would, lends each field's text (`raw_entries`) and reads
+//!   the `AuthorView` where its values lie (`view_read`). Until 2026-12-04 this was `raw_object`:
+//!   the same pass, then `AuthorView::from_raw` parsing the nested blocks again from their texts;
 //! - `serde_borrowed`: `serde_json` into a `#[derive(Deserialize)]` view borrowing from the line
 //!   (the fields `AuthorView` reads; everything else skipped over, not fully checked);
 //! - `serde_raw_entries`: `serde_json` into the line's and `meta`'s entries as `&RawValue`
@@ -28,7 +29,10 @@
 //! slower than the hand path was: it checks every value as a `Value` parse does and works out
 //! each value's canonical spelling, which the score's byte-exact write-back copies by; end to
 //! end `influx score` takes 17% longer (README, performance). The derived borrowed view is 1.8x
-//! quicker again: the next step for the read-only paths. sonic-rs gains little over
+//! quicker again. 2026-12-04: reading the view in the checking pass (`read_line`) took back
+//! what `raw_object` lost end to end: `influx score` 1M at the hand scanner's CPU time and
+//! `influx audit` below it (README, performance); the derived view still skips what it does
+//! not read without checking it, which `read_line` must not. sonic-rs gains little over
 //! `serde_json`. Sizes 1k, 100k, 1M (`INFLUX_BENCH_MAX` caps them), the text in memory, one core
 //! (the commands split the lines over both cores the same way for every variant).
 //! `cargo bench --bench parse -- line_read`.

@@ -1,15 +1,17 @@
-//! The answers harvests received, read once and indexed by the SHA-256 of each user object's
-//! bytes, so that verifying a million records is a million lookups, not a million searches.
+//! The answers harvests received, read once and indexed by run, line and the SHA-256 of each
+//! user object's bytes, so that verifying a million records is a million lookups, not a
+//! million searches.
 //! A run is a directory holding `responses.jsonl`; the index reads one run, or every run in a
 //! directory of runs (a data directory's `runs/`).
 
-use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
-use crate::pipeline::harvest::outputs::{RESPONSES_FILE, StoredAnswer};
-use crate::pipeline::harvest::xapi::UsersBody;
+use super::answer_line::answer_users;
+use crate::pipeline::harvest::outputs::RESPONSES_FILE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnswersError {
@@ -27,21 +29,16 @@ pub enum AnswersError {
     NoRun(PathBuf),
 }
 
-/// One user object of an answer: where its bytes are, and every place an answer held exactly
-/// them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AnsweredUser {
-    text: UserText,
-    /// `(run index, responses.jsonl line)`, in the order read.
-    pub places: Vec<(u32, u64)>,
-}
-
-/// Where a user object's bytes are kept: inside its run's `responses.jsonl` text, held by the
-/// index (the common case: no copy), or copied (a body only the full parse could read).
-#[derive(Debug, Clone, PartialEq)]
-enum UserText {
-    InRun { run: u32, start: usize, end: usize },
-    Copied(Box<str>),
+/// One user object an answer held: the SHA-256 of its bytes and where they are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct AnsweredUser {
+    sha256: [u8; 32],
+    /// Its bytes: `texts[run][start..start + len]`.
+    start: usize,
+    len: u32,
+    run: u32,
+    /// Its responses.jsonl line (1-based).
+    line: u32,
 }
 
 /// The answers of the runs read.
@@ -53,8 +50,17 @@ pub struct AnswerIndex {
     texts: Vec<memmap2::Mmap>,
     /// Run number by id: looked up once per record.
     run_numbers: FxHashMap<String, u32>,
-    /// Keyed by SHA-256 digests: already uniform, so the quick hasher spreads them well.
-    users: FxHashMap<[u8; 32], AnsweredUser>,
+    /// Every user object read, run by run and line by line, in the order received: a record
+    /// names its answer's run and line, so proving it looks at that line's hundred users or so,
+    /// and records proved in the order they were harvested read this list in order.
+    users: Vec<AnsweredUser>,
+    /// Per run, where each line's users begin in `users`: line `n`'s are
+    /// `line_starts[run][n - 1]..line_starts[run][n]`.
+    line_starts: Vec<Vec<usize>>,
+    /// The first place of each distinct user object by its hash, built the first time a record
+    /// that names no answer (harvested before records did) asks for one. Keyed by SHA-256
+    /// digests: already uniform, so the quick hasher spreads them well.
+    by_hash: OnceLock<FxHashMap<[u8; 32], usize>>,
     /// The directory of runs this index was read from, when it is a data directory's.
     runs_dir: Option<PathBuf>,
     /// 200 answers read, and lines that were not one (a torn last line, an error answer).
@@ -62,8 +68,8 @@ pub struct AnswerIndex {
     pub other_lines: usize,
 }
 
-/// A user object's hash and its bytes: their place in the run's text, or a copy.
-type HashedUser = ([u8; 32], Result<(usize, usize), Box<str>>);
+/// A user object's hash and its bytes' place in the run's text.
+type HashedUser = ([u8; 32], usize, u32);
 
 impl AnswerIndex {
     /// The runs at `path`: one run directory, or a directory whose subdirectories are runs.
@@ -128,84 +134,95 @@ impl AnswerIndex {
         let id = crate::pipeline::harvest::xapi::run_id(dir);
         self.run_numbers.insert(id.clone(), run);
         self.runs.push((id, dir.to_path_buf()));
-        // Each line is checked as UTF-8, read, and its users hashed on every core (lines split
-        // at their ASCII line ends stay whole characters); the index is filled after.
+        // The lines are found first (memchr), then each is checked as UTF-8, read, and its
+        // users hashed on every core; the index is filled after, in the order of the lines.
         let bytes: &[u8] = &map;
         let base = bytes.as_ptr() as usize;
-        let mut read: Vec<Option<Vec<HashedUser>>> = bytes
-            .par_split(|b| *b == b'\n')
-            .map(|line| {
-                let line = std::str::from_utf8(line).ok()?;
-                let stored = StoredAnswer::read(line)?;
-                if stored.status != Some(200) {
-                    return None;
-                }
-                let body = stored.body?;
-                let hashed = |bytes: &str| crate::digest::sha256(bytes.as_bytes());
-                // The bytes of each user, found in place; the full parse only for a body the
-                // quick reading cannot take (it may still be one `UsersBody::parse` accepts).
-                if let Some(users) = UsersBody::user_texts(body) {
-                    return Some(
-                        users
-                            .into_iter()
-                            .map(|u| {
-                                let start = u.as_ptr() as usize - base;
-                                (hashed(u), Ok((start, start + u.len())))
-                            })
-                            .collect(),
-                    );
-                }
-                let body = UsersBody::parse(body.get().as_bytes()).ok()?;
+        let mut lines = Vec::with_capacity(bytes.len() / 4096 + 1);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', bytes) {
+            lines.push(start..end);
+            start = end + 1;
+        }
+        // A last line without its line end (a torn write) is still a line.
+        if start < bytes.len() {
+            lines.push(start..bytes.len());
+        }
+        let read: Vec<Option<Vec<HashedUser>>> = lines
+            .into_par_iter()
+            .map(|range| {
+                let line = std::str::from_utf8(&bytes[range]).ok()?;
+                let users = answer_users(line)?;
                 Some(
-                    body.data
+                    users
                         .into_iter()
-                        .map(|u| (hashed(u.text.get()), Err(u.text.get().into())))
+                        .map(|u| {
+                            let sha = crate::digest::sha256(u.as_bytes());
+                            (sha, u.as_ptr() as usize - base, u.len() as u32)
+                        })
                         .collect(),
                 )
             })
             .collect();
-        // The piece after the last line end is no line.
-        if bytes.last() == Some(&b'\n') || bytes.is_empty() {
-            read.pop();
-        }
-        // Sized once: growing a map of a million users rehashes and moves it several times.
         let found: usize = read.iter().flatten().map(Vec::len).sum();
         self.users.reserve(found);
+        let mut starts = Vec::with_capacity(read.len() + 1);
+        starts.push(self.users.len());
         for (at, users) in read.into_iter().enumerate() {
-            let Some(users) = users else {
-                self.other_lines += 1;
-                continue;
-            };
-            self.answers += 1;
-            let line = at as u64 + 1;
-            for (key, place) in users {
-                self.users
-                    .entry(key)
-                    .or_insert_with(|| AnsweredUser {
-                        text: match place {
-                            Ok((start, end)) => UserText::InRun { run, start, end },
-                            Err(copy) => UserText::Copied(copy),
-                        },
-                        places: Vec::new(),
-                    })
-                    .places
-                    .push((run, line));
+            match users {
+                Some(users) => {
+                    self.answers += 1;
+                    let line = at as u32 + 1;
+                    self.users
+                        .extend(users.into_iter().map(|(sha256, start, len)| AnsweredUser {
+                            sha256,
+                            start,
+                            len,
+                            run,
+                            line,
+                        }));
+                }
+                None => self.other_lines += 1,
             }
+            starts.push(self.users.len());
         }
+        self.line_starts.push(starts);
         self.texts.push(map);
         Ok(())
     }
 
     /// The bytes of a user object, as received.
-    pub fn text_of<'i>(&'i self, user: &'i AnsweredUser) -> &'i str {
-        match &user.text {
-            UserText::InRun { run, start, end } => {
-                // Its line was checked as UTF-8, and a place starts and ends on ASCII delimiters.
-                std::str::from_utf8(&self.texts[*run as usize][*start..*end])
-                    .expect("a user object's place is UTF-8 text")
+    fn text_of(&self, user: &AnsweredUser) -> &str {
+        let bytes = &self.texts[user.run as usize][user.start..user.start + user.len as usize];
+        // Its line was checked as UTF-8, and a place starts and ends on ASCII delimiters.
+        std::str::from_utf8(bytes).expect("a user object's place is UTF-8 text")
+    }
+
+    /// The bytes of the user object hashing to `sha256_hex` that line `line` of run number
+    /// `run` holds, if it holds one.
+    pub fn user_at(&self, run: u32, line: u64, sha256_hex: &str) -> Option<&str> {
+        let sha = crate::digest::sha256_from_hex(sha256_hex)?;
+        let starts = self.line_starts.get(run as usize)?;
+        let at = usize::try_from(line).ok()?.checked_sub(1)?;
+        let (from, to) = (*starts.get(at)?, *starts.get(at + 1)?);
+        let user = self.users[from..to].iter().find(|u| u.sha256 == sha)?;
+        Some(self.text_of(user))
+    }
+
+    /// The first place an answer held the user object hashing to `sha256_hex`: run number,
+    /// line and bytes.
+    pub fn user_by_hash(&self, sha256_hex: &str) -> Option<(u32, u64, &str)> {
+        let sha = crate::digest::sha256_from_hex(sha256_hex)?;
+        let by_hash = self.by_hash.get_or_init(|| {
+            let mut map = FxHashMap::default();
+            map.reserve(self.users.len());
+            for (i, u) in self.users.iter().enumerate() {
+                map.entry(u.sha256).or_insert(i);
             }
-            UserText::Copied(text) => text,
-        }
+            map
+        });
+        let user = &self.users[*by_hash.get(&sha)?];
+        Some((user.run, u64::from(user.line), self.text_of(user)))
     }
 
     /// The number of the run of this id, if it was read.
@@ -224,12 +241,7 @@ impl AnswerIndex {
         (id, dir)
     }
 
-    /// The user object whose bytes hash to `sha256_hex`, if an answer held it.
-    pub fn user(&self, sha256_hex: &str) -> Option<&AnsweredUser> {
-        self.users.get(&crate::digest::sha256_from_hex(sha256_hex)?)
-    }
-
-    /// Distinct user objects indexed.
+    /// User objects read (each time an answer held one).
     pub fn users(&self) -> usize {
         self.users.len()
     }
@@ -267,13 +279,15 @@ mod tests {
         );
         let index = AnswerIndex::open(tmp.path()).unwrap();
         assert!(index.has_run("r1"));
-        let found = index
-            .user(&crate::digest::sha256_hex(user.as_bytes()))
-            .unwrap();
-        assert_eq!(index.text_of(found), user);
-        assert_eq!(found.places, vec![(0, 2)]);
+        let sha = crate::digest::sha256_hex(user.as_bytes());
+        assert_eq!(index.user_at(0, 2, &sha), Some(user));
+        assert_eq!(index.user_at(0, 1, &sha), None, "another line");
+        assert_eq!(index.user_at(0, 4, &sha), None, "no such line");
+        assert_eq!(index.user_at(1, 2, &sha), None, "no such run");
+        assert_eq!(index.user_by_hash(&sha), Some((0, 2, user)));
         assert_eq!((index.answers, index.other_lines), (1, 2));
-        assert!(index.user(&"0".repeat(64)).is_none());
+        assert!(index.user_by_hash(&"0".repeat(64)).is_none());
+        assert!(index.user_at(0, 2, "not hex").is_none());
     }
 
     #[test]

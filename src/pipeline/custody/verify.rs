@@ -155,10 +155,7 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
             // An older answer not kept: the fields it carried are compared with the newest.
             continue;
         };
-        let at = index
-            .user(&r.sha256)
-            .filter(|u| u.places.contains(&(number, r.response_line)));
-        let Some(user) = at else {
+        let Some(user) = index.user_at(number, r.response_line, &r.sha256) else {
             return Custody::Mismatch {
                 run: r.run.clone(),
                 response_line: r.response_line,
@@ -172,17 +169,17 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
         found.push(Found {
             run: r.run.clone(),
             line: r.response_line,
-            user: AnswerFields::read(index.text_of(user)),
+            user: AnswerFields::read(user),
         });
     }
     if refs.is_empty() {
         // Harvested before records named their answer: the provenance hash alone finds it.
-        if let Some(user) = claim.provenance_hash.as_deref().and_then(|h| index.user(h)) {
-            let (run, line) = user.places[0];
+        let first = claim.provenance_hash.as_deref();
+        if let Some((run, line, user)) = first.and_then(|h| index.user_by_hash(h)) {
             found.push(Found {
                 run: index.run(run).0.to_string(),
                 line,
-                user: AnswerFields::read(index.text_of(user)),
+                user: AnswerFields::read(user),
             });
         }
     }

@@ -665,7 +665,7 @@ fn answered_from_line(
     number: u64,
     end: u64,
 ) -> Option<AnsweredRequest> {
-    let stored = StoredAnswer::read(line)?;
+    let stored: StoredAnswer<'_> = StoredAnswer::read(line)?;
     let status = stored.status;
     Some(AnsweredRequest {
         at: crate::dataset::parse_time(stored.sent_at?)?,

@@ -37,20 +37,22 @@ fn open_append(path: &Path) -> Result<File, OutputError> {
 }
 
 /// One responses.jsonl line read back, as far as its readers need it (the ledger's repair,
-/// custody): the fields [`ResponseLog::write_answer`] writes, the body as its stored bytes.
+/// custody): the fields [`ResponseLog::write_answer`] writes, the body as its stored bytes or,
+/// for a reader that needs less of it, as that reader's `B` (custody's `answer_line`).
 #[derive(Debug, serde::Deserialize)]
-pub struct StoredAnswer<'a> {
+#[serde(bound(deserialize = "B: serde::Deserialize<'de>"))]
+pub struct StoredAnswer<'a, B = &'a serde_json::value::RawValue> {
     #[serde(default, borrow)]
     pub sent_at: Option<&'a str>,
     #[serde(default)]
     pub status: Option<u16>,
-    #[serde(default, borrow)]
-    pub body: Option<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    pub body: Option<B>,
 }
 
-impl<'a> StoredAnswer<'a> {
+impl<'a, B: serde::Deserialize<'a>> StoredAnswer<'a, B> {
     /// `None` for a line that is not one (a torn last line, a hand edit).
-    pub fn read(line: &'a str) -> Option<StoredAnswer<'a>> {
+    pub fn read(line: &'a str) -> Option<StoredAnswer<'a, B>> {
         serde_json::from_str(line).ok()
     }
 }
