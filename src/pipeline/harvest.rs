@@ -16,10 +16,11 @@ pub mod handles;
 pub mod journal;
 pub mod ledger;
 pub mod outputs;
+mod pending;
 pub mod pricing;
 pub mod xapi;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +46,7 @@ use self::handles::{HandleList, normalize};
 use self::journal::{Journal, JournalBatch, JournalError, Resumed, RunHeader, RunTotals};
 use self::ledger::{HarvestLock, Ledger, RunLedger};
 use self::outputs::{BatchWriter, RecordLog, ResponseLog, count_lines};
+use self::pending::Pending;
 use self::xapi::{ClientConfig, ClientError, MAX_BATCH, XClient};
 
 /// Everything a run needs besides its handles.
@@ -314,18 +316,18 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         source,
     })?;
 
-    let queue: VecDeque<Batch> = left
-        .handles
-        .chunks(config.batch_size)
-        .enumerate()
-        .map(|(i, chunk)| Batch {
-            number: first_batch + i,
-            handles: chunk.to_vec(),
-        })
-        .collect();
-
     let cost_plan = cost_plan(&config, &left, &book, now);
     let ledger = RunLedger::new(book, file, price, run_dir.clone());
+
+    let mut queue = Pending::default();
+    for (i, chunk) in left.handles.chunks(config.batch_size).enumerate() {
+        let billable = ledger.billable(now.date_naive(), chunk);
+        let batch = Batch {
+            number: first_batch + i,
+            handles: chunk.to_vec(),
+        };
+        queue.push_back(batch, billable);
+    }
 
     let (event_tx, event_rx) = mpsc::channel(config.event_capacity.max(1));
     let (command_tx, command_rx) = mpsc::channel(64);
@@ -396,7 +398,7 @@ struct Engine {
     config: HarvestConfig,
     started: RunStart,
     plan: CostPlan,
-    queue: VecDeque<Batch>,
+    queue: Pending,
     next_batch: usize,
     ctx: Arc<BatchContext>,
     /// Taken when the run closes, to wait for the last writes.
@@ -462,19 +464,20 @@ impl Engine {
         self.ctx.ledger.billable(self.today(), handles) * self.price()
     }
 
+    /// Puts a batch at the head of the queue, what it could cost counted as it is now.
+    fn requeue(&mut self, batch: Batch) {
+        let billable = self.ctx.ledger.billable(self.today(), &batch.handles);
+        self.queue.push_front(batch, billable);
+    }
+
     fn spend(&self) -> SpendSnapshot {
         let spent = self.ctx.ledger.spent();
-        let pending: Vec<String> = self
-            .queue
-            .iter()
-            .flat_map(|b| b.handles.iter().cloned())
-            .collect();
         SpendSnapshot {
             price_micros: self.price(),
             run_micros: spent.cost_micros,
             today_micros: self.ctx.ledger.spent_on(self.today()),
             cap_micros: self.config.max_spend,
-            pending_micros: self.worst_case(&pending),
+            pending_micros: self.queue.billable() * self.price(),
             users_billed: spent.users_billed,
             free_rereads: spent.free_rereads,
             requests_cap: self.config.max_requests,
@@ -548,13 +551,13 @@ impl Engine {
                 };
                 match self.fit(&mut batch) {
                     Fit::Whole => {}
-                    Fit::Shrunk(rest) => self.queue.push_front(rest),
+                    Fit::Shrunk(rest) => self.requeue(rest),
                     Fit::WaitForAnswers => {
-                        self.queue.push_front(batch);
+                        self.requeue(batch);
                         break;
                     }
                     Fit::Spent { room } => {
-                        self.queue.push_front(batch);
+                        self.requeue(batch);
                         self.cap_reached(room).await;
                         break;
                     }
@@ -600,7 +603,7 @@ impl Engine {
 
     async fn cap_reached(&mut self, room: Micros) {
         use pricing::format_usd;
-        let left: usize = self.queue.iter().map(|b| b.handles.len()).sum();
+        let left = self.queue.handles();
         let cap = self.config.max_spend.unwrap_or(0);
         let detail = format!(
             "the spend cap {} is reached: {} spent, {} left, which no handle fits at {} a user; \
@@ -656,7 +659,7 @@ impl Engine {
                     self.summary.requested += 1;
                     let number = self.next_batch;
                     self.next_batch += 1;
-                    self.queue.push_front(Batch {
+                    self.requeue(Batch {
                         number,
                         handles: vec![handle],
                     });
@@ -817,7 +820,7 @@ impl Engine {
             self.write_failed(format!("{e}: the last answers are repaired from responses.jsonl by the next harvest of this data directory"))
                 .await;
         }
-        self.summary.pending += self.queue.iter().map(|b| b.handles.len()).sum::<usize>();
+        self.summary.pending += self.queue.handles();
         let totals = self.totals();
         self.summary.requests = count_lines(&self.config.out_dir.join(RESPONSES_FILE));
         self.summary.retries = totals.retries;

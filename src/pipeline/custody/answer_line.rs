@@ -51,8 +51,11 @@ impl<'de> Deserialize<'de> for DataItems<'de> {
     }
 }
 
-/// Skips any value but a map, which is a body.
+/// The visits of the values that are neither a list nor an object: none holds users.
 macro_rules! not_users {
+    () => {
+        not_users!(visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_str(&str), visit_unit());
+    };
     ($($visit:ident($($t:ty)?)),*) => {
         $(fn $visit<E: serde::de::Error>(self $(, _: $t)?) -> Result<Self::Value, E> {
             Ok(DataItems::NotUsers)
@@ -82,14 +85,7 @@ impl<'de> Visitor<'de> for Body {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(DataItems::NotUsers)
     }
-    not_users!(
-        visit_bool(bool),
-        visit_i64(i64),
-        visit_u64(u64),
-        visit_f64(f64),
-        visit_str(&str),
-        visit_unit()
-    );
+    not_users!();
 }
 
 /// Whether a key is `data` (escaped or not), read without copying it.
@@ -137,14 +133,7 @@ impl<'de> Visitor<'de> for Data {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(DataItems::OneObject)
     }
-    not_users!(
-        visit_bool(bool),
-        visit_i64(i64),
-        visit_u64(u64),
-        visit_f64(f64),
-        visit_str(&str),
-        visit_unit()
-    );
+    not_users!();
 }
 
 #[cfg(test)]
