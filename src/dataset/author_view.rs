@@ -8,12 +8,9 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde::de::{DeserializeSeed, Deserializer};
 use serde_json::{Map, Value};
 
 use super::raw_object::Raw;
-use super::view_read::ScalarSeen;
 use super::{Metrics, MetricsOrigin, Source, StoredScore, parse_time};
 
 /// A JSON value reduced to what the typed readers need; containers are only known as "other".
@@ -99,12 +96,6 @@ impl<'a> Scalar<'a> {
 
     pub fn time(&self) -> Option<DateTime<Utc>> {
         self.text().and_then(parse_time)
-    }
-}
-
-impl<'de> Deserialize<'de> for Scalar<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ScalarSeen.deserialize(d).map(|(scalar, _)| scalar)
     }
 }
 

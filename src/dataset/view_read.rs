@@ -201,8 +201,15 @@ macro_rules! containers_checked {
     };
 }
 
+/// A scalar read alone (`Scalar::from_raw`'s fallback) is read as in the pass, its length dropped.
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ScalarSeen.deserialize(d).map(|(scalar, _)| scalar)
+    }
+}
+
 /// A [`Scalar`] and its compact length.
-pub(super) struct ScalarSeen;
+struct ScalarSeen;
 
 impl<'de> DeserializeSeed<'de> for ScalarSeen {
     type Value = (Scalar<'de>, Option<usize>);
