@@ -366,6 +366,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         plan: cost_plan,
         next_batch: first_batch + queue.len(),
         queue,
+        queue_day: now.date_naive(),
         ctx,
         writer: Some(writer),
         summary,
@@ -399,6 +400,8 @@ struct Engine {
     started: RunStart,
     plan: CostPlan,
     queue: Pending,
+    /// The day the queue's worst case was counted for (a handle read yesterday is billed today).
+    queue_day: chrono::NaiveDate,
     next_batch: usize,
     ctx: Arc<BatchContext>,
     /// Taken when the run closes, to wait for the last writes.
@@ -470,7 +473,13 @@ impl Engine {
         self.queue.push_front(batch, billable);
     }
 
-    fn spend(&self) -> SpendSnapshot {
+    fn spend(&mut self) -> SpendSnapshot {
+        let today = self.today();
+        if today != self.queue_day {
+            let ledger = &self.ctx.ledger;
+            self.queue.recount(|b| ledger.billable(today, &b.handles));
+            self.queue_day = today;
+        }
         let spent = self.ctx.ledger.spent();
         SpendSnapshot {
             price_micros: self.price(),
@@ -539,7 +548,8 @@ impl Engine {
         .await;
         self.emit(HarvestEvent::Budget(self.ctx.budget.snapshot()))
             .await;
-        self.emit(HarvestEvent::Spend(self.spend())).await;
+        let spend = self.spend();
+        self.emit(HarvestEvent::Spend(spend)).await;
         let mut tasks: JoinSet<BatchEnd> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, Batch> = HashMap::new();
         let mut paused = false;
@@ -687,7 +697,8 @@ impl Engine {
         }
         self.emit(HarvestEvent::Budget(self.ctx.budget.snapshot()))
             .await;
-        self.emit(HarvestEvent::Spend(self.spend())).await;
+        let spend = self.spend();
+        self.emit(HarvestEvent::Spend(spend)).await;
     }
 
     /// No new request goes out after this; answers in flight are still recorded.
@@ -847,7 +858,8 @@ impl Engine {
             }
             _ => RunOutcome::Complete,
         };
-        self.emit(HarvestEvent::Spend(self.spend())).await;
+        let spend = self.spend();
+        self.emit(HarvestEvent::Spend(spend)).await;
         self.emit(HarvestEvent::RunDone {
             summary: Box::new(self.summary.clone()),
         })

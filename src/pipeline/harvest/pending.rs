@@ -8,8 +8,9 @@ use std::collections::VecDeque;
 use super::batch::Batch;
 
 /// The batches not yet sent, in the order they go, each with how many of its handles would be
-/// billed as counted when it was queued. A handle can only become free later (read today by
-/// another batch), so the sum stays an upper bound: a worst case.
+/// billed as counted when it was queued. Within a day a handle can only become free later (read
+/// today by another batch), so the sum stays an upper bound: a worst case. A new day bills
+/// yesterday's reads again: the engine then counts the queue again ([`Pending::recount`]).
 #[derive(Debug, Default)]
 pub struct Pending {
     batches: VecDeque<(Batch, u64)>,
@@ -49,6 +50,15 @@ impl Pending {
         self.batches.iter().map(|(b, _)| b.handles.len()).sum()
     }
 
+    /// Counts every queued batch again with `billable` (a new day began).
+    pub fn recount(&mut self, billable: impl Fn(&Batch) -> u64) {
+        self.billable = 0;
+        for (batch, count) in &mut self.batches {
+            *count = billable(batch);
+            self.billable += *count;
+        }
+    }
+
     /// Handles queued that would be billed, at worst.
     pub fn billable(&self) -> u64 {
         self.billable
@@ -85,5 +95,17 @@ mod tests {
         assert!(pending.is_empty());
         assert_eq!(pending.billable(), 0);
         assert!(pending.pop_front().is_none());
+    }
+
+    #[test]
+    fn a_new_day_counts_the_queue_again() {
+        let mut pending = Pending::default();
+        pending.push_back(batch(1, 3), 0);
+        pending.push_back(batch(2, 2), 1);
+        // Yesterday's reads are billed again: every handle counts.
+        pending.recount(|b| b.handles.len() as u64);
+        assert_eq!(pending.billable(), 5);
+        assert_eq!(pending.pop_front().unwrap().number, 1);
+        assert_eq!(pending.billable(), 2, "the batch leaves with its new count");
     }
 }
