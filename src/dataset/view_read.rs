@@ -17,7 +17,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::author_view::{AuthorView, Block, Scalar};
 use super::raw_entries::{Checked, CheckedVisitor, Claims, CompactArray, CompactObject, Key};
-use super::raw_object::{Raw, RawObject, Refused};
+use super::raw_object::{RawObject, Refused};
 use super::{Source, parse_time};
 
 /// A record line read once: its top-level fields and its `meta` as raw text, and its view.
@@ -50,11 +50,6 @@ impl<'a> ReadLine<'a> {
             return Err(Refused);
         }
         Ok(line)
-    }
-
-    /// The raw value of a top-level field.
-    pub fn get(&self, key: &str) -> Option<Raw<'a>> {
-        self.top.get(key)
     }
 }
 
@@ -419,6 +414,7 @@ impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for Typed<V> {
 mod tests {
     use super::*;
     use crate::dataset::edited_lines::{edited, edits, seeds};
+    use crate::dataset::raw_object::Raw;
     use proptest::prelude::*;
     use serde_json::Value;
 
