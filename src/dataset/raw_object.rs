@@ -93,17 +93,6 @@ impl<'a> RawObject<'a> {
         Ok((Self::from_entries(top), inner.map(Self::from_entries)))
     }
 
-    /// A record line: its fields and its `meta` object, read in one pass. Refused, besides what
-    /// [`RawObject::parse`] refuses, when `meta` is there but not an object: the readers that
-    /// check records leave that to the full path.
-    pub fn parse_record(text: &'a str) -> Result<(Self, Option<Self>), Refused> {
-        let (top, meta) = Self::parse_with_inner(text, "meta")?;
-        if top.get("meta").is_some() && meta.is_none() {
-            return Err(Refused);
-        }
-        Ok((top, meta))
-    }
-
     fn from_entries(entries: Vec<raw_entries::Entry<'a>>) -> Self {
         let raw = |(key, text, known_canonical)| {
             (

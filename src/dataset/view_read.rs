@@ -43,7 +43,7 @@ impl<'a> ReadLine<'a> {
     }
 
     /// [`ReadLine::read`], refusing besides a `meta` that is there but not an object (the
-    /// readers that check records leave that to the full path, as `RawObject::parse_record`).
+    /// readers that check records leave that to the full path).
     pub fn read_record(text: &'a str) -> Result<Self, Refused> {
         let line = Self::read(text)?;
         if line.meta.is_none() && line.top.get("meta").is_some() {

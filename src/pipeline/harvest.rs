@@ -484,7 +484,7 @@ impl Engine {
         SpendSnapshot {
             price_micros: self.price(),
             run_micros: spent.cost_micros,
-            today_micros: self.ctx.ledger.spent_on(self.today()),
+            today_micros: self.ctx.ledger.spent_on(today),
             cap_micros: self.config.max_spend,
             pending_micros: self.queue.billable() * self.price(),
             users_billed: spent.users_billed,

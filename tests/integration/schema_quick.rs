@@ -3,7 +3,7 @@
 //! the same order; when it cannot tell it says so, and the audit validates the parsed value.
 //! Pinned on the real fixtures, on generated records, and on records mutated field by field.
 
-use influx::dataset::raw_object::RawObject;
+use influx::dataset::ReadLine;
 use influx::generate;
 use influx::pipeline::checks::schema::{raw_violations, violations};
 use proptest::prelude::*;
@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 /// The raw check's answer for a line, or `None` when it leaves the line to the validator.
 fn quick(text: &str) -> Option<Vec<&'static str>> {
-    let (top, meta) = RawObject::parse_record(text).ok()?;
-    raw_violations(&top, meta.as_ref())
+    let read = ReadLine::read_record(text).ok()?;
+    raw_violations(&read.top, read.meta.as_ref())
 }
 
 fn validator(text: &str) -> Vec<String> {
