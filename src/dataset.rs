@@ -24,7 +24,7 @@ mod canonical;
 mod edited_lines;
 mod lines;
 pub mod lock_file;
-mod raw_entries;
+pub(crate) mod raw_entries;
 pub mod raw_object;
 mod record;
 pub mod spool;

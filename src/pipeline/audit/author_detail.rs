@@ -61,7 +61,7 @@ pub struct SourceLine {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustodyChain {
     /// `meta.custody`, newest first; `Err` with why when it does not read as references.
-    pub refs: Result<Vec<CustodyRef>, String>,
+    pub refs: Result<Vec<CustodyRef<'static>>, String>,
     /// `None`: no answers were given to prove the record against.
     pub outcome: Option<Custody>,
 }
@@ -105,7 +105,9 @@ pub fn author_detail(record: &Record, answers: Option<&AnswerIndex>) -> AuthorDe
         } else {
             Some(Custody::NotClaimed)
         },
-        refs: claim.refs,
+        refs: claim
+            .refs
+            .map(|refs| refs.into_iter().map(CustodyRef::into_owned).collect()),
     };
     let meta = record.meta();
     let field = |k: &str| meta.and_then(|m| m.get(k)).map(short_json);

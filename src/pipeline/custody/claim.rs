@@ -26,14 +26,29 @@ pub const API_FIELDS: &[&str] = &[
     "public_metrics",
 ];
 
-/// One `meta.custody` entry: the answer a harvest built the record from.
+/// One `meta.custody` entry: the answer a harvest built the record from. Its texts are
+/// borrowed from the record's line where they can be (a million records proved are a
+/// million references read); [`CustodyRef::into_owned`] for one that outlives its line.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-pub struct CustodyRef {
-    pub run: String,
+pub struct CustodyRef<'a> {
+    #[serde(borrow)]
+    pub run: Cow<'a, str>,
     pub response_line: u64,
-    pub sha256: String,
-    #[serde(default)]
-    pub fetched_at: Option<String>,
+    #[serde(borrow)]
+    pub sha256: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub fetched_at: Option<Cow<'a, str>>,
+}
+
+impl CustodyRef<'_> {
+    pub fn into_owned(self) -> CustodyRef<'static> {
+        CustodyRef {
+            run: Cow::Owned(self.run.into_owned()),
+            response_line: self.response_line,
+            sha256: Cow::Owned(self.sha256.into_owned()),
+            fetched_at: self.fetched_at.map(|t| Cow::Owned(t.into_owned())),
+        }
+    }
 }
 
 /// What one record claims.
@@ -43,10 +58,10 @@ pub struct Claim<'a> {
     pub claims_api: bool,
     pub handle: Option<Cow<'a, str>>,
     /// Newest first. A `meta.custody` that does not read as references is `Err` with why.
-    pub refs: Result<Vec<CustodyRef>, String>,
+    pub refs: Result<Vec<CustodyRef<'a>>, String>,
     pub provenance_hash: Option<Cow<'a, str>>,
-    /// `(field, JSON text)` of each of [`API_FIELDS`] the record has.
-    pub fields: Vec<(&'static str, Cow<'a, str>)>,
+    /// The JSON text of each of [`API_FIELDS`] the record has, by its place in that list.
+    pub fields: [Option<Cow<'a, str>>; API_FIELDS.len()],
 }
 
 impl<'a> Claim<'a> {
@@ -64,12 +79,21 @@ impl<'a> Claim<'a> {
                 .iter()
                 .any(|s| source_kind(&s.method) == SourceKind::Api),
             handle: view.handle().map(Cow::Borrowed),
-            refs: read_refs(meta.and_then(|m| m.get("custody")).map(|r| r.get())),
+            refs: read_refs(
+                meta.and_then(|m| m.get("custody")).map(|r| r.get()),
+                serde_json::from_str,
+            ),
             provenance_hash: view.provenance_hash().map(Cow::Borrowed),
-            fields: API_FIELDS
-                .iter()
-                .filter_map(|f| Some((*f, Cow::Borrowed(top.get(f)?.get()))))
-                .collect(),
+            fields: {
+                // One walk of the record's thirty-odd fields, not one search per API field.
+                let mut fields = [const { None }; API_FIELDS.len()];
+                for (key, value) in top.entries() {
+                    if let Some(k) = api_field(key) {
+                        fields[k] = Some(Cow::Borrowed(value.get()));
+                    }
+                }
+                fields
+            },
         }
     }
 
@@ -77,38 +101,47 @@ impl<'a> Claim<'a> {
     pub fn of_record(record: &'a Record) -> Claim<'a> {
         let meta = record.meta();
         let text = |v: Option<&'a Value>| v.and_then(Value::as_str).map(Cow::Borrowed);
-        let custody = meta.and_then(|m| m.get("custody")).map(Value::to_string);
+        let custody = meta.and_then(|m| m.get("custody"));
         Claim {
             claims_api: record
                 .sources()
                 .iter()
                 .any(|s| source_kind(&s.method) == SourceKind::Api),
             handle: text(record.get("handle")),
-            refs: read_refs(custody.as_deref()),
+            refs: read_refs(custody, <Vec<CustodyRef<'a>>>::deserialize),
             provenance_hash: text(meta.and_then(|m| m.get("provenance_hash"))),
-            fields: API_FIELDS
-                .iter()
-                .filter_map(|f| Some((*f, Cow::Owned(record.get(f)?.to_string()))))
-                .collect(),
+            fields: std::array::from_fn(|k| {
+                Some(Cow::Owned(record.get(API_FIELDS[k])?.to_string()))
+            }),
         }
+    }
+
+    /// The JSON text of the record's API field at place `k` of [`API_FIELDS`].
+    pub fn field_at(&self, k: usize) -> Option<&str> {
+        self.fields.get(k)?.as_deref()
     }
 
     /// The JSON text of one of the record's API fields.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(f, _)| *f == name)
-            .map(|(_, t)| t.as_ref())
+        self.field_at(api_field(name)?)
     }
 }
 
-/// `meta.custody`, newest first; absent is no reference at all.
-fn read_refs(text: Option<&str>) -> Result<Vec<CustodyRef>, String> {
-    let Some(text) = text else {
+/// The place of a record field among [`API_FIELDS`], if it is one.
+pub fn api_field(name: &str) -> Option<usize> {
+    API_FIELDS.iter().position(|f| *f == name)
+}
+
+/// `meta.custody` (its text, or its parsed value), newest first; absent is no reference at all.
+fn read_refs<'a, T>(
+    custody: Option<T>,
+    read: impl FnOnce(T) -> Result<Vec<CustodyRef<'a>>, serde_json::Error>,
+) -> Result<Vec<CustodyRef<'a>>, String> {
+    let Some(custody) = custody else {
         return Ok(Vec::new());
     };
-    let mut refs: Vec<CustodyRef> = serde_json::from_str(text)
-        .map_err(|e| format!("meta.custody does not read as references: {e}"))?;
+    let mut refs =
+        read(custody).map_err(|e| format!("meta.custody does not read as references: {e}"))?;
     // Times are written one way (`format_time`), so their text sorts as they do.
     if refs.len() > 1 {
         refs.sort_by(|a, b| b.fetched_at.cmp(&a.fetched_at));
@@ -133,11 +166,20 @@ mod tests {
         assert_eq!(raw.refs, parsed.refs);
         assert_eq!(raw.refs.as_ref().unwrap()[0].run, "r2", "newest first");
         assert_eq!(raw.provenance_hash, parsed.provenance_hash);
-        let names = |c: &Claim<'_>| c.fields.iter().map(|(f, _)| *f).collect::<Vec<_>>();
+        let names = |c: &Claim<'_>| {
+            let present = API_FIELDS.iter().enumerate();
+            present
+                .filter_map(|(k, f)| c.field_at(k).map(|_| *f))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(&raw), names(&parsed));
+        assert_eq!(
+            names(&raw),
+            ["id", "handle", "name", "followers_count", "public_metrics"]
+        );
         // The texts may be spelled differently; they hold the same values.
-        for (f, text) in &raw.fields {
-            let a: Value = serde_json::from_str(text).unwrap();
+        for f in names(&raw) {
+            let a: Value = serde_json::from_str(raw.field(f).unwrap()).unwrap();
             let b: Value = serde_json::from_str(parsed.field(f).unwrap()).unwrap();
             assert_eq!(a, b, "{f}");
         }

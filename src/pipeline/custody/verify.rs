@@ -89,7 +89,7 @@ impl Custody {
 
 /// An answer found for a record: where, and what its user object says.
 struct Found<'i> {
-    run: String,
+    run: &'i str,
     line: u64,
     user: AnswerFields<'i>,
 }
@@ -111,7 +111,7 @@ pub fn verify_one(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
     let Some(new_run) = refs
         .iter()
         .find(|r| !index.has_run(&r.run) && is_plain_name(&r.run))
-        .map(|r| runs_dir.join(&r.run))
+        .map(|r| runs_dir.join(&*r.run))
         .filter(|dir| dir.is_dir())
     else {
         return custody;
@@ -157,7 +157,7 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
         };
         let Some(user) = index.user_at(number, r.response_line, &r.sha256) else {
             return Custody::Mismatch {
-                run: r.run.clone(),
+                run: r.run.to_string(),
                 response_line: r.response_line,
                 diffs: Vec::new(),
                 reason: Some(format!(
@@ -167,9 +167,9 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
             };
         };
         found.push(Found {
-            run: r.run.clone(),
+            run: &r.run,
             line: r.response_line,
-            user: AnswerFields::read(user),
+            user: user.fields,
         });
     }
     if refs.is_empty() {
@@ -177,9 +177,9 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
         let first = claim.provenance_hash.as_deref();
         if let Some((run, line, user)) = first.and_then(|h| index.user_by_hash(h)) {
             found.push(Found {
-                run: index.run(run).0.to_string(),
+                run: index.run(run).0,
                 line,
-                user: AnswerFields::read(user),
+                user: user.fields,
             });
         }
     }
@@ -197,12 +197,12 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
     let diffs = compare(claim, &found);
     if diffs.is_empty() {
         Custody::Verified {
-            run: newest.run.clone(),
+            run: newest.run.to_string(),
             response_line: newest.line,
         }
     } else {
         Custody::Mismatch {
-            run: newest.run.clone(),
+            run: newest.run.to_string(),
             response_line: newest.line,
             diffs,
             reason: None,
@@ -212,11 +212,11 @@ pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
 
 fn compare(claim: &Claim<'_>, found: &[Found<'_>]) -> Vec<FieldDiff> {
     let mut diffs = Vec::new();
-    for field in super::claim::API_FIELDS {
-        let Some(answer) = found.iter().find_map(|f| f.user.get(field)) else {
+    for (k, field) in super::claim::API_FIELDS.iter().enumerate() {
+        let Some(answer) = found.iter().find_map(|f| f.user.at(k)) else {
             continue;
         };
-        let record = claim.field(field);
+        let record = claim.field_at(k);
         // Written the same way: equal. Otherwise the values decide (a spelling may differ).
         if record == Some(answer) {
             continue;

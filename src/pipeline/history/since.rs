@@ -43,7 +43,7 @@ pub struct SinceStored {
     pub score_after: Option<f64>,
     pub score_per_day: Option<f64>,
     /// The raw answer the re-harvested record was built from (its newest custody reference).
-    pub answer: Option<CustodyRef>,
+    pub answer: Option<CustodyRef<'static>>,
 }
 
 impl SinceStored {
@@ -93,7 +93,8 @@ pub fn since_stored(before: &Record, after: &Record) -> SinceStored {
         answer: Claim::of_record(after)
             .refs
             .ok()
-            .and_then(|refs| refs.into_iter().next()),
+            .and_then(|refs| refs.into_iter().next())
+            .map(CustodyRef::into_owned),
     }
 }
 
@@ -134,7 +135,7 @@ mod tests {
         assert_eq!(s.score_per_day, Some(0.25));
         let answer = s.answer.clone().expect("the custody reference");
         assert_eq!(
-            (answer.run.as_str(), answer.response_line),
+            (&*answer.run, answer.response_line),
             ("20260111T000000Z", 4)
         );
         assert!(!s.unchanged());

@@ -79,7 +79,7 @@ impl Snapshot {
             score_state: meta_text("score_state"),
             score_version: meta_text("score_version"),
             version,
-            run: newest_ref.as_ref().map(|r| r.run.clone()),
+            run: newest_ref.as_ref().map(|r| r.run.to_string()),
             response_line: newest_ref.map(|r| r.response_line),
         })
     }
