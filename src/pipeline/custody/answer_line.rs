@@ -266,8 +266,16 @@ impl<'de> Deserialize<'de> for ReadItem<'de> {
 
 struct ItemVisitor;
 
-/// The visits of the values that are not objects: nothing is placed in them.
+/// The visits of the values that are not objects: nothing is placed in them (a list is walked
+/// to its end).
 macro_rules! not_placed {
+    () => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Self::Value::default())
+        }
+        not_placed!(visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_str(&str), visit_unit());
+    };
     ($($visit:ident($($t:ty)?)),*) => {
         $(fn $visit<E: serde::de::Error>(self $(, _: $t)?) -> Result<Self::Value, E> {
             Ok(Self::Value::default())
@@ -306,18 +314,7 @@ impl<'de> Visitor<'de> for ItemVisitor {
         }
         Ok(ReadItem(Some(item)))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(ReadItem(None))
-    }
-    not_placed!(
-        visit_bool(bool),
-        visit_i64(i64),
-        visit_u64(u64),
-        visit_f64(f64),
-        visit_str(&str),
-        visit_unit()
-    );
+    not_placed!();
 }
 
 /// A `public_metrics` value, read as [`Metrics`] when it is an object.
@@ -344,18 +341,7 @@ impl<'de> Deserialize<'de> for ReadMetrics<'de> {
                 }
                 Ok(ReadMetrics(Some(metrics)))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(ReadMetrics(None))
-            }
-            not_placed!(
-                visit_bool(bool),
-                visit_i64(i64),
-                visit_u64(u64),
-                visit_f64(f64),
-                visit_str(&str),
-                visit_unit()
-            );
+            not_placed!();
         }
         d.deserialize_any(V)
     }
