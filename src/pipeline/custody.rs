@@ -16,5 +16,5 @@ mod claim;
 mod verify;
 
 pub use answers::{AnswerIndex, AnswersError};
-pub use claim::{Claim, CustodyRef};
+pub use claim::{Claim, CustodyRef, newest_ref};
 pub use verify::{Custody, FieldDiff, verify, verify_one, verify_record};

@@ -127,6 +127,14 @@ impl<'a> Claim<'a> {
     }
 }
 
+/// The newest answer a record's `meta.custody` text names (the one [`Claim`] proves first);
+/// `None` when it names none or does not read as references. A merge keeps the references
+/// oldest first, so the first written is not the newest.
+pub fn newest_ref(custody: &str) -> Option<CustodyRef<'_>> {
+    let refs = read_refs(Some(custody), serde_json::from_str).ok()?;
+    refs.into_iter().next()
+}
+
 /// The place of a record field among [`API_FIELDS`], if it is one.
 pub fn api_field(name: &str) -> Option<usize> {
     API_FIELDS.iter().position(|f| *f == name)

@@ -8,7 +8,7 @@ use crate::dataset::raw_object::RawObject;
 use chrono::{DateTime, Utc};
 
 use crate::dataset::{AuthorView, Metrics, ReadLine, format_time};
-use crate::pipeline::custody::CustodyRef;
+use crate::pipeline::custody::newest_ref;
 
 /// An author's metrics and score at `fetched_at`. A metric the record did not carry is `None`
 /// (NULL in the store), never 0: a missing count is not a count of zero.
@@ -64,8 +64,7 @@ impl Snapshot {
         };
         let newest_ref = meta
             .and_then(|m| m.get("custody"))
-            .and_then(|raw| serde_json::from_str::<Vec<CustodyRef>>(raw.get()).ok())
-            .and_then(|refs| refs.into_iter().next());
+            .and_then(|raw| newest_ref(raw.get()));
         Some(Snapshot {
             author_id,
             handle: view.handle().map(str::to_string),
@@ -130,6 +129,14 @@ mod tests {
         assert_eq!(s.score_version.as_deref(), Some("m2-1"));
         assert_eq!(s.fetched_at, "2026-01-02T03:04:05.000Z");
         assert_eq!(s.version, 3);
+    }
+
+    #[test]
+    fn a_merged_record_is_recorded_with_its_newest_answer_not_its_first() {
+        // A merge writes the references oldest first.
+        let line = r#"{"id":"7","handle":"ann","public_metrics":{"followers_count":1},"meta":{"last_refresh_at":"2026-02-01T00:00:00Z","custody":[{"run":"old","response_line":3,"sha256":"a","fetched_at":"2026-01-01T00:00:00.000Z"},{"run":"new","response_line":9,"sha256":"b","fetched_at":"2026-02-01T00:00:00.000Z"}]}}"#;
+        let s = Snapshot::of_line(line, 2).expect("a snapshot");
+        assert_eq!((s.run.as_deref(), s.response_line), (Some("new"), Some(9)));
     }
 
     #[test]
