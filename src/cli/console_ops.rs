@@ -226,7 +226,7 @@ impl Operations for ConsoleOps {
         let out = merge::apply(&self.dir.root, &plan)?;
         // Published first, recorded second, as `influx merge` does: the history gains the
         // version's snapshots (a crash in between is repaired by the next open).
-        crate::pipeline::history::History::open(&self.dir.root)?;
+        crate::pipeline::history::History::open_after_merge(&self.dir.root, &out)?;
         Ok(MergeDone {
             version: out.version,
             count: out.count,

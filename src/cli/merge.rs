@@ -111,7 +111,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     }
     let outcome = merge::apply(&args.data, &plan)?;
     // Published first, recorded second: a crash in between is repaired by the next open.
-    let (_history, recorded) = History::open(&args.data)?;
+    let (_history, recorded) = History::open_after_merge(&args.data, &outcome)?;
     if mode == Mode::JsonLines {
         for r in &recorded {
             json_line(&json!({"event": "history_recorded", "recorded": r}));

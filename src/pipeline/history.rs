@@ -5,6 +5,7 @@
 //! next time the history is opened, from the versions the store still holds. Nothing here prints.
 
 mod anomalies;
+mod changed;
 pub mod growth;
 mod since;
 mod snapshot;

@@ -4,6 +4,7 @@
 
 mod appended;
 mod batch;
+mod delta;
 mod key_hash;
 mod keys;
 pub mod manifest;
@@ -25,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::dataset::{AtomicFile, DatasetError, format_time};
 use appended::Appended;
 pub use batch::schema_reasons;
+pub use delta::VersionDelta;
 pub use keys::fold_handle;
 pub use manifest::ExternalEdit;
 use manifest::{
@@ -90,6 +92,11 @@ pub struct MergeOutcome {
     pub sha256: String,
     pub count: u64,
     pub path: PathBuf,
+    /// The records the new version did not copy from its base, for the history; `None` when
+    /// there was no base, or when the base was changed outside influx (its rows may then not be
+    /// the ones the history recorded for it).
+    #[serde(skip)]
+    pub delta: Option<VersionDelta>,
 }
 
 /// What `rollback` did.
@@ -166,6 +173,7 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
             sha256: cur.manifest.sha256.clone(),
             count: cur.manifest.count,
             path: cur.data_file(),
+            delta: None,
         });
     }
 
@@ -235,12 +243,22 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
     )?;
     let final_dir = store.publish(&lock, staging, version)?;
     store.prune(&lock, &[version, plan.base_version.unwrap_or(version)])?;
+    let delta = match (plan.base_version, &plan.external_edit) {
+        (Some(base), None) => Some(VersionDelta::of_edits(
+            base,
+            plan.edits.spans.len(),
+            &plan.edits.replace,
+            &plan.edits.drop,
+        )),
+        _ => None,
+    };
     Ok(MergeOutcome {
         written: true,
         version,
         sha256,
         count,
         path: final_dir.join(DATA_FILE),
+        delta,
     })
 }
 
@@ -410,6 +428,7 @@ pub fn import_verbatim(data_dir: &Path, file: &Path) -> Result<MergeOutcome, Mer
         sha256,
         count,
         path: data_dir.join(DATA_FILE),
+        delta: None,
     })
 }
 

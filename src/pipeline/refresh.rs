@@ -613,7 +613,8 @@ fn merge_run(
     // Published first, recorded second: a crash in between is repaired by the next open. The
     // growth flags are computed here, where cron waits, and kept for the console's next open
     // (a scan of every snapshot: a minute at a year of a million authors).
-    let (history, _) = History::open(dir)?;
+    let merged = report.merged.as_ref().expect("set just above");
+    let (history, _) = History::open_after_merge(dir, merged)?;
     history.flagged(&GrowthRules::bundled())?;
     if let Some(first) = batches.first().filter(|b| b.parent() == Some(run_dir)) {
         let audited = audit::audit_file(first, gates)?;

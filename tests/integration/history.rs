@@ -491,3 +491,142 @@ async fn a_re_harvest_shows_what_changed_since_the_stored_record_and_points_to_t
 fn since_day(at: &Option<String>) -> String {
     at.as_deref().unwrap()[..10].to_string()
 }
+
+/// Every table of a history file, each row as text, the rows sorted: two histories that hold
+/// the same facts give the same dump, however their rows were written.
+fn dump(file: &Path) -> Vec<(String, Vec<String>)> {
+    let conn =
+        rusqlite::Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|table| {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+            let width = stmt.column_count();
+            let mut rows: Vec<String> = stmt
+                .query_map([], |r| {
+                    Ok((0..width)
+                        .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                        .collect::<Vec<_>>()
+                        .join(" | "))
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            rows.sort();
+            (table, rows)
+        })
+        .collect()
+}
+
+/// The same data directory's stored versions recorded whole, one after the other, into a
+/// history file of their own: what the history must hold however a merge recorded them.
+fn recorded_whole(data: &Path, file: &Path) -> Vec<influx::pipeline::history::Recorded> {
+    let mut history = History::open_file(file).unwrap();
+    merge::stored_versions(data)
+        .unwrap()
+        .into_iter()
+        .map(|(version, sha256, path)| history.record_version(version, &sha256, &path).unwrap())
+        .collect()
+}
+
+/// The fixture holds flagged records and the second test edits the stored file by hand: both
+/// are merged all the same, the history being what is under test.
+fn allow_flagged() -> MergeOptions {
+    MergeOptions {
+        allow_flagged: true,
+        accept_external_edit: true,
+    }
+}
+
+#[test]
+fn a_merge_looks_up_only_the_records_it_wrote_anew_and_leaves_the_history_a_whole_recording_leaves()
+ {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // 151 stored rows, some authors twice: the batch's updates to them fold two rows into one.
+    crate::merge_stream::store_fixture(&data);
+    let (_, first) = History::open(&data).unwrap();
+    assert_eq!(first.len(), 1, "version 1 recorded whole on the first open");
+    let batch = crate::merge_stream::update_batch(tmp.path());
+    let plan = merge::plan(&data, &[batch], &allow_flagged()).unwrap();
+    let outcome = merge::apply(&data, &plan).unwrap();
+    let delta = outcome.delta.clone().expect("a merge onto version 1");
+    assert_eq!(delta.base_version, 1);
+    assert!(!delta.rewritten.is_empty(), "the batch updates stored authors");
+    assert!(delta.appended_from < 151, "rows stored twice were folded: {delta:?}");
+    assert!(outcome.count > delta.appended_from, "the batch adds authors");
+
+    let (_, recorded) = History::open_after_merge(&data, &outcome).unwrap();
+    let rewritten_or_new = delta.rewritten.len() as u64 + (outcome.count - delta.appended_from);
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].version, 2);
+    assert!(
+        recorded[0].looked_up <= rewritten_or_new && recorded[0].looked_up > 0,
+        "{recorded:?} against {rewritten_or_new} rewritten or new"
+    );
+
+    let whole_file = tmp.path().join("whole.sqlite");
+    let whole = recorded_whole(&data, &whole_file);
+    assert_eq!(whole[1].version, 2);
+    assert!(whole[1].looked_up > recorded[0].looked_up);
+    assert_eq!(
+        (whole[1].added, whole[1].skipped),
+        (recorded[0].added, recorded[0].skipped),
+        "the same snapshots added, the same lines skipped"
+    );
+    assert_eq!(dump(&data.join(HISTORY_FILE)), dump(&whole_file));
+}
+
+#[test]
+fn a_merge_onto_a_dataset_edited_outside_influx_records_every_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    crate::merge_stream::store_fixture(&data);
+    History::open(&data).unwrap();
+    // One follower count changed by hand: the history recorded the row as it was before.
+    let stored = data.join("latest/latest.jsonl");
+    let text = std::fs::read_to_string(&stored).unwrap();
+    let mut rows: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    rows[0]["followers_count"] = serde_json::json!(4_242_424);
+    let edited: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+    std::fs::write(&stored, edited.join("\n") + "\n").unwrap();
+
+    let batch = crate::merge_stream::update_batch(tmp.path());
+    let plan = merge::plan(&data, &[batch], &allow_flagged()).unwrap();
+    assert!(plan.external_edit.is_some());
+    let outcome = merge::apply(&data, &plan).unwrap();
+    assert!(
+        outcome.delta.is_none(),
+        "rows copied from an edited file are not the rows the history holds"
+    );
+    let (_, recorded) = History::open_after_merge(&data, &outcome).unwrap();
+    assert_eq!(recorded[0].looked_up + recorded[0].skipped, outcome.count);
+}
+
+#[test]
+fn a_merge_whose_base_the_history_lacks_records_the_base_whole_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    crate::merge_stream::store_fixture(&data);
+    // No history yet: version 1 was never recorded when version 2 is published.
+    let batch = crate::merge_stream::update_batch(tmp.path());
+    let plan = merge::plan(&data, &[batch], &allow_flagged()).unwrap();
+    let outcome = merge::apply(&data, &plan).unwrap();
+    let (_, recorded) = History::open_after_merge(&data, &outcome).unwrap();
+    // The first open records version 1 whole, and then version 2 needs only what was rewritten.
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].looked_up + recorded[0].skipped, 151);
+    assert!(recorded[1].looked_up < outcome.count / 2, "{recorded:?}");
+    let whole_file = tmp.path().join("whole.sqlite");
+    recorded_whole(&data, &whole_file);
+    assert_eq!(dump(&data.join(HISTORY_FILE)), dump(&whole_file));
+}

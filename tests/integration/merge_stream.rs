@@ -109,7 +109,7 @@ fn gz_batch(dir: &Path) -> PathBuf {
 
 /// The stored dataset is part of the raw fixture as version 1: its first 120 rows and its last
 /// 31, which store some authors of the first rows a second time.
-fn store_fixture(data: &Path) {
+pub(crate) fn store_fixture(data: &Path) {
     let version = data.join("versions/00000001-raw");
     std::fs::create_dir_all(&version).unwrap();
     let file = version.join("latest.jsonl");
@@ -130,7 +130,7 @@ fn store_fixture(data: &Path) {
 /// A batch for a stored dataset: updates with newer evidence (to rows that are stored twice
 /// and to rows stored once), a row sent again unchanged, an update sent twice, new authors in
 /// canonical and in Python form, an update that makes the record schema-invalid, a flagged row.
-fn update_batch(dir: &Path) -> PathBuf {
+pub(crate) fn update_batch(dir: &Path) -> PathBuf {
     let fixture = fixture_lines();
     let mut lines = Vec::new();
     for (i, row) in fixture[..30].iter().enumerate() {

@@ -52,6 +52,15 @@ impl DistributionBuilder {
         }
     }
 
+    /// Folds in what another builder counted (records read on another core).
+    pub fn absorb(&mut self, other: DistributionBuilder) {
+        self.d.records += other.d.records;
+        self.d.zero_scores += other.d.zero_scores;
+        self.d.unscored += other.d.unscored;
+        self.d.placeholders += other.d.placeholders;
+        self.scores.extend(other.scores);
+    }
+
     /// Counts one JSONL line (a line that is not a record is not counted).
     pub fn add_line(&mut self, text: &str) {
         if let Ok(read) = ReadLine::read_record(text) {

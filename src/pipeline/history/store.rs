@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::changed::read_changed;
 use super::growth::{GrowthFlag, GrowthRules, analyse};
 use super::snapshot::Snapshot;
 use crate::dataset::{DatasetError, Lines, ReadLine};
 use crate::pipeline::audit::drift::{Distribution, DistributionBuilder};
-use crate::pipeline::merge::{self, MergeError};
+use crate::pipeline::merge::{self, MergeError, MergeOutcome, VersionDelta};
 
 /// The history's file inside the data directory.
 pub const HISTORY_FILE: &str = "history.sqlite";
@@ -147,6 +148,9 @@ pub struct Recorded {
     pub added: u64,
     /// Lines that describe no moment (no id, or no time the metrics were fetched).
     pub skipped: u64,
+    /// Snapshots looked up in the store: every record's, or after a merge only those of the
+    /// records it wrote anew (the records it copied from a recorded version add nothing).
+    pub looked_up: u64,
 }
 
 /// One author's snapshots, oldest first.
@@ -172,14 +176,40 @@ impl History {
     /// The first open (no history file yet) also backfills the directory's runs: the answers
     /// harvested before the history existed.
     pub fn open(data_dir: &Path) -> Result<(History, Vec<Recorded>), HistoryError> {
+        History::open_with(data_dir, None)
+    }
+
+    /// [`History::open`] right after `merged` was published: the new version is recorded from
+    /// the records the merge wrote anew (and its distribution from all of them) when the
+    /// history holds the version they were copied from; from every record otherwise. What is
+    /// recorded is the same either way.
+    pub fn open_after_merge(
+        data_dir: &Path,
+        merged: &MergeOutcome,
+    ) -> Result<(History, Vec<Recorded>), HistoryError> {
+        let delta = merged.delta.as_ref().filter(|_| merged.written);
+        History::open_with(data_dir, delta.map(|d| (merged.version, d)))
+    }
+
+    fn open_with(
+        data_dir: &Path,
+        merged: Option<(u64, &VersionDelta)>,
+    ) -> Result<(History, Vec<Recorded>), HistoryError> {
         let path = data_dir.join(HISTORY_FILE);
         let first = !path.exists();
         let mut history = History::open_file(&path)?;
         let mut repaired = Vec::new();
         for (version, sha256, file) in merge::stored_versions(data_dir)? {
-            if !history.has_version(version)? {
-                repaired.push(history.record_version(version, &sha256, &file)?);
+            if history.has_version(version)? {
+                continue;
             }
+            let delta = match merged {
+                Some((v, delta)) if v == version && history.has_version(delta.base_version)? => {
+                    Some(delta)
+                }
+                _ => None,
+            };
+            repaired.push(history.record(version, &sha256, &file, delta)?);
         }
         if first {
             for records in run_records(&data_dir.join("runs")) {
@@ -258,6 +288,18 @@ impl History {
         sha256: &str,
         file: &Path,
     ) -> Result<Recorded, HistoryError> {
+        self.record(version, sha256, file, None)
+    }
+
+    /// [`History::record_version`]; with a `delta`, only the records it says were not copied
+    /// from its base (which this history holds) are looked up in the store.
+    fn record(
+        &mut self,
+        version: u64,
+        sha256: &str,
+        file: &Path,
+        delta: Option<&VersionDelta>,
+    ) -> Result<Recorded, HistoryError> {
         let path = self.path.clone();
         let wrap = |source| HistoryError::Sqlite {
             path: path.clone(),
@@ -265,7 +307,10 @@ impl History {
         };
         let tx = self.conn.transaction().map_err(wrap)?;
         let mut distribution = DistributionBuilder::default();
-        let recorded = insert_snapshots(&tx, &path, file, version, Some(&mut distribution))?;
+        let recorded = match delta {
+            None => insert_snapshots(&tx, &path, file, version, Some(&mut distribution))?,
+            Some(delta) => insert_changed(&tx, &path, file, version, delta, &mut distribution)?,
+        };
         tx.execute(
             "INSERT OR REPLACE INTO recorded_versions (version, sha256, snapshots_added)
              VALUES (?1, ?2, ?3)",
@@ -664,6 +709,7 @@ fn insert_snapshots(
     let lines = Lines::open(file)?;
     let counting = distribution.is_some();
     let mut skipped = 0u64;
+    let mut looked_up = 0u64;
     let (built, added) = std::thread::scope(|scope| {
         // One run in the channel: the reader works ahead of SQLite by a bounded amount.
         let (send, runs) = std::sync::mpsc::sync_channel::<Result<Run, DatasetError>>(1);
@@ -673,6 +719,7 @@ fn insert_snapshots(
             for run in &runs {
                 let run = run?;
                 skipped += run.skipped;
+                looked_up += run.snapshots.len() as u64;
                 for s in run.snapshots {
                     insert.insert(s).map_err(wrap)?;
                 }
@@ -695,6 +742,38 @@ fn insert_snapshots(
         version,
         added,
         skipped,
+        looked_up,
+    })
+}
+
+/// Inserts the snapshots of the records of `file` that `delta` says a merge wrote anew, and
+/// counts every record into `distribution`.
+fn insert_changed(
+    tx: &rusqlite::Transaction<'_>,
+    history: &Path,
+    file: &Path,
+    version: u64,
+    delta: &VersionDelta,
+    distribution: &mut DistributionBuilder,
+) -> Result<Recorded, HistoryError> {
+    let wrap = |source| HistoryError::Sqlite {
+        path: history.to_path_buf(),
+        source,
+    };
+    let read = read_changed(file, version, delta)?;
+    *distribution = read.distribution;
+    let mut snapshots = read.snapshots;
+    let looked_up = snapshots.len() as u64;
+    sort_by_key(&mut snapshots);
+    let mut insert = Inserter::new(tx);
+    for s in snapshots {
+        insert.insert(s).map_err(wrap)?;
+    }
+    Ok(Recorded {
+        version,
+        added: insert.finish().map_err(wrap)?,
+        skipped: read.skipped,
+        looked_up,
     })
 }
 
