@@ -243,9 +243,9 @@ pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeErr
     )?;
     let final_dir = store.publish(&lock, staging, version)?;
     store.prune(&lock, &[version, plan.base_version.unwrap_or(version)])?;
-    let delta = match (plan.base_version, &plan.external_edit) {
+    let delta = match (&current, &plan.external_edit) {
         (Some(base), None) => Some(VersionDelta::of_edits(
-            base,
+            (base.manifest.version, base.manifest.sha256.clone()),
             plan.edits.spans.len(),
             &plan.edits.replace,
             &plan.edits.drop,

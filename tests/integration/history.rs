@@ -548,7 +548,7 @@ fn allow_flagged() -> MergeOptions {
 
 #[test]
 fn a_merge_looks_up_only_the_records_it_wrote_anew_and_leaves_the_history_a_whole_recording_leaves()
- {
+{
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     // 151 stored rows, some authors twice: the batch's updates to them fold two rows into one.
@@ -560,9 +560,18 @@ fn a_merge_looks_up_only_the_records_it_wrote_anew_and_leaves_the_history_a_whol
     let outcome = merge::apply(&data, &plan).unwrap();
     let delta = outcome.delta.clone().expect("a merge onto version 1");
     assert_eq!(delta.base_version, 1);
-    assert!(!delta.rewritten.is_empty(), "the batch updates stored authors");
-    assert!(delta.appended_from < 151, "rows stored twice were folded: {delta:?}");
-    assert!(outcome.count > delta.appended_from, "the batch adds authors");
+    assert!(
+        !delta.rewritten.is_empty(),
+        "the batch updates stored authors"
+    );
+    assert!(
+        delta.appended_from < 151,
+        "rows stored twice were folded: {delta:?}"
+    );
+    assert!(
+        outcome.count > delta.appended_from,
+        "the batch adds authors"
+    );
 
     let (_, recorded) = History::open_after_merge(&data, &outcome).unwrap();
     let rewritten_or_new = delta.rewritten.len() as u64 + (outcome.count - delta.appended_from);
@@ -594,8 +603,10 @@ fn a_merge_onto_a_dataset_edited_outside_influx_records_every_record() {
     // One follower count changed by hand: the history recorded the row as it was before.
     let stored = data.join("latest/latest.jsonl");
     let text = std::fs::read_to_string(&stored).unwrap();
-    let mut rows: Vec<serde_json::Value> =
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     rows[0]["followers_count"] = serde_json::json!(4_242_424);
     let edited: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
     std::fs::write(&stored, edited.join("\n") + "\n").unwrap();
@@ -629,4 +640,27 @@ fn a_merge_whose_base_the_history_lacks_records_the_base_whole_first() {
     let whole_file = tmp.path().join("whole.sqlite");
     recorded_whole(&data, &whole_file);
     assert_eq!(dump(&data.join(HISTORY_FILE)), dump(&whole_file));
+}
+
+#[test]
+fn a_merge_onto_a_version_the_history_recorded_from_other_bytes_records_every_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    crate::merge_stream::store_fixture(&data);
+    History::open(&data).unwrap();
+    // A history that says version 1 had other bytes (copied from another directory, say): its
+    // snapshots are not known to be the stored rows'.
+    rusqlite::Connection::open(data.join(HISTORY_FILE))
+        .unwrap()
+        .execute(
+            "UPDATE recorded_versions SET sha256 = 'elsewhere' WHERE version = 1",
+            [],
+        )
+        .unwrap();
+    let batch = crate::merge_stream::update_batch(tmp.path());
+    let plan = merge::plan(&data, &[batch], &allow_flagged()).unwrap();
+    let outcome = merge::apply(&data, &plan).unwrap();
+    assert!(outcome.delta.is_some());
+    let (_, recorded) = History::open_after_merge(&data, &outcome).unwrap();
+    assert_eq!(recorded[0].looked_up + recorded[0].skipped, outcome.count);
 }

@@ -204,7 +204,10 @@ impl History {
                 continue;
             }
             let delta = match merged {
-                Some((v, delta)) if v == version && history.has_version(delta.base_version)? => {
+                Some((v, delta))
+                    if v == version
+                        && history.has_version_as(delta.base_version, &delta.base_sha256)? =>
+                {
                     Some(delta)
                 }
                 _ => None,
@@ -273,6 +276,19 @@ impl History {
             .query_row(
                 "SELECT 1 FROM recorded_versions WHERE version = ?1",
                 [version as i64],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// True when `version` was recorded from a file with this sha256.
+    fn has_version_as(&self, version: u64, sha256: &str) -> Result<bool, HistoryError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM recorded_versions WHERE version = ?1 AND sha256 = ?2",
+                params![version as i64, sha256],
                 |_| Ok(()),
             )
             .optional()

@@ -8,8 +8,10 @@ use std::collections::{HashMap, HashSet};
 /// The records of a new version that are not byte-identical copies of its base's rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionDelta {
-    /// The version whose rows the untouched records were copied from.
+    /// The version whose rows the untouched records were copied from, and its sha256 (the
+    /// history takes the delta only from a version it recorded with the same bytes).
     pub base_version: u64,
+    pub base_sha256: String,
     /// Ordinals (0-based, in the new file) of the stored rows written anew, ascending.
     pub rewritten: Vec<u64>,
     /// Records from this ordinal on are new authors.
@@ -20,7 +22,7 @@ impl VersionDelta {
     /// The delta of a merge onto `base_version` whose base has `stored_rows` rows, of which
     /// `replace` are rewritten and `drop` left out (ordinals in the base).
     pub fn of_edits<V>(
-        base_version: u64,
+        (base_version, base_sha256): (u64, String),
         stored_rows: usize,
         replace: &HashMap<u32, V>,
         drop: &HashSet<u32>,
@@ -42,6 +44,7 @@ impl VersionDelta {
             .collect();
         VersionDelta {
             base_version,
+            base_sha256,
             rewritten,
             appended_from: (stored_rows - dropped.len()) as u64,
         }
@@ -63,7 +66,7 @@ mod tests {
         // Base rows 0..6; row 1 dropped (folded into row 4), rows 3 and 4 rewritten.
         let replace: HashMap<u32, ()> = [(3, ()), (4, ())].into();
         let drop: HashSet<u32> = [1].into();
-        let delta = VersionDelta::of_edits(7, 6, &replace, &drop);
+        let delta = VersionDelta::of_edits((7, "ab".into()), 6, &replace, &drop);
         assert_eq!(delta.rewritten, vec![2, 3]);
         assert_eq!(delta.appended_from, 5);
         let copied: Vec<u64> = (0..8).filter(|&i| delta.is_copied(i)).collect();
