@@ -22,6 +22,7 @@ pub mod row_order;
 pub mod terminal;
 pub mod theme;
 pub mod update;
+pub mod wide_tails;
 
 pub use app::{App, Settings};
 pub use ops::{EngineLink, MergeDone, MergePlanView, Operations, OpsError, RollbackDone};

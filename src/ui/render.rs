@@ -9,6 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::app::{App, Mode};
 use super::panes;
 use super::theme::Theme;
+use super::wide_tails;
 
 /// Below this the console only asks for a larger terminal.
 pub const MIN_WIDTH: u16 = 60;
@@ -103,6 +104,11 @@ pub fn authors_table_rows(_app: &App, width: u16, height: u16) -> usize {
 }
 
 pub fn render(app: &App, frame: &mut Frame) {
+    draw(app, frame);
+    wide_tails::mark(frame.buffer_mut());
+}
+
+fn draw(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme::new(app.settings.color);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
