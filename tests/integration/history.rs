@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use influx::pipeline::history::{HISTORY_FILE, History};
+use influx::pipeline::history::{HISTORY_FILE, History, Recorded};
 use influx::pipeline::merge::{self, MergeOptions};
 use serde_json::Value;
 
@@ -528,7 +528,7 @@ fn dump(file: &Path) -> Vec<(String, Vec<String>)> {
 
 /// The same data directory's stored versions recorded whole, one after the other, into a
 /// history file of their own: what the history must hold however a merge recorded them.
-fn recorded_whole(data: &Path, file: &Path) -> Vec<influx::pipeline::history::Recorded> {
+fn recorded_whole(data: &Path, file: &Path) -> Vec<Recorded> {
     let mut history = History::open_file(file).unwrap();
     merge::stored_versions(data)
         .unwrap()
@@ -546,18 +546,33 @@ fn allow_flagged() -> MergeOptions {
     }
 }
 
-#[test]
-fn a_merge_looks_up_only_the_records_it_wrote_anew_and_leaves_the_history_a_whole_recording_leaves()
-{
+/// A data directory holding `merge_stream`'s stored fixture as version 1 (151 rows, some
+/// authors twice), recorded in its history.
+fn recorded_fixture() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    // 151 stored rows, some authors twice: the batch's updates to them fold two rows into one.
     crate::merge_stream::store_fixture(&data);
     let (_, first) = History::open(&data).unwrap();
     assert_eq!(first.len(), 1, "version 1 recorded whole on the first open");
-    let batch = crate::merge_stream::update_batch(tmp.path());
-    let plan = merge::plan(&data, &[batch], &allow_flagged()).unwrap();
-    let outcome = merge::apply(&data, &plan).unwrap();
+    (tmp, data)
+}
+
+/// Merges `merge_stream`'s update batch into `data` as `influx merge` does (published, then
+/// recorded), flagged records and external edits let through.
+fn merge_update(tmp: &Path, data: &Path) -> (merge::MergeOutcome, Vec<Recorded>) {
+    let batch = crate::merge_stream::update_batch(tmp);
+    let plan = merge::plan(data, &[batch], &allow_flagged()).unwrap();
+    let outcome = merge::apply(data, &plan).unwrap();
+    let (_, recorded) = History::open_after_merge(data, &outcome).unwrap();
+    (outcome, recorded)
+}
+
+#[test]
+fn a_merge_looks_up_only_the_records_it_wrote_anew_and_leaves_the_history_a_whole_recording_leaves()
+{
+    // Some authors are stored twice: the batch's updates to them fold two rows into one.
+    let (tmp, data) = recorded_fixture();
+    let (outcome, recorded) = merge_update(tmp.path(), &data);
     let delta = outcome.delta.clone().expect("a merge onto version 1");
     assert_eq!(delta.base_version, 1);
     assert!(
@@ -573,7 +588,6 @@ fn a_merge_looks_up_only_the_records_it_wrote_anew_and_leaves_the_history_a_whol
         "the batch adds authors"
     );
 
-    let (_, recorded) = History::open_after_merge(&data, &outcome).unwrap();
     let rewritten_or_new = delta.rewritten.len() as u64 + (outcome.count - delta.appended_from);
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].version, 2);
@@ -596,10 +610,7 @@ fn a_merge_looks_up_only_the_records_it_wrote_anew_and_leaves_the_history_a_whol
 
 #[test]
 fn a_merge_onto_a_dataset_edited_outside_influx_records_every_record() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    crate::merge_stream::store_fixture(&data);
-    History::open(&data).unwrap();
+    let (tmp, data) = recorded_fixture();
     // One follower count changed by hand: the history recorded the row as it was before.
     let stored = data.join("latest/latest.jsonl");
     let text = std::fs::read_to_string(&stored).unwrap();
@@ -611,15 +622,11 @@ fn a_merge_onto_a_dataset_edited_outside_influx_records_every_record() {
     let edited: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
     std::fs::write(&stored, edited.join("\n") + "\n").unwrap();
 
-    let batch = crate::merge_stream::update_batch(tmp.path());
-    let plan = merge::plan(&data, &[batch], &allow_flagged()).unwrap();
-    assert!(plan.external_edit.is_some());
-    let outcome = merge::apply(&data, &plan).unwrap();
+    let (outcome, recorded) = merge_update(tmp.path(), &data);
     assert!(
         outcome.delta.is_none(),
         "rows copied from an edited file are not the rows the history holds"
     );
-    let (_, recorded) = History::open_after_merge(&data, &outcome).unwrap();
     assert_eq!(recorded[0].looked_up + recorded[0].skipped, outcome.count);
 }
 
@@ -629,10 +636,7 @@ fn a_merge_whose_base_the_history_lacks_records_the_base_whole_first() {
     let data = tmp.path().join("data");
     crate::merge_stream::store_fixture(&data);
     // No history yet: version 1 was never recorded when version 2 is published.
-    let batch = crate::merge_stream::update_batch(tmp.path());
-    let plan = merge::plan(&data, &[batch], &allow_flagged()).unwrap();
-    let outcome = merge::apply(&data, &plan).unwrap();
-    let (_, recorded) = History::open_after_merge(&data, &outcome).unwrap();
+    let (outcome, recorded) = merge_update(tmp.path(), &data);
     // The first open records version 1 whole, and then version 2 needs only what was rewritten.
     assert_eq!(recorded.len(), 2);
     assert_eq!(recorded[0].looked_up + recorded[0].skipped, 151);
@@ -644,10 +648,7 @@ fn a_merge_whose_base_the_history_lacks_records_the_base_whole_first() {
 
 #[test]
 fn a_merge_onto_a_version_the_history_recorded_from_other_bytes_records_every_record() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    crate::merge_stream::store_fixture(&data);
-    History::open(&data).unwrap();
+    let (tmp, data) = recorded_fixture();
     // A history that says version 1 had other bytes (copied from another directory, say): its
     // snapshots are not known to be the stored rows'.
     rusqlite::Connection::open(data.join(HISTORY_FILE))
@@ -657,10 +658,7 @@ fn a_merge_onto_a_version_the_history_recorded_from_other_bytes_records_every_re
             [],
         )
         .unwrap();
-    let batch = crate::merge_stream::update_batch(tmp.path());
-    let plan = merge::plan(&data, &[batch], &allow_flagged()).unwrap();
-    let outcome = merge::apply(&data, &plan).unwrap();
+    let (outcome, recorded) = merge_update(tmp.path(), &data);
     assert!(outcome.delta.is_some());
-    let (_, recorded) = History::open_after_merge(&data, &outcome).unwrap();
     assert_eq!(recorded[0].looked_up + recorded[0].skipped, outcome.count);
 }
