@@ -17,30 +17,23 @@ const BLOCK_BYTES: usize = 4 << 20;
 /// Lines one core reads before it takes the next stretch of a block.
 const STRETCH_LINES: usize = 1024;
 
-/// What one stretch of lines gave.
-#[derive(Default)]
-struct Part {
-    distribution: DistributionBuilder,
-    snapshots: Vec<Snapshot>,
-    skipped: u64,
-}
-
-impl Part {
-    fn absorb(&mut self, other: Part) {
-        self.distribution.absorb(other.distribution);
-        self.snapshots.extend(other.snapshots);
-        self.skipped += other.skipped;
-    }
-}
-
 /// What the recording of a version needs from its file, given the merge's `delta`: the
 /// distribution of every record, the snapshots of the records not copied from the base, and
 /// how many lines describe no moment (counted over every line, as a whole recording counts
-/// them).
+/// them). Each stretch of lines gives one, folded into the file's in order.
+#[derive(Default)]
 pub struct ChangedRead {
     pub distribution: DistributionBuilder,
     pub snapshots: Vec<Snapshot>,
     pub skipped: u64,
+}
+
+impl ChangedRead {
+    fn absorb(&mut self, other: ChangedRead) {
+        self.distribution.absorb(other.distribution);
+        self.snapshots.extend(other.snapshots);
+        self.skipped += other.skipped;
+    }
 }
 
 /// Reads `file` (version `version`) once, in blocks, each block's lines on both cores.
@@ -50,7 +43,7 @@ pub fn read_changed(
     delta: &VersionDelta,
 ) -> Result<ChangedRead, DatasetError> {
     let blocks = LineBlocks::open(file, BLOCK_BYTES)?;
-    let mut total = Part::default();
+    let mut total = ChangedRead::default();
     std::thread::scope(|scope| -> Result<(), DatasetError> {
         let mut ordinal = 0u64;
         for block in blocks.read_ahead(scope) {
@@ -60,21 +53,17 @@ pub fn read_changed(
         }
         Ok(())
     })?;
-    Ok(ChangedRead {
-        distribution: total.distribution,
-        snapshots: total.snapshots,
-        skipped: total.skipped,
-    })
+    Ok(total)
 }
 
 /// One block's lines, whose first is the file's record `first` (0-based), in stretches.
-fn read_block(block: &LineBlock, first: u64, version: u64, delta: &VersionDelta) -> Part {
+fn read_block(block: &LineBlock, first: u64, version: u64, delta: &VersionDelta) -> ChangedRead {
     (0..block.len())
         .step_by(STRETCH_LINES)
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|start| {
-            let mut part = Part::default();
+            let mut part = ChangedRead::default();
             for k in start..(start + STRETCH_LINES).min(block.len()) {
                 let ordinal = first + k as u64;
                 let (_, text) = block.line(k);
@@ -91,7 +80,7 @@ fn read_block(block: &LineBlock, first: u64, version: u64, delta: &VersionDelta)
             }
             part
         })
-        .reduce(Part::default, |mut a, b| {
+        .reduce(ChangedRead::default, |mut a, b| {
             a.absorb(b);
             a
         })

@@ -187,8 +187,7 @@ impl History {
         data_dir: &Path,
         merged: &MergeOutcome,
     ) -> Result<(History, Vec<Recorded>), HistoryError> {
-        let delta = merged.delta.as_ref().filter(|_| merged.written);
-        History::open_with(data_dir, delta.map(|d| (merged.version, d)))
+        History::open_with(data_dir, merged.delta.as_ref().map(|d| (merged.version, d)))
     }
 
     fn open_with(
