@@ -1,4 +1,4 @@
-//! The author record (bigv v1.0.0 and its real-world variants) and JSONL reading and writing.
+//! The author record (bigv v1.1.0 and its real-world variants) and JSONL reading and writing.
 //!
 //! A record keeps every field it was read with, known or not, so that writing it back loses
 //! nothing; the typed accessors below are views onto that map. All the variant spellings of
@@ -27,6 +27,7 @@ pub mod lock_file;
 pub(crate) mod raw_entries;
 pub mod raw_object;
 mod record;
+mod snowflake;
 pub mod spool;
 mod time;
 mod view_read;
@@ -39,6 +40,7 @@ pub use lines::{
     Dataset, LineBlock, LineBlocks, Lines, NumberedLine, is_gz, open_reader, read_dataset,
 };
 pub use record::{Metrics, MetricsOrigin, Record, Source, StoredScore, parse_line};
+pub use snowflake::{SNOWFLAKE_EPOCH_MS, SNOWFLAKE_MIN, snowflake_time, snowflake_time_of};
 pub use time::{format_time, parse_time};
 pub use view_read::ReadLine;
 

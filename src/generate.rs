@@ -8,7 +8,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
 use crate::dataset::{Record, format_time};
-use crate::pipeline::checks::placeholders::{SNOWFLAKE_EPOCH_MS, snowflake_users_since};
+use crate::dataset::SNOWFLAKE_EPOCH_MS;
+use crate::pipeline::checks::placeholders::snowflake_users_since;
 use crate::pipeline::history::Snapshot;
 
 /// SplitMix64: tiny, fast and stable; quality is ample for synthetic test data.

@@ -335,7 +335,7 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
         &mut o,
         "schema violations",
         r.schema_violations.count,
-        "records breaking bigv v1.0.0".into(),
+        "records breaking bigv v1.1.0".into(),
     );
     row(
         &mut o,
@@ -354,6 +354,14 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
     );
     if r.without_handle > 0 {
         row(&mut o, "without handle", r.without_handle, String::new());
+    }
+    if r.lang_undetermined > 0 {
+        row(
+            &mut o,
+            "language und",
+            r.lang_undetermined,
+            "name and description cannot tell the language".into(),
+        );
     }
     let pv = &r.provenance;
     let methods: Vec<String> = pv.methods.iter().map(|(m, n)| format!("{m} {n}")).collect();

@@ -14,9 +14,8 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::dataset::format_time;
 use crate::pipeline::harvest::budget::BudgetConfig;
-use crate::pipeline::harvest::events::{
-    BudgetSnapshot, HarvestCommand, HarvestEvent, SpendSnapshot,
-};
+use crate::pipeline::harvest::events::{BudgetSnapshot, HarvestEvent, SpendSnapshot};
+use crate::pipeline::jobs;
 use crate::pipeline::harvest::handles::{HandleList, read_handles};
 use crate::pipeline::harvest::journal::read_header;
 use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd, usd_to_micros};
@@ -228,11 +227,7 @@ async fn harvest(
     mode: Mode,
 ) -> color_eyre::Result<Exit> {
     let invalid = handles.invalid.clone();
-    // cron, systemd and `timeout` stop a job with SIGTERM: it is Ctrl-C to the run. Listened
-    // for before the first request can go out.
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .wrap_err("cannot listen for SIGTERM")?;
-    let mut run = match start(config, handles) {
+    let run = match start(config, handles) {
         Ok(run) => run,
         Err(e) => {
             report_unusable(mode, &e.to_string());
@@ -246,30 +241,7 @@ async fn harvest(
     for line in &invalid {
         view.note_invalid(line.line, &line.input, &line.reason);
     }
-    let commands = run.commands.clone();
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
-    let mut interrupted = false;
-    loop {
-        tokio::select! {
-            event = run.events.recv() => match event {
-                Some(event) => view.show(&event),
-                None => break,
-            },
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
-                interrupted = true;
-                let _ = commands.send(HarvestCommand::Cancel).await;
-            }
-            _ = terminate.recv(), if !interrupted => {
-                interrupted = true;
-                let _ = commands.send(HarvestCommand::Cancel).await;
-            }
-            _ = ticker.tick() => view.tick(),
-        }
-    }
-    let report = run
-        .finished
-        .await
-        .wrap_err("the harvest engine ended abnormally")?;
+    let report = jobs::drive(run, &mut view).await?;
     view.finish(&report.summary);
     Ok(match report.outcome {
         RunOutcome::Complete => Exit::Ok,
@@ -281,6 +253,16 @@ async fn harvest(
 enum View {
     Bar(Box<Bar>),
     Lines,
+}
+
+impl jobs::RunWatcher for View {
+    fn event(&mut self, event: &HarvestEvent) {
+        self.show(event);
+    }
+
+    fn tick(&mut self) {
+        View::tick(self);
+    }
 }
 
 impl View {

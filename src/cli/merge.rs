@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::Exit;
 use super::output::{Mode, json_line};
-use crate::pipeline::history::History;
+use crate::pipeline::jobs;
 use crate::pipeline::merge::{self, CleanPlan, LeftOut, MergeOptions, MergePlan};
 
 #[derive(Debug, clap::Args)]
@@ -109,9 +109,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         }
         return Ok(done);
     }
-    let outcome = merge::apply(&args.data, &plan)?;
-    // Published first, recorded second: a crash in between is repaired by the next open.
-    let (_history, recorded) = History::open_after_merge(&args.data, &outcome)?;
+    let (outcome, recorded) = jobs::merge_and_record(&args.data, &plan)?;
     if mode == Mode::JsonLines {
         for r in &recorded {
             json_line(&json!({"event": "history_recorded", "recorded": r}));

@@ -5,11 +5,13 @@
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod candidates;
 pub mod completions;
 pub mod config;
 pub mod console;
 pub mod console_ops;
 pub mod demo;
+pub mod discover;
 pub mod export;
 pub mod generate;
 pub mod harvest;
@@ -59,6 +61,15 @@ pub enum Command {
     Audit(audit::Args),
     /// An author's snapshots over time, growth per day and growth flags (DIR/history.sqlite).
     History(history::Args),
+    /// Find candidates in X lists, seeds' followings and a handles file; admit them by the
+    /// written rules; merge the admitted.
+    Discover(discover::Args),
+    /// The candidates discoveries found, with their decision and why.
+    Candidates(candidates::Args),
+    /// An operator's admission of one account: outranks every rule, recorded with why.
+    Admit(candidates::WordArgs),
+    /// An operator's exclusion of one account: outranks every rule, recorded with why.
+    Exclude(candidates::WordArgs),
     /// Merge batch files into DIR/latest/latest.jsonl, atomically.
     Merge(merge::Args),
     /// Restore the dataset version before the last merge.
@@ -93,6 +104,12 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Score(a) => score::run(a),
         Command::Audit(a) => audit::run(a),
         Command::History(a) => history::run(a),
+        Command::Discover(a) => discover::run(a),
+        Command::Candidates(a) => candidates::run(a),
+        Command::Admit(a) => candidates::operator(a, crate::pipeline::admission::Decision::Admitted),
+        Command::Exclude(a) => {
+            candidates::operator(a, crate::pipeline::admission::Decision::Excluded)
+        }
         Command::Merge(a) => merge::run(a),
         Command::Rollback(a) => rollback::run(a),
         Command::Spend(a) => spend::run(a),

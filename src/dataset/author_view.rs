@@ -193,6 +193,8 @@ pub struct AuthorView<'a> {
     pub verified_type: Scalar<'a>,
     pub followers_count: Scalar<'a>,
     pub created_at: Scalar<'a>,
+    /// `lang_primary`: a language code, or `und` when the profile's text could not tell.
+    pub lang_primary: Scalar<'a>,
     /// The string entries of `topic_tags`.
     pub topic_tags: Vec<Cow<'a, str>>,
     pub public_metrics: Option<Block<'a>>,
@@ -202,6 +204,8 @@ pub struct AuthorView<'a> {
     pub meta_as_of: Scalar<'a>,
     pub meta_last_refresh_at: Scalar<'a>,
     pub provenance_hash: Scalar<'a>,
+    /// `meta.topic_source`: set when influx derived `topic_tags` from the author's own words.
+    pub meta_topic_source: Scalar<'a>,
     pub sources: Vec<Source<'a>>,
     pub meta_activity: Option<Block<'a>>,
     pub ext_activity: Option<Block<'a>>,
@@ -223,6 +227,7 @@ impl<'a> AuthorView<'a> {
             verified_type: top("verified_type"),
             followers_count: top("followers_count"),
             created_at: top("created_at"),
+            lang_primary: top("lang_primary"),
             topic_tags: fields
                 .get("topic_tags")
                 .and_then(Value::as_array)
@@ -239,6 +244,7 @@ impl<'a> AuthorView<'a> {
             meta_as_of: meta_field("as_of"),
             meta_last_refresh_at: meta_field("last_refresh_at"),
             provenance_hash: meta_field("provenance_hash"),
+            meta_topic_source: meta_field("topic_source"),
             sources: sources_from_value(meta.and_then(|m| m.get("sources"))),
             meta_activity: Block::from_value(meta.and_then(|m| m.get("activity_metrics"))),
             ext_activity: Block::from_value(
@@ -274,6 +280,12 @@ impl<'a> AuthorView<'a> {
 
     pub fn topic_tags(&self) -> Vec<&str> {
         self.topic_tags.iter().map(Cow::as_ref).collect()
+    }
+
+    /// Whether `topic_tags` were derived by influx from the author's own words (see
+    /// `score::TOPIC_SOURCE`) rather than given by a person or an older pipeline.
+    pub fn topics_derived(&self) -> bool {
+        self.meta_topic_source.text().is_some()
     }
 
     pub fn provenance_hash(&self) -> Option<&str> {

@@ -69,6 +69,7 @@ impl<'de> Claims<'de> for ViewReader<'de> {
                     | "as_of"
                     | "last_refresh_at"
                     | "provenance_hash"
+                    | "topic_source"
                     | "sources"
                     | "activity_metrics"
             )
@@ -83,6 +84,7 @@ impl<'de> Claims<'de> for ViewReader<'de> {
                     | "verified_type"
                     | "followers_count"
                     | "created_at"
+                    | "lang_primary"
                     | "topic_tags"
                     | "public_metrics"
                     | "ext"
@@ -107,6 +109,7 @@ impl<'de> Claims<'de> for ViewReader<'de> {
             (false, "verified_type") => &mut view.verified_type,
             (false, "followers_count") => &mut view.followers_count,
             (false, "created_at") => &mut view.created_at,
+            (false, "lang_primary") => &mut view.lang_primary,
             (false, "topic_tags") => {
                 let (tags, compact) = d.deserialize_any(TagsSeen)?;
                 view.topic_tags = tags;
@@ -127,6 +130,7 @@ impl<'de> Claims<'de> for ViewReader<'de> {
             (true, "as_of") => &mut view.meta_as_of,
             (true, "last_refresh_at") => &mut view.meta_last_refresh_at,
             (true, "provenance_hash") => &mut view.provenance_hash,
+            (true, "topic_source") => &mut view.meta_topic_source,
             (true, "sources") => {
                 let (sources, compact) = d.deserialize_any(SourcesSeen)?;
                 view.sources = sources;
@@ -152,6 +156,7 @@ impl<'de> Claims<'de> for ViewReader<'de> {
         view.meta_as_of = Scalar::Absent;
         view.meta_last_refresh_at = Scalar::Absent;
         view.provenance_hash = Scalar::Absent;
+        view.meta_topic_source = Scalar::Absent;
         view.sources = Vec::new();
         view.meta_activity = None;
     }

@@ -68,6 +68,9 @@ pub struct AuditReport {
     pub string_scores: usize,
     /// Records carrying activity or public metrics.
     pub with_metrics: usize,
+    /// Records whose `lang_primary` is `und`: their name and description could not tell the
+    /// language (said so, never guessed).
+    pub lang_undetermined: usize,
     pub schema_violations: SchemaViolations,
     pub placeholders: Placeholders,
     pub provenance: Provenance,
@@ -95,7 +98,7 @@ pub struct AuditReport {
     indices: CounterIndices,
 }
 
-/// Records that break the bundled bigv v1.0.0 schema.
+/// Records that break the bundled bigv v1.1.0 schema.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaViolations {
     /// Records with at least one violation.

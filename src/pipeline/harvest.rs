@@ -16,6 +16,7 @@ pub mod handles;
 pub mod journal;
 pub mod ledger;
 pub mod outputs;
+pub mod page;
 mod pending;
 pub mod pricing;
 pub mod xapi;
@@ -32,6 +33,7 @@ use tokio::task::JoinSet;
 
 pub use batch::{AnsweredBatch, Batch, HandleAnswer, RetryPolicy, build_answered};
 pub use cost_plan::CostPlan;
+pub use page::{Endpoint, PageAsk, PageSource};
 pub use ledger::{LEDGER_FILE, LedgerError};
 pub use outputs::{
     FailedHandle, OutputError, RECORDS_FILE, RESPONSES_FILE, SUMMARY_FILE, StopReason, Stopped,
@@ -78,6 +80,11 @@ pub struct HarvestConfig {
     pub max_spend: Option<Micros>,
     /// The most requests the run may send over all its attempts (retries count).
     pub max_requests: Option<u64>,
+    /// The paged sources the run reads besides its handles (a discovery's lists and seeds'
+    /// followings), each page a request like a lookup batch, priced and journaled the same way.
+    pub sources: Vec<PageSource>,
+    /// The windows of the paged endpoints (X documents them per endpoint; headers win).
+    pub page_budgets: std::collections::BTreeMap<Endpoint, BudgetConfig>,
 }
 
 impl HarvestConfig {
@@ -97,6 +104,16 @@ impl HarvestConfig {
             pricing: Pricing::default(),
             max_spend: None,
             max_requests: None,
+            sources: Vec::new(),
+            page_budgets: [Endpoint::ListMembers, Endpoint::Following]
+                .into_iter()
+                .map(|e| {
+                    let (limit, secs) = e.documented_window();
+                    let budget =
+                        BudgetConfig::new(std::num::NonZeroU32::new(limit), Duration::from_secs(secs));
+                    (e, budget)
+                })
+                .collect(),
         }
     }
 
@@ -268,8 +285,9 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         price_per_user_usd: pricing::micros_to_usd(price),
         ..Summary::default()
     };
-    let (journal, records_len, base_totals, first_batch, left) = if config.resume {
+    let (journal, records_len, base_totals, first_batch, left, pages) = if config.resume {
         let (journal, resumed) = Journal::resume(&dir)?;
+        let pages = resumed.pages_left();
         for b in &resumed.batches {
             summary.harvested += b.found.len() + b.protected.len();
             summary.protected.extend(b.protected.iter().cloned());
@@ -284,6 +302,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
             resumed.last_totals(),
             resumed.next_batch(),
             left,
+            pages,
         )
     } else {
         let header = RunHeader {
@@ -297,14 +316,17 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
             batch_size: config.batch_size,
             price_micros: Some(price),
             data_dir: config.data_dir.as_deref().map(ledger::run_key),
+            sources: config.sources.clone(),
         };
         let left = remaining(&input, None);
+        let pages = config.sources.iter().cloned().map(PageAsk::first).collect();
         (
             Journal::create(&dir, &header)?,
             0,
             RunTotals::default(),
             1,
             left,
+            pages,
         )
     };
     let records = RecordLog::open(&dir, records_len)?;
@@ -322,11 +344,13 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
     let mut queue = Pending::default();
     for (i, chunk) in left.handles.chunks(config.batch_size).enumerate() {
         let billable = ledger.billable(now.date_naive(), chunk);
-        let batch = Batch {
-            number: first_batch + i,
-            handles: chunk.to_vec(),
-        };
-        queue.push_back(batch, billable);
+        queue.push_back(Batch::lookup(first_batch + i, chunk.to_vec()), billable);
+    }
+    // A page may return any user: its worst case is every user it may return.
+    for page in pages {
+        let batch = Batch::page(first_batch + queue.len(), page);
+        let most = batch.most_users();
+        queue.push_back(batch, most);
     }
 
     let (event_tx, event_rx) = mpsc::channel(config.event_capacity.max(1));
@@ -334,9 +358,15 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
     let (cancel_tx, cancel_rx) = watch::channel(false);
     let budget = Arc::new(Budget::new(config.budget.clone()));
     budget.set_scheduled(queue.len() as u64);
+    let page_budgets = config
+        .page_budgets
+        .iter()
+        .map(|(e, b)| (*e, Arc::new(Budget::new(b.clone()))))
+        .collect();
     let ctx = Arc::new(BatchContext {
         client,
         budget,
+        page_budgets,
         retry: config.retry.clone(),
         responses,
         events: event_tx.clone(),
@@ -462,14 +492,23 @@ impl Engine {
         Utc::now().date_naive()
     }
 
-    /// The worst case of asking for `handles` now: each billed unless already read today.
-    fn worst_case(&self, handles: &[String]) -> Micros {
-        self.ctx.ledger.billable(self.today(), handles) * self.price()
+    /// How many users asking for `batch` now may bill: each handle of a lookup unless already
+    /// read today, every user a page may return.
+    fn billable(&self, batch: &Batch) -> u64 {
+        match batch.page {
+            None => self.ctx.ledger.billable(self.today(), &batch.handles),
+            Some(_) => batch.most_users(),
+        }
+    }
+
+    /// The worst case of asking for `batch` now.
+    fn worst_case(&self, batch: &Batch) -> Micros {
+        self.billable(batch) * self.price()
     }
 
     /// Puts a batch at the head of the queue, what it could cost counted as it is now.
     fn requeue(&mut self, batch: Batch) {
-        let billable = self.ctx.ledger.billable(self.today(), &batch.handles);
+        let billable = self.billable(&batch);
         self.queue.push_front(batch, billable);
     }
 
@@ -477,7 +516,10 @@ impl Engine {
         let today = self.today();
         if today != self.queue_day {
             let ledger = &self.ctx.ledger;
-            self.queue.recount(|b| ledger.billable(today, &b.handles));
+            self.queue.recount(|b| match b.page {
+                None => ledger.billable(today, &b.handles),
+                Some(_) => b.most_users(),
+            });
             self.queue_day = today;
         }
         let spent = self.ctx.ledger.spent();
@@ -508,6 +550,18 @@ impl Engine {
             self.ctx.ledger.spent().cost_micros + self.reserved.values().sum::<Micros>();
         let room = cap.saturating_sub(committed);
         let mut affordable = room / price;
+        if let Some(page) = &mut batch.page {
+            // A page cannot be split by handle: it asks for fewer users instead, and the next
+            // page goes on from its token.
+            return match u32::try_from(affordable).unwrap_or(u32::MAX) {
+                0 if !self.reserved.is_empty() => Fit::WaitForAnswers,
+                0 => Fit::Spent { room },
+                n => {
+                    page.max_results = page.max_results.min(n);
+                    Fit::Whole
+                }
+            };
+        }
         let today = self.today();
         let mut fits = 0;
         for h in &batch.handles {
@@ -525,10 +579,7 @@ impl Engine {
             let rest = batch.handles.split_off(fits);
             let number = self.next_batch;
             self.next_batch += 1;
-            Fit::Shrunk(Batch {
-                number,
-                handles: rest,
-            })
+            Fit::Shrunk(Batch::lookup(number, rest))
         } else if !self.reserved.is_empty() {
             Fit::WaitForAnswers
         } else {
@@ -573,7 +624,7 @@ impl Engine {
                     }
                 }
                 self.reserved
-                    .insert(batch.number, self.worst_case(&batch.handles));
+                    .insert(batch.number, self.worst_case(&batch));
                 self.ctx.budget.set_scheduled(self.queue.len() as u64);
                 self.emit(HarvestEvent::BatchStarted {
                     batch: batch.number,
@@ -669,10 +720,7 @@ impl Engine {
                     self.summary.requested += 1;
                     let number = self.next_batch;
                     self.next_batch += 1;
-                    self.requeue(Batch {
-                        number,
-                        handles: vec![handle],
-                    });
+                    self.requeue(Batch::lookup(number, vec![handle]));
                 }
             },
         }
@@ -685,20 +733,29 @@ impl Engine {
                 latency,
             } => self.answered(batch, answered, latency).await,
             BatchEnd::Failed { reason } => {
+                if let Some(page) = &batch.page {
+                    self.fail(page.source.label(), reason.clone()).await;
+                }
                 for handle in batch.handles {
                     self.fail(handle, reason.clone()).await;
                 }
             }
             BatchEnd::Stopped(stop) => {
-                self.summary.pending += batch.handles.len();
+                self.left_unasked(&batch);
                 self.stop(stop).await;
             }
-            BatchEnd::Cancelled => self.summary.pending += batch.handles.len(),
+            BatchEnd::Cancelled => self.left_unasked(&batch),
         }
         self.emit(HarvestEvent::Budget(self.ctx.budget.snapshot()))
             .await;
         let spend = self.spend();
         self.emit(HarvestEvent::Spend(spend)).await;
+    }
+
+    /// Counts a batch that was never answered as pending.
+    fn left_unasked(&mut self, batch: &Batch) {
+        self.summary.pending += batch.handles.len();
+        self.summary.pages_pending += usize::from(batch.page.is_some());
     }
 
     /// No new request goes out after this; answers in flight are still recorded.
@@ -736,10 +793,14 @@ impl Engine {
             answers,
             records,
             lines,
+            next_page,
+            source_errors,
         } = answered;
         let mut entry = JournalBatch {
             kind: "batch".into(),
             batch: batch.number,
+            page: batch.page.clone(),
+            next_page: next_page.clone(),
             ..JournalBatch::default()
         };
         let mut figures = BatchFigures::default();
@@ -780,12 +841,26 @@ impl Engine {
         );
         let writer = self.writer.as_ref().expect("writer lives until close");
         if let Err(e) = writer.submit(lines, entry) {
-            self.summary.pending += batch.handles.len();
+            self.left_unasked(&batch);
             return self
                 .write_failed(format!(
                     "{e}: the run stops; nothing already written is lost"
                 ))
                 .await;
+        }
+        if let Some(page) = &batch.page {
+            for error in source_errors {
+                self.fail(page.source.label(), error).await;
+            }
+            // The next page is asked only once this one is journaled: a resume goes on from it.
+            if let Some(next) = next_page {
+                let number = self.next_batch;
+                self.next_batch += 1;
+                let next = Batch::page(number, next);
+                let most = next.most_users();
+                self.queue.push_back(next, most);
+                self.ctx.budget.set_scheduled(self.queue.len() as u64);
+            }
         }
         self.summary.harvested += figures.found + figures.protected;
         self.summary.protected.extend(protected);
@@ -832,6 +907,7 @@ impl Engine {
                 .await;
         }
         self.summary.pending += self.queue.handles();
+        self.summary.pages_pending += self.queue.pages();
         let totals = self.totals();
         self.summary.requests = count_lines(&self.config.out_dir.join(RESPONSES_FILE));
         self.summary.retries = totals.retries;
@@ -853,7 +929,10 @@ impl Engine {
         }
         let outcome = match &self.stopped {
             Some(s) if !s.reason.is_cap() => RunOutcome::Stopped,
-            _ if !self.summary.failed.is_empty() || self.summary.pending > 0 => {
+            _ if !self.summary.failed.is_empty()
+                || self.summary.pending > 0
+                || self.summary.pages_pending > 0 =>
+            {
                 RunOutcome::Incomplete
             }
             _ => RunOutcome::Complete,

@@ -3,13 +3,16 @@
 //! `harvest` (handles → X API → records), `score`, `audit`, `merge`; `checks` holds the rules
 //! on a record that more than one step applies (schema, placeholder detection).
 
+pub mod admission;
 pub mod audit;
+pub mod candidates;
 pub mod checks;
 pub mod custody;
 pub mod data_dir;
 pub mod export;
 pub mod harvest;
 pub mod history;
+pub mod jobs;
 pub mod merge;
 pub mod refresh;
 pub mod score;

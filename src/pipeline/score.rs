@@ -71,6 +71,27 @@ pub const STATE_SUSPECT: &str = "suspect_placeholder";
 /// `meta.score_state` of a record without the metrics to score it.
 pub const STATE_UNSCORED: &str = "unscored";
 
+/// `meta.topic_source` of a record whose `topic_tags` influx derived from the author's own words
+/// with the lexicon ([`derived_topic_tags`]). Such tags are what Relevance found, not evidence
+/// for it: Relevance does not read them again, so a record scores the same however often its
+/// tags are derived and it is scored.
+pub const TOPIC_SOURCE: &str = "m2-lexicon";
+
+/// The record's `topic_tags` as influx derives them: the ids of the topics M2's Relevance finds
+/// in the handle, name and description (one rule for the score's `topics` and the tags).
+pub fn derived_topic_tags(
+    handle: Option<&str>,
+    name: Option<&str>,
+    description: Option<&str>,
+) -> Vec<String> {
+    model()
+        .lexicon()
+        .topics_of_text(handle, name, description)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
 /// The lexicon as shipped in assets/m2/lexicon.json (for rebuilding the reference).
 pub fn bundled_lexicon() -> Lexicon {
     Lexicon::parse(include_str!("../../assets/m2/lexicon.json"))
@@ -116,7 +137,7 @@ pub fn score_view(view: &AuthorView<'_>) -> Scoring {
                 ),
                 MetaChange::Set("as_of", MetaValue::Time(breakdown.inputs.as_of)),
                 MetaChange::Remove("unscored_reason"),
-                // The two bigv v1.0.0 fields that belong to scoring: without them no harvested
+                // The two bigv v1.1.0 fields that belong to scoring: without them no harvested
                 // record would pass the schema, and every merge of one would be blocked.
                 MetaChange::Set(
                     "quality_score",

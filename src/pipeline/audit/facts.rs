@@ -103,6 +103,8 @@ pub(crate) struct RecordFacts {
     pub has_activity: bool,
     /// See [`is_unscored`].
     pub unscored: bool,
+    /// `lang_primary` is `und`: the profile's text could not tell its language.
+    pub lang_undetermined: bool,
     /// The score the histogram places; `None` keeps the record off the scale.
     pub histogram_score: Option<f64>,
     pub source_kind: SourceKind,
@@ -158,6 +160,7 @@ fn facts_of_view(mut r: AuthorView<'_>) -> RecordFacts {
         has_activity,
         unscored: is_unscored(&score, has_activity),
         histogram_score: score.value().filter(|_| has_activity && scored_state),
+        lang_undetermined: r.lang_primary.text() == Some(crate::pipeline::checks::language::UNDETERMINED),
         source_kind: placeholders::provenance::sources_kind(r.sources()),
         batch: DetectorRow {
             id: r.id().map(str::to_string),

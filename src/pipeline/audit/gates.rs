@@ -64,7 +64,7 @@ impl Gate {
             Gate::Placeholders => "records with a record-level placeholder flag",
             Gate::Duplicates => "rows beyond the first for a handle",
             Gate::UnreadableLines => "lines that are not a JSON object",
-            Gate::SchemaViolations => "records that break the bigv v1.0.0 schema",
+            Gate::SchemaViolations => "records that break the bigv v1.1.0 schema",
             Gate::Unscored => "records without activity metrics",
             Gate::StringScores => "records whose meta.score is a string",
             Gate::BatchFlags => "batch-level placeholder flags",

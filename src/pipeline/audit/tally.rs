@@ -40,6 +40,7 @@ pub(crate) struct Tally {
     copies: BTreeMap<u32, Vec<u32>>,
     without_handle: usize,
     with_metrics: usize,
+    lang_undetermined: usize,
     idx: CounterIndices,
     histogram: Histogram,
     provenance: Provenance,
@@ -114,6 +115,9 @@ impl Tally {
         }
         if facts.has_activity {
             self.with_metrics += 1;
+        }
+        if facts.lang_undetermined {
+            self.lang_undetermined += 1;
         }
         if facts.unscored {
             self.idx.unscored.push(i);
@@ -208,6 +212,7 @@ impl Tally {
             copies: _,
             without_handle,
             with_metrics,
+            lang_undetermined,
             mut idx,
             histogram,
             provenance,
@@ -220,6 +225,7 @@ impl Tally {
         self.pending.append(&mut pending);
         self.without_handle += without_handle;
         self.with_metrics += with_metrics;
+        self.lang_undetermined += lang_undetermined;
         shift(&mut self.idx.zero_scores, &mut idx.zero_scores);
         shift(&mut self.idx.string_scores, &mut idx.string_scores);
         shift(&mut self.idx.unscored, &mut idx.unscored);
@@ -345,6 +351,7 @@ impl Tally {
             copies,
             without_handle,
             with_metrics,
+            lang_undetermined,
             mut idx,
             histogram,
             provenance,
@@ -406,6 +413,7 @@ impl Tally {
             unscored: idx.unscored.len(),
             string_scores: idx.string_scores.len(),
             with_metrics,
+            lang_undetermined,
             schema_violations,
             placeholders,
             provenance,

@@ -16,7 +16,7 @@ mod names;
 pub mod provenance;
 mod series;
 
-pub use ids::{SNOWFLAKE_EPOCH_MS, SNOWFLAKE_MIN, snowflake_time, snowflake_users_since};
+pub use ids::snowflake_users_since;
 pub use provenance::{SourceKind, source_kind};
 
 /// One reason to suspect a record is sample data, in words, with the rule that fired.

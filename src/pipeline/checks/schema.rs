@@ -1,4 +1,4 @@
-//! bigv v1.0.0 JSON Schema validation: the bundled `assets/bigv.schema.json`, compiled once with
+//! bigv v1.1.0 JSON Schema validation: the bundled `assets/bigv.schema.json`, compiled once with
 //! the `jsonschema` crate. Not here: deciding what a violation means for a merge or a gate.
 
 use std::sync::OnceLock;
@@ -10,7 +10,10 @@ mod quick;
 
 pub use quick::{MissingRequired, raw_missing, raw_violations};
 
-/// The schema as shipped with the dataset (draft-07, v1.0.0), embedded so the binary needs no files.
+/// The version of the bundled schema (its `version`; what changed is in its `$comment`).
+pub const SCHEMA_VERSION: &str = "1.1.0";
+
+/// The schema as shipped with the dataset (draft-07, v1.1.0), embedded so the binary needs no files.
 pub const BIGV_SCHEMA: &str = include_str!("../../../assets/bigv.schema.json");
 
 fn validator() -> &'static Validator {
@@ -55,6 +58,25 @@ mod tests {
               "sources":[{"method":"manual_seed","fetched_at":"2025-11-13T05:05:26.393032+00:00","evidence":"x"}],
               "provenance_hash":"f11699eddfc2ce3157410ae57f77b14cc4030f15c65d18620772306f58d584ea",
               "entry_threshold_passed":true,"quality_score":80.0}})
+    }
+
+    #[test]
+    fn the_version_constant_is_the_bundled_schemas_own() {
+        let schema: Value = serde_json::from_str(BIGV_SCHEMA).unwrap();
+        assert_eq!(schema["version"], SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn an_undetermined_language_and_a_last_post_time_are_valid_and_a_bad_one_is_not() {
+        let mut r = valid_record();
+        r["lang_primary"] = json!("und");
+        r["last_post_at"] = json!("2026-11-30T18:04:11.000Z");
+        r["meta"]["lang_source"] = json!("too_little_text");
+        assert_eq!(violations(&r), Vec::<String>::new());
+        r["lang_primary"] = json!("xyz");
+        r["last_post_at"] = json!("last tuesday");
+        let v = violations(&r).join("; ");
+        assert!(v.contains("/lang_primary") && v.contains("/last_post_at"), "{v}");
     }
 
     #[test]

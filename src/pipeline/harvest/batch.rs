@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 use super::ledger::{RunLedger, billed_users};
+use super::page::{Endpoint, PageAsk, next_token};
 use super::outputs::{ResponseLog, ResponsePlace, StopReason, Stopped};
 use crate::dataset::{Record, format_time};
 use crate::pipeline::harvest::budget::{Budget, Permit};
@@ -57,11 +58,46 @@ impl RetryPolicy {
     }
 }
 
-/// Handles asked together in one request.
+/// One request of a run: handles looked up together, or one page of a paged source (list
+/// members, a seed's followings), whose `handles` are empty until its answer names them.
 #[derive(Debug, Clone)]
 pub struct Batch {
     pub number: usize,
     pub handles: Vec<String>,
+    pub page: Option<PageAsk>,
+}
+
+impl Batch {
+    pub fn lookup(number: usize, handles: Vec<String>) -> Batch {
+        Batch {
+            number,
+            handles,
+            page: None,
+        }
+    }
+
+    pub fn page(number: usize, page: PageAsk) -> Batch {
+        Batch {
+            number,
+            handles: Vec::new(),
+            page: Some(page),
+        }
+    }
+
+    /// The endpoint whose rate window the request counts against.
+    pub fn endpoint(&self) -> Endpoint {
+        self.page
+            .as_ref()
+            .map_or(Endpoint::Lookup, |p| p.source.endpoint())
+    }
+
+    /// The most users the answer can bill: every handle of a lookup, `max_results` of a page.
+    pub fn most_users(&self) -> u64 {
+        match &self.page {
+            None => self.handles.len() as u64,
+            Some(p) => u64::from(p.max_results),
+        }
+    }
 }
 
 /// What the answer said about one handle, once its user object has moved into its record.
@@ -84,6 +120,11 @@ pub struct AnsweredBatch {
     /// text. One string per record: small allocations are recycled, a growing batch-sized
     /// buffer was fresh pages (and page faults) every time.
     pub lines: Vec<String>,
+    /// A page's answer: the page after it (`None` on the last page or for a lookup).
+    pub next_page: Option<PageAsk>,
+    /// A page's answer: the errors it carried about the source itself (an unknown or private
+    /// list, an unknown seed), in words.
+    pub source_errors: Vec<String>,
 }
 
 /// How a batch ended.
@@ -106,7 +147,10 @@ pub enum BatchEnd {
 #[derive(Debug)]
 pub struct BatchContext {
     pub client: XClient,
+    /// The lookups' budget (the one the console shows).
     pub budget: Arc<Budget>,
+    /// The budgets of the paged endpoints, each with its own window.
+    pub page_budgets: std::collections::HashMap<Endpoint, Arc<Budget>>,
     pub retry: RetryPolicy,
     pub responses: ResponseLog,
     pub events: mpsc::Sender<HarvestEvent>,
@@ -126,6 +170,14 @@ pub struct BatchContext {
 }
 
 impl BatchContext {
+    /// The budget of the endpoint `batch` is sent to.
+    pub fn budget_of(&self, batch: &Batch) -> &Arc<Budget> {
+        match batch.endpoint() {
+            Endpoint::Lookup => &self.budget,
+            e => self.page_budgets.get(&e).unwrap_or(&self.budget),
+        }
+    }
+
     async fn emit(&self, event: HarvestEvent) {
         // A watcher that has gone away does not stop the run.
         let _ = self.events.send(event).await;
@@ -254,8 +306,81 @@ pub fn build_answered(
     built
 }
 
+/// Builds (and scores) the record of every user object of a page, each naming the answer it
+/// came from and the source it was found in (`meta.discovered`), and reads where the source
+/// goes on. Errors about the source itself (an unknown or private list) are kept in words.
+pub fn build_page(
+    page: &PageAsk,
+    body: UsersBody,
+    answer: &AnswerPlace,
+    fetched_at: DateTime<Utc>,
+    score: bool,
+) -> AnsweredBatch {
+    let next_page = next_token(&body).map(|t| page.next(t));
+    let source_errors = body
+        .errors
+        .iter()
+        .filter(|e| e.resource_type.as_deref() != Some("user") || body.data.is_empty())
+        .map(|e| {
+            e.detail
+                .clone()
+                .or_else(|| e.title.clone())
+                .or_else(|| e.message.clone())
+                .unwrap_or_else(|| "an error about the source".into())
+        })
+        .collect();
+    let evidence = format!("GET {} page", page.source.label());
+    let mut discovered = page.source.discovered_entry();
+    discovered.insert("at".into(), Value::from(format_time(fetched_at)));
+    let discovered = Value::Array(vec![Value::Object(discovered)]);
+    let mut built = AnsweredBatch {
+        next_page,
+        source_errors,
+        ..AnsweredBatch::default()
+    };
+    for received in body.data {
+        let sha256 = crate::digest::sha256_hex(received.text.get().as_bytes());
+        let user = match received.user {
+            Ok(user) => user,
+            Err(reason) => {
+                let id = serde_json::from_str::<Value>(received.text.get())
+                    .ok()
+                    .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string))
+                    .unwrap_or_else(|| "(no id)".into());
+                built.answers.push((
+                    format!("id:{id}"),
+                    HandleAnswer::Failed {
+                        reason: format!("user object not in the documented shape: {reason}"),
+                    },
+                ));
+                continue;
+            }
+        };
+        let handle = user.username.clone();
+        let protected = user.protected == Some(true);
+        let source = UserSource {
+            answer,
+            sha256: &sha256,
+            fetched_at,
+            evidence: &evidence,
+        };
+        let mut record = author_record_owned(user, &source);
+        record
+            .meta_mut()
+            .insert("discovered".into(), discovered.clone());
+        if score {
+            crate::pipeline::score::score_record(&mut record);
+        }
+        built.lines.push(record.to_line());
+        built.records.push(record);
+        built.answers.push((handle, HandleAnswer::Found { protected }));
+    }
+    built
+}
+
 /// Runs one batch to its end.
 pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
+    let budget = ctx.budget_of(&batch).clone();
     let mut failures = 0u32;
     let mut throttles = 0u32;
     loop {
@@ -263,7 +388,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             if ctx.cancelled() {
                 return BatchEnd::Cancelled;
             }
-            match ctx.budget.take(Utc::now()) {
+            match budget.take(Utc::now()) {
                 Permit::Send(ticket) => break ticket,
                 Permit::Exhausted { reason } => {
                     return ctx.halt(
@@ -287,7 +412,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                         .await;
                     }
                     ctx.emit(HarvestEvent::Waiting { until, reason }).await;
-                    ctx.emit(HarvestEvent::Budget(ctx.budget.snapshot())).await;
+                    ctx.emit(HarvestEvent::Budget(budget.snapshot())).await;
                     ctx.wait_until(until).await;
                 }
             }
@@ -296,17 +421,17 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         let mut cancel = ctx.cancel.clone();
         // A slow plan's pacing slot can be minutes long: a stop must not wait for it.
         tokio::select! {
-            () = ctx.budget.pace() => {}
+            () = budget.pace() => {}
             _ = cancel.wait_for(|c| *c) => {}
         }
-        ctx.budget.add_waited(paced);
+        budget.add_waited(paced);
         // The run may have been stopped (a 402 elsewhere) or cancelled while this one waited.
         if ctx.cancelled() {
-            ctx.budget.abandon(ticket);
+            budget.abandon(ticket);
             return BatchEnd::Cancelled;
         }
         if !ctx.take_request_slot() {
-            ctx.budget.abandon(ticket);
+            budget.abandon(ticket);
             return BatchEnd::Stopped(Stopped {
                 reason: StopReason::RequestCap,
                 detail: format!(
@@ -317,10 +442,14 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         }
         let attempt = failures + throttles + 1;
         ctx.requests.fetch_add(1, Ordering::Relaxed);
-        let raw = match ctx.client.lookup(&batch.handles).await {
+        let sent = match &batch.page {
+            None => ctx.client.lookup(&batch.handles).await,
+            Some(page) => ctx.client.page(page).await,
+        };
+        let raw = match sent {
             Ok(raw) => raw,
             Err(e) => {
-                ctx.budget.abandon(ticket);
+                budget.abandon(ticket);
                 let written = ctx.responses.write(&json!({
                     "batch": batch.number,
                     "attempt": attempt,
@@ -372,7 +501,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         let place = match ctx.responses.write_answer(&meta, &raw.body, body_is_json) {
             Ok(place) => place,
             Err(why) => {
-                ctx.budget.abandon(ticket);
+                budget.abandon(ticket);
                 return ctx.responses_failed(why);
             }
         };
@@ -382,13 +511,35 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             _ => Vec::new(),
         };
         if let Err(end) = ctx.charge(raw.sent_at, place, Some(raw.status), users) {
-            ctx.budget.abandon(ticket);
+            budget.abandon(ticket);
             return end;
         }
         let now = Utc::now();
         match answer {
+            Answer::Users(body) if batch.page.is_some() => {
+                budget.observe(ticket, &raw.rate, now);
+                let page = batch.page.clone().expect("a page batch");
+                let (fetched_at, score) = (raw.sent_at, ctx.score);
+                let answer = AnswerPlace {
+                    run: run_id(&ctx.run_dir),
+                    response_line: place.line,
+                };
+                let built = tokio::task::spawn_blocking(move || {
+                    build_page(&page, body, &answer, fetched_at, score)
+                })
+                .await;
+                return match built {
+                    Ok(batch) => BatchEnd::Answered {
+                        batch,
+                        latency: raw.latency,
+                    },
+                    Err(e) => BatchEnd::Failed {
+                        reason: format!("building the records of the page failed: {e}"),
+                    },
+                };
+            }
             Answer::Users(body) => {
-                ctx.budget.observe(ticket, &raw.rate, now);
+                budget.observe(ticket, &raw.rate, now);
                 let handles = batch.handles.clone();
                 let endpoint = match ctx.client.lookup_by() {
                     LookupBy::Usernames => "/2/users/by",
@@ -416,7 +567,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 };
             }
             Answer::RateLimited { detail } => {
-                let (until, skew_warning) = ctx.budget.throttled(ticket, &raw.rate, now);
+                let (until, skew_warning) = budget.throttled(ticket, &raw.rate, now);
                 throttles += 1;
                 if throttles > ctx.retry.max_throttled {
                     return BatchEnd::Failed {
@@ -439,7 +590,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 ctx.wait_until(until).await;
             }
             Answer::UsageCapped { detail } => {
-                ctx.budget.observe(ticket, &raw.rate, now);
+                budget.observe(ticket, &raw.rate, now);
                 return ctx.halt(
                     StopReason::UsageCap,
                     format!(
@@ -450,7 +601,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 );
             }
             Answer::CreditsDepleted { detail } => {
-                ctx.budget.observe(ticket, &raw.rate, now);
+                budget.observe(ticket, &raw.rate, now);
                 return ctx.halt(
                     StopReason::CreditsDepleted,
                     format!(
@@ -461,7 +612,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 );
             }
             Answer::ClientError { status, detail } => {
-                ctx.budget.observe(ticket, &raw.rate, now);
+                budget.observe(ticket, &raw.rate, now);
                 return ctx.halt(
                     StopReason::ClientError,
                     format!(
@@ -472,7 +623,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 );
             }
             Answer::Unauthorized { detail } => {
-                ctx.budget.abandon(ticket);
+                budget.abandon(ticket);
                 return ctx.halt(
                     StopReason::Unauthorized,
                     format!(
@@ -481,7 +632,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 );
             }
             Answer::Forbidden { detail } => {
-                ctx.budget.observe(ticket, &raw.rate, now);
+                budget.observe(ticket, &raw.rate, now);
                 return ctx.halt(
                     StopReason::Forbidden,
                     format!(
@@ -491,13 +642,13 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 );
             }
             Answer::InvalidRequest { detail } => {
-                ctx.budget.observe(ticket, &raw.rate, now);
+                budget.observe(ticket, &raw.rate, now);
                 return BatchEnd::Failed {
                     reason: format!("400 invalid request: {detail}"),
                 };
             }
             Answer::ServerError { status, detail } => {
-                ctx.budget.observe(ticket, &raw.rate, now);
+                budget.observe(ticket, &raw.rate, now);
                 failures += 1;
                 let reason = format!("{status} {detail}");
                 if failures >= ctx.retry.max_attempts {
@@ -508,7 +659,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 ctx.backoff(batch.number, failures, reason).await;
             }
             Answer::Malformed { detail } => {
-                ctx.budget.observe(ticket, &raw.rate, now);
+                budget.observe(ticket, &raw.rate, now);
                 failures += 1;
                 let reason = format!("malformed answer: {detail}");
                 if failures >= ctx.retry.max_attempts {

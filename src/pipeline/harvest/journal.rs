@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::page::{PageAsk, PageSource};
+
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 
 /// What a run is: enough to resume it with `--resume DIR` alone.
@@ -33,6 +35,10 @@ pub struct RunHeader {
     /// keeps counting in the same ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// The paged sources a discovery run reads (list members, seeds' followings), so that a
+    /// resume goes on with each from the page its journal names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<PageSource>,
 }
 
 /// Running totals of a run, carried in every batch line so a resumed run continues them.
@@ -59,6 +65,12 @@ pub struct JournalBatch {
     /// Length of records.jsonl once this batch's records were written and synced.
     pub records_len: u64,
     pub totals: RunTotals,
+    /// The page this batch asked for, when it read a paged source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageAsk>,
+    /// The page its answer named next (`None` on a source's last page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page: Option<PageAsk>,
 }
 
 impl JournalBatch {
@@ -115,6 +127,28 @@ impl Resumed {
 
     pub fn next_batch(&self) -> usize {
         self.batches.iter().map(|b| b.batch + 1).max().unwrap_or(1)
+    }
+
+    /// The page each of the run's sources goes on with: the first page of a source no answer
+    /// of the journal read, the page the last journaled answer of a source named next, and
+    /// none for a source whose last page was read. A page asked but never journaled is asked
+    /// again from the token that named it, so no page is skipped.
+    pub fn pages_left(&self) -> Vec<PageAsk> {
+        self.header
+            .sources
+            .iter()
+            .filter_map(|source| {
+                let last = self
+                    .batches
+                    .iter()
+                    .filter(|b| b.page.as_ref().is_some_and(|p| p.source == *source))
+                    .max_by_key(|b| b.batch);
+                match last {
+                    None => Some(PageAsk::first(source.clone())),
+                    Some(b) => b.next_page.clone(),
+                }
+            })
+            .collect()
     }
 }
 
@@ -326,6 +360,7 @@ mod tests {
             batch_size: 100,
             price_micros: Some(10_000),
             data_dir: None,
+            sources: Vec::new(),
         }
     }
 

@@ -795,6 +795,7 @@ mod tests {
             batch_size: 100,
             price_micros: Some(10_000),
             data_dir: Some(data.path().to_path_buf()),
+            sources: Vec::new(),
         };
         journal::Journal::create(&run, &header).unwrap();
         // A run from before the ledger (no price in its journal) is never billed by a repair.

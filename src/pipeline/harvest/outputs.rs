@@ -407,6 +407,10 @@ pub struct Summary {
     pub failed: Vec<FailedHandle>,
     /// Handles never asked because the run was cancelled or stopped.
     pub pending: usize,
+    /// Pages of paged sources (a discovery's lists and followings) never asked because the
+    /// run was cancelled or stopped; `--resume` reads them from where each source stopped.
+    #[serde(default)]
+    pub pages_pending: usize,
     pub requests: u64,
     pub retries: u64,
     pub waited_s: f64,

@@ -50,6 +50,11 @@ impl Pending {
         self.batches.iter().map(|(b, _)| b.handles.len()).sum()
     }
 
+    /// Pages of paged sources queued.
+    pub fn pages(&self) -> usize {
+        self.batches.iter().filter(|(b, _)| b.page.is_some()).count()
+    }
+
     /// Counts every queued batch again with `billable` (a new day began).
     pub fn recount(&mut self, billable: impl Fn(&Batch) -> u64) {
         self.billable = 0;
@@ -70,10 +75,7 @@ mod tests {
     use super::*;
 
     fn batch(number: usize, n: usize) -> Batch {
-        Batch {
-            number,
-            handles: (0..n).map(|i| format!("h{number}_{i}")).collect(),
-        }
+        Batch::lookup(number, (0..n).map(|i| format!("h{number}_{i}")).collect())
     }
 
     #[test]

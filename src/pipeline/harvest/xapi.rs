@@ -25,7 +25,7 @@ pub use client::{
 pub use shapes::{ApiError, ApiUser, BodyError, ProblemBody, ReceivedUser, UsersBody};
 pub use token::{Token, TokenError};
 pub use user_record::{
-    ANSWER_FIELDS, AnswerPlace, UserSource, author_record, author_record_owned, run_id,
+    ANSWER_FIELDS, last_post_at, AnswerPlace, UserSource, author_record, author_record_owned, run_id,
     verified_label, verified_label_of,
 };
 
@@ -33,8 +33,24 @@ pub use user_record::{
 pub const DEFAULT_API_BASE: &str = "https://api.x.com";
 /// The most handles one `/2/users/by` request may carry.
 pub const MAX_BATCH: usize = 100;
-/// The fields the record and M2 need; without them only id, name and username come back.
-pub const USER_FIELDS: &str = "created_at,description,public_metrics,verified,verified_type,protected,url,location,profile_image_url";
+/// The fields the record, M2 and the admission rules need; without them only id, name and
+/// username come back. Every one comes with the user read at no extra cost; no expansion is
+/// asked for (`expansions=most_recent_tweet_id` would return the posts, billed as post reads).
+pub const USER_FIELDS: &str = "created_at,description,public_metrics,verified,verified_type,protected,url,location,profile_image_url,most_recent_tweet_id,verified_followers_count,is_identity_verified,parody,affiliation";
+
+/// The keys the id of an author's newest post comes under: spec 2.167 renamed
+/// `most_recent_tweet_id` to `most_recent_post_id`; live answers still say the first.
+pub const MOST_RECENT_POST_KEYS: [&str; 2] = ["most_recent_tweet_id", "most_recent_post_id"];
+
+/// User fields kept in the record as the answer gave them (besides those the record names).
+pub const KEPT_USER_FIELDS: [&str; 6] = [
+    "most_recent_tweet_id",
+    "most_recent_post_id",
+    "verified_followers_count",
+    "is_identity_verified",
+    "parody",
+    "affiliation",
+];
 
 /// The success body of reference/x-api-v2.md, which the tests of every part read.
 #[cfg(test)]

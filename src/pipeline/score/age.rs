@@ -9,8 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-/// Milliseconds from the Unix epoch to the X snowflake epoch (2010-11-04T01:42:54.657Z).
-const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
+use crate::dataset::SNOWFLAKE_EPOCH_MS;
 /// Sequential user ids stayed far below this; snowflake ids are far above it.
 const FIRST_SNOWFLAKE_ID: u64 = 1 << 40;
 const SECONDS_PER_DAY: f64 = 86_400.0;

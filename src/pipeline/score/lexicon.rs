@@ -224,6 +224,25 @@ impl Lexicon {
         }
     }
 
+    /// The ids of the topics an author's own words mention (handle, name, description), in
+    /// lexicon order: the record's `topic_tags` as influx derives them. The same matching as
+    /// [`Lexicon::relevance`]'s, with no tags read, so that a record's derived tags are exactly
+    /// the topics its relevance found in its text.
+    pub fn topics_of_text(
+        &self,
+        handle: Option<&str>,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> Vec<&str> {
+        let found = self.relevance_of::<&str>(&[], handle, name, description).found;
+        let mut topics: Vec<usize> = found.into_iter().map(|(topic, _)| topic).collect();
+        topics.dedup();
+        topics
+            .into_iter()
+            .map(|t| self.file.topics[t].id.as_str())
+            .collect()
+    }
+
     /// Calls `on_topic` for every term found in `text`, split into `words`.
     fn topics_in(&self, words: &Words, text: &str, mut on_topic: impl FnMut(usize)) {
         for i in 0..words.len() {

@@ -267,8 +267,14 @@ impl Model {
         let verified_bonus = verified_bonus(record.verified());
         let quality = (self.quality(&scale, own, &at_own) + verified_bonus).min(100.0);
 
+        // Tags influx derived from the record's own words are Relevance's finding, not input.
+        let tags: &[std::borrow::Cow<'_, str>] = if record.topics_derived() {
+            &[]
+        } else {
+            &record.topic_tags
+        };
         let relevance = self.lexicon.relevance_of(
-            &record.topic_tags,
+            tags,
             record.handle(),
             record.name(),
             record.description(),

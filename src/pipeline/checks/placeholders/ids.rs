@@ -10,11 +10,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use super::PlaceholderFlag;
 use crate::dataset::{AuthorView, Metrics, format_time};
 
-/// Twitter's snowflake epoch (2010-11-04T01:42:54.657Z) in Unix milliseconds.
-pub const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
-
-/// Smallest id read as a snowflake (2^22 << 22): below it ids are the old sequential numbers.
-pub const SNOWFLAKE_MIN: u64 = 1 << 44;
+pub(super) use crate::dataset::{SNOWFLAKE_MIN, snowflake_time};
 
 /// User ids became snowflakes on this day; a user snowflake cannot decode to before it.
 /// Worked out once: every record with a snowflake id is compared with it.
@@ -26,15 +22,6 @@ pub fn snowflake_users_since() -> DateTime<Utc> {
 
 /// How far the decoded time may drift from `created_at` (placeholders.md: "allow days").
 const AGREEMENT: i64 = 3;
-
-/// The creation time encoded in a snowflake id, or None for an old sequential id.
-pub fn snowflake_time(id: u64) -> Option<DateTime<Utc>> {
-    if id < SNOWFLAKE_MIN {
-        return None;
-    }
-    let ms = (id >> 22) as i64 + SNOWFLAKE_EPOCH_MS;
-    Utc.timestamp_millis_opt(ms).single()
-}
 
 /// A run of 7+ digits (or letters) that counts up, counts down, or repeats one character: typed,
 /// not generated. The first such run, as its 7 characters.

@@ -32,6 +32,15 @@ const META_REQUIRED: [&str; 6] = [
     "quality_score",
 ];
 const VERIFIED: [&str; 5] = ["none", "blue", "org", "legacy", "business"];
+/// `meta.lang_source`'s enum.
+const LANG_SOURCES: [&str; 6] = [
+    "name_and_description",
+    "description",
+    "name",
+    "too_little_text",
+    "unreliable",
+    "operator",
+];
 
 /// The schema violations of a record read raw, as [`super::violations`] words them, or `None`
 /// when this check cannot tell. `meta` is the record's `meta` parsed as an object (`None` when
@@ -148,6 +157,7 @@ fn top_field(key: &str, raw: Raw<'_>) -> Option<u32> {
         "is_official" => required(is_boolean(text), 6),
         "lang_primary" => required(plain_string(raw).is_some_and(is_language_tag), 7),
         "topic_tags" => required(text == "[]" || all_strings(text), 8),
+        "last_post_at" => optional(plain_string(raw).is_some_and(is_date_time)),
         // The object itself is checked by the caller, which parsed it.
         "meta" => required(text.starts_with('{'), 9),
         "ext" => optional(text.starts_with('{')),
@@ -168,6 +178,8 @@ fn meta_field(key: &str, raw: Raw<'_>) -> Option<u32> {
         "last_active_at" => optional(plain_string(raw).is_some_and(is_date_time)),
         // minimum 1; JSON writes no leading zeros, so "0" is the only unsigned integer below it.
         "rank_global" => optional(is_unsigned_integer(text) && text != "0"),
+        "lang_source" => optional(plain_string(raw).is_some_and(|s| LANG_SOURCES.contains(&s))),
+        "topic_source" => optional(text.starts_with('"')),
         _ => optional(true),
     }
 }
@@ -229,13 +241,14 @@ fn all_strings(text: &str) -> bool {
     array_items(text).is_some_and(|items| items.iter().all(|i| i.get().starts_with('"')))
 }
 
-/// `^[a-z]{2}(-[A-Z]{2})?$`
+/// `^([a-z]{2}(-[A-Z]{2})?|und)$`
 fn is_language_tag(s: &str) -> bool {
     let b = s.as_bytes();
     let lower = |c: &u8| c.is_ascii_lowercase();
     let upper = |c: &u8| c.is_ascii_uppercase();
     match b.len() {
         2 => b.iter().all(lower),
+        3 => s == "und",
         5 => b[..2].iter().all(lower) && b[2] == b'-' && b[3..].iter().all(upper),
         _ => false,
     }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 
 use super::{Token, USER_FIELDS};
+use crate::pipeline::harvest::page::PageAsk;
 
 /// How to reach the API.
 #[derive(Debug, Clone)]
@@ -162,6 +163,16 @@ impl XClient {
             LookupBy::Usernames => lookup_path(handles),
             LookupBy::Ids => ids_path(handles),
         };
+        self.get(path).await
+    }
+
+    /// Sends one page request of a paged source (list members, a seed's followings).
+    pub async fn page(&self, page: &PageAsk) -> Result<RawAnswer, TransportError> {
+        self.get(page.path()).await
+    }
+
+    /// Sends `GET {base}{path}` with the bearer token and reads the whole body.
+    pub async fn get(&self, path: String) -> Result<RawAnswer, TransportError> {
         let sent_at = Utc::now();
         let started = Instant::now();
         let fail = |kind: &'static str, e: reqwest::Error| TransportError {

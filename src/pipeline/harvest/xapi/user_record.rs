@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::shapes::ApiUser;
-use crate::dataset::{Record, format_time};
+use super::{KEPT_USER_FIELDS, MOST_RECENT_POST_KEYS};
+use crate::dataset::{Record, format_time, snowflake_time_of};
+use crate::pipeline::checks::language::identify;
+use crate::pipeline::score::{TOPIC_SOURCE, derived_topic_tags};
 
 /// The dataset's `verified` for an API user.
 ///
@@ -72,14 +75,18 @@ pub const ANSWER_FIELDS: &[&str] = &[
 /// stored value) and named in `meta.absent_from_answer`; `verified`, `is_org` and
 /// `is_official` are derived only from a `verified_type` or `verified` the answer gave.
 /// Metrics are copied as the API gave them: a `null` stays `null`, an absent one stays absent,
-/// `post_count` is not renamed. `lang_primary` is not set: the lookup does not say it.
+/// `post_count` is not renamed. What the answer implies without saying it is derived, and says
+/// how: `last_post_at` from the snowflake id of the newest post (absent when the answer names
+/// none: protected, or never posted), `topic_tags` from the author's own words with M2's lexicon
+/// (`meta.topic_source`), `lang_primary` from the name and description (`und` when they cannot
+/// tell; `meta.lang_source` says how).
 /// `meta.provenance_hash` and `meta.custody` tie the record to the bytes it came from.
 pub fn author_record(user: &ApiUser, source: &UserSource<'_>) -> Record {
     author_record_owned(user.clone(), source)
 }
 
 /// [`author_record`] taking the user object, so its fields move into the record uncopied.
-pub fn author_record_owned(user: ApiUser, source: &UserSource<'_>) -> Record {
+pub fn author_record_owned(mut user: ApiUser, source: &UserSource<'_>) -> Record {
     let absent: Vec<&str> = ANSWER_FIELDS
         .iter()
         .copied()
@@ -112,7 +119,25 @@ pub fn author_record_owned(user: ApiUser, source: &UserSource<'_>) -> Record {
     if let Some(f) = followers {
         fields.insert("followers_count".into(), f);
     }
-    fields.insert("topic_tags".into(), Value::Array(Vec::new()));
+    let tags = derived_topic_tags(
+        Some(&user.username),
+        user.name.as_deref(),
+        user.description.as_deref(),
+    );
+    fields.insert(
+        "topic_tags".into(),
+        Value::Array(tags.into_iter().map(Value::String).collect()),
+    );
+    let language = identify(user.name.as_deref(), user.description.as_deref());
+    fields.insert("lang_primary".into(), Value::from(language.tag));
+    if let Some(at) = last_post_at(&user) {
+        fields.insert("last_post_at".into(), Value::String(format_time(at)));
+    }
+    for key in KEPT_USER_FIELDS {
+        if let Some(v) = user.other.shift_remove(key).filter(|v| !v.is_null()) {
+            fields.insert(key.into(), v);
+        }
+    }
     let text = |v: Option<String>| v.map(Value::String);
     for (key, value) in [
         ("created_at", text(user.created_at)),
@@ -131,6 +156,8 @@ pub fn author_record_owned(user: ApiUser, source: &UserSource<'_>) -> Record {
         "last_refresh_at": when,
         "sources": [{"method": "x-api-v2", "fetched_at": when, "evidence": source.evidence}],
         "provenance_hash": source.sha256,
+        "topic_source": TOPIC_SOURCE,
+        "lang_source": language.source,
         "custody": [{
             "run": source.answer.run,
             "response_line": source.answer.response_line,
@@ -143,6 +170,14 @@ pub fn author_record_owned(user: ApiUser, source: &UserSource<'_>) -> Record {
     }
     fields.insert("meta".into(), meta);
     Record::from_map(fields)
+}
+
+/// The time of the author's newest post, read from its snowflake id (no post is bought); None
+/// when the answer names no post (protected accounts, accounts that never posted).
+pub fn last_post_at(user: &ApiUser) -> Option<DateTime<Utc>> {
+    MOST_RECENT_POST_KEYS
+        .iter()
+        .find_map(|k| user.other.get(*k)?.as_str().and_then(snowflake_time_of))
 }
 
 /// Whether the answer carried `field` for this user.
