@@ -3,6 +3,7 @@
 //! `harvest` (handles → X API → records), `score`, `audit`, `merge`; `checks` holds the rules
 //! on a record that more than one step applies (schema, placeholder detection).
 
+pub mod admission;
 pub mod audit;
 pub mod checks;
 pub mod custody;
