@@ -13,13 +13,25 @@ mod terms;
 #[cfg(test)]
 mod verdicts;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use facts::CandidateFacts;
 pub use rules_file::{Action, Rules, RulesError};
 
 /// What happens to a candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Admitted,
@@ -28,8 +40,18 @@ pub enum Decision {
     Review,
 }
 
+impl Decision {
+    pub fn word(self) -> &'static str {
+        match self {
+            Decision::Admitted => "admitted",
+            Decision::Excluded => "excluded",
+            Decision::Review => "review",
+        }
+    }
+}
+
 /// One rule that fired, with the text or value that fired it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     /// `below_threshold`, `inactive`, `protected`, `parody`, `org_verified_type`, `org`,
     /// `media`, `event`, `risk_nsfw`, `sample_data`, ...

@@ -474,7 +474,37 @@ fn reference_record(
         );
         fields.insert("is_official".into(), json!(verified_type == "government"));
     }
-    fields.insert("topic_tags".into(), json!([]));
+    // Derived from the answer, each by its one rule: the topics M2's relevance finds in the
+    // author's words, the language of name and bio, the time of the newest post's snowflake.
+    let text = |k: &str| user.get(k).and_then(Value::as_str);
+    fields.insert(
+        "topic_tags".into(),
+        json!(influx::pipeline::score::derived_topic_tags(
+            text("username"),
+            text("name"),
+            text("description")
+        )),
+    );
+    let language = influx::pipeline::checks::language::identify(text("name"), text("description"));
+    fields.insert("lang_primary".into(), json!(language.tag));
+    let last_post = ["most_recent_tweet_id", "most_recent_post_id"]
+        .iter()
+        .find_map(|k| text(k).and_then(influx::dataset::snowflake_time_of));
+    if let Some(at) = last_post {
+        fields.insert("last_post_at".into(), json!(influx::dataset::format_time(at)));
+    }
+    for key in [
+        "most_recent_tweet_id",
+        "most_recent_post_id",
+        "verified_followers_count",
+        "is_identity_verified",
+        "parody",
+        "affiliation",
+    ] {
+        if user.get(key).is_some_and(|v| !v.is_null()) {
+            copy(&mut fields, key);
+        }
+    }
     for key in [
         "created_at",
         "description",
@@ -492,6 +522,8 @@ fn reference_record(
         "last_refresh_at": when,
         "sources": [{"method": "x-api-v2", "fetched_at": when, "evidence": evidence}],
         "provenance_hash": hash,
+        "topic_source": "m2-lexicon",
+        "lang_source": language.source,
         "custody": [{"run": run, "response_line": response_line, "sha256": hash, "fetched_at": when}],
     });
     let absent: Vec<&str> = influx::pipeline::harvest::xapi::ANSWER_FIELDS

@@ -8,6 +8,7 @@ mod console_rows;
 mod crash;
 mod custody;
 mod dataset;
+mod discover;
 mod e2e_tmux;
 mod facts_agree;
 mod harvest;

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::dataset::{AuthorView, Record, parse_time};
-use crate::pipeline::checks::placeholders::{self, PlaceholderFlag, snowflake_time};
+use crate::dataset::snowflake_time;
+use crate::pipeline::checks::placeholders::{self, PlaceholderFlag};
 use crate::pipeline::harvest::xapi::USER_FIELDS;
 
 /// One candidate as the rules see it.

@@ -470,7 +470,7 @@ pub fn decide_and_merge(
         for r in &verdict.reasons {
             *per_rule.entry(r.rule.clone()).or_default() += 1;
         }
-        let candidate = candidates.discovered(&record, verdict, rules.version(), now);
+        let candidate = candidates.discovered(&record, verdict, &rules.version, now);
         *per_decision.entry(candidate.decision).or_default() += 1;
         if candidate.decision == Decision::Admitted {
             admitted.push(record);
