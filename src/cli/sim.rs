@@ -1,4 +1,4 @@
-//! `influx sim`: runs the X API v2 users-lookup simulator in the foreground until Ctrl-C.
+//! `influx sim`: runs the X API v2 simulator (users lookup and discovery) in the foreground until Ctrl-C.
 //! Prints where it listens (text on a terminal, one JSON line otherwise) and, at the end,
 //! what it served and billed. The token is read from a file and never printed.
 
@@ -11,7 +11,7 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::dataset::read_dataset;
 use crate::pipeline::harvest::pricing::{Plan, format_usd, usd_to_micros};
-use crate::sim::{Fault, FaultPlan, SimConfig, SimServer};
+use crate::sim::{EndpointWindow, Fault, FaultPlan, SimConfig, SimServer};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,6 +28,10 @@ pub struct Args {
     /// Length of the rate-limit window in seconds (the real API uses 900).
     #[arg(long, default_value_t = 900.0)]
     pub window_secs: f64,
+    /// Length of the discovery endpoints' windows in seconds (list 75, members 900, following 15
+    /// requests each; the real API uses 900).
+    #[arg(long, default_value_t = 900.0)]
+    pub discovery_window_secs: f64,
     /// Turn the rate limit off (for throughput measurements).
     #[arg(long)]
     pub no_rate_limit: bool,
@@ -109,6 +113,16 @@ fn config(args: &Args) -> color_eyre::Result<SimConfig> {
     if !(args.window_secs > 0.0 && args.window_secs.is_finite()) {
         return Err(eyre!("--window-secs must be a positive number of seconds"));
     }
+    if !(args.discovery_window_secs > 0.0 && args.discovery_window_secs.is_finite()) {
+        return Err(eyre!(
+            "--discovery-window-secs must be a positive number of seconds"
+        ));
+    }
+    let discovery = |w: EndpointWindow| EndpointWindow {
+        length: Duration::from_secs_f64(args.discovery_window_secs),
+        ..w
+    };
+    let defaults = SimConfig::default();
     let token = match &args.token_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -168,7 +182,10 @@ fn config(args: &Args) -> color_eyre::Result<SimConfig> {
         seed: args.seed,
         credits,
         price_micros,
-        ..SimConfig::default()
+        list_window: discovery(defaults.list_window),
+        members_window: discovery(defaults.members_window),
+        following_window: discovery(defaults.following_window),
+        ..defaults
     })
 }
 

@@ -83,3 +83,11 @@ pub fn deleted_pinned_tweet_entry(tweet_id: u64, x_host: bool) -> Value {
         "title":"Not Found Error","resource_type":"tweet","parameter":"pinned_tweet_id",
         "resource_id":id,"type":problem_type(x_host, "resource-not-found")})
 }
+
+/// The list does not exist or is private: the same answer for both, so private lists stay hidden.
+pub fn list_not_found_entry(value: &str, x_host: bool) -> Value {
+    json!({"value":value,
+        "detail":format!("Could not find list with id: [{value}]."),
+        "title":"Not Found Error","resource_type":"list","parameter":"id",
+        "resource_id":value,"type":problem_type(x_host, "resource-not-found")})
+}

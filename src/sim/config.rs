@@ -1,7 +1,7 @@
-//! What a simulator run looks like: limits, window length, token, known dataset, faults, seed,
+//! What a simulator run looks like: limits, window lengths, token, known dataset, faults, seed,
 //! pay-per-use credits.
-//! Plain data with defaults that mirror the real API (300 requests / 15 minutes per app);
-//! tests and demos shorten the window. Not here: the serving itself (see `server`).
+//! Plain data with defaults that mirror the real API (300 lookups / 15 minutes per app, and each
+//! discovery endpoint's own window); tests and demos shorten the windows. Not here: the serving itself (see `server`).
 
 use std::time::Duration;
 
@@ -57,6 +57,32 @@ pub struct SimConfig {
     pub credits: Option<u64>,
     /// Charge per user returned, in micro-USD (X pay-per-use: $0.010 a user read).
     pub price_micros: u64,
+    /// The window of `GET /2/lists/{id}` (75 requests / 15 minutes on the real API).
+    pub list_window: EndpointWindow,
+    /// The window of `GET /2/lists/{id}/members` (900 / 15 minutes).
+    pub members_window: EndpointWindow,
+    /// The window of `GET /2/users/{id}/following` (15 / 15 minutes).
+    pub following_window: EndpointWindow,
+    /// The moment last posts are dated back from; `None`: midnight UTC of the day the server
+    /// starts, so an active account stays active whatever the date while its age stays fixed.
+    pub posts_until: Option<DateTime<Utc>>,
+}
+
+/// The fixed rate-limit window of one discovery endpoint: `limit` requests per `length`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointWindow {
+    pub limit: u32,
+    pub length: Duration,
+}
+
+impl EndpointWindow {
+    /// `limit` requests per 15 minutes, as the real API counts them.
+    pub const fn per_15_minutes(limit: u32) -> EndpointWindow {
+        EndpointWindow {
+            limit,
+            length: Duration::from_secs(900),
+        }
+    }
 }
 
 /// $0.010 per user, in micro-USD.
@@ -89,6 +115,10 @@ impl Default for SimConfig {
                 .unwrap_or_else(Utc::now),
             credits: None,
             price_micros: DEFAULT_PRICE_MICROS,
+            list_window: EndpointWindow::per_15_minutes(75),
+            members_window: EndpointWindow::per_15_minutes(900),
+            following_window: EndpointWindow::per_15_minutes(15),
+            posts_until: None,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Which accounts exist: known dataset records first, then the configured not-found and
-//! suspended lists, then a hash of (seed, handle) for everything else. Also remembers the ids
+//! Which accounts exist: the configured not-found and suspended lists, known dataset records,
+//! the discovery cast (see `lists`), then a hash of (seed, handle) for everything else. Also remembers the ids
 //! it has handed out, so that `/2/users?ids=` finds the same accounts again.
 
 use std::collections::{HashMap, HashSet};
@@ -27,6 +27,9 @@ pub struct Directory {
     knobs: ProfileKnobs,
     known: HashMap<String, Arc<Profile>>,
     known_ids: HashMap<u64, Arc<Profile>>,
+    /// Accounts of lists and followings: they always exist, whatever the random rates.
+    cast: HashMap<String, Arc<Profile>>,
+    cast_ids: HashMap<u64, Arc<Profile>>,
     not_found: HashSet<String>,
     suspended: HashSet<String>,
     not_found_rate: f64,
@@ -44,13 +47,7 @@ fn richer(a: &Record, b: &Record) -> bool {
 }
 
 impl Directory {
-    pub fn new(config: &SimConfig) -> Directory {
-        let knobs = ProfileKnobs {
-            seed: config.seed,
-            until: config.profiles_until,
-            post_count_rate: config.post_count_rate,
-            tweet_error_rate: config.tweet_error_rate,
-        };
+    pub fn new(config: &SimConfig, knobs: ProfileKnobs, cast: &[Profile]) -> Directory {
         let mut chosen: HashMap<String, &Record> = HashMap::new();
         for r in &config.known {
             let Some(key) = r.handle_key() else { continue };
@@ -70,6 +67,13 @@ impl Directory {
                 known.insert(key, p);
             }
         }
+        let mut cast_keys = HashMap::new();
+        let mut cast_ids = HashMap::new();
+        for p in cast {
+            let p = Arc::new(p.clone());
+            cast_ids.insert(p.id, p.clone());
+            cast_keys.insert(p.username.to_ascii_lowercase(), p);
+        }
         let fold = |v: &Vec<String>| -> HashSet<String> {
             v.iter()
                 .map(|h| h.trim().trim_start_matches('@').to_ascii_lowercase())
@@ -79,6 +83,8 @@ impl Directory {
             knobs,
             known,
             known_ids,
+            cast: cast_keys,
+            cast_ids,
             not_found: fold(&config.not_found),
             suspended: fold(&config.suspended),
             not_found_rate: config.not_found_rate,
@@ -97,7 +103,7 @@ impl Directory {
             let p = self.profile(&key);
             return Lookup::Suspended(p.username.clone());
         }
-        if let Some(p) = self.known.get(&key) {
+        if let Some(p) = self.known.get(&key).or_else(|| self.cast.get(&key)) {
             return Lookup::Found(p.clone());
         }
         if chance_of(self.knobs.seed, "not-found", &key, self.not_found_rate) {
@@ -113,7 +119,7 @@ impl Directory {
 
     /// Looks an id up: a known record's id, or one this server has answered before.
     pub fn by_id(&self, id: u64) -> Lookup {
-        if let Some(p) = self.known_ids.get(&id) {
+        if let Some(p) = self.known_ids.get(&id).or_else(|| self.cast_ids.get(&id)) {
             return self.by_handle(&p.username);
         }
         let handle = self.shard(id).get(&id).cloned();
@@ -124,7 +130,7 @@ impl Directory {
     }
 
     fn profile(&self, key: &str) -> Arc<Profile> {
-        match self.known.get(key) {
+        match self.known.get(key).or_else(|| self.cast.get(key)) {
             Some(p) => p.clone(),
             None => Arc::new(profiles::generate(key, &self.knobs)),
         }

@@ -48,6 +48,13 @@ pub fn id_for(t: DateTime<Utc>, low: u64) -> u64 {
     base + low % 997
 }
 
+/// The snowflake id of a post made at `t` (posts got snowflake ids from 2010-11, long before
+/// users did); `low` fills the worker and sequence bits. Times before the epoch read as the epoch.
+pub fn post_id_at(t: DateTime<Utc>, low: u64) -> u64 {
+    let ms = (t.timestamp_millis() - TWITTER_EPOCH_MS).max(0) as u64;
+    (ms << 22) | (low & 0x3f_ffff)
+}
+
 fn interpolate(s: i64) -> u64 {
     let first = LANDMARKS[0];
     if s <= first.0 {
@@ -116,6 +123,14 @@ mod tests {
         assert!(snowflake_time(id).is_none());
         let back = time_for(id);
         assert!((back - t).num_days().abs() <= 1, "{back} vs {t}");
+    }
+
+    #[test]
+    fn a_post_id_decodes_to_the_time_of_the_post() {
+        let t = Utc.with_ymd_and_hms(2014, 2, 3, 4, 5, 6).unwrap();
+        let id = post_id_at(t, 99);
+        let ms = (id >> 22) as i64 + TWITTER_EPOCH_MS;
+        assert_eq!(ms, t.timestamp_millis());
     }
 
     #[test]

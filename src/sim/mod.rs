@@ -1,17 +1,24 @@
-//! The X API v2 users-lookup simulator: a real HTTP server on loopback that answers the four
-//! users-lookup endpoints like the real API (bodies, partial errors, rate-limit headers over a
-//! configurable window, bearer token) with deterministic profiles, bills pay-per-use credits, and
+//! The X API v2 simulator: a real HTTP server on loopback that answers the four users-lookup
+//! endpoints and the discovery endpoints (a list, its members, an account's followings) like the
+//! real API (bodies, partial errors, paging, rate-limit headers over each endpoint's configurable
+//! window, bearer token) with deterministic profiles and lists, bills pay-per-use credits, and
 //! injects faults on demand.
 //! Used by `influx sim`, `influx demo` and the tests. Not a mock of any other X endpoint.
 
 mod billing;
 mod bodies;
+mod cast;
 mod config;
 mod conn;
 mod directory;
+mod discover;
 mod draw;
+mod endpoints;
+mod extras;
 mod faults;
 mod ids;
+mod lists;
+mod paging;
 mod profiles;
 mod server;
 mod stats;
@@ -26,10 +33,11 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use config::{DEFAULT_PRICE_MICROS, SimConfig};
+pub use config::{DEFAULT_PRICE_MICROS, EndpointWindow, SimConfig};
 pub use faults::{DEFAULT_SLOW, Fault, FaultControl, FaultPlan, UnknownFault};
 pub use ids::{TWITTER_EPOCH_MS, snowflake_time};
-pub use stats::{Billing, FaultsApplied, RateLimited, SimStats};
+pub use lists::{AI_LIST, NEWS_LIST, PRIVATE_LIST_ID, SEED_FOLLOWING, SEED_HANDLE, SimList};
+pub use stats::{Billing, ByEndpoint, EndpointCounts, FaultsApplied, RateLimited, SimStats};
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
+use super::config::SimConfig;
 use super::draw::{Draws, hash_key};
+use super::extras::{self, Affiliation};
 use super::ids;
 use crate::dataset::Record;
 
@@ -42,6 +44,13 @@ pub struct Profile {
     pub pinned_tweet_id: Option<u64>,
     /// The pinned post is gone: answers carry a `resource_type: "tweet"` error beside the user.
     pub pinned_tweet_deleted: bool,
+    /// The newest post; `None` for protected accounts and accounts that never posted.
+    pub most_recent_post_id: Option<u64>,
+    pub verified_followers: u64,
+    pub identity_verified: bool,
+    /// A declared parody, commentary or fan account.
+    pub parody: bool,
+    pub affiliation: Option<Affiliation>,
 }
 
 /// The knobs of generation that come from the configuration.
@@ -51,6 +60,26 @@ pub struct ProfileKnobs {
     pub until: DateTime<Utc>,
     pub post_count_rate: f64,
     pub tweet_error_rate: f64,
+    /// Last posts are dated back from here.
+    pub posts_until: DateTime<Utc>,
+}
+
+impl ProfileKnobs {
+    pub fn of(config: &SimConfig) -> ProfileKnobs {
+        let midnight = || {
+            let today = Utc::now().date_naive();
+            today
+                .and_hms_opt(0, 0, 0)
+                .map_or_else(Utc::now, |t| t.and_utc())
+        };
+        ProfileKnobs {
+            seed: config.seed,
+            until: config.profiles_until,
+            post_count_rate: config.post_count_rate,
+            tweet_error_rate: config.tweet_error_rate,
+            posts_until: config.posts_until.unwrap_or_else(midnight),
+        }
+    }
 }
 
 const TOPICS: &[&str] = &[
@@ -236,6 +265,14 @@ fn optional_metric(d: &mut Draws, p_null: f64, p_absent: f64, value: u64) -> Met
 
 /// The profile of a handle nobody configured, from (seed, lowercase handle) alone.
 pub fn generate(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
+    let mut p = base(handle_lower, knobs);
+    extras::fill(&mut p, handle_lower, knobs);
+    p
+}
+
+/// A generated profile without the extra fields (see `extras`), which may themselves name
+/// another generated account.
+pub fn base(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
     let mut d = Draws::new(hash_key(knobs.seed, "profile", handle_lower.as_bytes()));
     let username = canonical_casing(handle_lower, &mut d);
     let name = display_name(&username, &mut d);
@@ -308,6 +345,11 @@ pub fn generate(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
         post_count_spelling,
         pinned_tweet_id,
         pinned_tweet_deleted,
+        most_recent_post_id: None,
+        verified_followers: 0,
+        identity_verified: false,
+        parody: false,
+        affiliation: None,
     }
 }
 
@@ -376,6 +418,9 @@ pub fn from_known(record: &Record, knobs: &ProfileKnobs) -> Option<Profile> {
     if p.pinned_tweet_id.is_some_and(|t| t <= p.id) {
         p.pinned_tweet_id = Some(p.id + 1);
     }
+    // Again, now that protection, name and counts are the record's.
+    let key = p.username.to_ascii_lowercase();
+    extras::fill(&mut p, &key, knobs);
     Some(p)
 }
 
@@ -389,6 +434,7 @@ mod tests {
             until: Utc.with_ymd_and_hms(2025, 11, 14, 0, 0, 0).unwrap(),
             post_count_rate: 0.0,
             tweet_error_rate: 0.02,
+            posts_until: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
         }
     }
 

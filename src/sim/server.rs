@@ -1,5 +1,6 @@
-//! The HTTP side: routes for the four users-lookup endpoints and the order every request goes
-//! through (token, latency, credits, rate window, injected fault, validation, answer, billing).
+//! The HTTP side: routes, the users-lookup handlers, and the order every request goes through
+//! (token, latency, credits, the endpoint's rate window, injected fault, validation, answer,
+//! billing). The discovery handlers (see `discover`) go through the same gate and delivery.
 //! Handlers hold no
 //! lock across an await; the only shared state is atomics and short critical sections.
 
@@ -21,8 +22,12 @@ use super::bodies;
 use super::config::SimConfig;
 use super::conn::ConnHandle;
 use super::directory::{Directory, Lookup};
+use super::discover;
 use super::draw::hash_key;
+use super::endpoints::{Endpoint, Windows};
 use super::faults::{Fault, FaultControl};
+use super::lists::World;
+use super::profiles::ProfileKnobs;
 use super::stats::{Counters, LimitCause};
 use super::user_view::{UserFields, UserView};
 use super::window::{RateWindow, WindowReading};
@@ -32,8 +37,10 @@ const MAX_ITEMS: usize = 100;
 
 /// Everything the handlers share.
 pub(crate) struct Shared {
-    directory: Directory,
-    window: RateWindow,
+    pub(super) directory: Directory,
+    /// Lists and followings.
+    pub(super) world: World,
+    windows: Windows,
     daily: Option<RateWindow>,
     faults: Arc<FaultControl>,
     counters: Arc<Counters>,
@@ -42,7 +49,7 @@ pub(crate) struct Shared {
     account_id: u64,
     token: Option<String>,
     latency: Duration,
-    seed: u64,
+    pub(super) seed: u64,
     single_missing_as_404: bool,
 }
 
@@ -53,15 +60,12 @@ impl Shared {
         counters: Arc<Counters>,
         ledger: Arc<Ledger>,
     ) -> Shared {
-        // With the limit off, the window still answers honestly: a limit no client can reach.
-        let limit = if config.rate_limit {
-            config.limit
-        } else {
-            u32::MAX
-        };
+        let knobs = ProfileKnobs::of(config);
+        let world = World::new(knobs);
         Shared {
-            directory: Directory::new(config),
-            window: RateWindow::new(limit, config.window),
+            directory: Directory::new(config, knobs, &world.accounts),
+            world,
+            windows: Windows::new(config),
             daily: config
                 .daily_limit
                 .map(|l| RateWindow::new(l, config.daily_window)),
@@ -94,7 +98,7 @@ impl Shared {
     }
 
     /// Which host problem `type` URIs name, varying per value as the real API does.
-    fn x_host(&self, value: &str) -> bool {
+    pub(super) fn x_host(&self, value: &str) -> bool {
         hash_key(self.seed, "problem-host", value.as_bytes()) & 1 == 1
     }
 }
@@ -105,6 +109,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/2/users", get(users_by_ids))
         .route("/2/users/by/username/{username}", get(user_by_username))
         .route("/2/users/{id}", get(user_by_id))
+        .route("/2/lists/{id}", get(discover::list))
+        .route("/2/lists/{id}/members", get(discover::members))
+        .route("/2/users/{id}/following", get(discover::following))
         .with_state(shared)
 }
 
@@ -187,17 +194,17 @@ async fn user_by_id(
     answer(&s, &conn, &headers, Asked::OneId(id), q.user_fields).await
 }
 
-const JSON: &str = "application/json; charset=utf-8";
+pub(super) const JSON: &str = "application/json; charset=utf-8";
 const PROBLEM: &str = "application/problem+json";
 
 /// The rate-limit headers of one answer.
 #[derive(Clone, Copy)]
-struct QuotaHeaders {
+pub(super) struct QuotaHeaders {
     window: WindowReading,
     daily: Option<WindowReading>,
 }
 
-fn respond(
+pub(super) fn respond(
     s: &Shared,
     status: u16,
     content_type: &str,
@@ -229,7 +236,7 @@ fn respond(
     r
 }
 
-fn respond_json(
+pub(super) fn respond_json(
     s: &Shared,
     status: u16,
     content_type: &str,
@@ -245,43 +252,53 @@ fn respond_json(
     )
 }
 
-/// One request, start to finish.
-async fn answer(
+/// What passed the gate: the quota headers every later answer carries, and the damage an
+/// injected fault will do to the body.
+pub(super) struct Admitted {
+    pub rate: QuotaHeaders,
+    damage: Option<Fault>,
+}
+
+/// The part every request goes through, whatever the endpoint: token, latency, credits, the
+/// endpoint's window, the daily budget, an injected fault. `Err` is the answer already decided.
+pub(super) async fn admit(
     s: &Shared,
     conn: &ConnHandle,
     headers: &HeaderMap,
-    asked: Asked,
-    user_fields: Option<String>,
-) -> Response {
+    endpoint: Endpoint,
+) -> Result<Admitted, Response> {
     s.counters.request();
+    s.counters.endpoint_request(endpoint);
     if !s.authorized(headers) {
-        return respond_json(s, 401, PROBLEM, &bodies::unauthorized(), None);
+        return Err(respond_json(s, 401, PROBLEM, &bodies::unauthorized(), None));
     }
     if !s.latency.is_zero() {
         tokio::time::sleep(s.latency).await;
     }
+    let own = s.windows.of(endpoint);
     // A spent balance is refused before the rate window: the real API does not count it.
     if s.ledger.blocked() {
         let rate = QuotaHeaders {
-            window: s.window.peek(),
+            window: own.peek(),
             daily: s.daily.as_ref().map(RateWindow::peek),
         };
-        return credits_depleted(s, rate);
+        return Err(credits_depleted(s, rate));
     }
-    let window = s.window.admit();
+    let window = own.admit();
     if !window.admitted {
         s.counters.limited(LimitCause::Window);
+        s.counters.endpoint_limited(endpoint);
         let rate = QuotaHeaders {
             window,
             daily: s.daily.as_ref().map(RateWindow::peek),
         };
-        return respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate));
+        return Err(too_many(s, rate));
     }
     let daily = s.daily.as_ref().map(RateWindow::admit);
     let mut rate = QuotaHeaders { window, daily };
     if daily.is_some_and(|d| !d.admitted) {
         s.counters.limited(LimitCause::Daily);
-        return respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate));
+        return Err(too_many(s, rate));
     }
 
     let mut damage = None;
@@ -290,22 +307,28 @@ async fn answer(
         Some(Fault::TooManyRequests) => {
             s.counters.limited(LimitCause::InjectedTooMany);
             rate.window.remaining = 0;
-            return respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate));
+            return Err(too_many(s, rate));
         }
         Some(Fault::RateLimitCode88) => {
             s.counters.limited(LimitCause::InjectedCode88);
             rate.window.remaining = 0;
-            return respond_json(s, 429, JSON, &bodies::rate_limit_code88(), Some(rate));
+            return Err(respond_json(
+                s,
+                429,
+                JSON,
+                &bodies::rate_limit_code88(),
+                Some(rate),
+            ));
         }
         Some(Fault::UsageCap) => {
             s.counters.limited(LimitCause::UsageCap);
             let body = bodies::usage_capped(s.x_host("usage-capped"));
-            return respond_json(s, 429, JSON, &body, Some(rate));
+            return Err(respond_json(s, 429, JSON, &body, Some(rate)));
         }
-        Some(Fault::CreditsDepleted) => return credits_depleted(s, rate),
+        Some(Fault::CreditsDepleted) => return Err(credits_depleted(s, rate)),
         Some(Fault::ServerError(code)) => {
             s.counters.server_error();
-            return server_error(s, code, rate);
+            return Err(server_error(s, code, rate));
         }
         Some(Fault::Slow(d)) => {
             s.counters.slow();
@@ -315,36 +338,44 @@ async fn answer(
             s.counters.reset();
             conn.reset();
             // Never written: the connection is reset when hyper tries.
-            return Response::new(Body::empty());
+            return Err(Response::new(Body::empty()));
         }
         Some(f @ (Fault::Truncated | Fault::Malformed)) => damage = Some(f),
     }
+    Ok(Admitted { rate, damage })
+}
 
-    let fields = match UserFields::parse(user_fields.as_deref()) {
-        Ok(f) => f,
-        Err(bad) => {
-            let msg = format!(
-                "The `user.fields` query parameter value [{bad}] is not one of [{}]",
-                UserFields::names().join(",")
-            );
-            let body =
-                bodies::invalid_request("user.fields", &[bad], &msg, s.x_host("user.fields"));
-            return respond_json(s, 400, JSON, &body, Some(rate));
-        }
-    };
-    let (mut body, tally) = match lookup(s, &asked, fields) {
-        Ok(found) => found,
-        Err(invalid) => return respond_json(s, 400, JSON, &invalid, Some(rate)),
-    };
-    let status = if tally.found == 0
-        && s.single_missing_as_404
-        && matches!(asked, Asked::OneUsername(_) | Asked::OneId(_))
-    {
-        404
-    } else {
-        200
-    };
-    match damage {
+fn too_many(s: &Shared, rate: QuotaHeaders) -> Response {
+    respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate))
+}
+
+/// Reads `user.fields`; `Err` is the 400 answer naming the first unknown field.
+pub(super) fn user_fields(
+    s: &Shared,
+    raw: Option<&str>,
+    rate: QuotaHeaders,
+) -> Result<UserFields, Response> {
+    UserFields::parse(raw).map_err(|bad| {
+        let msg = format!(
+            "The `user.fields` query parameter value [{bad}] is not one of [{}]",
+            UserFields::names().join(",")
+        );
+        let body = bodies::invalid_request("user.fields", &[bad], &msg, s.x_host("user.fields"));
+        respond_json(s, 400, JSON, &body, Some(rate))
+    })
+}
+
+/// Sends a 200-class body, damaged if a fault said so; intact answers are counted and billed.
+pub(super) fn deliver(
+    s: &Shared,
+    conn: &ConnHandle,
+    admitted: Admitted,
+    endpoint: Endpoint,
+    status: u16,
+    mut body: Vec<u8>,
+    tally: RequestTally,
+) -> Response {
+    match admitted.damage {
         Some(Fault::Truncated) => {
             s.counters.truncated();
             conn.truncate_body(body.len() / 2);
@@ -358,11 +389,52 @@ async fn answer(
         None => {
             s.counters
                 .answered(tally.found, tally.not_found, tally.suspended);
+            s.counters.users_returned(endpoint, tally.ids.len() as u64);
             // Only users the client can actually read are billed, so damaged answers are free.
+            // One ledger for every endpoint: a user read via a list is free to look up that day.
             s.ledger.charge(Utc::now().date_naive(), tally.ids);
         }
     }
-    respond(s, status, JSON, body, Some(rate))
+    respond(s, status, JSON, body, Some(admitted.rate))
+}
+
+/// One users-lookup request, start to finish.
+async fn answer(
+    s: &Shared,
+    conn: &ConnHandle,
+    headers: &HeaderMap,
+    asked: Asked,
+    user_fields_raw: Option<String>,
+) -> Response {
+    let admitted = match admit(s, conn, headers, Endpoint::UsersLookup).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    let fields = match user_fields(s, user_fields_raw.as_deref(), admitted.rate) {
+        Ok(f) => f,
+        Err(answer) => return answer,
+    };
+    let (body, tally) = match lookup(s, &asked, fields) {
+        Ok(found) => found,
+        Err(invalid) => return respond_json(s, 400, JSON, &invalid, Some(admitted.rate)),
+    };
+    let status = if tally.found == 0
+        && s.single_missing_as_404
+        && matches!(asked, Asked::OneUsername(_) | Asked::OneId(_))
+    {
+        404
+    } else {
+        200
+    };
+    deliver(
+        s,
+        conn,
+        admitted,
+        Endpoint::UsersLookup,
+        status,
+        body,
+        tally,
+    )
 }
 
 fn credits_depleted(s: &Shared, rate: QuotaHeaders) -> Response {
@@ -395,13 +467,15 @@ fn server_error(s: &Shared, code: u16, rate: QuotaHeaders) -> Response {
     }
 }
 
+/// What an answer holds, for the counters and the ledger.
 #[derive(Default)]
-struct RequestTally {
-    found: u64,
-    not_found: u64,
-    suspended: u64,
+pub(super) struct RequestTally {
+    /// Looked-up handles or ids found, missing or suspended (lookups only).
+    pub found: u64,
+    pub not_found: u64,
+    pub suspended: u64,
     /// Ids of the users in `data`, the ones billed.
-    ids: Vec<u64>,
+    pub ids: Vec<u64>,
 }
 
 #[derive(Serialize)]
@@ -424,7 +498,7 @@ fn valid_handle(h: &str) -> bool {
     (1..=15).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn valid_id(id: &str) -> bool {
+pub(super) fn valid_id(id: &str) -> bool {
     (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 

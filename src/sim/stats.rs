@@ -1,11 +1,14 @@
 //! What the simulator has served, counted with atomics so that counting never blocks an answer:
-//! requests, answers by status, 429s by cause, handles answered, faults applied. The billing
+//! requests (in all and per endpoint), answers by status, 429s by cause, handles answered, faults
+//! applied. The billing
 //! part of a snapshot comes from the ledger (see `billing`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
+
+use super::endpoints::Endpoint;
 
 /// Statuses the simulator can answer with; anything else is counted under 0.
 const STATUSES: [u16; 11] = [200, 400, 401, 402, 404, 429, 500, 502, 503, 504, 0];
@@ -40,6 +43,27 @@ pub struct SimStats {
     pub suspended: u64,
     pub faults: FaultsApplied,
     pub billing: Billing,
+    /// The same requests, endpoint by endpoint.
+    pub by_endpoint: ByEndpoint,
+}
+
+/// Requests per endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ByEndpoint {
+    pub users_lookup: EndpointCounts,
+    pub list: EndpointCounts,
+    pub list_members: EndpointCounts,
+    pub following: EndpointCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EndpointCounts {
+    /// Every request that reached the endpoint's handler.
+    pub requests: u64,
+    /// Refused by the endpoint's own window.
+    pub rate_limited: u64,
+    /// Users in intact answers (found users for lookups, members or followings for the others).
+    pub users_returned: u64,
 }
 
 /// Pay-per-use credits: what was charged, what was free, what is left.
@@ -89,6 +113,8 @@ pub(crate) struct Counters {
     resets: AtomicU64,
     truncated: AtomicU64,
     malformed: AtomicU64,
+    /// Per endpoint: requests, window refusals, users returned.
+    endpoints: [[AtomicU64; 3]; 4],
 }
 
 fn bump(c: &AtomicU64) {
@@ -106,6 +132,18 @@ impl Counters {
             .position(|s| *s == status)
             .unwrap_or(STATUSES.len() - 1);
         bump(&self.statuses[i]);
+    }
+
+    pub fn endpoint_request(&self, e: Endpoint) {
+        bump(&self.endpoints[e.index()][0]);
+    }
+
+    pub fn endpoint_limited(&self, e: Endpoint) {
+        bump(&self.endpoints[e.index()][1]);
+    }
+
+    pub fn users_returned(&self, e: Endpoint, n: u64) {
+        self.endpoints[e.index()][2].fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn limited(&self, cause: LimitCause) {
@@ -167,6 +205,22 @@ impl Counters {
                 malformed: get(&self.malformed),
             },
             billing: Billing::default(),
+            by_endpoint: {
+                let of = |e: Endpoint| {
+                    let c = &self.endpoints[e.index()];
+                    EndpointCounts {
+                        requests: get(&c[0]),
+                        rate_limited: get(&c[1]),
+                        users_returned: get(&c[2]),
+                    }
+                };
+                ByEndpoint {
+                    users_lookup: of(Endpoint::UsersLookup),
+                    list: of(Endpoint::List),
+                    list_members: of(Endpoint::ListMembers),
+                    following: of(Endpoint::Following),
+                }
+            },
         }
     }
 }

@@ -23,5 +23,6 @@ mod schema_quick;
 mod score;
 mod score_line;
 mod sim;
+mod sim_discovery;
 mod ui_reducer;
 mod ui_snapshots;

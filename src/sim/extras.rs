@@ -1,0 +1,97 @@
+//! The user fields past the lookup basics: the newest post, verified followers, identity
+//! verification, parody and affiliation. Drawn from a stream of their own, so adding them left
+//! every older trait of a generated profile as it was.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::draw::{Draws, hash_key};
+use super::ids;
+use super::profiles::{self, Profile, ProfileKnobs};
+
+/// An organization badge on a person's profile: the person is affiliated with the account
+/// `user_id`, which is not thereby an organization account itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Affiliation {
+    pub description: String,
+    pub url: String,
+    pub badge_url: String,
+    pub user_id: u64,
+}
+
+impl Affiliation {
+    /// A badge pointing at the account `org`.
+    pub fn of(org: &Profile, d: &mut Draws) -> Affiliation {
+        Affiliation {
+            description: org.name.clone(),
+            url: format!("https://x.com/{}", org.username),
+            badge_url: badge_url(org.id, d),
+            user_id: org.id,
+        }
+    }
+}
+
+/// Handles of the generated organizations a generated person may be affiliated with.
+const ORG_ACCOUNTS: &[&str] = &[
+    "northwindlabs",
+    "tessellate",
+    "arcadiavc",
+    "bitforge",
+    "helixbio",
+    "quietsystems",
+    "openorbit",
+];
+
+fn badge_url(org_id: u64, d: &mut Draws) -> String {
+    let key: String = (0..6)
+        .map(|_| *d.pick(b"abcdefghijklmnopqrstuvwxyz0123456789") as char)
+        .collect();
+    format!("https://pbs.twimg.com/semantic_core_img/{org_id}/{key}?format=png&name=orig")
+}
+
+/// When an account last posted, `age` before `until`, but never before the account existed.
+pub fn last_post_time(p: &Profile, until: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
+    (until - age).max(p.created_at + Duration::hours(1))
+}
+
+/// The newest post's id for a post at `t`, or none when the API shows none: protected accounts
+/// and accounts that never posted.
+pub fn newest_post(p: &Profile, t: DateTime<Utc>, low: u64) -> Option<u64> {
+    (!p.protected && p.tweets > 0).then(|| ids::post_id_at(t, low))
+}
+
+/// A share of the followers that are verified: a few percent for most accounts, more for
+/// verified ones, whose audiences lean towards other verified accounts.
+pub fn verified_followers(p: &Profile, d: &mut Draws) -> u64 {
+    let share = if p.verified_type == "none" {
+        0.002 + 0.03 * d.unit()
+    } else {
+        0.02 + 0.13 * d.unit()
+    };
+    (p.followers as f64 * share) as u64
+}
+
+/// Fills the extra fields of a generated or known profile from (seed, handle).
+pub fn fill(p: &mut Profile, handle_lower: &str, knobs: &ProfileKnobs) {
+    let mut d = Draws::new(hash_key(
+        knobs.seed,
+        "profile-extras",
+        handle_lower.as_bytes(),
+    ));
+    // Most accounts someone looks up are active: a last post within days; a few went quiet.
+    let age = if d.chance(0.08) {
+        Duration::days(d.between(181, 1500) as i64)
+    } else {
+        Duration::minutes((d.unit().powi(3) * 60.0 * 24.0 * 60.0) as i64)
+    };
+    let t = last_post_time(p, knobs.posts_until, age);
+    p.most_recent_post_id = newest_post(p, t, d.next_u64());
+    p.verified_followers = verified_followers(p, &mut d);
+    p.identity_verified = p.verified_type == "blue" && d.chance(0.3);
+    p.parody = p.name.to_ascii_lowercase().contains("(parody)");
+    p.affiliation = None;
+    let is_org = ORG_ACCOUNTS.contains(&handle_lower);
+    if !is_org && p.verified_type != "business" && d.chance(0.04) {
+        let org = profiles::base(*d.pick(ORG_ACCOUNTS), knobs);
+        p.affiliation = Some(Affiliation::of(&org, &mut d));
+    }
+}
