@@ -7,8 +7,8 @@ use std::io::Write;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use crate::dataset::{Record, format_time};
 use crate::dataset::SNOWFLAKE_EPOCH_MS;
+use crate::dataset::{Record, format_time};
 use crate::pipeline::checks::placeholders::snowflake_users_since;
 use crate::pipeline::history::Snapshot;
 

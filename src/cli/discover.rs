@@ -133,7 +133,9 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, DiscoverSources)> 
         None => HandleList::default(),
     };
     if !resume && args.lists.is_empty() && args.following.is_empty() && args.handles.is_none() {
-        return Err(eyre!("nothing to discover: give --list, --following or --handles"));
+        return Err(eyre!(
+            "nothing to discover: give --list, --following or --handles"
+        ));
     }
     let following = args
         .following

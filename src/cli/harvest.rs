@@ -15,7 +15,6 @@ use super::output::{Mode, json_line};
 use crate::dataset::format_time;
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::events::{BudgetSnapshot, HarvestEvent, SpendSnapshot};
-use crate::pipeline::jobs;
 use crate::pipeline::harvest::handles::{HandleList, read_handles};
 use crate::pipeline::harvest::journal::read_header;
 use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd, usd_to_micros};
@@ -23,6 +22,7 @@ use crate::pipeline::harvest::xapi::{ClientConfig, DEFAULT_API_BASE, MAX_BATCH, 
 use crate::pipeline::harvest::{
     CostPlan, HarvestConfig, Plan, Pricing, RunOutcome, Summary, new_run_dir, plan, start,
 };
+use crate::pipeline::jobs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

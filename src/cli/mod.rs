@@ -106,7 +106,9 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::History(a) => history::run(a),
         Command::Discover(a) => discover::run(a),
         Command::Candidates(a) => candidates::run(a),
-        Command::Admit(a) => candidates::operator(a, crate::pipeline::admission::Decision::Admitted),
+        Command::Admit(a) => {
+            candidates::operator(a, crate::pipeline::admission::Decision::Admitted)
+        }
         Command::Exclude(a) => {
             candidates::operator(a, crate::pipeline::admission::Decision::Excluded)
         }

@@ -90,12 +90,11 @@ impl Candidates {
             if line.trim().is_empty() {
                 continue;
             }
-            let c: Candidate =
-                serde_json::from_str(line).map_err(|e| CandidatesError::Line {
-                    path: path.clone(),
-                    line: i + 1,
-                    reason: e.to_string(),
-                })?;
+            let c: Candidate = serde_json::from_str(line).map_err(|e| CandidatesError::Line {
+                path: path.clone(),
+                line: i + 1,
+                reason: e.to_string(),
+            })?;
             by_handle.insert(c.handle.to_ascii_lowercase(), c);
         }
         Ok(Candidates { by_handle })

@@ -33,12 +33,12 @@ use tokio::task::JoinSet;
 
 pub use batch::{AnsweredBatch, Batch, HandleAnswer, RetryPolicy, build_answered};
 pub use cost_plan::CostPlan;
-pub use page::{Endpoint, PageAsk, PageSource};
 pub use ledger::{LEDGER_FILE, LedgerError};
 pub use outputs::{
     FailedHandle, OutputError, RECORDS_FILE, RESPONSES_FILE, SUMMARY_FILE, StopReason, Stopped,
     Summary,
 };
+pub use page::{Endpoint, PageAsk, PageSource};
 pub use pricing::{Micros, Plan, PlanLimits, Pricing};
 
 use self::batch::{BatchContext, BatchEnd, run_batch};
@@ -109,8 +109,10 @@ impl HarvestConfig {
                 .into_iter()
                 .map(|e| {
                     let (limit, secs) = e.documented_window();
-                    let budget =
-                        BudgetConfig::new(std::num::NonZeroU32::new(limit), Duration::from_secs(secs));
+                    let budget = BudgetConfig::new(
+                        std::num::NonZeroU32::new(limit),
+                        Duration::from_secs(secs),
+                    );
                     (e, budget)
                 })
                 .collect(),
@@ -623,8 +625,7 @@ impl Engine {
                         break;
                     }
                 }
-                self.reserved
-                    .insert(batch.number, self.worst_case(&batch));
+                self.reserved.insert(batch.number, self.worst_case(&batch));
                 self.ctx.budget.set_scheduled(self.queue.len() as u64);
                 self.emit(HarvestEvent::BatchStarted {
                     batch: batch.number,

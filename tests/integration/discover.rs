@@ -76,7 +76,11 @@ async fn two_lists_and_a_seeds_following_are_read_billed_to_the_cent_decided_and
         .await
         .unwrap();
     assert_eq!(
-        planned.lists.iter().map(|l| l.member_count).collect::<Vec<_>>(),
+        planned
+            .lists
+            .iter()
+            .map(|l| l.member_count)
+            .collect::<Vec<_>>(),
         vec![Some(AI_LIST.members as u64), Some(NEWS_LIST.members as u64)]
     );
     assert_eq!(
@@ -88,7 +92,10 @@ async fn two_lists_and_a_seeds_following_are_read_billed_to_the_cent_decided_and
     let report = run(&sim, data.path(), "first").await;
     assert_eq!(report.outcome, Some(RunOutcome::Complete), "{report:?}");
     assert_eq!(
-        report.per_source.get(&format!("list {}", AI_LIST.id)).copied(),
+        report
+            .per_source
+            .get(&format!("list {}", AI_LIST.id))
+            .copied(),
         Some(AI_LIST.members)
     );
     assert_eq!(
@@ -113,21 +120,40 @@ async fn two_lists_and_a_seeds_following_are_read_billed_to_the_cent_decided_and
     let candidates = Candidates::load(data.path()).unwrap();
     assert!(candidates.len() > 100, "{}", candidates.len());
     let counts = candidates.counts();
-    assert!(counts.get(&Decision::Admitted).copied().unwrap_or(0) > 0, "{counts:?}");
+    assert!(
+        counts.get(&Decision::Admitted).copied().unwrap_or(0) > 0,
+        "{counts:?}"
+    );
     let fired: std::collections::BTreeSet<&str> = candidates
         .iter()
         .flat_map(|c| c.reasons.iter().map(|r| r.rule.as_str()))
         .collect();
-    for rule in ["below_threshold", "protected", "parody", "inactive", "org_verified_type"] {
-        assert!(fired.contains(rule), "no candidate excluded by {rule}: {fired:?}");
+    for rule in [
+        "below_threshold",
+        "protected",
+        "parody",
+        "inactive",
+        "org_verified_type",
+    ] {
+        assert!(
+            fired.contains(rule),
+            "no candidate excluded by {rule}: {fired:?}"
+        );
     }
-    for c in candidates.iter().filter(|c| c.decision == Decision::Excluded) {
-        assert!(!c.reasons.is_empty(), "@{} excluded with no reason", c.handle);
+    for c in candidates
+        .iter()
+        .filter(|c| c.decision == Decision::Excluded)
+    {
+        assert!(
+            !c.reasons.is_empty(),
+            "@{} excluded with no reason",
+            c.handle
+        );
     }
 
     // The admitted were merged with no override flag.
     let merged = report.merged.as_ref().expect("the admitted are merged");
-    assert_eq!(merged.count, report.admitted);
+    assert_eq!(merged.count, report.admitted as u64);
 
     // A second discovery the same UTC day reads every page again and bills nothing new.
     let billed = sim.stats().billing.billed_micros;

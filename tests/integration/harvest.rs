@@ -491,7 +491,10 @@ fn reference_record(
         .iter()
         .find_map(|k| text(k).and_then(influx::dataset::snowflake_time_of));
     if let Some(at) = last_post {
-        fields.insert("last_post_at".into(), json!(influx::dataset::format_time(at)));
+        fields.insert(
+            "last_post_at".into(),
+            json!(influx::dataset::format_time(at)),
+        );
     }
     for key in [
         "most_recent_tweet_id",

@@ -49,13 +49,19 @@ fn measure() -> Measure {
             continue;
         }
         let verdict = rules.decide(&CandidateFacts::from_record(&record), now);
-        let said = format!("{} ({})", record.handle().unwrap_or(""), record.name().unwrap_or(""));
+        let said = format!(
+            "{} ({})",
+            record.handle().unwrap_or(""),
+            record.name().unwrap_or("")
+        );
         seen.insert(key, (verdict.excluded_as_organisation(), said));
     }
     let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
     let (mut false_orgs, mut missed_orgs) = (Vec::new(), Vec::new());
     for (handle, is_org) in &labels {
-        let (predicted, said) = seen.get(handle).unwrap_or_else(|| panic!("{handle} labelled but not in the dataset"));
+        let (predicted, said) = seen
+            .get(handle)
+            .unwrap_or_else(|| panic!("{handle} labelled but not in the dataset"));
         match (*predicted, *is_org) {
             (true, true) => tp += 1,
             (true, false) => {
@@ -88,8 +94,16 @@ fn organisations_among_real_accounts_are_found_with_the_measured_precision_and_r
         m.labelled, m.precision, m.recall, m.false_orgs, m.missed_orgs
     );
     assert!(m.labelled >= 300, "every distinct handle is labelled");
-    assert!(m.precision >= PRECISION, "precision {:.3} fell below {PRECISION}", m.precision);
-    assert!(m.recall >= RECALL, "recall {:.3} fell below {RECALL}", m.recall);
+    assert!(
+        m.precision >= PRECISION,
+        "precision {:.3} fell below {PRECISION}",
+        m.precision
+    );
+    assert!(
+        m.recall >= RECALL,
+        "recall {:.3} fell below {RECALL}",
+        m.recall
+    );
 }
 
 /// What the bundled rules achieve on names and handles alone (see the module's note).

@@ -160,7 +160,8 @@ fn facts_of_view(mut r: AuthorView<'_>) -> RecordFacts {
         has_activity,
         unscored: is_unscored(&score, has_activity),
         histogram_score: score.value().filter(|_| has_activity && scored_state),
-        lang_undetermined: r.lang_primary.text() == Some(crate::pipeline::checks::language::UNDETERMINED),
+        lang_undetermined: r.lang_primary.text()
+            == Some(crate::pipeline::checks::language::UNDETERMINED),
         source_kind: placeholders::provenance::sources_kind(r.sources()),
         batch: DetectorRow {
             id: r.id().map(str::to_string),

@@ -76,7 +76,10 @@ mod tests {
         r["lang_primary"] = json!("xyz");
         r["last_post_at"] = json!("last tuesday");
         let v = violations(&r).join("; ");
-        assert!(v.contains("/lang_primary") && v.contains("/last_post_at"), "{v}");
+        assert!(
+            v.contains("/lang_primary") && v.contains("/last_post_at"),
+            "{v}"
+        );
     }
 
     #[test]

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 use super::ledger::{RunLedger, billed_users};
-use super::page::{Endpoint, PageAsk, next_token};
 use super::outputs::{ResponseLog, ResponsePlace, StopReason, Stopped};
+use super::page::{Endpoint, PageAsk, next_token};
 use crate::dataset::{Record, format_time};
 use crate::pipeline::harvest::budget::{Budget, Permit};
 use crate::pipeline::harvest::events::HarvestEvent;
@@ -373,7 +373,9 @@ pub fn build_page(
         }
         built.lines.push(record.to_line());
         built.records.push(record);
-        built.answers.push((handle, HandleAnswer::Found { protected }));
+        built
+            .answers
+            .push((handle, HandleAnswer::Found { protected }));
     }
     built
 }

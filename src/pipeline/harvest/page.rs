@@ -180,14 +180,15 @@ mod tests {
             list: "1700000000000000001".into(),
         });
         assert_eq!(first.max_results, 100);
-        assert!(
-            first
-                .path()
-                .starts_with("/2/lists/1700000000000000001/members?max_results=100&user.fields=created_at")
-        );
+        assert!(first.path().starts_with(
+            "/2/lists/1700000000000000001/members?max_results=100&user.fields=created_at"
+        ));
         assert!(!first.path().contains("pagination_token"));
         let next = first.next("7140dibdnow9c7btw3z2b".into());
-        assert!(next.path().ends_with("&pagination_token=7140dibdnow9c7btw3z2b"));
+        assert!(
+            next.path()
+                .ends_with("&pagination_token=7140dibdnow9c7btw3z2b")
+        );
     }
 
     #[test]

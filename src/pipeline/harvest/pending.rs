@@ -52,7 +52,10 @@ impl Pending {
 
     /// Pages of paged sources queued.
     pub fn pages(&self) -> usize {
-        self.batches.iter().filter(|(b, _)| b.page.is_some()).count()
+        self.batches
+            .iter()
+            .filter(|(b, _)| b.page.is_some())
+            .count()
     }
 
     /// Counts every queued batch again with `billable` (a new day began).

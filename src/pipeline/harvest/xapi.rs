@@ -25,8 +25,8 @@ pub use client::{
 pub use shapes::{ApiError, ApiUser, BodyError, ProblemBody, ReceivedUser, UsersBody};
 pub use token::{Token, TokenError};
 pub use user_record::{
-    ANSWER_FIELDS, last_post_at, AnswerPlace, UserSource, author_record, author_record_owned, run_id,
-    verified_label, verified_label_of,
+    ANSWER_FIELDS, AnswerPlace, UserSource, author_record, author_record_owned, last_post_at,
+    run_id, verified_label, verified_label_of,
 };
 
 /// Default host of the X API.

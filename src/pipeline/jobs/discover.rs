@@ -25,8 +25,7 @@ use crate::pipeline::harvest::handles::HandleList;
 use crate::pipeline::harvest::journal::{Journal, JournalError};
 use crate::pipeline::harvest::xapi::{ClientError, XClient};
 use crate::pipeline::harvest::{
-    Endpoint, HarvestConfig, HarvestError, PageSource, RECORDS_FILE, RunOutcome,
-    RunReport, start,
+    Endpoint, HarvestConfig, HarvestError, PageSource, RECORDS_FILE, RunOutcome, RunReport, start,
 };
 use crate::pipeline::merge::{self, MergeOptions, MergeOutcome};
 
@@ -237,7 +236,9 @@ pub async fn plan(
     data_dir: &Path,
     sources: &DiscoverSources,
 ) -> Result<DiscoveryPlan, DiscoverError> {
-    if sources.lists.is_empty() && sources.following.is_empty() && sources.handles.handles.is_empty()
+    if sources.lists.is_empty()
+        && sources.following.is_empty()
+        && sources.handles.handles.is_empty()
     {
         return Err(DiscoverError::NothingAsked);
     }
@@ -276,14 +277,16 @@ pub async fn plan(
     }
     for l in lists.iter().filter(|l| l.error.is_none()) {
         let n = l.member_count.unwrap_or(0);
-        *requests.entry(Endpoint::ListMembers).or_default() +=
-            n.div_ceil(u64::from(Endpoint::ListMembers.page_size())).max(1);
+        *requests.entry(Endpoint::ListMembers).or_default() += n
+            .div_ceil(u64::from(Endpoint::ListMembers.page_size()))
+            .max(1);
         users += n;
     }
     for s in &seeds {
         let n = s.following_count.unwrap_or(0);
-        *requests.entry(Endpoint::Following).or_default() +=
-            n.div_ceil(u64::from(Endpoint::Following.page_size())).max(1);
+        *requests.entry(Endpoint::Following).or_default() += n
+            .div_ceil(u64::from(Endpoint::Following.page_size()))
+            .max(1);
         users += n;
     }
     let eta_s = requests
@@ -368,10 +371,9 @@ async fn seed_sources(
         }
     }
     for s in &plan.seeds {
-        let id = s
-            .id
-            .clone()
-            .or_else(|| found.get(&s.seed.to_ascii_lowercase()).cloned());
+        let id =
+            s.id.clone()
+                .or_else(|| found.get(&s.seed.to_ascii_lowercase()).cloned());
         match id {
             Some(seed_id) => sources.push(PageSource::Following {
                 seed: s.seed.clone(),

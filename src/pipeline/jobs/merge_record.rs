@@ -12,10 +12,7 @@ pub enum MergeRecordError {
     Merge(#[from] MergeError),
     /// The version is published; only its history rows are missing.
     #[error("published version {version}; not yet recorded in the history: {source}")]
-    History {
-        version: u64,
-        source: HistoryError,
-    },
+    History { version: u64, source: HistoryError },
 }
 
 /// Applies `plan` to the data directory and records the new version in its history.
@@ -24,12 +21,11 @@ pub fn merge_and_record(
     plan: &MergePlan,
 ) -> Result<(MergeOutcome, Vec<Recorded>), MergeRecordError> {
     let outcome = merge::apply(data_dir, plan)?;
-    let (_history, recorded) =
-        History::open_after_merge(data_dir, &outcome).map_err(|source| {
-            MergeRecordError::History {
-                version: outcome.version,
-                source,
-            }
-        })?;
+    let (_history, recorded) = History::open_after_merge(data_dir, &outcome).map_err(|source| {
+        MergeRecordError::History {
+            version: outcome.version,
+            source,
+        }
+    })?;
     Ok((outcome, recorded))
 }

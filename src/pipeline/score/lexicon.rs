@@ -234,7 +234,9 @@ impl Lexicon {
         name: Option<&str>,
         description: Option<&str>,
     ) -> Vec<&str> {
-        let found = self.relevance_of::<&str>(&[], handle, name, description).found;
+        let found = self
+            .relevance_of::<&str>(&[], handle, name, description)
+            .found;
         let mut topics: Vec<usize> = found.into_iter().map(|(topic, _)| topic).collect();
         topics.dedup();
         topics

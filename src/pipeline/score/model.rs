@@ -273,12 +273,9 @@ impl Model {
         } else {
             &record.topic_tags
         };
-        let relevance = self.lexicon.relevance_of(
-            tags,
-            record.handle(),
-            record.name(),
-            record.description(),
-        );
+        let relevance =
+            self.lexicon
+                .relevance_of(tags, record.handle(), record.name(), record.description());
 
         let (mut sum, mut weight) = (
             QUALITY_WEIGHT * quality + RELEVANCE_WEIGHT * relevance.value,
