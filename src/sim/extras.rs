@@ -91,7 +91,8 @@ pub fn fill(p: &mut Profile, handle_lower: &str, knobs: &ProfileKnobs) {
     p.affiliation = None;
     let is_org = ORG_ACCOUNTS.contains(&handle_lower);
     if !is_org && p.verified_type != "business" && d.chance(0.04) {
-        let org = profiles::base(*d.pick(ORG_ACCOUNTS), knobs);
+        let org_handle = *d.pick(ORG_ACCOUNTS);
+        let org = profiles::base(org_handle, knobs);
         p.affiliation = Some(Affiliation::of(&org, &mut d));
     }
 }
