@@ -255,6 +255,11 @@ impl Casting {
         }
     }
 
+    /// Keeps a handle that another part of the world owns out of the cast.
+    pub fn reserve(&mut self, handle: &str) {
+        self.taken.insert(handle.to_ascii_lowercase());
+    }
+
     /// Claims the first free handle among `candidates`, or the first with a number added.
     fn claim(&mut self, candidates: &[String]) -> String {
         // Handles are at most 15 characters: long names are cut, as people cut them.

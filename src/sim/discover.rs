@@ -68,8 +68,17 @@ struct Meta {
     previous_token: Option<String>,
 }
 
-/// Early answers short-circuit a handler.
-type Step<T> = Result<T, Response>;
+/// Early answers short-circuit a handler (boxed: an answer is large beside what it replaces).
+type Step<T> = Result<T, Box<Response>>;
+
+/// A paged request, checked: what to render, whose page, which page.
+struct PagedAsk {
+    fields: UserFields,
+    id: u64,
+    page: paging::Page,
+    /// The source tokens belong to: `list/ID` or `following/ID`.
+    source: String,
+}
 
 fn invalid(s: &Shared, admitted: &Admitted, parameter: &str, value: &str, msg: &str) -> Response {
     let body = bodies::invalid_request(parameter, &[value.to_string()], msg, s.x_host(value));
@@ -87,7 +96,7 @@ fn path_id(s: &Shared, admitted: &Admitted, id: &str) -> Step<u64> {
         _ => {
             let msg =
                 format!("The `id` query parameter value [{id}] does not match ^[0-9]{{1,19}}$");
-            Err(invalid(s, admitted, "id", id, &msg))
+            Err(Box::new(invalid(s, admitted, "id", id, &msg)))
         }
     }
 }
@@ -110,11 +119,10 @@ fn page_of(
     conn: &ConnHandle,
     admitted: Admitted,
     endpoint: Endpoint,
-    source: &str,
-    page: paging::Page,
+    ask: &PagedAsk,
     users: &[Arc<Profile>],
-    fields: UserFields,
 ) -> Response {
+    let (source, page, fields) = (ask.source.as_str(), &ask.page, ask.fields);
     let start = page.offset.min(users.len());
     let end = (start + page.size).min(users.len());
     let slice = &users[start..end];
@@ -193,7 +201,7 @@ pub(super) async fn list(
     }
     let n = match path_id(&s, &admitted, &id) {
         Ok(n) => n,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let Some(l) = s.world.list(n) else {
         let entry = bodies::list_not_found_entry(&id, s.x_host(&id));
@@ -234,17 +242,16 @@ pub(super) async fn members(
         Ok(a) => a,
         Err(answer) => return answer,
     };
-    let (fields, n, page, source) =
-        match paged_request(&s, &admitted, &id, &q, "list", MEMBERS_PAGE) {
-            Ok(v) => v,
-            Err(answer) => return answer,
-        };
-    let Some(l) = s.world.list(n) else {
+    let ask = match paged_request(&s, &admitted, &id, &q, "list", MEMBERS_PAGE) {
+        Ok(v) => v,
+        Err(answer) => return *answer,
+    };
+    let Some(l) = s.world.list(ask.id) else {
         let entry = bodies::list_not_found_entry(&id, s.x_host(&id));
         return not_found(&s, &conn, admitted, endpoint, entry);
     };
     let users = resolve(&s, &l.members);
-    page_of(&s, &conn, admitted, endpoint, &source, page, &users, fields)
+    page_of(&s, &conn, admitted, endpoint, &ask, &users)
 }
 
 /// `GET /2/users/{id}/following`: whom the account follows, 1-1000 a page.
@@ -260,17 +267,16 @@ pub(super) async fn following(
         Ok(a) => a,
         Err(answer) => return answer,
     };
-    let (fields, n, page, source) =
-        match paged_request(&s, &admitted, &id, &q, "following", FOLLOWING_PAGE) {
-            Ok(v) => v,
-            Err(answer) => return answer,
-        };
-    let Lookup::Found(user) = s.directory.by_id(n) else {
+    let ask = match paged_request(&s, &admitted, &id, &q, "following", FOLLOWING_PAGE) {
+        Ok(v) => v,
+        Err(answer) => return *answer,
+    };
+    let Lookup::Found(user) = s.directory.by_id(ask.id) else {
         let entry = bodies::not_found_entry(&id, "id", s.x_host(&id));
         return not_found(&s, &conn, admitted, endpoint, entry);
     };
     let users = resolve(&s, s.world.following(&user.username.to_ascii_lowercase()));
-    page_of(&s, &conn, admitted, endpoint, &source, page, &users, fields)
+    page_of(&s, &conn, admitted, endpoint, &ask, &users)
 }
 
 /// The checks both paged endpoints make before looking anything up: user fields, the path id,
@@ -282,7 +288,7 @@ fn paged_request(
     q: &PageQuery,
     kind: &str,
     (default, max): (usize, usize),
-) -> Step<(UserFields, u64, paging::Page, String)> {
+) -> Step<PagedAsk> {
     let fields = user_fields(s, q.user_fields.as_deref(), admitted.rate)?;
     let n = path_id(s, admitted, id)?;
     let source = format!("{kind}/{n}");
@@ -294,6 +300,11 @@ fn paged_request(
         default,
         max,
     )
-    .map_err(|e| bad_paging(s, admitted, e))?;
-    Ok((fields, n, page, source))
+    .map_err(|e| Box::new(bad_paging(s, admitted, e)))?;
+    Ok(PagedAsk {
+        fields,
+        id: n,
+        page,
+        source,
+    })
 }

@@ -30,16 +30,36 @@ impl Affiliation {
     }
 }
 
-/// Handles of the generated organizations a generated person may be affiliated with.
-const ORG_ACCOUNTS: &[&str] = &[
-    "northwindlabs",
-    "tessellate",
-    "arcadiavc",
-    "bitforge",
-    "helixbio",
-    "quietsystems",
-    "openorbit",
+/// The organizations a generated person may be affiliated with: (handle, name).
+const ORG_ACCOUNTS: &[(&str, &str)] = &[
+    ("northwindlabs", "Northwind Labs"),
+    ("tessellate", "Tessellate"),
+    ("arcadiavc", "Arcadia Ventures"),
+    ("bitforge", "Bitforge"),
+    ("helixbio", "Helix Bio"),
+    ("quietsystems", "Quiet Systems"),
+    ("openorbit", "Open Orbit"),
 ];
+
+/// The account of an organization of `ORG_ACCOUNTS`.
+fn org_account(handle: &str, name: &str, knobs: &ProfileKnobs) -> Profile {
+    let mut p = profiles::base(handle, knobs);
+    p.username = handle.to_string();
+    p.name = name.to_string();
+    p.description = format!("The official account of {name}.");
+    p.verified_type = "business";
+    p.protected = false;
+    fill(&mut p, handle, knobs);
+    p
+}
+
+/// Every organization an affiliation may name, so that its `user_id` is found by id too.
+pub fn org_accounts(knobs: &ProfileKnobs) -> Vec<Profile> {
+    ORG_ACCOUNTS
+        .iter()
+        .map(|(handle, name)| org_account(handle, name, knobs))
+        .collect()
+}
 
 fn badge_url(org_id: u64, d: &mut Draws) -> String {
     let key: String = (0..6)
@@ -89,9 +109,10 @@ pub fn fill(p: &mut Profile, handle_lower: &str, knobs: &ProfileKnobs) {
     p.identity_verified = p.verified_type == "blue" && d.chance(0.3);
     p.parody = p.name.to_ascii_lowercase().contains("(parody)");
     p.affiliation = None;
-    let is_org = ORG_ACCOUNTS.contains(&handle_lower);
+    let is_org = ORG_ACCOUNTS.iter().any(|(h, _)| *h == handle_lower);
     if !is_org && p.verified_type != "business" && d.chance(0.04) {
-        let org = profiles::base(*d.pick(ORG_ACCOUNTS), knobs);
+        let (handle, name) = *d.pick(ORG_ACCOUNTS);
+        let org = org_account(handle, name, knobs);
         p.affiliation = Some(Affiliation::of(&org, &mut d));
     }
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::cast::{Casting, Kind};
 use super::draw::{Draws, hash_key};
+use super::extras;
 use super::profiles::{Profile, ProfileKnobs};
 
 /// A list the simulator serves.
@@ -91,6 +92,7 @@ pub struct ListEntry {
 /// Every discovery account, every list, every following.
 #[derive(Debug)]
 pub struct World {
+    /// The seed, every member and following, and the organizations affiliations name.
     pub accounts: Vec<Profile>,
     lists: HashMap<u64, ListEntry>,
     following: HashMap<String, Vec<String>>,
@@ -132,6 +134,10 @@ fn keys(profiles: &[Profile]) -> Vec<String> {
 impl World {
     pub fn new(knobs: ProfileKnobs) -> World {
         let mut c = Casting::new(knobs);
+        let orgs = extras::org_accounts(&knobs);
+        for org in &orgs {
+            c.reserve(&org.username);
+        }
         let mut d = Draws::new(hash_key(knobs.seed, "lists", b""));
         let mut seed = c.named(
             SEED_HANDLE,
@@ -195,6 +201,7 @@ impl World {
         accounts.extend(ai);
         accounts.extend(news_own);
         accounts.extend(followed_own);
+        accounts.extend(orgs);
         World {
             accounts,
             lists,

@@ -349,19 +349,20 @@ fn too_many(s: &Shared, rate: QuotaHeaders) -> Response {
     respond_json(s, 429, PROBLEM, &bodies::too_many_requests(), Some(rate))
 }
 
-/// Reads `user.fields`; `Err` is the 400 answer naming the first unknown field.
+/// Reads `user.fields`; `Err` is the 400 answer naming the first unknown field (boxed: an
+/// answer is large beside the fields).
 pub(super) fn user_fields(
     s: &Shared,
     raw: Option<&str>,
     rate: QuotaHeaders,
-) -> Result<UserFields, Response> {
+) -> Result<UserFields, Box<Response>> {
     UserFields::parse(raw).map_err(|bad| {
         let msg = format!(
             "The `user.fields` query parameter value [{bad}] is not one of [{}]",
             UserFields::names().join(",")
         );
         let body = bodies::invalid_request("user.fields", &[bad], &msg, s.x_host("user.fields"));
-        respond_json(s, 400, JSON, &body, Some(rate))
+        Box::new(respond_json(s, 400, JSON, &body, Some(rate)))
     })
 }
 
@@ -412,7 +413,7 @@ async fn answer(
     };
     let fields = match user_fields(s, user_fields_raw.as_deref(), admitted.rate) {
         Ok(f) => f,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let (body, tally) = match lookup(s, &asked, fields) {
         Ok(found) => found,

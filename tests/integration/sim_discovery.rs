@@ -475,3 +475,43 @@ async fn faults_and_a_spent_balance_reach_the_discovery_endpoints_too() {
         (429, Some("UsageCapExceeded"))
     );
 }
+
+#[tokio::test]
+async fn a_generated_persons_affiliation_names_an_organization_found_by_id() {
+    let server = start(config()).await;
+    let handles: Vec<String> = (0..100).map(|i| format!("person{i}")).collect();
+    let (_, _, body) = get_json(
+        &server,
+        &format!(
+            "/2/users/by?usernames={}&user.fields=affiliation",
+            handles.join(",")
+        ),
+    )
+    .await;
+    let users = body["data"].as_array().unwrap();
+    let affiliated: Vec<&Value> = users
+        .iter()
+        .filter(|u| u.get("affiliation").is_some())
+        .collect();
+    assert!(
+        !affiliated.is_empty() && affiliated.len() < 15,
+        "a few: {}",
+        affiliated.len()
+    );
+    for u in affiliated {
+        let org = u["affiliation"]["user_id"][0].as_str().unwrap();
+        let (status, _, found) = get_json(
+            &server,
+            &format!("/2/users/{org}?user.fields=verified_type"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(found["data"]["verified_type"], "business", "{found}");
+        let url = u["affiliation"]["url"].as_str().unwrap();
+        let handle = found["data"]["username"].as_str().unwrap();
+        assert!(
+            url.eq_ignore_ascii_case(&format!("https://x.com/{handle}")),
+            "{url}"
+        );
+    }
+}
