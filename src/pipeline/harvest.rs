@@ -732,7 +732,7 @@ impl Engine {
             BatchEnd::Answered {
                 batch: answered,
                 latency,
-            } => self.answered(batch, answered, latency).await,
+            } => self.answered(batch, *answered, latency).await,
             BatchEnd::Failed { reason } => {
                 if let Some(page) = &batch.page {
                     self.fail(page.source.label(), reason.clone()).await;

@@ -131,7 +131,8 @@ pub struct AnsweredBatch {
 #[derive(Debug)]
 pub enum BatchEnd {
     Answered {
-        batch: AnsweredBatch,
+        /// Boxed: the records of a page are far larger than the other ends.
+        batch: Box<AnsweredBatch>,
         latency: Duration,
     },
     /// Retries exhausted or the request refused: every handle of the batch failed.
@@ -532,7 +533,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 .await;
                 return match built {
                     Ok(batch) => BatchEnd::Answered {
-                        batch,
+                        batch: Box::new(batch),
                         latency: raw.latency,
                     },
                     Err(e) => BatchEnd::Failed {
@@ -560,7 +561,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 .await;
                 return match built {
                     Ok(batch) => BatchEnd::Answered {
-                        batch,
+                        batch: Box::new(batch),
                         latency: raw.latency,
                     },
                     Err(e) => BatchEnd::Failed {
