@@ -17,10 +17,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{DriveError, MergeRecordError, RunWatcher, drive, merge_and_record};
+use tokio::sync::mpsc;
+
+use super::{DriveError, MergeRecordError, RunWatcher, drive_with, merge_and_record};
 use crate::dataset::{Record, read_dataset, write_dataset};
 use crate::pipeline::admission::{CandidateFacts, Decision, Rules};
 use crate::pipeline::candidates::{Candidates, CandidatesError};
+use crate::pipeline::harvest::events::HarvestCommand;
 use crate::pipeline::harvest::handles::HandleList;
 use crate::pipeline::harvest::journal::{Journal, JournalError};
 use crate::pipeline::harvest::xapi::{ClientError, XClient};
@@ -328,6 +331,7 @@ async fn seed_sources(
     config: &HarvestConfig,
     plan: &DiscoveryPlan,
     watcher: &mut impl RunWatcher,
+    steering: Option<&mut mpsc::Receiver<HarvestCommand>>,
 ) -> Result<(Vec<PageSource>, Vec<String>), DiscoverError> {
     let mut sources = Vec::new();
     let mut failed = Vec::new();
@@ -354,7 +358,7 @@ async fn seed_sources(
             handles: unknown.clone(),
             ..HandleList::default()
         };
-        let report = drive(start(seeds_config.clone(), list)?, watcher).await?;
+        let report = drive_with(start(seeds_config.clone(), list)?, watcher, steering).await?;
         if report.outcome == RunOutcome::Stopped {
             let why = report
                 .summary
@@ -387,18 +391,31 @@ async fn seed_sources(
 
 /// Runs a discovery to its end: reads every source through the harvest engine (or finishes
 /// the run `config.out_dir` holds when `config.resume`), decides every candidate, keeps the
-/// decisions and merges the admitted. `now` dates the decisions.
+/// decisions and merges the admitted.
 pub async fn discover(
-    mut config: HarvestConfig,
+    config: HarvestConfig,
     data_dir: &Path,
     sources: DiscoverSources,
     rules: &Rules,
     watcher: &mut impl RunWatcher,
 ) -> Result<DiscoveryReport, DiscoverError> {
+    discover_steered(config, data_dir, sources, rules, watcher, None).await
+}
+
+/// [`discover`] steered by a front end's commands (the console's pause, resume and cancel).
+pub async fn discover_steered(
+    mut config: HarvestConfig,
+    data_dir: &Path,
+    sources: DiscoverSources,
+    rules: &Rules,
+    watcher: &mut impl RunWatcher,
+    mut steering: Option<&mut mpsc::Receiver<HarvestCommand>>,
+) -> Result<DiscoveryReport, DiscoverError> {
     let mut failed = Vec::new();
     if !config.resume {
         let plan = plan(&config, data_dir, &sources).await?;
-        let (seeds, seeds_failed) = seed_sources(&config, &plan, watcher).await?;
+        let (seeds, seeds_failed) =
+            seed_sources(&config, &plan, watcher, steering.as_deref_mut()).await?;
         failed.extend(seeds_failed);
         failed.extend(
             plan.lists
@@ -417,7 +434,7 @@ pub async fn discover(
     }
     let run_dir = config.out_dir.clone();
     let run = start(config, sources.handles)?;
-    let report = drive(run, watcher).await?;
+    let report = drive_with(run, watcher, steering).await?;
     let mut out = decide_and_merge(data_dir, &run_dir, rules, Utc::now(), &report)?;
     out.failed.splice(0..0, failed);
     Ok(out)

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+
 use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
 use crate::pipeline::harvest::{HarvestRun, RunReport};
 
@@ -31,8 +33,18 @@ pub enum DriveError {
 /// Runs `run` to its end, handing every event to `watcher`. The first Ctrl-C or SIGTERM cancels
 /// it: no new request is sent, answers in flight are kept, the journal and summary are written.
 pub async fn drive(
+    run: HarvestRun,
+    watcher: &mut impl RunWatcher,
+) -> Result<RunReport, DriveError> {
+    drive_with(run, watcher, None).await
+}
+
+/// [`drive`] for a front end that steers the run too (the console: pause, resume, cancel, one
+/// more handle): its commands are passed on to the run as they come.
+pub async fn drive_with(
     mut run: HarvestRun,
     watcher: &mut impl RunWatcher,
+    mut steering: Option<&mut mpsc::Receiver<HarvestCommand>>,
 ) -> Result<RunReport, DriveError> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(DriveError::Signal)?;
@@ -54,7 +66,26 @@ pub async fn drive(
                 let _ = commands.send(HarvestCommand::Cancel).await;
             }
             _ = ticker.tick() => watcher.tick(),
+            Some(command) = next_command(&mut steering) => {
+                let _ = commands.send(command).await;
+            }
         }
     }
     Ok(run.finished.await?)
+}
+
+/// The steering front end's next command; never ready when there is none (or it has gone).
+async fn next_command(
+    steering: &mut Option<&mut mpsc::Receiver<HarvestCommand>>,
+) -> Option<HarvestCommand> {
+    match steering {
+        Some(rx) => match rx.recv().await {
+            Some(c) => Some(c),
+            None => {
+                *steering = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
 }
