@@ -176,6 +176,10 @@ pub struct RefreshReport {
     /// stored record already has: refreshing the metrics does not make them worse (the audit
     /// still counts them).
     pub carried_flags: usize,
+    /// Refreshed authors the admission rules would no longer admit (turned into a brand, went
+    /// inactive, fell below the threshold...): kept and flagged in `meta.admission`, never
+    /// dropped. Each handle with the first rule that fired.
+    pub admission_flags: Vec<(String, String)>,
     /// Handles the harvest could not get (failed, or never asked: caps, cancel).
     pub failed: usize,
     pub pending: usize,
@@ -206,13 +210,14 @@ impl RefreshReport {
             );
         }
         format!(
-            "refreshed {} of {} selected ({reasons}); {} left out, {} failed or not asked, {} marked gone, {} renamed, {} held back by caps; spent ${:.2}",
+            "refreshed {} of {} selected ({reasons}); {} left out, {} failed or not asked, {} marked gone, {} renamed, {} flagged by the admission rules, {} held back by caps; spent ${:.2}",
             self.refreshed,
             self.selected,
             self.left_out.len(),
             self.failed + self.pending,
             self.marked_gone.len(),
             self.renamed.len(),
+            self.admission_flags.len(),
             self.held_back,
             self.spend_usd
         )
@@ -388,6 +393,7 @@ pub async fn run(
         renamed: Vec::new(),
         left_out: Vec::new(),
         carried_flags: 0,
+        admission_flags: Vec::new(),
         failed: 0,
         pending: 0,
         gates: Vec::new(),
@@ -554,6 +560,22 @@ fn merge_run(
     if let Some(file) = &renames.file {
         batches.push(file.clone());
     }
+    read_records(&records, |r| {
+        let Some(admission) = r.meta().and_then(|m| m.get("admission")) else {
+            return;
+        };
+        if admission["decision"] != "admitted" {
+            let first = admission["reasons"][0]["matched"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let rule = admission["reasons"][0]["rule"].as_str().unwrap_or_default();
+            report.admission_flags.push((
+                r.handle().unwrap_or_default().to_string(),
+                format!("{rule}: {first}"),
+            ));
+        }
+    })?;
     let marks = status_marks::write(dir, run_dir, summary, &renames.found, now)?;
     report.marked_gone = marks.gone.clone();
     if let Some(path) = &marks.file {

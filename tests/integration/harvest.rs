@@ -538,7 +538,23 @@ fn reference_record(
         meta["absent_from_answer"] = json!(absent);
     }
     fields.insert("meta".into(), meta);
-    influx::dataset::Record::from_map(fields)
+    let mut record = influx::dataset::Record::from_map(fields);
+    // The admission rules' verdict on the account as answered (their own tests pin the rules).
+    let rules = influx::pipeline::admission::Rules::shared();
+    let verdict = rules.decide(
+        &influx::pipeline::admission::CandidateFacts::from_record(&record),
+        fetched_at,
+    );
+    let reasons: Vec<Value> = verdict
+        .reasons
+        .iter()
+        .map(|r| json!({"rule": r.rule, "matched": r.matched}))
+        .collect();
+    record.meta_mut().insert(
+        "admission".into(),
+        json!({"decision": verdict.decision, "reasons": reasons, "rules": rules.version}),
+    );
+    record
 }
 
 #[tokio::test]

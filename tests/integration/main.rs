@@ -9,6 +9,7 @@ mod crash;
 mod custody;
 mod dataset;
 mod discover;
+mod discover_cli;
 mod e2e_tmux;
 mod facts_agree;
 mod harvest;

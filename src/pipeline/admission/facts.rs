@@ -8,7 +8,6 @@ use serde_json::{Map, Value};
 use crate::dataset::snowflake_time;
 use crate::dataset::{AuthorView, Record, parse_time};
 use crate::pipeline::checks::placeholders::{self, PlaceholderFlag};
-use crate::pipeline::harvest::xapi::USER_FIELDS;
 
 /// One candidate as the rules see it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -34,18 +33,12 @@ pub struct CandidateFacts<'a> {
 }
 
 impl<'a> CandidateFacts<'a> {
-    /// The facts of a user object of the X API. Its last post is named by
-    /// `most_recent_tweet_id` (`most_recent_post_id` since spec 2.167) when the harvest asks
-    /// for it: until then its absence says nothing.
+    /// The facts of a user object of the X API. An answer without `most_recent_tweet_id`
+    /// (`most_recent_post_id`) says nothing certain: the account may never have posted, or the
+    /// API may no longer send the field (spec 2.167 made it an expansion), so the absence is
+    /// "unknown", never "never posted" and never "inactive".
     pub fn from_api_user(user: &'a Value) -> Self {
-        let fields = user.as_object().unwrap_or(&EMPTY);
-        let mut facts = Self::from_object(fields);
-        if USER_FIELDS.contains("most_recent_tweet_id")
-            || USER_FIELDS.contains("most_recent_post_id")
-        {
-            facts.last_post_asked = true;
-        }
-        facts
+        Self::from_object(user.as_object().unwrap_or(&EMPTY))
     }
 
     /// The facts of a stored author record (bigv, or an API-shaped record).
@@ -128,7 +121,7 @@ mod tests {
             facts.last_post_at.map(|t| t.timestamp_millis()),
             Some((1_790_000_000_000_000_000u64 >> 22) as i64 + 1_288_834_974_657)
         );
-        assert!(facts.last_post_asked);
+        assert!(facts.last_post_asked, "a named post was asked for");
     }
 
     #[test]

@@ -149,6 +149,12 @@ impl Rules {
         Rules::parse(BUNDLED).expect("the bundled admission rules parse (pinned by a test)")
     }
 
+    /// The bundled rules, read once for the process (every harvested record is judged).
+    pub fn shared() -> &'static Rules {
+        static RULES: std::sync::OnceLock<Rules> = std::sync::OnceLock::new();
+        RULES.get_or_init(Rules::bundled)
+    }
+
     /// Reads and checks a rules file; terms are lower-cased once here, not per candidate.
     pub fn parse(text: &str) -> Result<Rules, RulesError> {
         let mut rules: Rules = serde_json::from_str(text).map_err(|e| RulesError::Syntax {

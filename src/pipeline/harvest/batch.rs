@@ -261,6 +261,28 @@ impl BatchContext {
     }
 }
 
+/// What every record built from an answer gets before it is written: the admission rules'
+/// verdict on the account as the answer shows it (`meta.admission`: decision, every rule that
+/// fired, the rules' version), so that a refresh flags an author who turned into a brand, went
+/// inactive or fell below the threshold instead of dropping it; and the M2 score when the run
+/// scores.
+fn finish_record(record: &mut Record, fetched_at: DateTime<Utc>, score: bool) {
+    let rules = crate::pipeline::admission::Rules::shared();
+    let verdict = rules.decide(
+        &crate::pipeline::admission::CandidateFacts::from_record(record),
+        fetched_at,
+    );
+    let admission = json!({
+        "decision": verdict.decision,
+        "reasons": verdict.reasons.iter().map(|r| json!({"rule": r.rule, "matched": r.matched})).collect::<Vec<_>>(),
+        "rules": rules.version,
+    });
+    record.meta_mut().insert("admission".into(), admission);
+    if score {
+        crate::pipeline::score::score_record(record);
+    }
+}
+
 /// Reconciles an answer's users body against the requested handles and builds (and scores)
 /// the record of every found handle, each user object moving into its record, which names the
 /// answer it came from (`answer`: the run and its responses.jsonl line).
@@ -291,9 +313,7 @@ pub fn build_answered(
                     evidence,
                 };
                 let mut record = author_record_owned(*user, &source);
-                if score {
-                    crate::pipeline::score::score_record(&mut record);
-                }
+                finish_record(&mut record, fetched_at, score);
                 built.lines.push(record.to_line());
                 built.records.push(record);
                 HandleAnswer::Found { protected }
@@ -369,9 +389,7 @@ pub fn build_page(
         record
             .meta_mut()
             .insert("discovered".into(), discovered.clone());
-        if score {
-            crate::pipeline::score::score_record(&mut record);
-        }
+        finish_record(&mut record, fetched_at, score);
         built.lines.push(record.to_line());
         built.records.push(record);
         built
