@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use influx::pipeline::checks::language::{MIN_EVIDENCE, UNDETERMINED, evidence, identify, letters_of};
+use influx::pipeline::checks::language::{
+    MIN_EVIDENCE, UNDETERMINED, evidence, identify, letters_of,
+};
 use whatlang::{Detector, Lang};
 
 const CORPUS: &str = include_str!("../tests/fixtures/lang-bios.tsv");
@@ -54,7 +56,12 @@ const WHATLANG: [(Lang, &str); 13] = [
 ];
 
 /// whatlang over the same text `identify` reads, among the same 13 languages.
-fn whatlang_tag(detector: &Detector, any: bool, name: Option<&str>, bio: Option<&str>) -> &'static str {
+fn whatlang_tag(
+    detector: &Detector,
+    any: bool,
+    name: Option<&str>,
+    bio: Option<&str>,
+) -> &'static str {
     let mut text = letters_of(bio.unwrap_or(""));
     if evidence(&text) < MIN_EVIDENCE {
         text = letters_of(&format!("{} {}", name.unwrap_or(""), bio.unwrap_or("")));
@@ -63,9 +70,10 @@ fn whatlang_tag(detector: &Detector, any: bool, name: Option<&str>, bio: Option<
         return UNDETERMINED;
     }
     match detector.detect(&text) {
-        Some(info) if any || info.is_reliable() => {
-            WHATLANG.iter().find(|(l, _)| *l == info.lang()).map_or(UNDETERMINED, |(_, t)| t)
-        }
+        Some(info) if any || info.is_reliable() => WHATLANG
+            .iter()
+            .find(|(l, _)| *l == info.lang())
+            .map_or(UNDETERMINED, |(_, t)| t),
         _ => UNDETERMINED,
     }
 }
@@ -80,14 +88,21 @@ fn report(label: &str, bios: &[Bio], guess: impl Fn(&Bio) -> &'static str) {
         if tag == b.tag {
             e.0 += 1;
         } else {
-            wrong.push(format!("{} taken for {tag}: {:?}", b.tag, b.bio.unwrap_or("")));
+            wrong.push(format!(
+                "{} taken for {tag}: {:?}",
+                b.tag,
+                b.bio.unwrap_or("")
+            ));
         }
     }
     let (right, all) = per
         .iter()
         .filter(|(t, _)| **t != UNDETERMINED)
         .fold((0, 0), |(r, a), (_, (x, y))| (r + x, a + y));
-    println!("{label}: {right}/{all} labelled bios right ({:.1}%)", 100.0 * right as f64 / all as f64);
+    println!(
+        "{label}: {right}/{all} labelled bios right ({:.1}%)",
+        100.0 * right as f64 / all as f64
+    );
     let cells: Vec<String> = per
         .iter()
         .map(|(t, (r, a))| format!("{t} {r}/{a}"))
@@ -102,9 +117,15 @@ fn lang(c: &mut Criterion) {
     let bios = corpus();
     let detector = Detector::with_allowlist(WHATLANG.iter().map(|(l, _)| *l).collect());
     let any = std::env::var_os("WHATLANG_ANY").is_some();
-    report("lingua (checks::language::identify)", &bios, |b| identify(b.name, b.bio).tag);
+    report("lingua (checks::language::identify)", &bios, |b| {
+        identify(b.name, b.bio).tag
+    });
     report(
-        if any { "whatlang, any answer" } else { "whatlang, reliable answers only" },
+        if any {
+            "whatlang, any answer"
+        } else {
+            "whatlang, reliable answers only"
+        },
         &bios,
         |b| whatlang_tag(&detector, any, b.name, b.bio),
     );

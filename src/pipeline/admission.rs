@@ -62,7 +62,10 @@ impl Verdict {
     pub fn excluded_as_organisation(&self) -> bool {
         self.reasons.iter().any(|r| {
             r.action == Action::Exclude
-                && matches!(r.rule.as_str(), "org_verified_type" | "org" | "media" | "event")
+                && matches!(
+                    r.rule.as_str(),
+                    "org_verified_type" | "org" | "media" | "event"
+                )
         })
     }
 }

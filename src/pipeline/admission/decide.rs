@@ -149,9 +149,7 @@ impl Rules {
                 .filter_map(|term| {
                     risk.fields
                         .iter()
-                        .find(|&&f| {
-                            terms::contains(texts.get(f), term, Position::Anywhere)
-                        })
+                        .find(|&&f| terms::contains(texts.get(f), term, Position::Anywhere))
                         .map(|f| format!("\"{term}\" in {}", f.words()))
                 })
                 .collect();
@@ -186,7 +184,11 @@ fn evidence(
             .iter()
             .map(|(t, f)| format!("person \"{}\" in {} -{}", t.text, f.words(), t.weight)),
     );
-    parts.extend(person_extra.iter().map(|(what, w)| format!("person: {what} -{w}")));
+    parts.extend(
+        person_extra
+            .iter()
+            .map(|(what, w)| format!("person: {what} -{w}")),
+    );
     format!("{}: {total} ≥ {limit}", parts.join(", "))
 }
 
@@ -204,7 +206,12 @@ fn is_personal_name(name: &str) -> bool {
             && w.chars().count() >= 2
             && chars.all(|c| c.is_lowercase() || c == '-' || c == '\'')
     };
-    let particle = |w: &&str| matches!(*w, "van" | "von" | "de" | "da" | "del" | "der" | "di" | "le" | "la" | "bin");
+    let particle = |w: &&str| {
+        matches!(
+            *w,
+            "van" | "von" | "de" | "da" | "del" | "der" | "di" | "le" | "la" | "bin"
+        )
+    };
     let first = words[0];
     let last = words[words.len() - 1];
     capitalised(&first) && capitalised(&last) && words.iter().all(|w| capitalised(w) || particle(w))

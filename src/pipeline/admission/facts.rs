@@ -39,7 +39,8 @@ impl<'a> CandidateFacts<'a> {
     pub fn from_api_user(user: &'a Value) -> Self {
         let fields = user.as_object().unwrap_or(&EMPTY);
         let mut facts = Self::from_object(fields);
-        if USER_FIELDS.contains("most_recent_tweet_id") || USER_FIELDS.contains("most_recent_post_id")
+        if USER_FIELDS.contains("most_recent_tweet_id")
+            || USER_FIELDS.contains("most_recent_post_id")
         {
             facts.last_post_asked = true;
         }
@@ -79,7 +80,10 @@ impl<'a> CandidateFacts<'a> {
 static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
 
 /// The newest post's time: a snowflake post id decodes to it; a stored time is read as is.
-fn last_post(fields: &Map<String, Value>, meta: Option<&Map<String, Value>>) -> Option<DateTime<Utc>> {
+fn last_post(
+    fields: &Map<String, Value>,
+    meta: Option<&Map<String, Value>>,
+) -> Option<DateTime<Utc>> {
     let id = ["most_recent_post_id", "most_recent_tweet_id"]
         .iter()
         .filter_map(|k| fields.get(*k))

@@ -52,11 +52,17 @@ fn measure() -> Measure {
             continue;
         }
         let verdict = rules.decide(&CandidateFacts::from_record(&record), now);
-        let said = format!("{} ({})", record.handle().unwrap_or(""), record.name().unwrap_or(""));
-        let flagged = verdict
-            .reasons
-            .iter()
-            .any(|r| matches!(r.rule.as_str(), "org_verified_type" | "org" | "media" | "event"));
+        let said = format!(
+            "{} ({})",
+            record.handle().unwrap_or(""),
+            record.name().unwrap_or("")
+        );
+        let flagged = verdict.reasons.iter().any(|r| {
+            matches!(
+                r.rule.as_str(),
+                "org_verified_type" | "org" | "media" | "event"
+            )
+        });
         seen.insert(key, (verdict.excluded_as_organisation(), flagged, said));
     }
     let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
@@ -104,8 +110,16 @@ fn organisations_among_real_accounts_are_found_with_the_measured_precision_and_r
         m.labelled, m.orgs, m.precision, m.recall, m.orgs_flagged, m.false_orgs, m.missed_orgs
     );
     assert!(m.labelled >= 300, "every distinct handle is labelled");
-    assert!(m.precision >= PRECISION, "precision {:.3} fell below {PRECISION}", m.precision);
-    assert!(m.recall >= RECALL, "recall {:.3} fell below {RECALL}", m.recall);
+    assert!(
+        m.precision >= PRECISION,
+        "precision {:.3} fell below {PRECISION}",
+        m.precision
+    );
+    assert!(
+        m.recall >= RECALL,
+        "recall {:.3} fell below {RECALL}",
+        m.recall
+    );
 }
 
 /// What the bundled rules achieve on names and handles alone (see the module's note).

@@ -254,7 +254,11 @@ mod tests {
 
     #[test]
     fn a_syntax_error_names_its_line() {
-        let text = BUNDLED.replacen("\"exclude_protected\": true,", "\"exclude_protected\": true", 1);
+        let text = BUNDLED.replacen(
+            "\"exclude_protected\": true,",
+            "\"exclude_protected\": true",
+            1,
+        );
         match Rules::parse(&text) {
             Err(RulesError::Syntax { line, .. }) => assert_eq!(line, 12),
             other => panic!("expected a syntax error, got {other:?}"),
@@ -266,7 +270,10 @@ mod tests {
         let text = BUNDLED.replacen("\"exclude_parody\"", "\"exclude_parodies\"", 1);
         let err = Rules::parse(&text).unwrap_err();
         assert!(err.to_string().contains("exclude_parodies"), "{err}");
-        assert!(matches!(err, RulesError::Syntax { line: 12, .. }), "{err:?}");
+        assert!(
+            matches!(err, RulesError::Syntax { line: 12, .. }),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -57,7 +57,9 @@ fn the_threshold_is_lower_for_a_verified_account_and_absent_verified_type_counts
     assert_eq!(v.decision, Decision::Excluded);
     assert_eq!(v.reasons[0].rule, "below_threshold");
     assert_eq!(v.reasons[0].matched, "followers 40,000 < 50,000");
-    let v = verdict(&user(json!({"verified_type": "blue", "public_metrics": {"followers_count": 12_400}})));
+    let v = verdict(&user(
+        json!({"verified_type": "blue", "public_metrics": {"followers_count": 12_400}}),
+    ));
     assert_eq!(v.reasons[0].matched, "followers 12,400 < 30,000 (verified)");
 }
 
@@ -76,10 +78,18 @@ fn no_post_for_more_than_180_days_is_inactive_and_an_absent_last_post_is_not() {
     let v = verdict(&user(json!({"most_recent_tweet_id": old})));
     assert_eq!(v.decision, Decision::Excluded);
     assert_eq!(rules_of(&v), ["inactive"]);
-    assert!(v.reasons[0].matched.contains("200 days"), "{}", v.reasons[0].matched);
+    assert!(
+        v.reasons[0].matched.contains("200 days"),
+        "{}",
+        v.reasons[0].matched
+    );
     let mut u = user(json!({}));
     u.as_object_mut().unwrap().remove("most_recent_tweet_id");
-    assert_eq!(verdict(&u).decision, Decision::Admitted, "not asked: unknown");
+    assert_eq!(
+        verdict(&u).decision,
+        Decision::Admitted,
+        "not asked: unknown"
+    );
 }
 
 #[test]
@@ -89,7 +99,10 @@ fn a_public_account_whose_answer_names_no_post_is_reviewed_and_a_protected_one_i
     let mut facts = CandidateFacts::from_api_user(&u);
     facts.last_post_asked = true;
     let v = Rules::bundled().decide(&facts, now());
-    assert_eq!((v.decision, rules_of(&v)), (Decision::Review, vec!["never_posted"]));
+    assert_eq!(
+        (v.decision, rules_of(&v)),
+        (Decision::Review, vec!["never_posted"])
+    );
     facts.protected = Some(true);
     let v = Rules::bundled().decide(&facts, now());
     assert_eq!(rules_of(&v), ["protected"]);
@@ -97,8 +110,14 @@ fn a_public_account_whose_answer_names_no_post_is_reviewed_and_a_protected_one_i
 
 #[test]
 fn protected_and_parody_accounts_are_excluded() {
-    assert_eq!(rules_of(&verdict(&user(json!({"protected": true})))), ["protected"]);
-    assert_eq!(rules_of(&verdict(&user(json!({"parody": true})))), ["parody"]);
+    assert_eq!(
+        rules_of(&verdict(&user(json!({"protected": true})))),
+        ["protected"]
+    );
+    assert_eq!(
+        rules_of(&verdict(&user(json!({"parody": true})))),
+        ["parody"]
+    );
 }
 
 #[test]
@@ -122,8 +141,10 @@ fn anthropic_is_an_organisation_by_its_check_mark_and_by_its_own_words() {
     });
     let v = verdict(&user(anthropic.clone()));
     assert!(v.excluded_as_organisation(), "{v:?}");
-    let blue = user(json!({"verified_type": "blue", "username": "AnthropicAI", "name": "Anthropic",
-        "description": anthropic["description"]}));
+    let blue = user(
+        json!({"verified_type": "blue", "username": "AnthropicAI", "name": "Anthropic",
+        "description": anthropic["description"]}),
+    );
     let v = verdict(&blue);
     assert_eq!(v.decision, Decision::Excluded, "{v:?}");
     assert_eq!(rules_of(&v), ["org"]);
@@ -163,9 +184,21 @@ fn strong_organisation_signals_exclude() {
         ("Daily Planet News", "Metropolis, every day.", "media"),
         ("Orbit Labs", "Research on rockets.", "org"),
         ("Widget.io", "Widgets for everyone.", "org"),
-        ("Widget", "The official account of Widget. Follow us for updates!", "org"),
-        ("Widget Help", "Customer support for Widget. DM us any time.", "org"),
-        ("RustConf", "The annual conference for Rust. Get your tickets!", "event"),
+        (
+            "Widget",
+            "The official account of Widget. Follow us for updates!",
+            "org",
+        ),
+        (
+            "Widget Help",
+            "Customer support for Widget. DM us any time.",
+            "org",
+        ),
+        (
+            "RustConf",
+            "The annual conference for Rust. Get your tickets!",
+            "event",
+        ),
     ] {
         let v = verdict(&user(json!({"name": name, "description": bio})));
         assert!(v.excluded_as_organisation(), "{name}: {v:?}");
@@ -181,16 +214,28 @@ fn an_affiliation_badge_does_not_make_a_person_an_organisation() {
 
 #[test]
 fn risk_terms_exclude_or_send_to_review_by_category() {
-    let v = verdict(&user(json!({"description": "NSFW 18+ artist. Links below."})));
-    assert_eq!((v.decision, rules_of(&v)), (Decision::Excluded, vec!["risk_nsfw"]));
+    let v = verdict(&user(
+        json!({"description": "NSFW 18+ artist. Links below."}),
+    ));
+    assert_eq!(
+        (v.decision, rules_of(&v)),
+        (Decision::Excluded, vec!["risk_nsfw"])
+    );
     assert!(v.reasons[0].matched.contains("\"nsfw\" in description"));
-    let v = verdict(&user(json!({"description": "Daily airdrop and giveaway alerts, 1000x gems"})));
-    assert_eq!((v.decision, rules_of(&v)), (Decision::Review, vec!["risk_crypto_pump"]));
+    let v = verdict(&user(
+        json!({"description": "Daily airdrop and giveaway alerts, 1000x gems"}),
+    ));
+    assert_eq!(
+        (v.decision, rules_of(&v)),
+        (Decision::Review, vec!["risk_crypto_pump"])
+    );
 }
 
 #[test]
 fn sample_data_is_excluded_by_the_placeholder_detectors() {
-    let v = verdict(&user(json!({"username": "test_user_1", "name": "Test User 1"})));
+    let v = verdict(&user(
+        json!({"username": "test_user_1", "name": "Test User 1"}),
+    ));
     assert_eq!(v.decision, Decision::Excluded);
     assert!(rules_of(&v).contains(&"sample_data"), "{v:?}");
 }
@@ -203,6 +248,25 @@ fn every_rule_that_fired_is_listed() {
     })));
     assert_eq!(
         rules_of(&v),
-        ["below_threshold", "protected", "parody", "org_verified_type"]
+        [
+            "below_threshold",
+            "protected",
+            "parody",
+            "org_verified_type"
+        ]
     );
+}
+
+#[test]
+fn the_old_harvesters_two_prefetched_users_are_a_person_and_an_organisation() {
+    let text = include_str!("../../../tests/fixtures/prefetched.sample.jsonl");
+    let users: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let person = verdict(&users[0]);
+    assert_eq!(person.decision, Decision::Admitted, "pmarca: {person:?}");
+    let org = verdict(&users[1]);
+    assert!(org.excluded_as_organisation(), "Acme Inc.: {org:?}");
+    assert_eq!(rules_of(&org), ["org_verified_type", "org"]);
 }

@@ -67,7 +67,11 @@ pub fn identify(name: Option<&str>, description: Option<&str>) -> LanguageGuess 
     let (text, source) = if evidence(&bio) >= MIN_EVIDENCE {
         (bio, LangSource::Description)
     } else {
-        let both = letters_of(&format!("{} {}", name.unwrap_or(""), description.unwrap_or("")));
+        let both = letters_of(&format!(
+            "{} {}",
+            name.unwrap_or(""),
+            description.unwrap_or("")
+        ));
         let source = if bio.is_empty() {
             LangSource::Name
         } else {
@@ -148,7 +152,10 @@ fn is_address(token: &str) -> bool {
     match host.rsplit_once('.') {
         Some((name, tld)) => {
             !name.is_empty()
-                && name.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
+                && name
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
                 && (2..=6).contains(&tld.len())
                 && tld.chars().all(|c| c.is_ascii_alphabetic())
         }
@@ -173,7 +180,7 @@ fn is_ideographic(c: char) -> bool {
         | 0x4E00..=0x9FFF    // CJK unified ideographs
         | 0xAC00..=0xD7AF    // Hangul syllables
         | 0x1100..=0x11FF    // Hangul jamo
-        | 0xF900..=0xFAFF)   // CJK compatibility ideographs
+        | 0xF900..=0xFAFF) // CJK compatibility ideographs
 }
 
 #[cfg(test)]
@@ -216,31 +223,53 @@ mod tests {
         assert!(per.len() >= 13, "{per:?}");
         for (tag, (right, all)) in &per {
             assert!(*all >= 15, "{tag}: only {all} bios");
-            assert!(*right as f64 / *all as f64 >= 14.0 / 15.0, "{tag}: {right}/{all}; {wrong:#?}");
+            assert!(
+                *right as f64 / *all as f64 >= 14.0 / 15.0,
+                "{tag}: {right}/{all}; {wrong:#?}"
+            );
         }
     }
 
     #[test]
     fn every_cannot_tell_case_is_undetermined() {
-        let cases: Vec<_> = corpus().into_iter().filter(|r| r.0 == UNDETERMINED).collect();
+        let cases: Vec<_> = corpus()
+            .into_iter()
+            .filter(|r| r.0 == UNDETERMINED)
+            .collect();
         assert!(cases.len() >= 20);
         for (_, name, bio) in cases {
             let guess = identify(some(name), some(bio));
             assert_eq!(guess.tag, UNDETERMINED, "{name:?} / {bio:?}: {guess:?}");
-            assert_eq!(guess.source, LangSource::TooLittleText, "{name:?} / {bio:?}");
+            assert_eq!(
+                guess.source,
+                LangSource::TooLittleText,
+                "{name:?} / {bio:?}"
+            );
         }
     }
 
     #[test]
     fn the_source_says_which_fields_were_read() {
         let bio = "Journaliste politique. Ce que je tweete n'engage que moi.";
-        assert_eq!(identify(Some("Claire"), Some(bio)).source, LangSource::Description);
+        assert_eq!(
+            identify(Some("Claire"), Some(bio)).source,
+            LangSource::Description
+        );
         assert_eq!(
             identify(Some("Александра Константиновна"), None),
-            LanguageGuess { tag: "ru", source: LangSource::Name }
+            LanguageGuess {
+                tag: "ru",
+                source: LangSource::Name
+            }
         );
         let short = identify(Some("Разработчик Иван Петров"), Some("Москва 🇷🇺"));
-        assert_eq!(short, LanguageGuess { tag: "ru", source: LangSource::NameAndDescription });
+        assert_eq!(
+            short,
+            LanguageGuess {
+                tag: "ru",
+                source: LangSource::NameAndDescription
+            }
+        );
         assert_eq!(identify(None, None).source, LangSource::TooLittleText);
     }
 
