@@ -101,10 +101,14 @@ impl Rules {
             .iter()
             .map(|category| matches(&category.terms, texts))
             .collect();
-        let name_has_org_term = found.iter().flatten().any(|(_, f)| *f == Field::Name);
+        // "Black Hat" is shaped like a person's name; its handle, BlackHatEvents, says otherwise.
+        let names_org = found
+            .iter()
+            .flatten()
+            .any(|(_, f)| matches!(f, Field::Name | Field::Handle));
         let mut person = matches(&org.person.terms, texts);
         let mut person_extra: Vec<(String, f64)> = Vec::new();
-        if !name_has_org_term && c.name.is_some_and(is_personal_name) {
+        if !names_org && c.name.is_some_and(is_personal_name) {
             person_extra.push(("a \"First Last\" name".into(), org.person.name_shape_weight));
         }
         if c.affiliation {

@@ -256,3 +256,17 @@ fn every_rule_that_fired_is_listed() {
         ]
     );
 }
+
+#[test]
+fn the_old_harvesters_two_prefetched_users_are_a_person_and_an_organisation() {
+    let text = include_str!("../../../tests/fixtures/prefetched.sample.jsonl");
+    let users: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let person = verdict(&users[0]);
+    assert_eq!(person.decision, Decision::Admitted, "pmarca: {person:?}");
+    let org = verdict(&users[1]);
+    assert!(org.excluded_as_organisation(), "Acme Inc.: {org:?}");
+    assert_eq!(rules_of(&org), ["org_verified_type", "org"]);
+}
