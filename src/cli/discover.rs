@@ -68,7 +68,6 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             return Ok(Exit::Unusable);
         }
     };
-    let rules = Rules::bundled();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -90,6 +89,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             }
         }
         let mut watcher = |event: &HarvestEvent| show(mode, event);
+        let rules = config.rules.clone();
         match discover(config, &args.data, sources, &rules, &mut watcher).await {
             Ok(report) => Ok(finish(mode, &report)),
             Err(e @ (DiscoverError::NothingAsked | DiscoverError::SeedsStopped(_))) => {
@@ -119,6 +119,7 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, DiscoverSources)> 
     };
     let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&api_base, token));
     config.data_dir = Some(args.data.clone());
+    config.rules = std::sync::Arc::new(Rules::in_force(&args.data)?);
     config.resume = resume;
     config.max_spend = args
         .max_spend

@@ -219,6 +219,9 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
     config.concurrency = args.concurrency.max(1);
     config.handles_file = Some(handles_file);
     config.resume = resume;
+    if let Some(data) = &config.data_dir {
+        config.rules = std::sync::Arc::new(crate::pipeline::admission::Rules::in_force(data)?);
+    }
     Ok((config, handles))
 }
 

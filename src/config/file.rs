@@ -31,6 +31,8 @@ pub struct FileValues {
     pub token_file: Option<(PathBuf, usize)>,
     pub metrics_file: Option<(PathBuf, usize)>,
     pub gates: Option<(Vec<(String, usize)>, usize)>,
+    /// A rules file replacing the bundled admission rules (relative to the data directory).
+    pub admission_rules: Option<(PathBuf, usize)>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +47,7 @@ struct Raw {
     concurrency: Option<Spanned<usize>>,
     token_file: Option<Spanned<PathBuf>>,
     metrics_file: Option<Spanned<PathBuf>>,
+    admission_rules: Option<Spanned<PathBuf>>,
     /// Read only to refuse it: a token in a file that is copied, backed up and shown is leaked.
     token: Option<Spanned<toml::Value>>,
     caps: Option<Spanned<Caps>>,
@@ -162,6 +165,9 @@ impl FileValues {
         out.token_file = raw.token_file.map(|v| (v.get_ref().clone(), at(v.span())));
         out.metrics_file = raw
             .metrics_file
+            .map(|v| (v.get_ref().clone(), at(v.span())));
+        out.admission_rules = raw
+            .admission_rules
             .map(|v| (v.get_ref().clone(), at(v.span())));
         if let Some(caps) = raw.caps {
             let caps = caps.into_inner();

@@ -6,6 +6,7 @@
 
 mod decide;
 mod facts;
+mod in_force;
 #[cfg(test)]
 mod real_accounts;
 mod rules_file;
@@ -16,6 +17,7 @@ mod verdicts;
 use serde::{Deserialize, Serialize};
 
 pub use facts::CandidateFacts;
+pub use in_force::RulesInForceError;
 pub use rules_file::{Action, Rules, RulesError};
 
 /// What happens to a candidate.

@@ -8,9 +8,10 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::dataset::{DatasetError, Lines, Record, parse_line};
+use crate::pipeline::ranks::Ranks;
 
 /// The columns written when `--fields` is not given, in order.
-pub const DEFAULT_FIELDS: [&str; 17] = [
+pub const DEFAULT_FIELDS: [&str; 20] = [
     "handle",
     "id",
     "name",
@@ -28,10 +29,13 @@ pub const DEFAULT_FIELDS: [&str; 17] = [
     "last_refresh_at",
     "status",
     "lang_primary",
+    "topic_tags",
+    "rank_global",
+    "rank_by_topic",
 ];
 
 /// Columns that are not a field of the record as stored but computed from it.
-const COMPUTED: [&str; 11] = [
+const COMPUTED: [&str; 13] = [
     "followers_count",
     "following_count",
     "tweet_count",
@@ -43,6 +47,8 @@ const COMPUTED: [&str; 11] = [
     "relevance",
     "score_version",
     "last_refresh_at",
+    "rank_global",
+    "rank_by_topic",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +69,8 @@ pub enum ExportError {
     UnknownField(String),
 }
 
-/// One column's value for one record.
-fn column(record: &Record, field: &str) -> Value {
+/// One column's value for one record; `ranks` are the version's (see `ranks`).
+fn column(record: &Record, field: &str, ranks: &Ranks) -> Value {
     let view = record.view();
     let metrics = view.metrics();
     let meta = record.meta();
@@ -92,6 +98,21 @@ fn column(record: &Record, field: &str) -> Value {
             .unwrap_or(Value::Null),
         "last_refresh_at" => crate::pipeline::refresh::last_refresh_of(record)
             .map_or(Value::Null, |t| Value::from(crate::dataset::format_time(t))),
+        "rank_global" => record
+            .handle_key()
+            .and_then(|k| ranks.global(&k))
+            .map_or(Value::Null, Value::from),
+        "rank_by_topic" => record
+            .handle_key()
+            .and_then(|k| ranks.by_topic(&k))
+            .filter(|r| !r.is_empty())
+            .map_or(Value::Null, |r| {
+                Value::Object(
+                    r.iter()
+                        .map(|(t, n)| (t.clone(), Value::from(*n)))
+                        .collect(),
+                )
+            }),
         "status" => meta
             .and_then(|m| m.get("status"))
             .and_then(|s| s.get("state"))
@@ -141,6 +162,12 @@ fn for_each_row(
 ) -> Result<usize, ExportError> {
     let mut rows = 0;
     let mut seen = std::collections::HashSet::new();
+    // Ranks need the whole version: a first reading, only when a rank is asked for.
+    let ranks = if fields.iter().any(|f| f.starts_with("rank_")) {
+        Ranks::of_file(latest)?
+    } else {
+        Ranks::default()
+    };
     for item in Lines::open(latest)? {
         let (n, text) = item?;
         let record = text
@@ -155,7 +182,7 @@ fn for_each_row(
         {
             continue;
         }
-        each(fields.iter().map(|f| column(&record, f)).collect())?;
+        each(fields.iter().map(|f| column(&record, f, &ranks)).collect())?;
         rows += 1;
     }
     Ok(rows)

@@ -85,6 +85,9 @@ pub struct HarvestConfig {
     pub sources: Vec<PageSource>,
     /// The windows of the paged endpoints (X documents them per endpoint; headers win).
     pub page_budgets: std::collections::BTreeMap<Endpoint, BudgetConfig>,
+    /// The admission rules every record is judged by (`meta.admission`): the bundled ones,
+    /// or the data directory's (`admission_rules` in influx.toml).
+    pub rules: Arc<crate::pipeline::admission::Rules>,
 }
 
 impl HarvestConfig {
@@ -105,6 +108,7 @@ impl HarvestConfig {
             max_spend: None,
             max_requests: None,
             sources: Vec::new(),
+            rules: Arc::new(crate::pipeline::admission::Rules::shared().clone()),
             page_budgets: [Endpoint::ListMembers, Endpoint::Following]
                 .into_iter()
                 .map(|e| {
@@ -375,7 +379,10 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         cancel: cancel_rx,
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
-        score: config.score,
+        finish: batch::Finish {
+            rules: config.rules.clone(),
+            score: config.score,
+        },
         ledger,
         run_dir,
         halted: std::sync::atomic::AtomicBool::new(false),

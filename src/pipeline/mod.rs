@@ -14,5 +14,6 @@ pub mod harvest;
 pub mod history;
 pub mod jobs;
 pub mod merge;
+pub mod ranks;
 pub mod refresh;
 pub mod score;

@@ -45,6 +45,8 @@ pub const CLEAN_FILE: &str = "records.clean.jsonl";
 /// Why a refresh could not be carried out (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
+    #[error(transparent)]
+    Rules(#[from] crate::pipeline::admission::RulesInForceError),
     #[error(
         "another refresh is running on {dir} ({holder}); one refresh at a time per data directory"
     )]
@@ -440,6 +442,7 @@ pub async fn run(
     config.concurrency = opts.concurrency.max(1);
     config.retry = opts.retry.clone();
     config.data_dir = Some(dir.clone());
+    config.rules = std::sync::Arc::new(crate::pipeline::admission::Rules::in_force(&dir)?);
     config.pricing = opts.pricing;
     config.max_spend = max_spend;
     config.max_requests = opts.max_requests;

@@ -158,8 +158,8 @@ pub struct BatchContext {
     pub cancel: watch::Receiver<bool>,
     pub requests: AtomicU64,
     pub retries: AtomicU64,
-    /// Score records with M2 as they are built.
-    pub score: bool,
+    /// How records are finished as they are built (admission verdict, M2 score).
+    pub finish: Finish,
     pub ledger: RunLedger,
     /// The run directory, for messages that say how to resume.
     pub run_dir: PathBuf,
@@ -266,8 +266,8 @@ impl BatchContext {
 /// fired, the rules' version), so that a refresh flags an author who turned into a brand, went
 /// inactive or fell below the threshold instead of dropping it; and the M2 score when the run
 /// scores.
-fn finish_record(record: &mut Record, fetched_at: DateTime<Utc>, score: bool) {
-    let rules = crate::pipeline::admission::Rules::shared();
+fn finish_record(record: &mut Record, fetched_at: DateTime<Utc>, finish: &Finish) {
+    let rules = &finish.rules;
     let verdict = rules.decide(
         &crate::pipeline::admission::CandidateFacts::from_record(record),
         fetched_at,
@@ -278,9 +278,16 @@ fn finish_record(record: &mut Record, fetched_at: DateTime<Utc>, score: bool) {
         "rules": rules.version,
     });
     record.meta_mut().insert("admission".into(), admission);
-    if score {
+    if finish.score {
         crate::pipeline::score::score_record(record);
     }
+}
+
+/// How a run finishes its records: the admission rules in force, and whether it scores.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    pub rules: Arc<crate::pipeline::admission::Rules>,
+    pub score: bool,
 }
 
 /// Reconciles an answer's users body against the requested handles and builds (and scores)
@@ -292,7 +299,7 @@ pub fn build_answered(
     answer: &AnswerPlace,
     fetched_at: DateTime<Utc>,
     evidence: &str,
-    score: bool,
+    finish: &Finish,
     by: LookupBy,
 ) -> AnsweredBatch {
     let mut built = AnsweredBatch {
@@ -313,7 +320,7 @@ pub fn build_answered(
                     evidence,
                 };
                 let mut record = author_record_owned(*user, &source);
-                finish_record(&mut record, fetched_at, score);
+                finish_record(&mut record, fetched_at, finish);
                 built.lines.push(record.to_line());
                 built.records.push(record);
                 HandleAnswer::Found { protected }
@@ -335,7 +342,7 @@ pub fn build_page(
     body: UsersBody,
     answer: &AnswerPlace,
     fetched_at: DateTime<Utc>,
-    score: bool,
+    finish: &Finish,
 ) -> AnsweredBatch {
     let next_page = next_token(&body).map(|t| page.next(t));
     let source_errors = body
@@ -389,7 +396,7 @@ pub fn build_page(
         record
             .meta_mut()
             .insert("discovered".into(), discovered.clone());
-        finish_record(&mut record, fetched_at, score);
+        finish_record(&mut record, fetched_at, finish);
         built.lines.push(record.to_line());
         built.records.push(record);
         built
@@ -540,13 +547,13 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             Answer::Users(body) if batch.page.is_some() => {
                 budget.observe(ticket, &raw.rate, now);
                 let page = batch.page.clone().expect("a page batch");
-                let (fetched_at, score) = (raw.sent_at, ctx.score);
+                let (fetched_at, finish) = (raw.sent_at, ctx.finish.clone());
                 let answer = AnswerPlace {
                     run: run_id(&ctx.run_dir),
                     response_line: place.line,
                 };
                 let built = tokio::task::spawn_blocking(move || {
-                    build_page(&page, body, &answer, fetched_at, score)
+                    build_page(&page, body, &answer, fetched_at, &finish)
                 })
                 .await;
                 return match built {
@@ -567,14 +574,15 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                     LookupBy::Ids => "/2/users",
                 };
                 let evidence = format!("GET {endpoint} batch {}", batch.number);
-                let (fetched_at, score, by) = (raw.sent_at, ctx.score, ctx.client.lookup_by());
+                let (fetched_at, finish, by) =
+                    (raw.sent_at, ctx.finish.clone(), ctx.client.lookup_by());
                 let answer = AnswerPlace {
                     run: run_id(&ctx.run_dir),
                     response_line: place.line,
                 };
                 // Records are built and scored off the async workers: it is the CPU-heavy part.
                 let built = tokio::task::spawn_blocking(move || {
-                    build_answered(&handles, body, &answer, fetched_at, &evidence, score, by)
+                    build_answered(&handles, body, &answer, fetched_at, &evidence, &finish, by)
                 })
                 .await;
                 return match built {

@@ -72,8 +72,12 @@ pub struct DiscoveryPlan {
     pub handles: usize,
     /// Requests per endpoint (`lookup`, `list_members`, `following`).
     pub requests: BTreeMap<Endpoint, u64>,
-    /// Every user the sources can return: the bill's ceiling (same-day re-reads are free).
+    /// Every user the sources can return: the bill's ceiling (same-day re-reads are free),
+    /// but for the followings of seeds not yet known (see `followings_unknown`).
     pub users_at_most: u64,
+    /// Seeds whose following count is known only once they are looked up: their followings
+    /// are not in `users_at_most` (at most 1,000 a page; `--max-spend` still bounds them).
+    pub followings_unknown: Vec<String>,
     pub cost_usd_at_most: f64,
     /// Seconds the requests take under each endpoint's window.
     pub eta_s: BTreeMap<Endpoint, u64>,
@@ -124,6 +128,16 @@ impl DiscoveryPlan {
             "at most {} users billed, ${:.2} (same-day re-reads are free)",
             self.users_at_most, self.cost_usd_at_most
         ));
+        if !self.followings_unknown.is_empty() {
+            lines.push(format!(
+                "plus the followings of {}: unknown until each seed is looked up (one user read each); --max-spend bounds them",
+                self.followings_unknown
+                    .iter()
+                    .map(|s| format!("@{s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if let Some(cap) = self.max_spend_usd {
             lines.push(format!("spend cap ${cap:.2}"));
         }
@@ -311,12 +325,18 @@ pub async fn plan(
         })
         .collect();
     let price = config.pricing.price_micros;
+    let followings_unknown = seeds
+        .iter()
+        .filter(|s| s.following_count.is_none())
+        .map(|s| s.seed.clone())
+        .collect();
     Ok(DiscoveryPlan {
         lists,
         seeds,
         handles: sources.handles.handles.len(),
         requests,
         users_at_most: users,
+        followings_unknown,
         cost_usd_at_most: crate::pipeline::harvest::pricing::micros_to_usd(users * price),
         eta_s,
         max_spend_usd: config
