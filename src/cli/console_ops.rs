@@ -189,7 +189,7 @@ impl Operations for ConsoleOps {
 
     fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, OpsError> {
         // A plan sends nothing: any token will do.
-        let config = self.dir.harvest_config(Token::new("plan-only")?);
+        let config = self.dir.harvest_config(Token::new("plan-only")?)?;
         Ok(harvest::plan(&config, &parse_handles(&handles.join("\n")))?)
     }
 
@@ -198,7 +198,7 @@ impl Operations for ConsoleOps {
             Some(t) => t.clone(),
             None => Token::from_file_or_env(None)?,
         };
-        let config = self.dir.harvest_config(token);
+        let config = self.dir.harvest_config(token)?;
         let list = parse_handles(&handles.join("\n"));
         let run = harvest::start(config, list)?;
         // The run reports its end as RunDone / RunStopped on the event channel; its join

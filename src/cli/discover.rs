@@ -12,7 +12,7 @@ use serde_json::json;
 use super::Exit;
 use super::harvest::event_json;
 use super::output::{Mode, json_line};
-use crate::pipeline::admission::Rules;
+use crate::pipeline::candidates::Judgement;
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::handles::{HandleList, read_handles};
 use crate::pipeline::harvest::pricing::usd_to_micros;
@@ -89,7 +89,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             }
         }
         let mut watcher = |event: &HarvestEvent| show(mode, event);
-        let rules = config.rules.clone();
+        let rules = config.judgement.rules.clone();
         match discover(config, &args.data, sources, &rules, &mut watcher).await {
             Ok(report) => Ok(finish(mode, &report)),
             Err(e @ (DiscoverError::NothingAsked | DiscoverError::SeedsStopped(_))) => {
@@ -119,7 +119,7 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, DiscoverSources)> 
     };
     let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&api_base, token));
     config.data_dir = Some(args.data.clone());
-    config.rules = std::sync::Arc::new(Rules::in_force(&args.data)?);
+    config.judgement = Judgement::of_data_dir(&args.data)?;
     config.resume = resume;
     config.max_spend = args
         .max_spend

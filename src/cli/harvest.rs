@@ -220,7 +220,7 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
     config.handles_file = Some(handles_file);
     config.resume = resume;
     if let Some(data) = &config.data_dir {
-        config.rules = std::sync::Arc::new(crate::pipeline::admission::Rules::in_force(data)?);
+        config.judgement = crate::pipeline::candidates::Judgement::of_data_dir(data)?;
     }
     Ok((config, handles))
 }

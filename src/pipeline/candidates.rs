@@ -12,10 +12,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use crate::dataset::{AtomicFile, Record, format_time};
-use crate::pipeline::admission::{Decision, Reason, Verdict};
+use crate::pipeline::admission::{
+    CandidateFacts, Decision, Reason, Rules, RulesInForceError, Verdict,
+};
 
 pub const CANDIDATES_FILE: &str = "candidates.jsonl";
+
+/// The operator's words, by folded handle.
+pub type OperatorWords = std::collections::HashMap<String, OperatorWord>;
 
 /// What an operator said of one account: it outranks the rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,6 +243,14 @@ impl Candidates {
         entry
     }
 
+    /// Every operator's word, by folded handle (what a harvest judges records with).
+    pub fn operator_words(&self) -> OperatorWords {
+        self.by_handle
+            .iter()
+            .filter_map(|(k, c)| c.operator.clone().map(|w| (k.clone(), w)))
+            .collect()
+    }
+
     /// How many candidates stand at each decision.
     pub fn counts(&self) -> BTreeMap<Decision, usize> {
         let mut counts = BTreeMap::new();
@@ -243,6 +258,68 @@ impl Candidates {
             *counts.entry(c.decision).or_default() += 1;
         }
         counts
+    }
+}
+
+/// How a data directory judges an account: its admission rules in force and its operator's
+/// words, which outrank them. One rule for every record a harvest, a discovery or a refresh
+/// writes (`meta.admission`).
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    pub rules: Arc<Rules>,
+    pub operator: Arc<OperatorWords>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JudgementError {
+    #[error(transparent)]
+    Rules(#[from] RulesInForceError),
+    #[error(transparent)]
+    Candidates(#[from] CandidatesError),
+}
+
+impl Judgement {
+    /// The bundled rules, no operator's word.
+    pub fn bundled() -> Judgement {
+        Judgement {
+            rules: Arc::new(Rules::shared().clone()),
+            operator: Arc::default(),
+        }
+    }
+
+    /// As `data_dir` says: `admission_rules` of its influx.toml, the words of its candidates.
+    pub fn of_data_dir(data_dir: &Path) -> Result<Judgement, JudgementError> {
+        Ok(Judgement {
+            rules: Arc::new(Rules::in_force(data_dir)?),
+            operator: Arc::new(Candidates::load(data_dir)?.operator_words()),
+        })
+    }
+
+    /// `meta.admission` of a record read at `now`: the decision in force (the operator's when
+    /// there is one), every rule that fired with what it matched, and the rules' version.
+    pub fn admission(&self, record: &Record, now: DateTime<Utc>) -> Value {
+        let verdict = self.rules.decide(&CandidateFacts::from_record(record), now);
+        let reasons: Vec<Value> = verdict
+            .reasons
+            .iter()
+            .map(|r| serde_json::json!({"rule": r.rule, "matched": r.matched}))
+            .collect();
+        let word = record.handle_key().and_then(|h| self.operator.get(&h));
+        match word {
+            Some(word) => serde_json::json!({
+                "decision": word.decision,
+                "decided_by": "operator",
+                "why": word.why,
+                "rules_decision": verdict.decision,
+                "reasons": reasons,
+                "rules": self.rules.version,
+            }),
+            None => serde_json::json!({
+                "decision": verdict.decision,
+                "reasons": reasons,
+                "rules": self.rules.version,
+            }),
+        }
     }
 }
 

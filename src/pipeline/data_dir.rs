@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::pipeline::candidates::{Judgement, JudgementError};
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::xapi::{ClientConfig, MAX_BATCH, Token};
 use crate::pipeline::harvest::{self, HarvestConfig, Micros, Pricing, RECORDS_FILE};
@@ -46,8 +47,8 @@ impl DataDir {
     }
 
     /// A new run of this directory: in `DIR/runs/<time>`, priced in its ledger, under its plan
-    /// and caps.
-    pub fn harvest_config(&self, token: Token) -> HarvestConfig {
+    /// and caps, its records judged by the directory's admission rules and operator's words.
+    pub fn harvest_config(&self, token: Token) -> Result<HarvestConfig, JudgementError> {
         let out_dir = harvest::new_run_dir(&self.root);
         let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&self.api_base, token));
         config.budget = self.budget.clone();
@@ -55,7 +56,8 @@ impl DataDir {
         config.data_dir = Some(self.root.clone());
         config.pricing = self.pricing;
         config.max_spend = self.max_spend;
-        config
+        config.judgement = Judgement::of_data_dir(&self.root)?;
+        Ok(config)
     }
 
     /// Batch files not merged yet: DIR/batches/*.jsonl and the records of each harvest run,

@@ -85,9 +85,9 @@ pub struct HarvestConfig {
     pub sources: Vec<PageSource>,
     /// The windows of the paged endpoints (X documents them per endpoint; headers win).
     pub page_budgets: std::collections::BTreeMap<Endpoint, BudgetConfig>,
-    /// The admission rules every record is judged by (`meta.admission`): the bundled ones,
-    /// or the data directory's (`admission_rules` in influx.toml).
-    pub rules: Arc<crate::pipeline::admission::Rules>,
+    /// How every record is judged (`meta.admission`): the admission rules in force and the
+    /// operator's words, which outrank them (`Judgement::of_data_dir`).
+    pub judgement: crate::pipeline::candidates::Judgement,
 }
 
 impl HarvestConfig {
@@ -108,7 +108,7 @@ impl HarvestConfig {
             max_spend: None,
             max_requests: None,
             sources: Vec::new(),
-            rules: Arc::new(crate::pipeline::admission::Rules::shared().clone()),
+            judgement: crate::pipeline::candidates::Judgement::bundled(),
             page_budgets: [Endpoint::ListMembers, Endpoint::Following]
                 .into_iter()
                 .map(|e| {
@@ -380,7 +380,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         finish: batch::Finish {
-            rules: config.rules.clone(),
+            judgement: config.judgement.clone(),
             score: config.score,
         },
         ledger,

@@ -46,7 +46,7 @@ pub const CLEAN_FILE: &str = "records.clean.jsonl";
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
     #[error(transparent)]
-    Rules(#[from] crate::pipeline::admission::RulesInForceError),
+    Judgement(#[from] crate::pipeline::candidates::JudgementError),
     #[error(
         "another refresh is running on {dir} ({holder}); one refresh at a time per data directory"
     )]
@@ -442,7 +442,7 @@ pub async fn run(
     config.concurrency = opts.concurrency.max(1);
     config.retry = opts.retry.clone();
     config.data_dir = Some(dir.clone());
-    config.rules = std::sync::Arc::new(crate::pipeline::admission::Rules::in_force(&dir)?);
+    config.judgement = crate::pipeline::candidates::Judgement::of_data_dir(&dir)?;
     config.pricing = opts.pricing;
     config.max_spend = max_spend;
     config.max_requests = opts.max_requests;

@@ -56,6 +56,8 @@ pub enum OpsError {
     NothingToMerge { left_out: usize },
     #[error("{0}")]
     History(#[from] crate::pipeline::history::HistoryError),
+    #[error("{0}")]
+    Judgement(#[from] crate::pipeline::candidates::JudgementError),
 }
 
 /// What an applied merge changed.

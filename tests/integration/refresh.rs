@@ -602,3 +602,90 @@ fn export_completions_and_the_man_page_come_from_the_real_commands() {
     );
     assert!(page.contains("refresh"));
 }
+
+#[test]
+fn a_stored_author_that_turned_into_a_brand_is_flagged_and_kept_and_an_operators_exclusion_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 20, 0..5, 0..0);
+    // The operator excluded one author before the refresh; another now answers as a company.
+    let mut candidates = influx::pipeline::candidates::Candidates::load(&data).unwrap();
+    candidates.operator(
+        &handle(4),
+        influx::pipeline::admission::Decision::Excluded,
+        "a bot account",
+        Utc::now(),
+    );
+    candidates.save(&data).unwrap();
+    let mut stored = std::fs::read_to_string(data.join("latest/latest.jsonl")).unwrap();
+    let mut lines: Vec<Value> = stored
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for v in &mut lines {
+        if v["handle"] == handle(3) {
+            v["name"] = json!("Acme Cloud Inc.");
+            v["description"] = json!(
+                "The official account of Acme Cloud. Follow us for product news and customer support."
+            );
+        }
+    }
+    stored = lines.iter().map(|v| format!("{v}\n")).collect();
+    let sim = {
+        let known = stored
+            .lines()
+            .enumerate()
+            .map(|(i, l)| influx::dataset::parse_line(i + 1, l).unwrap())
+            .collect();
+        SimServer::start_background(SimConfig {
+            known,
+            token: Some(TOKEN.into()),
+            not_found_rate: 0.0,
+            suspended_rate: 0.0,
+            tweet_error_rate: 0.0,
+            ..SimConfig::default()
+        })
+        .unwrap()
+    };
+    let lines = checked(refresh(&sim, &data, &[]).output().unwrap(), 0);
+    let report = &event(&lines, "refresh_done")["report"];
+    let flags: HashMap<String, String> = report["admission_flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f[0].as_str().unwrap().to_string(),
+                f[1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        flags
+            .get(&handle(3))
+            .is_some_and(|why| why.starts_with("org")),
+        "{flags:?}"
+    );
+    let latest = std::fs::read_to_string(data.join("latest/latest.jsonl")).unwrap();
+    let admission_of = |h: String| {
+        latest
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|v| v["handle"] == h)
+            .map(|v| v["meta"]["admission"].clone())
+            .expect("the author is kept, never deleted")
+    };
+    assert_eq!(admission_of(handle(3))["decision"], "excluded");
+    let excluded = admission_of(handle(4));
+    assert_eq!(
+        (
+            &excluded["decision"],
+            &excluded["decided_by"],
+            &excluded["why"]
+        ),
+        (
+            &json!("excluded"),
+            &json!("operator"),
+            &json!("a bot account")
+        )
+    );
+}

@@ -17,6 +17,7 @@ use super::ledger::{RunLedger, billed_users};
 use super::outputs::{ResponseLog, ResponsePlace, StopReason, Stopped};
 use super::page::{Endpoint, PageAsk, next_token};
 use crate::dataset::{Record, format_time};
+use crate::pipeline::candidates::Judgement;
 use crate::pipeline::harvest::budget::{Budget, Permit};
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::xapi::{
@@ -261,32 +262,22 @@ impl BatchContext {
     }
 }
 
-/// What every record built from an answer gets before it is written: the admission rules'
-/// verdict on the account as the answer shows it (`meta.admission`: decision, every rule that
-/// fired, the rules' version), so that a refresh flags an author who turned into a brand, went
-/// inactive or fell below the threshold instead of dropping it; and the M2 score when the run
-/// scores.
+/// What every record built from an answer gets before it is written: the admission verdict on
+/// the account as the answer shows it (`meta.admission`, see `Judgement`), so that a refresh
+/// flags an author who turned into a brand, went inactive or fell below the threshold instead of
+/// dropping it; and the M2 score when the run scores.
 fn finish_record(record: &mut Record, fetched_at: DateTime<Utc>, finish: &Finish) {
-    let rules = &finish.rules;
-    let verdict = rules.decide(
-        &crate::pipeline::admission::CandidateFacts::from_record(record),
-        fetched_at,
-    );
-    let admission = json!({
-        "decision": verdict.decision,
-        "reasons": verdict.reasons.iter().map(|r| json!({"rule": r.rule, "matched": r.matched})).collect::<Vec<_>>(),
-        "rules": rules.version,
-    });
+    let admission = finish.judgement.admission(record, fetched_at);
     record.meta_mut().insert("admission".into(), admission);
     if finish.score {
         crate::pipeline::score::score_record(record);
     }
 }
 
-/// How a run finishes its records: the admission rules in force, and whether it scores.
+/// How a run finishes its records: judged as the data directory says, scored when it scores.
 #[derive(Debug, Clone)]
 pub struct Finish {
-    pub rules: Arc<crate::pipeline::admission::Rules>,
+    pub judgement: Judgement,
     pub score: bool,
 }
 
