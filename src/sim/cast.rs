@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use chrono::Duration;
 
 use super::draw::{Draws, hash_key};
-use super::extras::{self, Affiliation};
-use super::profiles::{self, Profile, ProfileKnobs};
+use super::extras;
+use super::profiles::{self, Affiliation, Profile, ProfileKnobs};
 
 /// What an account is, which decides its name, bio, audience and activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

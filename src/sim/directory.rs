@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::config::SimConfig;
-use super::profiles::{self, Profile, ProfileKnobs, chance_of};
+use super::extras;
+use super::profiles::{Profile, ProfileKnobs, chance_of};
 use crate::dataset::Record;
 
 /// What a handle or id turns out to be.
@@ -61,7 +62,7 @@ impl Directory {
         let mut known = HashMap::new();
         let mut known_ids = HashMap::new();
         for (key, r) in chosen {
-            if let Some(p) = profiles::from_known(r, &knobs) {
+            if let Some(p) = extras::from_known(r, &knobs) {
                 let p = Arc::new(p);
                 known_ids.entry(p.id).or_insert_with(|| p.clone());
                 known.insert(key, p);
@@ -109,7 +110,7 @@ impl Directory {
         if chance_of(self.knobs.seed, "not-found", &key, self.not_found_rate) {
             return Lookup::NotFound;
         }
-        let p = Arc::new(profiles::generate(&key, &self.knobs));
+        let p = Arc::new(extras::generate(&key, &self.knobs));
         if chance_of(self.knobs.seed, "suspended", &key, self.suspended_rate) {
             return Lookup::Suspended(p.username.clone());
         }
@@ -132,7 +133,7 @@ impl Directory {
     fn profile(&self, key: &str) -> Arc<Profile> {
         match self.known.get(key).or_else(|| self.cast.get(key)) {
             Some(p) => p.clone(),
-            None => Arc::new(profiles::generate(key, &self.knobs)),
+            None => Arc::new(extras::generate(key, &self.knobs)),
         }
     }
 

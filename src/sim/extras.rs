@@ -6,17 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::draw::{Draws, hash_key};
 use super::ids;
-use super::profiles::{self, Profile, ProfileKnobs};
-
-/// An organization badge on a person's profile: the person is affiliated with the account
-/// `user_id`, which is not thereby an organization account itself.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Affiliation {
-    pub description: String,
-    pub url: String,
-    pub badge_url: String,
-    pub user_id: u64,
-}
+use super::profiles::{self, Affiliation, Profile, ProfileKnobs};
 
 impl Affiliation {
     /// A badge pointing at the account `org`.
@@ -28,6 +18,23 @@ impl Affiliation {
             user_id: org.id,
         }
     }
+}
+
+/// The profile of a handle nobody configured, from (seed, lowercase handle) alone, with its
+/// extra fields.
+pub fn generate(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
+    let mut p = profiles::base(handle_lower, knobs);
+    fill(&mut p, handle_lower, knobs);
+    p
+}
+
+/// The profile of a known record (see `profiles::from_known`), its extra fields drawn once
+/// protection, name and counts are the record's.
+pub fn from_known(record: &crate::dataset::Record, knobs: &ProfileKnobs) -> Option<Profile> {
+    let mut p = profiles::from_known(record, knobs)?;
+    let key = p.username.to_ascii_lowercase();
+    fill(&mut p, &key, knobs);
+    Some(p)
 }
 
 /// The organizations a generated person may be affiliated with: (handle, name).

@@ -20,6 +20,7 @@ mod ids;
 mod lists;
 mod paging;
 mod profiles;
+mod routes;
 mod server;
 mod stats;
 mod user_view;
@@ -88,7 +89,7 @@ impl SimServer {
             counters.clone(),
             ledger.clone(),
         ));
-        let app = server::router(shared).into_make_service_with_connect_info::<conn::ConnHandle>();
+        let app = routes::router(shared).into_make_service_with_connect_info::<conn::ConnHandle>();
         let (tx, rx) = oneshot::channel::<()>();
         let serving =
             axum::serve(conn::SimListener::new(listener), app).with_graceful_shutdown(async move {

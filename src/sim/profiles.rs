@@ -7,7 +7,6 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::config::SimConfig;
 use super::draw::{Draws, hash_key};
-use super::extras::{self, Affiliation};
 use super::ids;
 use crate::dataset::Record;
 
@@ -17,6 +16,16 @@ pub enum Metric {
     Absent,
     Null,
     Count(u64),
+}
+
+/// An organization badge on a person's profile: the person is affiliated with the account
+/// `user_id`, which is not thereby an organization account itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Affiliation {
+    pub description: String,
+    pub url: String,
+    pub badge_url: String,
+    pub user_id: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -263,15 +272,8 @@ fn optional_metric(d: &mut Draws, p_null: f64, p_absent: f64, value: u64) -> Met
     }
 }
 
-/// The profile of a handle nobody configured, from (seed, lowercase handle) alone.
-pub fn generate(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
-    let mut p = base(handle_lower, knobs);
-    extras::fill(&mut p, handle_lower, knobs);
-    p
-}
-
-/// A generated profile without the extra fields (see `extras`), which may themselves name
-/// another generated account.
+/// A generated profile without the extra fields (`extras` draws them, and they may themselves
+/// name another generated account).
 pub fn base(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
     let mut d = Draws::new(hash_key(knobs.seed, "profile", handle_lower.as_bytes()));
     let username = canonical_casing(handle_lower, &mut d);
@@ -377,7 +379,7 @@ pub fn from_known(record: &Record, knobs: &ProfileKnobs) -> Option<Profile> {
     if username.is_empty() {
         return None;
     }
-    let mut p = generate(&username.to_ascii_lowercase(), knobs);
+    let mut p = base(&username.to_ascii_lowercase(), knobs);
     let m = record.metrics();
     if let Some(id) = record.id().and_then(|s| s.trim().parse::<u64>().ok()) {
         p.id = id;
@@ -418,9 +420,6 @@ pub fn from_known(record: &Record, knobs: &ProfileKnobs) -> Option<Profile> {
     if p.pinned_tweet_id.is_some_and(|t| t <= p.id) {
         p.pinned_tweet_id = Some(p.id + 1);
     }
-    // Again, now that protection, name and counts are the record's.
-    let key = p.username.to_ascii_lowercase();
-    extras::fill(&mut p, &key, knobs);
     Some(p)
 }
 
@@ -441,7 +440,7 @@ mod tests {
     #[test]
     fn canonical_casing_changes_only_the_case_of_the_handle() {
         for h in ["jack", "some_handle_9", "abc"] {
-            let p = generate(h, &knobs(3));
+            let p = base(h, &knobs(3));
             assert_eq!(p.username.to_ascii_lowercase(), h);
         }
     }
@@ -449,7 +448,7 @@ mod tests {
     #[test]
     fn followers_are_long_tailed_between_ten_and_a_hundred_million() {
         let f: Vec<u64> = (0..5000)
-            .map(|i| generate(&format!("user{i}"), &knobs(1)).followers)
+            .map(|i| base(&format!("user{i}"), &knobs(1)).followers)
             .collect();
         assert!(f.iter().all(|v| (10..=100_000_000).contains(v)));
         let small = f.iter().filter(|v| **v < 10_000).count();

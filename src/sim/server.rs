@@ -7,12 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,7 +20,6 @@ use super::bodies;
 use super::config::SimConfig;
 use super::conn::ConnHandle;
 use super::directory::{Directory, Lookup};
-use super::discover;
 use super::draw::hash_key;
 use super::endpoints::{Endpoint, Windows};
 use super::faults::{Fault, FaultControl};
@@ -103,20 +100,8 @@ impl Shared {
     }
 }
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/2/users/by", get(users_by_usernames))
-        .route("/2/users", get(users_by_ids))
-        .route("/2/users/by/username/{username}", get(user_by_username))
-        .route("/2/users/{id}", get(user_by_id))
-        .route("/2/lists/{id}", get(discover::list))
-        .route("/2/lists/{id}/members", get(discover::members))
-        .route("/2/users/{id}/following", get(discover::following))
-        .with_state(shared)
-}
-
 #[derive(Debug, Deserialize)]
-struct LookupQuery {
+pub(super) struct LookupQuery {
     usernames: Option<String>,
     ids: Option<String>,
     #[serde(rename = "user.fields")]
@@ -142,7 +127,7 @@ impl Asked {
     }
 }
 
-async fn users_by_usernames(
+pub(super) async fn users_by_usernames(
     State(s): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
     headers: HeaderMap,
@@ -158,7 +143,7 @@ async fn users_by_usernames(
     .await
 }
 
-async fn users_by_ids(
+pub(super) async fn users_by_ids(
     State(s): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
     headers: HeaderMap,
@@ -167,7 +152,7 @@ async fn users_by_ids(
     answer(&s, &conn, &headers, Asked::Ids(q.ids), q.user_fields).await
 }
 
-async fn user_by_username(
+pub(super) async fn user_by_username(
     State(s): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
     headers: HeaderMap,
@@ -184,7 +169,7 @@ async fn user_by_username(
     .await
 }
 
-async fn user_by_id(
+pub(super) async fn user_by_id(
     State(s): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
     headers: HeaderMap,

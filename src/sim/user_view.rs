@@ -3,7 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::extras::Affiliation;
+use super::profiles::Affiliation;
 use super::profiles::{Metric, Profile};
 use crate::dataset::format_time;
 
