@@ -13,12 +13,13 @@ use color_eyre::eyre::eyre;
 use super::Exit;
 use super::output::{Mode, color_enabled, json_line};
 use crate::dataset::DatasetError;
-use crate::pipeline::audit::drift::{Distribution, distribution_of_file, drift};
+use crate::pipeline::audit::drift::drift;
 use crate::pipeline::audit::{
     AuditError, AuditReport, Gate, Gates, Histogram, audit_file, audit_file_against, write_report,
 };
 use crate::pipeline::custody::AnswerIndex;
 use crate::pipeline::data_dir::DataDir;
+use crate::pipeline::distribution::{Distribution, distribution_of_file};
 use crate::pipeline::history;
 use crate::pipeline::merge;
 

@@ -163,6 +163,16 @@ impl Record {
     }
 
     /// The handle folded for matching: X matches usernames case-insensitively.
+    /// When the record was last refreshed: `meta.last_refresh_at`, else its newest evidence
+    /// (the refresh's staleness and the export's column read it here).
+    pub fn last_refresh_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.meta()
+            .and_then(|m| m.get("last_refresh_at"))
+            .and_then(|v| v.as_str())
+            .and_then(super::parse_time)
+            .or_else(|| self.view().fetched_at())
+    }
+
     pub fn handle_key(&self) -> Option<String> {
         self.handle()
             .map(|h| h.trim_start_matches('@').to_ascii_lowercase())

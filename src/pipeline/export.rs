@@ -96,7 +96,8 @@ fn column(record: &Record, field: &str, ranks: &Ranks) -> Value {
             .and_then(|m| m.get("score_version"))
             .cloned()
             .unwrap_or(Value::Null),
-        "last_refresh_at" => crate::pipeline::refresh::last_refresh_of(record)
+        "last_refresh_at" => record
+            .last_refresh_at()
             .map_or(Value::Null, |t| Value::from(crate::dataset::format_time(t))),
         "rank_global" => record
             .handle_key()

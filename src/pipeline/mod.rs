@@ -9,6 +9,7 @@ pub mod candidates;
 pub mod checks;
 pub mod custody;
 pub mod data_dir;
+pub mod distribution;
 pub mod export;
 pub mod harvest;
 pub mod history;

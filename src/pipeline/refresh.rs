@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::watch;
 
-pub use census::{Candidate, Census, CensusRules, Reason, census, last_refresh_of};
+pub use census::{Candidate, Census, CensusRules, Reason, census};
 pub use renames::Rename;
 pub use state::{LastRefresh, Pending, REFRESH_DIR, RefreshLock};
 

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::snapshot::Snapshot;
 use crate::dataset::{DatasetError, LineBlock, LineBlocks, ReadLine};
-use crate::pipeline::audit::drift::DistributionBuilder;
+use crate::pipeline::distribution::DistributionBuilder;
 use crate::pipeline::merge::VersionDelta;
 
 /// Bytes of whole lines read at a time: enough work for both cores between two reads.

@@ -13,7 +13,7 @@ use super::changed::read_changed;
 use super::growth::{GrowthFlag, GrowthRules, analyse};
 use super::snapshot::Snapshot;
 use crate::dataset::{DatasetError, Lines, ReadLine};
-use crate::pipeline::audit::drift::{Distribution, DistributionBuilder};
+use crate::pipeline::distribution::{Distribution, DistributionBuilder};
 use crate::pipeline::merge::{self, MergeError, MergeOutcome, VersionDelta};
 
 /// The history's file inside the data directory.

@@ -122,16 +122,6 @@ pub fn status_of(record: &Record) -> Option<Status> {
     })
 }
 
-/// When a record was last refreshed: `meta.last_refresh_at`, else its newest evidence.
-pub fn last_refresh_of(record: &Record) -> Option<DateTime<Utc>> {
-    record
-        .meta()
-        .and_then(|m| m.get("last_refresh_at"))
-        .and_then(|v| v.as_str())
-        .and_then(parse_time)
-        .or_else(|| record.view().fetched_at())
-}
-
 /// Reads `latest` once and decides. `growth_flagged` holds the ids the history flags;
 /// `answers`, when given, proves custody (so that legacy records are told apart).
 pub fn census(
@@ -177,7 +167,7 @@ pub fn census(
         let unverifiable = matches!(custody, Some(Custody::Unverifiable { .. }));
         let mismatch = matches!(custody, Some(Custody::Mismatch { .. }));
         c.unverified += usize::from(unverifiable || mismatch);
-        let last = last_refresh_of(&record);
+        let last = record.last_refresh_at();
         let stale = last.is_none_or(|t| t + rules.stale_after <= rules.now);
         c.stale += usize::from(stale);
         if !stale && let Some(t) = last {
