@@ -7,8 +7,8 @@
 //!
 //! This replaced a hand-written scanner (`strict_json` and `valid_json`, 1,000 lines with SSE2
 //! code) under issue 15's rule: hand-written JSON stays only where it is at least 1.3x faster
-//! end to end on 1M records. It was not: `influx score` 1M took 3.45 s with it and 4.05 s with
-//! this (medians of 4, same hour, 2026-12-03), `influx audit` about a tenth longer too; see
+//! end to end on 1M records. It was not: `influx score` 1M took about a sixth longer with this
+//! than with it, `influx audit` about a tenth (docs/perf-log.md); see
 //! `benches/parse.rs` for the line-reading figures. What a caller needs of a line is read in
 //! the same pass ([`Claims`], `view_read`), which won that back (README, performance).
 

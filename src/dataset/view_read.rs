@@ -5,7 +5,7 @@
 //! raw fields are those [`RawObject::parse_with_inner`] gives. Not here: what the view's fields
 //! mean (see `author_view`).
 //!
-//! Why: `perf record` of `influx score` on 100k records (2026-12-04) put 17% of its samples in
+//! Why: `perf record` of `influx score` on 100k records put 17% of its samples in
 //! `AuthorView::from_raw`, which parsed `public_metrics`, `topic_tags`, `meta.sources` and the
 //! activity blocks a second time from their raw text.
 

@@ -4,7 +4,7 @@
 //!
 //! This replaced a hand-written writer (rows written in parallel stretches, 300 lines): on the
 //! report of 1M generated records `cargo bench --bench audit -- report_json` measured it at
-//! 78.7 ms against 27.7 ms for `serde_json::to_writer` (2026-12-03), so issue 15's rule (keep
+//! about three times as long as `serde_json::to_writer` (docs/perf-log.md), so issue 15's rule (keep
 //! hand-written JSON only where it is at least 1.3x faster) removed it.
 
 use std::io::{self, Write};

@@ -8,7 +8,7 @@
 //! read the longer way ([`UsersBody::user_texts`]), which gives the same bytes.
 //!
 //! Why one pass: reading the body as raw text, then its entries, then `data`'s items walked the
-//! same bytes three times; `perf record` of `influx audit --runs` on 960k records (2026-12-04)
+//! same bytes three times; `perf record` of `influx audit --runs` on 960k records
 //! put that walking at 15% of the command's samples, and reading each user object again to
 //! prove a record against it at another 10%.
 

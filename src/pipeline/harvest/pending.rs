@@ -1,7 +1,7 @@
 //! The batches a harvest has yet to send, and what sending them could cost at worst: the count
 //! of their handles that would be billed, kept as batches come and go instead of worked out
 //! over the whole queue at every spend event (which made a 100k-handle harvest quadratic: 30%
-//! of its samples in the ledger's look-ups, 2026-12-04). Not here: pricing, or the ledger.
+//! of its samples in the ledger's look-ups; docs/perf-log.md). Not here: pricing, or the ledger.
 
 use std::collections::VecDeque;
 

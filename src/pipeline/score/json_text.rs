@@ -3,7 +3,7 @@
 //! `changes`).
 //!
 //! These were written by hand (a plain-string check, two-decimal numbers built from their
-//! hundredths). `perf record` of `influx score` on 300k records (2026-12-03) put the hand
+//! hundredths). `perf record` of `influx score` on 300k records put the hand
 //! writers at 5.7% of its samples and `serde_json`'s (string escaping, float formatting) at
 //! 8.7%: about 4% of the command's CPU time, far from the 1.3x end to end for which issue 15
 //! keeps hand-written JSON.
