@@ -236,3 +236,57 @@ fn a_first_harvest_of_real_looking_people_merges_into_an_empty_directory_with_no
     assert_eq!(plan["blocked"], 0, "no record is blocked by the schema");
     assert_eq!(plan["added"].as_u64(), Some(records.len() as u64));
 }
+
+#[test]
+fn an_operators_admit_and_exclude_are_recorded_with_why_and_listed_by_candidates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let run = |args: &[&str]| influx_bin().args(args).output().unwrap();
+    let refused = run(&["admit", "@somebody", "--why", "  ", "--data", text(&data)]);
+    assert_eq!(refused.status.code(), Some(2), "a decision needs a reason");
+    let not_a_handle = run(&[
+        "exclude",
+        "not a handle!",
+        "--why",
+        "x",
+        "--data",
+        text(&data),
+    ]);
+    assert_eq!(not_a_handle.status.code(), Some(2));
+    let admitted = run(&[
+        "admit",
+        "https://x.com/SomeBody",
+        "--why",
+        "known researcher",
+        "--data",
+        text(&data),
+    ]);
+    assert_eq!(admitted.status.code(), Some(0));
+    let excluded = run(&[
+        "exclude",
+        "brandco",
+        "--why",
+        "a brand",
+        "--data",
+        text(&data),
+    ]);
+    assert_eq!(excluded.status.code(), Some(0));
+    let listed = run(&["candidates", "--json", "--data", text(&data)]);
+    let all = json_lines(&listed.stdout);
+    assert_eq!(all.len(), 2);
+    let somebody = all.iter().find(|c| c["handle"] == "SomeBody").unwrap();
+    assert_eq!(somebody["decision"], "admitted");
+    assert_eq!(somebody["decided_by"], "operator");
+    assert_eq!(somebody["operator"]["why"], "known researcher");
+    let only_excluded = run(&[
+        "candidates",
+        "--json",
+        "--decision",
+        "excluded",
+        "--data",
+        text(&data),
+    ]);
+    let excluded: Vec<Value> = json_lines(&only_excluded.stdout);
+    assert_eq!(excluded.len(), 1);
+    assert_eq!(excluded[0]["handle"], "brandco");
+}
