@@ -109,7 +109,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         }
         return Ok(done);
     }
-    let (outcome, recorded) = jobs::merge_and_record(&args.data, &plan)?;
+    let (outcome, _history, recorded) = jobs::merge_and_record(&args.data, &plan)?;
     if mode == Mode::JsonLines {
         for r in &recorded {
             json_line(&json!({"event": "history_recorded", "recorded": r}));

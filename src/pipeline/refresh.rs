@@ -35,6 +35,7 @@ use crate::pipeline::harvest::{
     self, CostPlan, HarvestConfig, Micros, Pricing, RECORDS_FILE, RetryPolicy, RunOutcome, Summary,
 };
 use crate::pipeline::history::{GrowthRules, History};
+use crate::pipeline::jobs;
 use crate::pipeline::merge::{self, BlockedRecord, MergeOptions, MergeOutcome};
 
 /// The handles file a refresh writes into its run directory.
@@ -47,6 +48,8 @@ pub const CLEAN_FILE: &str = "records.clean.jsonl";
 pub enum RefreshError {
     #[error(transparent)]
     Judgement(#[from] crate::pipeline::candidates::JudgementError),
+    #[error(transparent)]
+    Published(#[from] crate::pipeline::jobs::MergeRecordError),
     #[error(
         "another refresh is running on {dir} ({holder}); one refresh at a time per data directory"
     )]
@@ -182,6 +185,8 @@ pub struct RefreshReport {
     /// inactive, fell below the threshold...): kept and flagged in `meta.admission`, never
     /// dropped. Each handle with the first rule that fired.
     pub admission_flags: Vec<(String, String)>,
+    /// Why nothing was published although records were refreshed (a gate failed), when so.
+    pub not_published: Option<String>,
     /// Handles the harvest could not get (failed, or never asked: caps, cancel).
     pub failed: usize,
     pub pending: usize,
@@ -209,6 +214,12 @@ impl RefreshReport {
             return format!(
                 "dry run: would refresh {} authors ({reasons}), {} held back by caps",
                 self.selected, self.held_back
+            );
+        }
+        if let Some(why) = &self.not_published {
+            return format!(
+                "{} selected ({reasons}); {why}; spent ${:.2}",
+                self.selected, self.spend_usd
             );
         }
         format!(
@@ -396,6 +407,7 @@ pub async fn run(
         left_out: Vec::new(),
         carried_flags: 0,
         admission_flags: Vec::new(),
+        not_published: None,
         failed: 0,
         pending: 0,
         gates: Vec::new(),
@@ -632,19 +644,34 @@ fn merge_run(
         .filter(|b| !status_marks::is_marks_file(b))
         .map(|b| count_lines(b))
         .sum();
-    let outcome = merge::apply(dir, &plan)?;
-    on(&RefreshEvent::Merged(outcome.clone()));
-    report.merged = Some(outcome);
-    // Published first, recorded second: a crash in between is repaired by the next open. The
-    // growth flags are computed here, where cron waits, and kept for the console's next open
-    // (a scan of every snapshot: a minute at a year of a million authors).
-    let merged = report.merged.as_ref().expect("set just above");
-    let (history, _) = History::open_after_merge(dir, merged)?;
-    history.flagged(&GrowthRules::bundled())?;
+    // Gates before publishing: the refreshed records are audited first, and a refresh whose
+    // gate fails publishes nothing (the run's records stay in its directory, for a look).
     if let Some(first) = batches.first().filter(|b| b.parent() == Some(run_dir)) {
         let audited = audit::audit_file(first, gates)?;
         report.gates = audited.gates;
+        if !audited.passed {
+            let failed: Vec<String> = report
+                .gates
+                .iter()
+                .filter(|g| !g.pass)
+                .map(|g| format!("{} {} > {}", g.name.name(), g.value, g.threshold))
+                .collect();
+            report.refreshed = 0;
+            report.not_published = Some(format!(
+                "gate failed ({}): nothing published; the records are in {}",
+                failed.join(", "),
+                first.display()
+            ));
+            return Ok(());
+        }
     }
+    // Published first, recorded second: a crash in between is repaired by the next open.
+    let (outcome, history, _) = jobs::merge_and_record(dir, &plan)?;
+    on(&RefreshEvent::Merged(outcome.clone()));
+    report.merged = Some(outcome);
+    // The growth flags are computed here, where cron waits, and kept for the console's next
+    // open (a scan of every snapshot: a minute at a year of a million authors).
+    history.flagged(&GrowthRules::bundled())?;
     Ok(())
 }
 

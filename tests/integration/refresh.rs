@@ -689,3 +689,47 @@ fn a_stored_author_that_turned_into_a_brand_is_flagged_and_kept_and_an_operators
         )
     );
 }
+
+#[test]
+fn a_refresh_whose_gate_fails_publishes_nothing_and_says_which_gate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 10, 0..3, 0..0);
+    std::fs::write(data.join("influx.toml"), "[gates]\nprecision = 0\n").unwrap();
+    let manifest_before = std::fs::read_to_string(data.join("latest/manifest.json")).unwrap();
+    // The API now answers one stale author with a follower count typed from a round figure.
+    let known = std::fs::read_to_string(data.join("latest/latest.jsonl"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            if v["handle"] == handle(1) {
+                v["public_metrics"]["followers_count"] = json!(120_000);
+                v["followers_count"] = json!(120_000);
+            }
+            influx::dataset::parse_line(i + 1, &v.to_string()).unwrap()
+        })
+        .collect();
+    let sim = SimServer::start_background(SimConfig {
+        known,
+        token: Some(TOKEN.into()),
+        not_found_rate: 0.0,
+        suspended_rate: 0.0,
+        tweet_error_rate: 0.0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let lines = checked(refresh(&sim, &data, &[]).output().unwrap(), 1);
+    let done = event(&lines, "refresh_done");
+    let words = done["words"].as_str().unwrap();
+    assert!(
+        words.contains("gate failed (precision 1 > 0)") && words.contains("nothing published"),
+        "{words}"
+    );
+    assert_eq!(done["report"]["merged"], Value::Null);
+    assert_eq!(
+        std::fs::read_to_string(data.join("latest/manifest.json")).unwrap(),
+        manifest_before,
+        "the stored version is untouched"
+    );
+}

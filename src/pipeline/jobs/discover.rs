@@ -556,7 +556,7 @@ pub fn decide_and_merge(
         ));
         return Ok(out);
     }
-    let (outcome, _recorded) = merge_and_record(data_dir, &plan)?;
+    let (outcome, _history, _recorded) = merge_and_record(data_dir, &plan)?;
     out.merged = Some(outcome);
     Ok(out)
 }

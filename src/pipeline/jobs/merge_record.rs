@@ -15,17 +15,19 @@ pub enum MergeRecordError {
     History { version: u64, source: HistoryError },
 }
 
-/// Applies `plan` to the data directory and records the new version in its history.
+/// Applies `plan` to the data directory and records the new version in its history, which it
+/// hands back open (a refresh goes on to read its growth flags). Published first, recorded
+/// second: a crash in between is repaired by the next open of the history.
 pub fn merge_and_record(
     data_dir: &Path,
     plan: &MergePlan,
-) -> Result<(MergeOutcome, Vec<Recorded>), MergeRecordError> {
+) -> Result<(MergeOutcome, History, Vec<Recorded>), MergeRecordError> {
     let outcome = merge::apply(data_dir, plan)?;
-    let (_history, recorded) = History::open_after_merge(data_dir, &outcome).map_err(|source| {
+    let (history, recorded) = History::open_after_merge(data_dir, &outcome).map_err(|source| {
         MergeRecordError::History {
             version: outcome.version,
             source,
         }
     })?;
-    Ok((outcome, recorded))
+    Ok((outcome, history, recorded))
 }
