@@ -39,9 +39,20 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             Span::styled(":", theme.key()),
             Span::raw(format!("{}▏", app.input)),
             Span::styled(
-                "  harvest @handle · merge · pause · rollback · quit",
+                "  harvest @handle · discover list ID · discover following HANDLE · merge · pause · quit",
                 theme.dim(),
             ),
+        ]),
+        Mode::Reason {
+            ref handle,
+            decision,
+        } => Line::from(vec![
+            Span::styled(
+                format!("why {} @{handle}? ", crate::ui::update::verb(decision)),
+                theme.key(),
+            ),
+            Span::raw(format!("{}▏", app.input)),
+            Span::styled("  Enter records · Esc cancels", theme.dim()),
         ]),
         _ => Line::from(hint_spans(app.settings.readonly, area.width, theme)),
     };

@@ -10,6 +10,15 @@ use crate::ui::action::ScreenCounter;
 use crate::ui::app::{App, counter_flag};
 use crate::ui::theme::Theme;
 
+/// The review queue's length, or `–` before the candidates were read.
+fn review_figure(app: &App) -> String {
+    if app.candidates.loaded {
+        app.candidates.review().to_string()
+    } else {
+        "–".into()
+    }
+}
+
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
     // Without the runs' answers custody was not looked at: no figure rather than a false 0.
     // Without a history there are no growth flags to count: no figure either.
@@ -46,6 +55,15 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
                 if n > 0 { theme.warn() } else { theme.dim() },
             ));
         }
+        spans.push(Span::styled("c", theme.key()));
+        spans.push(Span::styled(
+            format!(" review {}", review_figure(app)),
+            if app.candidates.review() > 0 {
+                theme.warn()
+            } else {
+                theme.dim()
+            },
+        ));
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
@@ -89,6 +107,19 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
         format!("[0] all {} authors", app.rows.len()),
         theme.dim(),
     ));
+    let review = app.candidates.review();
+    lines.push(Line::from(vec![
+        Span::styled("[c]", theme.key()),
+        Span::styled(
+            format!(
+                " {} {:<19}{:>6}",
+                if review > 0 { "⚠" } else { "✓" },
+                "review (candidates)",
+                review_figure(app)
+            ),
+            if review > 0 { theme.warn() } else { theme.good() },
+        ),
+    ]));
     frame.render_widget(
         Paragraph::new(lines).block(block("Counters".into(), false, theme)),
         area,
