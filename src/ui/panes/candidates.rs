@@ -4,7 +4,7 @@
 //! the hint line, so the run's state stays in sight during a discovery.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
     Block, Borders, Cell, Clear, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState,
@@ -124,14 +124,20 @@ fn detail_lines(view: &CandidateView, c: &Candidate, theme: Theme) -> Vec<Line<'
     lines
 }
 
-/// `[1] all 150  [2] review 12 …`, the shown filter marked with `▶` (not colour alone).
-fn filter_line(view: &CandidateView, theme: Theme) -> Line<'static> {
+/// `[1] all 150  [2] review 12 …`, the shown filter marked with `▶` (not colour alone); one
+/// space apart when two do not fit `width`.
+fn filter_line(view: &CandidateView, theme: Theme, width: u16) -> Line<'static> {
+    let wide: usize = CandidateFilter::ALL
+        .iter()
+        .map(|f| format!("[1] {} {}  ", f.word(), view.count(*f)).chars().count())
+        .sum();
+    let gap = if wide <= width as usize { "  " } else { " " };
     let mut spans = Vec::new();
     for (i, f) in CandidateFilter::ALL.iter().enumerate() {
         let active = view.filter == *f;
         spans.push(Span::styled(format!("[{}]", i + 1), theme.key()));
         let text = format!(
-            "{}{} {}  ",
+            "{}{} {}{gap}",
             if active { "▶" } else { " " },
             f.word(),
             view.count(*f)
@@ -152,7 +158,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, screen: Rect) {
     let full = inner_width >= FULL_WIDTH;
     let mut title = format!("Candidates · {} {}", view.filter.word(), view.shown.len());
     if !full {
-        title.push_str(" · followers, last post: wider terminal");
+        title.push_str(" · followers, last post hidden");
     }
     let height = view.height.max(1);
     let offset = view.offset.min(view.shown.len().saturating_sub(1));
@@ -177,7 +183,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, screen: Rect) {
         Constraint::Length(detail_height(inner.height)),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(filter_line(view, theme)), filters);
+    frame.render_widget(Paragraph::new(filter_line(view, theme, inner.width)), filters);
 
     if !view.loaded || view.shown.is_empty() {
         let words = if !view.loaded {
@@ -225,36 +231,23 @@ fn render_table(
     inner_width: u16,
 ) {
     let full = inner_width >= FULL_WIDTH;
-    let source_width: u16 = if inner_width >= WIDE_WIDTH { 28 } else { 14 };
-    let widths: Vec<Constraint> = if full {
-        vec![
-            Constraint::Length(16),
-            Constraint::Length(source_width),
-            Constraint::Length(9),
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Fill(1),
-        ]
+    // The handle and where found are cut to fit; the detail below says both in full.
+    let (handle_width, found_width): (u16, u16) = if inner_width >= WIDE_WIDTH {
+        (16, 34)
     } else {
-        vec![
-            Constraint::Length(16),
-            Constraint::Length(12),
-            Constraint::Length(8),
-            Constraint::Fill(1),
-        ]
+        (13, 15)
     };
-    let header: Vec<&str> = if full {
-        vec![
-            "handle",
-            "found in",
-            "followers",
-            "last post",
-            "decision",
-            "why (first reason)",
-        ]
-    } else {
-        vec!["handle", "found in", "decision", "why (first reason)"]
-    };
+    let mut widths = vec![
+        Constraint::Length(handle_width),
+        Constraint::Length(found_width),
+    ];
+    let mut header = vec!["handle", "found in"];
+    if full {
+        widths.extend([Constraint::Length(9), Constraint::Length(10)]);
+        header.extend(["followers", "last post"]);
+    }
+    widths.extend([Constraint::Length(8), Constraint::Fill(1)]);
+    header.extend(["decision", "first reason"]);
     let rows = view.shown[offset..end].iter().map(|&i| {
         let c = &view.all[i];
         let sources = view.source_words(c);
@@ -263,15 +256,9 @@ fn render_table(
             [one] => one.clone(),
             [one, rest @ ..] => format!("{one} +{}", rest.len()),
         };
-        let found_width = if full { source_width } else { 12 } as usize;
-        let decision = if c.operator.is_some() {
-            format!("{}*", c.decision.word())
-        } else {
-            c.decision.word().to_string()
-        };
         let mut cells = vec![
-            Cell::from(cut(&format!("@{}", c.handle), 15)),
-            Cell::from(cut(&found, found_width)),
+            Cell::from(cut(&format!("@{}", c.handle), handle_width as usize)),
+            Cell::from(cut(&found, found_width as usize)),
         ];
         if full {
             cells.push(Cell::from(format!(
@@ -286,7 +273,7 @@ fn render_table(
                     .to_string(),
             ));
         }
-        cells.push(Cell::from(decision));
+        cells.push(Cell::from(c.decision.word()));
         cells.push(Cell::from(first_reason(c)).style(theme.dim()));
         Row::new(cells)
     });
@@ -301,10 +288,12 @@ fn render_table(
         let mut sb = ScrollbarState::new(view.shown.len()).position(view.selected);
         frame.render_stateful_widget(
             Scrollbar::new(ScrollbarOrientation::VerticalRight),
-            area.inner(Margin {
-                vertical: 1,
-                horizontal: 0,
-            }),
+            // Beside the rows, below the header.
+            Rect {
+                y: area.y + 1,
+                height: area.height.saturating_sub(1),
+                ..area
+            },
             &mut sb,
         );
     }
