@@ -5,13 +5,17 @@
 
 use std::sync::Arc;
 
+use crate::pipeline::admission::{Decision, Rules};
+use crate::pipeline::candidates::{Candidate, Candidates};
 use crate::pipeline::custody::AnswerIndex;
 use crate::pipeline::data_dir::{DataDir, batch_name};
+use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::events::SpendSnapshot;
 use crate::pipeline::harvest::handles::parse_handles;
 use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::harvest::{self, CostPlan, ledger};
 use crate::pipeline::history::History;
+use crate::pipeline::jobs::discover::{self, DiscoverSources, DiscoveryReport};
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
 use crate::ui::batch_file::read_batch_contents;
 use crate::ui::batches::{BatchLine, BatchState};
@@ -20,10 +24,6 @@ use crate::ui::ops::{
     DiscoveryAsk, DiscoveryPlanView, EngineLink, MergeDone, MergePlanView, Operations, OpsError,
     RollbackDone,
 };
-use crate::pipeline::admission::{Decision, Rules};
-use crate::pipeline::candidates::{Candidate, Candidates};
-use crate::pipeline::harvest::events::HarvestEvent;
-use crate::pipeline::jobs::discover::{self, DiscoverSources, DiscoveryReport};
 
 /// A data directory driven from the console.
 pub struct ConsoleOps {
@@ -338,7 +338,10 @@ impl Operations for ConsoleOps {
             .await;
             let (level, lines) = match result {
                 Ok(report) => (tracing::Level::INFO, report_lines(&report)),
-                Err(e) => (tracing::Level::ERROR, vec![format!("discovery failed: {e}")]),
+                Err(e) => (
+                    tracing::Level::ERROR,
+                    vec![format!("discovery failed: {e}")],
+                ),
             };
             for message in lines {
                 let _ = queue_tx.send(HarvestEvent::Log { level, message });

@@ -5,9 +5,9 @@ use crate::pipeline::harvest::CostPlan;
 use chrono::{DateTime, Utc};
 
 use super::batches::BatchLine;
+use super::candidate_view::CandidateFilter;
 use super::dataset_rows::LoadedRows;
 use super::detail_answer::DetailAnswer;
-use super::candidate_view::CandidateFilter;
 use super::ops::{DiscoveryAsk, DiscoveryPlanView, MergePlanView};
 use crate::pipeline::admission::Decision;
 use crate::pipeline::candidates::Candidate;

@@ -5,9 +5,9 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, ScreenCounter};
+use super::app::{App, Mode};
 use super::candidate_view::CandidateFilter;
 use crate::pipeline::admission::Decision;
-use super::app::{App, Mode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
@@ -264,7 +264,8 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             "candidates: discovered accounts, their decision and why",
             Action::ToggleCandidates,
             View,
-            Some("candidates"),
+            // The counters name `c` beside the review queue; the hint bar keeps its room.
+            None,
         ),
         bind(
             &[key('0')],
@@ -341,7 +342,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
         bind(
             &[key('d')],
             "d",
-            "discover candidates (asks for :discover list ID or following HANDLE, shows the cost)",
+            "discover candidates (:discover list ID or following HANDLE; cost first)",
             Action::StartDiscovery,
             Operate,
             None,
@@ -395,7 +396,10 @@ pub fn in_candidates_view(b: &Binding) -> bool {
     match b.action {
         Action::FocusNext | Action::OpenDetail => false,
         Action::ToggleCandidates | Action::StartDiscovery => true,
-        _ => matches!(b.group, Group::General | Group::Navigate | Group::Candidates),
+        _ => matches!(
+            b.group,
+            Group::General | Group::Navigate | Group::Candidates
+        ),
     }
 }
 

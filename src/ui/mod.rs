@@ -27,6 +27,8 @@ pub mod wide_tails;
 
 pub use app::{App, Settings};
 pub use ops::{
-    DiscoveryAsk, DiscoveryPlanView, EngineLink, MergeDone, MergePlanView, Operations, OpsError, RollbackDone};
+    DiscoveryAsk, DiscoveryPlanView, EngineLink, MergeDone, MergePlanView, Operations, OpsError,
+    RollbackDone,
+};
 pub use render::render;
 pub use update::update;

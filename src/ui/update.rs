@@ -355,7 +355,10 @@ const DISCOVER_USAGE: &str = ":discover needs sources, e.g. :discover list 17000
 /// operator confirms it.
 fn discover_command(app: &mut App, words: &[&str]) {
     if app.settings.readonly {
-        app.log(LogLevel::Warn, ":discover is not available in --readonly mode");
+        app.log(
+            LogLevel::Warn,
+            ":discover is not available in --readonly mode",
+        );
         return;
     }
     let mut ask = super::ops::DiscoveryAsk::default();
@@ -582,7 +585,10 @@ fn discover(app: &mut App, ask: super::ops::DiscoveryAsk) {
     }
     app.reharvest = None;
     app.discovering = true;
-    app.log(LogLevel::Info, format!("starting discovery of {}", ask.words()));
+    app.log(
+        LogLevel::Info,
+        format!("starting discovery of {}", ask.words()),
+    );
     app.outbox.push(Effect::StartDiscovery(ask));
 }
 

@@ -73,8 +73,10 @@ fn candidate(handle: &str, decision: &str, sources: serde_json::Value) -> Candid
 /// Thirty candidates: every third in review, every third excluded, the rest admitted; some
 /// from the AI list, some from the seed's following, some from both.
 fn thirty() -> Vec<Candidate> {
-    let list = json!({"source": "list", "list": "1700000000000000001", "at": "2025-11-14T10:00:00Z"});
-    let seed = json!({"source": "following", "seed": "ada_lindqvist", "at": "2025-11-14T10:00:00Z"});
+    let list =
+        json!({"source": "list", "list": "1700000000000000001", "at": "2025-11-14T10:00:00Z"});
+    let seed =
+        json!({"source": "following", "seed": "ada_lindqvist", "at": "2025-11-14T10:00:00Z"});
     (0..30)
         .map(|i| {
             let decision = ["review", "excluded", "admitted"][i % 3];
@@ -127,7 +129,10 @@ fn the_number_keys_in_the_candidates_view_filter_by_decision_not_the_authors() {
             .iter()
             .all(|&i| app.candidates.all[i].decision == Decision::Review)
     );
-    assert!(app.filter.flag.is_none(), "the authors' filter is untouched");
+    assert!(
+        app.filter.flag.is_none(),
+        "the authors' filter is untouched"
+    );
     press(&mut app, KeyCode::Char('3'));
     assert_eq!(app.candidates.shown.len(), 10);
     press(&mut app, KeyCode::Char('1'));
@@ -165,7 +170,10 @@ fn a_asks_why_and_an_empty_reason_is_refused_with_a_message() {
     );
     typed(&mut app, "   ");
     press(&mut app, KeyCode::Enter);
-    assert!(matches!(app.mode, Mode::Reason { .. }), "the prompt stays open");
+    assert!(
+        matches!(app.mode, Mode::Reason { .. }),
+        "the prompt stays open"
+    );
     assert!(app.outbox.is_empty(), "nothing is recorded");
     let notice = app.candidates.notice.clone().unwrap_or_default();
     assert!(notice.contains("a reason is needed"), "{notice}");
@@ -259,7 +267,10 @@ fn a_discover_command_asks_for_the_plan_and_the_plan_opens_the_dialog_with_cance
     ));
     let text = screen(&mut app, 80, 24);
     assert!(text.contains("at most 150 users billed, $1.50"), "{text}");
-    assert!(app.outbox.is_empty(), "nothing is started before the operator says so");
+    assert!(
+        app.outbox.is_empty(),
+        "nothing is started before the operator says so"
+    );
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.outbox, vec![Effect::StartDiscovery(ask)]);
@@ -282,7 +293,10 @@ fn a_discover_command_without_sources_says_how_and_plans_nothing() {
     press(&mut app, KeyCode::Enter);
     assert!(app.outbox.is_empty());
     let last = app.log.last(1).next().expect("a log line").text.clone();
-    assert!(last.contains(":discover list 1700000000000000001"), "{last}");
+    assert!(
+        last.contains(":discover list 1700000000000000001"),
+        "{last}"
+    );
 }
 
 #[test]
@@ -318,7 +332,10 @@ fn candidates_view_at_80x24() {
     press(&mut app, KeyCode::Char('j'));
     let text = screen(&mut app, 80, 24);
     assert!(text.contains("list 17…01"), "an unnamed list by a short id");
-    assert!(text.contains("org (excludes)"), "every reason of the selected in words");
+    assert!(
+        text.contains("org (excludes)"),
+        "every reason of the selected in words"
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -339,7 +356,10 @@ fn the_reason_prompt_shows_on_the_bottom_line() {
     typed(&mut app, "known researcher");
     let text = screen(&mut app, 80, 24);
     let last = text.lines().last().unwrap_or_default().to_string();
-    assert!(last.contains("why admit @author_00? known researcher"), "{last}");
+    assert!(
+        last.contains("why admit @author_00? known researcher"),
+        "{last}"
+    );
 }
 
 #[test]

@@ -45,7 +45,9 @@ fn detail_height(inner_height: u16) -> u16 {
 /// Table rows visible at this terminal size (borders, the filter line, the table header and
 /// the detail excluded).
 pub fn table_rows(width: u16, height: u16) -> usize {
-    let inner = area(Rect::new(0, 0, width, height)).height.saturating_sub(2);
+    let inner = area(Rect::new(0, 0, width, height))
+        .height
+        .saturating_sub(2);
     inner.saturating_sub(2 + detail_height(inner)) as usize
 }
 
@@ -129,7 +131,11 @@ fn detail_lines(view: &CandidateView, c: &Candidate, theme: Theme) -> Vec<Line<'
 fn filter_line(view: &CandidateView, theme: Theme, width: u16) -> Line<'static> {
     let wide: usize = CandidateFilter::ALL
         .iter()
-        .map(|f| format!("[1] {} {}  ", f.word(), view.count(*f)).chars().count())
+        .map(|f| {
+            format!("[1] {} {}  ", f.word(), view.count(*f))
+                .chars()
+                .count()
+        })
         .sum();
     let gap = if wide <= width as usize { "  " } else { " " };
     let mut spans = Vec::new();
@@ -144,7 +150,11 @@ fn filter_line(view: &CandidateView, theme: Theme, width: u16) -> Line<'static> 
         );
         spans.push(Span::styled(
             text,
-            if active { theme.selected() } else { theme.dim() },
+            if active {
+                theme.selected()
+            } else {
+                theme.dim()
+            },
         ));
     }
     Line::from(spans)
@@ -183,7 +193,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, screen: Rect) {
         Constraint::Length(detail_height(inner.height)),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(filter_line(view, theme, inner.width)), filters);
+    frame.render_widget(
+        Paragraph::new(filter_line(view, theme, inner.width)),
+        filters,
+    );
 
     if !view.loaded || view.shown.is_empty() {
         let words = if !view.loaded {

@@ -32,7 +32,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
         (i + 1, *c, n, active)
     });
     if compact {
-        let mut spans = Vec::new();
+        // (key, words, style): the screen's counters, one space apart when two do not fit.
+        let mut parts: Vec<(String, String, ratatui::style::Style)> = Vec::new();
         for (key, c, n, active) in entries {
             let short = match c {
                 ScreenCounter::Zero => "zero",
@@ -44,27 +45,50 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
                 ScreenCounter::Growth => "growth",
             };
             let marker = if active { "▶" } else { "" };
-            spans.push(Span::styled(format!("{key}"), theme.key()));
             let figure = if unchecked(c) {
                 "–".to_string()
             } else {
                 n.to_string()
             };
-            spans.push(Span::styled(
-                format!(" {marker}{short} {figure}  "),
-                if n > 0 { theme.warn() } else { theme.dim() },
-            ));
+            let style = if n > 0 { theme.warn() } else { theme.dim() };
+            parts.push((key.to_string(), format!(" {marker}{short} {figure}"), style));
         }
-        spans.push(Span::styled("c", theme.key()));
-        spans.push(Span::styled(
-            format!(" review {}", review_figure(app)),
-            if app.candidates.review() > 0 {
-                theme.warn()
-            } else {
-                theme.dim()
-            },
-        ));
-        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        // The review queue keeps its place at the right end, whatever the width.
+        let review = format!(" review {}", review_figure(app));
+        let review_width = (review.chars().count() + 3) as u16;
+        let [left, right] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Min(0),
+            ratatui::layout::Constraint::Length(review_width.min(area.width)),
+        ])
+        .areas(area);
+        let wide: usize = parts
+            .iter()
+            .map(|(k, w, _)| k.chars().count() + w.chars().count() + 2)
+            .sum();
+        let gap = if wide <= left.width as usize {
+            "  "
+        } else {
+            " "
+        };
+        let mut spans = Vec::new();
+        for (key, words, style) in parts {
+            spans.push(Span::styled(key, theme.key()));
+            spans.push(Span::styled(format!("{words}{gap}"), style));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), left);
+        let review_style = if app.candidates.review() > 0 {
+            theme.warn()
+        } else {
+            theme.dim()
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::raw("  "),
+                Span::styled("c", theme.key()),
+                Span::styled(review, review_style),
+            ])),
+            right,
+        );
         return;
     }
     let mut lines = Vec::new();
@@ -117,7 +141,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
                 "review (candidates)",
                 review_figure(app)
             ),
-            if review > 0 { theme.warn() } else { theme.good() },
+            if review > 0 {
+                theme.warn()
+            } else {
+                theme.good()
+            },
         ),
     ]));
     frame.render_widget(

@@ -12,11 +12,17 @@ use crate::ui::keys::{Group, in_candidates_view, on_main_screen, registry};
 use crate::ui::theme::Theme;
 
 /// A line for the demo: its simulator serves X lists, so a discovery can be tried at no risk.
-pub const DEMO_HINT: &str = "demo: :discover list 1700000000000000001 reads the simulator's AI list (the cost is shown first)";
+pub const DEMO_HINT: &str =
+    "demo: :discover list 1700000000000000001 reads the simulator's AI list (cost first)";
 
 /// The help text, one line per binding under its group title; `candidates`: the candidates
 /// view's keys, else the main screen's.
-pub fn help_lines(readonly: bool, candidates: bool, demo: bool, theme: Theme) -> Vec<Line<'static>> {
+pub fn help_lines(
+    readonly: bool,
+    candidates: bool,
+    demo: bool,
+    theme: Theme,
+) -> Vec<Line<'static>> {
     let bindings: Vec<_> = registry(readonly)
         .into_iter()
         .filter(|b| {
