@@ -226,13 +226,7 @@ async fn run_effect(
         } => blocking(ops, op_tx, move |ops| {
             Action::CandidateDecided(
                 ops.decide_candidate(&handle, decision, &why)
-                    .map(|c| {
-                        format!(
-                            "@{} {} by the operator: {why} (saved in candidates.jsonl)",
-                            c.handle,
-                            c.decision.word()
-                        )
-                    })
+                    .map(|c| format!("@{} {} by the operator: {why}", c.handle, c.decision.word()))
                     .map_err(|e| e.to_string()),
             )
         }),

@@ -363,7 +363,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             help,
             Action::FilterCandidates(filter),
             Candidates,
-            None,
+            Some(filter.word()),
         ));
     }
     all.push(bind(
@@ -372,7 +372,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
         "admit the selected candidate (asks why; outranks the rules)",
         Action::DecideCandidate(Decision::Admitted),
         Candidates,
-        None,
+        Some("admit"),
     ));
     all.push(bind(
         &[key('x')],
@@ -380,7 +380,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
         "exclude the selected candidate (asks why; outranks the rules)",
         Action::DecideCandidate(Decision::Excluded),
         Candidates,
-        None,
+        Some("exclude"),
     ));
     if readonly {
         all.retain(|b| {
