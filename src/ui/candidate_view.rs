@@ -166,3 +166,66 @@ fn short_id(id: &str) -> String {
     let tail: String = id.chars().skip(id.chars().count() - 2).collect();
     format!("{head}…{tail}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn candidate(handle: &str, decision: &str, sources: Value) -> Candidate {
+        serde_json::from_value(json!({
+            "handle": handle, "id": "1", "decision": decision, "reasons": [],
+            "sources": sources, "decided_by": "rules 1", "decided_at": "2025-11-14T00:00:00Z",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_list_is_named_when_a_plan_said_its_name_and_shortened_when_not() {
+        let mut view = CandidateView::default();
+        let c = candidate(
+            "a",
+            "review",
+            json!([{"source": "list", "list": "1700000000000000001"},
+                   {"source": "following", "seed": "ada"}]),
+        );
+        assert_eq!(view.source_words(&c), ["list 17…01", "following @ada"]);
+        view.remember_lists(&[("1700000000000000001".into(), "AI".into())]);
+        assert_eq!(view.source_words(&c), ["list AI", "following @ada"]);
+    }
+
+    #[test]
+    fn a_fresh_answer_keeps_the_selection_on_the_same_handle() {
+        let mut view = CandidateView {
+            height: 5,
+            ..CandidateView::default()
+        };
+        view.replace(vec![
+            candidate("a", "review", json!([])),
+            candidate("b", "review", json!([])),
+            candidate("c", "excluded", json!([])),
+        ]);
+        view.move_by(1);
+        view.replace(vec![
+            candidate("0", "admitted", json!([])),
+            candidate("a", "review", json!([])),
+            candidate("b", "review", json!([])),
+        ]);
+        assert_eq!(view.selected().map(|c| c.handle.as_str()), Some("b"));
+        assert_eq!(view.review(), 2);
+    }
+
+    #[test]
+    fn filtering_by_decision_starts_at_the_top_of_the_shown_list() {
+        let mut view = CandidateView::default();
+        view.replace(vec![
+            candidate("a", "review", json!([])),
+            candidate("b", "excluded", json!([])),
+            candidate("c", "excluded", json!([])),
+        ]);
+        view.move_by(2);
+        view.set_filter(CandidateFilter::Only(Decision::Excluded));
+        assert_eq!(view.shown, [1, 2]);
+        assert_eq!(view.selected().map(|c| c.handle.as_str()), Some("b"));
+    }
+}
