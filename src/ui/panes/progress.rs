@@ -12,6 +12,21 @@ use crate::ui::theme::Theme;
 
 fn ratio_and_label(app: &App) -> (f64, String) {
     let p = &app.progress;
+    if p.handles_total == 0 && p.batches_total > 0 {
+        // A discovery reads pages of lists and followings: no handle count is known up front,
+        // so its progress is its pages.
+        let ratio = (p.batches_done as f64 / p.batches_total as f64).clamp(0.0, 1.0);
+        return (
+            ratio,
+            format!(
+                "pages {}/{} · {} accounts read · {:.0}%",
+                p.batches_done,
+                p.batches_total,
+                p.handles_done,
+                ratio * 100.0
+            ),
+        );
+    }
     if p.handles_total == 0 {
         let pending = app
             .batches
@@ -233,6 +248,18 @@ mod tests {
         assert_eq!(count_within(1_500_000, RECORDS_WIDTH), "1.5M");
         assert_eq!(count_within(999_999, RECORDS_WIDTH), "999999");
         assert_eq!(count_within(1_000_000, RECORDS_WIDTH), "1.0M");
+    }
+
+    #[test]
+    fn a_discovery_without_handles_counts_its_pages() {
+        let mut app = app_at(0, 0, (0, 0));
+        app.progress.batches_total = 2;
+        app.progress.batches_done = 1;
+        app.progress.handles_done = 100;
+        assert_eq!(
+            compact_label(&app, 60),
+            "pages 1/2 · 100 accounts read · 50%"
+        );
     }
 
     #[test]
