@@ -13,17 +13,21 @@ use crate::ui::theme::Theme;
 fn ratio_and_label(app: &App) -> (f64, String) {
     let p = &app.progress;
     if p.handles_total == 0 && p.batches_total > 0 {
-        // A discovery reads pages of lists and followings: no handle count is known up front,
-        // so its progress is its pages.
-        let ratio = (p.batches_done as f64 / p.batches_total as f64).clamp(0.0, 1.0);
+        // A discovery reads pages of lists and followings: how many is known only as they
+        // come (a page names the next), so the count is of pages read, and the gauge is
+        // full when the run is.
+        let ratio = if app.run.in_flight() {
+            p.batches_done as f64 / p.batches_total.max(p.batches_done + 1) as f64
+        } else {
+            1.0
+        };
         return (
             ratio,
             format!(
-                "pages {}/{} · {} accounts read · {:.0}%",
+                "pages read {} · {} accounts · {}",
                 p.batches_done,
-                p.batches_total,
                 p.handles_done,
-                ratio * 100.0
+                app.run.word()
             ),
         );
     }
@@ -256,9 +260,10 @@ mod tests {
         app.progress.batches_total = 2;
         app.progress.batches_done = 1;
         app.progress.handles_done = 100;
+        app.run = crate::ui::app::RunState::Running;
         assert_eq!(
             compact_label(&app, 60),
-            "pages 1/2 · 100 accounts read · 50%"
+            "pages read 1 · 100 accounts · running"
         );
     }
 
