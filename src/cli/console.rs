@@ -47,6 +47,11 @@ pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre:
         .with_loaded(loaded)
         .with_batches(pending);
     app.spend = ops.spend_today();
+    // The review counter shows from the start; a file that cannot be read is said, not fatal.
+    match ops.candidates() {
+        Ok(all) => app.candidates.replace(all),
+        Err(e) => app.log(LogLevel::Error, format!("candidates not read: {e}")),
+    }
     app.log(
         LogLevel::Info,
         format!(

@@ -5,18 +5,25 @@
 
 use std::sync::Arc;
 
+use crate::pipeline::admission::Decision;
+use crate::pipeline::candidates::{Candidate, Candidates};
 use crate::pipeline::custody::AnswerIndex;
 use crate::pipeline::data_dir::{DataDir, batch_name};
+use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::events::SpendSnapshot;
 use crate::pipeline::harvest::handles::parse_handles;
 use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::harvest::{self, CostPlan, ledger};
 use crate::pipeline::history::History;
+use crate::pipeline::jobs::discover::{self, DiscoverSources, DiscoveryReport};
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
 use crate::ui::batch_file::read_batch_contents;
 use crate::ui::batches::{BatchLine, BatchState};
 use crate::ui::dataset_rows::{LoadError, LoadedRows, load_rows, load_rows_proved};
-use crate::ui::ops::{EngineLink, MergeDone, MergePlanView, Operations, OpsError, RollbackDone};
+use crate::ui::ops::{
+    DiscoveryAsk, DiscoveryPlanView, EngineLink, MergeDone, MergePlanView, Operations, OpsError,
+    RollbackDone,
+};
 
 /// A data directory driven from the console.
 pub struct ConsoleOps {
@@ -45,6 +52,69 @@ fn mark_growth(
     Ok(())
 }
 
+/// Events a discovery may have in flight to the console before its engine waits for the screen.
+const DISCOVERY_EVENTS: usize = 1024;
+
+/// Runs `work` to its end on this thread: on the console's runtime when called from one of its
+/// blocking threads, else on a runtime of its own (a test, a command).
+fn block_on<F: std::future::Future>(work: F) -> F::Output {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle.block_on(work),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime starts")
+            .block_on(work),
+    }
+}
+
+/// A discovery's report in the log's words: per source, per decision, what was merged.
+fn report_lines(r: &DiscoveryReport) -> Vec<String> {
+    let join = |parts: Vec<String>| {
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(" · ")
+        }
+    };
+    let mut lines = vec![
+        format!(
+            "discovery read: {}",
+            join(
+                r.per_source
+                    .iter()
+                    .map(|(s, n)| format!("{s}: {n}"))
+                    .collect()
+            )
+        ),
+        format!(
+            "discovery decided: {}",
+            join(
+                r.per_decision
+                    .iter()
+                    .map(|(d, n)| format!("{n} {}", d.word()))
+                    .collect()
+            )
+        ),
+    ];
+    lines.push(match (&r.merged, &r.not_merged) {
+        (Some(m), _) => format!(
+            "discovery merged {} admitted: version {} with {} records",
+            r.admitted, m.version, m.count
+        ),
+        (None, Some(why)) => format!("discovery merged nothing: {why}"),
+        (None, None) => "discovery merged nothing".into(),
+    });
+    lines.push(format!(
+        "discovery spent ${:.2} on {} requests ({} users billed, {} free re-reads)",
+        r.cost_usd, r.requests, r.users_billed, r.free_rereads
+    ));
+    for f in &r.failed {
+        lines.push(format!("discovery failed: {f}"));
+    }
+    lines
+}
+
 /// Authors listed in each of the movers overlay's two lists.
 const MOVERS_SHOWN: usize = 15;
 
@@ -63,9 +133,26 @@ fn previous_bins(
     Ok(d.map(|d| (previous, d.tens())))
 }
 
+/// What the discovery job is asked to read.
+fn sources_of(ask: &DiscoveryAsk) -> DiscoverSources {
+    DiscoverSources {
+        lists: ask.lists.clone(),
+        following: ask.following.clone(),
+        ..DiscoverSources::default()
+    }
+}
+
 impl ConsoleOps {
     pub fn new(dir: DataDir) -> ConsoleOps {
         ConsoleOps { dir }
+    }
+
+    /// The directory's token (the demo's), else the operator's from the environment or file.
+    fn token(&self) -> Result<Token, OpsError> {
+        Ok(match &self.dir.token {
+            Some(t) => t.clone(),
+            None => Token::from_file_or_env(None)?,
+        })
     }
 
     /// The rows of the current dataset and where each record is (see [`load_rows`]), each
@@ -187,6 +274,80 @@ impl Operations for ConsoleOps {
         Ok((loaded, self.pending()?))
     }
 
+    fn candidates(&self) -> Result<Vec<Candidate>, OpsError> {
+        Ok(Candidates::load(&self.dir.root)?.iter().cloned().collect())
+    }
+
+    fn decide_candidate(
+        &self,
+        handle: &str,
+        decision: Decision,
+        why: &str,
+    ) -> Result<Candidate, OpsError> {
+        let mut all = Candidates::load(&self.dir.root)?;
+        let decided = all
+            .operator(handle, decision, why, chrono::Utc::now())
+            .clone();
+        all.save(&self.dir.root)?;
+        Ok(decided)
+    }
+
+    fn plan_discovery(&self, ask: &DiscoveryAsk) -> Result<DiscoveryPlanView, OpsError> {
+        // The plan reads each list's size (not billed), so it needs the real token.
+        let config = self.dir.harvest_config(self.token()?)?;
+        let sources = sources_of(ask);
+        let plan = block_on(discover::plan(&config, &self.dir.root, &sources))?;
+        Ok(DiscoveryPlanView {
+            lines: plan.lines(),
+            list_names: plan
+                .lists
+                .iter()
+                .filter_map(|l| l.name.clone().map(|n| (l.list.clone(), n)))
+                .collect(),
+        })
+    }
+
+    fn start_discovery(&self, ask: DiscoveryAsk) -> Result<EngineLink, OpsError> {
+        let config = self.dir.harvest_config(self.token()?)?;
+        let root = self.dir.root.clone();
+        let (events_tx, events) = tokio::sync::mpsc::channel(DISCOVERY_EVENTS);
+        let (commands, mut commands_rx) = tokio::sync::mpsc::channel(16);
+        // The watcher cannot wait for the screen; its events queue here and a forwarder hands
+        // them on in order, so a slow screen slows nothing but this queue.
+        let (queue_tx, mut queue_rx) = tokio::sync::mpsc::unbounded_channel::<HarvestEvent>();
+        tokio::spawn(async move {
+            while let Some(event) = queue_rx.recv().await {
+                if events_tx.send(event).await.is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let mut watcher = |event: &HarvestEvent| {
+                let _ = queue_tx.send(event.clone());
+            };
+            let result = discover::discover_steered(
+                config,
+                &root,
+                sources_of(&ask),
+                &mut watcher,
+                Some(&mut commands_rx),
+            )
+            .await;
+            let (level, lines) = match result {
+                Ok(report) => (tracing::Level::INFO, report_lines(&report)),
+                Err(e) => (
+                    tracing::Level::ERROR,
+                    vec![format!("discovery failed: {e}")],
+                ),
+            };
+            for message in lines {
+                let _ = queue_tx.send(HarvestEvent::Log { level, message });
+            }
+        });
+        Ok(EngineLink { events, commands })
+    }
+
     fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, OpsError> {
         // A plan sends nothing: any token will do.
         let config = self.dir.harvest_config(Token::new("plan-only")?)?;
@@ -194,11 +355,7 @@ impl Operations for ConsoleOps {
     }
 
     fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, OpsError> {
-        let token = match &self.dir.token {
-            Some(t) => t.clone(),
-            None => Token::from_file_or_env(None)?,
-        };
-        let config = self.dir.harvest_config(token)?;
+        let config = self.dir.harvest_config(self.token()?)?;
         let list = parse_handles(&handles.join("\n"));
         let run = harvest::start(config, list)?;
         // The run reports its end as RunDone / RunStopped on the event channel; its join

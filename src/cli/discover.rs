@@ -89,8 +89,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             }
         }
         let mut watcher = |event: &HarvestEvent| show(mode, event);
-        let rules = config.judgement.rules.clone();
-        match discover(config, &args.data, sources, &rules, &mut watcher).await {
+        match discover(config, &args.data, sources, &mut watcher).await {
             Ok(report) => Ok(finish(mode, &report)),
             Err(e @ (DiscoverError::NothingAsked | DiscoverError::SeedsStopped(_))) => {
                 unusable(mode, &e.to_string());

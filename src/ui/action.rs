@@ -5,9 +5,12 @@ use crate::pipeline::harvest::CostPlan;
 use chrono::{DateTime, Utc};
 
 use super::batches::BatchLine;
+use super::candidate_view::CandidateFilter;
 use super::dataset_rows::LoadedRows;
 use super::detail_answer::DetailAnswer;
-use super::ops::MergePlanView;
+use super::ops::{DiscoveryAsk, DiscoveryPlanView, MergePlanView};
+use crate::pipeline::admission::Decision;
+use crate::pipeline::candidates::Candidate;
 use crate::pipeline::harvest::events::HarvestEvent;
 
 /// A counter on screen, each a key away from the records behind it.
@@ -73,6 +76,14 @@ pub enum Action {
     Reharvest,
     Merge,
     Rollback,
+    /// Opens (or closes) the candidates view.
+    ToggleCandidates,
+    /// The candidates view lists only these.
+    FilterCandidates(CandidateFilter),
+    /// Asks why, then admits or excludes the selected candidate.
+    DecideCandidate(Decision),
+    /// Opens the command line at `:discover `.
+    StartDiscovery,
     /// A character typed into the filter or the command line.
     Type(char),
     Erase,
@@ -92,6 +103,11 @@ pub enum Action {
     MergePlanned(Result<MergePlanView, String>),
     MergeApplied(Result<String, String>),
     RolledBack(Result<String, String>),
+    /// Every candidate as stored now.
+    CandidatesLoaded(Result<Vec<Candidate>, String>),
+    /// The operator's word was recorded (the words) or not (why).
+    CandidateDecided(Result<String, String>),
+    DiscoveryPlanned(Result<(DiscoveryAsk, DiscoveryPlanView), String>),
     /// What the detail pane shows for a row (the answer to a detail effect).
     DetailReady(Box<DetailAnswer>),
     /// The dataset and pending batches as stored now (after a merge or rollback).

@@ -9,11 +9,12 @@ use chrono::{DateTime, Utc};
 use super::action::ScreenCounter;
 use super::author::{AuthorRow, HandleRows, RowFlags, mark_duplicates};
 use super::batches::BatchLine;
+use super::candidate_view::CandidateView;
 use super::dataset_rows::LoadedRows;
 use super::detail_answer::DetailAnswer;
 use super::histogram::ScoreHistogram;
 use super::log_ring::{LogLevel, LogLine, LogRing};
-use super::ops::MergePlanView;
+use super::ops::{DiscoveryAsk, DiscoveryPlanView, MergePlanView};
 use super::record_store::{RecordReadError, RecordStore};
 use super::row_index::{self, RowFilter, SortKey, compare};
 use super::row_order::{SortedOrders, patch_where};
@@ -79,6 +80,11 @@ pub enum Confirm {
         handles: Vec<String>,
         plan: CostPlan,
     },
+    /// Discover candidates from these sources, at the plan's cost.
+    Discover {
+        ask: DiscoveryAsk,
+        plan: DiscoveryPlanView,
+    },
     Quit,
 }
 
@@ -86,12 +92,21 @@ pub enum Confirm {
 pub enum Mode {
     Normal,
     Help,
+    /// The help over the candidates view: its keys.
+    CandidatesHelp,
     /// The movers overlay (largest changes between each author's two newest snapshots).
     Movers,
     Filter,
     Command,
     /// The detail pane of the selected author has the keys.
     Detail,
+    /// The candidates view (discovered accounts, their decision and why) has the keys.
+    Candidates,
+    /// The one-line prompt for why the operator admits or excludes a candidate.
+    Reason {
+        handle: String,
+        decision: crate::pipeline::admission::Decision,
+    },
     /// A question with Cancel focused unless `accept_focused`.
     Confirm {
         what: Confirm,
@@ -109,6 +124,19 @@ pub enum Effect {
     PlanMerge,
     ApplyMerge,
     Rollback,
+    /// Read the candidates again (the view and the review counter).
+    LoadCandidates,
+    /// Record the operator's word on a candidate, then read the candidates again.
+    DecideCandidate {
+        handle: String,
+        decision: crate::pipeline::admission::Decision,
+        why: String,
+    },
+    /// Ask what a discovery would ask and spend, for the confirmation.
+    PlanDiscovery(DiscoveryAsk),
+    StartDiscovery(DiscoveryAsk),
+    /// Read the dataset and pending batches again (a discovery merged its admitted).
+    Reload,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -268,6 +296,10 @@ pub struct App {
     pub runs_started: usize,
     /// The handle of a one-handle re-harvest about to start, so its batch line says so.
     pub reharvest: Option<String>,
+    /// The candidates view and the review counter.
+    pub candidates: CandidateView,
+    /// A discovery is running: when its link closes the candidates and dataset are read again.
+    pub discovering: bool,
     pub outbox: Vec<Effect>,
     pub should_quit: bool,
 }
@@ -323,6 +355,8 @@ impl App {
             merges: 0,
             runs_started: 0,
             reharvest: None,
+            candidates: CandidateView::default(),
+            discovering: false,
             outbox: Vec::new(),
             should_quit: false,
         }

@@ -201,6 +201,42 @@ async fn run_effect(
                     .map_err(|e| e.to_string()),
             )
         }),
+        Effect::StartDiscovery(ask) => match ops.start_discovery(ask) {
+            Ok(link) => *engine = Some(link),
+            Err(e) => {
+                let _ = op_tx.send(Action::OperationFailed(format!(
+                    "discovery not started: {e}"
+                )));
+            }
+        },
+        Effect::PlanDiscovery(ask) => blocking(ops, op_tx, move |ops| {
+            Action::DiscoveryPlanned(
+                ops.plan_discovery(&ask)
+                    .map(|plan| (ask, plan))
+                    .map_err(|e| e.to_string()),
+            )
+        }),
+        Effect::LoadCandidates => blocking(ops, op_tx, |ops| {
+            Action::CandidatesLoaded(ops.candidates().map_err(|e| e.to_string()))
+        }),
+        Effect::DecideCandidate {
+            handle,
+            decision,
+            why,
+        } => blocking(ops, op_tx, move |ops| {
+            Action::CandidateDecided(
+                ops.decide_candidate(&handle, decision, &why)
+                    .map(|c| format!("@{} {} by the operator: {why}", c.handle, c.decision.word()))
+                    .map_err(|e| e.to_string()),
+            )
+        }),
+        Effect::Reload => blocking(ops, op_tx, |ops| match ops.load() {
+            Ok((dataset, pending)) => Action::Reloaded {
+                dataset: Box::new(dataset),
+                pending,
+            },
+            Err(e) => Action::OperationFailed(format!("could not reload the dataset: {e}")),
+        }),
         Effect::Rollback => blocking(ops, op_tx, |ops| {
             Action::RolledBack(
                 ops.rollback()
@@ -212,7 +248,8 @@ async fn run_effect(
 }
 
 /// Runs a pipeline operation off the async threads and posts its answer as an action; after a
-/// merge or rollback changed what is stored, reloads it so the screen shows it as stored.
+/// merge or rollback changed what is stored, reloads it so the screen shows it as stored, and
+/// after an operator's word on a candidate, reads the candidates again.
 fn blocking(
     ops: &Arc<dyn Operations>,
     op_tx: &mpsc::UnboundedSender<Action>,
@@ -226,7 +263,13 @@ fn blocking(
             action,
             Action::MergeApplied(Ok(_)) | Action::RolledBack(Ok(_))
         );
+        let decided = matches!(action, Action::CandidateDecided(Ok(_)));
         let _ = tx.send(action);
+        if decided {
+            let _ = tx.send(Action::CandidatesLoaded(
+                ops.candidates().map_err(|e| e.to_string()),
+            ));
+        }
         if changed {
             let reloaded = match ops.load() {
                 Ok((dataset, pending)) => Action::Reloaded {

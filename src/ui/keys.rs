@@ -6,12 +6,16 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, ScreenCounter};
 use super::app::{App, Mode};
+use super::candidate_view::CandidateFilter;
+use crate::pipeline::admission::Decision;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
     General,
     Navigate,
     View,
+    /// Keys of the candidates view only.
+    Candidates,
     /// Spends budget or changes stored data: not bound with `--readonly`.
     Operate,
 }
@@ -22,6 +26,7 @@ impl Group {
             Group::General => "General",
             Group::Navigate => "Navigate",
             Group::View => "View and filter",
+            Group::Candidates => "Candidates view",
             Group::Operate => "Operate (not in --readonly)",
         }
     }
@@ -104,7 +109,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
         bind(
             &[key(':')],
             ":",
-            "command line (:harvest @handle, :merge, :pause, :rollback, :quit)",
+            "command line (:harvest @handle, :discover list ID, :merge, :pause, :quit)",
             Action::StartCommand,
             General,
             None,
@@ -176,7 +181,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
         bind(
             &[code(KeyCode::Esc)],
             "Esc",
-            "back: close detail, clear filters",
+            "back: close detail or candidates, clear filters",
             Action::Back,
             Navigate,
             None,
@@ -254,6 +259,15 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             None,
         ),
         bind(
+            &[key('c')],
+            "c",
+            "candidates: discovered accounts, their decision and why",
+            Action::ToggleCandidates,
+            View,
+            // The counters name `c` beside the review queue; the hint bar keeps its room.
+            None,
+        ),
+        bind(
             &[key('0')],
             "0",
             "show all authors (clear filters)",
@@ -325,11 +339,73 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             Operate,
             None,
         ),
+        bind(
+            &[key('d')],
+            "d",
+            "discover candidates (:discover list ID or following HANDLE; cost first)",
+            Action::StartDiscovery,
+            Operate,
+            None,
+        ),
     ];
+    let filters = ["1", "2", "3", "4"];
+    for (label, filter) in filters.iter().zip(CandidateFilter::ALL) {
+        let help = match filter {
+            CandidateFilter::All => "all candidates",
+            CandidateFilter::Only(Decision::Review) => "candidates waiting for review",
+            CandidateFilter::Only(Decision::Excluded) => "excluded candidates",
+            CandidateFilter::Only(Decision::Admitted) => "admitted candidates",
+        };
+        let c = label.chars().next().expect("a digit");
+        all.push(bind(
+            &[key(c)],
+            label,
+            help,
+            Action::FilterCandidates(filter),
+            Candidates,
+            Some(filter.word()),
+        ));
+    }
+    all.push(bind(
+        &[key('a')],
+        "a",
+        "admit the selected candidate (asks why; outranks the rules)",
+        Action::DecideCandidate(Decision::Admitted),
+        Candidates,
+        Some("admit"),
+    ));
+    all.push(bind(
+        &[key('x')],
+        "x",
+        "exclude the selected candidate (asks why; outranks the rules)",
+        Action::DecideCandidate(Decision::Excluded),
+        Candidates,
+        Some("exclude"),
+    ));
     if readonly {
-        all.retain(|b| b.group != Group::Operate);
+        all.retain(|b| {
+            b.group != Group::Operate && !matches!(b.action, Action::DecideCandidate(_))
+        });
     }
     all
+}
+
+/// Whether `b` is live in the candidates view: its own keys, moving, the general ones, closing
+/// it and starting a discovery (the main screen's panes and other operations are not).
+pub fn in_candidates_view(b: &Binding) -> bool {
+    match b.action {
+        Action::FocusNext | Action::OpenDetail => false,
+        Action::ToggleCandidates | Action::StartDiscovery => true,
+        _ => matches!(
+            b.group,
+            Group::General | Group::Navigate | Group::Candidates
+        ),
+    }
+}
+
+/// Whether `b` is live on the main screen (the candidates view's own keys are not).
+pub fn on_main_screen(b: &Binding) -> bool {
+    b.group != Group::Candidates
 }
 
 fn chord_matches(chord: &Chord, ev: &KeyEvent) -> bool {
@@ -344,7 +420,7 @@ pub fn action_for(app: &App, ev: KeyEvent) -> Option<Action> {
     }
     let ctrl_c = ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL);
     match &app.mode {
-        Mode::Filter | Mode::Command => match ev.code {
+        Mode::Filter | Mode::Command | Mode::Reason { .. } => match ev.code {
             _ if ctrl_c => Some(Action::Quit),
             KeyCode::Esc => Some(Action::Back),
             KeyCode::Enter => Some(Action::Submit),
@@ -364,7 +440,7 @@ pub fn action_for(app: &App, ev: KeyEvent) -> Option<Action> {
             KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => Some(Action::Back),
             _ => None,
         },
-        Mode::Help => match ev.code {
+        Mode::Help | Mode::CandidatesHelp => match ev.code {
             _ if ctrl_c => Some(Action::Quit),
             KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => Some(Action::Back),
             _ => None,
@@ -374,8 +450,16 @@ pub fn action_for(app: &App, ev: KeyEvent) -> Option<Action> {
             KeyCode::Esc | KeyCode::Char('M') | KeyCode::Char('q') => Some(Action::Back),
             _ => None,
         },
+        // As in the movers overlay, q closes the view rather than the console.
+        Mode::Candidates if ev.code == KeyCode::Char('q') => Some(Action::Back),
+        Mode::Candidates => registry(app.settings.readonly)
+            .into_iter()
+            .filter(in_candidates_view)
+            .find(|b| b.chords.iter().any(|c| chord_matches(c, &ev)))
+            .map(|b| b.action),
         Mode::Normal | Mode::Detail => registry(app.settings.readonly)
             .into_iter()
+            .filter(on_main_screen)
             .find(|b| b.chords.iter().any(|c| chord_matches(c, &ev)))
             .map(|b| b.action),
     }

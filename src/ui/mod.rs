@@ -7,6 +7,7 @@ pub mod app;
 pub mod author;
 pub mod batch_file;
 pub mod batches;
+pub mod candidate_view;
 pub mod dataset_rows;
 pub mod detail_answer;
 pub mod event_loop;
@@ -25,6 +26,9 @@ pub mod update;
 pub mod wide_tails;
 
 pub use app::{App, Settings};
-pub use ops::{EngineLink, MergeDone, MergePlanView, Operations, OpsError, RollbackDone};
+pub use ops::{
+    DiscoveryAsk, DiscoveryPlanView, EngineLink, MergeDone, MergePlanView, Operations, OpsError,
+    RollbackDone,
+};
 pub use render::render;
 pub use update::update;

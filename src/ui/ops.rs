@@ -9,6 +9,8 @@ use tokio::sync::mpsc;
 use super::batches::BatchLine;
 use super::dataset_rows::{LoadError, LoadedRows};
 use crate::dataset::DatasetError;
+use crate::pipeline::admission::Decision;
+use crate::pipeline::candidates::{Candidate, CandidatesError};
 use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
 use crate::pipeline::harvest::xapi::TokenError;
 use crate::pipeline::harvest::{CostPlan, HarvestError};
@@ -58,6 +60,39 @@ pub enum OpsError {
     History(#[from] crate::pipeline::history::HistoryError),
     #[error("{0}")]
     Judgement(#[from] crate::pipeline::candidates::JudgementError),
+    #[error("cannot read or write the candidates: {0}")]
+    Candidates(#[from] CandidatesError),
+    #[error("{0}")]
+    Discover(#[from] crate::pipeline::jobs::discover::DiscoverError),
+}
+
+/// What the operator asked a discovery to read: list ids and seeds' handles (without `@`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DiscoveryAsk {
+    pub lists: Vec<String>,
+    pub following: Vec<String>,
+}
+
+impl DiscoveryAsk {
+    /// `list 1700000000000000001` or `following @ada`, for the dialog's question and the log.
+    pub fn words(&self) -> String {
+        self.lists
+            .iter()
+            .map(|l| format!("list {l}"))
+            .chain(self.following.iter().map(|s| format!("following @{s}")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A discovery's cost plan as the confirmation shows it: the pipeline's lines (requests per
+/// endpoint, users and dollars at most) and the names of the lists it could read, which the
+/// candidates view uses in place of their ids.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DiscoveryPlanView {
+    pub lines: Vec<String>,
+    /// (list id, list name)
+    pub list_names: Vec<(String, String)>,
 }
 
 /// What an applied merge changed.
@@ -116,4 +151,18 @@ pub trait Operations: Send + Sync {
     /// Plans again and applies that plan.
     fn apply_merge(&self) -> Result<MergeDone, OpsError>;
     fn rollback(&self) -> Result<RollbackDone, OpsError>;
+    /// Every candidate discoveries found, with the decision in force and why.
+    fn candidates(&self) -> Result<Vec<Candidate>, OpsError>;
+    /// Records the operator's decision on `handle`, with why (it outranks the rules).
+    fn decide_candidate(
+        &self,
+        handle: &str,
+        decision: Decision,
+        why: &str,
+    ) -> Result<Candidate, OpsError>;
+    /// What a discovery would ask and spend; only unbilled list look-ups are sent.
+    fn plan_discovery(&self, ask: &DiscoveryAsk) -> Result<DiscoveryPlanView, OpsError>;
+    /// Starts a discovery: its runs' events arrive on the link, then its report as log events;
+    /// the link closes when the candidates are kept and the admitted merged.
+    fn start_discovery(&self, ask: DiscoveryAsk) -> Result<EngineLink, OpsError>;
 }

@@ -30,16 +30,17 @@ pub struct Panes {
     pub bottom: Rect,
 }
 
-/// The full layout needs 100x34; below that the batch table, histogram, side detail and log go,
+/// The full layout needs 100x36; below that the batch table, histogram, side detail and log go,
 /// in that order, and the gauges shrink to one line each.
 pub fn layout(area: Rect) -> Panes {
-    let roomy = area.width >= 100 && area.height >= 34;
+    let roomy = area.width >= 100 && area.height >= 36;
     if roomy {
         let [header, top, mid, main, log, bottom] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(10),
-            // Seven counters, the duplicates' handle count and the way back to all authors.
-            Constraint::Length(11),
+            // Seven counters, the duplicates' handle count, the way back to all authors and
+            // the candidates' review queue.
+            Constraint::Length(12),
             Constraint::Min(6),
             Constraint::Length(6),
             Constraint::Length(1),
@@ -158,9 +159,16 @@ fn draw(app: &App, frame: &mut Frame) {
     if p.detail.is_none() && app.mode == Mode::Detail {
         panes::detail::render(app, theme, frame, panes::centered(area, 90, 90));
     }
+    if matches!(
+        app.mode,
+        Mode::Candidates | Mode::Reason { .. } | Mode::CandidatesHelp
+    ) {
+        panes::candidates::render(app, theme, frame, area);
+    }
     panes::command_line::render(app, theme, frame, p.bottom);
     match &app.mode {
-        Mode::Help => panes::help::render(app, theme, frame, area),
+        Mode::Help => panes::help::render(app, false, theme, frame, area),
+        Mode::CandidatesHelp => panes::help::render(app, true, theme, frame, area),
         Mode::Movers => panes::movers::render(app, theme, frame, area),
         Mode::Confirm {
             what,

@@ -21,6 +21,8 @@ fn apply(app: &mut App, action: Action) {
             app.size = (w, h);
             app.table_height = super::render::authors_table_rows(app, w, h);
             app.keep_selection_visible();
+            app.candidates.height = super::panes::candidates::table_rows(w, h);
+            app.candidates.keep_selection_visible();
         }
         Action::Engine(event) => {
             if app.frozen {
@@ -30,6 +32,11 @@ fn apply(app: &mut App, action: Action) {
             }
         }
         Action::EngineGone => {
+            if std::mem::take(&mut app.discovering) {
+                // The discovery has kept its candidates and merged its admitted by now.
+                app.outbox.push(Effect::LoadCandidates);
+                app.outbox.push(Effect::Reload);
+            }
             if app.run.in_flight() {
                 app.run = RunState::Stopped("the engine stopped without a final report".into());
                 app.run_ended = Some(app.now);
@@ -70,6 +77,31 @@ fn apply(app: &mut App, action: Action) {
             Err(e) => app.log(LogLevel::Error, format!("merge refused: {e}")),
         },
         Action::Reloaded { dataset, pending } => app.reload(*dataset, pending),
+        Action::CandidatesLoaded(Ok(all)) => app.candidates.replace(all),
+        Action::CandidatesLoaded(Err(e)) => {
+            app.log(LogLevel::Error, format!("candidates not read: {e}"))
+        }
+        Action::CandidateDecided(result) => {
+            let (level, words) = match result {
+                Ok(words) => (LogLevel::Info, words),
+                Err(e) => (LogLevel::Error, format!("not recorded: {e}")),
+            };
+            app.candidates.notice = Some(words.clone());
+            app.log(level, words);
+        }
+        Action::DiscoveryPlanned(Ok((discovery, plan))) => {
+            app.candidates.remember_lists(&plan.list_names);
+            ask(
+                app,
+                Confirm::Discover {
+                    ask: discovery,
+                    plan,
+                },
+            );
+        }
+        Action::DiscoveryPlanned(Err(e)) => {
+            app.log(LogLevel::Error, format!("discovery not planned: {e}"))
+        }
         // A late answer for a row no longer on show is dropped: only the last one asked counts.
         Action::DetailReady(answer) => {
             if app.detail_asked == Some((answer.generation, answer.row)) {
@@ -88,10 +120,19 @@ fn on_key(app: &mut App, action: Action) {
     match app.mode.clone() {
         Mode::Filter => on_filter_key(app, action),
         Mode::Command => on_command_key(app, action),
+        Mode::Candidates => on_candidates_key(app, action),
+        Mode::Reason { handle, decision } => on_reason_key(app, handle, decision, action),
         Mode::Confirm {
             what,
             accept_focused,
         } => on_confirm_key(app, what, accept_focused, action),
+        Mode::CandidatesHelp => {
+            if matches!(action, Action::Back | Action::ToggleHelp) {
+                app.mode = Mode::Candidates;
+            } else if matches!(action, Action::Quit) {
+                quit(app);
+            }
+        }
         Mode::Help => {
             if matches!(action, Action::Back | Action::ToggleHelp) {
                 app.mode = Mode::Normal;
@@ -196,8 +237,158 @@ fn on_main_key(app: &mut App, action: Action) {
         }
         Action::Merge if !app.settings.readonly => app.outbox.push(Effect::PlanMerge),
         Action::Rollback => ask(app, Confirm::Rollback),
+        Action::ToggleCandidates => open_candidates(app),
+        Action::StartDiscovery => start_discovery_prompt(app),
         _ => {}
     }
+}
+
+/// Opens the candidates view, reading them again so it shows what is stored now.
+fn open_candidates(app: &mut App) {
+    app.mode = Mode::Candidates;
+    app.candidates.notice = None;
+    app.outbox.push(Effect::LoadCandidates);
+}
+
+/// Opens the command line at `:discover `: the sources are typed, the plan is asked for.
+fn start_discovery_prompt(app: &mut App) {
+    if app.settings.readonly {
+        return;
+    }
+    app.input = "discover ".into();
+    app.mode = Mode::Command;
+}
+
+fn on_candidates_key(app: &mut App, action: Action) {
+    let page = app.candidates.height.max(1) as i64;
+    match action {
+        Action::Back | Action::ToggleCandidates => app.mode = Mode::Normal,
+        Action::Quit => quit(app),
+        Action::ToggleHelp => app.mode = Mode::CandidatesHelp,
+        Action::StartCommand => {
+            app.input.clear();
+            app.mode = Mode::Command;
+        }
+        Action::StartDiscovery => start_discovery_prompt(app),
+        Action::TogglePause => toggle_pause(app),
+        Action::Down => app.candidates.move_by(1),
+        Action::Up => app.candidates.move_by(-1),
+        Action::PageDown => app.candidates.move_by(page),
+        Action::PageUp => app.candidates.move_by(-page),
+        Action::Top => app.candidates.move_by(i64::MIN / 2),
+        Action::Bottom => app.candidates.move_by(i64::MAX / 2),
+        Action::FilterCandidates(filter) => {
+            app.candidates.set_filter(filter);
+            app.candidates.notice = None;
+        }
+        Action::DecideCandidate(decision) if !app.settings.readonly => {
+            match app.candidates.selected() {
+                Some(c) => {
+                    let handle = c.handle.clone();
+                    app.candidates.notice = None;
+                    app.input.clear();
+                    app.mode = Mode::Reason { handle, decision };
+                }
+                None => app.candidates.notice = Some("no candidate is selected".into()),
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The reason prompt: an empty reason is refused (the operator's word must say why, for the
+/// next person who reads the candidates file).
+fn on_reason_key(
+    app: &mut App,
+    handle: String,
+    decision: crate::pipeline::admission::Decision,
+    action: Action,
+) {
+    match action {
+        Action::Type(c) => app.input.push(c),
+        Action::Erase => {
+            app.input.pop();
+        }
+        Action::Back => {
+            app.input.clear();
+            app.candidates.notice = Some(format!("@{handle}: nothing recorded"));
+            app.mode = Mode::Candidates;
+        }
+        Action::Quit => quit(app),
+        Action::Submit => {
+            let why = app.input.trim().to_string();
+            if why.is_empty() {
+                let words = format!(
+                    "a reason is needed to {} @{handle}: type why, or Esc to cancel",
+                    verb(decision)
+                );
+                app.candidates.notice = Some(words.clone());
+                app.log(LogLevel::Warn, words);
+                return;
+            }
+            app.input.clear();
+            app.mode = Mode::Candidates;
+            app.candidates.notice = Some(format!("recording: {} @{handle}…", decision.word()));
+            app.outbox.push(Effect::DecideCandidate {
+                handle,
+                decision,
+                why,
+            });
+        }
+        _ => {}
+    }
+}
+
+/// `admit` or `exclude`, for the prompt.
+pub fn verb(decision: crate::pipeline::admission::Decision) -> &'static str {
+    use crate::pipeline::admission::Decision;
+    match decision {
+        Decision::Admitted => "admit",
+        Decision::Excluded => "exclude",
+        Decision::Review => "send back to review",
+    }
+}
+
+const DISCOVER_USAGE: &str = ":discover needs sources, e.g. :discover list 1700000000000000001 or :discover following ada_lindqvist";
+
+/// `:discover list ID [following HANDLE …]`: asks for the plan; nothing is billed before the
+/// operator confirms it.
+fn discover_command(app: &mut App, words: &[&str]) {
+    if app.settings.readonly {
+        app.log(
+            LogLevel::Warn,
+            ":discover is not available in --readonly mode",
+        );
+        return;
+    }
+    let mut ask = super::ops::DiscoveryAsk::default();
+    for pair in words.chunks(2) {
+        match pair {
+            ["list", id] if id.chars().all(|c| c.is_ascii_digit()) => {
+                ask.lists.push(id.to_string())
+            }
+            ["following", handle] if !handle.trim_start_matches('@').is_empty() => ask
+                .following
+                .push(handle.trim_start_matches('@').to_string()),
+            _ => {
+                app.log(LogLevel::Warn, DISCOVER_USAGE);
+                return;
+            }
+        }
+    }
+    if ask.lists.is_empty() && ask.following.is_empty() {
+        app.log(LogLevel::Warn, DISCOVER_USAGE);
+        return;
+    }
+    if app.run.in_flight() {
+        app.log(LogLevel::Warn, "a run is going: discover when it has ended");
+        return;
+    }
+    app.log(
+        LogLevel::Info,
+        format!("planning a discovery of {}", ask.words()),
+    );
+    app.outbox.push(Effect::PlanDiscovery(ask));
 }
 
 fn move_selection(app: &mut App, by: i64) {
@@ -314,6 +505,10 @@ fn on_command_key(app: &mut App, action: Action) {
 }
 
 fn run_command(app: &mut App, line: &str) {
+    let all: Vec<&str> = line.split_whitespace().collect();
+    if all.first() == Some(&"discover") {
+        return discover_command(app, &all[1..]);
+    }
     let mut words = line.split_whitespace();
     let verb = words.next().unwrap_or("");
     let arg = words.next();
@@ -347,7 +542,7 @@ fn run_command(app: &mut App, line: &str) {
         _ => app.log(
             LogLevel::Warn,
             format!(
-                "unknown command :{line} (try :harvest @handle, :merge, :pause, :rollback, :quit)"
+                "unknown command :{line} (try :harvest @handle, :discover list ID, :merge, :pause, :rollback, :quit)"
             ),
         ),
     }
@@ -371,6 +566,7 @@ fn on_confirm_key(app: &mut App, what: Confirm, accept_focused: bool, action: Ac
                 Confirm::Merge(_) => app.outbox.push(Effect::ApplyMerge),
                 Confirm::Rollback => app.outbox.push(Effect::Rollback),
                 Confirm::Harvest { handles, .. } => harvest(app, handles),
+                Confirm::Discover { ask, .. } => discover(app, ask),
                 Confirm::Quit => {
                     app.outbox.push(Effect::Engine(HarvestCommand::Cancel));
                     app.should_quit = true;
@@ -379,6 +575,21 @@ fn on_confirm_key(app: &mut App, what: Confirm, accept_focused: bool, action: Ac
         }
         _ => {}
     }
+}
+
+/// Starts the confirmed discovery: its runs feed the progress and budget panes as a harvest's do.
+fn discover(app: &mut App, ask: super::ops::DiscoveryAsk) {
+    if app.run.in_flight() {
+        app.log(LogLevel::Warn, "a run is going: discover when it has ended");
+        return;
+    }
+    app.reharvest = None;
+    app.discovering = true;
+    app.log(
+        LogLevel::Info,
+        format!("starting discovery of {}", ask.words()),
+    );
+    app.outbox.push(Effect::StartDiscovery(ask));
 }
 
 /// Starts the confirmed harvest; one handle asked while a run is going joins that run.

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use influx::pipeline::admission::{Decision, Rules};
+use influx::pipeline::admission::Decision;
 use influx::pipeline::candidates::Candidates;
 use influx::pipeline::harvest::budget::BudgetConfig;
 use influx::pipeline::harvest::events::HarvestEvent;
@@ -55,15 +55,9 @@ fn sources() -> DiscoverSources {
 async fn run(sim: &SimServer, data: &Path, name: &str) -> DiscoveryReport {
     let mut events = Vec::new();
     let mut watch = |e: &HarvestEvent| events.push(format!("{e:?}"));
-    discover(
-        config(sim, data, name),
-        data,
-        sources(),
-        &Rules::bundled(),
-        &mut watch,
-    )
-    .await
-    .expect("the discovery runs")
+    discover(config(sim, data, name), data, sources(), &mut watch)
+        .await
+        .expect("the discovery runs")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

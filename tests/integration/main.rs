@@ -25,5 +25,6 @@ mod score;
 mod score_line;
 mod sim;
 mod sim_discovery;
+mod ui_candidates;
 mod ui_reducer;
 mod ui_snapshots;

@@ -10,7 +10,7 @@ use influx::pipeline::score::{Feature, model, score_record};
 use influx::ui::action::Action;
 use influx::ui::batches::{BatchLine, BatchState};
 use influx::ui::detail_answer::answer_details_now;
-use influx::ui::keys::registry;
+use influx::ui::keys::{in_candidates_view, on_main_screen, registry};
 use influx::ui::ops::MergePlanView;
 use influx::ui::{App, Settings, render, update};
 use ratatui::Terminal;
@@ -196,10 +196,18 @@ fn help_screen_lists_the_registry() {
     let mut app = demo_app();
     update(&mut app, Action::ToggleHelp);
     let text = screen(&mut app, 120, 40);
-    for b in registry(false) {
+    for b in registry(false).iter().filter(|b| on_main_screen(b)) {
         assert!(text.contains(b.help), "help lacks {:?}", b.help);
     }
     insta::assert_snapshot!(text);
+    // Over the candidates view, the help lists that view's keys.
+    update(&mut app, Action::Back);
+    update(&mut app, Action::ToggleCandidates);
+    update(&mut app, Action::ToggleHelp);
+    let text = screen(&mut app, 120, 40);
+    for b in registry(false).iter().filter(|b| in_candidates_view(b)) {
+        assert!(text.contains(b.help), "candidates help lacks {:?}", b.help);
+    }
 }
 
 #[test]

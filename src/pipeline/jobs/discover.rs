@@ -416,10 +416,9 @@ pub async fn discover(
     config: HarvestConfig,
     data_dir: &Path,
     sources: DiscoverSources,
-    rules: &Rules,
     watcher: &mut impl RunWatcher,
 ) -> Result<DiscoveryReport, DiscoverError> {
-    discover_steered(config, data_dir, sources, rules, watcher, None).await
+    discover_steered(config, data_dir, sources, watcher, None).await
 }
 
 /// [`discover`] steered by a front end's commands (the console's pause, resume and cancel).
@@ -427,7 +426,6 @@ pub async fn discover_steered(
     mut config: HarvestConfig,
     data_dir: &Path,
     sources: DiscoverSources,
-    rules: &Rules,
     watcher: &mut impl RunWatcher,
     mut steering: Option<&mut mpsc::Receiver<HarvestCommand>>,
 ) -> Result<DiscoveryReport, DiscoverError> {
@@ -453,9 +451,10 @@ pub async fn discover_steered(
             .collect();
     }
     let run_dir = config.out_dir.clone();
+    let rules = config.judgement.rules.clone();
     let run = start(config, sources.handles)?;
     let report = drive_with(run, watcher, steering).await?;
-    let mut out = decide_and_merge(data_dir, &run_dir, rules, Utc::now(), &report)?;
+    let mut out = decide_and_merge(data_dir, &run_dir, &rules, Utc::now(), &report)?;
     out.failed.splice(0..0, failed);
     Ok(out)
 }

@@ -94,6 +94,11 @@ pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
             lines.push("this spends rate-limit budget".into());
             (question, lines)
         }
+        Confirm::Discover { ask, plan } => {
+            let mut lines = plan.lines.clone();
+            lines.push("nothing is billed before you choose Discover".into());
+            (format!("Discover candidates from {}?", ask.words()), lines)
+        }
         Confirm::Quit => (
             "Quit while a harvest is running?".into(),
             vec!["the engine finishes the request in flight and writes its journal".into()],
@@ -107,6 +112,7 @@ pub fn render(what: &Confirm, accept_focused: bool, theme: Theme, frame: &mut Fr
         Confirm::Merge(_) => "Merge",
         Confirm::Rollback => "Roll back",
         Confirm::Harvest { .. } => "Harvest",
+        Confirm::Discover { .. } => "Discover",
         Confirm::Quit => "Quit",
     };
     let width = DIALOG_WIDTH.min(area.width).saturating_sub(2) as usize;

@@ -1,4 +1,5 @@
-//! The help overlay, generated from the key registry (the same list the hint bar uses).
+//! The help overlay, generated from the key registry (the same list the hint bar uses). It
+//! lists the keys live where it was opened: the main screen's, or the candidates view's.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,14 +8,39 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::{block, centered};
 use crate::ui::app::App;
-use crate::ui::keys::{Group, registry};
+use crate::ui::keys::{Group, in_candidates_view, on_main_screen, registry};
 use crate::ui::theme::Theme;
 
-/// The help text, one line per binding under its group title.
-pub fn help_lines(readonly: bool, theme: Theme) -> Vec<Line<'static>> {
-    let bindings = registry(readonly);
+/// A line for the demo: its simulator serves X lists, so a discovery can be tried at no risk.
+pub const DEMO_HINT: &str =
+    "demo: :discover list 1700000000000000001 reads the simulator's AI list (cost first)";
+
+/// The help text, one line per binding under its group title; `candidates`: the candidates
+/// view's keys, else the main screen's.
+pub fn help_lines(
+    readonly: bool,
+    candidates: bool,
+    demo: bool,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let bindings: Vec<_> = registry(readonly)
+        .into_iter()
+        .filter(|b| {
+            if candidates {
+                in_candidates_view(b)
+            } else {
+                on_main_screen(b)
+            }
+        })
+        .collect();
     let mut lines = Vec::new();
-    for group in [Group::General, Group::Navigate, Group::View, Group::Operate] {
+    for group in [
+        Group::General,
+        Group::Navigate,
+        Group::Candidates,
+        Group::View,
+        Group::Operate,
+    ] {
         let in_group: Vec<_> = bindings.iter().filter(|b| b.group == group).collect();
         if in_group.is_empty() {
             continue;
@@ -27,23 +53,32 @@ pub fn help_lines(readonly: bool, theme: Theme) -> Vec<Line<'static>> {
             ]));
         }
     }
+    if demo {
+        lines.push(Line::styled(DEMO_HINT, theme.good()));
+    }
     if readonly {
         lines.push(Line::styled(
-            "--readonly: harvest, merge and rollback are not bound",
+            "--readonly: harvest, discover, merge, rollback, admit and exclude are not bound",
             theme.warn(),
         ));
     }
     lines
 }
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, candidates: bool, theme: Theme, frame: &mut Frame, area: Rect) {
     // The whole height: at 120x40 every binding fits.
     let r = centered(area, 80, 100);
     frame.render_widget(Clear, r);
+    let demo = app.settings.dataset.starts_with("demo");
+    let title = if candidates {
+        "Help: candidates view (Esc or ? closes)"
+    } else {
+        "Help (Esc or ? closes)"
+    };
     frame.render_widget(
-        Paragraph::new(help_lines(app.settings.readonly, theme))
+        Paragraph::new(help_lines(app.settings.readonly, candidates, demo, theme))
             .wrap(Wrap { trim: false })
-            .block(block("Help (Esc or ? closes)".into(), true, theme)),
+            .block(block(title.into(), true, theme)),
         r,
     );
 }

@@ -8,6 +8,7 @@ use super::theme::Theme;
 
 pub mod authors;
 pub mod budget;
+pub mod candidates;
 pub mod command_line;
 pub mod confirm;
 pub mod counters;

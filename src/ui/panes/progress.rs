@@ -12,6 +12,25 @@ use crate::ui::theme::Theme;
 
 fn ratio_and_label(app: &App) -> (f64, String) {
     let p = &app.progress;
+    if p.handles_total == 0 && p.batches_total > 0 {
+        // A discovery reads pages of lists and followings: how many is known only as they
+        // come (a page names the next), so the count is of pages read, and the gauge is
+        // full when the run is.
+        let ratio = if app.run.in_flight() {
+            p.batches_done as f64 / p.batches_total.max(p.batches_done + 1) as f64
+        } else {
+            1.0
+        };
+        return (
+            ratio,
+            format!(
+                "pages read {} · {} accounts · {}",
+                p.batches_done,
+                p.handles_done,
+                app.run.word()
+            ),
+        );
+    }
     if p.handles_total == 0 {
         let pending = app
             .batches
@@ -233,6 +252,19 @@ mod tests {
         assert_eq!(count_within(1_500_000, RECORDS_WIDTH), "1.5M");
         assert_eq!(count_within(999_999, RECORDS_WIDTH), "999999");
         assert_eq!(count_within(1_000_000, RECORDS_WIDTH), "1.0M");
+    }
+
+    #[test]
+    fn a_discovery_without_handles_counts_its_pages() {
+        let mut app = app_at(0, 0, (0, 0));
+        app.progress.batches_total = 2;
+        app.progress.batches_done = 1;
+        app.progress.handles_done = 100;
+        app.run = crate::ui::app::RunState::Running;
+        assert_eq!(
+            compact_label(&app, 60),
+            "pages read 1 · 100 accounts · running"
+        );
     }
 
     #[test]
