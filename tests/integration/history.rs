@@ -291,9 +291,22 @@ fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over
         screen.contains("followers over 4 snapshots: 10000 → 40000"),
         "{screen}"
     );
-    assert!(screen.contains("⚠ follower_spike"), "{screen}");
     assert!(screen.contains('█'), "the sparkline is drawn: {screen}");
     assert!(screen.contains("dim: version 3"), "{screen}");
+    // The flag is further down the detail: j scrolls to it.
+    let mut seen = screen.contains("⚠ follower_spike");
+    for _ in 0..12 {
+        if seen {
+            break;
+        }
+        update(&mut app, Action::Down);
+        seen = screen_of(&app).contains("⚠ follower_spike");
+    }
+    assert!(
+        seen,
+        "the growth flag is in the detail: {}",
+        screen_of(&app)
+    );
 
     // `M` opens the movers: author0's follower jump heads the followers list.
     update(&mut app, Action::Back);
