@@ -474,3 +474,84 @@ fn the_token_appears_in_no_output_file_nor_on_stdout_or_stderr() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("401"));
     check_run("refused run", &output, &out);
 }
+
+#[test]
+fn a_copied_data_directory_resumes_its_own_run_and_the_originals_ledger_is_untouched() {
+    let sim = sim(SimConfig {
+        not_found_rate: 0.0,
+        suspended_rate: 0.0,
+        ..SimConfig::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("cp", 60));
+    let original = tmp.path().join("A");
+    let copy = tmp.path().join("B");
+    let harvest = |args: &[&str]| {
+        influx_bin()
+            .arg("harvest")
+            .args(["--api-base", &sim.base_url(), "--json"])
+            .args(args)
+            .env("X_BEARER_TOKEN", TOKEN)
+            .env_remove("INFLUX_API_BASE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // $0.20 buys twenty users at $0.010: the run stops with the rest pending.
+    let first = harvest(&[
+        "--data",
+        path_arg(&original),
+        "--out",
+        path_arg(&original.join("runs/hv")),
+        "--handles",
+        path_arg(&input),
+        "--batch-size",
+        "10",
+        "--max-spend",
+        "0.20",
+    ]);
+    assert_eq!(first.status.code(), Some(1), "stopped by the cap");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&original)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ledger = |dir: &Path| std::fs::read(dir.join("ledger.jsonl")).unwrap();
+    let before = ledger(&original);
+
+    let resumed = harvest(&[
+        "--resume",
+        path_arg(&copy.join("runs/hv")),
+        "--max-spend",
+        "10",
+    ]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stdout)
+    );
+    assert_eq!(
+        ledger(&original),
+        before,
+        "the original's ledger is unchanged"
+    );
+    let entries = json_lines(&ledger(&copy));
+    let answers = lines_so_far(&copy.join("runs/hv/responses.jsonl"));
+    assert_eq!(
+        entries.len(),
+        answers,
+        "one ledger line per answer, none twice"
+    );
+    assert!(
+        entries.len() > json_lines(&before).len(),
+        "the copy's ledger holds the resumed run's spend"
+    );
+    let journal = std::fs::read_to_string(copy.join("runs/hv/journal.jsonl")).unwrap();
+    assert!(
+        !journal.contains(&*copy.to_string_lossy()),
+        "the journal names nothing by the copy's absolute path"
+    );
+}
