@@ -11,7 +11,7 @@ use super::Exit;
 use super::config::ConfigArgs;
 use super::harvest::event_json;
 use super::output::{Mode, json_line};
-use crate::config::Settings;
+use crate::config::{Settings, token_error_words};
 use crate::pipeline::harvest::RetryPolicy;
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::events::HarvestEvent;
@@ -20,6 +20,7 @@ use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::refresh::{
     self, CensusRules, LastRefresh, RefreshEvent, RefreshOptions, RefreshReport, prometheus,
 };
+use color_eyre::eyre::eyre;
 
 /// What `--include` may add to the selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,7 +57,8 @@ fn unusable(mode: Mode, reason: &str) -> Exit {
 fn options(args: &Args, s: &Settings) -> color_eyre::Result<RefreshOptions> {
     let token = match Token::from_file_or_env(s.token_file.value.as_deref()) {
         Err(_) if args.dry_run => Token::new("dry-run")?,
-        other => other?,
+        Err(e) => return Err(eyre!(token_error_words(&e, &s.token_file.from))),
+        Ok(t) => t,
     };
     let pricing = s.pricing();
     let micros = |what, v: Option<f64>| v.map(|usd| usd_to_micros(what, usd)).transpose();

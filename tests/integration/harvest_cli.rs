@@ -555,3 +555,56 @@ fn a_copied_data_directory_resumes_its_own_run_and_the_originals_ledger_is_untou
         "the journal names nothing by the copy's absolute path"
     );
 }
+
+#[test]
+fn a_token_file_others_can_read_is_warned_about_and_a_token_setting_is_never_echoed() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = sim(SimConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("tf", 5));
+    let token_file = tmp.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = |token: &str, out: &str| {
+        influx_bin()
+            .arg("harvest")
+            .args([
+                "--api-base",
+                &sim.base_url(),
+                "--json",
+                "--token-file",
+                token,
+            ])
+            .args(["--handles", path_arg(&input), "--data"])
+            .arg(tmp.path().join("data"))
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .env_remove("X_BEARER_TOKEN")
+            .env_remove("INFLUX_API_BASE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run(path_arg(&token_file), "r1");
+    let events = json_lines(&out.stdout);
+    let warning = events
+        .iter()
+        .find(|e| e["event"] == "warning")
+        .unwrap_or_else(|| panic!("a warning: {events:?}"));
+    assert!(
+        warning["message"].as_str().unwrap().contains("chmod 600"),
+        "{warning}"
+    );
+
+    // A token pasted where the path goes is never printed back.
+    let pasted = "tok-PASTED-INTO-THE-FLAG-5521";
+    let out = run(pasted, "r2");
+    assert_eq!(out.status.code(), Some(2));
+    for (label, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("PASTED"), "{label} echoes it: {text}");
+        if label == "stdout" {
+            assert!(text.contains("--token-file"), "names where: {text}");
+        }
+    }
+}

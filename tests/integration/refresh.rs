@@ -223,7 +223,7 @@ fn a_refresh_asks_for_exactly_the_stale_and_unscored_authors_merges_them_and_rep
     let selected = event(&plan, "selected");
     assert_eq!(
         selected["per_reason"],
-        json!({"unscored": 5, "flagged": 0, "stale": 100})
+        json!({"unscored": 5, "flagged": 0, "stale": 100, "unverifiable": 0})
     );
     assert_eq!(event(&plan, "plan")["handles"], 105);
     assert_eq!(sim.stats().requests, 0, "a dry run sends nothing");
