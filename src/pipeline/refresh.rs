@@ -548,15 +548,28 @@ pub async fn run(
     if let Some(s) = &renames.summary {
         report.spend_usd += s.cost_usd;
     }
-    merge_run(
-        &dir,
-        &run_dir,
-        &summary,
-        &renames,
-        &opts.gates,
-        on,
-        &mut report,
-    )?;
+    // A merge may land between the plan and the write (the console, a hand-run merge): the
+    // plan is made again against the new version, once; a second change in as many
+    // milliseconds is an operator merging by hand, and the next refresh finishes the run.
+    let mut replanned = false;
+    loop {
+        match merge_run(
+            &dir,
+            &run_dir,
+            &summary,
+            &renames,
+            &opts.gates,
+            on,
+            &mut report,
+        ) {
+            Err(RefreshError::Merge(merge::MergeError::Stale { .. })) if !replanned => {
+                replanned = true;
+                report.admission_flags.clear();
+                report.left_out.clear();
+            }
+            done => break done?,
+        }
+    }
     if done.outcome == RunOutcome::Complete {
         Pending::clear(&dir)?;
     }

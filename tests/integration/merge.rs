@@ -592,6 +592,11 @@ fn a_plan_made_before_another_merge_is_refused() {
     let before = snapshot(&data);
     let err = merge::apply(&data, &early).unwrap_err();
     assert!(matches!(err, merge::MergeError::Stale { .. }), "{err}");
+    let words = err.to_string();
+    assert!(
+        words.contains("planned on an empty data directory, now 00000001-"),
+        "plain words, no Rust in a user message: {words}"
+    );
     assert_eq!(snapshot(&data), before);
 }
 
