@@ -250,9 +250,16 @@ async fn harvest(
     mode: Mode,
 ) -> color_eyre::Result<Exit> {
     let invalid = handles.invalid.clone();
+    let out_dir = config.out_dir.clone();
+    let new_dir = !out_dir.exists();
     let run = match start(config, handles) {
         Ok(run) => run,
         Err(e) => {
+            // A refused run (another holds the lock) leaves no empty run directory behind;
+            // remove_dir removes only an empty one, so nothing written is ever lost.
+            if new_dir {
+                let _ = std::fs::remove_dir(&out_dir);
+            }
             report_unusable(mode, &e.to_string());
             return Ok(Exit::Unusable);
         }

@@ -505,7 +505,20 @@ pub async fn run(
         }
         .write(&dir)?;
     }
-    let mut engine = harvest::start(config, input)?;
+    let mut engine = match harvest::start(config, input) {
+        Ok(engine) => engine,
+        Err(e) => {
+            // Refused before anything was asked (a harvest holds the directory's lock): a run
+            // with no journal is no run to finish, so neither it nor pending.json is left.
+            let journaled = run_dir.join(harvest::journal::JOURNAL_FILE).exists();
+            if !selection.resumed && !journaled {
+                Pending::clear(&dir)?;
+                let _ = std::fs::remove_file(&handles_file);
+                let _ = std::fs::remove_dir(&run_dir);
+            }
+            return Err(e.into());
+        }
+    };
     let commands = engine.commands.clone();
     let mut cancelled = false;
     loop {

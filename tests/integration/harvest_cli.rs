@@ -608,3 +608,37 @@ fn a_token_file_others_can_read_is_warned_about_and_a_token_setting_is_never_ech
         }
     }
 }
+
+#[test]
+fn a_harvest_refused_by_the_lock_leaves_no_empty_run_directory() {
+    let sim = sim(SimConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("lk", 5));
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let _running =
+        influx::pipeline::harvest::ledger::HarvestLock::take(&data, &data.join("runs/other"))
+            .unwrap();
+    let out = data.join("runs/refused");
+    let output = influx_bin()
+        .arg("harvest")
+        .args(["--api-base", &sim.base_url(), "--json", "--handles"])
+        .arg(&input)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .env("X_BEARER_TOKEN", TOKEN)
+        .env_remove("INFLUX_API_BASE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("another harvest"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(!out.exists(), "the refused run left {}", out.display());
+    assert_eq!(sim.stats().requests, 0);
+}

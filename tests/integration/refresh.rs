@@ -793,3 +793,27 @@ fn a_refresh_refused_by_a_busy_lock_still_writes_last_json_and_the_metrics_file(
     assert_eq!(samples["influx_refresh_last_exit_code"], 2.0);
     assert_eq!(sim.stats().requests, 0);
 }
+
+#[test]
+fn a_refresh_refused_by_a_harvests_lock_leaves_no_pending_run_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 10, 0..10, 0..0);
+    let sim = sim(&data, SimConfig::default());
+    let _harvest =
+        influx::pipeline::harvest::ledger::HarvestLock::take(&data, &data.join("runs/other"))
+            .unwrap();
+    let lines = checked(refresh(&sim, &data, &[]).output().unwrap(), 2);
+    assert!(
+        event(&lines, "refresh_failed")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("another harvest"),
+        "{lines:?}"
+    );
+    assert!(!data.join("refresh/pending.json").exists());
+    let runs: Vec<_> = std::fs::read_dir(data.join("runs"))
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(runs.is_empty(), "left behind: {runs:?}");
+    assert_eq!(sim.stats().requests, 0);
+}
