@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::pipeline::audit::{Gate, Gates};
 use crate::pipeline::harvest::pricing::{micros_to_usd, usd_to_micros};
-use crate::pipeline::harvest::xapi::{DEFAULT_API_BASE, MAX_BATCH};
+use crate::pipeline::harvest::xapi::{DEFAULT_API_BASE, MAX_BATCH, TokenError};
 use crate::pipeline::harvest::{Micros, Plan, Pricing};
 pub use age::{Age, BadAge};
 pub use file::{CONFIG_FILE, FileValues};
@@ -104,6 +104,8 @@ pub struct Settings {
     pub not_found_backoff: Sourced<Age>,
     pub batch_size: Sourced<usize>,
     pub concurrency: Sourced<usize>,
+    /// Shown as set or not, never its value (see [`token_file_warning`]).
+    #[serde(serialize_with = "hidden_token_file")]
     pub token_file: Sourced<Option<PathBuf>>,
     pub metrics_file: Sourced<Option<PathBuf>>,
     /// Gate limits, by name (the audit's gate names).
@@ -320,7 +322,11 @@ impl Settings {
             gates.from = Origin::Flag { flag: "--gate" };
         }
         let mut warnings = Vec::new();
-        if let Some(w) = token_file.value.as_deref().and_then(token_file_warning) {
+        if let Some(w) = token_file
+            .value
+            .as_deref()
+            .and_then(|p| token_file_warning(p, &token_file.from))
+        {
             warnings.push(w);
         }
         Ok(Settings {
@@ -426,7 +432,11 @@ impl Settings {
             ),
             (
                 "token_file",
-                path(&self.token_file.value),
+                // Never the value: a token pasted in place of a path would be shown.
+                match self.token_file.value {
+                    Some(_) => "(set; not shown)".to_string(),
+                    None => path(&None),
+                },
                 &self.token_file.from,
             ),
             (
@@ -488,17 +498,43 @@ fn parse_gate_list(text: &str) -> Result<Vec<(String, usize)>, String> {
     Ok(out)
 }
 
-/// A warning when the token file can be read by anyone but its owner (or cannot be read).
-fn token_file_warning(path: &Path) -> Option<String> {
+/// A warning when the token file can be read by anyone but its owner (or cannot be read). The
+/// path is never named, only where it was given (`from`): a token pasted into the setting
+/// instead of a path would otherwise be printed.
+pub fn token_file_warning(path: &Path, from: &Origin) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     match std::fs::metadata(path) {
-        Err(e) => Some(format!("token file {}: {e}", path.display())),
+        Err(e) => Some(format!(
+            "the token file given by {from} cannot be read: {e}"
+        )),
         Ok(m) if m.permissions().mode() & 0o077 != 0 => Some(format!(
-            "token file {} can be read by others (mode {:o}): chmod 600 it",
-            path.display(),
+            "the token file given by {from} can be read by others (mode {:o}): chmod 600 it",
             m.permissions().mode() & 0o777
         )),
         Ok(_) => None,
+    }
+}
+
+fn hidden_token_file<S: serde::Serializer>(
+    v: &Sourced<Option<PathBuf>>,
+    out: S,
+) -> Result<S::Ok, S::Error> {
+    Sourced {
+        value: v.value.as_ref().map(|_| "(set; not shown)"),
+        from: v.from.clone(),
+    }
+    .serialize(out)
+}
+
+/// Why no token could be had, in words that never hold the token setting's value (see
+/// [`token_file_warning`]).
+pub fn token_error_words(e: &TokenError, from: &Origin) -> String {
+    match e {
+        TokenError::Unreadable { source, .. } => {
+            format!("cannot read the token file given by {from}: {source}")
+        }
+        TokenError::EmptyFile { .. } => format!("the token file given by {from} is empty"),
+        other => other.to_string(),
     }
 }
 
@@ -612,5 +648,27 @@ mod tests {
         std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
         let s = Settings::resolve(dir.path(), None, &flags, &no_env).unwrap();
         assert!(s.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_token_pasted_into_token_file_is_never_echoed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("influx.toml"),
+            "token_file = \"tok-PASTED-9931\"\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(dir.path(), None, &Overrides::default(), &no_env).unwrap();
+        let said = format!("{:?}", s.warnings);
+        assert!(said.contains("influx.toml:1"), "names where: {said}");
+        assert!(!said.contains("PASTED"), "{said}");
+        let e =
+            crate::pipeline::harvest::xapi::Token::from_file_or_env(s.token_file.value.as_deref())
+                .unwrap_err();
+        let words = token_error_words(&e, &s.token_file.from);
+        assert!(words.contains("No such file"), "{words}");
+        assert!(!words.contains("PASTED"), "{words}");
+        let shown = format!("{} {:?}", serde_json::to_string(&s).unwrap(), s.lines());
+        assert!(!shown.contains("PASTED"), "{shown}");
     }
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::Exit;
 use super::output::{Mode, json_line};
+use crate::config::{Origin, token_error_words, token_file_warning};
 use crate::dataset::format_time;
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::events::{BudgetSnapshot, HarvestEvent, SpendSnapshot};
@@ -89,6 +90,21 @@ pub struct Args {
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
+    // Warned as `refresh` warns: a token file others can read (its path never shown).
+    let from = Origin::Flag {
+        flag: "--token-file",
+    };
+    if let Some(w) = args
+        .token_file
+        .as_deref()
+        .filter(|p| p.exists())
+        .and_then(|p| token_file_warning(p, &from))
+    {
+        match mode {
+            Mode::JsonLines => json_line(&json!({"event": "warning", "message": w})),
+            Mode::Human => eprintln!("warning: {w}"),
+        }
+    }
     let prepared = match prepare(&args) {
         Ok(p) => p,
         Err(e) => {
@@ -162,9 +178,13 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         (None, None) => return Err(eyre!("--handles FILE is required")),
     };
     // A dry run sends nothing, so it needs no token.
+    let from = Origin::Flag {
+        flag: "--token-file",
+    };
     let token = match Token::from_file_or_env(args.token_file.as_deref()) {
         Err(_) if args.dry_run => Token::new("dry-run")?,
-        other => other?,
+        Err(e) => return Err(eyre!(token_error_words(&e, &from))),
+        Ok(t) => t,
     };
     let api_base = args
         .api_base
@@ -230,9 +250,16 @@ async fn harvest(
     mode: Mode,
 ) -> color_eyre::Result<Exit> {
     let invalid = handles.invalid.clone();
+    let out_dir = config.out_dir.clone();
+    let new_dir = !out_dir.exists();
     let run = match start(config, handles) {
         Ok(run) => run,
         Err(e) => {
+            // A refused run (another holds the lock) leaves no empty run directory behind;
+            // remove_dir removes only an empty one, so nothing written is ever lost.
+            if new_dir {
+                let _ = std::fs::remove_dir(&out_dir);
+            }
             report_unusable(mode, &e.to_string());
             return Ok(Exit::Unusable);
         }

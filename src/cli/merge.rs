@@ -2,7 +2,8 @@
 //! [--accept-external-edit] [--dry-run] [--json]`: plans the merge, shows it, and applies it
 //! unless it is blocked, unreadable, built on a latest.jsonl edited by hand, or a dry run.
 //! Exit 0 merged (or would merge), 1 blocked by flagged records (or, with --skip-flagged, some
-//! batches left out), 2 unreadable input.
+//! batches left out), or published but not recorded in the history (the version is live; the
+//! next open of the history records it, or says why it cannot), 2 unreadable input.
 
 use std::path::PathBuf;
 
@@ -14,6 +15,12 @@ use crate::pipeline::jobs;
 use crate::pipeline::merge::{self, CleanPlan, LeftOut, MergeOptions, MergePlan};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 merged (or would merge); 1 blocked by flagged records, \
+batches left out (--skip-flagged), or published but not yet recorded in the history (the new \
+version is live, its history rows are missing: event published_not_recorded); 2 could not \
+proceed (unreadable input)."
+)]
 pub struct Args {
     /// Batch files (JSONL or .jsonl.gz) to merge, in order: on equal evidence, later input wins.
     #[arg(required = true, value_name = "BATCH")]
@@ -109,7 +116,23 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         }
         return Ok(done);
     }
-    let (outcome, _history, recorded) = jobs::merge_and_record(&args.data, &plan)?;
+    let (outcome, _history, recorded) = match jobs::merge_and_record(&args.data, &plan) {
+        Ok(done) => done,
+        Err(jobs::MergeRecordError::History { version, source }) => {
+            // The work is done (the version is live); a step after it failed: exit 1, not 2.
+            let words =
+                format!("published version {version}; not yet recorded in the history: {source}");
+            match mode {
+                Mode::JsonLines => json_line(&json!({
+                    "event": "published_not_recorded", "version": version,
+                    "data_dir": args.data, "reason": source.to_string(), "words": words,
+                })),
+                Mode::Human => eprintln!("{words}"),
+            }
+            return Ok(Exit::GateFailed);
+        }
+        Err(e) => return Err(e.into()),
+    };
     if mode == Mode::JsonLines {
         for r in &recorded {
             json_line(&json!({"event": "history_recorded", "recorded": r}));

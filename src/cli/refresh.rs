@@ -11,7 +11,7 @@ use super::Exit;
 use super::config::ConfigArgs;
 use super::harvest::event_json;
 use super::output::{Mode, json_line};
-use crate::config::Settings;
+use crate::config::{Settings, token_error_words};
 use crate::pipeline::harvest::RetryPolicy;
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::events::HarvestEvent;
@@ -20,11 +20,13 @@ use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::refresh::{
     self, CensusRules, LastRefresh, RefreshEvent, RefreshOptions, RefreshReport, prometheus,
 };
+use color_eyre::eyre::eyre;
 
 /// What `--include` may add to the selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Include {
-    /// Stale records that cannot be proved against a kept answer (legacy data).
+    /// Records that are not stale but cannot be proved against a kept answer (legacy data).
+    /// Stale ones are re-read whether they can be proved or not.
     Unverifiable,
 }
 
@@ -55,7 +57,8 @@ fn unusable(mode: Mode, reason: &str) -> Exit {
 fn options(args: &Args, s: &Settings) -> color_eyre::Result<RefreshOptions> {
     let token = match Token::from_file_or_env(s.token_file.value.as_deref()) {
         Err(_) if args.dry_run => Token::new("dry-run")?,
-        other => other?,
+        Err(e) => return Err(eyre!(token_error_words(&e, &s.token_file.from))),
+        Ok(t) => t,
     };
     let pricing = s.pricing();
     let micros = |what, v: Option<f64>| v.map(|usd| usd_to_micros(what, usd)).transpose();
@@ -89,10 +92,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         Err(e) => return Ok(unusable(mode, &e.to_string())),
     };
     for w in &settings.warnings {
-        match mode {
-            Mode::JsonLines => json_line(&json!({"event": "warning", "message": w})),
-            Mode::Human => eprintln!("warning: {w}"),
-        }
+        warn(mode, w);
     }
     let opts = match options(&args, &settings) {
         Ok(o) => o,
@@ -102,6 +102,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         .enable_all()
         .build()?;
     let data_dir = opts.data_dir.clone();
+    let rules = opts.rules.clone();
     let report = runtime.block_on(async move {
         let (stop, cancel) = tokio::sync::watch::channel(false);
         // cron, systemd and `timeout` stop a job with SIGTERM: it is Ctrl-C to the refresh.
@@ -119,27 +120,64 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     })?;
     let report = match report {
         Ok(r) => r,
-        Err(e) => return Ok(unusable(mode, &e.to_string())),
+        Err(e) => {
+            let why = e.to_string();
+            let exit = unusable(mode, &why);
+            // Every exit is kept (last.json) and shown (the metrics file), a failed one too.
+            let kept = refresh::record_unusable(&data_dir, &why).map(|_| ());
+            let shown = match (&settings.metrics_file.value, args.dry_run) {
+                (Some(path), false) if data_dir.is_dir() => {
+                    // The census as far as it can be taken: a failure may be what broke it.
+                    let census = refresh::census_of(&data_dir, &rules).unwrap_or_default();
+                    write_metrics(path, &data_dir, &census)
+                }
+                _ => Ok(()),
+            };
+            if let Err(e) = kept {
+                warn(mode, &format!("cannot keep this refresh in last.json: {e}"));
+            }
+            if let Err(e) = shown {
+                warn(mode, &format!("cannot write the metrics file: {e:#}"));
+            }
+            return Ok(exit);
+        }
     };
     show_report(mode, &report);
     if let (Some(path), false) = (&settings.metrics_file.value, report.dry_run) {
-        let (requests_total, throttled_total) = refresh::request_totals(&data_dir)?;
-        let last = LastRefresh::read(&data_dir)?;
-        prometheus::write(
-            path,
-            &prometheus::Figures {
-                census: &report.census,
-                last: last.as_ref(),
-                requests_total,
-                throttled_total,
-            },
-        )?;
+        write_metrics(path, &data_dir, &report.census)?;
     }
     Ok(match report.outcome.exit_code() {
         0 => Exit::Ok,
         1 => Exit::GateFailed,
         _ => Exit::Unusable,
     })
+}
+
+fn warn(mode: Mode, message: &str) {
+    match mode {
+        Mode::JsonLines => json_line(&json!({"event": "warning", "message": message})),
+        Mode::Human => eprintln!("warning: {message}"),
+    }
+}
+
+/// The metrics file: the census given, the last refresh kept, the ledger's totals.
+fn write_metrics(
+    path: &std::path::Path,
+    data_dir: &std::path::Path,
+    census: &refresh::Census,
+) -> color_eyre::Result<()> {
+    let (requests_total, throttled_total) = refresh::request_totals(data_dir)?;
+    let last = LastRefresh::read(data_dir)?;
+    prometheus::write(
+        path,
+        &prometheus::Figures {
+            census,
+            last: last.as_ref(),
+            requests_total,
+            throttled_total,
+        },
+    )?;
+    Ok(())
 }
 
 fn show_event(mode: Mode, e: &RefreshEvent) {
@@ -192,6 +230,7 @@ fn show_event(mode: Mode, e: &RefreshEvent) {
             "authors": s.census.authors, "stale": s.census.stale,
             "skipped_unverifiable": s.census.skipped_unverifiable,
             "backed_off": s.census.backed_off,
+            "stale_backed_off": s.census.stale_backed_off,
         })),
         (Mode::Human, RefreshEvent::Selected(s)) => {
             if s.resumed {
@@ -206,13 +245,14 @@ fn show_event(mode: Mode, e: &RefreshEvent) {
                 .map(|(r, n)| format!("{n} {}", r.word()))
                 .collect();
             eprintln!(
-                "{} authors: chose {} ({}); {} held back by caps, {} stale but unverifiable (--include unverifiable), {} marked gone and backed off",
+                "{} authors: chose {} ({}); {} held back by caps, {} fresh but unverifiable (--include unverifiable), {} marked gone and backed off ({} of them stale)",
                 s.census.authors,
                 s.per_reason.iter().map(|(_, n)| n).sum::<usize>(),
                 reasons.join(", "),
                 s.held_back,
                 s.census.skipped_unverifiable,
-                s.census.backed_off
+                s.census.backed_off,
+                s.census.stale_backed_off
             );
         }
         (Mode::JsonLines, RefreshEvent::Planned(p)) => json_line(&p.to_json()),

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::Exit;
 use super::output::{Mode, json_line};
-use crate::pipeline::harvest::ledger::{LedgerEntry, RunSpend, read_entries};
+use crate::pipeline::harvest::ledger::{LedgerEntry, RunSpend, read_entries, run_name};
 use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd};
 
 #[derive(Debug, clap::Args)]
@@ -66,7 +66,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let mut total = RunSpend::default();
     for e in &entries {
         days.entry(e.day).or_default().add(e);
-        runs.entry(e.run_dir.display().to_string())
+        runs.entry(run_name(&e.run_dir).display().to_string())
             .or_insert_with(|| (e.day, RunSpend::default()))
             .1
             .add(e);

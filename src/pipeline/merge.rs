@@ -39,6 +39,12 @@ pub use report::BlockedRecord;
 use store::{DATA_FILE, MANIFEST_FILE, Store, StoreError};
 use write::{Base, RowEdit, write_version};
 
+/// A version's directory name in a message, or what stands for none.
+fn version_words(name: &Option<String>) -> String {
+    name.clone()
+        .unwrap_or_else(|| "an empty data directory".to_string())
+}
+
 /// Why a merge, rollback or status could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -57,7 +63,9 @@ pub enum MergeError {
     )]
     Blocked { count: usize },
     #[error(
-        "the dataset changed since the plan was made (planned on {planned:?}, now {current:?}); plan again"
+        "the dataset changed since the plan was made (planned on {}, now {}); plan again",
+        version_words(planned),
+        version_words(current)
     )]
     Stale {
         planned: Option<String>,

@@ -130,6 +130,8 @@ pub struct Selection {
     pub handles: Vec<String>,
     /// Chosen but left for a later refresh by the money or request caps.
     pub held_back: usize,
+    /// Of those, the stale ones.
+    pub stale_held_back: usize,
     pub census: Census,
     /// A dry run: the chosen authors are to be shown one by one.
     pub dry_run_list: bool,
@@ -168,6 +170,9 @@ pub struct RefreshReport {
     pub selected: usize,
     pub per_reason: Vec<(Reason, usize)>,
     pub held_back: usize,
+    /// Stale authors this refresh leaves unread: held back by the caps, or marked gone and
+    /// within their back-off. Said in the words, never a silent 0.
+    pub stale_unread: usize,
     /// Authors whose new record was merged.
     pub refreshed: usize,
     /// Authors the API said are gone, marked in the dataset (`meta.status`).
@@ -212,8 +217,8 @@ impl RefreshReport {
             .join(", ");
         if self.dry_run {
             return format!(
-                "dry run: would refresh {} authors ({reasons}), {} held back by caps",
-                self.selected, self.held_back
+                "dry run: would refresh {} authors ({reasons}), {} held back by caps, {} stale left unread (caps, back-off)",
+                self.selected, self.held_back, self.stale_unread
             );
         }
         if let Some(why) = &self.not_published {
@@ -223,7 +228,7 @@ impl RefreshReport {
             );
         }
         format!(
-            "refreshed {} of {} selected ({reasons}); {} left out, {} failed or not asked, {} marked gone, {} renamed, {} flagged by the admission rules, {} held back by caps; spent ${:.2}",
+            "refreshed {} of {} selected ({reasons}); {} left out, {} failed or not asked, {} marked gone, {} renamed, {} flagged by the admission rules, {} held back by caps, {} stale left unread (caps, back-off); spent ${:.2}",
             self.refreshed,
             self.selected,
             self.left_out.len(),
@@ -232,6 +237,7 @@ impl RefreshReport {
             self.renamed.len(),
             self.admission_flags.len(),
             self.held_back,
+            self.stale_unread,
             self.spend_usd
         )
     }
@@ -253,6 +259,33 @@ impl RefreshReport {
             words: self.words(),
         }
     }
+}
+
+/// Keeps in `last.json` a refresh that could not proceed (exit 2) and why, so the console and
+/// the metrics file see every refresh, not only those that ran; the last success is kept.
+/// A directory that does not exist is left alone (nothing of it to keep).
+pub fn record_unusable(data_dir: &Path, why: &str) -> Result<Option<LastRefresh>, RefreshError> {
+    if !data_dir.is_dir() {
+        return Ok(None);
+    }
+    // A last.json that cannot be read is replaced: the failure is what is worth keeping now.
+    let previous = LastRefresh::read(data_dir).ok().flatten();
+    let last = LastRefresh {
+        finished_at: Utc::now(),
+        exit: RefreshOutcome::Nothing.exit_code(),
+        run_dir: None,
+        selected: 0,
+        refreshed: 0,
+        left_out: 0,
+        spend_usd: 0.0,
+        requests: 0,
+        throttled: 0,
+        last_success_at: previous.as_ref().and_then(|p| p.last_success_at),
+        next_stale_at: previous.as_ref().and_then(|p| p.next_stale_at),
+        words: format!("refresh could not proceed: {why}"),
+    };
+    last.write(data_dir)?;
+    Ok(Some(last))
 }
 
 /// The census of `data_dir` with its history's growth flags and its runs' custody.
@@ -363,6 +396,7 @@ pub async fn run(
                     .collect(),
                 handles: Vec::new(),
                 held_back: 0,
+                stale_held_back: 0,
                 census,
                 dry_run_list: false,
             }
@@ -386,6 +420,10 @@ pub async fn run(
                 per_reason,
                 handles: picked.iter().map(|c| c.handle.clone()).collect(),
                 held_back: chosen - take,
+                stale_held_back: census.candidates[take..]
+                    .iter()
+                    .filter(|c| c.reason == Reason::Stale)
+                    .count(),
                 census,
                 dry_run_list: opts.dry_run,
             }
@@ -401,6 +439,7 @@ pub async fn run(
         selected: selection.per_reason.iter().map(|(_, n)| n).sum(),
         per_reason: selection.per_reason.clone(),
         held_back: selection.held_back,
+        stale_unread: selection.stale_held_back + selection.census.stale_backed_off,
         refreshed: 0,
         marked_gone: Vec::new(),
         renamed: Vec::new(),
@@ -478,7 +517,20 @@ pub async fn run(
         }
         .write(&dir)?;
     }
-    let mut engine = harvest::start(config, input)?;
+    let mut engine = match harvest::start(config, input) {
+        Ok(engine) => engine,
+        Err(e) => {
+            // Refused before anything was asked (a harvest holds the directory's lock): a run
+            // with no journal is no run to finish, so neither it nor pending.json is left.
+            let journaled = run_dir.join(harvest::journal::JOURNAL_FILE).exists();
+            if !selection.resumed && !journaled {
+                Pending::clear(&dir)?;
+                let _ = std::fs::remove_file(&handles_file);
+                let _ = std::fs::remove_dir(&run_dir);
+            }
+            return Err(e.into());
+        }
+    };
     let commands = engine.commands.clone();
     let mut cancelled = false;
     loop {
@@ -521,15 +573,28 @@ pub async fn run(
     if let Some(s) = &renames.summary {
         report.spend_usd += s.cost_usd;
     }
-    merge_run(
-        &dir,
-        &run_dir,
-        &summary,
-        &renames,
-        &opts.gates,
-        on,
-        &mut report,
-    )?;
+    // A merge may land between the plan and the write (the console, a hand-run merge): the
+    // plan is made again against the new version, once; a second change in as many
+    // milliseconds is an operator merging by hand, and the next refresh finishes the run.
+    let mut replanned = false;
+    loop {
+        match merge_run(
+            &dir,
+            &run_dir,
+            &summary,
+            &renames,
+            &opts.gates,
+            on,
+            &mut report,
+        ) {
+            Err(RefreshError::Merge(merge::MergeError::Stale { .. })) if !replanned => {
+                replanned = true;
+                report.admission_flags.clear();
+                report.left_out.clear();
+            }
+            done => break done?,
+        }
+    }
     if done.outcome == RunOutcome::Complete {
         Pending::clear(&dir)?;
     }

@@ -474,3 +474,171 @@ fn the_token_appears_in_no_output_file_nor_on_stdout_or_stderr() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("401"));
     check_run("refused run", &output, &out);
 }
+
+#[test]
+fn a_copied_data_directory_resumes_its_own_run_and_the_originals_ledger_is_untouched() {
+    let sim = sim(SimConfig {
+        not_found_rate: 0.0,
+        suspended_rate: 0.0,
+        ..SimConfig::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("cp", 60));
+    let original = tmp.path().join("A");
+    let copy = tmp.path().join("B");
+    let harvest = |args: &[&str]| {
+        influx_bin()
+            .arg("harvest")
+            .args(["--api-base", &sim.base_url(), "--json"])
+            .args(args)
+            .env("X_BEARER_TOKEN", TOKEN)
+            .env_remove("INFLUX_API_BASE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // $0.20 buys twenty users at $0.010: the run stops with the rest pending.
+    let first = harvest(&[
+        "--data",
+        path_arg(&original),
+        "--out",
+        path_arg(&original.join("runs/hv")),
+        "--handles",
+        path_arg(&input),
+        "--batch-size",
+        "10",
+        "--max-spend",
+        "0.20",
+    ]);
+    assert_eq!(first.status.code(), Some(1), "stopped by the cap");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&original)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ledger = |dir: &Path| std::fs::read(dir.join("ledger.jsonl")).unwrap();
+    let before = ledger(&original);
+
+    let resumed = harvest(&[
+        "--resume",
+        path_arg(&copy.join("runs/hv")),
+        "--max-spend",
+        "10",
+    ]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stdout)
+    );
+    assert_eq!(
+        ledger(&original),
+        before,
+        "the original's ledger is unchanged"
+    );
+    let entries = json_lines(&ledger(&copy));
+    let answers = lines_so_far(&copy.join("runs/hv/responses.jsonl"));
+    assert_eq!(
+        entries.len(),
+        answers,
+        "one ledger line per answer, none twice"
+    );
+    assert!(
+        entries.len() > json_lines(&before).len(),
+        "the copy's ledger holds the resumed run's spend"
+    );
+    let journal = std::fs::read_to_string(copy.join("runs/hv/journal.jsonl")).unwrap();
+    assert!(
+        !journal.contains(&*copy.to_string_lossy()),
+        "the journal names nothing by the copy's absolute path"
+    );
+}
+
+#[test]
+fn a_token_file_others_can_read_is_warned_about_and_a_token_setting_is_never_echoed() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = sim(SimConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("tf", 5));
+    let token_file = tmp.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = |token: &str, out: &str| {
+        influx_bin()
+            .arg("harvest")
+            .args([
+                "--api-base",
+                &sim.base_url(),
+                "--json",
+                "--token-file",
+                token,
+            ])
+            .args(["--handles", path_arg(&input), "--data"])
+            .arg(tmp.path().join("data"))
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .env_remove("X_BEARER_TOKEN")
+            .env_remove("INFLUX_API_BASE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run(path_arg(&token_file), "r1");
+    let events = json_lines(&out.stdout);
+    let warning = events
+        .iter()
+        .find(|e| e["event"] == "warning")
+        .unwrap_or_else(|| panic!("a warning: {events:?}"));
+    assert!(
+        warning["message"].as_str().unwrap().contains("chmod 600"),
+        "{warning}"
+    );
+
+    // A token pasted where the path goes is never printed back.
+    let pasted = "tok-PASTED-INTO-THE-FLAG-5521";
+    let out = run(pasted, "r2");
+    assert_eq!(out.status.code(), Some(2));
+    for (label, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("PASTED"), "{label} echoes it: {text}");
+        if label == "stdout" {
+            assert!(text.contains("--token-file"), "names where: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_harvest_refused_by_the_lock_leaves_no_empty_run_directory() {
+    let sim = sim(SimConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let input = handles_file(tmp.path(), &names("lk", 5));
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let _running =
+        influx::pipeline::harvest::ledger::HarvestLock::take(&data, &data.join("runs/other"))
+            .unwrap();
+    let out = data.join("runs/refused");
+    let output = influx_bin()
+        .arg("harvest")
+        .args(["--api-base", &sim.base_url(), "--json", "--handles"])
+        .arg(&input)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .env("X_BEARER_TOKEN", TOKEN)
+        .env_remove("INFLUX_API_BASE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("another harvest"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(!out.exists(), "the refused run left {}", out.display());
+    assert_eq!(sim.stats().requests, 0);
+}

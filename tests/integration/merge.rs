@@ -592,6 +592,11 @@ fn a_plan_made_before_another_merge_is_refused() {
     let before = snapshot(&data);
     let err = merge::apply(&data, &early).unwrap_err();
     assert!(matches!(err, merge::MergeError::Stale { .. }), "{err}");
+    let words = err.to_string();
+    assert!(
+        words.contains("planned on an empty data directory, now 00000001-"),
+        "plain words, no Rust in a user message: {words}"
+    );
     assert_eq!(snapshot(&data), before);
 }
 
@@ -863,5 +868,66 @@ fn skip_flagged_merges_the_clean_batches_and_lists_the_flagged_ones_left_out_wit
         merge::merged_batches(&data).unwrap().len(),
         1,
         "the store says which batch the version holds"
+    );
+}
+
+#[test]
+fn a_merge_whose_history_cannot_be_written_says_it_published_the_version_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let at = "2026-01-02T00:00:00Z";
+    let first = write_jsonl(tmp.path(), "a.jsonl", &[author("1", "ann", at, json!({}))]);
+    let out = influx(&[
+        "merge",
+        "--json",
+        "--allow-flagged",
+        "--data",
+        data.to_str().unwrap(),
+        first.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A corrupt history: garbage where the SQLite header should be.
+    std::fs::write(
+        data.join("history.sqlite"),
+        b"this is not a database at all, only garbage bytes".repeat(200),
+    )
+    .unwrap();
+    for side in ["history.sqlite-wal", "history.sqlite-shm"] {
+        let _ = std::fs::remove_file(data.join(side));
+    }
+    let second = write_jsonl(tmp.path(), "b.jsonl", &[author("2", "bob", at, json!({}))]);
+    let out = influx(&[
+        "merge",
+        "--json",
+        "--allow-flagged",
+        "--data",
+        data.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "work done, a step failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(manifest(&data).version, 2, "latest is the new version");
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let said = events
+        .iter()
+        .find(|e| e["event"] == "published_not_recorded")
+        .unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(said["version"], 2);
+    let words = said["words"].as_str().unwrap();
+    assert!(
+        words.starts_with("published version 2; not yet recorded in the history: "),
+        "{words}"
     );
 }

@@ -82,6 +82,22 @@ fn directory(
     stale: std::ops::Range<u64>,
     unscored: std::ops::Range<u64>,
 ) -> PathBuf {
+    directory_from(root, n, stale, unscored, "manual_curation")
+}
+
+/// A data directory as the old pipeline left it: every record claims the X API (`method`) but
+/// no kept answer proves it (unverifiable custody).
+fn legacy_directory(root: &Path, n: u64, stale: std::ops::Range<u64>) -> PathBuf {
+    directory_from(root, n, stale, 0..0, "x_api_v2")
+}
+
+fn directory_from(
+    root: &Path,
+    n: u64,
+    stale: std::ops::Range<u64>,
+    unscored: std::ops::Range<u64>,
+    method: &str,
+) -> PathBuf {
     let now = Utc::now();
     let mut text = String::new();
     for i in 0..n {
@@ -92,7 +108,8 @@ fn directory(
             now - TimeDelta::days(1)
         };
         v["meta"]["last_refresh_at"] = json!(format_time(at));
-        v["meta"]["sources"] = json!([{"method": "manual_curation", "fetched_at": format_time(at), "evidence": "test"}]);
+        v["meta"]["sources"] =
+            json!([{"method": method, "fetched_at": format_time(at), "evidence": "test"}]);
         if unscored.contains(&i) {
             let o = v.as_object_mut().unwrap();
             o.remove("public_metrics");
@@ -206,7 +223,7 @@ fn a_refresh_asks_for_exactly_the_stale_and_unscored_authors_merges_them_and_rep
     let selected = event(&plan, "selected");
     assert_eq!(
         selected["per_reason"],
-        json!({"unscored": 5, "flagged": 0, "stale": 100})
+        json!({"unscored": 5, "flagged": 0, "stale": 100, "unverifiable": 0})
     );
     assert_eq!(event(&plan, "plan")["handles"], 105);
     assert_eq!(sim.stats().requests, 0, "a dry run sends nothing");
@@ -732,4 +749,115 @@ fn a_refresh_whose_gate_fails_publishes_nothing_and_says_which_gate() {
         manifest_before,
         "the stored version is untouched"
     );
+}
+
+#[test]
+fn a_legacy_indexs_stale_authors_are_re_read_though_unprovable_and_become_verified() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = legacy_directory(tmp.path(), 30, 0..10);
+    let sim = sim(&data, SimConfig::default());
+    let audit = |data: &Path| {
+        let out = influx(&["audit", "--json", "--data"])
+            .arg(data)
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["provenance"].clone()
+    };
+    assert_eq!(
+        audit(&data)["unverifiable"],
+        30,
+        "the legacy index proves nothing"
+    );
+
+    let lines = checked(
+        refresh(&sim, &data, &["--stale-after", "7d"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    let selected = event(&lines, "selected");
+    assert_eq!(selected["per_reason"]["stale"], 10, "{selected}");
+    assert_eq!(
+        selected["skipped_unverifiable"], 20,
+        "fresh and unprovable: {selected}"
+    );
+    let report = &event(&lines, "refresh_done")["report"];
+    assert_eq!(report["refreshed"], 10, "{report}");
+    let after = audit(&data);
+    assert_eq!(
+        after["verified"], 10,
+        "the re-read authors are proved: {after}"
+    );
+    assert_eq!(after["unverifiable"], 20, "{after}");
+
+    // `--include unverifiable` also re-reads the fresh ones that cannot be proved.
+    let lines = checked(
+        refresh(&sim, &data, &["--include", "unverifiable"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    assert_eq!(event(&lines, "selected")["per_reason"]["unverifiable"], 20);
+    assert_eq!(audit(&data)["verified"], 30);
+}
+
+#[test]
+fn a_refresh_refused_by_a_busy_lock_still_writes_last_json_and_the_metrics_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 10, 0..10, 0..0);
+    let sim = sim(&data, SimConfig::default());
+    let metrics = tmp.path().join("influx.prom");
+    let _running = influx::pipeline::refresh::RefreshLock::take(&data).unwrap();
+    let lines = checked(
+        refresh(&sim, &data, &["--metrics-file"])
+            .arg(&metrics)
+            .output()
+            .unwrap(),
+        2,
+    );
+    assert!(
+        event(&lines, "refresh_failed")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("another refresh is running")
+    );
+    let last: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("refresh/last.json")).unwrap())
+            .unwrap();
+    assert_eq!(last["exit"], 2, "{last}");
+    assert!(
+        last["words"]
+            .as_str()
+            .unwrap()
+            .contains("another refresh is running"),
+        "{last}"
+    );
+    let samples = prometheus_samples(&std::fs::read_to_string(&metrics).unwrap());
+    assert_eq!(samples["influx_authors"], 10.0);
+    assert_eq!(samples["influx_refresh_last_exit_code"], 2.0);
+    assert_eq!(sim.stats().requests, 0);
+}
+
+#[test]
+fn a_refresh_refused_by_a_harvests_lock_leaves_no_pending_run_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 10, 0..10, 0..0);
+    let sim = sim(&data, SimConfig::default());
+    let _harvest =
+        influx::pipeline::harvest::ledger::HarvestLock::take(&data, &data.join("runs/other"))
+            .unwrap();
+    let lines = checked(refresh(&sim, &data, &[]).output().unwrap(), 2);
+    assert!(
+        event(&lines, "refresh_failed")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("another harvest"),
+        "{lines:?}"
+    );
+    assert!(!data.join("refresh/pending.json").exists());
+    let runs: Vec<_> = std::fs::read_dir(data.join("runs"))
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(runs.is_empty(), "left behind: {runs:?}");
+    assert_eq!(sim.stats().requests, 0);
 }

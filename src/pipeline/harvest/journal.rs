@@ -2,6 +2,10 @@
 //! line per answered batch, appended and fsynced before the batch counts as done, so that
 //! `--resume` asks again only for what was never answered.
 //!
+//! Paths in the header are named relative to the run directory when they lie in its data
+//! directory, so a data directory copied or moved is resumed in place; a journal written with
+//! absolute paths is read against where the run is now (see [`RunHeader::located`]).
+//!
 //! Also repairs the append-only files of a run dir after a crash (a torn last line, records
 //! written for a batch whose journal line never made it). Not here: deciding what to ask (see
 //! `harvest`).
@@ -23,7 +27,8 @@ pub struct RunHeader {
     /// Always "run".
     pub kind: String,
     pub started_at: DateTime<Utc>,
-    /// Absolute path of the handles file, when the run came from one.
+    /// The handles file, when the run came from one: relative to the run directory when it
+    /// lies in the run's data directory, else absolute.
     pub handles_file: Option<PathBuf>,
     pub api_base: String,
     pub batch_size: usize,
@@ -31,14 +36,85 @@ pub struct RunHeader {
     /// its ledger lines prices them as it did. Absent in journals older than the ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_micros: Option<u64>,
-    /// The data directory whose ledger prices the run (absolute), so that `--resume DIR` alone
-    /// keeps counting in the same ledger.
+    /// The data directory whose ledger prices the run, so that `--resume DIR` alone keeps
+    /// counting in the same ledger: `../..` for a run of `DIR/runs/`, else absolute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
     /// The paged sources a discovery run reads (list members, seeds' followings), so that a
     /// resume goes on with each from the page its journal names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<PageSource>,
+}
+
+/// The data directory a run directory belongs to by place: `DIR` for `DIR/runs/<run>`.
+pub fn home_of(run_dir: &Path) -> Option<PathBuf> {
+    let run_dir = std::path::absolute(run_dir).ok()?;
+    let parent = run_dir.parent()?;
+    (parent.file_name()? == "runs").then(|| parent.parent().map(Path::to_path_buf))?
+}
+
+/// `../..`: how a header names the data directory of a run of `DIR/runs/`.
+fn home_from_run() -> PathBuf {
+    Path::new("..").join("..")
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    super::ledger::run_key(a) == super::ledger::run_key(b)
+}
+
+impl RunHeader {
+    /// The header as written into `run_dir`: paths inside the run's data directory named
+    /// relative to the run, so that nothing in the journal points out of a copy of it.
+    fn relative_to(mut self, run_dir: &Path) -> RunHeader {
+        let Some(home) = home_of(run_dir) else {
+            return self;
+        };
+        if !self.data_dir.as_deref().is_some_and(|d| same_dir(d, &home)) {
+            return self;
+        }
+        self.data_dir = Some(home_from_run());
+        let (home, run) = (
+            super::ledger::run_key(&home),
+            super::ledger::run_key(run_dir),
+        );
+        if let Some(h) = self.handles_file.as_deref().map(super::ledger::run_key) {
+            if let Ok(rest) = h.strip_prefix(&run) {
+                self.handles_file = Some(rest.to_path_buf());
+            } else if let Ok(rest) = h.strip_prefix(&home) {
+                self.handles_file = Some(home_from_run().join(rest));
+            }
+        }
+        self
+    }
+
+    /// The header read against where `run_dir` is now. Relative paths are relative to the run.
+    /// An absolute data directory that is not the run's own (`DIR` of `DIR/runs/<run>`) is
+    /// where the directory was before it was copied or moved: it and the paths inside it are
+    /// taken as the run's own directory's, so a resume never writes outside the directory it
+    /// is given.
+    pub fn located(mut self, run_dir: &Path) -> RunHeader {
+        let resolve = |p: PathBuf| {
+            if p.is_relative() { run_dir.join(p) } else { p }
+        };
+        self.data_dir = self.data_dir.map(resolve);
+        self.handles_file = self.handles_file.map(resolve);
+        let (Some(home), Some(old)) = (home_of(run_dir), self.data_dir.clone()) else {
+            return self;
+        };
+        if same_dir(&old, &home) {
+            self.data_dir = Some(home);
+            return self;
+        }
+        if let Some(rest) = self
+            .handles_file
+            .as_deref()
+            .and_then(|h| h.strip_prefix(&old).ok())
+        {
+            self.handles_file = Some(home.join(rest));
+        }
+        self.data_dir = Some(home);
+        self
+    }
 }
 
 /// Running totals of a run, carried in every batch line so a resumed run continues them.
@@ -173,7 +249,7 @@ impl Journal {
             })?;
         crate::dataset::sync_dir(dir).map_err(write_err)?;
         let mut journal = Journal { path, file };
-        journal.append_line(header)?;
+        journal.append_line(&header.clone().relative_to(dir))?;
         Ok(journal)
     }
 
@@ -224,7 +300,9 @@ impl Journal {
         };
         let mut lines = text.lines().enumerate();
         let header: RunHeader = match lines.next() {
-            Some((_, l)) => serde_json::from_str(l).map_err(|e| corrupt(1, e.to_string()))?,
+            Some((_, l)) => serde_json::from_str::<RunHeader>(l)
+                .map_err(|e| corrupt(1, e.to_string()))?
+                .located(dir),
             None => return Err(corrupt(1, "empty journal".into())),
         };
         let mut batches = Vec::new();
@@ -293,11 +371,13 @@ pub fn read_header(dir: &Path) -> Result<RunHeader, JournalError> {
             source,
         }
     })?;
-    serde_json::from_str(&first).map_err(|e| JournalError::Corrupt {
-        path,
-        line: 1,
-        reason: e.to_string(),
-    })
+    serde_json::from_str::<RunHeader>(&first)
+        .map(|h| h.located(dir))
+        .map_err(|e| JournalError::Corrupt {
+            path,
+            line: 1,
+            reason: e.to_string(),
+        })
 }
 
 /// Cuts a file after its last complete line (a crash can leave half a line).
@@ -420,6 +500,47 @@ mod tests {
             Journal::resume(dir.path()),
             Err(JournalError::Missing { .. })
         ));
+    }
+
+    #[test]
+    fn a_header_names_paths_inside_its_data_directory_relative_to_the_run() {
+        let data = tempfile::tempdir().unwrap();
+        let run = data.path().join("runs").join("hv");
+        std::fs::create_dir_all(&run).unwrap();
+        let mut h = header();
+        h.data_dir = Some(data.path().to_path_buf());
+        h.handles_file = Some(run.join("handles.txt"));
+        Journal::create(&run, &h).unwrap();
+        let text = std::fs::read_to_string(run.join(JOURNAL_FILE)).unwrap();
+        assert!(!text.contains(&*data.path().to_string_lossy()), "{text}");
+        let read = read_header(&run).unwrap();
+        assert!(same_dir(read.data_dir.as_deref().unwrap(), data.path()));
+        assert!(same_dir(
+            read.handles_file.as_deref().unwrap(),
+            &run.join("handles.txt")
+        ));
+    }
+
+    #[test]
+    fn an_old_header_with_absolute_paths_is_read_against_where_the_run_is_now() {
+        let h = RunHeader {
+            data_dir: Some("/old/place".into()),
+            handles_file: Some("/old/place/runs/hv/handles.txt".into()),
+            ..header()
+        };
+        let now = h.clone().located(Path::new("/new/place/runs/hv"));
+        assert_eq!(now.data_dir, Some(PathBuf::from("/new/place")));
+        assert_eq!(
+            now.handles_file,
+            Some(PathBuf::from("/new/place/runs/hv/handles.txt"))
+        );
+        // A handles file outside the old directory is still where it was.
+        let outside = RunHeader {
+            handles_file: Some("/home/me/h.txt".into()),
+            ..h
+        };
+        let now = outside.located(Path::new("/new/place/runs/hv"));
+        assert_eq!(now.handles_file, Some(PathBuf::from("/home/me/h.txt")));
     }
 
     #[test]

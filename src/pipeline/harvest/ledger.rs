@@ -56,7 +56,8 @@ pub struct LedgerEntry {
     pub day: NaiveDate,
     /// The run's id: its directory's name.
     pub run: String,
-    /// The run directory, absolute.
+    /// The run directory as the ledger names it (see [`run_name`]): `runs/<run>` for a run of
+    /// the data directory, so a copied or moved directory's ledger still names its runs.
     pub run_dir: PathBuf,
     /// 1-based line of `run_dir/responses.jsonl` holding the answer.
     pub response_line: u64,
@@ -154,12 +155,10 @@ impl LedgerBook {
             }
             *self.spent_by_day.entry(entry.day).or_default() += entry.cost_micros;
         }
-        self.runs
-            .entry(entry.run_dir.clone())
-            .or_default()
-            .add(entry);
+        let name = run_name(&entry.run_dir);
+        self.runs.entry(name.clone()).or_default().add(entry);
         self.covered
-            .entry(entry.run_dir.clone())
+            .entry(name)
             .or_default()
             .insert(entry.response_line, entry.response_end);
     }
@@ -189,7 +188,7 @@ impl LedgerBook {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            run_dir: request.run_dir,
+            run_dir: run_name(&request.run_dir),
             response_line: request.response_line,
             response_end: request.response_end,
             status: request.status,
@@ -210,7 +209,10 @@ impl LedgerBook {
 
     /// What `run_dir` has spent so far, over all its attempts.
     pub fn run(&self, run_dir: &Path) -> RunSpend {
-        self.runs.get(run_dir).copied().unwrap_or_default()
+        self.runs
+            .get(&run_name(run_dir))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// What every run of the directory spent on `day`.
@@ -221,7 +223,7 @@ impl LedgerBook {
     /// The run's responses.jsonl lines that have a ledger line, and where the unbroken run of
     /// them from line 1 ends: (last line of it, byte offset past it).
     fn covered(&self, run_dir: &Path) -> (Option<&HashMap<u64, u64>>, u64, u64) {
-        let lines = self.covered.get(run_dir);
+        let lines = self.covered.get(&run_name(run_dir));
         let (mut line, mut end) = (0, 0);
         if let Some(lines) = lines {
             while let Some(e) = lines.get(&(line + 1)) {
@@ -637,6 +639,19 @@ impl LedgerWriter {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+}
+
+/// How the ledger names a run: `runs/<run>` for a run directory in a `runs/` directory (a run
+/// of the data directory, wherever the directory is now: copied or moved, its ledger still
+/// names its runs), else the path as given. Ledgers written before named every run by its
+/// absolute path; `/old/place/runs/<run>` is read as `runs/<run>` the same way.
+pub fn run_name(run_dir: &Path) -> PathBuf {
+    match (run_dir.parent(), run_dir.file_name()) {
+        (Some(parent), Some(name)) if parent.file_name().is_some_and(|p| p == "runs") => {
+            Path::new("runs").join(name)
+        }
+        _ => run_dir.to_path_buf(),
     }
 }
 

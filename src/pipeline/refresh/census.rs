@@ -23,18 +23,28 @@ pub enum Reason {
     Unscored,
     /// A placeholder flag or a growth flag (follower spike or drop).
     Flagged,
-    /// Last refreshed longer ago than `stale_after` (or never).
+    /// Last refreshed longer ago than `stale_after` (or never), provable or not: reading it
+    /// again is what makes an unverifiable record provable.
     Stale,
+    /// Fresh, but unprovable against a kept answer (legacy data); chosen only with
+    /// `--include unverifiable`.
+    Unverifiable,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 3] = [Reason::Unscored, Reason::Flagged, Reason::Stale];
+    pub const ALL: [Reason; 4] = [
+        Reason::Unscored,
+        Reason::Flagged,
+        Reason::Stale,
+        Reason::Unverifiable,
+    ];
 
     pub fn word(self) -> &'static str {
         match self {
             Reason::Unscored => "unscored",
             Reason::Flagged => "flagged",
             Reason::Stale => "stale",
+            Reason::Unverifiable => "unverifiable",
         }
     }
 }
@@ -56,8 +66,9 @@ pub struct CensusRules {
     pub stale_after: TimeDelta,
     /// A handle marked not found or suspended is not asked again for this long.
     pub backoff: TimeDelta,
-    /// Re-read records that are stale but cannot be proved (legacy data); off by default, since
-    /// they are many and reading them again does not make the old data provable.
+    /// Also re-read records that are not stale but cannot be proved against a kept answer
+    /// (legacy data): a re-read gives them an answer to be proved by. Stale ones are re-read
+    /// whether provable or not.
     pub include_unverifiable: bool,
 }
 
@@ -74,10 +85,12 @@ pub struct Census {
     pub growth_flagged: usize,
     /// Older than `stale_after`, chosen or not.
     pub stale: usize,
-    /// Stale, but only unverifiable: not chosen without `--include unverifiable`.
+    /// Fresh but unverifiable: not chosen without `--include unverifiable`.
     pub skipped_unverifiable: usize,
     /// Marked not found or suspended within the back-off: not asked again yet.
     pub backed_off: usize,
+    /// Stale, but backed off (marked gone within the back-off): left unread by this refresh.
+    pub stale_backed_off: usize,
     /// Lines that are not records (reported, never chosen).
     pub unreadable: usize,
     /// When the next author that is fresh now goes stale.
@@ -178,6 +191,7 @@ pub fn census(
             let recent = s.checked_at.is_some_and(|t| t + rules.backoff > rules.now);
             if recent {
                 c.backed_off += 1;
+                c.stale_backed_off += usize::from(stale);
                 continue;
             }
         }
@@ -185,12 +199,12 @@ pub fn census(
             Some(Reason::Unscored)
         } else if checks.placeholder || grew_oddly || mismatch {
             Some(Reason::Flagged)
-        } else if stale && unverifiable && !rules.include_unverifiable {
-            c.skipped_unverifiable += 1;
-            None
         } else if stale {
             Some(Reason::Stale)
+        } else if unverifiable && rules.include_unverifiable {
+            Some(Reason::Unverifiable)
         } else {
+            c.skipped_unverifiable += usize::from(unverifiable);
             None
         };
         if let Some(reason) = reason {

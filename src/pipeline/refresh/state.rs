@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::RefreshError;
 use crate::dataset::AtomicFile;
 use crate::dataset::lock_file::{LockError, LockFile, holder_note};
+use crate::pipeline::harvest::ledger::run_name;
 
 pub const REFRESH_DIR: &str = "refresh";
 const LOCK: &str = "lock";
@@ -40,6 +41,9 @@ impl RefreshLock {
 /// The run a refresh started and has not merged yet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pending {
+    /// Kept as `runs/<run>`, relative to the data directory (see `ledger::run_name`), and read
+    /// back against the directory it is in now: a copied or moved directory finishes its own
+    /// run, never the original's.
     pub run_dir: PathBuf,
     pub started_at: DateTime<Utc>,
     /// Chosen authors per reason, as the census said when the run started.
@@ -74,11 +78,23 @@ fn read_json<T: for<'de> Deserialize<'de>>(p: &Path) -> Result<Option<T>, Refres
 
 impl Pending {
     pub fn read(data_dir: &Path) -> Result<Option<Pending>, RefreshError> {
-        read_json(&path(data_dir, PENDING))
+        Ok(
+            read_json::<Pending>(&path(data_dir, PENDING))?.map(|mut p| {
+                let name = run_name(&p.run_dir);
+                if name.is_relative() {
+                    p.run_dir = data_dir.join(name);
+                }
+                p
+            }),
+        )
     }
 
     pub fn write(&self, data_dir: &Path) -> Result<(), RefreshError> {
-        write_json(&path(data_dir, PENDING), self)
+        let kept = Pending {
+            run_dir: run_name(&self.run_dir),
+            ..self.clone()
+        };
+        write_json(&path(data_dir, PENDING), &kept)
     }
 
     /// The run is merged: the next refresh starts afresh.
@@ -150,6 +166,11 @@ mod tests {
         };
         p.write(dir.path()).unwrap();
         assert_eq!(Pending::read(dir.path()).unwrap(), Some(p));
+        let kept = std::fs::read_to_string(dir.path().join("refresh/pending.json")).unwrap();
+        assert!(
+            kept.contains("\"runs/x\""),
+            "named inside the directory: {kept}"
+        );
         Pending::clear(dir.path()).unwrap();
         assert_eq!(Pending::read(dir.path()).unwrap(), None);
     }
