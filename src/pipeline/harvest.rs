@@ -19,6 +19,7 @@ pub mod outputs;
 pub mod page;
 mod pending;
 pub mod pricing;
+mod rebuild;
 pub mod xapi;
 
 use std::collections::{HashMap, HashSet};
@@ -291,24 +292,60 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         price_per_user_usd: pricing::micros_to_usd(price),
         ..Summary::default()
     };
-    let (journal, records_len, base_totals, first_batch, left, pages) = if config.resume {
+    let finish = batch::Finish {
+        judgement: config.judgement.clone(),
+        score: config.score,
+    };
+    let (journal, records_len, base_totals, first_batch, left, pages, rebuilt) = if config.resume {
         let (journal, resumed) = Journal::resume(&dir)?;
-        let pages = resumed.pages_left();
+        let journaled: HashSet<usize> = resumed.batches.iter().map(|b| b.batch).collect();
+        let rebuilt = rebuild::unjournaled(&dir, &journaled, &finish).map_err(|source| {
+            HarvestError::RunDir {
+                path: dir.clone(),
+                source,
+            }
+        })?;
+        let same_page = |a: &PageAsk, b: &PageAsk| a.source == b.source && a.token == b.token;
+        let pages: Vec<PageAsk> = resumed
+            .pages_left()
+            .into_iter()
+            .filter(|p| {
+                !rebuilt
+                    .iter()
+                    .any(|r| r.batch.page.as_ref().is_some_and(|q| same_page(p, q)))
+            })
+            .collect();
         for b in &resumed.batches {
             summary.harvested += b.found.len() + b.protected.len();
             summary.protected.extend(b.protected.iter().cloned());
             summary.not_found.extend(b.not_found.iter().cloned());
             summary.suspended.extend(b.suspended.iter().cloned());
         }
-        let left = remaining(&input, Some(&resumed));
+        let mut left = remaining(&input, Some(&resumed));
+        // Handles a rebuilt answer settled are not asked again (failed ones are).
+        let settled: HashSet<String> = rebuilt
+            .iter()
+            .flat_map(|r| &r.answered.answers)
+            .filter(|(_, a)| !matches!(a, HandleAnswer::Failed { .. }))
+            .map(|(h, _)| h.to_ascii_lowercase())
+            .collect();
+        let before = left.handles.len();
+        left.handles
+            .retain(|h| !settled.contains(&h.to_ascii_lowercase()));
+        left.already_done += before - left.handles.len();
         let len = resumed.records_len();
+        let next = rebuilt
+            .iter()
+            .map(|r| r.batch.number + 1)
+            .fold(resumed.next_batch(), usize::max);
         (
             journal,
             len,
             resumed.last_totals(),
-            resumed.next_batch(),
+            next,
             left,
             pages,
+            rebuilt,
         )
     } else {
         let header = RunHeader {
@@ -333,6 +370,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
             1,
             left,
             pages,
+            Vec::new(),
         )
     };
     let records = RecordLog::open(&dir, records_len)?;
@@ -379,10 +417,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         cancel: cancel_rx,
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
-        finish: batch::Finish {
-            judgement: config.judgement.clone(),
-            score: config.score,
-        },
+        finish,
         ledger,
         run_dir,
         halted: std::sync::atomic::AtomicBool::new(false),
@@ -416,6 +451,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         stopped: None,
         cancelled: false,
         reserved: HashMap::new(),
+        rebuilt,
         config,
         _lock: lock,
     };
@@ -457,6 +493,9 @@ struct Engine {
     /// The worst-case cost of each batch in flight, held against `--max-spend` until its answer
     /// says what it really cost.
     reserved: HashMap<usize, Micros>,
+    /// Batches an earlier attempt had answers for but never journaled (see `rebuild`): written
+    /// first, from their kept answers.
+    rebuilt: Vec<rebuild::Rebuilt>,
     /// Held until the run ends: no other harvest writes to the data directory meanwhile.
     _lock: Option<HarvestLock>,
 }
@@ -610,6 +649,29 @@ impl Engine {
             .await;
         let spend = self.spend();
         self.emit(HarvestEvent::Spend(spend)).await;
+        if self.ctx.responses.cut > 0 {
+            self.emit(log(
+                tracing::Level::WARN,
+                format!(
+                    "responses.jsonl ended mid-line: {} bytes of an answer the last attempt was writing when it stopped were cut (after line {}); that batch is asked again",
+                    self.ctx.responses.cut,
+                    self.ctx.responses.lines()
+                ),
+            ))
+            .await;
+        }
+        for kept in std::mem::take(&mut self.rebuilt) {
+            self.emit(log(
+                tracing::Level::INFO,
+                format!(
+                    "batch {} rebuilt from responses.jsonl line {}: answered before the last attempt stopped, not asked again",
+                    kept.batch.number, kept.response_line
+                ),
+            ))
+            .await;
+            self.answered(kept.batch, kept.answered, Duration::ZERO)
+                .await;
+        }
         let mut tasks: JoinSet<BatchEnd> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, Batch> = HashMap::new();
         let mut paused = false;

@@ -626,3 +626,69 @@ async fn records_jsonl_holds_exactly_the_reference_records_of_the_answers_in_res
     expected.sort();
     assert_eq!(written, expected);
 }
+
+#[tokio::test]
+async fn a_run_killed_between_an_answer_and_its_journal_line_resumes_without_asking_that_batch_again()
+ {
+    let sim = SimServer::start(sim_config()).await.unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let handles = names("kept", 30);
+    let (report, _) = run(config(&sim, &dir), list(&handles)).await;
+    assert_eq!(report.outcome, RunOutcome::Complete);
+    let records_before = std::fs::read_to_string(dir.join("records.jsonl")).unwrap();
+    let requests_before = sim.stats().requests;
+    // The kill point: the last batch's answer reached responses.jsonl, its journal line and
+    // its records did not.
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    let mut kept: Vec<&str> = journal.lines().collect();
+    let lost: Value = serde_json::from_str(kept.pop().unwrap()).unwrap();
+    std::fs::write(dir.join("journal.jsonl"), kept.join("\n") + "\n").unwrap();
+    let keep_len = lines(&dir.join("journal.jsonl"))
+        .last()
+        .and_then(|b| b["records_len"].as_u64())
+        .unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("records.jsonl"))
+        .unwrap();
+    f.set_len(keep_len).unwrap();
+
+    let mut again = config(&sim, &dir);
+    again.resume = true;
+    let (resumed, events) = run(again, list(&handles)).await;
+    assert_eq!(resumed.outcome, RunOutcome::Complete);
+    assert_eq!(
+        sim.stats().requests,
+        requests_before,
+        "no request is asked twice"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, HarvestEvent::Log { message, .. }
+            if message.contains(&format!("batch {} rebuilt from responses.jsonl", lost["batch"])))),
+        "the resume says what it rebuilt"
+    );
+    let mut after: Vec<String> = std::fs::read_to_string(dir.join("records.jsonl"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let mut before: Vec<String> = records_before.lines().map(str::to_string).collect();
+    // The same records, the same answer proves them (scoring's `as_of` is the fetch time).
+    after.sort();
+    before.sort();
+    let strip = |l: &String| {
+        let mut v: Value = serde_json::from_str(l).unwrap();
+        v["meta"]
+            .as_object_mut()
+            .unwrap()
+            .remove("score_components");
+        v
+    };
+    assert_eq!(
+        after.iter().map(strip).collect::<Vec<_>>(),
+        before.iter().map(strip).collect::<Vec<_>>()
+    );
+}

@@ -504,7 +504,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             .filter(|b| matches!(**b, b'\n' | b'\r'))
             .for_each(|b| *b = b' ');
         let answer = classify(raw.status, &raw.body);
-        let meta = json!({
+        let mut meta = json!({
             "batch": batch.number,
             "attempt": attempt,
             "path": raw.path,
@@ -513,6 +513,10 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
             "latency_ms": raw.latency.as_millis() as u64,
             "rate_limit": raw.rate,
         });
+        // The page a batch read, so that a resume can rebuild it from this line alone.
+        if let Some(page) = &batch.page {
+            meta["page"] = json!(page);
+        }
         // A JSON body goes in byte for byte; anything else as text.
         let body_is_json = matches!(answer, Answer::Users(_))
             || !matches!(answer, Answer::Malformed { .. })

@@ -380,16 +380,17 @@ pub fn read_header(dir: &Path) -> Result<RunHeader, JournalError> {
         })
 }
 
-/// Cuts a file after its last complete line (a crash can leave half a line).
-pub fn drop_torn_tail(path: &Path) -> io::Result<()> {
+/// Cuts a file after its last complete line (a crash can leave half a line); returns how many
+/// bytes were cut, so a caller can say so.
+pub fn drop_torn_tail(path: &Path) -> io::Result<u64> {
     let mut file = match OpenOptions::new().read(true).write(true).open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(e),
     };
     let len = file.metadata()?.len();
     if len == 0 {
-        return Ok(());
+        return Ok(0);
     }
     // Read backwards in chunks until a newline is found.
     let mut end = len;
@@ -410,7 +411,7 @@ pub fn drop_torn_tail(path: &Path) -> io::Result<()> {
         file.set_len(keep)?;
         file.sync_all()?;
     }
-    Ok(())
+    Ok(len - keep)
 }
 
 /// Cuts a file to `len` bytes when it is longer (records written after the last journal line).

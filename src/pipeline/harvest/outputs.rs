@@ -75,6 +75,9 @@ struct ResponseFile {
 #[derive(Debug)]
 pub struct ResponseLog {
     path: PathBuf,
+    /// Bytes of an unfinished answer cut from the end when an earlier attempt's file was
+    /// opened (it stopped while writing that line): its batch is asked again.
+    pub cut: u64,
     out: Mutex<ResponseFile>,
     /// The first write error, reported once at the end rather than failing a batch.
     error: Mutex<Option<String>>,
@@ -83,7 +86,7 @@ pub struct ResponseLog {
 impl ResponseLog {
     pub fn open(dir: &Path) -> Result<ResponseLog, OutputError> {
         let path = dir.join(RESPONSES_FILE);
-        journal::drop_torn_tail(&path).map_err(|source| OutputError {
+        let cut = journal::drop_torn_tail(&path).map_err(|source| OutputError {
             path: path.clone(),
             source,
         })?;
@@ -99,6 +102,7 @@ impl ResponseLog {
         let line = if end == 0 { 0 } else { count_lines(&path) };
         Ok(ResponseLog {
             path,
+            cut,
             out: Mutex::new(ResponseFile {
                 out: BufWriter::with_capacity(256 * 1024, file),
                 place: ResponsePlace { line, end },
