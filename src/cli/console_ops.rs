@@ -323,8 +323,8 @@ impl Operations for ConsoleOps {
             }
         });
         tokio::spawn(async move {
-            let mut watcher = |event: &HarvestEvent| {
-                let _ = queue_tx.send(event.clone());
+            let mut watcher = |event: HarvestEvent| {
+                let _ = queue_tx.send(event);
             };
             let result = discover::discover_steered(
                 config,

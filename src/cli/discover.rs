@@ -88,7 +88,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
                 return Ok(Exit::Ok);
             }
         }
-        let mut watcher = |event: &HarvestEvent| show(mode, event);
+        let mut watcher = |event: HarvestEvent| show(mode, &event);
         match discover(config, &args.data, sources, &mut watcher).await {
             Ok(report) => Ok(finish(mode, &report)),
             Err(e @ (DiscoverError::NothingAsked | DiscoverError::SeedsStopped(_))) => {

@@ -286,8 +286,8 @@ enum View {
 }
 
 impl jobs::RunWatcher for View {
-    fn event(&mut self, event: &HarvestEvent) {
-        self.show(event);
+    fn event(&mut self, event: HarvestEvent) {
+        self.show(&event);
     }
 
     fn tick(&mut self) {

@@ -27,7 +27,7 @@ use crate::dataset::DatasetError;
 use crate::pipeline::audit::{self, GateResult, Gates};
 use crate::pipeline::custody::AnswerIndex;
 use crate::pipeline::harvest::budget::BudgetConfig;
-use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
+use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::handles::parse_handles;
 use crate::pipeline::harvest::ledger::{read_book, read_entries};
 use crate::pipeline::harvest::xapi::{ClientConfig, Token};
@@ -517,7 +517,7 @@ pub async fn run(
         }
         .write(&dir)?;
     }
-    let mut engine = match harvest::start(config, input) {
+    let engine = match harvest::start(config, input) {
         Ok(engine) => engine,
         Err(e) => {
             // Refused before anything was asked (a harvest holds the directory's lock): a run
@@ -531,24 +531,8 @@ pub async fn run(
             return Err(e.into());
         }
     };
-    let commands = engine.commands.clone();
-    let mut cancelled = false;
-    loop {
-        tokio::select! {
-            event = engine.events.recv() => match event {
-                Some(e) => on(&RefreshEvent::Harvest(e)),
-                None => break,
-            },
-            changed = cancel.changed(), if !cancelled => {
-                if changed.is_err() || *cancel.borrow() {
-                    cancelled = true;
-                    let _ = commands.send(HarvestCommand::Cancel).await;
-                }
-            }
-        }
-    }
-    let done = engine
-        .finished
+    let mut watcher = |e: HarvestEvent| on(&RefreshEvent::Harvest(e));
+    let done = jobs::drive_with(engine, &mut watcher, jobs::Stop::Cancel(&mut cancel), None)
         .await
         .map_err(|e| RefreshError::Engine(e.to_string()))?;
     let summary = done.summary;
@@ -567,7 +551,7 @@ pub async fn run(
     let renames = if summary.not_found.is_empty() {
         renames::Renames::default()
     } else {
-        renames::look_up_by_id(&opts, &run_dir, &summary, max_spend, on).await?
+        renames::look_up_by_id(&opts, &run_dir, &summary, max_spend, on, &mut cancel).await?
     };
     report.renamed = renames.renamed.clone();
     if let Some(s) = &renames.summary {

@@ -54,7 +54,7 @@ fn sources() -> DiscoverSources {
 
 async fn run(sim: &SimServer, data: &Path, name: &str) -> DiscoveryReport {
     let mut events = Vec::new();
-    let mut watch = |e: &HarvestEvent| events.push(format!("{e:?}"));
+    let mut watch = |e: HarvestEvent| events.push(format!("{e:?}"));
     discover(config(sim, data, name), data, sources(), &mut watch)
         .await
         .expect("the discovery runs")

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use tokio::sync::mpsc;
 
-use super::{DriveError, MergeRecordError, RunWatcher, drive_with, merge_and_record};
+use super::{DriveError, MergeRecordError, RunWatcher, Stop, drive_with, merge_and_record};
 use crate::dataset::{Record, read_dataset, write_dataset};
 use crate::pipeline::admission::{CandidateFacts, Decision, Rules};
 use crate::pipeline::candidates::{Candidates, CandidatesError};
@@ -378,7 +378,8 @@ async fn seed_sources(
             handles: unknown.clone(),
             ..HandleList::default()
         };
-        let report = drive_with(start(seeds_config.clone(), list)?, watcher, steering).await?;
+        let run = start(seeds_config.clone(), list)?;
+        let report = drive_with(run, watcher, Stop::Signals, steering).await?;
         if report.outcome == RunOutcome::Stopped {
             let why = report
                 .summary
@@ -453,7 +454,7 @@ pub async fn discover_steered(
     let run_dir = config.out_dir.clone();
     let rules = config.judgement.rules.clone();
     let run = start(config, sources.handles)?;
-    let report = drive_with(run, watcher, steering).await?;
+    let report = drive_with(run, watcher, Stop::Signals, steering).await?;
     let mut out = decide_and_merge(data_dir, &run_dir, &rules, Utc::now(), &report)?;
     out.failed.splice(0..0, failed);
     Ok(out)

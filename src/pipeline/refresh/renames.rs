@@ -17,6 +17,7 @@ use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::handles::HandleList;
 use crate::pipeline::harvest::xapi::{ClientConfig, LookupBy};
 use crate::pipeline::harvest::{self, HarvestConfig, Micros, RECORDS_FILE, Summary};
+use crate::pipeline::jobs;
 use crate::pipeline::merge::fold_handle as fold;
 use crate::pipeline::merge::store::DATA_FILE;
 
@@ -75,6 +76,7 @@ pub async fn look_up_by_id(
     first: &Summary,
     max_spend: Option<Micros>,
     on: &mut (dyn FnMut(&RefreshEvent) + Send),
+    cancel: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<Renames, RefreshError> {
     let latest = opts.data_dir.join("latest").join(DATA_FILE);
     let stored = stored_ids(&latest, &first.not_found)?;
@@ -106,14 +108,14 @@ pub async fn look_up_by_id(
         handles: ids,
         ..HandleList::default()
     };
-    let mut engine = harvest::start(config, input)?;
-    while let Some(e) = engine.events.recv().await {
+    let engine = harvest::start(config, input)?;
+    // A SIGTERM during these look-ups stops them as it stops the refresh's own harvest.
+    let mut watcher = |e: HarvestEvent| {
         if !matches!(e, HarvestEvent::Budget(_) | HarvestEvent::Spend(_)) {
             on(&RefreshEvent::Harvest(e));
         }
-    }
-    let done = engine
-        .finished
+    };
+    let done = jobs::drive_with(engine, &mut watcher, jobs::Stop::Cancel(cancel), None)
         .await
         .map_err(|e| RefreshError::Engine(e.to_string()))?;
     let mut out = Renames {
