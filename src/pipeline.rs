@@ -14,6 +14,7 @@ pub mod export;
 pub mod harvest;
 pub mod history;
 pub mod jobs;
+pub mod layout;
 pub mod merge;
 pub mod ranks;
 pub mod refresh;

@@ -63,7 +63,7 @@ const DEMO_FILES: &[(&str, &str)] = &[
 
 /// Writes the demo files into `root`, which must not already hold a dataset.
 pub fn prepare(root: &Path) -> color_eyre::Result<()> {
-    if root.join("latest").exists() {
+    if root.join(crate::pipeline::layout::LATEST_LINK).exists() {
         color_eyre::eyre::bail!(
             "{} already holds a dataset; give --dir a new directory",
             root.display()

@@ -40,7 +40,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         FormatArg::Csv => Format::Csv,
         FormatArg::Jsonl => Format::Jsonl,
     };
-    let latest = args.data.join("latest").join("latest.jsonl");
+    let latest = crate::pipeline::layout::latest_file(&args.data);
     let result = match &args.out {
         Some(path) => {
             let mut file = crate::dataset::AtomicFile::create(path)?;

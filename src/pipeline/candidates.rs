@@ -19,7 +19,7 @@ use crate::pipeline::admission::{
     CandidateFacts, Decision, Reason, Rules, RulesInForceError, Verdict,
 };
 
-pub const CANDIDATES_FILE: &str = "candidates.jsonl";
+pub use crate::pipeline::layout::CANDIDATES_FILE;
 
 /// The operator's words, by folded handle.
 pub type OperatorWords = std::collections::HashMap<String, OperatorWord>;

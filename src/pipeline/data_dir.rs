@@ -10,6 +10,7 @@ use crate::pipeline::candidates::{Judgement, JudgementError};
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::xapi::{ClientConfig, MAX_BATCH, Token};
 use crate::pipeline::harvest::{self, HarvestConfig, Micros, Pricing, RECORDS_FILE};
+use crate::pipeline::layout;
 use crate::pipeline::merge::{self, CleanPlan, MergeError, MergeOptions};
 
 /// A data directory and how harvests of it are run.
@@ -43,7 +44,7 @@ impl DataDir {
 
     /// The stored dataset's file (it may not exist before a first merge).
     pub fn latest(&self) -> PathBuf {
-        self.root.join("latest").join("latest.jsonl")
+        layout::latest_file(&self.root)
     }
 
     /// A new run of this directory: in `DIR/runs/<time>`, priced in its ledger, under its plan
@@ -64,10 +65,10 @@ impl DataDir {
     /// minus those the merge store says the current version holds.
     pub fn pending_files(&self) -> Result<Vec<PathBuf>, MergeError> {
         let merged = merge::merged_batches(&self.root)?;
-        let mut files = list(&self.root.join("batches"), |p| {
+        let mut files = list(&layout::batches_dir(&self.root), |p| {
             p.extension().is_some_and(|x| x == "jsonl")
         });
-        for run in list(&self.root.join("runs"), |p| p.is_dir()) {
+        for run in list(&layout::runs_dir(&self.root), |p| p.is_dir()) {
             let records = run.join(RECORDS_FILE);
             // A refresh merges a run through a file of its own beside the records (the clean
             // copy, the renamed accounts): any file of the run merged means the run is.

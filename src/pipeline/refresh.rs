@@ -290,7 +290,7 @@ pub fn record_unusable(data_dir: &Path, why: &str) -> Result<Option<LastRefresh>
 
 /// The census of `data_dir` with its history's growth flags and its runs' custody.
 pub fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, RefreshError> {
-    let latest = data_dir.join("latest").join("latest.jsonl");
+    let latest = crate::pipeline::layout::latest_file(data_dir);
     if !latest.exists() {
         return Err(RefreshError::NothingMerged {
             dir: data_dir.to_path_buf(),

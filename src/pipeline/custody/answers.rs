@@ -139,7 +139,7 @@ impl AnswerIndex {
 
     /// The runs of a data directory (`DIR/runs/`); none yet is an empty index.
     pub fn of_data_dir(root: &Path) -> Result<AnswerIndex, AnswersError> {
-        let runs = root.join("runs");
+        let runs = crate::pipeline::layout::runs_dir(root);
         let mut index = match AnswerIndex::open(&runs) {
             Err(AnswersError::NoRun(_)) => AnswerIndex::default(),
             Err(AnswersError::Dir { source, .. })

@@ -30,7 +30,7 @@ use super::xapi::UsersBody;
 use crate::dataset::lock_file::{LockError, LockFile, holder_note};
 use crate::pipeline::harvest::journal;
 
-pub const LEDGER_FILE: &str = "ledger.jsonl";
+pub use crate::pipeline::layout::LEDGER_FILE;
 /// Held by the one harvest that may write to a data directory at a time.
 pub const LOCK_FILE: &str = "harvest.lock";
 
@@ -452,7 +452,7 @@ impl Ledger {
     /// (no price in their journal) or of another data directory are left alone: what they spent
     /// was never this ledger's to count.
     pub fn repair_all(&mut self, data_dir: &Path) -> Result<usize, LedgerError> {
-        let Ok(entries) = std::fs::read_dir(data_dir.join("runs")) else {
+        let Ok(entries) = std::fs::read_dir(crate::pipeline::layout::runs_dir(data_dir)) else {
             return Ok(0);
         };
         let home = run_key(data_dir);

@@ -17,7 +17,7 @@ use crate::pipeline::distribution::{Distribution, DistributionBuilder};
 use crate::pipeline::merge::{self, MergeError, MergeOutcome, VersionDelta};
 
 /// The history's file inside the data directory.
-pub const HISTORY_FILE: &str = "history.sqlite";
+pub use crate::pipeline::layout::HISTORY_FILE;
 
 /// The schema, one migration per step; `PRAGMA user_version` says how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -214,7 +214,7 @@ impl History {
             repaired.push(history.record(version, &sha256, &file, delta)?);
         }
         if first {
-            for records in run_records(&data_dir.join("runs")) {
+            for records in run_records(&crate::pipeline::layout::runs_dir(data_dir)) {
                 repaired.push(history.import_file(&records)?);
             }
         }

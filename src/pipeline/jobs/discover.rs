@@ -197,7 +197,7 @@ pub enum DiscoverError {
 /// dataset.
 fn known_seeds(data_dir: &Path, seeds: &[String]) -> HashMap<String, (String, Option<u64>)> {
     let mut known = HashMap::new();
-    let Ok(dataset) = read_dataset(&data_dir.join("latest").join("latest.jsonl")) else {
+    let Ok(dataset) = read_dataset(&crate::pipeline::layout::latest_file(data_dir)) else {
         return known;
     };
     for r in &dataset.records {

@@ -13,10 +13,10 @@ use chrono::Utc;
 use super::manifest::{Manifest, ManifestError};
 use crate::dataset::sync_dir;
 
-pub const DATA_FILE: &str = "latest.jsonl";
+pub use crate::pipeline::layout::DATA_FILE;
 pub const MANIFEST_FILE: &str = "manifest.json";
-const LINK: &str = "latest";
-const VERSIONS: &str = "versions";
+use crate::pipeline::layout::LATEST_LINK as LINK;
+use crate::pipeline::layout::VERSIONS_DIR as VERSIONS;
 const STAGING_PREFIX: &str = ".staging-";
 const LINK_TMP_PREFIX: &str = ".latest.tmp-";
 /// Version directories kept besides the current one and the one a rollback would restore.

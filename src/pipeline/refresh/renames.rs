@@ -19,7 +19,6 @@ use crate::pipeline::harvest::xapi::{ClientConfig, LookupBy};
 use crate::pipeline::harvest::{self, HarvestConfig, Micros, RECORDS_FILE, Summary};
 use crate::pipeline::jobs;
 use crate::pipeline::merge::fold_handle as fold;
-use crate::pipeline::merge::store::DATA_FILE;
 
 /// The records of renamed accounts, merged after the run's own.
 pub const RENAMED_FILE: &str = "renamed.jsonl";
@@ -78,7 +77,7 @@ pub async fn look_up_by_id(
     on: &mut (dyn FnMut(&RefreshEvent) + Send),
     cancel: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<Renames, RefreshError> {
-    let latest = opts.data_dir.join("latest").join(DATA_FILE);
+    let latest = crate::pipeline::layout::latest_file(&opts.data_dir);
     let stored = stored_ids(&latest, &first.not_found)?;
     if stored.is_empty() {
         return Ok(Renames::default());

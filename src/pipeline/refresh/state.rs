@@ -13,7 +13,7 @@ use crate::dataset::AtomicFile;
 use crate::dataset::lock_file::{LockError, LockFile, holder_note};
 use crate::pipeline::harvest::ledger::run_name;
 
-pub const REFRESH_DIR: &str = "refresh";
+pub use crate::pipeline::layout::REFRESH_DIR;
 const LOCK: &str = "lock";
 const PENDING: &str = "pending.json";
 const LAST: &str = "last.json";

@@ -15,7 +15,6 @@ use super::{RefreshError, read_records};
 use crate::dataset::{AtomicFile, Record, format_time};
 use crate::pipeline::harvest::{RECORDS_FILE, Summary};
 use crate::pipeline::merge::fold_handle as fold;
-use crate::pipeline::merge::store::DATA_FILE;
 use crate::pipeline::merge::{BlockedRecord, schema_reasons};
 
 pub const STATUS_FILE: &str = "status.jsonl";
@@ -65,7 +64,7 @@ pub fn write(
     let mut marked = Vec::new();
     // Stored authors marked earlier, which an answer now shows again.
     let mut was_gone: HashSet<String> = HashSet::new();
-    let latest = data_dir.join("latest").join(DATA_FILE);
+    let latest = crate::pipeline::layout::latest_file(data_dir);
     read_records(&latest, |mut r| {
         let Some(key) = r.handle_key() else { return };
         let status = status_of(&r);
@@ -170,7 +169,7 @@ pub fn split_carried(
         .collect();
     let mut stored: HashMap<String, HashSet<String>> = HashMap::new();
     if !schema_only.is_empty() {
-        read_records(&data_dir.join("latest").join(DATA_FILE), |r| {
+        read_records(&crate::pipeline::layout::latest_file(data_dir), |r| {
             if let Some(k) = r.handle_key().filter(|k| schema_only.contains(k)) {
                 stored.insert(k, schema_reasons(&r).into_iter().collect());
             }
