@@ -675,3 +675,30 @@ fn a_merge_onto_a_version_the_history_recorded_from_other_bytes_records_every_re
     assert!(outcome.delta.is_some());
     assert_eq!(recorded[0].looked_up + recorded[0].skipped, outcome.count);
 }
+
+#[test]
+fn a_history_truncated_to_nothing_is_an_error_naming_what_was_lost_never_a_silent_rebuild() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    merge_via_cli(&data, &batch(tmp.path(), 1, 3, |k| 100 * (k as u64 + 1)));
+    merge_via_cli(&data, &batch(tmp.path(), 8, 3, |k| 200 * (k as u64 + 1)));
+    std::fs::write(data.join("history.sqlite"), b"").unwrap();
+    let out = influx_bin()
+        .args(["history", "author0", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is empty") && err.contains("what it recorded is lost"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::metadata(data.join("history.sqlite"))
+            .unwrap()
+            .len(),
+        0,
+        "nothing was re-created over it"
+    );
+}

@@ -138,6 +138,13 @@ pub enum HistoryError {
     Dataset(#[from] DatasetError),
     #[error(transparent)]
     Merge(#[from] MergeError),
+    /// The file is there but empty while the data directory holds merged versions: what it
+    /// recorded (every earlier week, the backfilled runs) is gone, and re-creating it would
+    /// hide that.
+    #[error(
+        "the history {path} is empty, but the data directory holds version {version}: what it recorded is lost. Restore it from a backup, or move it away to start a new history (the next open backfills the runs in the data directory)"
+    )]
+    Lost { path: PathBuf, version: u64 },
 }
 
 /// What recording one version added.
@@ -196,6 +203,13 @@ impl History {
     ) -> Result<(History, Vec<Recorded>), HistoryError> {
         let path = data_dir.join(HISTORY_FILE);
         let first = !path.exists();
+        let emptied = path.metadata().is_ok_and(|m| m.len() == 0);
+        if emptied && let Some((version, _, _)) = merge::stored_versions(data_dir)?.last() {
+            return Err(HistoryError::Lost {
+                path,
+                version: *version,
+            });
+        }
         let mut history = History::open_file(&path)?;
         let mut repaired = Vec::new();
         for (version, sha256, file) in merge::stored_versions(data_dir)? {
