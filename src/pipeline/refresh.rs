@@ -648,29 +648,23 @@ fn merge_run(
     if batches.is_empty() {
         return Ok(());
     }
+    // The merge's own policy decides what is blocked (a schema violation the stored record
+    // already has is carried, as `influx merge` carries it); the blocked are left out.
     let mut plan = merge::plan(dir, &batches, &MergeOptions::default())?;
+    report.carried_flags = plan.carried;
     if !plan.blocked.is_empty() {
-        let (carried, left_out) = status_marks::split_carried(dir, plan.blocked.clone())?;
+        let left_out = plan.blocked.clone();
         for b in &left_out {
             on(&RefreshEvent::LeftOut(b.clone()));
         }
         batches = status_marks::without_blocked(&batches, &left_out, run_dir)?;
         report.left_out = left_out;
-        report.carried_flags = carried.len();
         if batches.is_empty() {
             return Ok(());
         }
-        let options = MergeOptions {
-            allow_flagged: !carried.is_empty(),
-            ..MergeOptions::default()
-        };
-        plan = merge::plan(dir, &batches, &options)?;
-        let carried: HashSet<&str> = carried.iter().map(|b| b.handle.as_str()).collect();
-        if let Some(b) = plan
-            .blocked
-            .iter()
-            .find(|b| !carried.contains(b.handle.as_str()))
-        {
+        plan = merge::plan(dir, &batches, &MergeOptions::default())?;
+        report.carried_flags = plan.carried;
+        if let Some(b) = plan.blocked.first() {
             return Err(RefreshError::Corrupt {
                 path: b.path.clone(),
                 reason: format!(

@@ -931,3 +931,68 @@ fn a_merge_whose_history_cannot_be_written_says_it_published_the_version_and_exi
         "{words}"
     );
 }
+
+#[test]
+fn a_schema_violation_the_stored_record_already_has_is_carried_by_merge_as_by_refresh() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let legacy = |followers: u64| {
+        let mut r = author(
+            "11",
+            "legacy",
+            "2026-01-01T00:00:00Z",
+            json!({"followers_count": followers}),
+        );
+        r.as_object_mut().unwrap().remove("lang_primary");
+        // Curated by hand, with a real digest: nothing but the schema flags it.
+        r["meta"]["sources"][0]["method"] = json!("manual_curation");
+        r["meta"]["provenance_hash"] =
+            json!("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+        r
+    };
+    let first = write_jsonl(tmp.path(), "first.jsonl", &[legacy(1000)]);
+    let out = influx(&[
+        "merge",
+        "--json",
+        "--allow-flagged",
+        "--data",
+        data.to_str().unwrap(),
+        first.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    // The same author again, its only flag the violation it was stored with.
+    let again = write_jsonl(tmp.path(), "again.jsonl", &[legacy(2000)]);
+    let out = influx(&[
+        "merge",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let plan = crate::common::json_lines(&out.stdout)
+        .into_iter()
+        .find(|e| e["event"] == "plan")
+        .unwrap();
+    assert_eq!(
+        (plan["blocked"].as_u64(), plan["updated"].as_u64()),
+        (Some(0), Some(1))
+    );
+    // A new violation is still blocked.
+    let mut worse = legacy(3000);
+    worse["verified"] = json!("unknown-kind");
+    let worse = write_jsonl(tmp.path(), "worse.jsonl", &[worse]);
+    let out = influx(&[
+        "merge",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+        worse.to_str().unwrap(),
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+}

@@ -54,6 +54,9 @@ pub struct MergePlan {
     pub collapsed: Vec<UpdatedAuthor>,
     pub conflicts: Vec<FieldConflict>,
     pub blocked: Vec<BlockedRecord>,
+    /// Records merged with schema violations their stored record already had (not blocked: a
+    /// refresh of the metrics does not make them worse; the audit still counts them).
+    pub carried: usize,
     pub unreadable: Vec<UnreadableInput>,
     pub id_collisions: Vec<IdCollision>,
     pub allow_flagged: bool,
@@ -422,20 +425,33 @@ pub fn plan(
         }
     }
 
-    let findings_of_merged: Vec<(u32, Vec<String>)> = to_check
+    let findings_of_merged: Vec<(u32, Vec<String>, bool)> = to_check
         .par_iter()
         .filter_map(|(i, written)| {
-            let merged = match written {
+            let (merged, before) = match written {
                 Written::Appended(k) => match &edits.append[*k] {
-                    NewAuthor::Merged(record) => record,
+                    NewAuthor::Merged(record) => (&**record, None),
                     NewAuthor::Row(_) => return None,
                 },
-                Written::Replacing(row) => &edits.replace[row],
+                Written::Replacing(row) => (&edits.replace[row], stored.get(row).map(|(_, r)| r)),
             };
-            Some((*i, schema_reasons(merged)))
+            // A schema violation the stored record already has is carried, not a new flag:
+            // refreshing an author's metrics does not make the record worse (the audit still
+            // counts it). One rule for `merge` and `refresh` alike.
+            let had: Vec<String> = before.map(schema_reasons).unwrap_or_default();
+            let reasons = schema_reasons(merged);
+            let new = reasons.iter().any(|r| !had.contains(r));
+            Some((*i, reasons, new))
         })
         .collect();
-    for (i, reasons) in findings_of_merged {
+    let mut carried = 0;
+    for (i, reasons, new) in findings_of_merged {
+        // Carried: only violations it had, and nothing else blocks it. Blocked for any other
+        // reason, it is named with every violation, old ones included.
+        if !new && !reasons.is_empty() && !blocked.contains_key(&i) {
+            carried += 1;
+            continue;
+        }
         if !reasons.is_empty() {
             blocked
                 .entry(i)
@@ -461,6 +477,7 @@ pub fn plan(
         collapsed,
         conflicts,
         blocked: blocked.into_values().collect(),
+        carried,
         unreadable: findings.unreadable,
         id_collisions,
         allow_flagged: options.allow_flagged,

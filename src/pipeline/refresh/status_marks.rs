@@ -14,8 +14,8 @@ use super::census::status_of;
 use super::{RefreshError, read_records};
 use crate::dataset::{AtomicFile, Record, format_time};
 use crate::pipeline::harvest::{RECORDS_FILE, Summary};
+use crate::pipeline::merge::BlockedRecord;
 use crate::pipeline::merge::fold_handle as fold;
-use crate::pipeline::merge::{BlockedRecord, schema_reasons};
 
 pub const STATUS_FILE: &str = "status.jsonl";
 
@@ -154,30 +154,4 @@ pub fn without_blocked(
         out.push(clean);
     }
     Ok(out)
-}
-
-/// Splits blocked records into those whose only flags are schema violations their stored
-/// record already has (carried: merging them makes nothing worse) and the rest (left out).
-pub fn split_carried(
-    data_dir: &Path,
-    blocked: Vec<BlockedRecord>,
-) -> Result<(Vec<BlockedRecord>, Vec<BlockedRecord>), RefreshError> {
-    let schema_only: HashSet<String> = blocked
-        .iter()
-        .filter(|b| b.reasons.iter().all(|r| r.starts_with("schema: ")))
-        .map(|b| fold(&b.handle))
-        .collect();
-    let mut stored: HashMap<String, HashSet<String>> = HashMap::new();
-    if !schema_only.is_empty() {
-        read_records(&crate::pipeline::layout::latest_file(data_dir), |r| {
-            if let Some(k) = r.handle_key().filter(|k| schema_only.contains(k)) {
-                stored.insert(k, schema_reasons(&r).into_iter().collect());
-            }
-        })?;
-    }
-    Ok(blocked.into_iter().partition(|b| {
-        stored
-            .get(&fold(&b.handle))
-            .is_some_and(|had| b.reasons.iter().all(|r| had.contains(r)))
-    }))
 }
