@@ -209,6 +209,22 @@ pub struct RefreshReport {
 impl RefreshReport {
     /// The refresh in one line of words.
     pub fn words(&self) -> String {
+        let mut words = self.words_of_run();
+        let invalid = &self.census.invalid_handles;
+        if !invalid.is_empty() {
+            let shown: Vec<&str> = invalid.iter().take(10).map(String::as_str).collect();
+            words.push_str(&format!(
+                "; {} stored handle{} X cannot be asked for, never chosen: {}{} (correct or remove them)",
+                invalid.len(),
+                if invalid.len() == 1 { "" } else { "s" },
+                shown.join(", "),
+                if invalid.len() > shown.len() { ", ..." } else { "" }
+            ));
+        }
+        words
+    }
+
+    fn words_of_run(&self) -> String {
         let reasons = self
             .per_reason
             .iter()
@@ -459,10 +475,11 @@ pub async fn run(
     };
     if !selection.resumed && selection.handles.is_empty() {
         report.run_dir = None;
+        let report = finish(report);
         if !opts.dry_run {
             report.last(previous.as_ref()).write(&dir)?;
         }
-        return Ok(finish(report));
+        return Ok(report);
     }
     let run_dir = selection.run_dir.clone();
     let handles_file = run_dir.join(HANDLES_FILE);
@@ -595,6 +612,7 @@ pub async fn run(
 /// Sets the outcome from what was left out.
 fn finish(mut r: RefreshReport) -> RefreshReport {
     let short = !r.left_out.is_empty()
+        || !r.census.invalid_handles.is_empty()
         || r.failed > 0
         || r.pending > 0
         || r.held_back > 0

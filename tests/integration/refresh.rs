@@ -861,3 +861,59 @@ fn a_refresh_refused_by_a_harvests_lock_leaves_no_pending_run_behind() {
     assert!(runs.is_empty(), "left behind: {runs:?}");
     assert_eq!(sim.stats().requests, 0);
 }
+
+#[test]
+fn stored_handles_x_cannot_be_asked_for_are_named_never_chosen_and_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 6, 0..6, 0..0);
+    // Two stored rows whose handles no request can carry (a dash, 16+ characters).
+    let latest = data.join("latest/latest.jsonl");
+    let text = std::fs::read_to_string(&latest).unwrap();
+    let mut rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    rows[0]["handle"] = json!("bad-handle");
+    rows[1]["handle"] = json!("much_too_long_handle_x");
+    let batch = tmp.path().join("bad.jsonl");
+    std::fs::write(
+        &batch,
+        rows.iter().map(|v| format!("{v}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let fresh = tmp.path().join("fresh");
+    checked(
+        influx(&["merge", "--json", "--allow-flagged", "--data"])
+            .arg(&fresh)
+            .arg(&batch)
+            .output()
+            .unwrap(),
+        0,
+    );
+    let sim = sim(&fresh, SimConfig::default());
+    for _ in 0..2 {
+        let lines = checked(refresh(&sim, &fresh, &[]).output().unwrap(), 1);
+        let done = event(&lines, "refresh_done");
+        let words = done["words"].as_str().unwrap();
+        assert!(
+            words.contains("2 stored handles X cannot be asked for")
+                && words.contains("bad-handle")
+                && words.contains("much_too_long_handle_x"),
+            "{words}"
+        );
+    }
+    let asked: Vec<String> = std::fs::read_dir(fresh.join("runs"))
+        .unwrap()
+        .flat_map(|run| asked(&run.unwrap().path()))
+        .collect();
+    assert!(
+        asked.len() >= 4,
+        "the valid stale authors were asked: {asked:?}"
+    );
+    assert!(
+        !asked
+            .iter()
+            .any(|h| h.contains("bad") || h.contains("much")),
+        "{asked:?}"
+    );
+}

@@ -93,6 +93,9 @@ pub struct Census {
     pub stale_backed_off: usize,
     /// Lines that are not records (reported, never chosen).
     pub unreadable: usize,
+    /// Stored handles X cannot be asked for (not `^[A-Za-z0-9_]{1,15}$` once normalized): never
+    /// chosen (asking would fail every run), named so a person can correct or remove them.
+    pub invalid_handles: Vec<String>,
     /// When the next author that is fresh now goes stale.
     pub next_stale_at: Option<DateTime<Utc>>,
     /// Chosen authors, in the order they are chosen (shown one by one, not in the summary).
@@ -164,6 +167,10 @@ pub fn census(
             continue;
         }
         c.authors += 1;
+        if crate::pipeline::harvest::handles::normalize(&handle).is_err() {
+            c.invalid_handles.push(handle);
+            continue;
+        }
         let view = record.view();
         let checks = checks_of_view(&view, true);
         let score = view.stored_score().value();
