@@ -678,12 +678,16 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             app.progress.batches_done += 1;
             app.progress.handles_done += answered;
             app.harvested += records.len();
+            // The count is the progress pane's: the batch number is the engine's name for it,
+            // and batches answer out of order.
             app.log(
                 LogLevel::Info,
                 format!(
-                    "batch {batch} answered in {} ms: {} records",
+                    "batch {batch} answered in {} ms: {} records ({} of {} batches answered)",
                     latency.as_millis(),
-                    records.len()
+                    records.len(),
+                    app.progress.batches_done,
+                    app.progress.batches_total
                 ),
             );
             absorb_records(app, records);
@@ -718,6 +722,7 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             format!("batch {batch} retry {attempt}: {reason}"),
         ),
         HarvestEvent::Paused => {
+            app.paused_eta = app.eta();
             app.run = RunState::Paused;
             app.log(LogLevel::Info, "paused: no new requests are sent");
         }
@@ -761,6 +766,7 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             app.run_ended = Some(app.now);
         }
         HarvestEvent::Planned(plan) => {
+            app.window = Some(plan.window);
             for line in plan.lines() {
                 app.log(LogLevel::Info, format!("plan: {line}"));
             }
