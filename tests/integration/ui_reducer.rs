@@ -188,6 +188,37 @@ fn merge_asks_for_the_plan_and_the_dialog_opens_with_cancel_focused() {
 }
 
 #[test]
+fn a_merge_is_refused_with_a_reason_while_a_harvest_is_still_writing_its_run() {
+    let mut app = app(false);
+    update(&mut app, Action::MergePlanned(Ok(Default::default())));
+    run_started(&mut app, 3);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('m'));
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "merge");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.outbox.is_empty(), "{:?}", app.outbox);
+    let refusals = app
+        .log
+        .last(3)
+        .filter(|l| {
+            l.text
+                .starts_with("merge refused: the harvest is still writing its run")
+        })
+        .count();
+    assert_eq!(refusals, 3);
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::RunDone {
+            summary: Box::default(),
+        }),
+    );
+    press(&mut app, KeyCode::Char('m'));
+    assert_eq!(app.outbox, vec![Effect::PlanMerge]);
+}
+
+#[test]
 fn readonly_binds_no_harvest_merge_or_rollback() {
     let mut app = app(true);
     for c in ['s', 'r', 'm', 'u'] {
