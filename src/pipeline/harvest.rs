@@ -414,6 +414,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
         responses,
         events: event_tx.clone(),
         cancel: cancel_rx,
+        paused: watch::channel(false).0,
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         finish,
@@ -755,10 +756,12 @@ impl Engine {
         match command {
             HarvestCommand::Pause => {
                 *paused = true;
+                self.ctx.paused.send_replace(true);
                 self.emit(HarvestEvent::Paused).await;
             }
             HarvestCommand::Resume => {
                 *paused = false;
+                self.ctx.paused.send_replace(false);
                 self.emit(HarvestEvent::Resumed).await;
             }
             HarvestCommand::Cancel => {

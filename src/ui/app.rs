@@ -64,6 +64,15 @@ impl RunState {
     }
 }
 
+/// What the header says of the time left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Eta {
+    /// At least this long: the rate-limit waits still ahead (latency not counted).
+    Secs(i64),
+    /// No window is known yet to count the waits by.
+    Unknown,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     Authors,
@@ -229,6 +238,10 @@ pub struct App {
     pub now: DateTime<Utc>,
     pub progress: Progress,
     pub budget: Option<BudgetSnapshot>,
+    /// The lookups' window length from the run's plan: what the ETA counts the waits ahead by.
+    pub window: Option<std::time::Duration>,
+    /// The ETA when the run was paused: it stands still until the run resumes.
+    pub paused_eta: Option<Eta>,
     /// Money: this run's spend, today's, the cap, the worst case of what is pending.
     pub spend: Option<SpendSnapshot>,
     pub batches: Vec<BatchLine>,
@@ -315,6 +328,8 @@ impl App {
             now,
             progress: Progress::default(),
             budget: None,
+            window: None,
+            paused_eta: None,
             spend: None,
             batches: Vec::new(),
             batch_selected: 0,
@@ -640,18 +655,28 @@ impl App {
         })
     }
 
-    /// Seconds left at the current pace, once some handles are done.
-    pub fn eta_secs(&self) -> Option<i64> {
-        let elapsed = self.elapsed_secs()? as f64;
-        let done = self.progress.handles_done as f64;
-        let left = self
-            .progress
-            .handles_total
-            .saturating_sub(self.progress.handles_done) as f64;
-        if done == 0.0 || !self.run.in_flight() {
+    /// The time the run still takes, from the budget's windows (see `cost_plan::live_eta`):
+    /// requests not yet sent are those not answered less those in flight. Frozen while paused.
+    pub fn eta(&self) -> Option<Eta> {
+        if !self.run.in_flight() {
             return None;
         }
-        Some((elapsed / done * left).round() as i64)
+        if self.run == RunState::Paused {
+            return self.paused_eta;
+        }
+        let (Some(budget), Some(window)) = (&self.budget, self.window) else {
+            return Some(Eta::Unknown);
+        };
+        let unanswered = self
+            .progress
+            .batches_total
+            .saturating_sub(self.progress.batches_done) as u64;
+        let in_flight = budget.sent.saturating_sub(budget.finished);
+        let unsent = unanswered.saturating_sub(in_flight);
+        match crate::pipeline::harvest::cost_plan::live_eta(unsent, budget, window, self.now) {
+            Some(d) => Some(Eta::Secs(d.as_secs() as i64)),
+            None => Some(Eta::Unknown),
+        }
     }
 
     /// One short paragraph for stdout when the console closes.

@@ -78,6 +78,16 @@ pub struct AuthorRow {
 }
 
 impl AuthorRow {
+    /// The score the table shows and sorts by: none for a row the checks call unscored, whose
+    /// stored value (a legacy score) is not an M2 score; the detail shows it, labelled.
+    pub fn ranked_score(&self) -> Option<f64> {
+        if self.flags.contains(RowFlags::UNSCORED) {
+            None
+        } else {
+            self.score
+        }
+    }
+
     /// Builds the row and its record-level flags. Duplicates are a property of the whole
     /// dataset, so the caller marks them (see [`mark_duplicates`]). With `answers`, the record
     /// is proved against them (the `unverified` flag); without, custody is not looked at.

@@ -1,7 +1,7 @@
 //! Score histogram for the console: ten bins over 0-100, with zero scores and unscored authors
 //! counted apart so a pile of zeros never dwarfs the real distribution. Not a statistics library.
 
-use super::author::{AuthorRow, RowFlags};
+use super::author::AuthorRow;
 
 pub const BINS: usize = 10;
 
@@ -34,8 +34,7 @@ impl ScoreHistogram {
     }
 
     fn measured(row: &AuthorRow) -> Option<f64> {
-        row.score
-            .filter(|_| !row.flags.contains(RowFlags::UNSCORED))
+        row.ranked_score()
     }
 
     pub fn add(&mut self, score: Option<f64>) {

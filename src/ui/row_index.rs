@@ -106,7 +106,7 @@ pub fn compute(rows: &[AuthorRow], filter: &RowFilter, sort: SortKey, reverse: b
 pub fn compare(rows: &[AuthorRow], sort: SortKey, a: u32, b: u32) -> Ordering {
     let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
     let primary = match sort {
-        SortKey::Score => cmp_desc_none_last(ra.score, rb.score),
+        SortKey::Score => cmp_desc_none_last(ra.ranked_score(), rb.ranked_score()),
         SortKey::Handle => ra.search.cmp(&rb.search),
         SortKey::Followers => cmp_desc_none_last(
             ra.followers.map(|f| f as f64),

@@ -62,7 +62,7 @@ pub fn full_order(rows: &[AuthorRow], key: SortKey) -> Vec<u32> {
     let n = rows.len() as u32;
     match key {
         SortKey::Line => (0..n).collect(),
-        SortKey::Score => by_packed_key(rows, |r| desc_none_last(r.score)),
+        SortKey::Score => by_packed_key(rows, |r| desc_none_last(r.ranked_score())),
         SortKey::Followers => {
             by_packed_key(rows, |r| desc_none_last(r.followers.map(|f| f as f64)))
         }

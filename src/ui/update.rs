@@ -235,7 +235,7 @@ fn on_main_key(app: &mut App, action: Action) {
                 plan_harvest(app, vec![handle]);
             }
         }
-        Action::Merge if !app.settings.readonly => app.outbox.push(Effect::PlanMerge),
+        Action::Merge if !app.settings.readonly => plan_merge(app),
         Action::Rollback => ask(app, Confirm::Rollback),
         Action::ToggleCandidates => open_candidates(app),
         Action::StartDiscovery => start_discovery_prompt(app),
@@ -529,7 +529,7 @@ fn run_command(app: &mut App, line: &str) {
             LogLevel::Warn,
             ":harvest needs a handle, e.g. :harvest @jack",
         ),
-        ("merge", None) if !readonly => app.outbox.push(Effect::PlanMerge),
+        ("merge", None) if !readonly => plan_merge(app),
         ("rollback", None) if !readonly => ask(app, Confirm::Rollback),
         ("harvest" | "merge" | "rollback", _) if readonly => app.log(
             LogLevel::Warn,
@@ -563,6 +563,7 @@ fn on_confirm_key(app: &mut App, what: Confirm, accept_focused: bool, action: Ac
                 return;
             }
             match what {
+                Confirm::Merge(_) if app.run.in_flight() => plan_merge(app),
                 Confirm::Merge(_) => app.outbox.push(Effect::ApplyMerge),
                 Confirm::Rollback => app.outbox.push(Effect::Rollback),
                 Confirm::Harvest { handles, .. } => harvest(app, handles),
@@ -617,6 +618,19 @@ fn harvest(app: &mut App, handles: Vec<String>) {
             );
             app.outbox.push(Effect::StartHarvest(handles));
         }
+    }
+}
+
+/// Asks for a merge plan, unless a harvest is still writing its run: a run merged half-written
+/// counts as merged, and the rest of its records would never be offered again.
+fn plan_merge(app: &mut App) {
+    if app.run.in_flight() {
+        app.log(
+            LogLevel::Warn,
+            "merge refused: the harvest is still writing its run; merge when it ends (p pauses, the run stays open)",
+        );
+    } else {
+        app.outbox.push(Effect::PlanMerge);
     }
 }
 
@@ -678,12 +692,16 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             app.progress.batches_done += 1;
             app.progress.handles_done += answered;
             app.harvested += records.len();
+            // The count is the progress pane's: the batch number is the engine's name for it,
+            // and batches answer out of order.
             app.log(
                 LogLevel::Info,
                 format!(
-                    "batch {batch} answered in {} ms: {} records",
+                    "batch {batch} answered in {} ms: {} records ({} of {} batches answered)",
                     latency.as_millis(),
-                    records.len()
+                    records.len(),
+                    app.progress.batches_done,
+                    app.progress.batches_total
                 ),
             );
             absorb_records(app, records);
@@ -718,6 +736,7 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             format!("batch {batch} retry {attempt}: {reason}"),
         ),
         HarvestEvent::Paused => {
+            app.paused_eta = app.eta();
             app.run = RunState::Paused;
             app.log(LogLevel::Info, "paused: no new requests are sent");
         }
@@ -761,6 +780,7 @@ pub fn apply_event(app: &mut App, event: HarvestEvent) {
             app.run_ended = Some(app.now);
         }
         HarvestEvent::Planned(plan) => {
+            app.window = Some(plan.window);
             for line in plan.lines() {
                 app.log(LogLevel::Info, format!("plan: {line}"));
             }

@@ -26,5 +26,7 @@ mod score_line;
 mod sim;
 mod sim_discovery;
 mod ui_candidates;
+mod ui_eta;
+mod ui_pause;
 mod ui_reducer;
 mod ui_snapshots;

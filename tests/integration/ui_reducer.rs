@@ -188,6 +188,54 @@ fn merge_asks_for_the_plan_and_the_dialog_opens_with_cancel_focused() {
 }
 
 #[test]
+fn a_merge_is_refused_with_a_reason_while_a_harvest_is_still_writing_its_run() {
+    let mut app = app(false);
+    update(&mut app, Action::MergePlanned(Ok(Default::default())));
+    run_started(&mut app, 3);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('m'));
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "merge");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.outbox.is_empty(), "{:?}", app.outbox);
+    let refusals = app
+        .log
+        .last(3)
+        .filter(|l| {
+            l.text
+                .starts_with("merge refused: the harvest is still writing its run")
+        })
+        .count();
+    assert_eq!(refusals, 3);
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::RunDone {
+            summary: Box::default(),
+        }),
+    );
+    press(&mut app, KeyCode::Char('m'));
+    assert_eq!(app.outbox, vec![Effect::PlanMerge]);
+}
+
+#[test]
+fn an_unscored_author_shows_no_score_in_the_table_and_sorts_last() {
+    let app = app(false);
+    let unscored = |i: &u32| {
+        app.rows[*i as usize]
+            .flags
+            .contains(influx::ui::author::RowFlags::UNSCORED)
+    };
+    let first_unscored = app.index.iter().position(unscored).expect("some unscored");
+    assert!(app.index[first_unscored..].iter().all(unscored));
+    assert!(
+        app.index[first_unscored..]
+            .iter()
+            .all(|&i| app.rows[i as usize].ranked_score().is_none())
+    );
+}
+
+#[test]
 fn readonly_binds_no_harvest_merge_or_rollback() {
     let mut app = app(true);
     for c in ['s', 'r', 'm', 'u'] {
@@ -553,12 +601,16 @@ mod fast_order_matches_the_reference {
             app.index,
             compute(&app.rows, &app.filter, app.sort, app.reverse)
         );
+        // A score the checks still call unscored ranks nowhere: the table sorts it last.
         let top = &app.rows[app.index[0] as usize];
+        let fred = app.rows.iter().find(|r| r.handle == "fredwilson").unwrap();
         assert!(
-            top.handle == "fredwilson" || top.score >= Some(99.99),
+            fred.ranked_score().is_none()
+                || top.handle == "fredwilson"
+                || top.ranked_score() >= Some(99.99),
             "fredwilson's new 99.99 sorts at the top, got {} {:?}",
             top.handle,
-            top.score
+            top.ranked_score()
         );
         let recounted = App::new(app.settings.clone(), app.now)
             .with_records(app.records.to_vec().expect("harvested records are held"));

@@ -49,6 +49,20 @@ fn demo_app() -> App {
 
 fn mid_run(mut app: App) -> App {
     let start = app.now;
+    // The demo's window (6 requests per 15 s): the ETA counts its resets.
+    let handles: Vec<String> = (0..197).map(|i| format!("h{i}")).collect();
+    let plan = influx::pipeline::harvest::CostPlan::new(
+        &handles,
+        25,
+        &Default::default(),
+        start.date_naive(),
+        Default::default(),
+        &influx::pipeline::harvest::budget::BudgetConfig::new(
+            std::num::NonZeroU32::new(6),
+            std::time::Duration::from_secs(15),
+        ),
+    );
+    update(&mut app, Action::Engine(HarvestEvent::Planned(plan)));
     update(
         &mut app,
         Action::Engine(HarvestEvent::RunStarted {

@@ -157,6 +157,10 @@ pub struct BatchContext {
     pub responses: ResponseLog,
     pub events: mpsc::Sender<HarvestEvent>,
     pub cancel: watch::Receiver<bool>,
+    /// True while the operator has paused the run: a batch already spawned (waiting on the
+    /// budget or its pacing slot) holds its request until the run resumes, so that a pause
+    /// stops the spending at once rather than after every queued batch has gone out.
+    pub paused: watch::Sender<bool>,
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     /// How records are finished as they are built (admission verdict, M2 score).
@@ -243,6 +247,16 @@ impl BatchContext {
             _ = cancel.wait_for(|c| *c) => {}
         }
         self.budget.add_waited(started);
+    }
+
+    /// Returns once the run is not paused (or is cancelled, which ends any wait).
+    async fn wait_while_paused(&self) {
+        let mut paused = self.paused.subscribe();
+        let mut cancel = self.cancel.clone();
+        tokio::select! {
+            _ = paused.wait_for(|p| !*p) => {}
+            _ = cancel.wait_for(|c| *c) => {}
+        }
     }
 
     async fn backoff(&self, batch: usize, attempt: u32, reason: String) {
@@ -404,6 +418,7 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
     let mut throttles = 0u32;
     loop {
         let ticket = loop {
+            ctx.wait_while_paused().await;
             if ctx.cancelled() {
                 return BatchEnd::Cancelled;
             }
@@ -448,6 +463,12 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
         if ctx.cancelled() {
             budget.abandon(ticket);
             return BatchEnd::Cancelled;
+        }
+        // Paused while it waited for its pacing slot: the request is not sent, and the batch
+        // asks the budget again once the run resumes (the window may have moved meanwhile).
+        if *ctx.paused.borrow() {
+            budget.abandon(ticket);
+            continue;
         }
         if !ctx.take_request_slot() {
             budget.abandon(ticket);

@@ -29,6 +29,9 @@ pub struct CostPlan {
     pub cost_micros: Micros,
     /// How long the plan's windows make the requests take (latency not counted).
     pub eta: Duration,
+    /// The length of the lookups' rate-limit window, so a watcher can count the waits still ahead
+    /// ([`live_eta`]) as the run goes.
+    pub window: Duration,
     /// The run's spend cap, and what the run spent already (a resume).
     pub max_spend_micros: Option<Micros>,
     pub spent_before_micros: Micros,
@@ -59,6 +62,7 @@ impl CostPlan {
             price_micros,
             cost_micros: (handles.len() as u64 - free) * price_micros,
             eta: eta(requests, budget),
+            window: budget.window,
             max_spend_micros: None,
             spent_before_micros: 0,
             max_requests: None,
@@ -162,6 +166,30 @@ pub fn eta(requests: u64, budget: &BudgetConfig) -> Duration {
     t
 }
 
+/// The time the `requests` not yet sent still take, from what the budget knows now: those the
+/// current window has room for go at once, the rest wait for its reset and then one window per
+/// window's worth. `None` when the budget knows no window limit (nothing to count the waits by).
+/// Latency is not counted: the answer is the least the run can still take.
+pub fn live_eta(
+    requests: u64,
+    budget: &super::budget::BudgetSnapshot,
+    window: Duration,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Duration> {
+    if budget.limit == 0 {
+        return None;
+    }
+    let room = u64::from(budget.remaining);
+    if requests <= room {
+        return Some(Duration::ZERO);
+    }
+    let to_reset = budget
+        .reset_at
+        .map_or(window, |r| (r - now).to_std().unwrap_or_default());
+    let more_windows = (requests - room).div_ceil(u64::from(budget.limit)) - 1;
+    Some(to_reset + window.saturating_mul(more_windows as u32))
+}
+
 /// `45 s`, `12 min`, `3.5 h`, `2.0 days`.
 pub fn words_for(d: Duration) -> String {
     let s = d.as_secs();
@@ -185,6 +213,24 @@ mod tests {
         let mut b = BudgetConfig::new(NonZeroU32::new(limit), Duration::from_secs(window_s));
         b.daily_limit = daily.and_then(NonZeroU32::new);
         b
+    }
+
+    #[test]
+    fn the_live_eta_waits_for_the_reset_then_one_window_per_window_of_requests() {
+        use super::super::budget::BudgetSnapshot;
+        let now = chrono::Utc::now();
+        let snap = BudgetSnapshot {
+            limit: 6,
+            remaining: 2,
+            reset_at: Some(now + chrono::TimeDelta::seconds(10)),
+            ..BudgetSnapshot::default()
+        };
+        let w = Duration::from_secs(15);
+        assert_eq!(live_eta(2, &snap, w, now), Some(Duration::ZERO));
+        assert_eq!(live_eta(8, &snap, w, now), Some(Duration::from_secs(10)));
+        assert_eq!(live_eta(9, &snap, w, now), Some(Duration::from_secs(25)));
+        let unknown = BudgetSnapshot::default();
+        assert_eq!(live_eta(9, &unknown, w, now), None);
     }
 
     #[test]

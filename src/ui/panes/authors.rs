@@ -31,7 +31,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let widths = column_widths(app, &visible, area.width);
     let rows = visible.iter().map(|&i| {
         let r = &app.rows[i as usize];
-        let score = match r.score {
+        let score = match r.ranked_score() {
             Some(s) => format!("{s:>6.1}"),
             None => "     –".to_string(),
         };

@@ -33,8 +33,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         Line::styled(format!("@{} — {}", row.handle, row.name), theme.title()),
         Line::from(format!(
             "score {} · flags {}",
-            row.score
-                .map_or("unscored".to_string(), |s| format!("{s:.1}")),
+            match (row.ranked_score(), row.score) {
+                (Some(s), _) => format!("{s:.1}"),
+                (None, Some(stored)) =>
+                    format!("unscored (stored legacy score {stored:.1}, not M2)"),
+                (None, None) => "unscored".to_string(),
+            },
             if row.flags.words().is_empty() {
                 "none".to_string()
             } else {

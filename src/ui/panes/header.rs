@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::clock;
-use crate::ui::app::{App, RunState};
+use crate::ui::app::{App, Eta, RunState};
 use crate::ui::theme::Theme;
 
 /// A span of seconds in its largest unit: `45s`, `12m`, `5h`, `3d`.
@@ -46,9 +46,14 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     if let Some(e) = app.elapsed_secs() {
         spans.push(Span::raw(format!("  elapsed {}", clock(e))));
     }
-    match app.eta_secs() {
-        Some(eta) => spans.push(Span::raw(format!("  ETA {}", clock(eta)))),
-        None if app.run.in_flight() => spans.push(Span::raw("  ETA –")),
+    let paused = if app.run == RunState::Paused {
+        " (paused)"
+    } else {
+        ""
+    };
+    match app.eta() {
+        Some(Eta::Secs(eta)) => spans.push(Span::raw(format!("  ETA ≥{}{paused}", clock(eta)))),
+        Some(Eta::Unknown) => spans.push(Span::raw(format!("  ETA unknown{paused}"))),
         None => {}
     }
     if let Some(last) = &app.last_refresh {

@@ -8,6 +8,7 @@ use ratatui::widgets::{Cell, Gauge, LineGauge, Row, Table, TableState};
 
 use super::block;
 use crate::ui::app::{App, Focus};
+use crate::ui::batches::BatchState;
 use crate::ui::theme::Theme;
 
 fn ratio_and_label(app: &App) -> (f64, String) {
@@ -129,7 +130,8 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Batches;
     let shown = shown_batches(app, fit, focused);
     let hidden = app.batches.len() - shown.len();
-    let rows = shown.iter().map(|&i| &app.batches[i]).map(|b| {
+    let sent = sent_rows(app);
+    let rows = shown.iter().map(|&i| (i, &app.batches[i])).map(|(i, b)| {
         let f = &b.figures;
         let score = match (b.score_mean, b.score_spread) {
             (Some(m), Some(s)) => format!("{m:.1} ±{s:.1}"),
@@ -155,7 +157,11 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         };
         Row::new(vec![
             Cell::from(b.name.clone()),
-            Cell::from(b.state.word()),
+            Cell::from(if b.state == BatchState::Running && !sent.contains(&i) {
+                "waiting"
+            } else {
+                b.state.word()
+            }),
             Cell::from(count_within(b.records, RECORDS_WIDTH)),
             Cell::from(outcome(f.found + f.protected)),
             Cell::from(outcome(f.not_found + f.suspended)),
@@ -196,6 +202,22 @@ pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         state.select(Some(app.batch_selected));
     }
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// The running rows whose request is out: as many as the budget counts in flight, the earliest
+/// started first (the engine sends in the order it starts batches); the other running rows wait
+/// for the window or their pacing slot.
+fn sent_rows(app: &App) -> Vec<usize> {
+    let in_flight = app
+        .budget
+        .as_ref()
+        .map_or(usize::MAX, |b| b.sent.saturating_sub(b.finished) as usize);
+    let mut running: Vec<usize> = (0..app.batches.len())
+        .filter(|&i| app.batches[i].state == BatchState::Running)
+        .collect();
+    running.sort_by_key(|&i| app.batches[i].run_batch);
+    running.truncate(in_flight);
+    running
 }
 
 /// Which batch rows to draw. Focused: all (the table scrolls to the selection). Otherwise the
