@@ -63,13 +63,8 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             if mode == Mode::JsonLines {
                 json_line(&json!({"event": "gate_failed", "failures": failures}));
             }
-            eprintln!(
-                "influx release: {}",
-                ReleaseError::GateFailed(failures.clone())
-            );
-            for f in &failures {
-                eprintln!("  {} ({}): {}", f.gate, f.count, f.records.join(", "));
-            }
+            // The error's own words name the first records of each gate; --json lists all.
+            eprintln!("influx release: {}", ReleaseError::GateFailed(failures));
             Ok(Exit::GateFailed)
         }
         Err(e) => {

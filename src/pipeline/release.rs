@@ -240,7 +240,8 @@ pub fn release(
     })
 }
 
-/// Gzips `from` into `to` with no file name and a zero mtime: the same bytes in, the same out.
+/// Gzips `from` into `to` (`AtomicFile` gzips a `.gz` target with flate2's header: no file name,
+/// mtime 0), so the same bytes in give the same bytes out.
 fn write_gz(from: &Path, to: &Path) -> Result<(), ReleaseError> {
     let io = |action, path: &Path| {
         let path = path.to_path_buf();
@@ -252,13 +253,7 @@ fn write_gz(from: &Path, to: &Path) -> Result<(), ReleaseError> {
     };
     let mut input = std::fs::File::open(from).map_err(io("cannot open", from))?;
     let mut file = AtomicFile::create(to)?;
-    let mut gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(file.writer(), flate2::Compression::default());
-    std::io::copy(&mut input, &mut gz).map_err(io("cannot write", to))?;
-    gz.finish()
-        .and_then(|w| w.flush())
-        .map_err(io("cannot write", to))?;
+    std::io::copy(&mut input, file.writer()).map_err(io("cannot write", to))?;
     file.commit()?;
     Ok(())
 }
