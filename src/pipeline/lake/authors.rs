@@ -97,6 +97,5 @@ pub fn authors_parquet(path: &Path) -> Result<(Vec<u8>, u64), LakeError> {
     if pending > 0 {
         flush(&mut id, &mut handle, &mut at, &mut followers, &mut score)?;
     }
-    drop(flush);
     Ok(out.finish()?)
 }
