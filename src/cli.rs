@@ -19,6 +19,7 @@ pub mod history;
 pub mod merge;
 pub mod output;
 pub mod refresh;
+pub mod release;
 pub mod rollback;
 pub mod score;
 pub mod sim;
@@ -82,8 +83,11 @@ pub enum Command {
     /// The effective configuration (flags, environment, DIR/influx.toml, defaults) and where
     /// each value came from.
     Config(config::Args),
-    /// The stored dataset for analysts: one row per author, CSV or JSON lines.
+    /// The stored dataset for analysts: one row per author, CSV, JSON lines or Parquet.
     Export(export::Args),
+    /// Publish the current version's admitted authors for consumers (DIR/release/), after the
+    /// audit's gates; or check a release against its manifest.
+    Release(release::Args),
     /// Shell completions (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(completions::Args),
     /// The man page (roff) on stdout: `influx man > influx.1`.
@@ -118,6 +122,7 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Refresh(a) => refresh::run(a),
         Command::Config(a) => config::run(a),
         Command::Export(a) => export::run(a),
+        Command::Release(a) => release::run(a),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => completions::man(a),
         Command::Sim(a) => sim::run(a),

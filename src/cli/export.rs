@@ -1,5 +1,5 @@
 //! `influx export [--data DIR] --format csv|jsonl [--fields a,b,...] [--out FILE]`: the stored
-//! dataset, one row per author, for analysts. Exit 0 written, 2 unreadable dataset or bad field.
+//! dataset, one row per author, for analysts; `--format parquet --out FILE` typed columns. Exit 0 written, 2 unreadable dataset or bad field.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,6 +11,8 @@ use crate::pipeline::export::{self, DEFAULT_FIELDS, Format};
 pub enum FormatArg {
     Csv,
     Jsonl,
+    /// Typed columns (the release's `.parquet`); needs --out, ignores --fields.
+    Parquet,
 }
 
 #[derive(Debug, clap::Args)]
@@ -36,11 +38,12 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     } else {
         args.fields.clone()
     };
+    let latest = crate::pipeline::layout::latest_file(&args.data);
     let format = match args.format {
         FormatArg::Csv => Format::Csv,
         FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Parquet => return super::release::export_parquet(&latest, args.out.as_deref()),
     };
-    let latest = crate::pipeline::layout::latest_file(&args.data);
     let result = match &args.out {
         Some(path) => {
             let mut file = crate::dataset::AtomicFile::create(path)?;

@@ -16,7 +16,10 @@ use crate::pipeline::history::{GrowthRules, History, analyse, run_records};
 Backfill: `influx history import PATH... [--data DIR]` adds the snapshots of run directories
 (DIR/runs/<run>), directories of runs, or JSONL files that no merged version holds (the first
 open of a directory's history imports its runs by itself). An account named import is
-`influx history @import`.")]
+`influx history @import`.
+Lake: `influx history export --out LAKE [--since DATE] [--data DIR]` writes the snapshots as
+Hive-partitioned Parquet (LAKE/snapshots/week=YYYY-Www/part-0.parquet) and the authors
+(LAKE/authors/), only the weeks that changed since the last export.")]
 pub struct Args {
     /// The author's handle (with or without @; case does not matter), or `import`.
     #[arg(required_unless_present_any = ["flagged", "movers"])]
@@ -38,6 +41,12 @@ pub struct Args {
     /// JSON even on a terminal.
     #[arg(long)]
     pub json: bool,
+    /// With `export`: the lake directory to write.
+    #[arg(long, value_name = "LAKE")]
+    pub out: Option<PathBuf>,
+    /// With `export`: only the weeks ending after this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
 }
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
@@ -50,6 +59,9 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     };
     if handle == "import" {
         return import(&args, mode);
+    }
+    if handle == "export" {
+        return super::release::history_export(&args.data, args.out.as_deref(), args.since, mode);
     }
     if !args.paths.is_empty() {
         return Err(color_eyre::eyre::eyre!(

@@ -23,6 +23,8 @@ pub const HISTORY_FILE: &str = "history.sqlite";
 pub const CANDIDATES_FILE: &str = "candidates.jsonl";
 /// `DIR/refresh/`: the refresh's pending run and its last report.
 pub const REFRESH_DIR: &str = "refresh";
+/// `DIR/release/`: the published index for consumers (`current` and the release before it).
+pub const RELEASE_DIR: &str = "release";
 
 /// The stored dataset's file (it may not exist before a first merge).
 pub fn latest_file(root: &Path) -> PathBuf {

@@ -20,6 +20,7 @@ mod merge_stream;
 mod money;
 mod placeholders;
 mod refresh;
+mod release;
 mod schema_quick;
 mod score;
 mod score_line;

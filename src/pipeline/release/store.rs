@@ -1,0 +1,137 @@
+//! The release directory: `release/<n>/` per release, never changed once named, and
+//! `release/current`, a relative symlink replaced with rename(2), as the merge store swaps
+//! `DIR/latest`. A reader that opens `release/current/...` sees one whole release. The current
+//! release and the one before it are kept; older ones are removed.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use super::ReleaseError;
+use super::manifest::{MANIFEST_FILE, ReleaseManifest};
+use crate::dataset::sync_dir;
+
+pub const CURRENT: &str = "current";
+const STAGING_PREFIX: &str = ".staging-";
+const LINK_TMP_PREFIX: &str = ".current.tmp-";
+/// Releases kept: the current one and the one before it.
+const KEEP: usize = 2;
+
+fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> ReleaseError + 'a {
+    move |e| ReleaseError::Io {
+        action,
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// A release directory and the lock of its one writer.
+pub struct ReleaseDir {
+    dir: PathBuf,
+    _lock: File,
+}
+
+/// A release being written, removed when dropped unpublished.
+pub struct Staging {
+    pub dir: PathBuf,
+    published: bool,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+impl ReleaseDir {
+    /// Opens (creating) `dir` and waits for its writer lock; removes what a writer killed
+    /// half-way left.
+    pub fn lock(dir: &Path) -> Result<ReleaseDir, ReleaseError> {
+        fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
+        let path = dir.join(".lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("cannot open", &path))?;
+        file.lock().map_err(io_err("cannot lock", &path))?;
+        for entry in fs::read_dir(dir)
+            .map_err(io_err("cannot list", dir))?
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if name.starts_with(STAGING_PREFIX) {
+                fs::remove_dir_all(&path).map_err(io_err("cannot remove", &path))?;
+            } else if name.starts_with(LINK_TMP_PREFIX) {
+                fs::remove_file(&path).map_err(io_err("cannot remove", &path))?;
+            }
+        }
+        Ok(ReleaseDir {
+            dir: dir.to_path_buf(),
+            _lock: file,
+        })
+    }
+
+    /// The numbered releases, lowest first.
+    pub fn releases(&self) -> Result<Vec<u64>, ReleaseError> {
+        let mut out: Vec<u64> = fs::read_dir(&self.dir)
+            .map_err(io_err("cannot list", &self.dir))?
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect();
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// The manifest of the release `current` points at, if any.
+    pub fn current(&self) -> Result<Option<ReleaseManifest>, ReleaseError> {
+        let path = self.dir.join(CURRENT).join(MANIFEST_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        ReleaseManifest::read(&path).map(Some)
+    }
+
+    pub fn stage(&self) -> Result<Staging, ReleaseError> {
+        let dir = self
+            .dir
+            .join(format!("{STAGING_PREFIX}{}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
+        Ok(Staging {
+            dir,
+            published: false,
+        })
+    }
+
+    /// Names the staged release `n` and points `current` at it: the one instant the release
+    /// changes. Then removes releases older than the previous one.
+    pub fn publish(&self, mut staging: Staging, n: u64) -> Result<PathBuf, ReleaseError> {
+        sync_dir(&staging.dir).map_err(io_err("cannot sync", &staging.dir))?;
+        let name = n.to_string();
+        let final_dir = self.dir.join(&name);
+        fs::rename(&staging.dir, &final_dir).map_err(io_err("cannot name", &final_dir))?;
+        staging.published = true;
+        let tmp_link = self
+            .dir
+            .join(format!("{LINK_TMP_PREFIX}{}", std::process::id()));
+        let _ = fs::remove_file(&tmp_link);
+        std::os::unix::fs::symlink(&name, &tmp_link)
+            .map_err(io_err("cannot create the link", &tmp_link))?;
+        let link = self.dir.join(CURRENT);
+        fs::rename(&tmp_link, &link).map_err(io_err("cannot replace", &link))?;
+        sync_dir(&self.dir).map_err(io_err("cannot sync", &self.dir))?;
+        let releases = self.releases()?;
+        let cut = releases.len().saturating_sub(KEEP);
+        for old in releases.into_iter().take(cut) {
+            let path = self.dir.join(old.to_string());
+            fs::remove_dir_all(&path).map_err(io_err("cannot remove", &path))?;
+        }
+        Ok(final_dir)
+    }
+}

@@ -1,0 +1,304 @@
+//! `influx release`, `export --format parquet` and `history export`: what consumers are handed.
+//! Files are read back with the parquet crate's own reader (DuckDB: scripts/check-lake-duckdb.sh).
+
+use std::path::Path;
+
+use arrow_array::Array;
+use arrow_schema::{DataType, TimeUnit};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+
+use crate::common::influx_bin;
+use influx::pipeline::history::History;
+use influx::pipeline::lake::export_history;
+
+/// A data directory whose one version holds `n` scored generated authors, the first two of
+/// them excluded by the admission rules and the third with no language.
+fn dataset(dir: &Path, n: u64) {
+    let run = |args: &[&str]| {
+        let out = influx_bin().args(args).current_dir(dir).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["gen", "--count", &n.to_string(), "--out", "batch.jsonl"]);
+    run(&["score", "batch.jsonl", "--out", "scored.jsonl", "--json"]);
+    let text = std::fs::read_to_string(dir.join("scored.jsonl")).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            if i < 2 {
+                v["meta"]["admission"] = serde_json::json!({
+                    "decision": "excluded", "reasons": [{"rule": "org", "matched": "inc"}],
+                    "rules": "test"});
+            }
+            if i == 2 {
+                v.as_object_mut().unwrap().remove("lang_primary");
+            }
+            v.to_string()
+        })
+        .collect();
+    std::fs::write(dir.join("scored.jsonl"), lines.join("\n") + "\n").unwrap();
+    // A record without lang_primary breaks the schema: merged as flagged, on purpose.
+    run(&[
+        "merge",
+        "--data",
+        "d",
+        "scored.jsonl",
+        "--allow-flagged",
+        "--json",
+    ]);
+}
+
+fn release(dir: &Path, extra: &[&str]) -> std::process::Output {
+    influx_bin()
+        .args(["release", "--data", "d", "--json"])
+        .args(extra)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn batches(path: &Path) -> Vec<arrow_array::RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_release_holds_the_admitted_authors_counts_the_excluded_and_checks_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), 30);
+    let out = release(dir.path(), &["--allow", "unverifiable"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let current = dir.path().join("d/release/current");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(current.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["count"], 28);
+    assert_eq!(manifest["release"], 1);
+    assert_eq!(manifest["excluded"]["by_reason"]["org"], 2);
+    assert_eq!(manifest["excluded"]["by_decision"]["excluded"], 2);
+    assert_eq!(manifest["schema_version"], "1.1.0");
+    assert!(manifest["rules_version"].is_string() && manifest["score_version"].is_string());
+    let names: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "influx-latest.jsonl",
+            "influx-latest.jsonl.gz",
+            "influx-latest.parquet"
+        ]
+    );
+    let text = std::fs::read_to_string(current.join("influx-latest.jsonl")).unwrap();
+    assert_eq!(text.lines().count(), 28);
+    assert!(!text.contains("\"excluded\""));
+
+    let check = influx_bin()
+        .args(["release", "--check", "d/release", "--json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
+#[test]
+fn a_failed_gate_publishes_nothing_exits_1_and_names_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), 5);
+    // Generated records claim an API answer that no run of this directory holds.
+    let out = release(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unverifiable") && stderr.contains("gen_1_2"),
+        "{stderr}"
+    );
+    let release_dir = dir.path().join("d/release");
+    assert!(!release_dir.join("current").exists());
+    let left: Vec<_> = std::fs::read_dir(&release_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != ".lock")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn the_same_version_gives_byte_identical_data_files_and_a_second_release_keeps_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), 12);
+    assert!(
+        release(dir.path(), &["--allow", "unverifiable", "--out", "a"])
+            .status
+            .success()
+    );
+    assert!(
+        release(dir.path(), &["--allow", "unverifiable", "--out", "b"])
+            .status
+            .success()
+    );
+    for name in [
+        "influx-latest.jsonl",
+        "influx-latest.jsonl.gz",
+        "influx-latest.parquet",
+    ] {
+        let a = std::fs::read(dir.path().join("a/current").join(name)).unwrap();
+        let b = std::fs::read(dir.path().join("b/current").join(name)).unwrap();
+        assert!(a == b, "{name} differs between two releases of one version");
+    }
+    // Unchanged data is not published again.
+    let again = release(dir.path(), &["--allow", "unverifiable", "--out", "a"]);
+    let v: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["published"], false);
+    assert_eq!(v["release"], 1);
+}
+
+#[test]
+fn a_file_that_differs_from_the_manifest_fails_the_check_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), 6);
+    assert!(
+        release(dir.path(), &["--allow", "unverifiable"])
+            .status
+            .success()
+    );
+    let gz = dir.path().join("d/release/current/influx-latest.jsonl.gz");
+    let mut bytes = std::fs::read(&gz).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&gz, bytes).unwrap();
+    let check = influx_bin()
+        .args(["release", "--check", "d/release/current", "--json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let said = v["differences"].to_string();
+    assert!(said.contains("influx-latest.jsonl.gz: sha256"), "{said}");
+}
+
+#[test]
+fn the_release_parquet_has_typed_columns_and_nulls_where_a_value_is_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), 8);
+    assert!(
+        release(dir.path(), &["--allow", "unverifiable"])
+            .status
+            .success()
+    );
+    let released = dir.path().join("d/release/current/influx-latest.parquet");
+    let exported = dir.path().join("all.parquet");
+    let out = influx_bin()
+        .args([
+            "export",
+            "--data",
+            "d",
+            "--format",
+            "parquet",
+            "--out",
+            "all.parquet",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        batches(&exported)
+            .iter()
+            .map(|b| b.num_rows())
+            .sum::<usize>(),
+        8
+    );
+
+    let batches = batches(&released);
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 6);
+    let schema = batches[0].schema();
+    let kind = |name: &str| schema.field_with_name(name).unwrap().data_type().clone();
+    assert_eq!(kind("followers_count"), DataType::Int64);
+    assert_eq!(kind("score"), DataType::Float64);
+    assert_eq!(
+        kind("created_at"),
+        DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+    );
+    assert!(matches!(kind("topic_tags"), DataType::List(_)));
+    let lang = batches[0].column_by_name("lang_primary").unwrap();
+    assert!(
+        lang.is_null(0),
+        "the author without a language has a null, not a text"
+    );
+    assert!(!lang.is_null(1));
+    assert_eq!(batches[0].column_by_name("score").unwrap().null_count(), 0);
+}
+
+#[test]
+fn the_lake_holds_a_file_per_iso_week_and_writes_only_the_weeks_that_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.sqlite");
+    let lake = dir.path().join("lake");
+    let mut history = History::open_file(&db).unwrap();
+    history
+        .insert_all(influx::generate::history(1, 0, 40, 4))
+        .unwrap();
+    let first = export_history(&db, &lake, None).unwrap();
+    assert_eq!(first.weeks_written.len(), 4);
+    assert_eq!(first.snapshots_written, 160);
+    assert!(first.authors_written);
+    for week in &first.weeks_written {
+        assert!(week.len() == 8 && week.as_bytes()[4..6] == *b"-W", "{week}");
+        let file = lake.join(format!("snapshots/week={week}/part-0.parquet"));
+        let rows = batches(&file);
+        assert_eq!(rows.iter().map(|b| b.num_rows()).sum::<usize>(), 40);
+        let score = rows[0].column_by_name("score").unwrap();
+        assert_eq!(
+            score.null_count(),
+            40,
+            "the history has no score: nulls, never 0"
+        );
+    }
+    let authors = batches(&lake.join("authors/part-0.parquet"));
+    assert_eq!(authors.iter().map(|b| b.num_rows()).sum::<usize>(), 40);
+
+    let again = export_history(&db, &lake, None).unwrap();
+    assert!(again.weeks_written.is_empty() && !again.authors_written);
+    assert_eq!(again.weeks_unchanged, 4);
+
+    // Five weeks of the same authors: the newest is new, the four others unchanged.
+    history
+        .insert_all(influx::generate::history(1, 0, 40, 5))
+        .unwrap();
+    let grown = export_history(&db, &lake, None).unwrap();
+    assert_eq!(grown.weeks_written.len(), 1, "{grown:?}");
+    assert!(grown.weeks_written[0] < first.weeks_written[0]);
+    assert_eq!(grown.weeks_unchanged, 4);
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(lake.join("_influx_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["files"].as_object().unwrap().len(), 6);
+}
