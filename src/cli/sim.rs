@@ -194,7 +194,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let config = match config(&args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("influx sim: {e:#}");
+            eprintln!("influx sim: {}", super::output::causes_line(e.as_ref()));
             return Ok(Exit::Unusable);
         }
     };
