@@ -243,7 +243,7 @@ fn a_binary_file_is_unusable_and_says_why() {
     assert_eq!(r["records"], 0);
     assert!(!r["errors"].as_array().unwrap().is_empty());
     assert!(
-        stderr(&out).contains("no records to audit"),
+        stderr(&out).contains("holds no records: nothing to audit"),
         "{}",
         stderr(&out)
     );
@@ -257,7 +257,7 @@ fn an_empty_file_has_no_records_and_is_unusable() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json_of(&out)["records"], 0);
     assert!(
-        stderr(&out).contains("empty.jsonl: no records to audit"),
+        stderr(&out).contains("empty.jsonl holds no records: nothing to audit"),
         "{}",
         stderr(&out)
     );
