@@ -202,17 +202,17 @@ fn finish(mode: Mode, r: &DiscoveryReport) -> Exit {
             }
             println!(
                 "{} · cost ${:.2} ({} billed, {})",
-                count(r.requests as u64, "request", "requests"),
+                count(r.requests, "request", "requests"),
                 r.cost_usd,
-                count(r.users_billed as u64, "user", "users"),
-                count(r.free_rereads as u64, "free re-read", "free re-reads")
+                count(r.users_billed, "user", "users"),
+                count(r.free_rereads, "free re-read", "free re-reads")
             );
             match (&r.merged, &r.not_merged) {
                 (Some(m), _) => println!(
                     "merged {} admitted: version {} with {}",
                     r.admitted,
                     m.version,
-                    count(m.count as u64, "record", "records")
+                    count(m.count, "record", "records")
                 ),
                 (None, Some(why)) => println!("not merged: {why}"),
                 (None, None) => {}

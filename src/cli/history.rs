@@ -157,8 +157,8 @@ fn import(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
             Mode::Human => println!(
                 "{}: {} added, {} no moment",
                 file.display(),
-                crate::plural::count(r.added as u64, "snapshot", "snapshots"),
-                crate::plural::count(r.skipped as u64, "line describes", "lines describe")
+                crate::plural::count(r.added, "snapshot", "snapshots"),
+                crate::plural::count(r.skipped, "line describes", "lines describe")
             ),
         }
     }

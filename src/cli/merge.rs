@@ -135,13 +135,13 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         Mode::Human if outcome.written => println!(
             "merged: version {} with {} (sha256 {})",
             outcome.version,
-            count(outcome.count as u64, "record", "records"),
+            count(outcome.count, "record", "records"),
             outcome.sha256
         ),
         Mode::Human => println!(
             "nothing changed: version {} stays ({})",
             outcome.version,
-            count(outcome.count as u64, "record", "records")
+            count(outcome.count, "record", "records")
         ),
     }
     Ok(done)
@@ -229,7 +229,7 @@ fn show_plan(plan: &MergePlan, mode: Mode) {
     println!(
         "{} -> {}: {} added, {} updated, {} unchanged, {} collapsed, {}, {} {}",
         plan.count_before,
-        count(plan.count_after as u64, "record", "records"),
+        count(plan.count_after, "record", "records"),
         plan.added.len(),
         plan.updated.len(),
         plan.unchanged,

@@ -261,7 +261,7 @@ fn show_event(mode: Mode, e: &RefreshEvent) {
             eprintln!(
                 "merged: version {} with {}",
                 o.version,
-                crate::plural::count(o.count as u64, "record", "records")
+                crate::plural::count(o.count, "record", "records")
             )
         }
     }

@@ -29,7 +29,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
                     "rolled back: version {} now holds version {}'s {} (sha256 {})",
                     outcome.version,
                     outcome.restored_version,
-                    crate::plural::count(outcome.count as u64, "record", "records"),
+                    crate::plural::count(outcome.count, "record", "records"),
                     outcome.sha256
                 ),
             }
