@@ -271,7 +271,7 @@ async fn harvest(
     };
     let mut view = match mode {
         Mode::Human => View::Bar(Box::new(Bar::new())),
-        Mode::JsonLines => View::Lines,
+        Mode::JsonLines => View::Lines(run_dir.clone()),
     };
     for line in &invalid {
         view.note_invalid(line.line, &line.input, &line.reason);
@@ -290,7 +290,8 @@ async fn harvest(
 
 enum View {
     Bar(Box<Bar>),
-    Lines,
+    /// JSON lines, for the run in this directory.
+    Lines(PathBuf),
 }
 
 impl jobs::RunWatcher for View {
@@ -306,7 +307,7 @@ impl jobs::RunWatcher for View {
 impl View {
     fn note_invalid(&mut self, line: usize, input: &str, reason: &str) {
         match self {
-            View::Lines => json_line(&json!({
+            View::Lines(_) => json_line(&json!({
                 "event": "invalid_line", "line": line, "input": input, "reason": reason,
             })),
             View::Bar(bar) => bar
@@ -317,13 +318,21 @@ impl View {
 
     fn show(&mut self, event: &HarvestEvent) {
         match (self, event) {
-            (View::Lines, HarvestEvent::Planned(p)) => json_line(&p.to_json()),
+            (View::Lines(_), HarvestEvent::Planned(p)) => json_line(&p.to_json()),
             (View::Bar(bar), HarvestEvent::Planned(p)) => {
                 for line in p.lines() {
                     bar.bar.println(format!("plan: {line}"));
                 }
             }
-            (View::Lines, event) => json_line(&event_json(event)),
+            // A run left unfinished names the exact command that finishes it, in its last line.
+            (View::Lines(dir), HarvestEvent::RunDone { summary }) => {
+                let mut line = event_json(event);
+                if summary.pending > 0 {
+                    line["resume_with"] = json!(resume_command(dir));
+                }
+                json_line(&line);
+            }
+            (View::Lines(_), event) => json_line(&event_json(event)),
             (View::Bar(bar), event) => bar.show(event),
         }
     }
@@ -350,11 +359,7 @@ impl View {
                     );
                 }
             }
-            View::Lines => {
-                if let Some(command) = resume {
-                    json_line(&json!({"event": "resume_with", "command": command}));
-                }
-            }
+            View::Lines(_) => {}
         }
     }
 }

@@ -333,19 +333,43 @@ mod tests {
 
     #[test]
     fn jsonl_keeps_types_and_nulls() {
-        let f = dataset(&[ONE]);
+        let f = dataset(&[ONE, LEGACY]);
         let mut out = Vec::new();
         export(
             f.path(),
             Format::Jsonl,
-            &fields(&["handle", "tweet_count", "meta.score_version", "absent"]),
+            &fields(&["handle", "tweet_count", "meta.score_version"]),
             &mut out,
         )
         .unwrap();
-        let v: Value = serde_json::from_slice(&out).unwrap();
+        let v: Vec<Value> = out
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
         assert_eq!(
-            v,
-            serde_json::json!({"handle": "alice", "tweet_count": 5, "meta.score_version": "m2", "absent": null})
+            v[0],
+            serde_json::json!({"handle": "alice", "tweet_count": 5, "meta.score_version": "m2"})
+        );
+        assert_eq!(
+            v[1],
+            serde_json::json!({"handle": "bob", "tweet_count": null, "meta.score_version": null})
+        );
+    }
+
+    #[test]
+    fn a_field_no_record_holds_is_an_error_naming_it() {
+        let f = dataset(&[ONE]);
+        let err = export(
+            f.path(),
+            Format::Csv,
+            &fields(&["handle", "absent"]),
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, ExportError::Absent { field, .. } if field == "absent"),
+            "{err}"
         );
     }
 

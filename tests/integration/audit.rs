@@ -340,7 +340,7 @@ fn the_terminal_report_names_the_figures_and_the_failed_gates() {
         "pass unreadable_lines",
         "placeholder_hash",
         "round_number_heaping",
-        "3 gate(s) failed",
+        "3 gates failed",
     ] {
         assert!(flat.contains(needle), "missing {needle:?} in:\n{text}");
     }

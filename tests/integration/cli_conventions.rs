@@ -411,9 +411,10 @@ fn resume_without_a_directory_finishes_the_data_directorys_last_unfinished_run()
         .find(|l| l["event"] == "run_started")
         .map(|l| l["run_dir"].as_str().unwrap().to_string())
         .unwrap();
-    let told = lines.iter().find(|l| l["event"] == "resume_with").unwrap();
+    let done = lines.last().unwrap();
+    assert_eq!(done["event"], "run_done", "the last line");
     assert_eq!(
-        told["command"],
+        done["resume_with"],
         format!("influx harvest --resume {run_dir}"),
         "the exact command"
     );
