@@ -90,7 +90,8 @@ pub enum Command {
     Release(release::Args),
     /// Shell completions (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(completions::Args),
-    /// The man page (roff) on stdout: `influx man > influx.1`.
+    /// The man page (roff) on stdout: `influx man > influx.1`; `--out DIR` writes one page per
+    /// command.
     Man(completions::ManArgs),
     /// Run the X API v2 users-lookup simulator on loopback.
     Sim(sim::Args),

@@ -37,7 +37,8 @@ pub use atomic_file::{AtomicFile, FinishWrite, sync_dir, write_dataset};
 pub use author_view::AuthorView;
 pub use canonical::{CANONICAL_META_ORDER, CANONICAL_ORDER};
 pub use lines::{
-    Dataset, LineBlock, LineBlocks, Lines, NumberedLine, is_gz, open_reader, read_dataset,
+    Dataset, LineBlock, LineBlocks, Lines, NumberedLine, is_gz, is_std_stream, open_reader,
+    read_dataset,
 };
 pub use record::{Metrics, MetricsOrigin, Record, Source, StoredScore, parse_line};
 pub use snowflake::{SNOWFLAKE_EPOCH_MS, SNOWFLAKE_MIN, snowflake_time, snowflake_time_of};

@@ -7,5 +7,6 @@ pub mod dataset;
 pub mod digest;
 pub mod generate;
 pub mod pipeline;
+pub mod plural;
 pub mod sim;
 pub mod ui;

@@ -17,32 +17,17 @@ fn main() -> ExitCode {
     }
     match influx::cli::run(args) {
         Ok(code) => ExitCode::from(code as u8),
+        // `influx export | head`: the reader has gone, content; so is the command.
+        Err(e) if influx::cli::output::is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
             // A failed command is the user's to act on, not a crash: one line with the whole chain
             // of context. INFLUX_DEBUG=1 shows the full report with its backtrace.
             if std::env::var_os("INFLUX_DEBUG").is_some() {
                 eprintln!("influx: {e:?}");
             } else {
-                eprintln!("influx: {}", chain_line(&e));
+                eprintln!("influx: {}", influx::cli::output::causes_line(e.as_ref()));
             }
             ExitCode::from(influx::cli::Exit::Unusable as u8)
         }
     }
-}
-
-/// "outer: inner: cause", leaving out a cause whose text the message before already carries
-/// (error types that print their source would otherwise repeat it).
-fn chain_line(e: &color_eyre::Report) -> String {
-    let mut line = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
 }

@@ -36,8 +36,8 @@ Gate names: zero_scores, placeholders, duplicates, unreadable_lines, schema_viol
 Exit: 0 gates pass · 1 a gate failed · 2 the file is missing, unreadable, has no records or
 has lines that are not JSON objects (each one is named with its line number).")]
 pub struct Args {
-    /// The JSONL (or .jsonl.gz) dataset or batch file to audit (default with --data: its
-    /// latest.jsonl).
+    /// The JSONL (or .jsonl.gz) dataset or batch file to audit, `-` for stdin (default with
+    /// --data: its latest.jsonl).
     #[arg(required_unless_present = "data")]
     pub file: Option<PathBuf>,
     /// A data directory: prove records against its runs (DIR/runs); without FILE, audit its
@@ -191,7 +191,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             eprintln!("influx: {file}: {}", e.reason);
         }
         if report.records == 0 {
-            eprintln!("influx: {file}: no records to audit");
+            eprintln!("influx: {file} holds no records: nothing to audit");
         }
         return Ok(Exit::Unusable);
     }
@@ -243,9 +243,10 @@ fn previous_distribution(
 fn print_json(report: &AuditReport) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not worth a panic: the reader has gone.
-    let _ = write_report(report, &mut out).and_then(|()| out.write_all(b"\n"));
-    let _ = out.flush();
+    let written = write_report(report, &mut out)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    super::output::end_if_reader_gone(written);
 }
 
 /// Conflicting fields the terminal names without printing their values (`--json` has them all).
@@ -343,8 +344,12 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
         "placeholders",
         r.placeholders.count,
         format!(
-            "records flagged; {} batch flag(s)",
-            r.placeholders.batches.len()
+            "records flagged; {}",
+            crate::plural::count(
+                r.placeholders.batches.len() as u64,
+                "batch flag",
+                "batch flags"
+            )
         ),
     );
     row(
@@ -555,8 +560,12 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
     } else {
         let drifted = r.drift.as_ref().is_some_and(|d| !d.pass);
         p.red(&format!(
-            "{} gate(s) failed",
-            r.failed_gates().count() + usize::from(drifted)
+            "{} failed",
+            crate::plural::count(
+                (r.failed_gates().count() + usize::from(drifted)) as u64,
+                "gate",
+                "gates"
+            )
         ))
     };
     let _ = writeln!(o, "  => {verdict}");

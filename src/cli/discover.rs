@@ -21,6 +21,7 @@ use crate::pipeline::harvest::{HarvestConfig, RunOutcome, new_run_dir};
 use crate::pipeline::jobs::discover::{
     DiscoverError, DiscoverSources, DiscoveryReport, discover, plan,
 };
+use crate::plural::count;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -64,7 +65,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let (config, sources) = match prepare(&args) {
         Ok(p) => p,
         Err(e) => {
-            unusable(mode, &format!("{e:#}"));
+            unusable(mode, &super::output::causes_line(e.as_ref()));
             return Ok(Exit::Unusable);
         }
     };
@@ -199,13 +200,18 @@ fn finish(mode: Mode, r: &DiscoveryReport) -> Exit {
                 println!("rules fired: {}", rules.join(" · "));
             }
             println!(
-                "{} requests · cost ${:.2} ({} users billed, {} free re-reads)",
-                r.requests, r.cost_usd, r.users_billed, r.free_rereads
+                "{} · cost ${:.2} ({} billed, {})",
+                count(r.requests, "request", "requests"),
+                r.cost_usd,
+                count(r.users_billed, "user", "users"),
+                count(r.free_rereads, "free re-read", "free re-reads")
             );
             match (&r.merged, &r.not_merged) {
                 (Some(m), _) => println!(
-                    "merged {} admitted: version {} with {} records",
-                    r.admitted, m.version, m.count
+                    "merged {} admitted: version {} with {}",
+                    r.admitted,
+                    m.version,
+                    count(m.count, "record", "records")
                 ),
                 (None, Some(why)) => println!("not merged: {why}"),
                 (None, None) => {}
@@ -215,9 +221,9 @@ fn finish(mode: Mode, r: &DiscoveryReport) -> Exit {
             }
             if r.pending > 0 || r.pages_pending > 0 {
                 eprintln!(
-                    "{} handles and {} pages not asked: influx discover --resume {}",
-                    r.pending,
-                    r.pages_pending,
+                    "{} and {} not asked: influx discover --resume {}",
+                    count(r.pending as u64, "handle", "handles"),
+                    count(r.pages_pending as u64, "page", "pages"),
                     r.run_dir.display()
                 );
             }

@@ -1,5 +1,7 @@
 //! `influx export [--data DIR] --format csv|jsonl [--fields a,b,...] [--out FILE]`: the stored
-//! dataset, one row per author, for analysts; `--format parquet --out FILE` typed columns. Exit 0 written, 2 unreadable dataset or bad field.
+//! dataset, one row per author, for analysts; `--format parquet --out FILE` typed columns. Exit 0
+//! written (or the reader of stdout stopped reading, as `| head` does), 2 unreadable dataset or a
+//! field no record holds.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -27,7 +29,7 @@ pub struct Args {
     /// [default: handle,id,name,verified,the metrics,score and its components,...].
     #[arg(long, value_delimiter = ',', value_name = "FIELDS")]
     pub fields: Vec<String>,
-    /// Write here (atomically) instead of stdout.
+    /// Write here (atomically) instead of stdout (`-` is stdout).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
@@ -44,7 +46,11 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Parquet => return super::release::export_parquet(&latest, args.out.as_deref()),
     };
-    let result = match &args.out {
+    let result = match args
+        .out
+        .as_deref()
+        .filter(|p| !crate::dataset::is_std_stream(p))
+    {
         Some(path) => {
             let mut file = crate::dataset::AtomicFile::create(path)?;
             let n = export::export(&latest, format, &fields, file.writer());
@@ -63,9 +69,14 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     };
     match result {
         Ok(n) => {
-            eprintln!("exported {n} authors");
+            eprintln!(
+                "exported {}",
+                crate::plural::count(n as u64, "author", "authors")
+            );
             Ok(Exit::Ok)
         }
+        // The reader has what it wanted: nothing failed that the user should hear about.
+        Err(e) if e.is_broken_pipe() => Ok(Exit::Ok),
         Err(e) => {
             eprintln!("influx export: {e}");
             Ok(Exit::Unusable)

@@ -18,12 +18,14 @@ use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::events::{BudgetSnapshot, HarvestEvent, SpendSnapshot};
 use crate::pipeline::harvest::handles::{HandleList, read_handles};
 use crate::pipeline::harvest::journal::read_header;
+use crate::pipeline::harvest::outputs::last_unfinished_run;
 use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd, usd_to_micros};
 use crate::pipeline::harvest::xapi::{ClientConfig, DEFAULT_API_BASE, MAX_BATCH, Token};
 use crate::pipeline::harvest::{
     CostPlan, HarvestConfig, Plan, Pricing, RunOutcome, Summary, new_run_dir, plan, start,
 };
 use crate::pipeline::jobs;
+use crate::plural::count;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,7 +59,8 @@ pub struct Args {
     /// State the plan (handles, requests, cost, ETA) and send nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Finish the interrupted run in DIR (or in --out) without asking again for answered batches.
+    /// Finish the interrupted run in DIR (or in --out; with neither, the data directory's last
+    /// unfinished run) without asking again for answered batches.
     #[arg(long, value_name = "DIR", num_args = 0..=1)]
     pub resume: Option<Option<PathBuf>>,
     /// X API base URL [default: https://api.x.com, or the run's own when resuming].
@@ -108,14 +111,14 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let prepared = match prepare(&args) {
         Ok(p) => p,
         Err(e) => {
-            report_unusable(mode, &format!("{e:#}"));
+            report_unusable(mode, &super::output::causes_line(e.as_ref()));
             return Ok(Exit::Unusable);
         }
     };
     if args.dry_run {
         return Ok(match plan(&prepared.0, &prepared.1) {
             Ok(p) => {
-                show_plan(mode, &p);
+                show_plan(mode, &p, &prepared.1);
                 Exit::Ok
             }
             Err(e) => {
@@ -131,12 +134,17 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     runtime.block_on(harvest(prepared, mode))
 }
 
-/// The plan before the first request: words on a terminal, one JSON line otherwise.
-fn show_plan(mode: Mode, p: &CostPlan) {
+/// The plan before the first request, with what it will not send: words on a terminal, one
+/// JSON line otherwise.
+fn show_plan(mode: Mode, p: &CostPlan, input: &HandleList) {
     match mode {
-        Mode::JsonLines => json_line(&p.to_json()),
+        Mode::JsonLines => {
+            let mut line = p.to_json();
+            line["not_sent"] = input.not_sent_json();
+            json_line(&line);
+        }
         Mode::Human => {
-            for line in p.lines() {
+            for line in p.lines().into_iter().chain(input.not_sent_words()) {
                 eprintln!("plan: {line}");
             }
         }
@@ -155,7 +163,18 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
     let (dir, resume) = match (&args.resume, &args.out) {
         (Some(Some(dir)), _) => (dir.clone(), true),
         (Some(None), Some(dir)) => (dir.clone(), true),
-        (Some(None), None) => return Err(eyre!("--resume needs a run directory: --resume DIR")),
+        (Some(None), None) => {
+            let data = args.data.as_deref().unwrap_or(Path::new("data"));
+            let last = last_unfinished_run(data)
+                .wrap_err_with(|| format!("cannot list the runs of {}", data.display()))?;
+            let dir = last.ok_or_else(|| {
+                eyre!(
+                    "{} holds no unfinished run to resume: name one with --resume DIR",
+                    data.display()
+                )
+            })?;
+            (dir, true)
+        }
         (None, Some(dir)) => (dir.clone(), false),
         (None, None) => (
             new_run_dir(args.data.as_deref().unwrap_or(Path::new("data"))),
@@ -196,6 +215,17 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         .or(header.as_ref().map(|h| h.batch_size))
         .unwrap_or(MAX_BATCH);
     let handles = read_handles(&handles_file)?;
+    // An empty input is nothing to do: said, and no run directory made for it.
+    if handles.handles.is_empty() {
+        let invalid = match handles.invalid.len() {
+            0 => String::new(),
+            n => format!(" ({})", count(n as u64, "invalid line", "invalid lines")),
+        };
+        return Err(eyre!(
+            "{} holds no handles{invalid}: nothing to do",
+            handles_file.display()
+        ));
+    }
     if args.window_secs == Some(0) {
         return Err(eyre!("--window-secs must be at least 1"));
     }
@@ -250,15 +280,16 @@ async fn harvest(
     mode: Mode,
 ) -> color_eyre::Result<Exit> {
     let invalid = handles.invalid.clone();
-    let out_dir = config.out_dir.clone();
-    let new_dir = !out_dir.exists();
+    let not_sent = handles.not_sent_words();
+    let run_dir = config.out_dir.clone();
+    let new_dir = !run_dir.exists();
     let run = match start(config, handles) {
         Ok(run) => run,
         Err(e) => {
             // A refused run (another holds the lock) leaves no empty run directory behind;
             // remove_dir removes only an empty one, so nothing written is ever lost.
             if new_dir {
-                let _ = std::fs::remove_dir(&out_dir);
+                let _ = std::fs::remove_dir(&run_dir);
             }
             report_unusable(mode, &e.to_string());
             return Ok(Exit::Unusable);
@@ -266,13 +297,16 @@ async fn harvest(
     };
     let mut view = match mode {
         Mode::Human => View::Bar(Box::new(Bar::new())),
-        Mode::JsonLines => View::Lines,
+        Mode::JsonLines => View::Lines(run_dir.clone()),
     };
     for line in &invalid {
         view.note_invalid(line.line, &line.input, &line.reason);
     }
+    if let (View::Bar(bar), Some(words)) = (&view, not_sent) {
+        bar.bar.println(format!("plan: {words}"));
+    }
     let report = jobs::drive(run, &mut view).await?;
-    view.finish(&report.summary);
+    view.finish(&report.summary, &run_dir);
     Ok(match report.outcome {
         RunOutcome::Complete => Exit::Ok,
         RunOutcome::Incomplete => Exit::GateFailed,
@@ -282,7 +316,8 @@ async fn harvest(
 
 enum View {
     Bar(Box<Bar>),
-    Lines,
+    /// JSON lines, for the run in this directory.
+    Lines(PathBuf),
 }
 
 impl jobs::RunWatcher for View {
@@ -298,7 +333,7 @@ impl jobs::RunWatcher for View {
 impl View {
     fn note_invalid(&mut self, line: usize, input: &str, reason: &str) {
         match self {
-            View::Lines => json_line(&json!({
+            View::Lines(_) => json_line(&json!({
                 "event": "invalid_line", "line": line, "input": input, "reason": reason,
             })),
             View::Bar(bar) => bar
@@ -309,13 +344,21 @@ impl View {
 
     fn show(&mut self, event: &HarvestEvent) {
         match (self, event) {
-            (View::Lines, HarvestEvent::Planned(p)) => json_line(&p.to_json()),
+            (View::Lines(_), HarvestEvent::Planned(p)) => json_line(&p.to_json()),
             (View::Bar(bar), HarvestEvent::Planned(p)) => {
                 for line in p.lines() {
                     bar.bar.println(format!("plan: {line}"));
                 }
             }
-            (View::Lines, event) => json_line(&event_json(event)),
+            // A run left unfinished names the exact command that finishes it, in its last line.
+            (View::Lines(dir), HarvestEvent::RunDone { summary }) => {
+                let mut line = event_json(event);
+                if summary.pending > 0 {
+                    line["resume_with"] = json!(resume_command(dir));
+                }
+                json_line(&line);
+            }
+            (View::Lines(_), event) => json_line(&event_json(event)),
             (View::Bar(bar), event) => bar.show(event),
         }
     }
@@ -326,12 +369,23 @@ impl View {
         }
     }
 
-    fn finish(&mut self, summary: &Summary) {
-        if let View::Bar(bar) = self {
-            bar.bar.finish_and_clear();
-            for line in summary.words() {
-                eprintln!("{line}");
+    fn finish(&mut self, summary: &Summary, run_dir: &Path) {
+        let resume = (summary.pending > 0).then(|| resume_command(run_dir));
+        match self {
+            View::Bar(bar) => {
+                bar.bar.finish_and_clear();
+                for line in summary.words() {
+                    eprintln!("{line}");
+                }
+                eprintln!("run directory: {}", run_dir.display());
+                if let Some(command) = resume {
+                    eprintln!(
+                        "{} not asked; to finish: {command}",
+                        count(summary.pending as u64, "handle", "handles")
+                    );
+                }
             }
+            View::Lines(_) => {}
         }
     }
 }
@@ -418,8 +472,8 @@ impl Bar {
             format!("budget {}/{}", b.remaining, b.limit)
         };
         let mut msg = format!(
-            "{} requests · {budget} · spent {}",
-            b.sent,
+            "{} · {budget} · spent {}",
+            count(b.sent, "request", "requests"),
             format_usd(self.spend.run_micros)
         );
         if let Some(cap) = self.spend.cap_micros {
@@ -501,6 +555,20 @@ pub fn event_json(event: &HarvestEvent) -> Value {
         HarvestEvent::RunStopped(stop) => {
             json!({"event": "run_stopped", "reason": stop.reason, "detail": stop.detail})
         }
+    }
+}
+
+/// The exact command that finishes the run in `run_dir`, its path quoted for a POSIX shell when
+/// it needs it (the run remembers its handles, API base and data directory).
+fn resume_command(run_dir: &Path) -> String {
+    let path = run_dir.display().to_string();
+    let plain = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c));
+    if plain {
+        format!("influx harvest --resume {path}")
+    } else {
+        format!("influx harvest --resume '{}'", path.replace('\'', "'\\''"))
     }
 }
 

@@ -106,10 +106,10 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let shown = |v: Option<u64>| v.map_or("–".to_string(), |n| n.to_string());
     let rate = |v: Option<f64>| v.map_or("–".to_string(), |r| format!("{r:+.1}/d"));
     println!(
-        "@{} (id {}): {} snapshot(s)",
+        "@{} (id {}): {}",
         author.handle.as_deref().unwrap_or("?"),
         author.id,
-        author.snapshots.len()
+        crate::plural::count(author.snapshots.len() as u64, "snapshot", "snapshots")
     );
     println!(
         "{:<24} {:>12} {:>10} {:>10} {:>8} {:>7}  {:>12}",
@@ -167,10 +167,10 @@ fn import(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
                 "event": "imported", "file": file, "added": r.added, "skipped": r.skipped,
             })),
             Mode::Human => println!(
-                "{}: {} snapshot(s) added, {} line(s) describe no moment",
+                "{}: {} added, {} no moment",
                 file.display(),
-                r.added,
-                r.skipped
+                crate::plural::count(r.added, "snapshot", "snapshots"),
+                crate::plural::count(r.skipped, "line describes", "lines describe")
             ),
         }
     }
@@ -198,7 +198,10 @@ fn flagged(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
         }
     }
     if mode == Mode::Human {
-        println!("{} author(s) flagged", flagged.len());
+        println!(
+            "{} flagged",
+            crate::plural::count(flagged.len() as u64, "author", "authors")
+        );
     }
     Ok(if flagged.is_empty() {
         Exit::Ok

@@ -1,9 +1,11 @@
 //! `influx merge BATCH... [--data DIR] [--allow-flagged | --skip-flagged]
 //! [--accept-external-edit] [--dry-run] [--json]`: plans the merge, shows it, and applies it
-//! unless it is blocked, unreadable, built on a latest.jsonl edited by hand, or a dry run.
-//! Exit 0 merged (or would merge), 1 blocked by flagged records (or, with --skip-flagged, some
-//! batches left out), or published but not recorded in the history (the version is live; the
-//! next open of the history records it, or says why it cannot), 2 unreadable input.
+//! unless it is refused (flagged records, unreadable input, a latest.jsonl edited by hand) or a
+//! dry run. A refusal always ends with its verdict: "merge refused: ...; nothing written" on a
+//! terminal, `{"event":"refused","reason":...,"written":false}` as the last JSON line.
+//! Exit 0 merged (or would merge), 1 merged with some batches left out (--skip-flagged) or
+//! published but not recorded in the history (the version is live; the next open of the history
+//! records it, or says why it cannot), 2 refused: nothing written.
 
 use std::path::PathBuf;
 
@@ -13,6 +15,7 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::pipeline::jobs;
 use crate::pipeline::merge::{self, CleanPlan, LeftOut, MergeOptions, MergePlan};
+use crate::plural::count;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -74,16 +77,20 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     } else {
         Exit::GateFailed
     };
-    if !plan.unreadable.is_empty() {
-        return Ok(Exit::Unusable);
+    if let Some(first) = plan.unreadable.first() {
+        let at = first.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let reason = format!(
+            "{} unreadable, e.g. {}{at}: {}",
+            count(plan.unreadable.len() as u64, "input is", "inputs are"),
+            first.path.display(),
+            first.reason
+        );
+        return Ok(refuse(mode, "unreadable", &reason, ""));
     }
     if let Some(edit) = &plan.external_edit {
         let refused = !args.accept_external_edit;
         match mode {
-            Mode::Human if refused => eprintln!(
-                "merge refused: {}; nothing written (--accept-external-edit builds on it, recording both sha256)",
-                edit.words()
-            ),
+            Mode::Human if refused => {}
             Mode::Human => eprintln!("building on it as asked: {}", edit.words()),
             Mode::JsonLines => json_line(&json!({
                 "event": "external_edit", "version": edit.version,
@@ -92,17 +99,25 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             })),
         }
         if refused {
-            return Ok(Exit::GateFailed);
+            return Ok(refuse(
+                mode,
+                "external_edit",
+                &edit.words(),
+                " (--accept-external-edit builds on it, recording both sha256)",
+            ));
         }
     }
     if !plan.can_apply() {
-        if mode == Mode::Human {
-            eprintln!(
-                "merge refused: {} flagged record(s); nothing written (use --allow-flagged to merge them anyway)",
-                plan.blocked.len()
-            );
-        }
-        return Ok(Exit::GateFailed);
+        let reason = format!(
+            "{} flagged (placeholder or schema-invalid)",
+            count(plan.blocked.len() as u64, "record is", "records are")
+        );
+        return Ok(refuse(
+            mode,
+            "flagged",
+            &reason,
+            " (--allow-flagged merges them anyway, --skip-flagged leaves their batches out)",
+        ));
     }
     if args.dry_run {
         if mode == Mode::Human {
@@ -141,15 +156,30 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     match mode {
         Mode::JsonLines => json_line(&json!({"event": "merged", "outcome": outcome})),
         Mode::Human if outcome.written => println!(
-            "merged: version {} with {} records (sha256 {})",
-            outcome.version, outcome.count, outcome.sha256
+            "merged: version {} with {} (sha256 {})",
+            outcome.version,
+            count(outcome.count, "record", "records"),
+            outcome.sha256
         ),
         Mode::Human => println!(
-            "nothing changed: version {} stays ({} records)",
-            outcome.version, outcome.count
+            "nothing changed: version {} stays ({})",
+            outcome.version,
+            count(outcome.count, "record", "records")
         ),
     }
     Ok(done)
+}
+
+/// The verdict of a merge that will not run: its last words, and exit 2. `kind` names the
+/// refusal for programs; `hint` (terminal only) says how to go on.
+fn refuse(mode: Mode, kind: &str, reason: &str, hint: &str) -> Exit {
+    match mode {
+        Mode::Human => eprintln!("merge refused: {reason}; nothing written{hint}"),
+        Mode::JsonLines => json_line(&json!({
+            "event": "refused", "refusal": kind, "reason": reason, "written": false,
+        })),
+    }
+    Exit::Unusable
 }
 
 /// The batches `--skip-flagged` left out, each with the records that kept it out.
@@ -163,15 +193,24 @@ fn show_left_out(left_out: &[LeftOut], mode: Mode) {
             Mode::Human => {
                 let first = &l.blocked[0];
                 println!(
-                    "left out {}: {} flagged record(s), e.g. {} (line {}): {}",
+                    "left out {}: {}, e.g. {} (line {}): {}",
                     l.path.display(),
-                    l.blocked.len(),
+                    count(l.blocked.len() as u64, "flagged record", "flagged records"),
                     first.handle,
                     first.line,
                     first.reasons.join("; ")
                 );
             }
         }
+    }
+}
+
+/// What the plan's flagged records are called: blocked, or merged anyway with --allow-flagged.
+fn blocked_word(plan: &MergePlan) -> &'static str {
+    if plan.allow_flagged {
+        "flagged_merged"
+    } else {
+        "blocked"
     }
 }
 
@@ -188,7 +227,7 @@ fn show_plan(plan: &MergePlan, mode: Mode) {
         "unchanged": plan.unchanged,
         "collapsed": plan.collapsed.len(),
         "conflicts": plan.conflicts.len(),
-        "blocked": plan.blocked.len(),
+        blocked_word(plan): plan.blocked.len(),
         "unreadable": plan.unreadable.len(),
         "id_collisions": plan.id_collisions,
         "allow_flagged": plan.allow_flagged,
@@ -199,7 +238,7 @@ fn show_plan(plan: &MergePlan, mode: Mode) {
             json_line(&json!({"event": "unreadable", "input": u}));
         }
         for b in &plan.blocked {
-            json_line(&json!({"event": "blocked", "record": b}));
+            json_line(&json!({"event": blocked_word(plan), "record": b}));
         }
         for c in &plan.conflicts {
             json_line(&json!({"event": "conflict", "conflict": c}));
@@ -211,15 +250,28 @@ fn show_plan(plan: &MergePlan, mode: Mode) {
         eprintln!("unreadable: {}{at}: {}", u.path.display(), u.reason);
     }
     println!(
-        "{} -> {} records: {} added, {} updated, {} unchanged, {} stored duplicates collapsed, {} field conflicts, {} blocked",
+        "{} -> {}: {} added, {} updated, {} unchanged, {} collapsed, {}, {} {}",
         plan.count_before,
-        plan.count_after,
+        count(plan.count_after, "record", "records"),
         plan.added.len(),
         plan.updated.len(),
         plan.unchanged,
-        plan.collapsed.len(),
-        plan.conflicts.len(),
-        plan.blocked.len()
+        count(
+            plan.collapsed.len() as u64,
+            "stored duplicate",
+            "stored duplicates"
+        ),
+        count(
+            plan.conflicts.len() as u64,
+            "field conflict",
+            "field conflicts"
+        ),
+        plan.blocked.len(),
+        if plan.allow_flagged {
+            "merged although flagged"
+        } else {
+            "blocked"
+        },
     );
     for c in plan.conflicts.iter().take(SHOWN) {
         println!(
@@ -248,9 +300,14 @@ fn show_plan(plan: &MergePlan, mode: Mode) {
             c.handles.join(", ")
         );
     }
+    let label = if plan.allow_flagged {
+        "merged although flagged"
+    } else {
+        "blocked"
+    };
     for b in plan.blocked.iter().take(SHOWN) {
         println!(
-            "  blocked {} ({}:{}): {}",
+            "  {label} {} ({}:{}): {}",
             b.handle,
             b.path.display(),
             b.line,
@@ -258,9 +315,6 @@ fn show_plan(plan: &MergePlan, mode: Mode) {
         );
     }
     if plan.blocked.len() > SHOWN {
-        println!(
-            "  ... and {} more blocked records",
-            plan.blocked.len() - SHOWN
-        );
+        println!("  ... and {} more {label}", plan.blocked.len() - SHOWN);
     }
 }

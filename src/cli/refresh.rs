@@ -96,7 +96,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     }
     let opts = match options(&args, &settings) {
         Ok(o) => o,
-        Err(e) => return Ok(unusable(mode, &format!("{e:#}"))),
+        Err(e) => return Ok(unusable(mode, &super::output::causes_line(e.as_ref()))),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -298,7 +298,11 @@ fn show_event(mode: Mode, e: &RefreshEvent) {
             json_line(&json!({"event": "merged", "outcome": o}))
         }
         (Mode::Human, RefreshEvent::Merged(o)) => {
-            eprintln!("merged: version {} with {} records", o.version, o.count)
+            eprintln!(
+                "merged: version {} with {}",
+                o.version,
+                crate::plural::count(o.count, "record", "records")
+            )
         }
     }
 }

@@ -26,8 +26,11 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             match mode {
                 Mode::JsonLines => json_line(&json!({"event": "rolled_back", "outcome": outcome})),
                 Mode::Human => println!(
-                    "rolled back: version {} now holds version {}'s {} records (sha256 {})",
-                    outcome.version, outcome.restored_version, outcome.count, outcome.sha256
+                    "rolled back: version {} now holds version {}'s {} (sha256 {})",
+                    outcome.version,
+                    outcome.restored_version,
+                    crate::plural::count(outcome.count, "record", "records"),
+                    outcome.sha256
                 ),
             }
             Ok(Exit::Ok)

@@ -1,6 +1,8 @@
 //! `influx score IN --out OUT`: streams a JSONL file through M2 a block of lines at a time,
-//! scored on all cores in pieces (order kept), and writes the scored records atomically. Any unreadable line and nothing is written: the
-//! command names the file and the lines and exits 2. Not here: the model (`pipeline::score`).
+//! scored on all cores in pieces (order kept), and writes the scored records atomically. Any
+//! unreadable line and nothing is written: the command names the file and the lines and exits 2;
+//! so does a file with no records (nothing to do). `-` is stdin for IN and stdout for OUT (then
+//! the report goes to stderr). Not here: the model (`pipeline::score`).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -9,11 +11,14 @@ use std::sync::mpsc::sync_channel;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::dataset::{AtomicFile, LineBlock, LineBlocks, LineError, parse_line};
+use std::io::Write;
+
+use crate::dataset::{AtomicFile, LineBlock, LineBlocks, LineError, is_std_stream, parse_line};
 use crate::pipeline::score::{LineOutcome, ScoreSummary, ScoreTally, score_line_onto};
+use crate::plural::count;
 
 use super::Exit;
-use super::output::{Mode, json_line};
+use super::output::{Mode, json_line, json_line_on_stderr};
 
 /// Bytes read at a time: about 1,500 lines, enough work for both cores between two reads.
 const BLOCK_BYTES: usize = 1 << 20;
@@ -25,9 +30,9 @@ const BAD_LINES_SHOWN: usize = 20;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The JSONL file to score (.jsonl or .jsonl.gz).
+    /// The JSONL file to score (.jsonl or .jsonl.gz; `-` is stdin).
     pub input: PathBuf,
-    /// Where to write the scored records (.gz to compress); replaced atomically.
+    /// Where to write the scored records (.gz to compress); replaced atomically (`-` is stdout).
     #[arg(long)]
     pub out: PathBuf,
     /// One JSON object per line on stdout, even on a terminal.
@@ -45,14 +50,24 @@ struct Piece {
 }
 
 pub fn run(args: Args) -> color_eyre::Result<Exit> {
-    let mode = Mode::detect(args.json);
+    let to_stdout = is_std_stream(&args.out);
+    // Records on stdout: the report goes to stderr, as JSON when a program reads it.
+    let mode = match (to_stdout, Mode::detect(args.json)) {
+        (true, Mode::JsonLines) => Report::JsonOnStderr,
+        (_, Mode::JsonLines) => Report::Json,
+        (_, Mode::Human) => Report::Text,
+    };
     let blocks = match LineBlocks::open(&args.input, BLOCK_BYTES) {
         Ok(b) => b,
         Err(e) => return Ok(unusable(mode, &args.input, &e.to_string())),
     };
-    let mut out = match AtomicFile::create(&args.out) {
-        Ok(o) => o,
-        Err(e) => return Ok(unusable(mode, &args.input, &e.to_string())),
+    let mut out = if to_stdout {
+        Scored::Stdout
+    } else {
+        match AtomicFile::create(&args.out) {
+            Ok(o) => Scored::File(o),
+            Err(e) => return Ok(unusable(mode, &args.input, &e.to_string())),
+        }
     };
 
     let mut tally = ScoreTally::default();
@@ -66,24 +81,22 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         // make the allocator ask the kernel for fresh, zeroed pages all the time.
         let (spare_tx, spare_rx) = sync_channel::<Vec<Piece>>(4);
         let target = args.out.clone();
-        let writer = s.spawn(
-            move || -> Result<AtomicFile, crate::dataset::DatasetError> {
-                for pieces in pieces_rx {
-                    let texts: Vec<&[u8]> = pieces.iter().map(|p| p.text.as_slice()).collect();
-                    // A block's pieces (~2 MB) outgrow the file's buffer: they go to the
-                    // kernel in one gathered write instead of being copied into it first.
-                    out.write_gathered(&texts).map_err(|source| {
-                        crate::dataset::DatasetError::Write {
-                            path: target.clone(),
-                            source,
-                        }
-                    })?;
-                    // Full means enough are in flight already: these are dropped instead.
-                    let _ = spare_tx.try_send(pieces);
-                }
-                Ok(out)
-            },
-        );
+        let writer = s.spawn(move || -> Result<Scored, crate::dataset::DatasetError> {
+            for pieces in pieces_rx {
+                let texts: Vec<&[u8]> = pieces.iter().map(|p| p.text.as_slice()).collect();
+                // A block's pieces (~2 MB) outgrow the file's buffer: they go to the
+                // kernel in one gathered write instead of being copied into it first.
+                out.write_gathered(&texts).map_err(|source| {
+                    crate::dataset::DatasetError::Write {
+                        path: target.clone(),
+                        source,
+                    }
+                })?;
+                // Full means enough are in flight already: these are dropped instead.
+                let _ = spare_tx.try_send(pieces);
+            }
+            Ok(out)
+        });
         let mut read_error = None;
         for block in blocks_rx {
             let block = match block {
@@ -125,8 +138,17 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         report_bad_lines(mode, &args.input, &args.out, &bad);
         return Ok(Exit::Unusable);
     }
+    let summary = tally.summary();
+    if summary.records == 0 {
+        drop(out);
+        let empty = format!(
+            "{} holds no records: nothing to score",
+            args.input.display()
+        );
+        return Ok(unusable(mode, &args.input, &empty));
+    }
     out.commit()?;
-    report_summary(mode, &args.input, &args.out, &tally.summary());
+    report_summary(mode, &args.input, &args.out, &summary);
     Ok(Exit::Ok)
 }
 
@@ -158,23 +180,71 @@ fn score_piece(block: &LineBlock, lines: Range<usize>, piece: &mut Piece) {
     }
 }
 
-fn unusable(mode: Mode, input: &Path, error: &str) -> Exit {
+/// Where the scored records go: a file replaced atomically, or stdout (`--out -`).
+enum Scored {
+    File(AtomicFile),
+    Stdout,
+}
+
+impl Scored {
+    fn write_gathered(&mut self, buffers: &[&[u8]]) -> std::io::Result<()> {
+        match self {
+            Scored::File(f) => f.write_gathered(buffers),
+            Scored::Stdout => {
+                let mut out = std::io::stdout().lock();
+                buffers.iter().try_for_each(|b| out.write_all(b))
+            }
+        }
+    }
+
+    fn commit(self) -> Result<(), crate::dataset::DatasetError> {
+        match self {
+            Scored::File(f) => f.commit(),
+            Scored::Stdout => std::io::stdout().lock().flush().map_err(|source| {
+                crate::dataset::DatasetError::Write {
+                    path: PathBuf::from("-"),
+                    source,
+                }
+            }),
+        }
+    }
+}
+
+/// How the command reports: text, JSON lines on stdout, or JSON lines on stderr when stdout
+/// carries the records.
+#[derive(Clone, Copy)]
+enum Report {
+    Text,
+    Json,
+    JsonOnStderr,
+}
+
+impl Report {
+    fn json(self, value: &serde_json::Value) {
+        match self {
+            Report::JsonOnStderr => json_line_on_stderr(value),
+            _ => json_line(value),
+        }
+    }
+}
+
+fn unusable(mode: Report, input: &Path, error: &str) -> Exit {
     match mode {
-        Mode::Human => eprintln!("influx score: {error}"),
-        Mode::JsonLines => json_line(&json!({
+        Report::Text => eprintln!("influx score: {error}"),
+        json => json.json(&json!({
             "event": "score_failed", "file": input, "error": error,
         })),
     }
     Exit::Unusable
 }
 
-fn report_bad_lines(mode: Mode, input: &Path, out: &Path, bad: &[LineError]) {
+fn report_bad_lines(mode: Report, input: &Path, out: &Path, bad: &[LineError]) {
     match mode {
-        Mode::Human => {
+        Report::Text => {
             eprintln!(
-                "influx score: {}: {} line(s) could not be read; nothing written to {}",
+                "influx score: {}: {} could not be read; nothing written to {}",
                 input.display(),
-                bad.len(),
+                count(bad.len() as u64, "line", "lines"),
                 out.display()
             );
             for e in bad.iter().take(BAD_LINES_SHOWN) {
@@ -184,13 +254,13 @@ fn report_bad_lines(mode: Mode, input: &Path, out: &Path, bad: &[LineError]) {
                 eprintln!("  ... and {} more", bad.len() - BAD_LINES_SHOWN);
             }
         }
-        Mode::JsonLines => {
+        json => {
             for e in bad.iter().take(BAD_LINES_SHOWN) {
-                json_line(&json!({
+                json.json(&json!({
                     "event": "bad_line", "file": input, "line": e.line(), "reason": e.to_string(),
                 }));
             }
-            json_line(&json!({
+            json.json(&json!({
                 "event": "score_refused", "file": input, "out": out,
                 "bad_lines": bad.len(), "written": false,
             }));
@@ -198,19 +268,20 @@ fn report_bad_lines(mode: Mode, input: &Path, out: &Path, bad: &[LineError]) {
     }
 }
 
-fn report_summary(mode: Mode, input: &Path, out: &Path, s: &ScoreSummary) {
+fn report_summary(mode: Report, input: &Path, out: &Path, s: &ScoreSummary) {
     match mode {
-        Mode::Human => {
+        Report::Text => {
             let fmt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
-            println!(
-                "{}: {} records, {} scored, {} unscored (no metrics), {} flagged as placeholders",
+            // stderr: stdout may be carrying the records (`--out -`).
+            eprintln!(
+                "{}: {}, {} scored, {} unscored (no metrics), {} flagged as placeholders",
                 input.display(),
-                s.records,
+                count(s.records as u64, "record", "records"),
                 s.scored,
                 s.unscored,
                 s.flagged
             );
-            println!(
+            eprintln!(
                 "M2: min {}  p5 {}  p50 {}  p95 {}  max {}",
                 fmt(s.min),
                 fmt(s.p5),
@@ -218,9 +289,9 @@ fn report_summary(mode: Mode, input: &Path, out: &Path, s: &ScoreSummary) {
                 fmt(s.p95),
                 fmt(s.max)
             );
-            println!("written to {}", out.display());
+            eprintln!("written to {}", out.display());
         }
-        Mode::JsonLines => {
+        json => {
             let mut line = serde_json::Map::new();
             line.insert("event".into(), "score_summary".into());
             line.insert("file".into(), json!(input));
@@ -228,7 +299,7 @@ fn report_summary(mode: Mode, input: &Path, out: &Path, s: &ScoreSummary) {
             if let serde_json::Value::Object(figures) = json!(s) {
                 line.extend(figures);
             }
-            json_line(&line);
+            json.json(&serde_json::Value::Object(line));
         }
     }
 }

@@ -11,6 +11,7 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::dataset::read_dataset;
 use crate::pipeline::harvest::pricing::{Plan, format_usd, usd_to_micros};
+use crate::plural::count;
 use crate::sim::{EndpointWindow, Fault, FaultPlan, SimConfig, SimServer};
 
 #[derive(Debug, clap::Args)]
@@ -194,7 +195,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
     let config = match config(&args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("influx sim: {e:#}");
+            eprintln!("influx sim: {}", super::output::causes_line(e.as_ref()));
             return Ok(Exit::Unusable);
         }
     };
@@ -254,13 +255,13 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
                     None => String::new(),
                 };
                 eprintln!(
-                    "\ninflux sim stopped: {} requests, {} handles answered, {} rate-limited by the window; billed {} for {} users ({} free re-reads, {} refused for credits){balance}",
-                    stats.requests,
-                    stats.handles_answered,
+                    "\ninflux sim stopped: {}, {} answered, {} rate-limited by the window; billed {} for {} ({}, {} refused for credits){balance}",
+                    count(stats.requests, "request", "requests"),
+                    count(stats.handles_answered, "handle", "handles"),
                     stats.rate_limited.window,
                     format_usd(b.billed_micros),
-                    b.users_billed,
-                    b.free_rereads,
+                    count(b.users_billed, "user", "users"),
+                    count(b.free_rereads, "free re-read", "free re-reads"),
                     b.credits_depleted
                 )
             }

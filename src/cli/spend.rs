@@ -1,5 +1,5 @@
 //! `influx spend`: what the data directory's harvests spent, by UTC day and by run, read from its
-//! ledger (`DIR/ledger.jsonl`). Text on a terminal, JSON otherwise. Reads only: answers a run
+//! ledger (`DIR/ledger.jsonl`); a directory that does not exist is an error (exit 2). Text on a terminal, JSON otherwise. Reads only: answers a run
 //! killed before its ledger lines were written are added by the next harvest of the directory.
 
 use std::collections::BTreeMap;
@@ -14,6 +14,7 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::pipeline::harvest::ledger::{LedgerEntry, RunSpend, read_entries, run_name};
 use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd};
+use crate::plural::count;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,6 +58,13 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         ),
         None => None,
     };
+    // A mistyped directory is not a directory that spent nothing.
+    if !args.data.is_dir() {
+        return Err(eyre!(
+            "{}: no such data directory (--data names the directory a harvest wrote its ledger in)",
+            args.data.display()
+        ));
+    }
     let entries: Vec<LedgerEntry> = read_entries(&args.data)?
         .into_iter()
         .filter(|e| since.is_none_or(|s| e.day >= s))
@@ -128,11 +136,11 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
             }
             println!();
             println!(
-                "total {} for {} users billed ({} free same-day re-reads) in {} requests",
+                "total {} for {} billed ({} same-day) in {}",
                 format_usd(total.cost_micros),
-                total.users_billed,
-                total.free_rereads,
-                total.requests
+                count(total.users_billed, "user", "users"),
+                count(total.free_rereads, "free re-read", "free re-reads"),
+                count(total.requests, "request", "requests")
             );
         }
     }

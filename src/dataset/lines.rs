@@ -15,7 +15,15 @@ pub fn is_gz(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "gz")
 }
 
-/// Opens a file for reading, un-gzipping `*.gz` transparently.
+/// Whether `path` names standard input or output (`-`), as it does wherever a file is expected.
+pub fn is_std_stream(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// The byte order mark some editors put at the start of a UTF-8 file: not part of the first line.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Opens a file for reading, un-gzipping `*.gz` transparently; `-` reads standard input.
 pub fn open_reader(path: &Path) -> Result<Box<dyn BufRead + Send>, DatasetError> {
     Ok(Box::new(BufReader::with_capacity(
         1 << 20,
@@ -26,6 +34,9 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn BufRead + Send>, DatasetError>
 /// The file's bytes (decompressed for .gz) without a buffer of their own, for readers that
 /// read large blocks: a buffer would only add a copy of every byte.
 fn open_unbuffered(path: &Path) -> Result<Box<dyn Read + Send>, DatasetError> {
+    if is_std_stream(path) {
+        return Ok(Box::new(io::stdin()));
+    }
     let file = File::open(path).map_err(|source| DatasetError::Open {
         path: path.to_path_buf(),
         source,
@@ -71,7 +82,10 @@ impl Iterator for Lines {
                 Ok(_) => {
                     self.line += 1;
                     let line = self.line;
-                    let bytes = trim_ascii(&self.buf);
+                    let mut bytes = trim_ascii(&self.buf);
+                    if line == 1 {
+                        bytes = trim_ascii(bytes.strip_prefix(BOM).unwrap_or(bytes));
+                    }
                     if bytes.is_empty() {
                         continue;
                     }
@@ -209,8 +223,14 @@ impl Iterator for LineBlocks {
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', &bytes) {
             self.line += 1;
-            let raw = &bytes[start..end];
-            let lead = raw.len() - raw.trim_ascii_start().len();
+            let mut raw = &bytes[start..end];
+            let mut bom = 0;
+            if self.line == 1
+                && let Some(rest) = raw.strip_prefix(BOM)
+            {
+                (raw, bom) = (rest, BOM.len());
+            }
+            let lead = bom + raw.len() - raw.trim_ascii_start().len();
             let kept = raw.trim_ascii().len();
             if kept > 0 {
                 lines.push((self.line, start + lead..start + lead + kept));

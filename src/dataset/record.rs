@@ -279,11 +279,29 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// What is wrong with a line's JSON, in the line's own terms: serde's "at line 1 column 150"
+/// would contradict the line number the error carries, and a line that stops before its JSON
+/// closes is almost always a file cut off mid-write.
+fn json_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let what = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(what, _)| what);
+    if e.is_eof() {
+        format!(
+            "the record stops at column {} before its JSON closes (the file ends mid-line)",
+            e.column()
+        )
+    } else {
+        format!("{what} at column {}", e.column())
+    }
+}
+
 /// Parses one line of a JSONL file into a record (`line` is 1-based, for the error).
 pub fn parse_line(line: usize, text: &str) -> Result<Record, LineError> {
     let value: Value = serde_json::from_str(text).map_err(|e| LineError::InvalidJson {
         line,
-        reason: e.to_string(),
+        reason: json_reason(&e),
     })?;
     Record::from_value(value).map_err(|found| LineError::NotAnObject { line, found })
 }
@@ -364,6 +382,17 @@ mod tests {
             r.to_line(),
             serde_json::to_string(&r.to_canonical()).unwrap()
         );
+    }
+
+    #[test]
+    fn a_cut_off_line_says_the_file_ends_mid_line_and_never_quotes_serdes_line_1() {
+        let e = parse_line(20, "{\"handle\":\"a\",\"meta\":{\"sc").unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("line 20: "), "{text}");
+        assert!(text.contains("(the file ends mid-line)"), "{text}");
+        assert!(!text.contains("line 1 column"), "{text}");
+        let e = parse_line(3, "{\"a\": nope}").unwrap_err().to_string();
+        assert!(e.contains(" at column ") && !e.contains("line 1"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::dataset::{DatasetError, Lines, Record, parse_line};
 use crate::pipeline::ranks::Ranks;
 
 /// The columns written when `--fields` is not given, in order.
-pub const DEFAULT_FIELDS: [&str; 20] = [
+pub const DEFAULT_FIELDS: [&str; 21] = [
     "handle",
     "id",
     "name",
@@ -22,6 +22,8 @@ pub const DEFAULT_FIELDS: [&str; 20] = [
     "listed_count",
     "created_at",
     "score",
+    // A legacy score of 0 may mean "never scored": the state says which.
+    "score_state",
     "activity",
     "quality",
     "relevance",
@@ -34,8 +36,12 @@ pub const DEFAULT_FIELDS: [&str; 20] = [
     "rank_by_topic",
 ];
 
-/// Columns that are not a field of the record as stored but computed from it.
-const COMPUTED: [&str; 13] = [
+/// Columns that are not a field of the record as stored but computed from it (or read from a
+/// place of their own in it): always known, whatever the version holds.
+const COMPUTED: [&str; 16] = [
+    "handle",
+    "status",
+    "score_state",
     "followers_count",
     "following_count",
     "tweet_count",
@@ -64,9 +70,11 @@ pub enum ExportError {
     #[error("{path}: {reason}")]
     Line { path: String, reason: String },
     #[error("cannot write the export: {0}")]
-    Write(String),
+    Write(std::io::Error),
     #[error("unknown field {0:?}: give computed columns ({computed}) or a record field such as name, description or meta.sources", computed = COMPUTED.join(", "))]
     UnknownField(String),
+    #[error("unknown field {field:?}: not a computed column and no record of {path} holds it (computed columns: {computed})", computed = COMPUTED.join(", "))]
+    Absent { field: String, path: String },
 }
 
 /// One column's value for one record; `ranks` are the version's (see `ranks`).
@@ -92,6 +100,10 @@ fn column(record: &Record, field: &str, ranks: &Ranks) -> Value {
             .map_or(Value::Null, |t| Value::from(crate::dataset::format_time(t))),
         "score" => view.stored_score().value().map_or(Value::Null, Value::from),
         "activity" | "quality" | "relevance" => component(field),
+        "score_state" => meta
+            .and_then(|m| m.get("score_state"))
+            .cloned()
+            .unwrap_or(Value::Null),
         "score_version" => meta
             .and_then(|m| m.get("score_version"))
             .cloned()
@@ -119,14 +131,46 @@ fn column(record: &Record, field: &str, ranks: &Ranks) -> Value {
             .and_then(|s| s.get("state"))
             .cloned()
             .unwrap_or(Value::Null),
-        path => {
-            let mut at = Some(Value::Object(record.fields().clone()));
-            for part in path.split('.') {
-                at = at.and_then(|v| v.get(part).cloned());
-            }
-            at.unwrap_or(Value::Null)
+        path => at_path(record, path).cloned().unwrap_or(Value::Null),
+    }
+}
+
+/// The value at a dotted path of the record as stored (`meta.sources`), if it is there.
+fn at_path<'r>(record: &'r Record, path: &str) -> Option<&'r Value> {
+    let mut parts = path.split('.');
+    let mut at = record.fields().get(parts.next()?)?;
+    for part in parts {
+        at = at.get(part)?;
+    }
+    Some(at)
+}
+
+/// Fails on the first field that is neither computed nor present in any record of `latest`:
+/// a misspelt path would otherwise be an empty column. One reading, ended as soon as every
+/// field has been seen.
+fn check_present(latest: &Path, fields: &[String]) -> Result<(), ExportError> {
+    let mut unseen: Vec<&String> = fields
+        .iter()
+        .filter(|f| !COMPUTED.contains(&f.as_str()))
+        .collect();
+    if unseen.is_empty() {
+        return Ok(());
+    }
+    for item in Lines::open(latest)? {
+        let (n, text) = item?;
+        // Unreadable lines are the export's to report, with their number.
+        let Ok(record) = text.and_then(|t| parse_line(n, &t)) else {
+            continue;
+        };
+        unseen.retain(|f| at_path(&record, f).is_none());
+        if unseen.is_empty() {
+            return Ok(());
         }
     }
+    Err(ExportError::Absent {
+        field: unseen[0].clone(),
+        path: latest.display().to_string(),
+    })
 }
 
 /// A cell as a spreadsheet reads it: text plain, numbers as written, null empty, arrays and
@@ -189,8 +233,27 @@ fn for_each_row(
     Ok(rows)
 }
 
-fn write_err(e: &dyn std::fmt::Display) -> ExportError {
-    ExportError::Write(e.to_string())
+/// A failed write, its kind kept: a reader that went away (`| head`) is no failure of the export.
+fn write_err(e: impl Into<std::io::Error>) -> ExportError {
+    ExportError::Write(e.into())
+}
+
+/// A CSV write error with its I/O error unwrapped (csv's own conversion hides the kind).
+fn csv_err(e: csv::Error) -> ExportError {
+    if !e.is_io_error() {
+        return write_err(std::io::Error::other(e));
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => write_err(io),
+        other => write_err(std::io::Error::other(format!("{other:?}"))),
+    }
+}
+
+impl ExportError {
+    /// The reader of the output closed it before the end (`influx export | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, ExportError::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
 }
 
 /// Writes every author of `latest` to `out`. Returns the rows written.
@@ -201,24 +264,24 @@ pub fn export(
     out: &mut dyn Write,
 ) -> Result<usize, ExportError> {
     check_fields(fields)?;
+    check_present(latest, fields)?;
     let rows = match format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(fields).map_err(|e| write_err(&e))?;
+            w.write_record(fields).map_err(csv_err)?;
             let rows = for_each_row(latest, fields, |values| {
-                w.write_record(values.iter().map(cell))
-                    .map_err(|e| write_err(&e))
+                w.write_record(values.iter().map(cell)).map_err(csv_err)
             })?;
-            w.flush().map_err(|e| write_err(&e))?;
+            w.flush().map_err(write_err)?;
             rows
         }
         Format::Jsonl => for_each_row(latest, fields, |values| {
             let obj: Map<String, Value> = fields.iter().cloned().zip(values).collect();
-            serde_json::to_writer(&mut *out, &obj).map_err(|e| write_err(&e))?;
-            out.write_all(b"\n").map_err(|e| write_err(&e))
+            serde_json::to_writer(&mut *out, &obj).map_err(write_err)?;
+            out.write_all(b"\n").map_err(write_err)
         })?,
     };
-    out.flush().map_err(|e| write_err(&e))?;
+    out.flush().map_err(write_err)?;
     Ok(rows)
 }
 
@@ -270,19 +333,43 @@ mod tests {
 
     #[test]
     fn jsonl_keeps_types_and_nulls() {
-        let f = dataset(&[ONE]);
+        let f = dataset(&[ONE, LEGACY]);
         let mut out = Vec::new();
         export(
             f.path(),
             Format::Jsonl,
-            &fields(&["handle", "tweet_count", "meta.score_version", "absent"]),
+            &fields(&["handle", "tweet_count", "meta.score_version"]),
             &mut out,
         )
         .unwrap();
-        let v: Value = serde_json::from_slice(&out).unwrap();
+        let v: Vec<Value> = out
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
         assert_eq!(
-            v,
-            serde_json::json!({"handle": "alice", "tweet_count": 5, "meta.score_version": "m2", "absent": null})
+            v[0],
+            serde_json::json!({"handle": "alice", "tweet_count": 5, "meta.score_version": "m2"})
+        );
+        assert_eq!(
+            v[1],
+            serde_json::json!({"handle": "bob", "tweet_count": null, "meta.score_version": null})
+        );
+    }
+
+    #[test]
+    fn a_field_no_record_holds_is_an_error_naming_it() {
+        let f = dataset(&[ONE]);
+        let err = export(
+            f.path(),
+            Format::Csv,
+            &fields(&["handle", "absent"]),
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, ExportError::Absent { field, .. } if field == "absent"),
+            "{err}"
         );
     }
 

@@ -168,7 +168,10 @@ pub fn release(
         return Err(ReleaseError::ExternalEdit(edit.words()));
     }
     let rules = crate::pipeline::admission::Rules::in_force(data)?;
-    let out_dir = out.map_or_else(|| data.join(crate::pipeline::layout::RELEASE_DIR), Path::to_path_buf);
+    let out_dir = out.map_or_else(
+        || data.join(crate::pipeline::layout::RELEASE_DIR),
+        Path::to_path_buf,
+    );
     let releases = ReleaseDir::lock(&out_dir)?;
     let staging = releases.stage()?;
 

@@ -243,7 +243,7 @@ fn a_binary_file_is_unusable_and_says_why() {
     assert_eq!(r["records"], 0);
     assert!(!r["errors"].as_array().unwrap().is_empty());
     assert!(
-        stderr(&out).contains("no records to audit"),
+        stderr(&out).contains("holds no records: nothing to audit"),
         "{}",
         stderr(&out)
     );
@@ -257,7 +257,7 @@ fn an_empty_file_has_no_records_and_is_unusable() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json_of(&out)["records"], 0);
     assert!(
-        stderr(&out).contains("empty.jsonl: no records to audit"),
+        stderr(&out).contains("empty.jsonl holds no records: nothing to audit"),
         "{}",
         stderr(&out)
     );
@@ -340,7 +340,7 @@ fn the_terminal_report_names_the_figures_and_the_failed_gates() {
         "pass unreadable_lines",
         "placeholder_hash",
         "round_number_heaping",
-        "3 gate(s) failed",
+        "3 gates failed",
     ] {
         assert!(flat.contains(needle), "missing {needle:?} in:\n{text}");
     }

@@ -370,7 +370,7 @@ fn a_hand_edited_latest_jsonl_is_reported_by_audit_console_and_merge_and_the_mer
     let before = std::fs::read(&latest).unwrap();
     let batch = again.join("records.jsonl");
     let refused = influx(&["merge", "--data", arg(&root), arg(&batch)]);
-    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
     let said: Value = String::from_utf8_lossy(&refused.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())

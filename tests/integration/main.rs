@@ -3,6 +3,7 @@
 //! files). One crate links once instead of once per file.
 
 mod audit;
+mod cli_conventions;
 mod common;
 mod console_rows;
 mod crash;

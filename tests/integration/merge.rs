@@ -157,7 +157,7 @@ fn merging_the_real_fixture_is_blocked_exactly_when_its_records_are_flagged() {
     });
     let out = influx(&["merge", FIXTURE, "--data", data.to_str().unwrap()]);
     if flagged {
-        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert_eq!(out.status.code(), Some(2), "a refused merge: {out:?}");
         assert!(
             !data.join("latest").exists(),
             "a blocked merge writes nothing"
@@ -339,7 +339,7 @@ fn a_blocked_merge_writes_nothing_and_an_allowed_one_is_recorded_in_the_history(
         "--data",
         data.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(out.status.code(), Some(2), "a refused merge: {out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let blocked = stdout
         .lines()
@@ -834,7 +834,7 @@ fn skip_flagged_merges_the_clean_batches_and_lists_the_flagged_ones_left_out_wit
 
     // Without it, one sample-data batch holds the clean one back.
     let refused = influx(&["merge", clean, sample, "--data", d, "--json"]);
-    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(refused.status.code(), Some(2));
     assert!(!data.join("latest").exists(), "nothing written");
 
     let out = influx(&[

@@ -411,6 +411,25 @@ pub fn build_page(
     built
 }
 
+/// "cannot connect to 127.0.0.1:1: connection refused": the host of `base_url` and the last,
+/// most specific cause of a transport error's chain, without the OS error number.
+fn unreachable_words(base_url: &str, detail: &str) -> String {
+    let host = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or(base_url);
+    let cause = detail.rsplit(": ").next().unwrap_or(detail);
+    let cause = cause.split(" (os error").next().unwrap_or(cause);
+    let mut chars = cause.chars();
+    let cause = match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::from("no answer"),
+    };
+    format!("cannot connect to {host}: {cause}")
+}
+
 /// Runs one batch to its end.
 pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
     let budget = ctx.budget_of(&batch).clone();
@@ -505,6 +524,16 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                 };
                 if let Err(end) = ctx.charge(e.sent_at, place, None, Vec::new()) {
                     return end;
+                }
+                // No connection and no answer yet this run: the address is wrong or the API is
+                // down. Retrying every batch would only repeat the same refusal per handle, so
+                // the run stops as it does on a fatal answer. Once answers have come, a refused
+                // connection is a transient stumble and is retried.
+                if e.kind == "connect failed" && !ctx.responses.has_answers() {
+                    return ctx.halt(
+                        StopReason::Unreachable,
+                        unreachable_words(ctx.client.base_url(), &e.detail),
+                    );
                 }
                 failures += 1;
                 if failures >= ctx.retry.max_attempts {
@@ -721,6 +750,15 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_api_is_named_by_its_host_and_its_last_cause() {
+        let detail = "error sending request for url (http://127.0.0.1:1/2/users/by?usernames=a,b): client error (Connect): tcp connect error: Connection refused (os error 111)";
+        assert_eq!(
+            unreachable_words("http://127.0.0.1:1", detail),
+            "cannot connect to 127.0.0.1:1: connection refused"
+        );
+    }
 
     #[test]
     fn backoff_grows_exponentially_with_jitter_and_stays_under_the_cap() {

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::ledger::LedgerBook;
 use super::pricing::{Micros, Plan, Pricing, micros_to_usd};
 use crate::pipeline::harvest::budget::BudgetConfig;
+use crate::plural::count;
 
 /// What a harvest is about to do and spend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,16 +111,16 @@ impl CostPlan {
         use super::pricing::format_usd;
         let mut lines = vec![
             format!(
-                "{} handles in {} requests · at most {}",
-                self.handles,
-                self.requests,
+                "{} in {} · at most {}",
+                count(self.handles as u64, "handle", "handles"),
+                count(self.requests, "request", "requests"),
                 format_usd(self.cost_micros)
             ),
             format!(
-                "{} × {} a user · {} free re-reads today · not found costs nothing",
+                "{} × {} a user · {} today · not found costs nothing",
                 self.handles as u64 - self.free_rereads,
                 format_usd(self.price_micros),
-                self.free_rereads,
+                count(self.free_rereads, "free re-read", "free re-reads"),
             ),
         ];
         let mut limits = format!(
@@ -231,6 +232,21 @@ mod tests {
         assert_eq!(live_eta(9, &snap, w, now), Some(Duration::from_secs(25)));
         let unknown = BudgetSnapshot::default();
         assert_eq!(live_eta(9, &unknown, w, now), None);
+    }
+
+    #[test]
+    fn one_handle_is_planned_as_one_handle_in_one_request() {
+        let plan = CostPlan::new(
+            &["solo".to_string()],
+            100,
+            &LedgerBook::default(),
+            chrono::Utc::now().date_naive(),
+            Pricing::of(Plan::default()),
+            &budget(300, 900, None),
+        );
+        let lines = plan.lines();
+        assert!(lines[0].starts_with("1 handle in 1 request ·"), "{lines:?}");
+        assert!(lines[1].contains("0 free re-reads today"), "{lines:?}");
     }
 
     #[test]

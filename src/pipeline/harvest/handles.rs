@@ -180,10 +180,69 @@ impl HandleList {
             }
             Err(reason) => self.invalid.push(InvalidLine {
                 line,
-                input: raw.trim_end_matches('\r').to_string(),
+                input: quoted(raw.trim_end_matches('\r')),
                 reason,
             }),
         }
+    }
+}
+
+/// Characters of an invalid line quoted back: enough to find it, never a 10 MB line whole.
+const QUOTED_CHARS: usize = 60;
+
+/// The line as reported: whole when short, else its first [`QUOTED_CHARS`] characters and its size.
+fn quoted(line: &str) -> String {
+    match line.char_indices().nth(QUOTED_CHARS) {
+        None => line.to_string(),
+        Some((end, _)) => format!("{}… ({} bytes)", &line[..end], line.len()),
+    }
+}
+
+impl HandleList {
+    /// What the plan will not send, in words: the invalid lines (how many and which) and the
+    /// repeated handles; `None` when every line is sent.
+    pub fn not_sent_words(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.invalid.is_empty() {
+            const NAMED: usize = 10;
+            let mut lines: Vec<String> = self
+                .invalid
+                .iter()
+                .take(NAMED)
+                .map(|l| l.line.to_string())
+                .collect();
+            if self.invalid.len() > NAMED {
+                lines.push("…".into());
+            }
+            parts.push(format!(
+                "{} ({} {})",
+                crate::plural::count(self.invalid.len() as u64, "invalid line", "invalid lines"),
+                if self.invalid.len() == 1 {
+                    "line"
+                } else {
+                    "lines"
+                },
+                lines.join(", ")
+            ));
+        }
+        if self.duplicates > 0 {
+            parts.push(crate::plural::count(
+                self.duplicates as u64,
+                "repeated handle",
+                "repeated handles",
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("not sent: {}", parts.join(", ")))
+    }
+
+    /// What the plan will not send, for the JSON plan: `{"invalid": N, "invalid_lines": [...],
+    /// "duplicates": N}`.
+    pub fn not_sent_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "invalid": self.invalid.len(),
+            "invalid_lines": self.invalid.iter().map(|l| l.line).collect::<Vec<_>>(),
+            "duplicates": self.duplicates,
+        })
     }
 }
 
@@ -195,6 +254,8 @@ pub fn read_handles(path: &Path) -> Result<HandleList, HandlesError> {
     })?;
     let mut list = HandleList::default();
     let mut seen = HashSet::new();
+    // A byte order mark some editors write is not part of the first handle.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
         let text = std::str::from_utf8(raw).map_err(|_| HandlesError::NotUtf8 {
             path: path.to_path_buf(),
@@ -208,6 +269,27 @@ pub fn read_handles(path: &Path) -> Result<HandleList, HandlesError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_invalid_line_is_quoted_by_a_short_prefix_and_its_size() {
+        let huge = "x".repeat(10_000_000);
+        let list = parse_handles(&format!("ok\n{huge}\n"));
+        let shown = &list.invalid[0].input;
+        assert_eq!(shown, &format!("{}… (10000000 bytes)", "x".repeat(60)));
+    }
+
+    #[test]
+    fn the_plan_names_the_lines_it_will_not_send() {
+        let list = parse_handles("ok\nbad-one\nok\n@fine\nnot valid\n");
+        assert_eq!(
+            list.not_sent_words().as_deref(),
+            Some("not sent: 2 invalid lines (lines 2, 5), 1 repeated handle")
+        );
+        assert_eq!(
+            list.not_sent_json()["invalid_lines"],
+            serde_json::json!([2, 5])
+        );
+    }
 
     #[test]
     fn every_common_way_of_writing_a_handle_becomes_the_bare_username() {

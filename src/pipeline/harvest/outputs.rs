@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::dataset::AtomicFile;
 use crate::pipeline::harvest::handles::InvalidLine;
 use crate::pipeline::harvest::journal::{self, Journal, JournalBatch};
+use crate::plural::count;
 
 pub const RECORDS_FILE: &str = "records.jsonl";
 pub const RESPONSES_FILE: &str = "responses.jsonl";
@@ -81,6 +82,9 @@ pub struct ResponseLog {
     out: Mutex<ResponseFile>,
     /// The first write error, reported once at the end rather than failing a batch.
     error: Mutex<Option<String>>,
+    /// Set by the first answer (any status) this attempt wrote: until then a refused
+    /// connection means the API cannot be reached at all, not that it stumbled.
+    answered: std::sync::atomic::AtomicBool,
 }
 
 impl ResponseLog {
@@ -108,7 +112,13 @@ impl ResponseLog {
                 place: ResponsePlace { line, end },
             }),
             error: Mutex::new(None),
+            answered: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Whether this attempt has had an answer from the API yet.
+    pub fn has_answers(&self) -> bool {
+        self.answered.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Appends one line and hands it to the OS (a crash of the process loses nothing written);
@@ -167,6 +177,8 @@ impl ResponseLog {
             serde_json::to_writer(&mut line, &text).expect("a string always serializes");
         }
         line.extend_from_slice(b"}\n");
+        self.answered
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.append(&line)
     }
 
@@ -356,6 +368,8 @@ pub enum StopReason {
     ClientError,
     /// A run file or the ledger could not be written.
     WriteFailed,
+    /// The API could not be connected to before any answer came: no retry will reach it.
+    Unreachable,
 }
 
 impl StopReason {
@@ -371,6 +385,7 @@ impl StopReason {
             StopReason::DailyLimit => "daily-limit",
             StopReason::ClientError => "client-error",
             StopReason::WriteFailed => "write-failed",
+            StopReason::Unreachable => "unreachable",
         }
     }
 
@@ -452,14 +467,14 @@ impl Summary {
                 self.pending,
             ),
             format!(
-                "{} requests · {} retries · {} throttled · waited {:.1} s · cost {} ({} users billed, {} free re-reads)",
-                self.requests,
-                self.retries,
+                "{} · {} · {} throttled · waited {:.1} s · cost {} ({} billed, {})",
+                count(self.requests, "request", "requests"),
+                count(self.retries, "retry", "retries"),
                 self.throttled,
                 self.waited_s,
                 super::pricing::format_usd(self.cost_micros),
-                self.users_billed,
-                self.free_rereads,
+                count(self.users_billed, "user", "users"),
+                count(self.free_rereads, "free re-read", "free re-reads"),
             ),
         ];
         if let Some(stop) = &self.stopped {
@@ -479,6 +494,30 @@ impl Summary {
         file.write_line(&text).map_err(err)?;
         file.commit().map_err(err)
     }
+}
+
+/// The newest run of `data_dir` (`DIR/runs/<UTC time>`, the names sort by time) that has a
+/// journal and did not finish: no summary.json (killed), or one with handles still pending
+/// (cancelled or stopped). What `influx harvest --resume` with no directory resumes.
+pub fn last_unfinished_run(data_dir: &Path) -> std::io::Result<Option<PathBuf>> {
+    let runs = data_dir.join("runs");
+    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&runs) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join(journal::JOURNAL_FILE).is_file())
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    dirs.sort();
+    Ok(dirs.into_iter().rev().find(|dir| {
+        let summary = std::fs::read(dir.join(SUMMARY_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        summary.is_none_or(|s| {
+            s["pending"].as_u64().unwrap_or(0) > 0 || s["pages_pending"].as_u64().unwrap_or(0) > 0
+        })
+    }))
 }
 
 /// Counts the lines of a file (0 when it does not exist).
