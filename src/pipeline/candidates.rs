@@ -60,6 +60,26 @@ pub struct Candidate {
     pub operator: Option<OperatorWord>,
 }
 
+impl Candidate {
+    /// A candidate known by its handle only, not yet decided by anyone.
+    fn new(handle: String, decision: Decision) -> Candidate {
+        Candidate {
+            handle,
+            id: None,
+            decision,
+            reasons: Vec::new(),
+            sources: Vec::new(),
+            decided_by: String::new(),
+            decided_at: String::new(),
+            name: None,
+            followers: None,
+            last_post_at: None,
+            rules_decision: None,
+            operator: None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CandidatesError {
     #[error("cannot read {path}: {source}")]
@@ -154,20 +174,10 @@ impl Candidates {
         let view = record.view();
         let followers = view.metrics().followers;
         let key = handle.to_ascii_lowercase();
-        let entry = self.by_handle.entry(key).or_insert_with(|| Candidate {
-            handle: handle.clone(),
-            id: None,
-            decision: verdict.decision,
-            reasons: Vec::new(),
-            sources: Vec::new(),
-            decided_by: String::new(),
-            decided_at: String::new(),
-            name: None,
-            followers: None,
-            last_post_at: None,
-            rules_decision: None,
-            operator: None,
-        });
+        let entry = self
+            .by_handle
+            .entry(key)
+            .or_insert_with(|| Candidate::new(handle.clone(), verdict.decision));
         entry.handle = handle;
         entry.id = record.id().map(str::to_string).or(entry.id.take());
         entry.name = record
@@ -215,20 +225,7 @@ impl Candidates {
         let entry = self
             .by_handle
             .entry(handle.to_ascii_lowercase())
-            .or_insert_with(|| Candidate {
-                handle: handle.clone(),
-                id: None,
-                decision,
-                reasons: Vec::new(),
-                sources: Vec::new(),
-                decided_by: String::new(),
-                decided_at: String::new(),
-                name: None,
-                followers: None,
-                last_post_at: None,
-                rules_decision: None,
-                operator: None,
-            });
+            .or_insert_with(|| Candidate::new(handle.clone(), decision));
         if entry.operator.is_none() && !entry.decided_by.is_empty() {
             entry.rules_decision = Some(entry.decision);
         }

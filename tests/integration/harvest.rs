@@ -496,14 +496,7 @@ fn reference_record(
             json!(influx::dataset::format_time(at)),
         );
     }
-    for key in [
-        "most_recent_tweet_id",
-        "most_recent_post_id",
-        "verified_followers_count",
-        "is_identity_verified",
-        "parody",
-        "affiliation",
-    ] {
+    for key in influx::pipeline::harvest::xapi::KEPT_USER_FIELDS {
         if user.get(key).is_some_and(|v| !v.is_null()) {
             copy(&mut fields, key);
         }

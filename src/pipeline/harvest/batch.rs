@@ -430,6 +430,32 @@ fn unreachable_words(base_url: &str, detail: &str) -> String {
     format!("cannot connect to {host}: {cause}")
 }
 
+/// `meta.sources[].evidence` of a lookup batch's records: the endpoint and the batch.
+pub fn lookup_evidence(by: LookupBy, batch: usize) -> String {
+    let endpoint = match by {
+        LookupBy::Usernames => "/2/users/by",
+        LookupBy::Ids => "/2/users",
+    };
+    format!("GET {endpoint} batch {batch}")
+}
+
+/// Builds an answer's records off the async workers (building and scoring them is the
+/// CPU-heavy part of a batch).
+async fn built_off_the_workers(
+    latency: Duration,
+    build: impl FnOnce() -> AnsweredBatch + Send + 'static,
+) -> BatchEnd {
+    match tokio::task::spawn_blocking(build).await {
+        Ok(batch) => BatchEnd::Answered {
+            batch: Box::new(batch),
+            latency,
+        },
+        Err(e) => BatchEnd::Failed {
+            reason: format!("building the records of the answer failed: {e}"),
+        },
+    }
+}
+
 /// Runs one batch to its end.
 pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
     let budget = ctx.budget_of(&batch).clone();
@@ -597,48 +623,25 @@ pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
                     run: run_id(&ctx.run_dir),
                     response_line: place.line,
                 };
-                let built = tokio::task::spawn_blocking(move || {
+                return built_off_the_workers(raw.latency, move || {
                     build_page(&page, body, &answer, fetched_at, &finish)
                 })
                 .await;
-                return match built {
-                    Ok(batch) => BatchEnd::Answered {
-                        batch: Box::new(batch),
-                        latency: raw.latency,
-                    },
-                    Err(e) => BatchEnd::Failed {
-                        reason: format!("building the records of the page failed: {e}"),
-                    },
-                };
             }
             Answer::Users(body) => {
                 budget.observe(ticket, &raw.rate, now);
                 let handles = batch.handles.clone();
-                let endpoint = match ctx.client.lookup_by() {
-                    LookupBy::Usernames => "/2/users/by",
-                    LookupBy::Ids => "/2/users",
-                };
-                let evidence = format!("GET {endpoint} batch {}", batch.number);
-                let (fetched_at, finish, by) =
-                    (raw.sent_at, ctx.finish.clone(), ctx.client.lookup_by());
+                let by = ctx.client.lookup_by();
+                let evidence = lookup_evidence(by, batch.number);
+                let (fetched_at, finish) = (raw.sent_at, ctx.finish.clone());
                 let answer = AnswerPlace {
                     run: run_id(&ctx.run_dir),
                     response_line: place.line,
                 };
-                // Records are built and scored off the async workers: it is the CPU-heavy part.
-                let built = tokio::task::spawn_blocking(move || {
+                return built_off_the_workers(raw.latency, move || {
                     build_answered(&handles, body, &answer, fetched_at, &evidence, &finish, by)
                 })
                 .await;
-                return match built {
-                    Ok(batch) => BatchEnd::Answered {
-                        batch: Box::new(batch),
-                        latency: raw.latency,
-                    },
-                    Err(e) => BatchEnd::Failed {
-                        reason: format!("building the records of the answer failed: {e}"),
-                    },
-                };
             }
             Answer::RateLimited { detail } => {
                 let (until, skew_warning) = budget.throttled(ticket, &raw.rate, now);

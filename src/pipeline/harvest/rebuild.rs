@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::batch::{AnsweredBatch, Batch, Finish, build_answered, build_page};
+use super::batch::{AnsweredBatch, Batch, Finish, build_answered, build_page, lookup_evidence};
 use super::outputs::RESPONSES_FILE;
 use super::page::PageAsk;
 use super::xapi::{AnswerPlace, LookupBy, UsersBody, run_id};
@@ -122,11 +122,7 @@ fn rebuild(
         return Some((Batch::page(number, page), answered));
     }
     let (handles, by) = asked_in(path?)?;
-    let endpoint = match by {
-        LookupBy::Usernames => "/2/users/by",
-        LookupBy::Ids => "/2/users",
-    };
-    let evidence = format!("GET {endpoint} batch {number}");
+    let evidence = lookup_evidence(by, number);
     let answered = build_answered(&handles, body, place, sent_at, &evidence, finish, by);
     Some((Batch::lookup(number, handles), answered))
 }
