@@ -172,18 +172,25 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
         report.passed &= d.pass;
         report.drift = Some(d);
     }
-    if let Some(dir) = &args.data {
-        report.anomalies = Some(history::anomalies(
+    // The audit knows nothing of the history: the growth flags are the command's to put beside
+    // its report (review flags, never a failed gate).
+    let anomalies = match &args.data {
+        Some(dir) => Some(history::anomalies(
             dir,
             &audited,
             &history::GrowthRules::bundled(),
-        )?);
-    }
+        )?),
+        None => None,
+    };
+    let printed = Printed {
+        report: &report,
+        anomalies: anomalies.as_ref(),
+    };
     match mode {
-        Mode::JsonLines => print_json(&report),
+        Mode::JsonLines => print_json(&printed),
         Mode::Human => print!(
             "{}",
-            render(&report, args.full, color_enabled(args.no_color))
+            render(&printed, args.full, color_enabled(args.no_color))
         ),
     }
     if report.records == 0 || !report.errors.is_empty() {
@@ -238,9 +245,19 @@ fn previous_distribution(
     Ok(distribution_of_file(path)?)
 }
 
+/// What `influx audit` prints: the audit's report and, for an audit of `--data DIR`, the growth
+/// flags the directory's history holds for the file's authors, as one object.
+#[derive(serde::Serialize)]
+pub struct Printed<'a> {
+    #[serde(flatten)]
+    pub report: &'a AuditReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomalies: Option<&'a history::Anomalies>,
+}
+
 /// The report as one JSON line. Written in large blocks: at a million records the report is
 /// hundreds of MB, which stdout's line buffer would hand to the kernel a kilobyte at a time.
-fn print_json(report: &AuditReport) {
+fn print_json(report: &Printed<'_>) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let written = write_report(report, &mut out)
@@ -285,7 +302,8 @@ impl Paint {
 }
 
 /// The report as text for a person: counters first, then the evidence, then the verdict.
-pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
+pub fn render(printed: &Printed<'_>, full: bool, color: bool) -> String {
+    let r = printed.report;
     let p = Paint(color);
     let cap = if full { usize::MAX } else { 10 };
     let mut o = String::new();
@@ -517,7 +535,7 @@ pub fn render(r: &AuditReport, full: bool, color: bool) -> String {
             d.records_delta, d.zero_scores_delta, d.unscored_delta, d.placeholders_delta
         );
     }
-    if let Some(a) = r.anomalies.as_ref().filter(|a| a.count > 0) {
+    if let Some(a) = printed.anomalies.filter(|a| a.count > 0) {
         let _ = writeln!(
             o,
             "\n{}",

@@ -87,10 +87,6 @@ pub struct AuditReport {
     /// `--data DIR`): it fails the audit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_edit: Option<crate::pipeline::merge::ExternalEdit>,
-    /// Growth flags of the file's authors, from the data directory's history (an audit of
-    /// `--data DIR`): review flags, never a failed gate.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub anomalies: Option<crate::pipeline::history::Anomalies>,
     /// The shift of the score distribution from a previous version or file (`--against`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<drift::Drift>,

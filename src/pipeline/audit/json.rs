@@ -9,10 +9,9 @@
 
 use std::io::{self, Write};
 
-use super::AuditReport;
-
-/// Writes `report` as one JSON object (no newline).
-pub fn write_report(report: &AuditReport, out: impl Write) -> io::Result<()> {
+/// Writes `report` (the report, or what the command prints around it) as one JSON object (no
+/// newline).
+pub fn write_report(report: &impl serde::Serialize, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 20, out);
     serde_json::to_writer(&mut out, report)?;
     out.flush()

@@ -424,7 +424,6 @@ impl Tally {
             errors,
             lines: counter_lines,
             external_edit: None,
-            anomalies: None,
             drift: None,
             indices: idx,
         };
