@@ -15,8 +15,8 @@ use crate::pipeline::audit::{Gate, Gates};
 use crate::pipeline::harvest::pricing::{micros_to_usd, usd_to_micros};
 use crate::pipeline::harvest::xapi::{DEFAULT_API_BASE, MAX_BATCH, TokenError};
 use crate::pipeline::harvest::{Micros, Plan, Pricing};
-pub use age::{Age, BadAge};
-pub use file::{CONFIG_FILE, FileValues};
+pub(crate) use age::Age;
+pub(crate) use file::{CONFIG_FILE, FileValues};
 
 /// Where a value came from, for `influx config` and for errors.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,7 +116,7 @@ pub struct Settings {
 }
 
 /// Environment variables, one per key (`INFLUX_` and the key in capitals).
-pub const ENV_VARS: [(&str, &str); 13] = [
+pub(crate) const ENV_VARS: [(&str, &str); 13] = [
     ("api_base", "INFLUX_API_BASE"),
     ("plan", "INFLUX_PLAN"),
     ("price_per_user", "INFLUX_PRICE_PER_USER"),
@@ -501,7 +501,7 @@ fn parse_gate_list(text: &str) -> Result<Vec<(String, usize)>, String> {
 /// A warning when the token file can be read by anyone but its owner (or cannot be read). The
 /// path is never named, only where it was given (`from`): a token pasted into the setting
 /// instead of a path would otherwise be printed.
-pub fn token_file_warning(path: &Path, from: &Origin) -> Option<String> {
+pub(crate) fn token_file_warning(path: &Path, from: &Origin) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     match std::fs::metadata(path) {
         Err(e) => Some(format!(
@@ -528,7 +528,7 @@ fn hidden_token_file<S: serde::Serializer>(
 
 /// Why no token could be had, in words that never hold the token setting's value (see
 /// [`token_file_warning`]).
-pub fn token_error_words(e: &TokenError, from: &Origin) -> String {
+pub(crate) fn token_error_words(e: &TokenError, from: &Origin) -> String {
     match e {
         TokenError::Unreadable { source, .. } => {
             format!("cannot read the token file given by {from}: {source}")

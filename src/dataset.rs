@@ -18,17 +18,17 @@ use std::io;
 use std::path::PathBuf;
 
 mod atomic_file;
-pub mod author_view;
+pub(crate) mod author_view;
 mod canonical;
 #[cfg(test)]
 mod edited_lines;
 mod lines;
-pub mod lock_file;
+pub(crate) mod lock_file;
 pub(crate) mod raw_entries;
-pub mod raw_object;
+pub(crate) mod raw_object;
 mod record;
 mod snowflake;
-pub mod spool;
+pub(crate) mod spool;
 mod time;
 mod view_read;
 mod writeback;

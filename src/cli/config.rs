@@ -63,7 +63,7 @@ pub struct ConfigArgs {
     pub gates: Vec<(Gate, usize)>,
 }
 
-pub fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
+pub(crate) fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
     super::audit::parse_gate_limit(s)
 }
 
@@ -100,7 +100,7 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let settings = match args.config.settings() {
         Ok(s) => s,

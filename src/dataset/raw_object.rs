@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::raw_entries;
-pub use super::raw_entries::Refused;
+pub(crate) use super::raw_entries::Refused;
 
 /// One value of a raw object: its text as written (valid JSON), and whether the reading already
 /// knows that text is what `serde_json` writes for it (else [`is_canonical`] looks when asked).
@@ -171,7 +171,7 @@ impl<'a> RawObject<'a> {
 
 /// The items of a JSON array nested in text [`RawObject::parse`] accepted; `None` when the
 /// value is not an array.
-pub fn array_items(text: &str) -> Option<Vec<Raw<'_>>> {
+pub(crate) fn array_items(text: &str) -> Option<Vec<Raw<'_>>> {
     let items = raw_entries::array_items(text)?;
     Some(items.into_iter().map(Raw::of).collect())
 }
@@ -189,7 +189,7 @@ fn key_bit(key: &[u8]) -> u64 {
 
 /// Appends a raw value as `serde_json` would write it after parsing it: copied when its text
 /// already is that, re-serialised otherwise (spaces, `\u` or `\/` escapes, long or unusual numbers).
-pub fn write_canonical(out: &mut Vec<u8>, raw: Raw<'_>) {
+pub(crate) fn write_canonical(out: &mut Vec<u8>, raw: Raw<'_>) {
     let text = raw.get();
     if raw.is_canonical() {
         out.extend_from_slice(text.as_bytes());
@@ -203,7 +203,7 @@ pub fn write_canonical(out: &mut Vec<u8>, raw: Raw<'_>) {
 /// value it holds. Conservative: "false" only costs a re-serialisation. An object is never
 /// vouched for here: it may repeat a key, which serde_json writes once (the reading pass, which
 /// sees the keys, vouches for the objects it can).
-pub fn is_canonical(text: &str) -> bool {
+pub(crate) fn is_canonical(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {

@@ -17,14 +17,14 @@ use crate::dataset::{Dataset, LineError, Record};
 use crate::pipeline::checks::placeholders::{PlaceholderFlag, Severity};
 
 mod author_detail;
-pub mod drift;
-pub mod duplicates;
+pub(crate) mod drift;
+pub(crate) mod duplicates;
 mod error_lists;
 mod facts;
-pub mod gates;
-pub mod histogram;
+pub(crate) mod gates;
+pub(crate) mod histogram;
 mod json;
-pub mod precision;
+pub(crate) mod precision;
 mod stream;
 mod tally;
 

@@ -10,15 +10,15 @@
 
 mod batch;
 pub mod budget;
-pub mod cost_plan;
+pub(crate) mod cost_plan;
 pub mod events;
 pub mod handles;
-pub mod journal;
+pub(crate) mod journal;
 pub mod ledger;
-pub mod outputs;
-pub mod page;
+pub(crate) mod outputs;
+pub(crate) mod page;
 mod pending;
-pub mod pricing;
+pub(crate) mod pricing;
 mod rebuild;
 pub mod xapi;
 

@@ -6,7 +6,7 @@
 
 mod anomalies;
 mod changed;
-pub mod growth;
+pub(crate) mod growth;
 mod since;
 mod snapshot;
 mod store;

@@ -8,11 +8,11 @@ mod delta;
 mod key_hash;
 mod keys;
 pub mod manifest;
-pub mod plan;
+pub(crate) mod plan;
 mod policy;
 mod report;
-pub mod resolve;
-pub mod store;
+pub(crate) mod resolve;
+pub(crate) mod store;
 mod stored_rows;
 mod write;
 

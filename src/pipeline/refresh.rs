@@ -7,7 +7,7 @@
 //! the next without asking again for any answered batch. Nothing here prints.
 
 mod census;
-pub mod prometheus;
+pub(crate) mod prometheus;
 mod renames;
 mod state;
 mod status_marks;

@@ -59,7 +59,7 @@ impl BatchContents {
 
 /// The figures of the records of the JSONL(.gz) file at `path`, the same as
 /// [`BatchContents::of_records`] on the records `read_dataset` reads from it.
-pub fn read_batch_contents(path: &Path) -> Result<BatchContents, DatasetError> {
+pub(crate) fn read_batch_contents(path: &Path) -> Result<BatchContents, DatasetError> {
     let blocks = LineBlocks::open(path, BLOCK_BYTES)?;
     let mut out = BatchContents::default();
     std::thread::scope(|s| -> Result<(), DatasetError> {

@@ -3,7 +3,7 @@
 
 use super::author::AuthorRow;
 
-pub const BINS: usize = 10;
+pub(crate) const BINS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ScoreHistogram {

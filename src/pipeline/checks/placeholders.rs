@@ -13,7 +13,7 @@ mod collisions;
 mod digits;
 mod ids;
 mod names;
-pub mod provenance;
+pub(crate) mod provenance;
 mod series;
 
 pub use ids::snowflake_users_since;
@@ -152,16 +152,16 @@ pub(crate) struct BatchView<'a> {
 }
 
 impl BatchView<'_> {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.rows.len()
     }
 
-    pub fn metrics(&self, i: usize) -> &crate::dataset::Metrics {
+    pub(crate) fn metrics(&self, i: usize) -> &crate::dataset::Metrics {
         &self.rows[i].metrics
     }
 
     /// Column `c` (an index into [`COLUMNS`]) of record `i`.
-    pub fn value(&self, i: usize, c: usize) -> Option<u64> {
+    pub(crate) fn value(&self, i: usize, c: usize) -> Option<u64> {
         let m = &self.rows[i].metrics;
         match c {
             0 => m.followers,
@@ -174,7 +174,7 @@ impl BatchView<'_> {
     }
 
     /// A short way to name record `i` in a reason: its handle, else its id, else its position.
-    pub fn label(&self, i: usize) -> String {
+    pub(crate) fn label(&self, i: usize) -> String {
         let r = &self.rows[i];
         match (r.handle.as_deref(), r.id.as_deref()) {
             (Some(h), _) => format!("@{h}"),
@@ -184,7 +184,7 @@ impl BatchView<'_> {
     }
 
     /// Up to five labels, then "and N more".
-    pub fn labels(&self, idx: &[usize]) -> String {
+    pub(crate) fn labels(&self, idx: &[usize]) -> String {
         let mut out: Vec<String> = idx.iter().take(5).map(|&i| self.label(i)).collect();
         if idx.len() > 5 {
             out.push(format!("and {} more", idx.len() - 5));

@@ -85,7 +85,7 @@ pub struct FieldPlaces {
 /// The texts of the keys an answer's API fields come from (a repeated key: the last), as
 /// slices of the user object's text.
 #[derive(Debug, Default, PartialEq)]
-pub struct UserTexts<'a> {
+pub(super) struct UserTexts<'a> {
     id: Option<&'a str>,
     username: Option<&'a str>,
     name: Option<&'a str>,
@@ -103,7 +103,7 @@ pub struct UserTexts<'a> {
 impl<'a> UserTexts<'a> {
     /// Walks a user object's entries; not an object (an answer's `data` item of another
     /// shape): it says nothing.
-    pub fn read(text: &'a str) -> UserTexts<'a> {
+    pub(super) fn read(text: &'a str) -> UserTexts<'a> {
         let mut user = UserTexts::default();
         if let Some(object) = Raw::of(text).object() {
             for (key, value) in object.entries() {
@@ -114,7 +114,7 @@ impl<'a> UserTexts<'a> {
     }
 
     /// Notes the text of the value under `key`, when an API field comes from that key.
-    pub fn note(&mut self, key: &str, text: &'a str) {
+    pub(super) fn note(&mut self, key: &str, text: &'a str) {
         let slot = match key {
             "id" => &mut self.id,
             "username" => &mut self.username,
@@ -134,13 +134,13 @@ impl<'a> UserTexts<'a> {
     }
 
     /// Notes `public_metrics`, an object, and its `followers_count` (its last), read with it.
-    pub fn note_metrics(&mut self, text: &'a str, followers: Option<&'a str>) {
+    pub(super) fn note_metrics(&mut self, text: &'a str, followers: Option<&'a str>) {
         self.public_metrics = Some(text);
         self.followers = Some(followers);
     }
 
     /// Where the texts noted lie in `object` (the user object they were read from).
-    pub fn places(&self, object: &'a str) -> Option<FieldPlaces> {
+    pub(super) fn places(&self, object: &'a str) -> Option<FieldPlaces> {
         let base = object.as_ptr() as usize;
         let place_of = |text: &str| -> Option<Place> {
             let start = (text.as_ptr() as usize).checked_sub(base)?;

@@ -14,7 +14,7 @@ use crate::pipeline::checks::placeholders::SourceKind;
 use crate::pipeline::checks::placeholders::provenance::source_kind;
 
 /// The record's top-level fields that come from the API, compared with the answer.
-pub const API_FIELDS: &[&str] = &[
+pub(super) const API_FIELDS: &[&str] = &[
     "id",
     "handle",
     "name",
@@ -136,7 +136,7 @@ pub fn newest_ref(custody: &str) -> Option<CustodyRef<'_>> {
 }
 
 /// The place of a record field among [`API_FIELDS`], if it is one.
-pub fn api_field(name: &str) -> Option<usize> {
+pub(super) fn api_field(name: &str) -> Option<usize> {
     API_FIELDS.iter().position(|f| *f == name)
 }
 

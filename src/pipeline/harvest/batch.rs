@@ -130,7 +130,7 @@ pub struct AnsweredBatch {
 
 /// How a batch ended.
 #[derive(Debug)]
-pub enum BatchEnd {
+pub(super) enum BatchEnd {
     Answered {
         /// Boxed: the records of a page are far larger than the other ends.
         batch: Box<AnsweredBatch>,
@@ -147,7 +147,7 @@ pub enum BatchEnd {
 
 /// What every batch of a run shares.
 #[derive(Debug)]
-pub struct BatchContext {
+pub(super) struct BatchContext {
     pub client: XClient,
     /// The lookups' budget (the one the console shows).
     pub budget: Arc<Budget>,
@@ -177,7 +177,7 @@ pub struct BatchContext {
 
 impl BatchContext {
     /// The budget of the endpoint `batch` is sent to.
-    pub fn budget_of(&self, batch: &Batch) -> &Arc<Budget> {
+    pub(super) fn budget_of(&self, batch: &Batch) -> &Arc<Budget> {
         match batch.endpoint() {
             Endpoint::Lookup => &self.budget,
             e => self.page_budgets.get(&e).unwrap_or(&self.budget),
@@ -342,7 +342,7 @@ pub fn build_answered(
 /// Builds (and scores) the record of every user object of a page, each naming the answer it
 /// came from and the source it was found in (`meta.discovered`), and reads where the source
 /// goes on. Errors about the source itself (an unknown or private list) are kept in words.
-pub fn build_page(
+pub(super) fn build_page(
     page: &PageAsk,
     body: UsersBody,
     answer: &AnswerPlace,
@@ -431,7 +431,7 @@ fn unreachable_words(base_url: &str, detail: &str) -> String {
 }
 
 /// `meta.sources[].evidence` of a lookup batch's records: the endpoint and the batch.
-pub fn lookup_evidence(by: LookupBy, batch: usize) -> String {
+pub(super) fn lookup_evidence(by: LookupBy, batch: usize) -> String {
     let endpoint = match by {
         LookupBy::Usernames => "/2/users/by",
         LookupBy::Ids => "/2/users",
@@ -457,7 +457,7 @@ async fn built_off_the_workers(
 }
 
 /// Runs one batch to its end.
-pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
+pub(super) async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
     let budget = ctx.budget_of(&batch).clone();
     let mut failures = 0u32;
     let mut throttles = 0u32;

@@ -147,7 +147,7 @@ impl PageAsk {
 }
 
 /// `meta.next_token` of a page's answer: the next page, or `None` on the last.
-pub fn next_token(body: &UsersBody) -> Option<String> {
+pub(crate) fn next_token(body: &UsersBody) -> Option<String> {
     body.other
         .get("meta")
         .and_then(|m| m.get("next_token"))

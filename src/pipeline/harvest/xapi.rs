@@ -9,11 +9,11 @@
 //! and for each handle),
 //! `user_record` (the dataset record built from one user object).
 
-pub mod answer;
-pub mod client;
-pub mod shapes;
-pub mod token;
-pub mod user_record;
+pub(crate) mod answer;
+pub(crate) mod client;
+pub(crate) mod shapes;
+pub(crate) mod token;
+pub(crate) mod user_record;
 
 pub use answer::{
     Answer, Reconciled, classify, problem_is, reconcile, reconcile_by, reconcile_owned,

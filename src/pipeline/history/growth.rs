@@ -9,7 +9,7 @@ use super::snapshot::Snapshot;
 use crate::pipeline::score::knots::quantile;
 
 /// The growth rules as `assets/growth.json` gives them.
-pub const GROWTH_RULES: &str = include_str!("../../../assets/growth.json");
+pub(crate) const GROWTH_RULES: &str = include_str!("../../../assets/growth.json");
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct GrowthRules {

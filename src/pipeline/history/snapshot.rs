@@ -36,7 +36,7 @@ pub struct Snapshot {
 }
 
 /// The moment a record describes: when its metrics were fetched, else its newest evidence.
-pub fn described_at(view: &AuthorView<'_>, metrics: &Metrics) -> Option<DateTime<Utc>> {
+pub(super) fn described_at(view: &AuthorView<'_>, metrics: &Metrics) -> Option<DateTime<Utc>> {
     metrics.as_of.or_else(|| view.fetched_at())
 }
 

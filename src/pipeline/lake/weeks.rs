@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use super::{LakeError, sqlite_err};
 
 /// The span of one of the history's week buckets, in milliseconds.
-pub const BUCKET_MS: i64 = 7 * 86_400_000;
+pub(super) const BUCKET_MS: i64 = 7 * 86_400_000;
 
 /// One ISO week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -65,7 +65,7 @@ impl IsoWeek {
 
 /// The ISO weeks the history's buckets overlap, oldest first, those ending after `since` only.
 /// A week listed may hold no snapshot (a bucket's other half): the caller counts.
-pub fn weeks_in(
+pub(super) fn weeks_in(
     conn: &Connection,
     path: &Path,
     since: Option<DateTime<Utc>>,

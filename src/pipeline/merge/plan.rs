@@ -16,7 +16,7 @@ use super::batch::{
 };
 use super::key_hash::{KeyMap, KeySet};
 use super::keys::LineKey;
-pub use super::report::{BatchSummary, BlockedRecord, IdCollision, UnreadableInput, UpdatedAuthor};
+pub(crate) use super::report::{BatchSummary, BlockedRecord, IdCollision, UnreadableInput, UpdatedAuthor};
 use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
 use super::store::{CurrentVersion, Store};
 use super::stored_rows::{RowSpan, ScanError, scan_rows};

@@ -118,7 +118,7 @@ impl Census {
 
 /// `meta.status`: set by a refresh on an author the API said is gone.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Status {
+pub(super) struct Status {
     pub state: String,
     /// When the author was first found in this state, as written.
     pub since: Option<String>,
@@ -126,7 +126,7 @@ pub struct Status {
 }
 
 /// The status a record carries, if any.
-pub fn status_of(record: &Record) -> Option<Status> {
+pub(super) fn status_of(record: &Record) -> Option<Status> {
     let s = record.meta()?.get("status")?.as_object()?;
     Some(Status {
         state: s.get("state")?.as_str()?.to_string(),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 /// The lexicon file as stored.
 #[derive(Debug, Clone, Deserialize)]
-pub struct LexiconFile {
+pub(super) struct LexiconFile {
     pub version: String,
     pub field_weights: FieldWeights,
     /// Weighted hits at which Relevance reaches 1 - 1/e (63%) of its maximum.
@@ -17,7 +17,7 @@ pub struct LexiconFile {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
-pub struct FieldWeights {
+pub(super) struct FieldWeights {
     pub topic_tags: f64,
     pub description: f64,
     pub name: f64,

@@ -16,9 +16,9 @@ use super::knots::{interpolate, percentile, unit};
 use super::lexicon::{Lexicon, RelevanceMatch};
 use super::reference::{Calibration, Reference, ReferenceError};
 
-pub const ACTIVITY_WEIGHT: f64 = 0.30;
-pub const QUALITY_WEIGHT: f64 = 0.50;
-pub const RELEVANCE_WEIGHT: f64 = 0.20;
+pub(super) const ACTIVITY_WEIGHT: f64 = 0.30;
+pub(super) const QUALITY_WEIGHT: f64 = 0.50;
+pub(super) const RELEVANCE_WEIGHT: f64 = 0.20;
 
 const REFERENCE_JSON: &str = include_str!("../../../assets/m2/reference.json");
 const LEXICON_JSON: &str = include_str!("../../../assets/m2/lexicon.json");
@@ -112,7 +112,7 @@ impl Breakdown {
 
 /// Reads the metrics a record carries, or says which are missing. `id_knots` and `snapshot` come
 /// from the reference: for account ages without `created_at`, and for records without `as_of`.
-pub fn record_inputs(
+pub(super) fn record_inputs(
     record: &AuthorView<'_>,
     id_knots: &[(u64, i64)],
     snapshot: DateTime<Utc>,
@@ -151,7 +151,7 @@ pub fn record_inputs(
 }
 
 /// Quality points for a verification badge: bought badges (blue) count least.
-pub fn verified_bonus(verified: Option<&str>) -> f64 {
+pub(super) fn verified_bonus(verified: Option<&str>) -> f64 {
     match verified.map(str::trim) {
         Some(v)
             if ["business", "government", "org"]

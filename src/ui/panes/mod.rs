@@ -6,19 +6,19 @@ use ratatui::widgets::{Block, BorderType, Borders};
 
 use super::theme::Theme;
 
-pub mod authors;
-pub mod budget;
-pub mod candidates;
-pub mod command_line;
+pub(crate) mod authors;
+pub(crate) mod budget;
+pub(crate) mod candidates;
+pub(crate) mod command_line;
 pub mod confirm;
-pub mod counters;
-pub mod detail;
-pub mod header;
-pub mod help;
-pub mod histogram;
-pub mod log;
-pub mod movers;
-pub mod progress;
+pub(crate) mod counters;
+pub(crate) mod detail;
+pub(crate) mod header;
+pub(crate) mod help;
+pub(crate) mod histogram;
+pub(crate) mod log;
+pub(crate) mod movers;
+pub(crate) mod progress;
 
 /// A titled pane border; the focused pane gets a thick border and a `▶` in its title, so focus
 /// is visible without colour.

@@ -85,12 +85,12 @@ fn classify(method: &str) -> SourceKind {
 
 /// The record's provenance: sample if any source is sample-like, else API if any source is an
 /// API answer, else manual if any is manual, else other, or unknown without sources.
-pub fn record_kind(record: &Record) -> SourceKind {
+pub(crate) fn record_kind(record: &Record) -> SourceKind {
     sources_kind(&record.sources())
 }
 
 /// The provenance of a record with these sources (see [`record_kind`]).
-pub fn sources_kind(sources: &[crate::dataset::Source]) -> SourceKind {
+pub(crate) fn sources_kind(sources: &[crate::dataset::Source]) -> SourceKind {
     sources
         .iter()
         .map(|s| source_kind(&s.method))
