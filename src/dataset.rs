@@ -35,7 +35,7 @@ mod writeback;
 
 pub use atomic_file::{AtomicFile, FinishWrite, sync_dir, write_dataset};
 pub use author_view::AuthorView;
-pub use canonical::{CANONICAL_META_ORDER, CANONICAL_ORDER};
+pub(crate) use canonical::{CANONICAL_META_ORDER, CANONICAL_ORDER};
 pub use lines::{
     Dataset, LineBlock, LineBlocks, Lines, NumberedLine, is_gz, is_std_stream, open_reader,
     read_dataset,

@@ -68,7 +68,7 @@ pub(crate) fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
 }
 
 impl ConfigArgs {
-    pub fn overrides(&self) -> Overrides {
+    pub(crate) fn overrides(&self) -> Overrides {
         Overrides {
             api_base: self.api_base.clone(),
             plan: self.plan,
@@ -86,7 +86,7 @@ impl ConfigArgs {
         }
     }
 
-    pub fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
+    pub(crate) fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
         Settings::load(&self.data, self.config.as_deref(), &self.overrides())
     }
 }

@@ -42,7 +42,7 @@ pub(crate) fn object<'a>(
 /// A reader that takes some values of an object while [`object_read`] checks it: a value under
 /// a key it claims is handed to it to deserialize (checking it as [`Checked`] does) instead of
 /// being checked and dropped, so that what a caller needs of a line is read in the same pass.
-pub trait Claims<'de> {
+pub(crate) trait Claims<'de> {
     /// Whether the value under `key` is read by [`Claims::read`]: a key of the top object
     /// (`inner` false) or of the object under the inner key (`inner` true).
     fn claims(&self, key: &str, inner: bool) -> bool;

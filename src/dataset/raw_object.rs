@@ -17,19 +17,19 @@ pub(crate) use super::raw_entries::Refused;
 /// One value of a raw object: its text as written (valid JSON), and whether the reading already
 /// knows that text is what `serde_json` writes for it (else [`is_canonical`] looks when asked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Raw<'a> {
+pub(crate) struct Raw<'a> {
     text: &'a str,
     known_canonical: bool,
 }
 
 impl<'a> Raw<'a> {
     /// The value's JSON text, as written.
-    pub fn get(&self) -> &'a str {
+    pub(crate) fn get(&self) -> &'a str {
         self.text
     }
 
     /// A value from valid JSON text found some other way.
-    pub fn of(text: &'a str) -> Self {
+    pub(crate) fn of(text: &'a str) -> Self {
         Raw {
             text,
             known_canonical: false,
@@ -38,18 +38,18 @@ impl<'a> Raw<'a> {
 
     /// The object this value holds, `None` when it holds something else. The text is valid
     /// JSON (found in checked text, or given as such), so its values are only skipped over.
-    pub fn object(self) -> Option<RawObject<'a>> {
+    pub(crate) fn object(self) -> Option<RawObject<'a>> {
         let entries = raw_entries::entries_of_checked(self.text)?;
         Some(RawObject::from_entries(entries))
     }
 
     /// The items of the array this value holds, `None` when it holds something else.
-    pub fn items(self) -> Option<Vec<Raw<'a>>> {
+    pub(crate) fn items(self) -> Option<Vec<Raw<'a>>> {
         array_items(self.text)
     }
 
     /// Whether the text is what `serde_json` writes for the value (then it is copied as is).
-    pub fn is_canonical(self) -> bool {
+    pub(crate) fn is_canonical(self) -> bool {
         self.known_canonical || is_canonical(self.text)
     }
 }
@@ -67,14 +67,14 @@ impl<'a> RawObject<'a> {
     /// Parses `text`, which must be one JSON object that a `serde_json::Value` parse accepts;
     /// anything else is refused, and the caller's fallback parses it the ordinary way to name
     /// what is wrong.
-    pub fn parse(text: &'a str) -> Result<Self, Refused> {
+    pub(crate) fn parse(text: &'a str) -> Result<Self, Refused> {
         let (entries, _) = raw_entries::object(text, None)?;
         Ok(Self::from_entries(entries))
     }
 
     /// [`RawObject::parse`], and the object under `inner_key` read in the same pass: `None`
     /// when there is none or the value there is not an object.
-    pub fn parse_with_inner(
+    pub(crate) fn parse_with_inner(
         text: &'a str,
         inner_key: &str,
     ) -> Result<(Self, Option<Self>), Refused> {
@@ -84,7 +84,7 @@ impl<'a> RawObject<'a> {
 
     /// [`RawObject::parse_with_inner`], the values `claims` claims read by it in the same pass
     /// (see [`raw_entries::Claims`]).
-    pub fn parse_claimed<C: raw_entries::Claims<'a>>(
+    pub(crate) fn parse_claimed<C: raw_entries::Claims<'a>>(
         text: &'a str,
         inner_key: &str,
         claims: &mut C,
@@ -156,15 +156,15 @@ impl<'a> RawObject<'a> {
             .map(|(_, value)| value)
     }
 
-    pub fn get(&self, key: &str) -> Option<Raw<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<Raw<'a>> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = (&str, Raw<'a>)> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, Raw<'a>)> {
         self.entries.iter().map(|(k, v)| (k.as_ref(), *v))
     }
 
-    pub fn into_entries(self) -> impl Iterator<Item = (Cow<'a, str>, Raw<'a>)> {
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (Cow<'a, str>, Raw<'a>)> {
         self.entries.into_iter()
     }
 }

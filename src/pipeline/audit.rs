@@ -28,19 +28,19 @@ pub(crate) mod precision;
 mod stream;
 mod tally;
 
-pub use author_detail::{
-    AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer, SourceLine, author_detail,
+pub(crate) use author_detail::{
+    AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer, author_detail,
 };
-pub use duplicates::DuplicateGroup;
+pub(crate) use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;
-pub use facts::{
-    CheckDetails, RecordChecks, check_details, checks_of_record, checks_of_view,
-    checks_with_metrics, is_placeholder, is_unscored, raw_schema_clean, schema_clean_record,
+pub(crate) use facts::{
+    checks_of_view,
+    checks_with_metrics, is_placeholder, raw_schema_clean, schema_clean_record,
 };
 pub use gates::{Gate, GateResult, Gates, UnknownGate};
 pub use histogram::Histogram;
 pub use json::write_report;
-pub use precision::Precision;
+pub(crate) use precision::Precision;
 pub use stream::{AuditError, audit_file, audit_file_against};
 
 /// Everything the audit found. Serialises to the JSON `influx audit --json` prints.
@@ -121,7 +121,7 @@ pub struct SchemaRecord {
 
 impl SchemaViolations {
     /// The messages of one of these records.
-    pub fn errors(&self, record: &SchemaRecord) -> Vec<Cow<'static, str>> {
+    pub(crate) fn errors(&self, record: &SchemaRecord) -> Vec<Cow<'static, str>> {
         self.lists.messages(record.errors)
     }
 }
@@ -238,7 +238,7 @@ pub struct UnverifiedRecord {
 
 impl CustodyCounts {
     /// Counts one record's custody.
-    pub fn add(&mut self, line: usize, handle: Option<&str>, custody: Custody) {
+    pub(crate) fn add(&mut self, line: usize, handle: Option<&str>, custody: Custody) {
         match &custody {
             Custody::NotClaimed => return,
             Custody::Verified { .. } => self.verified += 1,
@@ -265,7 +265,7 @@ impl CustodyCounts {
     }
 
     /// Folds in the counts of the stretch that follows.
-    pub fn absorb(&mut self, other: CustodyCounts) {
+    pub(crate) fn absorb(&mut self, other: CustodyCounts) {
         self.claimed_api += other.claimed_api;
         self.verified += other.verified;
         self.unverifiable += other.unverifiable;
@@ -334,7 +334,7 @@ impl AuditReport {
     }
 
     /// The value a gate judges.
-    pub fn gate_value(&self, gate: Gate) -> usize {
+    pub(crate) fn gate_value(&self, gate: Gate) -> usize {
         match gate {
             Gate::ZeroScores => self.zero_scores,
             Gate::Placeholders => self.placeholders.count,

@@ -17,7 +17,7 @@ pub(crate) const BINS: usize = 101;
 
 /// The score distribution of one dataset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Distribution {
+pub(crate) struct Distribution {
     pub records: u64,
     /// Records with a usable score (not unscored).
     pub scored: u64,
@@ -85,7 +85,7 @@ impl DistributionBuilder {
 impl Distribution {
     /// The scored records in bins of ten points (`tens[i]`: scores from 10*i up to 10*(i+1),
     /// 100 in the last), at the 1-point resolution the distribution is kept at.
-    pub fn tens(&self) -> [u64; 10] {
+    pub(crate) fn tens(&self) -> [u64; 10] {
         let mut out = [0u64; 10];
         for (i, n) in self.bins.iter().enumerate() {
             out[(i / 10).min(9)] += n;

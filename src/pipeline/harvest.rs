@@ -176,7 +176,7 @@ pub struct HarvestRun {
 
 /// A new run's directory in `data_dir`: `runs/<UTC time to the millisecond>`, which sorts in
 /// the order runs started.
-pub fn new_run_dir(data_dir: &Path) -> PathBuf {
+pub(crate) fn new_run_dir(data_dir: &Path) -> PathBuf {
     crate::pipeline::layout::runs_dir(data_dir)
         .join(Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string())
 }

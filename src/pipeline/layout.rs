@@ -20,9 +20,9 @@ pub const LEDGER_FILE: &str = "ledger.jsonl";
 /// `DIR/history.sqlite`: every author's snapshots over time.
 pub const HISTORY_FILE: &str = "history.sqlite";
 /// `DIR/candidates.jsonl`: every discovered candidate, its decision and the operator's word.
-pub const CANDIDATES_FILE: &str = "candidates.jsonl";
+pub(crate) const CANDIDATES_FILE: &str = "candidates.jsonl";
 /// `DIR/refresh/`: the refresh's pending run and its last report.
-pub const REFRESH_DIR: &str = "refresh";
+pub(crate) const REFRESH_DIR: &str = "refresh";
 /// `DIR/release/`: the published index for consumers (`current` and the release before it).
 pub(crate) const RELEASE_DIR: &str = "release";
 

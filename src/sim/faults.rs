@@ -136,7 +136,7 @@ pub struct FaultControl {
 }
 
 impl FaultControl {
-    pub fn new(seed: u64, plan: FaultPlan) -> FaultControl {
+    pub(crate) fn new(seed: u64, plan: FaultPlan) -> FaultControl {
         FaultControl {
             seed,
             drawn: AtomicU64::new(0),
@@ -158,13 +158,13 @@ impl FaultControl {
     }
 
     /// The next `n` requests get `fault` (after any already queued).
-    pub fn push_n(&self, fault: Fault, n: usize) {
+    pub(crate) fn push_n(&self, fault: Fault, n: usize) {
         let mut s = self.state();
         s.queue.extend(std::iter::repeat_n(fault, n));
     }
 
     /// Sets the per-request probability of `fault` (0 removes it).
-    pub fn set_rate(&self, fault: Fault, p: f64) {
+    pub(crate) fn set_rate(&self, fault: Fault, p: f64) {
         let mut s = self.state();
         s.rates.retain(|(f, _)| *f != fault);
         if p > 0.0 {
@@ -173,19 +173,19 @@ impl FaultControl {
     }
 
     /// Removes every queued fault and every rate.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let mut s = self.state();
         s.queue.clear();
         s.rates.clear();
     }
 
     /// One-shot faults still waiting for a request.
-    pub fn queued(&self) -> usize {
+    pub(crate) fn queued(&self) -> usize {
         self.state().queue.len()
     }
 
     /// The current rates.
-    pub fn rates(&self) -> Vec<(Fault, f64)> {
+    pub(crate) fn rates(&self) -> Vec<(Fault, f64)> {
         self.state().rates.clone()
     }
 

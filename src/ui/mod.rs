@@ -22,13 +22,9 @@ pub mod row_index;
 pub mod row_order;
 pub(crate) mod terminal;
 pub(crate) mod theme;
-pub(crate) mod update;
+pub mod update;
 pub(crate) mod wide_tails;
 
 pub use app::{App, Settings};
-pub use ops::{
-    DiscoveryAsk, DiscoveryPlanView, EngineLink, MergeDone, MergePlanView, Operations, OpsError,
-    RollbackDone,
-};
 pub use render::render;
 pub use update::update;

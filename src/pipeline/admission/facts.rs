@@ -37,7 +37,7 @@ impl<'a> CandidateFacts<'a> {
     /// (`most_recent_post_id`) says nothing certain: the account may never have posted, or the
     /// API may no longer send the field (spec 2.167 made it an expansion), so the absence is
     /// "unknown", never "never posted" and never "inactive".
-    pub fn from_api_user(user: &'a Value) -> Self {
+    pub(crate) fn from_api_user(user: &'a Value) -> Self {
         Self::from_object(user.as_object().unwrap_or(&EMPTY))
     }
 

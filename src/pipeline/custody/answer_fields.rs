@@ -30,18 +30,18 @@ const QUOTED_LABELS: [&str; 5] = [
 /// The JSON text of each of [`API_FIELDS`] the answer carried (by its place in that list). A
 /// top-level `null` is not carried (the harvest leaves such a field out of the record).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct AnswerFields<'a>([Option<Cow<'a, str>>; FIELDS]);
+pub(crate) struct AnswerFields<'a>([Option<Cow<'a, str>>; FIELDS]);
 
 impl<'a> AnswerFields<'a> {
     /// The fields of one user object, `text` being its bytes as received: JSON already checked
     /// when the runs were indexed, so it is only walked.
-    pub fn read(text: &'a str) -> AnswerFields<'a> {
+    pub(crate) fn read(text: &'a str) -> AnswerFields<'a> {
         let texts = UserTexts::read(text);
         AnswerFields(std::array::from_fn(|k| texts.value(k)))
     }
 
     /// The fields of the user object `text`, from the places the index noted in it.
-    pub fn placed(text: &'a str, places: &FieldPlaces) -> AnswerFields<'a> {
+    pub(crate) fn placed(text: &'a str, places: &FieldPlaces) -> AnswerFields<'a> {
         AnswerFields(std::array::from_fn(|k| {
             if k == VERIFIED {
                 let label = places.verified.checked_sub(1)?;
@@ -55,12 +55,12 @@ impl<'a> AnswerFields<'a> {
 
     /// The answer's JSON text for the field at place `k` of [`API_FIELDS`]; `None` when the
     /// answer did not carry it.
-    pub fn at(&self, k: usize) -> Option<&str> {
+    pub(crate) fn at(&self, k: usize) -> Option<&str> {
         self.0.get(k)?.as_deref()
     }
 
     /// The answer's JSON text for `field`; `None` when the answer did not carry it.
-    pub fn get(&self, field: &str) -> Option<&str> {
+    pub(crate) fn get(&self, field: &str) -> Option<&str> {
         self.at(super::claim::api_field(field)?)
     }
 }
@@ -77,7 +77,7 @@ struct Place {
 /// and which label `verified` is (0: not carried; else a place in `LABELS`, plus one). Objects
 /// of 64 KiB or more are not placed (nor is a label `LABELS` lacks): those are read again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FieldPlaces {
+pub(crate) struct FieldPlaces {
     texts: [Place; FIELDS],
     verified: u8,
 }

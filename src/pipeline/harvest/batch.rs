@@ -49,7 +49,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Capped exponential backoff with jitter: between half and all of `base * 2^(n-1)`.
-    pub fn delay(&self, failed_attempts: u32) -> Duration {
+    pub(crate) fn delay(&self, failed_attempts: u32) -> Duration {
         let exp = self
             .base_delay
             .saturating_mul(1u32 << failed_attempts.saturating_sub(1).min(20));
@@ -69,7 +69,7 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn lookup(number: usize, handles: Vec<String>) -> Batch {
+    pub(crate) fn lookup(number: usize, handles: Vec<String>) -> Batch {
         Batch {
             number,
             handles,
@@ -77,7 +77,7 @@ impl Batch {
         }
     }
 
-    pub fn page(number: usize, page: PageAsk) -> Batch {
+    pub(crate) fn page(number: usize, page: PageAsk) -> Batch {
         Batch {
             number,
             handles: Vec::new(),
@@ -86,14 +86,14 @@ impl Batch {
     }
 
     /// The endpoint whose rate window the request counts against.
-    pub fn endpoint(&self) -> Endpoint {
+    pub(crate) fn endpoint(&self) -> Endpoint {
         self.page
             .as_ref()
             .map_or(Endpoint::Lookup, |p| p.source.endpoint())
     }
 
     /// The most users the answer can bill: every handle of a lookup, `max_results` of a page.
-    pub fn most_users(&self) -> u64 {
+    pub(crate) fn most_users(&self) -> u64 {
         match &self.page {
             None => self.handles.len() as u64,
             Some(p) => u64::from(p.max_results),

@@ -72,7 +72,7 @@ impl CostPlan {
     }
 
     /// The plan as the JSON line programs read (`{"event":"plan",...}`).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         #[derive(Serialize)]
         struct Line {
             event: &'static str,
@@ -107,7 +107,7 @@ impl CostPlan {
 
     /// The plan in words, for a terminal and the console's confirmation (each line fits the
     /// confirmation dialog).
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         use super::pricing::format_usd;
         let mut lines = vec![
             format!(

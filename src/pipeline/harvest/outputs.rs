@@ -60,7 +60,7 @@ impl<'a, B: serde::Deserialize<'a>> StoredAnswer<'a, B> {
 
 /// Where one answer landed in responses.jsonl: its 1-based line and the byte offset past it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ResponsePlace {
+pub(crate) struct ResponsePlace {
     pub line: u64,
     pub end: u64,
 }
@@ -374,7 +374,7 @@ pub enum StopReason {
 
 impl StopReason {
     /// The reason as summary.json spells it.
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             StopReason::CreditsDepleted => "credits-depleted",
             StopReason::SpendCap => "spend-cap",
@@ -390,7 +390,7 @@ impl StopReason {
     }
 
     /// A cap the operator set: the run did what it was allowed to (exit 1, not 2).
-    pub fn is_cap(self) -> bool {
+    pub(crate) fn is_cap(self) -> bool {
         matches!(self, StopReason::SpendCap | StopReason::RequestCap)
     }
 }
@@ -453,7 +453,7 @@ pub struct Summary {
 
 impl Summary {
     /// The run in a few lines of words, for a terminal and the console's log.
-    pub fn words(&self) -> Vec<String> {
+    pub(crate) fn words(&self) -> Vec<String> {
         let mut lines = vec![
             format!(
                 "{} requested · {} harvested ({} protected) · {} not found · {} suspended · {} failed · {} invalid · {} pending",
@@ -483,7 +483,7 @@ impl Summary {
         lines
     }
 
-    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
+    pub(crate) fn write(&self, dir: &Path) -> Result<(), OutputError> {
         let path = dir.join(SUMMARY_FILE);
         let err = |e: crate::dataset::DatasetError| OutputError {
             path: path.clone(),

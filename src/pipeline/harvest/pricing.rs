@@ -47,9 +47,9 @@ pub struct PlanLimits {
 }
 
 impl Plan {
-    pub const ALL: [Plan; 4] = [Plan::PayPerUse, Plan::Basic, Plan::Pro, Plan::Free];
+    pub(crate) const ALL: [Plan; 4] = [Plan::PayPerUse, Plan::Basic, Plan::Pro, Plan::Free];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Plan::PayPerUse => "pay-per-use",
             Plan::Basic => "basic",
@@ -60,14 +60,14 @@ impl Plan {
 
     /// The price of one user returned. The legacy plans are paid by the month, so a read costs
     /// nothing more.
-    pub fn price(self) -> Micros {
+    pub(crate) fn price(self) -> Micros {
         match self {
             Plan::PayPerUse => PAY_PER_USE_PRICE,
             Plan::Basic | Plan::Pro | Plan::Free => 0,
         }
     }
 
-    pub fn limits(self) -> PlanLimits {
+    pub(crate) fn limits(self) -> PlanLimits {
         let n = |v: u32| NonZeroU32::new(v).expect("plan limits are positive");
         match self {
             Plan::PayPerUse | Plan::Pro => PlanLimits {
@@ -101,7 +101,7 @@ impl Default for Pricing {
 }
 
 impl Pricing {
-    pub fn of(plan: Plan) -> Pricing {
+    pub(crate) fn of(plan: Plan) -> Pricing {
         Pricing {
             plan,
             price_micros: plan.price(),

@@ -43,14 +43,14 @@ pub(super) fn described_at(view: &AuthorView<'_>, metrics: &Metrics) -> Option<D
 impl Snapshot {
     /// The snapshot a dataset line holds; `None` when the line is not a record with an id and a
     /// time its metrics were fetched (such a line says nothing about a moment).
-    pub fn of_line(text: &str, version: u64) -> Option<Snapshot> {
+    pub(crate) fn of_line(text: &str, version: u64) -> Option<Snapshot> {
         let read = ReadLine::read_record(text).ok()?;
         Snapshot::of_view(&read.view, read.meta.as_ref(), version)
     }
 
     /// The snapshot of a line already read raw: its view and its `meta` (the caller counts the
     /// same view into a version's distribution, so the line is parsed once for both).
-    pub fn of_view(
+    pub(crate) fn of_view(
         view: &AuthorView<'_>,
         meta: Option<&RawObject<'_>>,
         version: u64,

@@ -23,7 +23,7 @@ const RANGE: &str = "FROM snapshots WHERE week BETWEEN ?1 AND ?2
     AND fetched_unix_ms >= ?3 AND fetched_unix_ms < ?4";
 
 /// The snapshot table's schema.
-pub fn snapshot_schema() -> SchemaRef {
+pub(crate) fn snapshot_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, true);
     let int = |name: &str| Field::new(name, DataType::Int64, true);
     Arc::new(Schema::new(vec![

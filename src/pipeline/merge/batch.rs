@@ -442,7 +442,7 @@ pub(super) fn score_version(record: &Record) -> Option<&str> {
 /// The schema is checked on what would be WRITTEN: the merged record. A harvested update that
 /// lacks a field the API never gives (`lang_primary`) keeps the stored value and is valid; a new
 /// author must be complete on its own.
-pub fn schema_reasons(merged: &Record) -> Vec<String> {
+pub(crate) fn schema_reasons(merged: &Record) -> Vec<String> {
     value_reasons(&merged.to_canonical())
 }
 

@@ -21,7 +21,7 @@ pub(super) struct LineKey<'a> {
 }
 
 /// Folds a handle exactly as `Record::handle_key` does.
-pub fn fold_handle(handle: &str) -> String {
+pub(crate) fn fold_handle(handle: &str) -> String {
     handle.trim_start_matches('@').to_ascii_lowercase()
 }
 

@@ -16,7 +16,7 @@ use super::batch::{
 };
 use super::key_hash::{KeyMap, KeySet};
 use super::keys::LineKey;
-pub(crate) use super::report::{BatchSummary, BlockedRecord, IdCollision, UnreadableInput, UpdatedAuthor};
+pub use super::report::{BatchSummary, BlockedRecord, IdCollision, UnreadableInput, UpdatedAuthor};
 use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
 use super::store::{CurrentVersion, Store};
 use super::stored_rows::{RowSpan, ScanError, scan_rows};
@@ -106,7 +106,7 @@ impl MergePlan {
     }
 
     /// True when `apply` may run: every input read, nothing blocked (or the operator allowed it).
-    pub fn can_apply(&self) -> bool {
+    pub(crate) fn can_apply(&self) -> bool {
         self.unreadable.is_empty()
             && (self.blocked.is_empty() || self.allow_flagged)
             && (self.external_edit.is_none() || self.accept_external_edit)

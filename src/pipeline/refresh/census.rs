@@ -32,14 +32,14 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 4] = [
+    pub(crate) const ALL: [Reason; 4] = [
         Reason::Unscored,
         Reason::Flagged,
         Reason::Stale,
         Reason::Unverifiable,
     ];
 
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Reason::Unscored => "unscored",
             Reason::Flagged => "flagged",
@@ -108,7 +108,7 @@ pub struct Census {
 
 impl Census {
     /// Candidates per reason.
-    pub fn per_reason(&self) -> Vec<(Reason, usize)> {
+    pub(crate) fn per_reason(&self) -> Vec<(Reason, usize)> {
         Reason::ALL
             .iter()
             .map(|&r| (r, self.candidates.iter().filter(|c| c.reason == r).count()))

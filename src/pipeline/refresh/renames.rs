@@ -25,7 +25,7 @@ pub(super) const RENAMED_FILE: &str = "renamed.jsonl";
 
 /// One account found under a new username.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Rename {
+pub(crate) struct Rename {
     pub id: String,
     pub from: String,
     pub to: String,

@@ -23,7 +23,7 @@ pub enum AgeFrom {
 }
 
 impl AgeFrom {
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             AgeFrom::CreatedAt => "created_at",
             AgeFrom::IdSnowflake => "id_snowflake",

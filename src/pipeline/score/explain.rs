@@ -122,16 +122,16 @@ pub struct Reasons {
 }
 
 impl Reasons {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The reasons in order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         self.ends[..self.len].iter().scan(0, |start, &end| {
             let reason = &self.text[*start..end];
             *start = end;

@@ -25,7 +25,7 @@ pub(super) struct FieldWeights {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Topic {
+pub(crate) struct Topic {
     pub id: String,
     pub label: String,
     pub terms: Vec<String>,
@@ -41,7 +41,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             Field::TopicTags => "tags",
             Field::Description => "description",
@@ -107,7 +107,7 @@ impl WordFilter {
 
 /// The text fields of a record that Relevance reads.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RelevanceInput<'a> {
+pub(crate) struct RelevanceInput<'a> {
     pub handle: Option<&'a str>,
     pub name: Option<&'a str>,
     pub description: Option<&'a str>,
@@ -127,7 +127,7 @@ pub struct RelevanceMatch {
 }
 
 impl Lexicon {
-    pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
+    pub(crate) fn parse(text: &str) -> Result<Self, serde_json::Error> {
         let file: LexiconFile = serde_json::from_str(text)?;
         let mut by_first_word: HashMap<String, Vec<Term>, rustc_hash::FxBuildHasher> =
             HashMap::default();
@@ -152,16 +152,16 @@ impl Lexicon {
         })
     }
 
-    pub fn version(&self) -> &str {
+    pub(crate) fn version(&self) -> &str {
         &self.file.version
     }
 
-    pub fn topic(&self, index: usize) -> &Topic {
+    pub(crate) fn topic(&self, index: usize) -> &Topic {
         &self.file.topics[index]
     }
 
     /// Finds the topics a record mentions and turns the weighted hits into 0-100.
-    pub fn relevance(&self, input: &RelevanceInput<'_>) -> RelevanceMatch {
+    pub(crate) fn relevance(&self, input: &RelevanceInput<'_>) -> RelevanceMatch {
         self.relevance_of(
             input.topic_tags,
             input.handle,
@@ -228,7 +228,7 @@ impl Lexicon {
     /// lexicon order: the record's `topic_tags` as influx derives them. The same matching as
     /// [`Lexicon::relevance`]'s, with no tags read, so that a record's derived tags are exactly
     /// the topics its relevance found in its text.
-    pub fn topics_of_text(
+    pub(crate) fn topics_of_text(
         &self,
         handle: Option<&str>,
         name: Option<&str>,

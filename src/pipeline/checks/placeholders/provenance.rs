@@ -10,7 +10,7 @@ use crate::dataset::{AuthorView, Metrics, Record};
 /// The kind of a source method, from its words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SourceKind {
+pub(crate) enum SourceKind {
     /// Marked as sample, mock, fixture, test, fake, dummy, synthetic, demo or placeholder data.
     Sample,
     /// An answer of the X API (`twitter-api-v2`, `x_api_v2`, `influx-harvest`, ...).
@@ -44,7 +44,7 @@ fn words(method: &str) -> impl Iterator<Item = &str> + Clone + '_ {
 }
 
 /// Classifies one `sources[].method`.
-pub fn source_kind(method: &str) -> SourceKind {
+pub(crate) fn source_kind(method: &str) -> SourceKind {
     // A file names the same few methods on every line: the last answer is kept per thread.
     thread_local! {
         static LAST: std::cell::RefCell<Option<(String, SourceKind)>> = const { std::cell::RefCell::new(None) };
