@@ -32,7 +32,11 @@ pub struct Args {
 }
 
 /// Opens the console on `dir` and runs it to the end; prints the run summary on stdout.
-pub(crate) fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre::Result<Exit> {
+pub(crate) fn open(
+    dir: DataDir,
+    settings: Settings,
+    notes: Vec<String>,
+) -> color_eyre::Result<Exit> {
     let _log_guard = log_to_file(&dir.root)
         .wrap_err_with(|| format!("cannot open the log file in {}", dir.root.display()))?;
     let started = std::time::Instant::now();

@@ -23,6 +23,7 @@ impl Age {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn seconds(self) -> i64 {
         self.seconds
     }

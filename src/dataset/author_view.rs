@@ -10,7 +10,6 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::raw_object::Raw;
 use super::{Metrics, MetricsOrigin, Source, StoredScore, parse_time};
 
 /// A JSON value reduced to what the typed readers need; containers are only known as "other".
@@ -44,6 +43,7 @@ impl<'a> Scalar<'a> {
         }
     }
 
+    #[cfg(test)]
     /// Parses one raw JSON value; invalid text is not possible here (the line was validated).
     pub(crate) fn from_raw(raw: Option<Raw<'a>>) -> Self {
         let Some(raw) = raw else {
@@ -278,10 +278,6 @@ impl<'a> AuthorView<'a> {
         self.verified_type.text().or_else(|| self.verified.text())
     }
 
-    pub(crate) fn topic_tags(&self) -> Vec<&str> {
-        self.topic_tags.iter().map(Cow::as_ref).collect()
-    }
-
     /// Whether `topic_tags` were derived by influx from the author's own words (see
     /// `score::TOPIC_SOURCE`) rather than given by a person or an older pipeline.
     pub(crate) fn topics_derived(&self) -> bool {
@@ -308,7 +304,9 @@ impl<'a> AuthorView<'a> {
     /// Every count in the known layouts read raw, negative ones included (for bound checks:
     /// [`Metrics`] drops what is not a count): the block it is in (`None` at the top level), its
     /// key and its value.
-    pub(crate) fn raw_counts(&self) -> impl Iterator<Item = (Option<&'static str>, &str, f64)> + '_ {
+    pub(crate) fn raw_counts(
+        &self,
+    ) -> impl Iterator<Item = (Option<&'static str>, &str, f64)> + '_ {
         let top = self
             .followers_count
             .number()

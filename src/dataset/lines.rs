@@ -134,7 +134,11 @@ impl LineBlocks {
     /// `spool` as well, so that a line can be read again at the place its block gives it
     /// (`offset of the block + range`) in the spool. A spool that cannot take the bytes fails
     /// the read.
-    pub(crate) fn spooled(path: &Path, spool: File, block_bytes: usize) -> Result<Self, DatasetError> {
+    pub(crate) fn spooled(
+        path: &Path,
+        spool: File,
+        block_bytes: usize,
+    ) -> Result<Self, DatasetError> {
         let tee = spool::Tee::new(open_unbuffered(path)?, spool);
         Ok(Self::from_reader(Box::new(tee), path, block_bytes))
     }
@@ -256,10 +260,6 @@ impl LineBlock {
     /// Non-blank lines in the block.
     pub fn len(&self) -> usize {
         self.lines.len()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.lines.is_empty()
     }
 
     /// Bytes the block holds, blank lines and line ends included.

@@ -72,6 +72,7 @@ impl<'a> RawObject<'a> {
         Ok(Self::from_entries(entries))
     }
 
+    #[cfg(test)]
     /// [`RawObject::parse`], and the object under `inner_key` read in the same pass: `None`
     /// when there is none or the value there is not an object.
     pub(crate) fn parse_with_inner(
@@ -162,10 +163,6 @@ impl<'a> RawObject<'a> {
 
     pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, Raw<'a>)> {
         self.entries.iter().map(|(k, v)| (k.as_ref(), *v))
-    }
-
-    pub(crate) fn into_entries(self) -> impl Iterator<Item = (Cow<'a, str>, Raw<'a>)> {
-        self.entries.into_iter()
     }
 }
 

@@ -192,14 +192,6 @@ impl Record {
             .or_else(|| self.str_field("verified"))
     }
 
-    pub(crate) fn topic_tags(&self) -> Vec<&str> {
-        self.fields
-            .get("topic_tags")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default()
-    }
-
     pub fn meta(&self) -> Option<&Map<String, Value>> {
         self.fields.get("meta").and_then(Value::as_object)
     }

@@ -82,6 +82,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    #[cfg(test)]
     /// Whether an organisation rule (verified type, org, media or event terms) excluded it.
     pub(crate) fn excluded_as_organisation(&self) -> bool {
         self.reasons.iter().any(|r| {

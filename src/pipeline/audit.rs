@@ -4,7 +4,6 @@
 //! the configured gates pass. Pure: it reads records and returns an [`AuditReport`]; printing and
 //! exit codes belong to `influx audit`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
@@ -34,8 +33,7 @@ pub(crate) use author_detail::{
 pub(crate) use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;
 pub(crate) use facts::{
-    checks_of_view,
-    checks_with_metrics, is_placeholder, raw_schema_clean, schema_clean_record,
+    checks_of_view, checks_with_metrics, is_placeholder, raw_schema_clean, schema_clean_record,
 };
 pub use gates::{Gate, GateResult, Gates, UnknownGate};
 pub use histogram::Histogram;
@@ -119,12 +117,7 @@ pub struct SchemaRecord {
     errors: u32,
 }
 
-impl SchemaViolations {
-    /// The messages of one of these records.
-    pub(crate) fn errors(&self, record: &SchemaRecord) -> Vec<Cow<'static, str>> {
-        self.lists.messages(record.errors)
-    }
-}
+impl SchemaViolations {}
 
 /// `{"count", "by_error", "records": [{"line", "handle", "errors": [...]}]}`, each distinct list
 /// of messages written once and copied into every record that has it.

@@ -48,6 +48,7 @@ fn rankable(record: &Record) -> Option<(String, f64, Vec<String>)> {
 }
 
 impl Ranks {
+    #[cfg(test)]
     /// Ranks the records of a version (a handle's first row counts, as the export reads it).
     pub(crate) fn of_records<'a>(records: impl IntoIterator<Item = &'a Record>) -> Ranks {
         let mut rows: Vec<(String, f64, Vec<String>)> = Vec::new();

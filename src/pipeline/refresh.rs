@@ -40,8 +40,6 @@ use crate::pipeline::merge::{self, BlockedRecord, MergeOptions, MergeOutcome};
 
 /// The handles file a refresh writes into its run directory.
 pub(crate) const HANDLES_FILE: &str = "handles.txt";
-/// The records a refresh merges after leaving flagged ones out (when any were).
-pub(crate) const CLEAN_FILE: &str = "records.clean.jsonl";
 
 /// Why a refresh could not be carried out (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -280,7 +278,10 @@ impl RefreshReport {
 /// Keeps in `last.json` a refresh that could not proceed (exit 2) and why, so the console and
 /// the metrics file see every refresh, not only those that ran; the last success is kept.
 /// A directory that does not exist is left alone (nothing of it to keep).
-pub(crate) fn record_unusable(data_dir: &Path, why: &str) -> Result<Option<LastRefresh>, RefreshError> {
+pub(crate) fn record_unusable(
+    data_dir: &Path,
+    why: &str,
+) -> Result<Option<LastRefresh>, RefreshError> {
     if !data_dir.is_dir() {
         return Ok(None);
     }

@@ -52,7 +52,12 @@ pub(super) fn server_error(status: u16) -> Value {
 }
 
 /// 400 invalid-request naming the offending parameter values.
-pub(super) fn invalid_request(parameter: &str, values: &[String], message: &str, x_host: bool) -> Value {
+pub(super) fn invalid_request(
+    parameter: &str,
+    values: &[String],
+    message: &str,
+    x_host: bool,
+) -> Value {
     json!({"errors":[{"parameters":{parameter: values},"message":message}],
         "title":"Invalid Request",
         "detail":"One or more parameters to your request was invalid.",
@@ -68,7 +73,12 @@ pub(super) fn not_found_entry(value: &str, parameter: &str, x_host: bool) -> Val
 }
 
 /// A partial error: the user is suspended (same `type` as not found, different title).
-pub(super) fn suspended_entry(value: &str, canonical: &str, parameter: &str, x_host: bool) -> Value {
+pub(super) fn suspended_entry(
+    value: &str,
+    canonical: &str,
+    parameter: &str,
+    x_host: bool,
+) -> Value {
     json!({"value":value,
         "detail":format!("User has been suspended: [{canonical}]."),
         "title":"Forbidden","resource_type":"user","parameter":parameter,

@@ -157,38 +157,6 @@ impl FaultControl {
         self.state().queue.push_back(fault);
     }
 
-    /// The next `n` requests get `fault` (after any already queued).
-    pub(crate) fn push_n(&self, fault: Fault, n: usize) {
-        let mut s = self.state();
-        s.queue.extend(std::iter::repeat_n(fault, n));
-    }
-
-    /// Sets the per-request probability of `fault` (0 removes it).
-    pub(crate) fn set_rate(&self, fault: Fault, p: f64) {
-        let mut s = self.state();
-        s.rates.retain(|(f, _)| *f != fault);
-        if p > 0.0 {
-            s.rates.push((fault, p.min(1.0)));
-        }
-    }
-
-    /// Removes every queued fault and every rate.
-    pub(crate) fn clear(&self) {
-        let mut s = self.state();
-        s.queue.clear();
-        s.rates.clear();
-    }
-
-    /// One-shot faults still waiting for a request.
-    pub(crate) fn queued(&self) -> usize {
-        self.state().queue.len()
-    }
-
-    /// The current rates.
-    pub(crate) fn rates(&self) -> Vec<(Fault, f64)> {
-        self.state().rates.clone()
-    }
-
     /// The fault for the next admitted request, if any.
     pub(crate) fn draw(&self) -> Option<Fault> {
         let n = self.drawn.fetch_add(1, Ordering::Relaxed);

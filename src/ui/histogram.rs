@@ -37,6 +37,7 @@ impl ScoreHistogram {
         row.ranked_score()
     }
 
+    #[cfg(test)]
     pub(crate) fn add(&mut self, score: Option<f64>) {
         *self.bin_of(score) += 1;
     }

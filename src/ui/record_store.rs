@@ -143,10 +143,6 @@ impl RecordStore {
         self.places.len()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.places.is_empty()
-    }
-
     /// Row `row`'s record, read again from the file when not held; `None` when the row has none.
     pub fn get(&self, row: usize) -> Option<Result<Arc<Record>, RecordReadError>> {
         Some(self.row(row)?.read())

@@ -2,7 +2,7 @@
 //! disagree and each copy's value, so that an operator sees what a merge would have to choose.
 //! Not here: choosing; the merge does that.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -39,6 +39,7 @@ pub struct CopyValue {
     pub value: Option<Value>,
 }
 
+#[cfg(test)]
 /// The groups of records sharing a handle, in order of first appearance.
 pub(crate) fn find(records: &[Record], lines: &[usize]) -> Vec<DuplicateGroup> {
     let mut order: Vec<String> = Vec::new();

@@ -124,6 +124,7 @@ impl ErrorLists {
         out
     }
 
+    #[cfg(test)]
     /// The messages of list `k`.
     pub(super) fn messages(&self, k: u32) -> Vec<Cow<'static, str>> {
         self.lists[k as usize].messages()

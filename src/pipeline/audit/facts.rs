@@ -56,11 +56,6 @@ pub(crate) fn checks_with_metrics(
     }
 }
 
-/// The checks of a parsed record, its schema validated on its JSON value.
-pub(crate) fn checks_of_record(record: &Record) -> RecordChecks {
-    checks_of_view(&record.view(), schema_clean_record(record))
-}
-
 /// Whether a parsed record keeps to the bigv schema.
 pub(crate) fn schema_clean_record(record: &Record) -> bool {
     schema::violations(&Value::Object(record.fields().clone())).is_empty()

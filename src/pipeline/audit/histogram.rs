@@ -17,6 +17,7 @@ pub struct Histogram {
 }
 
 impl Histogram {
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
         Self::default()
     }
@@ -65,6 +66,7 @@ impl Histogram {
         self.bins.iter().sum()
     }
 
+    #[cfg(test)]
     /// Every record counted, on the scale or not.
     pub(crate) fn total(&self) -> u64 {
         self.scored() + self.unscored + self.out_of_range

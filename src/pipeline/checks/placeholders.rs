@@ -66,7 +66,10 @@ pub(crate) fn view_flags(record: &AuthorView<'_>) -> Vec<PlaceholderFlag> {
 
 /// [`view_flags`] for a caller that has already read the record's metrics (scoring has): they
 /// are read once per record instead of once per detector. `metrics` must be `record.metrics()`.
-pub(crate) fn view_flags_with_metrics(record: &AuthorView<'_>, metrics: &Metrics) -> Vec<PlaceholderFlag> {
+pub(crate) fn view_flags_with_metrics(
+    record: &AuthorView<'_>,
+    metrics: &Metrics,
+) -> Vec<PlaceholderFlag> {
     let mut flags = Vec::new();
     provenance::flags(record, metrics, &mut flags);
     names::flags(record, &mut flags);

@@ -59,6 +59,7 @@ impl<'a> AnswerFields<'a> {
         self.0.get(k)?.as_deref()
     }
 
+    #[cfg(test)]
     /// The answer's JSON text for `field`; `None` when the answer did not carry it.
     pub(crate) fn get(&self, field: &str) -> Option<&str> {
         self.at(super::claim::api_field(field)?)

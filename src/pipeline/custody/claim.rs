@@ -121,6 +121,7 @@ impl<'a> Claim<'a> {
         self.fields.get(k)?.as_deref()
     }
 
+    #[cfg(test)]
     /// The JSON text of one of the record's API fields.
     pub(crate) fn field(&self, name: &str) -> Option<&str> {
         self.field_at(api_field(name)?)

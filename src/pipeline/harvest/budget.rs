@@ -188,10 +188,6 @@ impl Budget {
         }
     }
 
-    pub(crate) fn config(&self) -> &BudgetConfig {
-        &self.config
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

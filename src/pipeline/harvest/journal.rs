@@ -317,6 +317,7 @@ impl Journal {
         Ok(Resumed { header, batches })
     }
 
+    #[cfg(test)]
     /// Appends one batch line and makes it durable before returning.
     pub(crate) fn append(&mut self, entry: &JournalBatch) -> Result<(), JournalError> {
         self.append_many(std::slice::from_ref(entry))

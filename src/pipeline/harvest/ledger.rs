@@ -508,10 +508,6 @@ impl RunLedger {
         self.book.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn price(&self) -> Micros {
-        self.price
-    }
-
     /// Prices one answer of this run and queues its ledger line; `Err` once the ledger can no
     /// longer be written (the run must stop: it would spend without counting).
     pub(crate) fn charge(

@@ -261,7 +261,10 @@ impl std::fmt::Debug for WriteJob {
 }
 
 impl BatchWriter {
-    pub(crate) fn spawn(mut records: RecordLog, mut journal: Journal) -> std::io::Result<BatchWriter> {
+    pub(crate) fn spawn(
+        mut records: RecordLog,
+        mut journal: Journal,
+    ) -> std::io::Result<BatchWriter> {
         let (tx, rx) = std::sync::mpsc::channel::<WriteJob>();
         let failure = std::sync::Arc::new(Mutex::new(None));
         let failed = failure.clone();

@@ -47,6 +47,7 @@ pub struct PlanLimits {
 }
 
 impl Plan {
+    #[cfg(test)]
     pub(crate) const ALL: [Plan; 4] = [Plan::PayPerUse, Plan::Basic, Plan::Pro, Plan::Free];
 
     pub(crate) fn name(self) -> &'static str {

@@ -15,9 +15,7 @@ pub(crate) mod shapes;
 pub(crate) mod token;
 pub(crate) mod user_record;
 
-pub(crate) use answer::{
-    Answer, Reconciled, classify, reconcile_by,
-};
+pub(crate) use answer::{Answer, Reconciled, classify, reconcile_by};
 pub use client::{
     ClientConfig, ClientError, LookupBy, RateHeaders, RawAnswer, TransportError, XClient, ids_path,
     lookup_path,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::dataset::raw_object::RawObject;
 use chrono::{DateTime, Utc};
 
-use crate::dataset::{AuthorView, Metrics, ReadLine, format_time};
+use crate::dataset::{AuthorView, Metrics, format_time};
 use crate::pipeline::custody::newest_ref;
 
 /// An author's metrics and score at `fetched_at`. A metric the record did not carry is `None`
@@ -41,6 +41,7 @@ pub(super) fn described_at(view: &AuthorView<'_>, metrics: &Metrics) -> Option<D
 }
 
 impl Snapshot {
+    #[cfg(test)]
     /// The snapshot a dataset line holds; `None` when the line is not a record with an id and a
     /// time its metrics were fetched (such a line says nothing about a moment).
     pub(crate) fn of_line(text: &str, version: u64) -> Option<Snapshot> {

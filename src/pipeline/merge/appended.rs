@@ -25,7 +25,11 @@ pub(super) struct Appended<'p> {
 }
 
 impl<'p> Appended<'p> {
-    pub(super) fn new(authors: &'p [NewAuthor], batch: &'p BatchRows, opened: &'p [Option<File>]) -> Self {
+    pub(super) fn new(
+        authors: &'p [NewAuthor],
+        batch: &'p BatchRows,
+        opened: &'p [Option<File>],
+    ) -> Self {
         Appended {
             authors,
             batch,

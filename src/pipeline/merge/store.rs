@@ -97,10 +97,6 @@ impl Store {
         }
     }
 
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn versions(&self) -> PathBuf {
         self.dir.join(VERSIONS)
     }

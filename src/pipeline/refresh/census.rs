@@ -106,15 +106,7 @@ pub struct Census {
     pub scores: Vec<f64>,
 }
 
-impl Census {
-    /// Candidates per reason.
-    pub(crate) fn per_reason(&self) -> Vec<(Reason, usize)> {
-        Reason::ALL
-            .iter()
-            .map(|&r| (r, self.candidates.iter().filter(|c| c.reason == r).count()))
-            .collect()
-    }
-}
+impl Census {}
 
 /// `meta.status`: set by a refresh on an author the API said is gone.
 #[derive(Debug, Clone, PartialEq)]

@@ -24,7 +24,10 @@ pub(super) struct Selected {
 }
 
 /// Copies the admitted authors of `source` to `out`, one line each.
-pub(super) fn select_admitted(source: &Path, out: &mut dyn Write) -> Result<Selected, ReleaseError> {
+pub(super) fn select_admitted(
+    source: &Path,
+    out: &mut dyn Write,
+) -> Result<Selected, ReleaseError> {
     let mut names = Vec::new();
     let mut excluded = Exclusions::default();
     let mut seen = HashSet::new();

@@ -159,6 +159,7 @@ impl FeatureInputs {
         }
     }
 
+    #[cfg(test)]
     /// The follower count (log10) at which `feature` reaches `knot`, for features that move with
     /// followers; `None` for the others or when an input is absent.
     pub(crate) fn follower_breakpoint(&self, feature: Feature, knot: f64) -> Option<f64> {

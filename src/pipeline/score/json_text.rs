@@ -25,7 +25,10 @@ pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
 }
 
 /// `["a","b"]`.
-pub(crate) fn write_str_array<S: AsRef<str>>(out: &mut Vec<u8>, items: impl IntoIterator<Item = S>) {
+pub(crate) fn write_str_array<S: AsRef<str>>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = S>,
+) {
     out.push(b'[');
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {

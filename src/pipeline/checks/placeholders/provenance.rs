@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::PlaceholderFlag;
-use crate::dataset::{AuthorView, Metrics, Record};
+use crate::dataset::{AuthorView, Metrics};
 
 /// The kind of a source method, from its words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -81,12 +81,6 @@ fn classify(method: &str) -> SourceKind {
     } else {
         SourceKind::Other
     }
-}
-
-/// The record's provenance: sample if any source is sample-like, else API if any source is an
-/// API answer, else manual if any is manual, else other, or unknown without sources.
-pub(crate) fn record_kind(record: &Record) -> SourceKind {
-    sources_kind(&record.sources())
 }
 
 /// The provenance of a record with these sources (see [`record_kind`]).

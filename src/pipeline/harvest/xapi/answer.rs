@@ -33,6 +33,7 @@ pub(crate) enum Answer {
 }
 
 impl Answer {
+    #[cfg(test)]
     /// Stops the whole run: no other batch can succeed either.
     pub(crate) fn is_fatal(&self) -> bool {
         matches!(
@@ -112,12 +113,14 @@ pub(crate) enum Reconciled {
     },
 }
 
+#[cfg(test)]
 /// Matches every requested handle to `data` and `errors` (case-insensitively), in request order.
 /// Error entries about anything but users (a deleted pinned post) are ignored.
 pub(crate) fn reconcile(requested: &[String], body: &UsersBody) -> Vec<(String, Reconciled)> {
     reconcile_owned(requested, body.clone())
 }
 
+#[cfg(test)]
 /// [`reconcile`] taking the body, so each user object moves into its outcome instead of being
 /// copied (a 100-user answer is the bulk of a batch's allocations).
 pub(crate) fn reconcile_owned(requested: &[String], body: UsersBody) -> Vec<(String, Reconciled)> {

@@ -90,10 +90,6 @@ impl RateHeaders {
             day_reset: day("reset").map(|v| v.ceil() as i64),
         }
     }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        *self == RateHeaders::default()
-    }
 }
 
 /// One answer as received, before interpretation.
