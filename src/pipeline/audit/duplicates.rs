@@ -3,6 +3,8 @@
 //! Not here: choosing; the merge does that.
 
 use std::collections::BTreeSet;
+#[cfg(test)]
+use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;

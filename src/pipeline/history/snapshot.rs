@@ -7,6 +7,8 @@ use serde::Serialize;
 use crate::dataset::raw_object::RawObject;
 use chrono::{DateTime, Utc};
 
+#[cfg(test)]
+use crate::dataset::ReadLine;
 use crate::dataset::{AuthorView, Metrics, format_time};
 use crate::pipeline::custody::newest_ref;
 
