@@ -262,6 +262,10 @@ impl LineBlock {
         self.lines.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
     /// Bytes the block holds, blank lines and line ends included.
     pub(crate) fn byte_len(&self) -> usize {
         self.bytes.len()

@@ -151,6 +151,10 @@ impl Candidates {
         self.by_handle.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.by_handle.is_empty()
+    }
+
     /// Files what a discovery read of one account and the rules' verdict on it. Its sources
     /// join those already known; an operator's word stays in force.
     pub(crate) fn discovered(

@@ -61,6 +61,10 @@ impl LogRing {
         self.lines.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
     /// The newest `n` lines, oldest first.
     pub fn last(&self, n: usize) -> impl Iterator<Item = &LogLine> {
         self.lines.iter().skip(self.lines.len().saturating_sub(n))

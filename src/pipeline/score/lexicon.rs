@@ -9,10 +9,6 @@ use serde::Deserialize;
 /// The lexicon file as stored.
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct LexiconFile {
-    /// Read only by the tests that pin which lexicon is bundled: a score names the model's
-    /// version, not the lexicon's.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub version: String,
     pub field_weights: FieldWeights,
     /// Weighted hits at which Relevance reaches 1 - 1/e (63%) of its maximum.
     pub saturation_hits: f64,
