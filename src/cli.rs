@@ -5,25 +5,25 @@
 use clap::{Parser, Subcommand};
 
 pub mod audit;
-pub mod candidates;
-pub mod completions;
-pub mod config;
-pub mod console;
+pub(crate) mod candidates;
+pub(crate) mod completions;
+pub(crate) mod config;
+pub(crate) mod console;
 pub mod console_ops;
 pub mod demo;
-pub mod discover;
-pub mod export;
-pub mod generate;
-pub mod harvest;
-pub mod history;
-pub mod merge;
+pub(crate) mod discover;
+pub(crate) mod export;
+pub(crate) mod generate;
+pub(crate) mod harvest;
+pub(crate) mod history;
+pub(crate) mod merge;
 pub mod output;
-pub mod refresh;
-pub mod release;
-pub mod rollback;
-pub mod score;
-pub mod sim;
-pub mod spend;
+pub(crate) mod refresh;
+pub(crate) mod release;
+pub(crate) mod rollback;
+pub(crate) mod score;
+pub(crate) mod sim;
+pub(crate) mod spend;
 
 /// Exit codes shared by every headless command, so cron and CI can branch on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,13 +15,13 @@ use crate::pipeline::audit::{Gate, Gates};
 use crate::pipeline::harvest::pricing::{micros_to_usd, usd_to_micros};
 use crate::pipeline::harvest::xapi::{DEFAULT_API_BASE, MAX_BATCH, TokenError};
 use crate::pipeline::harvest::{Micros, Plan, Pricing};
-pub use age::{Age, BadAge};
-pub use file::{CONFIG_FILE, FileValues};
+pub(crate) use age::Age;
+pub(crate) use file::{CONFIG_FILE, FileValues};
 
 /// Where a value came from, for `influx config` and for errors.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Origin {
+pub(crate) enum Origin {
     Default,
     File { path: PathBuf, line: usize },
     Env { var: &'static str },
@@ -41,7 +41,7 @@ impl std::fmt::Display for Origin {
 
 /// One value and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Sourced<T> {
+pub(crate) struct Sourced<T> {
     pub value: T,
     pub from: Origin,
 }
@@ -69,7 +69,7 @@ pub enum ConfigError {
 
 /// What the command line says; `None` leaves the value to the environment, file or default.
 #[derive(Debug, Clone, Default)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     pub api_base: Option<String>,
     pub plan: Option<Plan>,
     pub price_per_user: Option<f64>,
@@ -88,7 +88,7 @@ pub struct Overrides {
 
 /// The effective configuration.
 #[derive(Debug, Clone, Serialize)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The file read, when there was one.
     pub file: Option<PathBuf>,
     pub api_base: Sourced<String>,
@@ -116,7 +116,7 @@ pub struct Settings {
 }
 
 /// Environment variables, one per key (`INFLUX_` and the key in capitals).
-pub const ENV_VARS: [(&str, &str); 13] = [
+pub(crate) const ENV_VARS: [(&str, &str); 13] = [
     ("api_base", "INFLUX_API_BASE"),
     ("plan", "INFLUX_PLAN"),
     ("price_per_user", "INFLUX_PRICE_PER_USER"),
@@ -193,7 +193,7 @@ fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
 impl Settings {
     /// The configuration of `data_dir`: `config` (or `DIR/influx.toml` when it exists), the
     /// process environment and `flags`.
-    pub fn load(
+    pub(crate) fn load(
         data_dir: &Path,
         config: Option<&Path>,
         flags: &Overrides,
@@ -202,7 +202,7 @@ impl Settings {
     }
 
     /// [`Settings::load`] with the environment given (tests).
-    pub fn resolve(
+    pub(crate) fn resolve(
         data_dir: &Path,
         config: Option<&Path>,
         flags: &Overrides,
@@ -352,7 +352,7 @@ impl Settings {
     }
 
     /// The plan and price a harvest runs under.
-    pub fn pricing(&self) -> Pricing {
+    pub(crate) fn pricing(&self) -> Pricing {
         let plan = self.plan.value.parse().unwrap_or_default();
         Pricing {
             plan,
@@ -361,7 +361,7 @@ impl Settings {
     }
 
     /// The gates in force, as the audit takes them.
-    pub fn gates(&self) -> Gates {
+    pub(crate) fn gates(&self) -> Gates {
         let mut g = Gates::none();
         for (name, max) in &self.gates.value {
             if let Ok(gate) = name.parse::<Gate>() {
@@ -372,7 +372,7 @@ impl Settings {
     }
 
     /// Every value as `key = value  (origin)` lines, for a person.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
             v.as_ref().map_or("none".to_string(), |v| v.to_string())
         }
@@ -501,7 +501,7 @@ fn parse_gate_list(text: &str) -> Result<Vec<(String, usize)>, String> {
 /// A warning when the token file can be read by anyone but its owner (or cannot be read). The
 /// path is never named, only where it was given (`from`): a token pasted into the setting
 /// instead of a path would otherwise be printed.
-pub fn token_file_warning(path: &Path, from: &Origin) -> Option<String> {
+pub(crate) fn token_file_warning(path: &Path, from: &Origin) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     match std::fs::metadata(path) {
         Err(e) => Some(format!(
@@ -528,7 +528,7 @@ fn hidden_token_file<S: serde::Serializer>(
 
 /// Why no token could be had, in words that never hold the token setting's value (see
 /// [`token_file_warning`]).
-pub fn token_error_words(e: &TokenError, from: &Origin) -> String {
+pub(crate) fn token_error_words(e: &TokenError, from: &Origin) -> String {
     match e {
         TokenError::Unreadable { source, .. } => {
             format!("cannot read the token file given by {from}: {source}")

@@ -18,24 +18,24 @@ use std::io;
 use std::path::PathBuf;
 
 mod atomic_file;
-pub mod author_view;
+pub(crate) mod author_view;
 mod canonical;
 #[cfg(test)]
 mod edited_lines;
 mod lines;
-pub mod lock_file;
+pub(crate) mod lock_file;
 pub(crate) mod raw_entries;
-pub mod raw_object;
+pub(crate) mod raw_object;
 mod record;
 mod snowflake;
-pub mod spool;
+pub(crate) mod spool;
 mod time;
 mod view_read;
 mod writeback;
 
 pub use atomic_file::{AtomicFile, FinishWrite, sync_dir, write_dataset};
 pub use author_view::AuthorView;
-pub use canonical::{CANONICAL_META_ORDER, CANONICAL_ORDER};
+pub(crate) use canonical::{CANONICAL_META_ORDER, CANONICAL_ORDER};
 pub use lines::{
     Dataset, LineBlock, LineBlocks, Lines, NumberedLine, is_gz, is_std_stream, open_reader,
     read_dataset,

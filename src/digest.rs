@@ -3,7 +3,7 @@
 //! score version) and one reader for every check that a text is one.
 
 /// Lowercase hex of `bytes`.
-pub fn to_hex(bytes: &[u8]) -> String {
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -14,18 +14,18 @@ pub fn to_hex(bytes: &[u8]) -> String {
 }
 
 /// SHA-256 of `bytes`.
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     Sha256::digest(bytes).into()
 }
 
 /// SHA-256 of `bytes`, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     to_hex(&sha256(bytes))
 }
 
 /// The digest a text of 64 hexadecimal digits (either case) spells; `None` for any other text.
-pub fn sha256_from_hex(text: &str) -> Option<[u8; 32]> {
+pub(crate) fn sha256_from_hex(text: &str) -> Option<[u8; 32]> {
     if !is_sha256_hex(text) {
         return None;
     }
@@ -43,7 +43,7 @@ pub fn sha256_from_hex(text: &str) -> Option<[u8; 32]> {
 /// 64 hexadecimal digits of either case. Every byte is looked at without stopping early, which
 /// lets the loop run on whole vectors: nearly every record carries a real digest, so it is read
 /// to the end anyway (this check was a tenth of the audit's schema time).
-pub fn is_sha256_hex(s: &str) -> bool {
+pub(crate) fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64
         && s.bytes().fold(true, |ok, c| {
             ok & ((c.wrapping_sub(b'0') < 10) | ((c | 0x20).wrapping_sub(b'a') < 6))

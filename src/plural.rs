@@ -2,7 +2,7 @@
 //! message says "1 handles" or hedges with "handle(s)".
 
 /// `n` followed by the noun's singular or plural form, as `n` asks.
-pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+pub(crate) fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
     format!("{n} {}", if n == 1 { one } else { many })
 }

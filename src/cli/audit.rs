@@ -91,7 +91,7 @@ fn parse_audit_gate(s: &str) -> Result<AuditGate, String> {
     parse_gate_limit(s).map(|(g, n)| AuditGate::Count(g, n))
 }
 
-pub fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
+pub(crate) fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
     let (name, max) = s
         .split_once('=')
         .ok_or_else(|| format!("expected NAME=MAX, got \"{s}\""))?;
@@ -123,7 +123,7 @@ impl Args {
     }
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let audited = match (&args.file, &args.data) {
         (Some(file), _) => file.clone(),

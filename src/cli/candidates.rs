@@ -38,7 +38,7 @@ pub struct WordArgs {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let candidates = Candidates::load(&args.data)?;
     for c in candidates
@@ -54,7 +54,7 @@ pub fn run(args: Args) -> color_eyre::Result<Exit> {
 }
 
 /// `influx admit` (`decision` admitted) and `influx exclude`.
-pub fn operator(args: WordArgs, decision: Decision) -> color_eyre::Result<Exit> {
+pub(crate) fn operator(args: WordArgs, decision: Decision) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let handle = match normalize(&args.handle) {
         Ok(h) => h,

@@ -18,7 +18,7 @@ pub struct Args {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mut cmd = Cli::command();
     clap_complete::generate(args.shell, &mut cmd, "influx", &mut std::io::stdout());
     Ok(Exit::Ok)
@@ -80,7 +80,7 @@ Optional configuration (never the token).
 
 /// `influx man`: the page of `influx` on stdout; `influx man --out DIR`: a page for it and one
 /// for each command, so that every page the SEE ALSO lists exists.
-pub fn man(args: ManArgs) -> color_eyre::Result<Exit> {
+pub(crate) fn man(args: ManArgs) -> color_eyre::Result<Exit> {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
     match args.out {

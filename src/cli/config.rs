@@ -63,12 +63,12 @@ pub struct ConfigArgs {
     pub gates: Vec<(Gate, usize)>,
 }
 
-pub fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
+pub(crate) fn parse_gate_limit(s: &str) -> Result<(Gate, usize), String> {
     super::audit::parse_gate_limit(s)
 }
 
 impl ConfigArgs {
-    pub fn overrides(&self) -> Overrides {
+    pub(crate) fn overrides(&self) -> Overrides {
         Overrides {
             api_base: self.api_base.clone(),
             plan: self.plan,
@@ -86,7 +86,7 @@ impl ConfigArgs {
         }
     }
 
-    pub fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
+    pub(crate) fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
         Settings::load(&self.data, self.config.as_deref(), &self.overrides())
     }
 }
@@ -100,7 +100,7 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let settings = match args.config.settings() {
         Ok(s) => s,

@@ -32,7 +32,11 @@ pub struct Args {
 }
 
 /// Opens the console on `dir` and runs it to the end; prints the run summary on stdout.
-pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre::Result<Exit> {
+pub(crate) fn open(
+    dir: DataDir,
+    settings: Settings,
+    notes: Vec<String>,
+) -> color_eyre::Result<Exit> {
     let _log_guard = log_to_file(&dir.root)
         .wrap_err_with(|| format!("cannot open the log file in {}", dir.root.display()))?;
     let started = std::time::Instant::now();
@@ -83,7 +87,7 @@ pub fn open(dir: DataDir, settings: Settings, notes: Vec<String>) -> color_eyre:
     Ok(Exit::Ok)
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     if !args.data.is_dir() {
         return Err(eyre!(
             "{} is not a directory (expected DIR/latest/latest.jsonl)",

@@ -212,7 +212,7 @@ impl ConsoleOps {
 
     /// What the directory's harvests spent today, from its ledger (`None` when it cannot be
     /// read: the console then shows money once a run starts).
-    pub fn spend_today(&self) -> Option<SpendSnapshot> {
+    pub(crate) fn spend_today(&self) -> Option<SpendSnapshot> {
         let now = chrono::Utc::now();
         let book = ledger::read_book(&self.dir.root, now).ok()?;
         Some(SpendSnapshot {
@@ -224,7 +224,7 @@ impl ConsoleOps {
     }
 
     /// The pending batch files, described for the batch table.
-    pub fn pending(&self) -> Result<Vec<BatchLine>, OpsError> {
+    pub(crate) fn pending(&self) -> Result<Vec<BatchLine>, OpsError> {
         self.dir
             .pending_files()?
             .iter()

@@ -105,7 +105,7 @@ fn fresh_dir() -> PathBuf {
     std::env::temp_dir().join(format!("influx-demo-{stamp}-{}", std::process::id()))
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let root = args.dir.unwrap_or_else(fresh_dir);
     prepare(&root)?;
     let settings = Settings {

@@ -60,7 +60,7 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let (config, sources) = match prepare(&args) {
         Ok(p) => p,

@@ -34,7 +34,7 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let fields: Vec<String> = if args.fields.is_empty() {
         DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect()
     } else {

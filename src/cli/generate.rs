@@ -32,7 +32,7 @@ pub struct Args {
     pub weeks: u32,
 }
 
-pub fn run(args: Args) -> Result<Exit> {
+pub(crate) fn run(args: Args) -> Result<Exit> {
     if let Some(db) = &args.history_db {
         let started = std::time::Instant::now();
         let mut history = crate::pipeline::history::History::open_file(db)?;

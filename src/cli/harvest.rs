@@ -91,7 +91,7 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     // Warned as `refresh` warns: a token file others can read (its path never shown).
     let from = Origin::Flag {
@@ -497,7 +497,7 @@ impl Bar {
 }
 
 /// One event as one JSON object, for programs reading stdout.
-pub fn event_json(event: &HarvestEvent) -> Value {
+pub(crate) fn event_json(event: &HarvestEvent) -> Value {
     match event {
         HarvestEvent::RunStarted {
             run_dir,

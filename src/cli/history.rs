@@ -49,7 +49,7 @@ pub struct Args {
     pub since: Option<chrono::NaiveDate>,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     if let Some(limit) = args.movers {
         return movers(&args, mode, limit);

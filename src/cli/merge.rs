@@ -53,7 +53,7 @@ pub struct Args {
 /// Conflicts printed on a terminal; the JSON output carries all of them.
 const SHOWN: usize = 12;
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let options = MergeOptions {
         allow_flagged: args.allow_flagged,

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// A person is watching: text and progress bars.
     Human,
     /// A program is reading: one JSON object per line.
@@ -15,7 +15,7 @@ pub enum Mode {
 
 impl Mode {
     /// JSON lines when asked for, or when stdout is not a terminal.
-    pub fn detect(force_json: bool) -> Mode {
+    pub(crate) fn detect(force_json: bool) -> Mode {
         if force_json || !std::io::stdout().is_terminal() {
             Mode::JsonLines
         } else {
@@ -25,7 +25,7 @@ impl Mode {
 }
 
 /// Prints one JSON value as one line on stdout.
-pub fn json_line<T: Serialize>(value: &T) {
+pub(crate) fn json_line<T: Serialize>(value: &T) {
     let mut out = std::io::stdout().lock();
     let written = serde_json::to_writer(&mut out, value)
         .map_err(std::io::Error::from)
@@ -37,7 +37,7 @@ pub fn json_line<T: Serialize>(value: &T) {
 /// Ends the process quietly with success when the reader of stdout has gone (`| head`): it has
 /// what it wanted, and a command printing a million lines would otherwise write on into a closed
 /// pipe. Other write errors are ignored as before: stdout is where they would be reported.
-pub fn end_if_reader_gone(written: std::io::Result<()>) {
+pub(crate) fn end_if_reader_gone(written: std::io::Result<()>) {
     if let Err(e) = written
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
@@ -46,7 +46,7 @@ pub fn end_if_reader_gone(written: std::io::Result<()>) {
 }
 
 /// True unless NO_COLOR is set (https://no-color.org) or `--no-color` was given.
-pub fn color_enabled(no_color_flag: bool) -> bool {
+pub(crate) fn color_enabled(no_color_flag: bool) -> bool {
     !no_color_flag && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
@@ -85,7 +85,7 @@ pub fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
 
 /// One JSON value as one line on stderr: a command's report when its stdout carries data
 /// (`influx score IN --out -`).
-pub fn json_line_on_stderr<T: Serialize>(value: &T) {
+pub(crate) fn json_line_on_stderr<T: Serialize>(value: &T) {
     let mut err = std::io::stderr().lock();
     let _ = serde_json::to_writer(&mut err, value);
     let _ = err.write_all(b"\n");

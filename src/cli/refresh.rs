@@ -85,7 +85,7 @@ fn options(args: &Args, s: &Settings) -> color_eyre::Result<RefreshOptions> {
     })
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let settings = match args.config.settings() {
         Ok(s) => s,

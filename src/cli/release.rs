@@ -36,7 +36,7 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     if let Some(dir) = &args.check {
         return check(dir, mode);
@@ -110,7 +110,7 @@ fn check(dir: &Path, mode: Mode) -> color_eyre::Result<Exit> {
 }
 
 /// `influx export --format parquet --out FILE`: the author table, written atomically.
-pub fn export_parquet(latest: &Path, out: Option<&Path>) -> color_eyre::Result<Exit> {
+pub(crate) fn export_parquet(latest: &Path, out: Option<&Path>) -> color_eyre::Result<Exit> {
     let Some(out) = out else {
         eprintln!("influx export: --format parquet needs --out FILE (Parquet is not a stream)");
         return Ok(Exit::Unusable);
@@ -129,7 +129,7 @@ pub fn export_parquet(latest: &Path, out: Option<&Path>) -> color_eyre::Result<E
 }
 
 /// `influx history export --out LAKE [--since DATE]`: the history as a Parquet lake.
-pub fn history_export(
+pub(crate) fn history_export(
     data: &Path,
     out: Option<&Path>,
     since: Option<chrono::NaiveDate>,

@@ -19,7 +19,7 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     match merge::rollback(&args.data) {
         Ok(outcome) => {

@@ -49,7 +49,7 @@ struct Piece {
     bad: Vec<LineError>,
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let to_stdout = is_std_stream(&args.out);
     // Records on stdout: the report goes to stderr, as JSON when a program reads it.
     let mode = match (to_stdout, Mode::detect(args.json)) {

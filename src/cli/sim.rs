@@ -190,7 +190,7 @@ fn config(args: &Args) -> color_eyre::Result<SimConfig> {
     })
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let config = match config(&args) {
         Ok(c) => c,

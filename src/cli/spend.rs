@@ -49,7 +49,7 @@ impl From<RunSpend> for Row {
     }
 }
 
-pub fn run(args: Args) -> color_eyre::Result<Exit> {
+pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
     let since = match &args.since {
         Some(text) => Some(

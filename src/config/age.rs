@@ -17,17 +17,18 @@ pub struct Age {
 pub struct BadAge(pub String);
 
 impl Age {
-    pub fn days(n: i64) -> Age {
+    pub(crate) fn days(n: i64) -> Age {
         Age {
             seconds: n * 86_400,
         }
     }
 
-    pub fn seconds(self) -> i64 {
+    #[cfg(test)]
+    pub(crate) fn seconds(self) -> i64 {
         self.seconds
     }
 
-    pub fn delta(self) -> TimeDelta {
+    pub(crate) fn delta(self) -> TimeDelta {
         TimeDelta::seconds(self.seconds)
     }
 }

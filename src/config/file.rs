@@ -12,11 +12,11 @@ use crate::pipeline::audit::Gate;
 use crate::pipeline::harvest::Plan;
 
 /// The configuration file a data directory may hold.
-pub const CONFIG_FILE: &str = "influx.toml";
+pub(crate) const CONFIG_FILE: &str = "influx.toml";
 
 /// The values a file gives, each with its line (`None`: the file does not say).
 #[derive(Debug, Clone, Default)]
-pub struct FileValues {
+pub(crate) struct FileValues {
     pub path: Option<PathBuf>,
     pub api_base: Option<(String, usize)>,
     pub plan: Option<(Plan, usize)>,
@@ -81,7 +81,7 @@ fn key_on_line(text: &str, line: usize) -> String {
 }
 
 impl FileValues {
-    pub fn read(path: &Path) -> Result<FileValues, ConfigError> {
+    pub(crate) fn read(path: &Path) -> Result<FileValues, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
             path: path.to_path_buf(),
             source,
@@ -89,7 +89,7 @@ impl FileValues {
         FileValues::parse(path, &text)
     }
 
-    pub fn parse(path: &Path, text: &str) -> Result<FileValues, ConfigError> {
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<FileValues, ConfigError> {
         let invalid = |offset: usize, key: Option<&str>, reason: String| {
             let line = line_of(text, offset);
             ConfigError::Invalid {

@@ -59,7 +59,7 @@ impl FinishWrite for GzEncoder<BufWriter<WritebackFile>> {
 
 impl AtomicFile {
     /// Starts writing `target` (gzip when it ends in `.gz`).
-    pub fn create(target: &Path) -> Result<Self, DatasetError> {
+    pub(crate) fn create(target: &Path) -> Result<Self, DatasetError> {
         let err = |source| DatasetError::Write {
             path: target.to_path_buf(),
             source,
@@ -91,7 +91,7 @@ impl AtomicFile {
     }
 
     /// Replaces `target` with `bytes`, all or nothing (a small state or metrics file).
-    pub fn write_bytes(target: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
+    pub(crate) fn write_bytes(target: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
         let mut file = AtomicFile::create(target)?;
         file.writer()
             .write_all(bytes)
@@ -102,13 +102,13 @@ impl AtomicFile {
         file.commit()
     }
 
-    pub fn writer(&mut self) -> &mut dyn Write {
+    pub(crate) fn writer(&mut self) -> &mut dyn Write {
         self.out.as_mut().expect("writer used after commit")
     }
 
     /// Writes the buffers in order; when together they outgrow the write buffer they go to
     /// the kernel in one gathered write instead of being copied into it first.
-    pub fn write_gathered(&mut self, buffers: &[&[u8]]) -> io::Result<()> {
+    pub(crate) fn write_gathered(&mut self, buffers: &[&[u8]]) -> io::Result<()> {
         self.out
             .as_mut()
             .expect("writer used after commit")
@@ -116,12 +116,12 @@ impl AtomicFile {
     }
 
     /// Writes one record as a canonical JSONL line.
-    pub fn write_record(&mut self, record: &Record) -> Result<(), DatasetError> {
+    pub(crate) fn write_record(&mut self, record: &Record) -> Result<(), DatasetError> {
         let line = record.to_line();
         self.write_line(&line)
     }
 
-    pub fn write_line(&mut self, line: &str) -> Result<(), DatasetError> {
+    pub(crate) fn write_line(&mut self, line: &str) -> Result<(), DatasetError> {
         let target = self.target.clone();
         let w = self.writer();
         w.write_all(line.as_bytes())
@@ -133,7 +133,7 @@ impl AtomicFile {
     }
 
     /// Flushes, fsyncs, renames into place and fsyncs the directory.
-    pub fn commit(mut self) -> Result<(), DatasetError> {
+    pub(crate) fn commit(mut self) -> Result<(), DatasetError> {
         let err = |source| DatasetError::Write {
             path: self.target.clone(),
             source,

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+#[cfg(test)]
 use super::raw_object::Raw;
 use super::{Metrics, MetricsOrigin, Source, StoredScore, parse_time};
 
@@ -29,7 +30,7 @@ pub enum Scalar<'a> {
 }
 
 impl<'a> Scalar<'a> {
-    pub fn from_value(v: Option<&'a Value>) -> Self {
+    pub(crate) fn from_value(v: Option<&'a Value>) -> Self {
         match v {
             None => Scalar::Absent,
             Some(Value::Number(n)) => match n.as_f64() {
@@ -44,8 +45,9 @@ impl<'a> Scalar<'a> {
         }
     }
 
+    #[cfg(test)]
     /// Parses one raw JSON value; invalid text is not possible here (the line was validated).
-    pub fn from_raw(raw: Option<Raw<'a>>) -> Self {
+    pub(crate) fn from_raw(raw: Option<Raw<'a>>) -> Self {
         let Some(raw) = raw else {
             return Scalar::Absent;
         };
@@ -70,14 +72,14 @@ impl<'a> Scalar<'a> {
         serde_json::from_str(text).unwrap_or(Scalar::Other)
     }
 
-    pub fn text(&self) -> Option<&str> {
+    pub(crate) fn text(&self) -> Option<&str> {
         match self {
             Scalar::Text(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn number(&self) -> Option<f64> {
+    pub(crate) fn number(&self) -> Option<f64> {
         match self {
             Scalar::Number { value, .. } => Some(*value),
             _ => None,
@@ -85,7 +87,7 @@ impl<'a> Scalar<'a> {
     }
 
     /// A count: a non-negative integer, written as a number (`5`, `5.0`) or as text (`"5"`).
-    pub fn count(&self) -> Option<u64> {
+    pub(crate) fn count(&self) -> Option<u64> {
         match self {
             Scalar::Number { value, unsigned } => unsigned
                 .or_else(|| (*value >= 0.0 && value.fract() == 0.0).then_some(*value as u64)),
@@ -94,7 +96,7 @@ impl<'a> Scalar<'a> {
         }
     }
 
-    pub fn time(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn time(&self) -> Option<DateTime<Utc>> {
         self.text().and_then(parse_time)
     }
 }
@@ -107,14 +109,14 @@ pub struct Block<'a> {
 }
 
 impl<'a> Block<'a> {
-    pub fn get(&self, key: &str) -> &Scalar<'a> {
+    pub(crate) fn get(&self, key: &str) -> &Scalar<'a> {
         self.entries
             .iter()
             .find(|(k, _)| k == key)
             .map_or(&Scalar::Absent, |(_, v)| v)
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = (&str, &Scalar<'a>)> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &Scalar<'a>)> {
         self.entries.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
@@ -156,7 +158,7 @@ pub(crate) fn sources_from_value(v: Option<&Value>) -> Vec<Source<'_>> {
 }
 
 impl StoredScore {
-    pub fn from_scalar(score: &Scalar<'_>) -> Self {
+    pub(crate) fn from_scalar(score: &Scalar<'_>) -> Self {
         match score {
             Scalar::Absent => StoredScore::Absent,
             Scalar::Number { value, .. } => StoredScore::Number(*value),
@@ -213,7 +215,7 @@ pub struct AuthorView<'a> {
 
 impl<'a> AuthorView<'a> {
     /// The view of a record in memory, borrowing its strings.
-    pub fn from_map(fields: &'a Map<String, Value>) -> Self {
+    pub(crate) fn from_map(fields: &'a Map<String, Value>) -> Self {
         let top = |k: &str| Scalar::from_value(fields.get(k));
         let meta = fields.get("meta").and_then(Value::as_object);
         let meta_field = |k: &str| Scalar::from_value(meta.and_then(|m| m.get(k)));
@@ -256,7 +258,7 @@ impl<'a> AuthorView<'a> {
         }
     }
 
-    pub fn id(&self) -> Option<&str> {
+    pub(crate) fn id(&self) -> Option<&str> {
         self.id.text()
     }
 
@@ -265,30 +267,26 @@ impl<'a> AuthorView<'a> {
         self.handle.text().or_else(|| self.username.text())
     }
 
-    pub fn name(&self) -> Option<&str> {
+    pub(crate) fn name(&self) -> Option<&str> {
         self.name.text()
     }
 
-    pub fn description(&self) -> Option<&str> {
+    pub(crate) fn description(&self) -> Option<&str> {
         self.description.text()
     }
 
     /// `verified` (bigv's enum) or, on API-shaped objects, `verified_type`.
-    pub fn verified(&self) -> Option<&str> {
+    pub(crate) fn verified(&self) -> Option<&str> {
         self.verified_type.text().or_else(|| self.verified.text())
-    }
-
-    pub fn topic_tags(&self) -> Vec<&str> {
-        self.topic_tags.iter().map(Cow::as_ref).collect()
     }
 
     /// Whether `topic_tags` were derived by influx from the author's own words (see
     /// `score::TOPIC_SOURCE`) rather than given by a person or an older pipeline.
-    pub fn topics_derived(&self) -> bool {
+    pub(crate) fn topics_derived(&self) -> bool {
         self.meta_topic_source.text().is_some()
     }
 
-    pub fn provenance_hash(&self) -> Option<&str> {
+    pub(crate) fn provenance_hash(&self) -> Option<&str> {
         self.provenance_hash.text()
     }
 
@@ -301,14 +299,16 @@ impl<'a> AuthorView<'a> {
     }
 
     /// The newest evidence for this record: latest `sources[].fetched_at`, else `meta.last_refresh_at`.
-    pub fn fetched_at(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn fetched_at(&self) -> Option<DateTime<Utc>> {
         newest_evidence(&self.sources, &self.meta_last_refresh_at)
     }
 
     /// Every count in the known layouts read raw, negative ones included (for bound checks:
     /// [`Metrics`] drops what is not a count): the block it is in (`None` at the top level), its
     /// key and its value.
-    pub fn raw_counts(&self) -> impl Iterator<Item = (Option<&'static str>, &str, f64)> + '_ {
+    pub(crate) fn raw_counts(
+        &self,
+    ) -> impl Iterator<Item = (Option<&'static str>, &str, f64)> + '_ {
         let top = self
             .followers_count
             .number()

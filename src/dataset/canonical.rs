@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 /// Top-level fields in the order a record is written; fields not listed follow in the order read.
-pub const CANONICAL_ORDER: &[&str] = &[
+pub(crate) const CANONICAL_ORDER: &[&str] = &[
     "id",
     "handle",
     "name",
@@ -25,7 +25,7 @@ pub const CANONICAL_ORDER: &[&str] = &[
 ];
 
 /// `meta` fields in the order they are written; others follow in the order read.
-pub const CANONICAL_META_ORDER: &[&str] = &[
+pub(crate) const CANONICAL_META_ORDER: &[&str] = &[
     "score",
     "score_state",
     "score_version",

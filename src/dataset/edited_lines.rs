@@ -5,10 +5,10 @@
 use proptest::prelude::*;
 
 /// One random edit: where, what kind, which character (see [`edited`]).
-pub type Edit = (prop::sample::Index, u8, char);
+pub(crate) type Edit = (prop::sample::Index, u8, char);
 
 /// One to three edits with the characters that matter to JSON.
-pub fn edits() -> impl Strategy<Value = Vec<Edit>> {
+pub(crate) fn edits() -> impl Strategy<Value = Vec<Edit>> {
     proptest::collection::vec(
         (
             any::<prop::sample::Index>(),
@@ -24,7 +24,7 @@ pub fn edits() -> impl Strategy<Value = Vec<Edit>> {
 
 /// `text` with each edit applied at its place: kind 0 inserts `c`, 1 removes a character,
 /// 2 replaces one with `c`, any other cuts the text there.
-pub fn edited(text: &str, edits: Vec<Edit>) -> String {
+pub(crate) fn edited(text: &str, edits: Vec<Edit>) -> String {
     let mut chars: Vec<char> = text.chars().collect();
     for (at, kind, c) in edits {
         let i = at.index(chars.len() + 1);
@@ -43,7 +43,7 @@ pub fn edited(text: &str, edits: Vec<Edit>) -> String {
 /// Generated records, and lines in the other layouts and spellings records come in: escaped
 /// keys and strings, repeated keys and blocks, activity blocks under `meta` and `ext`, sources
 /// that are not objects, tags that are not strings, numbers of every kind.
-pub fn seeds() -> Vec<String> {
+pub(crate) fn seeds() -> Vec<String> {
     let mut lines: Vec<String> = (0..4)
         .map(|n| crate::generate::record(3, n).to_line())
         .collect();

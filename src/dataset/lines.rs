@@ -134,7 +134,11 @@ impl LineBlocks {
     /// `spool` as well, so that a line can be read again at the place its block gives it
     /// (`offset of the block + range`) in the spool. A spool that cannot take the bytes fails
     /// the read.
-    pub fn spooled(path: &Path, spool: File, block_bytes: usize) -> Result<Self, DatasetError> {
+    pub(crate) fn spooled(
+        path: &Path,
+        spool: File,
+        block_bytes: usize,
+    ) -> Result<Self, DatasetError> {
         let tee = spool::Tee::new(open_unbuffered(path)?, spool);
         Ok(Self::from_reader(Box::new(tee), path, block_bytes))
     }
@@ -166,7 +170,7 @@ impl LineBlocks {
     /// Reads on a thread of `scope`, staying one block ahead of the receiver (two blocks in
     /// memory at most), so that the file streams in while the caller works on the last block.
     /// The thread stops after a read error, or when the receiver is dropped.
-    pub fn read_ahead<'scope>(
+    pub(crate) fn read_ahead<'scope>(
         self,
         scope: &'scope std::thread::Scope<'scope, '_>,
     ) -> Receiver<Result<LineBlock, DatasetError>> {
@@ -245,7 +249,7 @@ impl LineBlock {
     /// About how many non-blank lines a file of `file_bytes` holds, judged from this block (its
     /// first) with 5% to spare: reserving room for them once spares copying a million rows as
     /// lists grow.
-    pub fn lines_in_file(&self, file_bytes: u64) -> usize {
+    pub(crate) fn lines_in_file(&self, file_bytes: u64) -> usize {
         if self.byte_len() == 0 {
             return 0;
         }
@@ -263,14 +267,14 @@ impl LineBlock {
     }
 
     /// Bytes the block holds, blank lines and line ends included.
-    pub fn byte_len(&self) -> usize {
+    pub(crate) fn byte_len(&self) -> usize {
         self.bytes.len()
     }
 
     /// Where the `k`-th non-blank line (trimmed) sits in the block's bytes. Blocks follow each
     /// other without gap or overlap, so with the sizes of the blocks before it ([`Self::byte_len`])
     /// this is the line's place in the (uncompressed) file, for reading it again later.
-    pub fn range(&self, k: usize) -> std::ops::Range<usize> {
+    pub(crate) fn range(&self, k: usize) -> std::ops::Range<usize> {
         self.lines[k].1.clone()
     }
 

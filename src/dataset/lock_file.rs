@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 
 /// A held lock; released when dropped.
 #[derive(Debug)]
-pub struct LockFile {
+pub(crate) struct LockFile {
     _file: File,
 }
 
 /// Why a lock could not be taken.
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     /// Another process holds it; `holder` is what that process wrote ("pid 12 since ...").
     #[error("{path} is held by {holder}")]
     Busy { path: PathBuf, holder: String },
@@ -25,7 +25,7 @@ pub enum LockError {
 
 impl LockFile {
     /// Takes the lock at `path` (creating it and its directory) and writes `note` into it.
-    pub fn take(path: &Path, note: &str) -> Result<LockFile, LockError> {
+    pub(crate) fn take(path: &Path, note: &str) -> Result<LockFile, LockError> {
         let io_err = |source| LockError::Io {
             path: path.to_path_buf(),
             source,
@@ -65,7 +65,7 @@ impl LockFile {
 }
 
 /// "pid N since TIME": who holds a lock, in the words its error shows.
-pub fn holder_note(what: &str) -> String {
+pub(crate) fn holder_note(what: &str) -> String {
     format!(
         "pid {} since {}{what}",
         std::process::id(),

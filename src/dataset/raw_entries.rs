@@ -26,13 +26,13 @@ pub struct Refused;
 /// An entry found: its key (unescaped), its value's text as written, and whether that text is
 /// known to be exactly what `serde_json` writes for the value (see `Checked`). `false` means
 /// unknown, not "not canonical".
-pub type Entry<'a> = (Cow<'a, str>, &'a str, bool);
+pub(crate) type Entry<'a> = (Cow<'a, str>, &'a str, bool);
 
 /// The entries of the object `text` holds, in the order written (a repeated key appears each
 /// time), and, when `inner_key` is given, the entries of the object under its last occurrence
 /// (`None` when there is none or the value there is not an object). The whole text is checked
 /// as a `Value` parse checks it.
-pub fn object<'a>(
+pub(crate) fn object<'a>(
     text: &'a str,
     inner_key: Option<&str>,
 ) -> Result<(Vec<Entry<'a>>, Option<Vec<Entry<'a>>>), Refused> {
@@ -42,7 +42,7 @@ pub fn object<'a>(
 /// A reader that takes some values of an object while [`object_read`] checks it: a value under
 /// a key it claims is handed to it to deserialize (checking it as [`Checked`] does) instead of
 /// being checked and dropped, so that what a caller needs of a line is read in the same pass.
-pub trait Claims<'de> {
+pub(crate) trait Claims<'de> {
     /// Whether the value under `key` is read by [`Claims::read`]: a key of the top object
     /// (`inner` false) or of the object under the inner key (`inner` true).
     fn claims(&self, key: &str, inner: bool) -> bool;
@@ -75,7 +75,7 @@ impl<'de> Claims<'de> for () {
 }
 
 /// [`object`], with the values `claims` claims handed to it in the same pass.
-pub fn object_read<'a, C: Claims<'a>>(
+pub(crate) fn object_read<'a, C: Claims<'a>>(
     text: &'a str,
     inner_key: Option<&str>,
     claims: &mut C,
@@ -106,7 +106,7 @@ pub fn object_read<'a, C: Claims<'a>>(
 
 /// The items of the array `text` holds (text already checked, e.g. a value [`object`] found);
 /// `None` when it holds no array.
-pub fn array_items(text: &str) -> Option<Vec<&str>> {
+pub(crate) fn array_items(text: &str) -> Option<Vec<&str>> {
     let items: Vec<&RawValue> = serde_json::from_str(text).ok()?;
     Some(items.into_iter().map(RawValue::get).collect())
 }
@@ -189,7 +189,7 @@ fn by_raw_values<'a>(
 /// The entries of an object in text already checked (a value [`object`] found, or an answer
 /// checked when it was stored), each value skipped over by serde_json as a `RawValue` without
 /// reading it: `None` when the text holds no object.
-pub fn entries_of_checked(text: &str) -> Option<Vec<Entry<'_>>> {
+pub(crate) fn entries_of_checked(text: &str) -> Option<Vec<Entry<'_>>> {
     struct Entries;
     impl<'de> Visitor<'de> for Entries {
         type Value = Vec<Entry<'de>>;

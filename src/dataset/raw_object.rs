@@ -12,24 +12,24 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::raw_entries;
-pub use super::raw_entries::Refused;
+pub(crate) use super::raw_entries::Refused;
 
 /// One value of a raw object: its text as written (valid JSON), and whether the reading already
 /// knows that text is what `serde_json` writes for it (else [`is_canonical`] looks when asked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Raw<'a> {
+pub(crate) struct Raw<'a> {
     text: &'a str,
     known_canonical: bool,
 }
 
 impl<'a> Raw<'a> {
     /// The value's JSON text, as written.
-    pub fn get(&self) -> &'a str {
+    pub(crate) fn get(&self) -> &'a str {
         self.text
     }
 
     /// A value from valid JSON text found some other way.
-    pub fn of(text: &'a str) -> Self {
+    pub(crate) fn of(text: &'a str) -> Self {
         Raw {
             text,
             known_canonical: false,
@@ -38,18 +38,18 @@ impl<'a> Raw<'a> {
 
     /// The object this value holds, `None` when it holds something else. The text is valid
     /// JSON (found in checked text, or given as such), so its values are only skipped over.
-    pub fn object(self) -> Option<RawObject<'a>> {
+    pub(crate) fn object(self) -> Option<RawObject<'a>> {
         let entries = raw_entries::entries_of_checked(self.text)?;
         Some(RawObject::from_entries(entries))
     }
 
     /// The items of the array this value holds, `None` when it holds something else.
-    pub fn items(self) -> Option<Vec<Raw<'a>>> {
+    pub(crate) fn items(self) -> Option<Vec<Raw<'a>>> {
         array_items(self.text)
     }
 
     /// Whether the text is what `serde_json` writes for the value (then it is copied as is).
-    pub fn is_canonical(self) -> bool {
+    pub(crate) fn is_canonical(self) -> bool {
         self.known_canonical || is_canonical(self.text)
     }
 }
@@ -67,14 +67,15 @@ impl<'a> RawObject<'a> {
     /// Parses `text`, which must be one JSON object that a `serde_json::Value` parse accepts;
     /// anything else is refused, and the caller's fallback parses it the ordinary way to name
     /// what is wrong.
-    pub fn parse(text: &'a str) -> Result<Self, Refused> {
+    pub(crate) fn parse(text: &'a str) -> Result<Self, Refused> {
         let (entries, _) = raw_entries::object(text, None)?;
         Ok(Self::from_entries(entries))
     }
 
+    #[cfg(test)]
     /// [`RawObject::parse`], and the object under `inner_key` read in the same pass: `None`
     /// when there is none or the value there is not an object.
-    pub fn parse_with_inner(
+    pub(crate) fn parse_with_inner(
         text: &'a str,
         inner_key: &str,
     ) -> Result<(Self, Option<Self>), Refused> {
@@ -84,7 +85,7 @@ impl<'a> RawObject<'a> {
 
     /// [`RawObject::parse_with_inner`], the values `claims` claims read by it in the same pass
     /// (see [`raw_entries::Claims`]).
-    pub fn parse_claimed<C: raw_entries::Claims<'a>>(
+    pub(crate) fn parse_claimed<C: raw_entries::Claims<'a>>(
         text: &'a str,
         inner_key: &str,
         claims: &mut C,
@@ -156,22 +157,18 @@ impl<'a> RawObject<'a> {
             .map(|(_, value)| value)
     }
 
-    pub fn get(&self, key: &str) -> Option<Raw<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<Raw<'a>> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = (&str, Raw<'a>)> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, Raw<'a>)> {
         self.entries.iter().map(|(k, v)| (k.as_ref(), *v))
-    }
-
-    pub fn into_entries(self) -> impl Iterator<Item = (Cow<'a, str>, Raw<'a>)> {
-        self.entries.into_iter()
     }
 }
 
 /// The items of a JSON array nested in text [`RawObject::parse`] accepted; `None` when the
 /// value is not an array.
-pub fn array_items(text: &str) -> Option<Vec<Raw<'_>>> {
+pub(crate) fn array_items(text: &str) -> Option<Vec<Raw<'_>>> {
     let items = raw_entries::array_items(text)?;
     Some(items.into_iter().map(Raw::of).collect())
 }
@@ -189,7 +186,7 @@ fn key_bit(key: &[u8]) -> u64 {
 
 /// Appends a raw value as `serde_json` would write it after parsing it: copied when its text
 /// already is that, re-serialised otherwise (spaces, `\u` or `\/` escapes, long or unusual numbers).
-pub fn write_canonical(out: &mut Vec<u8>, raw: Raw<'_>) {
+pub(crate) fn write_canonical(out: &mut Vec<u8>, raw: Raw<'_>) {
     let text = raw.get();
     if raw.is_canonical() {
         out.extend_from_slice(text.as_bytes());
@@ -203,7 +200,7 @@ pub fn write_canonical(out: &mut Vec<u8>, raw: Raw<'_>) {
 /// value it holds. Conservative: "false" only costs a re-serialisation. An object is never
 /// vouched for here: it may repeat a key, which serde_json writes once (the reading pass, which
 /// sees the keys, vouches for the objects it can).
-pub fn is_canonical(text: &str) -> bool {
+pub(crate) fn is_canonical(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {

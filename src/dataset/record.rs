@@ -86,7 +86,7 @@ impl Metrics {
     }
 
     /// The metric names that are absent, in the API's words (for "unscored because ..." reasons).
-    pub fn missing(&self) -> Vec<&'static str> {
+    pub(crate) fn missing(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
         let pairs = [
             (self.followers.is_none(), "followers_count"),
@@ -128,7 +128,7 @@ impl Record {
         Record { fields }
     }
 
-    pub fn fields(&self) -> &Map<String, Value> {
+    pub(crate) fn fields(&self) -> &Map<String, Value> {
         &self.fields
     }
 
@@ -165,7 +165,7 @@ impl Record {
     /// The handle folded for matching: X matches usernames case-insensitively.
     /// When the record was last refreshed: `meta.last_refresh_at`, else its newest evidence
     /// (the refresh's staleness and the export's column read it here).
-    pub fn last_refresh_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+    pub(crate) fn last_refresh_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.meta()
             .and_then(|m| m.get("last_refresh_at"))
             .and_then(|v| v.as_str())
@@ -182,22 +182,14 @@ impl Record {
         self.str_field("name")
     }
 
-    pub fn description(&self) -> Option<&str> {
+    pub(crate) fn description(&self) -> Option<&str> {
         self.str_field("description")
     }
 
     /// `verified` (bigv's enum) or, on API-shaped objects, `verified_type`.
-    pub fn verified(&self) -> Option<&str> {
+    pub(crate) fn verified(&self) -> Option<&str> {
         self.str_field("verified_type")
             .or_else(|| self.str_field("verified"))
-    }
-
-    pub fn topic_tags(&self) -> Vec<&str> {
-        self.fields
-            .get("topic_tags")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default()
     }
 
     pub fn meta(&self) -> Option<&Map<String, Value>> {
@@ -232,7 +224,7 @@ impl Record {
     }
 
     /// The newest evidence for this record: latest `sources[].fetched_at`, else `meta.last_refresh_at`.
-    pub fn fetched_at(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn fetched_at(&self) -> Option<DateTime<Utc>> {
         author_view::newest_evidence(
             &self.sources(),
             &author_view::Scalar::from_value(self.meta().and_then(|m| m.get("last_refresh_at"))),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// `dir` if it exists, else the nearest directory above it that does (the system's temp dir
 /// when none does). Spools go on a real disk near the work rather than in a `/tmp` that may be
 /// a tmpfs, which would be memory again.
-pub fn nearest_dir(dir: &Path) -> PathBuf {
+pub(crate) fn nearest_dir(dir: &Path) -> PathBuf {
     // Absolute first: the ancestors of a relative `data` end in "", which is no directory.
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     dir.ancestors()
@@ -21,7 +21,7 @@ pub fn nearest_dir(dir: &Path) -> PathBuf {
 
 /// An unnamed file in `dir`, falling back to the system's temp dir when `dir` refuses one
 /// (read-only, say). The error names the directory tried first.
-pub fn create(dir: &Path) -> io::Result<File> {
+pub(crate) fn create(dir: &Path) -> io::Result<File> {
     tempfile::tempfile_in(dir).or_else(|first| {
         tempfile::tempfile().map_err(|e| {
             io::Error::new(

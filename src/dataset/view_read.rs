@@ -32,7 +32,7 @@ pub struct ReadLine<'a> {
 impl<'a> ReadLine<'a> {
     /// Reads `text`, which must be one JSON object a `serde_json::Value` parse accepts (else
     /// [`Refused`]). A `meta` that is not an object reads as none; the view has no `meta` fields.
-    pub fn read(text: &'a str) -> Result<Self, Refused> {
+    pub(crate) fn read(text: &'a str) -> Result<Self, Refused> {
         let mut reader = ViewReader::default();
         let (top, meta) = RawObject::parse_claimed(text, "meta", &mut reader)?;
         Ok(ReadLine {

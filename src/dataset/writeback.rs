@@ -11,7 +11,7 @@ use std::io::{self, Write};
 /// enough that the disk starts early and the dirty pages never pile up.
 const HINT_BYTES: u64 = 16 << 20;
 
-pub struct WritebackFile {
+pub(crate) struct WritebackFile {
     file: File,
     /// Bytes written so far.
     written: u64,
@@ -20,7 +20,7 @@ pub struct WritebackFile {
 }
 
 impl WritebackFile {
-    pub fn new(file: File) -> WritebackFile {
+    pub(crate) fn new(file: File) -> WritebackFile {
         WritebackFile {
             file,
             written: 0,
@@ -28,12 +28,12 @@ impl WritebackFile {
         }
     }
 
-    pub fn into_file(self) -> File {
+    pub(crate) fn into_file(self) -> File {
         self.file
     }
 
     /// Writes the buffers in order, in as few gathered writes (writev) as the kernel takes.
-    pub fn write_all_gathered(&mut self, buffers: &[&[u8]]) -> io::Result<()> {
+    pub(crate) fn write_all_gathered(&mut self, buffers: &[&[u8]]) -> io::Result<()> {
         let mut slices: Vec<io::IoSlice<'_>> =
             buffers.iter().map(|b| io::IoSlice::new(b)).collect();
         let mut rest = slices.as_mut_slice();

@@ -17,7 +17,7 @@ mod verdicts;
 use serde::{Deserialize, Serialize};
 
 pub use facts::CandidateFacts;
-pub use in_force::RulesInForceError;
+pub(crate) use in_force::RulesInForceError;
 pub use rules_file::{Action, Rules, RulesError};
 
 /// What happens to a candidate.
@@ -43,7 +43,7 @@ pub enum Decision {
 }
 
 impl Decision {
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Decision::Admitted => "admitted",
             Decision::Excluded => "excluded",
@@ -82,8 +82,9 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    #[cfg(test)]
     /// Whether an organisation rule (verified type, org, media or event terms) excluded it.
-    pub fn excluded_as_organisation(&self) -> bool {
+    pub(crate) fn excluded_as_organisation(&self) -> bool {
         self.reasons.iter().any(|r| {
             r.action == Action::Exclude
                 && matches!(

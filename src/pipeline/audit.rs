@@ -4,7 +4,6 @@
 //! the configured gates pass. Pure: it reads records and returns an [`AuditReport`]; printing and
 //! exit codes belong to `influx audit`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
@@ -17,30 +16,29 @@ use crate::dataset::{Dataset, LineError, Record};
 use crate::pipeline::checks::placeholders::{PlaceholderFlag, Severity};
 
 mod author_detail;
-pub mod drift;
-pub mod duplicates;
+pub(crate) mod drift;
+pub(crate) mod duplicates;
 mod error_lists;
 mod facts;
-pub mod gates;
-pub mod histogram;
+pub(crate) mod gates;
+pub(crate) mod histogram;
 mod json;
-pub mod precision;
+pub(crate) mod precision;
 mod stream;
 mod tally;
 
-pub use author_detail::{
-    AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer, SourceLine, author_detail,
+pub(crate) use author_detail::{
+    AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer, author_detail,
 };
-pub use duplicates::DuplicateGroup;
+pub(crate) use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;
-pub use facts::{
-    CheckDetails, RecordChecks, check_details, checks_of_record, checks_of_view,
-    checks_with_metrics, is_placeholder, is_unscored, raw_schema_clean, schema_clean_record,
+pub(crate) use facts::{
+    checks_of_view, checks_with_metrics, is_placeholder, raw_schema_clean, schema_clean_record,
 };
 pub use gates::{Gate, GateResult, Gates, UnknownGate};
 pub use histogram::Histogram;
 pub use json::write_report;
-pub use precision::Precision;
+pub(crate) use precision::Precision;
 pub use stream::{AuditError, audit_file, audit_file_against};
 
 /// Everything the audit found. Serialises to the JSON `influx audit --json` prints.
@@ -115,12 +113,7 @@ pub struct SchemaRecord {
     errors: u32,
 }
 
-impl SchemaViolations {
-    /// The messages of one of these records.
-    pub fn errors(&self, record: &SchemaRecord) -> Vec<Cow<'static, str>> {
-        self.lists.messages(record.errors)
-    }
-}
+impl SchemaViolations {}
 
 /// `{"count", "by_error", "records": [{"line", "handle", "errors": [...]}]}`, each distinct list
 /// of messages written once and copied into every record that has it.
@@ -234,7 +227,7 @@ pub struct UnverifiedRecord {
 
 impl CustodyCounts {
     /// Counts one record's custody.
-    pub fn add(&mut self, line: usize, handle: Option<&str>, custody: Custody) {
+    pub(crate) fn add(&mut self, line: usize, handle: Option<&str>, custody: Custody) {
         match &custody {
             Custody::NotClaimed => return,
             Custody::Verified { .. } => self.verified += 1,
@@ -261,7 +254,7 @@ impl CustodyCounts {
     }
 
     /// Folds in the counts of the stretch that follows.
-    pub fn absorb(&mut self, other: CustodyCounts) {
+    pub(crate) fn absorb(&mut self, other: CustodyCounts) {
         self.claimed_api += other.claimed_api;
         self.verified += other.verified;
         self.unverifiable += other.unverifiable;
@@ -330,7 +323,7 @@ impl AuditReport {
     }
 
     /// The value a gate judges.
-    pub fn gate_value(&self, gate: Gate) -> usize {
+    pub(crate) fn gate_value(&self, gate: Gate) -> usize {
         match gate {
             Gate::ZeroScores => self.zero_scores,
             Gate::Placeholders => self.placeholders.count,

@@ -19,10 +19,10 @@ use crate::pipeline::admission::{
     CandidateFacts, Decision, Reason, Rules, RulesInForceError, Verdict,
 };
 
-pub use crate::pipeline::layout::CANDIDATES_FILE;
+pub(crate) use crate::pipeline::layout::CANDIDATES_FILE;
 
 /// The operator's words, by folded handle.
-pub type OperatorWords = std::collections::HashMap<String, OperatorWord>;
+pub(crate) type OperatorWords = std::collections::HashMap<String, OperatorWord>;
 
 /// What an operator said of one account: it outranks the rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,7 +157,7 @@ impl Candidates {
 
     /// Files what a discovery read of one account and the rules' verdict on it. Its sources
     /// join those already known; an operator's word stays in force.
-    pub fn discovered(
+    pub(crate) fn discovered(
         &mut self,
         record: &Record,
         verdict: Verdict,
@@ -241,7 +241,7 @@ impl Candidates {
     }
 
     /// Every operator's word, by folded handle (what a harvest judges records with).
-    pub fn operator_words(&self) -> OperatorWords {
+    pub(crate) fn operator_words(&self) -> OperatorWords {
         self.by_handle
             .iter()
             .filter_map(|(k, c)| c.operator.clone().map(|w| (k.clone(), w)))
@@ -277,7 +277,7 @@ pub enum JudgementError {
 
 impl Judgement {
     /// The bundled rules, no operator's word.
-    pub fn bundled() -> Judgement {
+    pub(crate) fn bundled() -> Judgement {
         Judgement {
             rules: Arc::new(Rules::shared().clone()),
             operator: Arc::default(),
@@ -285,7 +285,7 @@ impl Judgement {
     }
 
     /// As `data_dir` says: `admission_rules` of its influx.toml, the words of its candidates.
-    pub fn of_data_dir(data_dir: &Path) -> Result<Judgement, JudgementError> {
+    pub(crate) fn of_data_dir(data_dir: &Path) -> Result<Judgement, JudgementError> {
         Ok(Judgement {
             rules: Arc::new(Rules::in_force(data_dir)?),
             operator: Arc::new(Candidates::load(data_dir)?.operator_words()),
@@ -294,7 +294,7 @@ impl Judgement {
 
     /// `meta.admission` of a record read at `now`: the decision in force (the operator's when
     /// there is one), every rule that fired with what it matched, and the rules' version.
-    pub fn admission(&self, record: &Record, now: DateTime<Utc>) -> Value {
+    pub(crate) fn admission(&self, record: &Record, now: DateTime<Utc>) -> Value {
         let verdict = self.rules.decide(&CandidateFacts::from_record(record), now);
         let reasons: Vec<Value> = verdict
             .reasons

@@ -17,4 +17,4 @@ mod verify;
 
 pub use answers::{AnswerIndex, AnswersError};
 pub use claim::{Claim, CustodyRef, newest_ref};
-pub use verify::{Custody, FieldDiff, verify, verify_one, verify_record};
+pub(crate) use verify::{Custody, FieldDiff, verify, verify_one, verify_record};

@@ -43,13 +43,13 @@ impl DataDir {
     }
 
     /// The stored dataset's file (it may not exist before a first merge).
-    pub fn latest(&self) -> PathBuf {
+    pub(crate) fn latest(&self) -> PathBuf {
         layout::latest_file(&self.root)
     }
 
     /// A new run of this directory: in `DIR/runs/<time>`, priced in its ledger, under its plan
     /// and caps, its records judged by the directory's admission rules and operator's words.
-    pub fn harvest_config(&self, token: Token) -> Result<HarvestConfig, JudgementError> {
+    pub(crate) fn harvest_config(&self, token: Token) -> Result<HarvestConfig, JudgementError> {
         let out_dir = harvest::new_run_dir(&self.root);
         let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&self.api_base, token));
         config.budget = self.budget.clone();
@@ -63,7 +63,7 @@ impl DataDir {
 
     /// Batch files not merged yet: DIR/batches/*.jsonl and the records of each harvest run,
     /// minus those the merge store says the current version holds.
-    pub fn pending_files(&self) -> Result<Vec<PathBuf>, MergeError> {
+    pub(crate) fn pending_files(&self) -> Result<Vec<PathBuf>, MergeError> {
         let merged = merge::merged_batches(&self.root)?;
         let mut files = list(&layout::batches_dir(&self.root), |p| {
             p.extension().is_some_and(|x| x == "jsonl")
@@ -86,7 +86,7 @@ impl DataDir {
     /// Plans the pending files under the merge policy both front ends follow: batches holding
     /// flagged records are left out (see `merge::plan_skipping_flagged`). Returns the files
     /// planned too.
-    pub fn plan_pending(&self) -> Result<(Vec<PathBuf>, CleanPlan), MergeError> {
+    pub(crate) fn plan_pending(&self) -> Result<(Vec<PathBuf>, CleanPlan), MergeError> {
         let files = self.pending_files()?;
         let plan = merge::plan_skipping_flagged(&self.root, &files, &MergeOptions::default())?;
         Ok((files, plan))
@@ -113,7 +113,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// `batch-11-sample` for a batch file, `run 20251114-…` for a run's records.
-pub fn batch_name(p: &Path) -> String {
+pub(crate) fn batch_name(p: &Path) -> String {
     if p.file_name().is_some_and(|n| n == RECORDS_FILE) {
         let run = p
             .parent()

@@ -13,11 +13,11 @@ use crate::pipeline::score::knots::quantile;
 
 /// Scores 0 to 100 in bins of one point (100 itself in the last): the resolution of the
 /// Kolmogorov-Smirnov distance between two stored distributions.
-pub const BINS: usize = 101;
+pub(crate) const BINS: usize = 101;
 
 /// The score distribution of one dataset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Distribution {
+pub(crate) struct Distribution {
     pub records: u64,
     /// Records with a usable score (not unscored).
     pub scored: u64,
@@ -33,14 +33,14 @@ pub struct Distribution {
 
 /// Builds a [`Distribution`] one record at a time.
 #[derive(Debug, Default)]
-pub struct DistributionBuilder {
+pub(crate) struct DistributionBuilder {
     d: Distribution,
     scores: Vec<f64>,
 }
 
 impl DistributionBuilder {
     /// Counts one record read through its view.
-    pub fn add(&mut self, view: &AuthorView<'_>) {
+    pub(crate) fn add(&mut self, view: &AuthorView<'_>) {
         let checks = checks_of_view(view, true);
         self.d.records += 1;
         self.d.zero_scores += u64::from(checks.zero_score);
@@ -52,7 +52,7 @@ impl DistributionBuilder {
     }
 
     /// Folds in what another builder counted (records read on another core).
-    pub fn absorb(&mut self, other: DistributionBuilder) {
+    pub(crate) fn absorb(&mut self, other: DistributionBuilder) {
         self.d.records += other.d.records;
         self.d.zero_scores += other.d.zero_scores;
         self.d.unscored += other.d.unscored;
@@ -61,13 +61,13 @@ impl DistributionBuilder {
     }
 
     /// Counts one JSONL line (a line that is not a record is not counted).
-    pub fn add_line(&mut self, text: &str) {
+    pub(crate) fn add_line(&mut self, text: &str) {
         if let Ok(read) = ReadLine::read_record(text) {
             self.add(&read.view);
         }
     }
 
-    pub fn finish(mut self) -> Distribution {
+    pub(crate) fn finish(mut self) -> Distribution {
         self.scores.sort_by(f64::total_cmp);
         let mut bins = vec![0u64; BINS];
         for &s in &self.scores {
@@ -85,7 +85,7 @@ impl DistributionBuilder {
 impl Distribution {
     /// The scored records in bins of ten points (`tens[i]`: scores from 10*i up to 10*(i+1),
     /// 100 in the last), at the 1-point resolution the distribution is kept at.
-    pub fn tens(&self) -> [u64; 10] {
+    pub(crate) fn tens(&self) -> [u64; 10] {
         let mut out = [0u64; 10];
         for (i, n) in self.bins.iter().enumerate() {
             out[(i / 10).min(9)] += n;
@@ -99,7 +99,7 @@ fn bin_of(score: f64) -> usize {
 }
 
 /// The distribution of a JSONL file, read once.
-pub fn distribution_of_file(path: &Path) -> Result<Distribution, DatasetError> {
+pub(crate) fn distribution_of_file(path: &Path) -> Result<Distribution, DatasetError> {
     let mut b = DistributionBuilder::default();
     for item in Lines::open(path)? {
         let (_, text) = item?;

@@ -11,7 +11,7 @@ use crate::dataset::{DatasetError, Lines, Record, parse_line};
 use crate::pipeline::ranks::Ranks;
 
 /// The columns written when `--fields` is not given, in order.
-pub const DEFAULT_FIELDS: [&str; 21] = [
+pub(crate) const DEFAULT_FIELDS: [&str; 21] = [
     "handle",
     "id",
     "name",
@@ -58,13 +58,13 @@ const COMPUTED: [&str; 16] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Csv,
     Jsonl,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ExportError {
+pub(crate) enum ExportError {
     #[error(transparent)]
     Dataset(#[from] DatasetError),
     #[error("{path}: {reason}")]
@@ -186,7 +186,7 @@ fn cell(v: &Value) -> String {
 }
 
 /// Checks the field names: computed columns, or plain names and dotted paths.
-pub fn check_fields(fields: &[String]) -> Result<(), ExportError> {
+pub(crate) fn check_fields(fields: &[String]) -> Result<(), ExportError> {
     for f in fields {
         let plain = !f.is_empty()
             && f.split('.')
@@ -251,13 +251,13 @@ fn csv_err(e: csv::Error) -> ExportError {
 
 impl ExportError {
     /// The reader of the output closed it before the end (`influx export | head`).
-    pub fn is_broken_pipe(&self) -> bool {
+    pub(crate) fn is_broken_pipe(&self) -> bool {
         matches!(self, ExportError::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 
 /// Writes every author of `latest` to `out`. Returns the rows written.
-pub fn export(
+pub(crate) fn export(
     latest: &Path,
     format: Format,
     fields: &[String],

@@ -10,15 +10,15 @@
 
 mod batch;
 pub mod budget;
-pub mod cost_plan;
+pub(crate) mod cost_plan;
 pub mod events;
 pub mod handles;
-pub mod journal;
+pub(crate) mod journal;
 pub mod ledger;
-pub mod outputs;
-pub mod page;
+pub(crate) mod outputs;
+pub(crate) mod page;
 mod pending;
-pub mod pricing;
+pub(crate) mod pricing;
 mod rebuild;
 pub mod xapi;
 
@@ -176,7 +176,7 @@ pub struct HarvestRun {
 
 /// A new run's directory in `data_dir`: `runs/<UTC time to the millisecond>`, which sorts in
 /// the order runs started.
-pub fn new_run_dir(data_dir: &Path) -> PathBuf {
+pub(crate) fn new_run_dir(data_dir: &Path) -> PathBuf {
     crate::pipeline::layout::runs_dir(data_dir)
         .join(Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string())
 }

@@ -6,12 +6,12 @@
 
 mod anomalies;
 mod changed;
-pub mod growth;
+pub(crate) mod growth;
 mod since;
 mod snapshot;
 mod store;
 
-pub use anomalies::{Anomalies, Anomaly, anomalies};
+pub(crate) use anomalies::{Anomalies, anomalies};
 pub use growth::{Change, Growth, GrowthFlag, GrowthRules, analyse};
 pub use since::{CountMove, SinceStored, since_stored};
 pub use snapshot::Snapshot;

@@ -8,5 +8,5 @@ pub mod discover;
 mod drive;
 mod merge_record;
 
-pub use drive::{DriveError, RunWatcher, Stop, drive, drive_with};
-pub use merge_record::{MergeRecordError, merge_and_record};
+pub(crate) use drive::{DriveError, RunWatcher, Stop, drive, drive_with};
+pub(crate) use merge_record::{MergeRecordError, merge_and_record};

@@ -18,9 +18,8 @@ use rayon::prelude::*;
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
-pub use manifest::{LAKE_MANIFEST, LakeFile, LakeManifest};
-pub use snapshots::snapshot_schema;
-pub use weeks::IsoWeek;
+pub(crate) use manifest::{LAKE_MANIFEST, LakeFile, LakeManifest};
+pub(crate) use weeks::IsoWeek;
 
 use crate::dataset::AtomicFile;
 use crate::pipeline::parquet::ParquetError;

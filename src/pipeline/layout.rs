@@ -6,35 +6,35 @@
 use std::path::{Path, PathBuf};
 
 /// `DIR/latest`: the link to the current version's directory (swapped atomically by a merge).
-pub const LATEST_LINK: &str = "latest";
+pub(crate) const LATEST_LINK: &str = "latest";
 /// The dataset file inside a version's directory.
-pub const DATA_FILE: &str = "latest.jsonl";
+pub(crate) const DATA_FILE: &str = "latest.jsonl";
 /// `DIR/versions/<n>-<time>/`: the current version and the one rollback needs.
-pub const VERSIONS_DIR: &str = "versions";
+pub(crate) const VERSIONS_DIR: &str = "versions";
 /// `DIR/runs/<run>/`: every harvest's records, answers, journal and summary.
-pub const RUNS_DIR: &str = "runs";
+pub(crate) const RUNS_DIR: &str = "runs";
 /// `DIR/batches/`: batch files waiting to be merged.
-pub const BATCHES_DIR: &str = "batches";
+pub(crate) const BATCHES_DIR: &str = "batches";
 /// `DIR/ledger.jsonl`: every answered request and what it cost.
 pub const LEDGER_FILE: &str = "ledger.jsonl";
 /// `DIR/history.sqlite`: every author's snapshots over time.
 pub const HISTORY_FILE: &str = "history.sqlite";
 /// `DIR/candidates.jsonl`: every discovered candidate, its decision and the operator's word.
-pub const CANDIDATES_FILE: &str = "candidates.jsonl";
+pub(crate) const CANDIDATES_FILE: &str = "candidates.jsonl";
 /// `DIR/refresh/`: the refresh's pending run and its last report.
-pub const REFRESH_DIR: &str = "refresh";
+pub(crate) const REFRESH_DIR: &str = "refresh";
 /// `DIR/release/`: the published index for consumers (`current` and the release before it).
-pub const RELEASE_DIR: &str = "release";
+pub(crate) const RELEASE_DIR: &str = "release";
 
 /// The stored dataset's file (it may not exist before a first merge).
-pub fn latest_file(root: &Path) -> PathBuf {
+pub(crate) fn latest_file(root: &Path) -> PathBuf {
     root.join(LATEST_LINK).join(DATA_FILE)
 }
 
-pub fn runs_dir(root: &Path) -> PathBuf {
+pub(crate) fn runs_dir(root: &Path) -> PathBuf {
     root.join(RUNS_DIR)
 }
 
-pub fn batches_dir(root: &Path) -> PathBuf {
+pub(crate) fn batches_dir(root: &Path) -> PathBuf {
     root.join(BATCHES_DIR)
 }

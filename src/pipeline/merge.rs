@@ -11,8 +11,8 @@ pub mod manifest;
 pub mod plan;
 mod policy;
 mod report;
-pub mod resolve;
-pub mod store;
+pub(crate) mod resolve;
+pub(crate) mod store;
 mod stored_rows;
 mod write;
 
@@ -25,10 +25,9 @@ use sha2::{Digest, Sha256};
 
 use crate::dataset::{AtomicFile, DatasetError, format_time};
 use appended::Appended;
-pub use batch::schema_reasons;
 pub use delta::VersionDelta;
-pub use keys::fold_handle;
-pub use manifest::ExternalEdit;
+pub(crate) use keys::fold_handle;
+pub(crate) use manifest::ExternalEdit;
 use manifest::{
     FlaggedOverride, HistoryEntry, Manifest, ManifestBatch, MergeEntry, RollbackEntry, operator,
     uniform_score_version,
@@ -109,7 +108,7 @@ pub struct MergeOutcome {
 
 /// What `rollback` did.
 #[derive(Debug, Clone, Serialize)]
-pub struct RollbackOutcome {
+pub(crate) struct RollbackOutcome {
     pub version: u64,
     pub from_version: u64,
     pub restored_version: u64,
@@ -296,7 +295,7 @@ fn write_merged(
 
 /// Restores the version that was current before the last merge (or rollback), as a new version
 /// whose history records the rollback.
-pub fn rollback(data_dir: &Path) -> Result<RollbackOutcome, MergeError> {
+pub(crate) fn rollback(data_dir: &Path) -> Result<RollbackOutcome, MergeError> {
     let store = Store::new(data_dir);
     let lock = store.lock()?;
     let nothing = |why: &str| MergeError::NothingToRollBack {
@@ -393,7 +392,7 @@ pub fn stored_versions(data_dir: &Path) -> Result<Vec<(u64, String, PathBuf)>, M
 /// Whether the stored `latest.jsonl` is still what its manifest says: `None` when it is (or
 /// nothing is stored yet), the edit otherwise. Reads the whole file (a merge learns the same
 /// in its own scan of it, see `plan`).
-pub fn external_edit(data_dir: &Path) -> Result<Option<ExternalEdit>, MergeError> {
+pub(crate) fn external_edit(data_dir: &Path) -> Result<Option<ExternalEdit>, MergeError> {
     let Some(cur) = Store::new(data_dir).current()? else {
         return Ok(None);
     };
@@ -404,7 +403,7 @@ pub fn external_edit(data_dir: &Path) -> Result<Option<ExternalEdit>, MergeError
 /// Stores `file` exactly as it is (duplicates and all) as version 1 of an empty data
 /// directory, so that the first real merge, which collapses duplicates, can be rolled back to
 /// it. The demo imports the old pipeline's dataset this way.
-pub fn import_verbatim(data_dir: &Path, file: &Path) -> Result<MergeOutcome, MergeError> {
+pub(crate) fn import_verbatim(data_dir: &Path, file: &Path) -> Result<MergeOutcome, MergeError> {
     let store = Store::new(data_dir);
     let lock = store.lock()?;
     let staging = store.stage(&lock)?;

@@ -13,11 +13,11 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-pub use authors::{AUTHOR_COLUMNS, author_schema, authors_parquet};
+pub(crate) use authors::authors_parquet;
 
 /// Rows per batch handed to the writer: large enough for its encoders, small enough that the
 /// builders stay a few megabytes.
-pub const BATCH_ROWS: usize = 64 * 1024;
+pub(crate) const BATCH_ROWS: usize = 64 * 1024;
 
 /// Why a Parquet file could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ impl ParquetError {
 /// The settings of every file: zstd (level 3: most of level 9's size at a third of its time),
 /// statistics per page for engines that skip pages, and a writer name without a version, so a
 /// new build of the same rows writes the same bytes.
-pub fn writer_properties() -> WriterProperties {
+pub(crate) fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).expect("3 is a valid zstd level"),
@@ -51,25 +51,25 @@ pub fn writer_properties() -> WriterProperties {
 
 /// A Parquet file built in memory, batch by batch: the lake hashes every file before it names
 /// it, and a week of a million snapshots is some tens of megabytes.
-pub struct ParquetBuffer {
+pub(crate) struct ParquetBuffer {
     writer: ArrowWriter<Vec<u8>>,
     rows: u64,
 }
 
 impl ParquetBuffer {
-    pub fn new(schema: SchemaRef) -> Result<ParquetBuffer, ParquetError> {
+    pub(crate) fn new(schema: SchemaRef) -> Result<ParquetBuffer, ParquetError> {
         let writer = ArrowWriter::try_new(Vec::new(), schema, Some(writer_properties()))
             .map_err(ParquetError::write)?;
         Ok(ParquetBuffer { writer, rows: 0 })
     }
 
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), ParquetError> {
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<(), ParquetError> {
         self.rows += batch.num_rows() as u64;
         self.writer.write(batch).map_err(ParquetError::write)
     }
 
     /// The whole file, and the rows it holds.
-    pub fn finish(self) -> Result<(Vec<u8>, u64), ParquetError> {
+    pub(crate) fn finish(self) -> Result<(Vec<u8>, u64), ParquetError> {
         let rows = self.rows;
         let bytes = self.writer.into_inner().map_err(ParquetError::write)?;
         Ok((bytes, rows))
@@ -77,7 +77,7 @@ impl ParquetBuffer {
 }
 
 /// A batch from columns in the schema's order.
-pub fn batch(
+pub(crate) fn batch(
     schema: &SchemaRef,
     columns: Vec<arrow_array::ArrayRef>,
 ) -> Result<RecordBatch, ParquetError> {

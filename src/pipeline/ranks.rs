@@ -15,7 +15,7 @@ use crate::pipeline::score::STATE_SCORED;
 
 /// The ranks of one version, by folded handle.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Ranks {
+pub(crate) struct Ranks {
     global: HashMap<String, u32>,
     by_topic: HashMap<String, BTreeMap<String, u32>>,
 }
@@ -48,8 +48,9 @@ fn rankable(record: &Record) -> Option<(String, f64, Vec<String>)> {
 }
 
 impl Ranks {
+    #[cfg(test)]
     /// Ranks the records of a version (a handle's first row counts, as the export reads it).
-    pub fn of_records<'a>(records: impl IntoIterator<Item = &'a Record>) -> Ranks {
+    pub(crate) fn of_records<'a>(records: impl IntoIterator<Item = &'a Record>) -> Ranks {
         let mut rows: Vec<(String, f64, Vec<String>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for record in records {
@@ -65,7 +66,7 @@ impl Ranks {
     }
 
     /// Ranks the stored dataset file `latest`.
-    pub fn of_file(latest: &Path) -> Result<Ranks, DatasetError> {
+    pub(crate) fn of_file(latest: &Path) -> Result<Ranks, DatasetError> {
         let mut rows = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for item in Lines::open(latest)? {
@@ -106,12 +107,12 @@ impl Ranks {
     }
 
     /// The author's rank among every ranked author; `None` when not ranked.
-    pub fn global(&self, handle_key: &str) -> Option<u32> {
+    pub(crate) fn global(&self, handle_key: &str) -> Option<u32> {
         self.global.get(handle_key).copied()
     }
 
     /// The author's rank within each of its topics.
-    pub fn by_topic(&self, handle_key: &str) -> Option<&BTreeMap<String, u32>> {
+    pub(crate) fn by_topic(&self, handle_key: &str) -> Option<&BTreeMap<String, u32>> {
         self.by_topic.get(handle_key)
     }
 }

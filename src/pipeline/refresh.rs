@@ -7,7 +7,7 @@
 //! the next without asking again for any answered batch. Nothing here prints.
 
 mod census;
-pub mod prometheus;
+pub(crate) mod prometheus;
 mod renames;
 mod state;
 mod status_marks;
@@ -20,8 +20,8 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 pub use census::{Candidate, Census, CensusRules, Reason, census};
-pub use renames::Rename;
-pub use state::{LastRefresh, Pending, REFRESH_DIR, RefreshLock};
+pub(crate) use renames::Rename;
+pub use state::{LastRefresh, Pending, RefreshLock};
 
 use crate::dataset::DatasetError;
 use crate::pipeline::audit::{self, GateResult, Gates};
@@ -39,9 +39,7 @@ use crate::pipeline::jobs;
 use crate::pipeline::merge::{self, BlockedRecord, MergeOptions, MergeOutcome};
 
 /// The handles file a refresh writes into its run directory.
-pub const HANDLES_FILE: &str = "handles.txt";
-/// The records a refresh merges after leaving flagged ones out (when any were).
-pub const CLEAN_FILE: &str = "records.clean.jsonl";
+pub(crate) const HANDLES_FILE: &str = "handles.txt";
 
 /// Why a refresh could not be carried out (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +83,7 @@ pub enum RefreshError {
 
 /// How a refresh runs.
 #[derive(Debug, Clone)]
-pub struct RefreshOptions {
+pub(crate) struct RefreshOptions {
     pub data_dir: PathBuf,
     pub api_base: String,
     pub token: Token,
@@ -107,7 +105,7 @@ pub struct RefreshOptions {
 
 /// What a refresh says as it goes.
 #[derive(Debug, Clone)]
-pub enum RefreshEvent {
+pub(crate) enum RefreshEvent {
     /// The authors chosen, or the interrupted run taken up again.
     Selected(Selection),
     /// The plan of the harvest (requests, cost, ETA).
@@ -120,7 +118,7 @@ pub enum RefreshEvent {
 
 /// The authors a refresh asks for.
 #[derive(Debug, Clone, Serialize)]
-pub struct Selection {
+pub(crate) struct Selection {
     pub run_dir: PathBuf,
     /// True when this is an interrupted refresh's run, finished now.
     pub resumed: bool,
@@ -140,7 +138,7 @@ pub struct Selection {
 /// How a refresh ended, as the exit code says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RefreshOutcome {
+pub(crate) enum RefreshOutcome {
     /// Every chosen author refreshed and merged (or marked gone), every gate passed.
     Done,
     /// Some were left out: flags, failures, caps, a gate.
@@ -150,7 +148,7 @@ pub enum RefreshOutcome {
 }
 
 impl RefreshOutcome {
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         match self {
             RefreshOutcome::Done => 0,
             RefreshOutcome::Partial => 1,
@@ -161,7 +159,7 @@ impl RefreshOutcome {
 
 /// What a refresh did: the summary it prints and keeps in `DIR/refresh/last.json`.
 #[derive(Debug, Clone, Serialize)]
-pub struct RefreshReport {
+pub(crate) struct RefreshReport {
     pub outcome: RefreshOutcome,
     pub data_dir: PathBuf,
     pub run_dir: Option<PathBuf>,
@@ -208,7 +206,7 @@ pub struct RefreshReport {
 
 impl RefreshReport {
     /// The refresh in one line of words.
-    pub fn words(&self) -> String {
+    pub(crate) fn words(&self) -> String {
         let mut words = self.words_of_run();
         let invalid = &self.census.invalid_handles;
         if !invalid.is_empty() {
@@ -280,7 +278,10 @@ impl RefreshReport {
 /// Keeps in `last.json` a refresh that could not proceed (exit 2) and why, so the console and
 /// the metrics file see every refresh, not only those that ran; the last success is kept.
 /// A directory that does not exist is left alone (nothing of it to keep).
-pub fn record_unusable(data_dir: &Path, why: &str) -> Result<Option<LastRefresh>, RefreshError> {
+pub(crate) fn record_unusable(
+    data_dir: &Path,
+    why: &str,
+) -> Result<Option<LastRefresh>, RefreshError> {
     if !data_dir.is_dir() {
         return Ok(None);
     }
@@ -305,7 +306,7 @@ pub fn record_unusable(data_dir: &Path, why: &str) -> Result<Option<LastRefresh>
 }
 
 /// The census of `data_dir` with its history's growth flags and its runs' custody.
-pub fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, RefreshError> {
+pub(crate) fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, RefreshError> {
     let latest = crate::pipeline::layout::latest_file(data_dir);
     if !latest.exists() {
         return Err(RefreshError::NothingMerged {
@@ -323,7 +324,7 @@ pub fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, Refresh
 }
 
 /// Requests answered and 429s received over every harvest of the directory (its ledger).
-pub fn request_totals(data_dir: &Path) -> Result<(u64, u64), RefreshError> {
+pub(crate) fn request_totals(data_dir: &Path) -> Result<(u64, u64), RefreshError> {
     let entries = read_entries(data_dir)?;
     let throttled = entries.iter().filter(|e| e.status == Some(429)).count() as u64;
     Ok((entries.len() as u64, throttled))
@@ -379,7 +380,7 @@ impl Caps {
 
 /// Runs one refresh. `cancel` set to true stops the harvest cleanly (SIGTERM, Ctrl-C): what was
 /// answered is merged, and the next refresh asks for the rest.
-pub async fn run(
+pub(crate) async fn run(
     opts: RefreshOptions,
     on: &mut (dyn FnMut(&RefreshEvent) + Send),
     mut cancel: watch::Receiver<bool>,

@@ -15,9 +15,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use check::{CheckOutcome, check_release};
-pub use manifest::{Exclusions, MANIFEST_FILE, ReleaseFile, ReleaseManifest};
-pub use store::CURRENT;
+pub(crate) use check::check_release;
+pub(crate) use manifest::{MANIFEST_FILE, ReleaseFile, ReleaseManifest};
 
 use crate::dataset::AtomicFile;
 use crate::pipeline::audit::{AuditReport, Gate, Gates, audit_file_against};
@@ -26,12 +25,12 @@ use crate::pipeline::merge::store::Store;
 use selection::{file_sha256, select_admitted};
 use store::ReleaseDir;
 
-pub const JSONL_FILE: &str = "influx-latest.jsonl";
-pub const GZ_FILE: &str = "influx-latest.jsonl.gz";
-pub const PARQUET_FILE: &str = "influx-latest.parquet";
+pub(crate) const JSONL_FILE: &str = "influx-latest.jsonl";
+pub(crate) const GZ_FILE: &str = "influx-latest.jsonl.gz";
+pub(crate) const PARQUET_FILE: &str = "influx-latest.parquet";
 
 /// The gates a release must pass, each at 0 unless allowed.
-pub const RELEASE_GATES: [Gate; 5] = [
+pub(crate) const RELEASE_GATES: [Gate; 5] = [
     Gate::Unscored,
     Gate::ZeroScores,
     Gate::Placeholders,
@@ -41,7 +40,7 @@ pub const RELEASE_GATES: [Gate; 5] = [
 
 /// Why nothing was published.
 #[derive(Debug, thiserror::Error)]
-pub enum ReleaseError {
+pub(crate) enum ReleaseError {
     #[error("{0} holds no merged version to release")]
     NoVersion(PathBuf),
     #[error("{0}; nothing was released")]
@@ -74,7 +73,7 @@ pub enum ReleaseError {
 
 /// One gate that failed, with the records behind it (handles, else ids).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GateFailure {
+pub(crate) struct GateFailure {
     pub gate: Gate,
     pub count: usize,
     pub records: Vec<String>,
@@ -99,7 +98,7 @@ fn failures_words(failures: &[GateFailure]) -> String {
 
 /// What a release run did.
 #[derive(Debug, Clone, Serialize)]
-pub struct ReleaseOutcome {
+pub(crate) struct ReleaseOutcome {
     /// False when the current release already holds the same data: nothing new was published.
     pub published: bool,
     pub release: u64,
@@ -108,7 +107,7 @@ pub struct ReleaseOutcome {
 }
 
 /// The gates in force: every release gate at 0, less those `allow` lifts.
-pub fn release_gates(allow: &[Gate]) -> Gates {
+pub(crate) fn release_gates(allow: &[Gate]) -> Gates {
     let mut gates = Gates::none();
     for g in RELEASE_GATES {
         gates.set(g, 0);
@@ -156,7 +155,7 @@ fn failures(report: &AuditReport, names: &[String]) -> Vec<GateFailure> {
 
 /// Publishes the admitted authors of `data`'s current version into `out` (default
 /// `data/release`), after the release gates (less `allow`) pass.
-pub fn release(
+pub(crate) fn release(
     data: &Path,
     out: Option<&Path>,
     allow: &[Gate],

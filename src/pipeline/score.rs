@@ -62,20 +62,20 @@ pub use lexicon::Lexicon;
 pub use line::{LineOutcome, LineScore, score_line, score_line_into, score_line_onto};
 pub use model::{Breakdown, Model, Unscored, model, score_version};
 pub use reference::{Reference, ReferenceError};
-pub use summary::{ScoreSummary, ScoreTally};
+pub(crate) use summary::{ScoreSummary, ScoreTally};
 
 /// `meta.score_state` of a record scored from its metrics.
-pub const STATE_SCORED: &str = "scored";
+pub(crate) const STATE_SCORED: &str = "scored";
 /// `meta.score_state` of a record scored, but from data suspected to be placeholders.
-pub const STATE_SUSPECT: &str = "suspect_placeholder";
+pub(crate) const STATE_SUSPECT: &str = "suspect_placeholder";
 /// `meta.score_state` of a record without the metrics to score it.
-pub const STATE_UNSCORED: &str = "unscored";
+pub(crate) const STATE_UNSCORED: &str = "unscored";
 
 /// `meta.topic_source` of a record whose `topic_tags` influx derived from the author's own words
 /// with the lexicon ([`derived_topic_tags`]). Such tags are what Relevance found, not evidence
 /// for it: Relevance does not read them again, so a record scores the same however often its
 /// tags are derived and it is scored.
-pub const TOPIC_SOURCE: &str = "m2-lexicon";
+pub(crate) const TOPIC_SOURCE: &str = "m2-lexicon";
 
 /// The record's `topic_tags` as influx derives them: the ids of the topics M2's Relevance finds
 /// in the handle, name and description (one rule for the score's `topics` and the tags).

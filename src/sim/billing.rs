@@ -12,7 +12,7 @@ use super::stats::Billing;
 
 /// What one answer cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Charge {
+pub(super) struct Charge {
     /// Users charged for (first read of the day).
     pub billed: u64,
     /// Users already billed today, returned for free.
@@ -36,7 +36,7 @@ struct State {
 /// The account's ledger, shared by every handler. Its lock is held only for a few map
 /// operations and never across an await.
 #[derive(Debug)]
-pub struct Ledger {
+pub(super) struct Ledger {
     price_micros: u64,
     state: Mutex<State>,
 }
@@ -47,7 +47,7 @@ fn to_i64(micros: u64) -> i64 {
 
 impl Ledger {
     /// A ledger with `credits` micro-USD (`None` = not modelled), charging `price_micros` a user.
-    pub fn new(credits: Option<u64>, price_micros: u64) -> Ledger {
+    pub(super) fn new(credits: Option<u64>, price_micros: u64) -> Ledger {
         Ledger {
             price_micros,
             state: Mutex::new(State {
@@ -68,18 +68,18 @@ impl Ledger {
     }
 
     /// True when credits are modelled and spent: the request must be refused with 402.
-    pub fn blocked(&self) -> bool {
+    pub(super) fn blocked(&self) -> bool {
         self.state().balance.is_some_and(|b| b <= 0)
     }
 
     /// Counts one 402 answer (a spent balance or an injected fault).
-    pub fn depleted(&self) {
+    pub(super) fn depleted(&self) {
         self.state().depleted += 1;
     }
 
     /// Charges one answer that returned `users` on `day`. The whole answer is charged even if
     /// the balance goes below zero: the real API settles after answering.
-    pub fn charge(&self, day: NaiveDate, users: impl IntoIterator<Item = u64>) -> Charge {
+    pub(super) fn charge(&self, day: NaiveDate, users: impl IntoIterator<Item = u64>) -> Charge {
         let mut s = self.state();
         if s.newest.is_none_or(|n| day > n) {
             s.newest = Some(day);
@@ -107,13 +107,13 @@ impl Ledger {
     }
 
     /// Adds `micros` to the balance; starts modelling credits if they were not.
-    pub fn top_up(&self, micros: u64) {
+    pub(super) fn top_up(&self, micros: u64) {
         let mut s = self.state();
         let add = to_i64(micros);
         s.balance = Some(s.balance.map_or(add, |b| b.saturating_add(add)));
     }
 
-    pub fn snapshot(&self) -> Billing {
+    pub(super) fn snapshot(&self) -> Billing {
         let s = self.state();
         Billing {
             billed_micros: s.billed_micros,

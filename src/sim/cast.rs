@@ -14,7 +14,7 @@ use super::profiles::{self, Affiliation, Profile, ProfileKnobs};
 
 /// What an account is, which decides its name, bio, audience and activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(super) enum Kind {
     /// A person with 50k followers or more.
     Notable,
     /// A person below 50k followers.
@@ -205,7 +205,7 @@ const SAMPLE_STYLES: &[(&str, &str)] = &[
 ];
 
 /// Builds cast accounts: unique handles, kinds laid over generated profiles.
-pub struct Casting {
+pub(super) struct Casting {
     knobs: ProfileKnobs,
     d: Draws,
     taken: HashSet<String>,
@@ -243,7 +243,7 @@ fn fold_accent(c: char) -> char {
 }
 
 impl Casting {
-    pub fn new(knobs: ProfileKnobs) -> Casting {
+    pub(super) fn new(knobs: ProfileKnobs) -> Casting {
         Casting {
             knobs,
             d: Draws::new(hash_key(knobs.seed, "cast", b"")),
@@ -256,7 +256,7 @@ impl Casting {
     }
 
     /// Keeps a handle that another part of the world owns out of the cast.
-    pub fn reserve(&mut self, handle: &str) {
+    pub(super) fn reserve(&mut self, handle: &str) {
         self.taken.insert(handle.to_ascii_lowercase());
     }
 
@@ -277,7 +277,7 @@ impl Casting {
     }
 
     /// A notable person under a fixed handle, for the accounts tests and demos name.
-    pub fn named(&mut self, handle: &str, name: &str, bio: &str) -> Profile {
+    pub(super) fn named(&mut self, handle: &str, name: &str, bio: &str) -> Profile {
         self.taken.insert(handle.to_string());
         let mut p = self.base(handle, name.to_string(), bio.to_string());
         p.verified_type = "blue";
@@ -287,7 +287,7 @@ impl Casting {
     }
 
     /// One new account of `kind`.
-    pub fn account(&mut self, kind: Kind) -> Profile {
+    pub(super) fn account(&mut self, kind: Kind) -> Profile {
         match kind {
             Kind::Company => self.company(),
             Kind::Outlet => self.outlet(),

@@ -77,7 +77,7 @@ pub struct EndpointWindow {
 
 impl EndpointWindow {
     /// `limit` requests per 15 minutes, as the real API counts them.
-    pub const fn per_15_minutes(limit: u32) -> EndpointWindow {
+    pub(crate) const fn per_15_minutes(limit: u32) -> EndpointWindow {
         EndpointWindow {
             limit,
             length: Duration::from_secs(900),

@@ -22,7 +22,7 @@ const TRUNCATE: u8 = 2;
 
 /// What happens to the next answer written on a connection.
 #[derive(Debug, Default)]
-pub struct ConnFate {
+pub(super) struct ConnFate {
     mode: AtomicU8,
     /// For a truncated answer: body bytes let through before the connection closes.
     keep_body: AtomicUsize,
@@ -30,18 +30,18 @@ pub struct ConnFate {
 
 /// The connection a request came in on, as handlers see it.
 #[derive(Debug, Clone)]
-pub struct ConnHandle {
+pub(super) struct ConnHandle {
     fate: Arc<ConnFate>,
 }
 
 impl ConnHandle {
     /// The answer is not sent: the connection is reset as soon as it would be written.
-    pub fn reset(&self) {
+    pub(super) fn reset(&self) {
         self.fate.mode.store(RESET, Ordering::Release);
     }
 
     /// Only the head and the first `keep_body` bytes of the body are sent, then the connection closes.
-    pub fn truncate_body(&self, keep_body: usize) {
+    pub(super) fn truncate_body(&self, keep_body: usize) {
         self.fate.keep_body.store(keep_body, Ordering::Release);
         self.fate.mode.store(TRUNCATE, Ordering::Release);
     }
@@ -54,12 +54,12 @@ impl Connected<IncomingStream<'_, SimListener>> for ConnHandle {
 }
 
 /// A TCP listener whose connections carry a [`ConnFate`].
-pub struct SimListener {
+pub(super) struct SimListener {
     inner: TcpListener,
 }
 
 impl SimListener {
-    pub fn new(inner: TcpListener) -> SimListener {
+    pub(super) fn new(inner: TcpListener) -> SimListener {
         SimListener { inner }
     }
 }
@@ -107,7 +107,7 @@ struct Cut {
 }
 
 /// A TCP stream that obeys its connection's fate when written to.
-pub struct FatedStream {
+pub(super) struct FatedStream {
     stream: TcpStream,
     fate: Arc<ConnFate>,
     cut: Option<Cut>,

@@ -12,7 +12,7 @@ use crate::dataset::Record;
 
 /// What a handle or id turns out to be.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Lookup {
+pub(super) enum Lookup {
     Found(Arc<Profile>),
     NotFound,
     /// Carries the canonical handle, which the API names in the error detail.
@@ -24,7 +24,7 @@ const ID_SHARDS: usize = 16;
 const ID_MEMORY: usize = 2_000_000;
 
 #[derive(Debug)]
-pub struct Directory {
+pub(super) struct Directory {
     knobs: ProfileKnobs,
     known: HashMap<String, Arc<Profile>>,
     known_ids: HashMap<u64, Arc<Profile>>,
@@ -48,7 +48,7 @@ fn richer(a: &Record, b: &Record) -> bool {
 }
 
 impl Directory {
-    pub fn new(config: &SimConfig, knobs: ProfileKnobs, cast: &[Profile]) -> Directory {
+    pub(super) fn new(config: &SimConfig, knobs: ProfileKnobs, cast: &[Profile]) -> Directory {
         let mut chosen: HashMap<String, &Record> = HashMap::new();
         for r in &config.known {
             let Some(key) = r.handle_key() else { continue };
@@ -95,7 +95,7 @@ impl Directory {
     }
 
     /// Looks a (valid) handle up, case-insensitively.
-    pub fn by_handle(&self, handle: &str) -> Lookup {
+    pub(super) fn by_handle(&self, handle: &str) -> Lookup {
         let key = handle.to_ascii_lowercase();
         if self.not_found.contains(&key) {
             return Lookup::NotFound;
@@ -119,7 +119,7 @@ impl Directory {
     }
 
     /// Looks an id up: a known record's id, or one this server has answered before.
-    pub fn by_id(&self, id: u64) -> Lookup {
+    pub(super) fn by_id(&self, id: u64) -> Lookup {
         if let Some(p) = self.known_ids.get(&id).or_else(|| self.cast_ids.get(&id)) {
             return self.by_handle(&p.username);
         }

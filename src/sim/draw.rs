@@ -3,7 +3,7 @@
 //! version (std's hasher makes no such promise). Not for cryptography.
 
 /// Hashes `key` under `seed` and a purpose label, so different purposes draw independently.
-pub fn hash_key(seed: u64, purpose: &str, key: &[u8]) -> u64 {
+pub(super) fn hash_key(seed: u64, purpose: &str, key: &[u8]) -> u64 {
     // FNV-1a over purpose and key, then a SplitMix64 finaliser to spread the low bits.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     for b in purpose.bytes().chain([0xff]).chain(key.iter().copied()) {
@@ -14,58 +14,58 @@ pub fn hash_key(seed: u64, purpose: &str, key: &[u8]) -> u64 {
 }
 
 /// The SplitMix64 finaliser: a bijection on u64 with good avalanche.
-pub fn mix(mut z: u64) -> u64 {
+pub(super) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
 
 /// A uniform number in [0, 1) from a hash.
-pub fn unit_of(h: u64) -> f64 {
+pub(super) fn unit_of(h: u64) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A stream of draws for one profile or one request (SplitMix64).
 #[derive(Debug, Clone)]
-pub struct Draws {
+pub(super) struct Draws {
     state: u64,
 }
 
 impl Draws {
-    pub fn new(seed: u64) -> Draws {
+    pub(super) fn new(seed: u64) -> Draws {
         Draws { state: seed }
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(super) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         mix(self.state)
     }
 
     /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
+    pub(super) fn unit(&mut self) -> f64 {
         unit_of(self.next_u64())
     }
 
     /// Uniform in [lo, hi] (inclusive); `lo` when the range is empty.
-    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
+    pub(super) fn between(&mut self, lo: u64, hi: u64) -> u64 {
         if hi <= lo {
             return lo;
         }
         lo + self.next_u64() % (hi - lo + 1)
     }
 
-    pub fn chance(&mut self, p: f64) -> bool {
+    pub(super) fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
 
     /// A standard normal draw (Box-Muller).
-    pub fn normal(&mut self) -> f64 {
+    pub(super) fn normal(&mut self) -> f64 {
         let u1 = self.unit().max(f64::MIN_POSITIVE);
         let u2 = self.unit();
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next_u64() % items.len() as u64) as usize]
     }
 }

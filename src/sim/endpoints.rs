@@ -7,7 +7,7 @@ use super::window::RateWindow;
 
 /// What a request asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+pub(super) enum Endpoint {
     /// `/2/users/by`, `/2/users` and the two single-user lookups.
     UsersLookup,
     /// `/2/lists/{id}`.
@@ -19,19 +19,19 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub fn index(self) -> usize {
+    pub(super) fn index(self) -> usize {
         self as usize
     }
 }
 
 /// One window per endpoint.
 #[derive(Debug)]
-pub struct Windows {
+pub(super) struct Windows {
     windows: [RateWindow; 4],
 }
 
 impl Windows {
-    pub fn new(config: &SimConfig) -> Windows {
+    pub(super) fn new(config: &SimConfig) -> Windows {
         // With the limit off, windows still answer honestly: a limit no client can reach.
         let window = |limit: u32, w: EndpointWindow| {
             let limit = if config.rate_limit { limit } else { u32::MAX };
@@ -51,7 +51,7 @@ impl Windows {
         }
     }
 
-    pub fn of(&self, endpoint: Endpoint) -> &RateWindow {
+    pub(super) fn of(&self, endpoint: Endpoint) -> &RateWindow {
         &self.windows[endpoint.index()]
     }
 }

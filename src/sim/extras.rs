@@ -10,7 +10,7 @@ use super::profiles::{self, Affiliation, Profile, ProfileKnobs};
 
 impl Affiliation {
     /// A badge pointing at the account `org`.
-    pub fn of(org: &Profile, d: &mut Draws) -> Affiliation {
+    pub(super) fn of(org: &Profile, d: &mut Draws) -> Affiliation {
         Affiliation {
             description: org.name.clone(),
             url: format!("https://x.com/{}", org.username),
@@ -22,7 +22,7 @@ impl Affiliation {
 
 /// The profile of a handle nobody configured, from (seed, lowercase handle) alone, with its
 /// extra fields.
-pub fn generate(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
+pub(super) fn generate(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
     let mut p = profiles::base(handle_lower, knobs);
     fill(&mut p, handle_lower, knobs);
     p
@@ -30,7 +30,7 @@ pub fn generate(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
 
 /// The profile of a known record (see `profiles::from_known`), its extra fields drawn once
 /// protection, name and counts are the record's.
-pub fn from_known(record: &crate::dataset::Record, knobs: &ProfileKnobs) -> Option<Profile> {
+pub(super) fn from_known(record: &crate::dataset::Record, knobs: &ProfileKnobs) -> Option<Profile> {
     let mut p = profiles::from_known(record, knobs)?;
     let key = p.username.to_ascii_lowercase();
     fill(&mut p, &key, knobs);
@@ -61,7 +61,7 @@ fn org_account(handle: &str, name: &str, knobs: &ProfileKnobs) -> Profile {
 }
 
 /// Every organization an affiliation may name, so that its `user_id` is found by id too.
-pub fn org_accounts(knobs: &ProfileKnobs) -> Vec<Profile> {
+pub(super) fn org_accounts(knobs: &ProfileKnobs) -> Vec<Profile> {
     ORG_ACCOUNTS
         .iter()
         .map(|(handle, name)| org_account(handle, name, knobs))
@@ -76,19 +76,19 @@ fn badge_url(org_id: u64, d: &mut Draws) -> String {
 }
 
 /// When an account last posted, `age` before `until`, but never before the account existed.
-pub fn last_post_time(p: &Profile, until: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
+pub(super) fn last_post_time(p: &Profile, until: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
     (until - age).max(p.created_at + Duration::hours(1))
 }
 
 /// The newest post's id for a post at `t`, or none when the API shows none: protected accounts
 /// and accounts that never posted.
-pub fn newest_post(p: &Profile, t: DateTime<Utc>, low: u64) -> Option<u64> {
+pub(super) fn newest_post(p: &Profile, t: DateTime<Utc>, low: u64) -> Option<u64> {
     (!p.protected && p.tweets > 0).then(|| ids::post_id_at(t, low))
 }
 
 /// A share of the followers that are verified: a few percent for most accounts, more for
 /// verified ones, whose audiences lean towards other verified accounts.
-pub fn verified_followers(p: &Profile, d: &mut Draws) -> u64 {
+pub(super) fn verified_followers(p: &Profile, d: &mut Draws) -> u64 {
     let share = if p.verified_type == "none" {
         0.002 + 0.03 * d.unit()
     } else {
@@ -98,7 +98,7 @@ pub fn verified_followers(p: &Profile, d: &mut Draws) -> u64 {
 }
 
 /// Fills the extra fields of a generated or known profile from (seed, handle).
-pub fn fill(p: &mut Profile, handle_lower: &str, knobs: &ProfileKnobs) {
+pub(super) fn fill(p: &mut Profile, handle_lower: &str, knobs: &ProfileKnobs) {
     let mut d = Draws::new(hash_key(
         knobs.seed,
         "profile-extras",

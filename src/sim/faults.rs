@@ -136,7 +136,7 @@ pub struct FaultControl {
 }
 
 impl FaultControl {
-    pub fn new(seed: u64, plan: FaultPlan) -> FaultControl {
+    pub(crate) fn new(seed: u64, plan: FaultPlan) -> FaultControl {
         FaultControl {
             seed,
             drawn: AtomicU64::new(0),
@@ -155,38 +155,6 @@ impl FaultControl {
     /// The next request gets `fault` (after any already queued).
     pub fn push(&self, fault: Fault) {
         self.state().queue.push_back(fault);
-    }
-
-    /// The next `n` requests get `fault` (after any already queued).
-    pub fn push_n(&self, fault: Fault, n: usize) {
-        let mut s = self.state();
-        s.queue.extend(std::iter::repeat_n(fault, n));
-    }
-
-    /// Sets the per-request probability of `fault` (0 removes it).
-    pub fn set_rate(&self, fault: Fault, p: f64) {
-        let mut s = self.state();
-        s.rates.retain(|(f, _)| *f != fault);
-        if p > 0.0 {
-            s.rates.push((fault, p.min(1.0)));
-        }
-    }
-
-    /// Removes every queued fault and every rate.
-    pub fn clear(&self) {
-        let mut s = self.state();
-        s.queue.clear();
-        s.rates.clear();
-    }
-
-    /// One-shot faults still waiting for a request.
-    pub fn queued(&self) -> usize {
-        self.state().queue.len()
-    }
-
-    /// The current rates.
-    pub fn rates(&self) -> Vec<(Fault, f64)> {
-        self.state().rates.clone()
     }
 
     /// The fault for the next admitted request, if any.

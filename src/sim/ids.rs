@@ -8,14 +8,14 @@ use chrono::{DateTime, TimeZone, Utc};
 pub const TWITTER_EPOCH_MS: i64 = 1_288_834_974_657;
 
 /// The first day of X itself; no account is older.
-pub fn first_day() -> DateTime<Utc> {
+pub(super) fn first_day() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2006, 3, 21, 0, 0, 0)
         .single()
         .expect("a valid date")
 }
 
 /// Accounts created from this day on get snowflake ids.
-pub fn snowflake_since() -> DateTime<Utc> {
+pub(super) fn snowflake_since() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2016, 2, 1, 0, 0, 0)
         .single()
         .expect("a valid date")
@@ -38,7 +38,7 @@ const LANDMARKS: [(i64, u64); 11] = [
 
 /// The id an account created at `t` plausibly has; `low` fills the snowflake's worker and
 /// sequence bits (or jitters an old id).
-pub fn id_for(t: DateTime<Utc>, low: u64) -> u64 {
+pub(super) fn id_for(t: DateTime<Utc>, low: u64) -> u64 {
     if t >= snowflake_since() {
         let ms = (t.timestamp_millis() - TWITTER_EPOCH_MS) as u64;
         return (ms << 22) | (low & 0x3f_ffff);
@@ -50,7 +50,7 @@ pub fn id_for(t: DateTime<Utc>, low: u64) -> u64 {
 
 /// The snowflake id of a post made at `t` (posts got snowflake ids from 2010-11, long before
 /// users did); `low` fills the worker and sequence bits. Times before the epoch read as the epoch.
-pub fn post_id_at(t: DateTime<Utc>, low: u64) -> u64 {
+pub(super) fn post_id_at(t: DateTime<Utc>, low: u64) -> u64 {
     let ms = (t.timestamp_millis() - TWITTER_EPOCH_MS).max(0) as u64;
     (ms << 22) | (low & 0x3f_ffff)
 }
@@ -82,7 +82,7 @@ pub fn snowflake_time(id: u64) -> Option<DateTime<Utc>> {
 
 /// A creation time that fits an id: decoded from a snowflake, or read back from the landmarks
 /// for an old sequential id.
-pub fn time_for(id: u64) -> DateTime<Utc> {
+pub(super) fn time_for(id: u64) -> DateTime<Utc> {
     if let Some(t) = snowflake_time(id) {
         return t;
     }

@@ -82,7 +82,7 @@ const NEWS_FOLLOWED: usize = 10;
 
 /// One list: its members by lowercase handle, in the order pages serve them.
 #[derive(Debug)]
-pub struct ListEntry {
+pub(super) struct ListEntry {
     pub name: &'static str,
     pub owner: String,
     pub private: bool,
@@ -91,7 +91,7 @@ pub struct ListEntry {
 
 /// Every discovery account, every list, every following.
 #[derive(Debug)]
-pub struct World {
+pub(super) struct World {
     /// The seed, every member and following, and the organizations affiliations name.
     pub accounts: Vec<Profile>,
     lists: HashMap<u64, ListEntry>,
@@ -132,7 +132,7 @@ fn keys(profiles: &[Profile]) -> Vec<String> {
 }
 
 impl World {
-    pub fn new(knobs: ProfileKnobs) -> World {
+    pub(super) fn new(knobs: ProfileKnobs) -> World {
         let mut c = Casting::new(knobs);
         let orgs = extras::org_accounts(&knobs);
         for org in &orgs {
@@ -210,12 +210,12 @@ impl World {
     }
 
     /// A public list; private ones are hidden like unknown ids.
-    pub fn list(&self, id: u64) -> Option<&ListEntry> {
+    pub(super) fn list(&self, id: u64) -> Option<&ListEntry> {
         self.lists.get(&id).filter(|l| !l.private)
     }
 
     /// Whom an account (by lowercase handle) follows; nobody for accounts outside the world.
-    pub fn following(&self, handle_lower: &str) -> &[String] {
+    pub(super) fn following(&self, handle_lower: &str) -> &[String] {
         self.following.get(handle_lower).map_or(&[], Vec::as_slice)
     }
 }

@@ -6,7 +6,7 @@ use super::draw::hash_key;
 
 /// A page's place in a source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
+pub(super) struct Page {
     pub offset: usize,
     pub size: usize,
 }
@@ -14,7 +14,7 @@ pub struct Page {
 /// A refused paging parameter: which one, the value given and the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct BadPaging {
+pub(super) struct BadPaging {
     pub parameter: &'static str,
     pub value: String,
     pub message: String,
@@ -28,7 +28,7 @@ fn check(seed: u64, source: &str, offset: u64) -> u64 {
 }
 
 /// The token of the page starting at `offset` in `source` (a list or a following).
-pub fn token(seed: u64, source: &str, offset: usize) -> String {
+pub(super) fn token(seed: u64, source: &str, offset: usize) -> String {
     let offset = offset as u64;
     let mut v = (offset << 32) | check(seed, source, offset);
     let mut out = Vec::new();
@@ -57,7 +57,7 @@ fn offset_of(seed: u64, source: &str, token: &str) -> Option<usize> {
 }
 
 /// Reads `max_results` (1..=`max`, `default` when absent) and `pagination_token`.
-pub fn page(
+pub(super) fn page(
     seed: u64,
     source: &str,
     max_results: Option<&str>,

@@ -12,7 +12,7 @@ use crate::dataset::Record;
 
 /// A metric that the API may omit or send as null; absent is not zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
+pub(super) enum Metric {
     Absent,
     Null,
     Count(u64),
@@ -21,7 +21,7 @@ pub enum Metric {
 /// An organization badge on a person's profile: the person is affiliated with the account
 /// `user_id`, which is not thereby an organization account itself.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Affiliation {
+pub(super) struct Affiliation {
     pub description: String,
     pub url: String,
     pub badge_url: String,
@@ -29,7 +29,7 @@ pub struct Affiliation {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Profile {
+pub(super) struct Profile {
     pub id: u64,
     /// Canonical casing.
     pub username: String,
@@ -64,7 +64,7 @@ pub struct Profile {
 
 /// The knobs of generation that come from the configuration.
 #[derive(Debug, Clone, Copy)]
-pub struct ProfileKnobs {
+pub(super) struct ProfileKnobs {
     pub seed: u64,
     pub until: DateTime<Utc>,
     pub post_count_rate: f64,
@@ -74,7 +74,7 @@ pub struct ProfileKnobs {
 }
 
 impl ProfileKnobs {
-    pub fn of(config: &SimConfig) -> ProfileKnobs {
+    pub(super) fn of(config: &SimConfig) -> ProfileKnobs {
         let midnight = || {
             let today = Utc::now().date_naive();
             today
@@ -274,7 +274,7 @@ fn optional_metric(d: &mut Draws, p_null: f64, p_absent: f64, value: u64) -> Met
 
 /// A generated profile without the extra fields (`extras` draws them, and they may themselves
 /// name another generated account).
-pub fn base(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
+pub(super) fn base(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
     let mut d = Draws::new(hash_key(knobs.seed, "profile", handle_lower.as_bytes()));
     let username = canonical_casing(handle_lower, &mut d);
     let name = display_name(&username, &mut d);
@@ -356,7 +356,7 @@ pub fn base(handle_lower: &str, knobs: &ProfileKnobs) -> Profile {
 }
 
 /// A draw of its own per purpose, so that changing one rate does not reshuffle other traits.
-pub fn chance_of(seed: u64, purpose: &str, handle_lower: &str, p: f64) -> bool {
+pub(super) fn chance_of(seed: u64, purpose: &str, handle_lower: &str, p: f64) -> bool {
     p > 0.0 && super::draw::unit_of(hash_key(seed, purpose, handle_lower.as_bytes())) < p
 }
 
@@ -374,7 +374,7 @@ fn api_verified_type(v: &str) -> &'static str {
 /// The profile of a known record: its id, handle, name, followers and metrics as recorded;
 /// whatever it lacks is filled from the generated profile, scaled to fit its follower count.
 /// `None` when the record has no handle.
-pub fn from_known(record: &Record, knobs: &ProfileKnobs) -> Option<Profile> {
+pub(super) fn from_known(record: &Record, knobs: &ProfileKnobs) -> Option<Profile> {
     let username = record.handle()?.trim().trim_start_matches('@').to_string();
     if username.is_empty() {
         return None;

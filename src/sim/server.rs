@@ -51,7 +51,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(
+    pub(super) fn new(
         config: &SimConfig,
         faults: Arc<FaultControl>,
         counters: Arc<Counters>,

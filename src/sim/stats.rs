@@ -15,7 +15,7 @@ const STATUSES: [u16; 11] = [200, 400, 401, 402, 404, 429, 500, 502, 503, 504, 0
 
 /// Why a request got a 429.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitCause {
+pub(super) enum LimitCause {
     /// The 15-minute (or compressed) window was spent.
     Window,
     /// The 24-hour budget was spent.
@@ -122,11 +122,11 @@ fn bump(c: &AtomicU64) {
 }
 
 impl Counters {
-    pub fn request(&self) {
+    pub(super) fn request(&self) {
         bump(&self.requests);
     }
 
-    pub fn status(&self, status: u16) {
+    pub(super) fn status(&self, status: u16) {
         let i = STATUSES
             .iter()
             .position(|s| *s == status)
@@ -134,23 +134,23 @@ impl Counters {
         bump(&self.statuses[i]);
     }
 
-    pub fn endpoint_request(&self, e: Endpoint) {
+    pub(super) fn endpoint_request(&self, e: Endpoint) {
         bump(&self.endpoints[e.index()][0]);
     }
 
-    pub fn endpoint_limited(&self, e: Endpoint) {
+    pub(super) fn endpoint_limited(&self, e: Endpoint) {
         bump(&self.endpoints[e.index()][1]);
     }
 
-    pub fn users_returned(&self, e: Endpoint, n: u64) {
+    pub(super) fn users_returned(&self, e: Endpoint, n: u64) {
         self.endpoints[e.index()][2].fetch_add(n, Ordering::Relaxed);
     }
 
-    pub fn limited(&self, cause: LimitCause) {
+    pub(super) fn limited(&self, cause: LimitCause) {
         bump(&self.limited[cause as usize]);
     }
 
-    pub fn answered(&self, found: u64, not_found: u64, suspended: u64) {
+    pub(super) fn answered(&self, found: u64, not_found: u64, suspended: u64) {
         self.found.fetch_add(found, Ordering::Relaxed);
         self.not_found.fetch_add(not_found, Ordering::Relaxed);
         self.suspended.fetch_add(suspended, Ordering::Relaxed);
@@ -158,24 +158,24 @@ impl Counters {
             .fetch_add(found + not_found + suspended, Ordering::Relaxed);
     }
 
-    pub fn server_error(&self) {
+    pub(super) fn server_error(&self) {
         bump(&self.server_errors);
     }
-    pub fn slow(&self) {
+    pub(super) fn slow(&self) {
         bump(&self.slow);
     }
-    pub fn reset(&self) {
+    pub(super) fn reset(&self) {
         bump(&self.resets);
     }
-    pub fn truncated(&self) {
+    pub(super) fn truncated(&self) {
         bump(&self.truncated);
     }
-    pub fn malformed(&self) {
+    pub(super) fn malformed(&self) {
         bump(&self.malformed);
     }
 
     /// Everything but billing, which the ledger fills in.
-    pub fn snapshot(&self) -> SimStats {
+    pub(super) fn snapshot(&self) -> SimStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let by_status = STATUSES
             .iter()

@@ -41,7 +41,7 @@ const KNOWN_FIELDS: &[&str] = &[
 
 /// The set of requested fields beyond the defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UserFields(u32);
+pub(super) struct UserFields(u32);
 
 impl UserFields {
     const CREATED_AT: u32 = 1;
@@ -63,7 +63,7 @@ impl UserFields {
     const AFFILIATION: u32 = 1 << 15;
 
     /// Parses a `user.fields` value; the error holds the first name the API would reject.
-    pub fn parse(list: Option<&str>) -> Result<UserFields, String> {
+    pub(super) fn parse(list: Option<&str>) -> Result<UserFields, String> {
         let mut bits = 0;
         for name in list.unwrap_or("").split(',').filter(|n| !n.is_empty()) {
             bits |= match name {
@@ -94,13 +94,13 @@ impl UserFields {
         self.0 & bit != 0
     }
 
-    pub fn names() -> &'static [&'static str] {
+    pub(super) fn names() -> &'static [&'static str] {
         KNOWN_FIELDS
     }
 }
 
 /// A profile rendered with a field selection.
-pub struct UserView<'a> {
+pub(super) struct UserView<'a> {
     pub profile: &'a Profile,
     pub fields: UserFields,
 }

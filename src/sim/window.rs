@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What one request saw of the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowReading {
+pub(super) struct WindowReading {
     pub limit: u32,
     pub remaining: u32,
     /// Unix seconds when the window reopens.
@@ -25,14 +25,14 @@ struct Open {
 }
 
 #[derive(Debug)]
-pub struct RateWindow {
+pub(super) struct RateWindow {
     limit: u32,
     length: Duration,
     open: Mutex<Option<Open>>,
 }
 
 impl RateWindow {
-    pub fn new(limit: u32, length: Duration) -> RateWindow {
+    pub(super) fn new(limit: u32, length: Duration) -> RateWindow {
         RateWindow {
             limit,
             length,
@@ -41,12 +41,12 @@ impl RateWindow {
     }
 
     /// Counts one request against the window, if it has room.
-    pub fn admit(&self) -> WindowReading {
+    pub(super) fn admit(&self) -> WindowReading {
         self.at(Instant::now(), SystemTime::now(), true)
     }
 
     /// The window as it stands, without counting a request.
-    pub fn peek(&self) -> WindowReading {
+    pub(super) fn peek(&self) -> WindowReading {
         self.at(Instant::now(), SystemTime::now(), false)
     }
 

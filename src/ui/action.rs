@@ -36,7 +36,7 @@ impl ScreenCounter {
         ScreenCounter::Growth,
     ];
 
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             ScreenCounter::Zero => "zero scores",
             ScreenCounter::Unscored => "unscored",

@@ -45,14 +45,14 @@ pub enum RunState {
 
 impl RunState {
     /// True while requests may still be sent: quitting then asks first.
-    pub fn in_flight(&self) -> bool {
+    pub(crate) fn in_flight(&self) -> bool {
         matches!(
             self,
             RunState::Running | RunState::Paused | RunState::WaitingForBudget { .. }
         )
     }
 
-    pub fn word(&self) -> &'static str {
+    pub(crate) fn word(&self) -> &'static str {
         match self {
             RunState::Idle => "idle",
             RunState::Running => "running",
@@ -175,7 +175,7 @@ pub struct Counts {
 
 impl Counts {
     /// Counts a row's flags in (`add`) or out; duplicates are counted per handle, elsewhere.
-    pub fn tally(&mut self, flags: RowFlags, add: bool) {
+    pub(crate) fn tally(&mut self, flags: RowFlags, add: bool) {
         for (flag, count) in [
             (RowFlags::ZERO, &mut self.zero),
             (RowFlags::UNSCORED, &mut self.unscored),
@@ -194,7 +194,7 @@ impl Counts {
         }
     }
 
-    pub fn get(&self, c: ScreenCounter) -> usize {
+    pub(crate) fn get(&self, c: ScreenCounter) -> usize {
         match c {
             ScreenCounter::Zero => self.zero,
             ScreenCounter::Unscored => self.unscored,
@@ -207,7 +207,7 @@ impl Counts {
     }
 }
 
-pub fn counter_flag(c: ScreenCounter) -> RowFlags {
+pub(crate) fn counter_flag(c: ScreenCounter) -> RowFlags {
     match c {
         ScreenCounter::Zero => RowFlags::ZERO,
         ScreenCounter::Unscored => RowFlags::UNSCORED,
@@ -448,7 +448,7 @@ impl App {
 
     /// Recomputes everything derived from the rows: duplicates, counters, histogram, orders,
     /// index. For a wholesale change (load, reload); a harvested row goes through [`App::set_row`].
-    pub fn rows_changed(&mut self) {
+    pub(crate) fn rows_changed(&mut self) {
         self.records_generation += 1;
         self.detail = None;
         self.detail_asked = None;
@@ -523,7 +523,7 @@ impl App {
     /// Recomputes the shown order after a filter or sort change, keeping the selection in range.
     /// Typing that extends the filter narrows the list already shown; anything else filters the
     /// cached full order of the sort column. Neither sorts.
-    pub fn reindex(&mut self) {
+    pub(crate) fn reindex(&mut self) {
         let selected_row = self.selected_row();
         let narrowing = self.shown_for.as_ref().is_some_and(|(f, s, r)| {
             *s == self.sort && *r == self.reverse && self.filter.narrows(f)
@@ -546,7 +546,7 @@ impl App {
         self.keep_selection_visible();
     }
 
-    pub fn keep_selection_visible(&mut self) {
+    pub(crate) fn keep_selection_visible(&mut self) {
         let h = self.table_height.max(1);
         if self.selected < self.table_offset {
             self.table_offset = self.selected;
@@ -621,7 +621,7 @@ impl App {
     }
 
     /// Distinct handles that need harvesting (unscored, zero, placeholder), in file order.
-    pub fn handles_needing_harvest(&self) -> Vec<String> {
+    pub(crate) fn handles_needing_harvest(&self) -> Vec<String> {
         let mut seen = std::collections::HashSet::new();
         self.rows
             .iter()
@@ -647,7 +647,7 @@ impl App {
     }
 
     /// Time the run has been going (or went), whole seconds.
-    pub fn elapsed_secs(&self) -> Option<i64> {
+    pub(crate) fn elapsed_secs(&self) -> Option<i64> {
         self.run_started.map(|s| {
             (self.run_ended.unwrap_or(self.now) - s)
                 .num_seconds()
@@ -680,7 +680,7 @@ impl App {
     }
 
     /// One short paragraph for stdout when the console closes.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         format!(
             "influx console: {} authors shown; run {}; {} harvested, {} handles failed; \
              zero scores {}, unscored {}, placeholders {}, duplicates {}; merges applied {}",

@@ -21,7 +21,7 @@ impl RowFlags {
     /// Claims an API source that its answer does not prove (unverifiable or mismatch).
     pub const UNVERIFIED: RowFlags = RowFlags(1 << 6);
     /// The history flags the author's growth (a follower spike or drop): a review flag.
-    pub const GROWTH: RowFlags = RowFlags(1 << 7);
+    pub(crate) const GROWTH: RowFlags = RowFlags(1 << 7);
 
     pub fn contains(self, other: RowFlags) -> bool {
         self.0 & other.0 == other.0 && other.0 != 0
@@ -31,12 +31,12 @@ impl RowFlags {
         self.0 |= other.0;
     }
 
-    pub fn remove(&mut self, other: RowFlags) {
+    pub(crate) fn remove(&mut self, other: RowFlags) {
         self.0 &= !other.0;
     }
 
     /// True when the author should be harvested again: no usable score, or suspected sample data.
-    pub fn needs_harvest(self) -> bool {
+    pub(crate) fn needs_harvest(self) -> bool {
         !self.contains(RowFlags::FRESH)
             && (self.contains(RowFlags::ZERO)
                 || self.contains(RowFlags::UNSCORED)
@@ -44,7 +44,7 @@ impl RowFlags {
     }
 
     /// Short words for the table's flag column; never colour alone.
-    pub fn words(self) -> String {
+    pub(crate) fn words(self) -> String {
         let mut out = Vec::new();
         for (flag, word) in [
             (RowFlags::ZERO, "zero"),
@@ -164,12 +164,12 @@ impl AuthorRow {
     }
 
     /// The handle as a lookup key: case-insensitive, without a leading `@`.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         handle_key(&self.handle)
     }
 }
 
-pub fn handle_key(handle: &str) -> String {
+pub(crate) fn handle_key(handle: &str) -> String {
     handle.trim().trim_start_matches('@').to_lowercase()
 }
 
@@ -179,7 +179,7 @@ pub fn handle_key(handle: &str) -> String {
 pub struct HandleRows(std::collections::HashMap<String, Vec<u32>>);
 
 impl HandleRows {
-    pub fn of(rows: &[AuthorRow]) -> HandleRows {
+    pub(crate) fn of(rows: &[AuthorRow]) -> HandleRows {
         let mut map: std::collections::HashMap<String, Vec<u32>> =
             std::collections::HashMap::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
@@ -188,18 +188,18 @@ impl HandleRows {
         HandleRows(map)
     }
 
-    pub fn get(&self, key: &str) -> Option<&[u32]> {
+    pub(crate) fn get(&self, key: &str) -> Option<&[u32]> {
         self.0.get(key).map(Vec::as_slice)
     }
 
-    pub fn insert(&mut self, key: String, row: u32) {
+    pub(crate) fn insert(&mut self, key: String, row: u32) {
         self.0.entry(key).or_default().push(row);
     }
 }
 
 /// Marks every row whose handle appears more than once. Returns (extra copies, handles affected)
 /// and the rows of each handle.
-pub fn mark_duplicates(rows: &mut [AuthorRow]) -> (usize, usize, HandleRows) {
+pub(crate) fn mark_duplicates(rows: &mut [AuthorRow]) -> (usize, usize, HandleRows) {
     let by_handle = HandleRows::of(rows);
     let mut extra = 0;
     let mut handles = 0;

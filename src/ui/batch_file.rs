@@ -17,7 +17,7 @@ use crate::pipeline::audit::is_placeholder;
 
 /// The figures of a batch's records, in file order.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct BatchContents {
+pub(crate) struct BatchContents {
     pub records: usize,
     /// The stored scores that are numbers (or numeric text), unscored records left out.
     pub scores: Vec<f64>,
@@ -42,7 +42,7 @@ impl RecordFigures {
 
 impl BatchContents {
     /// The figures of records already in memory (the batches of a run in flight).
-    pub fn of_records(records: &[Record]) -> BatchContents {
+    pub(crate) fn of_records(records: &[Record]) -> BatchContents {
         let mut out = BatchContents::default();
         for r in records {
             out.add(RecordFigures::of(&r.view()));
@@ -59,7 +59,7 @@ impl BatchContents {
 
 /// The figures of the records of the JSONL(.gz) file at `path`, the same as
 /// [`BatchContents::of_records`] on the records `read_dataset` reads from it.
-pub fn read_batch_contents(path: &Path) -> Result<BatchContents, DatasetError> {
+pub(crate) fn read_batch_contents(path: &Path) -> Result<BatchContents, DatasetError> {
     let blocks = LineBlocks::open(path, BLOCK_BYTES)?;
     let mut out = BatchContents::default();
     std::thread::scope(|s| -> Result<(), DatasetError> {

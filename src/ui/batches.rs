@@ -17,7 +17,7 @@ pub enum BatchState {
 }
 
 impl BatchState {
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             BatchState::Pending => "pending",
             BatchState::Running => "running",
@@ -71,7 +71,7 @@ impl BatchLine {
     }
 
     /// Fills the figures from what a batch's records hold (see [`BatchContents`]).
-    pub fn describe_contents(&mut self, contents: &BatchContents) {
+    pub(crate) fn describe_contents(&mut self, contents: &BatchContents) {
         self.records = contents.records;
         let scores = &contents.scores;
         let (mean, spread) = mean_and_spread(scores);
@@ -94,7 +94,7 @@ impl BatchLine {
         }
     }
 
-    pub fn is_flagged(&self) -> bool {
+    pub(crate) fn is_flagged(&self) -> bool {
         !self.flags.is_empty()
     }
 }

@@ -19,21 +19,21 @@ pub enum CandidateFilter {
 
 impl CandidateFilter {
     /// In key order: `1` all, `2` review, `3` excluded, `4` admitted.
-    pub const ALL: [CandidateFilter; 4] = [
+    pub(crate) const ALL: [CandidateFilter; 4] = [
         CandidateFilter::All,
         CandidateFilter::Only(Decision::Review),
         CandidateFilter::Only(Decision::Excluded),
         CandidateFilter::Only(Decision::Admitted),
     ];
 
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             CandidateFilter::All => "all",
             CandidateFilter::Only(d) => d.word(),
         }
     }
 
-    pub fn keeps(self, c: &Candidate) -> bool {
+    pub(crate) fn keeps(self, c: &Candidate) -> bool {
         match self {
             CandidateFilter::All => true,
             CandidateFilter::Only(d) => c.decision == d,
@@ -64,7 +64,7 @@ pub struct CandidateView {
 
 impl CandidateView {
     /// Takes a fresh answer, keeping the selection on the same handle when it is still shown.
-    pub fn replace(&mut self, all: Vec<Candidate>) {
+    pub(crate) fn replace(&mut self, all: Vec<Candidate>) {
         let handle = self.selected().map(|c| c.handle.to_ascii_lowercase());
         self.all = all;
         self.loaded = true;
@@ -80,7 +80,7 @@ impl CandidateView {
         }
     }
 
-    pub fn set_filter(&mut self, filter: CandidateFilter) {
+    pub(crate) fn set_filter(&mut self, filter: CandidateFilter) {
         self.filter = filter;
         self.selected = 0;
         self.offset = 0;
@@ -96,7 +96,7 @@ impl CandidateView {
         self.keep_selection_visible();
     }
 
-    pub fn count(&self, filter: CandidateFilter) -> usize {
+    pub(crate) fn count(&self, filter: CandidateFilter) -> usize {
         self.all.iter().filter(|c| filter.keeps(c)).count()
     }
 
@@ -105,17 +105,17 @@ impl CandidateView {
         self.count(CandidateFilter::Only(Decision::Review))
     }
 
-    pub fn selected(&self) -> Option<&Candidate> {
+    pub(crate) fn selected(&self) -> Option<&Candidate> {
         self.shown.get(self.selected).map(|&i| &self.all[i])
     }
 
-    pub fn move_by(&mut self, by: i64) {
+    pub(crate) fn move_by(&mut self, by: i64) {
         let last = self.shown.len().saturating_sub(1) as i64;
         self.selected = (self.selected as i64).saturating_add(by).clamp(0, last) as usize;
         self.keep_selection_visible();
     }
 
-    pub fn keep_selection_visible(&mut self) {
+    pub(crate) fn keep_selection_visible(&mut self) {
         let h = self.height.max(1);
         if self.selected < self.offset {
             self.offset = self.selected;
@@ -133,7 +133,7 @@ impl CandidateView {
 
     /// Where `c` was found, a phrase per source: `list AI researchers & engineers` when the
     /// list's name is known, else `list 17…01`; `following @ada_lindqvist`; `handles file`.
-    pub fn source_words(&self, c: &Candidate) -> Vec<String> {
+    pub(crate) fn source_words(&self, c: &Candidate) -> Vec<String> {
         c.sources
             .iter()
             .map(|s| source_phrase(s, &self.list_names))

@@ -84,7 +84,10 @@ pub fn load_rows(path: &Path) -> Result<LoadedRows, LoadError> {
 
 /// [`load_rows`], each record proved against `answers` (`pipeline::custody`): a record that
 /// claims an API source its answer does not prove is flagged `unverified`.
-pub fn load_rows_proved(path: &Path, answers: Arc<AnswerIndex>) -> Result<LoadedRows, LoadError> {
+pub(crate) fn load_rows_proved(
+    path: &Path,
+    answers: Arc<AnswerIndex>,
+) -> Result<LoadedRows, LoadError> {
     let mut loaded = load_in_blocks(path, BLOCK_BYTES, Some(&answers))?;
     loaded.answers = Some(answers);
     Ok(loaded)

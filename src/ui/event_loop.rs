@@ -39,7 +39,7 @@ fn spawn_input_reader(tx: mpsc::Sender<Event>) {
 }
 
 /// Runs the console until the operator quits; returns the final state (for the exit summary).
-pub async fn run(
+pub(crate) async fn run(
     terminal: &mut DefaultTerminal,
     mut app: App,
     ops: Arc<dyn Operations>,

@@ -3,7 +3,7 @@
 
 use super::author::AuthorRow;
 
-pub const BINS: usize = 10;
+pub(crate) const BINS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ScoreHistogram {
@@ -14,7 +14,7 @@ pub struct ScoreHistogram {
 }
 
 impl ScoreHistogram {
-    pub fn from_rows(rows: &[AuthorRow]) -> ScoreHistogram {
+    pub(crate) fn from_rows(rows: &[AuthorRow]) -> ScoreHistogram {
         let mut h = ScoreHistogram::default();
         for row in rows {
             h.add_row(row);
@@ -23,12 +23,12 @@ impl ScoreHistogram {
     }
 
     /// Counts a row in; unscored wins: its stored number (often a 0.0) is not a measurement.
-    pub fn add_row(&mut self, row: &AuthorRow) {
+    pub(crate) fn add_row(&mut self, row: &AuthorRow) {
         *self.bin_of(Self::measured(row)) += 1;
     }
 
     /// Counts a row out again (it was replaced by a fresher one).
-    pub fn remove(&mut self, row: &AuthorRow) {
+    pub(crate) fn remove(&mut self, row: &AuthorRow) {
         let bin = self.bin_of(Self::measured(row));
         *bin = bin.saturating_sub(1);
     }
@@ -37,7 +37,8 @@ impl ScoreHistogram {
         row.ranked_score()
     }
 
-    pub fn add(&mut self, score: Option<f64>) {
+    #[cfg(test)]
+    pub(crate) fn add(&mut self, score: Option<f64>) {
         *self.bin_of(score) += 1;
     }
 
@@ -53,7 +54,7 @@ impl ScoreHistogram {
     }
 
     /// Label of bin i, e.g. "10-20".
-    pub fn label(i: usize) -> String {
+    pub(crate) fn label(i: usize) -> String {
         format!("{}-{}", i * 10, (i + 1) * 10)
     }
 }

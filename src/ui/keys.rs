@@ -21,7 +21,7 @@ pub enum Group {
 }
 
 impl Group {
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Group::General => "General",
             Group::Navigate => "Navigate",

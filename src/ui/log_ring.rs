@@ -12,7 +12,7 @@ pub enum LogLevel {
 
 impl LogLevel {
     /// A word, so the level is never told by colour alone.
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             LogLevel::Info => "info",
             LogLevel::Warn => "WARN",
@@ -37,7 +37,7 @@ pub struct LogRing {
 }
 
 impl LogRing {
-    pub fn new(capacity: usize) -> LogRing {
+    pub(crate) fn new(capacity: usize) -> LogRing {
         LogRing {
             lines: VecDeque::with_capacity(capacity),
             capacity: capacity.max(1),
@@ -45,7 +45,7 @@ impl LogRing {
         }
     }
 
-    pub fn push(&mut self, line: LogLine) {
+    pub(crate) fn push(&mut self, line: LogLine) {
         if self.lines.len() == self.capacity {
             self.lines.pop_front();
             self.dropped += 1;

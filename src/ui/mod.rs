@@ -5,30 +5,26 @@
 pub mod action;
 pub mod app;
 pub mod author;
-pub mod batch_file;
+pub(crate) mod batch_file;
 pub mod batches;
 pub mod candidate_view;
 pub mod dataset_rows;
 pub mod detail_answer;
-pub mod event_loop;
-pub mod histogram;
+pub(crate) mod event_loop;
+pub(crate) mod histogram;
 pub mod keys;
 pub mod log_ring;
 pub mod ops;
 pub mod panes;
-pub mod record_store;
+pub(crate) mod record_store;
 pub mod render;
 pub mod row_index;
 pub mod row_order;
-pub mod terminal;
-pub mod theme;
+pub(crate) mod terminal;
+pub(crate) mod theme;
 pub mod update;
-pub mod wide_tails;
+pub(crate) mod wide_tails;
 
 pub use app::{App, Settings};
-pub use ops::{
-    DiscoveryAsk, DiscoveryPlanView, EngineLink, MergeDone, MergePlanView, Operations, OpsError,
-    RollbackDone,
-};
 pub use render::render;
 pub use update::update;

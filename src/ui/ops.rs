@@ -75,7 +75,7 @@ pub struct DiscoveryAsk {
 
 impl DiscoveryAsk {
     /// `list 1700000000000000001` or `following @ada`, for the dialog's question and the log.
-    pub fn words(&self) -> String {
+    pub(crate) fn words(&self) -> String {
         self.lists
             .iter()
             .map(|l| format!("list {l}"))

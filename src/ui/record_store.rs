@@ -83,7 +83,7 @@ impl std::fmt::Debug for RecordStore {
 
 impl RecordStore {
     /// Every record held in memory (small datasets, tests).
-    pub fn in_memory(records: Vec<Record>) -> RecordStore {
+    pub(crate) fn in_memory(records: Vec<Record>) -> RecordStore {
         RecordStore {
             file: None,
             places: records
@@ -95,7 +95,7 @@ impl RecordStore {
     }
 
     /// An empty index over `file` (opened at `path`), for [`RecordStore::push_line`].
-    pub fn for_file(path: &Path, file: File) -> std::io::Result<RecordStore> {
+    pub(crate) fn for_file(path: &Path, file: File) -> std::io::Result<RecordStore> {
         let meta = file.metadata()?;
         Ok(RecordStore {
             file: Some(IndexedFile {
@@ -110,13 +110,13 @@ impl RecordStore {
     }
 
     /// Reserves room for `n` more rows.
-    pub fn reserve(&mut self, n: usize) {
+    pub(crate) fn reserve(&mut self, n: usize) {
         self.places.reserve(n);
     }
 
     /// The next row's record is line `line`, `len` bytes at `offset` of the file given to
     /// [`RecordStore::for_file`].
-    pub fn push_line(&mut self, offset: u64, len: usize, line: usize) {
+    pub(crate) fn push_line(&mut self, offset: u64, len: usize, line: usize) {
         self.places.push(Place::Line {
             offset,
             len: len as u64,
@@ -125,13 +125,13 @@ impl RecordStore {
     }
 
     /// The next row's record, held in memory (a harvested author new to the dataset).
-    pub fn push_held(&mut self, record: Arc<Record>) {
+    pub(crate) fn push_held(&mut self, record: Arc<Record>) {
         self.places.push(Place::Held(record));
     }
 
     /// Row `row` now shows `record` (harvested in this session), held in memory; the record it
     /// replaces is kept as the row's stored record when it is the first one replaced.
-    pub fn hold(&mut self, row: usize, record: Arc<Record>) {
+    pub(crate) fn hold(&mut self, row: usize, record: Arc<Record>) {
         if let Some(place) = self.places.get_mut(row) {
             let before = std::mem::replace(place, Place::Held(record));
             self.stored.entry(row).or_insert(before);
@@ -141,10 +141,6 @@ impl RecordStore {
     /// Rows with a record (a store built from rows alone has none).
     pub fn len(&self) -> usize {
         self.places.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.places.is_empty()
     }
 
     /// Row `row`'s record, read again from the file when not held; `None` when the row has none.
@@ -183,13 +179,13 @@ pub struct RowRecord {
 
 impl RowRecord {
     /// The record: held, or read again from the file (refused when the file has changed).
-    pub fn read(&self) -> Result<Arc<Record>, RecordReadError> {
+    pub(crate) fn read(&self) -> Result<Arc<Record>, RecordReadError> {
         self.read_place(&self.place)
     }
 
     /// The record the row held before a harvest in this session replaced it; `None` when no
     /// harvest did.
-    pub fn read_stored(&self) -> Option<Result<Arc<Record>, RecordReadError>> {
+    pub(crate) fn read_stored(&self) -> Option<Result<Arc<Record>, RecordReadError>> {
         Some(self.read_place(self.stored.as_ref()?))
     }
 

@@ -12,8 +12,8 @@ use super::theme::Theme;
 use super::wide_tails;
 
 /// Below this the console only asks for a larger terminal.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 16;
+pub(crate) const MIN_WIDTH: u16 = 60;
+pub(crate) const MIN_HEIGHT: u16 = 16;
 
 /// Where each pane goes; `None` = collapsed at this size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +99,7 @@ pub fn layout(area: Rect) -> Panes {
 }
 
 /// Table rows visible in the authors pane at this terminal size (border and header excluded).
-pub fn authors_table_rows(_app: &App, width: u16, height: u16) -> usize {
+pub(crate) fn authors_table_rows(_app: &App, width: u16, height: u16) -> usize {
     let panes = layout(Rect::new(0, 0, width, height));
     panes.authors.height.saturating_sub(3) as usize
 }

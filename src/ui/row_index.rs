@@ -24,7 +24,7 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub fn next(self) -> SortKey {
+    pub(crate) fn next(self) -> SortKey {
         match self {
             SortKey::Score => SortKey::Handle,
             SortKey::Handle => SortKey::Followers,
@@ -53,29 +53,29 @@ pub struct RowFilter {
 }
 
 impl RowFilter {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.text.is_empty() && self.flag.is_none()
     }
 
     /// What the text filter looks for: lower case, without a leading `@`.
-    pub fn needle(&self) -> String {
+    pub(crate) fn needle(&self) -> String {
         self.text.trim().trim_start_matches('@').to_lowercase()
     }
 
     /// True when every row this filter keeps is kept by `wider` too (typing that extends the
     /// text, or adding a flag): the shown list can then be narrowed instead of rebuilt.
-    pub fn narrows(&self, wider: &RowFilter) -> bool {
+    pub(crate) fn narrows(&self, wider: &RowFilter) -> bool {
         (wider.flag.is_none() || wider.flag == self.flag) && self.needle().contains(&wider.needle())
     }
 
-    pub fn keeps(&self, row: &AuthorRow, needle: &str) -> bool {
+    pub(crate) fn keeps(&self, row: &AuthorRow, needle: &str) -> bool {
         self.flag.is_none_or(|f| row.flags.contains(f))
             && (needle.is_empty() || row.search.contains(needle))
     }
 
     /// [`RowFilter::keeps`] with the needle prepared once (a SIMD substring search), for testing
     /// a million rows per keystroke.
-    pub fn matcher(&self) -> impl Fn(&AuthorRow) -> bool + Sync + use<> {
+    pub(crate) fn matcher(&self) -> impl Fn(&AuthorRow) -> bool + Sync + use<> {
         let needle = self.needle();
         let finder = memchr::memmem::Finder::new(needle.as_bytes()).into_owned();
         let flag = self.flag;
@@ -103,7 +103,7 @@ pub fn compute(rows: &[AuthorRow], filter: &RowFilter, sort: SortKey, reverse: b
 }
 
 /// The table's order of two rows (before any reversal): by the sort column, ties by row number.
-pub fn compare(rows: &[AuthorRow], sort: SortKey, a: u32, b: u32) -> Ordering {
+pub(crate) fn compare(rows: &[AuthorRow], sort: SortKey, a: u32, b: u32) -> Ordering {
     let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
     let primary = match sort {
         SortKey::Score => cmp_desc_none_last(ra.ranked_score(), rb.ranked_score()),
@@ -122,7 +122,7 @@ pub fn compare(rows: &[AuthorRow], sort: SortKey, a: u32, b: u32) -> Ordering {
 /// No sort is needed: a filtered sorted list stays sorted. The rows are tested in row order, in
 /// parallel (memory read front to back), and the sorted list is then walked against the answers:
 /// testing in the sorted order would jump around a million rows and their strings.
-pub fn filter_order(
+pub(crate) fn filter_order(
     rows: &[AuthorRow],
     order: &[u32],
     filter: &RowFilter,
@@ -163,7 +163,7 @@ fn cmp_desc_none_last(a: Option<f64>, b: Option<f64>) -> Ordering {
 }
 
 /// How many attention flags a row carries (the Flags column sorts by it, most first).
-pub fn attention(flags: RowFlags) -> u8 {
+pub(crate) fn attention(flags: RowFlags) -> u8 {
     [
         RowFlags::PLACEHOLDER,
         RowFlags::SCHEMA,

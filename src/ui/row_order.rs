@@ -19,18 +19,18 @@ pub struct SortedOrders {
 
 impl SortedOrders {
     /// The order of all rows by `key` (ascending as the column defines it, never reversed).
-    pub fn get(&mut self, rows: &[AuthorRow], key: SortKey) -> &[u32] {
+    pub(crate) fn get(&mut self, rows: &[AuthorRow], key: SortKey) -> &[u32] {
         self.orders[slot(key)].get_or_insert_with(|| full_order(rows, key))
     }
 
     /// Forgets every order (the rows were replaced wholesale).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.orders = Default::default();
     }
 
     /// Moves the `changed` rows (existing rows whose figures changed, and rows appended since the
     /// orders were built) to where they now belong, in every order already built.
-    pub fn rows_changed(&mut self, rows: &[AuthorRow], changed: &[u32]) {
+    pub(crate) fn rows_changed(&mut self, rows: &[AuthorRow], changed: &[u32]) {
         for (i, order) in self.orders.iter_mut().enumerate() {
             if let Some(order) = order {
                 let key = KEY_OF_SLOT[i];
@@ -133,7 +133,7 @@ fn prefix(s: &str) -> u128 {
 /// Removes the `changed` rows from a sorted `order` and puts back, where `cmp` places them, those
 /// `keep` accepts. O(n) copying and O(k log n) comparisons for k changed rows; the rows not
 /// changed keep their relative order, so the result is what a full sort would give.
-pub fn patch_where(
+pub(crate) fn patch_where(
     order: &mut Vec<u32>,
     rows_len: usize,
     changed: &[u32],

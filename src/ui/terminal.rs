@@ -8,14 +8,14 @@ use ratatui::DefaultTerminal;
 use tracing_appender::non_blocking::WorkerGuard;
 
 /// The terminal in console mode; dropping it puts the terminal back as it was.
-pub struct TerminalGuard {
+pub(crate) struct TerminalGuard {
     pub terminal: DefaultTerminal,
 }
 
 impl TerminalGuard {
     /// Enters raw mode and the alternate screen. ratatui chains a panic hook that restores the
     /// terminal before the panic report is printed. Mouse capture stays off (copy and paste work).
-    pub fn enter() -> std::io::Result<TerminalGuard> {
+    pub(crate) fn enter() -> std::io::Result<TerminalGuard> {
         Ok(TerminalGuard {
             terminal: ratatui::try_init()?,
         })
@@ -30,7 +30,7 @@ impl Drop for TerminalGuard {
 
 /// Sends `tracing` output to `dir/influx.log` (appending). Keep the guard alive until exit so
 /// the last lines are flushed.
-pub fn log_to_file(dir: &Path) -> std::io::Result<WorkerGuard> {
+pub(crate) fn log_to_file(dir: &Path) -> std::io::Result<WorkerGuard> {
     std::fs::create_dir_all(dir)?;
     let appender = tracing_appender::rolling::never(dir, "influx.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);

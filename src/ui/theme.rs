@@ -9,7 +9,7 @@ pub struct Theme {
 }
 
 impl Theme {
-    pub fn new(color: bool) -> Theme {
+    pub(crate) fn new(color: bool) -> Theme {
         Theme { color }
     }
 
@@ -21,11 +21,11 @@ impl Theme {
         }
     }
 
-    pub fn title(self) -> Style {
+    pub(crate) fn title(self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
-    pub fn dim(self) -> Style {
+    pub(crate) fn dim(self) -> Style {
         if self.color {
             Style::new().fg(Color::DarkGray)
         } else {
@@ -33,35 +33,35 @@ impl Theme {
         }
     }
 
-    pub fn good(self) -> Style {
+    pub(crate) fn good(self) -> Style {
         self.fg(Color::Green)
     }
 
-    pub fn warn(self) -> Style {
+    pub(crate) fn warn(self) -> Style {
         self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
     }
 
-    pub fn bad(self) -> Style {
+    pub(crate) fn bad(self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
 
-    pub fn key(self) -> Style {
+    pub(crate) fn key(self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
-    pub fn selected(self) -> Style {
+    pub(crate) fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
 
-    pub fn focused_border(self) -> Style {
+    pub(crate) fn focused_border(self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
-    pub fn gauge(self) -> Style {
+    pub(crate) fn gauge(self) -> Style {
         self.fg(Color::Green)
     }
 
-    pub fn bar(self) -> Style {
+    pub(crate) fn bar(self) -> Style {
         self.fg(Color::Blue)
     }
 }

@@ -340,7 +340,7 @@ fn on_reason_key(
 }
 
 /// `admit` or `exclude`, for the prompt.
-pub fn verb(decision: crate::pipeline::admission::Decision) -> &'static str {
+pub(crate) fn verb(decision: crate::pipeline::admission::Decision) -> &'static str {
     use crate::pipeline::admission::Decision;
     match decision {
         Decision::Admitted => "admit",
@@ -635,7 +635,7 @@ fn plan_merge(app: &mut App) {
 }
 
 /// Applies one engine event to the state.
-pub fn apply_event(app: &mut App, event: HarvestEvent) {
+pub(crate) fn apply_event(app: &mut App, event: HarvestEvent) {
     match event {
         HarvestEvent::RunStarted {
             run_dir,

@@ -12,7 +12,7 @@
 use ratatui::buffer::{Buffer, CellDiffOption, CellWidth};
 
 /// Marks the columns covered by every multi-code-point wide cluster of `buf`.
-pub fn mark(buf: &mut Buffer) {
+pub(crate) fn mark(buf: &mut Buffer) {
     let row_width = usize::from(buf.area.width);
     if row_width == 0 {
         return;

@@ -33,11 +33,12 @@ pub struct CandidateFacts<'a> {
 }
 
 impl<'a> CandidateFacts<'a> {
+    #[cfg(test)]
     /// The facts of a user object of the X API. An answer without `most_recent_tweet_id`
     /// (`most_recent_post_id`) says nothing certain: the account may never have posted, or the
     /// API may no longer send the field (spec 2.167 made it an expansion), so the absence is
     /// "unknown", never "never posted" and never "inactive".
-    pub fn from_api_user(user: &'a Value) -> Self {
+    pub(crate) fn from_api_user(user: &'a Value) -> Self {
         Self::from_object(user.as_object().unwrap_or(&EMPTY))
     }
 
@@ -71,6 +72,7 @@ impl<'a> CandidateFacts<'a> {
     }
 }
 
+#[cfg(test)]
 static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
 
 /// The newest post's time: a snowflake post id decodes to it; a stored time is read as is.

@@ -28,7 +28,7 @@ pub enum RulesInForceError {
 
 impl Rules {
     /// The rules in force for `data_dir`.
-    pub fn in_force(data_dir: &Path) -> Result<Rules, RulesInForceError> {
+    pub(crate) fn in_force(data_dir: &Path) -> Result<Rules, RulesInForceError> {
         let config = data_dir.join(CONFIG_FILE);
         if !config.exists() {
             return Ok(Rules::shared().clone());

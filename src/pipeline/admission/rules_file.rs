@@ -39,7 +39,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             Field::Name => "name",
             Field::Handle => "handle",
@@ -145,7 +145,7 @@ pub struct RiskCategory {
 
 impl Rules {
     /// The rules shipped in assets/admission/rules.json.
-    pub fn bundled() -> Rules {
+    pub(crate) fn bundled() -> Rules {
         Rules::parse(BUNDLED).expect("the bundled admission rules parse (pinned by a test)")
     }
 
@@ -156,7 +156,7 @@ impl Rules {
     }
 
     /// Reads and checks a rules file; terms are lower-cased once here, not per candidate.
-    pub fn parse(text: &str) -> Result<Rules, RulesError> {
+    pub(crate) fn parse(text: &str) -> Result<Rules, RulesError> {
         let mut rules: Rules = serde_json::from_str(text).map_err(|e| RulesError::Syntax {
             line: e.line(),
             column: e.column(),

@@ -17,7 +17,7 @@ pub(crate) struct FieldTexts {
 }
 
 impl FieldTexts {
-    pub fn new(name: Option<&str>, handle: Option<&str>, description: Option<&str>) -> Self {
+    pub(super) fn new(name: Option<&str>, handle: Option<&str>, description: Option<&str>) -> Self {
         FieldTexts {
             name: split_camel(name.unwrap_or("")).to_lowercase(),
             handle: handle_words(handle.unwrap_or("")),
@@ -25,7 +25,7 @@ impl FieldTexts {
         }
     }
 
-    pub fn get(&self, field: Field) -> &str {
+    pub(super) fn get(&self, field: Field) -> &str {
         match field {
             Field::Name => &self.name,
             Field::Handle => &self.handle,

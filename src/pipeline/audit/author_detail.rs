@@ -80,7 +80,7 @@ pub enum RawAnswer {
 
 impl FeatureTable {
     /// When the stored score came from other tables than the current ones, the words saying so.
-    pub fn version_warning(&self, stored: Option<&str>) -> Option<String> {
+    pub(crate) fn version_warning(&self, stored: Option<&str>) -> Option<String> {
         let current = &self.model_version;
         match stored {
             Some(stored) if stored != current => Some(format!(
@@ -95,7 +95,7 @@ impl FeatureTable {
 
 /// The detail of one record; with `answers`, its custody proved against them
 /// (`custody::verify_one`, which also reads a run written since the index was).
-pub fn author_detail(record: &Record, answers: Option<&AnswerIndex>) -> AuthorDetail {
+pub(crate) fn author_detail(record: &Record, answers: Option<&AnswerIndex>) -> AuthorDetail {
     let checks = check_details(record);
     let claim = Claim::of_record(record);
     let custody = CustodyChain {

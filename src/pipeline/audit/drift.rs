@@ -28,7 +28,7 @@ pub struct Drift {
 }
 
 /// Kolmogorov-Smirnov distance between two binned distributions (0 when either is empty).
-pub fn ks_distance(a: &Distribution, b: &Distribution) -> f64 {
+pub(crate) fn ks_distance(a: &Distribution, b: &Distribution) -> f64 {
     let (na, nb) = (a.scored as f64, b.scored as f64);
     if na == 0.0 || nb == 0.0 {
         return 0.0;
@@ -42,7 +42,7 @@ pub fn ks_distance(a: &Distribution, b: &Distribution) -> f64 {
     d
 }
 
-pub fn drift(
+pub(crate) fn drift(
     current: &Distribution,
     previous: &Distribution,
     against: &str,

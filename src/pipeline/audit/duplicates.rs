@@ -2,7 +2,9 @@
 //! disagree and each copy's value, so that an operator sees what a merge would have to choose.
 //! Not here: choosing; the merge does that.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+#[cfg(test)]
+use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -39,8 +41,9 @@ pub struct CopyValue {
     pub value: Option<Value>,
 }
 
+#[cfg(test)]
 /// The groups of records sharing a handle, in order of first appearance.
-pub fn find(records: &[Record], lines: &[usize]) -> Vec<DuplicateGroup> {
+pub(crate) fn find(records: &[Record], lines: &[usize]) -> Vec<DuplicateGroup> {
     let mut order: Vec<String> = Vec::new();
     let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
@@ -65,7 +68,7 @@ pub fn find(records: &[Record], lines: &[usize]) -> Vec<DuplicateGroup> {
 }
 
 /// One handle's group from its copies (in file order), their lines and their positions.
-pub fn group(copies: &[&Record], lines: Vec<usize>, indices: Vec<usize>) -> DuplicateGroup {
+pub(crate) fn group(copies: &[&Record], lines: Vec<usize>, indices: Vec<usize>) -> DuplicateGroup {
     let mut ids: Vec<String> = Vec::new();
     for r in copies {
         if let Some(id) = r.id()

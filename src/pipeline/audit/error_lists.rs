@@ -19,7 +19,7 @@ pub(crate) enum SchemaErrors {
 }
 
 impl SchemaErrors {
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         match self {
             SchemaErrors::Missing(m) => m.is_empty(),
             SchemaErrors::Words(w) => w.is_empty(),
@@ -27,7 +27,7 @@ impl SchemaErrors {
     }
 
     /// The messages, in the validator's order.
-    pub fn messages(&self) -> Vec<Cow<'static, str>> {
+    pub(super) fn messages(&self) -> Vec<Cow<'static, str>> {
         match self {
             SchemaErrors::Missing(m) => m.messages().map(Cow::Borrowed).collect(),
             SchemaErrors::Words(w) => w.iter().map(|s| Cow::Owned(s.clone())).collect(),
@@ -58,7 +58,7 @@ pub(crate) struct ErrorLists {
 
 impl ErrorLists {
     /// The index of a record's list (added when new), counting the record.
-    pub fn add(&mut self, errors: SchemaErrors) -> u32 {
+    pub(super) fn add(&mut self, errors: SchemaErrors) -> u32 {
         self.add_records(errors, 1)
     }
 
@@ -99,7 +99,7 @@ impl ErrorLists {
     }
 
     /// Takes in the lists of another tally; returns where each of its lists is now.
-    pub fn absorb(&mut self, other: ErrorLists) -> Vec<u32> {
+    pub(super) fn absorb(&mut self, other: ErrorLists) -> Vec<u32> {
         other
             .lists
             .into_iter()
@@ -109,7 +109,7 @@ impl ErrorLists {
     }
 
     /// How many records each distinct message hit.
-    pub fn by_error(&self) -> BTreeMap<String, usize> {
+    pub(super) fn by_error(&self) -> BTreeMap<String, usize> {
         let mut out: BTreeMap<String, usize> = BTreeMap::new();
         for (list, &records) in self.lists.iter().zip(&self.records) {
             for message in list.messages() {
@@ -124,13 +124,14 @@ impl ErrorLists {
         out
     }
 
+    #[cfg(test)]
     /// The messages of list `k`.
-    pub fn messages(&self, k: u32) -> Vec<Cow<'static, str>> {
+    pub(super) fn messages(&self, k: u32) -> Vec<Cow<'static, str>> {
         self.lists[k as usize].messages()
     }
 
     /// Each list written once as a JSON array, for the report to copy per record.
-    pub fn as_json(&self) -> Vec<Box<RawValue>> {
+    pub(super) fn as_json(&self) -> Vec<Box<RawValue>> {
         self.lists
             .iter()
             .map(|list| {

@@ -17,7 +17,7 @@ use crate::pipeline::custody::{self, AnswerIndex, Claim, Custody};
 /// What every front end says about one record, each fact decided here and nowhere else:
 /// `influx audit` counts these, the console flags its rows and fills its counters with them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RecordChecks {
+pub(crate) struct RecordChecks {
     /// A stored score of exactly 0.
     pub zero_score: bool,
     /// See [`is_unscored`].
@@ -30,19 +30,19 @@ pub struct RecordChecks {
 
 /// Unscored: no usable score (absent, text, not a number), or a score with no activity metrics
 /// behind it, which measures nothing whatever number it carries. Never folded into 0.
-pub fn is_unscored(score: &StoredScore, has_activity: bool) -> bool {
+pub(crate) fn is_unscored(score: &StoredScore, has_activity: bool) -> bool {
     score.value().is_none() || !has_activity
 }
 
 /// The checks of a record read through its view; the schema is the caller's (it needs the
 /// record's JSON value, or its raw text: see [`checks_of_record`] and [`raw_schema_clean`]).
-pub fn checks_of_view(view: &AuthorView<'_>, schema_clean: bool) -> RecordChecks {
+pub(crate) fn checks_of_view(view: &AuthorView<'_>, schema_clean: bool) -> RecordChecks {
     checks_with_metrics(view, &view.metrics(), schema_clean)
 }
 
 /// [`checks_of_view`] for a caller that has read the record's metrics already (they are read
 /// once per record on a million-row load). `metrics` must be `view.metrics()`.
-pub fn checks_with_metrics(
+pub(crate) fn checks_with_metrics(
     view: &AuthorView<'_>,
     metrics: &Metrics,
     schema_clean: bool,
@@ -56,36 +56,31 @@ pub fn checks_with_metrics(
     }
 }
 
-/// The checks of a parsed record, its schema validated on its JSON value.
-pub fn checks_of_record(record: &Record) -> RecordChecks {
-    checks_of_view(&record.view(), schema_clean_record(record))
-}
-
 /// Whether a parsed record keeps to the bigv schema.
-pub fn schema_clean_record(record: &Record) -> bool {
+pub(crate) fn schema_clean_record(record: &Record) -> bool {
     schema::violations(&Value::Object(record.fields().clone())).is_empty()
 }
 
 /// Whether a line read raw breaks the schema, when the raw check can tell (`None`: parse the
 /// line and use [`checks_of_record`]).
-pub fn raw_schema_clean(top: &RawObject<'_>, meta: Option<&RawObject<'_>>) -> Option<bool> {
+pub(crate) fn raw_schema_clean(top: &RawObject<'_>, meta: Option<&RawObject<'_>>) -> Option<bool> {
     Some(schema::raw_violations(top, meta)?.is_empty())
 }
 
 /// Whether any sample-data placeholder detector fires on a record (the `placeholder` check).
-pub fn is_placeholder(view: &AuthorView<'_>) -> bool {
+pub(crate) fn is_placeholder(view: &AuthorView<'_>) -> bool {
     !placeholders::view_flags(view).is_empty()
 }
 
 /// The words behind a record's checks, for a person reading one record: each placeholder
 /// detector that fired with its reason, and each schema violation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CheckDetails {
+pub(crate) struct CheckDetails {
     pub placeholder_flags: Vec<PlaceholderFlag>,
     pub schema_violations: Vec<String>,
 }
 
-pub fn check_details(record: &Record) -> CheckDetails {
+pub(crate) fn check_details(record: &Record) -> CheckDetails {
     CheckDetails {
         placeholder_flags: placeholders::record_flags(record),
         schema_violations: schema::violations(&Value::Object(record.fields().clone())),

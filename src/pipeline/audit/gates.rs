@@ -26,7 +26,7 @@ pub enum Gate {
 }
 
 impl Gate {
-    pub const ALL: [Gate; 11] = [
+    pub(crate) const ALL: [Gate; 11] = [
         Gate::ZeroScores,
         Gate::Placeholders,
         Gate::Duplicates,
@@ -41,7 +41,7 @@ impl Gate {
     ];
 
     /// The name used on the command line and in JSON.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Gate::ZeroScores => "zero_scores",
             Gate::Placeholders => "placeholders",
@@ -58,7 +58,7 @@ impl Gate {
     }
 
     /// What the counter measures, for help texts and the human report.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         match self {
             Gate::ZeroScores => "records whose meta.score is 0",
             Gate::Placeholders => "records with a record-level placeholder flag",
@@ -155,12 +155,12 @@ impl Gates {
         self
     }
 
-    pub fn limit(&self, gate: Gate) -> Option<usize> {
+    pub(crate) fn limit(&self, gate: Gate) -> Option<usize> {
         self.limits.get(&gate).copied()
     }
 
     /// Judges each gate in force against the counter `value` gives for it.
-    pub fn evaluate(&self, value: impl Fn(Gate) -> usize) -> Vec<GateResult> {
+    pub(crate) fn evaluate(&self, value: impl Fn(Gate) -> usize) -> Vec<GateResult> {
         self.limits
             .iter()
             .map(|(&gate, &threshold)| {

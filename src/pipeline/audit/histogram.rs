@@ -17,13 +17,14 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    pub fn new() -> Self {
+    #[cfg(test)]
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Counts one record: `None` when it has no usable score.
     /// Adds the counts of another histogram (of other records).
-    pub fn absorb(&mut self, other: &Histogram) {
+    pub(crate) fn absorb(&mut self, other: &Histogram) {
         for (bin, n) in self.bins.iter_mut().zip(other.bins) {
             *bin += n;
         }
@@ -32,7 +33,7 @@ impl Histogram {
         self.out_of_range += other.out_of_range;
     }
 
-    pub fn add(&mut self, score: Option<f64>) {
+    pub(crate) fn add(&mut self, score: Option<f64>) {
         let Some(s) = score else {
             self.unscored += 1;
             return;
@@ -49,14 +50,14 @@ impl Histogram {
     }
 
     /// The bin a score falls in; 100 belongs to the last bin.
-    pub fn bin_of(score: f64) -> Option<usize> {
+    pub(crate) fn bin_of(score: f64) -> Option<usize> {
         (0.0..=100.0)
             .contains(&score)
             .then(|| ((score / 10.0) as usize).min(9))
     }
 
     /// `"0-10"`, `"10-20"`, ... `"90-100"`.
-    pub fn label(bin: usize) -> String {
+    pub(crate) fn label(bin: usize) -> String {
         format!("{}-{}", bin * 10, bin * 10 + 10)
     }
 
@@ -65,8 +66,9 @@ impl Histogram {
         self.bins.iter().sum()
     }
 
+    #[cfg(test)]
     /// Every record counted, on the scale or not.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.scored() + self.unscored + self.out_of_range
     }
 }

@@ -26,11 +26,11 @@ pub struct Precision {
 }
 
 /// True for counts that end in 000 (0 is a real count for a new account, not a rounded one).
-pub fn looks_rounded(followers: u64) -> bool {
+pub(crate) fn looks_rounded(followers: u64) -> bool {
     followers > 0 && followers.is_multiple_of(1000)
 }
 
-pub fn find(records: &[DetectorRow], lines: &[usize]) -> Precision {
+pub(crate) fn find(records: &[DetectorRow], lines: &[usize]) -> Precision {
     let mut out = Precision::default();
     for (i, r) in records.iter().enumerate() {
         let Some(f) = r.metrics.followers else {

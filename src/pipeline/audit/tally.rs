@@ -100,7 +100,7 @@ pub(crate) struct DuplicateCopies {
 
 impl Tally {
     /// Folds the next record (records must come in file order).
-    pub fn add(&mut self, line: usize, facts: RecordFacts) {
+    pub(super) fn add(&mut self, line: usize, facts: RecordFacts) {
         let i = self.batch.len();
         let key = facts.batch.handle.as_deref().map(handle_hash);
         if key.is_none() {
@@ -175,19 +175,19 @@ impl Tally {
     }
 
     /// True before the first record or unreadable line.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.batch.is_empty() && self.errors.is_empty()
     }
 
     /// Makes room for `records` records in the per-record lists.
-    pub fn reserve(&mut self, records: usize) {
+    pub(super) fn reserve(&mut self, records: usize) {
         self.batch.reserve(records);
         self.lines.reserve(records);
         self.first_copy.reserve(records);
     }
 
     /// Notes a line that could not become a record.
-    pub fn add_error(&mut self, e: &LineError) {
+    pub(super) fn add_error(&mut self, e: &LineError) {
         self.errors.push(UnreadableLine {
             line: e.line(),
             reason: e.to_string(),
@@ -197,7 +197,7 @@ impl Tally {
     /// Folds in the tally of the stretch of the file that follows the records folded so far, and
     /// hands it back emptied with the room of its lists kept: filling it again for the next
     /// stretch takes no fresh memory (fresh pages cost the kernel a clearing each).
-    pub fn absorb(&mut self, part: Tally) -> Tally {
+    pub(super) fn absorb(&mut self, part: Tally) -> Tally {
         let offset = self.batch.len();
         let shift = |v: &mut Vec<usize>, from: &mut Vec<usize>| {
             v.extend(from.drain(..).map(|i| i + offset));
@@ -326,7 +326,7 @@ impl Tally {
     }
 
     /// The handles seen more than once, in order of first appearance, with where their copies are.
-    pub fn duplicated(&mut self) -> Vec<DuplicateCopies> {
+    pub(super) fn duplicated(&mut self) -> Vec<DuplicateCopies> {
         self.settle();
         self.copies
             .values()
@@ -339,7 +339,7 @@ impl Tally {
 
     /// The report: batch-level detectors, precision and distinct counts over the stand-ins, with the
     /// duplicate groups (one per entry of [`Tally::duplicated`], in that order) from the caller.
-    pub fn finish(mut self, duplicates: Vec<DuplicateGroup>, gates: &Gates) -> AuditReport {
+    pub(super) fn finish(mut self, duplicates: Vec<DuplicateGroup>, gates: &Gates) -> AuditReport {
         self.settle();
         let Tally {
             mut batch,

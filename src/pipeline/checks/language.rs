@@ -15,7 +15,7 @@ pub const MIN_EVIDENCE: usize = 20;
 
 /// lingua's confidence (its values over the candidate languages sum to 1) below which its
 /// answer is not taken: 0.3 kept every labelled bio in benches/lang.rs, 0.5 lost one.
-pub const MIN_CONFIDENCE: f64 = 0.3;
+pub(crate) const MIN_CONFIDENCE: f64 = 0.3;
 
 /// The languages identified, with their ISO 639-1 tags.
 const LANGUAGES: [(Language, &str); 13] = [

@@ -13,11 +13,11 @@ mod collisions;
 mod digits;
 mod ids;
 mod names;
-pub mod provenance;
+pub(crate) mod provenance;
 mod series;
 
-pub use ids::snowflake_users_since;
-pub use provenance::{SourceKind, source_kind};
+pub(crate) use ids::snowflake_users_since;
+pub(crate) use provenance::SourceKind;
 
 /// One reason to suspect a record is sample data, in words, with the rule that fired.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,13 +60,16 @@ pub fn record_flags(record: &Record) -> Vec<PlaceholderFlag> {
 }
 
 /// [`record_flags`] of a record read as a view (straight from its line, without a `Record`).
-pub fn view_flags(record: &AuthorView<'_>) -> Vec<PlaceholderFlag> {
+pub(crate) fn view_flags(record: &AuthorView<'_>) -> Vec<PlaceholderFlag> {
     view_flags_with_metrics(record, &record.metrics())
 }
 
 /// [`view_flags`] for a caller that has already read the record's metrics (scoring has): they
 /// are read once per record instead of once per detector. `metrics` must be `record.metrics()`.
-pub fn view_flags_with_metrics(record: &AuthorView<'_>, metrics: &Metrics) -> Vec<PlaceholderFlag> {
+pub(crate) fn view_flags_with_metrics(
+    record: &AuthorView<'_>,
+    metrics: &Metrics,
+) -> Vec<PlaceholderFlag> {
     let mut flags = Vec::new();
     provenance::flags(record, metrics, &mut flags);
     names::flags(record, &mut flags);
@@ -78,7 +81,7 @@ pub fn view_flags_with_metrics(record: &AuthorView<'_>, metrics: &Metrics) -> Ve
 /// What the batch-level detectors read of one record: a few hundred bytes instead of the whole
 /// record, so a dataset of millions can be checked without holding it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DetectorRow {
+pub(crate) struct DetectorRow {
     pub id: Option<String>,
     pub handle: Option<String>,
     /// The stored score's value (a numeric string counts), as [`crate::dataset::StoredScore::value`].
@@ -87,7 +90,7 @@ pub struct DetectorRow {
 }
 
 impl DetectorRow {
-    pub fn of(record: &Record) -> Self {
+    pub(crate) fn of(record: &Record) -> Self {
         DetectorRow {
             id: record.id().map(str::to_string),
             handle: record.handle().map(str::to_string),
@@ -97,7 +100,7 @@ impl DetectorRow {
     }
 
     /// The handle folded for matching, as [`Record::handle_key`].
-    pub fn handle_key(&self) -> Option<String> {
+    pub(crate) fn handle_key(&self) -> Option<String> {
         self.handle
             .as_deref()
             .map(|h| h.trim_start_matches('@').to_ascii_lowercase())
@@ -111,7 +114,7 @@ pub fn batch_flags(records: &[Record]) -> Vec<BatchFlag> {
 }
 
 /// [`batch_flags`] over rows already reduced to what the detectors read.
-pub fn batch_row_flags(rows: &[DetectorRow]) -> Vec<BatchFlag> {
+pub(crate) fn batch_row_flags(rows: &[DetectorRow]) -> Vec<BatchFlag> {
     type Detector = fn(&BatchView, &mut Vec<BatchFlag>);
     const DETECTORS: [Detector; 8] = [
         collisions::sequential_ids,
@@ -152,16 +155,16 @@ pub(crate) struct BatchView<'a> {
 }
 
 impl BatchView<'_> {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.rows.len()
     }
 
-    pub fn metrics(&self, i: usize) -> &crate::dataset::Metrics {
+    pub(crate) fn metrics(&self, i: usize) -> &crate::dataset::Metrics {
         &self.rows[i].metrics
     }
 
     /// Column `c` (an index into [`COLUMNS`]) of record `i`.
-    pub fn value(&self, i: usize, c: usize) -> Option<u64> {
+    pub(crate) fn value(&self, i: usize, c: usize) -> Option<u64> {
         let m = &self.rows[i].metrics;
         match c {
             0 => m.followers,
@@ -174,7 +177,7 @@ impl BatchView<'_> {
     }
 
     /// A short way to name record `i` in a reason: its handle, else its id, else its position.
-    pub fn label(&self, i: usize) -> String {
+    pub(crate) fn label(&self, i: usize) -> String {
         let r = &self.rows[i];
         match (r.handle.as_deref(), r.id.as_deref()) {
             (Some(h), _) => format!("@{h}"),
@@ -184,7 +187,7 @@ impl BatchView<'_> {
     }
 
     /// Up to five labels, then "and N more".
-    pub fn labels(&self, idx: &[usize]) -> String {
+    pub(crate) fn labels(&self, idx: &[usize]) -> String {
         let mut out: Vec<String> = idx.iter().take(5).map(|&i| self.label(i)).collect();
         if idx.len() > 5 {
             out.push(format!("and {} more", idx.len() - 5));

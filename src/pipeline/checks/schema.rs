@@ -11,10 +11,10 @@ mod quick;
 pub use quick::{MissingRequired, raw_missing, raw_violations};
 
 /// The version of the bundled schema (its `version`; what changed is in its `$comment`).
-pub const SCHEMA_VERSION: &str = "1.1.0";
+pub(crate) const SCHEMA_VERSION: &str = "1.1.0";
 
 /// The schema as shipped with the dataset (draft-07, v1.1.0), embedded so the binary needs no files.
-pub const BIGV_SCHEMA: &str = include_str!("../../../assets/bigv.schema.json");
+pub(crate) const BIGV_SCHEMA: &str = include_str!("../../../assets/bigv.schema.json");
 
 fn validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();

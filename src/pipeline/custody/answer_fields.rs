@@ -30,18 +30,18 @@ const QUOTED_LABELS: [&str; 5] = [
 /// The JSON text of each of [`API_FIELDS`] the answer carried (by its place in that list). A
 /// top-level `null` is not carried (the harvest leaves such a field out of the record).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct AnswerFields<'a>([Option<Cow<'a, str>>; FIELDS]);
+pub(crate) struct AnswerFields<'a>([Option<Cow<'a, str>>; FIELDS]);
 
 impl<'a> AnswerFields<'a> {
     /// The fields of one user object, `text` being its bytes as received: JSON already checked
     /// when the runs were indexed, so it is only walked.
-    pub fn read(text: &'a str) -> AnswerFields<'a> {
+    pub(crate) fn read(text: &'a str) -> AnswerFields<'a> {
         let texts = UserTexts::read(text);
         AnswerFields(std::array::from_fn(|k| texts.value(k)))
     }
 
     /// The fields of the user object `text`, from the places the index noted in it.
-    pub fn placed(text: &'a str, places: &FieldPlaces) -> AnswerFields<'a> {
+    pub(crate) fn placed(text: &'a str, places: &FieldPlaces) -> AnswerFields<'a> {
         AnswerFields(std::array::from_fn(|k| {
             if k == VERIFIED {
                 let label = places.verified.checked_sub(1)?;
@@ -55,12 +55,13 @@ impl<'a> AnswerFields<'a> {
 
     /// The answer's JSON text for the field at place `k` of [`API_FIELDS`]; `None` when the
     /// answer did not carry it.
-    pub fn at(&self, k: usize) -> Option<&str> {
+    pub(crate) fn at(&self, k: usize) -> Option<&str> {
         self.0.get(k)?.as_deref()
     }
 
+    #[cfg(test)]
     /// The answer's JSON text for `field`; `None` when the answer did not carry it.
-    pub fn get(&self, field: &str) -> Option<&str> {
+    pub(crate) fn get(&self, field: &str) -> Option<&str> {
         self.at(super::claim::api_field(field)?)
     }
 }
@@ -77,7 +78,7 @@ struct Place {
 /// and which label `verified` is (0: not carried; else a place in `LABELS`, plus one). Objects
 /// of 64 KiB or more are not placed (nor is a label `LABELS` lacks): those are read again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FieldPlaces {
+pub(crate) struct FieldPlaces {
     texts: [Place; FIELDS],
     verified: u8,
 }
@@ -85,7 +86,7 @@ pub struct FieldPlaces {
 /// The texts of the keys an answer's API fields come from (a repeated key: the last), as
 /// slices of the user object's text.
 #[derive(Debug, Default, PartialEq)]
-pub struct UserTexts<'a> {
+pub(super) struct UserTexts<'a> {
     id: Option<&'a str>,
     username: Option<&'a str>,
     name: Option<&'a str>,
@@ -103,7 +104,7 @@ pub struct UserTexts<'a> {
 impl<'a> UserTexts<'a> {
     /// Walks a user object's entries; not an object (an answer's `data` item of another
     /// shape): it says nothing.
-    pub fn read(text: &'a str) -> UserTexts<'a> {
+    pub(super) fn read(text: &'a str) -> UserTexts<'a> {
         let mut user = UserTexts::default();
         if let Some(object) = Raw::of(text).object() {
             for (key, value) in object.entries() {
@@ -114,7 +115,7 @@ impl<'a> UserTexts<'a> {
     }
 
     /// Notes the text of the value under `key`, when an API field comes from that key.
-    pub fn note(&mut self, key: &str, text: &'a str) {
+    pub(super) fn note(&mut self, key: &str, text: &'a str) {
         let slot = match key {
             "id" => &mut self.id,
             "username" => &mut self.username,
@@ -134,13 +135,13 @@ impl<'a> UserTexts<'a> {
     }
 
     /// Notes `public_metrics`, an object, and its `followers_count` (its last), read with it.
-    pub fn note_metrics(&mut self, text: &'a str, followers: Option<&'a str>) {
+    pub(super) fn note_metrics(&mut self, text: &'a str, followers: Option<&'a str>) {
         self.public_metrics = Some(text);
         self.followers = Some(followers);
     }
 
     /// Where the texts noted lie in `object` (the user object they were read from).
-    pub fn places(&self, object: &'a str) -> Option<FieldPlaces> {
+    pub(super) fn places(&self, object: &'a str) -> Option<FieldPlaces> {
         let base = object.as_ptr() as usize;
         let place_of = |text: &str| -> Option<Place> {
             let start = (text.as_ptr() as usize).checked_sub(base)?;

@@ -27,7 +27,7 @@ use crate::pipeline::harvest::xapi::UsersBody;
 /// One user object an answer held: its bytes as received, and where its API fields lie in
 /// them (`None`: an object too large to place, read again when a record is proved).
 #[derive(Debug, Clone, PartialEq)]
-pub struct AnswerUser<'a> {
+pub(super) struct AnswerUser<'a> {
     pub text: &'a str,
     pub places: Option<FieldPlaces>,
 }
@@ -44,7 +44,7 @@ impl<'a> AnswerUser<'a> {
 
 /// The user objects of a 200 answer line; `None` for any other line (an error answer, a torn
 /// line, a body that is not an object with a `data` list).
-pub fn answer_users(line: &str) -> Option<Vec<AnswerUser<'_>>> {
+pub(super) fn answer_users(line: &str) -> Option<Vec<AnswerUser<'_>>> {
     let stored: StoredAnswer<'_, DataItems<'_>> = StoredAnswer::read(line)?;
     if stored.status != Some(200) {
         return None;

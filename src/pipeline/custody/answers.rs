@@ -44,7 +44,7 @@ struct AnsweredUser {
 
 /// A user object found for a record: its bytes as received and what they say of the API fields.
 #[derive(Debug, Clone, PartialEq)]
-pub struct UserAnswer<'i> {
+pub(crate) struct UserAnswer<'i> {
     pub text: &'i str,
     pub fields: AnswerFields<'i>,
 }
@@ -113,7 +113,7 @@ pub struct AnswerIndex {
 
 impl AnswerIndex {
     /// The runs at `path`: one run directory, or a directory whose subdirectories are runs.
-    pub fn open(path: &Path) -> Result<AnswerIndex, AnswersError> {
+    pub(crate) fn open(path: &Path) -> Result<AnswerIndex, AnswersError> {
         let mut index = AnswerIndex::default();
         if path.join(RESPONSES_FILE).is_file() {
             index.read_run(path)?;
@@ -154,7 +154,7 @@ impl AnswerIndex {
     }
 
     /// The data directory's `runs/` this index was read from (see [`AnswerIndex::of_data_dir`]).
-    pub fn runs_dir(&self) -> Option<&Path> {
+    pub(crate) fn runs_dir(&self) -> Option<&Path> {
         self.runs_dir.as_deref()
     }
 
@@ -253,7 +253,7 @@ impl AnswerIndex {
 
     /// The user object hashing to `sha256_hex` that line `line` of run number `run` holds, if
     /// it holds one.
-    pub fn user_at(&self, run: u32, line: u64, sha256_hex: &str) -> Option<UserAnswer<'_>> {
+    pub(crate) fn user_at(&self, run: u32, line: u64, sha256_hex: &str) -> Option<UserAnswer<'_>> {
         let sha = crate::digest::sha256_from_hex(sha256_hex)?;
         let at = usize::try_from(line).ok()?.checked_sub(1)?;
         let line = self.lines.get(run as usize)?.get(at)?.as_ref()?;
@@ -262,7 +262,7 @@ impl AnswerIndex {
 
     /// The first place an answer held the user object hashing to `sha256_hex`: run number,
     /// line and the object.
-    pub fn user_by_hash(&self, sha256_hex: &str) -> Option<(u32, u64, UserAnswer<'_>)> {
+    pub(crate) fn user_by_hash(&self, sha256_hex: &str) -> Option<(u32, u64, UserAnswer<'_>)> {
         let sha = crate::digest::sha256_from_hex(sha256_hex)?;
         let by_hash = self.by_hash.get_or_init(|| {
             let mut map = FxHashMap::default();
@@ -284,29 +284,29 @@ impl AnswerIndex {
     }
 
     /// The number of the run of this id, if it was read.
-    pub fn run_number(&self, run: &str) -> Option<u32> {
+    pub(crate) fn run_number(&self, run: &str) -> Option<u32> {
         self.run_numbers.get(run).copied()
     }
 
     /// Whether a run of this id was read.
-    pub fn has_run(&self, run: &str) -> bool {
+    pub(crate) fn has_run(&self, run: &str) -> bool {
         self.run_numbers.contains_key(run)
     }
 
     /// The id and directory of run number `index`.
-    pub fn run(&self, index: u32) -> (&str, &Path) {
+    pub(crate) fn run(&self, index: u32) -> (&str, &Path) {
         let (id, dir) = &self.runs[index as usize];
         (id, dir)
     }
 
     /// User objects read (each time an answer held one).
-    pub fn users(&self) -> usize {
+    pub(crate) fn users(&self) -> usize {
         let lines = self.lines.iter().flatten().flatten();
         lines.map(|l| l.users.len()).sum()
     }
 
     /// Where the runs were read from, for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self.runs.as_slice() {
             [] => "no run".into(),
             [(id, _)] => format!("run {id}"),

@@ -14,7 +14,7 @@ use crate::pipeline::checks::placeholders::SourceKind;
 use crate::pipeline::checks::placeholders::provenance::source_kind;
 
 /// The record's top-level fields that come from the API, compared with the answer.
-pub const API_FIELDS: &[&str] = &[
+pub(super) const API_FIELDS: &[&str] = &[
     "id",
     "handle",
     "name",
@@ -41,7 +41,7 @@ pub struct CustodyRef<'a> {
 }
 
 impl CustodyRef<'_> {
-    pub fn into_owned(self) -> CustodyRef<'static> {
+    pub(crate) fn into_owned(self) -> CustodyRef<'static> {
         CustodyRef {
             run: Cow::Owned(self.run.into_owned()),
             response_line: self.response_line,
@@ -68,7 +68,7 @@ impl<'a> Claim<'a> {
     /// From a line read raw: its top-level fields, its `meta`, and the view the caller has read
     /// of them already (the audit and the console do, for their other checks), whose sources,
     /// handle and provenance hash are taken instead of being read a second time.
-    pub fn of_view<'r: 'a>(
+    pub(crate) fn of_view<'r: 'a>(
         view: &'a AuthorView<'r>,
         top: &RawObject<'r>,
         meta: Option<&RawObject<'r>>,
@@ -98,7 +98,7 @@ impl<'a> Claim<'a> {
     }
 
     /// From a parsed record.
-    pub fn of_record(record: &'a Record) -> Claim<'a> {
+    pub(crate) fn of_record(record: &'a Record) -> Claim<'a> {
         let meta = record.meta();
         let text = |v: Option<&'a Value>| v.and_then(Value::as_str).map(Cow::Borrowed);
         let custody = meta.and_then(|m| m.get("custody"));
@@ -117,12 +117,13 @@ impl<'a> Claim<'a> {
     }
 
     /// The JSON text of the record's API field at place `k` of [`API_FIELDS`].
-    pub fn field_at(&self, k: usize) -> Option<&str> {
+    pub(crate) fn field_at(&self, k: usize) -> Option<&str> {
         self.fields.get(k)?.as_deref()
     }
 
+    #[cfg(test)]
     /// The JSON text of one of the record's API fields.
-    pub fn field(&self, name: &str) -> Option<&str> {
+    pub(crate) fn field(&self, name: &str) -> Option<&str> {
         self.field_at(api_field(name)?)
     }
 }
@@ -136,7 +137,7 @@ pub fn newest_ref(custody: &str) -> Option<CustodyRef<'_>> {
 }
 
 /// The place of a record field among [`API_FIELDS`], if it is one.
-pub fn api_field(name: &str) -> Option<usize> {
+pub(super) fn api_field(name: &str) -> Option<usize> {
     API_FIELDS.iter().position(|f| *f == name)
 }
 

@@ -38,7 +38,7 @@ pub struct FieldDiff {
 
 impl Custody {
     /// The outcome's name, as the audit reports it.
-    pub fn outcome(&self) -> &'static str {
+    pub(crate) fn outcome(&self) -> &'static str {
         match self {
             Custody::NotClaimed => "not_claimed",
             Custody::Verified { .. } => "verified",
@@ -49,7 +49,7 @@ impl Custody {
 
     /// Unverified: the record claims an API source that could not be proved (unverifiable or
     /// mismatch). What the audit lists and the console's `unverified` counter counts.
-    pub fn is_unverified(&self) -> bool {
+    pub(crate) fn is_unverified(&self) -> bool {
         matches!(
             self,
             Custody::Unverifiable { .. } | Custody::Mismatch { .. }
@@ -57,7 +57,7 @@ impl Custody {
     }
 
     /// One line of words.
-    pub fn words(&self) -> String {
+    pub(crate) fn words(&self) -> String {
         match self {
             Custody::NotClaimed => "no API source claimed".into(),
             Custody::Verified { run, response_line } => {
@@ -94,14 +94,14 @@ struct Found<'i> {
     user: AnswerFields<'i>,
 }
 
-pub fn verify_record(record: &Record, index: &AnswerIndex) -> Custody {
+pub(crate) fn verify_record(record: &Record, index: &AnswerIndex) -> Custody {
     verify(&Claim::of_record(record), index)
 }
 
 /// [`verify`] for one record at a time (the console's detail pane): a run the record names
 /// that the index does not hold but that exists in the index's `runs/` (a run written since the
 /// index was read, such as the console's own harvest) is read and the record proved against it.
-pub fn verify_one(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
+pub(crate) fn verify_one(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
     let custody = verify(claim, index);
     let (Custody::Unverifiable { .. }, Some(runs_dir), Ok(refs)) =
         (&custody, index.runs_dir(), &claim.refs)
@@ -127,7 +127,7 @@ fn is_plain_name(run: &str) -> bool {
     !run.is_empty() && run != "." && run != ".." && !run.contains(['/', '\\'])
 }
 
-pub fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
+pub(crate) fn verify(claim: &Claim<'_>, index: &AnswerIndex) -> Custody {
     if !claim.claims_api {
         return Custody::NotClaimed;
     }

@@ -49,7 +49,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Capped exponential backoff with jitter: between half and all of `base * 2^(n-1)`.
-    pub fn delay(&self, failed_attempts: u32) -> Duration {
+    pub(crate) fn delay(&self, failed_attempts: u32) -> Duration {
         let exp = self
             .base_delay
             .saturating_mul(1u32 << failed_attempts.saturating_sub(1).min(20));
@@ -69,7 +69,7 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn lookup(number: usize, handles: Vec<String>) -> Batch {
+    pub(crate) fn lookup(number: usize, handles: Vec<String>) -> Batch {
         Batch {
             number,
             handles,
@@ -77,7 +77,7 @@ impl Batch {
         }
     }
 
-    pub fn page(number: usize, page: PageAsk) -> Batch {
+    pub(crate) fn page(number: usize, page: PageAsk) -> Batch {
         Batch {
             number,
             handles: Vec::new(),
@@ -86,14 +86,14 @@ impl Batch {
     }
 
     /// The endpoint whose rate window the request counts against.
-    pub fn endpoint(&self) -> Endpoint {
+    pub(crate) fn endpoint(&self) -> Endpoint {
         self.page
             .as_ref()
             .map_or(Endpoint::Lookup, |p| p.source.endpoint())
     }
 
     /// The most users the answer can bill: every handle of a lookup, `max_results` of a page.
-    pub fn most_users(&self) -> u64 {
+    pub(crate) fn most_users(&self) -> u64 {
         match &self.page {
             None => self.handles.len() as u64,
             Some(p) => u64::from(p.max_results),
@@ -130,7 +130,7 @@ pub struct AnsweredBatch {
 
 /// How a batch ended.
 #[derive(Debug)]
-pub enum BatchEnd {
+pub(super) enum BatchEnd {
     Answered {
         /// Boxed: the records of a page are far larger than the other ends.
         batch: Box<AnsweredBatch>,
@@ -147,7 +147,7 @@ pub enum BatchEnd {
 
 /// What every batch of a run shares.
 #[derive(Debug)]
-pub struct BatchContext {
+pub(super) struct BatchContext {
     pub client: XClient,
     /// The lookups' budget (the one the console shows).
     pub budget: Arc<Budget>,
@@ -177,7 +177,7 @@ pub struct BatchContext {
 
 impl BatchContext {
     /// The budget of the endpoint `batch` is sent to.
-    pub fn budget_of(&self, batch: &Batch) -> &Arc<Budget> {
+    pub(super) fn budget_of(&self, batch: &Batch) -> &Arc<Budget> {
         match batch.endpoint() {
             Endpoint::Lookup => &self.budget,
             e => self.page_budgets.get(&e).unwrap_or(&self.budget),
@@ -342,7 +342,7 @@ pub fn build_answered(
 /// Builds (and scores) the record of every user object of a page, each naming the answer it
 /// came from and the source it was found in (`meta.discovered`), and reads where the source
 /// goes on. Errors about the source itself (an unknown or private list) are kept in words.
-pub fn build_page(
+pub(super) fn build_page(
     page: &PageAsk,
     body: UsersBody,
     answer: &AnswerPlace,
@@ -431,7 +431,7 @@ fn unreachable_words(base_url: &str, detail: &str) -> String {
 }
 
 /// `meta.sources[].evidence` of a lookup batch's records: the endpoint and the batch.
-pub fn lookup_evidence(by: LookupBy, batch: usize) -> String {
+pub(super) fn lookup_evidence(by: LookupBy, batch: usize) -> String {
     let endpoint = match by {
         LookupBy::Usernames => "/2/users/by",
         LookupBy::Ids => "/2/users",
@@ -457,7 +457,7 @@ async fn built_off_the_workers(
 }
 
 /// Runs one batch to its end.
-pub async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
+pub(super) async fn run_batch(ctx: Arc<BatchContext>, batch: Batch) -> BatchEnd {
     let budget = ctx.budget_of(&batch).clone();
     let mut failures = 0u32;
     let mut throttles = 0u32;

@@ -76,7 +76,7 @@ impl BudgetConfig {
     }
 
     /// The windows of an access plan (see `harvest::pricing`).
-    pub fn for_plan(limits: crate::pipeline::harvest::PlanLimits) -> BudgetConfig {
+    pub(crate) fn for_plan(limits: crate::pipeline::harvest::PlanLimits) -> BudgetConfig {
         let mut config = BudgetConfig::new(Some(limits.per_window), WINDOW);
         config.daily_limit = limits.per_day;
         config
@@ -89,11 +89,11 @@ const ROUNDING_SLACK: Duration = Duration::from_secs(2);
 
 /// One request counted against the budget, in the order requests were taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Ticket(u64);
+pub(crate) struct Ticket(u64);
 
 /// What the engine may do now.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Permit {
+pub(crate) enum Permit {
     /// Send one request (it has been counted); hand the ticket back with its answer.
     Send(Ticket),
     /// Nothing left in this window: wait, then ask again.
@@ -137,7 +137,7 @@ struct State {
 
 /// The budget of one run, shared by its concurrent requests.
 #[derive(Debug)]
-pub struct Budget {
+pub(crate) struct Budget {
     config: BudgetConfig,
     state: Mutex<State>,
     pacer: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
@@ -161,7 +161,7 @@ fn delta(d: Duration) -> TimeDelta {
 }
 
 impl Budget {
-    pub fn new(config: BudgetConfig) -> Budget {
+    pub(crate) fn new(config: BudgetConfig) -> Budget {
         let limit = config.limit.map(NonZeroU32::get);
         let pacer = limit.and_then(|l| pacer_for(l, config.window));
         Budget {
@@ -186,10 +186,6 @@ impl Budget {
             pacer: Mutex::new(pacer),
             config,
         }
-    }
-
-    pub fn config(&self) -> &BudgetConfig {
-        &self.config
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -227,7 +223,7 @@ impl Budget {
 
     /// Asks for one request now. `Send` counts it; the caller must call [`Budget::observe`] or
     /// [`Budget::abandon`] for it later.
-    pub fn take(&self, now: DateTime<Utc>) -> Permit {
+    pub(crate) fn take(&self, now: DateTime<Utc>) -> Permit {
         let mut s = self.lock();
         if s.reset_at.is_some_and(|r| r <= now) {
             s.left = s.limit;
@@ -291,7 +287,7 @@ impl Budget {
     }
 
     /// Waits for the ahead-of-time pacer (a no-op when pacing is off).
-    pub async fn pace(&self) {
+    pub(crate) async fn pace(&self) {
         let pacer = self.pacer.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(p) = pacer {
             p.until_ready().await;
@@ -299,7 +295,7 @@ impl Budget {
     }
 
     /// A request taken with [`Budget::take`] was answered; `rate` are the answer's headers.
-    pub fn observe(&self, ticket: Ticket, rate: &RateHeaders, now: DateTime<Utc>) {
+    pub(crate) fn observe(&self, ticket: Ticket, rate: &RateHeaders, now: DateTime<Utc>) {
         let mut rebuilt = None;
         {
             let mut s = self.lock();
@@ -381,7 +377,7 @@ impl Budget {
 
     /// A request taken with [`Budget::take`] was answered 429 (rate shapes). Returns when to try
     /// again, and a clock-skew warning when the reported reset was absurd.
-    pub fn throttled(
+    pub(crate) fn throttled(
         &self,
         ticket: Ticket,
         rate: &RateHeaders,
@@ -425,7 +421,7 @@ impl Budget {
     }
 
     /// A request taken with [`Budget::take`] got no answer (transport error) or was not sent.
-    pub fn abandon(&self, ticket: Ticket) {
+    pub(crate) fn abandon(&self, ticket: Ticket) {
         let mut s = self.lock();
         s.in_flight.remove(&ticket);
         s.finished += 1;
@@ -433,7 +429,7 @@ impl Budget {
 
     /// Counts a wait from `started` until now, in wall-clock time: the part that overlaps a
     /// wait already counted (another request waiting for the same reset) is not counted again.
-    pub fn add_waited(&self, started: std::time::Instant) {
+    pub(crate) fn add_waited(&self, started: std::time::Instant) {
         let now = std::time::Instant::now();
         let mut s = self.lock();
         let from = s.waited_until.map_or(started, |u| u.max(started));
@@ -441,11 +437,11 @@ impl Budget {
         s.waited_until = Some(s.waited_until.map_or(now, |u| u.max(now)));
     }
 
-    pub fn set_scheduled(&self, scheduled: u64) {
+    pub(crate) fn set_scheduled(&self, scheduled: u64) {
         self.lock().scheduled = scheduled;
     }
 
-    pub fn snapshot(&self) -> BudgetSnapshot {
+    pub(crate) fn snapshot(&self) -> BudgetSnapshot {
         let s = self.lock();
         BudgetSnapshot {
             limit: s.limit.unwrap_or(0),

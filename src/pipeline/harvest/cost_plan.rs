@@ -72,7 +72,7 @@ impl CostPlan {
     }
 
     /// The plan as the JSON line programs read (`{"event":"plan",...}`).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         #[derive(Serialize)]
         struct Line {
             event: &'static str,
@@ -107,7 +107,7 @@ impl CostPlan {
 
     /// The plan in words, for a terminal and the console's confirmation (each line fits the
     /// confirmation dialog).
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         use super::pricing::format_usd;
         let mut lines = vec![
             format!(
@@ -151,7 +151,7 @@ impl CostPlan {
 
 /// The time `requests` take under the windows: a full window may go at once, then one window
 /// per further window's worth (and one day per further day's worth on a daily cap).
-pub fn eta(requests: u64, budget: &BudgetConfig) -> Duration {
+pub(crate) fn eta(requests: u64, budget: &BudgetConfig) -> Duration {
     if requests == 0 {
         return Duration::ZERO;
     }
@@ -171,7 +171,7 @@ pub fn eta(requests: u64, budget: &BudgetConfig) -> Duration {
 /// current window has room for go at once, the rest wait for its reset and then one window per
 /// window's worth. `None` when the budget knows no window limit (nothing to count the waits by).
 /// Latency is not counted: the answer is the least the run can still take.
-pub fn live_eta(
+pub(crate) fn live_eta(
     requests: u64,
     budget: &super::budget::BudgetSnapshot,
     window: Duration,
@@ -192,7 +192,7 @@ pub fn live_eta(
 }
 
 /// `45 s`, `12 min`, `3.5 h`, `2.0 days`.
-pub fn words_for(d: Duration) -> String {
+pub(crate) fn words_for(d: Duration) -> String {
     let s = d.as_secs();
     if s < 120 {
         format!("{s} s")

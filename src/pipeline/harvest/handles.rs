@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// The longest username X allows.
-pub const MAX_HANDLE_LEN: usize = 15;
+pub(crate) const MAX_HANDLE_LEN: usize = 15;
 
 /// Hosts whose first path segment is a username.
 const PROFILE_HOSTS: &[&str] = &[
@@ -63,7 +63,7 @@ pub struct HandleList {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum HandlesError {
+pub(crate) enum HandlesError {
     #[error("cannot read handles file {path}: {source}")]
     Read {
         path: PathBuf,
@@ -76,7 +76,7 @@ pub enum HandlesError {
 /// Turns one input into a bare username, or says why it cannot be one.
 ///
 /// Accepts `name`, `@name`, `x.com/name`, `https://twitter.com/name/status/1?s=20` and the like.
-pub fn normalize(input: &str) -> Result<String, String> {
+pub(crate) fn normalize(input: &str) -> Result<String, String> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err("empty".into());
@@ -108,7 +108,7 @@ pub fn normalize(input: &str) -> Result<String, String> {
 }
 
 /// Checks a bare username against `^[A-Za-z0-9_]{1,15}$`, naming the first problem.
-pub fn validate(handle: &str) -> Result<(), String> {
+pub(crate) fn validate(handle: &str) -> Result<(), String> {
     if handle.is_empty() {
         return Err("empty".into());
     }
@@ -201,7 +201,7 @@ fn quoted(line: &str) -> String {
 impl HandleList {
     /// What the plan will not send, in words: the invalid lines (how many and which) and the
     /// repeated handles; `None` when every line is sent.
-    pub fn not_sent_words(&self) -> Option<String> {
+    pub(crate) fn not_sent_words(&self) -> Option<String> {
         let mut parts = Vec::new();
         if !self.invalid.is_empty() {
             const NAMED: usize = 10;
@@ -237,7 +237,7 @@ impl HandleList {
 
     /// What the plan will not send, for the JSON plan: `{"invalid": N, "invalid_lines": [...],
     /// "duplicates": N}`.
-    pub fn not_sent_json(&self) -> serde_json::Value {
+    pub(crate) fn not_sent_json(&self) -> serde_json::Value {
         serde_json::json!({
             "invalid": self.invalid.len(),
             "invalid_lines": self.invalid.iter().map(|l| l.line).collect::<Vec<_>>(),
@@ -247,7 +247,7 @@ impl HandleList {
 }
 
 /// Reads and normalizes a handles file (one handle per line).
-pub fn read_handles(path: &Path) -> Result<HandleList, HandlesError> {
+pub(crate) fn read_handles(path: &Path) -> Result<HandleList, HandlesError> {
     let bytes = std::fs::read(path).map_err(|source| HandlesError::Read {
         path: path.to_path_buf(),
         source,

@@ -19,11 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use super::page::{PageAsk, PageSource};
 
-pub const JOURNAL_FILE: &str = "journal.jsonl";
+pub(crate) const JOURNAL_FILE: &str = "journal.jsonl";
 
 /// What a run is: enough to resume it with `--resume DIR` alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunHeader {
+pub(crate) struct RunHeader {
     /// Always "run".
     pub kind: String,
     pub started_at: DateTime<Utc>,
@@ -47,7 +47,7 @@ pub struct RunHeader {
 }
 
 /// The data directory a run directory belongs to by place: `DIR` for `DIR/runs/<run>`.
-pub fn home_of(run_dir: &Path) -> Option<PathBuf> {
+pub(crate) fn home_of(run_dir: &Path) -> Option<PathBuf> {
     let run_dir = std::path::absolute(run_dir).ok()?;
     let parent = run_dir.parent()?;
     (parent.file_name()? == "runs").then(|| parent.parent().map(Path::to_path_buf))?
@@ -92,7 +92,7 @@ impl RunHeader {
     /// where the directory was before it was copied or moved: it and the paths inside it are
     /// taken as the run's own directory's, so a resume never writes outside the directory it
     /// is given.
-    pub fn located(mut self, run_dir: &Path) -> RunHeader {
+    pub(crate) fn located(mut self, run_dir: &Path) -> RunHeader {
         let resolve = |p: PathBuf| {
             if p.is_relative() { run_dir.join(p) } else { p }
         };
@@ -119,7 +119,7 @@ impl RunHeader {
 
 /// Running totals of a run, carried in every batch line so a resumed run continues them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct RunTotals {
+pub(crate) struct RunTotals {
     pub requests: u64,
     pub retries: u64,
     pub waited_ms: u64,
@@ -128,7 +128,7 @@ pub struct RunTotals {
 
 /// One answered batch: what became of each of its handles.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct JournalBatch {
+pub(crate) struct JournalBatch {
     /// Always "batch".
     pub kind: String,
     pub batch: usize,
@@ -151,7 +151,7 @@ pub struct JournalBatch {
 
 impl JournalBatch {
     /// Handles this batch answered for good (failed ones are asked again on resume).
-    pub fn answered(&self) -> impl Iterator<Item = &String> {
+    pub(crate) fn answered(&self) -> impl Iterator<Item = &String> {
         self.found
             .iter()
             .chain(&self.protected)
@@ -180,28 +180,28 @@ pub enum JournalError {
 
 /// An open journal, appended to as batches are answered.
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     path: PathBuf,
     file: File,
 }
 
 /// What an earlier attempt of the run left.
 #[derive(Debug, Clone)]
-pub struct Resumed {
+pub(crate) struct Resumed {
     pub header: RunHeader,
     pub batches: Vec<JournalBatch>,
 }
 
 impl Resumed {
-    pub fn last_totals(&self) -> RunTotals {
+    pub(crate) fn last_totals(&self) -> RunTotals {
         self.batches.last().map(|b| b.totals).unwrap_or_default()
     }
 
-    pub fn records_len(&self) -> u64 {
+    pub(crate) fn records_len(&self) -> u64 {
         self.batches.last().map_or(0, |b| b.records_len)
     }
 
-    pub fn next_batch(&self) -> usize {
+    pub(crate) fn next_batch(&self) -> usize {
         self.batches.iter().map(|b| b.batch + 1).max().unwrap_or(1)
     }
 
@@ -209,7 +209,7 @@ impl Resumed {
     /// of the journal read, the page the last journaled answer of a source named next, and
     /// none for a source whose last page was read. A page asked but never journaled is asked
     /// again from the token that named it, so no page is skipped.
-    pub fn pages_left(&self) -> Vec<PageAsk> {
+    pub(crate) fn pages_left(&self) -> Vec<PageAsk> {
         self.header
             .sources
             .iter()
@@ -230,7 +230,7 @@ impl Resumed {
 
 impl Journal {
     /// Starts the journal of a new run in `dir`; refuses to overwrite one.
-    pub fn create(dir: &Path, header: &RunHeader) -> Result<Journal, JournalError> {
+    pub(crate) fn create(dir: &Path, header: &RunHeader) -> Result<Journal, JournalError> {
         let path = dir.join(JOURNAL_FILE);
         let write_err = |source| JournalError::Write {
             path: path.clone(),
@@ -254,7 +254,7 @@ impl Journal {
     }
 
     /// Opens the journal of an interrupted run, dropping a torn last line.
-    pub fn resume(dir: &Path) -> Result<(Journal, Resumed), JournalError> {
+    pub(crate) fn resume(dir: &Path) -> Result<(Journal, Resumed), JournalError> {
         let path = dir.join(JOURNAL_FILE);
         if !path.exists() {
             return Err(JournalError::Missing {
@@ -278,7 +278,7 @@ impl Journal {
 
     /// Reads what an earlier attempt left without changing anything (a torn last line is
     /// skipped, not cut): what a plan of the resumed run needs.
-    pub fn read(dir: &Path) -> Result<Resumed, JournalError> {
+    pub(crate) fn read(dir: &Path) -> Result<Resumed, JournalError> {
         let path = dir.join(JOURNAL_FILE);
         if !path.exists() {
             return Err(JournalError::Missing {
@@ -317,13 +317,14 @@ impl Journal {
         Ok(Resumed { header, batches })
     }
 
+    #[cfg(test)]
     /// Appends one batch line and makes it durable before returning.
-    pub fn append(&mut self, entry: &JournalBatch) -> Result<(), JournalError> {
+    pub(crate) fn append(&mut self, entry: &JournalBatch) -> Result<(), JournalError> {
         self.append_many(std::slice::from_ref(entry))
     }
 
     /// Appends several batch lines with one fsync (group commit: an fsync costs milliseconds).
-    pub fn append_many(&mut self, entries: &[JournalBatch]) -> Result<(), JournalError> {
+    pub(crate) fn append_many(&mut self, entries: &[JournalBatch]) -> Result<(), JournalError> {
         let mut buf = Vec::with_capacity(entries.len() * 256);
         for entry in entries {
             serde_json::to_writer(&mut buf, entry).expect("journal lines are plain data");
@@ -350,7 +351,7 @@ impl Journal {
 }
 
 /// Reads only what a run is (its first journal line), to find its handles file and settings.
-pub fn read_header(dir: &Path) -> Result<RunHeader, JournalError> {
+pub(crate) fn read_header(dir: &Path) -> Result<RunHeader, JournalError> {
     let path = dir.join(JOURNAL_FILE);
     let file = File::open(&path).map_err(|source| {
         if source.kind() == io::ErrorKind::NotFound {
@@ -382,7 +383,7 @@ pub fn read_header(dir: &Path) -> Result<RunHeader, JournalError> {
 
 /// Cuts a file after its last complete line (a crash can leave half a line); returns how many
 /// bytes were cut, so a caller can say so.
-pub fn drop_torn_tail(path: &Path) -> io::Result<u64> {
+pub(crate) fn drop_torn_tail(path: &Path) -> io::Result<u64> {
     let mut file = match OpenOptions::new().read(true).write(true).open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
@@ -415,7 +416,7 @@ pub fn drop_torn_tail(path: &Path) -> io::Result<u64> {
 }
 
 /// Cuts a file to `len` bytes when it is longer (records written after the last journal line).
-pub fn truncate_to(path: &Path, len: u64) -> io::Result<()> {
+pub(crate) fn truncate_to(path: &Path, len: u64) -> io::Result<()> {
     let file = match OpenOptions::new().write(true).open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound && len == 0 => return Ok(()),

@@ -32,7 +32,7 @@ use crate::pipeline::harvest::journal;
 
 pub use crate::pipeline::layout::LEDGER_FILE;
 /// Held by the one harvest that may write to a data directory at a time.
-pub const LOCK_FILE: &str = "harvest.lock";
+pub(crate) const LOCK_FILE: &str = "harvest.lock";
 
 /// Days of reads kept in memory before today: a run that crosses midnight still needs yesterday.
 const DAYS_KEPT: i64 = 2;
@@ -71,11 +71,11 @@ pub struct LedgerEntry {
 }
 
 impl LedgerEntry {
-    pub fn billed(&self) -> u64 {
+    pub(crate) fn billed(&self) -> u64 {
         self.users.iter().filter(|u| !u.free).count() as u64
     }
 
-    pub fn free_rereads(&self) -> u64 {
+    pub(crate) fn free_rereads(&self) -> u64 {
         self.users.iter().filter(|u| u.free).count() as u64
     }
 }
@@ -102,7 +102,7 @@ pub enum LedgerError {
 
 /// What one run spent, over all its attempts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RunSpend {
+pub(crate) struct RunSpend {
     pub requests: u64,
     pub cost_micros: Micros,
     pub users_billed: u64,
@@ -110,7 +110,7 @@ pub struct RunSpend {
 }
 
 impl RunSpend {
-    pub fn add(&mut self, entry: &LedgerEntry) {
+    pub(crate) fn add(&mut self, entry: &LedgerEntry) {
         self.requests += 1;
         self.cost_micros += entry.cost_micros;
         self.users_billed += entry.billed();
@@ -165,7 +165,7 @@ impl LedgerBook {
 
     /// Prices the users of one answer sent at `at`, and counts them as read. Users read before
     /// on that UTC day, by any run, are free.
-    pub fn charge(&mut self, request: AnsweredRequest, price: Micros) -> LedgerEntry {
+    pub(crate) fn charge(&mut self, request: AnsweredRequest, price: Micros) -> LedgerEntry {
         let day = request.at.date_naive();
         let read = self.read.entry(day).or_default();
         let mut cost = 0;
@@ -201,14 +201,14 @@ impl LedgerBook {
     }
 
     /// True when `handle` was read on `day` (case-insensitive): a re-read that day is free.
-    pub fn read_on(&self, day: NaiveDate, handle: &str) -> bool {
+    pub(crate) fn read_on(&self, day: NaiveDate, handle: &str) -> bool {
         self.handles
             .get(&day)
             .is_some_and(|h| h.contains(&handle.to_ascii_lowercase()))
     }
 
     /// What `run_dir` has spent so far, over all its attempts.
-    pub fn run(&self, run_dir: &Path) -> RunSpend {
+    pub(crate) fn run(&self, run_dir: &Path) -> RunSpend {
         self.runs
             .get(&run_name(run_dir))
             .copied()
@@ -216,7 +216,7 @@ impl LedgerBook {
     }
 
     /// What every run of the directory spent on `day`.
-    pub fn spent_on(&self, day: NaiveDate) -> Micros {
+    pub(crate) fn spent_on(&self, day: NaiveDate) -> Micros {
         self.spent_by_day.get(&day).copied().unwrap_or(0)
     }
 
@@ -238,7 +238,7 @@ impl LedgerBook {
 /// An answer to be priced: when its request was sent, where its response line is, and the users
 /// it returned as (id, handle).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnsweredRequest {
+pub(crate) struct AnsweredRequest {
     pub at: DateTime<Utc>,
     pub run_dir: PathBuf,
     pub response_line: u64,
@@ -249,14 +249,14 @@ pub struct AnsweredRequest {
 
 /// The ledger file, open for appending.
 #[derive(Debug)]
-pub struct LedgerFile {
+pub(crate) struct LedgerFile {
     path: PathBuf,
     file: File,
 }
 
 impl LedgerFile {
     /// Appends entries and makes them durable with one fsync.
-    pub fn append(&mut self, entries: &[LedgerEntry]) -> Result<(), LedgerError> {
+    pub(crate) fn append(&mut self, entries: &[LedgerEntry]) -> Result<(), LedgerError> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -348,7 +348,7 @@ fn for_each_entry(path: &Path, mut each: impl FnMut(LedgerEntry)) -> Result<(), 
 
 /// The ledger as a writer sees it: the book of recent days and the file to append to.
 #[derive(Debug)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     pub book: LedgerBook,
     pub file: LedgerFile,
 }
@@ -356,7 +356,7 @@ pub struct Ledger {
 impl Ledger {
     /// Opens the directory's ledger for a run holding `_lock` (which makes dropping a torn tail
     /// and repairing safe).
-    pub fn open(
+    pub(crate) fn open(
         data_dir: &Path,
         _lock: &HarvestLock,
         now: DateTime<Utc>,
@@ -403,7 +403,7 @@ impl Ledger {
 
     /// Adds a ledger line for every answer of `run_dir`'s responses.jsonl that has none (the run
     /// was killed before its ledger lines were written). Returns how many were added.
-    pub fn repair(&mut self, run_dir: &Path, price: Micros) -> Result<usize, LedgerError> {
+    pub(crate) fn repair(&mut self, run_dir: &Path, price: Micros) -> Result<usize, LedgerError> {
         let path = run_dir.join(RESPONSES_FILE);
         let (covered, line, end) = self.book.covered(run_dir);
         let covered: HashSet<u64> = covered
@@ -451,7 +451,7 @@ impl Ledger {
     /// run whose journal names this data directory and its price. Runs from before the ledger
     /// (no price in their journal) or of another data directory are left alone: what they spent
     /// was never this ledger's to count.
-    pub fn repair_all(&mut self, data_dir: &Path) -> Result<usize, LedgerError> {
+    pub(crate) fn repair_all(&mut self, data_dir: &Path) -> Result<usize, LedgerError> {
         let Ok(entries) = std::fs::read_dir(crate::pipeline::layout::runs_dir(data_dir)) else {
             return Ok(0);
         };
@@ -482,7 +482,7 @@ impl Ledger {
 /// slow disk never holds up a request. Without a data directory (a library caller, a bench) the
 /// run is still priced, in memory only.
 #[derive(Debug)]
-pub struct RunLedger {
+pub(crate) struct RunLedger {
     book: std::sync::Mutex<LedgerBook>,
     writer: Option<LedgerWriter>,
     price: Micros,
@@ -490,7 +490,7 @@ pub struct RunLedger {
 }
 
 impl RunLedger {
-    pub fn new(
+    pub(crate) fn new(
         book: LedgerBook,
         file: Option<LedgerFile>,
         price: Micros,
@@ -508,13 +508,9 @@ impl RunLedger {
         self.book.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn price(&self) -> Micros {
-        self.price
-    }
-
     /// Prices one answer of this run and queues its ledger line; `Err` once the ledger can no
     /// longer be written (the run must stop: it would spend without counting).
-    pub fn charge(
+    pub(crate) fn charge(
         &self,
         at: DateTime<Utc>,
         place: super::outputs::ResponsePlace,
@@ -542,28 +538,28 @@ impl RunLedger {
     }
 
     /// True when `handle` was read today by a run of the directory: reading it again is free.
-    pub fn read_on(&self, day: NaiveDate, handle: &str) -> bool {
+    pub(crate) fn read_on(&self, day: NaiveDate, handle: &str) -> bool {
         self.book().read_on(day, handle)
     }
 
     /// How many of `handles` would be billed if found on `day`.
-    pub fn billable(&self, day: NaiveDate, handles: &[String]) -> u64 {
+    pub(crate) fn billable(&self, day: NaiveDate, handles: &[String]) -> u64 {
         let book = self.book();
         handles.iter().filter(|h| !book.read_on(day, h)).count() as u64
     }
 
     /// What this run has spent, over all its attempts.
-    pub fn spent(&self) -> RunSpend {
+    pub(crate) fn spent(&self) -> RunSpend {
         self.book().run(&self.run_dir)
     }
 
     /// What the directory's runs spent on `day`, this one included.
-    pub fn spent_on(&self, day: NaiveDate) -> Micros {
+    pub(crate) fn spent_on(&self, day: NaiveDate) -> Micros {
         self.book().spent_on(day)
     }
 
     /// Writes every queued line; returns the first write error.
-    pub fn finish(&mut self) -> Result<(), String> {
+    pub(crate) fn finish(&mut self) -> Result<(), String> {
         match self.writer.take() {
             Some(w) => w.finish(),
             None => Ok(()),
@@ -646,7 +642,7 @@ impl LedgerWriter {
 /// of the data directory, wherever the directory is now: copied or moved, its ledger still
 /// names its runs), else the path as given. Ledgers written before named every run by its
 /// absolute path; `/old/place/runs/<run>` is read as `runs/<run>` the same way.
-pub fn run_name(run_dir: &Path) -> PathBuf {
+pub(crate) fn run_name(run_dir: &Path) -> PathBuf {
     match (run_dir.parent(), run_dir.file_name()) {
         (Some(parent), Some(name)) if parent.file_name().is_some_and(|p| p == "runs") => {
             Path::new("runs").join(name)
@@ -658,14 +654,14 @@ pub fn run_name(run_dir: &Path) -> PathBuf {
 /// How the ledger names a directory: its canonical path, so that one run spelled two ways
 /// (relative, through a symlink) is one run. A directory that does not exist yet is named by
 /// its absolute path.
-pub fn run_key(dir: &Path) -> PathBuf {
+pub(crate) fn run_key(dir: &Path) -> PathBuf {
     std::fs::canonicalize(dir)
         .or_else(|_| std::path::absolute(dir))
         .unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// The book of the directory's ledger, read without taking the lock (a plan, `influx spend`).
-pub fn read_book(data_dir: &Path, now: DateTime<Utc>) -> Result<LedgerBook, LedgerError> {
+pub(crate) fn read_book(data_dir: &Path, now: DateTime<Utc>) -> Result<LedgerBook, LedgerError> {
     let mut book = LedgerBook::new(now.date_naive());
     for_each_entry(&data_dir.join(LEDGER_FILE), |e| book.absorb(&e))?;
     Ok(book)
@@ -699,7 +695,7 @@ fn answered_from_line(
 
 /// The users an answer is billed for: those in the `data` of a 200 answer (X charges for the
 /// resources it returns, each once; an error answer returns none).
-pub fn billed_users(status: Option<u16>, body: &UsersBody) -> Vec<(String, String)> {
+pub(crate) fn billed_users(status: Option<u16>, body: &UsersBody) -> Vec<(String, String)> {
     if status == Some(200) {
         body.billed()
     } else {

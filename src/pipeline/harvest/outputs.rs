@@ -42,7 +42,7 @@ fn open_append(path: &Path) -> Result<File, OutputError> {
 /// for a reader that needs less of it, as that reader's `B` (custody's `answer_line`).
 #[derive(Debug, serde::Deserialize)]
 #[serde(bound(deserialize = "B: serde::Deserialize<'de>"))]
-pub struct StoredAnswer<'a, B = &'a serde_json::value::RawValue> {
+pub(crate) struct StoredAnswer<'a, B = &'a serde_json::value::RawValue> {
     #[serde(default, borrow)]
     pub sent_at: Option<&'a str>,
     #[serde(default)]
@@ -53,14 +53,14 @@ pub struct StoredAnswer<'a, B = &'a serde_json::value::RawValue> {
 
 impl<'a, B: serde::Deserialize<'a>> StoredAnswer<'a, B> {
     /// `None` for a line that is not one (a torn last line, a hand edit).
-    pub fn read(line: &'a str) -> Option<StoredAnswer<'a, B>> {
+    pub(crate) fn read(line: &'a str) -> Option<StoredAnswer<'a, B>> {
         serde_json::from_str(line).ok()
     }
 }
 
 /// Where one answer landed in responses.jsonl: its 1-based line and the byte offset past it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ResponsePlace {
+pub(crate) struct ResponsePlace {
     pub line: u64,
     pub end: u64,
 }
@@ -74,7 +74,7 @@ struct ResponseFile {
 
 /// Every raw answer of a run, one JSON line each, shared by concurrent batches.
 #[derive(Debug)]
-pub struct ResponseLog {
+pub(crate) struct ResponseLog {
     path: PathBuf,
     /// Bytes of an unfinished answer cut from the end when an earlier attempt's file was
     /// opened (it stopped while writing that line): its batch is asked again.
@@ -88,7 +88,7 @@ pub struct ResponseLog {
 }
 
 impl ResponseLog {
-    pub fn open(dir: &Path) -> Result<ResponseLog, OutputError> {
+    pub(crate) fn open(dir: &Path) -> Result<ResponseLog, OutputError> {
         let path = dir.join(RESPONSES_FILE);
         let cut = journal::drop_torn_tail(&path).map_err(|source| OutputError {
             path: path.clone(),
@@ -117,13 +117,13 @@ impl ResponseLog {
     }
 
     /// Whether this attempt has had an answer from the API yet.
-    pub fn has_answers(&self) -> bool {
+    pub(crate) fn has_answers(&self) -> bool {
         self.answered.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Appends one line and hands it to the OS (a crash of the process loses nothing written);
     /// returns where it went.
-    pub fn write(&self, value: &serde_json::Value) -> Result<ResponsePlace, String> {
+    pub(crate) fn write(&self, value: &serde_json::Value) -> Result<ResponsePlace, String> {
         let mut line = serde_json::to_vec(value).expect("JSON values always serialize");
         line.push(b'\n');
         self.append(&line)
@@ -147,7 +147,7 @@ impl ResponseLog {
     }
 
     /// Answers written so far, earlier attempts included.
-    pub fn lines(&self) -> u64 {
+    pub(crate) fn lines(&self) -> u64 {
         self.out
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -157,7 +157,7 @@ impl ResponseLog {
 
     /// Appends one answer: the request metadata plus `"body"`, spliced in verbatim when it is
     /// JSON (re-encoding a large body would cost more than the request), else as a string.
-    pub fn write_answer(
+    pub(crate) fn write_answer(
         &self,
         meta: &serde_json::Value,
         body: &[u8],
@@ -182,14 +182,14 @@ impl ResponseLog {
         self.append(&line)
     }
 
-    pub fn error(&self) -> Option<String> {
+    pub(crate) fn error(&self) -> Option<String> {
         self.error.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
 /// records.jsonl, appended batch by batch and synced before the journal names its length.
 #[derive(Debug)]
-pub struct RecordLog {
+pub(crate) struct RecordLog {
     path: PathBuf,
     file: File,
     len: u64,
@@ -197,7 +197,7 @@ pub struct RecordLog {
 
 impl RecordLog {
     /// Opens records.jsonl, cut back to `keep_len` bytes: what the journal vouches for.
-    pub fn open(dir: &Path, keep_len: u64) -> Result<RecordLog, OutputError> {
+    pub(crate) fn open(dir: &Path, keep_len: u64) -> Result<RecordLog, OutputError> {
         let path = dir.join(RECORDS_FILE);
         let err = |source| OutputError {
             path: path.clone(),
@@ -248,7 +248,7 @@ struct WriteJob {
 /// that finish together share one fsync of records.jsonl and one of the journal; the journal
 /// line of a batch is written only after its records are on disk.
 #[derive(Debug)]
-pub struct BatchWriter {
+pub(crate) struct BatchWriter {
     jobs: Option<std::sync::mpsc::Sender<WriteJob>>,
     thread: Option<std::thread::JoinHandle<()>>,
     failure: std::sync::Arc<Mutex<Option<String>>>,
@@ -261,7 +261,10 @@ impl std::fmt::Debug for WriteJob {
 }
 
 impl BatchWriter {
-    pub fn spawn(mut records: RecordLog, mut journal: Journal) -> std::io::Result<BatchWriter> {
+    pub(crate) fn spawn(
+        mut records: RecordLog,
+        mut journal: Journal,
+    ) -> std::io::Result<BatchWriter> {
         let (tx, rx) = std::sync::mpsc::channel::<WriteJob>();
         let failure = std::sync::Arc::new(Mutex::new(None));
         let failed = failure.clone();
@@ -287,7 +290,7 @@ impl BatchWriter {
 
     /// Queues one answered batch, its records already as records.jsonl lines; `Err` once
     /// writing has failed (the run must stop).
-    pub fn submit(&self, lines: Vec<String>, entry: JournalBatch) -> Result<(), String> {
+    pub(crate) fn submit(&self, lines: Vec<String>, entry: JournalBatch) -> Result<(), String> {
         if let Some(e) = self.failure() {
             return Err(e);
         }
@@ -304,7 +307,7 @@ impl BatchWriter {
         }
     }
 
-    pub fn failure(&self) -> Option<String> {
+    pub(crate) fn failure(&self) -> Option<String> {
         self.failure
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -312,7 +315,7 @@ impl BatchWriter {
     }
 
     /// Writes everything queued and waits for it; returns the first write error.
-    pub fn finish(mut self) -> Result<(), String> {
+    pub(crate) fn finish(mut self) -> Result<(), String> {
         self.jobs.take();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -374,7 +377,7 @@ pub enum StopReason {
 
 impl StopReason {
     /// The reason as summary.json spells it.
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             StopReason::CreditsDepleted => "credits-depleted",
             StopReason::SpendCap => "spend-cap",
@@ -390,7 +393,7 @@ impl StopReason {
     }
 
     /// A cap the operator set: the run did what it was allowed to (exit 1, not 2).
-    pub fn is_cap(self) -> bool {
+    pub(crate) fn is_cap(self) -> bool {
         matches!(self, StopReason::SpendCap | StopReason::RequestCap)
     }
 }
@@ -453,7 +456,7 @@ pub struct Summary {
 
 impl Summary {
     /// The run in a few lines of words, for a terminal and the console's log.
-    pub fn words(&self) -> Vec<String> {
+    pub(crate) fn words(&self) -> Vec<String> {
         let mut lines = vec![
             format!(
                 "{} requested · {} harvested ({} protected) · {} not found · {} suspended · {} failed · {} invalid · {} pending",
@@ -483,7 +486,7 @@ impl Summary {
         lines
     }
 
-    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
+    pub(crate) fn write(&self, dir: &Path) -> Result<(), OutputError> {
         let path = dir.join(SUMMARY_FILE);
         let err = |e: crate::dataset::DatasetError| OutputError {
             path: path.clone(),
@@ -499,7 +502,7 @@ impl Summary {
 /// The newest run of `data_dir` (`DIR/runs/<UTC time>`, the names sort by time) that has a
 /// journal and did not finish: no summary.json (killed), or one with handles still pending
 /// (cancelled or stopped). What `influx harvest --resume` with no directory resumes.
-pub fn last_unfinished_run(data_dir: &Path) -> std::io::Result<Option<PathBuf>> {
+pub(crate) fn last_unfinished_run(data_dir: &Path) -> std::io::Result<Option<PathBuf>> {
     let runs = data_dir.join("runs");
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&runs) {
         Ok(entries) => entries
@@ -521,7 +524,7 @@ pub fn last_unfinished_run(data_dir: &Path) -> std::io::Result<Option<PathBuf>> 
 }
 
 /// Counts the lines of a file (0 when it does not exist).
-pub fn count_lines(path: &Path) -> u64 {
+pub(crate) fn count_lines(path: &Path) -> u64 {
     std::fs::read(path)
         .map(|b| b.iter().filter(|c| **c == b'\n').count() as u64)
         .unwrap_or(0)

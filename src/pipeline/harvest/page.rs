@@ -25,7 +25,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// The app-only window X documents for the endpoint: (requests, seconds). The headers win
     /// where they disagree.
-    pub fn documented_window(self) -> (u32, u64) {
+    pub(crate) fn documented_window(self) -> (u32, u64) {
         match self {
             Endpoint::Lookup => (300, 900),
             Endpoint::ListMembers => (900, 900),
@@ -34,7 +34,7 @@ impl Endpoint {
     }
 
     /// The most users one page may ask for (`max_results`).
-    pub fn page_size(self) -> u32 {
+    pub(crate) fn page_size(self) -> u32 {
         match self {
             Endpoint::Lookup => 100,
             Endpoint::ListMembers => 100,
@@ -42,7 +42,7 @@ impl Endpoint {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Endpoint::Lookup => "lookup",
             Endpoint::ListMembers => "list members",
@@ -62,7 +62,7 @@ pub enum PageSource {
 }
 
 impl PageSource {
-    pub fn endpoint(&self) -> Endpoint {
+    pub(crate) fn endpoint(&self) -> Endpoint {
         match self {
             PageSource::List { .. } => Endpoint::ListMembers,
             PageSource::Following { .. } => Endpoint::Following,
@@ -70,7 +70,7 @@ impl PageSource {
     }
 
     /// The source in words: `list 1700000000000000001`, `following of @karpathy`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             PageSource::List { list } => format!("list {list}"),
             PageSource::Following { seed, .. } => format!("following of @{seed}"),
@@ -78,7 +78,7 @@ impl PageSource {
     }
 
     /// The source as a record's `meta.discovered` entry names it (without the time).
-    pub fn discovered_entry(&self) -> serde_json::Map<String, Value> {
+    pub(crate) fn discovered_entry(&self) -> serde_json::Map<String, Value> {
         let mut entry = serde_json::Map::new();
         match self {
             PageSource::List { list } => {
@@ -107,7 +107,7 @@ pub struct PageAsk {
 
 impl PageAsk {
     /// The first page of a source, as large as its endpoint allows.
-    pub fn first(source: PageSource) -> PageAsk {
+    pub(crate) fn first(source: PageSource) -> PageAsk {
         let max_results = source.endpoint().page_size();
         PageAsk {
             source,
@@ -117,7 +117,7 @@ impl PageAsk {
     }
 
     /// The page after this one, named by the answer's `next_token`.
-    pub fn next(&self, token: String) -> PageAsk {
+    pub(crate) fn next(&self, token: String) -> PageAsk {
         PageAsk {
             source: self.source.clone(),
             token: Some(token),
@@ -126,7 +126,7 @@ impl PageAsk {
     }
 
     /// Path and query of the request (no host, no token). Tokens are opaque: escaped.
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         let base = match &self.source {
             PageSource::List { list } => format!("/2/lists/{}/members", escape(list)),
             PageSource::Following { seed_id, .. } => {
@@ -147,7 +147,7 @@ impl PageAsk {
 }
 
 /// `meta.next_token` of a page's answer: the next page, or `None` on the last.
-pub fn next_token(body: &UsersBody) -> Option<String> {
+pub(crate) fn next_token(body: &UsersBody) -> Option<String> {
     body.other
         .get("meta")
         .and_then(|m| m.get("next_token"))

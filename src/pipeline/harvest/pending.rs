@@ -12,46 +12,46 @@ use super::batch::Batch;
 /// today by another batch), so the sum stays an upper bound: a worst case. A new day bills
 /// yesterday's reads again: the engine then counts the queue again ([`Pending::recount`]).
 #[derive(Debug, Default)]
-pub struct Pending {
+pub(super) struct Pending {
     batches: VecDeque<(Batch, u64)>,
     billable: u64,
 }
 
 impl Pending {
     /// Queues a batch last; `billable` is how many of its handles would be billed now.
-    pub fn push_back(&mut self, batch: Batch, billable: u64) {
+    pub(super) fn push_back(&mut self, batch: Batch, billable: u64) {
         self.billable += billable;
         self.batches.push_back((batch, billable));
     }
 
     /// Queues a batch to go next (a batch put back, a re-harvest asked for).
-    pub fn push_front(&mut self, batch: Batch, billable: u64) {
+    pub(super) fn push_front(&mut self, batch: Batch, billable: u64) {
         self.billable += billable;
         self.batches.push_front((batch, billable));
     }
 
-    pub fn pop_front(&mut self) -> Option<Batch> {
+    pub(super) fn pop_front(&mut self) -> Option<Batch> {
         let (batch, billable) = self.batches.pop_front()?;
         self.billable -= billable;
         Some(batch)
     }
 
     /// Batches queued.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.batches.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.batches.is_empty()
     }
 
     /// Handles queued.
-    pub fn handles(&self) -> usize {
+    pub(super) fn handles(&self) -> usize {
         self.batches.iter().map(|(b, _)| b.handles.len()).sum()
     }
 
     /// Pages of paged sources queued.
-    pub fn pages(&self) -> usize {
+    pub(super) fn pages(&self) -> usize {
         self.batches
             .iter()
             .filter(|(b, _)| b.page.is_some())
@@ -59,7 +59,7 @@ impl Pending {
     }
 
     /// Counts every queued batch again with `billable` (a new day began).
-    pub fn recount(&mut self, billable: impl Fn(&Batch) -> u64) {
+    pub(super) fn recount(&mut self, billable: impl Fn(&Batch) -> u64) {
         self.billable = 0;
         for (batch, count) in &mut self.batches {
             *count = billable(batch);
@@ -68,7 +68,7 @@ impl Pending {
     }
 
     /// Handles queued that would be billed, at worst.
-    pub fn billable(&self) -> u64 {
+    pub(super) fn billable(&self) -> u64 {
         self.billable
     }
 }

@@ -13,15 +13,15 @@ use std::time::Duration;
 /// Micro-dollars (1 USD = 1,000,000).
 pub type Micros = u64;
 
-pub const MICROS_PER_USD: f64 = 1_000_000.0;
+pub(crate) const MICROS_PER_USD: f64 = 1_000_000.0;
 
 /// X's documented price of one user read under pay-per-use: $0.010 per user returned.
-pub const PAY_PER_USE_PRICE: Micros = 10_000;
+pub(crate) const PAY_PER_USE_PRICE: Micros = 10_000;
 
 /// The 15-minute window every plan's users lookup is counted in.
-pub const WINDOW: Duration = Duration::from_secs(900);
+pub(crate) const WINDOW: Duration = Duration::from_secs(900);
 /// The 24-hour window of the legacy plans' daily caps.
-pub const DAY: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const DAY: Duration = Duration::from_secs(24 * 3600);
 
 /// An X API access plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,9 +47,10 @@ pub struct PlanLimits {
 }
 
 impl Plan {
-    pub const ALL: [Plan; 4] = [Plan::PayPerUse, Plan::Basic, Plan::Pro, Plan::Free];
+    #[cfg(test)]
+    pub(crate) const ALL: [Plan; 4] = [Plan::PayPerUse, Plan::Basic, Plan::Pro, Plan::Free];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Plan::PayPerUse => "pay-per-use",
             Plan::Basic => "basic",
@@ -60,14 +61,14 @@ impl Plan {
 
     /// The price of one user returned. The legacy plans are paid by the month, so a read costs
     /// nothing more.
-    pub fn price(self) -> Micros {
+    pub(crate) fn price(self) -> Micros {
         match self {
             Plan::PayPerUse => PAY_PER_USE_PRICE,
             Plan::Basic | Plan::Pro | Plan::Free => 0,
         }
     }
 
-    pub fn limits(self) -> PlanLimits {
+    pub(crate) fn limits(self) -> PlanLimits {
         let n = |v: u32| NonZeroU32::new(v).expect("plan limits are positive");
         match self {
             Plan::PayPerUse | Plan::Pro => PlanLimits {
@@ -101,7 +102,7 @@ impl Default for Pricing {
 }
 
 impl Pricing {
-    pub fn of(plan: Plan) -> Pricing {
+    pub(crate) fn of(plan: Plan) -> Pricing {
         Pricing {
             plan,
             price_micros: plan.price(),
@@ -135,13 +136,13 @@ impl std::fmt::Display for Plan {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what} {given:?} is not an amount of dollars: expected a number from 0 to 1,000,000")]
-pub struct BadAmount {
+pub(crate) struct BadAmount {
     pub what: &'static str,
     pub given: String,
 }
 
 /// Dollars (a flag, a config value) to micro-dollars, rounded to the nearest micro-dollar.
-pub fn usd_to_micros(what: &'static str, usd: f64) -> Result<Micros, BadAmount> {
+pub(crate) fn usd_to_micros(what: &'static str, usd: f64) -> Result<Micros, BadAmount> {
     if !usd.is_finite() || !(0.0..=1_000_000.0).contains(&usd) {
         return Err(BadAmount {
             what,
@@ -152,12 +153,12 @@ pub fn usd_to_micros(what: &'static str, usd: f64) -> Result<Micros, BadAmount> 
 }
 
 /// Micro-dollars as dollars, for JSON: exact to the micro-dollar for any sum influx meets.
-pub fn micros_to_usd(micros: Micros) -> f64 {
+pub(crate) fn micros_to_usd(micros: Micros) -> f64 {
     micros as f64 / MICROS_PER_USD
 }
 
 /// `$3.19`, `$0.005`, `$12,345.60`: cents always, more digits only when they are not zero.
-pub fn format_usd(micros: Micros) -> String {
+pub(crate) fn format_usd(micros: Micros) -> String {
     let dollars = micros / 1_000_000;
     let rest = micros % 1_000_000;
     let mut frac = format!("{rest:06}");

@@ -33,7 +33,7 @@ struct KeptAnswer<'a> {
 
 /// A batch rebuilt from its kept answer, and the answer's line.
 #[derive(Debug)]
-pub struct Rebuilt {
+pub(super) struct Rebuilt {
     pub batch: Batch,
     pub answered: AnsweredBatch,
     pub response_line: u64,
@@ -58,7 +58,7 @@ fn asked_in(path: &str) -> Option<(Vec<String>, LookupBy)> {
 
 /// Every batch of `run_dir` whose last answer is a 200 kept in responses.jsonl but whose
 /// number the journal does not hold (`journaled`), rebuilt as the engine would have built it.
-pub fn unjournaled(
+pub(super) fn unjournaled(
     run_dir: &Path,
     journaled: &HashSet<usize>,
     finish: &Finish,

@@ -9,15 +9,13 @@
 //! and for each handle),
 //! `user_record` (the dataset record built from one user object).
 
-pub mod answer;
-pub mod client;
-pub mod shapes;
-pub mod token;
-pub mod user_record;
+pub(crate) mod answer;
+pub(crate) mod client;
+pub(crate) mod shapes;
+pub(crate) mod token;
+pub(crate) mod user_record;
 
-pub use answer::{
-    Answer, Reconciled, classify, problem_is, reconcile, reconcile_by, reconcile_owned,
-};
+pub(crate) use answer::{Answer, Reconciled, classify, reconcile_by};
 pub use client::{
     ClientConfig, ClientError, LookupBy, RateHeaders, RawAnswer, TransportError, XClient, ids_path,
     lookup_path,
@@ -30,17 +28,17 @@ pub use user_record::{
 };
 
 /// Default host of the X API.
-pub const DEFAULT_API_BASE: &str = "https://api.x.com";
+pub(crate) const DEFAULT_API_BASE: &str = "https://api.x.com";
 /// The most handles one `/2/users/by` request may carry.
-pub const MAX_BATCH: usize = 100;
+pub(crate) const MAX_BATCH: usize = 100;
 /// The fields the record, M2 and the admission rules need; without them only id, name and
 /// username come back. Every one comes with the user read at no extra cost; no expansion is
 /// asked for (`expansions=most_recent_tweet_id` would return the posts, billed as post reads).
-pub const USER_FIELDS: &str = "created_at,description,public_metrics,verified,verified_type,protected,url,location,profile_image_url,most_recent_tweet_id,verified_followers_count,is_identity_verified,parody,affiliation";
+pub(crate) const USER_FIELDS: &str = "created_at,description,public_metrics,verified,verified_type,protected,url,location,profile_image_url,most_recent_tweet_id,verified_followers_count,is_identity_verified,parody,affiliation";
 
 /// The keys the id of an author's newest post comes under: spec 2.167 renamed
 /// `most_recent_tweet_id` to `most_recent_post_id`; live answers still say the first.
-pub const MOST_RECENT_POST_KEYS: [&str; 2] = ["most_recent_tweet_id", "most_recent_post_id"];
+pub(crate) const MOST_RECENT_POST_KEYS: [&str; 2] = ["most_recent_tweet_id", "most_recent_post_id"];
 
 /// User fields kept in the record as the answer gave them (besides those the record names).
 pub const KEPT_USER_FIELDS: [&str; 6] = [

@@ -49,7 +49,7 @@ fn ids_in(file: &Path) -> Result<HashSet<String>, HistoryError> {
 }
 
 /// The growth flags, under `rules`, of the authors in `file`, from `data_dir`'s history.
-pub fn anomalies(
+pub(crate) fn anomalies(
     data_dir: &Path,
     file: &Path,
     rules: &GrowthRules,

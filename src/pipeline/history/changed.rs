@@ -22,7 +22,7 @@ const STRETCH_LINES: usize = 1024;
 /// how many lines describe no moment (counted over every line, as a whole recording counts
 /// them). Each stretch of lines gives one, folded into the file's in order.
 #[derive(Default)]
-pub struct ChangedRead {
+pub(super) struct ChangedRead {
     pub distribution: DistributionBuilder,
     pub snapshots: Vec<Snapshot>,
     pub skipped: u64,
@@ -37,7 +37,7 @@ impl ChangedRead {
 }
 
 /// Reads `file` (version `version`) once, in blocks, each block's lines on both cores.
-pub fn read_changed(
+pub(super) fn read_changed(
     file: &Path,
     version: u64,
     delta: &VersionDelta,

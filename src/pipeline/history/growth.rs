@@ -9,7 +9,7 @@ use super::snapshot::Snapshot;
 use crate::pipeline::score::knots::quantile;
 
 /// The growth rules as `assets/growth.json` gives them.
-pub const GROWTH_RULES: &str = include_str!("../../../assets/growth.json");
+pub(crate) const GROWTH_RULES: &str = include_str!("../../../assets/growth.json");
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct GrowthRules {
@@ -33,7 +33,7 @@ pub struct DropRule {
 
 impl GrowthRules {
     /// The bundled rules; the asset is checked by a test, so this cannot fail in a build.
-    pub fn bundled() -> GrowthRules {
+    pub(crate) fn bundled() -> GrowthRules {
         serde_json::from_str(GROWTH_RULES).expect("assets/growth.json reads as growth rules")
     }
 }
@@ -64,10 +64,10 @@ pub struct GrowthFlag {
 
 impl GrowthFlag {
     /// Every kind of flag the rules raise.
-    pub const KINDS: [&'static str; 2] = ["follower_spike", "follower_drop"];
+    pub(crate) const KINDS: [&'static str; 2] = ["follower_spike", "follower_drop"];
 
     /// The kind a stored word names; `None` for a word no rule raises.
-    pub fn kind_named(word: &str) -> Option<&'static str> {
+    pub(crate) fn kind_named(word: &str) -> Option<&'static str> {
         GrowthFlag::KINDS.into_iter().find(|k| *k == word)
     }
 }

@@ -23,7 +23,7 @@ pub struct CountMove {
 
 impl CountMove {
     /// `after - before`, when both are known.
-    pub fn delta(&self) -> Option<i64> {
+    pub(crate) fn delta(&self) -> Option<i64> {
         Some(self.after? as i64 - self.before? as i64)
     }
 }
@@ -48,12 +48,12 @@ pub struct SinceStored {
 
 impl SinceStored {
     /// `score_after - score_before`, when both are scored.
-    pub fn score_delta(&self) -> Option<f64> {
+    pub(crate) fn score_delta(&self) -> Option<f64> {
         Some(self.score_after? - self.score_before?)
     }
 
     /// True when no count and not the score moved (the fetch times may still differ).
-    pub fn unchanged(&self) -> bool {
+    pub(crate) fn unchanged(&self) -> bool {
         self.counts.iter().all(|c| c.before == c.after) && self.score_before == self.score_after
     }
 }

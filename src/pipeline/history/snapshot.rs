@@ -7,7 +7,9 @@ use serde::Serialize;
 use crate::dataset::raw_object::RawObject;
 use chrono::{DateTime, Utc};
 
-use crate::dataset::{AuthorView, Metrics, ReadLine, format_time};
+#[cfg(test)]
+use crate::dataset::ReadLine;
+use crate::dataset::{AuthorView, Metrics, format_time};
 use crate::pipeline::custody::newest_ref;
 
 /// An author's metrics and score at `fetched_at`. A metric the record did not carry is `None`
@@ -36,21 +38,22 @@ pub struct Snapshot {
 }
 
 /// The moment a record describes: when its metrics were fetched, else its newest evidence.
-pub fn described_at(view: &AuthorView<'_>, metrics: &Metrics) -> Option<DateTime<Utc>> {
+pub(super) fn described_at(view: &AuthorView<'_>, metrics: &Metrics) -> Option<DateTime<Utc>> {
     metrics.as_of.or_else(|| view.fetched_at())
 }
 
 impl Snapshot {
+    #[cfg(test)]
     /// The snapshot a dataset line holds; `None` when the line is not a record with an id and a
     /// time its metrics were fetched (such a line says nothing about a moment).
-    pub fn of_line(text: &str, version: u64) -> Option<Snapshot> {
+    pub(crate) fn of_line(text: &str, version: u64) -> Option<Snapshot> {
         let read = ReadLine::read_record(text).ok()?;
         Snapshot::of_view(&read.view, read.meta.as_ref(), version)
     }
 
     /// The snapshot of a line already read raw: its view and its `meta` (the caller counts the
     /// same view into a version's distribution, so the line is parsed once for both).
-    pub fn of_view(
+    pub(crate) fn of_view(
         view: &AuthorView<'_>,
         meta: Option<&RawObject<'_>>,
         version: u64,

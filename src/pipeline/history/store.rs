@@ -360,7 +360,7 @@ impl History {
     /// Backfills the snapshots of a JSONL file that no version holds (a run's records.jsonl, an
     /// old export), as version 0, in one transaction. Idempotent: a snapshot already held (same
     /// author id and fetched_at) is not added again.
-    pub fn import_file(&mut self, file: &Path) -> Result<Recorded, HistoryError> {
+    pub(crate) fn import_file(&mut self, file: &Path) -> Result<Recorded, HistoryError> {
         let path = self.path.clone();
         let wrap = |source| HistoryError::Sqlite {
             path: path.clone(),
@@ -419,7 +419,7 @@ impl History {
     }
 
     /// One author's snapshots by id, oldest first.
-    pub fn snapshots_of(&self, author_id: &str) -> Result<Vec<Snapshot>, HistoryError> {
+    pub(crate) fn snapshots_of(&self, author_id: &str) -> Result<Vec<Snapshot>, HistoryError> {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
@@ -435,7 +435,7 @@ impl History {
 
     /// Every author whose growth is flagged under `rules`, in id order, read in one pass over
     /// the store (the refresh's selection and the audit's anomalies).
-    pub fn flagged(&self, rules: &GrowthRules) -> Result<Vec<FlaggedAuthor>, HistoryError> {
+    pub(crate) fn flagged(&self, rules: &GrowthRules) -> Result<Vec<FlaggedAuthor>, HistoryError> {
         let sqlite = |e| self.sqlite(e);
         let generation: i64 = self
             .conn
@@ -614,7 +614,7 @@ impl History {
 
     /// The score distribution recorded with `version` (`None`: not recorded, e.g. a version
     /// recorded before distributions were kept).
-    pub fn distribution(&self, version: u64) -> Result<Option<Distribution>, HistoryError> {
+    pub(crate) fn distribution(&self, version: u64) -> Result<Option<Distribution>, HistoryError> {
         let text: Option<String> = self
             .conn
             .query_row(

@@ -33,7 +33,7 @@ use crate::pipeline::harvest::{
 use crate::pipeline::merge::{self, MergeOptions, MergeOutcome};
 
 /// The file of a discovery run that holds its admitted authors, the one the merge reads.
-pub const ADMITTED_FILE: &str = "admitted.jsonl";
+pub(crate) const ADMITTED_FILE: &str = "admitted.jsonl";
 
 /// What to discover.
 #[derive(Debug, Clone, Default)]
@@ -86,7 +86,7 @@ pub struct DiscoveryPlan {
 
 impl DiscoveryPlan {
     /// The plan in words, a line each.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
         for l in &self.lists {
             lines.push(match (&l.error, l.member_count) {
@@ -423,7 +423,7 @@ pub async fn discover(
 }
 
 /// [`discover`] steered by a front end's commands (the console's pause, resume and cancel).
-pub async fn discover_steered(
+pub(crate) async fn discover_steered(
     mut config: HarvestConfig,
     data_dir: &Path,
     sources: DiscoverSources,
@@ -462,7 +462,7 @@ pub async fn discover_steered(
 
 /// Decides every account a discovery run read, keeps the decisions, writes the admitted to the
 /// run's `admitted.jsonl` and merges them (no merge when the run read nothing admitted).
-pub fn decide_and_merge(
+pub(crate) fn decide_and_merge(
     data_dir: &Path,
     run_dir: &Path,
     rules: &Rules,

@@ -33,7 +33,7 @@ pub enum DriveError {
 }
 
 /// What stops a run early.
-pub enum Stop<'a> {
+pub(crate) enum Stop<'a> {
     /// Ctrl-C and SIGTERM (cron, systemd, `timeout`): a headless command's.
     Signals,
     /// The caller's own cancel (set to true), for a job that listens for signals itself.
@@ -42,7 +42,7 @@ pub enum Stop<'a> {
 
 /// Runs `run` to its end, handing every event to `watcher`. The first Ctrl-C or SIGTERM cancels
 /// it: no new request is sent, answers in flight are kept, the journal and summary are written.
-pub async fn drive(
+pub(crate) async fn drive(
     run: HarvestRun,
     watcher: &mut impl RunWatcher,
 ) -> Result<RunReport, DriveError> {
@@ -51,7 +51,7 @@ pub async fn drive(
 
 /// [`drive`] stopped by `stop`, and steered by a front end (the console: pause, resume,
 /// cancel, one more handle) whose commands are passed on to the run as they come.
-pub async fn drive_with(
+pub(crate) async fn drive_with(
     mut run: HarvestRun,
     watcher: &mut impl RunWatcher,
     stop: Stop<'_>,

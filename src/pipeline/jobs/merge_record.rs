@@ -18,7 +18,7 @@ pub enum MergeRecordError {
 /// Applies `plan` to the data directory and records the new version in its history, which it
 /// hands back open (a refresh goes on to read its growth flags). Published first, recorded
 /// second: a crash in between is repaired by the next open of the history.
-pub fn merge_and_record(
+pub(crate) fn merge_and_record(
     data_dir: &Path,
     plan: &MergePlan,
 ) -> Result<(MergeOutcome, History, Vec<Recorded>), MergeRecordError> {

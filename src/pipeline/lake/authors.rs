@@ -15,9 +15,9 @@ use rusqlite::types::ValueRef;
 use super::{LakeError, open_read_only, sqlite_err};
 use crate::pipeline::parquet::{BATCH_ROWS, ParquetBuffer, batch};
 
-pub const FILE: &str = "authors/part-0.parquet";
+pub(super) const FILE: &str = "authors/part-0.parquet";
 
-pub fn author_table_schema() -> SchemaRef {
+pub(super) fn author_table_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("id", DataType::Utf8, false),
         Field::new("handle", DataType::Utf8, true),
@@ -32,7 +32,7 @@ pub fn author_table_schema() -> SchemaRef {
 }
 
 /// Every author of the history file at `path`, by id, as a whole Parquet file.
-pub fn authors_parquet(path: &Path) -> Result<(Vec<u8>, u64), LakeError> {
+pub(super) fn authors_parquet(path: &Path) -> Result<(Vec<u8>, u64), LakeError> {
     let conn = open_read_only(path)?;
     let schema = author_table_schema();
     let mut out = ParquetBuffer::new(schema.clone())?;

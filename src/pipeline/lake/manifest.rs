@@ -8,18 +8,18 @@ use serde::{Deserialize, Serialize};
 
 use super::LakeError;
 
-pub const LAKE_MANIFEST: &str = "_influx_manifest.json";
+pub(crate) const LAKE_MANIFEST: &str = "_influx_manifest.json";
 
 /// One file of the lake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LakeFile {
+pub(crate) struct LakeFile {
     pub rows: u64,
     pub bytes: u64,
     pub sha256: String,
 }
 
 impl LakeFile {
-    pub fn of(bytes: &[u8], rows: u64) -> LakeFile {
+    pub(crate) fn of(bytes: &[u8], rows: u64) -> LakeFile {
         LakeFile {
             rows,
             bytes: bytes.len() as u64,
@@ -30,7 +30,7 @@ impl LakeFile {
 
 /// The lake's manifest; an absent file is an empty lake.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct LakeManifest {
+pub(crate) struct LakeManifest {
     /// The history's `generation` (transactions that added snapshots) when last exported.
     pub generation: Option<i64>,
     /// Each file by its path inside the lake.
@@ -38,7 +38,7 @@ pub struct LakeManifest {
 }
 
 impl LakeManifest {
-    pub fn read(path: &Path) -> Result<LakeManifest, LakeError> {
+    pub(crate) fn read(path: &Path) -> Result<LakeManifest, LakeError> {
         let text = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -57,7 +57,7 @@ impl LakeManifest {
         })
     }
 
-    pub fn to_pretty_json(&self) -> String {
+    pub(crate) fn to_pretty_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a lake manifest always serialises")
     }
 }

@@ -23,7 +23,7 @@ const RANGE: &str = "FROM snapshots WHERE week BETWEEN ?1 AND ?2
     AND fetched_unix_ms >= ?3 AND fetched_unix_ms < ?4";
 
 /// The snapshot table's schema.
-pub fn snapshot_schema() -> SchemaRef {
+pub(crate) fn snapshot_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, true);
     let int = |name: &str| Field::new(name, DataType::Int64, true);
     Arc::new(Schema::new(vec![
@@ -53,7 +53,7 @@ fn params(week: &IsoWeek) -> [i64; 4] {
 }
 
 /// The snapshots the history holds for `week`.
-pub fn count(conn: &Connection, path: &Path, week: &IsoWeek) -> Result<u64, LakeError> {
+pub(super) fn count(conn: &Connection, path: &Path, week: &IsoWeek) -> Result<u64, LakeError> {
     let n: i64 = conn
         .query_row(&format!("SELECT count(*) {RANGE}"), params(week), |r| {
             r.get(0)
@@ -155,7 +155,7 @@ impl SnapshotColumns {
 }
 
 /// The week's snapshots as a whole Parquet file, and how many.
-pub fn week_parquet(path: &Path, week: &IsoWeek) -> Result<(Vec<u8>, u64), LakeError> {
+pub(super) fn week_parquet(path: &Path, week: &IsoWeek) -> Result<(Vec<u8>, u64), LakeError> {
     let conn = open_read_only(path)?;
     let schema = snapshot_schema();
     let mut out = ParquetBuffer::new(schema.clone())?;

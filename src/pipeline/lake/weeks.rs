@@ -12,18 +12,18 @@ use rusqlite::Connection;
 use super::{LakeError, sqlite_err};
 
 /// The span of one of the history's week buckets, in milliseconds.
-pub const BUCKET_MS: i64 = 7 * 86_400_000;
+pub(super) const BUCKET_MS: i64 = 7 * 86_400_000;
 
 /// One ISO week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct IsoWeek {
+pub(crate) struct IsoWeek {
     pub year: i32,
     pub week: u32,
 }
 
 impl IsoWeek {
     /// The ISO week holding the instant `unix_ms`.
-    pub fn of_ms(unix_ms: i64) -> IsoWeek {
+    pub(crate) fn of_ms(unix_ms: i64) -> IsoWeek {
         let at = DateTime::<Utc>::from_timestamp_millis(unix_ms).unwrap_or_default();
         let iso = at.iso_week();
         IsoWeek {
@@ -33,19 +33,19 @@ impl IsoWeek {
     }
 
     /// The week's first instant (Monday 00:00 UTC), in milliseconds.
-    pub fn start_ms(self) -> i64 {
+    pub(crate) fn start_ms(self) -> i64 {
         NaiveDate::from_isoywd_opt(self.year, self.week, Weekday::Mon)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map_or(0, |t| t.and_utc().timestamp_millis())
     }
 
     /// The first instant after the week.
-    pub fn end_ms(self) -> i64 {
+    pub(crate) fn end_ms(self) -> i64 {
         self.start_ms() + BUCKET_MS
     }
 
     /// The history's buckets the week overlaps, first and last.
-    pub fn buckets(self) -> (i64, i64) {
+    pub(crate) fn buckets(self) -> (i64, i64) {
         (
             self.start_ms().div_euclid(BUCKET_MS),
             (self.end_ms() - 1).div_euclid(BUCKET_MS),
@@ -53,19 +53,19 @@ impl IsoWeek {
     }
 
     /// `2026-W07`.
-    pub fn label(self) -> String {
+    pub(crate) fn label(self) -> String {
         format!("{:04}-W{:02}", self.year, self.week)
     }
 
     /// The week's file inside the lake.
-    pub fn file(self) -> String {
+    pub(crate) fn file(self) -> String {
         format!("snapshots/week={}/part-0.parquet", self.label())
     }
 }
 
 /// The ISO weeks the history's buckets overlap, oldest first, those ending after `since` only.
 /// A week listed may hold no snapshot (a bucket's other half): the caller counts.
-pub fn weeks_in(
+pub(super) fn weeks_in(
     conn: &Connection,
     path: &Path,
     since: Option<DateTime<Utc>>,

@@ -17,7 +17,7 @@ use super::write::Tail;
 const CHUNK_AUTHORS: usize = 4096;
 
 /// The pieces, in plan order. `opened` are the batch files, opened and checked unchanged.
-pub struct Appended<'p> {
+pub(super) struct Appended<'p> {
     authors: &'p [NewAuthor],
     batch: &'p BatchRows,
     opened: &'p [Option<File>],
@@ -25,7 +25,11 @@ pub struct Appended<'p> {
 }
 
 impl<'p> Appended<'p> {
-    pub fn new(authors: &'p [NewAuthor], batch: &'p BatchRows, opened: &'p [Option<File>]) -> Self {
+    pub(super) fn new(
+        authors: &'p [NewAuthor],
+        batch: &'p BatchRows,
+        opened: &'p [Option<File>],
+    ) -> Self {
         Appended {
             authors,
             batch,

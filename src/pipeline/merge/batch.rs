@@ -28,7 +28,7 @@ const BLOCK: usize = 8 << 20;
 /// What identifies a file's content for as long as nobody writes to it: a batch may be read
 /// again by `apply` only if it still matches the stamp taken when the plan read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStamp {
+pub(super) struct FileStamp {
     dev: u64,
     ino: u64,
     len: u64,
@@ -61,7 +61,7 @@ impl FileStamp {
 
 /// One batch file as the plan read it.
 #[derive(Debug, Clone)]
-pub struct BatchFile {
+pub(super) struct BatchFile {
     pub path: PathBuf,
     /// Where its rows are read again: the file itself, as long as it matches the stamp taken
     /// when the plan read it, or for a compressed file the spool of its decompressed bytes
@@ -70,7 +70,7 @@ pub struct BatchFile {
 }
 
 #[derive(Debug, Clone)]
-pub enum RowSource {
+pub(super) enum RowSource {
     Stamped(FileStamp),
     /// Unnamed and written only by the plan, so it cannot change under it.
     Spooled(Arc<File>),
@@ -79,7 +79,7 @@ pub enum RowSource {
 /// A batch row: where it is, and whether it is written exactly as it stands when its author
 /// is new and has no other row (the row merged alone serialises to the same bytes).
 #[derive(Debug, Clone, Copy)]
-pub struct BatchRowSpan {
+pub(super) struct BatchRowSpan {
     pub span: RowSpan,
     pub file: u32,
     pub verbatim: bool,
@@ -87,14 +87,14 @@ pub struct BatchRowSpan {
 
 /// Every batch row read, by index in input order (batches in the order given).
 #[derive(Debug, Clone, Default)]
-pub struct BatchRows {
+pub(super) struct BatchRows {
     pub files: Vec<BatchFile>,
     pub rows: Vec<BatchRowSpan>,
 }
 
 /// What the plan learns from the batch files besides the rows themselves.
 #[derive(Debug, Default)]
-pub struct BatchFindings {
+pub(super) struct BatchFindings {
     pub summaries: Vec<BatchSummary>,
     pub unreadable: Vec<UnreadableInput>,
     /// Rows blocked on their own (placeholder flags, nothing to match by), by row index.
@@ -110,7 +110,7 @@ pub struct BatchFindings {
 }
 
 /// The key of a batch row, handed to the plan in input order.
-pub struct RowKey<'a> {
+pub(super) struct RowKey<'a> {
     pub id: Option<&'a str>,
     pub handle_key: Option<&'a str>,
     /// `meta.aliases`, folded: the handles this author had before a rename. A row whose id
@@ -119,7 +119,7 @@ pub struct RowKey<'a> {
 }
 
 /// What the plan is told as the batches are read.
-pub enum BatchEvent<'a> {
+pub(super) enum BatchEvent<'a> {
     /// About this many more rows follow (judged from a file's first block), so that the
     /// plan's indexes are sized once instead of growing row by row.
     Expect(usize),
@@ -148,7 +148,7 @@ struct CheckedRow {
 /// Reads every batch file in order, telling `each` about every readable row in input order.
 /// Problems with the input are findings, never errors: `apply` refuses them.
 /// A compressed batch is spooled in `spool_dir`.
-pub fn scan_batches(
+pub(super) fn scan_batches(
     paths: &[PathBuf],
     spool_dir: &Path,
     answers: &AnswerIndex,
@@ -350,7 +350,7 @@ fn check_line(
 }
 
 /// `meta.aliases` of a record, folded as handles are (see `keys::fold_handle`).
-pub fn aliases_of(record: &Record) -> Vec<String> {
+pub(super) fn aliases_of(record: &Record) -> Vec<String> {
     record
         .meta()
         .and_then(|m| m.get("aliases"))
@@ -428,11 +428,11 @@ fn take(
 
 /// What a new author of this one row becomes: the row resolved on its own (which puts
 /// `meta.sources` in their fixed order, for one).
-pub fn merged_alone(record: Record) -> Record {
+pub(super) fn merged_alone(record: Record) -> Record {
     resolve_alone(&record).unwrap_or(record)
 }
 
-pub fn score_version(record: &Record) -> Option<&str> {
+pub(super) fn score_version(record: &Record) -> Option<&str> {
     record
         .meta()
         .and_then(|m| m.get("score_version"))
@@ -442,7 +442,7 @@ pub fn score_version(record: &Record) -> Option<&str> {
 /// The schema is checked on what would be WRITTEN: the merged record. A harvested update that
 /// lacks a field the API never gives (`lang_primary`) keeps the stored value and is valid; a new
 /// author must be complete on its own.
-pub fn schema_reasons(merged: &Record) -> Vec<String> {
+pub(crate) fn schema_reasons(merged: &Record) -> Vec<String> {
     value_reasons(&merged.to_canonical())
 }
 
@@ -455,7 +455,7 @@ fn value_reasons(canonical: &serde_json::Value) -> Vec<String> {
 
 impl BatchRows {
     /// The files that rows are read from again, opened, each batch checked against its stamp.
-    pub fn open_unchanged(&self) -> Result<Vec<Option<File>>, MergeError> {
+    pub(super) fn open_unchanged(&self) -> Result<Vec<Option<File>>, MergeError> {
         self.files
             .iter()
             .map(|f| match &f.source {
@@ -473,7 +473,7 @@ impl BatchRows {
     }
 
     /// Checks again that the opened batches still match their stamps (after reading them).
-    pub fn still_unchanged(&self, opened: &[Option<File>]) -> Result<(), MergeError> {
+    pub(super) fn still_unchanged(&self, opened: &[Option<File>]) -> Result<(), MergeError> {
         for (f, file) in self.files.iter().zip(opened) {
             if let (RowSource::Stamped(stamp), Some(file)) = (&f.source, file) {
                 check_stamp(f, stamp, file)?;
@@ -483,7 +483,7 @@ impl BatchRows {
     }
 
     /// The full record of batch row `index`, read by position from its opened file.
-    pub fn record(&self, index: u32, opened: &[Option<File>]) -> Result<Record, MergeError> {
+    pub(super) fn record(&self, index: u32, opened: &[Option<File>]) -> Result<Record, MergeError> {
         let row = self.rows[index as usize];
         let f = &self.files[row.file as usize];
         let file = opened[row.file as usize]
@@ -500,7 +500,7 @@ impl BatchRows {
     }
 
     /// Where batch row `index` came from, as conflicts name it.
-    pub fn origin(&self, index: u32) -> Origin {
+    pub(super) fn origin(&self, index: u32) -> Origin {
         let row = &self.rows[index as usize];
         Origin {
             source: OriginKind::Batch,

@@ -21,7 +21,7 @@ pub struct VersionDelta {
 impl VersionDelta {
     /// The delta of a merge onto `base_version` whose base has `stored_rows` rows, of which
     /// `replace` are rewritten and `drop` left out (ordinals in the base).
-    pub fn of_edits<V>(
+    pub(crate) fn of_edits<V>(
         (base_version, base_sha256): (u64, String),
         stored_rows: usize,
         replace: &HashMap<u32, V>,
@@ -51,7 +51,7 @@ impl VersionDelta {
     }
 
     /// True when the record at `ordinal` of the new file is a copy of a base row.
-    pub fn is_copied(&self, ordinal: u64) -> bool {
+    pub(crate) fn is_copied(&self, ordinal: u64) -> bool {
         ordinal < self.appended_from && self.rewritten.binary_search(&ordinal).is_err()
     }
 }

@@ -6,8 +6,8 @@
 use std::collections::{HashMap, HashSet};
 
 /// rustc's multiply-rotate hash (the `rustc-hash` crate), a word at a time.
-pub type KeyMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
-pub type KeySet<K> = HashSet<K, rustc_hash::FxBuildHasher>;
+pub(super) type KeyMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
+pub(super) type KeySet<K> = HashSet<K, rustc_hash::FxBuildHasher>;
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@ use crate::dataset::LineError;
 /// What the merge needs to know about a line it may copy verbatim. Borrows from the line
 /// whenever the JSON string needs no unescaping, so that a million lines cost no allocation.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct LineKey<'a> {
+pub(super) struct LineKey<'a> {
     pub id: Option<Cow<'a, str>>,
     /// `Record::handle_key` of the line, computed the same way.
     pub handle_key: Option<Cow<'a, str>>,
@@ -21,7 +21,7 @@ pub struct LineKey<'a> {
 }
 
 /// Folds a handle exactly as `Record::handle_key` does.
-pub fn fold_handle(handle: &str) -> String {
+pub(crate) fn fold_handle(handle: &str) -> String {
     handle.trim_start_matches('@').to_ascii_lowercase()
 }
 
@@ -149,7 +149,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for MetaScoreVersion<'a> {
 
 /// Reads the key of one line (`line` is 1-based, for the error). The whole line is still
 /// checked to be one valid JSON object.
-pub fn line_key(line: usize, text: &str) -> Result<LineKey<'_>, LineError> {
+pub(super) fn line_key(line: usize, text: &str) -> Result<LineKey<'_>, LineError> {
     let trimmed = text.trim_start();
     if !trimmed.starts_with('{') {
         // Same words as `parse_line` for a line that is JSON but not an object.

@@ -65,7 +65,7 @@ pub struct ExternalEdit {
 
 impl ExternalEdit {
     /// `None` when the file's sha256 is the manifest's.
-    pub fn of(manifest: &Manifest, file_sha256: String) -> Option<ExternalEdit> {
+    pub(crate) fn of(manifest: &Manifest, file_sha256: String) -> Option<ExternalEdit> {
         (manifest.sha256 != file_sha256).then(|| ExternalEdit {
             version: manifest.version,
             manifest_sha256: manifest.sha256.clone(),
@@ -74,7 +74,7 @@ impl ExternalEdit {
     }
 
     /// Said plainly, for every front end.
-    pub fn words(&self) -> String {
+    pub(crate) fn words(&self) -> String {
         format!(
             "latest.jsonl was changed outside influx since version {}: sha256 {} (the manifest says {})",
             self.version, self.file_sha256, self.manifest_sha256
@@ -135,13 +135,13 @@ impl Manifest {
         })
     }
 
-    pub fn to_pretty_json(&self) -> String {
+    pub(crate) fn to_pretty_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a manifest always serialises")
     }
 }
 
 /// The operator, for the history: `$USER`, else `$LOGNAME`, else "unknown".
-pub fn operator() -> String {
+pub(crate) fn operator() -> String {
     ["USER", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
@@ -149,7 +149,7 @@ pub fn operator() -> String {
 }
 
 /// The score version of a whole dataset from counts of each record's `meta.score_version`.
-pub fn uniform_score_version<'a>(
+pub(crate) fn uniform_score_version<'a>(
     versions: impl IntoIterator<Item = (Option<&'a str>, u64)>,
 ) -> Option<String> {
     let mut seen: Option<Option<&str>> = None;

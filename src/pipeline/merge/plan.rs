@@ -106,7 +106,7 @@ impl MergePlan {
     }
 
     /// True when `apply` may run: every input read, nothing blocked (or the operator allowed it).
-    pub fn can_apply(&self) -> bool {
+    pub(crate) fn can_apply(&self) -> bool {
         self.unreadable.is_empty()
             && (self.blocked.is_empty() || self.allow_flagged)
             && (self.external_edit.is_none() || self.accept_external_edit)

@@ -31,7 +31,7 @@ pub enum OriginKind {
 
 /// One copy of an author, in input order (stored rows first, then batches in the order given).
 #[derive(Debug, Clone)]
-pub struct Candidate<'a> {
+pub(crate) struct Candidate<'a> {
     pub record: &'a Record,
     pub origin: Origin,
 }
@@ -76,7 +76,7 @@ fn precedence(a: &Ranked, b: &Ranked) -> Ordering {
 }
 
 /// The one record for an author and the conflicts found on the way. `candidates` is non-empty.
-pub fn resolve(candidates: &[Candidate]) -> (Record, Vec<FieldConflict>) {
+pub(crate) fn resolve(candidates: &[Candidate]) -> (Record, Vec<FieldConflict>) {
     let ranked: Vec<Ranked> = candidates
         .iter()
         .enumerate()
@@ -145,7 +145,7 @@ pub fn resolve(candidates: &[Candidate]) -> (Record, Vec<FieldConflict>) {
 /// comes out unchanged: one copy has no conflicts and keeps every field in its place; only its
 /// `meta.sources` and `meta.custody` are united (duplicates dropped, put in their fixed order).
 /// None when the record already is its own resolution.
-pub fn resolve_alone(record: &Record) -> Option<Record> {
+pub(crate) fn resolve_alone(record: &Record) -> Option<Record> {
     let meta = record.get("meta").and_then(Value::as_object)?;
     let changed: Vec<(&str, Value)> = UNITED
         .iter()
@@ -276,7 +276,7 @@ fn united(objects: &[Option<&Map<String, Value>>], list: &str) -> Value {
 }
 
 /// How an author is named in reports: the handle as stored, else `id:<id>`.
-pub fn display_key(record: &Record) -> String {
+pub(crate) fn display_key(record: &Record) -> String {
     record
         .handle()
         .map(str::to_string)

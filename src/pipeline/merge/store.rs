@@ -13,8 +13,8 @@ use chrono::Utc;
 use super::manifest::{Manifest, ManifestError};
 use crate::dataset::sync_dir;
 
-pub use crate::pipeline::layout::DATA_FILE;
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) use crate::pipeline::layout::DATA_FILE;
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
 use crate::pipeline::layout::LATEST_LINK as LINK;
 use crate::pipeline::layout::VERSIONS_DIR as VERSIONS;
 const STAGING_PREFIX: &str = ".staging-";
@@ -48,7 +48,7 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 
 /// The version `DIR/latest` points at.
 #[derive(Debug, Clone)]
-pub struct CurrentVersion {
+pub(crate) struct CurrentVersion {
     /// The directory name inside `DIR/versions/`.
     pub name: String,
     pub dir: PathBuf,
@@ -56,21 +56,21 @@ pub struct CurrentVersion {
 }
 
 impl CurrentVersion {
-    pub fn data_file(&self) -> PathBuf {
+    pub(crate) fn data_file(&self) -> PathBuf {
         self.dir.join(DATA_FILE)
     }
 }
 
 /// A dataset directory (`DIR`).
 #[derive(Debug, Clone)]
-pub struct Store {
+pub(crate) struct Store {
     dir: PathBuf,
 }
 
 /// A version being written, invisible until [`Store::publish`] names it; removed when dropped
 /// unpublished (a failed write leaves nothing behind; a killed one is cleaned by the next writer).
 #[derive(Debug)]
-pub struct Staging {
+pub(crate) struct Staging {
     pub dir: PathBuf,
     published: bool,
 }
@@ -86,19 +86,15 @@ impl Drop for Staging {
 /// Holds the dataset directory's lock: one writer at a time. Released when dropped (or when the
 /// process dies: the kernel drops the lock with the file).
 #[derive(Debug)]
-pub struct WriterLock {
+pub(crate) struct WriterLock {
     _file: File,
 }
 
 impl Store {
-    pub fn new(dir: &Path) -> Store {
+    pub(crate) fn new(dir: &Path) -> Store {
         Store {
             dir: dir.to_path_buf(),
         }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn versions(&self) -> PathBuf {
@@ -106,7 +102,7 @@ impl Store {
     }
 
     /// The current version, or None when nothing was ever merged here.
-    pub fn current(&self) -> Result<Option<CurrentVersion>, StoreError> {
+    pub(crate) fn current(&self) -> Result<Option<CurrentVersion>, StoreError> {
         let link = self.dir.join(LINK);
         let target = match fs::read_link(&link) {
             Ok(t) => t,
@@ -130,7 +126,7 @@ impl Store {
     }
 
     /// Waits for, then takes, the writer lock of this dataset directory.
-    pub fn lock(&self) -> Result<WriterLock, StoreError> {
+    pub(crate) fn lock(&self) -> Result<WriterLock, StoreError> {
         fs::create_dir_all(self.versions()).map_err(io_err("cannot create", &self.versions()))?;
         let path = self.dir.join(".lock");
         let file = File::options()
@@ -144,7 +140,7 @@ impl Store {
     }
 
     /// Removes what a writer killed half-way left behind. Call only while holding the lock.
-    pub fn remove_leftovers(&self, _lock: &WriterLock) -> Result<(), StoreError> {
+    pub(crate) fn remove_leftovers(&self, _lock: &WriterLock) -> Result<(), StoreError> {
         for (dir, prefix) in [
             (self.versions(), STAGING_PREFIX),
             (self.dir.clone(), LINK_TMP_PREFIX),
@@ -172,7 +168,7 @@ impl Store {
     }
 
     /// A fresh hidden directory to write the next version into.
-    pub fn stage(&self, _lock: &WriterLock) -> Result<Staging, StoreError> {
+    pub(crate) fn stage(&self, _lock: &WriterLock) -> Result<Staging, StoreError> {
         let stamp = Utc::now().timestamp_nanos_opt().unwrap_or_default();
         let dir = self
             .versions()
@@ -185,7 +181,7 @@ impl Store {
     }
 
     /// The sequence number for the next version: above every version ever stored here.
-    pub fn next_version(&self, current: Option<&CurrentVersion>) -> Result<u64, StoreError> {
+    pub(crate) fn next_version(&self, current: Option<&CurrentVersion>) -> Result<u64, StoreError> {
         let highest = self
             .version_dirs()?
             .into_iter()
@@ -197,7 +193,7 @@ impl Store {
     }
 
     /// Every stored version directory, by sequence number.
-    pub fn version_dirs(&self) -> Result<Vec<(u64, PathBuf)>, StoreError> {
+    pub(crate) fn version_dirs(&self) -> Result<Vec<(u64, PathBuf)>, StoreError> {
         let dir = self.versions();
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
@@ -216,7 +212,7 @@ impl Store {
         Ok(out)
     }
 
-    pub fn find_version(&self, seq: u64) -> Result<Option<PathBuf>, StoreError> {
+    pub(crate) fn find_version(&self, seq: u64) -> Result<Option<PathBuf>, StoreError> {
         Ok(self
             .version_dirs()?
             .into_iter()
@@ -225,7 +221,7 @@ impl Store {
     }
 
     /// Names the staged version and points `DIR/latest` at it: the one instant the dataset changes.
-    pub fn publish(
+    pub(crate) fn publish(
         &self,
         _lock: &WriterLock,
         mut staging: Staging,
@@ -252,7 +248,7 @@ impl Store {
     }
 
     /// Deletes old versions, keeping the newest few, the current one and `protect`.
-    pub fn prune(&self, _lock: &WriterLock, protect: &[u64]) -> Result<(), StoreError> {
+    pub(crate) fn prune(&self, _lock: &WriterLock, protect: &[u64]) -> Result<(), StoreError> {
         let dirs = self.version_dirs()?;
         let cut = dirs.len().saturating_sub(KEEP_VERSIONS + 1);
         for (seq, path) in dirs.into_iter().take(cut) {
@@ -265,7 +261,7 @@ impl Store {
 }
 
 /// Writes `bytes` to `dir/name` durably (temporary name, fsync, rename, fsync dir).
-pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
     let path = dir.join(name);
     crate::dataset::AtomicFile::write_bytes(&path, bytes).map_err(|e| StoreError::Io {
         action: "cannot write",

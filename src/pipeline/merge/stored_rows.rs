@@ -15,7 +15,7 @@ use crate::dataset::{DatasetError, LineError};
 
 /// Where one stored row is: the line's text without its surrounding whitespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowSpan {
+pub(super) struct RowSpan {
     pub start: u64,
     pub len: u32,
     /// 1-based line number (blank lines are counted, never rows).
@@ -23,14 +23,14 @@ pub struct RowSpan {
 }
 
 impl RowSpan {
-    pub fn end(&self) -> u64 {
+    pub(super) fn end(&self) -> u64 {
         self.start + u64::from(self.len)
     }
 }
 
 /// Why the scan stopped.
 #[derive(Debug, thiserror::Error)]
-pub enum ScanError {
+pub(super) enum ScanError {
     #[error(transparent)]
     File(#[from] DatasetError),
     #[error(transparent)]
@@ -52,7 +52,7 @@ struct Block {
 /// overlap: one thread reads blocks, one parses a block's keys on every core, and `each` runs
 /// on the caller's thread on the block parsed before, so the caller's bookkeeping never leaves
 /// the cores idle. Stops at the first unreadable line or the first error `each` returns.
-pub fn scan_rows<E: From<ScanError> + Send>(
+pub(super) fn scan_rows<E: From<ScanError> + Send>(
     path: &Path,
     mut each: impl FnMut(RowSpan, LineKey<'_>) -> Result<(), E>,
 ) -> Result<String, E> {

@@ -40,7 +40,7 @@ enum Piece<'f> {
 }
 
 /// A piece of what follows the stored rows.
-pub enum Tail<'f> {
+pub(super) enum Tail<'f> {
     /// Whole lines, each ending in `\n`, and how many.
     Lines { bytes: Vec<u8>, count: u64 },
     /// Rows `start..end` of `file` joined by single `\n`s, copied as they are plus a closing
@@ -56,13 +56,13 @@ pub enum Tail<'f> {
 
 /// One change to the stored rows, by ordinal.
 #[derive(Debug, Clone, Copy)]
-pub enum RowEdit<'a> {
+pub(super) enum RowEdit<'a> {
     Replace(&'a Record),
     Drop,
 }
 
 /// The stored file the new one is made from.
-pub struct Base<'a> {
+pub(super) struct Base<'a> {
     pub path: &'a Path,
     pub spans: &'a [RowSpan],
 }
@@ -71,7 +71,7 @@ pub struct Base<'a> {
 /// the `tail` after the stored rows. Returns the file's sha256 (lowercase hex) and record count.
 /// A stored row is written as its text without surrounding whitespace plus `\n`, as a
 /// line-by-line copy would. The first error of `tail` stops the writing and is returned.
-pub fn write_version<'f, E: From<DatasetError>>(
+pub(super) fn write_version<'f, E: From<DatasetError>>(
     target: &Path,
     base: Option<Base<'_>>,
     edits: &[(u32, RowEdit<'_>)],

@@ -21,7 +21,7 @@ use crate::dataset::{Lines, Record, parse_line};
 use crate::pipeline::ranks::Ranks;
 
 /// The columns, in order.
-pub const AUTHOR_COLUMNS: [&str; 20] = [
+pub(crate) const AUTHOR_COLUMNS: [&str; 20] = [
     "id",
     "handle",
     "name",
@@ -49,7 +49,7 @@ fn timestamp() -> DataType {
 }
 
 /// The table's schema: every column nullable (an author may lack any of them).
-pub fn author_schema() -> SchemaRef {
+pub(crate) fn author_schema() -> SchemaRef {
     let fields: Vec<Field> = AUTHOR_COLUMNS
         .iter()
         .map(|&name| {
@@ -220,7 +220,7 @@ impl AuthorColumns {
 }
 
 /// The author table of the JSONL dataset at `path`, as a whole Parquet file, and its rows.
-pub fn authors_parquet(path: &Path) -> Result<(Vec<u8>, u64), ParquetError> {
+pub(crate) fn authors_parquet(path: &Path) -> Result<(Vec<u8>, u64), ParquetError> {
     let schema = author_schema();
     let ranks = Ranks::of_file(path)?;
     let mut out = ParquetBuffer::new(schema.clone())?;

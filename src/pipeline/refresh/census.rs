@@ -32,14 +32,14 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 4] = [
+    pub(crate) const ALL: [Reason; 4] = [
         Reason::Unscored,
         Reason::Flagged,
         Reason::Stale,
         Reason::Unverifiable,
     ];
 
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Reason::Unscored => "unscored",
             Reason::Flagged => "flagged",
@@ -106,19 +106,11 @@ pub struct Census {
     pub scores: Vec<f64>,
 }
 
-impl Census {
-    /// Candidates per reason.
-    pub fn per_reason(&self) -> Vec<(Reason, usize)> {
-        Reason::ALL
-            .iter()
-            .map(|&r| (r, self.candidates.iter().filter(|c| c.reason == r).count()))
-            .collect()
-    }
-}
+impl Census {}
 
 /// `meta.status`: set by a refresh on an author the API said is gone.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Status {
+pub(super) struct Status {
     pub state: String,
     /// When the author was first found in this state, as written.
     pub since: Option<String>,
@@ -126,7 +118,7 @@ pub struct Status {
 }
 
 /// The status a record carries, if any.
-pub fn status_of(record: &Record) -> Option<Status> {
+pub(super) fn status_of(record: &Record) -> Option<Status> {
     let s = record.meta()?.get("status")?.as_object()?;
     Some(Status {
         state: s.get("state")?.as_str()?.to_string(),

@@ -12,11 +12,11 @@ use crate::dataset::AtomicFile;
 use crate::pipeline::score::knots::quantile;
 
 /// The quantiles of the score reported.
-pub const QUANTILES: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+pub(crate) const QUANTILES: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
 
 /// What the metrics file reports: the census of the stored dataset after the refresh, and
 /// the refresh itself.
-pub struct Figures<'a> {
+pub(crate) struct Figures<'a> {
     pub census: &'a Census,
     pub last: Option<&'a LastRefresh>,
     /// Requests and 429 answers over the directory's life, from the ledger.
@@ -53,7 +53,7 @@ fn seconds(t: Option<DateTime<Utc>>) -> f64 {
 }
 
 /// The exposition text.
-pub fn render(f: &Figures<'_>) -> String {
+pub(crate) fn render(f: &Figures<'_>) -> String {
     let c = f.census;
     let mut out = String::new();
     metric(
@@ -160,7 +160,7 @@ pub fn render(f: &Figures<'_>) -> String {
 }
 
 /// Writes the exposition text to `path`, replacing the file atomically.
-pub fn write(path: &Path, f: &Figures<'_>) -> Result<(), RefreshError> {
+pub(crate) fn write(path: &Path, f: &Figures<'_>) -> Result<(), RefreshError> {
     AtomicFile::write_bytes(path, render(f).as_bytes()).map_err(RefreshError::Dataset)
 }
 

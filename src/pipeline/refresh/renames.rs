@@ -21,11 +21,11 @@ use crate::pipeline::jobs;
 use crate::pipeline::merge::fold_handle as fold;
 
 /// The records of renamed accounts, merged after the run's own.
-pub const RENAMED_FILE: &str = "renamed.jsonl";
+pub(super) const RENAMED_FILE: &str = "renamed.jsonl";
 
 /// One account found under a new username.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Rename {
+pub(crate) struct Rename {
     pub id: String,
     pub from: String,
     pub to: String,
@@ -33,7 +33,7 @@ pub struct Rename {
 
 /// What the lookup by id found.
 #[derive(Debug, Default)]
-pub struct Renames {
+pub(super) struct Renames {
     /// `run-ids/renamed.jsonl`, when any account was found by id.
     pub file: Option<PathBuf>,
     pub renamed: Vec<Rename>,
@@ -69,7 +69,7 @@ fn stored_ids(
 }
 
 /// Looks the not-found authors of `first` up by id; writes the renamed ones' records.
-pub async fn look_up_by_id(
+pub(super) async fn look_up_by_id(
     opts: &RefreshOptions,
     run_dir: &Path,
     first: &Summary,

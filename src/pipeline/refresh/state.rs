@@ -13,7 +13,7 @@ use crate::dataset::AtomicFile;
 use crate::dataset::lock_file::{LockError, LockFile, holder_note};
 use crate::pipeline::harvest::ledger::run_name;
 
-pub use crate::pipeline::layout::REFRESH_DIR;
+pub(crate) use crate::pipeline::layout::REFRESH_DIR;
 const LOCK: &str = "lock";
 const PENDING: &str = "pending.json";
 const LAST: &str = "last.json";
@@ -77,7 +77,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(p: &Path) -> Result<Option<T>, Refres
 }
 
 impl Pending {
-    pub fn read(data_dir: &Path) -> Result<Option<Pending>, RefreshError> {
+    pub(crate) fn read(data_dir: &Path) -> Result<Option<Pending>, RefreshError> {
         Ok(
             read_json::<Pending>(&path(data_dir, PENDING))?.map(|mut p| {
                 let name = run_name(&p.run_dir);
@@ -89,7 +89,7 @@ impl Pending {
         )
     }
 
-    pub fn write(&self, data_dir: &Path) -> Result<(), RefreshError> {
+    pub(crate) fn write(&self, data_dir: &Path) -> Result<(), RefreshError> {
         let kept = Pending {
             run_dir: run_name(&self.run_dir),
             ..self.clone()
@@ -98,7 +98,7 @@ impl Pending {
     }
 
     /// The run is merged: the next refresh starts afresh.
-    pub fn clear(data_dir: &Path) -> Result<(), RefreshError> {
+    pub(crate) fn clear(data_dir: &Path) -> Result<(), RefreshError> {
         let p = path(data_dir, PENDING);
         match std::fs::remove_file(&p) {
             Ok(()) => Ok(()),
@@ -130,11 +130,11 @@ pub struct LastRefresh {
 }
 
 impl LastRefresh {
-    pub fn read(data_dir: &Path) -> Result<Option<LastRefresh>, RefreshError> {
+    pub(crate) fn read(data_dir: &Path) -> Result<Option<LastRefresh>, RefreshError> {
         read_json(&path(data_dir, LAST))
     }
 
-    pub fn write(&self, data_dir: &Path) -> Result<(), RefreshError> {
+    pub(crate) fn write(&self, data_dir: &Path) -> Result<(), RefreshError> {
         write_json(&path(data_dir, LAST), self)
     }
 }

@@ -17,11 +17,11 @@ use crate::pipeline::harvest::{RECORDS_FILE, Summary};
 use crate::pipeline::merge::BlockedRecord;
 use crate::pipeline::merge::fold_handle as fold;
 
-pub const STATUS_FILE: &str = "status.jsonl";
+pub(super) const STATUS_FILE: &str = "status.jsonl";
 
 /// What was marked.
 #[derive(Debug, Default)]
-pub struct Marks {
+pub(super) struct Marks {
     /// `run/status.jsonl`, when anything was marked.
     pub file: Option<PathBuf>,
     /// Handles marked not found or suspended.
@@ -42,7 +42,7 @@ fn set_status(record: &mut Record, state: &str, since: &str, now: DateTime<Utc>)
 }
 
 /// Writes the marks of a harvest's answers against the stored dataset.
-pub fn write(
+pub(super) fn write(
     data_dir: &Path,
     run_dir: &Path,
     summary: &Summary,
@@ -106,7 +106,7 @@ pub fn write(
 }
 
 /// Whether a batch file is a file of marks (or its clean copy) rather than refreshed records.
-pub fn is_marks_file(path: &Path) -> bool {
+pub(super) fn is_marks_file(path: &Path) -> bool {
     path.file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with("status."))
 }
@@ -114,7 +114,7 @@ pub fn is_marks_file(path: &Path) -> bool {
 /// The batches with the blocked lines left out: a batch holding any is replaced by a copy
 /// beside it (`records.clean.jsonl`, `status.clean.jsonl`) without them; a batch left empty is
 /// dropped.
-pub fn without_blocked(
+pub(super) fn without_blocked(
     batches: &[PathBuf],
     blocked: &[BlockedRecord],
     run_dir: &Path,

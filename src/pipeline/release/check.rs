@@ -13,7 +13,7 @@ use super::{GZ_FILE, JSONL_FILE, PARQUET_FILE, ReleaseError};
 
 /// What the check found.
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckOutcome {
+pub(crate) struct CheckOutcome {
     pub dir: PathBuf,
     pub release: u64,
     pub count: u64,
@@ -22,7 +22,7 @@ pub struct CheckOutcome {
 }
 
 impl CheckOutcome {
-    pub fn whole(&self) -> bool {
+    pub(crate) fn whole(&self) -> bool {
         self.differences.is_empty()
     }
 }
@@ -35,7 +35,7 @@ fn parquet_rows(path: &Path) -> Result<u64, String> {
     Ok(reader.metadata().file_metadata().num_rows() as u64)
 }
 
-pub fn check_release(dir: &Path) -> Result<CheckOutcome, ReleaseError> {
+pub(crate) fn check_release(dir: &Path) -> Result<CheckOutcome, ReleaseError> {
     let dir = if dir.join(MANIFEST_FILE).exists() {
         dir.to_path_buf()
     } else {

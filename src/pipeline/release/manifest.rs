@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::ReleaseError;
 
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReleaseManifest {
+pub(crate) struct ReleaseManifest {
     /// The release's number (its directory's name).
     pub release: u64,
     pub dataset_version: u64,
@@ -35,7 +35,7 @@ pub struct ReleaseManifest {
 
 /// One data file of a release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseFile {
+pub(crate) struct ReleaseFile {
     pub name: String,
     pub bytes: u64,
     pub sha256: String,
@@ -43,7 +43,7 @@ pub struct ReleaseFile {
 
 /// The records of the version a release left out, and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Exclusions {
+pub(crate) struct Exclusions {
     pub total: u64,
     /// By `meta.admission.decision` (`excluded`, `review`).
     pub by_decision: BTreeMap<String, u64>,
@@ -55,7 +55,7 @@ pub struct Exclusions {
 }
 
 impl ReleaseManifest {
-    pub fn read(path: &Path) -> Result<ReleaseManifest, ReleaseError> {
+    pub(crate) fn read(path: &Path) -> Result<ReleaseManifest, ReleaseError> {
         let text = std::fs::read(path).map_err(|e| ReleaseError::Io {
             action: "cannot read",
             path: path.to_path_buf(),
@@ -68,12 +68,12 @@ impl ReleaseManifest {
         })
     }
 
-    pub fn to_pretty_json(&self) -> String {
+    pub(crate) fn to_pretty_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a release manifest always serialises")
     }
 
     /// Whether `other` holds the same data, made the same way (the time and number aside).
-    pub fn same_data(&self, other: &ReleaseManifest) -> bool {
+    pub(crate) fn same_data(&self, other: &ReleaseManifest) -> bool {
         self.dataset_sha256 == other.dataset_sha256
             && self.files == other.files
             && self.rules_version == other.rules_version

@@ -15,7 +15,7 @@ use super::manifest::Exclusions;
 use crate::dataset::{Lines, parse_line};
 
 /// What selecting wrote.
-pub struct Selected {
+pub(super) struct Selected {
     /// The handle (or id) of each line written, in order, to name records a gate fails on.
     pub names: Vec<String>,
     pub excluded: Exclusions,
@@ -24,7 +24,10 @@ pub struct Selected {
 }
 
 /// Copies the admitted authors of `source` to `out`, one line each.
-pub fn select_admitted(source: &Path, out: &mut dyn Write) -> Result<Selected, ReleaseError> {
+pub(super) fn select_admitted(
+    source: &Path,
+    out: &mut dyn Write,
+) -> Result<Selected, ReleaseError> {
     let mut names = Vec::new();
     let mut excluded = Exclusions::default();
     let mut seen = HashSet::new();
@@ -100,7 +103,7 @@ pub fn select_admitted(source: &Path, out: &mut dyn Write) -> Result<Selected, R
 }
 
 /// sha256 of a file, read in blocks.
-pub fn file_sha256(path: &Path) -> Result<(u64, String), ReleaseError> {
+pub(super) fn file_sha256(path: &Path) -> Result<(u64, String), ReleaseError> {
     let mut hash = Sha256::new();
     let mut file = std::fs::File::open(path).map_err(|e| ReleaseError::Io {
         action: "cannot open",
@@ -117,7 +120,7 @@ pub fn file_sha256(path: &Path) -> Result<(u64, String), ReleaseError> {
 }
 
 /// Lines (non-blank) of a JSONL file, plain or gzipped.
-pub fn count_lines(path: &Path) -> Result<u64, ReleaseError> {
+pub(super) fn count_lines(path: &Path) -> Result<u64, ReleaseError> {
     let mut n = 0;
     for item in Lines::open(path)? {
         let (_, text) = item?;

@@ -10,7 +10,7 @@ use super::ReleaseError;
 use super::manifest::{MANIFEST_FILE, ReleaseManifest};
 use crate::dataset::sync_dir;
 
-pub const CURRENT: &str = "current";
+pub(crate) const CURRENT: &str = "current";
 const STAGING_PREFIX: &str = ".staging-";
 const LINK_TMP_PREFIX: &str = ".current.tmp-";
 /// Releases kept: the current one and the one before it.
@@ -28,13 +28,13 @@ fn io_err<'a>(
 }
 
 /// A release directory and the lock of its one writer.
-pub struct ReleaseDir {
+pub(super) struct ReleaseDir {
     dir: PathBuf,
     _lock: File,
 }
 
 /// A release being written, removed when dropped unpublished.
-pub struct Staging {
+pub(super) struct Staging {
     pub dir: PathBuf,
     published: bool,
 }
@@ -50,7 +50,7 @@ impl Drop for Staging {
 impl ReleaseDir {
     /// Opens (creating) `dir` and waits for its writer lock; removes what a writer killed
     /// half-way left.
-    pub fn lock(dir: &Path) -> Result<ReleaseDir, ReleaseError> {
+    pub(super) fn lock(dir: &Path) -> Result<ReleaseDir, ReleaseError> {
         fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
         let path = dir.join(".lock");
         let file = File::options()
@@ -79,7 +79,7 @@ impl ReleaseDir {
     }
 
     /// The numbered releases, lowest first.
-    pub fn releases(&self) -> Result<Vec<u64>, ReleaseError> {
+    pub(super) fn releases(&self) -> Result<Vec<u64>, ReleaseError> {
         let mut out: Vec<u64> = fs::read_dir(&self.dir)
             .map_err(io_err("cannot list", &self.dir))?
             .flatten()
@@ -90,7 +90,7 @@ impl ReleaseDir {
     }
 
     /// The manifest of the release `current` points at, if any.
-    pub fn current(&self) -> Result<Option<ReleaseManifest>, ReleaseError> {
+    pub(super) fn current(&self) -> Result<Option<ReleaseManifest>, ReleaseError> {
         let path = self.dir.join(CURRENT).join(MANIFEST_FILE);
         if !path.exists() {
             return Ok(None);
@@ -98,7 +98,7 @@ impl ReleaseDir {
         ReleaseManifest::read(&path).map(Some)
     }
 
-    pub fn stage(&self) -> Result<Staging, ReleaseError> {
+    pub(super) fn stage(&self) -> Result<Staging, ReleaseError> {
         let dir = self
             .dir
             .join(format!("{STAGING_PREFIX}{}", std::process::id()));
@@ -111,7 +111,7 @@ impl ReleaseDir {
 
     /// Names the staged release `n` and points `current` at it: the one instant the release
     /// changes. Then removes releases older than the previous one.
-    pub fn publish(&self, mut staging: Staging, n: u64) -> Result<PathBuf, ReleaseError> {
+    pub(super) fn publish(&self, mut staging: Staging, n: u64) -> Result<PathBuf, ReleaseError> {
         sync_dir(&staging.dir).map_err(io_err("cannot sync", &staging.dir))?;
         let name = n.to_string();
         let final_dir = self.dir.join(&name);

@@ -23,7 +23,7 @@ pub enum AgeFrom {
 }
 
 impl AgeFrom {
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             AgeFrom::CreatedAt => "created_at",
             AgeFrom::IdSnowflake => "id_snowflake",
@@ -41,7 +41,7 @@ pub struct AccountAge {
 
 /// The account's age at `as_of`; `None` only when neither `created_at` nor a numeric id is known.
 /// `id_knots` are (sequential id, creation time in Unix seconds), sorted by id, times non-decreasing.
-pub fn account_age(
+pub(super) fn account_age(
     created_at: Option<DateTime<Utc>>,
     id: Option<&str>,
     as_of: DateTime<Utc>,
@@ -83,7 +83,7 @@ fn sequence_time(id: u64, knots: &[(u64, i64)]) -> Option<f64> {
 
 /// Turns (id, created_at) pairs into knots for [`account_age`]: snowflake ids dropped (they need
 /// none), sorted by id, one knot per id, times made non-decreasing so the estimate is monotone.
-pub fn id_knots(pairs: impl IntoIterator<Item = (u64, DateTime<Utc>)>) -> Vec<(u64, i64)> {
+pub(super) fn id_knots(pairs: impl IntoIterator<Item = (u64, DateTime<Utc>)>) -> Vec<(u64, i64)> {
     let mut knots: Vec<(u64, i64)> = pairs
         .into_iter()
         .filter(|(id, _)| *id < FIRST_SNOWFLAKE_ID)

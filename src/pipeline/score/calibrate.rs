@@ -17,10 +17,10 @@ use super::model::{Model, record_inputs};
 use super::reference::{Calibration, FeatureKnots, Reference, ReferenceError};
 
 /// Calibrated score at the reference's p1 and p99: the spread M2 is meant to have.
-pub const TARGET_P1: f64 = 20.0;
-pub const TARGET_P99: f64 = 95.0;
+pub(super) const TARGET_P1: f64 = 20.0;
+pub(super) const TARGET_P99: f64 = 95.0;
 /// Calibrated score of a composite of exactly 0: low, never 0 (0 would read as "no metrics").
-pub const FLOOR_SCORE: f64 = 1.0;
+pub(super) const FLOOR_SCORE: f64 = 1.0;
 
 /// Builds the reference tables from `records` (the reference population is every record with
 /// activity metrics and followers), with `lexicon` for the Relevance part of the calibration.

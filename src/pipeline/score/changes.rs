@@ -64,7 +64,7 @@ impl MetaValue {
         }
     }
 
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         match self {
             MetaValue::Number(v) => Value::from(*v),
             MetaValue::Static(v) => Value::from(*v),
@@ -103,7 +103,7 @@ pub struct Scoring {
 
 impl Scoring {
     /// Applies the changes to a record's `meta` in memory.
-    pub fn apply(&self, meta: &mut Map<String, Value>) {
+    pub(crate) fn apply(&self, meta: &mut Map<String, Value>) {
         for change in &self.changes {
             match change {
                 MetaChange::Set(key, value) => {
@@ -148,7 +148,7 @@ pub struct Components {
 impl Components {
     /// Appends the JSON text `serde_json` writes for `self` (same fields, order and skips as the
     /// derived `Serialize`).
-    pub fn write_json(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         use json_text::{write_f64, write_str, write_str_array};
         // Each key with its quotes, colon and the comma before it is one literal: the field
         // names are fixed, and this is written for every scored record.
@@ -189,7 +189,7 @@ impl Components {
         out.push(b'}');
     }
 
-    pub fn new(b: &Breakdown, model: &'static Model) -> Self {
+    pub(crate) fn new(b: &Breakdown, model: &'static Model) -> Self {
         let lexicon = model.lexicon();
         // `found` is sorted by topic: a topic found in several fields is named once.
         let mut topics: Vec<&'static str> = Vec::with_capacity(b.relevance.found.len());

@@ -21,7 +21,7 @@ struct Mover<'a> {
 
 /// The 2-3 things that moved the score most, biggest first. When relevance is low and there is
 /// no description, that is always said: it is the usual reason, and easy to fix.
-pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Reasons {
+pub(super) fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Reasons {
     // Each component's present weight once, not once per feature.
     let (activity_weight, quality_weight) = (
         b.present_weight(Component::Activity),
@@ -78,7 +78,7 @@ pub fn reasons(b: &Breakdown, lexicon: &Lexicon) -> Reasons {
 }
 
 /// The metrics and fields that were absent, and what was done instead, in words.
-pub fn missing(b: &Breakdown) -> Vec<String> {
+pub(super) fn missing(b: &Breakdown) -> Vec<String> {
     let mut out = Vec::new();
     let age = b.inputs.inputs.age;
     for name in b.inputs.metrics.missing() {
@@ -122,16 +122,17 @@ pub struct Reasons {
 }
 
 impl Reasons {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The reasons in order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         self.ends[..self.len].iter().scan(0, |start, &end| {
             let reason = &self.text[*start..end];
             *start = end;

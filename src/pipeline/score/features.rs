@@ -11,7 +11,7 @@ const RATE_FLOOR: f64 = 0.01;
 
 /// The three parts of M2. Relevance has no reference-normalized features (see `lexicon`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Component {
+pub(crate) enum Component {
     Activity,
     Quality,
     Relevance,
@@ -55,7 +55,7 @@ impl Feature {
         }
     }
 
-    pub fn component(self) -> Component {
+    pub(crate) fn component(self) -> Component {
         match self {
             Feature::PostsPerDay | Feature::LikesPerDay | Feature::MediaPerDay => {
                 Component::Activity
@@ -66,7 +66,7 @@ impl Feature {
 
     /// Weight inside its component. Listed carries the most of Quality: list memberships are the
     /// best endorsement signal in profile metadata (followers measure reach, not influence).
-    pub fn weight(self) -> f64 {
+    pub(crate) fn weight(self) -> f64 {
         match self {
             Feature::PostsPerDay => 0.45,
             Feature::LikesPerDay => 0.25,
@@ -79,7 +79,7 @@ impl Feature {
         }
     }
 
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
@@ -98,7 +98,7 @@ pub struct FeatureInputs {
 
 impl FeatureInputs {
     /// `None` when followers are absent: without them there is no Quality to speak of.
-    pub fn from_metrics(m: &Metrics, age: Option<AccountAge>) -> Option<Self> {
+    pub(crate) fn from_metrics(m: &Metrics, age: Option<AccountAge>) -> Option<Self> {
         let f = |v: Option<u64>| v.map(|n| n as f64);
         Some(FeatureInputs {
             followers: m.followers? as f64,
@@ -113,12 +113,12 @@ impl FeatureInputs {
 
     /// log10 of the follower count (floored at 1): the variable every follower-based feature is
     /// linear in, which is what lets `model` keep Quality monotone in followers exactly.
-    pub fn log_followers(&self) -> f64 {
+    pub(crate) fn log_followers(&self) -> f64 {
         self.followers.max(1.0).log10()
     }
 
     /// The feature on its knot scale, with the follower count taken as `10^log_followers`.
-    pub fn scaled_at(&self, feature: Feature, log_followers: f64) -> Option<f64> {
+    pub(crate) fn scaled_at(&self, feature: Feature, log_followers: f64) -> Option<f64> {
         let days = self.age.map(|a| a.days);
         let rate = |count: Option<f64>| Some((count? / days? + RATE_FLOOR).log10());
         match feature {
@@ -130,7 +130,7 @@ impl FeatureInputs {
     }
 
     /// The logs the Quality features are built from, taken once (see [`QualityScale`]).
-    pub fn quality_scale(&self) -> QualityScale {
+    pub(crate) fn quality_scale(&self) -> QualityScale {
         QualityScale {
             log_listed: self.listed.map(log1),
             log_following: self.following.map(log1),
@@ -138,12 +138,12 @@ impl FeatureInputs {
         }
     }
 
-    pub fn scaled(&self, feature: Feature) -> Option<f64> {
+    pub(crate) fn scaled(&self, feature: Feature) -> Option<f64> {
         self.scaled_at(feature, self.log_followers())
     }
 
     /// The feature in plain units (per day, per 1,000 followers, a count), for people to read.
-    pub fn plain(&self, feature: Feature) -> Option<f64> {
+    pub(crate) fn plain(&self, feature: Feature) -> Option<f64> {
         let days = self.age.map(|a| a.days);
         let per_day = |count: Option<f64>| Some(count? / days?);
         let f = self.followers.max(1.0);
@@ -159,9 +159,10 @@ impl FeatureInputs {
         }
     }
 
+    #[cfg(test)]
     /// The follower count (log10) at which `feature` reaches `knot`, for features that move with
     /// followers; `None` for the others or when an input is absent.
-    pub fn follower_breakpoint(&self, feature: Feature, knot: f64) -> Option<f64> {
+    pub(crate) fn follower_breakpoint(&self, feature: Feature, knot: f64) -> Option<f64> {
         self.quality_scale().follower_breakpoint(feature, knot)
     }
 }
@@ -176,7 +177,7 @@ fn log1(v: f64) -> f64 {
 /// follower counts without taking them again. [`FeatureInputs::scaled_at`] and
 /// [`FeatureInputs::follower_breakpoint`] use these formulas for the Quality features.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct QualityScale {
+pub(crate) struct QualityScale {
     log_listed: Option<f64>,
     log_following: Option<f64>,
     log_days: Option<f64>,
@@ -185,7 +186,7 @@ pub struct QualityScale {
 impl QualityScale {
     /// A Quality feature on its knot scale at `log_followers`; `None` for the activity features
     /// or when an input is absent.
-    pub fn scaled_at(&self, feature: Feature, log_followers: f64) -> Option<f64> {
+    pub(crate) fn scaled_at(&self, feature: Feature, log_followers: f64) -> Option<f64> {
         match feature {
             Feature::Followers => Some(log_followers),
             Feature::Listed => self.log_listed,
@@ -198,7 +199,7 @@ impl QualityScale {
 
     /// The follower count (log10) at which `feature` reaches `knot` (see
     /// [`FeatureInputs::follower_breakpoint`]).
-    pub fn follower_breakpoint(&self, feature: Feature, knot: f64) -> Option<f64> {
+    pub(crate) fn follower_breakpoint(&self, feature: Feature, knot: f64) -> Option<f64> {
         match feature {
             Feature::Followers => Some(knot),
             Feature::ListedPer1kFollowers => self.log_listed.map(|l| 3.0 + l - knot),

@@ -9,23 +9,26 @@
 //! keeps hand-written JSON.
 
 /// `"s"`, escaped as `serde_json` escapes it.
-pub fn write_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 
 /// `"key":`.
-pub fn write_key(out: &mut Vec<u8>, key: &str) {
+pub(crate) fn write_key(out: &mut Vec<u8>, key: &str) {
     write_str(out, key);
     out.push(b':');
 }
 
 /// A number as `serde_json` writes an `f64` (`null` when not finite).
-pub fn write_f64(out: &mut Vec<u8>, v: f64) {
+pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
     serde_json::to_writer(&mut *out, &v).expect("writing to a Vec cannot fail");
 }
 
 /// `["a","b"]`.
-pub fn write_str_array<S: AsRef<str>>(out: &mut Vec<u8>, items: impl IntoIterator<Item = S>) {
+pub(crate) fn write_str_array<S: AsRef<str>>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = S>,
+) {
     out.push(b'[');
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {

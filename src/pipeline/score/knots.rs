@@ -4,11 +4,11 @@
 
 /// The reference percentiles every feature's knots sit at. Few knots on purpose: with 71
 /// reference accounts, finer quantiles would be single accounts.
-pub const PERCENTILES: [f64; 7] = [1.0, 5.0, 25.0, 50.0, 75.0, 95.0, 99.0];
+pub(crate) const PERCENTILES: [f64; 7] = [1.0, 5.0, 25.0, 50.0, 75.0, 95.0, 99.0];
 
 /// The `p`-th percentile (0-100) of sorted values, interpolated between order statistics
 /// (Hyndman and Fan type 7, the default of R and NumPy). `None` for no values.
-pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+pub(crate) fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
     let last = sorted.len().checked_sub(1)?;
     let h = last as f64 * (p / 100.0).clamp(0.0, 1.0);
     let lo = h.floor() as usize;
@@ -18,7 +18,7 @@ pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
 
 /// Evaluates the non-decreasing piecewise-linear function through (xs[i], ys[i]); flat beyond the
 /// ends. Tied xs take the highest y of the tie, which keeps the map non-decreasing.
-pub fn interpolate(xs: &[f64], ys: &[f64], x: f64) -> f64 {
+pub(crate) fn interpolate(xs: &[f64], ys: &[f64], x: f64) -> f64 {
     debug_assert_eq!(xs.len(), ys.len());
     // Index of the first knot strictly above x: with the knots sorted, the count of those at or
     // below it. Counting all of them (a handful) has no branch to mispredict, unlike a search.
@@ -35,12 +35,12 @@ pub fn interpolate(xs: &[f64], ys: &[f64], x: f64) -> f64 {
 }
 
 /// Where a value stands in the reference, as a percentile between 1 and 99.
-pub fn percentile(knots: &[f64; 7], x: f64) -> f64 {
+pub(crate) fn percentile(knots: &[f64; 7], x: f64) -> f64 {
     interpolate(knots, &PERCENTILES, x)
 }
 
 /// A percentile as a 0-1 share of the p1..p99 span: p1 and below is 0, p99 and above is 1.
-pub fn unit(percentile: f64) -> f64 {
+pub(crate) fn unit(percentile: f64) -> f64 {
     ((percentile - 1.0) / 98.0).clamp(0.0, 1.0)
 }
 

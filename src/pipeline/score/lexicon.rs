@@ -8,8 +8,7 @@ use serde::Deserialize;
 
 /// The lexicon file as stored.
 #[derive(Debug, Clone, Deserialize)]
-pub struct LexiconFile {
-    pub version: String,
+pub(super) struct LexiconFile {
     pub field_weights: FieldWeights,
     /// Weighted hits at which Relevance reaches 1 - 1/e (63%) of its maximum.
     pub saturation_hits: f64,
@@ -17,7 +16,7 @@ pub struct LexiconFile {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
-pub struct FieldWeights {
+pub(super) struct FieldWeights {
     pub topic_tags: f64,
     pub description: f64,
     pub name: f64,
@@ -25,7 +24,7 @@ pub struct FieldWeights {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Topic {
+pub(crate) struct Topic {
     pub id: String,
     pub label: String,
     pub terms: Vec<String>,
@@ -41,7 +40,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             Field::TopicTags => "tags",
             Field::Description => "description",
@@ -105,9 +104,10 @@ impl WordFilter {
     }
 }
 
+#[cfg(test)]
 /// The text fields of a record that Relevance reads.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RelevanceInput<'a> {
+pub(crate) struct RelevanceInput<'a> {
     pub handle: Option<&'a str>,
     pub name: Option<&'a str>,
     pub description: Option<&'a str>,
@@ -127,7 +127,7 @@ pub struct RelevanceMatch {
 }
 
 impl Lexicon {
-    pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
+    pub(crate) fn parse(text: &str) -> Result<Self, serde_json::Error> {
         let file: LexiconFile = serde_json::from_str(text)?;
         let mut by_first_word: HashMap<String, Vec<Term>, rustc_hash::FxBuildHasher> =
             HashMap::default();
@@ -152,16 +152,13 @@ impl Lexicon {
         })
     }
 
-    pub fn version(&self) -> &str {
-        &self.file.version
-    }
-
-    pub fn topic(&self, index: usize) -> &Topic {
+    pub(crate) fn topic(&self, index: usize) -> &Topic {
         &self.file.topics[index]
     }
 
+    #[cfg(test)]
     /// Finds the topics a record mentions and turns the weighted hits into 0-100.
-    pub fn relevance(&self, input: &RelevanceInput<'_>) -> RelevanceMatch {
+    pub(crate) fn relevance(&self, input: &RelevanceInput<'_>) -> RelevanceMatch {
         self.relevance_of(
             input.topic_tags,
             input.handle,
@@ -228,7 +225,7 @@ impl Lexicon {
     /// lexicon order: the record's `topic_tags` as influx derives them. The same matching as
     /// [`Lexicon::relevance`]'s, with no tags read, so that a record's derived tags are exactly
     /// the topics its relevance found in its text.
-    pub fn topics_of_text(
+    pub(crate) fn topics_of_text(
         &self,
         handle: Option<&str>,
         name: Option<&str>,

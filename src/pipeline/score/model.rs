@@ -16,9 +16,9 @@ use super::knots::{interpolate, percentile, unit};
 use super::lexicon::{Lexicon, RelevanceMatch};
 use super::reference::{Calibration, Reference, ReferenceError};
 
-pub const ACTIVITY_WEIGHT: f64 = 0.30;
-pub const QUALITY_WEIGHT: f64 = 0.50;
-pub const RELEVANCE_WEIGHT: f64 = 0.20;
+pub(super) const ACTIVITY_WEIGHT: f64 = 0.30;
+pub(super) const QUALITY_WEIGHT: f64 = 0.50;
+pub(super) const RELEVANCE_WEIGHT: f64 = 0.20;
 
 const REFERENCE_JSON: &str = include_str!("../../../assets/m2/reference.json");
 const LEXICON_JSON: &str = include_str!("../../../assets/m2/lexicon.json");
@@ -33,7 +33,7 @@ pub enum AsOfFrom {
 }
 
 impl AsOfFrom {
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             AsOfFrom::Metrics => "metrics",
             AsOfFrom::ReferenceSnapshot => "reference_snapshot",
@@ -84,7 +84,7 @@ pub struct Breakdown {
 
 impl Breakdown {
     /// Share of the composite each component had (absent components' weight is spread over the rest).
-    pub fn component_share(&self, component: Component) -> f64 {
+    pub(crate) fn component_share(&self, component: Component) -> f64 {
         let total = QUALITY_WEIGHT
             + RELEVANCE_WEIGHT
             + if self.activity.is_some() {
@@ -101,7 +101,7 @@ impl Breakdown {
     }
 
     /// Sum of the weights of the present features of `component`.
-    pub fn present_weight(&self, component: Component) -> f64 {
+    pub(crate) fn present_weight(&self, component: Component) -> f64 {
         self.features
             .iter()
             .filter(|f| f.feature.component() == component)
@@ -112,7 +112,7 @@ impl Breakdown {
 
 /// Reads the metrics a record carries, or says which are missing. `id_knots` and `snapshot` come
 /// from the reference: for account ages without `created_at`, and for records without `as_of`.
-pub fn record_inputs(
+pub(super) fn record_inputs(
     record: &AuthorView<'_>,
     id_knots: &[(u64, i64)],
     snapshot: DateTime<Utc>,
@@ -151,7 +151,7 @@ pub fn record_inputs(
 }
 
 /// Quality points for a verification badge: bought badges (blue) count least.
-pub fn verified_bonus(verified: Option<&str>) -> f64 {
+pub(super) fn verified_bonus(verified: Option<&str>) -> f64 {
     match verified.map(str::trim) {
         Some(v)
             if ["business", "government", "org"]
@@ -200,7 +200,7 @@ pub fn score_version(reference: &[u8], lexicon: &[u8]) -> String {
 }
 
 impl Model {
-    pub fn new(
+    pub(crate) fn new(
         reference: Reference,
         lexicon: Lexicon,
         version: String,
@@ -224,12 +224,12 @@ impl Model {
         &self.version
     }
 
-    pub fn lexicon(&self) -> &Lexicon {
+    pub(crate) fn lexicon(&self) -> &Lexicon {
         &self.lexicon
     }
 
     /// Scores a record, or says why it cannot be scored.
-    pub fn breakdown(&self, record: &AuthorView<'_>) -> Result<Breakdown, Unscored> {
+    pub(crate) fn breakdown(&self, record: &AuthorView<'_>) -> Result<Breakdown, Unscored> {
         let found = record_inputs(record, &self.id_knots, self.snapshot)?;
         let inputs = &found.inputs;
 

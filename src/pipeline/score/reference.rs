@@ -62,7 +62,7 @@ pub enum ReferenceError {
 }
 
 impl Reference {
-    pub fn knots_of(&self, feature: Feature) -> Result<[f64; 7], ReferenceError> {
+    pub(crate) fn knots_of(&self, feature: Feature) -> Result<[f64; 7], ReferenceError> {
         self.features
             .iter()
             .find(|k| k.feature == feature.key())
@@ -79,7 +79,7 @@ impl Reference {
             })
     }
 
-    pub fn snapshot(&self) -> Result<DateTime<Utc>, ReferenceError> {
+    pub(crate) fn snapshot(&self) -> Result<DateTime<Utc>, ReferenceError> {
         parse_time(&self.snapshot_as_of)
             .ok_or_else(|| ReferenceError::BadSnapshot(self.snapshot_as_of.clone()))
     }

@@ -7,7 +7,7 @@ use super::knots::quantile;
 
 /// What a run produced.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ScoreTally {
+pub(crate) struct ScoreTally {
     pub records: usize,
     pub unscored: usize,
     /// Scored, but from data suspected to be placeholders.
@@ -17,7 +17,7 @@ pub struct ScoreTally {
 
 /// The figures of a run as reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScoreSummary {
+pub(crate) struct ScoreSummary {
     pub records: usize,
     pub scored: usize,
     pub unscored: usize,
@@ -32,7 +32,7 @@ pub struct ScoreSummary {
 
 impl ScoreTally {
     /// Counts one record: its score (`None` = unscored) and whether it was flagged.
-    pub fn add(&mut self, score: Option<f64>, flagged: bool) {
+    pub(crate) fn add(&mut self, score: Option<f64>, flagged: bool) {
         self.records += 1;
         match score {
             Some(s) => self.scores.push(s),
@@ -43,7 +43,7 @@ impl ScoreTally {
         }
     }
 
-    pub fn summary(&self) -> ScoreSummary {
+    pub(crate) fn summary(&self) -> ScoreSummary {
         let mut sorted = self.scores.clone();
         sorted.sort_by(f64::total_cmp);
         let q = |p: f64| quantile(&sorted, p).map(|v| (v * 100.0).round() / 100.0);

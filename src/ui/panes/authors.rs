@@ -12,7 +12,7 @@ use crate::ui::app::{App, Focus};
 use crate::ui::author::RowFlags;
 use crate::ui::theme::Theme;
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let height = area.height.saturating_sub(3) as usize;
     // The reducer keeps the offset; clamp anyway so a stale value can never hide the selection.
     let mut offset = app.table_offset.min(app.index.len().saturating_sub(1));

@@ -13,7 +13,7 @@ use crate::pipeline::harvest::pricing::format_usd;
 use crate::ui::app::App;
 use crate::ui::theme::Theme;
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
     let Some(b) = &app.budget else {
         // Before a run: what the data directory has spent today already, when known.
         let text = match &app.spend {

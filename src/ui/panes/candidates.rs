@@ -24,7 +24,7 @@ const FULL_WIDTH: u16 = 76;
 const WIDE_WIDTH: u16 = 100;
 
 /// The view's area: the screen between the header line and the hint line.
-pub fn area(screen: Rect) -> Rect {
+pub(crate) fn area(screen: Rect) -> Rect {
     Rect::new(
         screen.x,
         screen.y + 1.min(screen.height),
@@ -44,7 +44,7 @@ fn detail_height(inner_height: u16) -> u16 {
 
 /// Table rows visible at this terminal size (borders, the filter line, the table header and
 /// the detail excluded).
-pub fn table_rows(width: u16, height: u16) -> usize {
+pub(crate) fn table_rows(width: u16, height: u16) -> usize {
     let inner = area(Rect::new(0, 0, width, height))
         .height
         .saturating_sub(2);
@@ -160,7 +160,7 @@ fn filter_line(view: &CandidateView, theme: Theme, width: u16) -> Line<'static> 
     Line::from(spans)
 }
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, screen: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, screen: Rect) {
     let view = &app.candidates;
     let r = area(screen);
     frame.render_widget(Clear, r);

@@ -13,7 +13,7 @@ use crate::ui::theme::Theme;
 
 /// The hint bar's bindings, as many as fit in `width` cells: the main screen's, or over the
 /// candidates view that view's own, then the way back and help.
-pub fn hint_spans(
+pub(crate) fn hint_spans(
     readonly: bool,
     candidates: bool,
     width: u16,
@@ -58,7 +58,7 @@ pub fn hint_spans(
     spans
 }
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let line = match app.mode {
         Mode::Filter => Line::from(vec![
             Span::styled("/", theme.key()),

@@ -19,7 +19,7 @@ fn review_figure(app: &App) -> String {
     }
 }
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
     // Without the runs' answers custody was not looked at: no figure rather than a false 0.
     // Without a history there are no growth flags to count: no figure either.
     let unchecked = |c: ScreenCounter| {

@@ -19,7 +19,7 @@ use crate::ui::app::{App, Mode};
 use crate::ui::detail_answer::Timeline;
 use crate::ui::theme::Theme;
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let focused = app.mode == Mode::Detail;
     let Some(row_index) = app.selected_row() else {
         frame.render_widget(

@@ -22,7 +22,7 @@ fn span_words(secs: i64) -> String {
     }
 }
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let (symbol, style) = match &app.run {
         RunState::Idle => ("○", theme.dim()),
         RunState::Running => ("▶", theme.good()),

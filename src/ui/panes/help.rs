@@ -12,12 +12,12 @@ use crate::ui::keys::{Group, in_candidates_view, on_main_screen, registry};
 use crate::ui::theme::Theme;
 
 /// A line for the demo: its simulator serves X lists, so a discovery can be tried at no risk.
-pub const DEMO_HINT: &str =
+pub(crate) const DEMO_HINT: &str =
     "demo: :discover list 1700000000000000001 reads the simulator's AI list (cost first)";
 
 /// The help text, one line per binding under its group title; `candidates`: the candidates
 /// view's keys, else the main screen's.
-pub fn help_lines(
+pub(crate) fn help_lines(
     readonly: bool,
     candidates: bool,
     demo: bool,
@@ -65,7 +65,7 @@ pub fn help_lines(
     lines
 }
 
-pub fn render(app: &App, candidates: bool, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, candidates: bool, theme: Theme, frame: &mut Frame, area: Rect) {
     // The whole height: at 120x40 every binding fits.
     let r = centered(area, 80, 100);
     frame.render_widget(Clear, r);

@@ -12,7 +12,7 @@ use crate::ui::app::App;
 use crate::ui::histogram::{BINS, ScoreHistogram};
 use crate::ui::theme::Theme;
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let h = &app.histogram;
     let title = match app.previous_bins {
         Some((v, _)) => format!("Scores (bins of 10; dim: version {v})"),

@@ -10,7 +10,7 @@ use crate::ui::app::{App, Focus};
 use crate::ui::log_ring::LogLevel;
 use crate::ui::theme::Theme;
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let inner_h = area.height.saturating_sub(2) as usize;
     let lines: Vec<Line> = app
         .log

@@ -6,23 +6,23 @@ use ratatui::widgets::{Block, BorderType, Borders};
 
 use super::theme::Theme;
 
-pub mod authors;
-pub mod budget;
-pub mod candidates;
-pub mod command_line;
+pub(crate) mod authors;
+pub(crate) mod budget;
+pub(crate) mod candidates;
+pub(crate) mod command_line;
 pub mod confirm;
-pub mod counters;
-pub mod detail;
-pub mod header;
-pub mod help;
-pub mod histogram;
-pub mod log;
-pub mod movers;
-pub mod progress;
+pub(crate) mod counters;
+pub(crate) mod detail;
+pub(crate) mod header;
+pub(crate) mod help;
+pub(crate) mod histogram;
+pub(crate) mod log;
+pub(crate) mod movers;
+pub(crate) mod progress;
 
 /// A titled pane border; the focused pane gets a thick border and a `▶` in its title, so focus
 /// is visible without colour.
-pub fn block(title: String, focused: bool, theme: Theme) -> Block<'static> {
+pub(crate) fn block(title: String, focused: bool, theme: Theme) -> Block<'static> {
     let (title, border) = if focused {
         (format!("▶ {title} "), BorderType::Thick)
     } else {
@@ -41,7 +41,7 @@ pub fn block(title: String, focused: bool, theme: Theme) -> Block<'static> {
 }
 
 /// A rectangle of the given percentage of `area`, centred, never larger than `area`.
-pub fn centered(area: Rect, percent_w: u16, percent_h: u16) -> Rect {
+pub(crate) fn centered(area: Rect, percent_w: u16, percent_h: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Percentage(percent_h)])
         .flex(Flex::Center)
         .areas(area);
@@ -52,7 +52,7 @@ pub fn centered(area: Rect, percent_w: u16, percent_h: u16) -> Rect {
 }
 
 /// A rectangle of at most `w`x`h` cells, centred in `area`.
-pub fn centered_fixed(area: Rect, w: u16, h: u16) -> Rect {
+pub(crate) fn centered_fixed(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect::new(
@@ -64,12 +64,12 @@ pub fn centered_fixed(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 /// The day of an RFC 3339 time (`2026-01-08`), for lines that must fit a narrow pane.
-pub fn day(time: &str) -> &str {
+pub(crate) fn day(time: &str) -> &str {
     time.get(..10).unwrap_or(time)
 }
 
 /// `1:02:03` or `2:03`.
-pub fn clock(secs: i64) -> String {
+pub(crate) fn clock(secs: i64) -> String {
     let secs = secs.max(0);
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     if h > 0 {
@@ -80,7 +80,7 @@ pub fn clock(secs: i64) -> String {
 }
 
 /// `229.0M`, `4.1k`, `812`.
-pub fn compact(n: u64) -> String {
+pub(crate) fn compact(n: u64) -> String {
     match n {
         0..1_000 => n.to_string(),
         1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),

@@ -16,7 +16,7 @@ fn handle(m: &Mover) -> &str {
 }
 
 /// The overlay's text.
-pub fn movers_lines(movers: Option<&Movers>, theme: Theme) -> Vec<Line<'static>> {
+pub(crate) fn movers_lines(movers: Option<&Movers>, theme: Theme) -> Vec<Line<'static>> {
     let Some(m) = movers else {
         return vec![Line::from(
             "no history in this data directory yet (DIR/history.sqlite is written by a merge)",
@@ -54,7 +54,7 @@ pub fn movers_lines(movers: Option<&Movers>, theme: Theme) -> Vec<Line<'static>>
     out
 }
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let r = centered(area, 80, 90);
     frame.render_widget(Clear, r);
     frame.render_widget(

@@ -83,7 +83,7 @@ fn compact_label(app: &App, width: u16) -> String {
         .clone()
 }
 
-pub fn render_gauge(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
+pub(crate) fn render_gauge(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
     let (ratio, label) = ratio_and_label(app);
     if compact {
         let gauge = LineGauge::default()
@@ -114,7 +114,7 @@ fn count_within(n: usize, width: usize) -> String {
     }
 }
 
-pub fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let header = Row::new([
         "batch",
         "state",

@@ -14,7 +14,7 @@ pub(super) use crate::dataset::{SNOWFLAKE_MIN, snowflake_time};
 
 /// User ids became snowflakes on this day; a user snowflake cannot decode to before it.
 /// Worked out once: every record with a snowflake id is compared with it.
-pub fn snowflake_users_since() -> DateTime<Utc> {
+pub(crate) fn snowflake_users_since() -> DateTime<Utc> {
     static SINCE: LazyLock<DateTime<Utc>> =
         LazyLock::new(|| Utc.with_ymd_and_hms(2016, 2, 16, 0, 0, 0).unwrap());
     *SINCE

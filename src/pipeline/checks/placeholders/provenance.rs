@@ -5,12 +5,12 @@
 use serde::Serialize;
 
 use super::PlaceholderFlag;
-use crate::dataset::{AuthorView, Metrics, Record};
+use crate::dataset::{AuthorView, Metrics};
 
 /// The kind of a source method, from its words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SourceKind {
+pub(crate) enum SourceKind {
     /// Marked as sample, mock, fixture, test, fake, dummy, synthetic, demo or placeholder data.
     Sample,
     /// An answer of the X API (`twitter-api-v2`, `x_api_v2`, `influx-harvest`, ...).
@@ -44,7 +44,7 @@ fn words(method: &str) -> impl Iterator<Item = &str> + Clone + '_ {
 }
 
 /// Classifies one `sources[].method`.
-pub fn source_kind(method: &str) -> SourceKind {
+pub(crate) fn source_kind(method: &str) -> SourceKind {
     // A file names the same few methods on every line: the last answer is kept per thread.
     thread_local! {
         static LAST: std::cell::RefCell<Option<(String, SourceKind)>> = const { std::cell::RefCell::new(None) };
@@ -83,14 +83,8 @@ fn classify(method: &str) -> SourceKind {
     }
 }
 
-/// The record's provenance: sample if any source is sample-like, else API if any source is an
-/// API answer, else manual if any is manual, else other, or unknown without sources.
-pub fn record_kind(record: &Record) -> SourceKind {
-    sources_kind(&record.sources())
-}
-
 /// The provenance of a record with these sources (see [`record_kind`]).
-pub fn sources_kind(sources: &[crate::dataset::Source]) -> SourceKind {
+pub(crate) fn sources_kind(sources: &[crate::dataset::Source]) -> SourceKind {
     sources
         .iter()
         .map(|s| source_kind(&s.method))

@@ -81,12 +81,12 @@ pub struct MissingRequired {
 }
 
 impl MissingRequired {
-    pub fn is_empty(self) -> bool {
+    pub(crate) fn is_empty(self) -> bool {
         self.top == 0 && self.meta == 0
     }
 
     /// The validator's messages, in its order: the record's fields, then those of `meta`.
-    pub fn messages(self) -> impl Iterator<Item = &'static str> {
+    pub(crate) fn messages(self) -> impl Iterator<Item = &'static str> {
         let (top, meta) = messages();
         missing(self.top, top).chain(missing(self.meta, meta))
     }

@@ -8,7 +8,7 @@ use super::shapes::{ApiUser, ProblemBody, UsersBody};
 
 /// What an answer means for the run.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// 200 with a users body: reconcile it.
     Users(UsersBody),
     /// 429 of the "too many requests" kinds: wait for the window.
@@ -33,8 +33,9 @@ pub enum Answer {
 }
 
 impl Answer {
+    #[cfg(test)]
     /// Stops the whole run: no other batch can succeed either.
-    pub fn is_fatal(&self) -> bool {
+    pub(crate) fn is_fatal(&self) -> bool {
         matches!(
             self,
             Answer::UsageCapped { .. }
@@ -47,14 +48,14 @@ impl Answer {
 }
 
 /// True when a problem `type` URI ends with `/2/problems/{name}`, whatever the host.
-pub fn problem_is(type_uri: &str, name: &str) -> bool {
+pub(crate) fn problem_is(type_uri: &str, name: &str) -> bool {
     type_uri
         .strip_suffix(name)
         .is_some_and(|head| head.ends_with("/2/problems/"))
 }
 
 /// Reads status and body into an [`Answer`].
-pub fn classify(status: u16, body: &[u8]) -> Answer {
+pub(crate) fn classify(status: u16, body: &[u8]) -> Answer {
     if status == 200 {
         return match UsersBody::parse(body) {
             Ok(users) => Answer::Users(users),
@@ -92,7 +93,7 @@ pub fn classify(status: u16, body: &[u8]) -> Answer {
 
 /// What the answer said about one requested handle.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Reconciled {
+pub(crate) enum Reconciled {
     /// In `data`; protected accounts are found too, with `protected: true`. `sha256` is the
     /// hash of the user object's bytes as received.
     Found {
@@ -112,21 +113,23 @@ pub enum Reconciled {
     },
 }
 
+#[cfg(test)]
 /// Matches every requested handle to `data` and `errors` (case-insensitively), in request order.
 /// Error entries about anything but users (a deleted pinned post) are ignored.
-pub fn reconcile(requested: &[String], body: &UsersBody) -> Vec<(String, Reconciled)> {
+pub(crate) fn reconcile(requested: &[String], body: &UsersBody) -> Vec<(String, Reconciled)> {
     reconcile_owned(requested, body.clone())
 }
 
+#[cfg(test)]
 /// [`reconcile`] taking the body, so each user object moves into its outcome instead of being
 /// copied (a 100-user answer is the bulk of a batch's allocations).
-pub fn reconcile_owned(requested: &[String], body: UsersBody) -> Vec<(String, Reconciled)> {
+pub(crate) fn reconcile_owned(requested: &[String], body: UsersBody) -> Vec<(String, Reconciled)> {
     reconcile_by(requested, body, LookupBy::Usernames)
 }
 
 /// [`reconcile_owned`] for a request by usernames or by ids: each user is matched to what was
 /// asked (its username, or its id).
-pub fn reconcile_by(
+pub(crate) fn reconcile_by(
     requested: &[String],
     body: UsersBody,
     by: LookupBy,

@@ -67,7 +67,7 @@ pub struct RateHeaders {
 }
 
 impl RateHeaders {
-    pub fn from_headers(headers: &HeaderMap) -> RateHeaders {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> RateHeaders {
         let num = |name: &str| -> Option<f64> {
             headers
                 .get(name)
@@ -89,10 +89,6 @@ impl RateHeaders {
             day_remaining: day("remaining").map(|v| v as u32),
             day_reset: day("reset").map(|v| v.ceil() as i64),
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        *self == RateHeaders::default()
     }
 }
 
@@ -129,7 +125,7 @@ pub struct XClient {
 }
 
 impl XClient {
-    pub fn new(config: &ClientConfig) -> Result<XClient, ClientError> {
+    pub(crate) fn new(config: &ClientConfig) -> Result<XClient, ClientError> {
         if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
             return Err(ClientError::BadBase(config.base_url.clone()));
         }
@@ -148,17 +144,17 @@ impl XClient {
         })
     }
 
-    pub fn base_url(&self) -> &str {
+    pub(crate) fn base_url(&self) -> &str {
         &self.base_url
     }
 
-    pub fn lookup_by(&self) -> LookupBy {
+    pub(crate) fn lookup_by(&self) -> LookupBy {
         self.lookup_by
     }
 
     /// Sends one `/2/users/by` request (`/2/users?ids=` when the run asks by id) and reads the
     /// whole body.
-    pub async fn lookup(&self, handles: &[String]) -> Result<RawAnswer, TransportError> {
+    pub(crate) async fn lookup(&self, handles: &[String]) -> Result<RawAnswer, TransportError> {
         let path = match self.lookup_by {
             LookupBy::Usernames => lookup_path(handles),
             LookupBy::Ids => ids_path(handles),
@@ -167,12 +163,12 @@ impl XClient {
     }
 
     /// Sends one page request of a paged source (list members, a seed's followings).
-    pub async fn page(&self, page: &PageAsk) -> Result<RawAnswer, TransportError> {
+    pub(crate) async fn page(&self, page: &PageAsk) -> Result<RawAnswer, TransportError> {
         self.get(page.path()).await
     }
 
     /// Sends `GET {base}{path}` with the bearer token and reads the whole body.
-    pub async fn get(&self, path: String) -> Result<RawAnswer, TransportError> {
+    pub(crate) async fn get(&self, path: String) -> Result<RawAnswer, TransportError> {
         let sent_at = Utc::now();
         let started = Instant::now();
         let fail = |kind: &'static str, e: reqwest::Error| TransportError {

@@ -121,7 +121,7 @@ pub struct ProblemBody {
 
 impl ProblemBody {
     /// What a person should read: `detail`, else `title`, else the first error's message.
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         self.detail
             .clone()
             .or_else(|| self.title.clone())
@@ -148,7 +148,7 @@ pub enum BodyError {
 impl UsersBody {
     /// Reads a 200's body. A user object that is not in the documented shape does not spoil
     /// the others: it is kept with the reason, and its handle fails with that reason.
-    pub fn parse(body: &[u8]) -> Result<UsersBody, BodyError> {
+    pub(crate) fn parse(body: &[u8]) -> Result<UsersBody, BodyError> {
         let whole: Box<RawValue> =
             serde_json::from_slice(body).map_err(|e| BodyError::NotJson {
                 bytes: body.len(),
@@ -204,7 +204,7 @@ impl UsersBody {
     /// further: what custody hashes, at a fraction of [`UsersBody::parse`]'s cost (the body is
     /// JSON already checked, so it is only walked: no copies, no typed reading). `None` when the
     /// body is not an object or its `data` neither a list nor one object.
-    pub fn user_texts(body: &RawValue) -> Option<Vec<&str>> {
+    pub(crate) fn user_texts(body: &RawValue) -> Option<Vec<&str>> {
         use crate::dataset::raw_object::Raw;
         // A repeated key: the last one counts, as in `parse`.
         let data = Raw::of(body.get()).object()?.get("data");
@@ -218,7 +218,7 @@ impl UsersBody {
     }
 
     /// The (id, username) of every user in `data`, each once, as X bills them.
-    pub fn billed(&self) -> Vec<(String, String)> {
+    pub(crate) fn billed(&self) -> Vec<(String, String)> {
         let mut users: Vec<(String, String)> = Vec::new();
         for u in self.data.iter().filter_map(|r| r.user.as_ref().ok()) {
             if !users.iter().any(|(id, _)| *id == u.id) {
@@ -232,7 +232,7 @@ impl UsersBody {
 impl ReceivedUser {
     /// The account id this object answers, read even when the object is not in the
     /// documented shape.
-    pub fn id(&self) -> Option<String> {
+    pub(crate) fn id(&self) -> Option<String> {
         match &self.user {
             Ok(u) => Some(u.id.clone()),
             Err(_) => serde_json::from_str::<Value>(self.text.get())
@@ -245,7 +245,7 @@ impl ReceivedUser {
 
     /// The handle this object answers, read even when the object is not in the documented
     /// shape (so that its handle can fail with the reason instead of "missing").
-    pub fn username(&self) -> Option<String> {
+    pub(crate) fn username(&self) -> Option<String> {
         match &self.user {
             Ok(u) => Some(u.username.clone()),
             Err(_) => serde_json::from_str::<Value>(self.text.get())

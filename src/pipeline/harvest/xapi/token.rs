@@ -42,7 +42,7 @@ impl Token {
     }
 
     /// The token file when given, else `X_BEARER_TOKEN`.
-    pub fn from_file_or_env(file: Option<&Path>) -> Result<Token, TokenError> {
+    pub(crate) fn from_file_or_env(file: Option<&Path>) -> Result<Token, TokenError> {
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|source| TokenError::Unreadable {
                 path: path.to_path_buf(),
