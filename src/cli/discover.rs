@@ -12,11 +12,11 @@ use serde_json::json;
 use super::Exit;
 use super::harvest::event_json;
 use super::output::{Mode, json_line};
-use crate::pipeline::candidates::Judgement;
+use crate::pipeline::harvest::HarvestSetup;
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::handles::{HandleList, read_handles};
 use crate::pipeline::harvest::pricing::usd_to_micros;
-use crate::pipeline::harvest::xapi::{ClientConfig, DEFAULT_API_BASE, Token};
+use crate::pipeline::harvest::xapi::{DEFAULT_API_BASE, Token};
 use crate::pipeline::harvest::{HarvestConfig, RunOutcome, new_run_dir};
 use crate::pipeline::jobs::discover::{
     DiscoverError, DiscoverSources, DiscoveryReport, discover, plan,
@@ -117,15 +117,14 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, DiscoverSources)> 
         Some(dir) => (dir.clone(), true),
         None => (new_run_dir(&args.data), false),
     };
-    let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&api_base, token));
-    config.data_dir = Some(args.data.clone());
-    config.judgement = Judgement::of_data_dir(&args.data)?;
-    config.resume = resume;
-    config.max_spend = args
+    let mut setup = HarvestSetup::new(&api_base, token);
+    setup.max_spend = args
         .max_spend
         .map(|usd| usd_to_micros("--max-spend", usd))
         .transpose()?;
-    config.max_requests = args.max_requests;
+    setup.max_requests = args.max_requests;
+    let mut config = setup.config(&out_dir, &args.data)?;
+    config.resume = resume;
     let handles = match &args.handles {
         Some(file) => {
             config.handles_file = Some(file.clone());

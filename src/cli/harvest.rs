@@ -14,13 +14,14 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::config::{Origin, token_error_words, token_file_warning};
 use crate::dataset::format_time;
+use crate::pipeline::harvest::HarvestSetup;
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::events::{BudgetSnapshot, HarvestEvent, SpendSnapshot};
 use crate::pipeline::harvest::handles::{HandleList, read_handles};
 use crate::pipeline::harvest::journal::read_header;
 use crate::pipeline::harvest::outputs::last_unfinished_run;
 use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd, usd_to_micros};
-use crate::pipeline::harvest::xapi::{ClientConfig, DEFAULT_API_BASE, MAX_BATCH, Token};
+use crate::pipeline::harvest::xapi::{DEFAULT_API_BASE, MAX_BATCH, Token};
 use crate::pipeline::harvest::{
     CostPlan, HarvestConfig, Plan, Pricing, RunOutcome, Summary, new_run_dir, plan, start,
 };
@@ -229,11 +230,11 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
     if args.window_secs == Some(0) {
         return Err(eyre!("--window-secs must be at least 1"));
     }
-    let mut config = HarvestConfig::new(&dir, ClientConfig::new(&api_base, token));
-    config.batch_size = batch_size;
     let plan = args.plan.unwrap_or_default();
-    let limits = plan.limits();
-    let mut budget = BudgetConfig::for_plan(limits);
+    let mut setup = HarvestSetup::new(&api_base, token);
+    setup.batch_size = batch_size;
+    setup.concurrency = args.concurrency;
+    let mut budget = BudgetConfig::for_plan(plan.limits());
     if let Some(n) = args.rate_limit {
         budget.limit = std::num::NonZeroU32::new(n);
     }
@@ -246,32 +247,27 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
     if let Some(n) = args.daily_limit {
         budget.daily_limit = std::num::NonZeroU32::new(n);
     }
-    config.budget = budget;
-    let mut pricing = Pricing::of(plan);
+    setup.budget = budget;
+    setup.pricing = Pricing::of(plan);
     if let Some(usd) = args.price_per_user {
-        pricing.price_micros = usd_to_micros("--price-per-user", usd)?;
+        setup.pricing.price_micros = usd_to_micros("--price-per-user", usd)?;
     } else if let (None, Some(price)) = (args.plan, header.as_ref().and_then(|h| h.price_micros)) {
         // A resumed run goes on at the price it started with.
-        pricing.price_micros = price;
+        setup.pricing.price_micros = price;
     }
-    config.pricing = pricing;
-    config.max_spend = args
+    setup.max_spend = args
         .max_spend
         .map(|usd| usd_to_micros("--max-spend", usd))
         .transpose()?;
-    config.max_requests = args.max_requests;
-    config.data_dir = Some(
-        args.data
-            .clone()
-            .or_else(|| header.as_ref().and_then(|h| h.data_dir.clone()))
-            .unwrap_or_else(|| PathBuf::from("data")),
-    );
-    config.concurrency = args.concurrency.max(1);
+    setup.max_requests = args.max_requests;
+    let data_dir = args
+        .data
+        .clone()
+        .or_else(|| header.as_ref().and_then(|h| h.data_dir.clone()))
+        .unwrap_or_else(|| PathBuf::from("data"));
+    let mut config = setup.config(&dir, &data_dir)?;
     config.handles_file = Some(handles_file);
     config.resume = resume;
-    if let Some(data) = &config.data_dir {
-        config.judgement = crate::pipeline::candidates::Judgement::of_data_dir(data)?;
-    }
     Ok((config, handles))
 }
 

@@ -12,7 +12,7 @@ use super::config::ConfigArgs;
 use super::harvest::event_json;
 use super::output::{Mode, json_line};
 use crate::config::{Settings, token_error_words};
-use crate::pipeline::harvest::RetryPolicy;
+use crate::pipeline::harvest::HarvestSetup;
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::pricing::usd_to_micros;
@@ -62,18 +62,17 @@ fn options(args: &Args, s: &Settings) -> color_eyre::Result<RefreshOptions> {
     };
     let pricing = s.pricing();
     let micros = |what, v: Option<f64>| v.map(|usd| usd_to_micros(what, usd)).transpose();
+    let mut harvest = HarvestSetup::new(&s.api_base.value, token);
+    harvest.pricing = pricing;
+    harvest.budget = BudgetConfig::for_plan(pricing.plan.limits());
+    harvest.batch_size = s.batch_size.value;
+    harvest.concurrency = s.concurrency.value;
+    harvest.max_spend = micros("max_spend", s.max_spend_usd.value)?;
+    harvest.max_requests = s.max_requests.value;
     Ok(RefreshOptions {
         data_dir: args.config.data.clone(),
-        api_base: s.api_base.value.clone(),
-        token,
-        pricing,
-        budget: BudgetConfig::for_plan(pricing.plan.limits()),
-        batch_size: s.batch_size.value,
-        concurrency: s.concurrency.value,
-        retry: RetryPolicy::default(),
-        max_spend: micros("max_spend", s.max_spend_usd.value)?,
+        harvest,
         max_spend_per_day: micros("max_spend_per_day", s.max_spend_per_day_usd.value)?,
-        max_requests: s.max_requests.value,
         rules: CensusRules {
             now: chrono::Utc::now(),
             stale_after: s.stale_after.value.delta(),

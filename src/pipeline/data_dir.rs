@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::pipeline::candidates::{Judgement, JudgementError};
+use crate::pipeline::candidates::JudgementError;
+use crate::pipeline::harvest::HarvestSetup;
 use crate::pipeline::harvest::budget::BudgetConfig;
-use crate::pipeline::harvest::xapi::{ClientConfig, MAX_BATCH, Token};
+use crate::pipeline::harvest::xapi::{MAX_BATCH, Token};
 use crate::pipeline::harvest::{self, HarvestConfig, Micros, Pricing, RECORDS_FILE};
 use crate::pipeline::layout;
 use crate::pipeline::merge::{self, CleanPlan, MergeError, MergeOptions};
@@ -50,15 +51,12 @@ impl DataDir {
     /// A new run of this directory: in `DIR/runs/<time>`, priced in its ledger, under its plan
     /// and caps, its records judged by the directory's admission rules and operator's words.
     pub(crate) fn harvest_config(&self, token: Token) -> Result<HarvestConfig, JudgementError> {
-        let out_dir = harvest::new_run_dir(&self.root);
-        let mut config = HarvestConfig::new(&out_dir, ClientConfig::new(&self.api_base, token));
-        config.budget = self.budget.clone();
-        config.batch_size = self.batch_size;
-        config.data_dir = Some(self.root.clone());
-        config.pricing = self.pricing;
-        config.max_spend = self.max_spend;
-        config.judgement = Judgement::of_data_dir(&self.root)?;
-        Ok(config)
+        let mut setup = HarvestSetup::new(&self.api_base, token);
+        setup.budget = self.budget.clone();
+        setup.batch_size = self.batch_size;
+        setup.pricing = self.pricing;
+        setup.max_spend = self.max_spend;
+        setup.config(&harvest::new_run_dir(&self.root), &self.root)
     }
 
     /// Batch files not merged yet: DIR/batches/*.jsonl and the records of each harvest run,

@@ -20,6 +20,7 @@ pub(crate) mod page;
 mod pending;
 pub(crate) mod pricing;
 mod rebuild;
+pub(crate) mod setup;
 pub mod xapi;
 
 use std::collections::{HashMap, HashSet};
@@ -41,6 +42,7 @@ pub use outputs::{
 };
 pub use page::{Endpoint, PageAsk, PageSource};
 pub use pricing::{Micros, Plan, PlanLimits, Pricing};
+pub(crate) use setup::HarvestSetup;
 
 use self::batch::{BatchContext, BatchEnd, run_batch};
 use self::budget::{Budget, BudgetConfig};
@@ -92,13 +94,16 @@ pub struct HarvestConfig {
 }
 
 impl HarvestConfig {
+    /// Requests in flight at once unless the operator says otherwise.
+    pub(crate) const DEFAULT_CONCURRENCY: usize = 4;
+
     pub fn new(out_dir: &Path, client: ClientConfig) -> HarvestConfig {
         HarvestConfig {
             out_dir: out_dir.to_path_buf(),
             client,
             batch_size: MAX_BATCH,
             budget: BudgetConfig::default(),
-            concurrency: 4,
+            concurrency: HarvestConfig::DEFAULT_CONCURRENCY,
             retry: RetryPolicy::default(),
             handles_file: None,
             resume: false,

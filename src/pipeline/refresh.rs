@@ -26,14 +26,11 @@ pub use state::{LastRefresh, Pending, RefreshLock};
 use crate::dataset::DatasetError;
 use crate::pipeline::audit::{self, GateResult, Gates};
 use crate::pipeline::custody::AnswerIndex;
-use crate::pipeline::harvest::budget::BudgetConfig;
+use crate::pipeline::harvest::HarvestSetup;
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::handles::parse_handles;
 use crate::pipeline::harvest::ledger::{read_book, read_entries};
-use crate::pipeline::harvest::xapi::{ClientConfig, Token};
-use crate::pipeline::harvest::{
-    self, CostPlan, HarvestConfig, Micros, Pricing, RECORDS_FILE, RetryPolicy, RunOutcome, Summary,
-};
+use crate::pipeline::harvest::{self, CostPlan, Micros, RECORDS_FILE, RunOutcome, Summary};
 use crate::pipeline::history::{GrowthRules, History};
 use crate::pipeline::jobs;
 use crate::pipeline::merge::{self, BlockedRecord, MergeOptions, MergeOutcome};
@@ -85,18 +82,11 @@ pub enum RefreshError {
 #[derive(Debug, Clone)]
 pub(crate) struct RefreshOptions {
     pub data_dir: PathBuf,
-    pub api_base: String,
-    pub token: Token,
-    pub pricing: Pricing,
-    pub budget: BudgetConfig,
-    pub batch_size: usize,
-    pub concurrency: usize,
-    pub retry: RetryPolicy,
-    /// The most this refresh may spend.
-    pub max_spend: Option<Micros>,
+    /// How its harvests run: endpoint, token, price, pacing; `max_spend` and `max_requests` are
+    /// the caps of this refresh (its renamed-account look-up included).
+    pub harvest: HarvestSetup,
     /// The most every harvest of the directory may spend in one UTC day (the ledger's figure).
     pub max_spend_per_day: Option<Micros>,
-    pub max_requests: Option<u64>,
     pub rules: CensusRules,
     pub gates: Gates,
     /// Choose and plan, send nothing.
@@ -341,14 +331,15 @@ struct Caps {
 
 fn caps(opts: &RefreshOptions) -> Result<Caps, RefreshError> {
     let book = read_book(&opts.data_dir, opts.rules.now)?;
-    let mut spend = opts.max_spend;
+    let mut spend = opts.harvest.max_spend;
     if let Some(day_cap) = opts.max_spend_per_day {
         let left = day_cap.saturating_sub(book.spent_on(opts.rules.now.date_naive()));
         spend = Some(spend.map_or(left, |s| s.min(left)));
     }
     let handles = opts
+        .harvest
         .max_requests
-        .map(|n| (n as usize).saturating_mul(opts.batch_size));
+        .map(|n| (n as usize).saturating_mul(opts.harvest.batch_size));
     Ok(Caps {
         handles,
         spend,
@@ -423,7 +414,7 @@ pub(crate) async fn run(
             let chosen = census.candidates.len();
             let take = caps.fit(
                 &census.candidates,
-                opts.pricing.price_micros,
+                opts.harvest.pricing.price_micros,
                 opts.rules.now.date_naive(),
             );
             let picked = &census.candidates[..take];
@@ -502,19 +493,9 @@ pub(crate) async fn run(
         }
         parse_handles(&text)
     };
-    let mut config = HarvestConfig::new(
-        &run_dir,
-        ClientConfig::new(&opts.api_base, opts.token.clone()),
-    );
-    config.batch_size = opts.batch_size;
-    config.budget = opts.budget.clone();
-    config.concurrency = opts.concurrency.max(1);
-    config.retry = opts.retry.clone();
-    config.data_dir = Some(dir.clone());
-    config.judgement = crate::pipeline::candidates::Judgement::of_data_dir(&dir)?;
-    config.pricing = opts.pricing;
-    config.max_spend = max_spend;
-    config.max_requests = opts.max_requests;
+    let mut setup = opts.harvest.clone();
+    setup.max_spend = max_spend;
+    let mut config = setup.config(&run_dir, &dir)?;
     config.handles_file = Some(handles_file.clone());
     config.resume = selection.resumed;
     if opts.dry_run {

@@ -15,8 +15,8 @@ use super::{RefreshError, RefreshEvent, RefreshOptions, read_records};
 use crate::dataset::AtomicFile;
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::handles::HandleList;
-use crate::pipeline::harvest::xapi::{ClientConfig, LookupBy};
-use crate::pipeline::harvest::{self, HarvestConfig, Micros, RECORDS_FILE, Summary};
+use crate::pipeline::harvest::xapi::LookupBy;
+use crate::pipeline::harvest::{self, Micros, RECORDS_FILE, Summary};
 use crate::pipeline::jobs;
 use crate::pipeline::merge::fold_handle as fold;
 
@@ -87,18 +87,13 @@ pub(super) async fn look_up_by_id(
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "run".into());
     let id_run = run_dir.with_file_name(format!("{name}-ids"));
-    let mut client = ClientConfig::new(&opts.api_base, opts.token.clone());
-    client.lookup_by = LookupBy::Ids;
-    let mut config = HarvestConfig::new(&id_run, client);
-    config.batch_size = opts.batch_size;
-    config.budget = opts.budget.clone();
-    config.concurrency = 1;
-    config.retry = opts.retry.clone();
-    config.data_dir = Some(opts.data_dir.clone());
-    config.pricing = opts.pricing;
+    let mut setup = opts.harvest.clone();
+    setup.concurrency = 1;
     // What is left of the caps after the first run.
-    config.max_spend = max_spend.map(|m| m.saturating_sub(first.cost_micros));
-    config.max_requests = opts.max_requests.map(|m| m.saturating_sub(first.requests));
+    setup.max_spend = max_spend.map(|m| m.saturating_sub(first.cost_micros));
+    setup.max_requests = setup.max_requests.map(|m| m.saturating_sub(first.requests));
+    let mut config = setup.config(&id_run, &opts.data_dir)?;
+    config.client.lookup_by = LookupBy::Ids;
     // A refresh killed during this lookup finishes it without asking an answered batch again.
     config.resume = id_run.join(harvest::journal::JOURNAL_FILE).exists();
     let mut ids: Vec<String> = stored.keys().cloned().collect();
