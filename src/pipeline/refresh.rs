@@ -578,13 +578,14 @@ pub(crate) async fn run(
             done => break done?,
         }
     }
-    if done.outcome == RunOutcome::Complete {
+    let complete = done.outcome == RunOutcome::Complete && !renames.stopped;
+    if complete {
         Pending::clear(&dir)?;
     }
     report.census = census_of(&dir, &opts.rules)?;
     report.finished_at = Utc::now();
     let mut report = finish(report);
-    if done.outcome != RunOutcome::Complete && report.outcome == RefreshOutcome::Done {
+    if !complete && report.outcome == RefreshOutcome::Done {
         report.outcome = RefreshOutcome::Partial;
     }
     report.last(previous.as_ref()).write(&dir)?;
@@ -640,7 +641,17 @@ fn merge_run(
             ));
         }
     })?;
-    let marks = status_marks::write(dir, run_dir, summary, &renames.found, now)?;
+    // Not gone: found under their id, or not reached by a look-up by id that was stopped.
+    let not_gone: Vec<String> = if renames.stopped {
+        summary
+            .not_found
+            .iter()
+            .map(|h| merge::fold_handle(h))
+            .collect()
+    } else {
+        renames.found.clone()
+    };
+    let marks = status_marks::write(dir, run_dir, summary, &not_gone, now)?;
     report.marked_gone = marks.gone.clone();
     if let Some(path) = &marks.file {
         batches.push(path.clone());

@@ -481,11 +481,10 @@ fn the_money_caps_hold_back_the_rest_for_a_later_refresh() {
     assert!(sim.stats().billing.billed_micros <= 100_000);
 }
 
-#[test]
-fn a_renamed_account_is_found_by_its_id_and_its_handle_updated_with_the_old_one_kept_as_an_alias() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = directory(tmp.path(), 10, 0..10, 0..0);
-    // The API knows author 3 under a new username only; the old one is not found.
+/// A simulator that knows author 3 of `data` under a new username only (the old one is not
+/// found), and finds the authors numbered in `unfound` neither by username nor by id (gone),
+/// answering every request after `latency`; and author 3's id.
+fn renamed_sim(data: &Path, latency: Duration, unfound: &[u64]) -> (SimServer, String) {
     let mut renamed = None;
     let known: Vec<influx::dataset::Record> =
         std::fs::read_to_string(data.join("latest/latest.jsonl"))
@@ -501,17 +500,28 @@ fn a_renamed_account_is_found_by_its_id_and_its_handle_updated_with_the_old_one_
                 influx::dataset::parse_line(i + 1, &v.to_string()).unwrap()
             })
             .collect();
-    let id = renamed.unwrap();
     let sim = SimServer::start_background(SimConfig {
         token: Some(TOKEN.into()),
         known,
-        not_found: vec![handle(3)],
+        not_found: std::iter::once(3)
+            .chain(unfound.iter().copied())
+            .map(handle)
+            .collect(),
         not_found_rate: 0.0,
         suspended_rate: 0.0,
         tweet_error_rate: 0.0,
+        latency,
         ..SimConfig::default()
     })
     .unwrap();
+    (sim, renamed.unwrap())
+}
+
+#[test]
+fn a_renamed_account_is_found_by_its_id_and_its_handle_updated_with_the_old_one_kept_as_an_alias() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 10, 0..10, 0..0);
+    let (sim, id) = renamed_sim(&data, Duration::ZERO, &[]);
     let lines = checked(refresh(&sim, &data, &[]).output().unwrap(), 0);
     let report = &event(&lines, "refresh_done")["report"];
     assert_eq!(
@@ -915,5 +925,87 @@ fn stored_handles_x_cannot_be_asked_for_are_named_never_chosen_and_exit_1() {
             .iter()
             .any(|h| h.contains("bad") || h.contains("much")),
         "{asked:?}"
+    );
+}
+
+/// cron, systemd and `timeout` stop a refresh with SIGTERM, whichever step it is in: here the
+/// look-up by id of the accounts the first run did not find, the refresh's second harvest.
+#[test]
+fn sigterm_during_the_renamed_account_look_up_stops_the_refresh_cleanly_and_the_next_one_finishes_it()
+ {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 10, 0..10, 0..0);
+    // Three accounts to look up by id (one renamed, two gone), one a request, one request at a
+    // time: the signal lands while the first is out and two are not sent.
+    let (sim, id) = renamed_sim(&data, Duration::from_millis(700), &[5, 6]);
+    let first = refresh(&sim, &data, &["--batch-size", "1", "--concurrency", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let runs = data.join("runs");
+    let id_journal = loop {
+        let ids_run = std::fs::read_dir(&runs).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with("-ids"))
+        });
+        if let Some(journal) = ids_run.map(|d| d.join("journal.jsonl")) {
+            if lines_so_far(&journal) > 0 {
+                break journal;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let asked_before = sim.stats().requests;
+    // SAFETY: kill(2) on our own child's pid with a plain signal number.
+    assert_eq!(unsafe { libc::kill(first.id() as i32, libc::SIGTERM) }, 0);
+    let stopped_at = std::time::Instant::now();
+    let out = first.wait_with_output().unwrap();
+    assert!(
+        stopped_at.elapsed() < Duration::from_secs(10),
+        "the look-up heard the signal: it took {:?}",
+        stopped_at.elapsed()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stopped with work left is exit 1, not a crash: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stdout);
+    assert!(
+        lines.iter().any(|l| l["event"] == "refresh_done"),
+        "the refresh says how it ended: {lines:?}"
+    );
+    assert!(lines_so_far(&id_journal) > 0);
+    let report = &event(&lines, "refresh_done")["report"];
+    assert_eq!(
+        report["marked_gone"],
+        json!([]),
+        "an account the stopped look-up did not reach is not gone"
+    );
+
+    // The next refresh takes the look-up up again; the first run's batches are not asked again.
+    let lines = checked(
+        refresh(&sim, &data, &["--batch-size", "1", "--concurrency", "1"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    let report = &event(&lines, "refresh_done")["report"];
+    assert_eq!(
+        report["renamed"],
+        json!([{"id": id, "from": handle(3), "to": "renamed_three"}])
+    );
+    assert_eq!(
+        report["marked_gone"],
+        json!([handle(5), handle(6)]),
+        "gone once the look-up by id has asked for them"
+    );
+    let after_signal = sim.stats().requests - asked_before;
+    assert!(
+        after_signal <= 3,
+        "only the look-up by id is asked, {after_signal} requests after the signal"
     );
 }

@@ -41,6 +41,9 @@ pub(super) struct Renames {
     pub found: Vec<String>,
     /// What the lookup by id spent and sent.
     pub summary: Option<Summary>,
+    /// The lookup by id was stopped (a signal, a cap, the API) before it asked every id: the
+    /// accounts it did not reach are neither renamed nor gone yet, and the refresh is not done.
+    pub stopped: bool,
 }
 
 /// The stored id, handle and aliases of every author among `handles`.
@@ -113,6 +116,7 @@ pub(super) async fn look_up_by_id(
         .await
         .map_err(|e| RefreshError::Engine(e.to_string()))?;
     let mut out = Renames {
+        stopped: done.outcome != harvest::RunOutcome::Complete,
         summary: Some(done.summary),
         ..Renames::default()
     };

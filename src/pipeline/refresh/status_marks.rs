@@ -46,15 +46,15 @@ pub(super) fn write(
     data_dir: &Path,
     run_dir: &Path,
     summary: &Summary,
-    found_by_id: &[String],
+    not_gone: &[String],
     now: DateTime<Utc>,
 ) -> Result<Marks, RefreshError> {
     let mut gone: HashMap<String, &'static str> = HashMap::new();
     for h in &summary.not_found {
         gone.insert(fold(h), "not_found");
     }
-    // Found under their id: renamed (or answered after all), not gone.
-    for h in found_by_id {
+    // Found under their id (renamed, or answered after all), or not yet looked up by id.
+    for h in not_gone {
         gone.remove(h);
     }
     for h in &summary.suspended {
