@@ -950,10 +950,10 @@ fn sigterm_during_the_renamed_account_look_up_stops_the_refresh_cleanly_and_the_
                 .map(|e| e.path())
                 .find(|p| p.to_string_lossy().ends_with("-ids"))
         });
-        if let Some(journal) = ids_run.map(|d| d.join("journal.jsonl")) {
-            if lines_so_far(&journal) > 0 {
-                break journal;
-            }
+        if let Some(journal) = ids_run.map(|d| d.join("journal.jsonl"))
+            && lines_so_far(&journal) > 0
+        {
+            break journal;
         }
         std::thread::sleep(Duration::from_millis(5));
     };
