@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use arrow_array::Array;
+use arrow_array::{Array, ListArray, MapArray, StringArray};
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
@@ -255,6 +255,38 @@ fn the_release_parquet_has_typed_columns_and_nulls_where_a_value_is_absent() {
     );
     assert!(!lang.is_null(1));
     assert_eq!(batches[0].column_by_name("score").unwrap().null_count(), 0);
+
+    // The rank within each topic, as a map of topic to rank, over the author's own topics.
+    assert!(matches!(kind("rank_by_topic"), DataType::Map(..)));
+    let mut ranked_in_topics = 0;
+    for b in &batches {
+        let ranks = b.column_by_name("rank_by_topic").unwrap();
+        let ranks = ranks.as_any().downcast_ref::<MapArray>().unwrap();
+        let tags = b.column_by_name("topic_tags").unwrap();
+        let tags = tags.as_any().downcast_ref::<ListArray>().unwrap();
+        for row in 0..b.num_rows() {
+            if ranks.is_null(row) {
+                continue;
+            }
+            let topics = ranks.value(row);
+            let keys = topics
+                .column(0)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap();
+            let own = tags.value(row);
+            let own = own.as_any().downcast_ref::<StringArray>().unwrap();
+            let own: Vec<&str> = own.iter().flatten().collect();
+            for topic in keys.iter().flatten() {
+                assert!(own.contains(&topic), "{topic} is one of {own:?}");
+            }
+            ranked_in_topics += 1;
+        }
+    }
+    assert!(
+        ranked_in_topics > 0,
+        "some released author is ranked in a topic"
+    );
 }
 
 #[test]

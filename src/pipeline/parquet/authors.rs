@@ -1,6 +1,6 @@
 //! The author table as Parquet (`influx export --format parquet`, the release's `.parquet`): the
 //! export's columns, typed: counts as integers, the score and its components as doubles, times as
-//! UTC timestamps, topic tags as a list. A value the record does not carry is a null, never 0 or
+//! UTC timestamps, topic tags as a list, the ranks within topics as a map of topic to rank. A value the record does not carry is a null, never 0 or
 //! an empty text: a missing count is not a count of zero. Rows as the export reads them: a
 //! handle's first row, ranks of the file's own authors (see `ranks`).
 
@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use arrow_array::ArrayRef;
 use arrow_array::builder::{
-    Float64Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMillisecondBuilder,
-    UInt32Builder,
+    Float64Builder, Int64Builder, ListBuilder, MapBuilder, StringBuilder,
+    TimestampMillisecondBuilder, UInt32Builder,
 };
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use serde_json::Value;
 
 use super::{BATCH_ROWS, ParquetBuffer, ParquetError, batch};
@@ -21,7 +21,7 @@ use crate::dataset::{Lines, Record, parse_line};
 use crate::pipeline::ranks::Ranks;
 
 /// The columns, in order.
-pub(crate) const AUTHOR_COLUMNS: [&str; 20] = [
+pub(crate) const AUTHOR_COLUMNS: [&str; 21] = [
     "id",
     "handle",
     "name",
@@ -42,7 +42,21 @@ pub(crate) const AUTHOR_COLUMNS: [&str; 20] = [
     "lang_primary",
     "topic_tags",
     "rank_global",
+    "rank_by_topic",
 ];
+
+/// `MAP<STRING, UINT32>`, as `MapBuilder` builds it (its default field names): a topic's rank
+/// within it. DuckDB reads it as a MAP (`rank_by_topic['ai']`), Spark as a `MapType`.
+fn topic_ranks() -> DataType {
+    let entries = Fields::from(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("value", DataType::UInt32, true),
+    ]);
+    DataType::Map(
+        Arc::new(Field::new("entries", DataType::Struct(entries), false)),
+        false,
+    )
+}
 
 fn timestamp() -> DataType {
     DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
@@ -61,6 +75,7 @@ pub(crate) fn author_schema() -> SchemaRef {
                 "score" | "activity" | "quality" | "relevance" => DataType::Float64,
                 "topic_tags" => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
                 "rank_global" => DataType::UInt32,
+                "rank_by_topic" => topic_ranks(),
                 _ => DataType::Utf8,
             };
             Field::new(name, kind, true)
@@ -77,6 +92,7 @@ struct AuthorColumns {
     scores: [Float64Builder; 4],
     topics: ListBuilder<StringBuilder>,
     rank: UInt32Builder,
+    topic_ranks: MapBuilder<StringBuilder, UInt32Builder>,
     rows: usize,
 }
 
@@ -100,6 +116,7 @@ impl AuthorColumns {
             scores: std::array::from_fn(|_| Float64Builder::new()),
             topics: ListBuilder::new(StringBuilder::new()),
             rank: UInt32Builder::new(),
+            topic_ranks: MapBuilder::new(None, StringBuilder::new(), UInt32Builder::new()),
             rows: 0,
         }
     }
@@ -166,8 +183,25 @@ impl AuthorColumns {
             }
             None => self.topics.append(false),
         }
+        let key = record.handle_key();
         self.rank
-            .append_option(record.handle_key().and_then(|k| ranks.global(&k)));
+            .append_option(key.as_deref().and_then(|k| ranks.global(k)));
+        // Null for an author not ranked (or without topics), as the JSON export's null.
+        match key
+            .as_deref()
+            .and_then(|k| ranks.by_topic(k))
+            .filter(|r| !r.is_empty())
+        {
+            Some(by_topic) => {
+                for (topic, rank) in by_topic {
+                    self.topic_ranks.keys().append_value(topic);
+                    self.topic_ranks.values().append_value(*rank);
+                }
+                self.topic_ranks.append(true)
+            }
+            None => self.topic_ranks.append(false),
+        }
+        .expect("a map entry has as many keys as values");
         self.rows += 1;
     }
 
@@ -215,6 +249,7 @@ impl AuthorColumns {
             lang,
             Arc::new(self.topics.finish()),
             Arc::new(self.rank.finish()),
+            Arc::new(self.topic_ranks.finish()),
         ]
     }
 }
