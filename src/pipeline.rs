@@ -22,3 +22,4 @@ pub(crate) mod ranks;
 pub mod refresh;
 pub(crate) mod release;
 pub mod score;
+pub(crate) mod swap;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 
 use super::manifest::{Manifest, ManifestError};
-use crate::dataset::sync_dir;
+use crate::pipeline::swap::{Staged, SwapError, point_link};
 
 pub(crate) use crate::pipeline::layout::DATA_FILE;
 pub(crate) const MANIFEST_FILE: &str = "manifest.json";
@@ -32,6 +32,8 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Swap(#[from] SwapError),
     #[error(
         "{path} is a plain directory, not a link to a stored version: move it aside and merge its latest.jsonl as a batch"
     )]
@@ -69,19 +71,7 @@ pub(crate) struct Store {
 
 /// A version being written, invisible until [`Store::publish`] names it; removed when dropped
 /// unpublished (a failed write leaves nothing behind; a killed one is cleaned by the next writer).
-#[derive(Debug)]
-pub(crate) struct Staging {
-    pub dir: PathBuf,
-    published: bool,
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.published {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
+pub(crate) type Staging = Staged;
 
 /// Holds the dataset directory's lock: one writer at a time. Released when dropped (or when the
 /// process dies: the kernel drops the lock with the file).
@@ -173,11 +163,7 @@ impl Store {
         let dir = self
             .versions()
             .join(format!("{STAGING_PREFIX}{}-{stamp}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
-        Ok(Staging {
-            dir,
-            published: false,
-        })
+        Ok(Staged::create(dir)?)
     }
 
     /// The sequence number for the next version: above every version ever stored here.
@@ -224,26 +210,18 @@ impl Store {
     pub(crate) fn publish(
         &self,
         _lock: &WriterLock,
-        mut staging: Staging,
+        staging: Staging,
         version: u64,
     ) -> Result<PathBuf, StoreError> {
-        sync_dir(&staging.dir).map_err(io_err("cannot sync", &staging.dir))?;
         let name = format!("{version:08}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
-        let versions = self.versions();
-        let final_dir = versions.join(&name);
-        fs::rename(&staging.dir, &final_dir).map_err(io_err("cannot name", &final_dir))?;
-        staging.published = true;
-        sync_dir(&versions).map_err(io_err("cannot sync", &versions))?;
-
-        let tmp_link = self
-            .dir
-            .join(format!("{LINK_TMP_PREFIX}{}", std::process::id()));
-        let _ = fs::remove_file(&tmp_link);
-        std::os::unix::fs::symlink(Path::new(VERSIONS).join(&name), &tmp_link)
-            .map_err(io_err("cannot create the link", &tmp_link))?;
-        let link = self.dir.join(LINK);
-        fs::rename(&tmp_link, &link).map_err(io_err("cannot replace", &link))?;
-        sync_dir(&self.dir).map_err(io_err("cannot sync", &self.dir))?;
+        let final_dir = self.versions().join(&name);
+        staging.name(&final_dir)?;
+        point_link(
+            &self.dir,
+            LINK,
+            &Path::new(VERSIONS).join(&name),
+            LINK_TMP_PREFIX,
+        )?;
         Ok(final_dir)
     }
 

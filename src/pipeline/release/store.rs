@@ -1,6 +1,6 @@
 //! The release directory: `release/<n>/` per release, never changed once named, and
-//! `release/current`, a relative symlink replaced with rename(2), as the merge store swaps
-//! `DIR/latest`. A reader that opens `release/current/...` sees one whole release. The current
+//! `release/current`, a relative symlink replaced with rename(2), the merge store's technique
+//! (`swap`). A reader that opens `release/current/...` sees one whole release. The current
 //! release and the one before it are kept; older ones are removed.
 
 use std::fs::{self, File};
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::ReleaseError;
 use super::manifest::{MANIFEST_FILE, ReleaseManifest};
-use crate::dataset::sync_dir;
+use crate::pipeline::swap::{Staged, SwapError, point_link};
 
 pub(crate) const CURRENT: &str = "current";
 const STAGING_PREFIX: &str = ".staging-";
@@ -27,6 +27,14 @@ fn io_err<'a>(
     }
 }
 
+fn swap_err(e: SwapError) -> ReleaseError {
+    ReleaseError::Io {
+        action: e.action,
+        path: e.path,
+        reason: e.source.to_string(),
+    }
+}
+
 /// A release directory and the lock of its one writer.
 pub(super) struct ReleaseDir {
     dir: PathBuf,
@@ -34,18 +42,7 @@ pub(super) struct ReleaseDir {
 }
 
 /// A release being written, removed when dropped unpublished.
-pub(super) struct Staging {
-    pub dir: PathBuf,
-    published: bool,
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.published {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
+pub(super) type Staging = Staged;
 
 impl ReleaseDir {
     /// Opens (creating) `dir` and waits for its writer lock; removes what a writer killed
@@ -102,30 +99,16 @@ impl ReleaseDir {
         let dir = self
             .dir
             .join(format!("{STAGING_PREFIX}{}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
-        Ok(Staging {
-            dir,
-            published: false,
-        })
+        Staged::create(dir).map_err(swap_err)
     }
 
     /// Names the staged release `n` and points `current` at it: the one instant the release
     /// changes. Then removes releases older than the previous one.
-    pub(super) fn publish(&self, mut staging: Staging, n: u64) -> Result<PathBuf, ReleaseError> {
-        sync_dir(&staging.dir).map_err(io_err("cannot sync", &staging.dir))?;
+    pub(super) fn publish(&self, staging: Staging, n: u64) -> Result<PathBuf, ReleaseError> {
         let name = n.to_string();
         let final_dir = self.dir.join(&name);
-        fs::rename(&staging.dir, &final_dir).map_err(io_err("cannot name", &final_dir))?;
-        staging.published = true;
-        let tmp_link = self
-            .dir
-            .join(format!("{LINK_TMP_PREFIX}{}", std::process::id()));
-        let _ = fs::remove_file(&tmp_link);
-        std::os::unix::fs::symlink(&name, &tmp_link)
-            .map_err(io_err("cannot create the link", &tmp_link))?;
-        let link = self.dir.join(CURRENT);
-        fs::rename(&tmp_link, &link).map_err(io_err("cannot replace", &link))?;
-        sync_dir(&self.dir).map_err(io_err("cannot sync", &self.dir))?;
+        staging.name(&final_dir).map_err(swap_err)?;
+        point_link(&self.dir, CURRENT, Path::new(&name), LINK_TMP_PREFIX).map_err(swap_err)?;
         let releases = self.releases()?;
         let cut = releases.len().saturating_sub(KEEP);
         for old in releases.into_iter().take(cut) {
