@@ -27,7 +27,7 @@ use crate::dataset::{AtomicFile, DatasetError, format_time};
 use appended::Appended;
 pub use batch::schema_reasons;
 pub use delta::VersionDelta;
-pub use keys::fold_handle;
+pub use keys::{fold_aliases, fold_handle, joins_id_owner};
 pub use manifest::ExternalEdit;
 use manifest::{
     FlaggedOverride, HistoryEntry, Manifest, ManifestBatch, MergeEntry, RollbackEntry, operator,

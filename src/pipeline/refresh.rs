@@ -313,13 +313,21 @@ pub fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, Refresh
         });
     }
     let (history, _) = History::open(data_dir)?;
-    let flagged: HashSet<String> = history
-        .flagged(&GrowthRules::bundled())?
-        .into_iter()
-        .map(|f| f.id)
-        .collect();
+    let flagged = growth_flagged(&history)?;
     let answers = AnswerIndex::of_data_dir(data_dir)?;
     census(&latest, rules, &flagged, Some(&answers))
+}
+
+/// The authors the history's growth rules flag, as the census matches them: (id, folded
+/// handle), the history's key.
+pub fn growth_flagged(
+    history: &History,
+) -> Result<HashSet<(String, String)>, crate::pipeline::history::HistoryError> {
+    Ok(history
+        .flagged(&GrowthRules::bundled())?
+        .into_iter()
+        .map(|f| (f.id, f.handle_key))
+        .collect())
 }
 
 /// Requests answered and 429s received over every harvest of the directory (its ledger).
