@@ -267,14 +267,14 @@ impl Settings {
             ("--stale-after", flags.stale_after),
             |t| t.parse::<Age>().map_err(|e| e.to_string()),
             file.stale_after,
-            Age::days(7),
+            Age::days(crate::pipeline::refresh::CensusRules::STALE_AFTER_DAYS),
         )?;
         let not_found_backoff = r.pick(
             "not_found_backoff",
             ("--not-found-backoff", flags.not_found_backoff),
             |t| t.parse::<Age>().map_err(|e| e.to_string()),
             file.not_found_backoff,
-            Age::days(30),
+            Age::days(crate::pipeline::refresh::CensusRules::BACKOFF_DAYS),
         )?;
         let batch_size = r.pick(
             "batch_size",

@@ -187,6 +187,7 @@ pub fn history(seed: u64, first: u64, count: u64, weeks: u32) -> impl Iterator<I
                 version: u64::from(w) + 1,
                 run: None,
                 response_line: None,
+                aliases: Vec::new(),
             }
         })
     })

@@ -30,26 +30,23 @@ pub struct ConsoleOps {
     pub dir: DataDir,
 }
 
-/// Flags the rows whose author the history's growth rules flag (matched by handle, as the
-/// history's newest snapshot names it).
+/// Flags the rows whose author the history's growth rules flag (matched by the folded handle
+/// the history keeps the author under: a handle that only shares a flagged author's id is
+/// another author, not flagged).
 fn mark_growth(
-    history: &History,
+    flagged: &std::collections::HashSet<(String, String)>,
     rows: &mut [crate::ui::author::AuthorRow],
-) -> Result<(), crate::pipeline::history::HistoryError> {
-    let flagged: std::collections::HashSet<String> = history
-        .flagged(&crate::pipeline::history::GrowthRules::bundled())?
-        .into_iter()
-        .filter_map(|a| a.handle.map(|h| h.to_ascii_lowercase()))
-        .collect();
+) {
     if flagged.is_empty() {
-        return Ok(());
+        return;
     }
+    let handles: std::collections::HashSet<&str> =
+        flagged.iter().map(|(_, handle)| handle.as_str()).collect();
     for row in rows {
-        if flagged.contains(&row.handle.to_ascii_lowercase()) {
+        if handles.contains(merge::fold_handle(&row.handle).as_str()) {
             row.flags.insert(crate::ui::author::RowFlags::GROWTH);
         }
     }
-    Ok(())
 }
 
 /// Events a discovery may have in flight to the console before its engine waits for the screen.
@@ -182,14 +179,26 @@ impl ConsoleOps {
             )),
         }
         let path = self.dir.root.join(crate::pipeline::history::HISTORY_FILE);
+        // The authors the history flags: the rows' growth flags and the census's, one set.
+        let mut growth = Some(std::collections::HashSet::new());
         // Opened once for the growth flags, the movers and the previous version's scores.
         match path.exists().then(|| History::open_file(&path)).transpose() {
             Ok(None) => {}
-            Err(e) => notes.push(format!("the history not read: {e}")),
+            Err(e) => {
+                growth = None;
+                notes.push(format!("the history not read: {e}"));
+            }
             Ok(Some(history)) => {
-                match mark_growth(&history, &mut loaded.rows) {
-                    Ok(()) => loaded.history_file = Some(path.clone()),
-                    Err(e) => notes.push(format!("growth flags not read: {e}")),
+                match crate::pipeline::refresh::growth_flagged(&history) {
+                    Ok(flagged) => {
+                        mark_growth(&flagged, &mut loaded.rows);
+                        loaded.history_file = Some(path.clone());
+                        growth = Some(flagged);
+                    }
+                    Err(e) => {
+                        growth = None;
+                        notes.push(format!("growth flags not read: {e}"));
+                    }
                 }
                 match history.movers(MOVERS_SHOWN) {
                     Ok(m) => loaded.movers = Some(m),
@@ -200,6 +209,28 @@ impl ConsoleOps {
                     Err(e) => notes.push(format!("the previous version's scores not read: {e}")),
                 }
             }
+        }
+        // The authors `s` harvests: the refresh's census, by the refresh's rules. Without the
+        // history's flags it would choose other authors than a refresh: none are chosen.
+        match growth {
+            Some(flagged) => {
+                let rules = crate::pipeline::refresh::CensusRules {
+                    now: chrono::Utc::now(),
+                    ..self.dir.census_rules.clone()
+                };
+                match crate::pipeline::refresh::census(
+                    &self.dir.latest(),
+                    &rules,
+                    &flagged,
+                    loaded.answers.as_deref(),
+                ) {
+                    Ok(census) => loaded.census = Some(census),
+                    Err(e) => notes.push(format!("the refresh's selection not made: {e}")),
+                }
+            }
+            None => notes.push(
+                "the refresh's selection not made: the history's growth flags are unknown".into(),
+            ),
         }
         match crate::pipeline::refresh::LastRefresh::read(&self.dir.root) {
             Ok(last) => loaded.last_refresh = last,

@@ -94,6 +94,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     if mode == Mode::JsonLines {
         json_line(&json!({
             "handle": author.handle, "id": author.id, "snapshots": author.snapshots,
+            "id_shared_with": author.id_shared_with,
             "growth": {
                 "changes": growth.changes,
                 "followers_per_day": growth.followers_per_day,
@@ -111,6 +112,19 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
         author.id,
         crate::plural::count(author.snapshots.len() as u64, "snapshot", "snapshots")
     );
+    if !author.id_shared_with.is_empty() {
+        // The merge's words for the same fact, so that the two read alike.
+        let others: Vec<String> = author
+            .id_shared_with
+            .iter()
+            .map(|h| format!("@{h}"))
+            .collect();
+        println!(
+            "id {} is also claimed by {}: kept apart, their snapshots are not shown here",
+            author.id,
+            others.join(", ")
+        );
+    }
     println!(
         "{:<24} {:>12} {:>10} {:>10} {:>8} {:>7}  {:>12}",
         "fetched_at", "followers", "following", "posts", "listed", "score", "followers Δ"

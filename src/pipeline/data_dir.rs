@@ -13,6 +13,7 @@ use crate::pipeline::harvest::xapi::{MAX_BATCH, Token};
 use crate::pipeline::harvest::{self, HarvestConfig, Micros, Pricing, RECORDS_FILE};
 use crate::pipeline::layout;
 use crate::pipeline::merge::{self, CleanPlan, MergeError, MergeOptions};
+use crate::pipeline::refresh::CensusRules;
 
 /// A data directory and how harvests of it are run.
 #[derive(Debug, Clone)]
@@ -28,6 +29,9 @@ pub struct DataDir {
     pub pricing: Pricing,
     /// The most one harvest of the directory may spend.
     pub max_spend: Option<Micros>,
+    /// How the refresh's census chooses the authors to harvest again (`now` is replaced by the
+    /// moment of each choice): the console's `s` chooses by it too.
+    pub census_rules: CensusRules,
 }
 
 impl DataDir {
@@ -40,6 +44,7 @@ impl DataDir {
             batch_size: MAX_BATCH,
             pricing: Pricing::default(),
             max_spend: None,
+            census_rules: CensusRules::defaults(chrono::Utc::now()),
         }
     }
 

@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 use crate::dataset::{AtomicFile, DatasetError, format_time};
 use appended::Appended;
 pub use delta::VersionDelta;
-pub(crate) use keys::fold_handle;
-pub(crate) use manifest::ExternalEdit;
+pub(crate) use keys::{fold_aliases, fold_handle, joins_id_owner};
+pub use manifest::ExternalEdit;
 use manifest::{
     FlaggedOverride, HistoryEntry, Manifest, ManifestBatch, MergeEntry, RollbackEntry, operator,
     uniform_score_version,

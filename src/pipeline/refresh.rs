@@ -296,7 +296,7 @@ pub(crate) fn record_unusable(
 }
 
 /// The census of `data_dir` with its history's growth flags and its runs' custody.
-pub(crate) fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, RefreshError> {
+pub fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, RefreshError> {
     let latest = crate::pipeline::layout::latest_file(data_dir);
     if !latest.exists() {
         return Err(RefreshError::NothingMerged {
@@ -304,13 +304,21 @@ pub(crate) fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, 
         });
     }
     let (history, _) = History::open(data_dir)?;
-    let flagged: HashSet<String> = history
-        .flagged(&GrowthRules::bundled())?
-        .into_iter()
-        .map(|f| f.id)
-        .collect();
+    let flagged = growth_flagged(&history)?;
     let answers = AnswerIndex::of_data_dir(data_dir)?;
     census(&latest, rules, &flagged, Some(&answers))
+}
+
+/// The authors the history's growth rules flag, as the census matches them: (id, folded
+/// handle), the history's key.
+pub fn growth_flagged(
+    history: &History,
+) -> Result<HashSet<(String, String)>, crate::pipeline::history::HistoryError> {
+    Ok(history
+        .flagged(&GrowthRules::bundled())?
+        .into_iter()
+        .map(|f| (f.id, f.handle_key))
+        .collect())
 }
 
 /// Requests answered and 429s received over every harvest of the directory (its ledger).
@@ -418,10 +426,7 @@ pub(crate) async fn run(
                 opts.rules.now.date_naive(),
             );
             let picked = &census.candidates[..take];
-            let per_reason = Reason::ALL
-                .iter()
-                .map(|&r| (r, picked.iter().filter(|c| c.reason == r).count()))
-                .collect();
+            let per_reason = census::per_reason(picked);
             Selection {
                 run_dir: harvest::new_run_dir(&dir),
                 resumed: false,

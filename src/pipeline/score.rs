@@ -166,7 +166,9 @@ pub fn score_view(view: &AuthorView<'_>) -> Scoring {
             ]);
             Scoring {
                 score: None,
-                flagged: false,
+                // The audit's placeholder check, whatever the score: an unscored record that
+                // looks like sample data is counted as such by `score` and `audit` alike.
+                flagged: !placeholders::view_flags(view).is_empty(),
                 changes,
             }
         }

@@ -256,6 +256,9 @@ pub struct App {
     pub external_edit: Option<String>,
     /// What the last `influx refresh` of the directory did, and when the next author goes stale.
     pub last_refresh: Option<crate::pipeline::refresh::LastRefresh>,
+    /// The refresh's census of the dataset as read (`None`: not made, e.g. rows without a data
+    /// directory): `s` harvests its candidates.
+    pub census: Option<crate::pipeline::refresh::Census>,
     /// The directory's history, read for the selected author's timeline.
     pub history_file: Option<std::path::PathBuf>,
     /// The previous version's scores in the histogram's bins: (version, bins).
@@ -355,6 +358,7 @@ impl App {
             answers: None,
             external_edit: None,
             last_refresh: None,
+            census: None,
             history_file: None,
             previous_bins: None,
             movers: None,
@@ -413,6 +417,7 @@ impl App {
             self.log(LogLevel::Info, words);
         }
         self.last_refresh = loaded.last_refresh;
+        self.census = loaded.census;
         self.history_file = loaded.history_file;
         self.previous_bins = loaded.previous_bins;
         self.movers = loaded.movers;
@@ -620,14 +625,24 @@ impl App {
         self.selected_row().and_then(|i| self.records.get(i))
     }
 
-    /// Distinct handles that need harvesting (unscored, zero, placeholder), in file order.
-    pub(crate) fn handles_needing_harvest(&self) -> Vec<String> {
-        let mut seen = std::collections::HashSet::new();
-        self.rows
+    /// The handles `s` harvests: the refresh's selection (its census's candidates, most urgent
+    /// first: unscored and zero, flagged, stale), less the authors this session harvested
+    /// already. One rule with `influx refresh`, so the two never disagree on who needs it.
+    pub fn handles_needing_harvest(&self) -> Vec<String> {
+        let Some(census) = &self.census else {
+            return Vec::new();
+        };
+        let fresh: std::collections::HashSet<String> = self
+            .rows
             .iter()
-            .filter(|r| r.flags.needs_harvest() && !r.handle.is_empty())
-            .filter(|r| seen.insert(r.key()))
-            .map(|r| r.handle.clone())
+            .filter(|r| r.flags.contains(RowFlags::FRESH))
+            .map(|r| r.key())
+            .collect();
+        census
+            .candidates
+            .iter()
+            .filter(|c| !fresh.contains(&super::author::handle_key(&c.handle)))
+            .map(|c| c.handle.clone())
             .collect()
     }
 

@@ -35,14 +35,6 @@ impl RowFlags {
         self.0 &= !other.0;
     }
 
-    /// True when the author should be harvested again: no usable score, or suspected sample data.
-    pub(crate) fn needs_harvest(self) -> bool {
-        !self.contains(RowFlags::FRESH)
-            && (self.contains(RowFlags::ZERO)
-                || self.contains(RowFlags::UNSCORED)
-                || self.contains(RowFlags::PLACEHOLDER))
-    }
-
     /// Short words for the table's flag column; never colour alone.
     pub(crate) fn words(self) -> String {
         let mut out = Vec::new();

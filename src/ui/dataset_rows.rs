@@ -46,6 +46,9 @@ pub struct LoadedRows {
     pub movers: Option<crate::pipeline::history::Movers>,
     /// What the directory's last `influx refresh` did (`DIR/refresh/last.json`).
     pub last_refresh: Option<crate::pipeline::refresh::LastRefresh>,
+    /// The refresh's census of the dataset, made when it was read: the authors `s` harvests
+    /// are its candidates, chosen by the refresh's own rule (`pipeline::refresh::census`).
+    pub census: Option<crate::pipeline::refresh::Census>,
 }
 
 impl LoadedRows {

@@ -34,10 +34,13 @@ pub struct Timeline {
     pub growth: Growth,
 }
 
-/// The timeline of the author with `id` in the history file at `path`.
-fn timeline_of(path: &Path, id: &str) -> Result<Option<Timeline>, String> {
+/// The timeline of the author with `id` and `handle` in the history file at `path`: its own
+/// snapshots, never those of another handle claiming the same id.
+fn timeline_of(path: &Path, id: &str, handle: Option<&str>) -> Result<Option<Timeline>, String> {
     let history = History::open_file(path).map_err(|e| e.to_string())?;
-    let snapshots = history.snapshots_of(id).map_err(|e| e.to_string())?;
+    let snapshots = history
+        .snapshots_of(id, handle)
+        .map_err(|e| e.to_string())?;
     if snapshots.is_empty() {
         return Ok(None);
     }
@@ -59,9 +62,9 @@ pub fn answer_detail(
     let (detail, timeline, since) = match record.read() {
         Ok(current) => {
             let timeline = match (history, current.id()) {
-                (Some(path), Some(id)) => {
-                    timeline_of(path, id).map(|t| t.map(Arc::new)).transpose()
-                }
+                (Some(path), Some(id)) => timeline_of(path, id, current.handle())
+                    .map(|t| t.map(Arc::new))
+                    .transpose(),
                 _ => None,
             };
             let since = record.read_stored().map(|stored| {

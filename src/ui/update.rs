@@ -437,15 +437,45 @@ fn start_harvest(app: &mut App) {
         return;
     }
     let handles = app.handles_needing_harvest();
+    let Some(census) = &app.census else {
+        app.log(
+            LogLevel::Warn,
+            "nothing chosen: the refresh's selection was not made (see the log at opening)",
+        );
+        return;
+    };
+    // What a harvest does not mend (schema violations, duplicates) is no reason to harvest;
+    // said, so that the counters showing them do not read as a contradiction.
+    let not_chosen = format!(
+        "{} not chosen by a harvest",
+        crate::plural::count(
+            (app.counts.schema + app.counts.duplicates) as u64,
+            "schema violation or duplicate is",
+            "schema violations or duplicates are"
+        )
+    );
     if handles.is_empty() {
-        app.log(LogLevel::Info, "no author needs harvesting");
+        let mut words =
+            "no author needs harvesting by the refresh's rule (unscored or zero, flagged, stale)"
+                .to_string();
+        if app.counts.schema + app.counts.duplicates > 0 {
+            words.push_str(&format!("; {not_chosen}"));
+        }
+        app.log(LogLevel::Info, words);
         return;
     }
+    let reasons: Vec<String> = census
+        .per_reason()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(r, n)| format!("{n} {}", r.word()))
+        .collect();
     app.log(
         LogLevel::Info,
         format!(
-            "planning a harvest of {} authors (unscored, zero or flagged)",
-            handles.len()
+            "planning a harvest of {} (the refresh's selection: {})",
+            crate::plural::count(handles.len() as u64, "author", "authors"),
+            reasons.join(", ")
         ),
     );
     plan_harvest(app, handles);

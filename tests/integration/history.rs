@@ -702,3 +702,200 @@ fn a_history_truncated_to_nothing_is_an_error_naming_what_was_lost_never_a_silen
         "nothing was re-created over it"
     );
 }
+
+/// Two authors the stored data gives one id, as the demo's pmarca and sivers.
+fn id_sharing_batch(dir: &Path, day: u32, pmarca: u64, sivers: u64) -> std::path::PathBuf {
+    let path = dir.join(format!("shared-id-day{day:02}.jsonl"));
+    let line = |handle: &str, followers: u64| {
+        serde_json::json!({
+            "id": "5943622",
+            "handle": handle,
+            "name": handle,
+            "public_metrics": {"followers_count": followers, "tweet_count": 100},
+            "meta": {
+                "score": 50.0,
+                "last_refresh_at": format!("2026-01-{day:02}T00:00:00Z"),
+                "sources": [{"method": "manual_curation", "fetched_at": format!("2026-01-{day:02}T00:00:00Z")}],
+            },
+        })
+        .to_string()
+    };
+    std::fs::write(
+        &path,
+        format!("{}\n{}\n", line("pmarca", pmarca), line("sivers", sivers)),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn two_handles_sharing_an_id_keep_their_own_histories_with_no_false_spike() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for (day, pmarca, sivers) in [(1, 1_920_743, 180_000), (8, 1_920_897, 180_100)] {
+        let out = influx_bin()
+            .args(["merge", "--allow-flagged", "--data"])
+            .arg(&data)
+            .arg(id_sharing_batch(tmp.path(), day, pmarca, sivers))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("5943622"),
+            "the merge reports the collision: {text}"
+        );
+    }
+    for (handle, other, followers) in [
+        ("pmarca", "sivers", [1_920_743, 1_920_897]),
+        ("sivers", "pmarca", [180_000, 180_100]),
+    ] {
+        let out = influx_bin()
+            .args(["history", handle, "--json", "--data"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{handle}: no flag: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["handle"], handle);
+        let seen: Vec<u64> = v["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["followers_count"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seen, followers, "{handle} sees only its own snapshots");
+        assert!(v["flags"].as_array().unwrap().is_empty(), "{v}");
+        assert_eq!(v["id_shared_with"], serde_json::json!([other]));
+    }
+    let out = influx_bin()
+        .args(["history", "--flagged", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "no author is flagged");
+    let out = influx_bin()
+        .args(["history", "--movers", "5", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let movers: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for m in movers["by_followers"].as_array().unwrap() {
+        let delta = m["followers_delta"].as_i64().unwrap();
+        assert!(delta.abs() < 1_000, "no move across the two authors: {m}");
+    }
+}
+
+#[test]
+fn the_console_gives_each_of_two_handles_sharing_an_id_its_own_history() {
+    use influx::cli::console_ops::ConsoleOps;
+    use influx::pipeline::data_dir::DataDir;
+    use influx::ui::App;
+    use influx::ui::detail_answer::answer_details_now;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for (day, pmarca, sivers) in [(1, 1_920_743, 180_000), (8, 1_920_897, 180_100)] {
+        merge_via_cli(&data, &id_sharing_batch(tmp.path(), day, pmarca, sivers));
+    }
+    let ops = ConsoleOps::new(DataDir::new(data.clone(), "http://127.0.0.1:9".into()));
+    let (loaded, _) = ops.read_latest().unwrap();
+    let mut app = App::new(Default::default(), chrono::Utc::now()).with_loaded(loaded);
+    assert_eq!(app.counts.growth, 0, "no false growth flag");
+    let movers = app.movers.clone().expect("the history's movers");
+    assert!(
+        movers
+            .by_followers
+            .iter()
+            .all(|m| m.followers_delta.unwrap_or(0).abs() < 1_000),
+        "{movers:?}"
+    );
+    for (handle, followers) in [
+        ("pmarca", [1_920_743, 1_920_897]),
+        ("sivers", [180_000, 180_100]),
+    ] {
+        let row = app
+            .rows
+            .iter()
+            .position(|r| r.handle == handle)
+            .expect("a row per author");
+        app.selected = app.index.iter().position(|&i| i as usize == row).unwrap();
+        app.ask_detail_if_needed();
+        answer_details_now(&mut app);
+        let timeline = app.timeline_of(row).unwrap().unwrap();
+        let seen: Vec<Option<u64>> = timeline
+            .snapshots
+            .iter()
+            .map(|s| s.followers_count)
+            .collect();
+        assert_eq!(seen, followers.map(Some), "{handle}");
+        assert!(timeline.growth.flags.is_empty(), "{handle}");
+    }
+}
+
+#[test]
+fn s_chooses_exactly_the_refresh_s_selection_growth_flags_included_schema_violations_said() {
+    use influx::cli::console_ops::ConsoleOps;
+    use influx::pipeline::data_dir::DataDir;
+    use influx::pipeline::refresh::{CensusRules, Reason, census_of};
+    use influx::ui::action::Action;
+    use influx::ui::app::Effect;
+    use influx::ui::{App, update};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // author0 jumps from about 10k to 40k in a week: a growth flag. Every record here lacks
+    // fields the schema requires: the schema counter shows them all.
+    for (day, jump) in [(1, 10_000), (8, 10_070), (15, 10_140), (22, 40_000)] {
+        merge_via_cli(
+            &data,
+            &batch(tmp.path(), day, 3, |k| if k == 0 { jump } else { 5_000 }),
+        );
+    }
+    let now = chrono::Utc::now();
+    // Under the default rules every author is stale (fetched in January); with a long
+    // `stale_after` only the flagged (and any unscored) are due.
+    for stale_after in [
+        chrono::TimeDelta::days(CensusRules::STALE_AFTER_DAYS),
+        chrono::TimeDelta::days(100_000),
+    ] {
+        let rules = CensusRules {
+            stale_after,
+            ..CensusRules::defaults(now)
+        };
+        let mut dir = DataDir::new(data.clone(), "http://127.0.0.1:9".into());
+        dir.census_rules = rules.clone();
+        let (loaded, _) = ConsoleOps::new(dir).read_latest().unwrap();
+        let mut app = App::new(Default::default(), now).with_loaded(loaded);
+
+        let refresh = census_of(&data, &rules).unwrap();
+        let refresh_picks: Vec<String> = refresh
+            .candidates
+            .iter()
+            .map(|c| c.handle.clone())
+            .collect();
+        assert_eq!(app.handles_needing_harvest(), refresh_picks);
+        assert!(
+            refresh_picks.contains(&"author0".to_string()),
+            "{refresh_picks:?}"
+        );
+        // The counters and the census count the same growth flags.
+        assert_eq!(app.counts.growth, refresh.growth_flagged);
+        assert_eq!(app.counts.growth, 1);
+        assert!(app.counts.schema > 0);
+
+        update(&mut app, Action::StartHarvest);
+        assert_eq!(app.outbox, vec![Effect::PlanHarvest(refresh_picks.clone())]);
+        let said = &app.log.last(1).next().unwrap().text;
+        assert!(said.contains("the refresh's selection"), "{said}");
+        if stale_after == chrono::TimeDelta::days(100_000) {
+            assert_eq!(refresh.per_reason()[1], (Reason::Flagged, 1));
+            assert!(said.contains("1 flagged"), "{said}");
+        }
+    }
+}

@@ -487,3 +487,32 @@ fn a_scored_record_carries_the_bigv_fields_scoring_owns_and_an_unscored_one_is_n
         "no quality score is invented without metrics"
     );
 }
+
+#[test]
+fn score_counts_the_placeholders_the_audit_counts_on_the_same_file_scored_or_not() {
+    let fixture = "tests/fixtures/latest-2025-11-14.jsonl";
+    let tmp = tempfile::tempdir().unwrap();
+    let out = crate::common::influx_bin()
+        .args(["score", fixture, "--out"])
+        .arg(tmp.path().join("scored.jsonl"))
+        .output()
+        .unwrap();
+    let summary = crate::common::json_lines(&out.stdout)
+        .into_iter()
+        .find(|v| v["event"] == "score_summary")
+        .expect("a summary line");
+    let out = crate::common::influx_bin()
+        .args(["audit", "--json", fixture])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let audit_placeholders = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "placeholders")
+        .unwrap()["value"]
+        .clone();
+    assert_eq!(audit_placeholders, 15);
+    assert_eq!(summary["flagged"], audit_placeholders);
+}

@@ -146,6 +146,19 @@ fn enter_opens_the_detail_of_the_selected_author_and_esc_goes_back() {
 #[test]
 fn s_asks_the_engine_to_plan_a_harvest_of_each_handle_that_needs_it_once() {
     let mut app = app(false);
+    // The refresh's census of the same file, as the console makes it when it reads a data
+    // directory (see `ConsoleOps::read_latest`); without one, `s` chooses nothing.
+    press(&mut app, KeyCode::Char('s'));
+    assert!(app.outbox.is_empty(), "no census, no choice");
+    app.census = Some(
+        influx::pipeline::refresh::census(
+            std::path::Path::new("tests/fixtures/latest-2025-11-14.jsonl"),
+            &influx::pipeline::refresh::CensusRules::defaults(app.now),
+            &Default::default(),
+            None,
+        )
+        .unwrap(),
+    );
     press(&mut app, KeyCode::Char('s'));
     let Some(Effect::PlanHarvest(handles)) = app.outbox.first() else {
         panic!("expected a harvest plan, got {:?}", app.outbox);

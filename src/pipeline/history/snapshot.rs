@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::dataset::ReadLine;
 use crate::dataset::{AuthorView, Metrics, format_time};
 use crate::pipeline::custody::newest_ref;
+use crate::pipeline::merge::fold_aliases;
 
 /// An author's metrics and score at `fetched_at`. A metric the record did not carry is `None`
 /// (NULL in the store), never 0: a missing count is not a count of zero.
@@ -35,6 +36,11 @@ pub struct Snapshot {
     /// The answer the record was built from (the newest custody reference), when it names one.
     pub run: Option<String>,
     pub response_line: Option<u64>,
+    /// `meta.aliases` of the record, folded: the handles the author had before a rename, by
+    /// which the history joins this snapshot to the author stored under one of them (the
+    /// merge's rule, `merge::joins_id_owner`). Read from the record; not stored.
+    #[serde(skip)]
+    pub aliases: Vec<String>,
 }
 
 /// The moment a record describes: when its metrics were fetched, else its newest evidence.
@@ -65,6 +71,11 @@ impl Snapshot {
             meta.and_then(|m| m.get(key))
                 .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
         };
+        let aliases = meta
+            .and_then(|m| m.get("aliases"))
+            .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
+            .map(|v| fold_aliases(&v))
+            .unwrap_or_default();
         let newest_ref = meta
             .and_then(|m| m.get("custody"))
             .and_then(|raw| newest_ref(raw.get()));
@@ -83,6 +94,7 @@ impl Snapshot {
             version,
             run: newest_ref.as_ref().map(|r| r.run.to_string()),
             response_line: newest_ref.map(|r| r.response_line),
+            aliases,
         })
     }
 }
@@ -113,6 +125,7 @@ pub(crate) fn test_snapshot(
         version: 1,
         run: None,
         response_line: None,
+        aliases: Vec::new(),
     }
 }
 

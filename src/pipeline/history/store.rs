@@ -1,9 +1,16 @@
 //! `DIR/history.sqlite`: the snapshots of every merged version, in SQLite (WAL, so that a
 //! reader never waits for a merge). The schema is migrated in code, one step per
 //! `PRAGMA user_version`. A version is recorded once: its snapshots are inserted, keyed on
-//! (author id, fetched_at), so that recording the same version (or an author unchanged since
-//! the last one) again adds nothing.
+//! (author, fetched_at), so that recording the same version (or an author unchanged since the
+//! last one) again adds nothing.
+//!
+//! An author is who the merge says it is: an id and the folded handle it is stored under
+//! (`author_key`), so that two handles claiming one id (an id collision, which the merge keeps
+//! apart) keep two histories; a record that names its author's old handle in `meta.aliases`
+//! (a rename) moves that author to its new handle, whole. The rule is the merge's own
+//! (`merge::joins_id_owner`).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -112,6 +119,89 @@ const MIGRATIONS: &[&str] = &[
         to_at TEXT NOT NULL,
         reason TEXT NOT NULL
     );",
+    // 6: authors keyed as the merge keys them, (id, folded handle), instead of by id alone,
+    // which blended two handles claiming one id into one history (a false growth flag from the
+    // other author's followers). The snapshots of an id stored under several handles are split
+    // by handle: these rows never recorded `meta.aliases`, so a rename stored before this step
+    // cannot be told from a collision and is kept apart too (nothing is lost: each handle keeps
+    // its snapshots, and `influx history` names the other handles of the id). A snapshot
+    // without a handle joins the handle its id's author had last.
+    "CREATE TABLE snapshots_keyed (
+        week INTEGER NOT NULL,
+        author_id TEXT NOT NULL,
+        author_key TEXT NOT NULL,
+        fetched_unix_ms INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL,
+        handle TEXT,
+        followers_count INTEGER,
+        following_count INTEGER,
+        tweet_count INTEGER,
+        listed_count INTEGER,
+        score REAL,
+        score_state TEXT,
+        score_version TEXT,
+        version INTEGER NOT NULL,
+        run TEXT,
+        response_line INTEGER,
+        PRIMARY KEY (week, author_id, author_key, fetched_unix_ms)
+    ) WITHOUT ROWID;
+    INSERT INTO snapshots_keyed
+        SELECT s.week, s.author_id,
+               CASE WHEN s.handle IS NOT NULL THEN lower(ltrim(s.handle, '@'))
+                    ELSE coalesce((SELECT lower(ltrim(a.handle, '@')) FROM authors a
+                                   WHERE a.author_id = s.author_id), '') END,
+               s.fetched_unix_ms, s.fetched_at, s.handle, s.followers_count, s.following_count,
+               s.tweet_count, s.listed_count, s.score, s.score_state, s.score_version,
+               s.version, s.run, s.response_line
+        FROM snapshots s ORDER BY 1, 2, 3, 4;
+    DROP TABLE snapshots;
+    ALTER TABLE snapshots_keyed RENAME TO snapshots;
+    CREATE TABLE authors_keyed (
+        author_id TEXT NOT NULL,
+        author_key TEXT NOT NULL,
+        handle TEXT,
+        last_unix_ms INTEGER NOT NULL,
+        last_followers INTEGER,
+        last_score REAL,
+        prev_unix_ms INTEGER,
+        prev_followers INTEGER,
+        prev_score REAL,
+        PRIMARY KEY (author_id, author_key)
+    ) WITHOUT ROWID;
+    INSERT INTO authors_keyed
+        SELECT author_id, author_key, handle, fetched_unix_ms, followers_count, score,
+               prev_ms, prev_followers, prev_score
+        FROM (SELECT author_id, author_key, handle, fetched_unix_ms, followers_count, score,
+                     lag(fetched_unix_ms) OVER oldest_first AS prev_ms,
+                     lag(followers_count) OVER oldest_first AS prev_followers,
+                     lag(score) OVER oldest_first AS prev_score,
+                     row_number() OVER (PARTITION BY author_id, author_key
+                                        ORDER BY fetched_unix_ms DESC) AS newest
+              FROM snapshots
+              WINDOW oldest_first AS (PARTITION BY author_id, author_key
+                                      ORDER BY fetched_unix_ms))
+        WHERE newest = 1;
+    DROP TABLE authors;
+    ALTER TABLE authors_keyed RENAME TO authors;
+    CREATE INDEX authors_by_handle ON authors (handle COLLATE NOCASE);
+    CREATE TABLE renames (
+        author_id TEXT NOT NULL,
+        from_key TEXT NOT NULL,
+        to_key TEXT NOT NULL,
+        PRIMARY KEY (author_id, from_key)
+    ) WITHOUT ROWID;
+    DROP TABLE flags_cache;
+    CREATE TABLE flags_cache (
+        author_id TEXT NOT NULL,
+        author_key TEXT NOT NULL,
+        handle TEXT,
+        kind TEXT NOT NULL,
+        from_at TEXT NOT NULL,
+        to_at TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    DELETE FROM flags_cache_state;
+    UPDATE generation SET n = n + 1;",
 ];
 
 /// The span of one week bucket, in milliseconds.
@@ -167,6 +257,9 @@ pub struct AuthorHistory {
     /// The handle of the newest snapshot.
     pub handle: Option<String>,
     pub snapshots: Vec<Snapshot>,
+    /// The handles of the other authors that claim the same id (an id collision, kept apart
+    /// as the merge keeps them: their snapshots are not in `snapshots`).
+    pub id_shared_with: Vec<String>,
 }
 
 /// The open history of one data directory.
@@ -385,7 +478,7 @@ impl History {
         };
         let tx = self.conn.transaction().map_err(wrap)?;
         let added = {
-            let mut insert = Inserter::new(&tx);
+            let mut insert = Inserter::new(&tx).map_err(wrap)?;
             for s in snapshots {
                 insert.insert(s).map_err(wrap)?;
             }
@@ -396,38 +489,97 @@ impl History {
     }
 
     /// The snapshots of the author a handle names (case as X treats it: not at all), oldest
-    /// first; when the handle was held by more than one id over time, the newest holder's.
+    /// first; when the handle was held by more than one id over time, the newest holder's. The
+    /// other handles that claim the author's id are named, never blended in.
     pub fn author(&self, handle: &str) -> Result<Option<AuthorHistory>, HistoryError> {
+        let sqlite = |e| self.sqlite(e);
         let handle = handle.trim_start_matches('@');
-        let id: Option<String> = self
+        let found: Option<(String, String)> = self
             .conn
             .query_row(
-                "SELECT author_id FROM authors WHERE handle = ?1 COLLATE NOCASE
+                "SELECT author_id, author_key FROM authors WHERE handle = ?1 COLLATE NOCASE
                  ORDER BY last_unix_ms DESC LIMIT 1",
                 [handle],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
-            .map_err(|e| self.sqlite(e))?;
-        let Some(id) = id else { return Ok(None) };
-        let snapshots = self.snapshots_of(&id)?;
+            .map_err(sqlite)?;
+        let Some((id, key)) = found else {
+            return Ok(None);
+        };
+        let snapshots = self.snapshots_keyed(&id, &key)?;
+        let id_shared_with = self
+            .conn
+            .prepare(
+                "SELECT coalesce(handle, '') FROM authors WHERE author_id = ?1
+                 AND author_key != ?2 ORDER BY author_key",
+            )
+            .map_err(sqlite)?
+            .query_map(params![id, key], |r| r.get(0))
+            .map_err(sqlite)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(sqlite)?;
         Ok(Some(AuthorHistory {
             handle: snapshots.last().and_then(|s| s.handle.clone()),
             id,
             snapshots,
+            id_shared_with,
         }))
     }
 
-    /// One author's snapshots by id, oldest first.
-    pub(crate) fn snapshots_of(&self, author_id: &str) -> Result<Vec<Snapshot>, HistoryError> {
+    /// The snapshots of the author with `author_id` and `handle` (as a record names them),
+    /// oldest first: that handle's, or the handle a rename moved it to; without a handle, the
+    /// id's newest author's. Another handle claiming the same id is another author.
+    pub fn snapshots_of(
+        &self,
+        author_id: &str,
+        handle: Option<&str>,
+    ) -> Result<Vec<Snapshot>, HistoryError> {
+        let sqlite = |e| self.sqlite(e);
+        let mut key = handle.map(merge::fold_handle).unwrap_or_default();
+        // Bounded as the inserter bounds it: a rename never leads back.
+        for _ in 0..16 {
+            let next: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT to_key FROM renames WHERE author_id = ?1 AND from_key = ?2",
+                    params![author_id, key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sqlite)?;
+            match next {
+                Some(next) => key = next,
+                None => break,
+            }
+        }
+        if key.is_empty() {
+            let newest: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT author_key FROM authors WHERE author_id = ?1
+                     ORDER BY last_unix_ms DESC LIMIT 1",
+                    [author_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sqlite)?;
+            key = newest.unwrap_or_default();
+        }
+        self.snapshots_keyed(author_id, &key)
+    }
+
+    /// The snapshots stored under (`author_id`, `key`), oldest first.
+    fn snapshots_keyed(&self, author_id: &str, key: &str) -> Result<Vec<Snapshot>, HistoryError> {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "{SNAPSHOT_COLUMNS} WHERE s.author_id = ?1 ORDER BY s.fetched_unix_ms"
+                "{SNAPSHOT_COLUMNS} WHERE s.author_id = ?1 AND s.author_key = ?2
+                 ORDER BY s.fetched_unix_ms"
             ))
             .map_err(|e| self.sqlite(e))?;
         let rows = stmt
-            .query_map([author_id], snapshot_of_row)
+            .query_map([author_id, key], snapshot_of_row)
             .map_err(|e| self.sqlite(e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.sqlite(e))
@@ -474,8 +626,8 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT author_id, handle, kind, from_at, to_at, reason FROM flags_cache
-                 ORDER BY rowid",
+                "SELECT author_id, handle, kind, from_at, to_at, reason, author_key
+                 FROM flags_cache ORDER BY rowid",
             )
             .map_err(sqlite)?;
         let rows = stmt
@@ -488,12 +640,13 @@ impl History {
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
                 ))
             })
             .map_err(sqlite)?;
         let mut out: Vec<FlaggedAuthor> = Vec::new();
         for row in rows {
-            let (id, handle, kind, from, to, reason) = row.map_err(sqlite)?;
+            let (id, handle, kind, from, to, reason, key) = row.map_err(sqlite)?;
             // A kind this influx does not raise: kept by another version; computed again.
             let Some(kind) = kind else { return Ok(None) };
             let flag = GrowthFlag {
@@ -503,9 +656,10 @@ impl History {
                 reason,
             };
             match out.last_mut() {
-                Some(last) if last.id == id => last.flags.push(flag),
+                Some(last) if last.id == id && last.handle_key == key => last.flags.push(flag),
                 _ => out.push(FlaggedAuthor {
                     id,
+                    handle_key: key,
                     handle,
                     flags: vec![flag],
                 }),
@@ -529,8 +683,8 @@ impl History {
         tx.execute("DELETE FROM flags_cache_state", [])?;
         {
             let mut insert = tx.prepare(
-                "INSERT INTO flags_cache (author_id, handle, kind, from_at, to_at, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO flags_cache (author_id, handle, kind, from_at, to_at, reason,
+                 author_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for author in flagged {
                 for f in &author.flags {
@@ -540,7 +694,8 @@ impl History {
                         f.kind,
                         f.from,
                         f.to,
-                        f.reason
+                        f.reason,
+                        author.handle_key
                     ])?;
                 }
             }
@@ -575,23 +730,26 @@ impl History {
         let mut streams = stmts
             .iter_mut()
             .zip(&weeks)
-            .map(|(stmt, week)| stmt.query_map([week], snapshot_of_row))
+            .map(|(stmt, week)| stmt.query_map([week], keyed_snapshot_of_row))
             .collect::<Result<Vec<_>, _>>()
             .map_err(sqlite)?;
         let mut heads = std::collections::BinaryHeap::new();
         for (i, stream) in streams.iter_mut().enumerate() {
-            if let Some(s) = stream.next().transpose().map_err(sqlite)? {
-                heads.push(std::cmp::Reverse(Head(s, i)));
+            if let Some((s, key)) = stream.next().transpose().map_err(sqlite)? {
+                heads.push(std::cmp::Reverse(Head(s, key, i)));
             }
         }
         let mut out = Vec::new();
+        // One author's snapshots, and the key they are stored under.
         let mut group: Vec<Snapshot> = Vec::new();
-        let mut flush = |group: &mut Vec<Snapshot>| {
+        let mut group_key = String::new();
+        let mut flush = |group: &mut Vec<Snapshot>, key: &str| {
             if group.len() > 1 {
                 let flags = analyse(group, rules).flags;
                 if !flags.is_empty() {
                     out.push(FlaggedAuthor {
                         id: group[0].author_id.clone(),
+                        handle_key: key.to_string(),
                         handle: group.iter().rev().find_map(|s| s.handle.clone()),
                         flags,
                     });
@@ -599,16 +757,20 @@ impl History {
             }
             group.clear();
         };
-        while let Some(std::cmp::Reverse(Head(row, i))) = heads.pop() {
-            if let Some(next) = streams[i].next().transpose().map_err(sqlite)? {
-                heads.push(std::cmp::Reverse(Head(next, i)));
+        while let Some(std::cmp::Reverse(Head(row, key, i))) = heads.pop() {
+            if let Some((next, next_key)) = streams[i].next().transpose().map_err(sqlite)? {
+                heads.push(std::cmp::Reverse(Head(next, next_key, i)));
             }
-            if group.first().is_some_and(|g| g.author_id != row.author_id) {
-                flush(&mut group);
+            if group
+                .first()
+                .is_some_and(|g| g.author_id != row.author_id || group_key != key)
+            {
+                flush(&mut group, &group_key);
             }
+            group_key = key;
             group.push(row);
         }
-        flush(&mut group);
+        flush(&mut group, &group_key);
         Ok(out)
     }
 
@@ -743,8 +905,8 @@ fn insert_snapshots(
         // One run in the channel: the reader works ahead of SQLite by a bounded amount.
         let (send, runs) = std::sync::mpsc::sync_channel::<Result<Run, DatasetError>>(1);
         let reader = scope.spawn(move || read_snapshots(lines, version, counting, send));
-        let mut insert = Inserter::new(tx);
-        let inserted = || -> Result<u64, HistoryError> {
+        let mut inserted = || -> Result<u64, HistoryError> {
+            let mut insert = Inserter::new(tx).map_err(wrap)?;
             for run in &runs {
                 let run = run?;
                 skipped += run.skipped;
@@ -794,7 +956,7 @@ fn insert_changed(
     let mut snapshots = read.snapshots;
     let looked_up = snapshots.len() as u64;
     sort_by_key(&mut snapshots);
-    let mut insert = Inserter::new(tx);
+    let mut insert = Inserter::new(tx).map_err(wrap)?;
     for s in snapshots {
         insert.insert(s).map_err(wrap)?;
     }
@@ -875,14 +1037,14 @@ fn read_snapshots(
 /// The snapshots' columns, in the order [`bind_snapshot`] binds them.
 const INSERTED_COLUMNS: &str = "(author_id, handle, fetched_at, fetched_unix_ms,
      followers_count, following_count, tweet_count, listed_count, score, score_state,
-     score_version, version, run, response_line, week)";
+     score_version, version, run, response_line, week, author_key)";
 
 /// Each author's two newest snapshots' followers and score (an older snapshot given later, a
 /// backfill, changes neither; a snapshot the store held already is never newer than the
-/// author's newest, so it changes nothing either). The handle is set apart ([`SET_HANDLE`]):
+/// author's newest, so it changes nothing either). The handle is set apart ([`SET_HANDLE_TAIL`]):
 /// setting it here rewrites its index entry even when it is the same (3.7 s of a million
 /// snapshots), and an author's handle seldom changes.
-const UPSERT_AUTHOR_TAIL: &str = " ON CONFLICT (author_id) DO UPDATE SET
+const UPSERT_AUTHOR_TAIL: &str = " ON CONFLICT (author_id, author_key) DO UPDATE SET
      prev_unix_ms = authors.last_unix_ms, prev_followers = authors.last_followers,
      prev_score = authors.last_score,
      last_unix_ms = excluded.last_unix_ms, last_followers = excluded.last_followers,
@@ -890,9 +1052,11 @@ const UPSERT_AUTHOR_TAIL: &str = " ON CONFLICT (author_id) DO UPDATE SET
      WHERE excluded.last_unix_ms > authors.last_unix_ms";
 
 /// The newest handle of each author, for `influx history HANDLE`: written only when the
-/// author's newest snapshot names another handle than the stored one (a rename).
+/// author's newest snapshot names another handle than the stored one (a case change, or a
+/// rename the author was moved by).
 const SET_HANDLE_TAIL: &str = ") AS v WHERE authors.author_id = v.column1
-     AND authors.last_unix_ms = v.column3 AND authors.handle IS NOT v.column2";
+     AND authors.author_key = v.column2 AND authors.last_unix_ms = v.column4
+     AND authors.handle IS NOT v.column3";
 
 /// Snapshots written per statement: one statement of 64 rows costs SQLite far less than 64
 /// statements of one (each execution is set up, run and halted).
@@ -910,18 +1074,26 @@ fn statements_for(n: usize) -> [String; 3] {
     [
         format!(
             "INSERT OR IGNORE INTO snapshots {INSERTED_COLUMNS} VALUES {}",
-            placeholders(n, 15)
+            placeholders(n, 16)
         ),
         format!(
-            "INSERT INTO authors (author_id, handle, last_unix_ms, last_followers, last_score)
-             VALUES {}{UPSERT_AUTHOR_TAIL}",
-            placeholders(n, 5)
+            "INSERT INTO authors (author_id, author_key, handle, last_unix_ms, last_followers,
+             last_score) VALUES {}{UPSERT_AUTHOR_TAIL}",
+            placeholders(n, 6)
         ),
         format!(
-            "UPDATE authors SET handle = v.column2 FROM (VALUES {}{SET_HANDLE_TAIL}",
-            placeholders(n, 3)
+            "UPDATE authors SET handle = v.column3 FROM (VALUES {}{SET_HANDLE_TAIL}",
+            placeholders(n, 4)
         ),
     ]
+}
+
+/// The key a snapshot names by itself: its handle folded as the merge folds it, or none (`""`).
+fn own_key(s: &Snapshot) -> String {
+    s.handle
+        .as_deref()
+        .map(merge::fold_handle)
+        .unwrap_or_default()
 }
 
 /// What inserting snapshots writes: the snapshots, their authors' newest handle and two newest
@@ -934,17 +1106,28 @@ struct Inserter<'c> {
     pending: Vec<Snapshot>,
     weeks: std::collections::HashSet<i64>,
     added: u64,
+    /// (id, a key an author left by a rename) -> the key it is stored under now: a snapshot
+    /// that names the old handle (a backfill) is the same author's. Few, held whole.
+    renamed: HashMap<(String, String), String>,
+    /// Whether a rename moved stored snapshots (the cached growth flags no longer hold).
+    moved: bool,
 }
 
 impl<'c> Inserter<'c> {
-    fn new(tx: &'c rusqlite::Transaction<'c>) -> Inserter<'c> {
-        Inserter {
+    fn new(tx: &'c rusqlite::Transaction<'c>) -> rusqlite::Result<Inserter<'c>> {
+        let renamed = tx
+            .prepare("SELECT author_id, from_key, to_key FROM renames")?
+            .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Inserter {
             tx,
             full: None,
             pending: Vec::with_capacity(ROWS_PER_STATEMENT),
             weeks: std::collections::HashSet::new(),
             added: 0,
-        }
+            renamed,
+            moved: false,
+        })
     }
 
     /// Queues one snapshot; a full batch is written.
@@ -960,11 +1143,120 @@ impl<'c> Inserter<'c> {
     /// it held already, same author and time, is not added again).
     fn finish(mut self) -> rusqlite::Result<u64> {
         self.flush()?;
-        if self.added > 0 {
+        if self.added > 0 || self.moved {
             // The cached growth flags no longer describe the history.
             self.tx.execute("UPDATE generation SET n = n + 1", [])?;
         }
         Ok(self.added)
+    }
+
+    /// The key `key` of author `id` is stored under now (itself unless a rename moved it).
+    fn current_key(&self, id: &str, key: String) -> String {
+        let mut key = key;
+        // Bounded: a rename never leads back (its target is a key no author left), but a
+        // history edited by hand might.
+        for _ in 0..16 {
+            match self.renamed.get(&(id.to_string(), key.clone())) {
+                Some(next) => key = next.clone(),
+                None => break,
+            }
+        }
+        key
+    }
+
+    /// The author key of each pending snapshot, by the merge's identity rule: the author of
+    /// the same id and handle; else the author of the same id whom the merge's rule joins it to
+    /// (one without a handle yet, or a rename its aliases name), which is moved to the new
+    /// handle; else a new author (for a handle the id's author does not have: an id collision,
+    /// kept apart). A snapshot without a handle is the id's newest author's.
+    fn keys_of_pending(&mut self) -> rusqlite::Result<Vec<String>> {
+        let mut ids: Vec<&str> = self.pending.iter().map(|s| s.author_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        // The stored authors of these ids, in one statement: (key, newest snapshot).
+        let mut known: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        {
+            let mut stmt = self.tx.prepare_cached(&format!(
+                "SELECT author_id, author_key, last_unix_ms FROM authors WHERE author_id IN ({})",
+                vec!["?"; ids.len()].join(",")
+            ))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(&ids), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })?;
+            for row in rows {
+                let (id, key, at) = row?;
+                known.entry(id).or_default().push((key, at));
+            }
+        }
+        let mut keys = Vec::with_capacity(self.pending.len());
+        let mut moves: Vec<(String, String, String)> = Vec::new();
+        for s in &self.pending {
+            let own = self.current_key(&s.author_id, own_key(s));
+            let authors = known.entry(s.author_id.clone()).or_default();
+            let key = if own.is_empty() {
+                match authors.iter().max_by_key(|(_, at)| *at) {
+                    Some((key, _)) => key.clone(),
+                    None => {
+                        authors.push((own.clone(), s.fetched_unix_ms));
+                        own
+                    }
+                }
+            } else if authors.iter().any(|(k, _)| *k == own) {
+                own
+            } else {
+                let joined = authors.iter().position(|(k, _)| {
+                    merge::joins_id_owner(!k.is_empty(), |h| h == k, &s.aliases)
+                });
+                match joined {
+                    Some(i) => {
+                        let from = std::mem::replace(&mut authors[i].0, own.clone());
+                        moves.push((s.author_id.clone(), from, own.clone()));
+                    }
+                    None => authors.push((own.clone(), s.fetched_unix_ms)),
+                }
+                own
+            };
+            keys.push(key);
+        }
+        for (id, from, to) in moves {
+            self.move_author(&id, &from, &to)?;
+        }
+        // A snapshot queued before its author was moved follows it.
+        for (s, key) in self.pending.iter().zip(keys.iter_mut()) {
+            *key = self.current_key(&s.author_id, std::mem::take(key));
+        }
+        Ok(keys)
+    }
+
+    /// Moves author `id` from key `from` to `to` (no author of `id` holds `to` yet): its
+    /// snapshots, its row, and every key that led to `from`.
+    fn move_author(&mut self, id: &str, from: &str, to: &str) -> rusqlite::Result<()> {
+        self.tx.execute(
+            "UPDATE snapshots SET author_key = ?3
+             WHERE week IN (SELECT week FROM weeks) AND author_id = ?1 AND author_key = ?2",
+            params![id, from, to],
+        )?;
+        self.tx.execute(
+            "UPDATE authors SET author_key = ?3 WHERE author_id = ?1 AND author_key = ?2",
+            params![id, from, to],
+        )?;
+        self.tx.execute(
+            "UPDATE renames SET to_key = ?3 WHERE author_id = ?1 AND to_key = ?2",
+            params![id, from, to],
+        )?;
+        self.tx.execute(
+            "INSERT OR REPLACE INTO renames (author_id, from_key, to_key) VALUES (?1, ?2, ?3)",
+            params![id, from, to],
+        )?;
+        for target in self.renamed.values_mut() {
+            if *target == from {
+                *target = to.to_string();
+            }
+        }
+        self.renamed
+            .insert((id.to_string(), from.to_string()), to.to_string());
+        self.moved = true;
+        Ok(())
     }
 
     fn flush(&mut self) -> rusqlite::Result<()> {
@@ -980,6 +1272,7 @@ impl<'c> Inserter<'c> {
                     .execute([week])?;
             }
         }
+        let keys = self.keys_of_pending()?;
         let prepare = |n| -> rusqlite::Result<[rusqlite::Statement<'c>; 3]> {
             let [a, b, c] = statements_for(n);
             Ok([
@@ -999,28 +1292,30 @@ impl<'c> Inserter<'c> {
             &mut short
         };
         let mut at = 1;
-        for s in &self.pending {
-            at = bind_snapshot(snapshots, at, s)?;
+        for (s, key) in self.pending.iter().zip(&keys) {
+            at = bind_snapshot(snapshots, at, s, key)?;
         }
         self.added += snapshots.raw_execute()? as u64;
         let stmt = authors;
         let mut at = 1;
-        for s in &self.pending {
+        for (s, key) in self.pending.iter().zip(&keys) {
             stmt.raw_bind_parameter(at, &s.author_id)?;
-            stmt.raw_bind_parameter(at + 1, &s.handle)?;
-            stmt.raw_bind_parameter(at + 2, s.fetched_unix_ms)?;
-            stmt.raw_bind_parameter(at + 3, s.followers_count.map(|n| n as i64))?;
-            stmt.raw_bind_parameter(at + 4, s.score)?;
-            at += 5;
+            stmt.raw_bind_parameter(at + 1, key)?;
+            stmt.raw_bind_parameter(at + 2, &s.handle)?;
+            stmt.raw_bind_parameter(at + 3, s.fetched_unix_ms)?;
+            stmt.raw_bind_parameter(at + 4, s.followers_count.map(|n| n as i64))?;
+            stmt.raw_bind_parameter(at + 5, s.score)?;
+            at += 6;
         }
         stmt.raw_execute()?;
         let stmt = handles;
         let mut at = 1;
-        for s in &self.pending {
+        for (s, key) in self.pending.iter().zip(&keys) {
             stmt.raw_bind_parameter(at, &s.author_id)?;
-            stmt.raw_bind_parameter(at + 1, &s.handle)?;
-            stmt.raw_bind_parameter(at + 2, s.fetched_unix_ms)?;
-            at += 3;
+            stmt.raw_bind_parameter(at + 1, key)?;
+            stmt.raw_bind_parameter(at + 2, &s.handle)?;
+            stmt.raw_bind_parameter(at + 3, s.fetched_unix_ms)?;
+            at += 4;
         }
         stmt.raw_execute()?;
         self.pending.clear();
@@ -1028,12 +1323,13 @@ impl<'c> Inserter<'c> {
     }
 }
 
-/// Binds one snapshot's 15 columns ([`INSERTED_COLUMNS`]) from parameter `at`; returns the
-/// next free parameter.
+/// Binds one snapshot's 16 columns ([`INSERTED_COLUMNS`]), stored under author key `key`, from
+/// parameter `at`; returns the next free parameter.
 fn bind_snapshot(
     stmt: &mut rusqlite::Statement<'_>,
     at: usize,
     s: &Snapshot,
+    key: &str,
 ) -> rusqlite::Result<usize> {
     let count = |v: Option<u64>| v.map(|n| n as i64);
     stmt.raw_bind_parameter(at, &s.author_id)?;
@@ -1051,7 +1347,8 @@ fn bind_snapshot(
     stmt.raw_bind_parameter(at + 12, &s.run)?;
     stmt.raw_bind_parameter(at + 13, s.response_line.map(|n| n as i64))?;
     stmt.raw_bind_parameter(at + 14, s.fetched_unix_ms.div_euclid(WEEK_MS))?;
-    Ok(at + 15)
+    stmt.raw_bind_parameter(at + 15, key)?;
+    Ok(at + 16)
 }
 
 /// The authors that changed most between their two newest snapshots.
@@ -1082,12 +1379,13 @@ fn ms_time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// The next snapshot of one week's stream, ordered by (author, time) for the merge.
-struct Head(Snapshot, usize);
+/// The next snapshot of one week's stream with its author key, ordered by (author, time) for
+/// the merge.
+struct Head(Snapshot, String, usize);
 
 impl Head {
-    fn key(&self) -> (&str, i64) {
-        (&self.0.author_id, self.0.fetched_unix_ms)
+    fn key(&self) -> (&str, &str, i64) {
+        (&self.0.author_id, &self.1, self.0.fetched_unix_ms)
     }
 }
 
@@ -1115,6 +1413,11 @@ impl Ord for Head {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlaggedAuthor {
     pub id: String,
+    /// The folded handle the author is stored under: with `id`, who the author is (two handles
+    /// claiming one id are two authors, as in the merge). A record is this author when its id
+    /// and `merge::fold_handle` of its handle are these.
+    #[serde(skip)]
+    pub handle_key: String,
     pub handle: Option<String>,
     pub flags: Vec<GrowthFlag>,
 }
@@ -1129,8 +1432,13 @@ const SNAPSHOT_COLUMNS: &str = "SELECT s.author_id, s.handle, s.fetched_at, s.fe
 /// The same columns of one week's snapshots, in (author, time) order.
 const WEEK_COLUMNS: &str = "SELECT author_id, handle, fetched_at, fetched_unix_ms, \
      followers_count, following_count, tweet_count, listed_count, score, score_state, \
-     score_version, version, run, response_line FROM snapshots WHERE week = ?1 \
-     ORDER BY author_id, fetched_unix_ms";
+     score_version, version, run, response_line, author_key FROM snapshots WHERE week = ?1 \
+     ORDER BY author_id, author_key, fetched_unix_ms";
+
+/// A row of [`WEEK_COLUMNS`]: the snapshot and its author key.
+fn keyed_snapshot_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Snapshot, String)> {
+    Ok((snapshot_of_row(r)?, r.get(14)?))
+}
 
 fn snapshot_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
     let count = |v: Option<i64>| v.map(|n| n as u64);
@@ -1149,6 +1457,7 @@ fn snapshot_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
         version: r.get::<_, i64>(11)? as u64,
         run: r.get(12)?,
         response_line: count(r.get(13)?),
+        aliases: Vec::new(),
     })
 }
 
@@ -1157,7 +1466,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_history_of_schema_2_is_migrated_to_weeks_keeping_every_snapshot_and_handle() {
+    fn a_history_of_schema_2_is_migrated_keeping_every_snapshot_with_each_handle_of_an_id_apart() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(HISTORY_FILE);
         {
@@ -1179,14 +1488,22 @@ mod tests {
             }
         }
         let history = History::open_file(&path).unwrap();
-        let snaps = history.snapshots_of("42").unwrap();
-        assert_eq!(
-            snaps.iter().map(|s| s.followers_count).collect::<Vec<_>>(),
-            vec![Some(100), Some(150)]
-        );
+        // Rows of that age never recorded aliases: a rename cannot be told from two handles
+        // claiming one id, so each handle keeps its own snapshots, and names the other.
+        let followers = |handle| {
+            history
+                .snapshots_of("42", Some(handle))
+                .unwrap()
+                .iter()
+                .map(|s| s.followers_count)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(followers("old_name"), [Some(100)]);
+        assert_eq!(followers("new_name"), [Some(150)]);
         let author = history.author("NEW_NAME").unwrap().unwrap();
-        assert_eq!((author.id.as_str(), author.snapshots.len()), ("42", 2));
-        assert_eq!(history.size().unwrap().0, 2);
+        assert_eq!((author.id.as_str(), author.snapshots.len()), ("42", 1));
+        assert_eq!(author.id_shared_with, ["old_name"]);
+        assert_eq!(history.size().unwrap().0, 2, "no snapshot lost");
     }
 
     fn snapshot(id: &str, handle: &str, day: i64, followers: u64) -> Snapshot {
@@ -1198,13 +1515,14 @@ mod tests {
     fn the_newest_snapshot_names_the_handle_and_an_older_one_given_later_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut history = History::open_file(&dir.path().join(HISTORY_FILE)).unwrap();
+        // The refresh writes a renamed author with its old handle in `meta.aliases`.
+        let mut renamed = snapshot("42", "new_name", 7, 150);
+        renamed.aliases = vec!["old_name".into()];
         history
-            .insert_all([
-                snapshot("42", "old_name", 0, 100),
-                snapshot("42", "new_name", 7, 150),
-            ])
+            .insert_all([snapshot("42", "old_name", 0, 100), renamed])
             .unwrap();
         let author = history.author("new_name").unwrap().expect("renamed");
+        assert!(author.id_shared_with.is_empty(), "a rename is no collision");
         assert_eq!((author.id.as_str(), author.snapshots.len()), ("42", 2));
         assert!(history.author("old_name").unwrap().is_none());
         // A backfill of an older snapshot under the old handle neither renames the author back
@@ -1230,6 +1548,87 @@ mod tests {
                 .unwrap(),
             0
         );
+    }
+
+    #[test]
+    fn two_handles_claiming_one_id_are_two_authors_each_with_its_own_growth() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut history = History::open_file(&dir.path().join(HISTORY_FILE)).unwrap();
+        history
+            .insert_all([
+                snapshot("5943622", "pmarca", 0, 1_920_743),
+                snapshot("5943622", "sivers", 0, 180_000),
+                snapshot("5943622", "pmarca", 7, 1_920_897),
+                snapshot("5943622", "sivers", 7, 180_100),
+            ])
+            .unwrap();
+        for (handle, other, followers) in [
+            ("pmarca", "sivers", [1_920_743, 1_920_897]),
+            ("sivers", "pmarca", [180_000, 180_100]),
+        ] {
+            let author = history.author(handle).unwrap().expect("its own history");
+            let seen: Vec<_> = author.snapshots.iter().map(|s| s.followers_count).collect();
+            assert_eq!(seen, followers.map(Some), "{handle}");
+            assert_eq!(author.id_shared_with, [other]);
+            assert_eq!(
+                history.snapshots_of("5943622", Some(handle)).unwrap(),
+                author.snapshots
+            );
+        }
+        assert!(history.flagged(&GrowthRules::bundled()).unwrap().is_empty());
+        let movers = history.movers(5).unwrap();
+        assert!(
+            movers
+                .by_followers
+                .iter()
+                .all(|m| m.followers_delta.is_some_and(|d| d.abs() < 1_000)),
+            "{movers:?}"
+        );
+    }
+
+    #[test]
+    fn a_history_that_blended_two_handles_of_one_id_is_split_by_handle_and_its_false_flag_dropped()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(HISTORY_FILE);
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..5] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 5).unwrap();
+            let day = |d: i64| 1_767_225_600_000 + d * 86_400_000;
+            for (d, handle, followers) in [
+                (0, "pmarca", 1_920_743),
+                (1, "sivers", 180_000),
+                (2, "pmarca", 1_920_870),
+                (3, "pmarca", 1_920_897),
+            ] {
+                conn.execute(
+                    "INSERT INTO snapshots (week, author_id, fetched_unix_ms, fetched_at, handle,
+                     followers_count, version) VALUES (?1, '5943622', ?2, ?3, ?4, ?5, 1)",
+                    params![day(d) / WEEK_MS, day(d), format!("t{d}"), handle, followers],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO weeks SELECT DISTINCT week FROM snapshots;
+                 INSERT INTO authors (author_id, handle, last_unix_ms) VALUES
+                     ('5943622', 'pmarca', 1767484800000);
+                 INSERT INTO flags_cache_state VALUES (0, 'any');
+                 INSERT INTO flags_cache VALUES
+                     ('5943622', 'pmarca', 'follower_drop', 'a', 'b', '1920743 -> 180000');",
+            )
+            .unwrap();
+        }
+        let history = History::open_file(&path).unwrap();
+        let pmarca = history.author("pmarca").unwrap().unwrap();
+        assert_eq!(pmarca.snapshots.len(), 3);
+        assert_eq!(pmarca.id_shared_with, ["sivers"]);
+        let sivers = history.author("sivers").unwrap().expect("found again");
+        assert_eq!(sivers.snapshots[0].followers_count, Some(180_000));
+        assert_eq!(history.size().unwrap().0, 4, "no snapshot lost");
+        assert!(history.flagged(&GrowthRules::bundled()).unwrap().is_empty());
     }
 
     #[test]

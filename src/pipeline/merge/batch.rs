@@ -354,13 +354,7 @@ pub(super) fn aliases_of(record: &Record) -> Vec<String> {
     record
         .meta()
         .and_then(|m| m.get("aliases"))
-        .and_then(|a| a.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str())
-                .map(super::keys::fold_handle)
-                .collect()
-        })
+        .map(super::keys::fold_aliases)
         .unwrap_or_default()
 }
 

@@ -25,6 +25,34 @@ pub(crate) fn fold_handle(handle: &str) -> String {
     handle.trim_start_matches('@').to_ascii_lowercase()
 }
 
+/// The merge's identity rule for a record whose folded handle no author holds yet, but whose id
+/// an author (`owner`) already does: the record is that author when the owner has no handle yet,
+/// or when the record names one of the owner's handles among its `aliases` (a rename written by
+/// the refresh); otherwise it is another author claiming the same id (an id collision), kept
+/// apart and reported, since a merge never makes an author disappear on an id alone. The merge's
+/// grouping and the history's keys both decide with this, so they never disagree on who is who.
+pub(crate) fn joins_id_owner(
+    owner_named: bool,
+    owner_holds: impl Fn(&str) -> bool,
+    aliases: &[String],
+) -> bool {
+    !owner_named || aliases.iter().any(|a| owner_holds(a))
+}
+
+/// `meta.aliases` (the handles an author had before a rename), folded as handles are; anything
+/// but an array of strings names none.
+pub(crate) fn fold_aliases(aliases: &serde_json::Value) -> Vec<String> {
+    aliases
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .map(fold_handle)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `fold_handle` without a copy when the handle is already folded.
 fn fold_handle_cow(handle: Cow<'_, str>) -> Cow<'_, str> {
     let folded = !handle.starts_with('@') && !handle.bytes().any(|b| b.is_ascii_uppercase());

@@ -15,7 +15,7 @@ use super::batch::{
     BatchEvent, BatchFindings, BatchRows, scan_batches, schema_reasons, score_version,
 };
 use super::key_hash::{KeyMap, KeySet};
-use super::keys::LineKey;
+use super::keys::{LineKey, joins_id_owner};
 pub use super::report::{BatchSummary, BlockedRecord, IdCollision, UnreadableInput, UpdatedAuthor};
 use super::resolve::{Candidate, FieldConflict, Origin, OriginKind, display_key, resolve};
 use super::store::{CurrentVersion, Store};
@@ -157,13 +157,15 @@ impl Authors {
             Some(h) => match self.by_handle.get(h) {
                 Some(&g) => g,
                 None => {
-                    let renamed = |g: u32| {
-                        aliases
-                            .iter()
-                            .any(|a| self.by_handle.get(a.as_str()) == Some(&g))
+                    let joins = |g: u32| {
+                        joins_id_owner(
+                            self.named.contains(&g),
+                            |h| self.by_handle.get(h) == Some(&g),
+                            aliases,
+                        )
                     };
                     let g = match by_id {
-                        Some(g) if !self.named.contains(&g) || renamed(g) => g,
+                        Some(g) if joins(g) => g,
                         _ => row,
                     };
                     self.by_handle.insert(h.to_string(), g);

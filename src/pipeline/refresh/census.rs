@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::dataset::{Lines, Record, parse_line, parse_time};
 use crate::pipeline::audit::checks_of_view;
 use crate::pipeline::custody::{AnswerIndex, Claim, Custody, verify};
+use crate::pipeline::merge::fold_handle;
 
 use super::RefreshError;
 
@@ -72,6 +73,23 @@ pub struct CensusRules {
     pub include_unverifiable: bool,
 }
 
+impl CensusRules {
+    /// `stale_after` unless configured: an author read more than a week ago is stale.
+    pub const STALE_AFTER_DAYS: i64 = 7;
+    /// `not_found_backoff` unless configured.
+    pub const BACKOFF_DAYS: i64 = 30;
+
+    /// The rules a refresh decides by when nothing is configured, at `now`.
+    pub fn defaults(now: DateTime<Utc>) -> CensusRules {
+        CensusRules {
+            now,
+            stale_after: TimeDelta::days(Self::STALE_AFTER_DAYS),
+            backoff: TimeDelta::days(Self::BACKOFF_DAYS),
+            include_unverifiable: false,
+        }
+    }
+}
+
 /// The dataset as a refresh sees it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Census {
@@ -106,7 +124,20 @@ pub struct Census {
     pub scores: Vec<f64>,
 }
 
-impl Census {}
+impl Census {
+    /// Candidates per reason.
+    pub fn per_reason(&self) -> Vec<(Reason, usize)> {
+        per_reason(&self.candidates)
+    }
+}
+
+/// How many of `candidates` each reason chose, every reason named (none is 0).
+pub(crate) fn per_reason(candidates: &[Candidate]) -> Vec<(Reason, usize)> {
+    Reason::ALL
+        .iter()
+        .map(|&r| (r, candidates.iter().filter(|c| c.reason == r).count()))
+        .collect()
+}
 
 /// `meta.status`: set by a refresh on an author the API said is gone.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,12 +161,14 @@ pub(super) fn status_of(record: &Record) -> Option<Status> {
     })
 }
 
-/// Reads `latest` once and decides. `growth_flagged` holds the ids the history flags;
+/// Reads `latest` once and decides. `growth_flagged` holds the authors the history flags, as
+/// (id, folded handle): the history's key, so that a handle sharing a flagged author's id is
+/// not flagged with it;
 /// `answers`, when given, proves custody (so that legacy records are told apart).
 pub fn census(
     latest: &Path,
     rules: &CensusRules,
-    growth_flagged: &HashSet<String>,
+    growth_flagged: &HashSet<(String, String)>,
     answers: Option<&AnswerIndex>,
 ) -> Result<Census, RefreshError> {
     let mut c = Census::default();
@@ -173,7 +206,9 @@ pub fn census(
         c.zero_scores += usize::from(checks.zero_score);
         c.placeholders += usize::from(checks.placeholder);
         let id = view.id().map(str::to_string);
-        let grew_oddly = id.as_ref().is_some_and(|i| growth_flagged.contains(i));
+        let grew_oddly = id
+            .as_ref()
+            .is_some_and(|i| growth_flagged.contains(&(i.clone(), fold_handle(&handle))));
         c.growth_flagged += usize::from(grew_oddly);
         let custody = answers.map(|a| verify(&Claim::of_record(&record), a));
         let unverifiable = matches!(custody, Some(Custody::Unverifiable { .. }));
