@@ -161,8 +161,11 @@ pub(crate) struct RefreshReport {
     /// Stale authors this refresh leaves unread: held back by the caps, or marked gone and
     /// within their back-off. Said in the words, never a silent 0.
     pub stale_unread: usize,
-    /// Authors whose new record was merged.
+    /// Authors whose new record was merged: the run's, and those found by id.
     pub refreshed: usize,
+    /// Of `refreshed`, the authors the look-up by handle did not find and the look-up by id did
+    /// (renamed, or answered after all): why `refreshed` can pass the batches' found counts.
+    pub found_by_id: usize,
     /// Authors the API said are gone, marked in the dataset (`meta.status`).
     pub marked_gone: Vec<String>,
     /// Accounts found by id under a new username: the handle updated, the old one kept in
@@ -231,8 +234,12 @@ impl RefreshReport {
                 self.selected, self.spend_usd
             );
         }
+        let by_id = match self.found_by_id {
+            0 => String::new(),
+            n => format!(" ({n} of them found by id after their handle was not)"),
+        };
         format!(
-            "refreshed {} of {} selected ({reasons}); {} left out, {} failed or not asked, {} marked gone, {} renamed, {} flagged by the admission rules, {} held back by caps, {} stale left unread (caps, back-off); spent ${:.2}",
+            "refreshed {}{by_id} of {} selected ({reasons}); {} left out, {} failed or not asked, {} marked gone, {} renamed, {} flagged by the admission rules, {} held back by caps, {} stale left unread (caps, back-off); spent ${:.2}",
             self.refreshed,
             self.selected,
             self.left_out.len(),
@@ -456,6 +463,7 @@ pub(crate) async fn run(
         refreshed: 0,
         marked_gone: Vec::new(),
         renamed: Vec::new(),
+        found_by_id: 0,
         left_out: Vec::new(),
         carried_flags: 0,
         admission_flags: Vec::new(),
@@ -558,6 +566,7 @@ pub(crate) async fn run(
         renames::look_up_by_id(&opts, &run_dir, &summary, max_spend, on, &mut cancel).await?
     };
     report.renamed = renames.renamed.clone();
+    report.found_by_id = renames.found.len();
     if let Some(s) = &renames.summary {
         report.spend_usd += s.cost_usd;
     }
