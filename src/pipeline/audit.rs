@@ -29,7 +29,8 @@ mod stream;
 mod tally;
 
 pub use author_detail::{
-    AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer, SourceLine, author_detail,
+    AuthorDetail, Components, CustodyChain, FeatureTable, Leaf, Leaves, RawAnswer, SourceLine,
+    author_detail,
 };
 pub use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;

@@ -24,6 +24,7 @@ pub mod terminal;
 pub mod theme;
 pub mod update;
 pub mod wide_tails;
+pub mod wrap;
 
 pub use app::{App, Settings};
 pub use ops::{
