@@ -55,7 +55,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     if let Some((label, spark)) = laid.band
         && let Some(Ok(t)) = app.selected_row().and_then(|r| app.timeline_of(r))
     {
-        frame.render_widget(Paragraph::new(timeline_label(t, theme)), label);
+        frame.render_widget(Paragraph::new(timeline_label(t, theme, label.width)), label);
         let data: Vec<Option<u64>> = t.snapshots.iter().map(|s| s.followers_count).collect();
         frame.render_widget(
             Sparkline::default()
@@ -152,8 +152,10 @@ fn lay_out(app: &App, theme: Theme, inner: Rect) -> Option<Laid> {
     })
 }
 
-/// The line above the sparkline: snapshots, followers first to last, change per day.
-fn timeline_label(t: &Timeline, theme: Theme) -> Line<'static> {
+/// The line above the sparkline: snapshots, followers first to last, change per day; the
+/// snapshot count goes first when the row is too narrow (the band does not wrap), then the rest
+/// is cut with `…`.
+fn timeline_label(t: &Timeline, theme: Theme, width: u16) -> Line<'static> {
     let first = t.snapshots.first().and_then(|s| s.followers_count);
     let last = t.snapshots.last().and_then(|s| s.followers_count);
     let count = |v: Option<u64>| v.map_or("–".to_string(), |n| n.to_string());
@@ -166,15 +168,20 @@ fn timeline_label(t: &Timeline, theme: Theme) -> Line<'static> {
     } else {
         theme.warn()
     };
-    Line::styled(
-        format!(
-            "followers over {} snapshots: {} → {}{per_day}",
-            t.snapshots.len(),
-            count(first),
-            count(last)
-        ),
-        style,
-    )
+    let width = usize::from(width);
+    let whole = format!(
+        "followers over {} snapshots: {} → {}{per_day}",
+        t.snapshots.len(),
+        count(first),
+        count(last)
+    );
+    let short = format!("followers {} → {}{per_day}", count(first), count(last));
+    let text = if crate::ui::wrap::width(&whole) <= width {
+        whole
+    } else {
+        crate::ui::wrap::cut(&short, width)
+    };
+    Line::styled(text, style)
 }
 
 /// What the re-harvest changed against the stored record, count by count and for the score,
