@@ -459,7 +459,9 @@ fn detail_inner(app: &App) -> Rect {
 /// Scrolls the detail by `by` rows, never past its last row (so that `k` answers at once).
 fn scroll_detail(app: &mut App, by: i64) {
     let max = i64::from(super::panes::detail::max_scroll(app, detail_inner(app)));
-    app.detail_scroll = (i64::from(app.detail_scroll).saturating_add(by)).clamp(0, max) as u16;
+    app.detail_scroll = i64::from(app.detail_scroll)
+        .saturating_add(by)
+        .clamp(0, max) as u16;
 }
 
 fn move_selection(app: &mut App, by: i64) {

@@ -42,9 +42,7 @@ fn author_with_lists() -> Record {
 }
 
 fn app_of(records: Vec<Record>) -> App {
-    let mut app = demo_app();
-    app = app.with_records(records);
-    app
+    demo_app().with_records(records)
 }
 
 /// The rows of the side detail pane (right of the authors table) on a 120x40 screen: from its

@@ -109,12 +109,11 @@ fn render_beside_previous(
     let mut lines: Vec<Line> = Vec::with_capacity(height + 2);
     for level in (0..height).rev() {
         let mut spans: Vec<Span> = Vec::with_capacity(BINS * 3);
-        for i in 0..BINS {
+        for (&before, &now) in previous.iter().zip(h.bins.iter()) {
             // The shade has no eighths: a previous bar's top cell is drawn when half full.
-            let p = eighths(previous[i]);
+            let p = eighths(before);
             let shaded = p >= level * 8 + 4 || (level == 0 && p > 0);
-            let c = eighths(h.bins[i]);
-            let solid = match c.saturating_sub(level * 8) {
+            let solid = match eighths(now).saturating_sub(level * 8) {
                 0 => ' ',
                 e if e >= 8 => '█',
                 e => EIGHTHS[e],
