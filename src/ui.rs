@@ -23,7 +23,8 @@ pub mod row_order;
 pub(crate) mod terminal;
 pub(crate) mod theme;
 pub mod update;
-pub(crate) mod wide_tails;
+pub mod wide_tails;
+pub mod wrap;
 
 pub use app::{App, Settings};
 pub use render::render;

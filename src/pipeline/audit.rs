@@ -28,7 +28,7 @@ mod stream;
 mod tally;
 
 pub(crate) use author_detail::{
-    AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer, author_detail,
+    AuthorDetail, Components, CustodyChain, FeatureTable, Leaf, RawAnswer, author_detail,
 };
 pub(crate) use duplicates::DuplicateGroup;
 use error_lists::ErrorLists;

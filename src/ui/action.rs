@@ -65,6 +65,8 @@ pub enum Action {
     PageUp,
     FocusNext,
     OpenDetail,
+    /// The detail, or the log when it has focus, over the whole screen (or back).
+    ToggleZoom,
     Back,
     CycleSort,
     ReverseSort,

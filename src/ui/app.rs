@@ -13,7 +13,7 @@ use super::candidate_view::CandidateView;
 use super::dataset_rows::LoadedRows;
 use super::detail_answer::DetailAnswer;
 use super::histogram::ScoreHistogram;
-use super::log_ring::{LogLevel, LogLine, LogRing};
+use super::log_ring::{LogCursor, LogLevel, LogLine, LogRing};
 use super::ops::{DiscoveryAsk, DiscoveryPlanView, MergePlanView};
 use super::record_store::{RecordReadError, RecordStore};
 use super::row_index::{self, RowFilter, SortKey, compare};
@@ -77,6 +77,13 @@ pub enum Eta {
 pub enum Focus {
     Authors,
     Batches,
+    Log,
+}
+
+/// A pane drawn over the whole screen between the header and the command line (key `z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zoomed {
+    Detail,
     Log,
 }
 
@@ -300,6 +307,10 @@ pub struct App {
     /// What is typed in the filter or command line.
     pub input: String,
     pub log: LogRing,
+    /// The line the focused log pane has selected, and whether it is shown whole.
+    pub log_cursor: LogCursor,
+    /// The pane drawn full screen, if one is.
+    pub zoomed: Option<Zoomed>,
     pub frozen: bool,
     /// Engine events that arrived while the view was frozen, applied on unfreeze.
     pub held: Vec<HarvestEvent>,
@@ -312,6 +323,9 @@ pub struct App {
     pub runs_started: usize,
     /// The handle of a one-handle re-harvest about to start, so its batch line says so.
     pub reharvest: Option<String>,
+    /// The handle of a one-handle re-harvest (`r`, `:harvest @x`) whose detail opens, at its
+    /// top, when its fresh record lands: what the answer changed is the news.
+    pub open_when_harvested: Option<String>,
     /// The candidates view and the review counter.
     pub candidates: CandidateView,
     /// A discovery is running: when its link closes the candidates and dataset are read again.
@@ -366,6 +380,8 @@ impl App {
             mode: Mode::Normal,
             input: String::new(),
             log: LogRing::new(LOG_CAPACITY),
+            log_cursor: LogCursor::default(),
+            zoomed: None,
             frozen: false,
             held: Vec::new(),
             size: (0, 0),
@@ -374,6 +390,7 @@ impl App {
             merges: 0,
             runs_started: 0,
             reharvest: None,
+            open_when_harvested: None,
             candidates: CandidateView::default(),
             discovering: false,
             outbox: Vec::new(),

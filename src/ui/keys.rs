@@ -173,7 +173,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
         bind(
             &[code(KeyCode::Enter)],
             "Enter",
-            "details of the selected author",
+            "details of the selected author (log focused: the selected line whole)",
             Action::OpenDetail,
             Navigate,
             Some("details"),
@@ -184,6 +184,14 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
             "back: close detail or candidates, clear filters",
             Action::Back,
             Navigate,
+            None,
+        ),
+        bind(
+            &[key('z')],
+            "z",
+            "full screen: the detail, or the log when it has focus (z again: back)",
+            Action::ToggleZoom,
+            View,
             None,
         ),
         bind(

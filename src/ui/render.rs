@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::app::{App, Mode};
+use super::app::{App, Mode, Zoomed};
 use super::panes;
 use super::theme::Theme;
 use super::wide_tails;
@@ -109,6 +109,65 @@ pub fn render(app: &App, frame: &mut Frame) {
     wide_tails::mark(frame.buffer_mut());
 }
 
+/// Every pane in its place; returns the command line's row.
+fn draw_panes(app: &App, theme: Theme, frame: &mut Frame, area: Rect) -> Rect {
+    let p = layout(area);
+    let compact = p.batches.is_none();
+    panes::header::render(app, theme, frame, p.header);
+    panes::progress::render_gauge(app, theme, frame, p.progress, compact);
+    if let Some(r) = p.batches {
+        panes::progress::render_table(app, theme, frame, r);
+    }
+    panes::budget::render(app, theme, frame, p.budget, compact);
+    panes::counters::render(app, theme, frame, p.counters, compact);
+    if let Some(r) = p.histogram {
+        panes::histogram::render(app, theme, frame, r);
+    }
+    panes::authors::render(app, theme, frame, p.authors);
+    if let Some(r) = p.detail {
+        panes::detail::render(app, theme, frame, r);
+    }
+    if let Some(r) = p.log {
+        panes::log::render(app, theme, frame, r);
+    }
+    // Without room for a side pane the detail opens over the others, so it is drawn after them.
+    if p.detail.is_none() && app.mode == Mode::Detail {
+        panes::detail::render(app, theme, frame, panes::centered(area, 90, 90));
+    }
+    p.bottom
+}
+
+/// The header, one pane over the rest of the screen, the command line; returns its row.
+fn draw_zoomed(app: &App, zoomed: Zoomed, theme: Theme, frame: &mut Frame, area: Rect) -> Rect {
+    let [header, body, bottom] = zoomed_layout(area);
+    panes::header::render(app, theme, frame, header);
+    match zoomed {
+        Zoomed::Detail => panes::detail::render(app, theme, frame, body),
+        Zoomed::Log => panes::log::render(app, theme, frame, body),
+    }
+    bottom
+}
+
+fn zoomed_layout(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// Where the detail pane is drawn at this terminal size: full screen, beside the authors, or
+/// over them.
+pub fn detail_area(app: &App, area: Rect) -> Rect {
+    if app.zoomed == Some(Zoomed::Detail) {
+        return zoomed_layout(area)[1];
+    }
+    layout(area)
+        .detail
+        .unwrap_or_else(|| panes::centered(area, 90, 90))
+}
+
 fn draw(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme::new(app.settings.color);
@@ -136,36 +195,17 @@ fn draw(app: &App, frame: &mut Frame) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    let p = layout(area);
-    let compact = p.batches.is_none();
-    panes::header::render(app, theme, frame, p.header);
-    panes::progress::render_gauge(app, theme, frame, p.progress, compact);
-    if let Some(r) = p.batches {
-        panes::progress::render_table(app, theme, frame, r);
-    }
-    panes::budget::render(app, theme, frame, p.budget, compact);
-    panes::counters::render(app, theme, frame, p.counters, compact);
-    if let Some(r) = p.histogram {
-        panes::histogram::render(app, theme, frame, r);
-    }
-    panes::authors::render(app, theme, frame, p.authors);
-    if let Some(r) = p.detail {
-        panes::detail::render(app, theme, frame, r);
-    }
-    if let Some(r) = p.log {
-        panes::log::render(app, theme, frame, r);
-    }
-    // Without room for a side pane the detail opens over the others, so it is drawn after them.
-    if p.detail.is_none() && app.mode == Mode::Detail {
-        panes::detail::render(app, theme, frame, panes::centered(area, 90, 90));
-    }
+    let bottom = match app.zoomed {
+        Some(zoomed) => draw_zoomed(app, zoomed, theme, frame, area),
+        None => draw_panes(app, theme, frame, area),
+    };
     if matches!(
         app.mode,
         Mode::Candidates | Mode::Reason { .. } | Mode::CandidatesHelp
     ) {
         panes::candidates::render(app, theme, frame, area);
     }
-    panes::command_line::render(app, theme, frame, p.bottom);
+    panes::command_line::render(app, theme, frame, bottom);
     match &app.mode {
         Mode::Help => panes::help::render(app, false, theme, frame, area),
         Mode::CandidatesHelp => panes::help::render(app, true, theme, frame, area),

@@ -3,15 +3,27 @@
 //! so every behaviour here is testable without a terminal or an engine.
 
 use super::action::Action;
-use super::app::{App, Confirm, Effect, Focus, Mode, RunState, counter_flag};
+use super::app::{App, Confirm, Effect, Focus, Mode, RunState, Zoomed, counter_flag};
 use super::author::{AuthorRow, RowFlags, handle_key};
 use super::batches::{BatchLine, BatchState};
 use super::log_ring::LogLevel;
 use crate::pipeline::harvest::events::{HarvestCommand, HarvestEvent};
+use ratatui::layout::{Margin, Rect};
 
 pub fn update(app: &mut App, action: Action) {
+    let (shown, asked) = (app.selected_row(), app.detail_asked);
     apply(app, action);
     app.ask_detail_if_needed();
+    if app.selected_row() != shown || app.detail_asked != asked {
+        // Another author, or a fresh record behind the same row: its detail opens at its top,
+        // not where the last one was left.
+        app.detail_scroll = 0;
+    }
+    if app.zoomed == Some(Zoomed::Detail) && app.mode == Mode::Normal {
+        // The full-screen detail is all there is to see: when a dialog over it closes, the
+        // keys are its again.
+        app.mode = Mode::Detail;
+    }
 }
 
 fn apply(app: &mut App, action: Action) {
@@ -165,8 +177,12 @@ fn on_main_key(app: &mut App, action: Action) {
             app.input.clear();
             app.mode = Mode::Command;
         }
-        Action::Down if detail => app.detail_scroll = app.detail_scroll.saturating_add(1),
-        Action::Up if detail => app.detail_scroll = app.detail_scroll.saturating_sub(1),
+        Action::Down if detail => scroll_detail(app, 1),
+        Action::Up if detail => scroll_detail(app, -1),
+        Action::PageDown if detail => scroll_detail(app, detail_page(app)),
+        Action::PageUp if detail => scroll_detail(app, -detail_page(app)),
+        Action::Top if detail => scroll_detail(app, i64::MIN / 2),
+        Action::Bottom if detail => scroll_detail(app, i64::MAX / 2),
         Action::Down => move_selection(app, 1),
         Action::Up => move_selection(app, -1),
         Action::PageDown => move_selection(app, app.table_height.max(1) as i64),
@@ -174,14 +190,15 @@ fn on_main_key(app: &mut App, action: Action) {
         Action::Top => move_selection(app, i64::MIN / 2),
         Action::Bottom => move_selection(app, i64::MAX / 2),
         Action::FocusNext => {
-            app.focus = match app.focus {
-                Focus::Authors => Focus::Batches,
-                Focus::Batches => Focus::Log,
-                Focus::Log => Focus::Authors,
-            };
+            app.focus = next_focus(app);
+            app.zoomed = None;
             if app.mode == Mode::Detail {
                 app.mode = Mode::Normal;
             }
+        }
+        Action::ToggleZoom => toggle_zoom(app),
+        Action::OpenDetail if app.focus == Focus::Log => {
+            app.log_cursor.expanded = !app.log_cursor.expanded
         }
         Action::OpenDetail if app.selected_row().is_some() => {
             app.focus = Focus::Authors;
@@ -189,7 +206,12 @@ fn on_main_key(app: &mut App, action: Action) {
             app.mode = Mode::Detail;
         }
         Action::Back => {
-            if detail {
+            if app.zoomed.take().is_some() {
+                // Back to the panes first; the detail closes with it.
+                if detail {
+                    app.mode = Mode::Normal;
+                }
+            } else if detail {
                 app.mode = Mode::Normal;
             } else if !app.filter.is_empty() {
                 app.filter = Default::default();
@@ -391,7 +413,62 @@ fn discover_command(app: &mut App, words: &[&str]) {
     app.outbox.push(Effect::PlanDiscovery(ask));
 }
 
+/// The next pane Tab focuses: authors, batches, log, skipping those not drawn at this size.
+fn next_focus(app: &App) -> Focus {
+    let (w, h) = app.size;
+    let panes = super::render::layout(Rect::new(0, 0, w, h));
+    let shown = |f: &Focus| match f {
+        Focus::Authors => true,
+        Focus::Batches => panes.batches.is_some(),
+        Focus::Log => panes.log.is_some(),
+    };
+    let order = [Focus::Authors, Focus::Batches, Focus::Log];
+    let at = order.iter().position(|f| *f == app.focus).unwrap_or(0);
+    (1..=order.len())
+        .map(|i| order[(at + i) % order.len()])
+        .find(shown)
+        .unwrap_or(Focus::Authors)
+}
+
+/// `z`: the log full screen when it has focus, else the selected author's detail; again: back
+/// to the panes (an open detail stays open).
+fn toggle_zoom(app: &mut App) {
+    if app.zoomed.take().is_some() {
+        return;
+    }
+    if app.focus == Focus::Log {
+        app.zoomed = Some(Zoomed::Log);
+    } else if app.selected_row().is_some() {
+        app.focus = Focus::Authors;
+        app.mode = Mode::Detail;
+        app.zoomed = Some(Zoomed::Detail);
+    }
+}
+
+/// Rows of the detail pane's text at this size: a page of scrolling.
+fn detail_page(app: &App) -> i64 {
+    let inner = detail_inner(app);
+    i64::from(inner.height.saturating_sub(1).max(1))
+}
+
+fn detail_inner(app: &App) -> Rect {
+    let (w, h) = app.size;
+    super::render::detail_area(app, Rect::new(0, 0, w, h)).inner(Margin::new(1, 1))
+}
+
+/// Scrolls the detail by `by` rows, never past its last row (so that `k` answers at once).
+fn scroll_detail(app: &mut App, by: i64) {
+    let max = i64::from(super::panes::detail::max_scroll(app, detail_inner(app)));
+    app.detail_scroll = i64::from(app.detail_scroll)
+        .saturating_add(by)
+        .clamp(0, max) as u16;
+}
+
 fn move_selection(app: &mut App, by: i64) {
+    if app.focus == Focus::Log {
+        app.log_cursor.move_by(&app.log, by);
+        return;
+    }
     if app.focus == Focus::Batches {
         let last = app.batches.len().saturating_sub(1) as i64;
         app.batch_selected = (app.batch_selected as i64 + by).clamp(0, last) as usize;
@@ -627,6 +704,7 @@ fn discover(app: &mut App, ask: super::ops::DiscoveryAsk) {
 fn harvest(app: &mut App, handles: Vec<String>) {
     match handles.as_slice() {
         [handle] if app.run.in_flight() => {
+            app.open_when_harvested = Some(handle.clone());
             app.log(
                 LogLevel::Info,
                 format!("queued @{handle} in the running harvest"),
@@ -636,6 +714,7 @@ fn harvest(app: &mut App, handles: Vec<String>) {
         }
         _ if app.run.in_flight() => app.log(LogLevel::Warn, "a harvest is already running"),
         [handle] => {
+            app.open_when_harvested = Some(handle.clone());
             app.log(LogLevel::Info, format!("re-harvesting @{handle}"));
             app.reharvest = Some(handle.clone());
             app.outbox.push(Effect::StartHarvest(handles));
@@ -792,6 +871,7 @@ pub(crate) fn apply_event(app: &mut App, event: HarvestEvent) {
             };
             app.run_ended = Some(app.now);
             app.reharvest = None;
+            app.open_when_harvested = None;
             for line in summary.words() {
                 app.log(LogLevel::Info, format!("run done: {line}"));
             }
@@ -823,9 +903,10 @@ fn batch_row(app: &mut App, batch: usize) -> usize {
     if let Some(row) = app.batches.iter().position(|b| b.run_batch == Some(batch)) {
         return row;
     }
-    // A re-harvest run has one batch: the handle names that line only.
+    // A re-harvest run has one batch: the handle names that line only, first, so that a narrow
+    // column cuts the word rather than the handle.
     let name = match (app.reharvest.take(), app.runs_started) {
-        (Some(handle), _) => format!("re-harvest @{handle}"),
+        (Some(handle), _) => format!("@{handle} re-harvest"),
         (None, 0 | 1) => format!("run batch {batch}"),
         (None, run) => format!("run {run} batch {batch}"),
     };
@@ -839,9 +920,14 @@ fn batch_row(app: &mut App, batch: usize) -> usize {
 /// the index would hold after a merge); new handles are appended. Only the rows touched move:
 /// counters, histogram and orders are patched, not recomputed over the whole dataset.
 fn absorb_records(app: &mut App, records: Vec<crate::dataset::Record>) {
+    let wanted = app.open_when_harvested.as_deref().map(handle_key);
+    let mut arrived = None;
     let mut changed: Vec<u32> = Vec::new();
     for record in records {
         let mut row = AuthorRow::from_record(&record, None);
+        if wanted.as_ref() == Some(&handle_key(&row.handle)) {
+            arrived = Some(handle_key(&row.handle));
+        }
         // Not in the dataset file yet: held in memory until a merge writes it there.
         let record = std::sync::Arc::new(record);
         row.flags.insert(RowFlags::FRESH);
@@ -874,4 +960,30 @@ fn absorb_records(app: &mut App, records: Vec<crate::dataset::Record>) {
         }
     }
     app.rows_moved(&changed);
+    if let Some(key) = arrived {
+        app.open_when_harvested = None;
+        open_detail_of(app, &key);
+    }
+}
+
+/// Selects the author with handle key `key` and opens its detail at the top (showing every
+/// author first when a filter hides it); an operator typing or answering a dialog keeps the
+/// keys, and finds the detail there when done.
+fn open_detail_of(app: &mut App, key: &str) {
+    let Some(&row) = app.by_handle.get(key).and_then(|rows| rows.first()) else {
+        return;
+    };
+    if !app.index.contains(&row) {
+        app.filter = Default::default();
+        app.reindex();
+    }
+    if let Some(at) = app.index.iter().position(|&r| r == row) {
+        app.selected = at;
+        app.keep_selection_visible();
+    }
+    app.detail_scroll = 0;
+    if app.mode == Mode::Normal {
+        app.focus = Focus::Authors;
+        app.mode = Mode::Detail;
+    }
 }

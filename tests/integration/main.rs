@@ -30,5 +30,6 @@ mod sim_discovery;
 mod ui_candidates;
 mod ui_eta;
 mod ui_pause;
+mod ui_reading;
 mod ui_reducer;
 mod ui_snapshots;

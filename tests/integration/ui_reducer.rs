@@ -724,7 +724,7 @@ fn a_single_handle_re_harvest_gets_its_own_line_in_the_batches_pane_beside_the_l
         .iter()
         .map(|b| b.name.as_str())
         .collect();
-    assert_eq!(names, ["run batch 0", "re-harvest @jack"]);
+    assert_eq!(names, ["run batch 0", "@jack re-harvest"]);
     assert_eq!(app.batches.last().unwrap().records, 1);
     run_started(&mut app, 5);
     assert_eq!(app.batches.last().unwrap().name, "run 3 batch 0");

@@ -16,7 +16,7 @@ use influx::ui::{App, Settings, render, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-fn read(path: &str) -> Vec<Record> {
+pub(crate) fn read(path: &str) -> Vec<Record> {
     read_dataset(std::path::Path::new(path))
         .expect("fixture readable")
         .records
@@ -29,7 +29,7 @@ fn pending(name: &str) -> BatchLine {
 }
 
 /// The demo's starting state, then a run part-way through.
-fn demo_app() -> App {
+pub(crate) fn demo_app() -> App {
     let now = Utc.with_ymd_and_hms(2025, 11, 14, 12, 0, 0).unwrap();
     let settings = Settings {
         dataset: "demo".into(),
@@ -47,7 +47,7 @@ fn demo_app() -> App {
     app
 }
 
-fn mid_run(mut app: App) -> App {
+pub(crate) fn mid_run(mut app: App) -> App {
     let start = app.now;
     // The demo's window (6 requests per 15 s): the ETA counts its resets.
     let handles: Vec<String> = (0..197).map(|i| format!("h{i}")).collect();
@@ -129,7 +129,7 @@ fn mid_run(mut app: App) -> App {
     app
 }
 
-fn screen(app: &mut App, w: u16, h: u16) -> String {
+pub(crate) fn screen(app: &mut App, w: u16, h: u16) -> String {
     update(app, Action::Resize(w, h));
     // What the event loop does between an action and the next frame.
     answer_details_now(app);
@@ -270,7 +270,7 @@ fn the_key_registry_is_pinned() {
 }
 
 /// A scored API-shaped record with every metric present, so all eight features have a row.
-fn scored_author() -> Record {
+pub(crate) fn scored_author() -> Record {
     let mut record = Record::from_value(serde_json::json!({
         "id": "2244994945", "username": "someone", "name": "Some One",
         "description": "Rust developer writing about open source and security",
@@ -295,16 +295,17 @@ fn detail_of(record: Record) -> String {
     detail_pane_text(App::new(settings, now).with_records(vec![record]))
 }
 
-/// The detail pane of the selected row, on a screen large enough to show all of it, read back
-/// as one text.
+/// The detail pane of the selected row, full screen (`z`) on a screen large enough to show all
+/// of it, read back as one text.
 pub(crate) fn detail_pane_text(mut app: App) -> String {
-    update(&mut app, Action::OpenDetail);
+    update(&mut app, Action::ToggleZoom);
     let text = screen(&mut app, 160, 120);
-    // The pane sits right of the authors table and wraps its lines: read it back as one text.
+    // The pane's rows sit between its side borders.
     let pane: Vec<&str> = text
         .lines()
-        .filter_map(|line| line.rsplit_once("┃┃"))
-        .map(|(_, right)| right.trim_end_matches("┃\"").trim_end())
+        .filter_map(|line| line.strip_prefix("\"┃"))
+        .filter_map(|row| row.rsplit_once('┃'))
+        .map(|(inside, _)| inside.trim_end())
         .collect();
     pane.join(" ")
 }
@@ -359,8 +360,10 @@ fn an_old_record_that_still_stores_a_feature_table_shows_the_recomputed_one_only
     let stale = serde_json::json!({"followers": {"value": 1.0, "reference_percentile": 1.0}});
     record.meta_mut()["score_components"]["features"] = stale;
     let text = detail_of(record);
-    assert!(!text.contains("features.followers"), "{text}");
-    assert_eq!(text.matches("    followers: ").count(), 1, "{text}");
+    // The M2 section, before every field is listed as stored.
+    let score = text.split("All fields").next().unwrap();
+    assert!(!score.contains("features.followers"), "{text}");
+    assert_eq!(score.matches("    followers: ").count(), 1, "{text}");
 }
 
 #[test]

@@ -11,6 +11,23 @@ use crate::dataset::{Metrics, Record};
 use crate::pipeline::custody::{self, AnswerIndex, Claim, Custody, CustodyRef};
 use crate::pipeline::score;
 
+/// One leaf of a record's JSON in words: a value, or the items of a list of plain values (a
+/// `reasons` or `topics` array), which the pane prints as words rather than as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Leaf {
+    One(String),
+    List(Vec<String>),
+}
+
+impl From<&str> for Leaf {
+    fn from(s: &str) -> Leaf {
+        Leaf::One(s.to_string())
+    }
+}
+
+/// `(path, leaf)`: `meta.sources[0].method`, `meta.score_components.reasons`.
+pub(crate) type Leaves = Vec<(String, Leaf)>;
+
 /// One author, explained.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthorDetail {
@@ -28,7 +45,7 @@ pub struct AuthorDetail {
     pub raw_answer: RawAnswer,
     pub custody: CustodyChain,
     /// Every field, one `(path, value)` per leaf, in canonical order.
-    pub fields: Vec<(String, String)>,
+    pub fields: Leaves,
 }
 
 /// `meta.score_components`, each top-level key with its leaves flattened.
@@ -36,10 +53,10 @@ pub struct AuthorDetail {
 pub enum Components {
     Absent,
     /// Not an object: its leaves under `score_components`.
-    Other(Vec<(String, String)>),
+    Other(Leaves),
     /// By key, in the order stored; a stored `features` table is left out (the computed one
     /// stands in for it).
-    Keys(Vec<(String, Vec<(String, String)>)>),
+    Keys(Vec<(String, Leaves)>),
 }
 
 /// The per-feature table, computed with the current model (records do not store it).
@@ -70,7 +87,7 @@ pub struct CustodyChain {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawAnswer {
     /// Held inside the record (old pipelines did): its leaves.
-    Inline(Vec<(String, String)>),
+    Inline(Leaves),
     /// A harvest keeps it in the run's responses.jsonl; the evidence names the batch.
     InRun {
         evidence: String,
@@ -194,6 +211,7 @@ fn inline_answer(record: &Record) -> Option<&Value> {
         .or_else(|| record.get("raw_response"))
 }
 
+/// A plain value as it reads: a string without its quotes.
 fn short_json(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -201,15 +219,25 @@ fn short_json(v: &Value) -> String {
     }
 }
 
+/// A leaf in words: an array of plain values is a list of them (an empty one too).
+fn leaf(v: &Value) -> Leaf {
+    match v {
+        Value::Array(items) if items.iter().all(|x| !x.is_object() && !x.is_array()) => {
+            Leaf::List(items.iter().map(short_json).collect())
+        }
+        other => Leaf::One(short_json(other)),
+    }
+}
+
 /// One `(path, value)` per leaf of `v`, which sits at `path` (`""` = the top), so nested JSON
 /// reads without braces: `meta.sources[0].method`.
-fn flat_at(path: &str, v: &Value) -> Vec<(String, String)> {
+fn flat_at(path: &str, v: &Value) -> Leaves {
     let mut out = Vec::new();
     flatten_into(path, v, &mut out);
     out
 }
 
-fn flatten_into(path: &str, v: &Value, out: &mut Vec<(String, String)>) {
+fn flatten_into(path: &str, v: &Value, out: &mut Leaves) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             for (k, v) in m {
@@ -226,7 +254,7 @@ fn flatten_into(path: &str, v: &Value, out: &mut Vec<(String, String)>) {
                 flatten_into(&format!("{path}[{i}]"), v, out);
             }
         }
-        leaf => out.push((path.to_string(), short_json(leaf))),
+        other => out.push((path.to_string(), leaf(other))),
     }
 }
 
@@ -254,6 +282,34 @@ mod tests {
             RawAnswer::InRun {
                 evidence: "batch unknown".into()
             }
+        );
+    }
+
+    #[test]
+    fn a_list_of_plain_values_is_a_list_of_words_not_json() {
+        let r = record(
+            serde_json::json!({"id":"1","topics":["rust","open source"],"tags":[],
+            "meta":{"score_components":{"reasons":["posts 2.7 times a day (top 4%)"]}}}),
+        );
+        let d = author_detail(&r, None);
+        let list = |items: &[&str]| Leaf::List(items.iter().map(|s| s.to_string()).collect());
+        assert!(
+            d.fields
+                .contains(&("topics".into(), list(&["rust", "open source"])))
+        );
+        assert!(d.fields.contains(&("tags".into(), list(&[]))));
+        let Components::Keys(keys) = &d.components else {
+            panic!("score_components is an object: {:?}", d.components);
+        };
+        assert_eq!(
+            keys[0],
+            (
+                "reasons".to_string(),
+                vec![(
+                    "reasons".to_string(),
+                    list(&["posts 2.7 times a day (top 4%)"])
+                )]
+            )
         );
     }
 

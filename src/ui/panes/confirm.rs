@@ -50,6 +50,17 @@ pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
                     }
                 ),
             ];
+            if plan.conflicts > 0 {
+                // What the merge (`pipeline::merge::resolve`) calls a conflict, and where the
+                // CLI lists each one: the dialog has room for the count only.
+                lines.splice(
+                    2..2,
+                    [
+                        "  conflict: a field whose copies disagree; the newest fetch wins".into(),
+                        "  each with its values: influx merge BATCH... --dry-run --json".into(),
+                    ],
+                );
+            }
             if plan.unreadable > 0 {
                 lines.push(format!(
                     "⚠ {} unreadable lines: the merge will be refused",

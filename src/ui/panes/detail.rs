@@ -8,26 +8,94 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Clear, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Sparkline};
 
 use super::{block, day};
 use crate::dataset::MetricsOrigin;
-use crate::pipeline::audit::{AuthorDetail, Components, CustodyChain, FeatureTable, RawAnswer};
+use crate::pipeline::audit::{
+    AuthorDetail, Components, CustodyChain, FeatureTable, Leaf, RawAnswer,
+};
 use crate::pipeline::custody::Custody;
 use crate::pipeline::history::SinceStored;
-use crate::ui::app::{App, Mode};
+use crate::ui::app::{App, Mode, Zoomed};
 use crate::ui::detail_answer::Timeline;
 use crate::ui::theme::Theme;
+use crate::ui::wrap::wrap_lines;
 
 pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let focused = app.mode == Mode::Detail;
-    let Some(row_index) = app.selected_row() else {
-        frame.render_widget(
-            Paragraph::new("no author selected").block(block("Detail".into(), focused, theme)),
-            area,
-        );
+    if focused {
+        frame.render_widget(Clear, area);
+    }
+    let title = match (focused, app.zoomed == Some(Zoomed::Detail)) {
+        (true, true) => "Detail (j/k scroll, z back to the panes, Esc back)",
+        (true, false) => "Detail (j/k scroll, z full screen, Esc back)",
+        (false, _) => "Detail (Enter)",
+    };
+    let outer = block(title.into(), focused, theme);
+    let inner = outer.inner(area);
+    let Some(laid) = lay_out(app, theme, inner) else {
+        frame.render_widget(Paragraph::new("no author selected").block(outer), area);
         return;
     };
+    let scroll = app.detail_scroll.min(laid.max_scroll());
+    let below = laid
+        .rows
+        .len()
+        .saturating_sub(usize::from(scroll) + usize::from(laid.text.height));
+    let outer = match (scroll, below) {
+        (0, 0) => outer,
+        (0, n) => outer.title_bottom(Line::from(format!(" ↓ {n} more ")).right_aligned()),
+        (up, 0) => outer.title_bottom(Line::from(format!(" ↑ {up} above ")).right_aligned()),
+        (up, n) => {
+            outer.title_bottom(Line::from(format!(" ↑ {up} above · ↓ {n} more ")).right_aligned())
+        }
+    };
+    frame.render_widget(outer, area);
+    if let Some((label, spark)) = laid.band
+        && let Some(Ok(t)) = app.selected_row().and_then(|r| app.timeline_of(r))
+    {
+        frame.render_widget(Paragraph::new(timeline_label(t, theme, label.width)), label);
+        let data: Vec<Option<u64>> = t.snapshots.iter().map(|s| s.followers_count).collect();
+        frame.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .style(theme.good())
+                .absent_value_symbol("·"),
+            spark,
+        );
+    }
+    frame.render_widget(Paragraph::new(laid.rows).scroll((scroll, 0)), laid.text);
+}
+
+/// The pane's text in rows of its width, where it goes, and the followers band above it.
+struct Laid {
+    rows: Vec<Line<'static>>,
+    text: Rect,
+    /// The label and sparkline areas of the followers over time, when drawn.
+    band: Option<(Rect, Rect)>,
+}
+
+impl Laid {
+    /// The furthest the text scrolls: its last row at the bottom of the pane.
+    fn max_scroll(&self) -> u16 {
+        let over = self
+            .rows
+            .len()
+            .saturating_sub(usize::from(self.text.height));
+        u16::try_from(over).unwrap_or(u16::MAX)
+    }
+}
+
+/// How far the detail of the selected author scrolls in a pane whose inside is `inner` (the
+/// reducer stops `j` there, so that `k` answers at once).
+pub(crate) fn max_scroll(app: &App, inner: Rect) -> u16 {
+    lay_out(app, Theme::new(app.settings.color), inner).map_or(0, |l| l.max_scroll())
+}
+
+/// The selected author's detail laid out in `inner`; `None` when no author is selected.
+fn lay_out(app: &App, theme: Theme, inner: Rect) -> Option<Laid> {
+    let row_index = app.selected_row()?;
     let row = &app.rows[row_index];
     let mut lines = vec![
         Line::styled(format!("@{} — {}", row.handle, row.name), theme.title()),
@@ -54,41 +122,22 @@ pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         )),
         None => lines.push(Line::from("(reading the record…)")),
     }
-    if focused {
-        frame.render_widget(Clear, area);
-    }
-    let title = if focused {
-        "Detail (j/k scroll, Esc back)"
-    } else {
-        "Detail (Enter)"
-    };
-    let outer = block(title.into(), focused, theme);
-    let inner = outer.inner(area);
-    frame.render_widget(outer, area);
-    let mut text_area = inner;
+    let mut text = inner;
+    let mut band = None;
     if let Some(t) = app.timeline_of(row_index) {
-        match t {
-            Ok(t) if t.snapshots.len() > 1 && inner.height >= 7 => {
-                // The followers over time on top, in a band that does not scroll away.
-                let [label, spark, rest] = Layout::vertical([
-                    Constraint::Length(1),
-                    Constraint::Length(2),
-                    Constraint::Min(1),
-                ])
-                .areas(inner);
-                frame.render_widget(Paragraph::new(timeline_label(t, theme)), label);
-                let data: Vec<Option<u64>> =
-                    t.snapshots.iter().map(|s| s.followers_count).collect();
-                frame.render_widget(
-                    Sparkline::default()
-                        .data(&data)
-                        .style(theme.good())
-                        .absent_value_symbol("·"),
-                    spark,
-                );
-                text_area = rest;
-            }
-            _ => {}
+        if let Ok(t) = t
+            && t.snapshots.len() > 1
+            && inner.height >= 7
+        {
+            // The followers over time on top, in a band that does not scroll away.
+            let [label, spark, rest] = Layout::vertical([
+                Constraint::Length(1),
+                Constraint::Length(2),
+                Constraint::Min(1),
+            ])
+            .areas(inner);
+            band = Some((label, spark));
+            text = rest;
         }
         lines.splice(2..2, timeline_lines(t, theme));
     }
@@ -96,16 +145,17 @@ pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         // Right under the title: after `r`, what the fresh answer changed is the news.
         lines.splice(2..2, since_lines(since, theme));
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0)),
-        text_area,
-    );
+    Some(Laid {
+        rows: wrap_lines(&lines, usize::from(text.width)),
+        text,
+        band,
+    })
 }
 
-/// The line above the sparkline: snapshots, followers first to last, change per day.
-fn timeline_label(t: &Timeline, theme: Theme) -> Line<'static> {
+/// The line above the sparkline: snapshots, followers first to last, change per day; the
+/// snapshot count goes first when the row is too narrow (the band does not wrap), then the rest
+/// is cut with `…`.
+fn timeline_label(t: &Timeline, theme: Theme, width: u16) -> Line<'static> {
     let first = t.snapshots.first().and_then(|s| s.followers_count);
     let last = t.snapshots.last().and_then(|s| s.followers_count);
     let count = |v: Option<u64>| v.map_or("–".to_string(), |n| n.to_string());
@@ -118,15 +168,20 @@ fn timeline_label(t: &Timeline, theme: Theme) -> Line<'static> {
     } else {
         theme.warn()
     };
-    Line::styled(
-        format!(
-            "followers over {} snapshots: {} → {}{per_day}",
-            t.snapshots.len(),
-            count(first),
-            count(last)
-        ),
-        style,
-    )
+    let width = usize::from(width);
+    let whole = format!(
+        "followers over {} snapshots: {} → {}{per_day}",
+        t.snapshots.len(),
+        count(first),
+        count(last)
+    );
+    let short = format!("followers {} → {}{per_day}", count(first), count(last));
+    let text = if crate::ui::wrap::width(&whole) <= width {
+        whole
+    } else {
+        crate::ui::wrap::cut(&short, width)
+    };
+    Line::styled(text, style)
 }
 
 /// What the re-harvest changed against the stored record, count by count and for the score,
@@ -440,12 +495,34 @@ fn feature_table_lines(
     out
 }
 
-/// One line per leaf, `key.sub: value`, so nested JSON reads without braces.
-fn leaf_lines<'a>(
-    indent: &'a str,
-    leaves: &'a [(String, String)],
-) -> impl Iterator<Item = Line<'static>> + 'a {
-    leaves
-        .iter()
-        .map(move |(path, value)| Line::from(format!("{indent}{path}: {value}")))
+/// One line per leaf, `key.sub: value`, so nested JSON reads without braces. A list reads as
+/// words: short items on one line (`topics: ai, rust`), longer ones (reasons are sentences,
+/// with commas of their own) one per line under their key.
+fn leaf_lines(indent: &str, leaves: &[(String, Leaf)]) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for (path, leaf) in leaves {
+        match leaf {
+            Leaf::One(value) => out.push(Line::from(format!("{indent}{path}: {value}"))),
+            Leaf::List(items) if items.is_empty() => {
+                out.push(Line::from(format!("{indent}{path}: (empty list)")))
+            }
+            Leaf::List(items) if items.iter().all(|i| is_word(i)) => {
+                out.push(Line::from(format!("{indent}{path}: {}", items.join(", "))))
+            }
+            Leaf::List(items) => {
+                out.push(Line::from(format!("{indent}{path}:")));
+                out.extend(
+                    items
+                        .iter()
+                        .map(|item| Line::from(format!("{indent}  • {item}"))),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A list item short enough, and free of commas, to stand in a comma-separated line.
+fn is_word(item: &str) -> bool {
+    item.chars().count() <= 24 && !item.contains(',')
 }

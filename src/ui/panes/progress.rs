@@ -10,6 +10,7 @@ use super::block;
 use crate::ui::app::{App, Focus};
 use crate::ui::batches::BatchState;
 use crate::ui::theme::Theme;
+use crate::ui::wrap::{cut, width};
 
 fn ratio_and_label(app: &App) -> (f64, String) {
     let p = &app.progress;
@@ -114,6 +115,12 @@ fn count_within(n: usize, width: usize) -> String {
     }
 }
 
+/// Cells of every column but the name and the flags, with the gaps between all eight.
+const FIXED_WIDTH: u16 = 7 + RECORDS_WIDTH as u16 + 3 + 3 + 4 + 10 + 7;
+/// The flags column keeps at least this much of the width; the name takes what it needs of the
+/// rest.
+const FLAGS_MIN: u16 = 8;
+
 pub(crate) fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let header = Row::new([
         "batch",
@@ -126,12 +133,22 @@ pub(crate) fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rec
         "flags",
     ])
     .style(theme.title());
-    let fit = area.height.saturating_sub(3) as usize;
+    let fit = usize::from(area.height.saturating_sub(3));
     let focused = app.focus == Focus::Batches;
-    let shown = shown_batches(app, fit, focused);
-    let hidden = app.batches.len() - shown.len();
+    let window = batch_window(
+        app.batches.len(),
+        fit,
+        focused.then_some(app.batch_selected),
+    );
+    let names = usize::from(area.width.saturating_sub(2 + FIXED_WIDTH + FLAGS_MIN)).max(5);
+    let name_width = window
+        .clone()
+        .map(|i| width(&app.batches[i].name))
+        .max()
+        .unwrap_or(5)
+        .clamp(5, names);
     let sent = sent_rows(app);
-    let rows = shown.iter().map(|&i| (i, &app.batches[i])).map(|(i, b)| {
+    let rows = window.clone().map(|i| (i, &app.batches[i])).map(|(i, b)| {
         let f = &b.figures;
         let score = match (b.score_mean, b.score_spread) {
             (Some(m), Some(s)) => format!("{m:.1} ±{s:.1}"),
@@ -156,7 +173,7 @@ pub(crate) fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rec
             }
         };
         Row::new(vec![
-            Cell::from(b.name.clone()),
+            Cell::from(cut(&b.name, name_width)),
             Cell::from(if b.state == BatchState::Running && !sent.contains(&i) {
                 "waiting"
             } else {
@@ -170,38 +187,52 @@ pub(crate) fn render_table(app: &App, theme: Theme, frame: &mut Frame, area: Rec
             Cell::from(flags).style(flag_style),
         ])
     });
+    let (above, below) = (window.start, app.batches.len() - window.end);
+    let mut title = format!("Batches {}", app.batches.len());
+    if above > 0 {
+        title.push_str(&format!(" · ↑ {above} above"));
+    }
+    if below > 0 {
+        title.push_str(&format!(" · ↓ {below} below"));
+    }
+    if !focused && above + below > 0 {
+        title.push_str(" (Tab, then j/k)");
+    }
     let table = Table::new(
         rows,
         [
-            Constraint::Length(15),
+            Constraint::Length(name_width as u16),
             Constraint::Length(7),
             Constraint::Length(RECORDS_WIDTH as u16),
             Constraint::Length(3),
             Constraint::Length(3),
             Constraint::Length(4),
             Constraint::Length(10),
-            Constraint::Min(10),
+            Constraint::Min(FLAGS_MIN),
         ],
     )
     .header(header)
     .row_highlight_style(theme.selected())
-    .block(block(
-        if hidden > 0 {
-            format!(
-                "Batches {} ({hidden} older run batches hidden; Tab, j/k scroll)",
-                app.batches.len()
-            )
-        } else {
-            format!("Batches {}", app.batches.len())
-        },
-        focused,
-        theme,
-    ));
+    .block(block(title, focused, theme));
     let mut state = TableState::default();
-    if focused && !app.batches.is_empty() {
-        state.select(Some(app.batch_selected));
+    if focused && !window.is_empty() {
+        state.select(Some(app.batch_selected - window.start));
     }
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// The rows drawn when `fit` fit: all when they fit; otherwise, focused, a window that keeps the
+/// selected row on screen (at its bottom when the selection is below the first page), and
+/// unfocused the newest rows, where a run adds its batches.
+fn batch_window(rows: usize, fit: usize, selected: Option<usize>) -> std::ops::Range<usize> {
+    if rows <= fit {
+        return 0..rows;
+    }
+    let start = match selected {
+        Some(s) => s.min(rows - 1).saturating_sub(fit.saturating_sub(1)),
+        None => rows - fit,
+    };
+    start..start + fit
 }
 
 /// The running rows whose request is out: as many as the budget counts in flight, the earliest
@@ -218,23 +249,6 @@ fn sent_rows(app: &App) -> Vec<usize> {
     running.sort_by_key(|&i| app.batches[i].run_batch);
     running.truncate(in_flight);
     running
-}
-
-/// Which batch rows to draw. Focused: all (the table scrolls to the selection). Otherwise the
-/// pending files first, then the newest batches of the run, as many as fit.
-fn shown_batches(app: &App, fit: usize, focused: bool) -> Vec<usize> {
-    let all: Vec<usize> = (0..app.batches.len()).collect();
-    if focused || all.len() <= fit {
-        return all;
-    }
-    let (files, runs): (Vec<usize>, Vec<usize>) = all
-        .into_iter()
-        .partition(|&i| app.batches[i].run_batch.is_none());
-    let files: Vec<usize> = files.into_iter().take(fit.div_ceil(2)).collect();
-    let room = fit - files.len();
-    let mut out = files;
-    out.extend(runs.iter().skip(runs.len().saturating_sub(room)));
-    out
 }
 
 #[cfg(test)]
@@ -274,6 +288,20 @@ mod tests {
         assert_eq!(count_within(1_500_000, RECORDS_WIDTH), "1.5M");
         assert_eq!(count_within(999_999, RECORDS_WIDTH), "999999");
         assert_eq!(count_within(1_000_000, RECORDS_WIDTH), "1.0M");
+    }
+
+    #[test]
+    fn the_batch_table_shows_the_newest_rows_unfocused_and_follows_the_selection_focused() {
+        assert_eq!(batch_window(5, 7, None), 0..5, "all fit");
+        assert_eq!(batch_window(16, 7, None), 9..16, "the newest");
+        assert_eq!(batch_window(16, 7, Some(0)), 0..7);
+        assert_eq!(batch_window(16, 7, Some(6)), 0..7);
+        assert_eq!(
+            batch_window(16, 7, Some(10)),
+            4..11,
+            "the selection at the bottom"
+        );
+        assert_eq!(batch_window(16, 7, Some(15)), 9..16);
     }
 
     #[test]
