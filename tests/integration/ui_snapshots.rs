@@ -452,7 +452,7 @@ fn help_at_60x20_reaches_its_end_too() {
     let pages = overlay_pages(&mut app, 60, 20).join("\n");
     for label in ["5 ", "7 ", "M ", "o ", "s ", "r ", "m ", "u ", "d "] {
         assert!(
-            pages.contains(&format!("│  {label:<12}")),
+            pages.contains(&format!("┃  {label:<12}")),
             "no page shows key {label:?}"
         );
     }
@@ -582,10 +582,8 @@ fn after_a_run_the_budget_pane_says_the_window_is_idle_not_a_frozen_countdown() 
             summary: Default::default(),
         }),
     );
-    update(
-        &mut app,
-        Action::Tick(app.now + chrono::Duration::minutes(5)),
-    );
+    let later = app.now + chrono::Duration::minutes(5);
+    update(&mut app, Action::Tick(later));
     let after = screen(&mut app, 120, 40);
     assert!(!after.contains("resets in 0s"), "{after}");
     assert!(after.contains("window idle, reset 4m ago"), "{after}");
