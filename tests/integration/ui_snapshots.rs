@@ -381,8 +381,10 @@ fn before_a_run_the_budget_pane_shows_what_the_directory_spent_today() {
         ..Default::default()
     });
     let roomy = screen(&mut app, 120, 40);
+    assert!(roomy.contains("no requests yet"), "{roomy}");
+    // Every figure with its word: the price is a user's.
     assert!(
-        roomy.contains("no requests yet · spent today $1.46"),
+        roomy.contains("spent today $1.46 · $0.01 a user"),
         "{roomy}"
     );
     let small = screen(&mut app, 80, 24);
