@@ -591,7 +591,7 @@ fn after_a_run_the_budget_pane_says_the_window_is_idle_not_a_frozen_countdown() 
     assert!(after.contains("window idle, reset 4m ago"), "{after}");
     // Every money figure has its word.
     assert!(after.contains("spent $0.23 this run"), "{after}");
-    assert!(after.contains("$0.01 a user"), "{after}");
+    assert!(after.contains("$1.46 today"), "{after}");
     let small = screen(&mut app, 80, 24);
     assert!(small.contains("window idle"), "{small}");
 }
