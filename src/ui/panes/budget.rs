@@ -127,8 +127,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: b
         if let Some(s) = &app.spend {
             parts.push(Part::raw(0, format!("spent {}", format_usd(s.run_micros))));
         }
-        parts.push(Part::raw(1, left));
-        parts.push(Part::raw(2, window));
+        // After a run the window's state says more than a count that no run is using.
+        let live = app.run.in_flight();
+        parts.push(Part::raw(if live { 1 } else { 2 }, left));
+        match window.split_once(", ") {
+            // "window idle" stays longest; when it reset goes before it.
+            Some((idle, reset)) if !live => {
+                parts.push(Part::raw(1, idle.to_string()));
+                parts.push(Part::raw(3, reset.to_string()));
+            }
+            _ => parts.push(Part::raw(if live { 2 } else { 1 }, window)),
+        }
         parts.push(Part::raw(3, format!("429s {}", b.throttled)));
         // A cell of line stays beside the label, so the gauge is still seen.
         let room = usize::from(area.width).saturating_sub(2);
