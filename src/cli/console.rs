@@ -51,6 +51,9 @@ pub(crate) fn open(
         .with_loaded(loaded)
         .with_batches(pending);
     app.spend = ops.spend_today();
+    if !app.settings.readonly {
+        app.no_token = ops.token_problem();
+    }
     // The review counter shows from the start; a file that cannot be read is said, not fatal.
     match ops.candidates() {
         Ok(all) => app.candidates.replace(all),
@@ -69,6 +72,13 @@ pub(crate) fn open(
     );
     for line in warnings.iter().chain(notes.iter()) {
         app.log(LogLevel::Warn, line.clone());
+    }
+    // Last, so it is the newest line in sight when the console opens.
+    if let Some(why) = app.no_token.clone() {
+        app.log(
+            LogLevel::Warn,
+            format!("{why}; until then nothing can be harvested or discovered (merges work)"),
+        );
     }
     let ops: Arc<dyn Operations> = Arc::new(ops);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -152,6 +152,19 @@ impl ConsoleOps {
         })
     }
 
+    /// Why no harvest or discovery can be sent from this console, in words the operator can act
+    /// on (`None`: a token is there). Known at opening, so it is said before any plan is shown.
+    pub fn token_problem(&self) -> Option<String> {
+        match self.token() {
+            Ok(_) => None,
+            // The console reads the environment only: --token-file is not one of its flags.
+            Err(OpsError::Token(crate::pipeline::harvest::xapi::TokenError::Missing)) => {
+                Some("no bearer token: set X_BEARER_TOKEN and open the console again".into())
+            }
+            Err(e) => Some(e.to_string()),
+        }
+    }
+
     /// The rows of the current dataset and where each record is (see [`load_rows`]), each
     /// record proved against the directory's runs (`pipeline::custody`), with a line of words
     /// for each line that could not be read, for runs that could not be read, or for a dataset

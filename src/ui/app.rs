@@ -292,6 +292,8 @@ pub struct App {
     /// Table rows that fit on screen, from the last resize.
     pub table_height: usize,
     pub detail_scroll: u16,
+    /// How far the open overlay (help, movers) is scrolled; kept in range by the reducer.
+    pub overlay_scroll: usize,
     /// What the detail pane shows, for the row it was asked for (see [`App::detail_of`]).
     pub detail: Option<DetailAnswer>,
     /// The (records generation, row) the last detail request was for: a new selection, or new
@@ -332,6 +334,9 @@ pub struct App {
     pub discovering: bool,
     pub outbox: Vec<Effect>,
     pub should_quit: bool,
+    /// Why no request can be sent (no bearer token, in words), known when the console opened:
+    /// said in the header and in a harvest's confirmation, which then cannot be accepted.
+    pub no_token: Option<String>,
 }
 
 impl App {
@@ -365,6 +370,7 @@ impl App {
             table_offset: 0,
             table_height: 10,
             detail_scroll: 0,
+            overlay_scroll: 0,
             detail: None,
             detail_asked: None,
             detail_wanted: None,
@@ -395,6 +401,7 @@ impl App {
             discovering: false,
             outbox: Vec::new(),
             should_quit: false,
+            no_token: None,
         }
     }
 
@@ -676,6 +683,15 @@ impl App {
             level,
             text,
         });
+    }
+
+    /// Why `what` cannot be accepted now, in words: a harvest or discovery without a bearer
+    /// token would only fail after the operator said yes. `None`: it can.
+    pub fn refusal(&self, what: &Confirm) -> Option<&str> {
+        match what {
+            Confirm::Harvest { .. } | Confirm::Discover { .. } => self.no_token.as_deref(),
+            _ => None,
+        }
     }
 
     /// Time the run has been going (or went), whole seconds.

@@ -398,6 +398,19 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
     all
 }
 
+/// Which hints the one-line bar keeps when it cannot show them all, 0 kept longest: the keys
+/// that do the work (harvest, merge, admit, exclude) and the way to every other key (help)
+/// first, then pause and quit, and the keys a newcomer finds anyway (Enter, /, the filters) go
+/// first.
+pub fn hint_rank(action: &Action) -> u8 {
+    match action {
+        Action::StartHarvest | Action::Merge | Action::DecideCandidate(_) | Action::ToggleHelp => 0,
+        Action::TogglePause | Action::Quit | Action::Back => 1,
+        Action::StartFilter | Action::FilterCandidates(_) => 2,
+        _ => 3,
+    }
+}
+
 /// Whether `b` is live in the candidates view: its own keys, moving, the general ones, closing
 /// it and starting a discovery (the main screen's panes and other operations are not).
 pub fn in_candidates_view(b: &Binding) -> bool {
@@ -419,6 +432,25 @@ pub fn on_main_screen(b: &Binding) -> bool {
 fn chord_matches(chord: &Chord, ev: &KeyEvent) -> bool {
     let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
     chord.code == ev.code && chord.ctrl == ctrl
+}
+
+/// The registry's moving keys (j/k, arrows, PgUp/PgDn, g/G), which scroll an overlay.
+fn scroll_key(ev: &KeyEvent) -> Option<Action> {
+    registry(true)
+        .into_iter()
+        .filter(|b| {
+            matches!(
+                b.action,
+                Action::Down
+                    | Action::Up
+                    | Action::PageDown
+                    | Action::PageUp
+                    | Action::Top
+                    | Action::Bottom
+            )
+        })
+        .find(|b| b.chords.iter().any(|c| chord_matches(c, ev)))
+        .map(|b| b.action)
 }
 
 /// What a key press means now, given the mode the console is in.
@@ -451,12 +483,12 @@ pub fn action_for(app: &App, ev: KeyEvent) -> Option<Action> {
         Mode::Help | Mode::CandidatesHelp => match ev.code {
             _ if ctrl_c => Some(Action::Quit),
             KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => Some(Action::Back),
-            _ => None,
+            _ => scroll_key(&ev),
         },
         Mode::Movers => match ev.code {
             _ if ctrl_c => Some(Action::Quit),
             KeyCode::Esc | KeyCode::Char('M') | KeyCode::Char('q') => Some(Action::Back),
-            _ => None,
+            _ => scroll_key(&ev),
         },
         // As in the movers overlay, q closes the view rather than the console.
         Mode::Candidates if ev.code == KeyCode::Char('q') => Some(Action::Back),

@@ -11,14 +11,18 @@ pub(crate) mod budget;
 pub(crate) mod candidates;
 pub(crate) mod command_line;
 pub mod confirm;
-pub(crate) mod counters;
-pub(crate) mod detail;
-pub(crate) mod header;
-pub(crate) mod help;
-pub(crate) mod histogram;
-pub(crate) mod log;
-pub(crate) mod movers;
-pub(crate) mod progress;
+pub mod counters;
+pub mod detail;
+pub mod fit;
+pub mod header;
+pub mod help;
+pub mod histogram;
+pub mod log;
+pub mod movers;
+pub mod overlay;
+pub mod progress;
+pub mod scroll_view;
+pub mod too_small;
 
 /// A titled pane border; the focused pane gets a thick border and a `▶` in its title, so focus
 /// is visible without colour.
@@ -66,6 +70,17 @@ pub(crate) fn centered_fixed(area: Rect, w: u16, h: u16) -> Rect {
 /// The day of an RFC 3339 time (`2026-01-08`), for lines that must fit a narrow pane.
 pub(crate) fn day(time: &str) -> &str {
     time.get(..10).unwrap_or(time)
+}
+
+/// A span of seconds in its largest unit: `45s`, `12m`, `5h`, `3d`.
+pub fn span_words(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
 }
 
 /// `1:02:03` or `2:03`.

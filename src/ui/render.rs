@@ -3,8 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::app::{App, Mode, Zoomed};
 use super::panes;
@@ -31,8 +30,9 @@ pub struct Panes {
 }
 
 /// The full layout needs 100x36; below that the batch table, histogram, side detail and log go,
-/// in that order, and the gauges shrink to one line each.
-pub fn layout(area: Rect) -> Panes {
+/// in that order, the gauges shrink to one line each, and the counters take the lines they need
+/// at that width.
+pub fn layout(app: &App, area: Rect) -> Panes {
     let roomy = area.width >= 100 && area.height >= 36;
     if roomy {
         let [header, top, mid, main, log, bottom] = Layout::vertical([
@@ -73,17 +73,23 @@ pub fn layout(area: Rect) -> Panes {
         };
     }
     let show_log = area.height >= 22;
+    let counter_rows = panes::counters::compact_rows(app, area.width);
     let [header, gauges, counters, main, log, bottom] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(counter_rows),
         Constraint::Min(4),
         Constraint::Length(if show_log { 4 } else { 0 }),
         Constraint::Length(1),
     ])
     .areas(area);
-    let [progress, budget] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(gauges);
+    // A separator between the two gauges, so their words never run together.
+    let [progress, _, budget] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(SEPARATOR.chars().count() as u16),
+        Constraint::Fill(1),
+    ])
+    .areas(gauges);
     Panes {
         header,
         progress,
@@ -98,9 +104,12 @@ pub fn layout(area: Rect) -> Panes {
     }
 }
 
+/// Between the one-line progress and budget gauges.
+const SEPARATOR: &str = " │ ";
+
 /// Table rows visible in the authors pane at this terminal size (border and header excluded).
-pub(crate) fn authors_table_rows(_app: &App, width: u16, height: u16) -> usize {
-    let panes = layout(Rect::new(0, 0, width, height));
+pub fn authors_table_rows(app: &App, width: u16, height: u16) -> usize {
+    let panes = layout(app, Rect::new(0, 0, width, height));
     panes.authors.height.saturating_sub(3) as usize
 }
 
@@ -111,8 +120,17 @@ pub fn render(app: &App, frame: &mut Frame) {
 
 /// Every pane in its place; returns the command line's row.
 fn draw_panes(app: &App, theme: Theme, frame: &mut Frame, area: Rect) -> Rect {
-    let p = layout(area);
+    let p = layout(app, area);
     let compact = p.batches.is_none();
+    if compact {
+        let gap = Rect::new(
+            p.progress.right(),
+            p.progress.y,
+            p.budget.x.saturating_sub(p.progress.right()),
+            1,
+        );
+        frame.render_widget(Paragraph::new(SEPARATOR).style(theme.dim()), gap);
+    }
     panes::header::render(app, theme, frame, p.header);
     panes::progress::render_gauge(app, theme, frame, p.progress, compact);
     if let Some(r) = p.batches {
@@ -163,7 +181,7 @@ pub fn detail_area(app: &App, area: Rect) -> Rect {
     if app.zoomed == Some(Zoomed::Detail) {
         return zoomed_layout(area)[1];
     }
-    layout(area)
+    layout(app, area)
         .detail
         .unwrap_or_else(|| panes::centered(area, 90, 90))
 }
@@ -172,27 +190,7 @@ fn draw(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme::new(app.settings.color);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let mut text = vec![
-            Line::from(format!(
-                "enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}"
-            )),
-            Line::from(format!("(now {}x{}; q quits)", area.width, area.height)),
-        ];
-        // A question must stay answerable at any size.
-        if let Mode::Confirm {
-            what,
-            accept_focused,
-        } = &app.mode
-        {
-            let (question, _) = panes::confirm::question_lines(what);
-            text.push(Line::from(question));
-            text.push(Line::from(if *accept_focused {
-                "focused: YES (Enter) · Tab: Cancel"
-            } else {
-                "focused: Cancel (Enter) · Tab: yes"
-            }));
-        }
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        panes::too_small::render(app, theme, frame, area);
         return;
     }
     let bottom = match app.zoomed {
@@ -207,13 +205,13 @@ fn draw(app: &App, frame: &mut Frame) {
     }
     panes::command_line::render(app, theme, frame, bottom);
     match &app.mode {
-        Mode::Help => panes::help::render(app, false, theme, frame, area),
-        Mode::CandidatesHelp => panes::help::render(app, true, theme, frame, area),
-        Mode::Movers => panes::movers::render(app, theme, frame, area),
+        Mode::Help | Mode::CandidatesHelp | Mode::Movers => {
+            panes::overlay::render(app, theme, frame, area)
+        }
         Mode::Confirm {
             what,
             accept_focused,
-        } => panes::confirm::render(what, *accept_focused, theme, frame, area),
+        } => panes::confirm::render(what, *accept_focused, app.refusal(what), theme, frame, area),
         _ => {}
     }
 }

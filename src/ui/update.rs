@@ -35,6 +35,9 @@ fn apply(app: &mut App, action: Action) {
             app.keep_selection_visible();
             app.candidates.height = super::panes::candidates::table_rows(w, h);
             app.candidates.keep_selection_visible();
+            app.overlay_scroll = app
+                .overlay_scroll
+                .min(super::panes::overlay::max_scroll(app));
         }
         Action::Engine(event) => {
             if app.frozen {
@@ -129,6 +132,10 @@ fn apply(app: &mut App, action: Action) {
 }
 
 fn on_key(app: &mut App, action: Action) {
+    let overlay = matches!(app.mode, Mode::Help | Mode::CandidatesHelp | Mode::Movers);
+    if overlay && scroll_overlay(app, &action) {
+        return;
+    }
     match app.mode.clone() {
         Mode::Filter => on_filter_key(app, action),
         Mode::Command => on_command_key(app, action),
@@ -163,12 +170,37 @@ fn on_key(app: &mut App, action: Action) {
     }
 }
 
+/// Opens an overlay (help, movers) at its top.
+fn open_overlay(app: &mut App, mode: Mode) {
+    app.overlay_scroll = 0;
+    app.mode = mode;
+}
+
+/// Scrolls the open overlay by a navigation key, never past its last line; false for any other
+/// key.
+fn scroll_overlay(app: &mut App, action: &Action) -> bool {
+    let page = super::panes::overlay::page(app).max(1);
+    let max = super::panes::overlay::max_scroll(app);
+    let at = app.overlay_scroll.min(max);
+    app.overlay_scroll = match action {
+        Action::Down => at + 1,
+        Action::Up => at.saturating_sub(1),
+        Action::PageDown => at + page,
+        Action::PageUp => at.saturating_sub(page),
+        Action::Top => 0,
+        Action::Bottom => max,
+        _ => return false,
+    }
+    .min(max);
+    true
+}
+
 fn on_main_key(app: &mut App, action: Action) {
     let detail = app.mode == Mode::Detail;
     match action {
         Action::Quit => quit(app),
-        Action::ToggleHelp => app.mode = Mode::Help,
-        Action::ToggleMovers => app.mode = Mode::Movers,
+        Action::ToggleHelp => open_overlay(app, Mode::Help),
+        Action::ToggleMovers => open_overlay(app, Mode::Movers),
         Action::StartFilter => {
             app.input = app.filter.text.clone();
             app.mode = Mode::Filter;
@@ -286,7 +318,7 @@ fn on_candidates_key(app: &mut App, action: Action) {
     match action {
         Action::Back | Action::ToggleCandidates => app.mode = Mode::Normal,
         Action::Quit => quit(app),
-        Action::ToggleHelp => app.mode = Mode::CandidatesHelp,
+        Action::ToggleHelp => open_overlay(app, Mode::CandidatesHelp),
         Action::StartCommand => {
             app.input.clear();
             app.mode = Mode::Command;
@@ -416,7 +448,7 @@ fn discover_command(app: &mut App, words: &[&str]) {
 /// The next pane Tab focuses: authors, batches, log, skipping those not drawn at this size.
 fn next_focus(app: &App) -> Focus {
     let (w, h) = app.size;
-    let panes = super::render::layout(Rect::new(0, 0, w, h));
+    let panes = super::render::layout(app, Rect::new(0, 0, w, h));
     let shown = |f: &Focus| match f {
         Focus::Authors => true,
         Focus::Batches => panes.batches.is_some(),
@@ -644,7 +676,7 @@ fn run_command(app: &mut App, line: &str) {
         ),
         ("pause" | "resume", None) => toggle_pause(app),
         ("q" | "quit", None) => quit(app),
-        ("help", None) => app.mode = Mode::Help,
+        ("help", None) => open_overlay(app, Mode::Help),
         ("", None) => {}
         _ => app.log(
             LogLevel::Warn,
@@ -657,6 +689,8 @@ fn run_command(app: &mut App, line: &str) {
 
 fn on_confirm_key(app: &mut App, what: Confirm, accept_focused: bool, action: Action) {
     match action {
+        // A question that cannot be accepted has one button: Cancel.
+        Action::ToggleChoice if app.refusal(&what).is_some() => {}
         Action::ToggleChoice => {
             app.mode = Mode::Confirm {
                 what,
@@ -666,6 +700,11 @@ fn on_confirm_key(app: &mut App, what: Confirm, accept_focused: bool, action: Ac
         Action::Back => app.mode = Mode::Normal,
         Action::Submit => {
             app.mode = Mode::Normal;
+            if let Some(why) = app.refusal(&what) {
+                let words = format!("nothing started: {why}");
+                app.log(LogLevel::Warn, words);
+                return;
+            }
             if !accept_focused {
                 return;
             }

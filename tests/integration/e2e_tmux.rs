@@ -114,7 +114,7 @@ fn demo_harvest_lowers_zero_scores_then_help_merge_and_quit_restore_the_terminal
     );
 
     s.wait_for("the spend to show", Duration::from_secs(30), |t| {
-        t.contains("spent $") && !t.contains("spent $0.00 run")
+        t.contains("spent $") && !t.contains("spent $0.00 this run")
     });
 
     s.keys(&["?"]);

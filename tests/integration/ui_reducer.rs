@@ -729,3 +729,84 @@ fn a_single_handle_re_harvest_gets_its_own_line_in_the_batches_pane_beside_the_l
     run_started(&mut app, 5);
     assert_eq!(app.batches.last().unwrap().name, "run 3 batch 0");
 }
+
+#[test]
+fn the_help_scrolls_with_the_moving_keys_and_never_past_its_end() {
+    let mut app = app(false);
+    update(&mut app, Action::Resize(80, 24));
+    press(&mut app, KeyCode::Char('?'));
+    assert_eq!(app.mode, Mode::Help);
+    assert_eq!(app.overlay_scroll, 0);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.overlay_scroll, 2);
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.overlay_scroll, 1);
+    press(&mut app, KeyCode::Char('G'));
+    let end = influx::ui::panes::overlay::max_scroll(&app);
+    assert!(end > 0, "the help is longer than an 80x24 screen");
+    assert_eq!(app.overlay_scroll, end);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.overlay_scroll, end, "the end is the end");
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(
+        app.overlay_scroll,
+        end.saturating_sub(influx::ui::panes::overlay::page(&app))
+    );
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.overlay_scroll, 0);
+    // The moving keys scroll the help: the selection behind it stays where it was.
+    assert_eq!(app.selected, 0);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn an_overlay_opens_at_its_top_and_a_larger_screen_keeps_it_in_range() {
+    let mut app = app(false);
+    update(&mut app, Action::Resize(80, 24));
+    press(&mut app, KeyCode::Char('?'));
+    press(&mut app, KeyCode::End);
+    assert!(app.overlay_scroll > 0);
+    // At 120x40 the whole help shows: nothing to scroll.
+    update(&mut app, Action::Resize(120, 40));
+    assert_eq!(app.overlay_scroll, 0);
+    press(&mut app, KeyCode::Char('?'));
+    press(&mut app, KeyCode::Char('M'));
+    assert_eq!(app.mode, Mode::Movers);
+    assert_eq!(app.overlay_scroll, 0);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('M'));
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn without_a_token_a_harvest_confirmation_cannot_be_accepted_and_says_why_in_the_log() {
+    let mut app = app(false);
+    app.no_token = Some("no bearer token: set X_BEARER_TOKEN and open the console again".into());
+    update(
+        &mut app,
+        Action::HarvestPlanned(Ok((vec!["jack".into()], plan_for(&["jack"], 0)))),
+    );
+    assert!(matches!(app.mode, Mode::Confirm { .. }), "{:?}", app.mode);
+    // Tab has no other button to move to; Enter starts nothing.
+    press(&mut app, KeyCode::Tab);
+    assert!(matches!(
+        app.mode,
+        Mode::Confirm {
+            accept_focused: false,
+            ..
+        }
+    ));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.outbox.is_empty(), "{:?}", app.outbox);
+    let last = app.log.last(1).next().expect("a log line");
+    assert!(
+        last.text
+            .starts_with("nothing started: no bearer token: set X_BEARER_TOKEN"),
+        "{}",
+        last.text
+    );
+}

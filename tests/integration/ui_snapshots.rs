@@ -172,7 +172,7 @@ fn no_size_from_1x1_to_130x45_panics_or_lays_a_pane_outside_the_area_or_over_ano
         for h in (1..45).step_by(4) {
             screen(&mut app, w, h);
             let area = Rect::new(0, 0, w, h);
-            let p = influx::ui::render::layout(area);
+            let p = influx::ui::render::layout(&app, area);
             let panes: Vec<(&str, Rect)> = [
                 ("header", Some(p.header)),
                 ("progress", Some(p.progress)),
@@ -384,10 +384,253 @@ fn before_a_run_the_budget_pane_shows_what_the_directory_spent_today() {
         ..Default::default()
     });
     let roomy = screen(&mut app, 120, 40);
+    assert!(roomy.contains("no requests yet"), "{roomy}");
+    // Every figure with its word: the price is a user's.
     assert!(
-        roomy.contains("no requests yet · spent today $1.46"),
+        roomy.contains("spent today $1.46 · $0.01 a user"),
         "{roomy}"
     );
     let small = screen(&mut app, 80, 24);
     assert!(small.contains("spent today $1.46"), "{small}");
+}
+
+/// The header (first) line of a screen, its trailing blanks removed.
+fn header_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .trim_matches('"')
+        .trim_end()
+        .to_string()
+}
+
+/// The footer (last) line of a screen.
+fn footer_line(text: &str) -> String {
+    text.lines()
+        .last()
+        .unwrap_or("")
+        .trim_matches('"')
+        .trim_end()
+        .to_string()
+}
+
+/// Every page of the open overlay, from its top to its end, read by PgDn.
+fn overlay_pages(app: &mut App, w: u16, h: u16) -> Vec<String> {
+    update(app, Action::Top);
+    let mut pages = vec![screen(app, w, h)];
+    while pages
+        .last()
+        .is_some_and(|p| p.contains(" more · j/k PgDn G"))
+    {
+        assert!(pages.len() < 20, "the overlay never reaches its end");
+        update(app, Action::PageDown);
+        pages.push(screen(app, w, h));
+    }
+    pages
+}
+
+#[test]
+fn help_at_80x24_scrolls_to_every_key_and_says_what_lies_above_and_below() {
+    let mut app = demo_app();
+    update(&mut app, Action::ToggleHelp);
+    let first = screen(&mut app, 80, 24);
+    assert!(first.contains(" more · j/k PgDn G"), "{first}");
+    insta::assert_snapshot!("help_at_80x24_top", first);
+    let pages = overlay_pages(&mut app, 80, 24).join("\n");
+    for b in registry(false).iter().filter(|b| on_main_screen(b)) {
+        // The key and the start of its words, on one line (the rest may wrap).
+        let start: String = b.help.chars().take(40).collect();
+        let line = format!("{:<12}{start}", b.label);
+        assert!(pages.contains(&line), "no page shows {line:?}");
+    }
+    update(&mut app, Action::Bottom);
+    let last = screen(&mut app, 80, 24);
+    assert!(last.contains(" above "), "{last}");
+    assert!(!last.contains(" more · "), "{last}");
+    insta::assert_snapshot!("help_at_80x24_end", last);
+}
+
+#[test]
+fn help_at_60x20_reaches_its_end_too() {
+    let mut app = demo_app();
+    update(&mut app, Action::ToggleHelp);
+    let pages = overlay_pages(&mut app, 60, 20).join("\n");
+    for label in ["5 ", "7 ", "M ", "o ", "s ", "r ", "m ", "u ", "d "] {
+        assert!(
+            pages.contains(&format!("┃  {label:<12}")),
+            "no page shows key {label:?}"
+        );
+    }
+}
+
+/// Twenty movers of each kind: more than an 80x24 screen shows at once.
+fn many_movers() -> influx::pipeline::history::Movers {
+    let mover = |i: u64| influx::pipeline::history::Mover {
+        id: i.to_string(),
+        handle: Some(format!("author{i:02}")),
+        from: "2025-11-01T00:00:00Z".into(),
+        to: "2025-11-14T00:00:00Z".into(),
+        followers_before: Some(100_000 + i),
+        followers_after: Some(150_000 + 7 * i),
+        followers_delta: Some(50_000 + 6 * i as i64),
+        score_before: Some(40.0 + i as f64),
+        score_after: Some(50.0 + i as f64 / 2.0),
+        score_delta: Some(10.0 - i as f64 / 2.0),
+    };
+    influx::pipeline::history::Movers {
+        by_score: (0..20).map(mover).collect(),
+        by_followers: (20..40).map(mover).collect(),
+    }
+}
+
+#[test]
+fn movers_at_80x24_scroll_to_the_followers_section() {
+    let mut app = demo_app();
+    app.movers = Some(many_movers());
+    update(&mut app, Action::ToggleMovers);
+    let first = screen(&mut app, 80, 24);
+    assert!(!first.contains("Followers"), "{first}");
+    assert!(first.contains(" more · j/k PgDn G"), "{first}");
+    insta::assert_snapshot!("movers_at_80x24_top", first);
+    update(&mut app, Action::Bottom);
+    let last = screen(&mut app, 80, 24);
+    assert!(last.contains("@author39"), "{last}");
+    insta::assert_snapshot!("movers_at_80x24_end", last);
+    let pages = overlay_pages(&mut app, 80, 24).join("\n");
+    assert!(pages.contains("Followers"), "{pages}");
+}
+
+#[test]
+fn at_80x24_every_counter_shows_whole() {
+    let mut app = mid_run(demo_app());
+    let text = screen(&mut app, 80, 24);
+    for (key, word) in [
+        ("1", "zero"),
+        ("2", "unscored"),
+        ("3", "placeh."),
+        ("4", "dups"),
+        ("5", "schema"),
+        ("6", "unverif."),
+        ("7", "growth"),
+        ("c", "review"),
+    ] {
+        assert!(
+            text.contains(&format!("{key} {word} ")),
+            "{key} {word}: {text}"
+        );
+    }
+}
+
+#[test]
+fn main_screen_at_60x20_before_a_run() {
+    let mut app = demo_app();
+    app.spend = Some(influx::pipeline::harvest::events::SpendSnapshot {
+        price_micros: 10_000,
+        today_micros: 0,
+        ..Default::default()
+    });
+    let text = screen(&mut app, 60, 20);
+    let footer = footer_line(&text);
+    assert!(footer.contains("s harvest"), "{footer}");
+    assert!(footer.contains("m merge"), "{footer}");
+    assert!(footer.contains("? help"), "{footer}");
+    // The two gauges' words are kept apart.
+    assert!(text.contains(" │ "), "{text}");
+    assert!(!text.contains("batch fno"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn main_screen_at_60x20_mid_run_drops_whole_parts_of_the_header() {
+    let mut app = mid_run(demo_app());
+    let text = screen(&mut app, 60, 20);
+    let header = header_line(&text);
+    // The header ends on a whole part: the ETA with its whole value, or no ETA at all.
+    assert!(header.contains("[▶ running]"), "{header}");
+    assert!(
+        header.ends_with("ETA ≥0:09") || !header.contains("ETA"),
+        "{header}"
+    );
+    let footer = footer_line(&text);
+    assert!(
+        footer.contains("s harvest") && footer.contains("m merge"),
+        "{footer}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_header_leaves_out_whole_parts_at_every_width() {
+    let mut app = mid_run(demo_app());
+    app.frozen = true;
+    let wide = header_line(&screen(&mut app, 130, 40));
+    let parts: Vec<&str> = wide.split("  ").map(str::trim).collect();
+    for w in 60..130 {
+        let header = header_line(&screen(&mut app, w, 24));
+        for shown in header.split("  ").map(str::trim).filter(|p| !p.is_empty()) {
+            assert!(
+                parts.contains(&shown),
+                "at {w}: {shown:?} is cut ({header:?})"
+            );
+        }
+    }
+}
+
+#[test]
+fn after_a_run_the_budget_pane_says_the_window_is_idle_not_a_frozen_countdown() {
+    let mut app = mid_run(demo_app());
+    let live = screen(&mut app, 120, 40);
+    assert!(live.contains("left 2/6 · resets in 9s"), "{live}");
+    update(
+        &mut app,
+        Action::Engine(HarvestEvent::RunDone {
+            summary: Default::default(),
+        }),
+    );
+    let later = app.now + chrono::Duration::minutes(5);
+    update(&mut app, Action::Tick(later));
+    let after = screen(&mut app, 120, 40);
+    assert!(!after.contains("resets in 0s"), "{after}");
+    assert!(after.contains("window idle, reset 4m ago"), "{after}");
+    // Every money figure has its word.
+    assert!(after.contains("spent $0.23 this run"), "{after}");
+    assert!(after.contains("$1.46 today"), "{after}");
+    let small = screen(&mut app, 80, 24);
+    assert!(small.contains("window idle"), "{small}");
+}
+
+/// The demo with no bearer token, asked to harvest two authors.
+fn harvest_asked_without_a_token() -> App {
+    let mut app = demo_app();
+    app.no_token = Some("no bearer token: set X_BEARER_TOKEN and open the console again".into());
+    let handles = vec!["jack".to_string(), "sivers".to_string()];
+    let plan = influx::pipeline::harvest::CostPlan::new(
+        &handles,
+        25,
+        &Default::default(),
+        app.now.date_naive(),
+        Default::default(),
+        &influx::pipeline::harvest::budget::BudgetConfig::new(
+            std::num::NonZeroU32::new(6),
+            std::time::Duration::from_secs(15),
+        ),
+    );
+    update(&mut app, Action::HarvestPlanned(Ok((handles, plan))));
+    app
+}
+
+#[test]
+fn without_a_token_the_header_says_so_and_the_harvest_confirmation_offers_cancel_only() {
+    let mut app = harvest_asked_without_a_token();
+    let text = screen(&mut app, 120, 40);
+    assert!(header_line(&text).contains("NO TOKEN"), "{text}");
+    assert!(
+        text.contains("⚠ Harvest cannot start: no bearer token: set X_BEARER_TOKEN"),
+        "{text}"
+    );
+    assert!(text.contains("[▶ Cancel ◀]"), "{text}");
+    assert!(!text.contains("Harvest  ]"), "{text}");
+    insta::assert_snapshot!(text);
+    let small = screen(&mut app, 60, 20);
+    assert!(small.contains("cannot start: no bearer"), "{small}");
 }

@@ -1,32 +1,32 @@
 //! The bottom line: the filter or command being typed, or else the hint bar, generated from the
-//! key registry and cut to the width available.
+//! key registry and fitted to the width available by dropping the least needed hints whole.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::fit::{Part, fit_line};
 use crate::ui::action::Action;
 use crate::ui::app::{App, Mode};
-use crate::ui::keys::{Group, on_main_screen, registry};
+use crate::ui::keys::{Group, hint_rank, on_main_screen, registry};
 use crate::ui::theme::Theme;
 
-/// The hint bar's bindings, as many as fit in `width` cells: the main screen's, or over the
-/// candidates view that view's own, then the way back and help.
-pub(crate) fn hint_spans(
+/// The hint bar: the main screen's bindings, or over the candidates view that view's own, then
+/// the way back and help; when they do not all fit in `width` cells the lowest in
+/// [`hint_rank`] are left out whole.
+pub(crate) fn hint_line(
     readonly: bool,
     candidates: bool,
     width: u16,
     theme: Theme,
-) -> Vec<Span<'static>> {
-    let mut spans = Vec::new();
-    let mut used = 0usize;
+) -> Line<'static> {
     let all = registry(readonly);
-    let shown: Vec<(&'static str, &'static str)> = if candidates {
+    let shown: Vec<(&'static str, &'static str, u8)> = if candidates {
         let own = all
             .iter()
             .filter(|b| b.group == Group::Candidates)
-            .filter_map(|b| b.hint.map(|h| (b.label, h)));
+            .filter_map(|b| b.hint.map(|h| (b.label, h, hint_rank(&b.action))));
         let back = all
             .iter()
             .filter(|b| matches!(b.action, Action::Back | Action::ToggleHelp))
@@ -36,26 +36,28 @@ pub(crate) fn hint_spans(
                 } else {
                     "help"
                 };
-                (b.label, word)
+                (b.label, word, hint_rank(&b.action))
             });
         own.chain(back).collect()
     } else {
         all.iter()
             .filter(|b| on_main_screen(b))
-            .filter_map(|b| b.hint.map(|h| (b.label, h)))
+            .filter_map(|b| b.hint.map(|h| (b.label, h, hint_rank(&b.action))))
             .collect()
     };
-    for (label, short) in shown {
-        let text = format!("{label} {short}  ");
-        let len = text.chars().count();
-        if used + len > width as usize {
-            break;
-        }
-        used += len;
-        spans.push(Span::styled(label.to_string(), theme.key()));
-        spans.push(Span::raw(format!(" {short}  ")));
-    }
-    spans
+    let parts = shown
+        .into_iter()
+        .map(|(label, word, rank)| {
+            Part::new(
+                rank,
+                vec![
+                    Span::styled(label, theme.key()),
+                    Span::raw(format!(" {word}")),
+                ],
+            )
+        })
+        .collect();
+    fit_line(parts, "  ", width as usize)
 }
 
 pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
@@ -84,8 +86,8 @@ pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             Span::raw(format!("{}▏", app.input)),
             Span::styled("  Enter records · Esc cancels", theme.dim()),
         ]),
-        Mode::Candidates => Line::from(hint_spans(app.settings.readonly, true, area.width, theme)),
-        _ => Line::from(hint_spans(app.settings.readonly, false, area.width, theme)),
+        Mode::Candidates => hint_line(app.settings.readonly, true, area.width, theme),
+        _ => hint_line(app.settings.readonly, false, area.width, theme),
     };
     frame.render_widget(Paragraph::new(line), area);
 }

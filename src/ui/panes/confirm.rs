@@ -1,5 +1,7 @@
 //! The confirmation dialog for actions that spend budget or change stored data. Cancel is
-//! focused when it opens; the merge dialog shows the plan before anything is written.
+//! focused when it opens; the merge dialog shows the plan before anything is written. A question
+//! that cannot be accepted (a harvest without a bearer token) says why first and offers Cancel
+//! only.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,6 +14,8 @@ use crate::ui::theme::Theme;
 
 const DIALOG_WIDTH: u16 = 76;
 const BLOCKED_SHOWN: usize = 4;
+/// The blank line, the buttons and the keys under the body.
+const BUTTON_ROWS: usize = 3;
 
 /// Cuts a line to `width` characters with an ellipsis, so the buttons never scroll out of view.
 fn one_line(text: &str, width: usize) -> String {
@@ -117,7 +121,15 @@ pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
     }
 }
 
-pub fn render(what: &Confirm, accept_focused: bool, theme: Theme, frame: &mut Frame, area: Rect) {
+/// The dialog; `refusal`: why it cannot be accepted (said first, and Cancel is its only button).
+pub fn render(
+    what: &Confirm,
+    accept_focused: bool,
+    refusal: Option<&str>,
+    theme: Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let (question, body) = question_lines(what);
     let accept = match what {
         Confirm::Merge(_) => "Merge",
@@ -127,10 +139,24 @@ pub fn render(what: &Confirm, accept_focused: bool, theme: Theme, frame: &mut Fr
         Confirm::Quit => "Quit",
     };
     let width = DIALOG_WIDTH.min(area.width).saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = body
-        .into_iter()
-        .map(|l| Line::from(one_line(&l, width)))
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(why) = refusal {
+        // Said in full, before the plan: this is what the operator must act on.
+        let words = Line::styled(format!("⚠ {accept} cannot start: {why}"), theme.bad());
+        lines.extend(super::scroll_view::wrap(&words, width, 2));
+    }
+    // Wrapped when the dialog still fits the screen; else one line each, so the buttons stay
+    // in view.
+    let wrapped: Vec<Line> = body
+        .iter()
+        .flat_map(|l| super::scroll_view::wrap(&Line::from(l.clone()), width, 2))
         .collect();
+    let room = area.height.saturating_sub(2) as usize;
+    if lines.len() + wrapped.len() + BUTTON_ROWS <= room {
+        lines.extend(wrapped);
+    } else {
+        lines.extend(body.iter().map(|l| Line::from(one_line(l, width))));
+    }
     lines.push(Line::from(""));
     let button = |label: &str, focused: bool| {
         if focused {
@@ -139,15 +165,23 @@ pub fn render(what: &Confirm, accept_focused: bool, theme: Theme, frame: &mut Fr
             Span::raw(format!("[  {label}  ]"))
         }
     };
-    lines.push(Line::from(vec![
-        button("Cancel", !accept_focused),
-        Span::raw("   "),
-        button(accept, accept_focused),
-    ]));
-    lines.push(Line::styled(
-        "Tab switches · Enter chooses · Esc cancels",
-        theme.dim(),
-    ));
+    if refusal.is_some() {
+        lines.push(Line::from(button("Cancel", true)));
+        lines.push(Line::styled(
+            "Enter or Esc closes · nothing is sent",
+            theme.dim(),
+        ));
+    } else {
+        lines.push(Line::from(vec![
+            button("Cancel", !accept_focused),
+            Span::raw("   "),
+            button(accept, accept_focused),
+        ]));
+        lines.push(Line::styled(
+            "Tab switches · Enter chooses · Esc cancels",
+            theme.dim(),
+        ));
+    }
     let h = lines.len() as u16 + 2;
     let r = centered_fixed(area, DIALOG_WIDTH, h);
     frame.render_widget(Clear, r);

@@ -1,4 +1,5 @@
-//! Counters of what needs attention, each with the key that lists the records behind it.
+//! Counters of what needs attention, each with the key that lists the records behind it. On a
+//! compact screen they flow over as many lines as the width needs; none is cut.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::block;
+use super::fit::{Part, flow};
 use crate::ui::action::ScreenCounter;
 use crate::ui::app::{App, counter_flag};
 use crate::ui::theme::Theme;
@@ -19,83 +21,99 @@ fn review_figure(app: &App) -> String {
     }
 }
 
-pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
-    // Without the runs' answers custody was not looked at: no figure rather than a false 0.
-    // Without a history there are no growth flags to count: no figure either.
-    let unchecked = |c: ScreenCounter| {
-        (c == ScreenCounter::Unverified && app.answers.is_none())
-            || (c == ScreenCounter::Growth && app.history_file.is_none())
-    };
-    let entries = ScreenCounter::ALL.iter().enumerate().map(|(i, c)| {
-        let n = app.counts.get(*c);
-        let active = app.filter.flag == Some(counter_flag(*c));
-        (i + 1, *c, n, active)
-    });
-    if compact {
-        // (key, words, style): the screen's counters, one space apart when two do not fit.
-        let mut parts: Vec<(String, String, ratatui::style::Style)> = Vec::new();
-        for (key, c, n, active) in entries {
-            let short = match c {
-                ScreenCounter::Zero => "zero",
-                ScreenCounter::Unscored => "unscored",
-                ScreenCounter::Placeholders => "placeh.",
-                ScreenCounter::Duplicates => "dups",
-                ScreenCounter::Schema => "schema",
-                ScreenCounter::Unverified => "unverif.",
-                ScreenCounter::Growth => "growth",
+/// Between two counters on the compact row.
+const GAP: &str = "  ";
+
+/// Without the runs' answers custody was not looked at: no figure rather than a false 0.
+/// Without a history there are no growth flags to count: no figure either.
+fn unchecked(app: &App, c: ScreenCounter) -> bool {
+    (c == ScreenCounter::Unverified && app.answers.is_none())
+        || (c == ScreenCounter::Growth && app.history_file.is_none())
+}
+
+/// The word a counter goes by where room is short (the help lists the full words by key).
+fn short_word(c: ScreenCounter) -> &'static str {
+    match c {
+        ScreenCounter::Zero => "zero",
+        ScreenCounter::Unscored => "unscored",
+        ScreenCounter::Placeholders => "placeh.",
+        ScreenCounter::Duplicates => "dups",
+        ScreenCounter::Schema => "schema",
+        ScreenCounter::Unverified => "unverif.",
+        ScreenCounter::Growth => "growth",
+    }
+}
+
+/// The counters as the compact row's parts, each its key, short word and figure, the review
+/// queue last.
+fn compact_parts(app: &App, theme: Theme) -> Vec<Part> {
+    let mut parts: Vec<Part> = ScreenCounter::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let n = app.counts.get(c);
+            let marker = if app.filter.flag == Some(counter_flag(c)) {
+                "▶"
+            } else {
+                ""
             };
-            let marker = if active { "▶" } else { "" };
-            let figure = if unchecked(c) {
+            let figure = if unchecked(app, c) {
                 "–".to_string()
             } else {
                 n.to_string()
             };
             let style = if n > 0 { theme.warn() } else { theme.dim() };
-            parts.push((key.to_string(), format!(" {marker}{short} {figure}"), style));
-        }
-        // The review queue keeps its place at the right end, whatever the width.
-        let review = format!(" review {}", review_figure(app));
-        let review_width = (review.chars().count() + 3) as u16;
-        let [left, right] = ratatui::layout::Layout::horizontal([
-            ratatui::layout::Constraint::Min(0),
-            ratatui::layout::Constraint::Length(review_width.min(area.width)),
-        ])
-        .areas(area);
-        let wide: usize = parts
-            .iter()
-            .map(|(k, w, _)| k.chars().count() + w.chars().count() + 2)
-            .sum();
-        let gap = if wide <= left.width as usize {
-            "  "
-        } else {
-            " "
-        };
-        let mut spans = Vec::new();
-        for (key, words, style) in parts {
-            spans.push(Span::styled(key, theme.key()));
-            spans.push(Span::styled(format!("{words}{gap}"), style));
-        }
-        frame.render_widget(Paragraph::new(Line::from(spans)), left);
-        let review_style = if app.candidates.review() > 0 {
-            theme.warn()
-        } else {
-            theme.dim()
-        };
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::raw("  "),
-                Span::styled("c", theme.key()),
-                Span::styled(review, review_style),
-            ])),
-            right,
-        );
+            Part::new(
+                0,
+                vec![
+                    Span::styled((i + 1).to_string(), theme.key()),
+                    Span::styled(format!(" {marker}{} {figure}", short_word(c)), style),
+                ],
+            )
+        })
+        .collect();
+    let review_style = if app.candidates.review() > 0 {
+        theme.warn()
+    } else {
+        theme.dim()
+    };
+    parts.push(Part::new(
+        0,
+        vec![
+            Span::styled("c", theme.key()),
+            Span::styled(format!(" review {}", review_figure(app)), review_style),
+        ],
+    ));
+    parts
+}
+
+/// The compact counters in `width` cells: on one line when all fit, on more when not, so that
+/// no counter is ever cut.
+pub fn compact_lines(app: &App, theme: Theme, width: u16) -> Vec<Line<'static>> {
+    flow(compact_parts(app, theme), GAP, width as usize)
+}
+
+/// Rows the compact counters take at `width`.
+pub fn compact_rows(app: &App, width: u16) -> u16 {
+    compact_lines(app, Theme::new(false), width).len() as u16
+}
+
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
+    if compact {
+        let lines = compact_lines(app, theme, area.width);
+        frame.render_widget(Paragraph::new(lines), area);
         return;
     }
+    let entries = ScreenCounter::ALL.iter().enumerate().map(|(i, c)| {
+        let n = app.counts.get(*c);
+        let active = app.filter.flag == Some(counter_flag(*c));
+        (i + 1, *c, n, active)
+    });
     let mut lines = Vec::new();
     for (key, c, n, active) in entries {
         let marker = if active { "▶" } else { " " };
         let status = if n > 0 { "⚠" } else { "✓" };
-        if unchecked(c) {
+        if unchecked(app, c) {
             lines.push(Line::from(vec![
                 Span::styled(format!("[{key}]"), theme.key()),
                 Span::styled(format!("{marker}· {:<18}{:>7}", c.word(), "–"), theme.dim()),

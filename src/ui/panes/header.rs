@@ -1,28 +1,22 @@
-//! The header line: dataset, run state in words, elapsed, ETA, whether the view is frozen, and
-//! whether the stored dataset was changed outside influx, and when the last refresh ran and the
-//! next author goes stale.
+//! The header line: dataset, run state in words, elapsed, ETA, whether the view is frozen,
+//! whether the stored dataset was changed outside influx, whether a bearer token is missing, and
+//! when the last refresh ran and the next author goes stale. On a narrow terminal the least
+//! important parts are left out whole.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::clock;
+use super::fit::{Part, fit_line};
+use super::{clock, span_words};
 use crate::ui::app::{App, Eta, RunState};
 use crate::ui::theme::Theme;
 
-/// A span of seconds in its largest unit: `45s`, `12m`, `5h`, `3d`.
-fn span_words(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86_400 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
-}
-
-pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+/// The header's parts in their order on screen, each ranked: the run's state is kept longest,
+/// then what warns the operator (no token, readonly, edited outside, frozen), the ETA, the
+/// elapsed time and a stop's reason, and last the dataset's name and the last refresh.
+fn parts(app: &App, theme: Theme) -> Vec<Part> {
     let (symbol, style) = match &app.run {
         RunState::Idle => ("○", theme.dim()),
         RunState::Running => ("▶", theme.good()),
@@ -35,16 +29,21 @@ pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     if let RunState::WaitingForBudget { until } = &app.run {
         state.push_str(&format!(" ({}s)", (*until - app.now).num_seconds().max(0)));
     }
-    if let RunState::Stopped(reason) = &app.run {
-        state.push_str(&format!(": {reason}"));
-    }
-    let mut spans = vec![
-        Span::styled("influx ", theme.title()),
-        Span::raw(format!("{} ", app.settings.dataset)),
-        Span::styled(format!("[{state}]"), style),
+    let mut parts = vec![
+        Part::new(
+            4,
+            vec![
+                Span::styled("influx ", theme.title()),
+                Span::raw(app.settings.dataset.clone()),
+            ],
+        ),
+        Part::styled(0, format!("[{state}]"), style),
     ];
+    if let RunState::Stopped(reason) = &app.run {
+        parts.push(Part::styled(3, reason.clone(), style));
+    }
     if let Some(e) = app.elapsed_secs() {
-        spans.push(Span::raw(format!("  elapsed {}", clock(e))));
+        parts.push(Part::raw(3, format!("elapsed {}", clock(e))));
     }
     let paused = if app.run == RunState::Paused {
         " (paused)"
@@ -52,8 +51,8 @@ pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         ""
     };
     match app.eta() {
-        Some(Eta::Secs(eta)) => spans.push(Span::raw(format!("  ETA ≥{}{paused}", clock(eta)))),
-        Some(Eta::Unknown) => spans.push(Span::raw(format!("  ETA unknown{paused}"))),
+        Some(Eta::Secs(eta)) => parts.push(Part::raw(2, format!("ETA ≥{}{paused}", clock(eta)))),
+        Some(Eta::Unknown) => parts.push(Part::raw(2, format!("ETA unknown{paused}"))),
         None => {}
     }
     if let Some(last) = &app.last_refresh {
@@ -63,7 +62,7 @@ pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             theme.warn()
         };
         let mut words = format!(
-            "  refreshed {} ago (exit {})",
+            "refreshed {} ago (exit {})",
             span_words((app.now - last.finished_at).num_seconds()),
             last.exit
         );
@@ -75,23 +74,39 @@ pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
                 words.push_str(", authors stale now");
             }
         }
-        spans.push(Span::styled(words, style));
+        parts.push(Part::styled(4, words, style));
+    }
+    if app.no_token.is_some() {
+        // The words are in the log pane and in a harvest's confirmation.
+        parts.push(Part::styled(1, "NO TOKEN: cannot harvest", theme.bad()));
     }
     if app.settings.readonly {
-        spans.push(Span::styled("  READONLY", theme.warn()));
+        parts.push(Part::styled(1, "READONLY", theme.warn()));
     }
     if app.external_edit.is_some() {
         // The words are in the log pane; the header keeps it in sight.
-        spans.push(Span::styled(
-            "  EDITED OUTSIDE INFLUX (see log)",
+        parts.push(Part::styled(
+            1,
+            "EDITED OUTSIDE INFLUX (see log)",
             theme.bad(),
         ));
     }
     if app.frozen {
-        spans.push(Span::styled(
-            format!("  FROZEN ({} events held, Ctrl-f resumes)", app.held.len()),
+        parts.push(Part::styled(
+            1,
+            format!("FROZEN ({} events held, Ctrl-f resumes)", app.held.len()),
             theme.warn(),
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    parts
+}
+
+/// The header fitted to `width` cells: what does not fit is left out whole, least important
+/// first, so no figure is ever cut.
+pub fn line(app: &App, theme: Theme, width: u16) -> Line<'static> {
+    fit_line(parts(app, theme), "  ", width as usize)
+}
+
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    frame.render_widget(Paragraph::new(line(app, theme, area.width)), area);
 }

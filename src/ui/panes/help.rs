@@ -1,23 +1,22 @@
-//! The help overlay, generated from the key registry (the same list the hint bar uses). It
-//! lists the keys live where it was opened: the main screen's, or the candidates view's.
+//! The help overlay's text, generated from the key registry (the same list the hint bar uses).
+//! It lists the keys live where it was opened: the main screen's, or the candidates view's. It
+//! is drawn, wrapped and scrolled by `overlay`.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::{block, centered};
-use crate::ui::app::App;
 use crate::ui::keys::{Group, in_candidates_view, on_main_screen, registry};
 use crate::ui::theme::Theme;
 
 /// A line for the demo: its simulator serves X lists, so a discovery can be tried at no risk.
-pub(crate) const DEMO_HINT: &str =
+pub const DEMO_HINT: &str =
     "demo: :discover list 1700000000000000001 reads the simulator's AI list (cost first)";
+
+/// Where a binding's words start: a long one wraps to this column, under its own words.
+pub const TEXT_COLUMN: usize = 14;
 
 /// The help text, one line per binding under its group title; `candidates`: the candidates
 /// view's keys, else the main screen's.
-pub(crate) fn help_lines(
+pub fn help_lines(
     readonly: bool,
     candidates: bool,
     demo: bool,
@@ -48,7 +47,10 @@ pub(crate) fn help_lines(
         lines.push(Line::styled(group.title(), theme.title()));
         for b in in_group {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<12}", b.label), theme.key()),
+                Span::styled(
+                    format!("  {:<w$}", b.label, w = TEXT_COLUMN - 2),
+                    theme.key(),
+                ),
                 Span::raw(b.help),
             ]));
         }
@@ -63,22 +65,4 @@ pub(crate) fn help_lines(
         ));
     }
     lines
-}
-
-pub(crate) fn render(app: &App, candidates: bool, theme: Theme, frame: &mut Frame, area: Rect) {
-    // The whole height: at 120x40 every binding fits.
-    let r = centered(area, 80, 100);
-    frame.render_widget(Clear, r);
-    let demo = app.settings.dataset.starts_with("demo");
-    let title = if candidates {
-        "Help: candidates view (Esc or ? closes)"
-    } else {
-        "Help (Esc or ? closes)"
-    };
-    frame.render_widget(
-        Paragraph::new(help_lines(app.settings.readonly, candidates, demo, theme))
-            .wrap(Wrap { trim: false })
-            .block(block(title.into(), true, theme)),
-        r,
-    );
 }
