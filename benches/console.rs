@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use influx::cli::console_ops::load_rows;
 use influx::pipeline::score::score_record;
 use influx::ui::action::Action;
 use influx::ui::author::{AuthorRow, RowFlags};
-use influx::ui::dataset_rows::load_rows;
 use influx::ui::row_index::SortKey;
 use influx::ui::row_order::full_order;
 use influx::ui::{App, Settings, render, update};

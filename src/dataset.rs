@@ -24,6 +24,7 @@ mod canonical;
 mod edited_lines;
 mod lines;
 pub(crate) mod lock_file;
+mod pinned_file;
 pub(crate) mod raw_entries;
 pub(crate) mod raw_object;
 mod record;
@@ -40,6 +41,8 @@ pub use lines::{
     Dataset, LineBlock, LineBlocks, Lines, NumberedLine, is_gz, is_std_stream, open_reader,
     read_dataset,
 };
+pub(crate) use pinned_file::PinnedFile;
+pub use pinned_file::RecordReadError;
 pub use record::{Metrics, MetricsOrigin, Record, Source, StoredScore, parse_line};
 pub use snowflake::{SNOWFLAKE_EPOCH_MS, SNOWFLAKE_MIN, snowflake_time, snowflake_time_of};
 pub use time::{format_time, parse_time};

@@ -2,6 +2,16 @@
 //! loading its dataset and pending batches, planning and starting harvests, planning and
 //! applying merges under the one merge policy, rolling back. Glue only: the work happens in
 //! `pipeline` (see `pipeline::data_dir`); this turns its answers into what the console shows.
+//! Every file the console reads is read here: the dataset's rows (`rows`), the pending batches'
+//! figures (`batch_file`), a row's record again (`records`) and its detail (`detail`).
+
+mod batch_file;
+mod detail;
+mod records;
+mod rows;
+
+pub use records::read_record;
+pub use rows::load_rows;
 
 use std::sync::Arc;
 
@@ -14,16 +24,18 @@ use crate::pipeline::harvest::events::SpendSnapshot;
 use crate::pipeline::harvest::handles::parse_handles;
 use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::harvest::{self, CostPlan, ledger};
-use crate::pipeline::history::History;
+use crate::pipeline::history::{HISTORY_FILE, History};
 use crate::pipeline::jobs::discover::{self, DiscoverSources, DiscoveryReport};
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
-use crate::ui::batch_file::read_batch_contents;
 use crate::ui::batches::{BatchLine, BatchState};
-use crate::ui::dataset_rows::{LoadError, LoadedRows, load_rows, load_rows_proved};
+use crate::ui::dataset_rows::{LoadError, LoadedRows};
+use crate::ui::detail_answer::{DetailAnswer, DetailAsk};
 use crate::ui::ops::{
     DiscoveryAsk, DiscoveryPlanView, EngineLink, MergeDone, MergePlanView, Operations, OpsError,
     RollbackDone,
 };
+use batch_file::read_batch_contents;
+use rows::load_rows_proved;
 
 /// A data directory driven from the console.
 pub struct ConsoleOps {
@@ -191,7 +203,7 @@ impl ConsoleOps {
                 "cannot check latest.jsonl against its manifest: {e}"
             )),
         }
-        let path = self.dir.root.join(crate::pipeline::history::HISTORY_FILE);
+        let path = self.dir.root.join(HISTORY_FILE);
         // The authors the history flags: the rows' growth flags and the census's, one set.
         let mut growth = Some(std::collections::HashSet::new());
         // Opened once for the growth flags, the movers and the previous version's scores.
@@ -316,6 +328,11 @@ impl Operations for ConsoleOps {
     fn load(&self) -> Result<(LoadedRows, Vec<BatchLine>), OpsError> {
         let (loaded, _) = self.read_latest()?;
         Ok((loaded, self.pending()?))
+    }
+
+    fn detail(&self, ask: &DetailAsk) -> DetailAnswer {
+        let history = self.dir.root.join(HISTORY_FILE);
+        detail::answer_detail(ask, history.exists().then_some(history.as_path()))
     }
 
     fn candidates(&self) -> Result<Vec<Candidate>, OpsError> {

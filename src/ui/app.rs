@@ -1,6 +1,6 @@
 //! The console's whole state, owned by the event loop, changed only by [`super::update::update`]
-//! and read by [`super::render::render`]. Nothing here does I/O but one: the selected author's
-//! record is read back from the dataset file when asked for (see [`RecordStore`]).
+//! and read by [`super::render::render`]. Nothing here does I/O: the selected author's record is
+//! read back through the console's `Operations` when asked for (see [`App::take_detail_ask`]).
 
 use std::sync::Arc;
 
@@ -11,11 +11,11 @@ use super::author::{AuthorRow, HandleRows, RowFlags, mark_duplicates};
 use super::batches::BatchLine;
 use super::candidate_view::CandidateView;
 use super::dataset_rows::LoadedRows;
-use super::detail_answer::DetailAnswer;
+use super::detail_answer::{DetailAnswer, DetailAsk};
 use super::histogram::ScoreHistogram;
 use super::log_ring::{LogCursor, LogLevel, LogLine, LogRing};
 use super::ops::{DiscoveryAsk, DiscoveryPlanView, MergePlanView};
-use super::record_store::{RecordReadError, RecordStore};
+use super::record_store::RecordStore;
 use super::row_index::{self, RowFilter, SortKey, compare};
 use super::row_order::{SortedOrders, patch_where};
 use crate::dataset::Record;
@@ -643,10 +643,16 @@ impl App {
         }
     }
 
-    /// The selected author's record (read again from the dataset file unless held); `None`
-    /// when nothing is selected or the row has no record behind it.
-    pub fn selected_record(&self) -> Option<Result<Arc<Record>, RecordReadError>> {
-        self.selected_row().and_then(|i| self.records.get(i))
+    /// The pending detail request as the console's `Operations` take it, taken (the event loop
+    /// answers it off the draw path); `None` when nothing is asked or the row has no record.
+    pub fn take_detail_ask(&mut self) -> Option<DetailAsk> {
+        let (generation, row) = self.detail_wanted.take()?;
+        Some(DetailAsk {
+            generation,
+            row,
+            record: self.records.row(row)?,
+            answers: self.answers.clone(),
+        })
     }
 
     /// The handles `s` harvests: the refresh's selection (its census's candidates, most urgent

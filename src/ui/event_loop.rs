@@ -12,7 +12,6 @@ use tokio::sync::mpsc;
 
 use super::action::Action;
 use super::app::{App, Effect};
-use super::detail_answer::answer_detail;
 use super::keys;
 use super::ops::{EngineLink, Operations};
 use super::render::render;
@@ -136,20 +135,11 @@ async fn dispatch(
     for effect in std::mem::take(&mut app.outbox) {
         run_effect(effect, ops, engine, op_tx).await;
     }
-    if let Some((generation, row)) = app.detail_wanted.take()
-        && let Some(record) = app.records.row(row)
-    {
+    if let Some(ask) = app.take_detail_ask() {
         let tx = op_tx.clone();
-        let answers = app.answers.clone();
-        let history = app.history_file.clone();
+        let ops = Arc::clone(ops);
         tokio::task::spawn_blocking(move || {
-            let answer = answer_detail(
-                &record,
-                answers.as_deref(),
-                history.as_deref(),
-                generation,
-                row,
-            );
+            let answer = ops.detail(&ask);
             let _ = tx.send(Action::DetailReady(Box::new(answer)));
         });
     }
@@ -282,3 +272,6 @@ fn blocking(
         }
     });
 }
+
+#[cfg(test)]
+mod tests;

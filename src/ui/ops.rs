@@ -2,12 +2,14 @@
 //! the engine, typed both ways (answers, events and errors). The command layer implements
 //! [`Operations`] with the real library calls (`cli::console_ops::ConsoleOps`, on a
 //! `pipeline::data_dir::DataDir`); the console's tests drive the reducer with the answers
-//! directly. The UI never does pipeline work itself.
+//! directly. The UI never does pipeline work itself, nor reads a file: the dataset, the batch
+//! files, a record read again and the history all come through here.
 
 use tokio::sync::mpsc;
 
 use super::batches::BatchLine;
 use super::dataset_rows::{LoadError, LoadedRows};
+use super::detail_answer::{DetailAnswer, DetailAsk};
 use crate::dataset::DatasetError;
 use crate::pipeline::admission::Decision;
 use crate::pipeline::candidates::{Candidate, CandidatesError};
@@ -143,6 +145,9 @@ impl std::fmt::Display for RollbackDone {
 pub trait Operations: Send + Sync {
     /// The dataset as stored and the pending batch files, described.
     fn load(&self) -> Result<(LoadedRows, Vec<BatchLine>), OpsError>;
+    /// The detail pane's answer for the row `ask` names: its record read again and explained,
+    /// the author's snapshots in the history. Failures are in the answer, in words.
+    fn detail(&self, ask: &DetailAsk) -> DetailAnswer;
     /// What harvesting `handles` would send and cost (nothing is sent).
     fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, OpsError>;
     /// Starts harvesting `handles`; events arrive on the returned link.

@@ -1,45 +1,17 @@
-//! The whole record behind each table row, for the detail pane. Rows loaded from a dataset file
-//! keep only where their line is (offset and length); the line is read and parsed again when the
-//! row is selected (once per selection: the detail pane's answer is kept, see `detail_answer`).
-//! Records harvested in this session (not in
-//! the file yet) and records given in memory are held whole. Not here: building the rows (see
-//! `dataset_rows`) or showing the record (see `panes::detail`).
+//! Where the whole record behind each table row is, for the detail pane. Rows loaded from a
+//! dataset file keep only where their line is (offset and length); the console's `Operations`
+//! read the line again when the row is selected (once per selection: the detail pane's answer
+//! is kept, see `detail_answer`). Records harvested in this session (not in the file yet) and
+//! records given in memory are held whole. Not here: building the rows or reading a line again
+//! (`cli::console_ops`), showing the record (`panes::detail`).
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use crate::dataset::{Record, parse_line};
-
-/// Why a row's record could not be read again.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordReadError {
-    #[error("{}: cannot read line {line} again: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        line: u64,
-        source: std::io::Error,
-    },
-    #[error(
-        "{}: changed since it was loaded (line {line} is no longer where it was); reopen the console",
-        path.display()
-    )]
-    Changed { path: PathBuf, line: u64 },
-    #[error("line {line}: no dataset file was indexed to read it from")]
-    NoFile { line: u64 },
-    #[error("{}: line {line} no longer reads as a record: {reason}", path.display())]
-    NotARecord {
-        path: PathBuf,
-        line: u64,
-        reason: String,
-    },
-}
+use crate::dataset::{PinnedFile, Record};
 
 /// Where one row's record is.
 #[derive(Debug, Clone)]
-enum Place {
+pub(crate) enum Place {
     /// `len` bytes at `offset` of the indexed file: line number `line`.
     Line {
         offset: u64,
@@ -49,22 +21,11 @@ enum Place {
     Held(Arc<Record>),
 }
 
-/// The dataset file the rows were loaded from, kept open: a merge or rollback publishes a new
-/// file under the same name (it never rewrites one in place), so this handle keeps reading the
-/// file the offsets were taken from.
-#[derive(Debug, Clone)]
-struct IndexedFile {
-    path: PathBuf,
-    file: Arc<File>,
-    /// Length and modification time when it was indexed, checked before each read.
-    len: u64,
-    modified: Option<SystemTime>,
-}
-
 /// Row number -> the row's record, read again on demand.
 #[derive(Default, Clone)]
 pub struct RecordStore {
-    file: Option<IndexedFile>,
+    /// The dataset file the rows were loaded from, kept open (see [`PinnedFile`]).
+    file: Option<PinnedFile>,
     places: Vec<Place>,
     /// Where the record a harvest replaced was (the first one replaced in this session: the
     /// stored record), by row: what a re-harvest is compared with.
@@ -75,7 +36,7 @@ impl std::fmt::Debug for RecordStore {
     // A million places say nothing in a debug print; where they point does.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecordStore")
-            .field("file", &self.file.as_ref().map(|i| &i.path))
+            .field("file", &self.file.as_ref().map(PinnedFile::path))
             .field("rows", &self.places.len())
             .finish()
     }
@@ -94,19 +55,13 @@ impl RecordStore {
         }
     }
 
-    /// An empty index over `file` (opened at `path`), for [`RecordStore::push_line`].
-    pub(crate) fn for_file(path: &Path, file: File) -> std::io::Result<RecordStore> {
-        let meta = file.metadata()?;
-        Ok(RecordStore {
-            file: Some(IndexedFile {
-                path: path.to_path_buf(),
-                file: Arc::new(file),
-                len: meta.len(),
-                modified: meta.modified().ok(),
-            }),
+    /// An empty index over `file`, for [`RecordStore::push_line`].
+    pub(crate) fn for_file(file: PinnedFile) -> RecordStore {
+        RecordStore {
+            file: Some(file),
             places: Vec::new(),
             stored: Default::default(),
-        })
+        }
     }
 
     /// Reserves room for `n` more rows.
@@ -143,11 +98,6 @@ impl RecordStore {
         self.places.len()
     }
 
-    /// Row `row`'s record, read again from the file when not held; `None` when the row has none.
-    pub fn get(&self, row: usize) -> Option<Result<Arc<Record>, RecordReadError>> {
-        Some(self.row(row)?.read())
-    }
-
     /// Where row `row`'s record is, detached from the store (a few words to copy), so that it
     /// can be read on another thread while the store goes on changing.
     pub fn row(&self, row: usize) -> Option<RowRecord> {
@@ -158,12 +108,15 @@ impl RecordStore {
         })
     }
 
-    /// Every record, in row order (reading the file again where not held): for small datasets
-    /// and tests, never for a million rows.
-    pub fn to_vec(&self) -> Result<Vec<Record>, RecordReadError> {
-        (0..self.len())
-            .filter_map(|row| self.get(row))
-            .map(|r| r.map(Arc::unwrap_or_clone))
+    /// Every record when all are held in memory (harvested or given whole); `None` when some
+    /// are lines of the file, which only the console's `Operations` read.
+    pub fn held(&self) -> Option<Vec<Record>> {
+        self.places
+            .iter()
+            .map(|place| match place {
+                Place::Held(record) => Some(Record::clone(record)),
+                Place::Line { .. } => None,
+            })
             .collect()
     }
 }
@@ -171,55 +124,25 @@ impl RecordStore {
 /// One row's record, to be read (see [`RecordStore::row`]).
 #[derive(Debug, Clone)]
 pub struct RowRecord {
-    file: Option<IndexedFile>,
+    file: Option<PinnedFile>,
     place: Place,
     /// The record a harvest in this session replaced, when one did.
     stored: Option<Place>,
 }
 
 impl RowRecord {
-    /// The record: held, or read again from the file (refused when the file has changed).
-    pub(crate) fn read(&self) -> Result<Arc<Record>, RecordReadError> {
-        self.read_place(&self.place)
+    /// The file the row's lines are in (none when every record is held).
+    pub(crate) fn file(&self) -> Option<&PinnedFile> {
+        self.file.as_ref()
     }
 
-    /// The record the row held before a harvest in this session replaced it; `None` when no
-    /// harvest did.
-    pub(crate) fn read_stored(&self) -> Option<Result<Arc<Record>, RecordReadError>> {
-        Some(self.read_place(self.stored.as_ref()?))
+    /// Where the row's record is.
+    pub(crate) fn place(&self) -> &Place {
+        &self.place
     }
 
-    fn read_place(&self, place: &Place) -> Result<Arc<Record>, RecordReadError> {
-        match place {
-            Place::Held(record) => Ok(Arc::clone(record)),
-            &Place::Line { offset, len, line } => self.read_line(offset, len, line).map(Arc::new),
-        }
-    }
-
-    fn read_line(&self, offset: u64, len: u64, line: u64) -> Result<Record, RecordReadError> {
-        let Some(file) = self.file.as_ref() else {
-            return Err(RecordReadError::NoFile { line });
-        };
-        let path = || file.path.clone();
-        let read_err = |source| RecordReadError::Read {
-            path: path(),
-            line,
-            source,
-        };
-        let meta = file.file.metadata().map_err(read_err)?;
-        if meta.len() != file.len || meta.modified().ok() != file.modified {
-            return Err(RecordReadError::Changed { path: path(), line });
-        }
-        let mut bytes = vec![0; len as usize];
-        file.file
-            .read_exact_at(&mut bytes, offset)
-            .map_err(read_err)?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| RecordReadError::Changed { path: path(), line })?;
-        parse_line(line as usize, &text).map_err(|e| RecordReadError::NotARecord {
-            path: path(),
-            line,
-            reason: e.to_string(),
-        })
+    /// Where the record a harvest in this session replaced is; `None` when no harvest did.
+    pub(crate) fn stored(&self) -> Option<&Place> {
+        self.stored.as_ref()
     }
 }

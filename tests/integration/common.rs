@@ -1,5 +1,6 @@
 //! Helpers the integration tests share: the binary, handle lists, a retry policy fast enough for
-//! tests, and waiting on a file another process is writing. Each test crate uses what it needs.
+//! tests, waiting on a file another process is writing, and answering the console's detail
+//! requests as its event loop does. Each test crate uses what it needs.
 #![allow(dead_code)]
 
 use std::path::Path;
@@ -8,9 +9,32 @@ use std::process::Command;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
+use influx::cli::console_ops::ConsoleOps;
+use influx::pipeline::data_dir::DataDir;
 use influx::pipeline::harvest::events::HarvestEvent;
 use influx::pipeline::harvest::handles::{HandleList, parse_handles};
 use influx::pipeline::harvest::{HarvestConfig, RetryPolicy, RunReport, start};
+use influx::ui::action::Action;
+use influx::ui::ops::Operations;
+use influx::ui::{App, update};
+
+/// Answers the console's pending detail request at once, on this thread, through `ops`, as the
+/// event loop does on a blocking one: the tests drive the reducer without an event loop.
+pub fn answer_details_now(app: &mut App, ops: &dyn Operations) {
+    if let Some(ask) = app.take_detail_ask() {
+        let answer = ops.detail(&ask);
+        update(app, Action::DetailReady(Box::new(answer)));
+    }
+}
+
+/// The console's operations on a data directory that does not exist: records held in memory or
+/// in the file they were loaded from are read, and there is no history.
+pub fn ops_without_dir() -> ConsoleOps {
+    ConsoleOps::new(DataDir::new(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/no-such-data-dir"),
+        "http://127.0.0.1:9".into(),
+    ))
+}
 
 /// The `influx` binary this test run built.
 pub fn influx_bin() -> Command {

@@ -7,13 +7,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
+use influx::cli::console_ops::{load_rows, read_record};
 use influx::dataset::{Record, parse_line, read_dataset};
 use influx::pipeline::harvest::events::{BatchFigures, HarvestEvent};
 use influx::pipeline::score::score_record;
 use influx::ui::action::Action;
 use influx::ui::author::AuthorRow;
-use influx::ui::dataset_rows::{LoadError, load_rows};
-use influx::ui::detail_answer::answer_details_now;
+use influx::ui::dataset_rows::LoadError;
 use influx::ui::{App, Settings, render, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -55,6 +55,11 @@ fn generated(n: u64) -> Vec<Record> {
             r
         })
         .collect()
+}
+
+/// The selected author's record, read again as the detail pane's answer reads it.
+fn selected_record(app: &App) -> Result<std::sync::Arc<Record>, influx::dataset::RecordReadError> {
+    read_record(&app.records.row(app.selected_row().unwrap()).unwrap())
 }
 
 fn app_at(now_secs: i64) -> App {
@@ -134,7 +139,7 @@ fn a_bad_line_in_the_middle_is_reported_with_its_number_and_the_other_rows_load(
     assert_eq!(loaded.rows, rows_of(&parsed));
     // The rows after each bad line still find their own records.
     for row in [98, 99, 198, 199, parsed.len() - 1] {
-        let record = loaded.records.get(row).unwrap().unwrap();
+        let record = read_record(&loaded.records.row(row).unwrap()).unwrap();
         assert_eq!(*record, parsed[row], "row {row}");
     }
 }
@@ -158,13 +163,13 @@ fn every_record_read_again_on_selection_equals_its_parsed_line() {
     assert_eq!(loaded.records.len(), want.len());
     for (row, record) in want.iter().enumerate() {
         assert_eq!(
-            *loaded.records.get(row).unwrap().unwrap(),
+            *read_record(&loaded.records.row(row).unwrap()).unwrap(),
             *record,
             "row {row}"
         );
     }
     // Asking again for the same row answers from the last read, the same record.
-    let again = loaded.records.get(want.len() - 1).unwrap().unwrap();
+    let again = read_record(&loaded.records.row(want.len() - 1).unwrap()).unwrap();
     assert_eq!(*again, want[want.len() - 1]);
 }
 
@@ -202,13 +207,13 @@ fn a_record_whose_line_changed_in_place_shows_a_message_in_the_pane_not_a_panic(
     update(&mut app, Action::Resize(120, 40));
     // Rewritten in place (not how the merge store writes, which publishes a new file).
     std::fs::write(&path, "{\"handle\":\"other\"}\n").unwrap();
-    let err = app.selected_record().unwrap().unwrap_err();
+    let err = selected_record(&app).unwrap_err();
     assert!(
         err.to_string().contains("changed since it was loaded"),
         "{err}"
     );
     update(&mut app, Action::OpenDetail);
-    answer_details_now(&mut app);
+    crate::common::answer_details_now(&mut app, &crate::common::ops_without_dir());
     let text = screen(&app, 120, 40);
     assert!(text.contains("the record could not be read"), "{text}");
 }
@@ -226,16 +231,13 @@ fn a_file_replaced_under_the_console_is_still_read_as_loaded_until_the_reload() 
         &["{\"handle\":\"new\",\"meta\":{}}".into()],
     );
     std::fs::rename(&next, &path).unwrap();
-    let record = loaded.records.get(3).unwrap().unwrap();
+    let record = read_record(&loaded.records.row(3).unwrap()).unwrap();
     assert_eq!(*record, parse_line(4, &first[3]).unwrap());
 
     let mut app = app_at(1_763_121_600).with_loaded(loaded);
     app.reload(load_rows(&path).unwrap(), Vec::new());
     assert_eq!(app.rows.len(), 1);
-    assert_eq!(
-        app.selected_record().unwrap().unwrap().handle(),
-        Some("new")
-    );
+    assert_eq!(selected_record(&app).unwrap().handle(), Some("new"));
 }
 
 #[test]
@@ -260,12 +262,18 @@ fn a_harvested_record_is_held_in_memory_and_shown_while_the_others_are_read_agai
             latency: std::time::Duration::from_millis(1),
         }),
     );
-    assert_eq!(*app.records.get(7).unwrap().unwrap(), fresh);
-    assert_eq!(*app.records.get(30).unwrap().unwrap(), new_author);
-    assert_eq!(*app.records.get(6).unwrap().unwrap(), records[6]);
+    assert_eq!(*read_record(&app.records.row(7).unwrap()).unwrap(), fresh);
+    assert_eq!(
+        *read_record(&app.records.row(30).unwrap()).unwrap(),
+        new_author
+    );
+    assert_eq!(
+        *read_record(&app.records.row(6).unwrap()).unwrap(),
+        records[6]
+    );
     // The file still holds the old record 7: only the held copy shows the harvest.
     assert_eq!(
-        *load_rows(&path).unwrap().records.get(7).unwrap().unwrap(),
+        *read_record(&load_rows(&path).unwrap().records.row(7).unwrap()).unwrap(),
         records[7]
     );
 }

@@ -6,9 +6,9 @@
 use std::process::Command;
 
 use chrono::TimeZone;
+use influx::cli::console_ops::load_rows;
 use influx::generate::record;
 use influx::ui::app::{App, Settings};
-use influx::ui::dataset_rows::load_rows;
 use serde_json::{Value, json};
 
 /// Generated records (realistic, with metrics) edited into the cases the rules must agree on.

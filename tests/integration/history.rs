@@ -237,10 +237,10 @@ fn drift_between_two_versions_is_reported_and_gated() {
 
 #[test]
 fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over_time() {
+    use crate::common::answer_details_now;
     use influx::cli::console_ops::ConsoleOps;
     use influx::pipeline::data_dir::DataDir;
     use influx::ui::action::{Action, ScreenCounter};
-    use influx::ui::detail_answer::answer_details_now;
     use influx::ui::{App, render, update};
     use ratatui::{Terminal, backend::TestBackend};
 
@@ -266,7 +266,7 @@ fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over
     update(&mut app, Action::Tick(chrono::Utc::now()));
     let row = app.selected_row().unwrap();
     assert_eq!(app.rows[row].handle, "author0");
-    answer_details_now(&mut app);
+    answer_details_now(&mut app, &ops);
     let timeline = app.timeline_of(row).unwrap().unwrap();
     assert_eq!(timeline.snapshots.len(), 4);
     assert_eq!(timeline.growth.flags[0].kind, "follower_spike");
@@ -374,6 +374,7 @@ fn runs_are_backfilled_on_the_first_open_and_by_history_import_once_each() {
 
 #[tokio::test]
 async fn a_re_harvest_shows_what_changed_since_the_stored_record_and_points_to_the_raw_answer() {
+    use crate::common::answer_details_now;
     use influx::cli::console_ops::ConsoleOps;
     use influx::dataset::read_dataset;
     use influx::pipeline::data_dir::DataDir;
@@ -382,7 +383,6 @@ async fn a_re_harvest_shows_what_changed_since_the_stored_record_and_points_to_t
     use influx::pipeline::harvest::xapi::{ClientConfig, Token};
     use influx::sim::{SimConfig, SimServer};
     use influx::ui::action::Action;
-    use influx::ui::detail_answer::answer_details_now;
     use influx::ui::{App, update};
 
     let tmp = tempfile::tempdir().unwrap();
@@ -423,7 +423,7 @@ async fn a_re_harvest_shows_what_changed_since_the_stored_record_and_points_to_t
         .unwrap();
     app.selected = app.index.iter().position(|&i| i as usize == row).unwrap();
     app.ask_detail_if_needed();
-    answer_details_now(&mut app);
+    answer_details_now(&mut app, &ops);
 
     let since = app
         .since_stored_of(row)
@@ -457,13 +457,13 @@ async fn a_re_harvest_shows_what_changed_since_the_stored_record_and_points_to_t
         .unwrap();
     app.selected = app.index.iter().position(|&i| i as usize == other).unwrap();
     app.ask_detail_if_needed();
-    answer_details_now(&mut app);
+    answer_details_now(&mut app, &ops);
     assert!(app.since_stored_of(other).is_none());
 
     // What a person sees in the detail pane of author0.
     app.selected = app.index.iter().position(|&i| i as usize == row).unwrap();
     app.ask_detail_if_needed();
-    answer_details_now(&mut app);
+    answer_details_now(&mut app, &ops);
     let text = crate::ui_snapshots::detail_pane_text(app)
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -790,10 +790,10 @@ fn two_handles_sharing_an_id_keep_their_own_histories_with_no_false_spike() {
 
 #[test]
 fn the_console_gives_each_of_two_handles_sharing_an_id_its_own_history() {
+    use crate::common::answer_details_now;
     use influx::cli::console_ops::ConsoleOps;
     use influx::pipeline::data_dir::DataDir;
     use influx::ui::App;
-    use influx::ui::detail_answer::answer_details_now;
 
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
@@ -823,7 +823,7 @@ fn the_console_gives_each_of_two_handles_sharing_an_id_its_own_history() {
             .expect("a row per author");
         app.selected = app.index.iter().position(|&i| i as usize == row).unwrap();
         app.ask_detail_if_needed();
-        answer_details_now(&mut app);
+        answer_details_now(&mut app, &ops);
         let timeline = app.timeline_of(row).unwrap().unwrap();
         let seen: Vec<Option<u64>> = timeline
             .snapshots

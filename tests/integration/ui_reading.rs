@@ -9,19 +9,19 @@ use influx::pipeline::score::score_record;
 use influx::ui::action::Action;
 use influx::ui::app::{Focus, Mode, Zoomed};
 use influx::ui::batches::{BatchLine, BatchState};
-use influx::ui::detail_answer::answer_details_now;
 use influx::ui::keys::action_for;
 use influx::ui::log_ring::LogLevel;
 use influx::ui::ops::MergePlanView;
 use influx::ui::{App, update};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::common::{answer_details_now, ops_without_dir};
 use crate::ui_snapshots::{demo_app, mid_run, read, scored_author, screen};
 
 fn press(app: &mut App, code: KeyCode) {
     if let Some(a) = action_for(app, KeyEvent::new(code, KeyModifiers::NONE)) {
         update(app, a);
-        answer_details_now(app);
+        answer_details_now(app, &ops_without_dir());
     }
 }
 
@@ -375,7 +375,7 @@ fn after_r_the_detail_opens_on_the_author_with_what_the_answer_changed() {
             latency: std::time::Duration::from_millis(200),
         }),
     );
-    answer_details_now(&mut app);
+    answer_details_now(&mut app, &ops_without_dir());
     assert_eq!(app.mode, Mode::Detail);
     assert_eq!(app.detail_scroll, 0);
     let row = app.selected_row().unwrap();

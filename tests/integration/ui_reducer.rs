@@ -626,7 +626,7 @@ mod fast_order_matches_the_reference {
             top.ranked_score()
         );
         let recounted = App::new(app.settings.clone(), app.now)
-            .with_records(app.records.to_vec().expect("harvested records are held"));
+            .with_records(app.records.held().expect("harvested records are held"));
         assert_eq!(app.counts.zero, recounted.counts.zero);
         assert_eq!(app.counts.unscored, recounted.counts.unscored);
         assert_eq!(app.counts.duplicates, recounted.counts.duplicates);
@@ -636,19 +636,14 @@ mod fast_order_matches_the_reference {
 
 #[test]
 fn the_detail_is_asked_for_once_per_selection_and_a_late_answer_for_another_row_is_dropped() {
-    use influx::ui::detail_answer::{answer_detail, answer_details_now};
+    use crate::common::{answer_details_now, ops_without_dir};
+    use influx::ui::ops::Operations;
+    let ops = ops_without_dir();
     let mut app = app(false);
     let first = app.selected_row().unwrap();
     assert_eq!(app.detail_wanted.map(|(_, row)| row), Some(first));
     // The answer for the first row is computed while the selection moves on.
-    let (generation, _) = app.detail_wanted.take().unwrap();
-    let stale = answer_detail(
-        &app.records.row(first).unwrap(),
-        None,
-        None,
-        generation,
-        first,
-    );
+    let stale = ops.detail(&app.take_detail_ask().unwrap());
     update(&mut app, Action::Down);
     let second = app.selected_row().unwrap();
     assert_ne!(first, second);
@@ -660,7 +655,7 @@ fn the_detail_is_asked_for_once_per_selection_and_a_late_answer_for_another_row_
         "only the last one asked counts"
     );
     // A tick or any other action does not ask again for the same row.
-    answer_details_now(&mut app);
+    answer_details_now(&mut app, &ops);
     update(&mut app, Action::Tick(Utc::now()));
     assert_eq!(app.detail_wanted, None);
     let detail = app.detail_of(second).unwrap().unwrap();
@@ -669,9 +664,10 @@ fn the_detail_is_asked_for_once_per_selection_and_a_late_answer_for_another_row_
 
 #[test]
 fn new_records_behind_the_same_row_ask_for_its_detail_again() {
-    use influx::ui::detail_answer::answer_details_now;
+    use crate::common::{answer_details_now, ops_without_dir};
+    let ops = ops_without_dir();
     let mut app = app(false);
-    answer_details_now(&mut app);
+    answer_details_now(&mut app, &ops);
     let row = app.selected_row().unwrap();
     assert!(app.detail_of(row).is_some());
     app.reload(Default::default(), Vec::new());

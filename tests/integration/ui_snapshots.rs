@@ -9,7 +9,6 @@ use influx::pipeline::harvest::events::{BatchFigures, BudgetSnapshot, HarvestEve
 use influx::pipeline::score::{Feature, model, score_record};
 use influx::ui::action::Action;
 use influx::ui::batches::{BatchLine, BatchState};
-use influx::ui::detail_answer::answer_details_now;
 use influx::ui::keys::{in_candidates_view, on_main_screen, registry};
 use influx::ui::ops::MergePlanView;
 use influx::ui::{App, Settings, render, update};
@@ -132,7 +131,7 @@ pub(crate) fn mid_run(mut app: App) -> App {
 pub(crate) fn screen(app: &mut App, w: u16, h: u16) -> String {
     update(app, Action::Resize(w, h));
     // What the event loop does between an action and the next frame.
-    answer_details_now(app);
+    crate::common::answer_details_now(app, &crate::common::ops_without_dir());
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal.draw(|f| render(app, f)).unwrap();
     format!("{}", terminal.backend())
