@@ -68,21 +68,37 @@ impl DataDir {
     /// minus those the merge store says the current version holds.
     pub(crate) fn pending_files(&self) -> Result<Vec<PathBuf>, MergeError> {
         let merged = merge::merged_batches(&self.root)?;
+        let was_merged = |f: &Path| merged.iter().any(|m| same_file(&m.path, f));
+        // A run's records merged while its harvest was still writing them (one record a line,
+        // no blank lines: the harvest writes them) hold more records now than the merge took:
+        // pending again, so the rest is merged when asked (the records already taken come out
+        // unchanged).
+        let merged_whole = |f: &Path| {
+            merged
+                .iter()
+                .any(|m| same_file(&m.path, f) && m.records >= harvest::count_lines(f))
+        };
         let mut files = list(&layout::batches_dir(&self.root), |p| {
             p.extension().is_some_and(|x| x == "jsonl")
         });
         for run in list(&layout::runs_dir(&self.root), |p| p.is_dir()) {
             let records = run.join(RECORDS_FILE);
             // A refresh merges a run through a file of its own beside the records (the clean
-            // copy, the renamed accounts): any file of the run merged means the run is.
-            let taken = merged
-                .iter()
-                .any(|m| m.parent().is_some_and(|d| same_file(d, &run)));
+            // copy, the renamed accounts): any such file merged means the run is.
+            let taken = merged.iter().any(|m| {
+                m.path.parent().is_some_and(|d| same_file(d, &run)) && !same_file(&m.path, &records)
+            }) || merged_whole(&records);
             if !taken && records.metadata().is_ok_and(|m| m.len() > 0) {
                 files.push(records);
             }
         }
-        files.retain(|f| !merged.iter().any(|m| same_file(m, f)));
+        files.retain(|f| {
+            if f.file_name().is_some_and(|n| n == RECORDS_FILE) {
+                !merged_whole(f)
+            } else {
+                !was_merged(f)
+            }
+        });
         Ok(files)
     }
 
@@ -154,6 +170,38 @@ mod tests {
         assert_eq!(
             batch_name(Path::new("batches/batch-07-api.jsonl")),
             "batch-07-api"
+        );
+    }
+
+    #[test]
+    fn a_run_merged_while_its_harvest_was_writing_is_pending_again_for_the_rest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path().to_path_buf(), "http://127.0.0.1:9".into());
+        let run = layout::runs_dir(tmp.path()).join("20261207T171533.123Z");
+        std::fs::create_dir_all(&run).unwrap();
+        let records = run.join(RECORDS_FILE);
+        let line = |i| format!("{}\n", crate::generate::record(3, i).into_value());
+        std::fs::write(&records, line(0) + &line(1)).unwrap();
+        assert_eq!(dir.pending_files().unwrap(), vec![records.clone()]);
+
+        let options = MergeOptions {
+            allow_flagged: true,
+            ..MergeOptions::default()
+        };
+        let plan = merge::plan(tmp.path(), std::slice::from_ref(&records), &options).unwrap();
+        merge::apply(tmp.path(), &plan).unwrap();
+        assert!(dir.pending_files().unwrap().is_empty(), "merged whole");
+
+        // The harvest goes on writing after the merge took what there was.
+        let mut more = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&records)
+            .unwrap();
+        std::io::Write::write_all(&mut more, line(2).as_bytes()).unwrap();
+        assert_eq!(
+            dir.pending_files().unwrap(),
+            vec![records.clone()],
+            "the rest of the run is pending, not lost"
         );
     }
 }

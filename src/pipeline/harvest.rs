@@ -50,7 +50,8 @@ use self::events::{BatchFigures, HandleOutcome, HarvestCommand, HarvestEvent, Sp
 use self::handles::{HandleList, normalize};
 use self::journal::{Journal, JournalBatch, JournalError, Resumed, RunHeader, RunTotals};
 use self::ledger::{HarvestLock, Ledger, RunLedger};
-use self::outputs::{BatchWriter, RecordLog, ResponseLog, count_lines};
+pub(crate) use self::outputs::count_lines;
+use self::outputs::{BatchWriter, RecordLog, ResponseLog};
 use self::pending::Pending;
 use self::xapi::{ClientConfig, ClientError, MAX_BATCH, XClient};
 

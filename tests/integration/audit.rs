@@ -323,18 +323,20 @@ fn gates_relaxed_in_the_library_match_the_command_line() {
     assert_eq!(r.failed_gates().next().unwrap().name, Gate::ZeroScores);
 }
 
+/// The report as a terminal without colour shows it, without growth flags.
+fn terminal_text(r: &influx::pipeline::audit::AuditReport) -> String {
+    let printed = influx::cli::audit::Printed {
+        report: r,
+        anomalies: None,
+    };
+    influx::cli::audit::render(&printed, false, false)
+}
+
 #[test]
 fn the_terminal_report_names_the_figures_and_the_failed_gates() {
     let d = read_dataset(&fixture("latest-2025-11-14.jsonl")).unwrap();
     let r = audit_dataset(&d, &Gates::default());
-    let text = influx::cli::audit::render(
-        &influx::cli::audit::Printed {
-            report: &r,
-            anomalies: None,
-        },
-        false,
-        false,
-    );
+    let text = terminal_text(&r);
     // Compared with runs of spaces folded, so column widths may change.
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for needle in [
@@ -384,14 +386,7 @@ fn the_terminal_report_of_the_real_dataset_is_the_one_the_whole_file_audit_print
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(REAL);
     let mut r = audit_file(&path, &Gates::default()).expect("readable");
     r.file = Some(REAL.to_string());
-    let text = influx::cli::audit::render(
-        &influx::cli::audit::Printed {
-            report: &r,
-            anomalies: None,
-        },
-        false,
-        false,
-    );
+    let text = terminal_text(&r);
     assert_eq!(text, pinned("latest-2025-11-14.report.txt"));
 }
 

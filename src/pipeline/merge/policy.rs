@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::MergeError;
-use super::manifest::HistoryEntry;
+use super::manifest::{HistoryEntry, ManifestBatch};
 use super::plan::{MergeOptions, MergePlan, plan};
 use super::report::BlockedRecord;
 
@@ -61,9 +61,10 @@ pub fn plan_skipping_flagged(
     Ok(CleanPlan { plan, left_out })
 }
 
-/// The batch files whose records the current version holds: a merge adds its batches to those of
-/// its base version, a rollback returns to the set of the version it restored.
-pub fn merged_batches(data_dir: &Path) -> Result<Vec<PathBuf>, MergeError> {
+/// The batch files whose records the current version holds, each with the records it held when
+/// merged: a merge adds its batches to those of its base version, a rollback returns to the set
+/// of the version it restored.
+pub fn merged_batches(data_dir: &Path) -> Result<Vec<ManifestBatch>, MergeError> {
     let status = super::status(data_dir)?;
     Ok(status
         .current
@@ -71,8 +72,8 @@ pub fn merged_batches(data_dir: &Path) -> Result<Vec<PathBuf>, MergeError> {
         .unwrap_or_default())
 }
 
-fn merged_paths(history: &[HistoryEntry]) -> Vec<PathBuf> {
-    let mut by_version: std::collections::HashMap<u64, Vec<PathBuf>> = Default::default();
+fn merged_paths(history: &[HistoryEntry]) -> Vec<ManifestBatch> {
+    let mut by_version: std::collections::HashMap<u64, Vec<ManifestBatch>> = Default::default();
     let mut current = Vec::new();
     for entry in history {
         let (version, set) = match entry {
@@ -81,7 +82,7 @@ fn merged_paths(history: &[HistoryEntry]) -> Vec<PathBuf> {
                     .base_version
                     .and_then(|b| by_version.get(&b).cloned())
                     .unwrap_or_default();
-                set.extend(m.batches.iter().map(|b| b.path.clone()));
+                set.extend(m.batches.iter().cloned());
                 (m.version, set)
             }
             HistoryEntry::Rollback(r) => (

@@ -60,27 +60,41 @@ fn ratio_and_label(app: &App) -> (f64, String) {
 /// first, so that a narrow terminal cuts the counts, never the percentage.
 fn compact_label(app: &App, width: u16) -> String {
     let p = &app.progress;
-    if p.handles_total == 0 {
-        return ratio_and_label(app).1;
-    }
-    let percent = (p.handles_done as f64 / p.handles_total as f64 * 100.0).clamp(0.0, 100.0);
-    let candidates = [
-        format!(
-            "run {percent:.0}% · handles {}/{} · batches {}/{}",
-            p.handles_done, p.handles_total, p.batches_done, p.batches_total
-        ),
-        format!(
-            "run {percent:.0}% · handles {}/{}",
-            p.handles_done, p.handles_total
-        ),
-        format!("run {percent:.0}%"),
-    ];
+    let candidates = if p.handles_total == 0 {
+        // Before a run: the pending files, shortened by whole words, never cut mid-way.
+        let full = ratio_and_label(app).1;
+        match full.strip_prefix("no run yet · ") {
+            Some(pending) => {
+                let count = pending.split(' ').next().unwrap_or_default();
+                vec![
+                    full.clone(),
+                    pending.to_string(),
+                    format!("{count} pending"),
+                    "no run yet".to_string(),
+                ]
+            }
+            None => vec![full],
+        }
+    } else {
+        let percent = (p.handles_done as f64 / p.handles_total as f64 * 100.0).clamp(0.0, 100.0);
+        vec![
+            format!(
+                "run {percent:.0}% · handles {}/{} · batches {}/{}",
+                p.handles_done, p.handles_total, p.batches_done, p.batches_total
+            ),
+            format!(
+                "run {percent:.0}% · handles {}/{}",
+                p.handles_done, p.handles_total
+            ),
+            format!("run {percent:.0}%"),
+        ]
+    };
     let room = usize::from(width).saturating_sub(1);
     let fits = |l: &&String| l.chars().count() <= room;
     candidates
         .iter()
         .find(fits)
-        .unwrap_or(&candidates[2])
+        .unwrap_or(&candidates[candidates.len() - 1])
         .clone()
 }
 
@@ -330,5 +344,12 @@ mod tests {
             crate::ui::batches::BatchState::Pending,
         ));
         assert_eq!(compact_label(&one, 40), "no run yet · 1 pending batch file");
+        assert_eq!(compact_label(&one, 25), "1 pending batch file");
+        assert_eq!(compact_label(&one, 12), "1 pending");
+        assert_eq!(
+            compact_label(&one, 8),
+            "no run yet",
+            "the shortest, when none fits"
+        );
     }
 }
