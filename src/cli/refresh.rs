@@ -43,6 +43,10 @@ pub struct Args {
     /// JSON lines on stdout even on a terminal.
     #[arg(long)]
     pub json: bool,
+    /// Then bring the history's Parquet lake at LAKE up to date, as `influx history export
+    /// --out LAKE` does (only the weeks that changed are written): the weekly cron's last step.
+    #[arg(long, value_name = "LAKE")]
+    pub history_export: Option<std::path::PathBuf>,
 }
 
 fn unusable(mode: Mode, reason: &str) -> Exit {
@@ -145,10 +149,36 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     if let (Some(path), false) = (&settings.metrics_file.value, report.dry_run) {
         write_metrics(path, &data_dir, &report.census)?;
     }
-    Ok(match report.outcome.exit_code() {
+    let refreshed = match report.outcome.exit_code() {
         0 => Exit::Ok,
         1 => Exit::GateFailed,
         _ => Exit::Unusable,
+    };
+    // The lake follows what the refresh recorded (a partial refresh recorded some authors too);
+    // a refresh that could do nothing recorded nothing, and a dry run sends nothing.
+    let exported = match &args.history_export {
+        Some(lake) if !report.dry_run && refreshed != Exit::Unusable => {
+            match super::release::history_export(&data_dir, Some(lake), None, mode) {
+                Ok(exit) => exit,
+                Err(e) => {
+                    warn(
+                        mode,
+                        &format!(
+                            "the refresh is published, but the history export to {} failed: {}",
+                            lake.display(),
+                            super::output::causes_line(e.as_ref())
+                        ),
+                    );
+                    Exit::Unusable
+                }
+            }
+        }
+        _ => Exit::Ok,
+    };
+    Ok(if refreshed == Exit::Ok {
+        exported
+    } else {
+        refreshed
     })
 }
 

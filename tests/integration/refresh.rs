@@ -1009,3 +1009,27 @@ fn sigterm_during_the_renamed_account_look_up_stops_the_refresh_cleanly_and_the_
         "only the look-up by id is asked, {after_signal} requests after the signal"
     );
 }
+
+/// The weekly cron in one command: refresh, then bring the history's lake up to date.
+#[test]
+fn a_refresh_with_history_export_brings_the_lake_up_to_date_after_publishing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = directory(tmp.path(), 6, 0..6, 0..0);
+    let sim = sim(&data, SimConfig::default());
+    let lake = tmp.path().join("lake");
+    let lines = checked(
+        refresh(&sim, &data, &["--history-export", lake.to_str().unwrap()])
+            .output()
+            .unwrap(),
+        0,
+    );
+    assert_eq!(event(&lines, "refresh_done")["report"]["refreshed"], 6);
+    let exported = lines
+        .iter()
+        .find(|l| l.get("weeks_written").is_some())
+        .expect("the export says what it wrote");
+    assert!(exported["snapshots_written"].as_u64().unwrap() >= 6);
+    assert!(lake.join("_influx_manifest.json").is_file());
+    let weeks = std::fs::read_dir(lake.join("snapshots")).unwrap().count();
+    assert!(weeks >= 1, "a week directory per ISO week");
+}
