@@ -403,52 +403,7 @@ pub(crate) async fn run(
         Pending::read(&dir)?.filter(|p| p.run_dir.join(harvest::journal::JOURNAL_FILE).exists());
     let caps = caps(&opts)?;
     let max_spend = caps.spend;
-    let selection = match &pending {
-        Some(p) => {
-            // The run was chosen and paid for up to here: finish it, whatever the census says now.
-            let census = census_of(&dir, &opts.rules)?;
-            Selection {
-                run_dir: p.run_dir.clone(),
-                resumed: true,
-                per_reason: p
-                    .selected
-                    .iter()
-                    .filter_map(|(r, n)| {
-                        Reason::ALL.iter().find(|x| x.word() == r).map(|&x| (x, *n))
-                    })
-                    .collect(),
-                handles: Vec::new(),
-                held_back: 0,
-                stale_held_back: 0,
-                census,
-                dry_run_list: false,
-            }
-        }
-        None => {
-            let census = census_of(&dir, &opts.rules)?;
-            let chosen = census.candidates.len();
-            let take = caps.fit(
-                &census.candidates,
-                opts.harvest.pricing.price_micros,
-                opts.rules.now.date_naive(),
-            );
-            let picked = &census.candidates[..take];
-            let per_reason = census::per_reason(picked);
-            Selection {
-                run_dir: harvest::new_run_dir(&dir),
-                resumed: false,
-                per_reason,
-                handles: picked.iter().map(|c| c.handle.clone()).collect(),
-                held_back: chosen - take,
-                stale_held_back: census.candidates[take..]
-                    .iter()
-                    .filter(|c| c.reason == Reason::Stale)
-                    .count(),
-                census,
-                dry_run_list: opts.dry_run,
-            }
-        }
-    };
+    let selection = select(&dir, &opts, &caps, pending.as_ref())?;
     on(&RefreshEvent::Selected(selection.clone()));
     let mut report = RefreshReport {
         outcome: RefreshOutcome::Done,
@@ -488,24 +443,7 @@ pub(crate) async fn run(
     }
     let run_dir = selection.run_dir.clone();
     let handles_file = run_dir.join(HANDLES_FILE);
-    let input = if selection.resumed {
-        let header =
-            harvest::journal::read_header(&run_dir).map_err(harvest::HarvestError::from)?;
-        let file = header.handles_file.unwrap_or_else(|| handles_file.clone());
-        let text = std::fs::read_to_string(&file).map_err(|source| RefreshError::Io {
-            path: file.clone(),
-            source,
-        })?;
-        parse_handles(&text)
-    } else {
-        let mut text = selection.handles.join("\n");
-        text.push('\n');
-        if !opts.dry_run {
-            crate::dataset::AtomicFile::write_bytes(&handles_file, text.as_bytes())
-                .map_err(RefreshError::Dataset)?;
-        }
-        parse_handles(&text)
-    };
+    let input = harvest_input(&selection, &run_dir, &handles_file, opts.dry_run)?;
     let mut setup = opts.harvest.clone();
     setup.max_spend = max_spend;
     let mut config = setup.config(&run_dir, &dir)?;
@@ -529,6 +467,7 @@ pub(crate) async fn run(
         }
         .write(&dir)?;
     }
+    // Phase 3, harvest: the engine driven by the jobs layer, SIGTERM reaching it as cancel.
     let engine = match harvest::start(config, input) {
         Ok(engine) => engine,
         Err(e) => {
@@ -560,6 +499,7 @@ pub(crate) async fn run(
         report.last(previous.as_ref()).write(&dir)?;
         return Ok(report);
     }
+    // Phase 4, the accounts not found by handle asked again by id (renamed, or gone).
     let renames = if summary.not_found.is_empty() {
         renames::Renames::default()
     } else {
@@ -573,6 +513,8 @@ pub(crate) async fn run(
     // A merge may land between the plan and the write (the console, a hand-run merge): the
     // plan is made again against the new version, once; a second change in as many
     // milliseconds is an operator merging by hand, and the next refresh finishes the run.
+    // Phase 5, audit the merged candidate, publish, record (`merge_run`: the gates decide
+    // before anything is published).
     let mut replanned = false;
     loop {
         match merge_run(
@@ -596,6 +538,7 @@ pub(crate) async fn run(
     if complete {
         Pending::clear(&dir)?;
     }
+    // Phase 6, the census after: what the next refresh will find.
     report.census = census_of(&dir, &opts.rules)?;
     report.finished_at = Utc::now();
     let mut report = finish(report);
@@ -604,6 +547,91 @@ pub(crate) async fn run(
     }
     report.last(previous.as_ref()).write(&dir)?;
     Ok(report)
+}
+
+/// Phase 1, select: the interrupted run taken up again (chosen and paid for up to here:
+/// finished whatever the census says now), or the census's candidates that fit the caps.
+fn select(
+    dir: &Path,
+    opts: &RefreshOptions,
+    caps: &Caps,
+    pending: Option<&Pending>,
+) -> Result<Selection, RefreshError> {
+    Ok(match pending {
+        Some(p) => {
+            // The run was chosen and paid for up to here: finish it, whatever the census says now.
+            let census = census_of(dir, &opts.rules)?;
+            Selection {
+                run_dir: p.run_dir.clone(),
+                resumed: true,
+                per_reason: p
+                    .selected
+                    .iter()
+                    .filter_map(|(r, n)| {
+                        Reason::ALL.iter().find(|x| x.word() == r).map(|&x| (x, *n))
+                    })
+                    .collect(),
+                handles: Vec::new(),
+                held_back: 0,
+                stale_held_back: 0,
+                census,
+                dry_run_list: false,
+            }
+        }
+        None => {
+            let census = census_of(dir, &opts.rules)?;
+            let chosen = census.candidates.len();
+            let take = caps.fit(
+                &census.candidates,
+                opts.harvest.pricing.price_micros,
+                opts.rules.now.date_naive(),
+            );
+            let picked = &census.candidates[..take];
+            let per_reason = census::per_reason(picked);
+            Selection {
+                run_dir: harvest::new_run_dir(dir),
+                resumed: false,
+                per_reason,
+                handles: picked.iter().map(|c| c.handle.clone()).collect(),
+                held_back: chosen - take,
+                stale_held_back: census.candidates[take..]
+                    .iter()
+                    .filter(|c| c.reason == Reason::Stale)
+                    .count(),
+                census,
+                dry_run_list: opts.dry_run,
+            }
+        }
+    })
+}
+
+/// Phase 2, the handles to harvest: those of the interrupted run (its journal names its
+/// file), or the selection's, written beside the run so a resume finds them.
+fn harvest_input(
+    selection: &Selection,
+    run_dir: &Path,
+    handles_file: &Path,
+    dry_run: bool,
+) -> Result<harvest::handles::HandleList, RefreshError> {
+    Ok(if selection.resumed {
+        let header = harvest::journal::read_header(run_dir).map_err(harvest::HarvestError::from)?;
+        let file = header
+            .handles_file
+            .unwrap_or_else(|| handles_file.to_path_buf());
+        let text = std::fs::read_to_string(&file).map_err(|source| RefreshError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        parse_handles(&text)
+    } else {
+        let mut text = selection.handles.join("\n");
+        text.push('\n');
+        if !dry_run {
+            crate::dataset::AtomicFile::write_bytes(handles_file, text.as_bytes())
+                .map_err(RefreshError::Dataset)?;
+        }
+        parse_handles(&text)
+    })
 }
 
 /// Sets the outcome from what was left out.
