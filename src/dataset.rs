@@ -19,6 +19,7 @@ use std::path::PathBuf;
 
 mod atomic_file;
 pub(crate) mod author_view;
+mod authors;
 mod canonical;
 #[cfg(test)]
 mod edited_lines;
@@ -36,6 +37,7 @@ mod writeback;
 
 pub use atomic_file::{AtomicFile, FinishWrite, sync_dir, write_dataset};
 pub use author_view::AuthorView;
+pub(crate) use authors::{UnreadableRow, for_each_author};
 pub(crate) use canonical::{CANONICAL_META_ORDER, CANONICAL_ORDER};
 pub use lines::{
     Dataset, LineBlock, LineBlocks, Lines, NumberedLine, is_gz, is_std_stream, open_reader,

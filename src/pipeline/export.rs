@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::dataset::{DatasetError, Lines, Record, parse_line};
+use crate::dataset::{DatasetError, Lines, Record, UnreadableRow, for_each_author, parse_line};
 use crate::pipeline::ranks::Ranks;
 
 /// The columns written when `--fields` is not given, in order.
@@ -206,31 +206,27 @@ fn for_each_row(
     mut each: impl FnMut(Vec<Value>) -> Result<(), ExportError>,
 ) -> Result<usize, ExportError> {
     let mut rows = 0;
-    let mut seen = std::collections::HashSet::new();
     // Ranks need the whole version: a first reading, only when a rank is asked for.
     let ranks = if fields.iter().any(|f| f.starts_with("rank_")) {
         Ranks::of_file(latest)?
     } else {
         Ranks::default()
     };
-    for item in Lines::open(latest)? {
-        let (n, text) = item?;
-        let record = text
-            .map_err(|e| e.to_string())
-            .and_then(|t| parse_line(n, &t).map_err(|e| e.to_string()))
-            .map_err(|reason| ExportError::Line {
-                path: latest.display().to_string(),
-                reason,
-            })?;
-        if let Some(key) = record.handle_key()
-            && !seen.insert(key)
-        {
-            continue;
-        }
+    for_each_author(latest, |record: Record| {
         each(fields.iter().map(|f| column(&record, f, &ranks)).collect())?;
         rows += 1;
-    }
+        Ok::<(), ExportError>(())
+    })?;
     Ok(rows)
+}
+
+impl From<UnreadableRow> for ExportError {
+    fn from(u: UnreadableRow) -> ExportError {
+        ExportError::Line {
+            path: u.path,
+            reason: u.reason,
+        }
+    }
 }
 
 /// A failed write, its kind kept: a reader that went away (`| head`) is no failure of the export.

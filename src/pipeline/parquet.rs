@@ -30,6 +30,15 @@ pub enum ParquetError {
     Write(String),
 }
 
+impl From<crate::dataset::UnreadableRow> for ParquetError {
+    fn from(u: crate::dataset::UnreadableRow) -> ParquetError {
+        ParquetError::Line {
+            path: u.path,
+            reason: u.reason,
+        }
+    }
+}
+
 impl ParquetError {
     pub(crate) fn write(e: impl std::fmt::Display) -> ParquetError {
         ParquetError::Write(e.to_string())

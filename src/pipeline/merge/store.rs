@@ -69,10 +69,6 @@ pub(crate) struct Store {
     dir: PathBuf,
 }
 
-/// A version being written, invisible until [`Store::publish`] names it; removed when dropped
-/// unpublished (a failed write leaves nothing behind; a killed one is cleaned by the next writer).
-pub(crate) type Staging = Staged;
-
 /// Holds the dataset directory's lock: one writer at a time. Released when dropped (or when the
 /// process dies: the kernel drops the lock with the file).
 #[derive(Debug)]
@@ -158,7 +154,7 @@ impl Store {
     }
 
     /// A fresh hidden directory to write the next version into.
-    pub(crate) fn stage(&self, _lock: &WriterLock) -> Result<Staging, StoreError> {
+    pub(crate) fn stage(&self, _lock: &WriterLock) -> Result<Staged, StoreError> {
         let stamp = Utc::now().timestamp_nanos_opt().unwrap_or_default();
         let dir = self
             .versions()
@@ -210,7 +206,7 @@ impl Store {
     pub(crate) fn publish(
         &self,
         _lock: &WriterLock,
-        staging: Staging,
+        staging: Staged,
         version: u64,
     ) -> Result<PathBuf, StoreError> {
         let name = format!("{version:08}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));

@@ -4,7 +4,6 @@
 //! an empty text: a missing count is not a count of zero. Rows as the export reads them: a
 //! handle's first row, ranks of the file's own authors (see `ranks`).
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,7 +16,7 @@ use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use serde_json::Value;
 
 use super::{BATCH_ROWS, ParquetBuffer, ParquetError, batch};
-use crate::dataset::{Lines, Record, parse_line};
+use crate::dataset::{Record, for_each_author};
 use crate::pipeline::ranks::Ranks;
 
 /// The columns, in order.
@@ -260,26 +259,13 @@ pub(crate) fn authors_parquet(path: &Path) -> Result<(Vec<u8>, u64), ParquetErro
     let ranks = Ranks::of_file(path)?;
     let mut out = ParquetBuffer::new(schema.clone())?;
     let mut columns = AuthorColumns::new();
-    let mut seen = HashSet::new();
-    for item in Lines::open(path)? {
-        let (n, text) = item?;
-        let record = text
-            .map_err(|e| e.to_string())
-            .and_then(|t| parse_line(n, &t).map_err(|e| e.to_string()))
-            .map_err(|reason| ParquetError::Line {
-                path: path.display().to_string(),
-                reason,
-            })?;
-        if let Some(key) = record.handle_key()
-            && !seen.insert(key)
-        {
-            continue;
-        }
+    for_each_author(path, |record| {
         columns.push(&record, &ranks);
         if columns.rows == BATCH_ROWS {
             out.write(&batch(&schema, columns.take())?)?;
         }
-    }
+        Ok::<(), ParquetError>(())
+    })?;
     if columns.rows > 0 {
         out.write(&batch(&schema, columns.take())?)?;
     }

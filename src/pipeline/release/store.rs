@@ -41,9 +41,6 @@ pub(super) struct ReleaseDir {
     _lock: File,
 }
 
-/// A release being written, removed when dropped unpublished.
-pub(super) type Staging = Staged;
-
 impl ReleaseDir {
     /// Opens (creating) `dir` and waits for its writer lock; removes what a writer killed
     /// half-way left.
@@ -95,7 +92,7 @@ impl ReleaseDir {
         ReleaseManifest::read(&path).map(Some)
     }
 
-    pub(super) fn stage(&self) -> Result<Staging, ReleaseError> {
+    pub(super) fn stage(&self) -> Result<Staged, ReleaseError> {
         let dir = self
             .dir
             .join(format!("{STAGING_PREFIX}{}", std::process::id()));
@@ -104,7 +101,7 @@ impl ReleaseDir {
 
     /// Names the staged release `n` and points `current` at it: the one instant the release
     /// changes. Then removes releases older than the previous one.
-    pub(super) fn publish(&self, staging: Staging, n: u64) -> Result<PathBuf, ReleaseError> {
+    pub(super) fn publish(&self, staging: Staged, n: u64) -> Result<PathBuf, ReleaseError> {
         let name = n.to_string();
         let final_dir = self.dir.join(&name);
         staging.name(&final_dir).map_err(swap_err)?;
