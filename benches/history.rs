@@ -7,7 +7,8 @@
 mod common;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use influx::pipeline::history::{HISTORY_FILE, History};
+use influx::pipeline::data_dir::DataDir;
+use influx::pipeline::history::History;
 
 const AUTHORS: u64 = 100_000;
 const WEEKS: u32 = 4;
@@ -25,7 +26,7 @@ fn history(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("history");
     g.sample_size(10);
-    let fresh = dir.path().join(HISTORY_FILE);
+    let fresh = DataDir::new(dir.path()).history();
     g.bench_function("record_version_100k", |b| {
         b.iter_batched(
             || {

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use influx::pipeline::data_dir::DataDir;
 use influx::pipeline::merge::{self, MergeOptions};
 
 const BATCH: usize = 10_000;
@@ -136,8 +137,9 @@ fn plan_and_apply(data: &Path, batch: &Path) -> merge::MergeOutcome {
         allow_flagged: true,
         ..MergeOptions::default()
     };
-    let plan = merge::plan(data, &[batch.to_path_buf()], &options).unwrap();
-    merge::apply(data, &plan).unwrap()
+    let data = DataDir::new(data);
+    let plan = merge::plan(&data, &[batch.to_path_buf()], &options).unwrap();
+    merge::apply(&data, &plan).unwrap()
 }
 
 /// A first import: every batch row is a new author, written from its place in the batch.

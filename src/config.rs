@@ -12,11 +12,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::pipeline::audit::{Gate, Gates};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::pricing::{micros_to_usd, usd_to_micros};
 use crate::pipeline::harvest::xapi::{DEFAULT_API_BASE, MAX_BATCH, TokenError};
 use crate::pipeline::harvest::{Micros, Plan, Pricing};
 pub(crate) use age::Age;
-pub(crate) use file::{CONFIG_FILE, FileValues};
+pub(crate) use file::FileValues;
 
 /// Where a value came from, for `influx config` and for errors.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -194,7 +195,7 @@ impl Settings {
     /// The configuration of `data_dir`: `config` (or `DIR/influx.toml` when it exists), the
     /// process environment and `flags`.
     pub(crate) fn load(
-        data_dir: &Path,
+        data_dir: &DataDir,
         config: Option<&Path>,
         flags: &Overrides,
     ) -> Result<Settings, ConfigError> {
@@ -203,7 +204,7 @@ impl Settings {
 
     /// [`Settings::load`] with the environment given (tests).
     pub(crate) fn resolve(
-        data_dir: &Path,
+        data_dir: &DataDir,
         config: Option<&Path>,
         flags: &Overrides,
         env: &dyn Fn(&str) -> Option<String>,
@@ -211,7 +212,7 @@ impl Settings {
         let file = match config {
             Some(path) => FileValues::read(path)?,
             None => {
-                let path = data_dir.join(CONFIG_FILE);
+                let path = data_dir.config_file();
                 if path.exists() {
                     FileValues::read(&path)?
                 } else {
@@ -546,17 +547,18 @@ mod tests {
         None
     }
 
-    fn write(dir: &Path, text: &str) -> PathBuf {
-        let path = dir.join(CONFIG_FILE);
+    fn write(dir: &DataDir, text: &str) -> PathBuf {
+        let path = dir.config_file();
         std::fs::write(&path, text).unwrap();
         path
     }
 
     #[test]
     fn flags_beat_the_environment_which_beats_the_file_which_beats_the_default() {
-        let dir = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
         let path = write(
-            dir.path(),
+            &dir,
             "batch_size = 50\nconcurrency = 2\nstale_after = \"14d\"\n\n[caps]\nmax_spend = 3.5\n",
         );
         let env = |k: &str| (k == "INFLUX_CONCURRENCY").then(|| "3".to_string());
@@ -564,7 +566,7 @@ mod tests {
             batch_size: Some(20),
             ..Overrides::default()
         };
-        let s = Settings::resolve(dir.path(), None, &flags, &env).unwrap();
+        let s = Settings::resolve(&dir, None, &flags, &env).unwrap();
         assert_eq!(s.batch_size.value, 20);
         assert_eq!(
             s.batch_size.from,
@@ -595,9 +597,10 @@ mod tests {
 
     #[test]
     fn a_bad_environment_value_names_its_variable() {
-        let dir = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
         let env = |k: &str| (k == "INFLUX_BATCH_SIZE").then(|| "many".to_string());
-        let e = Settings::resolve(dir.path(), None, &Overrides::default(), &env).unwrap_err();
+        let e = Settings::resolve(&dir, None, &Overrides::default(), &env).unwrap_err();
         assert!(
             e.to_string().starts_with("environment INFLUX_BATCH_SIZE:"),
             "{e}"
@@ -606,9 +609,10 @@ mod tests {
 
     #[test]
     fn an_out_of_range_file_value_names_the_file_line_and_key() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "# weekly\nbatch_size = 500\n");
-        let e = Settings::resolve(dir.path(), None, &Overrides::default(), &no_env).unwrap_err();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
+        write(&dir, "# weekly\nbatch_size = 500\n");
+        let e = Settings::resolve(&dir, None, &Overrides::default(), &no_env).unwrap_err();
         let text = e.to_string();
         assert!(
             text.ends_with("influx.toml:2: batch_size: must be 1 to 100, got 500"),
@@ -618,13 +622,14 @@ mod tests {
 
     #[test]
     fn configured_gates_replace_the_defaults_and_a_flag_adds_to_them() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "[gates]\nunscored = 5\nmismatch = 0\n");
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
+        write(&dir, "[gates]\nunscored = 5\nmismatch = 0\n");
         let flags = Overrides {
             gates: vec![(Gate::ZeroScores, 2)],
             ..Overrides::default()
         };
-        let s = Settings::resolve(dir.path(), None, &flags, &no_env).unwrap();
+        let s = Settings::resolve(&dir, None, &flags, &no_env).unwrap();
         let g = s.gates();
         assert_eq!(g.limit(Gate::Unscored), Some(5));
         assert_eq!(g.limit(Gate::ZeroScores), Some(2));
@@ -634,31 +639,29 @@ mod tests {
     #[test]
     fn a_token_file_others_can_read_is_warned_about() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let token = dir.path().join("token");
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
+        let token = dir.root().join("token");
         std::fs::write(&token, "secret").unwrap();
         std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
         let flags = Overrides {
             token_file: Some(token.clone()),
             ..Overrides::default()
         };
-        let s = Settings::resolve(dir.path(), None, &flags, &no_env).unwrap();
+        let s = Settings::resolve(&dir, None, &flags, &no_env).unwrap();
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
         assert!(s.warnings[0].contains("chmod 600"));
         std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let s = Settings::resolve(dir.path(), None, &flags, &no_env).unwrap();
+        let s = Settings::resolve(&dir, None, &flags, &no_env).unwrap();
         assert!(s.warnings.is_empty());
     }
 
     #[test]
     fn a_token_pasted_into_token_file_is_never_echoed() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("influx.toml"),
-            "token_file = \"tok-PASTED-9931\"\n",
-        )
-        .unwrap();
-        let s = Settings::resolve(dir.path(), None, &Overrides::default(), &no_env).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
+        std::fs::write(dir.config_file(), "token_file = \"tok-PASTED-9931\"\n").unwrap();
+        let s = Settings::resolve(&dir, None, &Overrides::default(), &no_env).unwrap();
         let said = format!("{:?}", s.warnings);
         assert!(said.contains("influx.toml:1"), "names where: {said}");
         assert!(!said.contains("PASTED"), "{said}");

@@ -125,13 +125,14 @@ impl Args {
 
 pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
-    let audited = match (&args.file, &args.data) {
+    let data = args.data.as_ref().map(DataDir::new);
+    let audited = match (&args.file, &data) {
         (Some(file), _) => file.clone(),
-        (None, Some(dir)) => DataDir::new(dir.clone(), String::new()).latest(),
+        (None, Some(dir)) => dir.latest_file(),
         (None, None) => unreachable!("clap requires FILE without --data"),
     };
     let file = audited.display().to_string();
-    let answers = match (&args.runs, &args.data) {
+    let answers = match (&args.runs, &data) {
         (Some(runs), _) => Some(AnswerIndex::open(runs)?),
         (None, Some(dir)) => Some(AnswerIndex::of_data_dir(dir)?),
         (None, None) => None,
@@ -152,7 +153,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
         Err(e) => return Err(eyre!(e)),
     };
     report.file = Some(file.clone());
-    if let (None, Some(dir)) = (&args.file, &args.data) {
+    if let (None, Some(dir)) = (&args.file, &data) {
         report.external_edit = merge::external_edit(dir)?;
         if let Some(edit) = &report.external_edit {
             report.passed = false;
@@ -166,7 +167,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
             AuditGate::DriftKs(v) => Some(*v),
             AuditGate::Count(..) => None,
         });
-        let previous = previous_distribution(against, args.data.as_deref())?;
+        let previous = previous_distribution(against, data.as_ref())?;
         let current = distribution_of_file(&audited)?;
         let d = drift(&current, &previous, against, max_ks);
         report.passed &= d.pass;
@@ -174,7 +175,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     }
     // The audit knows nothing of the history: the growth flags are the command's to put beside
     // its report (review flags, never a failed gate).
-    let anomalies = match &args.data {
+    let anomalies = match &data {
         Some(dir) => Some(history::anomalies(
             dir,
             &audited,
@@ -217,7 +218,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
 /// from the version's file), or a file's.
 fn previous_distribution(
     against: &str,
-    data: Option<&std::path::Path>,
+    data: Option<&DataDir>,
 ) -> color_eyre::Result<Distribution> {
     if let (Ok(version), Some(dir)) = (against.parse::<u64>(), data) {
         let (history, _) = history::History::open(dir)?;
@@ -231,7 +232,7 @@ fn previous_distribution(
             .ok_or_else(|| {
                 eyre!(
                     "--against {version}: {} holds no version {version}",
-                    dir.display()
+                    dir.root().display()
                 )
             })?;
         return Ok(distribution_of_file(file)?);

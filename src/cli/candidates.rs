@@ -11,6 +11,7 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::pipeline::admission::Decision;
 use crate::pipeline::candidates::{Candidate, Candidates};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::handles::normalize;
 
 #[derive(Debug, clap::Args)]
@@ -40,7 +41,7 @@ pub struct WordArgs {
 
 pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
-    let candidates = Candidates::load(&args.data)?;
+    let candidates = Candidates::load(&DataDir::new(&args.data))?;
     for c in candidates
         .iter()
         .filter(|c| args.decision.is_none_or(|d| c.decision == d))
@@ -67,11 +68,12 @@ pub(crate) fn operator(args: WordArgs, decision: Decision) -> color_eyre::Result
         eprintln!("--why needs a reason: it is recorded with the decision");
         return Ok(Exit::Unusable);
     }
-    let mut candidates = Candidates::load(&args.data)?;
+    let data = DataDir::new(&args.data);
+    let mut candidates = Candidates::load(&data)?;
     let c = candidates
         .operator(&handle, decision, args.why.trim(), Utc::now())
         .clone();
-    candidates.save(&args.data)?;
+    candidates.save(&data)?;
     match mode {
         Mode::JsonLines => json_line(&json!({"event": "decided", "candidate": c})),
         Mode::Human => println!("{}", line(&c)),

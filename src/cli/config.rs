@@ -11,6 +11,7 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::config::{Age, Overrides, Settings};
 use crate::pipeline::audit::Gate;
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::Plan;
 
 /// The values a flag may set, in every command that reads the configuration.
@@ -86,8 +87,13 @@ impl ConfigArgs {
         }
     }
 
+    /// The data directory `--data` names.
+    pub(crate) fn data_dir(&self) -> DataDir {
+        DataDir::new(&self.data)
+    }
+
     pub(crate) fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
-        Settings::load(&self.data, self.config.as_deref(), &self.overrides())
+        Settings::load(&self.data_dir(), self.config.as_deref(), &self.overrides())
     }
 }
 
@@ -121,7 +127,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
                 Some(f) => println!("# from {}", f.display()),
                 None => println!(
                     "# no configuration file ({} does not exist): flags, environment and defaults",
-                    args.config.data.join(crate::config::CONFIG_FILE).display()
+                    args.config.data_dir().config_file().display()
                 ),
             }
             for line in settings.lines() {

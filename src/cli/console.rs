@@ -31,16 +31,16 @@ pub struct Args {
     pub no_color: bool,
 }
 
-/// Opens the console on `dir` and runs it to the end; prints the run summary on stdout.
+/// Opens the console on `ops`' data directory and runs it to the end; prints the run summary
+/// on stdout.
 pub(crate) fn open(
-    dir: DataDir,
+    ops: ConsoleOps,
     settings: Settings,
     notes: Vec<String>,
 ) -> color_eyre::Result<Exit> {
-    let _log_guard = log_to_file(&dir.root)
-        .wrap_err_with(|| format!("cannot open the log file in {}", dir.root.display()))?;
+    let _log_guard = log_to_file(&ops.dir.log_file())
+        .wrap_err_with(|| format!("cannot open the log file in {}", ops.dir.root().display()))?;
     let started = std::time::Instant::now();
-    let ops = ConsoleOps::new(dir);
     let (loaded, warnings) = ops
         .read_latest()
         .wrap_err("cannot load the dataset for the console")?;
@@ -64,10 +64,10 @@ pub(crate) fn open(
         format!(
             "loaded {} records from {} in {:.1} s ({} bad lines); logs in {}",
             app.rows.len(),
-            dir.latest().display(),
+            dir.latest_file().display(),
             started.elapsed().as_secs_f64(),
             bad_lines,
-            dir.root.join("influx.log").display()
+            dir.log_file().display()
         ),
     );
     for line in warnings.iter().chain(notes.iter()) {
@@ -109,5 +109,6 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
         readonly: args.readonly,
         color: color_enabled(args.no_color),
     };
-    open(DataDir::new(args.data, args.api_base), settings, Vec::new())
+    let ops = ConsoleOps::new(DataDir::new(args.data), args.api_base);
+    open(ops, settings, Vec::new())
 }

@@ -1,15 +1,20 @@
 //! The console's [`Operations`], implemented with the real library calls on a data directory:
 //! loading its dataset and pending batches, planning and starting harvests, planning and
 //! applying merges under the one merge policy, rolling back. Glue only: the work happens in
-//! `pipeline` (see `pipeline::data_dir`); this turns its answers into what the console shows.
+//! `pipeline` (the directory's places in `pipeline::data_dir`, what waits to be merged in
+//! `pipeline::pending_batches`); this turns its answers into what the console shows, and runs
+//! harvests as its settings say (`console_harvest`).
 //! Every file the console reads is read here: the dataset's rows (`rows`), the pending batches'
 //! figures (`batch_file`), a row's record again (`records`) and its detail (`detail`).
 
 mod batch_file;
+mod console_harvest;
 mod detail;
+mod names;
 mod records;
 mod rows;
 
+pub use names::batch_name;
 pub use records::read_record;
 pub use rows::load_rows;
 
@@ -18,15 +23,16 @@ use std::sync::Arc;
 use crate::pipeline::admission::Decision;
 use crate::pipeline::candidates::{Candidate, Candidates};
 use crate::pipeline::custody::AnswerIndex;
-use crate::pipeline::data_dir::{DataDir, batch_name};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::events::SpendSnapshot;
 use crate::pipeline::harvest::handles::parse_handles;
 use crate::pipeline::harvest::xapi::Token;
-use crate::pipeline::harvest::{self, CostPlan, ledger};
-use crate::pipeline::history::{HISTORY_FILE, History};
+use crate::pipeline::harvest::{self, CostPlan, HarvestConfig, ledger};
+use crate::pipeline::history::History;
 use crate::pipeline::jobs::discover::{self, DiscoverSources, DiscoveryReport};
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
+use crate::pipeline::pending_batches;
 use crate::ui::batches::{BatchLine, BatchState};
 use crate::ui::dataset_rows::{LoadError, LoadedRows};
 use crate::ui::detail_answer::{DetailAnswer, DetailAsk};
@@ -35,11 +41,14 @@ use crate::ui::ops::{
     RollbackDone,
 };
 use batch_file::read_batch_contents;
+use console_harvest::ConsoleHarvest;
 use rows::load_rows_proved;
 
 /// A data directory driven from the console.
 pub struct ConsoleOps {
     pub dir: DataDir,
+    /// How the harvests this console starts are run.
+    pub harvest: ConsoleHarvest,
 }
 
 /// Flags the rows whose author the history's growth rules flag (matched by the folded handle
@@ -128,11 +137,8 @@ fn report_lines(r: &DiscoveryReport) -> Vec<String> {
 const MOVERS_SHOWN: usize = 15;
 
 /// The scores of the version before the current one, in ten bins, as the history recorded them.
-fn previous_bins(
-    root: &std::path::Path,
-    history: &History,
-) -> Result<Option<(u64, [u64; 10])>, OpsError> {
-    let Some(current) = merge::status(root)?.current else {
+fn previous_bins(data: &DataDir, history: &History) -> Result<Option<(u64, [u64; 10])>, OpsError> {
+    let Some(current) = merge::status(data)?.current else {
         return Ok(None);
     };
     let Some(previous) = current.version.checked_sub(1).filter(|v| *v > 0) else {
@@ -152,13 +158,23 @@ fn sources_of(ask: &DiscoveryAsk) -> DiscoverSources {
 }
 
 impl ConsoleOps {
-    pub fn new(dir: DataDir) -> ConsoleOps {
-        ConsoleOps { dir }
+    /// The console on `dir`, its harvests sent to `api_base` with the default settings (set
+    /// `harvest`'s fields for others).
+    pub fn new(dir: DataDir, api_base: String) -> ConsoleOps {
+        ConsoleOps {
+            dir,
+            harvest: ConsoleHarvest::new(api_base),
+        }
+    }
+
+    /// A new run of the directory under the console's settings.
+    fn harvest_config(&self, token: Token) -> Result<HarvestConfig, OpsError> {
+        Ok(self.harvest.config(&self.dir, token)?)
     }
 
     /// The directory's token (the demo's), else the operator's from the environment or file.
     fn token(&self) -> Result<Token, OpsError> {
-        Ok(match &self.dir.token {
+        Ok(match &self.harvest.token {
             Some(t) => t.clone(),
             None => Token::from_file_or_env(None)?,
         })
@@ -182,7 +198,7 @@ impl ConsoleOps {
     /// for each line that could not be read, for runs that could not be read, or for a dataset
     /// not stored yet. A dataset changed outside influx is said in `LoadedRows::external_edit`.
     pub fn read_latest(&self) -> Result<(LoadedRows, Vec<String>), LoadError> {
-        let path = self.dir.latest();
+        let path = self.dir.latest_file();
         if !path.exists() {
             return Ok((
                 LoadedRows::default(),
@@ -190,20 +206,20 @@ impl ConsoleOps {
             ));
         }
         let mut notes = Vec::new();
-        let mut loaded = match AnswerIndex::of_data_dir(&self.dir.root) {
+        let mut loaded = match AnswerIndex::of_data_dir(&self.dir) {
             Ok(answers) => load_rows_proved(&path, Arc::new(answers))?,
             Err(e) => {
                 notes.push(format!("custody not checked: {e}"));
                 load_rows(&path)?
             }
         };
-        match merge::external_edit(&self.dir.root) {
+        match merge::external_edit(&self.dir) {
             Ok(edit) => loaded.external_edit = edit.map(|e| e.words()),
             Err(e) => notes.push(format!(
                 "cannot check latest.jsonl against its manifest: {e}"
             )),
         }
-        let path = self.dir.root.join(HISTORY_FILE);
+        let path = self.dir.history();
         // The authors the history flags: the rows' growth flags and the census's, one set.
         let mut growth = Some(std::collections::HashSet::new());
         // Opened once for the growth flags, the movers and the previous version's scores.
@@ -229,7 +245,7 @@ impl ConsoleOps {
                     Ok(m) => loaded.movers = Some(m),
                     Err(e) => notes.push(format!("the movers not read: {e}")),
                 }
-                match previous_bins(&self.dir.root, &history) {
+                match previous_bins(&self.dir, &history) {
                     Ok(bins) => loaded.previous_bins = bins,
                     Err(e) => notes.push(format!("the previous version's scores not read: {e}")),
                 }
@@ -241,10 +257,10 @@ impl ConsoleOps {
             Some(flagged) => {
                 let rules = crate::pipeline::refresh::CensusRules {
                     now: chrono::Utc::now(),
-                    ..self.dir.census_rules.clone()
+                    ..self.harvest.census_rules.clone()
                 };
                 match crate::pipeline::refresh::census(
-                    &self.dir.latest(),
+                    &self.dir.latest_file(),
                     &rules,
                     &flagged,
                     loaded.answers.as_deref(),
@@ -257,7 +273,7 @@ impl ConsoleOps {
                 "the refresh's selection not made: the history's growth flags are unknown".into(),
             ),
         }
-        match crate::pipeline::refresh::LastRefresh::read(&self.dir.root) {
+        match crate::pipeline::refresh::LastRefresh::read(&self.dir) {
             Ok(last) => loaded.last_refresh = last,
             Err(e) => notes.push(format!("cannot read the last refresh: {e}")),
         }
@@ -270,19 +286,18 @@ impl ConsoleOps {
     /// read: the console then shows money once a run starts).
     pub(crate) fn spend_today(&self) -> Option<SpendSnapshot> {
         let now = chrono::Utc::now();
-        let book = ledger::read_book(&self.dir.root, now).ok()?;
+        let book = ledger::read_book(&self.dir, now).ok()?;
         Some(SpendSnapshot {
-            price_micros: self.dir.pricing.price_micros,
+            price_micros: self.harvest.pricing.price_micros,
             today_micros: book.spent_on(now.date_naive()),
-            cap_micros: self.dir.max_spend,
+            cap_micros: self.harvest.max_spend,
             ..SpendSnapshot::default()
         })
     }
 
     /// The pending batch files, described for the batch table.
     pub(crate) fn pending(&self) -> Result<Vec<BatchLine>, OpsError> {
-        self.dir
-            .pending_files()?
+        pending_batches::pending_files(&self.dir)?
             .iter()
             .map(|p| {
                 // The error names the file already.
@@ -296,7 +311,7 @@ impl ConsoleOps {
 
     /// The merge of the pending files, as the pipeline plans it and as the dialog shows it.
     fn plan_view(&self) -> Result<(MergePlan, MergePlanView), OpsError> {
-        let (files, CleanPlan { plan, left_out }) = self.dir.plan_pending()?;
+        let (files, CleanPlan { plan, left_out }) = pending_batches::plan_pending(&self.dir)?;
         let view = MergePlanView {
             batches: files
                 .iter()
@@ -331,12 +346,12 @@ impl Operations for ConsoleOps {
     }
 
     fn detail(&self, ask: &DetailAsk) -> DetailAnswer {
-        let history = self.dir.root.join(HISTORY_FILE);
+        let history = self.dir.history();
         detail::answer_detail(ask, history.exists().then_some(history.as_path()))
     }
 
     fn candidates(&self) -> Result<Vec<Candidate>, OpsError> {
-        Ok(Candidates::load(&self.dir.root)?.iter().cloned().collect())
+        Ok(Candidates::load(&self.dir)?.iter().cloned().collect())
     }
 
     fn decide_candidate(
@@ -345,19 +360,19 @@ impl Operations for ConsoleOps {
         decision: Decision,
         why: &str,
     ) -> Result<Candidate, OpsError> {
-        let mut all = Candidates::load(&self.dir.root)?;
+        let mut all = Candidates::load(&self.dir)?;
         let decided = all
             .operator(handle, decision, why, chrono::Utc::now())
             .clone();
-        all.save(&self.dir.root)?;
+        all.save(&self.dir)?;
         Ok(decided)
     }
 
     fn plan_discovery(&self, ask: &DiscoveryAsk) -> Result<DiscoveryPlanView, OpsError> {
         // The plan reads each list's size (not billed), so it needs the real token.
-        let config = self.dir.harvest_config(self.token()?)?;
+        let config = self.harvest_config(self.token()?)?;
         let sources = sources_of(ask);
-        let plan = block_on(discover::plan(&config, &self.dir.root, &sources))?;
+        let plan = block_on(discover::plan(&config, &self.dir, &sources))?;
         Ok(DiscoveryPlanView {
             lines: plan.lines(),
             list_names: plan
@@ -369,8 +384,8 @@ impl Operations for ConsoleOps {
     }
 
     fn start_discovery(&self, ask: DiscoveryAsk) -> Result<EngineLink, OpsError> {
-        let config = self.dir.harvest_config(self.token()?)?;
-        let root = self.dir.root.clone();
+        let config = self.harvest_config(self.token()?)?;
+        let data = self.dir.clone();
         let (events_tx, events) = tokio::sync::mpsc::channel(DISCOVERY_EVENTS);
         let (commands, mut commands_rx) = tokio::sync::mpsc::channel(16);
         // The watcher cannot wait for the screen; its events queue here and a forwarder hands
@@ -389,7 +404,7 @@ impl Operations for ConsoleOps {
             };
             let result = discover::discover_steered(
                 config,
-                &root,
+                &data,
                 sources_of(&ask),
                 &mut watcher,
                 Some(&mut commands_rx),
@@ -411,12 +426,12 @@ impl Operations for ConsoleOps {
 
     fn plan_harvest(&self, handles: &[String]) -> Result<CostPlan, OpsError> {
         // A plan sends nothing: any token will do.
-        let config = self.dir.harvest_config(Token::new("plan-only")?)?;
+        let config = self.harvest_config(Token::new("plan-only")?)?;
         Ok(harvest::plan(&config, &parse_handles(&handles.join("\n")))?)
     }
 
     fn start_harvest(&self, handles: Vec<String>) -> Result<EngineLink, OpsError> {
-        let config = self.dir.harvest_config(self.token()?)?;
+        let config = self.harvest_config(self.token()?)?;
         let list = parse_handles(&handles.join("\n"));
         let run = harvest::start(config, list)?;
         // The run reports its end as RunDone / RunStopped on the event channel; its join
@@ -441,10 +456,10 @@ impl Operations for ConsoleOps {
                 left_out: view.left_out.len(),
             });
         }
-        let out = merge::apply(&self.dir.root, &plan)?;
+        let out = merge::apply(&self.dir, &plan)?;
         // Published first, recorded second, as `influx merge` does: the history gains the
         // version's snapshots (a crash in between is repaired by the next open).
-        crate::pipeline::history::History::open_after_merge(&self.dir.root, &out)?;
+        crate::pipeline::history::History::open_after_merge(&self.dir, &out)?;
         Ok(MergeDone {
             version: out.version,
             count: out.count,
@@ -456,8 +471,8 @@ impl Operations for ConsoleOps {
     }
 
     fn rollback(&self) -> Result<RollbackDone, OpsError> {
-        let out = merge::rollback(&self.dir.root)?;
-        crate::pipeline::history::History::open(&self.dir.root)?;
+        let out = merge::rollback(&self.dir)?;
+        crate::pipeline::history::History::open(&self.dir)?;
         Ok(RollbackDone {
             restored_version: out.restored_version,
             version: out.version,

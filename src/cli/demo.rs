@@ -3,13 +3,14 @@
 //! a free loopback port with a compressed rate-limit window, and the console on both.
 //! No token, no network.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use color_eyre::eyre::WrapErr;
 
 use super::Exit;
 use super::console::open;
+use super::console_ops::ConsoleOps;
 use super::output::color_enabled;
 use crate::dataset::read_dataset;
 use crate::pipeline::data_dir::DataDir;
@@ -40,53 +41,64 @@ pub struct Args {
     pub no_color: bool,
 }
 
-/// The bundled demo files: (path inside the working directory, contents).
-const DEMO_FILES: &[(&str, &str)] = &[
+/// The old pipeline's dataset, kept in the working directory (its README points at it) and
+/// imported as version 1 of the store.
+const IMPORT_FILE: &str = "import/latest-2025-11-14.jsonl";
+const IMPORT_TEXT: &str = include_str!("../../assets/demo/latest.jsonl");
+const README_TEXT: &str = include_str!("../../assets/demo/README.md");
+
+/// The bundled pending batches, as the old pipeline left them: (file name, contents).
+const DEMO_BATCHES: &[(&str, &str)] = &[
     (
-        "import/latest-2025-11-14.jsonl",
-        include_str!("../../assets/demo/latest.jsonl"),
-    ),
-    (
-        "batches/batch-07-api.jsonl",
+        "batch-07-api.jsonl",
         include_str!("../../assets/demo/batches/batch-07-api.jsonl"),
     ),
     (
-        "batches/batch-11-sample.jsonl",
+        "batch-11-sample.jsonl",
         include_str!("../../assets/demo/batches/batch-11-sample.jsonl"),
     ),
     (
-        "batches/batch-12-sample.jsonl",
+        "batch-12-sample.jsonl",
         include_str!("../../assets/demo/batches/batch-12-sample.jsonl"),
     ),
-    ("README.md", include_str!("../../assets/demo/README.md")),
 ];
 
-/// Writes the demo files into `root`, which must not already hold a dataset.
-pub fn prepare(root: &Path) -> color_eyre::Result<()> {
-    if root.join(crate::pipeline::layout::LATEST_LINK).exists() {
+/// Writes the demo files into `data`, which must not already hold a dataset.
+pub fn prepare(data: &DataDir) -> color_eyre::Result<()> {
+    if data.latest_link().exists() {
         color_eyre::eyre::bail!(
             "{} already holds a dataset; give --dir a new directory",
-            root.display()
+            data.root().display()
         );
     }
-    for (rel, text) in DEMO_FILES {
-        let path = root.join(rel);
+    let import = data.root().join(IMPORT_FILE);
+    let files = [
+        (import.clone(), IMPORT_TEXT),
+        (data.root().join("README.md"), README_TEXT),
+    ]
+    .into_iter()
+    .chain(
+        DEMO_BATCHES
+            .iter()
+            .map(|(name, text)| (data.batches_dir().join(name), *text)),
+    );
+    for (path, text) in files {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .wrap_err_with(|| format!("cannot create {}", parent.display()))?;
         }
         std::fs::write(&path, text).wrap_err_with(|| format!("cannot write {}", path.display()))?;
     }
-    merge::import_verbatim(root, &root.join("import/latest-2025-11-14.jsonl"))?;
+    merge::import_verbatim(data, &import)?;
     // The crisis dataset is the history's first version: the simulator's answers, once merged,
     // are the next snapshots, and the detail pane draws the change.
-    crate::pipeline::history::History::open(root)?;
+    crate::pipeline::history::History::open(data)?;
     Ok(())
 }
 
 /// The simulator, answering for the demo dataset's authors.
-fn start_simulator(root: &Path) -> color_eyre::Result<SimServer> {
-    let known = read_dataset(&root.join("import/latest-2025-11-14.jsonl"))?.records;
+fn start_simulator(data: &DataDir) -> color_eyre::Result<SimServer> {
+    let known = read_dataset(&data.root().join(IMPORT_FILE))?.records;
     let config = SimConfig {
         limit: DEMO_LIMIT,
         window: DEMO_WINDOW,
@@ -107,17 +119,18 @@ fn fresh_dir() -> PathBuf {
 
 pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let root = args.dir.unwrap_or_else(fresh_dir);
-    prepare(&root)?;
+    let data = DataDir::new(&root);
+    prepare(&data)?;
     let settings = Settings {
         dataset: format!("demo {}", root.display()),
         readonly: false,
         color: color_enabled(args.no_color),
     };
-    let sim = start_simulator(&root)?;
-    let mut dir = DataDir::new(root.clone(), sim.base_url());
-    dir.token = Some(Token::new(DEMO_TOKEN)?);
-    dir.budget = BudgetConfig::new(std::num::NonZeroU32::new(DEMO_LIMIT), DEMO_WINDOW);
-    dir.batch_size = DEMO_BATCH;
+    let sim = start_simulator(&data)?;
+    let mut ops = ConsoleOps::new(data, sim.base_url());
+    ops.harvest.token = Some(Token::new(DEMO_TOKEN)?);
+    ops.harvest.budget = BudgetConfig::new(std::num::NonZeroU32::new(DEMO_LIMIT), DEMO_WINDOW);
+    ops.harvest.batch_size = DEMO_BATCH;
     let notes = vec![format!(
         "demo: simulator at {} ({DEMO_LIMIT} requests per {}s, {} of pay-per-use credits at {} a user); working directory {}; press s to harvest",
         sim.base_url(),
@@ -128,7 +141,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
         ),
         root.display()
     )];
-    let code = open(dir, settings, notes)?;
+    let code = open(ops, settings, notes)?;
     drop(sim);
     println!("demo files kept in {}", root.display());
     Ok(code)

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::Exit;
 use super::harvest::event_json;
 use super::output::{Mode, json_line};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::HarvestSetup;
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::handles::{HandleList, read_handles};
@@ -62,7 +63,8 @@ pub struct Args {
 
 pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
-    let (config, sources) = match prepare(&args) {
+    let data = DataDir::new(&args.data);
+    let (config, sources) = match prepare(&args, &data) {
         Ok(p) => p,
         Err(e) => {
             unusable(mode, &super::output::causes_line(e.as_ref()));
@@ -75,7 +77,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
         .wrap_err("cannot start the async runtime")?;
     runtime.block_on(async {
         if args.resume.is_none() {
-            match plan(&config, &args.data, &sources).await {
+            match plan(&config, &data, &sources).await {
                 Ok(p) => match mode {
                     Mode::JsonLines => json_line(&json!({"event": "discovery_plan", "plan": p})),
                     Mode::Human => p.lines().iter().for_each(|l| eprintln!("plan: {l}")),
@@ -90,7 +92,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
             }
         }
         let mut watcher = |event: HarvestEvent| show(mode, &event);
-        match discover(config, &args.data, sources, &mut watcher).await {
+        match discover(config, &data, sources, &mut watcher).await {
             Ok(report) => Ok(finish(mode, &report)),
             Err(e @ (DiscoverError::NothingAsked | DiscoverError::SeedsStopped(_))) => {
                 unusable(mode, &e.to_string());
@@ -104,7 +106,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     })
 }
 
-fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, DiscoverSources)> {
+fn prepare(args: &Args, data: &DataDir) -> color_eyre::Result<(HarvestConfig, DiscoverSources)> {
     let token = match Token::from_file_or_env(args.token_file.as_deref()) {
         Err(_) if args.dry_run => Token::new("dry-run")?,
         other => other?,
@@ -115,7 +117,7 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, DiscoverSources)> 
         .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
     let (out_dir, resume) = match &args.resume {
         Some(dir) => (dir.clone(), true),
-        None => (new_run_dir(&args.data), false),
+        None => (new_run_dir(data), false),
     };
     let mut setup = HarvestSetup::new(&api_base, token);
     setup.max_spend = args
@@ -123,7 +125,7 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, DiscoverSources)> 
         .map(|usd| usd_to_micros("--max-spend", usd))
         .transpose()?;
     setup.max_requests = args.max_requests;
-    let mut config = setup.config(&out_dir, &args.data)?;
+    let mut config = setup.config(&out_dir, data)?;
     config.resume = resume;
     let handles = match &args.handles {
         Some(file) => {

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::Exit;
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::export::{self, DEFAULT_FIELDS, Format};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -40,7 +41,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     } else {
         args.fields.clone()
     };
-    let latest = crate::pipeline::layout::latest_file(&args.data);
+    let latest = DataDir::new(&args.data).latest_file();
     let format = match args.format {
         FormatArg::Csv => Format::Csv,
         FormatArg::Jsonl => Format::Jsonl,

@@ -14,6 +14,7 @@ use super::Exit;
 use super::output::{Mode, json_line};
 use crate::config::{Origin, token_error_words, token_file_warning};
 use crate::dataset::format_time;
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::HarvestSetup;
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::events::{BudgetSnapshot, HarvestEvent, SpendSnapshot};
@@ -161,26 +162,25 @@ fn report_unusable(mode: Mode, reason: &str) {
 
 /// Everything that can go wrong before a request is sent: reported with exit 2.
 fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
+    // `--data`, else `data`: where a run with no directory of its own goes.
+    let given_data = || DataDir::new(args.data.as_deref().unwrap_or(Path::new("data")));
     let (dir, resume) = match (&args.resume, &args.out) {
         (Some(Some(dir)), _) => (dir.clone(), true),
         (Some(None), Some(dir)) => (dir.clone(), true),
         (Some(None), None) => {
-            let data = args.data.as_deref().unwrap_or(Path::new("data"));
-            let last = last_unfinished_run(data)
-                .wrap_err_with(|| format!("cannot list the runs of {}", data.display()))?;
+            let data = given_data();
+            let last = last_unfinished_run(&data)
+                .wrap_err_with(|| format!("cannot list the runs of {}", data.root().display()))?;
             let dir = last.ok_or_else(|| {
                 eyre!(
                     "{} holds no unfinished run to resume: name one with --resume DIR",
-                    data.display()
+                    data.root().display()
                 )
             })?;
             (dir, true)
         }
         (None, Some(dir)) => (dir.clone(), false),
-        (None, None) => (
-            new_run_dir(args.data.as_deref().unwrap_or(Path::new("data"))),
-            false,
-        ),
+        (None, None) => (new_run_dir(&given_data()), false),
     };
     let header = if resume {
         Some(read_header(&dir)?)
@@ -260,11 +260,12 @@ fn prepare(args: &Args) -> color_eyre::Result<(HarvestConfig, HandleList)> {
         .map(|usd| usd_to_micros("--max-spend", usd))
         .transpose()?;
     setup.max_requests = args.max_requests;
-    let data_dir = args
-        .data
-        .clone()
-        .or_else(|| header.as_ref().and_then(|h| h.data_dir.clone()))
-        .unwrap_or_else(|| PathBuf::from("data"));
+    let data_dir = DataDir::new(
+        args.data
+            .clone()
+            .or_else(|| header.as_ref().and_then(|h| h.data_dir.clone()))
+            .unwrap_or_else(|| PathBuf::from("data")),
+    );
     let mut config = setup.config(&dir, &data_dir)?;
     config.handles_file = Some(handles_file);
     config.resume = resume;

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::Exit;
 use super::output::{Mode, json_line};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::history::{GrowthRules, History, analyse, run_records};
 
 #[derive(Debug, clap::Args)]
@@ -51,17 +52,18 @@ pub struct Args {
 
 pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
+    let data = DataDir::new(&args.data);
     if let Some(limit) = args.movers {
-        return movers(&args, mode, limit);
+        return movers(&data, mode, limit);
     }
     let Some(handle) = args.handle.clone() else {
-        return flagged(&args, mode);
+        return flagged(&data, mode);
     };
     if handle == "import" {
-        return import(&args, mode);
+        return import(&args, &data, mode);
     }
     if handle == "export" {
-        return super::release::history_export(&args.data, args.out.as_deref(), args.since, mode);
+        return super::release::history_export(&data, args.out.as_deref(), args.since, mode);
     }
     if !args.paths.is_empty() {
         return Err(color_eyre::eyre::eyre!(
@@ -69,19 +71,13 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
             args.paths.len()
         ));
     }
-    let (history, _repaired) = History::open(&args.data)?;
+    let (history, _repaired) = History::open(&data)?;
     let Some(author) = history.author(&handle)? else {
         match mode {
             Mode::JsonLines => json_line(&json!({
                 "event": "no_history", "handle": handle, "data_dir": args.data,
             })),
-            Mode::Human => eprintln!(
-                "no snapshot of {} in {}",
-                handle,
-                args.data
-                    .join(crate::pipeline::history::HISTORY_FILE)
-                    .display()
-            ),
+            Mode::Human => eprintln!("no snapshot of {} in {}", handle, data.history().display()),
         }
         return Ok(Exit::Unusable);
     };
@@ -151,14 +147,14 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
 }
 
 /// `influx history import PATH...`: each file's snapshots added (idempotent), one line each.
-fn import(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
+fn import(args: &Args, data: &DataDir, mode: Mode) -> color_eyre::Result<Exit> {
     if args.paths.is_empty() {
         return Err(color_eyre::eyre::eyre!(
             "influx history import needs a run directory, a directory of runs or a JSONL file \
              (for the account named import: influx history @import)"
         ));
     }
-    let (mut history, _repaired) = History::open(&args.data)?;
+    let (mut history, _repaired) = History::open(data)?;
     let mut files = Vec::new();
     for p in &args.paths {
         if p.is_dir() {
@@ -192,8 +188,8 @@ fn import(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
 }
 
 /// `influx history --flagged`: every author whose growth the rules flag, with the reasons.
-fn flagged(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
-    let (history, _repaired) = History::open(&args.data)?;
+fn flagged(data: &DataDir, mode: Mode) -> color_eyre::Result<Exit> {
+    let (history, _repaired) = History::open(data)?;
     let flagged = history.flagged(&GrowthRules::bundled())?;
     for a in &flagged {
         match mode {
@@ -225,8 +221,8 @@ fn flagged(args: &Args, mode: Mode) -> color_eyre::Result<Exit> {
 }
 
 /// `influx history --movers [N]`: the largest score and follower changes.
-fn movers(args: &Args, mode: Mode, limit: usize) -> color_eyre::Result<Exit> {
-    let (history, _repaired) = History::open(&args.data)?;
+fn movers(data: &DataDir, mode: Mode, limit: usize) -> color_eyre::Result<Exit> {
+    let (history, _repaired) = History::open(data)?;
     let m = history.movers(limit)?;
     if mode == Mode::JsonLines {
         json_line(&m);

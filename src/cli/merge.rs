@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::Exit;
 use super::output::{Mode, json_line};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::jobs;
 use crate::pipeline::merge::{self, CleanPlan, LeftOut, MergeOptions, MergePlan};
 use crate::plural::count;
@@ -55,19 +56,17 @@ const SHOWN: usize = 12;
 
 pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
+    let data = DataDir::new(&args.data);
     let options = MergeOptions {
         allow_flagged: args.allow_flagged,
         accept_external_edit: args.accept_external_edit,
     };
     let (plan, left_out) = if args.skip_flagged {
         let CleanPlan { plan, left_out } =
-            merge::plan_skipping_flagged(&args.data, &args.batches, &options)?;
+            merge::plan_skipping_flagged(&data, &args.batches, &options)?;
         (plan, left_out)
     } else {
-        (
-            merge::plan(&args.data, &args.batches, &options)?,
-            Vec::new(),
-        )
+        (merge::plan(&data, &args.batches, &options)?, Vec::new())
     };
     show_plan(&plan, mode);
     show_left_out(&left_out, mode);
@@ -131,7 +130,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
         }
         return Ok(done);
     }
-    let (outcome, _history, recorded) = match jobs::merge_and_record(&args.data, &plan) {
+    let (outcome, _history, recorded) = match jobs::merge_and_record(&data, &plan) {
         Ok(done) => done,
         Err(jobs::MergeRecordError::History { version, source }) => {
             // The work is done (the version is live); a step after it failed: exit 1, not 2.

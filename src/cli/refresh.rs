@@ -12,6 +12,7 @@ use super::config::ConfigArgs;
 use super::harvest::event_json;
 use super::output::{Mode, json_line};
 use crate::config::{Settings, token_error_words};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::HarvestSetup;
 use crate::pipeline::harvest::budget::BudgetConfig;
 use crate::pipeline::harvest::events::HarvestEvent;
@@ -74,7 +75,7 @@ fn options(args: &Args, s: &Settings) -> color_eyre::Result<RefreshOptions> {
     harvest.max_spend = micros("max_spend", s.max_spend_usd.value)?;
     harvest.max_requests = s.max_requests.value;
     Ok(RefreshOptions {
-        data_dir: args.config.data.clone(),
+        data_dir: args.config.data_dir(),
         harvest,
         max_spend_per_day: micros("max_spend_per_day", s.max_spend_per_day_usd.value)?,
         rules: CensusRules {
@@ -129,7 +130,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
             // Every exit is kept (last.json) and shown (the metrics file), a failed one too.
             let kept = refresh::record_unusable(&data_dir, &why).map(|_| ());
             let shown = match (&settings.metrics_file.value, args.dry_run) {
-                (Some(path), false) if data_dir.is_dir() => {
+                (Some(path), false) if data_dir.root().is_dir() => {
                     // The census as far as it can be taken: a failure may be what broke it.
                     let census = refresh::census_of(&data_dir, &rules).unwrap_or_default();
                     write_metrics(path, &data_dir, &census)
@@ -192,7 +193,7 @@ fn warn(mode: Mode, message: &str) {
 /// The metrics file: the census given, the last refresh kept, the ledger's totals.
 fn write_metrics(
     path: &std::path::Path,
-    data_dir: &std::path::Path,
+    data_dir: &DataDir,
     census: &refresh::Census,
 ) -> color_eyre::Result<()> {
     let (requests_total, throttled_total) = refresh::request_totals(data_dir)?;

@@ -13,6 +13,7 @@ use serde_json::json;
 use super::Exit;
 use super::output::{Mode, json_line};
 use crate::pipeline::audit::Gate;
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::release::{self, ReleaseError};
 
 #[derive(Debug, clap::Args)]
@@ -41,7 +42,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     if let Some(dir) = &args.check {
         return check(dir, mode);
     }
-    match release::release(&args.data, args.out.as_deref(), &args.allow) {
+    match release::release(&DataDir::new(&args.data), args.out.as_deref(), &args.allow) {
         Ok(outcome) => {
             match mode {
                 Mode::JsonLines => json_line(&outcome),
@@ -130,7 +131,7 @@ pub(crate) fn export_parquet(latest: &Path, out: Option<&Path>) -> color_eyre::R
 
 /// `influx history export --out LAKE [--since DATE]`: the history as a Parquet lake.
 pub(crate) fn history_export(
-    data: &Path,
+    data: &DataDir,
     out: Option<&Path>,
     since: Option<chrono::NaiveDate>,
     mode: Mode,
@@ -138,7 +139,7 @@ pub(crate) fn history_export(
     let Some(lake) = out else {
         return Err(eyre!("influx history export needs --out LAKE"));
     };
-    let db = data.join(crate::pipeline::history::HISTORY_FILE);
+    let db = data.history();
     if !db.exists() {
         eprintln!("influx history export: no history at {}", db.display());
         return Ok(Exit::Unusable);

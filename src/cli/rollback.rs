@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::Exit;
 use super::output::{Mode, json_line};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::merge::{self, MergeError};
 
 #[derive(Debug, clap::Args)]
@@ -21,7 +22,7 @@ pub struct Args {
 
 pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
     let mode = Mode::detect(args.json);
-    match merge::rollback(&args.data) {
+    match merge::rollback(&DataDir::new(&args.data)) {
         Ok(outcome) => {
             match mode {
                 Mode::JsonLines => json_line(&json!({"event": "rolled_back", "outcome": outcome})),

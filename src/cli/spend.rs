@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::Exit;
 use super::output::{Mode, json_line};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::ledger::{LedgerEntry, RunSpend, read_entries, run_name};
 use crate::pipeline::harvest::pricing::{format_usd, micros_to_usd};
 use crate::plural::count;
@@ -65,7 +66,7 @@ pub(crate) fn run(args: Args) -> color_eyre::Result<Exit> {
             args.data.display()
         ));
     }
-    let entries: Vec<LedgerEntry> = read_entries(&args.data)?
+    let entries: Vec<LedgerEntry> = read_entries(&DataDir::new(&args.data))?
         .into_iter()
         .filter(|e| since.is_none_or(|s| e.day >= s))
         .collect();

@@ -11,9 +11,6 @@ use super::{Age, ConfigError};
 use crate::pipeline::audit::Gate;
 use crate::pipeline::harvest::Plan;
 
-/// The configuration file a data directory may hold.
-pub(crate) const CONFIG_FILE: &str = "influx.toml";
-
 /// The values a file gives, each with its line (`None`: the file does not say).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FileValues {

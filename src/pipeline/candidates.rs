@@ -6,7 +6,7 @@
 //! (see `admission`) or finding candidates (see `jobs::discover`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use crate::pipeline::admission::{
     CandidateFacts, Decision, Reason, Rules, RulesInForceError, Verdict,
 };
 
-pub(crate) use crate::pipeline::layout::CANDIDATES_FILE;
+use crate::pipeline::data_dir::DataDir;
 
 /// The operator's words, by folded handle.
 pub(crate) type OperatorWords = std::collections::HashMap<String, OperatorWord>;
@@ -105,8 +105,8 @@ pub struct Candidates {
 
 impl Candidates {
     /// The data directory's candidates; none when it has no file yet.
-    pub fn load(data_dir: &Path) -> Result<Candidates, CandidatesError> {
-        let path = data_dir.join(CANDIDATES_FILE);
+    pub fn load(data_dir: &DataDir) -> Result<Candidates, CandidatesError> {
+        let path = data_dir.candidates();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Candidates::default()),
@@ -128,13 +128,13 @@ impl Candidates {
     }
 
     /// Writes every candidate, all or nothing.
-    pub fn save(&self, data_dir: &Path) -> Result<(), CandidatesError> {
+    pub fn save(&self, data_dir: &DataDir) -> Result<(), CandidatesError> {
         let mut text = String::new();
         for c in self.by_handle.values() {
             text.push_str(&serde_json::to_string(c).expect("a candidate serialises"));
             text.push('\n');
         }
-        AtomicFile::write_bytes(&data_dir.join(CANDIDATES_FILE), text.as_bytes())?;
+        AtomicFile::write_bytes(&data_dir.candidates(), text.as_bytes())?;
         Ok(())
     }
 
@@ -285,7 +285,7 @@ impl Judgement {
     }
 
     /// As `data_dir` says: `admission_rules` of its influx.toml, the words of its candidates.
-    pub(crate) fn of_data_dir(data_dir: &Path) -> Result<Judgement, JudgementError> {
+    pub(crate) fn of_data_dir(data_dir: &DataDir) -> Result<Judgement, JudgementError> {
         Ok(Judgement {
             rules: Arc::new(Rules::in_force(data_dir)?),
             operator: Arc::new(Candidates::load(data_dir)?.operator_words()),

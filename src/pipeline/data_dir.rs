@@ -1,160 +1,131 @@
-//! The data directory (`--data DIR`) as the pipeline sees it: the stored dataset
-//! (`DIR/latest/latest.jsonl`, the merge store), pending batch files (`DIR/batches/*.jsonl` and
-//! the records of each run in `DIR/runs/<run>/`), and how a harvest of the directory is set up
-//! (its ledger, plan, caps). The console and the CLI both use it; neither lays the directory
-//! out itself. Not here: merging (see `merge`) or harvesting (see `harvest`).
+//! The data directory (`--data DIR`) and its layout, named in one file: where the stored
+//! dataset, the runs, the batches, the ledger, the history, the candidates, the refresh's state,
+//! the release and the configuration live. Every function of the directory takes a [`DataDir`]
+//! and asks it for a place instead of joining names by hand, so the layout can be read (and
+//! changed) here alone. Not here: what is in those files. This file imports nothing from the
+//! rest of the pipeline, so every module can use it without an import cycle.
 
 use std::path::{Path, PathBuf};
 
-use crate::pipeline::candidates::JudgementError;
-use crate::pipeline::harvest::HarvestSetup;
-use crate::pipeline::harvest::budget::BudgetConfig;
-use crate::pipeline::harvest::xapi::{MAX_BATCH, Token};
-use crate::pipeline::harvest::{self, HarvestConfig, Micros, Pricing, RECORDS_FILE};
-use crate::pipeline::layout;
-use crate::pipeline::merge::{self, CleanPlan, MergeError, MergeOptions};
-use crate::pipeline::refresh::CensusRules;
+/// `DIR/latest`: the link's name (a merge points it at a new version with rename(2)).
+pub(crate) const LATEST_LINK: &str = "latest";
+/// The dataset file inside a version's directory.
+pub(crate) const DATA_FILE: &str = "latest.jsonl";
+/// `DIR/versions`: the name the link's relative target starts with.
+pub(crate) const VERSIONS_DIR: &str = "versions";
+/// `DIR/runs`: the ledger and the refresh name a run `runs/<run>`, relative to the directory.
+pub(crate) const RUNS_DIR: &str = "runs";
+const BATCHES_DIR: &str = "batches";
+const MERGE_LOCK: &str = ".lock";
+const LEDGER_FILE: &str = "ledger.jsonl";
+const HARVEST_LOCK: &str = "harvest.lock";
+const HISTORY_FILE: &str = "history.sqlite";
+const CANDIDATES_FILE: &str = "candidates.jsonl";
+const REFRESH_DIR: &str = "refresh";
+const RELEASE_DIR: &str = "release";
+const CONFIG_FILE: &str = "influx.toml";
+const LOG_FILE: &str = "influx.log";
 
-/// A data directory and how harvests of it are run.
-#[derive(Debug, Clone)]
+/// A data directory: the one value every function of the directory takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataDir {
-    pub root: PathBuf,
-    pub api_base: String,
-    /// The token, when already known (the demo's simulator token); else read from
-    /// X_BEARER_TOKEN when a harvest starts, and never shown.
-    pub token: Option<Token>,
-    pub budget: BudgetConfig,
-    /// Handles per request (the demo uses small batches so progress is visible).
-    pub batch_size: usize,
-    pub pricing: Pricing,
-    /// The most one harvest of the directory may spend.
-    pub max_spend: Option<Micros>,
-    /// How the refresh's census chooses the authors to harvest again (`now` is replaced by the
-    /// moment of each choice): the console's `s` chooses by it too.
-    pub census_rules: CensusRules,
+    root: PathBuf,
 }
 
 impl DataDir {
-    pub fn new(root: PathBuf, api_base: String) -> DataDir {
-        DataDir {
-            root,
-            api_base,
-            token: None,
-            budget: BudgetConfig::default(),
-            batch_size: MAX_BATCH,
-            pricing: Pricing::default(),
-            max_spend: None,
-            census_rules: CensusRules::defaults(chrono::Utc::now()),
-        }
+    pub fn new(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
     }
 
-    /// The stored dataset's file (it may not exist before a first merge).
-    pub(crate) fn latest(&self) -> PathBuf {
-        layout::latest_file(&self.root)
+    /// The directory itself (for messages, and for paths an operator gave relative to it).
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
-    /// A new run of this directory: in `DIR/runs/<time>`, priced in its ledger, under its plan
-    /// and caps, its records judged by the directory's admission rules and operator's words.
-    pub(crate) fn harvest_config(&self, token: Token) -> Result<HarvestConfig, JudgementError> {
-        let mut setup = HarvestSetup::new(&self.api_base, token);
-        setup.budget = self.budget.clone();
-        setup.batch_size = self.batch_size;
-        setup.pricing = self.pricing;
-        setup.max_spend = self.max_spend;
-        setup.config(&harvest::new_run_dir(&self.root), &self.root)
+    /// `DIR/latest`: the link to the current version's directory.
+    pub(crate) fn latest_link(&self) -> PathBuf {
+        self.root.join(LATEST_LINK)
     }
 
-    /// Batch files not merged yet: DIR/batches/*.jsonl and the records of each harvest run,
-    /// minus those the merge store says the current version holds.
-    pub(crate) fn pending_files(&self) -> Result<Vec<PathBuf>, MergeError> {
-        let merged = merge::merged_batches(&self.root)?;
-        let was_merged = |f: &Path| merged.iter().any(|m| same_file(&m.path, f));
-        // A run's records merged while its harvest was still writing them (one record a line,
-        // no blank lines: the harvest writes them) hold more records now than the merge took:
-        // pending again, so the rest is merged when asked (the records already taken come out
-        // unchanged).
-        let merged_whole = |f: &Path| {
-            merged
-                .iter()
-                .any(|m| same_file(&m.path, f) && m.records >= harvest::count_lines(f))
-        };
-        let mut files = list(&layout::batches_dir(&self.root), |p| {
-            p.extension().is_some_and(|x| x == "jsonl")
-        });
-        for run in list(&layout::runs_dir(&self.root), |p| p.is_dir()) {
-            let records = run.join(RECORDS_FILE);
-            // A refresh merges a run through a file of its own beside the records (the clean
-            // copy, the renamed accounts): any such file merged means the run is.
-            let taken = merged.iter().any(|m| {
-                m.path.parent().is_some_and(|d| same_file(d, &run)) && !same_file(&m.path, &records)
-            }) || merged_whole(&records);
-            if !taken && records.metadata().is_ok_and(|m| m.len() > 0) {
-                files.push(records);
-            }
-        }
-        files.retain(|f| {
-            if f.file_name().is_some_and(|n| n == RECORDS_FILE) {
-                !merged_whole(f)
-            } else {
-                !was_merged(f)
-            }
-        });
-        Ok(files)
+    /// `DIR/latest/latest.jsonl`: the stored dataset (it may not exist before a first merge).
+    pub(crate) fn latest_file(&self) -> PathBuf {
+        self.latest_link().join(DATA_FILE)
     }
 
-    /// Plans the pending files under the merge policy both front ends follow: batches holding
-    /// flagged records are left out (see `merge::plan_skipping_flagged`). Returns the files
-    /// planned too.
-    pub(crate) fn plan_pending(&self) -> Result<(Vec<PathBuf>, CleanPlan), MergeError> {
-        let files = self.pending_files()?;
-        let plan = merge::plan_skipping_flagged(&self.root, &files, &MergeOptions::default())?;
-        Ok((files, plan))
+    /// `DIR/versions/<n>-<time>/`: the current version and the ones a rollback may need.
+    pub(crate) fn versions_dir(&self) -> PathBuf {
+        self.root.join(VERSIONS_DIR)
     }
-}
 
-fn list(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| keep(p))
-        .collect();
-    out.sort();
-    out
-}
-
-/// A run's name in the console: runs of one day differ by their start time, so the time comes
-/// first (`run 17:15:33 Dec 7` for `runs/20261207T171533.123Z`), and a narrow column cuts the
-/// day rather than the time. A directory named otherwise (`--out`) keeps its name.
-fn run_name(dir: &str) -> String {
-    match chrono::NaiveDateTime::parse_from_str(dir, "%Y%m%dT%H%M%S%.fZ") {
-        Ok(t) => format!("run {}", t.format("%H:%M:%S %b %-d")),
-        Err(_) => format!("run {dir}"),
+    /// `DIR/.lock`: held by the one merge (or rollback) writing the dataset at a time.
+    pub(crate) fn merge_lock(&self) -> PathBuf {
+        self.root.join(MERGE_LOCK)
     }
-}
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
+    /// `DIR/runs/<run>/`: every harvest's records, answers, journal and summary.
+    pub(crate) fn runs_dir(&self) -> PathBuf {
+        self.root.join(RUNS_DIR)
     }
-}
 
-/// `batch-11-sample` for a batch file, `run 20251114-…` for a run's records.
-pub fn batch_name(p: &Path) -> String {
-    if p.file_name().is_some_and(|n| n == RECORDS_FILE) {
-        let run = p
-            .parent()
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        return run_name(&run);
+    /// `DIR/batches/`: batch files waiting to be merged.
+    pub(crate) fn batches_dir(&self) -> PathBuf {
+        self.root.join(BATCHES_DIR)
     }
-    p.file_stem()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .to_string()
+
+    /// `DIR/ledger.jsonl`: every answered request and what it cost.
+    pub(crate) fn ledger(&self) -> PathBuf {
+        self.root.join(LEDGER_FILE)
+    }
+
+    /// `DIR/harvest.lock`: held by the one harvest that may write to the directory at a time.
+    pub(crate) fn harvest_lock(&self) -> PathBuf {
+        self.root.join(HARVEST_LOCK)
+    }
+
+    /// `DIR/history.sqlite`: every author's snapshots over time.
+    pub fn history(&self) -> PathBuf {
+        self.root.join(HISTORY_FILE)
+    }
+
+    /// `DIR/candidates.jsonl`: every discovered candidate, its decision and the operator's word.
+    pub(crate) fn candidates(&self) -> PathBuf {
+        self.root.join(CANDIDATES_FILE)
+    }
+
+    /// `DIR/refresh/`: the refresh's lock, its pending run and its last report.
+    pub(crate) fn refresh_dir(&self) -> PathBuf {
+        self.root.join(REFRESH_DIR)
+    }
+
+    /// `DIR/refresh/lock`: held by the one refresh of the directory at a time.
+    pub(crate) fn refresh_lock(&self) -> PathBuf {
+        self.refresh_dir().join("lock")
+    }
+
+    /// `DIR/refresh/pending.json`: the run a refresh started and has not merged yet.
+    pub(crate) fn refresh_pending(&self) -> PathBuf {
+        self.refresh_dir().join("pending.json")
+    }
+
+    /// `DIR/refresh/last.json`: what the last refresh did (the console and the metrics show it).
+    pub(crate) fn refresh_last(&self) -> PathBuf {
+        self.refresh_dir().join("last.json")
+    }
+
+    /// `DIR/release/`: the published index for consumers (`current` and the release before it).
+    pub(crate) fn release_dir(&self) -> PathBuf {
+        self.root.join(RELEASE_DIR)
+    }
+
+    /// `DIR/influx.toml`: the directory's configuration (plan, caps, admission rules' file).
+    pub(crate) fn config_file(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+
+    /// `DIR/influx.log`: the console's log.
+    pub(crate) fn log_file(&self) -> PathBuf {
+        self.root.join(LOG_FILE)
+    }
 }
 
 #[cfg(test)]
@@ -162,46 +133,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_run_is_named_by_its_start_time_first_and_a_batch_file_by_its_stem() {
-        let run = |dir: &str| batch_name(&Path::new("runs").join(dir).join(RECORDS_FILE));
-        assert_eq!(run("20261207T171533.123Z"), "run 17:15:33 Dec 7");
-        assert_eq!(run("20261207T091502.004Z"), "run 09:15:02 Dec 7");
-        assert_eq!(run("2026-11-23"), "run 2026-11-23");
+    fn every_place_is_its_own_under_the_directory_and_the_dataset_is_behind_the_link() {
+        let dir = DataDir::new("/data");
+        assert_eq!(dir.root(), Path::new("/data"));
+        assert_eq!(dir.latest_file(), Path::new("/data/latest/latest.jsonl"));
         assert_eq!(
-            batch_name(Path::new("batches/batch-07-api.jsonl")),
-            "batch-07-api"
+            dir.refresh_pending(),
+            Path::new("/data/refresh/pending.json")
         );
-    }
-
-    #[test]
-    fn a_run_merged_while_its_harvest_was_writing_is_pending_again_for_the_rest() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = DataDir::new(tmp.path().to_path_buf(), "http://127.0.0.1:9".into());
-        let run = layout::runs_dir(tmp.path()).join("20261207T171533.123Z");
-        std::fs::create_dir_all(&run).unwrap();
-        let records = run.join(RECORDS_FILE);
-        let line = |i| format!("{}\n", crate::generate::record(3, i).into_value());
-        std::fs::write(&records, line(0) + &line(1)).unwrap();
-        assert_eq!(dir.pending_files().unwrap(), vec![records.clone()]);
-
-        let options = MergeOptions {
-            allow_flagged: true,
-            ..MergeOptions::default()
-        };
-        let plan = merge::plan(tmp.path(), std::slice::from_ref(&records), &options).unwrap();
-        merge::apply(tmp.path(), &plan).unwrap();
-        assert!(dir.pending_files().unwrap().is_empty(), "merged whole");
-
-        // The harvest goes on writing after the merge took what there was.
-        let mut more = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&records)
-            .unwrap();
-        std::io::Write::write_all(&mut more, line(2).as_bytes()).unwrap();
-        assert_eq!(
-            dir.pending_files().unwrap(),
-            vec![records.clone()],
-            "the rest of the run is pending, not lost"
-        );
+        let mut seen = std::collections::HashSet::new();
+        for place in [
+            dir.latest_link(),
+            dir.versions_dir(),
+            dir.merge_lock(),
+            dir.runs_dir(),
+            dir.batches_dir(),
+            dir.ledger(),
+            dir.harvest_lock(),
+            dir.history(),
+            dir.candidates(),
+            dir.refresh_lock(),
+            dir.refresh_last(),
+            dir.release_dir(),
+            dir.config_file(),
+            dir.log_file(),
+        ] {
+            assert!(place.starts_with(dir.root()), "{place:?}");
+            assert!(seen.insert(place.clone()), "{place:?} named twice");
+        }
     }
 }

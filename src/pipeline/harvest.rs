@@ -33,9 +33,11 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use crate::pipeline::data_dir::DataDir;
+
 pub use batch::{AnsweredBatch, Batch, HandleAnswer, RetryPolicy, build_answered};
 pub use cost_plan::CostPlan;
-pub use ledger::{LEDGER_FILE, LedgerError};
+pub use ledger::LedgerError;
 pub use outputs::{
     FailedHandle, OutputError, RECORDS_FILE, RESPONSES_FILE, SUMMARY_FILE, StopReason, Stopped,
     Summary,
@@ -77,7 +79,7 @@ pub struct HarvestConfig {
     pub score: bool,
     /// The data directory whose ledger prices every answer (and whose harvest lock the run
     /// holds); `None` prices the run in memory only.
-    pub data_dir: Option<PathBuf>,
+    pub data_dir: Option<DataDir>,
     pub pricing: Pricing,
     /// The most the run may spend over all its attempts: no request is sent whose worst case
     /// (every handle in it billed, less known free re-reads) would pass it.
@@ -182,8 +184,9 @@ pub struct HarvestRun {
 
 /// A new run's directory in `data_dir`: `runs/<UTC time to the millisecond>`, which sorts in
 /// the order runs started.
-pub(crate) fn new_run_dir(data_dir: &Path) -> PathBuf {
-    crate::pipeline::layout::runs_dir(data_dir)
+pub(crate) fn new_run_dir(data_dir: &DataDir) -> PathBuf {
+    data_dir
+        .runs_dir()
         .join(Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string())
 }
 
@@ -363,7 +366,7 @@ pub fn start(config: HarvestConfig, input: HandleList) -> Result<HarvestRun, Har
             api_base: config.client.base_url.clone(),
             batch_size: config.batch_size,
             price_micros: Some(price),
-            data_dir: config.data_dir.as_deref().map(ledger::run_key),
+            data_dir: config.data_dir.as_ref().map(|d| ledger::run_key(d.root())),
             sources: config.sources.clone(),
         };
         let left = remaining(&input, None);

@@ -16,6 +16,6 @@ pub use growth::{Change, Growth, GrowthFlag, GrowthRules, analyse};
 pub use since::{CountMove, SinceStored, since_stored};
 pub use snapshot::Snapshot;
 pub use store::{
-    AuthorHistory, FlaggedAuthor, HISTORY_FILE, History, HistoryError, IMPORTED, Mover, Movers,
-    Recorded, run_records,
+    AuthorHistory, FlaggedAuthor, History, HistoryError, IMPORTED, Mover, Movers, Recorded,
+    run_records,
 };

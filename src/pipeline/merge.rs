@@ -24,6 +24,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::dataset::{AtomicFile, DatasetError, format_time};
+use crate::pipeline::data_dir::DataDir;
 use appended::Appended;
 pub use delta::VersionDelta;
 pub(crate) use keys::{fold_aliases, fold_handle, joins_id_owner};
@@ -127,7 +128,7 @@ pub struct DatasetStatus {
 }
 
 /// The current version, its count and history.
-pub fn status(data_dir: &Path) -> Result<DatasetStatus, MergeError> {
+pub fn status(data_dir: &DataDir) -> Result<DatasetStatus, MergeError> {
     let store = Store::new(data_dir);
     let current = store.current()?;
     let rollback_available = match current.as_ref().and_then(|c| c.manifest.rollback_to) {
@@ -135,7 +136,7 @@ pub fn status(data_dir: &Path) -> Result<DatasetStatus, MergeError> {
         None => None,
     };
     Ok(DatasetStatus {
-        data_dir: data_dir.to_path_buf(),
+        data_dir: data_dir.root().to_path_buf(),
         current: current.map(|c| c.manifest),
         rollback_available,
     })
@@ -144,7 +145,7 @@ pub fn status(data_dir: &Path) -> Result<DatasetStatus, MergeError> {
 /// Carries out a plan: writes the new version beside the old one and switches `DIR/latest` to
 /// it in one rename. Refuses a plan with unreadable input, with blocked records (unless it was
 /// made with `allow_flagged`), or made against a version that is no longer current.
-pub fn apply(data_dir: &Path, plan: &MergePlan) -> Result<MergeOutcome, MergeError> {
+pub fn apply(data_dir: &DataDir, plan: &MergePlan) -> Result<MergeOutcome, MergeError> {
     if let Some(first) = plan.unreadable.first() {
         let at = first.line.map(|l| format!(":{l}")).unwrap_or_default();
         return Err(MergeError::Unreadable {
@@ -295,11 +296,11 @@ fn write_merged(
 
 /// Restores the version that was current before the last merge (or rollback), as a new version
 /// whose history records the rollback.
-pub(crate) fn rollback(data_dir: &Path) -> Result<RollbackOutcome, MergeError> {
+pub(crate) fn rollback(data_dir: &DataDir) -> Result<RollbackOutcome, MergeError> {
     let store = Store::new(data_dir);
     let lock = store.lock()?;
     let nothing = |why: &str| MergeError::NothingToRollBack {
-        dir: data_dir.to_path_buf(),
+        dir: data_dir.root().to_path_buf(),
         why: why.to_string(),
     };
     let current = store
@@ -379,7 +380,7 @@ pub(crate) fn rollback(data_dir: &Path) -> Result<RollbackOutcome, MergeError> {
 
 /// Every version the store still holds, oldest first: its number, its manifest's sha256 and
 /// its data file. The history records from these what a crash kept it from recording.
-pub fn stored_versions(data_dir: &Path) -> Result<Vec<(u64, String, PathBuf)>, MergeError> {
+pub fn stored_versions(data_dir: &DataDir) -> Result<Vec<(u64, String, PathBuf)>, MergeError> {
     let store = Store::new(data_dir);
     let mut out = Vec::new();
     for (version, dir) in store.version_dirs()? {
@@ -392,7 +393,7 @@ pub fn stored_versions(data_dir: &Path) -> Result<Vec<(u64, String, PathBuf)>, M
 /// Whether the stored `latest.jsonl` is still what its manifest says: `None` when it is (or
 /// nothing is stored yet), the edit otherwise. Reads the whole file (a merge learns the same
 /// in its own scan of it, see `plan`).
-pub(crate) fn external_edit(data_dir: &Path) -> Result<Option<ExternalEdit>, MergeError> {
+pub(crate) fn external_edit(data_dir: &DataDir) -> Result<Option<ExternalEdit>, MergeError> {
     let Some(cur) = Store::new(data_dir).current()? else {
         return Ok(None);
     };
@@ -403,7 +404,7 @@ pub(crate) fn external_edit(data_dir: &Path) -> Result<Option<ExternalEdit>, Mer
 /// Stores `file` exactly as it is (duplicates and all) as version 1 of an empty data
 /// directory, so that the first real merge, which collapses duplicates, can be rolled back to
 /// it. The demo imports the old pipeline's dataset this way.
-pub(crate) fn import_verbatim(data_dir: &Path, file: &Path) -> Result<MergeOutcome, MergeError> {
+pub(crate) fn import_verbatim(data_dir: &DataDir, file: &Path) -> Result<MergeOutcome, MergeError> {
     let store = Store::new(data_dir);
     let lock = store.lock()?;
     let staging = store.stage(&lock)?;
@@ -428,13 +429,13 @@ pub(crate) fn import_verbatim(data_dir: &Path, file: &Path) -> Result<MergeOutco
         MANIFEST_FILE,
         manifest.to_pretty_json().as_bytes(),
     )?;
-    store.publish(&lock, staging, 1)?;
+    let final_dir = store.publish(&lock, staging, 1)?;
     Ok(MergeOutcome {
         written: true,
         version: 1,
         sha256,
         count,
-        path: data_dir.join(DATA_FILE),
+        path: final_dir.join(DATA_FILE),
         delta: None,
     })
 }

@@ -26,6 +26,7 @@ pub use state::{LastRefresh, Pending, RefreshLock};
 use crate::dataset::DatasetError;
 use crate::pipeline::audit::{self, GateResult, Gates};
 use crate::pipeline::custody::AnswerIndex;
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::HarvestSetup;
 use crate::pipeline::harvest::events::HarvestEvent;
 use crate::pipeline::harvest::handles::parse_handles;
@@ -81,7 +82,7 @@ pub enum RefreshError {
 /// How a refresh runs.
 #[derive(Debug, Clone)]
 pub(crate) struct RefreshOptions {
-    pub data_dir: PathBuf,
+    pub data_dir: DataDir,
     /// How its harvests run: endpoint, token, price, pacing; `max_spend` and `max_requests` are
     /// the caps of this refresh (its renamed-account look-up included).
     pub harvest: HarvestSetup,
@@ -276,10 +277,10 @@ impl RefreshReport {
 /// the metrics file see every refresh, not only those that ran; the last success is kept.
 /// A directory that does not exist is left alone (nothing of it to keep).
 pub(crate) fn record_unusable(
-    data_dir: &Path,
+    data_dir: &DataDir,
     why: &str,
 ) -> Result<Option<LastRefresh>, RefreshError> {
-    if !data_dir.is_dir() {
+    if !data_dir.root().is_dir() {
         return Ok(None);
     }
     // A last.json that cannot be read is replaced: the failure is what is worth keeping now.
@@ -303,11 +304,11 @@ pub(crate) fn record_unusable(
 }
 
 /// The census of `data_dir` with its history's growth flags and its runs' custody.
-pub fn census_of(data_dir: &Path, rules: &CensusRules) -> Result<Census, RefreshError> {
-    let latest = crate::pipeline::layout::latest_file(data_dir);
+pub fn census_of(data_dir: &DataDir, rules: &CensusRules) -> Result<Census, RefreshError> {
+    let latest = data_dir.latest_file();
     if !latest.exists() {
         return Err(RefreshError::NothingMerged {
-            dir: data_dir.to_path_buf(),
+            dir: data_dir.root().to_path_buf(),
         });
     }
     let (history, _) = History::open(data_dir)?;
@@ -329,7 +330,7 @@ pub fn growth_flagged(
 }
 
 /// Requests answered and 429s received over every harvest of the directory (its ledger).
-pub(crate) fn request_totals(data_dir: &Path) -> Result<(u64, u64), RefreshError> {
+pub(crate) fn request_totals(data_dir: &DataDir) -> Result<(u64, u64), RefreshError> {
     let entries = read_entries(data_dir)?;
     let throttled = entries.iter().filter(|e| e.status == Some(429)).count() as u64;
     Ok((entries.len() as u64, throttled))
@@ -403,11 +404,12 @@ pub(crate) async fn run(
         Pending::read(&dir)?.filter(|p| p.run_dir.join(harvest::journal::JOURNAL_FILE).exists());
     let caps = caps(&opts)?;
     let max_spend = caps.spend;
+    // Phase 1, select: the interrupted run, or the census's candidates within the caps.
     let selection = select(&dir, &opts, &caps, pending.as_ref())?;
     on(&RefreshEvent::Selected(selection.clone()));
     let mut report = RefreshReport {
         outcome: RefreshOutcome::Done,
-        data_dir: dir.clone(),
+        data_dir: dir.root().to_path_buf(),
         run_dir: Some(selection.run_dir.clone()),
         resumed: selection.resumed,
         dry_run: opts.dry_run,
@@ -441,13 +443,15 @@ pub(crate) async fn run(
         }
         return Ok(report);
     }
+    // Phase 2, the handles to harvest and the run that asks for them (a dry run stops at its
+    // plan).
     let run_dir = selection.run_dir.clone();
     let handles_file = run_dir.join(HANDLES_FILE);
     let input = harvest_input(&selection, &run_dir, &handles_file, opts.dry_run)?;
     let mut setup = opts.harvest.clone();
     setup.max_spend = max_spend;
     let mut config = setup.config(&run_dir, &dir)?;
-    config.handles_file = Some(handles_file.clone());
+    config.handles_file = Some(handles_file);
     config.resume = selection.resumed;
     if opts.dry_run {
         let plan = harvest::plan(&config, &input)?;
@@ -455,86 +459,29 @@ pub(crate) async fn run(
         report.plan = Some(plan);
         return Ok(finish(report));
     }
-    if !selection.resumed {
-        Pending {
-            run_dir: run_dir.clone(),
-            started_at: Utc::now(),
-            selected: selection
-                .per_reason
-                .iter()
-                .map(|(r, n)| (r.word().to_string(), *n))
-                .collect(),
-        }
-        .write(&dir)?;
-    }
-    // Phase 3, harvest: the engine driven by the jobs layer, SIGTERM reaching it as cancel.
-    let engine = match harvest::start(config, input) {
-        Ok(engine) => engine,
-        Err(e) => {
-            // Refused before anything was asked (a harvest holds the directory's lock): a run
-            // with no journal is no run to finish, so neither it nor pending.json is left.
-            let journaled = run_dir.join(harvest::journal::JOURNAL_FILE).exists();
-            if !selection.resumed && !journaled {
-                Pending::clear(&dir)?;
-                let _ = std::fs::remove_file(&handles_file);
-                let _ = std::fs::remove_dir(&run_dir);
-            }
-            return Err(e.into());
-        }
-    };
-    let mut watcher = |e: HarvestEvent| on(&RefreshEvent::Harvest(e));
-    let done = jobs::drive_with(engine, &mut watcher, jobs::Stop::Cancel(&mut cancel), None)
-        .await
-        .map_err(|e| RefreshError::Engine(e.to_string()))?;
-    let summary = done.summary;
-    report.failed = summary.failed.len();
-    report.pending = summary.pending;
-    report.spend_usd = summary.cost_usd;
-    let harvested_nothing =
-        summary.harvested == 0 && summary.not_found.is_empty() && summary.suspended.is_empty();
-    report.harvest = Some(summary.clone());
-    if done.outcome == RunOutcome::Stopped && harvested_nothing {
+    // Phases 3 and 4, harvest (the records scored as they are written), then the accounts not
+    // found by handle asked again by id.
+    let harvested =
+        harvest_phase(&opts, &selection, config, input, max_spend, on, &mut cancel).await?;
+    harvested.report_into(&mut report);
+    let Some(renames) = &harvested.renames else {
+        // Stopped before anything was harvested: nothing to merge.
         report.outcome = RefreshOutcome::Nothing;
         report.finished_at = Utc::now();
         report.last(previous.as_ref()).write(&dir)?;
         return Ok(report);
-    }
-    // Phase 4, the accounts not found by handle asked again by id (renamed, or gone).
-    let renames = if summary.not_found.is_empty() {
-        renames::Renames::default()
-    } else {
-        renames::look_up_by_id(&opts, &run_dir, &summary, max_spend, on, &mut cancel).await?
     };
-    report.renamed = renames.renamed.clone();
-    report.found_by_id = renames.found.len();
-    if let Some(s) = &renames.summary {
-        report.spend_usd += s.cost_usd;
-    }
-    // A merge may land between the plan and the write (the console, a hand-run merge): the
-    // plan is made again against the new version, once; a second change in as many
-    // milliseconds is an operator merging by hand, and the next refresh finishes the run.
-    // Phase 5, audit the merged candidate, publish, record (`merge_run`: the gates decide
-    // before anything is published).
-    let mut replanned = false;
-    loop {
-        match merge_run(
-            &dir,
-            &run_dir,
-            &summary,
-            &renames,
-            &opts.gates,
-            on,
-            &mut report,
-        ) {
-            Err(RefreshError::Merge(merge::MergeError::Stale { .. })) if !replanned => {
-                replanned = true;
-                report.admission_flags.clear();
-                report.left_out.clear();
-            }
-            done => break done?,
-        }
-    }
-    let complete = done.outcome == RunOutcome::Complete && !renames.stopped;
+    // Phase 5, audit the merged candidate, publish, record.
+    merge_phase(
+        &dir,
+        &run_dir,
+        &harvested.summary,
+        renames,
+        &opts.gates,
+        on,
+        &mut report,
+    )?;
+    let complete = harvested.outcome == RunOutcome::Complete && !renames.stopped;
     if complete {
         Pending::clear(&dir)?;
     }
@@ -545,6 +492,7 @@ pub(crate) async fn run(
     if !complete && report.outcome == RefreshOutcome::Done {
         report.outcome = RefreshOutcome::Partial;
     }
+    // Last, what this refresh did, for the console, the metrics and the next refresh.
     report.last(previous.as_ref()).write(&dir)?;
     Ok(report)
 }
@@ -552,7 +500,7 @@ pub(crate) async fn run(
 /// Phase 1, select: the interrupted run taken up again (chosen and paid for up to here:
 /// finished whatever the census says now), or the census's candidates that fit the caps.
 fn select(
-    dir: &Path,
+    dir: &DataDir,
     opts: &RefreshOptions,
     caps: &Caps,
     pending: Option<&Pending>,
@@ -634,6 +582,125 @@ fn harvest_input(
     })
 }
 
+/// What the harvest phase got: the run's answers and how it ended, and what the look-up by id
+/// found of the accounts the run did not find by handle.
+struct HarvestPhase {
+    summary: Summary,
+    outcome: RunOutcome,
+    /// `None` when the run stopped before anything was harvested (the API refused at once: no
+    /// credits, a bad token): nothing was looked up, and there is nothing to merge.
+    renames: Option<renames::Renames>,
+}
+
+impl HarvestPhase {
+    /// What the report says of the harvest: its failures, its spend, the renamed accounts.
+    fn report_into(&self, report: &mut RefreshReport) {
+        report.failed = self.summary.failed.len();
+        report.pending = self.summary.pending;
+        report.spend_usd = self.summary.cost_usd;
+        report.harvest = Some(self.summary.clone());
+        if let Some(renames) = &self.renames {
+            report.renamed = renames.renamed.clone();
+            report.found_by_id = renames.found.len();
+            if let Some(s) = &renames.summary {
+                report.spend_usd += s.cost_usd;
+            }
+        }
+    }
+}
+
+/// Phases 3 and 4, harvest: the run kept in `pending.json` (a refresh killed from here on is
+/// finished by the next), the engine driven by the jobs layer with SIGTERM reaching it as
+/// cancel, then the accounts not found by handle asked again by id (renamed, or gone).
+async fn harvest_phase(
+    opts: &RefreshOptions,
+    selection: &Selection,
+    config: harvest::HarvestConfig,
+    input: harvest::handles::HandleList,
+    max_spend: Option<Micros>,
+    on: &mut (dyn FnMut(&RefreshEvent) + Send),
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<HarvestPhase, RefreshError> {
+    let dir = &opts.data_dir;
+    let run_dir = &selection.run_dir;
+    if !selection.resumed {
+        Pending {
+            run_dir: run_dir.clone(),
+            started_at: Utc::now(),
+            selected: selection
+                .per_reason
+                .iter()
+                .map(|(r, n)| (r.word().to_string(), *n))
+                .collect(),
+        }
+        .write(dir)?;
+    }
+    let engine = match harvest::start(config, input) {
+        Ok(engine) => engine,
+        Err(e) => {
+            // Refused before anything was asked (a harvest holds the directory's lock): a run
+            // with no journal is no run to finish, so neither it nor pending.json is left.
+            let journaled = run_dir.join(harvest::journal::JOURNAL_FILE).exists();
+            if !selection.resumed && !journaled {
+                Pending::clear(dir)?;
+                let _ = std::fs::remove_file(run_dir.join(HANDLES_FILE));
+                let _ = std::fs::remove_dir(run_dir);
+            }
+            return Err(e.into());
+        }
+    };
+    let mut watcher = |e: HarvestEvent| on(&RefreshEvent::Harvest(e));
+    let done = jobs::drive_with(engine, &mut watcher, jobs::Stop::Cancel(&mut *cancel), None)
+        .await
+        .map_err(|e| RefreshError::Engine(e.to_string()))?;
+    let summary = done.summary;
+    let harvested_nothing =
+        summary.harvested == 0 && summary.not_found.is_empty() && summary.suspended.is_empty();
+    if done.outcome == RunOutcome::Stopped && harvested_nothing {
+        return Ok(HarvestPhase {
+            summary,
+            outcome: done.outcome,
+            renames: None,
+        });
+    }
+    let renames = if summary.not_found.is_empty() {
+        renames::Renames::default()
+    } else {
+        renames::look_up_by_id(opts, run_dir, &summary, max_spend, on, cancel).await?
+    };
+    Ok(HarvestPhase {
+        summary,
+        outcome: done.outcome,
+        renames: Some(renames),
+    })
+}
+
+/// Phase 5, audit the merged candidate, publish, record (`merge_run`: the gates decide before
+/// anything is published). A merge may land between the plan and the write (the console, a
+/// hand-run merge): the plan is made again against the new version, once; a second change in
+/// as many milliseconds is an operator merging by hand, and the next refresh finishes the run.
+fn merge_phase(
+    dir: &DataDir,
+    run_dir: &Path,
+    summary: &Summary,
+    renames: &renames::Renames,
+    gates: &Gates,
+    on: &mut (dyn FnMut(&RefreshEvent) + Send),
+    report: &mut RefreshReport,
+) -> Result<(), RefreshError> {
+    let mut replanned = false;
+    loop {
+        match merge_run(dir, run_dir, summary, renames, gates, on, report) {
+            Err(RefreshError::Merge(merge::MergeError::Stale { .. })) if !replanned => {
+                replanned = true;
+                report.admission_flags.clear();
+                report.left_out.clear();
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Sets the outcome from what was left out.
 fn finish(mut r: RefreshReport) -> RefreshReport {
     let short = !r.left_out.is_empty()
@@ -650,7 +717,7 @@ fn finish(mut r: RefreshReport) -> RefreshReport {
 
 /// Merges a run's records (flagged ones left out) and its gone-author marks; records history.
 fn merge_run(
-    dir: &Path,
+    dir: &DataDir,
     run_dir: &Path,
     summary: &Summary,
     renames: &renames::Renames,

@@ -21,6 +21,7 @@ pub(crate) use manifest::{MANIFEST_FILE, ReleaseFile, ReleaseManifest};
 use crate::dataset::AtomicFile;
 use crate::pipeline::audit::{AuditReport, Gate, Gates, audit_file_against};
 use crate::pipeline::custody::AnswerIndex;
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::merge::store::Store;
 use selection::{file_sha256, select_admitted};
 use store::ReleaseDir;
@@ -156,21 +157,18 @@ fn failures(report: &AuditReport, names: &[String]) -> Vec<GateFailure> {
 /// Publishes the admitted authors of `data`'s current version into `out` (default
 /// `data/release`), after the release gates (less `allow`) pass.
 pub(crate) fn release(
-    data: &Path,
+    data: &DataDir,
     out: Option<&Path>,
     allow: &[Gate],
 ) -> Result<ReleaseOutcome, ReleaseError> {
     let version = Store::new(data)
         .current()?
-        .ok_or_else(|| ReleaseError::NoVersion(data.to_path_buf()))?;
+        .ok_or_else(|| ReleaseError::NoVersion(data.root().to_path_buf()))?;
     if let Some(edit) = crate::pipeline::merge::external_edit(data)? {
         return Err(ReleaseError::ExternalEdit(edit.words()));
     }
     let rules = crate::pipeline::admission::Rules::in_force(data)?;
-    let out_dir = out.map_or_else(
-        || data.join(crate::pipeline::layout::RELEASE_DIR),
-        Path::to_path_buf,
-    );
+    let out_dir = out.map_or_else(|| data.release_dir(), Path::to_path_buf);
     let releases = ReleaseDir::lock(&out_dir)?;
     let staging = releases.stage()?;
 

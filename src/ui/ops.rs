@@ -1,7 +1,7 @@
 //! What the console asks of the pipeline, and what comes back: the one seam between the UI and
 //! the engine, typed both ways (answers, events and errors). The command layer implements
 //! [`Operations`] with the real library calls (`cli::console_ops::ConsoleOps`, on a
-//! `pipeline::data_dir::DataDir`); the console's tests drive the reducer with the answers
+//! `pipeline::data_dir::DataDir`, its harvests run as `ConsoleHarvest` says); the console's tests drive the reducer with the answers
 //! directly. The UI never does pipeline work itself, nor reads a file: the dataset, the batch
 //! files, a record read again and the history all come through here.
 

@@ -28,11 +28,20 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Sends `tracing` output to `dir/influx.log` (appending). Keep the guard alive until exit so
-/// the last lines are flushed.
-pub(crate) fn log_to_file(dir: &Path) -> std::io::Result<WorkerGuard> {
+/// Sends `tracing` output to `file` (appending; `DIR/influx.log` for the console). Keep the
+/// guard alive until exit so the last lines are flushed.
+pub(crate) fn log_to_file(file: &Path) -> std::io::Result<WorkerGuard> {
+    let (dir, name) = match (file.parent(), file.file_name()) {
+        (Some(dir), Some(name)) => (dir, name),
+        _ => {
+            return Err(std::io::Error::other(format!(
+                "{} is not a file",
+                file.display()
+            )));
+        }
+    };
     std::fs::create_dir_all(dir)?;
-    let appender = tracing_appender::rolling::never(dir, "influx.log");
+    let appender = tracing_appender::rolling::never(dir, name);
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("INFLUX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

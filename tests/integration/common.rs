@@ -30,10 +30,10 @@ pub fn answer_details_now(app: &mut App, ops: &dyn Operations) {
 /// The console's operations on a data directory that does not exist: records held in memory or
 /// in the file they were loaded from are read, and there is no history.
 pub fn ops_without_dir() -> ConsoleOps {
-    ConsoleOps::new(DataDir::new(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/no-such-data-dir"),
+    ConsoleOps::new(
+        DataDir::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/no-such-data-dir")),
         "http://127.0.0.1:9".into(),
-    ))
+    )
 }
 
 /// The `influx` binary this test run built.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use influx::pipeline::data_dir::DataDir;
 use influx::pipeline::merge::{self, manifest::Manifest};
 
 const KILLS: usize = 30;
@@ -181,7 +182,11 @@ fn kill_merges_at_random(
         "--allow-flagged",
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let old_sha = merge::status(&data).unwrap().current.unwrap().sha256;
+    let old_sha = merge::status(&DataDir::new(&data))
+        .unwrap()
+        .current
+        .unwrap()
+        .sha256;
 
     // One undisturbed run (on a copy) gives the new dataset and how long a merge takes.
     let reference = tmp.path().join("reference");
@@ -202,7 +207,11 @@ fn kill_merges_at_random(
     ]);
     let full = started.elapsed();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let new_sha = merge::status(&reference).unwrap().current.unwrap().sha256;
+    let new_sha = merge::status(&DataDir::new(&reference))
+        .unwrap()
+        .current
+        .unwrap()
+        .sha256;
     let new_size = std::fs::metadata(reference.join("latest/latest.jsonl"))
         .unwrap()
         .len();

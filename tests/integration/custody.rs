@@ -22,7 +22,7 @@ const TOKEN: &str = "custody-test-token";
 fn demo_dir() -> (tempfile::TempDir, PathBuf, SimServer) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("demo");
-    influx::cli::demo::prepare(&root).unwrap();
+    influx::cli::demo::prepare(&DataDir::new(&root)).unwrap();
     let known = read_dataset(&root.join("import/latest-2025-11-14.jsonl"))
         .unwrap()
         .records;
@@ -294,7 +294,7 @@ fn the_demo_verifies_its_harvested_records_and_the_console_counts_the_rest_as_th
 
     // The console loads the same directory: its unverified counter is the audit's figure, a
     // key away from the rows (flag UNVERIFIED), and harvested rows are not among them.
-    let ops = ConsoleOps::new(DataDir::new(root.clone(), sim.base_url()));
+    let ops = ConsoleOps::new(DataDir::new(root.clone()), sim.base_url());
     let (loaded, _) = ops.read_latest().unwrap();
     assert!(loaded.external_edit.is_none());
     let app = influx::ui::App::new(Default::default(), chrono::Utc::now()).with_loaded(loaded);
@@ -337,7 +337,7 @@ fn a_hand_edited_latest_jsonl_is_reported_by_audit_console_and_merge_and_the_mer
     );
 
     // The console says it plainly, and flags the edited record.
-    let ops = ConsoleOps::new(DataDir::new(root.clone(), sim.base_url()));
+    let ops = ConsoleOps::new(DataDir::new(root.clone()), sim.base_url());
     let (loaded, _) = ops.read_latest().unwrap();
     let words = loaded
         .external_edit
@@ -406,7 +406,7 @@ fn the_detail_pane_shows_the_custody_chain_and_on_a_mismatch_each_field_with_bot
     let run = harvest(&root, &sim, "r1", &refs(&handles));
     let records = run.join("records.jsonl");
     let harvested = read_dataset(&records).unwrap().records;
-    let index = std::sync::Arc::new(AnswerIndex::of_data_dir(&root).unwrap());
+    let index = std::sync::Arc::new(AnswerIndex::of_data_dir(&DataDir::new(&root)).unwrap());
     let settings = influx::ui::Settings {
         dataset: "custody".into(),
         readonly: true,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use influx::pipeline::admission::Decision;
 use influx::pipeline::candidates::Candidates;
+use influx::pipeline::data_dir::DataDir;
 use influx::pipeline::harvest::budget::BudgetConfig;
 use influx::pipeline::harvest::events::HarvestEvent;
 use influx::pipeline::harvest::ledger::read_entries;
@@ -34,7 +35,7 @@ fn sim_config() -> SimConfig {
 fn config(sim: &SimServer, data: &Path, run: &str) -> HarvestConfig {
     let client = ClientConfig::new(&sim.base_url(), Token::new(TOKEN).unwrap());
     let mut c = HarvestConfig::new(&data.join("runs").join(run), client);
-    c.data_dir = Some(data.to_path_buf());
+    c.data_dir = Some(DataDir::new(data));
     c.budget = BudgetConfig::new(None, Duration::from_secs(2));
     for b in c.page_budgets.values_mut() {
         // The simulator's headers rule the pacing; no ahead-of-time spreading over 15 minutes.
@@ -55,9 +56,14 @@ fn sources() -> DiscoverSources {
 async fn run(sim: &SimServer, data: &Path, name: &str) -> DiscoveryReport {
     let mut events = Vec::new();
     let mut watch = |e: HarvestEvent| events.push(format!("{e:?}"));
-    discover(config(sim, data, name), data, sources(), &mut watch)
-        .await
-        .expect("the discovery runs")
+    discover(
+        config(sim, data, name),
+        &DataDir::new(data),
+        sources(),
+        &mut watch,
+    )
+    .await
+    .expect("the discovery runs")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,9 +72,13 @@ async fn two_lists_and_a_seeds_following_are_read_billed_to_the_cent_decided_and
     let sim = SimServer::start(sim_config()).await.unwrap();
     let data = tempfile::tempdir().unwrap();
 
-    let planned = plan(&config(&sim, data.path(), "plan"), data.path(), &sources())
-        .await
-        .unwrap();
+    let planned = plan(
+        &config(&sim, data.path(), "plan"),
+        &DataDir::new(data.path()),
+        &sources(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         planned
             .lists
@@ -101,7 +111,7 @@ async fn two_lists_and_a_seeds_following_are_read_billed_to_the_cent_decided_and
     );
     // The ledger's bill (every run of the directory: the seed's lookup and the pages) is the
     // simulator's, to the cent.
-    let ledger: u64 = read_entries(data.path())
+    let ledger: u64 = read_entries(&DataDir::new(data.path()))
         .unwrap()
         .iter()
         .map(|e| e.cost_micros)
@@ -111,7 +121,7 @@ async fn two_lists_and_a_seeds_following_are_read_billed_to_the_cent_decided_and
 
     // Every candidate has a decision; organisations, small, protected, parody, inactive and
     // sample accounts are kept out, each with its rule.
-    let candidates = Candidates::load(data.path()).unwrap();
+    let candidates = Candidates::load(&DataDir::new(data.path())).unwrap();
     assert!(candidates.len() > 100, "{}", candidates.len());
     let counts = candidates.counts();
     assert!(
@@ -162,7 +172,7 @@ async fn an_operators_word_outranks_the_rules_and_holds_across_the_next_discover
     let sim = SimServer::start(sim_config()).await.unwrap();
     let data = tempfile::tempdir().unwrap();
     run(&sim, data.path(), "first").await;
-    let mut candidates = Candidates::load(data.path()).unwrap();
+    let mut candidates = Candidates::load(&DataDir::new(data.path())).unwrap();
     let excluded = candidates
         .iter()
         .find(|c| c.decision == Decision::Excluded)
@@ -175,10 +185,10 @@ async fn an_operators_word_outranks_the_rules_and_holds_across_the_next_discover
         "known researcher",
         chrono::Utc::now(),
     );
-    candidates.save(data.path()).unwrap();
+    candidates.save(&DataDir::new(data.path())).unwrap();
 
     run(&sim, data.path(), "second").await;
-    let after = Candidates::load(data.path()).unwrap();
+    let after = Candidates::load(&DataDir::new(data.path())).unwrap();
     let c = after.get(&excluded).unwrap();
     assert_eq!(c.decision, Decision::Admitted);
     assert_eq!(c.decided_by, "operator");

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::common;
 
 use common::{influx_bin, journaled_handles, json_lines, lines_so_far, names, wait_for_lines};
+use influx::pipeline::data_dir::DataDir;
 use influx::sim::{Fault, SimConfig, SimServer};
 use serde_json::Value;
 
@@ -616,9 +617,11 @@ fn a_harvest_refused_by_the_lock_leaves_no_empty_run_directory() {
     let input = handles_file(tmp.path(), &names("lk", 5));
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let _running =
-        influx::pipeline::harvest::ledger::HarvestLock::take(&data, &data.join("runs/other"))
-            .unwrap();
+    let _running = influx::pipeline::harvest::ledger::HarvestLock::take(
+        &DataDir::new(&data),
+        &data.join("runs/other"),
+    )
+    .unwrap();
     let out = data.join("runs/refused");
     let output = influx_bin()
         .arg("harvest")

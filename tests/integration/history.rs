@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use influx::pipeline::history::{HISTORY_FILE, History, Recorded};
+use influx::pipeline::data_dir::DataDir;
+use influx::pipeline::history::{History, Recorded};
 use influx::pipeline::merge::{self, MergeOptions};
 use serde_json::Value;
 
@@ -57,7 +58,7 @@ fn three_merges_give_three_snapshots_each_with_the_growth_per_day() {
             &batch(tmp.path(), day, 3, |k| 10_000 * (k as u64 + 1) + gain),
         );
     }
-    assert!(data.join(HISTORY_FILE).exists());
+    assert!(DataDir::new(&data).history().exists());
     let out = influx_bin()
         .args(["history", "@AUTHOR1", "--json", "--data"])
         .arg(&data)
@@ -158,20 +159,20 @@ fn a_merge_stopped_before_its_history_is_recorded_is_repaired_on_the_next_open()
         allow_flagged: true,
         ..MergeOptions::default()
     };
-    let plan = merge::plan(&data, &[second], &options).unwrap();
-    let outcome = merge::apply(&data, &plan).unwrap();
+    let plan = merge::plan(&DataDir::new(&data), &[second], &options).unwrap();
+    let outcome = merge::apply(&DataDir::new(&data), &plan).unwrap();
     {
-        let history = History::open_file(&data.join(HISTORY_FILE)).unwrap();
+        let history = History::open_file(&DataDir::new(&data).history()).unwrap();
         assert!(!history.has_version(outcome.version).unwrap());
     }
-    let (history, repaired) = History::open(&data).unwrap();
+    let (history, repaired) = History::open(&DataDir::new(&data)).unwrap();
     assert_eq!(repaired.len(), 1);
     assert_eq!(repaired[0].version, outcome.version);
     assert_eq!(repaired[0].added, 2);
     let author = history.author("author0").unwrap().unwrap();
     assert_eq!(author.snapshots.len(), 2);
     // Opening again records nothing twice.
-    let (history, repaired) = History::open(&data).unwrap();
+    let (history, repaired) = History::open(&DataDir::new(&data)).unwrap();
     assert!(repaired.is_empty());
     assert_eq!(history.size().unwrap().0, 4);
 }
@@ -239,7 +240,6 @@ fn drift_between_two_versions_is_reported_and_gated() {
 fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over_time() {
     use crate::common::answer_details_now;
     use influx::cli::console_ops::ConsoleOps;
-    use influx::pipeline::data_dir::DataDir;
     use influx::ui::action::{Action, ScreenCounter};
     use influx::ui::{App, render, update};
     use ratatui::{Terminal, backend::TestBackend};
@@ -254,7 +254,7 @@ fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over
             &batch(tmp.path(), day, 3, |k| if k == 0 { jump } else { steady }),
         );
     }
-    let ops = ConsoleOps::new(DataDir::new(data.clone(), "http://127.0.0.1:9".into()));
+    let ops = ConsoleOps::new(DataDir::new(data.clone()), "http://127.0.0.1:9".into());
     let (loaded, _) = ops.read_latest().unwrap();
     let mut app = App::new(Default::default(), chrono::Utc::now()).with_loaded(loaded);
     assert_eq!(app.counts.growth, 1, "one author flagged");
@@ -377,7 +377,6 @@ async fn a_re_harvest_shows_what_changed_since_the_stored_record_and_points_to_t
     use crate::common::answer_details_now;
     use influx::cli::console_ops::ConsoleOps;
     use influx::dataset::read_dataset;
-    use influx::pipeline::data_dir::DataDir;
     use influx::pipeline::harvest::HarvestConfig;
     use influx::pipeline::harvest::budget::BudgetConfig;
     use influx::pipeline::harvest::xapi::{ClientConfig, Token};
@@ -400,7 +399,7 @@ async fn a_re_harvest_shows_what_changed_since_the_stored_record_and_points_to_t
     })
     .unwrap();
 
-    let ops = ConsoleOps::new(DataDir::new(data.clone(), sim.base_url()));
+    let ops = ConsoleOps::new(DataDir::new(data.clone()), sim.base_url());
     let (loaded, _) = ops.read_latest().unwrap();
     let mut app = App::new(Default::default(), chrono::Utc::now()).with_loaded(loaded);
     update(&mut app, Action::Resize(120, 40));
@@ -540,7 +539,7 @@ fn dump(file: &Path) -> Vec<(String, Vec<String>)> {
 /// history file of their own: what the history must hold however a merge recorded them.
 fn recorded_whole(data: &Path, file: &Path) -> Vec<Recorded> {
     let mut history = History::open_file(file).unwrap();
-    merge::stored_versions(data)
+    merge::stored_versions(&DataDir::new(data))
         .unwrap()
         .into_iter()
         .map(|(version, sha256, path)| history.record_version(version, &sha256, &path).unwrap())
@@ -562,7 +561,7 @@ fn recorded_fixture() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     crate::merge_stream::store_fixture(&data);
-    let (_, first) = History::open(&data).unwrap();
+    let (_, first) = History::open(&DataDir::new(&data)).unwrap();
     assert_eq!(first.len(), 1, "version 1 recorded whole on the first open");
     (tmp, data)
 }
@@ -571,9 +570,9 @@ fn recorded_fixture() -> (tempfile::TempDir, std::path::PathBuf) {
 /// recorded), flagged records and external edits let through.
 fn merge_update(tmp: &Path, data: &Path) -> (merge::MergeOutcome, Vec<Recorded>) {
     let batch = crate::merge_stream::update_batch(tmp);
-    let plan = merge::plan(data, &[batch], &allow_flagged()).unwrap();
-    let outcome = merge::apply(data, &plan).unwrap();
-    let (_, recorded) = History::open_after_merge(data, &outcome).unwrap();
+    let plan = merge::plan(&DataDir::new(data), &[batch], &allow_flagged()).unwrap();
+    let outcome = merge::apply(&DataDir::new(data), &plan).unwrap();
+    let (_, recorded) = History::open_after_merge(&DataDir::new(data), &outcome).unwrap();
     (outcome, recorded)
 }
 
@@ -615,7 +614,7 @@ fn a_merge_looks_up_only_the_records_it_wrote_anew_and_leaves_the_history_a_whol
         (recorded[0].added, recorded[0].skipped),
         "the same snapshots added, the same lines skipped"
     );
-    assert_eq!(dump(&data.join(HISTORY_FILE)), dump(&whole_file));
+    assert_eq!(dump(&DataDir::new(&data).history()), dump(&whole_file));
 }
 
 #[test]
@@ -653,7 +652,7 @@ fn a_merge_whose_base_the_history_lacks_records_the_base_whole_first() {
     assert!(recorded[1].looked_up < outcome.count / 2, "{recorded:?}");
     let whole_file = tmp.path().join("whole.sqlite");
     recorded_whole(&data, &whole_file);
-    assert_eq!(dump(&data.join(HISTORY_FILE)), dump(&whole_file));
+    assert_eq!(dump(&DataDir::new(&data).history()), dump(&whole_file));
 }
 
 #[test]
@@ -661,7 +660,7 @@ fn a_merge_onto_a_version_the_history_recorded_from_other_bytes_records_every_re
     let (tmp, data) = recorded_fixture();
     // A history that says version 1 had other bytes (copied from another directory, say): its
     // snapshots are not known to be the stored rows'.
-    rusqlite::Connection::open(data.join(HISTORY_FILE))
+    rusqlite::Connection::open(DataDir::new(&data).history())
         .unwrap()
         .execute(
             "UPDATE recorded_versions SET sha256 = 'elsewhere' WHERE version = 1",
@@ -792,7 +791,6 @@ fn two_handles_sharing_an_id_keep_their_own_histories_with_no_false_spike() {
 fn the_console_gives_each_of_two_handles_sharing_an_id_its_own_history() {
     use crate::common::answer_details_now;
     use influx::cli::console_ops::ConsoleOps;
-    use influx::pipeline::data_dir::DataDir;
     use influx::ui::App;
 
     let tmp = tempfile::tempdir().unwrap();
@@ -800,7 +798,7 @@ fn the_console_gives_each_of_two_handles_sharing_an_id_its_own_history() {
     for (day, pmarca, sivers) in [(1, 1_920_743, 180_000), (8, 1_920_897, 180_100)] {
         merge_via_cli(&data, &id_sharing_batch(tmp.path(), day, pmarca, sivers));
     }
-    let ops = ConsoleOps::new(DataDir::new(data.clone(), "http://127.0.0.1:9".into()));
+    let ops = ConsoleOps::new(DataDir::new(data.clone()), "http://127.0.0.1:9".into());
     let (loaded, _) = ops.read_latest().unwrap();
     let mut app = App::new(Default::default(), chrono::Utc::now()).with_loaded(loaded);
     assert_eq!(app.counts.growth, 0, "no false growth flag");
@@ -838,7 +836,6 @@ fn the_console_gives_each_of_two_handles_sharing_an_id_its_own_history() {
 #[test]
 fn s_chooses_exactly_the_refresh_s_selection_growth_flags_included_schema_violations_said() {
     use influx::cli::console_ops::ConsoleOps;
-    use influx::pipeline::data_dir::DataDir;
     use influx::pipeline::refresh::{CensusRules, Reason, census_of};
     use influx::ui::action::Action;
     use influx::ui::app::Effect;
@@ -865,12 +862,12 @@ fn s_chooses_exactly_the_refresh_s_selection_growth_flags_included_schema_violat
             stale_after,
             ..CensusRules::defaults(now)
         };
-        let mut dir = DataDir::new(data.clone(), "http://127.0.0.1:9".into());
-        dir.census_rules = rules.clone();
-        let (loaded, _) = ConsoleOps::new(dir).read_latest().unwrap();
+        let mut ops = ConsoleOps::new(DataDir::new(&data), "http://127.0.0.1:9".into());
+        ops.harvest.census_rules = rules.clone();
+        let (loaded, _) = ops.read_latest().unwrap();
         let mut app = App::new(Default::default(), now).with_loaded(loaded);
 
-        let refresh = census_of(&data, &rules).unwrap();
+        let refresh = census_of(&DataDir::new(&data), &rules).unwrap();
         let refresh_picks: Vec<String> = refresh
             .candidates
             .iter()

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 use influx::dataset::{Record, read_dataset};
 use influx::pipeline::checks::{placeholders, schema};
+use influx::pipeline::data_dir::DataDir;
 use influx::pipeline::merge::{self, MergeOptions, manifest::Manifest};
 use serde_json::{Value, json};
 
@@ -79,7 +80,7 @@ fn snapshot(data: &Path) -> (Option<PathBuf>, Vec<String>, Option<String>) {
 /// hand-made test records) land; blocking has its own tests.
 fn merge_lib(data: &Path, batches: &[PathBuf]) -> merge::MergePlan {
     let plan = merge::plan(
-        data,
+        &DataDir::new(data),
         batches,
         &MergeOptions {
             allow_flagged: true,
@@ -87,7 +88,7 @@ fn merge_lib(data: &Path, batches: &[PathBuf]) -> merge::MergePlan {
         },
     )
     .unwrap();
-    merge::apply(data, &plan).unwrap();
+    merge::apply(&DataDir::new(data), &plan).unwrap();
     plan
 }
 
@@ -176,7 +177,7 @@ fn re_merging_the_same_batch_changes_nothing() {
     merge_lib(&data, std::slice::from_ref(&batch));
     let before = snapshot(&data);
     let again = merge::plan(
-        &data,
+        &DataDir::new(&data),
         &[batch],
         &MergeOptions {
             allow_flagged: true,
@@ -192,7 +193,7 @@ fn re_merging_the_same_batch_changes_nothing() {
     );
     assert_eq!(again.unchanged, 319);
     assert!(again.changes_nothing());
-    let outcome = merge::apply(&data, &again).unwrap();
+    let outcome = merge::apply(&DataDir::new(&data), &again).unwrap();
     assert!(!outcome.written);
     assert_eq!(
         snapshot(&data),
@@ -416,7 +417,7 @@ fn rollback_restores_the_previous_sha_and_is_recorded_in_the_history() {
     assert_eq!(last["from_version"], second.version);
     assert_eq!(last["restored_version"], first.version);
 
-    let status = merge::status(&data).unwrap();
+    let status = merge::status(&DataDir::new(&data)).unwrap();
     assert_eq!(status.current.unwrap().version, restored.version);
     assert_eq!(
         status.rollback_available, None,
@@ -586,11 +587,11 @@ fn a_plan_made_before_another_merge_is_refused() {
         allow_flagged: true,
         ..MergeOptions::default()
     };
-    let early = merge::plan(&data, &[a], &options).unwrap();
-    let late = merge::plan(&data, &[b], &options).unwrap();
-    merge::apply(&data, &late).unwrap();
+    let early = merge::plan(&DataDir::new(&data), &[a], &options).unwrap();
+    let late = merge::plan(&DataDir::new(&data), &[b], &options).unwrap();
+    merge::apply(&DataDir::new(&data), &late).unwrap();
     let before = snapshot(&data);
-    let err = merge::apply(&data, &early).unwrap_err();
+    let err = merge::apply(&DataDir::new(&data), &early).unwrap_err();
     assert!(matches!(err, merge::MergeError::Stale { .. }), "{err}");
     let words = err.to_string();
     assert!(
@@ -678,7 +679,7 @@ fn the_schema_is_checked_on_the_merged_record_so_an_update_keeps_the_fields_the_
     let newcomer = strip(author("1002", "bob", "2026-01-01T00:00:00Z", json!({})));
     let batch = write_jsonl(dir.path(), "harvest.jsonl", &[update, newcomer]);
 
-    let plan = merge::plan(&data, &[batch], &MergeOptions::default()).unwrap();
+    let plan = merge::plan(&DataDir::new(&data), &[batch], &MergeOptions::default()).unwrap();
     // Hand-made records may carry placeholder flags; what is pinned here is the schema rule.
     let schema_reasons = |handle: &str| -> Vec<String> {
         plan.blocked
@@ -865,7 +866,7 @@ fn skip_flagged_merges_the_clean_batches_and_lists_the_flagged_ones_left_out_wit
     let merged = events.iter().find(|e| e["event"] == "merged").unwrap();
     assert_eq!(merged["outcome"]["count"], 24, "the clean batch's authors");
     assert_eq!(
-        merge::merged_batches(&data).unwrap().len(),
+        merge::merged_batches(&DataDir::new(&data)).unwrap().len(),
         1,
         "the store says which batch the version holds"
     );

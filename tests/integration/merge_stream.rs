@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use influx::dataset::parse_line;
+use influx::pipeline::data_dir::DataDir;
 use influx::pipeline::merge::{self, MergeError, MergeOptions};
 use serde_json::{Value, json};
 
@@ -194,7 +195,7 @@ fn fixed(text: &str, tmp: &Path) -> String {
 /// The whole plan as JSON (what the console is shown), the written file and the manifest.
 fn plan_and_apply(tmp: &Path, data: &Path, batches: &[PathBuf]) -> (String, String, String) {
     let plan = merge::plan(
-        data,
+        &DataDir::new(data),
         batches,
         &MergeOptions {
             allow_flagged: true,
@@ -203,7 +204,7 @@ fn plan_and_apply(tmp: &Path, data: &Path, batches: &[PathBuf]) -> (String, Stri
     )
     .unwrap();
     let plan_json = fixed(&serde_json::to_string_pretty(&plan).unwrap(), tmp);
-    merge::apply(data, &plan).unwrap();
+    merge::apply(&DataDir::new(data), &plan).unwrap();
     let written = std::fs::read_to_string(data.join("latest/latest.jsonl")).unwrap();
     let manifest = fixed(
         &std::fs::read_to_string(data.join("latest/manifest.json")).unwrap(),
@@ -272,12 +273,12 @@ fn unreadable_batch_lines_are_each_reported_with_their_line_and_nothing_is_writt
     let missing = tmp.path().join("missing.jsonl");
     let batches = [bad, empty, missing];
     insta::assert_snapshot!("unreadable_cli", cli_dry_run(tmp.path(), &data, &batches));
-    let plan = merge::plan(&data, &batches, &MergeOptions::default()).unwrap();
+    let plan = merge::plan(&DataDir::new(&data), &batches, &MergeOptions::default()).unwrap();
     insta::assert_snapshot!(
         "unreadable_plan",
         fixed(&serde_json::to_string_pretty(&plan).unwrap(), tmp.path())
     );
-    let refused = merge::apply(&data, &plan).unwrap_err();
+    let refused = merge::apply(&DataDir::new(&data), &plan).unwrap_err();
     assert!(
         matches!(refused, MergeError::Unreadable { count: 6, .. }),
         "{refused}"
@@ -316,9 +317,14 @@ fn a_batch_changed_between_plan_and_apply_is_refused_and_nothing_is_written() {
 
     let refused_after = |change: &dyn Fn()| {
         std::fs::write(&batch, &original).unwrap();
-        let plan = merge::plan(&data, std::slice::from_ref(&batch), &allow_flagged()).unwrap();
+        let plan = merge::plan(
+            &DataDir::new(&data),
+            std::slice::from_ref(&batch),
+            &allow_flagged(),
+        )
+        .unwrap();
         change();
-        let refused = merge::apply(&data, &plan).unwrap_err();
+        let refused = merge::apply(&DataDir::new(&data), &plan).unwrap_err();
         assert!(
             matches!(&refused, MergeError::BatchChanged { path, .. } if *path == batch),
             "{refused}"
@@ -362,8 +368,13 @@ fn a_batch_changed_between_plan_and_apply_is_refused_and_nothing_is_written() {
     assert!(replaced.contains("replaced"), "{replaced}");
 
     // Planned again, the batch merges as it now stands.
-    let plan = merge::plan(&data, std::slice::from_ref(&batch), &allow_flagged()).unwrap();
-    let outcome = merge::apply(&data, &plan).unwrap();
+    let plan = merge::plan(
+        &DataDir::new(&data),
+        std::slice::from_ref(&batch),
+        &allow_flagged(),
+    )
+    .unwrap();
+    let outcome = merge::apply(&DataDir::new(&data), &plan).unwrap();
     assert!(outcome.written);
     assert_eq!(outcome.count, plan.count_after);
 }
@@ -373,8 +384,13 @@ fn new_authors_written_from_their_batch_rows_read_back_as_the_records_merged_alo
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let batch = import_batch(tmp.path());
-    let plan = merge::plan(&data, std::slice::from_ref(&batch), &allow_flagged()).unwrap();
-    merge::apply(&data, &plan).unwrap();
+    let plan = merge::plan(
+        &DataDir::new(&data),
+        std::slice::from_ref(&batch),
+        &allow_flagged(),
+    )
+    .unwrap();
+    merge::apply(&DataDir::new(&data), &plan).unwrap();
     let written = std::fs::read_to_string(data.join("latest/latest.jsonl")).unwrap();
     let batch_text = std::fs::read_to_string(&batch).unwrap();
     // A canonical row of a new author is copied as it stands; a row in another field order
@@ -429,9 +445,9 @@ fn compressed_batches_write_exactly_what_their_plain_copies_write() {
     let mut shas = Vec::new();
     for (name, batches) in [("plain", [p1, p2]), ("gz", [g1, g2])] {
         let data = tmp.path().join(name);
-        let plan = merge::plan(&data, &batches, &allow_flagged()).unwrap();
+        let plan = merge::plan(&DataDir::new(&data), &batches, &allow_flagged()).unwrap();
         assert!(plan.unreadable.is_empty(), "{:?}", plan.unreadable);
-        let out = merge::apply(&data, &plan).unwrap();
+        let out = merge::apply(&DataDir::new(&data), &plan).unwrap();
         shas.push((out.sha256, out.count));
     }
     assert_eq!(shas[0], shas[1]);

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::common;
 
 use common::{fast_retry, list, names, run_to_end as run};
+use influx::pipeline::data_dir::DataDir;
 use influx::pipeline::harvest::budget::BudgetConfig;
 use influx::pipeline::harvest::events::HarvestEvent;
 use influx::pipeline::harvest::ledger::read_entries;
@@ -35,7 +36,7 @@ fn sim_config() -> SimConfig {
 fn config(sim: &SimServer, data: &Path, run: &str) -> HarvestConfig {
     let client = ClientConfig::new(&sim.base_url(), Token::new(TOKEN).unwrap());
     let mut c = HarvestConfig::new(&data.join("runs").join(run), client);
-    c.data_dir = Some(data.to_path_buf());
+    c.data_dir = Some(DataDir::new(data));
     c.batch_size = 10;
     c.concurrency = 2;
     c.budget = BudgetConfig::new(None, Duration::from_secs(2));
@@ -97,7 +98,7 @@ async fn the_ledger_bills_what_the_api_billed_to_the_cent_and_the_plan_exceeds_i
     assert_eq!(report.summary.users_billed, 10);
 
     // The ledger holds one line per answered request, and its sum is the API's bill.
-    let entries = read_entries(data.path()).unwrap();
+    let entries = read_entries(&DataDir::new(data.path())).unwrap();
     let total: u64 = entries.iter().map(|e| e.cost_micros).sum();
     assert_eq!(total, sim.stats().billing.billed_micros);
     assert_eq!(entries.len() as u64, report.summary.requests + 5);
@@ -280,7 +281,7 @@ async fn a_plan_s_daily_cap_is_paced_before_any_header_says_so() {
         StopReason::DailyLimit
     );
     assert_eq!(sim.stats().requests, 2);
-    let answered: HashSet<u64> = read_entries(data.path())
+    let answered: HashSet<u64> = read_entries(&DataDir::new(data.path()))
         .unwrap()
         .iter()
         .map(|e| e.response_line)

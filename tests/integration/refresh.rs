@@ -17,6 +17,7 @@ use crate::common::{
     wait_for_lines,
 };
 use influx::dataset::format_time;
+use influx::pipeline::data_dir::DataDir;
 use influx::sim::{SimConfig, SimServer};
 
 const TOKEN: &str = "tok-refresh-7781";
@@ -635,14 +636,15 @@ fn a_stored_author_that_turned_into_a_brand_is_flagged_and_kept_and_an_operators
     let tmp = tempfile::tempdir().unwrap();
     let data = directory(tmp.path(), 20, 0..5, 0..0);
     // The operator excluded one author before the refresh; another now answers as a company.
-    let mut candidates = influx::pipeline::candidates::Candidates::load(&data).unwrap();
+    let mut candidates =
+        influx::pipeline::candidates::Candidates::load(&DataDir::new(&data)).unwrap();
     candidates.operator(
         &handle(4),
         influx::pipeline::admission::Decision::Excluded,
         "a bot account",
         Utc::now(),
     );
-    candidates.save(&data).unwrap();
+    candidates.save(&DataDir::new(&data)).unwrap();
     let mut stored = std::fs::read_to_string(data.join("latest/latest.jsonl")).unwrap();
     let mut lines: Vec<Value> = stored
         .lines()
@@ -817,7 +819,7 @@ fn a_refresh_refused_by_a_busy_lock_still_writes_last_json_and_the_metrics_file(
     let data = directory(tmp.path(), 10, 0..10, 0..0);
     let sim = sim(&data, SimConfig::default());
     let metrics = tmp.path().join("influx.prom");
-    let _running = influx::pipeline::refresh::RefreshLock::take(&data).unwrap();
+    let _running = influx::pipeline::refresh::RefreshLock::take(&DataDir::new(&data)).unwrap();
     let lines = checked(
         refresh(&sim, &data, &["--metrics-file"])
             .arg(&metrics)
@@ -853,9 +855,11 @@ fn a_refresh_refused_by_a_harvests_lock_leaves_no_pending_run_behind() {
     let tmp = tempfile::tempdir().unwrap();
     let data = directory(tmp.path(), 10, 0..10, 0..0);
     let sim = sim(&data, SimConfig::default());
-    let _harvest =
-        influx::pipeline::harvest::ledger::HarvestLock::take(&data, &data.join("runs/other"))
-            .unwrap();
+    let _harvest = influx::pipeline::harvest::ledger::HarvestLock::take(
+        &DataDir::new(&data),
+        &data.join("runs/other"),
+    )
+    .unwrap();
     let lines = checked(refresh(&sim, &data, &[]).output().unwrap(), 2);
     assert!(
         event(&lines, "refresh_failed")["reason"]

@@ -367,11 +367,11 @@ fn an_admit_through_the_consoles_operations_writes_the_candidates_file_as_the_op
     let dir = tempfile::tempdir().unwrap();
     let mut all = Candidates::default();
     all.operator("someone", Decision::Review, "to look at", Utc::now());
-    all.save(dir.path()).unwrap();
-    let ops = ConsoleOps::new(DataDir::new(
-        dir.path().to_path_buf(),
+    all.save(&DataDir::new(dir.path())).unwrap();
+    let ops = ConsoleOps::new(
+        DataDir::new(dir.path().to_path_buf()),
         "http://127.0.0.1:9".into(),
-    ));
+    );
     let decided = ops
         .decide_candidate("@someone", Decision::Admitted, "a known researcher")
         .unwrap();

@@ -249,7 +249,7 @@ fn after_a_merge_the_histogram_sets_the_previous_bars_apart_without_colour() {
 fn run_line(dir: &str) -> BatchLine {
     let path = std::path::Path::new("runs").join(dir).join("records.jsonl");
     BatchLine::new(
-        influx::pipeline::data_dir::batch_name(&path),
+        influx::cli::console_ops::batch_name(&path),
         BatchState::Pending,
     )
 }

@@ -3,10 +3,11 @@
 //! can change a threshold or a term without a new build. An unreadable or broken file is an
 //! error naming the file and the line, never a silent fall-back to the bundled rules.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{Rules, RulesError};
-use crate::config::{CONFIG_FILE, FileValues};
+use crate::config::FileValues;
+use crate::pipeline::data_dir::DataDir;
 
 /// Why the data directory's rules cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +29,8 @@ pub enum RulesInForceError {
 
 impl Rules {
     /// The rules in force for `data_dir`.
-    pub(crate) fn in_force(data_dir: &Path) -> Result<Rules, RulesInForceError> {
-        let config = data_dir.join(CONFIG_FILE);
+    pub(crate) fn in_force(data_dir: &DataDir) -> Result<Rules, RulesInForceError> {
+        let config = data_dir.config_file();
         if !config.exists() {
             return Ok(Rules::shared().clone());
         }
@@ -40,7 +41,7 @@ impl Rules {
         let path = if file.is_absolute() {
             file
         } else {
-            data_dir.join(file)
+            data_dir.root().join(file)
         };
         let text =
             std::fs::read_to_string(&path).map_err(|source| RulesInForceError::Unreadable {
@@ -61,7 +62,7 @@ mod tests {
     fn a_directory_without_a_say_uses_the_bundled_rules() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(
-            Rules::in_force(dir.path()).unwrap().version,
+            Rules::in_force(&DataDir::new(dir.path())).unwrap().version,
             Rules::bundled().version
         );
     }
@@ -78,11 +79,14 @@ mod tests {
         assert_ne!(mine, bundled, "the bundled file names its version");
         std::fs::write(dir.path().join("rules.json"), mine).unwrap();
         std::fs::write(
-            dir.path().join(CONFIG_FILE),
+            DataDir::new(dir.path()).config_file(),
             "admission_rules = \"rules.json\"\n",
         )
         .unwrap();
-        assert_eq!(Rules::in_force(dir.path()).unwrap().version, "ours-1");
+        assert_eq!(
+            Rules::in_force(&DataDir::new(dir.path())).unwrap().version,
+            "ours-1"
+        );
     }
 
     #[test]
@@ -90,18 +94,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("rules.json"), "{\n  \"version\": \n}").unwrap();
         std::fs::write(
-            dir.path().join(CONFIG_FILE),
+            DataDir::new(dir.path()).config_file(),
             "admission_rules = \"rules.json\"\n",
         )
         .unwrap();
-        let e = Rules::in_force(dir.path()).unwrap_err().to_string();
+        let e = Rules::in_force(&DataDir::new(dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("rules.json") && e.contains("line 3"), "{e}");
         std::fs::write(
-            dir.path().join(CONFIG_FILE),
+            DataDir::new(dir.path()).config_file(),
             "admission_rules = \"missing.json\"\n",
         )
         .unwrap();
-        let e = Rules::in_force(dir.path()).unwrap_err().to_string();
+        let e = Rules::in_force(&DataDir::new(dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing.json") && e.contains("line 1"), "{e}");
     }
 }

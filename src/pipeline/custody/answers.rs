@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 
 use super::answer_fields::{AnswerFields, FieldPlaces};
 use super::answer_line::answer_users;
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::outputs::RESPONSES_FILE;
 
 #[derive(Debug, thiserror::Error)]
@@ -138,8 +139,8 @@ impl AnswerIndex {
     }
 
     /// The runs of a data directory (`DIR/runs/`); none yet is an empty index.
-    pub fn of_data_dir(root: &Path) -> Result<AnswerIndex, AnswersError> {
-        let runs = crate::pipeline::layout::runs_dir(root);
+    pub fn of_data_dir(data_dir: &DataDir) -> Result<AnswerIndex, AnswersError> {
+        let runs = data_dir.runs_dir();
         let mut index = match AnswerIndex::open(&runs) {
             Err(AnswersError::NoRun(_)) => AnswerIndex::default(),
             Err(AnswersError::Dir { source, .. })
@@ -359,6 +360,11 @@ mod tests {
             AnswerIndex::open(tmp.path()),
             Err(AnswersError::NoRun(_))
         ));
-        assert_eq!(AnswerIndex::of_data_dir(tmp.path()).unwrap().users(), 0);
+        assert_eq!(
+            AnswerIndex::of_data_dir(&DataDir::new(tmp.path()))
+                .unwrap()
+                .users(),
+            0
+        );
     }
 }

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::page::{PageAsk, PageSource};
+use crate::pipeline::data_dir::RUNS_DIR;
 
 pub(crate) const JOURNAL_FILE: &str = "journal.jsonl";
 
@@ -50,7 +51,7 @@ pub(crate) struct RunHeader {
 pub(crate) fn home_of(run_dir: &Path) -> Option<PathBuf> {
     let run_dir = std::path::absolute(run_dir).ok()?;
     let parent = run_dir.parent()?;
-    (parent.file_name()? == "runs").then(|| parent.parent().map(Path::to_path_buf))?
+    (parent.file_name()? == RUNS_DIR).then(|| parent.parent().map(Path::to_path_buf))?
 }
 
 /// `../..`: how a header names the data directory of a run of `DIR/runs/`.
@@ -507,7 +508,9 @@ mod tests {
     #[test]
     fn a_header_names_paths_inside_its_data_directory_relative_to_the_run() {
         let data = tempfile::tempdir().unwrap();
-        let run = data.path().join("runs").join("hv");
+        let run = crate::pipeline::data_dir::DataDir::new(data.path())
+            .runs_dir()
+            .join("hv");
         std::fs::create_dir_all(&run).unwrap();
         let mut h = header();
         h.data_dir = Some(data.path().to_path_buf());

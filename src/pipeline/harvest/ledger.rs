@@ -28,11 +28,8 @@ use super::outputs::{RESPONSES_FILE, StoredAnswer};
 use super::pricing::Micros;
 use super::xapi::UsersBody;
 use crate::dataset::lock_file::{LockError, LockFile, holder_note};
+use crate::pipeline::data_dir::{DataDir, RUNS_DIR};
 use crate::pipeline::harvest::journal;
-
-pub use crate::pipeline::layout::LEDGER_FILE;
-/// Held by the one harvest that may write to a data directory at a time.
-pub(crate) const LOCK_FILE: &str = "harvest.lock";
 
 /// Days of reads kept in memory before today: a run that crosses midnight still needs yesterday.
 const DAYS_KEPT: i64 = 2;
@@ -284,12 +281,12 @@ pub struct HarvestLock {
 
 impl HarvestLock {
     /// Takes the lock or says who holds it; never waits.
-    pub fn take(data_dir: &Path, run_dir: &Path) -> Result<HarvestLock, LedgerError> {
+    pub fn take(data_dir: &DataDir, run_dir: &Path) -> Result<HarvestLock, LedgerError> {
         let note = holder_note(&format!(", run {}", run_dir.display()));
-        match LockFile::take(&data_dir.join(LOCK_FILE), &note) {
+        match LockFile::take(&data_dir.harvest_lock(), &note) {
             Ok(lock) => Ok(HarvestLock { _lock: lock }),
             Err(LockError::Busy { holder, .. }) => Err(LedgerError::Busy {
-                dir: data_dir.to_path_buf(),
+                dir: data_dir.root().to_path_buf(),
                 holder,
             }),
             Err(LockError::Io { path, source }) => Err(LedgerError::Write { path, source }),
@@ -298,9 +295,9 @@ impl HarvestLock {
 }
 
 /// Reads every entry of the ledger, in order; a torn last line (a crash mid-write) is skipped.
-pub fn read_entries(data_dir: &Path) -> Result<Vec<LedgerEntry>, LedgerError> {
+pub fn read_entries(data_dir: &DataDir) -> Result<Vec<LedgerEntry>, LedgerError> {
     let mut out = Vec::new();
-    for_each_entry(&data_dir.join(LEDGER_FILE), |e| out.push(e))?;
+    for_each_entry(&data_dir.ledger(), |e| out.push(e))?;
     Ok(out)
 }
 
@@ -357,11 +354,11 @@ impl Ledger {
     /// Opens the directory's ledger for a run holding `_lock` (which makes dropping a torn tail
     /// and repairing safe).
     pub(crate) fn open(
-        data_dir: &Path,
+        data_dir: &DataDir,
         _lock: &HarvestLock,
         now: DateTime<Utc>,
     ) -> Result<Ledger, LedgerError> {
-        let path = data_dir.join(LEDGER_FILE);
+        let path = data_dir.ledger();
         let write = |source| LedgerError::Write {
             path: path.clone(),
             source,
@@ -451,11 +448,11 @@ impl Ledger {
     /// run whose journal names this data directory and its price. Runs from before the ledger
     /// (no price in their journal) or of another data directory are left alone: what they spent
     /// was never this ledger's to count.
-    pub(crate) fn repair_all(&mut self, data_dir: &Path) -> Result<usize, LedgerError> {
-        let Ok(entries) = std::fs::read_dir(crate::pipeline::layout::runs_dir(data_dir)) else {
+    pub(crate) fn repair_all(&mut self, data_dir: &DataDir) -> Result<usize, LedgerError> {
+        let Ok(entries) = std::fs::read_dir(data_dir.runs_dir()) else {
             return Ok(0);
         };
-        let home = run_key(data_dir);
+        let home = run_key(data_dir.root());
         let mut runs: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_dir())
@@ -644,8 +641,8 @@ impl LedgerWriter {
 /// absolute path; `/old/place/runs/<run>` is read as `runs/<run>` the same way.
 pub(crate) fn run_name(run_dir: &Path) -> PathBuf {
     match (run_dir.parent(), run_dir.file_name()) {
-        (Some(parent), Some(name)) if parent.file_name().is_some_and(|p| p == "runs") => {
-            Path::new("runs").join(name)
+        (Some(parent), Some(name)) if parent.file_name().is_some_and(|p| p == RUNS_DIR) => {
+            Path::new(RUNS_DIR).join(name)
         }
         _ => run_dir.to_path_buf(),
     }
@@ -661,9 +658,9 @@ pub(crate) fn run_key(dir: &Path) -> PathBuf {
 }
 
 /// The book of the directory's ledger, read without taking the lock (a plan, `influx spend`).
-pub(crate) fn read_book(data_dir: &Path, now: DateTime<Utc>) -> Result<LedgerBook, LedgerError> {
+pub(crate) fn read_book(data_dir: &DataDir, now: DateTime<Utc>) -> Result<LedgerBook, LedgerError> {
     let mut book = LedgerBook::new(now.date_naive());
-    for_each_entry(&data_dir.join(LEDGER_FILE), |e| book.absorb(&e))?;
+    for_each_entry(&data_dir.ledger(), |e| book.absorb(&e))?;
     Ok(book)
 }
 
@@ -763,15 +760,16 @@ mod tests {
 
     #[test]
     fn a_torn_last_line_is_skipped_and_a_corrupt_one_is_named() {
-        let dir = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
         let mut book = LedgerBook::new(Utc::now().date_naive());
         let e = book.charge(answered("2026-12-02T08:00:00Z", "/r", 1, &[("1", "a")]), 1);
         let mut text = serde_json::to_string(&e).unwrap();
         text.push('\n');
-        std::fs::write(dir.path().join(LEDGER_FILE), format!("{text}{{\"at\":")).unwrap();
-        assert_eq!(read_entries(dir.path()).unwrap(), vec![e]);
-        std::fs::write(dir.path().join(LEDGER_FILE), format!("{text}nonsense\n")).unwrap();
-        let err = read_entries(dir.path()).unwrap_err().to_string();
+        std::fs::write(dir.ledger(), format!("{text}{{\"at\":")).unwrap();
+        assert_eq!(read_entries(&dir).unwrap(), vec![e]);
+        std::fs::write(dir.ledger(), format!("{text}nonsense\n")).unwrap();
+        let err = read_entries(&dir).unwrap_err().to_string();
         assert!(err.contains("line 2"), "{err}");
     }
 
@@ -788,8 +786,9 @@ mod tests {
 
     #[test]
     fn a_repair_adds_exactly_the_answers_a_killed_run_left_without_a_ledger_line() {
-        let data = tempfile::tempdir().unwrap();
-        let run = data.path().join("runs").join("r");
+        let tmp = tempfile::tempdir().unwrap();
+        let data = DataDir::new(tmp.path());
+        let run = data.runs_dir().join("r");
         std::fs::create_dir_all(&run).unwrap();
         let answer = |n: u32, status: u32| {
             format!(
@@ -805,12 +804,12 @@ mod tests {
             api_base: "http://127.0.0.1:9".into(),
             batch_size: 100,
             price_micros: Some(10_000),
-            data_dir: Some(data.path().to_path_buf()),
+            data_dir: Some(data.root().to_path_buf()),
             sources: Vec::new(),
         };
         journal::Journal::create(&run, &header).unwrap();
         // A run from before the ledger (no price in its journal) is never billed by a repair.
-        let old = data.path().join("runs").join("old");
+        let old = data.runs_dir().join("old");
         std::fs::create_dir_all(&old).unwrap();
         std::fs::write(old.join(RESPONSES_FILE), answer(4, 200)).unwrap();
         let legacy = journal::RunHeader {
@@ -820,10 +819,10 @@ mod tests {
         };
         journal::Journal::create(&old, &legacy).unwrap();
         let run = run_key(&run);
-        let lock = HarvestLock::take(data.path(), &run).unwrap();
+        let lock = HarvestLock::take(&data, &run).unwrap();
         // The run had written the ledger line of its second answer only (answers in flight
         // together are ledgered out of order) when it was killed.
-        let mut ledger = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
+        let mut ledger = Ledger::open(&data, &lock, Utc::now()).unwrap();
         let second_end = (answer(1, 200).len() + answer(2, 200).len()) as u64;
         let e = ledger.book.charge(
             AnsweredRequest {
@@ -839,11 +838,11 @@ mod tests {
         ledger.file.append(&[e]).unwrap();
         drop(ledger);
 
-        let mut ledger = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
-        assert_eq!(ledger.repair_all(data.path()).unwrap(), 2, "lines 1 and 3");
-        let mut again = Ledger::open(data.path(), &lock, Utc::now()).unwrap();
-        assert_eq!(again.repair_all(data.path()).unwrap(), 0, "never twice");
-        let entries = read_entries(data.path()).unwrap();
+        let mut ledger = Ledger::open(&data, &lock, Utc::now()).unwrap();
+        assert_eq!(ledger.repair_all(&data).unwrap(), 2, "lines 1 and 3");
+        let mut again = Ledger::open(&data, &lock, Utc::now()).unwrap();
+        assert_eq!(again.repair_all(&data).unwrap(), 0, "never twice");
+        let entries = read_entries(&data).unwrap();
         let mut lines: Vec<u64> = entries.iter().map(|e| e.response_line).collect();
         lines.sort();
         assert_eq!(lines, vec![1, 2, 3]);
@@ -854,9 +853,10 @@ mod tests {
 
     #[test]
     fn a_second_harvest_of_the_same_directory_is_refused_naming_the_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let _held = HarvestLock::take(dir.path(), Path::new("/runs/one")).unwrap();
-        let err = HarvestLock::take(dir.path(), Path::new("/runs/two")).unwrap_err();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
+        let _held = HarvestLock::take(&dir, Path::new("/runs/one")).unwrap();
+        let err = HarvestLock::take(&dir, Path::new("/runs/two")).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("/runs/one") && text.contains("pid"), "{text}");
     }

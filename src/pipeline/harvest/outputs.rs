@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::dataset::AtomicFile;
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::handles::InvalidLine;
 use crate::pipeline::harvest::journal::{self, Journal, JournalBatch};
 use crate::plural::count;
@@ -502,8 +503,8 @@ impl Summary {
 /// The newest run of `data_dir` (`DIR/runs/<UTC time>`, the names sort by time) that has a
 /// journal and did not finish: no summary.json (killed), or one with handles still pending
 /// (cancelled or stopped). What `influx harvest --resume` with no directory resumes.
-pub(crate) fn last_unfinished_run(data_dir: &Path) -> std::io::Result<Option<PathBuf>> {
-    let runs = data_dir.join("runs");
+pub(crate) fn last_unfinished_run(data_dir: &DataDir) -> std::io::Result<Option<PathBuf>> {
+    let runs = data_dir.runs_dir();
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&runs) {
         Ok(entries) => entries
             .filter_map(|e| e.ok().map(|e| e.path()))

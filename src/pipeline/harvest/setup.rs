@@ -13,6 +13,7 @@ use super::budget::BudgetConfig;
 use super::xapi::{ClientConfig, MAX_BATCH, Token};
 use super::{HarvestConfig, Micros, Pricing, RetryPolicy};
 use crate::pipeline::candidates::{Judgement, JudgementError};
+use crate::pipeline::data_dir::DataDir;
 
 /// The operator's choices for a run.
 #[derive(Debug, Clone)]
@@ -56,7 +57,7 @@ impl HarvestSetup {
     pub(crate) fn config(
         &self,
         run_dir: &Path,
-        data_dir: &Path,
+        data_dir: &DataDir,
     ) -> Result<HarvestConfig, JudgementError> {
         let mut config = HarvestConfig::new(
             run_dir,
@@ -69,7 +70,7 @@ impl HarvestSetup {
         config.retry = self.retry.clone();
         config.max_spend = self.max_spend;
         config.max_requests = self.max_requests;
-        config.data_dir = Some(data_dir.to_path_buf());
+        config.data_dir = Some(data_dir.clone());
         config.judgement = Judgement::of_data_dir(data_dir)?;
         Ok(config)
     }
@@ -81,26 +82,21 @@ mod tests {
 
     #[test]
     fn a_run_of_a_data_directory_is_priced_in_its_ledger_and_judged_by_its_rules() {
-        let dir = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
         let mut own: serde_json::Value =
             serde_json::from_str(include_str!("../../../assets/admission/rules.json")).unwrap();
         own["version"] = "this-directory-1".into();
-        std::fs::write(dir.path().join("rules.json"), own.to_string()).unwrap();
-        std::fs::write(
-            dir.path().join("influx.toml"),
-            "admission_rules = \"rules.json\"\n",
-        )
-        .unwrap();
+        std::fs::write(dir.root().join("rules.json"), own.to_string()).unwrap();
+        std::fs::write(dir.config_file(), "admission_rules = \"rules.json\"\n").unwrap();
         let mut setup = HarvestSetup::new("http://127.0.0.1:9", Token::new("t").unwrap());
         setup.concurrency = 0;
         setup.max_spend = Some(1_500_000);
         setup.max_requests = Some(7);
         setup.batch_size = 25;
-        let config = setup
-            .config(&dir.path().join("runs/r"), dir.path())
-            .unwrap();
-        assert_eq!(config.data_dir.as_deref(), Some(dir.path()));
-        assert_eq!(config.out_dir, dir.path().join("runs/r"));
+        let config = setup.config(&dir.runs_dir().join("r"), &dir).unwrap();
+        assert_eq!(config.data_dir, Some(dir.clone()));
+        assert_eq!(config.out_dir, dir.runs_dir().join("r"));
         assert_eq!(
             config.concurrency, 1,
             "no run sends with zero requests in flight"
@@ -114,17 +110,12 @@ mod tests {
 
     #[test]
     fn a_broken_rules_file_stops_the_setup_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("influx.toml"),
-            "admission_rules = \"rules.json\"\n",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("rules.json"), "{ not json").unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
+        std::fs::write(dir.config_file(), "admission_rules = \"rules.json\"\n").unwrap();
+        std::fs::write(dir.root().join("rules.json"), "{ not json").unwrap();
         let setup = HarvestSetup::new("http://127.0.0.1:9", Token::new("t").unwrap());
-        let err = setup
-            .config(&dir.path().join("runs/r"), dir.path())
-            .unwrap_err();
+        let err = setup.config(&dir.runs_dir().join("r"), &dir).unwrap_err();
         assert!(err.to_string().contains("rules.json"), "{err}");
     }
 }

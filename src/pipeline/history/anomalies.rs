@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{GrowthRules, History, HistoryError};
 use crate::dataset::{Lines, ReadLine};
+use crate::pipeline::data_dir::DataDir;
 
 /// One growth flag of one author.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,7 +51,7 @@ fn ids_in(file: &Path) -> Result<HashSet<String>, HistoryError> {
 
 /// The growth flags, under `rules`, of the authors in `file`, from `data_dir`'s history.
 pub(crate) fn anomalies(
-    data_dir: &Path,
+    data_dir: &DataDir,
     file: &Path,
     rules: &GrowthRules,
 ) -> Result<Anomalies, HistoryError> {

@@ -20,11 +20,9 @@ use super::changed::read_changed;
 use super::growth::{GrowthFlag, GrowthRules, analyse};
 use super::snapshot::Snapshot;
 use crate::dataset::{DatasetError, Lines, ReadLine};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::distribution::{Distribution, DistributionBuilder};
 use crate::pipeline::merge::{self, MergeError, MergeOutcome, VersionDelta};
-
-/// The history's file inside the data directory.
-pub use crate::pipeline::layout::HISTORY_FILE;
 
 /// The schema, one migration per step; `PRAGMA user_version` says how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -275,7 +273,7 @@ impl History {
     ///
     /// The first open (no history file yet) also backfills the directory's runs: the answers
     /// harvested before the history existed.
-    pub fn open(data_dir: &Path) -> Result<(History, Vec<Recorded>), HistoryError> {
+    pub fn open(data_dir: &DataDir) -> Result<(History, Vec<Recorded>), HistoryError> {
         History::open_with(data_dir, None)
     }
 
@@ -284,17 +282,17 @@ impl History {
     /// history holds the version they were copied from; from every record otherwise. What is
     /// recorded is the same either way.
     pub fn open_after_merge(
-        data_dir: &Path,
+        data_dir: &DataDir,
         merged: &MergeOutcome,
     ) -> Result<(History, Vec<Recorded>), HistoryError> {
         History::open_with(data_dir, merged.delta.as_ref().map(|d| (merged.version, d)))
     }
 
     fn open_with(
-        data_dir: &Path,
+        data_dir: &DataDir,
         merged: Option<(u64, &VersionDelta)>,
     ) -> Result<(History, Vec<Recorded>), HistoryError> {
-        let path = data_dir.join(HISTORY_FILE);
+        let path = data_dir.history();
         let first = !path.exists();
         let emptied = path.metadata().is_ok_and(|m| m.len() == 0);
         if emptied && let Some((version, _, _)) = merge::stored_versions(data_dir)?.last() {
@@ -321,7 +319,7 @@ impl History {
             repaired.push(history.record(version, &sha256, &file, delta)?);
         }
         if first {
-            for records in run_records(&crate::pipeline::layout::runs_dir(data_dir)) {
+            for records in run_records(&data_dir.runs_dir()) {
                 repaired.push(history.import_file(&records)?);
             }
         }
@@ -1468,7 +1466,7 @@ mod tests {
     #[test]
     fn a_history_of_schema_2_is_migrated_keeping_every_snapshot_with_each_handle_of_an_id_apart() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(HISTORY_FILE);
+        let path = DataDir::new(dir.path()).history();
         {
             let conn = Connection::open(&path).unwrap();
             for sql in &MIGRATIONS[..2] {
@@ -1514,7 +1512,7 @@ mod tests {
     #[test]
     fn the_newest_snapshot_names_the_handle_and_an_older_one_given_later_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let mut history = History::open_file(&dir.path().join(HISTORY_FILE)).unwrap();
+        let mut history = History::open_file(&DataDir::new(dir.path()).history()).unwrap();
         // The refresh writes a renamed author with its old handle in `meta.aliases`.
         let mut renamed = snapshot("42", "new_name", 7, 150);
         renamed.aliases = vec!["old_name".into()];
@@ -1553,7 +1551,7 @@ mod tests {
     #[test]
     fn two_handles_claiming_one_id_are_two_authors_each_with_its_own_growth() {
         let dir = tempfile::tempdir().unwrap();
-        let mut history = History::open_file(&dir.path().join(HISTORY_FILE)).unwrap();
+        let mut history = History::open_file(&DataDir::new(dir.path()).history()).unwrap();
         history
             .insert_all([
                 snapshot("5943622", "pmarca", 0, 1_920_743),
@@ -1590,7 +1588,7 @@ mod tests {
     fn a_history_that_blended_two_handles_of_one_id_is_split_by_handle_and_its_false_flag_dropped()
     {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(HISTORY_FILE);
+        let path = DataDir::new(dir.path()).history();
         {
             let conn = Connection::open(&path).unwrap();
             for sql in &MIGRATIONS[..5] {
@@ -1634,7 +1632,7 @@ mod tests {
     #[test]
     fn the_growth_flags_are_kept_until_snapshots_are_added_or_the_rules_change() {
         let dir = tempfile::tempdir().unwrap();
-        let mut history = History::open_file(&dir.path().join(HISTORY_FILE)).unwrap();
+        let mut history = History::open_file(&DataDir::new(dir.path()).history()).unwrap();
         let steady = (0..4).map(|w| snapshot("1", "steady", w * 7, 10_000 + 70 * w as u64));
         let bought = [
             snapshot("2", "bought", 0, 10_000),

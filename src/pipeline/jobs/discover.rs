@@ -23,6 +23,7 @@ use super::{DriveError, MergeRecordError, RunWatcher, Stop, drive_with, merge_an
 use crate::dataset::{Record, read_dataset, write_dataset};
 use crate::pipeline::admission::{CandidateFacts, Decision, Rules};
 use crate::pipeline::candidates::{Candidates, CandidatesError};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::events::HarvestCommand;
 use crate::pipeline::harvest::handles::HandleList;
 use crate::pipeline::harvest::journal::{Journal, JournalError};
@@ -195,9 +196,9 @@ pub enum DiscoverError {
 
 /// What the data directory knows of each seed: its id and following count, from the stored
 /// dataset.
-fn known_seeds(data_dir: &Path, seeds: &[String]) -> HashMap<String, (String, Option<u64>)> {
+fn known_seeds(data_dir: &DataDir, seeds: &[String]) -> HashMap<String, (String, Option<u64>)> {
     let mut known = HashMap::new();
-    let Ok(dataset) = read_dataset(&crate::pipeline::layout::latest_file(data_dir)) else {
+    let Ok(dataset) = read_dataset(&data_dir.latest_file()) else {
         return known;
     };
     for r in &dataset.records {
@@ -250,7 +251,7 @@ async fn list_plan(client: &XClient, list: &str) -> ListPlan {
 /// planned as one lookup each, their followings as unknown until then.
 pub async fn plan(
     config: &HarvestConfig,
-    data_dir: &Path,
+    data_dir: &DataDir,
     sources: &DiscoverSources,
 ) -> Result<DiscoveryPlan, DiscoverError> {
     if sources.lists.is_empty()
@@ -415,7 +416,7 @@ async fn seed_sources(
 /// decisions and merges the admitted.
 pub async fn discover(
     config: HarvestConfig,
-    data_dir: &Path,
+    data_dir: &DataDir,
     sources: DiscoverSources,
     watcher: &mut impl RunWatcher,
 ) -> Result<DiscoveryReport, DiscoverError> {
@@ -425,7 +426,7 @@ pub async fn discover(
 /// [`discover`] steered by a front end's commands (the console's pause, resume and cancel).
 pub(crate) async fn discover_steered(
     mut config: HarvestConfig,
-    data_dir: &Path,
+    data_dir: &DataDir,
     sources: DiscoverSources,
     watcher: &mut impl RunWatcher,
     mut steering: Option<&mut mpsc::Receiver<HarvestCommand>>,
@@ -463,7 +464,7 @@ pub(crate) async fn discover_steered(
 /// Decides every account a discovery run read, keeps the decisions, writes the admitted to the
 /// run's `admitted.jsonl` and merges them (no merge when the run read nothing admitted).
 pub(crate) fn decide_and_merge(
-    data_dir: &Path,
+    data_dir: &DataDir,
     run_dir: &Path,
     rules: &Rules,
     now: DateTime<Utc>,

@@ -1,8 +1,7 @@
 //! Merge-and-record: a merge plan applied (the new version published), then the version's
 //! authors recorded in the history. The one way a front end or a job publishes a merge.
 
-use std::path::Path;
-
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::history::{History, HistoryError, Recorded};
 use crate::pipeline::merge::{self, MergeError, MergeOutcome, MergePlan};
 
@@ -19,7 +18,7 @@ pub enum MergeRecordError {
 /// hands back open (a refresh goes on to read its growth flags). Published first, recorded
 /// second: a crash in between is repaired by the next open of the history.
 pub(crate) fn merge_and_record(
-    data_dir: &Path,
+    data_dir: &DataDir,
     plan: &MergePlan,
 ) -> Result<(MergeOutcome, History, Vec<Recorded>), MergeRecordError> {
     let outcome = merge::apply(data_dir, plan)?;

@@ -6,7 +6,7 @@
 //! Not here: writing the result (see `merge::apply`).
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use super::manifest::ExternalEdit;
 use crate::dataset::{Record, parse_line, spool};
 use crate::pipeline::custody::AnswerIndex;
+use crate::pipeline::data_dir::DataDir;
 
 /// Choices the operator makes for a merge.
 #[derive(Debug, Clone, Default)]
@@ -207,7 +208,7 @@ impl Authors {
 /// Plans merging `batches` into the dataset in `data_dir`. Unreadable or blocked input does not
 /// fail the plan: it is reported in it, and `apply` refuses such a plan.
 pub fn plan(
-    data_dir: &Path,
+    data_dir: &DataDir,
     batches: &[PathBuf],
     options: &MergeOptions,
 ) -> Result<MergePlan, MergeError> {
@@ -243,7 +244,7 @@ pub fn plan(
     let mut touched: Vec<u32> = Vec::new();
     let mut seen_groups = KeySet::default();
     // A compressed batch is spooled on the disk the merge writes to.
-    let spool_dir = spool::nearest_dir(data_dir);
+    let spool_dir = spool::nearest_dir(data_dir.root());
     // The directory's own runs: a batch record its answer contradicts is blocked.
     let answers = AnswerIndex::of_data_dir(data_dir)?;
     let (batch, mut findings) = scan_batches(
@@ -468,7 +469,7 @@ pub fn plan(
     drop(incoming);
     edits.batch = batch;
     Ok(MergePlan {
-        data_dir: data_dir.to_path_buf(),
+        data_dir: data_dir.root().to_path_buf(),
         base_version: current.as_ref().map(|c| c.manifest.version),
         count_before,
         count_after,

@@ -4,7 +4,7 @@
 //! already holds (so the console lists only pending ones). Not here: planning one set of batches
 //! (see `plan`) or writing it (see `merge::apply`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -12,6 +12,7 @@ use super::MergeError;
 use super::manifest::{HistoryEntry, ManifestBatch};
 use super::plan::{MergeOptions, MergePlan, plan};
 use super::report::BlockedRecord;
+use crate::pipeline::data_dir::DataDir;
 
 /// A batch file a merge left out, and the records that kept it out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -31,7 +32,7 @@ pub struct CleanPlan {
 /// one sample-data batch does not hold every other batch back. With `allow_flagged` nothing is
 /// blocked, so nothing is left out.
 pub fn plan_skipping_flagged(
-    data_dir: &Path,
+    data_dir: &DataDir,
     batches: &[PathBuf],
     options: &MergeOptions,
 ) -> Result<CleanPlan, MergeError> {
@@ -64,7 +65,7 @@ pub fn plan_skipping_flagged(
 /// The batch files whose records the current version holds, each with the records it held when
 /// merged: a merge adds its batches to those of its base version, a rollback returns to the set
 /// of the version it restored.
-pub fn merged_batches(data_dir: &Path) -> Result<Vec<ManifestBatch>, MergeError> {
+pub fn merged_batches(data_dir: &DataDir) -> Result<Vec<ManifestBatch>, MergeError> {
     let status = super::status(data_dir)?;
     Ok(status
         .current

@@ -11,12 +11,11 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 
 use super::manifest::{Manifest, ManifestError};
+use crate::pipeline::data_dir::{DataDir, LATEST_LINK, VERSIONS_DIR};
 use crate::pipeline::swap::{Staged, SwapError, point_link};
 
-pub(crate) use crate::pipeline::layout::DATA_FILE;
+pub(crate) use crate::pipeline::data_dir::DATA_FILE;
 pub(crate) const MANIFEST_FILE: &str = "manifest.json";
-use crate::pipeline::layout::LATEST_LINK as LINK;
-use crate::pipeline::layout::VERSIONS_DIR as VERSIONS;
 const STAGING_PREFIX: &str = ".staging-";
 const LINK_TMP_PREFIX: &str = ".latest.tmp-";
 /// Version directories kept besides the current one and the one a rollback would restore.
@@ -66,7 +65,7 @@ impl CurrentVersion {
 /// A dataset directory (`DIR`).
 #[derive(Debug, Clone)]
 pub(crate) struct Store {
-    dir: PathBuf,
+    dir: DataDir,
 }
 
 /// Holds the dataset directory's lock: one writer at a time. Released when dropped (or when the
@@ -77,19 +76,17 @@ pub(crate) struct WriterLock {
 }
 
 impl Store {
-    pub(crate) fn new(dir: &Path) -> Store {
-        Store {
-            dir: dir.to_path_buf(),
-        }
+    pub(crate) fn new(dir: &DataDir) -> Store {
+        Store { dir: dir.clone() }
     }
 
     fn versions(&self) -> PathBuf {
-        self.dir.join(VERSIONS)
+        self.dir.versions_dir()
     }
 
     /// The current version, or None when nothing was ever merged here.
     pub(crate) fn current(&self) -> Result<Option<CurrentVersion>, StoreError> {
-        let link = self.dir.join(LINK);
+        let link = self.dir.latest_link();
         let target = match fs::read_link(&link) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -102,7 +99,7 @@ impl Store {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let dir = self.dir.join(&target);
+        let dir = self.dir.root().join(&target);
         let manifest = Manifest::read(&dir.join(MANIFEST_FILE))?;
         Ok(Some(CurrentVersion {
             name,
@@ -114,7 +111,7 @@ impl Store {
     /// Waits for, then takes, the writer lock of this dataset directory.
     pub(crate) fn lock(&self) -> Result<WriterLock, StoreError> {
         fs::create_dir_all(self.versions()).map_err(io_err("cannot create", &self.versions()))?;
-        let path = self.dir.join(".lock");
+        let path = self.dir.merge_lock();
         let file = File::options()
             .create(true)
             .truncate(false)
@@ -129,7 +126,7 @@ impl Store {
     pub(crate) fn remove_leftovers(&self, _lock: &WriterLock) -> Result<(), StoreError> {
         for (dir, prefix) in [
             (self.versions(), STAGING_PREFIX),
-            (self.dir.clone(), LINK_TMP_PREFIX),
+            (self.dir.root().to_path_buf(), LINK_TMP_PREFIX),
         ] {
             let entries = match fs::read_dir(&dir) {
                 Ok(e) => e,
@@ -213,9 +210,9 @@ impl Store {
         let final_dir = self.versions().join(&name);
         staging.name(&final_dir)?;
         point_link(
-            &self.dir,
-            LINK,
-            &Path::new(VERSIONS).join(&name),
+            self.dir.root(),
+            LATEST_LINK,
+            &Path::new(VERSIONS_DIR).join(&name),
             LINK_TMP_PREFIX,
         )?;
         Ok(final_dir)

@@ -80,7 +80,7 @@ pub(super) async fn look_up_by_id(
     on: &mut (dyn FnMut(&RefreshEvent) + Send),
     cancel: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<Renames, RefreshError> {
-    let latest = crate::pipeline::layout::latest_file(&opts.data_dir);
+    let latest = opts.data_dir.latest_file();
     let stored = stored_ids(&latest, &first.not_found)?;
     if stored.is_empty() {
         return Ok(Renames::default());

@@ -11,12 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::RefreshError;
 use crate::dataset::AtomicFile;
 use crate::dataset::lock_file::{LockError, LockFile, holder_note};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::ledger::run_name;
-
-pub(crate) use crate::pipeline::layout::REFRESH_DIR;
-const LOCK: &str = "lock";
-const PENDING: &str = "pending.json";
-const LAST: &str = "last.json";
 
 /// Held for as long as a refresh runs; released when dropped (or when the process dies).
 #[derive(Debug)]
@@ -25,12 +21,11 @@ pub struct RefreshLock {
 }
 
 impl RefreshLock {
-    pub fn take(data_dir: &Path) -> Result<RefreshLock, RefreshError> {
-        let path = data_dir.join(REFRESH_DIR).join(LOCK);
-        match LockFile::take(&path, &holder_note("")) {
+    pub fn take(data_dir: &DataDir) -> Result<RefreshLock, RefreshError> {
+        match LockFile::take(&data_dir.refresh_lock(), &holder_note("")) {
             Ok(lock) => Ok(RefreshLock { _lock: lock }),
             Err(LockError::Busy { holder, .. }) => Err(RefreshError::Busy {
-                dir: data_dir.to_path_buf(),
+                dir: data_dir.root().to_path_buf(),
                 holder,
             }),
             Err(LockError::Io { path, source }) => Err(RefreshError::Io { path, source }),
@@ -48,10 +43,6 @@ pub struct Pending {
     pub started_at: DateTime<Utc>,
     /// Chosen authors per reason, as the census said when the run started.
     pub selected: Vec<(String, usize)>,
-}
-
-fn path(data_dir: &Path, name: &str) -> PathBuf {
-    data_dir.join(REFRESH_DIR).join(name)
 }
 
 fn write_json(p: &Path, value: &impl Serialize) -> Result<(), RefreshError> {
@@ -77,29 +68,29 @@ fn read_json<T: for<'de> Deserialize<'de>>(p: &Path) -> Result<Option<T>, Refres
 }
 
 impl Pending {
-    pub(crate) fn read(data_dir: &Path) -> Result<Option<Pending>, RefreshError> {
+    pub(crate) fn read(data_dir: &DataDir) -> Result<Option<Pending>, RefreshError> {
         Ok(
-            read_json::<Pending>(&path(data_dir, PENDING))?.map(|mut p| {
+            read_json::<Pending>(&data_dir.refresh_pending())?.map(|mut p| {
                 let name = run_name(&p.run_dir);
                 if name.is_relative() {
-                    p.run_dir = data_dir.join(name);
+                    p.run_dir = data_dir.root().join(name);
                 }
                 p
             }),
         )
     }
 
-    pub(crate) fn write(&self, data_dir: &Path) -> Result<(), RefreshError> {
+    pub(crate) fn write(&self, data_dir: &DataDir) -> Result<(), RefreshError> {
         let kept = Pending {
             run_dir: run_name(&self.run_dir),
             ..self.clone()
         };
-        write_json(&path(data_dir, PENDING), &kept)
+        write_json(&data_dir.refresh_pending(), &kept)
     }
 
     /// The run is merged: the next refresh starts afresh.
-    pub(crate) fn clear(data_dir: &Path) -> Result<(), RefreshError> {
-        let p = path(data_dir, PENDING);
+    pub(crate) fn clear(data_dir: &DataDir) -> Result<(), RefreshError> {
+        let p = data_dir.refresh_pending();
         match std::fs::remove_file(&p) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -130,12 +121,12 @@ pub struct LastRefresh {
 }
 
 impl LastRefresh {
-    pub(crate) fn read(data_dir: &Path) -> Result<Option<LastRefresh>, RefreshError> {
-        read_json(&path(data_dir, LAST))
+    pub(crate) fn read(data_dir: &DataDir) -> Result<Option<LastRefresh>, RefreshError> {
+        read_json(&data_dir.refresh_last())
     }
 
-    pub(crate) fn write(&self, data_dir: &Path) -> Result<(), RefreshError> {
-        write_json(&path(data_dir, LAST), self)
+    pub(crate) fn write(&self, data_dir: &DataDir) -> Result<(), RefreshError> {
+        write_json(&data_dir.refresh_last(), self)
     }
 }
 
@@ -145,9 +136,10 @@ mod tests {
 
     #[test]
     fn a_second_refresh_of_a_directory_is_refused_naming_the_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let _first = RefreshLock::take(dir.path()).unwrap();
-        let e = RefreshLock::take(dir.path()).unwrap_err();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
+        let _first = RefreshLock::take(&dir).unwrap();
+        let e = RefreshLock::take(&dir).unwrap_err();
         let text = e.to_string();
         assert!(
             text.contains(&format!("pid {}", std::process::id())),
@@ -157,21 +149,22 @@ mod tests {
 
     #[test]
     fn the_pending_run_survives_until_it_is_cleared() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(Pending::read(dir.path()).unwrap(), None);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
+        assert_eq!(Pending::read(&dir).unwrap(), None);
         let p = Pending {
-            run_dir: dir.path().join("runs/x"),
+            run_dir: dir.runs_dir().join("x"),
             started_at: Utc::now(),
             selected: vec![("stale".into(), 3)],
         };
-        p.write(dir.path()).unwrap();
-        assert_eq!(Pending::read(dir.path()).unwrap(), Some(p));
-        let kept = std::fs::read_to_string(dir.path().join("refresh/pending.json")).unwrap();
+        p.write(&dir).unwrap();
+        assert_eq!(Pending::read(&dir).unwrap(), Some(p));
+        let kept = std::fs::read_to_string(dir.refresh_pending()).unwrap();
         assert!(
             kept.contains("\"runs/x\""),
             "named inside the directory: {kept}"
         );
-        Pending::clear(dir.path()).unwrap();
-        assert_eq!(Pending::read(dir.path()).unwrap(), None);
+        Pending::clear(&dir).unwrap();
+        assert_eq!(Pending::read(&dir).unwrap(), None);
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::census::status_of;
 use super::{RefreshError, read_records};
 use crate::dataset::{AtomicFile, Record, format_time};
+use crate::pipeline::data_dir::DataDir;
 use crate::pipeline::harvest::{RECORDS_FILE, Summary};
 use crate::pipeline::merge::BlockedRecord;
 use crate::pipeline::merge::fold_handle as fold;
@@ -43,7 +44,7 @@ fn set_status(record: &mut Record, state: &str, since: &str, now: DateTime<Utc>)
 
 /// Writes the marks of a harvest's answers against the stored dataset.
 pub(super) fn write(
-    data_dir: &Path,
+    data_dir: &DataDir,
     run_dir: &Path,
     summary: &Summary,
     not_gone: &[String],
@@ -64,7 +65,7 @@ pub(super) fn write(
     let mut marked = Vec::new();
     // Stored authors marked earlier, which an answer now shows again.
     let mut was_gone: HashSet<String> = HashSet::new();
-    let latest = crate::pipeline::layout::latest_file(data_dir);
+    let latest = data_dir.latest_file();
     read_records(&latest, |mut r| {
         let Some(key) = r.handle_key() else { return };
         let status = status_of(&r);
