@@ -34,3 +34,29 @@ weeks = [f for p, f in files.items() if p.startswith("snapshots/")]
 rows = sum(f["rows"] for f in weeks); size = sum(f["bytes"] for f in weeks)
 print(f"{rows} snapshots in {len(weeks)} weeks: {size} bytes, {size / rows:.1f} bytes a snapshot")
 PY
+echo "== the README's DuckDB queries on the lake (needs: pip install duckdb)"
+python3 - "$W/lake" <<'PY'
+import sys, time
+try:
+    import duckdb
+except ImportError:
+    sys.exit("DuckDB is missing: pip install duckdb")
+lake = sys.argv[1]
+src = f"read_parquet('{lake}/snapshots/*/*.parquet', hive_partitioning = true)"
+con = duckdb.connect()
+handle = con.sql(f"SELECT handle FROM read_parquet('{lake}/authors/*.parquet') LIMIT 1").fetchall()[0][0]
+# The movers of the last week: what each author gained between the last two weeks' snapshots.
+last = con.sql(f"SELECT DISTINCT week FROM {src} ORDER BY week DESC LIMIT 2").fetchall()[-1][0]
+queries = {
+    f"one author's history (@{handle})": f"""SELECT week, fetched_at, followers_count, score
+        FROM {src} WHERE handle = '{handle}' ORDER BY fetched_at""",
+    f"top movers by followers since {last}": f"""SELECT handle,
+        max(followers_count) - min(followers_count) AS gained
+        FROM {src} WHERE week >= '{last}' GROUP BY handle ORDER BY gained DESC LIMIT 20""",
+    "snapshots and weeks": f"SELECT count(*), count(DISTINCT week) FROM {src}",
+}
+for name, sql in queries.items():
+    t = time.perf_counter()
+    rows = con.sql(sql).fetchall()
+    print(f"-- {name}: {len(rows)} rows in {time.perf_counter() - t:.2f} s; first: {rows[:3]}")
+PY

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 pub(crate) use manifest::{LAKE_MANIFEST, LakeFile, LakeManifest};
 pub(crate) use weeks::IsoWeek;
+use weeks::HistoryWeek;
 
 use crate::dataset::AtomicFile;
 use crate::pipeline::parquet::ParquetError;
@@ -89,6 +90,38 @@ fn write_file(lake: &Path, rel: &str, bytes: &[u8]) -> Result<(), LakeError> {
     AtomicFile::write_bytes(&path, bytes).map_err(|e| write_err(e.to_string()))
 }
 
+/// What became of one week the lake might lack or hold out of date.
+enum WeekExport {
+    Written(IsoWeek, LakeFile),
+    /// The lake's file holds every snapshot the history has for the week.
+    Unchanged(IsoWeek),
+    /// The history holds no snapshot in the week (the other half of a bucket).
+    Empty,
+}
+
+/// Counts `week`'s snapshots when the lake has a file for it (snapshots are only ever added,
+/// never changed in place: the same count is the same week), and writes the week when the lake
+/// lacks it or its file has fewer.
+fn export_week(
+    history: &Path,
+    lake: &Path,
+    week: &IsoWeek,
+    known: Option<&LakeFile>,
+) -> Result<WeekExport, LakeError> {
+    if let Some(file) = known {
+        let conn = open_read_only(history)?;
+        if snapshots::count(&conn, history, week)? == file.rows {
+            return Ok(WeekExport::Unchanged(*week));
+        }
+    }
+    let (bytes, rows) = snapshots::week_parquet(history, week)?;
+    if rows == 0 {
+        return Ok(WeekExport::Empty);
+    }
+    write_file(lake, &week.file(), &bytes)?;
+    Ok(WeekExport::Written(*week, LakeFile::of(&bytes, rows)))
+}
+
 /// Exports the snapshots of the history file `history` (weeks ending after `since`, every week
 /// when None) and its authors into `lake`, writing only what changed since the last export.
 /// The history must have been opened by this build (its schema migrated): see
@@ -104,44 +137,48 @@ pub fn export_history(
     let generation: i64 = conn
         .query_row("SELECT n FROM generation", [], |r| r.get(0))
         .map_err(sqlite_err(history))?;
-    // The history counts the transactions that added snapshots: when it has not moved, no week
-    // can have changed, and none is even counted.
+    // The history counts the transactions that added snapshots (its generation).
     let unchanged_history = manifest.generation == Some(generation);
-    let mut pending = Vec::new();
-    let mut outcome = LakeOutcome::default();
-    for week in weeks::weeks_in(&conn, history, since)? {
-        let rel = week.file();
-        let known = manifest.files.get(&rel);
-        if unchanged_history && known.is_some() {
-            outcome.weeks_unchanged += 1;
-            continue;
-        }
-        let rows = snapshots::count(&conn, history, &week)?;
-        if rows == 0 {
-            continue;
-        }
-        // Snapshots are only ever added, never changed in place: the same count is the same week.
-        if known.is_some_and(|f| f.rows == rows) {
-            outcome.weeks_unchanged += 1;
-            continue;
-        }
-        pending.push(week);
-    }
+    let weeks = weeks::weeks_in(&conn, history, since)?;
     drop(conn);
-    let written: Vec<(IsoWeek, LakeFile)> = pending
+    // A week the lake holds is unchanged, without a look at its snapshots, when nothing was
+    // added to its buckets since its file was last found whole (a lake written before files
+    // kept that: when nothing was added to the history since the last export). Any other week
+    // is counted, or written when the lake lacks it.
+    let (known, to_look_at): (Vec<HistoryWeek>, Vec<HistoryWeek>) =
+        weeks.into_iter().partition(|w| {
+            manifest
+                .files
+                .get(&w.week.file())
+                .is_some_and(|f| match f.generation {
+                    Some(checked) => w.changed_at.is_some_and(|added| added <= checked),
+                    None => unchanged_history,
+                })
+        });
+    let looked_at: Vec<WeekExport> = to_look_at
         .into_par_iter()
-        .map(|week| {
-            let (bytes, rows) = snapshots::week_parquet(history, &week)?;
-            let rel = week.file();
-            write_file(lake, &rel, &bytes)?;
-            Ok((week, LakeFile::of(&bytes, rows)))
-        })
+        .map(|w| export_week(history, lake, &w.week, manifest.files.get(&w.week.file())))
         .collect::<Result<_, LakeError>>()?;
-    for (week, file) in written {
-        outcome.weeks_written.push(week.label());
-        outcome.snapshots_written += file.rows;
-        outcome.bytes_written += file.bytes;
-        manifest.files.insert(week.file(), file);
+    let mut outcome = LakeOutcome::default();
+    let mut checked = Vec::new();
+    for export in looked_at {
+        match export {
+            WeekExport::Written(week, file) => {
+                outcome.weeks_written.push(week.label());
+                outcome.snapshots_written += file.rows;
+                outcome.bytes_written += file.bytes;
+                manifest.files.insert(week.file(), file);
+                checked.push(week);
+            }
+            WeekExport::Unchanged(week) => checked.push(week),
+            WeekExport::Empty => {}
+        }
+    }
+    outcome.weeks_unchanged = known.len() + checked.len() - outcome.weeks_written.len();
+    for week in known.iter().map(|w| w.week).chain(checked) {
+        if let Some(file) = manifest.files.get_mut(&week.file()) {
+            file.generation = Some(generation);
+        }
     }
     if !unchanged_history || !manifest.files.contains_key(authors::FILE) {
         let (bytes, rows) = authors::authors_parquet(history)?;

@@ -16,6 +16,10 @@ pub(crate) struct LakeFile {
     pub rows: u64,
     pub bytes: u64,
     pub sha256: String,
+    /// A week's: the history's generation at which the file was last found to hold every
+    /// snapshot of its week (absent in lakes written before it was kept: such a week is counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
 }
 
 impl LakeFile {
@@ -24,6 +28,7 @@ impl LakeFile {
             rows,
             bytes: bytes.len() as u64,
             sha256: crate::digest::sha256_hex(bytes),
+            generation: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! (which begin on a Thursday), so one ISO week spans at most two of its buckets: a week's
 //! snapshots are read as a range of both, bounded by the week's own instants.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
@@ -63,24 +63,32 @@ impl IsoWeek {
     }
 }
 
+/// An ISO week the history holds snapshots in, and the newest generation that added snapshots
+/// to one of the buckets it spans (`None`: not known, a history written before buckets kept it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct HistoryWeek {
+    pub(super) week: IsoWeek,
+    pub(super) changed_at: Option<i64>,
+}
+
 /// The ISO weeks the history's buckets overlap, oldest first, those ending after `since` only.
-/// A week listed may hold no snapshot (a bucket's other half): the caller counts.
+/// A week listed may hold no snapshot (a bucket's other half): the caller finds out.
 pub(super) fn weeks_in(
     conn: &Connection,
     path: &Path,
     since: Option<DateTime<Utc>>,
-) -> Result<Vec<IsoWeek>, LakeError> {
+) -> Result<Vec<HistoryWeek>, LakeError> {
     let mut stmt = conn
-        .prepare("SELECT week FROM weeks ORDER BY week")
+        .prepare("SELECT week, generation FROM weeks ORDER BY week")
         .map_err(sqlite_err(path))?;
-    let buckets = stmt
-        .query_map([], |r| r.get::<_, i64>(0))
+    let buckets: BTreeMap<i64, Option<i64>> = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)))
         .map_err(sqlite_err(path))?
-        .collect::<Result<Vec<_>, _>>()
+        .collect::<Result<_, _>>()
         .map_err(sqlite_err(path))?;
     let since_ms = since.map_or(i64::MIN, |t| t.timestamp_millis());
     let weeks: BTreeSet<IsoWeek> = buckets
-        .into_iter()
+        .keys()
         .flat_map(|b| {
             [
                 IsoWeek::of_ms(b * BUCKET_MS),
@@ -89,7 +97,17 @@ pub(super) fn weeks_in(
         })
         .filter(|w| w.end_ms() > since_ms)
         .collect();
-    Ok(weeks.into_iter().collect())
+    Ok(weeks
+        .into_iter()
+        .map(|week| {
+            let (first, last) = week.buckets();
+            // A bucket the history lacks added nothing; one without a generation might have.
+            let changed_at = (first..=last)
+                .filter_map(|b| buckets.get(&b))
+                .try_fold(i64::MIN, |newest, g| g.map(|g| newest.max(g)));
+            HistoryWeek { week, changed_at }
+        })
+        .collect())
 }
 
 #[cfg(test)]
