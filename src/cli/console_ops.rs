@@ -6,7 +6,7 @@
 //! figures (`batch_file`), a row's record again (`records`) and its detail (`detail`).
 
 mod batch_file;
-mod detail;
+pub(crate) mod detail;
 mod records;
 mod rows;
 
