@@ -9,7 +9,7 @@
 
 mod batch_file;
 mod console_harvest;
-mod detail;
+pub(crate) mod detail;
 mod names;
 mod records;
 mod rows;

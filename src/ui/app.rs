@@ -27,7 +27,7 @@ use crate::pipeline::harvest::events::{
 };
 
 /// Lines the log pane keeps; older ones are dropped and counted.
-pub const LOG_CAPACITY: usize = 500;
+pub(crate) const LOG_CAPACITY: usize = 500;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunState {

@@ -402,7 +402,7 @@ pub fn registry(readonly: bool) -> Vec<Binding> {
 /// that do the work (harvest, merge, admit, exclude) and the way to every other key (help)
 /// first, then pause and quit, and the keys a newcomer finds anyway (Enter, /, the filters) go
 /// first.
-pub fn hint_rank(action: &Action) -> u8 {
+pub(crate) fn hint_rank(action: &Action) -> u8 {
     match action {
         Action::StartHarvest | Action::Merge | Action::DecideCandidate(_) | Action::ToggleHelp => 0,
         Action::TogglePause | Action::Quit | Action::Back => 1,

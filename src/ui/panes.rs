@@ -10,19 +10,19 @@ pub(crate) mod authors;
 pub(crate) mod budget;
 pub(crate) mod candidates;
 pub(crate) mod command_line;
-pub mod confirm;
-pub mod counters;
-pub mod detail;
-pub mod fit;
-pub mod header;
-pub mod help;
-pub mod histogram;
-pub mod log;
-pub mod movers;
-pub mod overlay;
-pub mod progress;
-pub mod scroll_view;
-pub mod too_small;
+pub(crate) mod confirm;
+pub(crate) mod counters;
+pub(crate) mod detail;
+pub(crate) mod fit;
+pub(crate) mod header;
+pub(crate) mod help;
+pub(crate) mod histogram;
+pub(crate) mod log;
+pub(crate) mod movers;
+pub(crate) mod overlay;
+pub(crate) mod progress;
+pub(crate) mod scroll_view;
+pub(crate) mod too_small;
 
 /// A titled pane border; the focused pane gets a thick border and a `▶` in its title, so focus
 /// is visible without colour.
@@ -73,7 +73,7 @@ pub(crate) fn day(time: &str) -> &str {
 }
 
 /// A span of seconds in its largest unit: `45s`, `12m`, `5h`, `3d`.
-pub fn span_words(secs: i64) -> String {
+pub(crate) fn span_words(secs: i64) -> String {
     let s = secs.max(0);
     match s {
         0..60 => format!("{s}s"),

@@ -108,7 +108,7 @@ pub fn layout(app: &App, area: Rect) -> Panes {
 const SEPARATOR: &str = " │ ";
 
 /// Table rows visible in the authors pane at this terminal size (border and header excluded).
-pub fn authors_table_rows(app: &App, width: u16, height: u16) -> usize {
+pub(crate) fn authors_table_rows(app: &App, width: u16, height: u16) -> usize {
     let panes = layout(app, Rect::new(0, 0, width, height));
     panes.authors.height.saturating_sub(3) as usize
 }
@@ -177,7 +177,7 @@ fn zoomed_layout(area: Rect) -> [Rect; 3] {
 
 /// Where the detail pane is drawn at this terminal size: full screen, beside the authors, or
 /// over them.
-pub fn detail_area(app: &App, area: Rect) -> Rect {
+pub(crate) fn detail_area(app: &App, area: Rect) -> Rect {
     if app.zoomed == Some(Zoomed::Detail) {
         return zoomed_layout(area)[1];
     }

@@ -5,14 +5,14 @@
 use ratatui::text::{Line, Span};
 
 /// Cells `s` takes on a terminal (wide characters count two).
-pub fn width(s: &str) -> usize {
+pub(crate) fn width(s: &str) -> usize {
     Span::raw(s).width()
 }
 
 /// `text` in rows of at most `max` cells, broken between words; the rows after the first start
 /// with `hang` spaces. A word longer than a row is broken where the row ends. Leading spaces of
 /// `text` are kept (they are its indent).
-pub fn wrap(text: &str, max: usize, hang: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, max: usize, hang: usize) -> Vec<String> {
     let max = max.max(1);
     // A hang that leaves less than half a row would print a column of single letters.
     let hang = hang.min(max / 2);
@@ -64,7 +64,7 @@ pub fn wrap(text: &str, max: usize, hang: usize) -> Vec<String> {
 /// `line` wrapped to `max` cells as [`wrap`] does, each row in the line's style (its first
 /// span's, for lines of one style); rows after the first are indented two cells under the
 /// line's own indent.
-pub fn wrap_line(line: &Line, max: usize) -> Vec<Line<'static>> {
+pub(crate) fn wrap_line(line: &Line, max: usize) -> Vec<Line<'static>> {
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
     let style = line
         .spans
@@ -78,12 +78,12 @@ pub fn wrap_line(line: &Line, max: usize) -> Vec<Line<'static>> {
 }
 
 /// Every line of `lines` wrapped to `max` cells.
-pub fn wrap_lines(lines: &[Line], max: usize) -> Vec<Line<'static>> {
+pub(crate) fn wrap_lines(lines: &[Line], max: usize) -> Vec<Line<'static>> {
     lines.iter().flat_map(|l| wrap_line(l, max)).collect()
 }
 
 /// `text` cut to `max` cells, with `…` where it was cut, for lines that must stay one row.
-pub fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     if width(text) <= max {
         return text.to_string();
     }

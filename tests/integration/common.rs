@@ -14,8 +14,8 @@ use influx::pipeline::data_dir::DataDir;
 use influx::pipeline::harvest::events::HarvestEvent;
 use influx::pipeline::harvest::handles::{HandleList, parse_handles};
 use influx::pipeline::harvest::{HarvestConfig, RetryPolicy, RunReport, start};
-use influx::ui::action::Action;
-use influx::ui::ops::Operations;
+use influx::ui::Action;
+use influx::ui::Operations;
 use influx::ui::{App, update};
 
 /// Answers the console's pending detail request at once, on this thread, through `ops`, as the

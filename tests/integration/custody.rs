@@ -10,7 +10,7 @@ use influx::dataset::read_dataset;
 use influx::pipeline::custody::AnswerIndex;
 use influx::pipeline::data_dir::DataDir;
 use influx::sim::{SimConfig, SimServer};
-use influx::ui::author::RowFlags;
+use influx::ui::RowFlags;
 use serde_json::Value;
 
 use crate::common::influx_bin;

@@ -8,7 +8,7 @@ use std::process::Command;
 use chrono::TimeZone;
 use influx::cli::console_ops::load_rows;
 use influx::generate::record;
-use influx::ui::app::{App, Settings};
+use influx::ui::{App, Settings};
 use serde_json::{Value, json};
 
 /// Generated records (realistic, with metrics) edited into the cases the rules must agree on.

@@ -240,7 +240,7 @@ fn drift_between_two_versions_is_reported_and_gated() {
 fn the_console_counts_growth_flags_and_draws_the_selected_authors_followers_over_time() {
     use crate::common::answer_details_now;
     use influx::cli::console_ops::ConsoleOps;
-    use influx::ui::action::{Action, ScreenCounter};
+    use influx::ui::{Action, ScreenCounter};
     use influx::ui::{App, render, update};
     use ratatui::{Terminal, backend::TestBackend};
 
@@ -381,7 +381,7 @@ async fn a_re_harvest_shows_what_changed_since_the_stored_record_and_points_to_t
     use influx::pipeline::harvest::budget::BudgetConfig;
     use influx::pipeline::harvest::xapi::{ClientConfig, Token};
     use influx::sim::{SimConfig, SimServer};
-    use influx::ui::action::Action;
+    use influx::ui::Action;
     use influx::ui::{App, update};
 
     let tmp = tempfile::tempdir().unwrap();
@@ -837,8 +837,8 @@ fn the_console_gives_each_of_two_handles_sharing_an_id_its_own_history() {
 fn s_chooses_exactly_the_refresh_s_selection_growth_flags_included_schema_violations_said() {
     use influx::cli::console_ops::ConsoleOps;
     use influx::pipeline::refresh::{CensusRules, Reason, census_of};
-    use influx::ui::action::Action;
-    use influx::ui::app::Effect;
+    use influx::ui::Action;
+    use influx::ui::Effect;
     use influx::ui::{App, update};
 
     let tmp = tempfile::tempdir().unwrap();

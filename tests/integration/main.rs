@@ -31,5 +31,4 @@ mod ui_candidates;
 mod ui_eta;
 mod ui_pause;
 mod ui_reading;
-mod ui_reducer;
 mod ui_snapshots;

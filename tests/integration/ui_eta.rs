@@ -8,8 +8,8 @@ use chrono::{TimeZone, Utc};
 use influx::pipeline::harvest::CostPlan;
 use influx::pipeline::harvest::budget::BudgetConfig;
 use influx::pipeline::harvest::events::{BatchFigures, BudgetSnapshot, HarvestEvent};
-use influx::ui::action::Action;
-use influx::ui::app::Eta;
+use influx::ui::Action;
+use influx::ui::Eta;
 use influx::ui::{App, Settings, update};
 
 /// The demo's window: 6 requests per 15 s.

@@ -6,13 +6,13 @@
 use influx::dataset::Record;
 use influx::pipeline::harvest::events::{BatchFigures, HarvestEvent};
 use influx::pipeline::score::score_record;
-use influx::ui::action::Action;
-use influx::ui::app::{Focus, Mode, Zoomed};
-use influx::ui::batches::{BatchLine, BatchState};
-use influx::ui::keys::action_for;
-use influx::ui::log_ring::LogLevel;
-use influx::ui::ops::MergePlanView;
+use influx::ui::Action;
+use influx::ui::LogLevel;
+use influx::ui::MergePlanView;
+use influx::ui::action_for;
 use influx::ui::{App, update};
+use influx::ui::{BatchLine, BatchState};
+use influx::ui::{Focus, Mode, Zoomed};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::common::{answer_details_now, ops_without_dir};

@@ -7,11 +7,11 @@ use chrono::{TimeZone, Utc};
 use influx::dataset::{Record, read_dataset};
 use influx::pipeline::harvest::events::{BatchFigures, BudgetSnapshot, HarvestEvent};
 use influx::pipeline::score::{Feature, model, score_record};
-use influx::ui::action::Action;
-use influx::ui::batches::{BatchLine, BatchState};
-use influx::ui::keys::{in_candidates_view, on_main_screen, registry};
-use influx::ui::ops::MergePlanView;
+use influx::ui::Action;
+use influx::ui::MergePlanView;
 use influx::ui::{App, Settings, render, update};
+use influx::ui::{BatchLine, BatchState};
+use influx::ui::{in_candidates_view, on_main_screen, registry};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -42,7 +42,7 @@ pub(crate) fn demo_app() -> App {
             pending("batch-11-sample"),
             pending("batch-12-sample"),
         ]);
-    app.log(influx::ui::log_ring::LogLevel::Info, "loaded 531 records");
+    app.log(influx::ui::LogLevel::Info, "loaded 531 records");
     app
 }
 
@@ -171,7 +171,7 @@ fn no_size_from_1x1_to_130x45_panics_or_lays_a_pane_outside_the_area_or_over_ano
         for h in (1..45).step_by(4) {
             screen(&mut app, w, h);
             let area = Rect::new(0, 0, w, h);
-            let p = influx::ui::render::layout(&app, area);
+            let p = influx::ui::layout(&app, area);
             let panes: Vec<(&str, Rect)> = [
                 ("header", Some(p.header)),
                 ("progress", Some(p.progress)),

@@ -27,7 +27,7 @@ fn one_line(text: &str, width: usize) -> String {
     out
 }
 
-pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
+pub(crate) fn question_lines(what: &Confirm) -> (String, Vec<String>) {
     match what {
         Confirm::Merge(plan) => {
             let mut lines = vec![
@@ -122,7 +122,7 @@ pub fn question_lines(what: &Confirm) -> (String, Vec<String>) {
 }
 
 /// The dialog; `refusal`: why it cannot be accepted (said first, and Cancel is its only button).
-pub fn render(
+pub(crate) fn render(
     what: &Confirm,
     accept_focused: bool,
     refusal: Option<&str>,

@@ -89,16 +89,16 @@ fn compact_parts(app: &App, theme: Theme) -> Vec<Part> {
 
 /// The compact counters in `width` cells: on one line when all fit, on more when not, so that
 /// no counter is ever cut.
-pub fn compact_lines(app: &App, theme: Theme, width: u16) -> Vec<Line<'static>> {
+pub(crate) fn compact_lines(app: &App, theme: Theme, width: u16) -> Vec<Line<'static>> {
     flow(compact_parts(app, theme), GAP, width as usize)
 }
 
 /// Rows the compact counters take at `width`.
-pub fn compact_rows(app: &App, width: u16) -> u16 {
+pub(crate) fn compact_rows(app: &App, width: u16) -> u16 {
     compact_lines(app, Theme::new(false), width).len() as u16
 }
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, compact: bool) {
     if compact {
         let lines = compact_lines(app, theme, area.width);
         frame.render_widget(Paragraph::new(lines), area);

@@ -6,21 +6,21 @@ use ratatui::text::{Line, Span};
 
 /// One part of a row: its spans and its rank (0 is kept longest; higher ranks go first).
 #[derive(Debug, Clone)]
-pub struct Part {
+pub(crate) struct Part {
     pub spans: Vec<Span<'static>>,
     pub rank: u8,
 }
 
 impl Part {
-    pub fn new(rank: u8, spans: Vec<Span<'static>>) -> Part {
+    pub(crate) fn new(rank: u8, spans: Vec<Span<'static>>) -> Part {
         Part { spans, rank }
     }
 
-    pub fn raw(rank: u8, text: impl Into<String>) -> Part {
+    pub(crate) fn raw(rank: u8, text: impl Into<String>) -> Part {
         Part::new(rank, vec![Span::raw(text.into())])
     }
 
-    pub fn styled(rank: u8, text: impl Into<String>, style: ratatui::style::Style) -> Part {
+    pub(crate) fn styled(rank: u8, text: impl Into<String>, style: ratatui::style::Style) -> Part {
         Part::new(rank, vec![Span::styled(text.into(), style)])
     }
 
@@ -32,7 +32,7 @@ impl Part {
 /// The parts that fit in `width` cells with `gap` between each two, in their order. The
 /// highest rank is dropped first, the rightmost of equal rank first. Should the most important
 /// part alone be wider than `width`, it is kept and the terminal cuts its end.
-pub fn fit(parts: Vec<Part>, gap: &str, width: usize) -> Vec<Part> {
+pub(crate) fn fit(parts: Vec<Part>, gap: &str, width: usize) -> Vec<Part> {
     let gap_width = Span::raw(gap.to_string()).width();
     let mut kept = parts;
     loop {
@@ -52,7 +52,7 @@ pub fn fit(parts: Vec<Part>, gap: &str, width: usize) -> Vec<Part> {
 }
 
 /// [`fit`], joined into one line.
-pub fn fit_line(parts: Vec<Part>, gap: &str, width: usize) -> Line<'static> {
+pub(crate) fn fit_line(parts: Vec<Part>, gap: &str, width: usize) -> Line<'static> {
     let mut spans = Vec::new();
     for (i, part) in fit(parts, gap, width).into_iter().enumerate() {
         if i > 0 {
@@ -65,7 +65,7 @@ pub fn fit_line(parts: Vec<Part>, gap: &str, width: usize) -> Line<'static> {
 
 /// All `parts`, in order, on as many lines of `width` cells as they need: a part that does not
 /// fit on the current line starts the next one, whole (ranks are not looked at: none is dropped).
-pub fn flow(parts: Vec<Part>, gap: &str, width: usize) -> Vec<Line<'static>> {
+pub(crate) fn flow(parts: Vec<Part>, gap: &str, width: usize) -> Vec<Line<'static>> {
     let gap_width = Span::raw(gap.to_string()).width();
     let mut lines: Vec<Vec<Span<'static>>> = Vec::new();
     let mut used = 0usize;

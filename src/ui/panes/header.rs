@@ -103,10 +103,10 @@ fn parts(app: &App, theme: Theme) -> Vec<Part> {
 
 /// The header fitted to `width` cells: what does not fit is left out whole, least important
 /// first, so no figure is ever cut.
-pub fn line(app: &App, theme: Theme, width: u16) -> Line<'static> {
+pub(crate) fn line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     fit_line(parts(app, theme), "  ", width as usize)
 }
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line(app, theme, area.width)), area);
 }

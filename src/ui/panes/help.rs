@@ -8,15 +8,15 @@ use crate::ui::keys::{Group, in_candidates_view, on_main_screen, registry};
 use crate::ui::theme::Theme;
 
 /// A line for the demo: its simulator serves X lists, so a discovery can be tried at no risk.
-pub const DEMO_HINT: &str =
+pub(crate) const DEMO_HINT: &str =
     "demo: :discover list 1700000000000000001 reads the simulator's AI list (cost first)";
 
 /// Where a binding's words start: a long one wraps to this column, under its own words.
-pub const TEXT_COLUMN: usize = 14;
+pub(crate) const TEXT_COLUMN: usize = 14;
 
 /// The help text, one line per binding under its group title; `candidates`: the candidates
 /// view's keys, else the main screen's.
-pub fn help_lines(
+pub(crate) fn help_lines(
     readonly: bool,
     candidates: bool,
     demo: bool,

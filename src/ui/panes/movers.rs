@@ -9,7 +9,7 @@ use crate::pipeline::history::{Mover, Movers};
 use crate::ui::theme::Theme;
 
 /// Where a row's days go when they do not fit beside its figures: under the handle's column.
-pub const TEXT_COLUMN: usize = 4;
+pub(crate) const TEXT_COLUMN: usize = 4;
 
 fn handle(m: &Mover) -> &str {
     m.handle.as_deref().unwrap_or(&m.id)
@@ -31,7 +31,11 @@ fn row(figures: String, x: &Mover, width: usize) -> Vec<Line<'static>> {
 }
 
 /// The overlay's text for `width` cells.
-pub fn movers_lines(movers: Option<&Movers>, theme: Theme, width: usize) -> Vec<Line<'static>> {
+pub(crate) fn movers_lines(
+    movers: Option<&Movers>,
+    theme: Theme,
+    width: usize,
+) -> Vec<Line<'static>> {
     let Some(m) = movers else {
         return vec![Line::from(
             "no history in this data directory yet (DIR/history.sqlite is written by a merge)",

@@ -15,7 +15,7 @@ use crate::ui::theme::Theme;
 const MAX_WIDTH: u16 = 96;
 
 /// Where an overlay sits on a screen of `screen`'s size.
-pub fn area(screen: Rect) -> Rect {
+pub(crate) fn area(screen: Rect) -> Rect {
     centered_fixed(screen, MAX_WIDTH.min(screen.width), screen.height)
 }
 
@@ -55,20 +55,20 @@ fn laid_out(app: &App, screen: Rect, theme: Theme) -> Option<(Rect, String, Vec<
 }
 
 /// Rows of text the open overlay shows at once (a page).
-pub fn page(app: &App) -> usize {
+pub(crate) fn page(app: &App) -> usize {
     let (w, h) = app.size;
     area(Rect::new(0, 0, w, h)).height.saturating_sub(2) as usize
 }
 
 /// How far the open overlay scrolls: to its last line at the bottom (0 when all of it shows).
-pub fn max_scroll(app: &App) -> usize {
+pub(crate) fn max_scroll(app: &App) -> usize {
     let (w, h) = app.size;
     laid_out(app, Rect::new(0, 0, w, h), Theme::new(false)).map_or(0, |(_, _, lines)| {
         scroll_view::max_offset(lines.len(), page(app))
     })
 }
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, screen: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, screen: Rect) {
     if let Some((r, title, lines)) = laid_out(app, screen, theme) {
         scroll_view::render(title, lines, app.overlay_scroll, theme, frame, r);
     }

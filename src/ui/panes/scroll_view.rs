@@ -17,7 +17,7 @@ fn cells(s: &str) -> usize {
 
 /// `line` word-wrapped to `width` cells, its styles kept; continuation lines start with
 /// `indent` spaces. A word wider than a whole line is cut across lines.
-pub fn wrap(line: &Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
+pub(crate) fn wrap(line: &Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
     let width = width.max(1);
     let indent = indent.min(width / 2);
     let mut out: Vec<Vec<Span<'static>>> = vec![Vec::new()];
@@ -103,13 +103,13 @@ fn take_cells(s: &str, room: usize) -> String {
 }
 
 /// Every line of `lines` wrapped to `width` (see [`wrap`]).
-pub fn wrap_all(lines: &[Line<'static>], width: usize, indent: usize) -> Vec<Line<'static>> {
+pub(crate) fn wrap_all(lines: &[Line<'static>], width: usize, indent: usize) -> Vec<Line<'static>> {
     lines.iter().flat_map(|l| wrap(l, width, indent)).collect()
 }
 
 /// Which lines of a text of `total` lines show in `visible` rows when scrolled by `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
+pub(crate) struct Window {
     /// The first line shown (`offset`, kept in range).
     pub first: usize,
     /// Lines above the first shown.
@@ -119,11 +119,11 @@ pub struct Window {
 }
 
 /// The farthest a text of `total` lines scrolls in `visible` rows: its last line at the bottom.
-pub fn max_offset(total: usize, visible: usize) -> usize {
+pub(crate) fn max_offset(total: usize, visible: usize) -> usize {
     total.saturating_sub(visible)
 }
 
-pub fn window(total: usize, visible: usize, offset: usize) -> Window {
+pub(crate) fn window(total: usize, visible: usize, offset: usize) -> Window {
     let first = offset.min(max_offset(total, visible));
     Window {
         first,
@@ -134,7 +134,7 @@ pub fn window(total: usize, visible: usize, offset: usize) -> Window {
 
 /// Draws `lines` (already wrapped to `area`'s inner width) scrolled by `offset` in a focused
 /// border titled `title`, with what lies above and below named in the border.
-pub fn render(
+pub(crate) fn render(
     title: String,
     lines: Vec<Line<'static>>,
     offset: usize,

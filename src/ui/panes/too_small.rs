@@ -12,7 +12,7 @@ use crate::ui::app::{App, Mode};
 use crate::ui::render::{MIN_HEIGHT, MIN_WIDTH};
 use crate::ui::theme::Theme;
 
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let mut text = vec![
         Line::styled(
             format!("enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}"),

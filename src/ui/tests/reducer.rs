@@ -1,14 +1,15 @@
 //! The console's behaviour without a terminal: key -> action -> state, and engine events -> state.
 
-use chrono::{TimeZone, Utc};
-use influx::dataset::{Record, read_dataset};
-use influx::pipeline::harvest::events::{
+use crate::cli::console_ops::detail::answer_detail;
+use crate::dataset::{Record, read_dataset};
+use crate::pipeline::harvest::events::{
     BatchFigures, BudgetSnapshot, HarvestCommand, HarvestEvent,
 };
-use influx::ui::action::{Action, ScreenCounter};
-use influx::ui::app::{Confirm, Effect, Mode, RunState};
-use influx::ui::keys::{action_for, registry};
-use influx::ui::{App, Settings, update};
+use crate::ui::action::{Action, ScreenCounter};
+use crate::ui::app::{Confirm, Effect, Mode, RunState};
+use crate::ui::keys::{action_for, registry};
+use crate::ui::{App, Settings, update};
+use chrono::{TimeZone, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn crisis() -> Vec<Record> {
@@ -151,9 +152,9 @@ fn s_asks_the_engine_to_plan_a_harvest_of_each_handle_that_needs_it_once() {
     press(&mut app, KeyCode::Char('s'));
     assert!(app.outbox.is_empty(), "no census, no choice");
     app.census = Some(
-        influx::pipeline::refresh::census(
+        crate::pipeline::refresh::census(
             std::path::Path::new("tests/fixtures/latest-2025-11-14.jsonl"),
-            &influx::pipeline::refresh::CensusRules::defaults(app.now),
+            &crate::pipeline::refresh::CensusRules::defaults(app.now),
             &Default::default(),
             None,
         )
@@ -237,7 +238,7 @@ fn an_unscored_author_shows_no_score_in_the_table_and_sorts_last() {
     let unscored = |i: &u32| {
         app.rows[*i as usize]
             .flags
-            .contains(influx::ui::author::RowFlags::UNSCORED)
+            .contains(crate::ui::author::RowFlags::UNSCORED)
     };
     let first_unscored = app.index.iter().position(unscored).expect("some unscored");
     assert!(app.index[first_unscored..].iter().all(unscored));
@@ -265,9 +266,9 @@ fn readonly_binds_no_harvest_merge_or_rollback() {
     )));
 }
 
-fn plan_for(handles: &[&str], free: u64) -> influx::pipeline::harvest::CostPlan {
+fn plan_for(handles: &[&str], free: u64) -> crate::pipeline::harvest::CostPlan {
     let handles: Vec<String> = handles.iter().map(|h| h.to_string()).collect();
-    let mut plan = influx::pipeline::harvest::CostPlan::new(
+    let mut plan = crate::pipeline::harvest::CostPlan::new(
         &handles,
         100,
         &Default::default(),
@@ -303,7 +304,7 @@ fn the_command_line_harvests_a_typed_handle_after_a_confirmation_that_shows_its_
             app.mode
         );
     };
-    let (question, lines) = influx::ui::panes::confirm::question_lines(what);
+    let (question, lines) = crate::ui::panes::confirm::question_lines(what);
     assert_eq!(question, "Harvest @jack again?");
     assert!(lines.iter().any(|l| l.contains("$0.01")), "{lines:?}");
     assert!(
@@ -325,7 +326,7 @@ fn a_re_harvest_of_an_author_read_today_says_it_is_free() {
     let Mode::Confirm { what, .. } = &app.mode else {
         panic!("{:?}", app.mode)
     };
-    let (_, lines) = influx::ui::panes::confirm::question_lines(what);
+    let (_, lines) = crate::ui::panes::confirm::question_lines(what);
     assert!(lines[0].contains("this re-read is free"), "{lines:?}");
 }
 
@@ -443,7 +444,7 @@ fn a_frozen_view_holds_engine_events_and_applies_them_on_unfreeze() {
 #[test]
 fn the_log_pane_keeps_a_bounded_number_of_lines_and_counts_the_rest() {
     let mut app = app(false);
-    for i in 0..(influx::ui::app::LOG_CAPACITY + 25) {
+    for i in 0..(crate::ui::app::LOG_CAPACITY + 25) {
         update(
             &mut app,
             Action::Engine(HarvestEvent::Log {
@@ -452,7 +453,7 @@ fn the_log_pane_keeps_a_bounded_number_of_lines_and_counts_the_rest() {
             }),
         );
     }
-    assert_eq!(app.log.len(), influx::ui::app::LOG_CAPACITY);
+    assert_eq!(app.log.len(), crate::ui::app::LOG_CAPACITY);
     assert_eq!(app.log.dropped(), 25);
 }
 
@@ -461,8 +462,8 @@ mod fast_order_matches_the_reference {
     //! live updates; whatever the sequence, the list must be the plain filter-and-sort one.
 
     use super::*;
-    use influx::ui::author::{AuthorRow, RowFlags};
-    use influx::ui::row_index::compute;
+    use crate::ui::author::{AuthorRow, RowFlags};
+    use crate::ui::row_index::compute;
     use proptest::prelude::*;
 
     #[derive(Debug, Clone)]
@@ -636,14 +637,11 @@ mod fast_order_matches_the_reference {
 
 #[test]
 fn the_detail_is_asked_for_once_per_selection_and_a_late_answer_for_another_row_is_dropped() {
-    use crate::common::{answer_details_now, ops_without_dir};
-    use influx::ui::ops::Operations;
-    let ops = ops_without_dir();
     let mut app = app(false);
     let first = app.selected_row().unwrap();
     assert_eq!(app.detail_wanted.map(|(_, row)| row), Some(first));
     // The answer for the first row is computed while the selection moves on.
-    let stale = ops.detail(&app.take_detail_ask().unwrap());
+    let stale = answer_detail(&app.take_detail_ask().unwrap(), None);
     update(&mut app, Action::Down);
     let second = app.selected_row().unwrap();
     assert_ne!(first, second);
@@ -655,7 +653,7 @@ fn the_detail_is_asked_for_once_per_selection_and_a_late_answer_for_another_row_
         "only the last one asked counts"
     );
     // A tick or any other action does not ask again for the same row.
-    answer_details_now(&mut app, &ops);
+    answer_details_now(&mut app);
     update(&mut app, Action::Tick(Utc::now()));
     assert_eq!(app.detail_wanted, None);
     let detail = app.detail_of(second).unwrap().unwrap();
@@ -664,10 +662,8 @@ fn the_detail_is_asked_for_once_per_selection_and_a_late_answer_for_another_row_
 
 #[test]
 fn new_records_behind_the_same_row_ask_for_its_detail_again() {
-    use crate::common::{answer_details_now, ops_without_dir};
-    let ops = ops_without_dir();
     let mut app = app(false);
-    answer_details_now(&mut app, &ops);
+    answer_details_now(&mut app);
     let row = app.selected_row().unwrap();
     assert!(app.detail_of(row).is_some());
     app.reload(Default::default(), Vec::new());
@@ -678,6 +674,17 @@ fn new_records_behind_the_same_row_ask_for_its_detail_again() {
         "the old answer is not shown for the new records"
     );
     assert_eq!(app.detail_wanted.map(|(_, r)| r), Some(row));
+}
+
+/// Answers the console's pending detail request at once, as the event loop does for a console
+/// without a data directory (no history): the tests drive the reducer without an event loop.
+fn answer_details_now(app: &mut App) {
+    if let Some(ask) = app.take_detail_ask() {
+        update(
+            app,
+            Action::DetailReady(Box::new(answer_detail(&ask, None))),
+        );
+    }
 }
 
 fn run_started(app: &mut App, handles: usize) {
@@ -739,7 +746,7 @@ fn the_help_scrolls_with_the_moving_keys_and_never_past_its_end() {
     press(&mut app, KeyCode::Char('k'));
     assert_eq!(app.overlay_scroll, 1);
     press(&mut app, KeyCode::Char('G'));
-    let end = influx::ui::panes::overlay::max_scroll(&app);
+    let end = crate::ui::panes::overlay::max_scroll(&app);
     assert!(end > 0, "the help is longer than an 80x24 screen");
     assert_eq!(app.overlay_scroll, end);
     press(&mut app, KeyCode::Char('j'));
@@ -748,7 +755,7 @@ fn the_help_scrolls_with_the_moving_keys_and_never_past_its_end() {
     press(&mut app, KeyCode::PageUp);
     assert_eq!(
         app.overlay_scroll,
-        end.saturating_sub(influx::ui::panes::overlay::page(&app))
+        end.saturating_sub(crate::ui::panes::overlay::page(&app))
     );
     press(&mut app, KeyCode::Char('g'));
     assert_eq!(app.overlay_scroll, 0);
