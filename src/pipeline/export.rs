@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::dataset::{DatasetError, Lines, Record, UnreadableRow, for_each_author, parse_line};
+use crate::dataset::{
+    AuthorView, DatasetError, Lines, Metrics, Record, UnreadableRow, for_each_author, parse_line,
+};
 use crate::pipeline::ranks::Ranks;
 
 /// The columns written when `--fields` is not given, in order.
@@ -77,11 +79,30 @@ pub(crate) enum ExportError {
     Absent { field: String, path: String },
 }
 
-/// One column's value for one record; `ranks` are the version's (see `ranks`).
-fn column(record: &Record, field: &str, ranks: &Ranks) -> Value {
+/// One record's column values in the order of `fields`; `ranks` are the version's (see
+/// `ranks`). The record is read into its view once for all its columns (once a column, the
+/// export of 1M authors took 37 s).
+fn row(record: &Record, fields: &[String], ranks: &Ranks) -> Vec<Value> {
     let view = record.view();
     let metrics = view.metrics();
     let meta = record.meta();
+    let key = record.handle_key();
+    fields
+        .iter()
+        .map(|field| column(record, &view, &metrics, meta, key.as_deref(), field, ranks))
+        .collect()
+}
+
+/// One column's value for one record, read from its view and metrics.
+fn column(
+    record: &Record,
+    view: &AuthorView<'_>,
+    metrics: &Metrics,
+    meta: Option<&Map<String, Value>>,
+    key: Option<&str>,
+    field: &str,
+    ranks: &Ranks,
+) -> Value {
     let component = |k: &str| {
         meta.and_then(|m| m.get("score_components"))
             .and_then(|c| c.get(k))
@@ -111,13 +132,11 @@ fn column(record: &Record, field: &str, ranks: &Ranks) -> Value {
         "last_refresh_at" => record
             .last_refresh_at()
             .map_or(Value::Null, |t| Value::from(crate::dataset::format_time(t))),
-        "rank_global" => record
-            .handle_key()
-            .and_then(|k| ranks.global(&k))
+        "rank_global" => key
+            .and_then(|k| ranks.global(k))
             .map_or(Value::Null, Value::from),
-        "rank_by_topic" => record
-            .handle_key()
-            .and_then(|k| ranks.by_topic(&k))
+        "rank_by_topic" => key
+            .and_then(|k| ranks.by_topic(k))
             .filter(|r| !r.is_empty())
             .map_or(Value::Null, |r| {
                 Value::Object(
@@ -213,7 +232,7 @@ fn for_each_row(
         Ranks::default()
     };
     for_each_author(latest, |record: Record| {
-        each(fields.iter().map(|f| column(&record, f, &ranks)).collect())?;
+        each(row(&record, fields, &ranks))?;
         rows += 1;
         Ok::<(), ExportError>(())
     })?;

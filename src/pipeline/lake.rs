@@ -19,8 +19,8 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
 pub(crate) use manifest::{LAKE_MANIFEST, LakeFile, LakeManifest};
-pub(crate) use weeks::IsoWeek;
 use weeks::HistoryWeek;
+pub(crate) use weeks::IsoWeek;
 
 use crate::dataset::AtomicFile;
 use crate::pipeline::parquet::ParquetError;
@@ -63,10 +63,7 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection, LakeError> {
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|source| LakeError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    })
+    .map_err(sqlite_err(path))
 }
 
 pub(crate) fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> LakeError + '_ {

@@ -334,3 +334,51 @@ fn the_lake_holds_a_file_per_iso_week_and_writes_only_the_weeks_that_changed() {
             .unwrap();
     assert_eq!(manifest["files"].as_object().unwrap().len(), 6);
 }
+
+#[test]
+fn a_week_that_gained_snapshots_while_exports_looked_only_at_later_weeks_is_written_by_the_next_export_that_looks()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.sqlite");
+    let lake = dir.path().join("lake");
+    let mut history = History::open_file(&db).unwrap();
+    history
+        .insert_all(influx::generate::history(1, 0, 40, 4))
+        .unwrap();
+    let first = export_history(&db, &lake, None).unwrap();
+    let oldest = first.weeks_written[0].clone();
+    let newest = first.weeks_written[3].clone();
+
+    // Ten authors join the oldest week only (a late backfill of an old harvest).
+    let late: Vec<_> = influx::generate::history(1, 100, 10, 4).collect();
+    let oldest_ms = late.iter().map(|s| s.fetched_unix_ms).min().unwrap();
+    history
+        .insert_all(late.into_iter().filter(|s| s.fetched_unix_ms == oldest_ms))
+        .unwrap();
+
+    // An export of the newest week alone has nothing to write...
+    let newest_start = chrono::DateTime::from_timestamp_millis(
+        influx::generate::history(1, 0, 1, 4)
+            .map(|s| s.fetched_unix_ms)
+            .max()
+            .unwrap(),
+    )
+    .unwrap()
+        - chrono::TimeDelta::days(1);
+    let recent = export_history(&db, &lake, Some(newest_start)).unwrap();
+    assert!(recent.weeks_written.is_empty(), "{recent:?}");
+    assert!(!recent.weeks_written.contains(&newest));
+
+    // ...and the next export that looks at the oldest week finds the ten, though the history
+    // has not changed since the export before it.
+    let whole = export_history(&db, &lake, None).unwrap();
+    assert_eq!(whole.weeks_written, vec![oldest.clone()], "{whole:?}");
+    assert_eq!(whole.snapshots_written, 50);
+    let file = lake.join(format!("snapshots/week={oldest}/part-0.parquet"));
+    assert_eq!(
+        batches(&file).iter().map(|b| b.num_rows()).sum::<usize>(),
+        50
+    );
+    let again = export_history(&db, &lake, None).unwrap();
+    assert!(again.weeks_written.is_empty() && again.weeks_unchanged == 4);
+}

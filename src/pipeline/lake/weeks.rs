@@ -82,7 +82,9 @@ pub(super) fn weeks_in(
         .prepare("SELECT week, generation FROM weeks ORDER BY week")
         .map_err(sqlite_err(path))?;
     let buckets: BTreeMap<i64, Option<i64>> = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)))
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+        })
         .map_err(sqlite_err(path))?
         .collect::<Result<_, _>>()
         .map_err(sqlite_err(path))?;
