@@ -289,16 +289,30 @@ fn the_release_parquet_has_typed_columns_and_nulls_where_a_value_is_absent() {
     );
 }
 
-#[test]
-fn the_lake_holds_a_file_per_iso_week_and_writes_only_the_weeks_that_changed() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("history.sqlite");
-    let lake = dir.path().join("lake");
+/// A history of 40 authors over 4 weeks in `dir`, exported once to `dir/lake`: the history's
+/// file, the lake, the open history and what the first export did.
+fn lake_of_four_weeks(
+    dir: &Path,
+) -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    History,
+    influx::pipeline::lake::LakeOutcome,
+) {
+    let db = dir.join("history.sqlite");
+    let lake = dir.join("lake");
     let mut history = History::open_file(&db).unwrap();
     history
         .insert_all(influx::generate::history(1, 0, 40, 4))
         .unwrap();
     let first = export_history(&db, &lake, None).unwrap();
+    (db, lake, history, first)
+}
+
+#[test]
+fn the_lake_holds_a_file_per_iso_week_and_writes_only_the_weeks_that_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, lake, mut history, first) = lake_of_four_weeks(dir.path());
     assert_eq!(first.weeks_written.len(), 4);
     assert_eq!(first.snapshots_written, 160);
     assert!(first.authors_written);
@@ -339,13 +353,7 @@ fn the_lake_holds_a_file_per_iso_week_and_writes_only_the_weeks_that_changed() {
 fn a_week_that_gained_snapshots_while_exports_looked_only_at_later_weeks_is_written_by_the_next_export_that_looks()
  {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("history.sqlite");
-    let lake = dir.path().join("lake");
-    let mut history = History::open_file(&db).unwrap();
-    history
-        .insert_all(influx::generate::history(1, 0, 40, 4))
-        .unwrap();
-    let first = export_history(&db, &lake, None).unwrap();
+    let (db, lake, mut history, first) = lake_of_four_weeks(dir.path());
     let oldest = first.weeks_written[0].clone();
     let newest = first.weeks_written[3].clone();
 
