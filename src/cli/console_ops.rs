@@ -30,7 +30,10 @@ use crate::pipeline::harvest::handles::parse_handles;
 use crate::pipeline::harvest::xapi::Token;
 use crate::pipeline::harvest::{self, CostPlan, HarvestConfig, ledger};
 use crate::pipeline::history::History;
-use crate::pipeline::jobs::discover::{self, DiscoverSources, DiscoveryReport};
+use crate::pipeline::jobs::{
+    self,
+    discover::{self, DiscoverSources, DiscoveryReport},
+};
 use crate::pipeline::merge::{self, CleanPlan, MergePlan};
 use crate::pipeline::pending_batches;
 use crate::ui::batches::{BatchLine, BatchState};
@@ -447,7 +450,7 @@ impl Operations for ConsoleOps {
         Ok(self.plan_view()?.1)
     }
 
-    /// Plans again and applies that plan: `merge::apply` refuses a plan the dataset or a batch
+    /// Plans again and applies that plan: the merge refuses a plan the dataset or a batch
     /// has moved away from, so what is applied is what a fresh plan says.
     fn apply_merge(&self) -> Result<MergeDone, OpsError> {
         let (plan, view) = self.plan_view()?;
@@ -456,10 +459,12 @@ impl Operations for ConsoleOps {
                 left_out: view.left_out.len(),
             });
         }
-        let out = merge::apply(&self.dir, &plan)?;
-        // Published first, recorded second, as `influx merge` does: the history gains the
-        // version's snapshots (a crash in between is repaired by the next open).
-        crate::pipeline::history::History::open_after_merge(&self.dir, &out)?;
+        // Published first, recorded second, by the job `influx merge` and the refresh use: a
+        // history that cannot take the version is said with the version already published.
+        let (out, _, _) = match jobs::merge_and_record(&self.dir, &plan) {
+            Err(jobs::MergeRecordError::Merge(e)) => return Err(e.into()),
+            done => done?,
+        };
         Ok(MergeDone {
             version: out.version,
             count: out.count,

@@ -104,6 +104,9 @@ pub enum Action {
     HarvestPlanned(Result<(Vec<String>, CostPlan), String>),
     MergePlanned(Result<MergePlanView, String>),
     MergeApplied(Result<String, String>),
+    /// The merge published its version, but the history did not take it (the words say the
+    /// version and why): the batches are merged all the same.
+    MergePublishedNotRecorded(String),
     RolledBack(Result<String, String>),
     /// Every candidate as stored now.
     CandidatesLoaded(Result<Vec<Candidate>, String>),

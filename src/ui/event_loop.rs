@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use super::action::Action;
 use super::app::{App, Effect};
 use super::keys;
-use super::ops::{EngineLink, Operations};
+use super::ops::{EngineLink, Operations, OpsError};
 use super::render::render;
 use super::update::update;
 
@@ -184,12 +184,10 @@ async fn run_effect(
         Effect::PlanMerge => blocking(ops, op_tx, |ops| {
             Action::MergePlanned(ops.plan_merge().map_err(|e| e.to_string()))
         }),
-        Effect::ApplyMerge => blocking(ops, op_tx, |ops| {
-            Action::MergeApplied(
-                ops.apply_merge()
-                    .map(|d| d.to_string())
-                    .map_err(|e| e.to_string()),
-            )
+        Effect::ApplyMerge => blocking(ops, op_tx, |ops| match ops.apply_merge() {
+            Ok(done) => Action::MergeApplied(Ok(done.to_string())),
+            Err(OpsError::Published(e)) => Action::MergePublishedNotRecorded(e.to_string()),
+            Err(e) => Action::MergeApplied(Err(e.to_string())),
         }),
         Effect::StartDiscovery(ask) => match ops.start_discovery(ask) {
             Ok(link) => *engine = Some(link),
@@ -251,7 +249,9 @@ fn blocking(
         let action = work(&ops);
         let changed = matches!(
             action,
-            Action::MergeApplied(Ok(_)) | Action::RolledBack(Ok(_))
+            Action::MergeApplied(Ok(_))
+                | Action::MergePublishedNotRecorded(_)
+                | Action::RolledBack(Ok(_))
         );
         let decided = matches!(action, Action::CandidateDecided(Ok(_)));
         let _ = tx.send(action);

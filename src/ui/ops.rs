@@ -60,6 +60,9 @@ pub enum OpsError {
     NothingToMerge { left_out: usize },
     #[error("{0}")]
     History(#[from] crate::pipeline::history::HistoryError),
+    /// A merge published its version; the history did not take it.
+    #[error("{0}")]
+    Published(#[from] crate::pipeline::jobs::MergeRecordError),
     #[error("{0}")]
     Judgement(#[from] crate::pipeline::candidates::JudgementError),
     #[error("cannot read or write the candidates: {0}")]

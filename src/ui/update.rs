@@ -75,22 +75,15 @@ fn apply(app: &mut App, action: Action) {
         Action::MergePlanned(Err(e)) => app.log(LogLevel::Error, format!("merge plan failed: {e}")),
         Action::MergeApplied(result) => match result {
             Ok(text) => {
-                app.merges += 1;
-                for b in app
-                    .batches
-                    .iter_mut()
-                    .filter(|b| b.state == BatchState::Pending)
-                {
-                    b.state = if b.is_flagged() {
-                        BatchState::Blocked
-                    } else {
-                        BatchState::Merged
-                    };
-                }
+                pending_batches_merged(app);
                 app.log(LogLevel::Info, format!("merged: {text}"));
             }
             Err(e) => app.log(LogLevel::Error, format!("merge refused: {e}")),
         },
+        Action::MergePublishedNotRecorded(words) => {
+            pending_batches_merged(app);
+            app.log(LogLevel::Error, words);
+        }
         Action::Reloaded { dataset, pending } => app.reload(*dataset, pending),
         Action::CandidatesLoaded(Ok(all)) => app.candidates.replace(all),
         Action::CandidatesLoaded(Err(e)) => {
@@ -1024,5 +1017,21 @@ fn open_detail_of(app: &mut App, key: &str) {
     if app.mode == Mode::Normal {
         app.focus = Focus::Authors;
         app.mode = Mode::Detail;
+    }
+}
+
+/// A merge published: the pending batches are merged, those with flagged records left out.
+fn pending_batches_merged(app: &mut App) {
+    app.merges += 1;
+    for b in app
+        .batches
+        .iter_mut()
+        .filter(|b| b.state == BatchState::Pending)
+    {
+        b.state = if b.is_flagged() {
+            BatchState::Blocked
+        } else {
+            BatchState::Merged
+        };
     }
 }

@@ -934,6 +934,66 @@ fn a_merge_whose_history_cannot_be_written_says_it_published_the_version_and_exi
 }
 
 #[test]
+fn a_console_merge_whose_history_cannot_be_written_says_it_published_the_version() {
+    use influx::cli::console_ops::ConsoleOps;
+    use influx::ui::Operations;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // Clean scored batches (the console leaves flagged ones out): three authors, then three more.
+    let scored = |first: &str, out: &Path| {
+        let raw = tmp.path().join(format!("gen-{first}.jsonl"));
+        let raw = raw.to_str().unwrap();
+        let gen_args = [
+            "gen", "--count", "3", "--seed", "5", "--first", first, "--out", raw,
+        ];
+        for args in [
+            &gen_args[..],
+            &["score", raw, "--out", out.to_str().unwrap()],
+        ] {
+            let out = influx(args);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    };
+    let first = tmp.path().join("first.jsonl");
+    scored("0", &first);
+    let out = influx(&[
+        "merge",
+        "--data",
+        data.to_str().unwrap(),
+        first.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        data.join("history.sqlite"),
+        b"this is not a database at all, only garbage bytes".repeat(200),
+    )
+    .unwrap();
+    for side in ["history.sqlite-wal", "history.sqlite-shm"] {
+        let _ = std::fs::remove_file(data.join(side));
+    }
+    std::fs::create_dir_all(data.join("batches")).unwrap();
+    scored("3", &data.join("batches/second.jsonl"));
+
+    let ops = ConsoleOps::new(DataDir::new(&data), "http://127.0.0.1:9".into());
+    let said = ops.apply_merge().unwrap_err().to_string();
+    assert!(
+        said.starts_with("published version 2; not yet recorded in the history: "),
+        "{said}"
+    );
+    assert_eq!(manifest(&data).version, 2, "latest is the new version");
+}
+
+#[test]
 fn a_schema_violation_the_stored_record_already_has_is_carried_by_merge_as_by_refresh() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");

@@ -457,6 +457,25 @@ fn the_log_pane_keeps_a_bounded_number_of_lines_and_counts_the_rest() {
     assert_eq!(app.log.dropped(), 25);
 }
 
+#[test]
+fn a_merge_published_but_not_recorded_marks_its_batches_merged_and_says_so_as_an_error() {
+    use crate::ui::batches::{BatchLine, BatchState};
+    use crate::ui::log_ring::LogLevel;
+    let mut app = app(false);
+    app.batches = vec![BatchLine::new("batch-01.jsonl", BatchState::Pending)];
+    let words = "published version 2; not yet recorded in the history: file is not a database";
+    update(&mut app, Action::MergePublishedNotRecorded(words.into()));
+    assert_eq!(
+        app.batches[0].state,
+        BatchState::Merged,
+        "the version holds them"
+    );
+    assert_eq!(app.merges, 1);
+    let last = app.log.last(1).next().unwrap();
+    assert_eq!(last.level, LogLevel::Error);
+    assert_eq!(last.text, words);
+}
+
 mod fast_order_matches_the_reference {
     //! The console keeps cached orders, narrows the shown list while typing and patches it on
     //! live updates; whatever the sequence, the list must be the plain filter-and-sort one.
