@@ -390,3 +390,139 @@ fn a_week_that_gained_snapshots_while_exports_looked_only_at_later_weeks_is_writ
     let again = export_history(&db, &lake, None).unwrap();
     assert!(again.weeks_written.is_empty() && again.weeks_unchanged == 4);
 }
+
+/// One snapshot as both the lake and the history hold it.
+#[derive(Debug, PartialEq)]
+struct SnapshotRow {
+    id: String,
+    handle: Option<String>,
+    fetched_unix_ms: i64,
+    counts: [Option<i64>; 4],
+    score: Option<f64>,
+    score_state: Option<String>,
+    score_version: Option<String>,
+    version: i64,
+    run: Option<String>,
+    response_line: Option<i64>,
+}
+
+/// Every snapshot of the lake's weeks, read back with the `parquet` crate.
+fn lake_rows(lake: &Path) -> Vec<SnapshotRow> {
+    use arrow_array::{Float64Array, Int64Array, TimestampMillisecondArray};
+    let mut rows = Vec::new();
+    for week in std::fs::read_dir(lake.join("snapshots")).unwrap() {
+        for batch in batches(&week.unwrap().path().join("part-0.parquet")) {
+            let column = |name: &str| batch.column_by_name(name).unwrap().clone();
+            let text = |name: &str, i: usize| {
+                let c = column(name);
+                let c = c.as_any().downcast_ref::<StringArray>().unwrap();
+                (!c.is_null(i)).then(|| c.value(i).to_string())
+            };
+            let int = |name: &str, i: usize| {
+                let c = column(name);
+                let c = c.as_any().downcast_ref::<Int64Array>().unwrap();
+                (!c.is_null(i)).then(|| c.value(i))
+            };
+            let fetched = column("fetched_at");
+            let fetched = fetched
+                .as_any()
+                .downcast_ref::<TimestampMillisecondArray>()
+                .unwrap();
+            let score = column("score");
+            let score = score.as_any().downcast_ref::<Float64Array>().unwrap();
+            for i in 0..batch.num_rows() {
+                rows.push(SnapshotRow {
+                    id: text("id", i).unwrap(),
+                    handle: text("handle", i),
+                    fetched_unix_ms: fetched.value(i),
+                    counts: [
+                        "followers_count",
+                        "following_count",
+                        "tweet_count",
+                        "listed_count",
+                    ]
+                    .map(|c| int(c, i)),
+                    score: (!score.is_null(i)).then(|| score.value(i)),
+                    score_state: text("score_state", i),
+                    score_version: text("score_version", i),
+                    version: int("version", i).unwrap(),
+                    run: text("run", i),
+                    response_line: int("response_line", i),
+                });
+            }
+        }
+    }
+    rows.sort_by(|a, b| (&a.id, a.fetched_unix_ms).cmp(&(&b.id, b.fetched_unix_ms)));
+    rows
+}
+
+/// Every snapshot of the SQLite history, read with SQL.
+fn history_rows(db: &Path) -> Vec<SnapshotRow> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT author_id, handle, fetched_unix_ms, followers_count, following_count,
+                    tweet_count, listed_count, score, score_state, score_version, version, run,
+                    response_line
+             FROM snapshots ORDER BY author_id, fetched_unix_ms",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok(SnapshotRow {
+            id: r.get(0)?,
+            handle: r.get(1)?,
+            fetched_unix_ms: r.get(2)?,
+            counts: [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?],
+            score: r.get(7)?,
+            score_state: r.get(8)?,
+            score_version: r.get(9)?,
+            version: r.get(10)?,
+            run: r.get(11)?,
+            response_line: r.get(12)?,
+        })
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[test]
+fn the_lake_read_back_with_the_parquet_crate_equals_the_sqlite_history_row_for_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.sqlite");
+    let lake = dir.path().join("lake");
+    // Snapshots with every kind of value and absence: scored and not, counts missing, answers
+    // named by their run and line or by nothing.
+    let snapshots = influx::generate::history(3, 0, 30, 5)
+        .enumerate()
+        .map(|(i, mut s)| {
+            if i % 3 == 0 {
+                s.score = Some(i as f64 / 7.0);
+                s.score_state = Some("scored".into());
+                s.score_version = Some("m2-test".into());
+            }
+            if i % 4 == 0 {
+                s.followers_count = None;
+                s.listed_count = None;
+            }
+            if i % 5 == 0 {
+                s.run = Some(format!("runs/2026110{}T120000.000Z", i % 2));
+                s.response_line = Some(i as u64);
+            }
+            s
+        });
+    History::open_file(&db)
+        .unwrap()
+        .insert_all(snapshots)
+        .unwrap();
+    let exported = export_history(&db, &lake, None).unwrap();
+    assert_eq!(exported.snapshots_written, 150);
+
+    let from_sqlite = history_rows(&db);
+    assert_eq!(from_sqlite.len(), 150);
+    assert!(
+        from_sqlite.iter().any(|r| r.score.is_some())
+            && from_sqlite.iter().any(|r| r.counts[0].is_none())
+    );
+    assert_eq!(lake_rows(&lake), from_sqlite);
+}
