@@ -872,6 +872,18 @@ fn skip_flagged_merges_the_clean_batches_and_lists_the_flagged_ones_left_out_wit
     );
 }
 
+/// A corrupt history in `data`: garbage where the SQLite header should be.
+fn corrupt_history(data: &Path) {
+    std::fs::write(
+        DataDir::new(data).history(),
+        b"this is not a database at all, only garbage bytes".repeat(200),
+    )
+    .unwrap();
+    for side in ["history.sqlite-wal", "history.sqlite-shm"] {
+        let _ = std::fs::remove_file(data.join(side));
+    }
+}
+
 #[test]
 fn a_merge_whose_history_cannot_be_written_says_it_published_the_version_and_exits_1() {
     let tmp = tempfile::tempdir().unwrap();
@@ -892,15 +904,7 @@ fn a_merge_whose_history_cannot_be_written_says_it_published_the_version_and_exi
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A corrupt history: garbage where the SQLite header should be.
-    std::fs::write(
-        data.join("history.sqlite"),
-        b"this is not a database at all, only garbage bytes".repeat(200),
-    )
-    .unwrap();
-    for side in ["history.sqlite-wal", "history.sqlite-shm"] {
-        let _ = std::fs::remove_file(data.join(side));
-    }
+    corrupt_history(&data);
     let second = write_jsonl(tmp.path(), "b.jsonl", &[author("2", "bob", at, json!({}))]);
     let out = influx(&[
         "merge",
@@ -973,14 +977,7 @@ fn a_console_merge_whose_history_cannot_be_written_says_it_published_the_version
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::write(
-        data.join("history.sqlite"),
-        b"this is not a database at all, only garbage bytes".repeat(200),
-    )
-    .unwrap();
-    for side in ["history.sqlite-wal", "history.sqlite-shm"] {
-        let _ = std::fs::remove_file(data.join(side));
-    }
+    corrupt_history(&data);
     std::fs::create_dir_all(data.join("batches")).unwrap();
     scored("3", &data.join("batches/second.jsonl"));
 
