@@ -156,7 +156,10 @@ pub fn export_history(
         .into_par_iter()
         .map(|w| export_week(history, lake, &w.week, manifest.files.get(&w.week.file())))
         .collect::<Result<_, LakeError>>()?;
-    let mut outcome = LakeOutcome::default();
+    let mut outcome = LakeOutcome {
+        weeks_unchanged: known.len(),
+        ..LakeOutcome::default()
+    };
     let mut checked = Vec::new();
     for export in looked_at {
         match export {
@@ -167,11 +170,13 @@ pub fn export_history(
                 manifest.files.insert(week.file(), file);
                 checked.push(week);
             }
-            WeekExport::Unchanged(week) => checked.push(week),
+            WeekExport::Unchanged(week) => {
+                outcome.weeks_unchanged += 1;
+                checked.push(week);
+            }
             WeekExport::Empty => {}
         }
     }
-    outcome.weeks_unchanged = known.len() + checked.len() - outcome.weeks_written.len();
     for week in known.iter().map(|w| w.week).chain(checked) {
         if let Some(file) = manifest.files.get_mut(&week.file()) {
             file.generation = Some(generation);
